@@ -1,0 +1,351 @@
+"""The config schema: every section and key of MODEL.md, with units, ranges
+and defaults.
+
+This module is the one place that says which keys exist, what each means,
+its unit, the values it may take and where its default comes from. A model
+parameter may be a number or a distribution table; per-path draws of those
+tables are made in :mod:`simulator.sampling`.
+
+Two keys are *per-unit* distributions rather than per-path uncertainty:
+``customers.seats`` (the size of each new customer) and ``projects.size``
+(the size of each project); the engine samples them per customer or project.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+
+from .distributions import Distribution, LognormalDist, UniformDist
+
+__all__ = [
+    "SECTIONS",
+    "Config",
+    "ParamSpec",
+    "ParamValue",
+    "param_specs",
+]
+
+ParamValue = float | Distribution
+_DIST_ADAPTER: TypeAdapter = TypeAdapter(Distribution)
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """What a numeric key means and which values it may take."""
+
+    unit: str
+    source: str
+    ge: float | None = None
+    gt: float | None = None
+    le: float | None = None
+    lt: float | None = None
+    integer: bool = False
+    per_unit: bool = False
+
+    def allowed(self) -> str:
+        """The allowed range in words, e.g. ``0 <= value < 1``."""
+        lo = f"{self.ge:g} <= " if self.ge is not None else (
+            f"{self.gt:g} < " if self.gt is not None else "")
+        hi = f" <= {self.le:g}" if self.le is not None else (
+            f" < {self.lt:g}" if self.lt is not None else "")
+        kind = "an integer" if self.integer else "a number"
+        if not lo and not hi:
+            return f"{kind} or a distribution table"
+        return f"{kind} with {lo}value{hi}, or a distribution table inside that range"
+
+    def check(self, lo: float, hi: float) -> bool:
+        """Whether every value in ``[lo, hi]`` is allowed."""
+        if self.ge is not None and not lo >= self.ge:
+            return False
+        if self.gt is not None and not lo > self.gt:
+            return False
+        if self.le is not None and not hi <= self.le:
+            return False
+        if self.lt is not None and not hi < self.lt:
+            return False
+        return True
+
+
+def param(default: Any, unit: str, source: str, **limits: Any) -> Any:
+    """A numeric model parameter: a number or a distribution table."""
+    spec = ParamSpec(unit=unit, source=source, **limits)
+    return Field(default=default, json_schema_extra={"spec": spec})
+
+
+def _spec(model: type[BaseModel], name: str) -> ParamSpec | None:
+    extra = model.model_fields[name].json_schema_extra
+    return extra.get("spec") if isinstance(extra, dict) else None
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _parse_param(cls, value: Any, info: ValidationInfo) -> Any:
+        spec = _spec(cls, info.field_name)
+        if spec is None:
+            return value
+        if isinstance(value, bool):
+            raise ValueError(f"expected {spec.allowed()}, got a boolean")
+        if isinstance(value, int | float):
+            value = float(value)
+            if not math.isfinite(value):
+                raise ValueError(f"expected a finite number, got {value}")
+            lo = hi = value
+            if spec.integer and value != round(value):
+                raise ValueError(f"expected an integer, got {value:g}")
+        elif isinstance(value, dict):
+            try:
+                value = _DIST_ADAPTER.validate_python(value)
+            except ValidationError as exc:
+                raise ValueError(_first_message(exc)) from None
+            lo, hi = value.support()
+        else:
+            raise ValueError(
+                f"expected {spec.allowed()}, got {type(value).__name__} {value!r}"
+            )
+        if not spec.check(lo, hi):
+            what = f"{lo:g}" if lo == hi else f"a distribution with support [{lo:g}, {hi:g}]"
+            raise ValueError(f"out of range: got {what}; allowed: {spec.allowed()}")
+        return value
+
+
+def _first_message(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    tags = {"uniform", "triangular", "lognormal", "normal", "beta"}
+    loc = ".".join(str(p) for p in err["loc"] if str(p) not in tags)
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "union_tag_invalid":
+        return ("unknown distribution; allowed dist = 'uniform', 'triangular', "
+                "'lognormal', 'normal', 'beta'")
+    if err["type"] == "union_tag_not_found":
+        return "a distribution table needs dist = 'uniform', 'triangular', 'lognormal', 'normal' or 'beta'"
+    if err["type"] == "extra_forbidden":
+        return f"unknown field {loc!r} in the distribution table"
+    return f"distribution field {loc!r}: {msg}" if loc else msg
+
+
+class Simulation(BaseModel):
+    """Run settings (never distributions)."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    months: int = Field(60, ge=1, le=600, description="horizon H [months]")
+    paths: int = Field(10_000, ge=1, le=100_000_000, description="number of paths")
+    seed: int = Field(20261123, ge=0, le=2**63 - 1, description="run seed")
+    threshold_mrr: float = Field(
+        100_000.0, gt=0, allow_inf_nan=False, description="MRR threshold [$/month]"
+    )
+    sustain_months: int = Field(
+        1, ge=1, le=600, description="consecutive months at/above the threshold that count"
+    )
+    sampling: Literal["random", "lhs", "sobol"] = Field(
+        "random", description="per-path parameter draws"
+    )
+
+
+class Start(_Section):
+    customers: Any = param(0, "customers", "the user's business today", ge=0, le=20_000,
+                           integer=True)
+    techs: Any = param(1, "technicians", "the user's business today", ge=0, le=2_000,
+                       integer=True)
+    cash: Any = param(50_000.0, "$", "the user's business today")
+    legacy_product_revenue: Any = param(0.0, "$/month", "the user's business today", ge=0)
+    legacy_project_revenue: Any = param(0.0, "$/month", "the user's business today", ge=0)
+    alignment_score: Any = param(0.0, "score in [0, 1]", "new customers start misaligned "
+                                 "(seed 004)", ge=0, le=1)
+
+
+class Sales(_Section):
+    meetings_per_month: Any = param(5.0, "meetings/month", "owner-led selling; MODEL.md probe: "
+                                    "about 5 a month when the owner has time", ge=0, le=1_000)
+    reps: Any = param(0, "salespeople", "seed 003 sales engine", ge=0, le=200, integer=True)
+    rep_meetings_per_month: Any = param(8.0, "meetings/month per rep", "assumption: a "
+                                        "dedicated appointment setter/rep", ge=0, le=1_000)
+    rep_cost_per_month: Any = param(7_000.0, "$/month per rep", "fully loaded salesperson, "
+                                    "public MSP salary surveys", ge=0)
+    proposal_rate: Any = param(0.5, "proposals per meeting", "assumption", ge=0, le=1)
+    close_rate: Any = param(0.35, "closes per proposal", "assumption", ge=0, le=1)
+    cycle_months: Any = param(2.0, "months (mean)", "assumption: SMB managed-services sales "
+                              "cycle", ge=0, le=60)
+
+
+class Customers(_Section):
+    seats: Any = param(
+        LognormalDist(dist="lognormal", median=20.0, sigma=0.6, low=3.0, high=200.0),
+        "seats per customer (per-customer draw)",
+        "TruMethods examples use 25 seats; many SMB clients have under 10 users",
+        ge=1, le=100_000, per_unit=True,
+    )
+    endpoints_per_seat: Any = param(1.2, "endpoints/seat", "assumption: a PC per user plus "
+                                    "shared servers/devices", gt=0, le=20)
+    price_per_seat: Any = param(125.0, "$/seat/month", "all-in seat price: average MSPs "
+                                "$100-150, best in class $150-250+", ge=0, le=10_000)
+    price_escalator: Any = param(0.03, "fraction per renewal", "assumption: CPI-like uplift "
+                                 "at renewal", ge=0, le=1)
+    contract_months: Any = param(36, "months", "seed 001: contracts typically three years",
+                                 ge=1, le=240, integer=True)
+    account_hours_per_month: Any = param(1.5, "owner hours/customer/month", "seed 000: "
+                                         "reviews and reports keep customers renewing",
+                                         ge=0, le=200)
+
+
+class Cloud(_Section):
+    adoption: Any = param(0.8, "share of seats on resold cloud", "assumption", ge=0, le=1)
+    seat_price: Any = param(12.5, "$/user/month", "seed 000: Office 365 Business Premium "
+                            "$12.50", ge=0, le=10_000)
+    commission_rate: Any = param(0.05, "fraction", "seed 000: about 5%", ge=0, le=1)
+    attach_uplift: Any = param(UniformDist(dist="uniform", low=0.25, high=0.75), "fraction",
+                               "seed 000: other cloud services add 25-75%", ge=0, le=10)
+
+
+class Churn(_Section):
+    annual_rate: Any = param(UniformDist(dist="uniform", low=0.08, high=0.15), "1/year",
+                             "seed 003: 8-15% a year in three benchmark studies", ge=0, lt=1)
+    mode: Literal["hazard", "renewal"] = "hazard"
+    visibility_reduction: Any = param(0.25, "fraction of hazard removed at full account care",
+                                      "seed 000: visible customers renew; size assumed",
+                                      ge=0, le=1)
+    overload_sensitivity: Any = param(1.0, "hazard multiplier per unit unserved share",
+                                      "assumption", ge=0, le=100)
+
+
+class Tickets(_Section):
+    per_endpoint_reactive: Any = param(UniformDist(dist="uniform", low=0.75, high=1.0),
+                                       "tickets/endpoint/month", "seed 004: 0.75-1.0 below "
+                                       "the $100k barrier", ge=0, le=100)
+    per_endpoint_aligned: Any = param(UniformDist(dist="uniform", low=0.2, high=0.5),
+                                      "tickets/endpoint/month", "seed 004: top MSPs 0.2-0.5",
+                                      ge=0, le=100)
+    hours_reactive: Any = param(1.0, "hours/ticket", "seed 004: a full hour", ge=0, le=100)
+    hours_aligned: Any = param(0.45, "hours/ticket", "seed 004: under 30 minutes", ge=0,
+                               le=100)
+
+
+class Staff(_Section):
+    tech_hours_per_month: Any = param(140.0, "usable hours/tech/month", "140 usable of 160",
+                                      gt=0, le=744)
+    tech_cost_per_month: Any = param(6_500.0, "$/month", "fully loaded technician "
+                                     "$5.4-7.5k/month", ge=0)
+    hire_above: Any = param(0.85, "utilization", "assumption: hire when techs run above 85%",
+                            gt=0, le=10)
+    hire_lag_months: Any = param(2, "months", "assumption: time to recruit", ge=0, le=60,
+                                 integer=True)
+    hire_cash_months: Any = param(2.0, "months of a hire's cost in cash", "assumption: a hire "
+                                  "that cash cannot pay for waits", ge=0, le=60)
+    backlog_carry: Any = param(0.5, "fraction of unserved hours", "assumption", ge=0, le=1)
+    owner_hours_per_month: Any = param(200.0, "hours/month", "MODEL.md: about 200", ge=0,
+                                       le=744)
+    owner_sales_hours_per_month: Any = param(40.0, "hours/month", "assumption: selling time "
+                                             "needed for the full meeting rate", ge=0, le=744)
+    escalation_share: Any = param(0.2, "share of misaligned ticket hours", "seed 004: in a "
+                                  "reactive shop the owner is the senior tech; size assumed",
+                                  ge=0, le=1)
+    management_hours_per_employee: Any = param(4.0, "owner hours/employee/month",
+                                               "assumption", ge=0, le=200)
+
+
+class Alignment(_Section):
+    enabled: bool = False
+    start_month: Any = param(0, "month", "the user's plan", ge=0, le=600, integer=True)
+    clients_per_staff: Any = param(20.0, "clients per alignment manager", "TruMethods: one "
+                                   "per about 20 clients", gt=0, le=10_000)
+    staff_cost_per_month: Any = param(6_500.0, "$/month", "fully loaded, as a technician",
+                                      ge=0)
+    rate: Any = param(0.1, "score/month", "assumption: about 10 months to align a client",
+                      ge=0, le=1)
+    drift: Any = param(0.02, "score/month", "assumption", ge=0, le=1)
+
+    @field_validator("enabled", mode="before")
+    @classmethod
+    def _strict_bool(cls, value: Any) -> Any:
+        if not isinstance(value, bool):
+            raise ValueError(f"expected true or false, got {value!r}")
+        return value
+
+
+class Projects(_Section):
+    onboarding_fee_per_seat: Any = param(0.0, "$/seat (one time)", "seed 000: fee-paid "
+                                         "planning and migration", ge=0, le=100_000)
+    per_customer_year: Any = param(0.0, "projects/customer/year", "seed 002: the trusted "
+                                   "advisor wins projects", ge=0, le=100)
+    size: Any = param(
+        LognormalDist(dist="lognormal", median=5_000.0, sigma=0.8, low=500.0, high=100_000.0),
+        "$ per project (per-project draw)", "assumption", ge=0, per_unit=True,
+    )
+    product_spend_per_seat_year: Any = param(0.0, "$/seat/year", "assumption", ge=0,
+                                             le=1_000_000)
+
+
+class Legacy(_Section):
+    decline_annual: Any = param(0.1, "fraction/year", "seed 001: keep the VAR core while "
+                                "new growth goes to MRR", ge=0, le=1)
+
+
+class Finance(_Section):
+    tools_share: Any = param(0.1, "share of MS revenue", "assumption: RMM/PSA/security "
+                             "stack", ge=0, le=1)
+    project_margin: Any = param(0.35, "gross margin", "assumption", ge=0, le=1)
+    product_margin_ms: Any = param(0.11, "gross margin", "seed 002: 10-12% as trusted "
+                                   "advisor", ge=0, le=1)
+    product_margin_legacy: Any = param(0.045, "gross margin", "seed 002: transactional "
+                                       "4-5%", ge=0, le=1)
+    overhead_per_month: Any = param(15_000.0, "$/month", "assumption: rent, admin, owner "
+                                    "draw", ge=0)
+
+
+class Config(BaseModel):
+    """A whole msp-sim config. Build it with :func:`simulator.load_config`."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    simulation: Simulation = Field(default_factory=Simulation)
+    start: Start = Field(default_factory=Start)
+    sales: Sales = Field(default_factory=Sales)
+    customers: Customers = Field(default_factory=Customers)
+    cloud: Cloud = Field(default_factory=Cloud)
+    churn: Churn = Field(default_factory=Churn)
+    tickets: Tickets = Field(default_factory=Tickets)
+    staff: Staff = Field(default_factory=Staff)
+    alignment: Alignment = Field(default_factory=Alignment)
+    projects: Projects = Field(default_factory=Projects)
+    legacy: Legacy = Field(default_factory=Legacy)
+    finance: Finance = Field(default_factory=Finance)
+
+    def get(self, key: str) -> Any:
+        """Value of a dotted key such as ``"churn.annual_rate"``."""
+        section, name = key.split(".", 1)
+        return getattr(getattr(self, section), name)
+
+
+SECTIONS: tuple[str, ...] = tuple(Config.model_fields)
+
+
+def param_specs(per_unit: bool | None = None) -> dict[str, ParamSpec]:
+    """Every numeric model parameter as ``{"section.key": spec}``, in schema order.
+
+    ``per_unit=False`` gives the per-path parameters only, ``True`` the
+    per-customer/per-project distributions only, ``None`` both.
+    """
+    out: dict[str, ParamSpec] = {}
+    for section, field in Config.model_fields.items():
+        model = field.annotation
+        for name in model.model_fields:
+            spec = _spec(model, name)
+            if spec is None or (per_unit is not None and spec.per_unit != per_unit):
+                continue
+            out[f"{section}.{name}"] = spec
+    return out

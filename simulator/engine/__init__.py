@@ -1,0 +1,55 @@
+"""The numba engine: validated entry point to the compiled kernel."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..metrics import METRICS
+from ..sampling import RunInputs, param_dtype
+from ._kernel import METRIC_NAMES, N_METRICS, _run_paths
+
+__all__ = ["METRIC_NAMES", "run_chunk"]
+
+if METRIC_NAMES != METRICS or len(METRICS) != N_METRICS:  # pragma: no cover - import guard
+    raise ImportError("engine metric layout differs from simulator.metrics.METRICS")
+
+
+def run_chunk(
+    params: np.ndarray, seeds: np.ndarray, run: RunInputs
+) -> tuple[np.ndarray, np.ndarray]:
+    """Simulate a block of paths.
+
+    Parameters
+    ----------
+    params : ndarray
+        Structured array (``sampling.param_dtype()``) of per-path parameters.
+    seeds : ndarray of uint32
+        One month-level seed per path (``sampling.path_seeds``).
+    run : RunInputs
+        Run-level inputs (``sampling.prepare``).
+
+    Returns
+    -------
+    metrics : ndarray, shape (len(METRICS), n_paths, months + 1)
+    first_passage : ndarray of int64, shape (n_paths,)
+        First month at which MRR has been at or above the threshold for
+        ``sustain_months`` months running, or -1.
+    """
+    params = np.ascontiguousarray(params)
+    if params.dtype != param_dtype():
+        raise TypeError("params must have sampling.param_dtype()")
+    seeds = np.ascontiguousarray(seeds, dtype=np.uint32)
+    if seeds.shape != params.shape or params.ndim != 1:
+        raise ValueError("params and seeds must be 1-D arrays of the same length")
+    if run.months < 1 or run.sustain_months < 1:
+        raise ValueError("months and sustain_months must be at least 1")
+    n = params.size
+    out = np.empty((N_METRICS, n, run.months + 1), dtype=np.float64)
+    first_passage = np.empty(n, dtype=np.int64)
+    if n:
+        _run_paths(params, seeds, run.months, run.threshold_mrr, run.sustain_months,
+                   run.churn_at_renewal, run.alignment_enabled,
+                   np.ascontiguousarray(run.seats_ppf, dtype=np.float64),
+                   np.ascontiguousarray(run.project_size_ppf, dtype=np.float64),
+                   out, first_passage)
+    return out, first_passage

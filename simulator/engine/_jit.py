@@ -1,0 +1,21 @@
+"""The one place that owns numba's options for every compiled kernel."""
+
+from __future__ import annotations
+
+import numba
+
+__all__ = ["jit", "jit_parallel", "prange"]
+
+_OPTIONS = {"cache": True, "nogil": True, "fastmath": False,
+            "error_model": "numpy"}
+
+jit = numba.njit(**_OPTIONS)
+"""Decorator for serial kernels and helpers."""
+
+
+def jit_parallel(func):
+    """Decorator for kernels that loop over paths with ``prange``."""
+    return numba.njit(parallel=True, **_OPTIONS)(func)
+
+
+prange = numba.prange

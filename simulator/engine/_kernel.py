@@ -1,0 +1,397 @@
+"""The compiled engine: one MSP path, month by month (docs/model.md).
+
+Private: call :func:`simulator.engine.run_chunk`, which validates its inputs.
+Each path seeds numba's per-thread generator from its own 32-bit seed at the
+start of the path, so a path's month-level draws depend only on its seed,
+never on the thread that runs it or on the other paths of the chunk.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._jit import jit, jit_parallel, prange
+
+# Output axis of the metrics array. simulator.metrics.METRICS states the same
+# order (tests keep them in step); kept here so the cached kernel is rebuilt
+# whenever the layout changes.
+METRIC_NAMES = (
+    "mrr", "mrr_managed", "mrr_cloud", "customers", "seats", "meetings",
+    "new_customers", "churned", "tickets", "ticket_hours", "owner_sales_hours",
+    "techs", "alignment_staff", "utilization", "unserved_share", "alignment_mean",
+    "revenue_products", "revenue_projects", "revenue_managed", "revenue_cloud",
+    "pretax_profit", "cash",
+)
+_MRR, _MRR_MANAGED, _MRR_CLOUD, _CUSTOMERS, _SEATS, _MEETINGS = 0, 1, 2, 3, 4, 5
+_NEW, _CHURNED, _TICKETS, _TICKET_HOURS, _OWNER_SALES = 6, 7, 8, 9, 10
+_TECHS, _ALIGN_STAFF, _UTIL, _UNSERVED, _ALIGN_MEAN = 11, 12, 13, 14, 15
+_REV_PRODUCTS, _REV_PROJECTS, _REV_MANAGED, _REV_CLOUD, _PROFIT, _CASH = (
+    16, 17, 18, 19, 20, 21)
+N_METRICS = 22
+
+
+@jit
+def _draw_from_table(table):
+    """One draw by inverse CDF from an equally spaced ``ppf`` table."""
+    x = np.random.random() * (table.size - 1)
+    i = int(x)
+    if i >= table.size - 1:
+        return table[table.size - 1]
+    frac = x - i
+    return table[i] + frac * (table[i + 1] - table[i])
+
+
+@jit
+def _draw_seats(table):
+    s = _draw_from_table(table)
+    s = float(np.rint(s))
+    return s if s >= 1.0 else 1.0
+
+
+@jit
+def _grow(arr, n):
+    out = np.empty(max(2 * arr.size, 16), dtype=arr.dtype)
+    out[:n] = arr[:n]
+    return out
+
+
+@jit
+def _pick_leavers(n, k, gone):
+    """Mark ``k`` distinct customers out of ``n`` as leaving, uniformly at random."""
+    if 2 * k > n:
+        # Pick the stayers instead, so the rejection loop stays short.
+        for j in range(n):
+            gone[j] = True
+        stay = n - k
+        while stay > 0:
+            j = np.random.randint(0, n)
+            if gone[j]:
+                gone[j] = False
+                stay -= 1
+    else:
+        left = k
+        while left > 0:
+            j = np.random.randint(0, n)
+            if not gone[j]:
+                gone[j] = True
+                left -= 1
+
+
+@jit
+def _simulate_path(p, seed, months, threshold, sustain, churn_at_renewal,
+                   alignment_enabled, seats_ppf, size_ppf, out, i):
+    np.random.seed(seed)
+    H = months
+
+    # --- per-path parameters -------------------------------------------------
+    n0 = int(p.start_customers)
+    techs = int(p.start_techs)
+    cash = p.start_cash
+    legacy_products0 = p.start_legacy_product_revenue
+    legacy_projects0 = p.start_legacy_project_revenue
+    align0 = p.start_alignment_score
+    meetings_rate = p.sales_meetings_per_month
+    reps = int(p.sales_reps)
+    rep_meetings = p.sales_rep_meetings_per_month
+    rep_cost = p.sales_rep_cost_per_month
+    deal_prob = p.sales_proposal_rate * p.sales_close_rate
+    cycle = p.sales_cycle_months
+    endpoints_per_seat = p.customers_endpoints_per_seat
+    price0 = p.customers_price_per_seat
+    escalator = p.customers_price_escalator
+    term = max(int(p.customers_contract_months), 1)
+    care_hours = p.customers_account_hours_per_month
+    cloud_per_seat = (p.cloud_adoption * p.cloud_seat_price * p.cloud_commission_rate
+                      * (1.0 + p.cloud_attach_uplift))
+    annual = p.churn_annual_rate
+    visibility = p.churn_visibility_reduction
+    overload = p.churn_overload_sensitivity
+    rate_r = p.tickets_per_endpoint_reactive
+    rate_a = p.tickets_per_endpoint_aligned
+    hours_r = p.tickets_hours_reactive
+    hours_a = p.tickets_hours_aligned
+    tech_hours = p.staff_tech_hours_per_month
+    tech_cost = p.staff_tech_cost_per_month
+    hire_above = p.staff_hire_above
+    lag = max(int(p.staff_hire_lag_months), 1)
+    hire_cash_months = p.staff_hire_cash_months
+    carry = p.staff_backlog_carry
+    owner_hours = p.staff_owner_hours_per_month
+    owner_sales_max = p.staff_owner_sales_hours_per_month
+    escalation_share = p.staff_escalation_share
+    mgmt_hours = p.staff_management_hours_per_employee
+    align_start = int(p.alignment_start_month)
+    per_staff = p.alignment_clients_per_staff
+    align_cost = p.alignment_staff_cost_per_month
+    align_rate = p.alignment_rate
+    align_drift = p.alignment_drift
+    onboarding_fee = p.projects_onboarding_fee_per_seat
+    projects_per_month = p.projects_per_customer_year / 12.0
+    product_spend = p.projects_product_spend_per_seat_year / 12.0
+    decline = p.legacy_decline_annual
+    tools_share = p.finance_tools_share
+    project_margin = p.finance_project_margin
+    margin_ms = p.finance_product_margin_ms
+    margin_legacy = p.finance_product_margin_legacy
+    overhead = p.finance_overhead_per_month
+
+    h0 = 1.0 - (1.0 - annual) ** (1.0 / 12.0)
+    geo_p = 1.0 / (1.0 + cycle)
+
+    # --- customers (kept in signing order) ----------------------------------
+    cap = max(16, 2 * n0)
+    seats = np.empty(cap)
+    price = np.empty(cap)
+    align = np.empty(cap)
+    cstart = np.empty(cap, dtype=np.int64)
+    gone = np.zeros(cap, dtype=np.bool_)
+    n = n0
+    for c in range(n0):
+        seats[c] = _draw_seats(seats_ppf)
+        price[c] = price0
+        align[c] = align0
+        cstart[c] = 1 - np.random.randint(1, term + 1)
+
+    pipeline = np.zeros(H + 2, dtype=np.int64)
+    tech_arrivals = np.zeros(H + lag + 2, dtype=np.int64)
+    align_arrivals = np.zeros(H + lag + 2, dtype=np.int64)
+    techs_posted = 0
+    align_staff = 0
+    align_posted = 0
+    backlog = 0.0
+
+    # --- month 0 -------------------------------------------------------------
+    seat_total = 0.0
+    managed = 0.0
+    align_sum = 0.0
+    for c in range(n):
+        seat_total += seats[c]
+        managed += seats[c] * price[c]
+        align_sum += align[c]
+    cloud = seat_total * cloud_per_seat
+    for m in range(N_METRICS):
+        out[m, i, 0] = 0.0
+    out[_MRR, i, 0] = managed + cloud
+    out[_MRR_MANAGED, i, 0] = managed
+    out[_MRR_CLOUD, i, 0] = cloud
+    out[_CUSTOMERS, i, 0] = n
+    out[_SEATS, i, 0] = seat_total
+    out[_OWNER_SALES, i, 0] = owner_sales_max
+    out[_TECHS, i, 0] = techs
+    out[_ALIGN_MEAN, i, 0] = align_sum / n if n > 0 else 0.0
+    out[_CASH, i, 0] = cash
+
+    for t in range(1, H + 1):
+        # 1. staff arrivals; alignment staff follow the client count
+        techs += tech_arrivals[t]
+        techs_posted -= tech_arrivals[t]
+        align_staff += align_arrivals[t]
+        align_posted -= align_arrivals[t]
+        aligning = alignment_enabled and t >= align_start
+        if not aligning:
+            align_staff = 0
+        else:
+            need = int(math.ceil(n / per_staff))
+            if align_staff > need:
+                align_staff = need
+
+        # 2. tickets
+        lam_r = 0.0
+        lam_a = 0.0
+        for c in range(n):
+            e = seats[c] * endpoints_per_seat
+            lam_r += e * (1.0 - align[c])
+            lam_a += e * align[c]
+        lam_r *= rate_r
+        lam_a *= rate_a
+        n_r = np.random.poisson(lam_r) if lam_r > 0.0 else 0
+        n_a = np.random.poisson(lam_a) if lam_a > 0.0 else 0
+        hours_reactive = n_r * hours_r
+        ticket_hours = hours_reactive + n_a * hours_a
+
+        # 3. the owner's month
+        rest = owner_hours
+        esc = escalation_share * hours_reactive
+        esc_paid = min(esc, rest)
+        rest -= esc_paid
+        mgmt = mgmt_hours * (techs + align_staff)
+        rest -= min(mgmt, rest)
+        care = care_hours * n
+        care_paid = min(care, rest)
+        rest -= care_paid
+        care_share = care_paid / care if care > 0.0 else 1.0
+        work = ticket_hours - esc_paid + backlog
+        capacity = techs * tech_hours
+        overflow = work - capacity if work > capacity else 0.0
+        owner_overflow = min(overflow, rest)
+        rest -= owner_overflow
+        unserved = overflow - owner_overflow
+        unserved_share = unserved / work if work > 0.0 else 0.0
+        backlog = carry * unserved
+        selling = min(rest, owner_sales_max)
+        factor = selling / owner_sales_max if owner_sales_max > 0.0 else 0.0
+        if work > 0.0:
+            utilization = work / capacity if capacity > 0.0 else work
+        else:
+            utilization = 0.0
+
+        # 4. meetings and the pipeline
+        lam_m = meetings_rate * factor + reps * rep_meetings
+        meetings = np.random.poisson(lam_m) if lam_m > 0.0 else 0
+        deals = np.random.binomial(meetings, deal_prob) if meetings > 0 else 0
+        for _ in range(deals):
+            d = np.random.geometric(geo_p) - 1
+            if t + d <= H:
+                pipeline[t + d] += 1
+
+        # 5. churn of the customers present at the start of the month
+        h = h0 * (1.0 - visibility * care_share) * (1.0 + overload * unserved_share)
+        if h > 1.0:
+            h = 1.0
+        churned = 0
+        if churn_at_renewal:
+            p_renew = 1.0 - (1.0 - h) ** term
+            for c in range(n):
+                if (t - cstart[c]) % term == 0:
+                    if np.random.random() < p_renew:
+                        gone[c] = True
+                        churned += 1
+                    else:
+                        price[c] *= 1.0 + escalator
+        else:
+            churned = np.random.binomial(n, h) if (n > 0 and h > 0.0) else 0
+            if churned > 0:
+                _pick_leavers(n, churned, gone)
+            if escalator != 0.0:
+                for c in range(n):
+                    if not gone[c] and (t - cstart[c]) % term == 0:
+                        price[c] *= 1.0 + escalator
+        if churned > 0:
+            k = 0
+            for c in range(n):
+                if not gone[c]:
+                    seats[k] = seats[c]
+                    price[k] = price[c]
+                    align[k] = align[c]
+                    cstart[k] = cstart[c]
+                    k += 1
+                gone[c] = False
+            n = k
+
+        # 6. signings
+        new = pipeline[t]
+        new_seats = 0.0
+        for _ in range(new):
+            if n >= seats.size:
+                seats = _grow(seats, n)
+                price = _grow(price, n)
+                align = _grow(align, n)
+                cstart = _grow(cstart, n)
+                gone = np.zeros(seats.size, dtype=np.bool_)
+            s = _draw_seats(seats_ppf)
+            seats[n] = s
+            price[n] = price0
+            align[n] = 0.0
+            cstart[n] = t
+            new_seats += s
+            n += 1
+
+        # 7. alignment
+        if aligning:
+            need = int(math.ceil(n / per_staff))
+            if align_staff + align_posted < need and cash >= hire_cash_months * align_cost:
+                align_posted += 1
+                align_arrivals[t + lag] += 1
+            covered = min(n, int(align_staff * per_staff))
+        else:
+            covered = 0
+        for c in range(n):
+            if c < covered:
+                align[c] = min(1.0, align[c] + align_rate)
+            else:
+                align[c] = max(0.0, align[c] - align_drift)
+
+        # 8. revenue
+        seat_total = 0.0
+        managed = 0.0
+        align_sum = 0.0
+        for c in range(n):
+            seat_total += seats[c]
+            managed += seats[c] * price[c]
+            align_sum += align[c]
+        cloud = seat_total * cloud_per_seat
+        legacy_factor = (1.0 - decline) ** (t / 12.0)
+        legacy_products = legacy_products0 * legacy_factor
+        legacy_projects = legacy_projects0 * legacy_factor
+        lam_p = n * projects_per_month
+        n_projects = np.random.poisson(lam_p) if lam_p > 0.0 else 0
+        ongoing = 0.0
+        for _ in range(n_projects):
+            ongoing += _draw_from_table(size_ppf)
+        projects = legacy_projects + onboarding_fee * new_seats + ongoing
+        products_ms = product_spend * seat_total
+        products = legacy_products + products_ms
+
+        # 9. profit and cash
+        gross = (managed * (1.0 - tools_share) - techs * tech_cost - align_staff * align_cost
+                 + cloud + project_margin * projects + margin_legacy * legacy_products
+                 + margin_ms * products_ms)
+        profit = gross - reps * rep_cost - overhead
+        cash += profit
+
+        # 10. hiring of technicians
+        planned = techs + techs_posted
+        if planned > 0:
+            wants = work / (planned * tech_hours) > hire_above
+        else:
+            wants = work > 0.0
+        if wants and cash >= hire_cash_months * tech_cost:
+            techs_posted += 1
+            tech_arrivals[t + lag] += 1
+
+        out[_MRR, i, t] = managed + cloud
+        out[_MRR_MANAGED, i, t] = managed
+        out[_MRR_CLOUD, i, t] = cloud
+        out[_CUSTOMERS, i, t] = n
+        out[_SEATS, i, t] = seat_total
+        out[_MEETINGS, i, t] = meetings
+        out[_NEW, i, t] = new
+        out[_CHURNED, i, t] = churned
+        out[_TICKETS, i, t] = n_r + n_a
+        out[_TICKET_HOURS, i, t] = ticket_hours
+        out[_OWNER_SALES, i, t] = selling
+        out[_TECHS, i, t] = techs
+        out[_ALIGN_STAFF, i, t] = align_staff
+        out[_UTIL, i, t] = utilization
+        out[_UNSERVED, i, t] = unserved_share
+        out[_ALIGN_MEAN, i, t] = align_sum / n if n > 0 else 0.0
+        out[_REV_PRODUCTS, i, t] = products
+        out[_REV_PROJECTS, i, t] = projects
+        out[_REV_MANAGED, i, t] = managed
+        out[_REV_CLOUD, i, t] = cloud
+        out[_PROFIT, i, t] = profit
+        out[_CASH, i, t] = cash
+
+
+@jit
+def _first_passage(mrr, threshold, sustain):
+    run = 0
+    for t in range(mrr.size):
+        if mrr[t] >= threshold:
+            run += 1
+            if run >= sustain:
+                return t
+        else:
+            run = 0
+    return -1
+
+
+@jit_parallel
+def _run_paths(params, seeds, months, threshold, sustain, churn_at_renewal,
+               alignment_enabled, seats_ppf, size_ppf, out, first_passage):
+    for i in prange(params.size):
+        _simulate_path(params[i], seeds[i], months, threshold, sustain, churn_at_renewal,
+                       alignment_enabled, seats_ppf, size_ppf, out, i)
+        first_passage[i] = _first_passage(out[_MRR, i], threshold, sustain)

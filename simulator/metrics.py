@@ -1,0 +1,42 @@
+"""Names, units and meaning of the monthly metrics the engine records.
+
+The order of :data:`METRICS` is the order of the engine's output axis
+(``simulator.engine._kernel`` states the same order and a test keeps the two
+in step).
+"""
+
+from __future__ import annotations
+
+__all__ = ["METRICS", "METRIC_INFO", "COUNT_METRICS"]
+
+METRIC_INFO: dict[str, tuple[str, str]] = {
+    "mrr": ("$/month", "monthly recurring revenue: managed services + cloud commissions"),
+    "mrr_managed": ("$/month", "managed-services MRR (seats x price per seat)"),
+    "mrr_cloud": ("$/month", "cloud resale commission MRR"),
+    "customers": ("customers", "managed-services customers at the end of the month"),
+    "seats": ("seats", "seats under management at the end of the month"),
+    "meetings": ("meetings/month", "sales meetings held"),
+    "new_customers": ("customers/month", "customers signed"),
+    "churned": ("customers/month", "customers lost"),
+    "tickets": ("tickets/month", "help-desk tickets raised"),
+    "ticket_hours": ("hours/month", "hours to resolve the month's tickets"),
+    "owner_sales_hours": ("hours/month", "owner hours left for selling"),
+    "techs": ("technicians", "technicians on staff"),
+    "alignment_staff": ("people", "alignment managers (network administrators) on staff"),
+    "utilization": ("ratio", "technician work demanded / technician capacity"),
+    "unserved_share": ("ratio", "share of the month's work nobody served"),
+    "alignment_mean": ("score", "mean customer alignment score (0 reactive, 1 aligned)"),
+    "revenue_products": ("$/month", "product resale revenue (legacy + managed customers)"),
+    "revenue_projects": ("$/month", "projects and T&M revenue (legacy + onboarding + ongoing)"),
+    "revenue_managed": ("$/month", "managed-services revenue"),
+    "revenue_cloud": ("$/month", "cloud commission revenue"),
+    "pretax_profit": ("$/month", "pretax profit"),
+    "cash": ("$", "cash at the end of the month"),
+}
+
+METRICS: tuple[str, ...] = tuple(METRIC_INFO)
+
+COUNT_METRICS = frozenset(
+    {"customers", "seats", "meetings", "new_customers", "churned", "tickets", "techs",
+     "alignment_staff"}
+)

@@ -1,0 +1,441 @@
+"""The result of a run: trajectories, first-passage times and their summaries.
+
+:class:`SimulationResult` holds what the engine returns (one array per
+monthly metric, the first-passage month of every path and the per-path
+parameter draws) and turns it into the numbers MODEL.md's "Outputs" promise:
+the censoring-aware distribution of the time to the MRR threshold, the
+probability of breaking it by a month, per-month quantiles and the
+``summary.json`` dictionary.
+
+Times to the threshold are right-censored at the horizon ``H``: a path that
+never breaks it (``first_passage == -1``) is censored at ``H``. The
+distribution is estimated with :func:`scipy.stats.ecdf` on
+:class:`scipy.stats.CensoredData` (Kaplan-Meier). Because censoring happens
+only at the horizon, the estimate at any month ``t <= H`` equals the plain
+fraction of paths broken by ``t``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import numpy as np
+from scipy import stats
+
+from .config.schema import Config
+
+__all__ = [
+    "DEFAULT_QUANTILES",
+    "REPORT_MONTHS",
+    "Estimate",
+    "SimulationResult",
+    "TimeToThreshold",
+    "config_sha256",
+    "package_version",
+]
+
+DEFAULT_QUANTILES: tuple[float, ...] = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
+"""Quantiles of :meth:`SimulationResult.quantiles` and ``quantiles.csv``."""
+REPORT_MONTHS: tuple[int, ...] = (12, 36, 60)
+"""Months whose MRR quantiles the summary reports (those within the horizon)."""
+TIME_QUANTILES: dict[str, float] = {
+    "median": 0.5, "p10": 0.1, "p25": 0.25, "p75": 0.75, "p90": 0.9,
+}
+"""Keys of ``summary["time_to_threshold"]`` and the probability each stands for."""
+
+_CONFIDENCE = 0.95
+_TOL = 1e-9  # Kaplan-Meier products are not exact fractions
+
+
+class Estimate(NamedTuple):
+    """A point estimate with its 95% confidence interval.
+
+    ``None`` stands for "not reached within the horizon" (time quantiles).
+    """
+
+    value: float | int | None
+    low: float | int | None
+    high: float | int | None
+
+
+def package_version() -> str:
+    """The installed msp-sim version, ``"0+unknown"`` when not installed."""
+    try:
+        import simulator
+
+        version = getattr(simulator, "__version__", None)
+        if isinstance(version, str):
+            return version
+    except ImportError:  # pragma: no cover - we are inside the package
+        pass
+    from importlib.metadata import PackageNotFoundError, version as _version
+
+    try:
+        return _version("msp-sim")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def config_sha256(config: Config) -> str:
+    """SHA-256 of the config's canonical JSON (sorted keys, aliases, no spaces)."""
+    data = config.model_dump(mode="json", by_alias=True)
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class TimeToThreshold:
+    """Censoring-aware distribution of the month at which MRR breaks the threshold.
+
+    Attributes
+    ----------
+    ecdf : scipy.stats._survival.ECDFResult
+        :func:`scipy.stats.ecdf` of the first-passage months, paths that never
+        break censored at ``months``.
+    months : int
+        The horizon H (censoring time).
+    n_paths, n_events : int
+        Paths in the run and paths that broke the threshold.
+    """
+
+    ecdf: Any
+    months: int
+    n_paths: int
+    n_events: int
+
+    @classmethod
+    def from_first_passage(cls, first_passage: np.ndarray, months: int) -> TimeToThreshold:
+        """Estimate from first-passage months (-1 = never), censored at ``months``."""
+        fp = np.asarray(first_passage)
+        hit = fp >= 0
+        data = stats.CensoredData(
+            uncensored=fp[hit].astype(np.float64),
+            right=np.full(int(np.count_nonzero(~hit)), float(months)),
+        )
+        return cls(ecdf=stats.ecdf(data), months=int(months), n_paths=int(fp.size),
+                   n_events=int(np.count_nonzero(hit)))
+
+    @property
+    def censored_fraction(self) -> float:
+        """Share of paths that never break the threshold within the horizon."""
+        return (self.n_paths - self.n_events) / self.n_paths
+
+    @property
+    def times(self) -> np.ndarray:
+        """The distinct months at which the estimate steps."""
+        return np.asarray(self.ecdf.cdf.quantiles, dtype=np.float64)
+
+    @property
+    def cdf_values(self) -> np.ndarray:
+        """Estimated P(broken by t) at :attr:`times`."""
+        return np.asarray(self.ecdf.cdf.probabilities, dtype=np.float64)
+
+    def confidence_band(self) -> tuple[np.ndarray, np.ndarray]:
+        """Pointwise 95% band (Greenwood, linear) of the CDF at :attr:`times`.
+
+        Where the formula is undefined (the estimate reaches 1) the band is
+        closed: the low side carries its last value forward, the high side is 1.
+        """
+        with warnings.catch_warnings():
+            warnings.filterwarnings(
+                "ignore", message="The confidence interval is undefined", category=RuntimeWarning
+            )
+            ci = self.ecdf.cdf.confidence_interval(_CONFIDENCE)
+        low = np.asarray(ci.low.probabilities, dtype=np.float64)
+        high = np.asarray(ci.high.probabilities, dtype=np.float64)
+        high = np.where(np.isnan(high), 1.0, high)
+        low = np.fmax.accumulate(np.where(np.isnan(low), -np.inf, low))
+        low = np.where(np.isfinite(low), low, 0.0)
+        return np.clip(low, 0.0, 1.0), np.clip(high, 0.0, 1.0)
+
+    def cdf(self, t: Any) -> np.ndarray:
+        """Estimated P(broken by month t) for months ``t <= months``."""
+        return _step(self.times, self.cdf_values, t)
+
+    def cdf_band(self, t: Any) -> tuple[np.ndarray, np.ndarray]:
+        """The 95% band of :meth:`cdf` at months ``t``."""
+        low, high = self.confidence_band()
+        return _step(self.times, low, t), _step(self.times, high, t)
+
+    def quantile(self, p: float) -> Estimate:
+        """Month by which a share ``p`` of paths has broken the threshold, with 95% CI.
+
+        The estimate is the first month at which the estimated CDF reaches
+        ``p``; the interval inverts the pointwise band (first months at which
+        its high and its low side reach ``p``). ``None`` where the curve does
+        not reach ``p`` within the horizon.
+        """
+        if not 0.0 < p < 1.0:
+            raise ValueError(f"p must be in (0, 1), got {p}")
+        low, high = self.confidence_band()
+        return Estimate(
+            value=_first_reaching(self.times, self.cdf_values, p),
+            low=_first_reaching(self.times, high, p),
+            high=_first_reaching(self.times, low, p),
+        )
+
+
+def _step(times: np.ndarray, values: np.ndarray, t: Any) -> np.ndarray:
+    t = np.asarray(t, dtype=np.float64)
+    idx = np.searchsorted(times, t, side="right") - 1
+    return np.where(idx >= 0, values[np.maximum(idx, 0)], 0.0)
+
+
+def _first_reaching(times: np.ndarray, values: np.ndarray, p: float) -> int | None:
+    reached = np.flatnonzero(values >= p - _TOL)
+    return int(times[reached[0]]) if reached.size else None
+
+
+def _proportion(k: int, n: int) -> Estimate:
+    ci = stats.binomtest(k, n).proportion_ci(confidence_level=_CONFIDENCE, method="wilson")
+    return Estimate(value=k / n, low=float(ci.low), high=float(ci.high))
+
+
+@dataclass(repr=False)
+class SimulationResult:
+    """Trajectories of a run and the summaries MODEL.md promises.
+
+    Parameters
+    ----------
+    config : Config
+        The validated config that was run.
+    seed : int
+        The run seed (``None``: ``config.simulation.seed``).
+    metrics : dict of str to ndarray
+        Metric name -> float64 array ``(n_paths, months + 1)``, in METRICS order.
+    first_passage : ndarray of int64, shape (n_paths,)
+        First month ``t >= 0`` at which MRR has been at or above the threshold
+        for ``sustain_months`` consecutive months; -1 if never.
+    params : structured ndarray, shape (n_paths,)
+        Per-path parameter draws (fields such as ``churn_annual_rate``).
+    """
+
+    config: Config
+    seed: int | None
+    metrics: dict[str, np.ndarray]
+    first_passage: np.ndarray
+    params: np.ndarray | None = None
+    _ttt: TimeToThreshold | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.seed is None:
+            self.seed = self.config.simulation.seed
+        self.first_passage = np.asarray(self.first_passage)
+        if self.first_passage.ndim != 1 or self.first_passage.size == 0:
+            raise ValueError("first_passage must be a non-empty 1-d array")
+        if "mrr" not in self.metrics:
+            raise ValueError("metrics must contain 'mrr'")
+        shape = (self.first_passage.size, self.config.simulation.months + 1)
+        for name, values in self.metrics.items():
+            if np.shape(values) != shape:
+                raise ValueError(
+                    f"metric {name!r} has shape {np.shape(values)}, expected {shape}"
+                )
+        if self.params is not None and len(self.params) != shape[0]:
+            raise ValueError(f"params has {len(self.params)} rows, expected {shape[0]}")
+
+    def __repr__(self) -> str:
+        return (f"SimulationResult(n_paths={self.n_paths}, months={self.months}, "
+                f"seed={self.seed}, metrics={len(self.metrics)})")
+
+    # -- basic facts ---------------------------------------------------------
+
+    @property
+    def n_paths(self) -> int:
+        """Number of simulated paths."""
+        return int(self.first_passage.size)
+
+    @property
+    def months(self) -> int:
+        """Horizon H; trajectories have ``months + 1`` entries (index 0 = start)."""
+        return int(self.config.simulation.months)
+
+    @property
+    def threshold_mrr(self) -> float:
+        """The MRR threshold [$/month]."""
+        return float(self.config.simulation.threshold_mrr)
+
+    @property
+    def sustain_months(self) -> int:
+        """Consecutive months at or above the threshold that count as breaking it."""
+        return int(self.config.simulation.sustain_months)
+
+    @property
+    def metric_names(self) -> tuple[str, ...]:
+        """Names of the recorded metrics, in engine order."""
+        return tuple(self.metrics)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        """Trajectories of one metric, shape ``(n_paths, months + 1)``."""
+        try:
+            return self.metrics[name]
+        except KeyError:
+            raise KeyError(
+                f"unknown metric {name!r}; available: {', '.join(self.metrics)}"
+            ) from None
+
+    # -- time to threshold ---------------------------------------------------
+
+    def time_to_threshold(self) -> TimeToThreshold:
+        """Censoring-aware distribution of the first-passage month (cached)."""
+        if self._ttt is None:
+            self._ttt = TimeToThreshold.from_first_passage(self.first_passage, self.months)
+        return self._ttt
+
+    def p_break_by(self, month: int) -> Estimate:
+        """Share of paths that broke the threshold by ``month``, with a Wilson 95% CI.
+
+        Exact (no censoring correction needed): censoring happens only at the
+        horizon, so ``month`` must lie in ``0..months``.
+        """
+        if not 0 <= month <= self.months:
+            raise ValueError(f"month must be in 0..{self.months}, got {month}")
+        fp = self.first_passage
+        k = int(np.count_nonzero((fp >= 0) & (fp <= month)))
+        return _proportion(k, self.n_paths)
+
+    def time_quantile(self, p: float) -> Estimate:
+        """Month by which a share ``p`` of paths broke the threshold (None if not reached)."""
+        return self.time_to_threshold().quantile(p)
+
+    @property
+    def censored_fraction(self) -> float:
+        """Share of paths that never break the threshold within the horizon."""
+        return float(np.count_nonzero(self.first_passage < 0)) / self.n_paths
+
+    # -- trajectories --------------------------------------------------------
+
+    def quantiles(
+        self,
+        qs: tuple[float, ...] | list[float] = DEFAULT_QUANTILES,
+        metrics: list[str] | tuple[str, ...] | None = None,
+    ) -> dict[str, np.ndarray]:
+        """Per-month quantiles across paths.
+
+        Returns
+        -------
+        dict of str to ndarray
+            Metric name -> array ``(len(qs), months + 1)``; row ``j`` holds
+            quantile ``qs[j]`` of every month.
+        """
+        names = self.metric_names if metrics is None else tuple(metrics)
+        q = np.asarray(qs, dtype=np.float64)
+        return {name: np.quantile(self[name], q, axis=0) for name in names}
+
+    def report_months(self) -> list[int]:
+        """The months of :data:`REPORT_MONTHS` within the horizon."""
+        return [m for m in REPORT_MONTHS if m <= self.months]
+
+    # -- summaries -----------------------------------------------------------
+
+    def summary(self) -> dict[str, Any]:
+        """The ``summary.json`` dictionary (plain JSON types only)."""
+        ttt = self.time_to_threshold()
+        horizon = self.p_break_by(self.months)
+        times = {key: ttt.quantile(p) for key, p in TIME_QUANTILES.items()}
+        mrr = self["mrr"]
+        final = mrr[:, -1]
+        p5, p50, p95 = np.quantile(final, [0.05, 0.5, 0.95])
+        at_month = {}
+        for m in self.report_months():
+            col = mrr[:, m]
+            values = np.quantile(col, DEFAULT_QUANTILES)
+            entry = {"mean": _float(col.mean())}
+            entry.update({_qname(q): _float(v) for q, v in zip(DEFAULT_QUANTILES, values,
+                                                                 strict=True)})
+            at_month[str(m)] = entry
+        return {
+            "n_paths": self.n_paths,
+            "months": self.months,
+            "seed": int(self.seed),
+            "threshold_mrr": self.threshold_mrr,
+            "sustain_months": self.sustain_months,
+            "sampling": self.config.simulation.sampling,
+            "p_break_by_horizon": _float(horizon.value),
+            "p_break_by_horizon_ci95": [_float(horizon.low), _float(horizon.high)],
+            "p_break_by_month": {
+                str(m): _float(self.p_break_by(m).value) for m in self.report_months()
+            },
+            "time_to_threshold": {key: est.value for key, est in times.items()},
+            "time_to_threshold_ci95": {key: [est.low, est.high] for key, est in times.items()},
+            "censored_fraction": _float(self.censored_fraction),
+            "mrr_start": {"mean": _float(mrr[:, 0].mean()),
+                          "p50": _float(np.quantile(mrr[:, 0], 0.5))},
+            "mrr_final": {"mean": _float(final.mean()), "p5": _float(p5), "p50": _float(p50),
+                          "p95": _float(p95)},
+            "mrr_at_month": at_month,
+            "config_sha256": config_sha256(self.config),
+            "version": package_version(),
+        }
+
+    def headline(self) -> str:
+        """One sentence: the chance of breaking the threshold and the median time."""
+        est = self.p_break_by(self.months)
+        median = self.time_quantile(0.5).value
+        text = (f"MRR reaches {_money(self.threshold_mrr)}{_sustained(self.sustain_months)} "
+                f"by month {self.months} in {_pct(est.value)} of {self.n_paths:,} simulated "
+                f"paths (95% CI {_pct(est.low)}-{_pct(est.high)})")
+        if median is None:
+            return text + "; the median time is beyond the horizon."
+        return text + f"; median time to get there: {median} months."
+
+    def format_summary(self) -> str:
+        """A short human-readable summary of the run."""
+        est = self.p_break_by(self.months)
+        median = self.time_quantile(0.5)
+        thr = _money(self.threshold_mrr)
+        lines = [
+            f"{self.n_paths:,} paths x {self.months} months, seed {self.seed}, "
+            f"threshold {thr} MRR{_sustained(self.sustain_months)}",
+            f"P(MRR >= {thr} by month {self.months}): {_pct(est.value)} "
+            f"(95% CI {_pct(est.low)}-{_pct(est.high)})",
+        ]
+        if median.value is None:
+            lines.append(
+                f"Median time to {thr}: not reached "
+                f"({_pct(self.censored_fraction)} of paths do not reach it by month "
+                f"{self.months})"
+            )
+        else:
+            hi = "beyond horizon" if median.high is None else str(median.high)
+            lines.append(
+                f"Median time to {thr}: {median.value} months (95% CI {median.low}-{hi}; "
+                f"not reached in {_pct(self.censored_fraction)} of paths)"
+            )
+        months = self.report_months()
+        if self.months not in months:
+            months.append(self.months)
+        mrr = self["mrr"]
+        lines.append("MRR p10 / p50 / p90:")
+        for m in months:
+            p10, p50, p90 = np.quantile(mrr[:, m], [0.1, 0.5, 0.9])
+            lines.append(f"  month {m:>3}: {_money(p10)} / {_money(p50)} / {_money(p90)}")
+        return "\n".join(lines)
+
+
+def _float(value: Any) -> float | None:
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _qname(q: float) -> str:
+    return f"p{q * 100:g}"
+
+
+def _money(value: float) -> str:
+    return f"${value:,.0f}"
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.1f}%"
+
+
+def _sustained(months: int) -> str:
+    return "" if months == 1 else f" (sustained {months} months)"
