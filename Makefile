@@ -18,6 +18,7 @@ run: install
 	$(BIN)/msp-sim run configs/baseline.toml --out results/baseline
 
 test: install
+	$(BIN)/ruff check simulator tests benchmarks
 	$(BIN)/python -m pytest -q
 
 bench: install

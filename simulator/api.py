@@ -87,7 +87,7 @@ def simulate(
             block = draw_parameters(config, seed, start, stop, n_paths=n_paths)
             out, fp = run_chunk(block, seeds[start:stop], run)
             for k, name in enumerate(METRICS):
-                metrics[name][start:stop] = out[k]
+                metrics[name][start:stop] = out[:, k]
             first_passage[start:stop] = fp
             params[start:stop] = block
             bar.update(stop - start)

@@ -9,8 +9,8 @@ not reproduce the engine's random streams (numba's generator differs from
 numpy's), so engine and reference agree in distribution, and bit for bit only
 where nothing is random.
 
-Readings taken where docs/model.md leaves room (kept in one place, see the
-module's tests and the report that came with it):
+Readings taken where docs/model.md leaves (or left) room; the first two are
+now stated in its step 10:
 
 - A hire (technician or alignment) posted in month ``t`` joins at step 1 of
   month ``t + max(hire_lag_months, 1)``; alignment hires use
@@ -21,9 +21,16 @@ module's tests and the report that came with it):
   cost is that of the hire: ``hire_cash_months * staff_cost_per_month`` for an
   alignment manager, ``hire_cash_months * tech_cost_per_month`` for a
   technician.
-- "Longest-standing" customers are those with the earliest contract start
-  ``c_i``, ties broken by the order in which they joined the book.
+- "Longest-standing" customers are those that joined the book first; the
+  starting book (whose tenure is unknown) in the order it was drawn, before
+  every signing. Churn keeps the order of the others.
 - ``alignment_mean`` is 0 when there are no customers.
+
+Where docs/model.md fixes a value but not the order of floating-point
+operations, the reference groups them as the engine does (cloud commissions
+= total seats x commission per seat, tools as ``managed * (1 - tools_share)``,
+sums left to right in order of joining), so that cases without randomness
+agree bit for bit.
 """
 
 from __future__ import annotations
@@ -49,7 +56,6 @@ class Customer:
     price: float  # $/seat/month
     alignment: float  # score in [0, 1]
     start: int  # contract start month c_i
-    order: int  # position in the order of joining the book
 
 
 def _p(params, key: str) -> float:
@@ -68,6 +74,14 @@ def _sample_table(table: np.ndarray, u: float) -> float:
         return float(table[-1])
     frac = pos - k
     return float(table[k] + frac * (table[k + 1] - table[k]))
+
+
+def total(values) -> float:
+    """Left-to-right float sum (``sum`` is compensated from Python 3.12 on)."""
+    acc = 0.0
+    for v in values:
+        acc += v
+    return acc
 
 
 def _draw_seats(rng: np.random.Generator, table: np.ndarray) -> int:
@@ -148,14 +162,12 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int]:
     lag = max(hire_lag, 1)  # lag 0: usable next month
 
     # ---- month 0 ---------------------------------------------------------
-    customers: list[Customer] = []
-    joined = 0
+    customers: list[Customer] = []  # in order of joining the book
     for _ in range(_i(params, "start.customers")):
         seats = _draw_seats(rng, run.seats_ppf)
         start = 1 - int(rng.integers(1, contract_months + 1))  # 1 - U{1..contract_months}
         customers.append(Customer(seats, price_per_seat, _p(params, "start.alignment_score"),
-                                  start, joined))
-        joined += 1
+                                  start))
     T = _i(params, "start.techs")
     A = 0
     backlog = 0.0
@@ -165,8 +177,8 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int]:
     pipeline: dict[int, int] = {}  # month -> deals signing
 
     def mrr_parts() -> tuple[float, float]:
-        managed = sum(c.seats * c.price for c in customers)
-        cloud = sum(c.seats * cloud_per_seat for c in customers)
+        managed = total(c.seats * c.price for c in customers)
+        cloud = total(c.seats for c in customers) * cloud_per_seat
         return managed, cloud
 
     def record(t: int, **values: float) -> None:
@@ -175,9 +187,9 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int]:
 
     managed, cloud = mrr_parts()
     record(0, mrr=managed + cloud, mrr_managed=managed, mrr_cloud=cloud,
-           customers=len(customers), seats=sum(c.seats for c in customers),
+           customers=len(customers), seats=total(c.seats for c in customers),
            owner_sales_hours=owner_sales, techs=T, alignment_staff=A,
-           alignment_mean=(sum(c.alignment for c in customers) / len(customers)
+           alignment_mean=(total(c.alignment for c in customers) / len(customers)
                            if customers else 0.0),
            cash=cash)
 
@@ -194,15 +206,15 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int]:
         A = min(A, math.ceil(n / clients_per_staff))
 
         # 2. tickets
-        lam_R = sum(c.seats * endpoints_per_seat * (1.0 - c.alignment) * r_R for c in customers)
-        lam_A = sum(c.seats * endpoints_per_seat * c.alignment * r_A for c in customers)
+        lam_R = total(c.seats * endpoints_per_seat * (1.0 - c.alignment) for c in customers) * r_R
+        lam_A = total(c.seats * endpoints_per_seat * c.alignment for c in customers) * r_A
         N_R = int(rng.poisson(lam_R))
         N_A = int(rng.poisson(lam_A))
         X = N_R * h_R + N_A * h_A
 
         # 3. the owner's month
         rest = owner_hours
-        E = escalation_share * N_R * h_R
+        E = escalation_share * (N_R * h_R)
         E_p = min(E, rest)
         rest -= E_p
         M = mgmt_per_employee * (T + A)
@@ -261,8 +273,7 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int]:
         new_seats = 0
         for _ in range(new):
             seats = _draw_seats(rng, run.seats_ppf)
-            customers.append(Customer(seats, price_per_seat, 0.0, t, joined))
-            joined += 1
+            customers.append(Customer(seats, price_per_seat, 0.0, t))
             new_seats += seats
         n_after = len(customers)
 
@@ -275,8 +286,7 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int]:
             covered = min(n_after, int(A * clients_per_staff))
         else:
             covered = 0
-        by_standing = sorted(customers, key=lambda c: (c.start, c.order))
-        for k, c in enumerate(by_standing):
+        for k, c in enumerate(customers):  # in order of joining: longest-standing first
             if k < covered:
                 c.alignment = min(1.0, c.alignment + align_rate)
             else:
@@ -284,19 +294,19 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int]:
 
         # 8. revenue
         managed, cloud = mrr_parts()
-        seats_total = sum(c.seats for c in customers)
+        seats_total = total(c.seats for c in customers)
         legacy_factor = (1.0 - decline) ** (t / 12.0)
         legacy_projects = legacy_projects0 * legacy_factor
-        n_projects = int(rng.poisson(n_after * projects_per_year / 12.0))
-        ongoing = sum(_sample_table(run.project_size_ppf, rng.random())
-                      for _ in range(n_projects))
+        n_projects = int(rng.poisson(n_after * (projects_per_year / 12.0)))
+        ongoing = total(_sample_table(run.project_size_ppf, rng.random())
+                        for _ in range(n_projects))
         projects = legacy_projects + onboarding_fee * new_seats + ongoing
         legacy_products = legacy_products0 * legacy_factor
         ms_products = product_spend / 12.0 * seats_total
         products = legacy_products + ms_products
 
         # 9. profit and cash
-        gross = (managed - T * tech_cost - A * align_cost - tools_share * managed + cloud
+        gross = (managed * (1.0 - tools_share) - T * tech_cost - A * align_cost + cloud
                  + project_margin * projects + margin_legacy * legacy_products
                  + margin_ms * ms_products)
         pretax = gross - rep_cost * reps - overhead
@@ -315,7 +325,7 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int]:
                customers=n_after, seats=seats_total, meetings=meetings, new_customers=new,
                churned=churned, tickets=N_R + N_A, ticket_hours=X, owner_sales_hours=S,
                techs=T, alignment_staff=A, utilization=utilization, unserved_share=u,
-               alignment_mean=(sum(c.alignment for c in customers) / n_after
+               alignment_mean=(total(c.alignment for c in customers) / n_after
                                if n_after else 0.0),
                revenue_products=products, revenue_projects=projects,
                revenue_managed=managed, revenue_cloud=cloud, pretax_profit=pretax,
@@ -349,12 +359,13 @@ def simulate_reference(params: np.ndarray, seeds: np.ndarray,
 
     Returns
     -------
-    metrics : ndarray of float64, shape (len(METRICS), n_paths, months + 1)
+    metrics : ndarray of float64, shape (n_paths, len(METRICS), months + 1)
+        Path-major, as the engine's.
     first_passage : ndarray of int64, shape (n_paths,)
     """
     n_paths = len(params)
-    metrics = np.zeros((len(METRICS), n_paths, run.months + 1), dtype=np.float64)
+    metrics = np.zeros((n_paths, len(METRICS), run.months + 1), dtype=np.float64)
     passage = np.full(n_paths, -1, dtype=np.int64)
     for i in range(n_paths):
-        metrics[:, i, :], passage[i] = simulate_path(params[i], int(seeds[i]), run)
+        metrics[i], passage[i] = simulate_path(params[i], int(seeds[i]), run)
     return metrics, passage

@@ -1,7 +1,8 @@
 """Config: TOML files into a validated :class:`Config`."""
 
+from .describe import describe_config
 from .distributions import Distribution
-from .loader import ConfigError, load_config, parse_override
+from .loader import ConfigError, config_from_dict, load_config, parse_override
 from .schema import SECTIONS, Config, ParamSpec, param_specs
 
 __all__ = [
@@ -10,6 +11,8 @@ __all__ = [
     "ConfigError",
     "Distribution",
     "ParamSpec",
+    "config_from_dict",
+    "describe_config",
     "load_config",
     "param_specs",
     "parse_override",

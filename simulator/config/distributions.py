@@ -27,7 +27,6 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
-from scipy import special, stats
 
 __all__ = [
     "DIST_FIELDS",
@@ -57,6 +56,18 @@ DIST_FIELDS: dict[str, str] = {
 
 MIN_MASS = 1e-9
 """Least probability that the low/high bounds of a normal or lognormal table must hold."""
+
+
+def _stats() -> Any:
+    """``scipy.stats``, imported on first use so that validating a config stays quick."""
+    from scipy import stats
+
+    return stats
+
+
+def _ndtr(z: float) -> float:
+    """Standard normal CDF (accurate in both tails; ``z`` may be infinite)."""
+    return 0.5 * math.erfc(-z / math.sqrt(2.0))
 
 
 def kind_of(value: Any) -> str:
@@ -116,6 +127,16 @@ class _Dist(BaseModel):
         """
         raise NotImplementedError
 
+    def open_ends(self) -> tuple[bool, bool]:
+        """Whether each end of :meth:`support` has probability zero.
+
+        True for continuous distributions (a uniform never gives exactly its
+        ``high``); False where clipping puts probability on the bound. A
+        strict limit such as ``value < 1`` accepts a support ending at 1 only
+        when that end is open.
+        """
+        return (True, True)
+
     def frozen(self) -> Any:
         """The equivalent frozen ``scipy.stats`` distribution (``ppf``, ``cdf``, ``mean``)."""
         raise NotImplementedError
@@ -155,7 +176,7 @@ class UniformDist(_Dist):
         return (self.low, self.high)
 
     def frozen(self) -> Any:
-        return stats.uniform(loc=self.low, scale=self.high - self.low)
+        return _stats().uniform(loc=self.low, scale=self.high - self.low)
 
 
 class TriangularDist(_Dist):
@@ -180,7 +201,7 @@ class TriangularDist(_Dist):
 
     def frozen(self) -> Any:
         width = self.high - self.low
-        return stats.triang(c=(self.mode - self.low) / width, loc=self.low, scale=width)
+        return _stats().triang(c=(self.mode - self.low) / width, loc=self.low, scale=width)
 
 
 class _Bounded(_Dist):
@@ -210,30 +231,38 @@ class _Bounded(_Dist):
                 f"high = {_g(self.high)}; allowed: low < high"
             )
         lo, hi = self.support()
+        given = ", ".join(
+            f"{k} = {_g(v)}" for k, v in (("low", self.low), ("high", self.high)) if v is not None
+        )
         if not lo < hi:  # e.g. a lognormal with high <= 0
             raise ValueError(
-                f"impossible {self.dist}: {word} bounds [{_g(lo)}, {_g(hi)}] leave no values "
-                f"(a {self.dist} only takes values in {self._natural()}); "
-                "allowed: bounds that overlap it"
+                f"impossible {self.dist}: got {word} bounds {given} outside the values a "
+                f"{self.dist} takes ({self._natural()}); allowed: bounds that overlap them"
             )
-        base = self._base()
-        mass = max(float(base.cdf(hi) - base.cdf(lo)), float(base.sf(lo) - base.sf(hi)))
+        z_lo, z_hi = self._z(lo), self._z(hi)
+        mass = max(_ndtr(z_hi) - _ndtr(z_lo), _ndtr(-z_lo) - _ndtr(-z_hi))
         if not mass >= MIN_MASS:
             raise ValueError(
-                f"impossible {self.dist}: {word} bounds [{_g(lo)}, {_g(hi)}] hold almost no "
-                f"probability ({mass:.2g}) of {self._center()}; allowed: bounds around the "
+                f"impossible {self.dist}: got {word} bounds {given} that hold almost no "
+                f"probability (P = {mass:.2g}) under {self._center()}; allowed: bounds around the "
                 "bulk of the distribution"
             )
 
     def _natural(self) -> str:
-        lo, hi = (float(v) for v in self._base().support())
-        return f"[{_g(lo)}, {_g(hi)}]"
+        return "0 < value < inf" if self.dist == "lognormal" else "any number"
 
     def _center(self) -> str:
         raise NotImplementedError
 
+    def _natural_support(self) -> tuple[float, float]:
+        raise NotImplementedError
+
+    def _z(self, x: float) -> float:
+        """The standard-normal quantile of ``x`` (``cdf(x) = ndtr(z(x))``)."""
+        raise NotImplementedError
+
     def support(self) -> tuple[float, float]:
-        lo, hi = (float(v) for v in self._base().support())
+        lo, hi = self._natural_support()
         if self.low is not None:
             lo = max(lo, self.low)
         if self.high is not None:
@@ -270,7 +299,21 @@ class LognormalDist(_Bounded):
         return f"lognormal(median={_g(self.median)}, sigma={_g(self.sigma)})"
 
     def _base(self) -> Any:
-        return stats.lognorm(s=self.sigma, scale=self.median)
+        return _stats().lognorm(s=self.sigma, scale=self.median)
+
+    def _natural_support(self) -> tuple[float, float]:
+        return (0.0, math.inf)
+
+    def open_ends(self) -> tuple[bool, bool]:
+        # Clipping puts the tail probability on a bound; a clip at or below 0 never binds.
+        return (self.low is None or self.low <= 0, self.high is None)
+
+    def _z(self, x: float) -> float:
+        if x <= 0:
+            return -math.inf
+        if math.isinf(x):
+            return math.inf
+        return (math.log(x) - math.log(self.median)) / self.sigma
 
     def _partial_moment(self, k: int, a: float, b: float) -> float:
         """``E[X**k; a <= X <= b]`` of the unclipped lognormal."""
@@ -284,7 +327,7 @@ class LognormalDist(_Bounded):
             return (math.log(x) - mu - k * s * s) / s
 
         scale = math.exp(k * mu + 0.5 * k * k * s * s)
-        return scale * float(special.ndtr(z(b)) - special.ndtr(z(a)))
+        return scale * (_ndtr(z(b)) - _ndtr(z(a)))
 
     def frozen(self) -> Any:
         if self.low is None and self.high is None:
@@ -313,13 +356,19 @@ class NormalDist(_Bounded):
         return f"normal(mean={_g(self.mean_)}, sd={_g(self.sd)})"
 
     def _base(self) -> Any:
-        return stats.norm(loc=self.mean_, scale=self.sd)
+        return _stats().norm(loc=self.mean_, scale=self.sd)
+
+    def _natural_support(self) -> tuple[float, float]:
+        return (-math.inf, math.inf)
+
+    def _z(self, x: float) -> float:
+        return (x - self.mean_) / self.sd
 
     def frozen(self) -> Any:
         if self.low is None and self.high is None:
             return self._base()
         lo, hi = self.support()
-        return stats.truncnorm(
+        return _stats().truncnorm(
             (lo - self.mean_) / self.sd, (hi - self.mean_) / self.sd, loc=self.mean_, scale=self.sd
         )
 
@@ -357,7 +406,7 @@ class BetaDist(_Dist):
 
     def frozen(self) -> Any:
         a, b = self._ab()
-        return stats.beta(a, b)
+        return _stats().beta(a, b)
 
 
 class _Clipped:

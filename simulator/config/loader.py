@@ -1,33 +1,53 @@
 """Reading TOML configs and ``--set KEY=VALUE`` overrides into a :class:`Config`.
 
-Every user mistake becomes one :class:`ConfigError` whose message names the
-file, the key, the value and what is allowed.
+Every user mistake becomes one :class:`ConfigError`. Its message has one line
+per problem, each of the form::
+
+    <file>: <section.key> = <value as TOML>: <problem>: got <what>; allowed: <what>
+
+for example ``configs/x.toml: churn.annual_rate = 1.2: out of range: got 1.2;
+allowed: a number with 0 <= value < 1, or a distribution table inside that
+range``. Problems that concern the whole file (missing, unreadable, malformed
+TOML) have no key: ``<file>: <problem>``. When the offending key was given
+with ``--set``, ``<file>`` reads ``<file> (with --set)``; mistakes in the
+``--set`` text itself have ``--set`` as their file.
 """
 
 from __future__ import annotations
 
 import copy
+import difflib
+import math
+import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
+from .distributions import kind_of
 from .schema import SECTIONS, Config
 
-__all__ = ["ConfigError", "load_config", "parse_override", "config_from_dict"]
+__all__ = ["ConfigError", "config_from_dict", "load_config", "parse_override"]
 
 
 class ConfigError(ValueError):
     """A config or override the simulator cannot run.
 
-    Attributes
+    Parameters
     ----------
     source : str
         The file (or ``"--set"``) the mistake comes from.
     problems : list of (key, value, message)
-        One entry per mistake found.
+        One entry per mistake found: the dotted key (``""`` for the whole
+        file), the offending value as given (a private sentinel when there
+        is none) and the message ``"<problem>: got ...; allowed: ..."``.
+
+    Attributes
+    ----------
+    source : str
+    problems : list of (str, Any, str)
     """
 
     def __init__(self, source: str, problems: list[tuple[str, Any, str]]):
@@ -35,58 +55,156 @@ class ConfigError(ValueError):
         self.problems = problems
         lines = []
         for key, value, message in problems:
-            where = f"{key} = {_show(value)}" if key else ""
-            lines.append(f"{source}: {where}: {message}" if where else f"{source}: {message}")
+            if key and value is not _MISSING:
+                lines.append(f"{source}: {key} = {_show(value)}: {message}")
+            elif key:
+                lines.append(f"{source}: {key}: {message}")
+            else:
+                lines.append(f"{source}: {message}")
         super().__init__("\n".join(lines))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.source, self.problems))
+
+
+class _Missing:
+    """Marks a problem without a value (a missing file, a ``--set`` without ``=``)."""
+
+    def __repr__(self) -> str:
+        return "<missing>"
+
+    def __reduce__(self) -> str:
+        return "_MISSING"
+
+
+_MISSING: Any = _Missing()
+
+
+class _Raw(str):
+    """Text typed on the command line, shown as typed (not quoted) in messages."""
 
 
 def _show(value: Any) -> str:
-    if value is _MISSING:
-        return "(missing)"
+    """A value as it would be written in TOML (``"abc"``, ``true``, ``{low = 1}``)."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, _Raw):
+        return str(value)
     if isinstance(value, str):
-        return repr(value)
-    if isinstance(value, dict):
-        inner = ", ".join(f"{k} = {_show(v)}" for k, v in value.items())
-        return "{" + inner + "}"
-    return str(value).lower() if isinstance(value, bool) else str(value)
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{k} = {_show(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    if isinstance(value, BaseModel) and hasattr(value, "describe"):
+        return value.describe()
+    return str(value)
 
 
-_MISSING = object()
+def _section_keys(section: str) -> list[str]:
+    return list(Config.model_fields[section].annotation.model_fields)
+
+
+def _suggest(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+def _home_of(name: str) -> list[str]:
+    """Sections that have a key called ``name``."""
+    return [s for s in SECTIONS if name in _section_keys(s)]
+
+
+_SETS = ", ".join(SECTIONS)
+_SET_SYNTAX = "SECTION.KEY=VALUE, e.g. churn.annual_rate=0.12"
+_SET_VALUES = (
+    'a number (0.12), a word or a quoted string (renewal, "renewal"), true/false, '
+    'or an inline table ({dist = "uniform", low = 4, high = 8})'
+)
+
+
+def _split_key(key: str, value: Any) -> tuple[str, str]:
+    """``"churn.annual_rate"`` -> ``("churn", "annual_rate")``, or a ``--set`` ConfigError."""
+    parts = key.split(".")
+    if len(parts) == 2 and all(p.strip() for p in parts):
+        section, name = (p.strip() for p in parts)
+        if section not in SECTIONS:
+            raise ConfigError("--set", [(key, value, f'unknown section "{section}"; allowed '
+                                         f"sections: {_SETS}{_suggest(section, SECTIONS)}")])
+        return section, name
+    homes = _home_of(parts[-1].strip()) if parts else []
+    hint = f" (did you mean {homes[0]}.{parts[-1].strip()}?)" if len(homes) == 1 else ""
+    shown = f'"{key}"' if key else "an empty key"
+    raise ConfigError("--set", [(key or "--set", value, f"bad key: got {shown}; allowed: a "
+                                 f"dotted key {_SET_SYNTAX}; sections: {_SETS}{hint}")])
 
 
 def parse_override(text: str) -> tuple[str, Any]:
-    """Split ``"churn.annual_rate=0.12"`` into the key and its TOML-parsed value.
+    """Split ``"churn.annual_rate=0.12"`` into the dotted key and its TOML-parsed value.
 
-    A value that is not valid TOML is taken as a bare string, so
-    ``--set churn.mode=renewal`` works without quotes.
+    A value that is not valid TOML but is a bare word (letters, digits,
+    ``_``, ``-``) is taken as a string, so ``--set churn.mode=renewal``
+    works without quotes.
+
+    Parameters
+    ----------
+    text : str
+        ``KEY=VALUE``; ``KEY`` is ``SECTION.KEY``, ``VALUE`` a TOML value.
+
+    Returns
+    -------
+    (str, Any)
+        The dotted key and the value.
+
+    Raises
+    ------
+    ConfigError
+        With source ``"--set"``: no ``=``, a key that is not ``SECTION.KEY``
+        with a known section, or a value that is neither TOML nor a bare word.
     """
     if "=" not in text:
-        raise ConfigError("--set", [(text, _MISSING, "expected KEY=VALUE, e.g. "
-                                     "churn.annual_rate=0.12")])
+        raise ConfigError("--set", [(text.strip() or "--set", _MISSING,
+                                     f'bad syntax: got "{text}"; allowed: {_SET_SYNTAX}')])
     key, raw = (part.strip() for part in text.split("=", 1))
-    parts = key.split(".")
-    if len(parts) != 2 or not all(parts):
-        raise ConfigError("--set", [(key, raw, "expected a dotted key SECTION.KEY, "
-                                     f"sections: {', '.join(SECTIONS)}")])
+    raw = _Raw(raw)
+    if not key:
+        raise ConfigError("--set", [(text.strip(), _MISSING, "bad syntax: got an empty key; "
+                                     f"allowed: {_SET_SYNTAX}")])
+    _split_key(key, raw)
+    if "\n" in raw or "\r" in raw:
+        raise ConfigError("--set", [(key, raw, f"bad value: got a line break; allowed: "
+                                     f"{_SET_VALUES}")])
     try:
         value = tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:
         if raw and all(c.isalnum() or c in "_-" for c in raw):
-            value = raw
+            value = str(raw)
         else:
-            raise ConfigError("--set", [(key, raw, "the value is not valid TOML")]) from None
+            try:
+                value = float(raw)  # lenient: ".5", "5."
+            except ValueError:
+                problem = (key, raw, "bad value: not valid TOML") if raw else (
+                    key, _MISSING, "bad value: got an empty value")
+                raise ConfigError("--set", [(problem[0], problem[1], f"{problem[2]}; allowed: "
+                                             f"{_SET_VALUES}")]) from None
     return key, value
 
 
 def _apply(data: dict, key: str, value: Any, source: str) -> None:
-    section, name = key.split(".", 1)
-    if section not in SECTIONS:
-        raise ConfigError(source, [(key, value, f"unknown section {section!r}; allowed: "
-                                    f"{', '.join(SECTIONS)}")])
+    section, name = _split_key(key, value)
     target = data.setdefault(section, {})
     if not isinstance(target, dict):
-        raise ConfigError(source, [(section, target, "expected a table")])
+        raise ConfigError(source, [(section, target, _not_a_table(section, target))])
     target[name] = value
+
+
+def _not_a_table(section: str, value: Any) -> str:
+    got = kind_of(value)
+    if got == "an array of tables":
+        got += f" ([[{section}]])"
+    return f"wrong type: got {got}; allowed: a table [{section}]"
 
 
 def config_from_dict(
@@ -94,25 +212,47 @@ def config_from_dict(
     source: str = "<dict>",
     overrides: Iterable[str] | Mapping[str, Any] | None = None,
 ) -> Config:
-    """Validate a nested mapping (as read from TOML) plus overrides."""
+    """Validate a nested mapping (as read from TOML) plus overrides.
+
+    Parameters
+    ----------
+    data : mapping
+        ``{"churn": {"annual_rate": 0.1}, ...}``; missing keys take defaults.
+    source : str
+        Name of the file (or other origin) used in error messages.
+    overrides : iterable of ``"KEY=VALUE"`` strings, or mapping of key to value
+        Dotted-key overrides applied on top of ``data``.
+
+    Returns
+    -------
+    Config
+
+    Raises
+    ------
+    ConfigError
+        Every problem found, one line each (see the module docstring).
+    """
+    if not isinstance(data, Mapping):
+        raise ConfigError(source, [("", _MISSING, f"wrong type: got {kind_of(data)}; "
+                                    "allowed: a table of sections")])
     data = copy.deepcopy(dict(data))
     set_keys: set[str] = set()
     if overrides:
         items = overrides.items() if isinstance(overrides, Mapping) else (
             parse_override(o) for o in overrides)
         for key, value in items:
-            _apply(data, key, value, "--set")
-            set_keys.add(key)
+            _apply(data, key, value, source)
+            set_keys.add(".".join(p.strip() for p in key.split(".")))
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
         problems = []
         from_set = False
-        for err in exc.errors():
-            loc = [str(p) for p in err["loc"]]
-            key = ".".join(loc[:2])
+        for err in exc.errors(include_url=False):
+            loc = [str(p) for p in err["loc"]][:2]
+            key = ".".join(loc)
             from_set = from_set or key in set_keys
-            problems.append((key, _lookup(data, loc[:2]), _message(err, loc)))
+            problems.append((key, _lookup(data, loc), _message(err, loc, data)))
         raise ConfigError(
             f"{source} (with --set)" if from_set and source != "--set" else source, problems
         ) from None
@@ -127,19 +267,35 @@ def _lookup(data: Mapping, loc: list[str]) -> Any:
     return node
 
 
-def _message(err: dict, loc: list[str]) -> str:
+def _message(err: Mapping[str, Any], loc: list[str], data: Mapping[str, Any]) -> str:
     kind = err["type"]
-    msg = err["msg"].removeprefix("Value error, ")
+    msg = str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
     if kind == "extra_forbidden":
         if len(loc) == 1:
-            return f"unknown section; allowed: {', '.join(SECTIONS)}"
-        section_model = Config.model_fields[loc[0]].annotation
-        return f"unknown key; allowed in [{loc[0]}]: {', '.join(section_model.model_fields)}"
-    if kind == "model_type" or kind == "dict_type":
-        return "expected a table"
+            name = loc[0]
+            homes = _home_of(name)
+            if not isinstance(data.get(name), Mapping):
+                where = f" (it belongs in [{homes[0]}])" if homes else ""
+                return (f"a key outside any [section]{where}; allowed at the top level: "
+                        f"the sections {_SETS}")
+            return f"unknown section [{name}]; allowed sections: {_SETS}{_suggest(name, SECTIONS)}"
+        section, name = loc
+        keys = _section_keys(section)
+        hint = _suggest(name, keys)
+        homes = [s for s in _home_of(name) if s != section]
+        if not hint and homes:
+            hint = f" ({name} is a key of [{homes[0]}])"
+        return f"unknown key; allowed in [{section}]: {', '.join(keys)}{hint}"
+    if kind in ("model_type", "dict_type", "model_attributes_type") and len(loc) == 1:
+        return _not_a_table(loc[0], _lookup(data, loc))
     if kind == "literal_error":
-        return msg.replace("Input should be", "allowed:")
-    return msg.replace("Input should be", "allowed: a value")
+        return "not allowed: " + msg.replace("Input should be", "allowed:")
+    # Our validators already say "<problem>: got ...; allowed: ..."; anything
+    # else is pydantic's own wording, kept but without its "Input should be".
+    return msg.replace("Input should be", "allowed:")
+
+
+_LINE = re.compile(r"\(at line (\d+), column \d+\)")
 
 
 def load_config(
@@ -156,6 +312,10 @@ def load_config(
         Dotted-key overrides applied on top of the file, e.g.
         ``["churn.annual_rate=0.12"]`` or ``{"sales.reps": 1}``.
 
+    Returns
+    -------
+    Config
+
     Raises
     ------
     ConfigError
@@ -168,13 +328,26 @@ def load_config(
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(source, [("", _MISSING, "no such file")]) from None
+        raise ConfigError(source, [("", _MISSING, "cannot read the config: "
+                                    "no such file")]) from None
     except IsADirectoryError:
-        raise ConfigError(source, [("", _MISSING, "is a directory, expected a TOML file")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(source, [("", _MISSING, f"cannot read the file: {exc}")]) from None
+        raise ConfigError(source, [("", _MISSING, "cannot read the config: it is a "
+                                    "directory; allowed: a TOML file")]) from None
+    except UnicodeDecodeError:
+        raise ConfigError(source, [("", _MISSING, "cannot read the config: not UTF-8 "
+                                    "text; allowed: a TOML file")]) from None
+    except OSError as exc:
+        raise ConfigError(source, [("", _MISSING, "cannot read the config: "
+                                    f"{exc.strerror or exc}")]) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(source, [("", _MISSING, f"malformed TOML: {exc}")]) from None
+        message = f"malformed TOML: {exc}"
+        match = _LINE.search(str(exc))
+        lines = text.splitlines()
+        if match and 1 <= int(match.group(1)) <= len(lines):
+            shown = lines[int(match.group(1)) - 1].strip()
+            if shown:
+                message += f": {shown[:120]}"
+        raise ConfigError(source, [("", _MISSING, message)]) from None
     return config_from_dict(data, source=source, overrides=overrides)

@@ -17,17 +17,15 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    TypeAdapter,
-    ValidationError,
-    ValidationInfo,
-    field_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from .distributions import Distribution, LognormalDist, UniformDist
+from .distributions import (
+    Distribution,
+    LognormalDist,
+    UniformDist,
+    kind_of,
+    parse_distribution,
+)
 
 __all__ = [
     "SECTIONS",
@@ -38,12 +36,29 @@ __all__ = [
 ]
 
 ParamValue = float | Distribution
-_DIST_ADAPTER: TypeAdapter = TypeAdapter(Distribution)
+
+
+def _g(x: float) -> str:
+    return f"{x:g}"
 
 
 @dataclass(frozen=True)
 class ParamSpec:
-    """What a numeric key means and which values it may take."""
+    """What a numeric key means and which values it may take.
+
+    Attributes
+    ----------
+    unit : str
+        Unit of the value, e.g. ``"$/seat/month"``.
+    source : str
+        Where the default comes from (a seed article, a survey, an assumption).
+    ge, gt, le, lt : float or None
+        Bounds: ``value >= ge``, ``value > gt``, ``value <= le``, ``value < lt``.
+    integer : bool
+        A count; distribution draws are rounded to the nearest integer.
+    per_unit : bool
+        A per-customer/per-project distribution rather than per-path uncertainty.
+    """
 
     unit: str
     source: str
@@ -54,34 +69,110 @@ class ParamSpec:
     integer: bool = False
     per_unit: bool = False
 
-    def allowed(self) -> str:
-        """The allowed range in words, e.g. ``0 <= value < 1``."""
-        lo = f"{self.ge:g} <= " if self.ge is not None else (
-            f"{self.gt:g} < " if self.gt is not None else "")
-        hi = f" <= {self.le:g}" if self.le is not None else (
-            f" < {self.lt:g}" if self.lt is not None else "")
-        kind = "an integer" if self.integer else "a number"
-        if not lo and not hi:
-            return f"{kind} or a distribution table"
-        return f"{kind} with {lo}value{hi}, or a distribution table inside that range"
+    def range_text(self) -> str:
+        """The bounds alone, e.g. ``0 <= value < 1`` (empty when unbounded)."""
+        lo = f"{_g(self.ge)} <= " if self.ge is not None else (
+            f"{_g(self.gt)} < " if self.gt is not None else "")
+        hi = f" <= {_g(self.le)}" if self.le is not None else (
+            f" < {_g(self.lt)}" if self.lt is not None else "")
+        return f"{lo}value{hi}" if lo or hi else ""
 
-    def check(self, lo: float, hi: float) -> bool:
-        """Whether every value in ``[lo, hi]`` is allowed."""
+    def allowed(self) -> str:
+        """The allowed values in words, e.g. ``a number with 0 <= value < 1, or ...``."""
+        kind = "an integer" if self.integer else "a number"
+        rounded = " (draws are rounded to the nearest integer)" if self.integer else ""
+        rng = self.range_text()
+        if not rng:
+            return f"{kind}, or a distribution table{rounded}"
+        return f"{kind} with {rng}, or a distribution table inside that range{rounded}"
+
+    def check(self, lo: float, hi: float, open_lo: bool = False, open_hi: bool = False) -> bool:
+        """Whether every value in ``[lo, hi]`` is allowed.
+
+        ``open_lo``/``open_hi`` say that the end is never taken (probability
+        zero), so ``lo == gt`` or ``hi == lt`` is still allowed.
+        """
         if self.ge is not None and not lo >= self.ge:
             return False
-        if self.gt is not None and not lo > self.gt:
+        if self.gt is not None and not (lo > self.gt or (open_lo and lo == self.gt)):
             return False
         if self.le is not None and not hi <= self.le:
             return False
-        if self.lt is not None and not hi < self.lt:
+        if self.lt is not None and not (hi < self.lt or (open_hi and hi == self.lt)):
             return False
         return True
 
+    def validate(self, value: Any) -> Any:
+        """A config value checked against this spec.
+
+        Parameters
+        ----------
+        value : Any
+            As read from TOML: a number or a distribution table (or a
+            distribution model already built).
+
+        Returns
+        -------
+        float or distribution model
+
+        Raises
+        ------
+        ValueError
+            ``"<problem>: got <what>; allowed: <what is allowed>"``.
+        """
+        if isinstance(value, bool) or isinstance(value, str | list | tuple) or value is None:
+            hint = ""
+            if isinstance(value, str):
+                try:
+                    float(value)
+                    hint = " (write numbers without quotes)"
+                except ValueError:
+                    pass
+            raise ValueError(f"wrong type: got {kind_of(value)}; allowed: {self.allowed()}{hint}")
+        open_lo = open_hi = False
+        if isinstance(value, int | float):
+            value = float(value)
+            if not math.isfinite(value):
+                raise ValueError(f"not a finite number: got {value}; allowed: {self.allowed()}")
+            if self.integer and not value.is_integer():
+                raise ValueError(f"not an integer: got {_g(value)}; allowed: {self.allowed()}")
+            lo = hi = value
+        elif isinstance(value, dict) or (hasattr(value, "support") and hasattr(value, "frozen")):
+            if isinstance(value, dict):
+                value = parse_distribution(value)
+            lo, hi = value.support()
+            open_lo, open_hi = value.open_ends()
+        else:
+            raise ValueError(f"wrong type: got {kind_of(value)}; allowed: {self.allowed()}")
+        if not self.check(lo, hi, open_lo, open_hi):
+            if lo == hi:
+                what = _g(lo)
+            else:
+                left = "(" if math.isinf(lo) else "["
+                right = ")" if math.isinf(hi) else "]"
+                what = f"a {value.dist} with values in {left}{_g(lo)}, {_g(hi)}{right}"
+                if value.dist in ("normal", "lognormal") and (
+                    math.isinf(lo) or math.isinf(hi)
+                ):
+                    what += f" (give the {value.dist} low/high bounds inside the range)"
+            raise ValueError(f"out of range: got {what}; allowed: {self.allowed()}")
+        return value
+
 
 def param(default: Any, unit: str, source: str, **limits: Any) -> Any:
-    """A numeric model parameter: a number or a distribution table."""
+    """A numeric model parameter: a number or a distribution table.
+
+    Parameters
+    ----------
+    default : float or distribution model
+        Value when the config leaves the key out.
+    unit, source : str
+        See :class:`ParamSpec`.
+    **limits
+        ``ge``, ``gt``, ``le``, ``lt``, ``integer``, ``per_unit`` of :class:`ParamSpec`.
+    """
     spec = ParamSpec(unit=unit, source=source, **limits)
-    return Field(default=default, json_schema_extra={"spec": spec})
+    return Field(default=default, validate_default=True, json_schema_extra={"spec": spec})
 
 
 def _spec(model: type[BaseModel], name: str) -> ParamSpec | None:
@@ -98,44 +189,54 @@ class _Section(BaseModel):
         spec = _spec(cls, info.field_name)
         if spec is None:
             return value
-        if isinstance(value, bool):
-            raise ValueError(f"expected {spec.allowed()}, got a boolean")
-        if isinstance(value, int | float):
-            value = float(value)
-            if not math.isfinite(value):
-                raise ValueError(f"expected a finite number, got {value}")
-            lo = hi = value
-            if spec.integer and value != round(value):
-                raise ValueError(f"expected an integer, got {value:g}")
-        elif isinstance(value, dict):
-            try:
-                value = _DIST_ADAPTER.validate_python(value)
-            except ValidationError as exc:
-                raise ValueError(_first_message(exc)) from None
-            lo, hi = value.support()
-        else:
-            raise ValueError(
-                f"expected {spec.allowed()}, got {type(value).__name__} {value!r}"
-            )
-        if not spec.check(lo, hi):
-            what = f"{lo:g}" if lo == hi else f"a distribution with support [{lo:g}, {hi:g}]"
-            raise ValueError(f"out of range: got {what}; allowed: {spec.allowed()}")
-        return value
+        try:
+            return spec.validate(value)
+        except (TypeError, ArithmeticError) as exc:  # never a traceback for a bad value
+            raise ValueError(f"invalid value ({exc}); allowed: {spec.allowed()}") from None
 
 
-def _first_message(exc: ValidationError) -> str:
-    err = exc.errors()[0]
-    tags = {"uniform", "triangular", "lognormal", "normal", "beta"}
-    loc = ".".join(str(p) for p in err["loc"] if str(p) not in tags)
-    msg = err["msg"].removeprefix("Value error, ")
-    if err["type"] == "union_tag_invalid":
-        return ("unknown distribution; allowed dist = 'uniform', 'triangular', "
-                "'lognormal', 'normal', 'beta'")
-    if err["type"] == "union_tag_not_found":
-        return "a distribution table needs dist = 'uniform', 'triangular', 'lognormal', 'normal' or 'beta'"
-    if err["type"] == "extra_forbidden":
-        return f"unknown field {loc!r} in the distribution table"
-    return f"distribution field {loc!r}: {msg}" if loc else msg
+def _choice(value: Any, choices: dict[str, str], what: str) -> str:
+    """A string key that takes one of ``choices`` (name -> meaning)."""
+    allowed = ", ".join(f'"{k}" ({v})' for k, v in choices.items())
+    if not isinstance(value, str):
+        raise ValueError(f"wrong type: got {kind_of(value)}; allowed: {allowed}")
+    if value not in choices:
+        raise ValueError(f"unknown {what}: got \"{value}\"; allowed: {allowed}")
+    return value
+
+
+def _setting_int(value: Any, ge: int, le: int) -> int:
+    allowed = f"an integer with {ge} <= value <= {le}"
+    if isinstance(value, dict):
+        raise ValueError(
+            f"wrong type: got a table; allowed: {allowed} (run settings cannot be distributions)"
+        )
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"wrong type: got {kind_of(value)}; allowed: {allowed}")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError(f"not an integer: got {_g(value)}; allowed: {allowed}")
+        value = int(value)
+    if not ge <= value <= le:
+        raise ValueError(f"out of range: got {value}; allowed: {allowed}")
+    return value
+
+
+_SETTING_INTS: dict[str, tuple[int, int]] = {
+    "months": (1, 600),
+    "paths": (1, 100_000_000),
+    "seed": (0, 2**63 - 1),
+    "sustain_months": (1, 600),
+}
+SAMPLING_METHODS: dict[str, str] = {
+    "random": "independent uniforms",
+    "lhs": "Latin hypercube",
+    "sobol": "scrambled Sobol",
+}
+CHURN_MODES: dict[str, str] = {
+    "hazard": "any month",
+    "renewal": "only at contract renewal",
+}
 
 
 class Simulation(BaseModel):
@@ -143,18 +244,45 @@ class Simulation(BaseModel):
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
-    months: int = Field(60, ge=1, le=600, description="horizon H [months]")
-    paths: int = Field(10_000, ge=1, le=100_000_000, description="number of paths")
-    seed: int = Field(20261123, ge=0, le=2**63 - 1, description="run seed")
+    months: int = Field(60, ge=1, le=600, description="months: horizon H")
+    paths: int = Field(10_000, ge=1, le=100_000_000, description="paths: Monte Carlo paths")
+    seed: int = Field(20261123, ge=0, le=2**63 - 1, description="integer: run seed")
     threshold_mrr: float = Field(
-        100_000.0, gt=0, allow_inf_nan=False, description="MRR threshold [$/month]"
+        100_000.0, gt=0, allow_inf_nan=False,
+        description="$/month: MRR threshold for the first passage",
     )
     sustain_months: int = Field(
-        1, ge=1, le=600, description="consecutive months at/above the threshold that count"
+        1, ge=1, le=600,
+        description="months: consecutive months at/above the threshold that count as breaking it",
     )
     sampling: Literal["random", "lhs", "sobol"] = Field(
-        "random", description="per-path parameter draws"
+        "random", description="random | lhs | sobol: per-path parameter draws"
     )
+
+    @field_validator("months", "paths", "seed", "sustain_months", mode="before")
+    @classmethod
+    def _int_setting(cls, value: Any, info: ValidationInfo) -> int:
+        return _setting_int(value, *_SETTING_INTS[info.field_name])
+
+    @field_validator("threshold_mrr", mode="before")
+    @classmethod
+    def _threshold(cls, value: Any) -> float:
+        allowed = "a number > 0"
+        if isinstance(value, dict):
+            raise ValueError(
+                f"wrong type: got a table; allowed: {allowed} "
+                "(run settings cannot be distributions)"
+            )
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"wrong type: got {kind_of(value)}; allowed: {allowed}")
+        if not (math.isfinite(value) and value > 0):
+            raise ValueError(f"out of range: got {value}; allowed: {allowed}")
+        return float(value)
+
+    @field_validator("sampling", mode="before")
+    @classmethod
+    def _sampling(cls, value: Any) -> str:
+        return _choice(value, SAMPLING_METHODS, "sampling method")
 
 
 class Start(_Section):
@@ -215,12 +343,19 @@ class Cloud(_Section):
 class Churn(_Section):
     annual_rate: Any = param(UniformDist(dist="uniform", low=0.08, high=0.15), "1/year",
                              "seed 003: 8-15% a year in three benchmark studies", ge=0, lt=1)
-    mode: Literal["hazard", "renewal"] = "hazard"
+    mode: Literal["hazard", "renewal"] = Field(
+        "hazard", description="hazard | renewal: when customers can leave (seed 001/003)"
+    )
     visibility_reduction: Any = param(0.25, "fraction of hazard removed at full account care",
                                       "seed 000: visible customers renew; size assumed",
                                       ge=0, le=1)
     overload_sensitivity: Any = param(1.0, "hazard multiplier per unit unserved share",
                                       "assumption", ge=0, le=100)
+
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _mode(cls, value: Any) -> str:
+        return _choice(value, CHURN_MODES, "churn mode")
 
 
 class Tickets(_Section):
@@ -259,7 +394,9 @@ class Staff(_Section):
 
 
 class Alignment(_Section):
-    enabled: bool = False
+    enabled: bool = Field(
+        False, description="true | false: run the standardization/alignment program (seed 004)"
+    )
     start_month: Any = param(0, "month", "the user's plan", ge=0, le=600, integer=True)
     clients_per_staff: Any = param(20.0, "clients per alignment manager", "TruMethods: one "
                                    "per about 20 clients", gt=0, le=10_000)
@@ -273,7 +410,7 @@ class Alignment(_Section):
     @classmethod
     def _strict_bool(cls, value: Any) -> Any:
         if not isinstance(value, bool):
-            raise ValueError(f"expected true or false, got {value!r}")
+            raise ValueError(f"wrong type: got {kind_of(value)}; allowed: true or false")
         return value
 
 

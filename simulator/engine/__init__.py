@@ -30,7 +30,8 @@ def run_chunk(
 
     Returns
     -------
-    metrics : ndarray, shape (len(METRICS), n_paths, months + 1)
+    metrics : ndarray, shape (n_paths, len(METRICS), months + 1)
+        Path-major, so each path writes one contiguous block.
     first_passage : ndarray of int64, shape (n_paths,)
         First month at which MRR has been at or above the threshold for
         ``sustain_months`` months running, or -1.
@@ -44,7 +45,7 @@ def run_chunk(
     if run.months < 1 or run.sustain_months < 1:
         raise ValueError("months and sustain_months must be at least 1")
     n = params.size
-    out = np.empty((N_METRICS, n, run.months + 1), dtype=np.float64)
+    out = np.empty((n, N_METRICS, run.months + 1), dtype=np.float64)
     first_passage = np.empty(n, dtype=np.int64)
     if n:
         _run_paths(params, seeds, run.months, run.threshold_mrr, run.sustain_months,

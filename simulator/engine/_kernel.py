@@ -172,16 +172,16 @@ def _simulate_path(p, seed, months, threshold, sustain, churn_at_renewal,
         align_sum += align[c]
     cloud = seat_total * cloud_per_seat
     for m in range(N_METRICS):
-        out[m, i, 0] = 0.0
-    out[_MRR, i, 0] = managed + cloud
-    out[_MRR_MANAGED, i, 0] = managed
-    out[_MRR_CLOUD, i, 0] = cloud
-    out[_CUSTOMERS, i, 0] = n
-    out[_SEATS, i, 0] = seat_total
-    out[_OWNER_SALES, i, 0] = owner_sales_max
-    out[_TECHS, i, 0] = techs
-    out[_ALIGN_MEAN, i, 0] = align_sum / n if n > 0 else 0.0
-    out[_CASH, i, 0] = cash
+        out[i, m, 0] = 0.0
+    out[i, _MRR, 0] = managed + cloud
+    out[i, _MRR_MANAGED, 0] = managed
+    out[i, _MRR_CLOUD, 0] = cloud
+    out[i, _CUSTOMERS, 0] = n
+    out[i, _SEATS, 0] = seat_total
+    out[i, _OWNER_SALES, 0] = owner_sales_max
+    out[i, _TECHS, 0] = techs
+    out[i, _ALIGN_MEAN, 0] = align_sum / n if n > 0 else 0.0
+    out[i, _CASH, 0] = cash
 
     for t in range(1, H + 1):
         # 1. staff arrivals; alignment staff follow the client count
@@ -351,28 +351,28 @@ def _simulate_path(p, seed, months, threshold, sustain, churn_at_renewal,
             techs_posted += 1
             tech_arrivals[t + lag] += 1
 
-        out[_MRR, i, t] = managed + cloud
-        out[_MRR_MANAGED, i, t] = managed
-        out[_MRR_CLOUD, i, t] = cloud
-        out[_CUSTOMERS, i, t] = n
-        out[_SEATS, i, t] = seat_total
-        out[_MEETINGS, i, t] = meetings
-        out[_NEW, i, t] = new
-        out[_CHURNED, i, t] = churned
-        out[_TICKETS, i, t] = n_r + n_a
-        out[_TICKET_HOURS, i, t] = ticket_hours
-        out[_OWNER_SALES, i, t] = selling
-        out[_TECHS, i, t] = techs
-        out[_ALIGN_STAFF, i, t] = align_staff
-        out[_UTIL, i, t] = utilization
-        out[_UNSERVED, i, t] = unserved_share
-        out[_ALIGN_MEAN, i, t] = align_sum / n if n > 0 else 0.0
-        out[_REV_PRODUCTS, i, t] = products
-        out[_REV_PROJECTS, i, t] = projects
-        out[_REV_MANAGED, i, t] = managed
-        out[_REV_CLOUD, i, t] = cloud
-        out[_PROFIT, i, t] = profit
-        out[_CASH, i, t] = cash
+        out[i, _MRR, t] = managed + cloud
+        out[i, _MRR_MANAGED, t] = managed
+        out[i, _MRR_CLOUD, t] = cloud
+        out[i, _CUSTOMERS, t] = n
+        out[i, _SEATS, t] = seat_total
+        out[i, _MEETINGS, t] = meetings
+        out[i, _NEW, t] = new
+        out[i, _CHURNED, t] = churned
+        out[i, _TICKETS, t] = n_r + n_a
+        out[i, _TICKET_HOURS, t] = ticket_hours
+        out[i, _OWNER_SALES, t] = selling
+        out[i, _TECHS, t] = techs
+        out[i, _ALIGN_STAFF, t] = align_staff
+        out[i, _UTIL, t] = utilization
+        out[i, _UNSERVED, t] = unserved_share
+        out[i, _ALIGN_MEAN, t] = align_sum / n if n > 0 else 0.0
+        out[i, _REV_PRODUCTS, t] = products
+        out[i, _REV_PROJECTS, t] = projects
+        out[i, _REV_MANAGED, t] = managed
+        out[i, _REV_CLOUD, t] = cloud
+        out[i, _PROFIT, t] = profit
+        out[i, _CASH, t] = cash
 
 
 @jit
@@ -394,4 +394,4 @@ def _run_paths(params, seeds, months, threshold, sustain, churn_at_renewal,
     for i in prange(params.size):
         _simulate_path(params[i], seeds[i], months, threshold, sustain, churn_at_renewal,
                        alignment_enabled, seats_ppf, size_ppf, out, i)
-        first_passage[i] = _first_passage(out[_MRR, i], threshold, sustain)
+        first_passage[i] = _first_passage(out[i, _MRR], threshold, sustain)

@@ -1,0 +1,205 @@
+"""Writing a run's output directory, all or nothing.
+
+``write_outputs`` writes every file into a fresh temporary directory next to
+the target, and only when all of them are written moves it into place
+(replacing an earlier output directory at the very end). A failure or an
+interrupt at any point leaves the target as it was.
+
+``paths.npz`` is written with :func:`numpy.savez` (uncompressed): for
+10,000 paths x 61 months x 22 metrics (107 MB), ``savez_compressed`` took
+6.2 s against 0.4 s and saved only half the space.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import report
+from .results import DEFAULT_QUANTILES, SimulationResult
+
+__all__ = [
+    "OUTPUT_FILES",
+    "PATHS_NPZ",
+    "QUANTILES_CSV",
+    "SAVE_PATHS_LIMIT",
+    "SUMMARY_JSON",
+    "OutputDirError",
+    "check_out_dir",
+    "write_outputs",
+    "write_paths",
+    "write_quantiles_csv",
+    "write_summary",
+]
+
+SUMMARY_JSON = "summary.json"
+PATHS_NPZ = "paths.npz"
+QUANTILES_CSV = "quantiles.csv"
+OUTPUT_FILES: frozenset[str] = frozenset(
+    {SUMMARY_JSON, PATHS_NPZ, QUANTILES_CSV, report.REPORT_HTML, report.FAN_CHART,
+     report.TIME_CHART}
+)
+"""Every file an output directory may hold."""
+SAVE_PATHS_LIMIT = 200_000
+"""``save_paths=None`` writes ``paths.npz`` only for runs up to this many paths."""
+
+
+class OutputDirError(ValueError):
+    """The output directory cannot be used (a file, or holds files msp-sim did not write)."""
+
+
+def check_out_dir(out_dir: str | Path) -> Path:
+    """Check that ``out_dir`` may be created or replaced; return it as an absolute path.
+
+    A directory is replaced only when it is empty or holds nothing but
+    msp-sim output files, so a mistyped ``--out`` never deletes other work.
+
+    Raises
+    ------
+    OutputDirError
+        ``out_dir`` is a file, holds other files, or contains the working directory.
+    """
+    out = Path(out_dir).absolute()
+    if out.exists() or out.is_symlink():
+        if not out.is_dir():
+            raise OutputDirError(f"{out_dir}: exists and is not a directory")
+        cwd = Path.cwd().resolve()
+        if cwd == out.resolve() or out.resolve() in cwd.parents:
+            raise OutputDirError(f"{out_dir}: is (or contains) the working directory; "
+                                 "choose a new directory for the outputs")
+        foreign = sorted(set(os.listdir(out)) - OUTPUT_FILES)
+        if foreign:
+            shown = ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "")
+            raise OutputDirError(f"{out_dir}: refusing to replace a directory holding files "
+                                 f"msp-sim did not write ({shown}); choose another --out")
+    return out
+
+
+def write_summary(summary: Mapping[str, Any], path: str | Path) -> None:
+    """Write the summary dictionary as indented JSON (no NaN/Infinity)."""
+    text = json.dumps(summary, indent=2, allow_nan=False)
+    Path(path).write_text(text + "\n", encoding="utf-8")
+
+
+def write_paths(result: SimulationResult, path: str | Path) -> None:
+    """Write ``paths.npz``: every metric, ``first_passage`` and ``param_<field>`` arrays."""
+    arrays: dict[str, np.ndarray] = dict(result.metrics)
+    arrays["first_passage"] = np.asarray(result.first_passage)
+    if result.params is not None and result.params.dtype.names:
+        for name in result.params.dtype.names:
+            arrays[f"param_{name}"] = np.ascontiguousarray(result.params[name])
+    with open(path, "wb") as fh:
+        np.savez(fh, **arrays)
+
+
+def write_quantiles_csv(
+    result: SimulationResult,
+    path: str | Path,
+    qs: tuple[float, ...] = DEFAULT_QUANTILES,
+) -> None:
+    """Write per-month quantiles in long format: ``month,metric,quantile,value``."""
+    table = result.quantiles(qs)
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(["month", "metric", "quantile", "value"])
+        for month in range(result.months + 1):
+            for name, values in table.items():
+                for j, q in enumerate(qs):
+                    writer.writerow([month, name, repr(float(q)), repr(float(values[j, month]))])
+
+
+def write_outputs(
+    result: SimulationResult,
+    out_dir: str | Path,
+    save_paths: bool | None = True,
+) -> Path:
+    """Write every output file of a run into ``out_dir``, atomically.
+
+    Parameters
+    ----------
+    result : SimulationResult
+        The run.
+    out_dir : str or Path
+        Target directory; created, or replaced if it holds only msp-sim outputs.
+    save_paths : bool or None
+        Write ``paths.npz``; ``None`` writes it when the run has at most
+        :data:`SAVE_PATHS_LIMIT` paths.
+
+    Returns
+    -------
+    Path
+        The output directory.
+
+    Raises
+    ------
+    OutputDirError
+        See :func:`check_out_dir`; nothing is written.
+    """
+    out = check_out_dir(out_dir)
+    if save_paths is None:
+        save_paths = result.n_paths <= SAVE_PATHS_LIMIT
+    created = _make_parents(out.parent)
+    tmp = None
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+        os.chmod(tmp, 0o777 & ~_umask())
+        summary = result.summary()
+        write_summary(summary, tmp / SUMMARY_JSON)
+        write_quantiles_csv(result, tmp / QUANTILES_CSV)
+        if save_paths:
+            write_paths(result, tmp / PATHS_NPZ)
+        report.write_report(result, tmp, summary)
+        _move_into_place(tmp, out)
+    except BaseException:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+        for directory in reversed(created):
+            try:
+                directory.rmdir()
+            except OSError:
+                break
+        raise
+    return out
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _make_parents(parent: Path) -> list[Path]:
+    """Create ``parent`` and missing ancestors; return those created, outermost first."""
+    missing = []
+    p = parent
+    while not p.exists():
+        missing.append(p)
+        p = p.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    return list(reversed(missing))
+
+
+def _move_into_place(tmp: Path, out: Path) -> None:
+    if not (out.exists() or out.is_symlink()):
+        os.replace(tmp, out)
+        return
+    backup = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:12]}"
+    os.replace(out, backup)
+    try:
+        os.replace(tmp, out)
+    except BaseException:
+        os.replace(backup, out)
+        raise
+    if backup.is_dir() and not backup.is_symlink():
+        shutil.rmtree(backup, ignore_errors=True)
+    else:
+        backup.unlink(missing_ok=True)

@@ -1,0 +1,297 @@
+"""Output directory, report and command line."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import json
+import sys
+import types
+
+import numpy as np
+import pytest
+
+from simulator import cli, output, report
+from simulator.config.loader import config_from_dict
+from simulator.metrics import METRICS
+from simulator.results import SimulationResult
+from simulator.sampling import param_dtype
+
+HAS_API = importlib.util.find_spec("simulator.api") is not None
+FILES = {"summary.json", "paths.npz", "quantiles.csv", "report.html", "fan_chart.png",
+         "time_to_threshold.png"}
+
+
+def make_result(n=40, months=24, seed=3):
+    config = config_from_dict({"simulation": {"months": months, "paths": n, "seed": seed}})
+    rng = np.random.default_rng(seed)
+    metrics = {name: rng.random((n, months + 1)) for name in METRICS}
+    t = np.arange(months + 1)
+    metrics["mrr"] = 50_000 + rng.normal(2_500, 1_500, size=(n, 1)) * t
+    above = metrics["mrr"] >= 100_000
+    fp = np.where(above.any(axis=1), above.argmax(axis=1), -1).astype(np.int64)
+    params = np.zeros(n, dtype=param_dtype())
+    for name in params.dtype.names:
+        params[name] = rng.random(n)
+    return SimulationResult(config=config, seed=seed, metrics=metrics, first_passage=fp,
+                            params=params)
+
+
+@pytest.fixture(scope="module")
+def result():
+    return make_result()
+
+
+def snapshot(directory):
+    return {p.name: p.read_bytes() for p in sorted(directory.iterdir())}
+
+
+def test_write_outputs_files(tmp_path, result):
+    out = output.write_outputs(result, tmp_path / "nested" / "run")
+    assert {p.name for p in out.iterdir()} == FILES
+    assert [p.name for p in (tmp_path / "nested").iterdir()] == ["run"]  # no temp left
+
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary == json.loads(json.dumps(result.summary()))
+
+    with np.load(out / "paths.npz") as npz:
+        names = set(npz.files)
+        assert set(METRICS) <= names
+        assert npz["mrr"].shape == (40, 25)
+        np.testing.assert_array_equal(npz["first_passage"], result.first_passage)
+        assert npz["first_passage"].dtype == np.int64
+        for field in result.params.dtype.names:
+            np.testing.assert_array_equal(npz[f"param_{field}"], result.params[field])
+    assert names == set(METRICS) | {"first_passage"} | {
+        f"param_{f}" for f in result.params.dtype.names}
+
+    with open(out / "quantiles.csv", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0] == ["month", "metric", "quantile", "value"]
+    assert len(rows) - 1 == 25 * len(METRICS) * 7
+    by_key = {(int(m), name, float(q)): float(v) for m, name, q, v in rows[1:]}
+    assert by_key[(24, "mrr", 0.5)] == pytest.approx(np.median(result["mrr"][:, 24]))
+    assert {r[1] for r in rows[1:]} == set(METRICS)
+
+
+def test_report_html(tmp_path, result):
+    out = output.write_outputs(result, tmp_path / "run", save_paths=False)
+    assert "paths.npz" not in {p.name for p in out.iterdir()}
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert result.headline() in page or result.headline().replace("'", "&#x27;") in page
+    assert page.count("data:image/png;base64,") == 2
+    assert "<script" not in page.lower()
+    assert "churn.annual_rate" in page and "uniform(low=0.08, high=0.15)" in page
+    assert "seed 003" in page  # the source column
+    for name in ("fan_chart.png", "time_to_threshold.png"):
+        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_save_paths_auto(tmp_path, result, monkeypatch):
+    monkeypatch.setattr(output, "SAVE_PATHS_LIMIT", 10)
+    out = output.write_outputs(result, tmp_path / "a", save_paths=None)
+    assert not (out / "paths.npz").exists()
+    monkeypatch.setattr(output, "SAVE_PATHS_LIMIT", 40)
+    out = output.write_outputs(result, tmp_path / "b", save_paths=None)
+    assert (out / "paths.npz").exists()
+
+
+def test_replaces_earlier_output(tmp_path, result):
+    out = tmp_path / "run"
+    output.write_outputs(result, out, save_paths=False)
+    other = make_result(seed=9)
+    output.write_outputs(other, out)
+    assert json.loads((out / "summary.json").read_text())["seed"] == 9
+    assert {p.name for p in tmp_path.iterdir()} == {"run"}
+
+
+@pytest.mark.parametrize("writer", ["write_quantiles_csv", "write_paths", "write_summary"])
+def test_failure_leaves_existing_dir_untouched(tmp_path, result, monkeypatch, writer):
+    out = tmp_path / "run"
+    output.write_outputs(result, out)
+    before = snapshot(out)
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(output, writer, boom)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        output.write_outputs(make_result(seed=9), out)
+    assert snapshot(out) == before
+    assert {p.name for p in tmp_path.iterdir()} == {"run"}
+
+
+def test_failure_creates_nothing(tmp_path, result, monkeypatch):
+    def boom(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(report, "write_report", boom)
+    with pytest.raises(KeyboardInterrupt):
+        output.write_outputs(result, tmp_path / "new" / "run")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_refuses_foreign_directory(tmp_path, result):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "thesis.tex").write_text("precious")
+    with pytest.raises(output.OutputDirError, match="thesis.tex"):
+        output.write_outputs(result, out)
+    assert (out / "thesis.tex").read_text() == "precious"
+    afile = tmp_path / "file"
+    afile.write_text("x")
+    with pytest.raises(output.OutputDirError, match="not a directory"):
+        output.write_outputs(result, afile)
+
+
+def test_config_rows_cover_every_key():
+    config = config_from_dict({"churn": {"mode": "renewal"}})
+    rows = {r.key: r for r in report.config_rows(config)}
+    assert rows["churn.mode"].value == "renewal"
+    assert rows["churn.annual_rate"].unit == "1/year"
+    assert rows["customers.contract_months"].value == "36"
+    assert rows["alignment.enabled"].value == "false"
+    assert rows["simulation.months"].value == "60"
+    sections = {k.split(".")[0] for k in rows}
+    assert sections == set(type(config).model_fields)
+
+
+# -- command line ------------------------------------------------------------
+
+CONFIG_TEXT = """
+[simulation]
+months = 12
+paths = 30
+seed = 5
+
+[churn]
+annual_rate = {dist = "uniform", low = 0.08, high = 0.12}
+"""
+
+
+@pytest.fixture
+def config_file(tmp_path):
+    path = tmp_path / "shop.toml"
+    path.write_text(CONFIG_TEXT)
+    return path
+
+
+def test_cli_version(capsys):
+    assert cli.main(["--version"]) == 0
+    assert capsys.readouterr().out.startswith("msp-sim ")
+
+
+def test_cli_validate(config_file, capsys):
+    assert cli.main(["validate", str(config_file), "--set", "sales.reps=2"]) == 0
+    out = capsys.readouterr().out
+    assert "[churn]" in out and "[simulation]" in out
+    assert "uniform(low=0.08, high=0.12)" in out
+    assert "1/year" in out and "seed 003" in out  # unit and source
+    line = next(li for li in out.splitlines() if li.strip().startswith("sales.reps "))
+    assert "2" in line.split()
+
+
+def test_cli_validate_error(config_file, capsys):
+    assert cli.main(["validate", str(config_file), "--set", "churn.annual_rate=1.5"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "churn.annual_rate" in err
+    assert "Traceback" not in err
+
+
+def test_cli_unknown_key_exit_2_and_nothing_written(tmp_path, config_file, capsys):
+    config_file.write_text(CONFIG_TEXT + "\n[sales]\nmeetings_per_mnth = 4\n")
+    out = tmp_path / "out"
+    assert cli.main(["run", str(config_file), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "sales.meetings_per_mnth" in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("args, key", [
+    (["--paths", "-5"], "simulation.paths"),
+    (["--months", "0"], "simulation.months"),
+    (["--seed", "-1"], "simulation.seed"),
+    (["--set", "sales.bogus=1"], "sales.bogus"),
+    (["--chunk-size", "0"], "--chunk-size"),
+])
+def test_cli_bad_values_exit_2(tmp_path, config_file, capsys, args, key):
+    out = tmp_path / "out"
+    assert cli.main(["run", str(config_file), "--out", str(out), *args]) == 2
+    assert key in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_cli_missing_file(tmp_path, capsys):
+    assert cli.main(["validate", str(tmp_path / "nope.toml")]) == 2
+    assert "nope.toml" in capsys.readouterr().err
+
+
+def test_cli_usage_error_returns_2(capsys):
+    assert cli.main(["run"]) == 2
+    assert cli.main(["run", "x.toml", "--paths", "many"]) == 2
+
+
+def _fake_api(monkeypatch, simulate):
+    fake = types.ModuleType("simulator.api")
+    fake.simulate = simulate
+    monkeypatch.setitem(sys.modules, "simulator.api", fake)
+
+
+def test_cli_run_with_fake_engine(tmp_path, config_file, capsys, monkeypatch):
+    seen = {}
+
+    def simulate(config, n_paths=None, seed=None, *, chunk_size=None, progress=None):
+        seen.update(paths=config.simulation.paths, seed=config.simulation.seed,
+                    chunk_size=chunk_size, progress=progress)
+        return make_result(n=config.simulation.paths, months=config.simulation.months,
+                           seed=config.simulation.seed)
+
+    _fake_api(monkeypatch, simulate)
+    monkeypatch.chdir(tmp_path)
+    rc = cli.main(["run", str(config_file), "--paths", "25", "--seed", "8", "--no-progress",
+                   "--chunk-size", "10"])
+    assert rc == 0
+    assert seen == {"paths": 25, "seed": 8, "chunk_size": 10, "progress": False}
+    out = tmp_path / "results" / "shop"
+    assert {p.name for p in out.iterdir()} == FILES
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["n_paths"] == 25 and summary["seed"] == 8
+    text = capsys.readouterr().out
+    assert "P(MRR >= $100,000 by month 12)" in text and str(out) in text
+
+
+def test_cli_interrupt(tmp_path, config_file, capsys, monkeypatch):
+    def simulate(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    _fake_api(monkeypatch, simulate)
+    out = tmp_path / "out"
+    assert cli.main(["run", str(config_file), "--out", str(out)]) == 130
+    assert "interrupted; nothing written" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_cli_refuses_foreign_out_dir_before_simulating(tmp_path, config_file, capsys,
+                                                       monkeypatch):
+    def simulate(*args, **kwargs):  # pragma: no cover - must not be reached
+        raise AssertionError("simulated although the output dir is unusable")
+
+    _fake_api(monkeypatch, simulate)
+    out = tmp_path / "docs"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me")
+    assert cli.main(["run", str(config_file), "--out", str(out)]) == 2
+    assert "notes.txt" in capsys.readouterr().err
+    assert (out / "notes.txt").read_text() == "keep me"
+
+
+@pytest.mark.skipif(not HAS_API, reason="simulator.api not available")
+def test_cli_run_real_engine(tmp_path, config_file, capsys):
+    out = tmp_path / "out"
+    assert cli.main(["run", str(config_file), "--out", str(out), "--no-progress"]) == 0
+    assert {p.name for p in out.iterdir()} == FILES
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["n_paths"] == 30 and summary["months"] == 12
+    with np.load(out / "paths.npz") as npz:
+        assert npz["mrr"].shape == (30, 13)
+        assert "param_churn_annual_rate" in npz.files

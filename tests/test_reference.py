@@ -1,0 +1,305 @@
+"""Analytic checks of the plain-Python reference model (simulator/reference.py).
+
+Every ``check_*`` function takes a *runner* with the signature of
+``simulator.engine.run_chunk`` (``runner(params, seeds, run) -> (metrics,
+first_passage)``), so the same checks run on the numba engine in
+``tests/test_engine_vs_reference.py``. Here they run on the reference alone.
+
+Statistical tolerances: a sample mean is compared with its exact expectation
+within 4 standard errors (two-sided false-alarm probability 6e-5 per check
+for a correct model, by the CLT); seeds are fixed, so a run is deterministic.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+
+import numpy as np
+
+from simulator.config.loader import config_from_dict
+from simulator.metrics import METRICS
+from simulator.reference import first_passage, simulate_reference
+from simulator.sampling import draw_parameters, path_seeds, prepare
+
+Runner = Callable[..., tuple[np.ndarray, np.ndarray]]
+
+# A business with nothing random going on: no selling, no churn, no tickets,
+# no projects, no legacy revenue. Tests switch on what they need.
+QUIET: dict = {
+    "simulation": {"months": 12},
+    "start": {"customers": 0, "techs": 1, "legacy_product_revenue": 0.0,
+              "legacy_project_revenue": 0.0},
+    "sales": {"meetings_per_month": 0.0, "reps": 0},
+    "churn": {"annual_rate": 0.0},
+    "tickets": {"per_endpoint_reactive": 0.0, "per_endpoint_aligned": 0.0},
+    "customers": {"price_escalator": 0.0},
+    "projects": {"per_customer_year": 0.0},
+}
+
+
+def merged(base: dict, **sections: dict) -> dict:
+    """``base`` with the given sections' keys overridden (a deep copy)."""
+    out = copy.deepcopy(base)
+    for section, values in sections.items():
+        out.setdefault(section, {}).update(values)
+    return out
+
+
+def run_config(runner: Runner, data: dict, n_paths: int, seed: int
+               ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Run ``n_paths`` paths of a config dict; metrics as ``{name: (n_paths, H+1)}``."""
+    cfg = config_from_dict(data)
+    run = prepare(cfg)
+    params = draw_parameters(cfg, seed, 0, n_paths)
+    out, fp = runner(params, path_seeds(seed, 0, n_paths), run)
+    # path-major layout, as simulator.engine.run_chunk
+    assert out.shape == (n_paths, len(METRICS), cfg.simulation.months + 1)
+    assert out.dtype == np.float64 and fp.dtype == np.int64 and fp.shape == (n_paths,)
+    return {name: out[:, k] for k, name in enumerate(METRICS)}, fp
+
+
+def z_score(sample: np.ndarray, expected: float) -> float:
+    """Distance of the sample mean from ``expected`` in standard errors."""
+    se = sample.std(ddof=1) / np.sqrt(sample.size)
+    return float((sample.mean() - expected) / se)
+
+
+# --------------------------------------------------------------------------
+# checks (runner-agnostic)
+# --------------------------------------------------------------------------
+
+def check_seed000(runner: Runner) -> None:
+    """Seed 000: Office 365 at $12.50 x 5% on 100 users is $62.50 a month."""
+    office = merged(QUIET, customers={"seats": 100, "price_per_seat": 0.0},
+                    cloud={"adoption": 1.0, "seat_price": 12.5, "commission_rate": 0.05,
+                           "attach_uplift": 0.0})
+    one = merged(office, start={"customers": 1})
+    m, fp = run_config(runner, one, n_paths=4, seed=0)
+    assert np.all(m["mrr"] == 62.5)
+    assert np.all(m["mrr_cloud"] == 62.5) and np.all(m["mrr_managed"] == 0.0)
+    assert np.all(m["customers"] == 1) and np.all(m["seats"] == 100)
+    assert np.all(fp == -1)
+    many = merged(office, start={"customers": 400})
+    m, _ = run_config(runner, many, n_paths=2, seed=0)
+    assert np.all(m["mrr"] == 25_000.0)
+    assert np.all(m["revenue_cloud"][:, 1:] == 25_000.0)
+
+
+# One new customer of MRR X = 10 seats x $100 per month in expectation:
+# meetings ~ Poisson(2), each closing with probability 1 x 0.5, no cycle.
+RULE_OF_78 = merged(
+    QUIET,
+    sales={"meetings_per_month": 2.0, "proposal_rate": 1.0, "close_rate": 0.5,
+           "cycle_months": 0.0},
+    customers={"seats": 10, "price_per_seat": 100.0, "account_hours_per_month": 0.0},
+    cloud={"adoption": 0.0},
+    staff={"management_hours_per_employee": 0.0},
+)
+X_78 = 1_000.0
+
+
+def check_rule_of_78(runner: Runner, n_paths: int = 2000) -> None:
+    """Seed 001: a customer a month for a year earns 78 months of MRR in the year.
+
+    Signings D_k ~ Poisson(1) in months k = 1..12; the customer signed in month
+    k pays in months k..12, so sum_{t=1}^{12} MRR_t = X sum_k (13 - k) D_k with
+    mean 78 X and sd X sqrt(650) = 25.5 X per path: with 2000 paths the SE is
+    0.57 X, and 4 SE is 3% of 78 X.
+    """
+    m, _ = run_config(runner, RULE_OF_78, n_paths=n_paths, seed=78)
+    year = m["mrr"][:, 1:13].sum(axis=1)
+    assert abs(z_score(year, 78 * X_78)) < 4
+    # MRR is X per customer, and customers are the running sum of signings
+    assert np.array_equal(m["mrr"], X_78 * m["customers"])
+    assert np.array_equal(m["customers"][:, 1:], np.cumsum(m["new_customers"][:, 1:], axis=1))
+    assert np.all(m["owner_sales_hours"] == 40.0)  # nothing takes the owner's time
+
+
+# Queueing: constant meeting rate (nothing takes the owner's time), monthly
+# churn hazard h = 0.1 (annual rate 1 - 0.9^12), no cycle.
+H_Q = 0.1
+LAMBDA_P = 2.0  # Poisson(4) meetings x 0.5 conversion
+N0_Q = 10
+QUEUE = merged(
+    QUIET,
+    simulation={"months": 60},
+    start={"customers": N0_Q},
+    sales={"meetings_per_month": 4.0, "proposal_rate": 1.0, "close_rate": 0.5,
+           "cycle_months": 0.0},
+    customers={"seats": 10, "account_hours_per_month": 0.0},
+    churn={"annual_rate": 1.0 - (1.0 - H_Q) ** 12, "visibility_reduction": 0.0,
+           "overload_sensitivity": 0.0},
+    staff={"management_hours_per_employee": 0.0},
+)
+
+
+def expected_queue(months: int) -> np.ndarray:
+    """E[n_t] under docs/model.md's step order.
+
+    Step 5 churns the n_{t-1} customers present at the start of month t
+    (survival 1 - h each); step 6 adds the month's signings (mean lambda p),
+    which cannot churn in their first month: n_t = (1 - h) n_{t-1} + lambda p.
+    """
+    m = np.empty(months + 1)
+    m[0] = N0_Q
+    for t in range(1, months + 1):
+        m[t] = (1 - H_Q) * m[t - 1] + LAMBDA_P
+    return m
+
+
+def check_queue(runner: Runner, n_paths: int = 3000) -> None:
+    """Discrete-time M/M/inf queue: mean recursion and Poisson steady state.
+
+    Six mean checks at 4 SE each (family false-alarm < 4e-4). At t = 60 the
+    count is Poisson(20) up to a Binomial(10, 0.9^60) remnant of the start
+    (variance differs from the mean by < 0.02); the sample variance of 3000
+    Poisson(20) draws has relative SE sqrt((mu + 2 mu^2)/n)/mu = 2.6%, so the
+    10% band on variance/mean is about 3.8 SE.
+    """
+    m, _ = run_config(runner, QUEUE, n_paths=n_paths, seed=11)
+    n = m["customers"]
+    expected = expected_queue(60)
+    for t in (1, 2, 5, 12, 24, 60):
+        assert abs(z_score(n[:, t], expected[t])) < 4, t
+    final = n[:, 60]
+    assert abs(final.var(ddof=1) / final.mean() - 1.0) < 0.10
+    # bookkeeping: n_t = n_{t-1} - churned_t + new_t
+    assert np.array_equal(n[:, 1:], n[:, :-1] - m["churned"][:, 1:] + m["new_customers"][:, 1:])
+
+
+def check_no_sales_no_churn(runner: Runner) -> None:
+    """With zero meetings and no churn the customer count never changes (all else default)."""
+    data = {"simulation": {"months": 60}, "start": {"customers": 15},
+            "sales": {"meetings_per_month": 0.0, "reps": 0}, "churn": {"annual_rate": 0.0}}
+    m, _ = run_config(runner, data, n_paths=50, seed=5)
+    assert np.all(m["customers"] == 15)
+    assert np.all(m["new_customers"] == 0) and np.all(m["churned"] == 0)
+    assert np.all(m["meetings"] == 0)
+    assert np.all(m["seats"] == m["seats"][:, :1])  # the same customers all along
+    assert np.all(m["tickets"][:, 1:] > 0)  # the rest of the model is running
+
+
+def check_renewal_churn(runner: Runner, n_paths: int = 400) -> None:
+    """``churn.mode = "renewal"`` with 12-month contracts: each customer renews once a year.
+
+    Renewals of the starting book are spread over the term, so in months 1..12
+    every customer renews exactly once and leaves with probability
+    1 - (1 - h)^12 = the annual rate (0.2 here); the survivors' price rises by
+    the escalator exactly once. Churned per path ~ Binomial(100, 0.2).
+    """
+    data = merged(QUIET, start={"customers": 100},
+                  customers={"seats": 10, "price_per_seat": 100.0, "price_escalator": 0.05,
+                             "contract_months": 12, "account_hours_per_month": 0.0},
+                  cloud={"adoption": 0.0},
+                  churn={"mode": "renewal", "annual_rate": 0.2, "visibility_reduction": 0.0})
+    m, _ = run_config(runner, data, n_paths=n_paths, seed=12)
+    lost = m["churned"][:, 1:].sum(axis=1)
+    assert abs(z_score(lost, 20.0)) < 4
+    np.testing.assert_allclose(m["mrr_managed"][:, 12], m["customers"][:, 12] * 1000 * 1.05,
+                               rtol=1e-12)
+    # churn in each month is spread (about 100/12 renewals a month), never all at once
+    assert m["churned"][:, 1:].mean(axis=0).min() > 0
+
+
+def check_month0(runner: Runner) -> None:
+    """Month 0 is the starting state with no activity (docs/model.md, Month 0)."""
+    data = {"start": {"customers": 7, "techs": 3, "cash": 12_345.0},
+            "staff": {"owner_sales_hours_per_month": 33.0}}
+    m, fp = run_config(runner, data, n_paths=20, seed=3)
+    for name in ("meetings", "new_customers", "churned", "tickets", "ticket_hours",
+                 "utilization", "unserved_share", "revenue_products", "revenue_projects",
+                 "revenue_managed", "revenue_cloud", "pretax_profit", "alignment_staff"):
+        assert np.all(m[name][:, 0] == 0), name
+    assert np.all(m["customers"][:, 0] == 7) and np.all(m["techs"][:, 0] == 3)
+    assert np.all(m["cash"][:, 0] == 12_345.0)
+    assert np.all(m["owner_sales_hours"][:, 0] == 33.0)
+    assert np.all(m["seats"][:, 0] >= 7)
+    np.testing.assert_allclose(m["mrr"], m["mrr_managed"] + m["mrr_cloud"], rtol=1e-12)
+    # first passage agrees with the MRR trajectory
+    for i in range(20):
+        assert fp[i] == first_passage(m["mrr"][i], 100_000.0, 1)
+
+
+def check_first_passage_sustain(runner: Runner) -> None:
+    """``sustain_months`` counts consecutive months at/above the threshold, month 0 included."""
+    data = merged(RULE_OF_78, simulation={"months": 36, "threshold_mrr": 5_000.0,
+                                          "sustain_months": 3})
+    m, fp = run_config(runner, data, n_paths=200, seed=9)
+    for i in range(200):
+        assert fp[i] == first_passage(m["mrr"][i], 5_000.0, 3)
+    assert np.all((fp == -1) | (fp >= 2))
+    # already above at the start: month 0 counts, the passage is month 2
+    data = merged(data, start={"customers": 6})
+    _, fp = run_config(runner, data, n_paths=20, seed=9)
+    assert np.all(fp == 2)
+
+
+def check_alignment_staffing(runner: Runner) -> None:
+    """Alignment staff are posted one a month and arrive after the hire lag.
+
+    40 customers, 20 per manager: target 2. Months 1 and 2 post a hire each
+    (lag 2: arriving in months 3 and 4). Month 3: one manager covers the 20
+    longest-standing customers (+0.1 each, mean 0.05); month 4: two managers
+    cover all 40 (mean 0.15).
+    """
+    data = merged(QUIET, start={"customers": 40, "cash": 1e7},
+                  customers={"seats": 10},
+                  staff={"hire_lag_months": 2},
+                  alignment={"enabled": True, "start_month": 0, "clients_per_staff": 20.0,
+                             "rate": 0.1, "drift": 0.02})
+    m, _ = run_config(runner, data, n_paths=2, seed=4)
+    assert np.all(m["alignment_staff"][:, :7] == [0, 0, 0, 1, 2, 2, 2])
+    np.testing.assert_allclose(m["alignment_mean"][:, :5], [[0, 0, 0, 0.05, 0.15]] * 2,
+                               atol=1e-12)
+
+
+# --------------------------------------------------------------------------
+# the reference
+# --------------------------------------------------------------------------
+
+def test_seed000_arithmetic():
+    check_seed000(simulate_reference)
+
+
+def test_rule_of_78():
+    check_rule_of_78(simulate_reference)
+
+
+def test_queue_mean_and_poisson_steady_state():
+    check_queue(simulate_reference)
+
+
+def test_zero_meetings_no_churn_keeps_customers():
+    check_no_sales_no_churn(simulate_reference)
+
+
+def test_renewal_churn():
+    check_renewal_churn(simulate_reference)
+
+
+def test_month0_state():
+    check_month0(simulate_reference)
+
+
+def test_first_passage_sustain():
+    check_first_passage_sustain(simulate_reference)
+
+
+def test_alignment_staffing():
+    check_alignment_staffing(simulate_reference)
+
+
+def test_expected_queue_recursion_converges():
+    # the steady state of n = (1 - h) n + lambda p is lambda p / h = 20
+    assert abs(expected_queue(200)[-1] - LAMBDA_P / H_Q) < 1e-6
+
+
+def test_reference_is_reproducible_and_prefix_stable():
+    cfg = config_from_dict({"simulation": {"months": 24}, "start": {"customers": 5}})
+    run = prepare(cfg)
+    params = draw_parameters(cfg, 1, 0, 6)
+    seeds = path_seeds(1, 0, 6)
+    a, fa = simulate_reference(params, seeds, run)
+    b, fb = simulate_reference(params[2:4], seeds[2:4], run)
+    assert np.array_equal(a[2:4], b) and np.array_equal(fa[2:4], fb)

@@ -1,0 +1,211 @@
+"""SimulationResult: time to threshold, p_break_by, quantiles and the summary contract."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+
+import numpy as np
+import pytest
+
+from simulator.config.loader import config_from_dict
+from simulator.metrics import METRICS
+from simulator.results import SimulationResult, config_sha256
+from simulator.sampling import param_dtype
+
+HAS_API = importlib.util.find_spec("simulator.api") is not None
+
+
+def make_result(first_passage, months=10, threshold=100_000.0, seed=7, rng_seed=0):
+    """A synthetic result whose MRR is consistent with ``first_passage``."""
+    fp = np.asarray(first_passage, dtype=np.int64)
+    n = fp.size
+    config = config_from_dict({"simulation": {"months": months, "paths": n, "seed": seed,
+                                              "threshold_mrr": threshold}})
+    rng = np.random.default_rng(rng_seed)
+    metrics = {name: rng.random((n, months + 1)) for name in METRICS}
+    t = np.arange(months + 1)
+    # below the threshold before the first passage, above from it on
+    below = threshold * (0.5 + 0.4 * t / max(months, 1))
+    mrr = np.tile(below, (n, 1))
+    for i, f in enumerate(fp):
+        if f >= 0:
+            mrr[i, f:] = threshold * (1.0 + 0.01 * (t[f:] - f + i))
+    metrics["mrr"] = mrr
+    params = np.zeros(n, dtype=param_dtype())
+    for name in params.dtype.names:
+        params[name] = rng.random(n)
+    return SimulationResult(config=config, seed=seed, metrics=metrics, first_passage=fp,
+                            params=params)
+
+
+# hand-checked case: 8 paths, horizon 10; 3 never break (censored at 10)
+SMALL = [0, 3, 3, 5, -1, -1, 10, -1]
+
+
+def test_basic_properties():
+    res = make_result(SMALL)
+    assert res.n_paths == 8
+    assert res.months == 10
+    assert res.threshold_mrr == 100_000.0
+    assert res.sustain_months == 1
+    assert res["mrr"].shape == (8, 11)
+    assert res.metric_names == METRICS
+    with pytest.raises(KeyError, match="unknown metric"):
+        res["nope"]
+
+
+def test_seed_defaults_to_config():
+    res = make_result(SMALL)
+    res2 = SimulationResult(config=res.config, seed=None, metrics=res.metrics,
+                            first_passage=res.first_passage, params=res.params)
+    assert res2.seed == res.config.simulation.seed
+
+
+def test_shape_mismatch_is_rejected():
+    res = make_result(SMALL)
+    bad = dict(res.metrics, mrr=res["mrr"][:, :5])
+    with pytest.raises(ValueError, match="shape"):
+        SimulationResult(config=res.config, seed=1, metrics=bad,
+                         first_passage=res.first_passage)
+
+
+def test_ecdf_hand_checked_small_case():
+    res = make_result(SMALL)
+    ttt = res.time_to_threshold()
+    # Kaplan-Meier with censoring only at the horizon: plain fractions
+    np.testing.assert_allclose(ttt.times, [0, 3, 5, 10])
+    np.testing.assert_allclose(ttt.cdf_values, [1 / 8, 3 / 8, 4 / 8, 5 / 8])
+    np.testing.assert_allclose(ttt.cdf(np.arange(11)),
+                               [1, 1, 1, 3, 3, 4, 4, 4, 4, 4, 5] / np.float64(8))
+    assert ttt.censored_fraction == 3 / 8
+    # median: first month the CDF reaches 1/2 -> 5; p25 -> 3; p10 -> 0 (already above)
+    assert res.time_quantile(0.5).value == 5
+    assert res.time_quantile(0.25).value == 3
+    assert res.time_quantile(0.1).value == 0
+    assert res.time_quantile(0.75).value is None
+    # Greenwood at t=5: var = S^2 * (1/(8*7) + 2/(7*5) + 1/(5*4)) = 0.25 * 0.125
+    low, high = ttt.confidence_band()
+    half = 1.959963984540054 * np.sqrt(0.25 * 0.125)
+    assert low[2] == pytest.approx(0.5 - half)
+    assert high[2] == pytest.approx(0.5 + half)
+    # median CI: high side reaches 0.5 at t=3; low side never does
+    med = res.time_quantile(0.5)
+    assert (med.low, med.high) == (3, None)
+
+
+def test_p_break_by_matches_direct_count():
+    rng = np.random.default_rng(3)
+    fp = rng.integers(-1, 25, size=500)
+    res = make_result(fp, months=24)
+    for month in (0, 1, 7, 12, 24):
+        est = res.p_break_by(month)
+        direct = np.mean((fp >= 0) & (fp <= month))
+        assert est.value == pytest.approx(direct)
+        assert est.low <= est.value <= est.high
+        # the ECDF agrees with the direct count (censoring only at the horizon)
+        assert res.time_to_threshold().cdf(month) == pytest.approx(direct)
+    with pytest.raises(ValueError):
+        res.p_break_by(25)
+    with pytest.raises(ValueError):
+        res.p_break_by(-1)
+
+
+def test_all_paths_break_no_warning_and_closed_band():
+    res = make_result([1, 2, 2, 4, 4, 4])
+    ttt = res.time_to_threshold()
+    low, high = ttt.confidence_band()  # filterwarnings=error: would raise on a warning
+    assert np.all(np.isfinite(low)) and np.all(np.isfinite(high))
+    assert high[-1] == 1.0 and np.all(np.diff(low) >= 0)
+    assert res.time_quantile(0.9).value == 4
+    assert res.censored_fraction == 0.0
+    assert res.p_break_by(10).value == 1.0
+
+
+def test_no_path_breaks():
+    res = make_result([-1] * 5)
+    assert res.p_break_by(10).value == 0.0
+    assert res.time_quantile(0.5) == (None, None, None)
+    assert res.censored_fraction == 1.0
+    s = res.summary()
+    assert s["time_to_threshold"] == dict.fromkeys(("median", "p10", "p25", "p75", "p90"))
+    assert "not reached" in res.format_summary()
+
+
+def test_quantiles_per_month():
+    res = make_result(SMALL)
+    qs = (0.1, 0.5, 0.9)
+    q = res.quantiles(qs, metrics=["mrr", "cash"])
+    assert set(q) == {"mrr", "cash"}
+    assert q["mrr"].shape == (3, 11)
+    np.testing.assert_allclose(q["cash"], np.quantile(res["cash"], qs, axis=0))
+    assert set(res.quantiles()) == set(METRICS)
+    assert res.quantiles()["mrr"].shape == (7, 11)
+
+
+def test_summary_contract():
+    rng = np.random.default_rng(5)
+    res = make_result(rng.integers(-1, 61, size=300), months=60)
+    s = res.summary()
+    json.dumps(s, allow_nan=False)  # plain JSON types only
+    for key, kind in [("n_paths", int), ("months", int), ("seed", int),
+                      ("threshold_mrr", float), ("sustain_months", int),
+                      ("p_break_by_horizon", float), ("censored_fraction", float),
+                      ("config_sha256", str), ("version", str)]:
+        assert type(s[key]) is kind, key
+    assert s["n_paths"] == 300 and s["months"] == 60 and s["seed"] == 7
+    assert set(s["time_to_threshold"]) == {"median", "p10", "p25", "p75", "p90"}
+    for v in s["time_to_threshold"].values():
+        assert v is None or type(v) is int
+    assert set(s["mrr_final"]) == {"mean", "p5", "p50", "p95"}
+    assert all(type(v) is float for v in s["mrr_final"].values())
+    assert set(s["mrr_at_month"]) == {"12", "36", "60"}
+    lo, hi = s["p_break_by_horizon_ci95"]
+    assert lo <= s["p_break_by_horizon"] <= hi
+    assert s["p_break_by_horizon"] + s["censored_fraction"] == pytest.approx(1.0)
+    assert s["mrr_final"]["p50"] == pytest.approx(np.median(res["mrr"][:, -1]))
+    assert len(s["config_sha256"]) == 64
+    assert s["config_sha256"] == config_sha256(res.config)
+
+
+def test_summary_months_within_horizon_only():
+    s = make_result(SMALL, months=24).summary()
+    assert set(s["mrr_at_month"]) == {"12"}
+
+
+def test_config_sha256_depends_on_config():
+    a = config_from_dict({"churn": {"annual_rate": 0.1}})
+    b = config_from_dict({"churn": {"annual_rate": 0.11}})
+    assert config_sha256(a) == config_sha256(config_from_dict({"churn": {"annual_rate": 0.1}}))
+    assert config_sha256(a) != config_sha256(b)
+
+
+def test_format_summary():
+    text = make_result([2, 3, 4, 5, 6, -1, -1, -1], months=60).format_summary()
+    assert "P(MRR >= $100,000 by month 60): 62.5%" in text
+    assert "Median time to $100,000: 5 months" in text
+    assert "month  12" in text and "month  60" in text
+    text = make_result(SMALL).format_summary()
+    assert "month  10" in text  # horizon shown when 12/36/60 are beyond it
+
+
+@pytest.mark.skipif(not HAS_API, reason="simulator.api not available")
+def test_real_engine_result():
+    from simulator.api import simulate
+
+    config = config_from_dict({
+        "simulation": {"months": 36, "paths": 200, "seed": 11, "threshold_mrr": 60_000},
+        "start": {"customers": 15, "techs": 3},
+    })
+    res = simulate(config, n_paths=200)
+    assert isinstance(res, SimulationResult)
+    assert res.n_paths == 200 and res.months == 36
+    assert set(METRICS) <= set(res.metrics)
+    # first passage consistent with the MRR trajectories (sustain_months = 1)
+    above = res["mrr"] >= res.threshold_mrr
+    expected = np.where(above.any(axis=1), above.argmax(axis=1), -1)
+    np.testing.assert_array_equal(res.first_passage, expected)
+    s = res.summary()
+    json.dumps(s, allow_nan=False)
+    assert s["p_break_by_horizon"] == pytest.approx(np.mean(expected >= 0))
+    assert res.params is not None and "churn_annual_rate" in res.params.dtype.names
