@@ -35,6 +35,7 @@ def simulate(
     *,
     chunk_size: int | None = None,
     progress: bool | None = None,
+    first_path: int = 0,
 ):
     """Run the Monte Carlo simulation of a config.
 
@@ -52,6 +53,11 @@ def simulate(
         Paths per engine call (memory vs progress granularity).
     progress : bool, optional
         Show a progress bar; default: only when stderr is a terminal.
+    first_path : int, optional
+        Index of the first path: simulates paths ``first_path ..
+        first_path + n_paths - 1`` of the run, exactly as a run of
+        ``first_path + n_paths`` paths would (so a run can be extended
+        chunk by chunk, e.g. until a precision target is met).
 
     Returns
     -------
@@ -65,6 +71,9 @@ def simulate(
     if n_paths < 1:
         raise ValueError(f"n_paths must be at least 1, got {n_paths}")
     seed = config.simulation.seed if seed is None else _as_seed(seed)
+    if first_path < 0:
+        raise ValueError(f"first_path must be non-negative, got {first_path}")
+    total = first_path + n_paths
     chunk_size = DEFAULT_CHUNK_SIZE if chunk_size is None else int(chunk_size)
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")
@@ -76,7 +85,7 @@ def simulate(
     metrics = {name: np.empty((n_paths, months + 1)) for name in METRICS}
     first_passage = np.empty(n_paths, dtype=np.int64)
     params = np.empty(n_paths, dtype=param_dtype())
-    seeds = path_seeds(seed, 0, n_paths)
+    seeds = path_seeds(seed, first_path, total)
 
     from tqdm.auto import tqdm
 
@@ -84,7 +93,8 @@ def simulate(
               leave=False) as bar:
         for start in range(0, n_paths, chunk_size):
             stop = min(start + chunk_size, n_paths)
-            block = draw_parameters(config, seed, start, stop, n_paths=n_paths)
+            block = draw_parameters(config, seed, first_path + start, first_path + stop,
+                                    n_paths=total)
             out, fp = run_chunk(block, seeds[start:stop], run)
             for k, name in enumerate(METRICS):
                 metrics[name][start:stop] = out[:, k]

@@ -78,3 +78,11 @@ def test_generator_seed_is_accepted(baseline_path):
     np.testing.assert_array_equal(a.metrics["mrr"], b.metrics["mrr"])
     with pytest.raises(ValueError, match="seed"):
         simulate(cfg, n_paths=20, seed=-1)
+
+
+def test_first_path_extends_a_run(baseline_path):
+    cfg = simulator.load_config(baseline_path, overrides={"simulation.months": 12})
+    whole = simulate(cfg, n_paths=300, seed=4)
+    tail = simulate(cfg, n_paths=120, seed=4, first_path=180)
+    np.testing.assert_array_equal(tail.metrics["mrr"], whole.metrics["mrr"][180:])
+    np.testing.assert_array_equal(tail.first_passage, whole.first_passage[180:])
