@@ -206,8 +206,8 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int]:
         A = min(A, math.ceil(n / clients_per_staff))
 
         # 2. tickets
-        lam_R = total(c.seats * endpoints_per_seat * (1.0 - c.alignment) for c in customers) * r_R
-        lam_A = total(c.seats * endpoints_per_seat * c.alignment for c in customers) * r_A
+        lam_R = r_R * endpoints_per_seat * total(c.seats * (1.0 - c.alignment) for c in customers)
+        lam_A = r_A * endpoints_per_seat * total(c.seats * c.alignment for c in customers)
         N_R = int(rng.poisson(lam_R))
         N_A = int(rng.poisson(lam_A))
         X = N_R * h_R + N_A * h_A
@@ -295,7 +295,7 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int]:
         # 8. revenue
         managed, cloud = mrr_parts()
         seats_total = total(c.seats for c in customers)
-        legacy_factor = (1.0 - decline) ** (t / 12.0)
+        legacy_factor = math.exp(t / 12.0 * math.log1p(-decline)) if decline < 1.0 else 0.0
         legacy_projects = legacy_projects0 * legacy_factor
         n_projects = int(rng.poisson(n_after * (projects_per_year / 12.0)))
         ongoing = total(_sample_table(run.project_size_ppf, rng.random())

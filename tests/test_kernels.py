@@ -74,28 +74,3 @@ def test_table_draws_follow_the_distribution_ks(dist):
     draws = _table_draws(ppf_table(dist), 99, 20_000)
     result = stats.kstest(draws, dist.frozen().cdf)
     assert result.pvalue > 1e-3, result
-
-
-@numba.njit
-def _leaver_counts(n, k, reps, seed):
-    np.random.seed(seed)
-    counts = np.zeros(n, dtype=np.int64)
-    gone = np.zeros(n, dtype=np.bool_)
-    for _ in range(reps):
-        _kernel._pick_leavers(n, k, gone)
-        for j in range(n):
-            if gone[j]:
-                counts[j] += 1
-                gone[j] = False
-    return counts
-
-
-@pytest.mark.parametrize("n,k", [(20, 1), (20, 3), (20, 15), (5, 5)])
-def test_pick_leavers_is_uniform_and_exact(n, k):
-    reps = 4000
-    counts = _leaver_counts(n, k, reps, 2024)
-    assert counts.sum() == k * reps  # exactly k distinct leavers each time
-    if k < n:
-        # Each customer leaves with probability k/n; chi-square at 0.001.
-        result = stats.chisquare(counts, np.full(n, k * reps / n))
-        assert result.pvalue > 1e-3, result

@@ -58,28 +58,6 @@ def _grow(arr, n):
 
 
 @jit
-def _pick_leavers(n, k, gone):
-    """Mark ``k`` distinct customers out of ``n`` as leaving, uniformly at random."""
-    if 2 * k > n:
-        # Pick the stayers instead, so the rejection loop stays short.
-        for j in range(n):
-            gone[j] = True
-        stay = n - k
-        while stay > 0:
-            j = np.random.randint(0, n)
-            if gone[j]:
-                gone[j] = False
-                stay -= 1
-    else:
-        left = k
-        while left > 0:
-            j = np.random.randint(0, n)
-            if not gone[j]:
-                gone[j] = True
-                left -= 1
-
-
-@jit
 def _simulate_path(p, seed, months, threshold, sustain, churn_at_renewal,
                    alignment_enabled, seats_ppf, size_ppf, out, i):
     np.random.seed(seed)
@@ -141,18 +119,41 @@ def _simulate_path(p, seed, months, threshold, sustain, churn_at_renewal,
     geo_p = 1.0 / (1.0 + cycle)
 
     # --- customers (kept in signing order) ----------------------------------
+    # A month costs O(events), not O(customers), where nothing per customer
+    # changes: the book's sums (seats, managed MRR, seat-weighted alignment)
+    # are carried from month to month and re-summed, left to right in signing
+    # order, only when a customer leaves, a price changes or scores move.
     cap = max(16, 2 * n0)
     seats = np.empty(cap)
     price = np.empty(cap)
     align = np.empty(cap)
-    cstart = np.empty(cap, dtype=np.int64)
+    renew_at = np.empty(cap, dtype=np.int64)
+    # Churn by exponential clocks (hazard mode): customer c leaves in the first
+    # month whose cumulative path hazard reaches leave_at[c] = (cumulative
+    # hazard when c joined) + Exp(1). Leaving in month s given presence then
+    # has probability 1 - exp(-(-log(1 - h_s))) = h_s, as in docs/model.md,
+    # and a month with no leaver costs one comparison.
+    leave_at = np.empty(cap)
+    cum_hazard = 0.0
+    next_leave = np.inf
     gone = np.zeros(cap, dtype=np.bool_)
+    # renewals_due[t]: customers whose contract renews in month t (t <= H).
+    renewals_due = np.zeros(H + 2, dtype=np.int64)
     n = n0
     for c in range(n0):
         seats[c] = _draw_seats(seats_ppf)
         price[c] = price0
         align[c] = align0
-        cstart[c] = 1 - np.random.randint(1, term + 1)
+        renew_at[c] = 1 - np.random.randint(1, term + 1) + term
+        if renew_at[c] <= H:
+            renewals_due[renew_at[c]] += 1
+        if not churn_at_renewal:
+            leave_at[c] = np.random.exponential(1.0)
+            next_leave = min(next_leave, leave_at[c])
+    # Ongoing projects arrive as a Poisson process whose intensity is
+    # customers x projects_per_month: one Exp(1) gap per project.
+    project_clock = 0.0
+    next_project = np.random.exponential(1.0) if projects_per_month > 0.0 else np.inf
 
     pipeline = np.zeros(H + 2, dtype=np.int64)
     tech_arrivals = np.zeros(H + lag + 2, dtype=np.int64)
@@ -161,15 +162,21 @@ def _simulate_path(p, seed, months, threshold, sustain, churn_at_renewal,
     align_staff = 0
     align_posted = 0
     backlog = 0.0
+    renewals_matter = churn_at_renewal or escalator != 0.0
+    scores_zero = align0 == 0.0  # every score is 0 and stays 0 without alignment
 
     # --- month 0 -------------------------------------------------------------
     seat_total = 0.0
     managed = 0.0
     align_sum = 0.0
+    seats_unaligned = 0.0  # sum of s_i (1 - a_i)
+    seats_aligned = 0.0  # sum of s_i a_i
     for c in range(n):
         seat_total += seats[c]
         managed += seats[c] * price[c]
         align_sum += align[c]
+        seats_unaligned += seats[c] * (1.0 - align[c])
+        seats_aligned += seats[c] * align[c]
     cloud = seat_total * cloud_per_seat
     for m in range(N_METRICS):
         out[i, m, 0] = 0.0
@@ -197,15 +204,9 @@ def _simulate_path(p, seed, months, threshold, sustain, churn_at_renewal,
             if align_staff > need:
                 align_staff = need
 
-        # 2. tickets
-        lam_r = 0.0
-        lam_a = 0.0
-        for c in range(n):
-            e = seats[c] * endpoints_per_seat
-            lam_r += e * (1.0 - align[c])
-            lam_a += e * align[c]
-        lam_r *= rate_r
-        lam_a *= rate_a
+        # 2. tickets (rates blend with the seat-weighted alignment of the book)
+        lam_r = rate_r * endpoints_per_seat * seats_unaligned
+        lam_a = rate_a * endpoints_per_seat * seats_aligned
         n_r = np.random.poisson(lam_r) if lam_r > 0.0 else 0
         n_a = np.random.poisson(lam_a) if lam_a > 0.0 else 0
         hours_reactive = n_r * hours_r
@@ -240,47 +241,76 @@ def _simulate_path(p, seed, months, threshold, sustain, churn_at_renewal,
         # 4. meetings and the pipeline
         lam_m = meetings_rate * factor + reps * rep_meetings
         meetings = np.random.poisson(lam_m) if lam_m > 0.0 else 0
-        deals = np.random.binomial(meetings, deal_prob) if meetings > 0 else 0
-        for _ in range(deals):
-            d = np.random.geometric(geo_p) - 1
-            if t + d <= H:
-                pipeline[t + d] += 1
+        for _ in range(meetings):  # each meeting is a deal with probability deal_prob
+            if np.random.random() < deal_prob:
+                d = np.random.geometric(geo_p) - 1
+                if t + d <= H:
+                    pipeline[t + d] += 1
 
         # 5. churn of the customers present at the start of the month
         h = h0 * (1.0 - visibility * care_share) * (1.0 + overload * unserved_share)
         if h > 1.0:
             h = 1.0
         churned = 0
+        renewing = renewals_matter and renewals_due[t] > 0
         if churn_at_renewal:
             p_renew = 1.0 - (1.0 - h) ** term
-            for c in range(n):
-                if (t - cstart[c]) % term == 0:
+            for c in range(n if renewing else 0):
+                if renew_at[c] == t:
                     if np.random.random() < p_renew:
                         gone[c] = True
                         churned += 1
-                    else:
-                        price[c] *= 1.0 + escalator
         else:
-            churned = np.random.binomial(n, h) if (n > 0 and h > 0.0) else 0
-            if churned > 0:
-                _pick_leavers(n, churned, gone)
-            if escalator != 0.0:
+            cum_hazard += -math.log1p(-h) if h < 1.0 else np.inf
+            if cum_hazard >= next_leave:
                 for c in range(n):
-                    if not gone[c] and (t - cstart[c]) % term == 0:
-                        price[c] *= 1.0 + escalator
+                    if leave_at[c] <= cum_hazard:
+                        gone[c] = True
+                        churned += 1
         if churned > 0:
+            # Leavers are dropped (stayers who renew get the escalator); the
+            # book's sums are re-summed in signing order.
             k = 0
+            next_leave = np.inf
+            seat_total = 0.0
+            managed = 0.0
+            seats_unaligned = 0.0
+            seats_aligned = 0.0
             for c in range(n):
-                if not gone[c]:
-                    seats[k] = seats[c]
-                    price[k] = price[c]
-                    align[k] = align[c]
-                    cstart[k] = cstart[c]
-                    k += 1
-                gone[c] = False
+                if gone[c]:
+                    gone[c] = False
+                    if renew_at[c] > t and renew_at[c] <= H:
+                        renewals_due[renew_at[c]] -= 1
+                    continue
+                if renew_at[c] == t:
+                    price[c] *= 1.0 + escalator
+                    renew_at[c] += term
+                    if renew_at[c] <= H:
+                        renewals_due[renew_at[c]] += 1
+                seats[k] = seats[c]
+                price[k] = price[c]
+                align[k] = align[c]
+                renew_at[k] = renew_at[c]
+                leave_at[k] = leave_at[c]
+                next_leave = min(next_leave, leave_at[k])
+                seat_total += seats[k]
+                managed += seats[k] * price[k]
+                seats_unaligned += seats[k] * (1.0 - align[k])
+                seats_aligned += seats[k] * align[k]
+                k += 1
             n = k
+        elif renewing:
+            # Nobody left: renewing customers get the escalator, MRR re-summed.
+            managed = 0.0
+            for c in range(n):
+                if renew_at[c] == t:
+                    price[c] *= 1.0 + escalator
+                    renew_at[c] += term
+                    if renew_at[c] <= H:
+                        renewals_due[renew_at[c]] += 1
+                managed += seats[c] * price[c]
 
-        # 6. signings
+        # 6. signings (appended: the running sums stay left-to-right sums)
         new = pipeline[t]
         new_seats = 0.0
         for _ in range(new):
@@ -288,14 +318,23 @@ def _simulate_path(p, seed, months, threshold, sustain, churn_at_renewal,
                 seats = _grow(seats, n)
                 price = _grow(price, n)
                 align = _grow(align, n)
-                cstart = _grow(cstart, n)
+                renew_at = _grow(renew_at, n)
+                leave_at = _grow(leave_at, n)
                 gone = np.zeros(seats.size, dtype=np.bool_)
             s = _draw_seats(seats_ppf)
             seats[n] = s
             price[n] = price0
             align[n] = 0.0
-            cstart[n] = t
+            renew_at[n] = t + term
+            if t + term <= H:
+                renewals_due[t + term] += 1
+            if not churn_at_renewal:
+                leave_at[n] = cum_hazard + np.random.exponential(1.0)
+                next_leave = min(next_leave, leave_at[n])
             new_seats += s
+            seat_total += s
+            managed += s * price0
+            seats_unaligned += s
             n += 1
 
         # 7. alignment
@@ -307,29 +346,35 @@ def _simulate_path(p, seed, months, threshold, sustain, churn_at_renewal,
             covered = min(n, int(align_staff * per_staff))
         else:
             covered = 0
-        for c in range(n):
-            if c < covered:
-                align[c] = min(1.0, align[c] + align_rate)
-            else:
-                align[c] = max(0.0, align[c] - align_drift)
+        if aligning or not scores_zero:
+            align_sum = 0.0
+            seats_unaligned = 0.0
+            seats_aligned = 0.0
+            for c in range(n):
+                if c < covered:
+                    align[c] = min(1.0, align[c] + align_rate)
+                else:
+                    align[c] = max(0.0, align[c] - align_drift)
+                align_sum += align[c]
+                seats_unaligned += seats[c] * (1.0 - align[c])
+                seats_aligned += seats[c] * align[c]
+            scores_zero = align_sum == 0.0
+        else:
+            align_sum = 0.0
 
         # 8. revenue
-        seat_total = 0.0
-        managed = 0.0
-        align_sum = 0.0
-        for c in range(n):
-            seat_total += seats[c]
-            managed += seats[c] * price[c]
-            align_sum += align[c]
         cloud = seat_total * cloud_per_seat
-        legacy_factor = (1.0 - decline) ** (t / 12.0)
+        if (legacy_products0 > 0.0 or legacy_projects0 > 0.0) and decline < 1.0:
+            legacy_factor = math.exp(t / 12.0 * math.log1p(-decline))  # (1 - d)^(t/12)
+        else:
+            legacy_factor = 0.0
         legacy_products = legacy_products0 * legacy_factor
         legacy_projects = legacy_projects0 * legacy_factor
-        lam_p = n * projects_per_month
-        n_projects = np.random.poisson(lam_p) if lam_p > 0.0 else 0
+        project_clock += n * projects_per_month
         ongoing = 0.0
-        for _ in range(n_projects):
+        while next_project <= project_clock:
             ongoing += _draw_from_table(size_ppf)
+            next_project += np.random.exponential(1.0)
         projects = legacy_projects + onboarding_fee * new_seats + ongoing
         products_ms = product_spend * seat_total
         products = legacy_products + products_ms
