@@ -12,9 +12,11 @@ import numpy as np
 from .config import Config, load_config
 from .engine import run_chunk
 from .metrics import METRICS
+from .monthly_stats import MonthlyStats
+from .results import KEEP_PATHS_LIMIT
 from .sampling import draw_parameters, param_dtype, path_seeds, prepare
 
-__all__ = ["DEFAULT_CHUNK_SIZE", "load_config", "simulate"]
+__all__ = ["DEFAULT_CHUNK_SIZE", "KEEP_PATHS_LIMIT", "load_config", "simulate"]
 
 DEFAULT_CHUNK_SIZE = 8192
 
@@ -36,6 +38,7 @@ def simulate(
     chunk_size: int | None = None,
     progress: bool | None = None,
     first_path: int = 0,
+    keep_paths: bool | None = None,
 ):
     """Run the Monte Carlo simulation of a config.
 
@@ -58,6 +61,12 @@ def simulate(
         first_path + n_paths - 1`` of the run, exactly as a run of
         ``first_path + n_paths`` paths would (so a run can be extended
         chunk by chunk, e.g. until a precision target is met).
+    keep_paths : bool, optional
+        Keep every path's trajectories (``result["mrr"]``) and parameters.
+        Default: only for runs of at most :data:`KEEP_PATHS_LIMIT` paths;
+        larger runs accumulate per-month moments and histograms chunk by
+        chunk (``result.stats``) and keep first-passage times only, so memory
+        stays flat in the number of paths.
 
     Returns
     -------
@@ -80,11 +89,18 @@ def simulate(
     if progress is None:
         progress = sys.stderr.isatty() and not os.environ.get("MSP_SIM_NO_PROGRESS")
 
+    if keep_paths is None:
+        keep_paths = n_paths <= KEEP_PATHS_LIMIT
+
     run = prepare(config)
     months = run.months
-    metrics = {name: np.empty((n_paths, months + 1)) for name in METRICS}
+    if keep_paths:
+        metrics = {name: np.empty((n_paths, months + 1)) for name in METRICS}
+        params = np.empty(n_paths, dtype=param_dtype())
+    else:
+        metrics, params = {}, None
+    stats = None
     first_passage = np.empty(n_paths, dtype=np.int64)
-    params = np.empty(n_paths, dtype=param_dtype())
     seeds = path_seeds(seed, first_path, total)
 
     from tqdm.auto import tqdm
@@ -96,10 +112,15 @@ def simulate(
             block = draw_parameters(config, seed, first_path + start, first_path + stop,
                                     n_paths=total)
             out, fp = run_chunk(block, seeds[start:stop], run)
-            for k, name in enumerate(METRICS):
-                metrics[name][start:stop] = out[:, k]
             first_passage[start:stop] = fp
-            params[start:stop] = block
+            if keep_paths:
+                for k, name in enumerate(METRICS):
+                    metrics[name][start:stop] = out[:, k]
+                params[start:stop] = block
+            elif stats is None:
+                stats = MonthlyStats.from_first_chunk(METRICS, out)
+            else:
+                stats.add(out)
             bar.update(stop - start)
     return SimulationResult(config=config, seed=seed, metrics=metrics,
-                            first_passage=first_passage, params=params)
+                            first_passage=first_passage, params=params, stats=stats)

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from . import report
-from .results import DEFAULT_QUANTILES, SimulationResult
+from .results import DEFAULT_QUANTILES, KEEP_PATHS_LIMIT, SimulationResult
 
 __all__ = [
     "OUTPUT_FILES",
@@ -49,8 +49,8 @@ OUTPUT_FILES: frozenset[str] = frozenset(
      report.TIME_CHART}
 )
 """Every file an output directory may hold."""
-SAVE_PATHS_LIMIT = 200_000
-"""``save_paths=None`` writes ``paths.npz`` only for runs up to this many paths."""
+SAVE_PATHS_LIMIT = KEEP_PATHS_LIMIT
+"""Runs up to this many paths keep (and write) every trajectory by default."""
 
 
 class OutputDirError(ValueError):
@@ -91,7 +91,8 @@ def write_summary(summary: Mapping[str, Any], path: str | Path) -> None:
 
 
 def write_paths(result: SimulationResult, path: str | Path) -> None:
-    """Write ``paths.npz``: every metric, ``first_passage`` and ``param_<field>`` arrays."""
+    """Write ``paths.npz``: ``first_passage`` and, if the run kept them, every metric
+    and ``param_<field>`` arrays."""
     arrays: dict[str, np.ndarray] = dict(result.metrics)
     arrays["first_passage"] = np.asarray(result.first_passage)
     if result.params is not None and result.params.dtype.names:
@@ -131,8 +132,10 @@ def write_outputs(
     out_dir : str or Path
         Target directory; created, or replaced if it holds only msp-sim outputs.
     save_paths : bool or None
-        Write ``paths.npz``; ``None`` writes it when the run has at most
-        :data:`SAVE_PATHS_LIMIT` paths.
+        Write ``paths.npz``; ``None`` (default of the CLI) writes it always:
+        with every trajectory when the run kept them (runs up to
+        :data:`SAVE_PATHS_LIMIT` paths unless told otherwise), else with the
+        first-passage months only.
 
     Returns
     -------
@@ -146,7 +149,7 @@ def write_outputs(
     """
     out = check_out_dir(out_dir)
     if save_paths is None:
-        save_paths = result.n_paths <= SAVE_PATHS_LIMIT
+        save_paths = True
     created = _make_parents(out.parent)
     tmp = None
     try:

@@ -31,6 +31,7 @@ from .config.schema import Config
 
 __all__ = [
     "DEFAULT_QUANTILES",
+    "KEEP_PATHS_LIMIT",
     "REPORT_MONTHS",
     "Estimate",
     "SimulationResult",
@@ -41,6 +42,8 @@ __all__ = [
 
 DEFAULT_QUANTILES: tuple[float, ...] = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
 """Quantiles of :meth:`SimulationResult.quantiles` and ``quantiles.csv``."""
+KEEP_PATHS_LIMIT = 200_000
+"""Runs up to this many paths keep every trajectory unless told otherwise."""
 REPORT_MONTHS: tuple[int, ...] = (12, 36, 60)
 """Months whose MRR quantiles the summary reports (those within the horizon)."""
 TIME_QUANTILES: dict[str, float] = {
@@ -211,6 +214,11 @@ class SimulationResult:
         for ``sustain_months`` consecutive months; -1 if never.
     params : structured ndarray, shape (n_paths,)
         Per-path parameter draws (fields such as ``churn_annual_rate``).
+    stats : MonthlyStats, optional
+        For runs that did not keep trajectories (``metrics`` empty): per-month
+        moments and histograms accumulated chunk by chunk. Quantiles then come
+        from the histograms (to within one bin), means and standard deviations
+        are exact, and first-passage times are kept for every path.
     """
 
     config: Config
@@ -218,6 +226,7 @@ class SimulationResult:
     metrics: dict[str, np.ndarray]
     first_passage: np.ndarray
     params: np.ndarray | None = None
+    stats: Any = None
     _ttt: TimeToThreshold | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -226,8 +235,8 @@ class SimulationResult:
         self.first_passage = np.asarray(self.first_passage)
         if self.first_passage.ndim != 1 or self.first_passage.size == 0:
             raise ValueError("first_passage must be a non-empty 1-d array")
-        if "mrr" not in self.metrics:
-            raise ValueError("metrics must contain 'mrr'")
+        if "mrr" not in self.metrics and self.stats is None:
+            raise ValueError("metrics must contain 'mrr' (or stats must be given)")
         shape = (self.first_passage.size, self.config.simulation.months + 1)
         for name, values in self.metrics.items():
             if np.shape(values) != shape:
@@ -266,16 +275,39 @@ class SimulationResult:
     @property
     def metric_names(self) -> tuple[str, ...]:
         """Names of the recorded metrics, in engine order."""
-        return tuple(self.metrics)
+        return tuple(self.metrics) if self.metrics else tuple(self.stats.names)
+
+    @property
+    def paths_kept(self) -> bool:
+        """Whether every path's trajectory is held (else only :attr:`stats`)."""
+        return bool(self.metrics)
 
     def __getitem__(self, name: str) -> np.ndarray:
         """Trajectories of one metric, shape ``(n_paths, months + 1)``."""
+        if not self.metrics:
+            raise KeyError(
+                f"this run of {self.n_paths:,} paths kept no trajectories; use "
+                "quantiles(), mean() or std() (or simulate(..., keep_paths=True))"
+            )
         try:
             return self.metrics[name]
         except KeyError:
             raise KeyError(
                 f"unknown metric {name!r}; available: {', '.join(self.metrics)}"
             ) from None
+
+    def mean(self, name: str) -> np.ndarray:
+        """Mean over paths of a metric, every month: shape ``(months + 1,)``."""
+        if self.metrics:
+            return self[name].mean(axis=0)
+        return self.stats.mean_of(name)
+
+    def std(self, name: str) -> np.ndarray:
+        """Standard deviation (ddof=1) over paths of a metric, every month."""
+        if self.metrics:
+            return self[name].std(axis=0, ddof=1) if self.n_paths > 1 else np.zeros(
+                self.months + 1)
+        return self.stats.std_of(name)
 
     # -- time to threshold ---------------------------------------------------
 
@@ -323,6 +355,8 @@ class SimulationResult:
         """
         names = self.metric_names if metrics is None else tuple(metrics)
         q = np.asarray(qs, dtype=np.float64)
+        if not self.metrics:
+            return {name: self.stats.quantiles_of(name, q) for name in names}
         # quantiles along contiguous rows are about 1.5x faster than along axis 0
         return {name: np.quantile(np.ascontiguousarray(self[name].T), q, axis=1)
                 for name in names}
@@ -338,16 +372,14 @@ class SimulationResult:
         ttt = self.time_to_threshold()
         horizon = self.p_break_by(self.months)
         times = {key: ttt.quantile(p) for key, p in TIME_QUANTILES.items()}
-        mrr = self["mrr"]
-        final = mrr[:, -1]
-        p5, p50, p95 = np.quantile(final, [0.05, 0.5, 0.95])
+        mrr_q = self.quantiles(DEFAULT_QUANTILES + (0.5,), metrics=["mrr"])["mrr"]
+        mrr_mean = self.mean("mrr")
+        p5, p50, p95 = (mrr_q[DEFAULT_QUANTILES.index(q), -1] for q in (0.05, 0.5, 0.95))
         at_month = {}
         for m in self.report_months():
-            col = mrr[:, m]
-            values = np.quantile(col, DEFAULT_QUANTILES)
-            entry = {"mean": _float(col.mean())}
-            entry.update({_qname(q): _float(v) for q, v in zip(DEFAULT_QUANTILES, values,
-                                                                 strict=True)})
+            entry = {"mean": _float(mrr_mean[m])}
+            entry.update({_qname(q): _float(mrr_q[j, m])
+                          for j, q in enumerate(DEFAULT_QUANTILES)})
             at_month[str(m)] = entry
         return {
             "n_paths": self.n_paths,
@@ -364,10 +396,10 @@ class SimulationResult:
             "time_to_threshold": {key: est.value for key, est in times.items()},
             "time_to_threshold_ci95": {key: [est.low, est.high] for key, est in times.items()},
             "censored_fraction": _float(self.censored_fraction),
-            "mrr_start": {"mean": _float(mrr[:, 0].mean()),
-                          "p50": _float(np.quantile(mrr[:, 0], 0.5))},
-            "mrr_final": {"mean": _float(final.mean()), "p5": _float(p5), "p50": _float(p50),
+            "mrr_start": {"mean": _float(mrr_mean[0]), "p50": _float(mrr_q[-1, 0])},
+            "mrr_final": {"mean": _float(mrr_mean[-1]), "p5": _float(p5), "p50": _float(p50),
                           "p95": _float(p95)},
+            "paths_kept": self.paths_kept,
             "mrr_at_month": at_month,
             "config_sha256": config_sha256(self.config),
             "version": package_version(),
@@ -410,10 +442,10 @@ class SimulationResult:
         months = self.report_months()
         if self.months not in months:
             months.append(self.months)
-        mrr = self["mrr"]
+        mrr_q = self.quantiles((0.1, 0.5, 0.9), metrics=["mrr"])["mrr"]
         lines.append("MRR p10 / p50 / p90:")
         for m in months:
-            p10, p50, p90 = np.quantile(mrr[:, m], [0.1, 0.5, 0.9])
+            p10, p50, p90 = mrr_q[:, m]
             lines.append(f"  month {m:>3}: {_money(p10)} / {_money(p50)} / {_money(p90)}")
         return "\n".join(lines)
 

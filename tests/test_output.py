@@ -87,13 +87,24 @@ def test_report_html(tmp_path, result):
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_save_paths_auto(tmp_path, result, monkeypatch):
-    monkeypatch.setattr(output, "SAVE_PATHS_LIMIT", 10)
+def test_paths_npz_holds_what_the_run_kept(tmp_path, result):
+    # A run that kept its trajectories writes them all ...
     out = output.write_outputs(result, tmp_path / "a", save_paths=None)
-    assert not (out / "paths.npz").exists()
-    monkeypatch.setattr(output, "SAVE_PATHS_LIMIT", 40)
-    out = output.write_outputs(result, tmp_path / "b", save_paths=None)
-    assert (out / "paths.npz").exists()
+    with np.load(out / "paths.npz") as data:
+        assert {"mrr", "first_passage"} <= set(data.files)
+    # ... a run that kept only statistics writes the first-passage months.
+    from simulator.monthly_stats import MonthlyStats
+
+    block = np.stack([result[name] for name in result.metric_names], axis=1)
+    streamed = SimulationResult(config=result.config, seed=result.seed, metrics={},
+                                first_passage=result.first_passage,
+                                stats=MonthlyStats.from_first_chunk(result.metric_names, block))
+    out = output.write_outputs(streamed, tmp_path / "b", save_paths=None)
+    with np.load(out / "paths.npz") as data:
+        assert set(data.files) == {"first_passage"}
+        np.testing.assert_array_equal(data["first_passage"], result.first_passage)
+    assert not (output.write_outputs(result, tmp_path / "c", save_paths=False)
+                / "paths.npz").exists()
 
 
 def test_replaces_earlier_output(tmp_path, result):

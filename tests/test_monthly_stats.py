@@ -1,0 +1,90 @@
+"""Chunked per-month statistics against NumPy on the whole sample."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from simulator.api import simulate
+from simulator.config.loader import config_from_dict
+from simulator.monthly_stats import MonthlyStats
+
+
+def _chunks(rng, sizes, metrics=3, months=5, iid=False):
+    # Non-i.i.d. chunks (a scale per chunk) push values outside the first
+    # chunk's bins, which the moments and under/overflow counts must survive.
+    return [rng.normal(100.0, 15.0, size=(n, metrics, months))
+            * (1.0 if iid else rng.uniform(0.5, 2.0)) for n in sizes]
+
+
+def test_accumulation_matches_numpy_naive():
+    rng = np.random.default_rng(0)
+    chunks = _chunks(rng, [50, 7, 300, 1])
+    stats = MonthlyStats.from_first_chunk(("a", "b", "c"), chunks[0], bins=64)
+    for block in chunks[1:]:
+        stats.add(block)
+    whole = np.concatenate(chunks)
+    assert stats.n == whole.shape[0]
+    np.testing.assert_allclose(stats.mean, whole.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(stats.std_of("b"), whole[:, 1].std(axis=0, ddof=1), rtol=1e-10)
+    np.testing.assert_array_equal(stats.vmin, whole.min(axis=0))
+    np.testing.assert_array_equal(stats.vmax, whole.max(axis=0))
+    for m in range(3):
+        for t in range(5):
+            edges = stats.lo[m, t] + stats.width[m, t] * np.arange(65)
+            x = whole[:, m, t]
+            # Same binning rule as the kernel: floor((x - lo) / width).
+            pos = np.floor((x - stats.lo[m, t]) * (1.0 / stats.width[m, t]))
+            inside = (pos >= 0) & (pos < 64)
+            expected = np.bincount(pos[inside].astype(int), minlength=64)
+            np.testing.assert_array_equal(stats.hist[m, t, 1:-1], expected)
+            assert stats.hist[m, t, 0] == np.count_nonzero(pos < 0)
+            assert stats.hist[m, t, -1] == np.count_nonzero(pos >= 64)
+            assert edges[0] == stats.lo[m, t]
+
+
+def test_histogram_quantiles_within_two_bins():
+    rng = np.random.default_rng(1)
+    chunks = _chunks(rng, [400, 400, 400], iid=True)  # as a run's chunks are
+    stats = MonthlyStats.from_first_chunk(("a", "b", "c"), chunks[0], bins=512)
+    for block in chunks[1:]:
+        stats.add(block)
+    whole = np.concatenate(chunks)
+    qs = [0.05, 0.5, 0.95]
+    got = stats.quantiles_of("c", qs)
+    exact = np.quantile(whole[:, 2], qs, axis=0)
+    # The histogram's CDF is exact at bin edges, so the estimate and the
+    # sample quantile share a bin, up to np.quantile's rank convention
+    # (q(n-1) vs qn, one rank) moving it into the next: at most two widths.
+    assert np.all(np.abs(got - exact) <= 2 * stats.width[2] + 1e-9)
+
+
+@pytest.fixture(scope="module")
+def pair():
+    cfg = config_from_dict({"start": {"customers": 15, "techs": 4},
+                            "simulation": {"months": 24, "threshold_mrr": 60_000}})
+    kept = simulate(cfg, n_paths=3000, seed=5, chunk_size=700)
+    streamed = simulate(cfg, n_paths=3000, seed=5, chunk_size=700, keep_paths=False)
+    return kept, streamed
+
+
+def test_streamed_run_agrees_with_kept_run(pair):
+    kept, streamed = pair
+    assert kept.paths_kept and not streamed.paths_kept
+    np.testing.assert_array_equal(kept.first_passage, streamed.first_passage)
+    for name in ("mrr", "customers", "cash", "utilization"):
+        np.testing.assert_allclose(streamed.mean(name), kept.mean(name), rtol=1e-10, atol=1e-9)
+        # Any value between the sample's q-quantile atoms (CDF reaching q, and
+        # reaching q + 1/n: they differ at ties, as with integer counts) is a
+        # valid q-quantile; the histogram must land there to within two bin
+        # widths (as in test_histogram_quantiles_within_two_bins).
+        qs = np.array([0.1, 0.5, 0.9])
+        lo = np.quantile(kept[name], qs, axis=0, method="inverted_cdf")
+        hi = np.quantile(kept[name], np.minimum(qs + 1.0 / kept.n_paths, 1.0), axis=0,
+                         method="inverted_cdf")
+        got = streamed.quantiles(tuple(qs), metrics=[name])[name]
+        slack = 2 * streamed.stats.width[streamed.stats.names.index(name)] + 1e-9
+        assert np.all((got >= lo - slack) & (got <= hi + slack)), name
+    assert streamed.summary()["p_break_by_horizon"] == kept.summary()["p_break_by_horizon"]
+    with pytest.raises(KeyError, match="kept no trajectories"):
+        streamed["mrr"]
