@@ -1,15 +1,35 @@
-"""Engine speed on the baseline config (the performance issue extends this).
+"""msp-sim speed on the baseline config: ``python benchmarks/run.py [--quick]``.
 
-Run ``python benchmarks/run.py [--quick]`` (or ``make bench``). Set-up (config,
-parameter draws, compilation) happens outside the timed part. Prints a table
-and, as its last line, one JSON object with the figures.
+Measured in one run, with a warm numba cache and set-up (config, parameter
+draws, compilation) outside the timed parts:
+
+- the engine at 10k and 100k paths (best of 3): wall seconds, paths per
+  second, customer-months per second (active customers summed over all
+  path-months);
+- the plain-Python reference model on a few hundred paths, and the engine's
+  speedup over it (customer-months per second);
+- a calibration loop: uniforms per second drawn by a minimal numba ``prange``
+  kernel that seeds every path as the engine does and draws one uniform per
+  customer-month of the engine's run; ``cm_per_uniform`` is the engine's
+  customer-months per second over it (> 1: the engine is faster than a design
+  that draws one number per customer per month);
+- a 1M-path run through ``simulator.simulate`` (statistics only, as every run
+  past the trajectory limit) in a fresh process: wall seconds and peak RSS;
+- cold (empty ``NUMBA_CACHE_DIR``) and warm starts of
+  ``msp-sim run configs/baseline.toml --paths 10000`` as whole processes.
+
+Prints a table and, as its last line, one JSON object with the figures.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -18,11 +38,39 @@ import numpy as np
 import simulator
 from simulator import sampling
 from simulator.engine import run_chunk
+from simulator.engine._jit import jit_parallel, prange
 from simulator.metrics import METRICS
 from simulator.reference import simulate_reference
 
 ROOT = Path(__file__).resolve().parents[1]
+BASELINE = ROOT / "configs" / "baseline.toml"
 CUSTOMERS = METRICS.index("customers")
+
+BIG_RUN = """
+import resource, sys, time
+import simulator
+from simulator.api import simulate
+cfg = simulator.load_config(sys.argv[1])
+simulate(cfg, n_paths=1000, progress=False)  # load the cached kernels
+t0 = time.perf_counter()
+res = simulate(cfg, n_paths=int(sys.argv[2]), progress=False, keep_paths=False)
+wall = time.perf_counter() - t0
+rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(wall, rss_mb, res.p_break_by(res.months).value)
+"""
+
+
+@jit_parallel
+def _uniform_draws(seeds, draws_per_path):
+    """Seed each path as the engine does, then draw ``draws_per_path`` uniforms."""
+    out = np.empty(seeds.size)
+    for i in prange(seeds.size):
+        np.random.seed(seeds[i])
+        acc = 0.0
+        for _ in range(draws_per_path):
+            acc += np.random.random()
+        out[i] = acc
+    return out
 
 
 def _inputs(config, n_paths: int, seed: int = 1):
@@ -33,11 +81,10 @@ def _inputs(config, n_paths: int, seed: int = 1):
 
 
 def _customer_months(metrics: np.ndarray) -> float:
-    """Active customers summed over all path-months (months 1..H)."""
     return float(metrics[:, CUSTOMERS, 1:].sum())
 
 
-def _best_of(fn, repeats: int) -> tuple[float, object]:
+def _best_of(fn, repeats: int):
     best, out = np.inf, None
     for _ in range(repeats):
         t0 = time.perf_counter()
@@ -46,39 +93,104 @@ def _best_of(fn, repeats: int) -> tuple[float, object]:
     return best, out
 
 
+def _cli_start(paths: int, cache_dir: str, out_dir: str) -> float:
+    env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir)
+    cmd = [str(Path(sys.executable).with_name("msp-sim")), "run", str(BASELINE), "--paths",
+           str(paths), "--out", out_dir, "--no-progress"]
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - t0
+
+
+def _git_commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, check=True,
+                              capture_output=True, text=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
 def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="smaller runs")
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true",
+                        help="smaller runs (2k/10k engine paths, 100k-path big run)")
     args = parser.parse_args(argv)
-    config = simulator.load_config(ROOT / "configs" / "baseline.toml")
+    config = simulator.load_config(BASELINE)
+    rows: list[tuple[str, str]] = []
+    fig: dict[str, float] = {}
 
-    warm = _inputs(config, 64)
-    run_chunk(*warm)  # compile or load the cached kernel outside the timing
-
-    rows, figures = [], {}
-    sizes = [2_000, 10_000] if args.quick else [10_000, 100_000]
+    # engine ----------------------------------------------------------------
+    run_chunk(*_inputs(config, 64))  # compile or load the cache outside the timing
+    sizes = (2_000, 10_000) if args.quick else (10_000, 100_000)
     for n in sizes:
         params, seeds, run = _inputs(config, n)
         wall, (metrics, _) = _best_of(lambda p=params, s=seeds, r=run: run_chunk(p, s, r), 3)
         cm = _customer_months(metrics)
-        rows.append((f"engine {n:,} paths", wall, n / wall, cm / wall))
-        figures.update(paths_per_s=n / wall, customer_months_per_s=cm / wall,
-                       wall_s_largest=wall)
+        rows.append((f"engine, {n:,} paths (best of 3)",
+                     f"{wall:.3f} s, {n / wall:,.0f} paths/s, {cm / wall:,.0f} cust-months/s"))
+        fig.update(paths_per_s=n / wall, customer_months_per_s=cm / wall,
+                   cm_per_path=cm / n)
+    fig["wall_s_100k"] = wall * 100_000 / sizes[-1]
+    if args.quick:
+        rows.append(("engine, 100k paths (scaled)", f"{fig['wall_s_100k']:.3f} s"))
 
-    n_ref = 50 if args.quick else 200
+    # reference -------------------------------------------------------------
+    n_ref = 50 if args.quick else 300
     params, seeds, run = _inputs(config, n_ref)
     wall, (metrics, _) = _best_of(lambda: simulate_reference(params, seeds, run), 1)
     ref_cm_per_s = _customer_months(metrics) / wall
-    rows.append((f"reference {n_ref} paths", wall, n_ref / wall, ref_cm_per_s))
-    figures["speedup_vs_reference"] = figures["customer_months_per_s"] / ref_cm_per_s
+    fig["speedup_vs_reference"] = fig["customer_months_per_s"] / ref_cm_per_s
+    rows.append((f"reference model, {n_ref} paths",
+                 f"{wall:.2f} s, {ref_cm_per_s:,.0f} cust-months/s; engine "
+                 f"{fig['speedup_vs_reference']:,.0f}x faster"))
 
-    print(f"msp-sim {simulator.__version__} on {platform.machine()}, {platform.python_version()}")
-    print(f"{'case':<24}{'wall s':>10}{'paths/s':>14}{'cust-months/s':>16}")
-    for name, wall, pps, cmps in rows:
-        print(f"{name:<24}{wall:>10.3f}{pps:>14,.0f}{cmps:>16,.0f}")
-    print(f"engine speedup over the reference model: {figures['speedup_vs_reference']:,.0f}x")
-    print(json.dumps({k: round(v, 4) for k, v in figures.items()}))
-    return figures
+    # calibration: uniforms per second ---------------------------------------
+    draws_per_path = int(round(fig["cm_per_path"]))
+    n_cal = sizes[-1]
+    cal_seeds = sampling.path_seeds(1, 0, n_cal)
+    _uniform_draws(cal_seeds[:8], 4)
+    wall, _ = _best_of(lambda: _uniform_draws(cal_seeds, draws_per_path), 3)
+    fig["uniform_draws_per_s"] = n_cal * draws_per_path / wall
+    fig["cm_per_uniform"] = fig["customer_months_per_s"] / fig["uniform_draws_per_s"]
+    rows.append((f"uniforms, {n_cal:,} paths x {draws_per_path} (seeded per path)",
+                 f"{fig['uniform_draws_per_s']:,.0f} draws/s; engine cust-months per "
+                 f"uniform: {fig['cm_per_uniform']:.2f}"))
+
+    # big run in a fresh process --------------------------------------------
+    n_big = 100_000 if args.quick else 1_000_000
+    proc = subprocess.run([sys.executable, "-c", BIG_RUN, str(BASELINE), str(n_big)],
+                          check=True, capture_output=True, text=True)
+    wall_big, rss_big, _ = (float(x) for x in proc.stdout.split())
+    fig["wall_s_1m"] = wall_big * 1_000_000 / n_big
+    fig["peak_rss_mb_1m"] = rss_big
+    rows.append((f"simulate(), {n_big:,} paths, statistics only",
+                 f"{wall_big:.2f} s, peak RSS {rss_big:,.0f} MB"))
+
+    # whole-process starts ---------------------------------------------------
+    with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryDirectory() as out:
+        fig["cold_start_s"] = _cli_start(10_000, cache, str(Path(out) / "cold"))
+        fig["warm_start_s"] = _cli_start(10_000, cache, str(Path(out) / "warm"))
+    rows.append(("msp-sim run --paths 10000, cold / warm cache",
+                 f"{fig['cold_start_s']:.1f} s / {fig['warm_start_s']:.1f} s"))
+
+    print(f"msp-sim {simulator.__version__} at {_git_commit()}; {platform.machine()}, "
+          f"{os.cpu_count()} CPUs, Python {platform.python_version()}, "
+          f"numba threads {_numba_threads()}")
+    width = max(len(name) for name, _ in rows)
+    for name, value in rows:
+        print(f"{name:<{width}}  {value}")
+    keys = ("customer_months_per_s", "paths_per_s", "speedup_vs_reference",
+            "uniform_draws_per_s", "cm_per_uniform", "wall_s_100k", "wall_s_1m",
+            "peak_rss_mb_1m", "cold_start_s", "warm_start_s")
+    print(json.dumps({k: round(fig[k], 4) for k in keys}))
+    return fig
+
+
+def _numba_threads() -> int:
+    import numba
+
+    return numba.get_num_threads()
 
 
 if __name__ == "__main__":
