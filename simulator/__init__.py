@@ -19,7 +19,28 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
 
-__all__ = ["Config", "ConfigError", "__version__", "load_config", "simulate"]
+__all__ = [
+    "Config",
+    "ConfigError",
+    "__version__",
+    "compare",
+    "goal_seek",
+    "load_config",
+    "sensitivity",
+    "simulate",
+    "simulate_to_precision",
+]
+
+_ANALYSIS = ("compare", "goal_seek", "sensitivity", "simulate_to_precision")
+
+
+def __getattr__(name: str):
+    """Decision-analysis functions, imported on first use (they pull in numba)."""
+    if name in _ANALYSIS:
+        from . import analysis
+
+        return getattr(analysis, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def simulate(*args, **kwargs):

@@ -12,13 +12,14 @@ interrupt at any point leaves the target as it was.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,8 @@ __all__ = [
     "SUMMARY_JSON",
     "OutputDirError",
     "check_out_dir",
+    "staged_directory",
+    "write_directory",
     "write_outputs",
     "write_paths",
     "write_quantiles_csv",
@@ -57,11 +60,12 @@ class OutputDirError(ValueError):
     """The output directory cannot be used (a file, or holds files msp-sim did not write)."""
 
 
-def check_out_dir(out_dir: str | Path) -> Path:
+def check_out_dir(out_dir: str | Path, allowed: frozenset[str] = OUTPUT_FILES) -> Path:
     """Check that ``out_dir`` may be created or replaced; return it as an absolute path.
 
-    A directory is replaced only when it is empty or holds nothing but
-    msp-sim output files, so a mistyped ``--out`` never deletes other work.
+    A directory is replaced only when it is empty or holds nothing but files
+    named in ``allowed`` (an earlier run's outputs), so a mistyped ``--out``
+    never deletes other work.
 
     Raises
     ------
@@ -76,12 +80,53 @@ def check_out_dir(out_dir: str | Path) -> Path:
         if cwd == out.resolve() or out.resolve() in cwd.parents:
             raise OutputDirError(f"{out_dir}: is (or contains) the working directory; "
                                  "choose a new directory for the outputs")
-        foreign = sorted(set(os.listdir(out)) - OUTPUT_FILES)
+        foreign = sorted(set(os.listdir(out)) - allowed)
         if foreign:
             shown = ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "")
             raise OutputDirError(f"{out_dir}: refusing to replace a directory holding files "
                                  f"msp-sim did not write ({shown}); choose another --out")
     return out
+
+
+@contextlib.contextmanager
+def staged_directory(out_dir: str | Path, allowed: frozenset[str] = OUTPUT_FILES
+                     ) -> Iterator[Path]:
+    """Write a directory all or nothing.
+
+    Yields a temporary directory next to ``out_dir``; when the block ends
+    normally it replaces ``out_dir`` (checked first with
+    :func:`check_out_dir`), otherwise it is removed, with any parent
+    directories it created, and ``out_dir`` is left as it was.
+    """
+    out = check_out_dir(out_dir, allowed)
+    created = _make_parents(out.parent)
+    tmp = None
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+        os.chmod(tmp, 0o777 & ~_umask())
+        yield tmp
+        _move_into_place(tmp, out)
+    except BaseException:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+        for directory in reversed(created):
+            try:
+                directory.rmdir()
+            except OSError:
+                break
+        raise
+
+
+def write_directory(out_dir: str | Path, files: Mapping[str, bytes | str],
+                    allowed: frozenset[str]) -> Path:
+    """Write ``files`` (name -> text or bytes) as the directory ``out_dir``, all or nothing."""
+    with staged_directory(out_dir, allowed) as tmp:
+        for name, content in files.items():
+            if isinstance(content, str):
+                (tmp / name).write_text(content, encoding="utf-8")
+            else:
+                (tmp / name).write_bytes(content)
+    return Path(out_dir).absolute()
 
 
 def write_summary(summary: Mapping[str, Any], path: str | Path) -> None:
@@ -147,31 +192,16 @@ def write_outputs(
     OutputDirError
         See :func:`check_out_dir`; nothing is written.
     """
-    out = check_out_dir(out_dir)
     if save_paths is None:
         save_paths = True
-    created = _make_parents(out.parent)
-    tmp = None
-    try:
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-        os.chmod(tmp, 0o777 & ~_umask())
+    with staged_directory(out_dir) as tmp:
         summary = result.summary()
         write_summary(summary, tmp / SUMMARY_JSON)
         write_quantiles_csv(result, tmp / QUANTILES_CSV)
         if save_paths:
             write_paths(result, tmp / PATHS_NPZ)
         report.write_report(result, tmp, summary)
-        _move_into_place(tmp, out)
-    except BaseException:
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
-        for directory in reversed(created):
-            try:
-                directory.rmdir()
-            except OSError:
-                break
-        raise
-    return out
+    return Path(out_dir).absolute()
 
 
 def _umask() -> int:

@@ -7,6 +7,8 @@ CDF of its distribution. Uniforms come from PCG64 seeded by
 ``PCG64.advance`` so that any slice ``[start, stop)`` of paths is the same
 as in a run of any size (prefix stability, chunk invariance) and two
 scenarios with the same seed share their uniforms (common random numbers).
+The ``[correlations]`` section's Gaussian copula is applied to each row of
+uniforms before the inverse CDFs (:func:`correlate_uniforms`).
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import stats
 from scipy.stats import qmc
 
+from .config.correlations import copula_factor
 from .config.schema import Config, param_specs
 
 __all__ = [
@@ -23,6 +27,7 @@ __all__ = [
     "PARAM_KEYS",
     "PPF_TABLE_SIZE",
     "RunInputs",
+    "correlate_uniforms",
     "draw_parameters",
     "field_name",
     "param_dtype",
@@ -95,6 +100,7 @@ def draw_parameters(
     if config.simulation.sampling != "random" and uncertain:
         total = stop if n_paths is None else n_paths
         u[:, uncertain] = _qmc_uniforms(config, seed, total, uncertain)[start:stop]
+    correlate_uniforms(config, u)
     specs = param_specs()
     out = np.empty(stop - start, dtype=param_dtype())
     for k, key in enumerate(ALL_KEYS):
@@ -109,6 +115,43 @@ def draw_parameters(
                 column = np.rint(column)
         out[field_name(key)] = column
     return out
+
+
+def correlate_uniforms(config: Config, u: np.ndarray) -> np.ndarray:
+    """Apply the ``[correlations]`` Gaussian copula to per-path uniforms, in place.
+
+    Row by row (so any slice of paths is the same as in the whole run): the
+    uniforms of the correlated keys become ``norm.cdf(L @ norm.ppf(u))``,
+    ``L`` the Cholesky factor of the normal-scale correlation matrix
+    (:func:`simulator.config.correlations.copula_factor`). Each column stays
+    uniform, so every key keeps its distribution; their Spearman
+    correlations become the configured ``rho``.
+
+    Parameters
+    ----------
+    config : Config
+        Validated config.
+    u : ndarray, shape (n, len(ALL_KEYS))
+        Uniforms in [0, 1), columns in :data:`ALL_KEYS` order.
+
+    Returns
+    -------
+    ndarray
+        ``u`` itself.
+    """
+    keys, factor = copula_factor(config)
+    if factor is None or u.shape[0] == 0:
+        return u
+    columns = [ALL_KEYS.index(k) for k in keys]
+    # Keep uniforms inside (0, 1) so that inverse CDFs of unbounded tables stay finite:
+    # random() may give exactly 0, and norm.cdf rounds to 0 or 1 beyond about 8.3 sd.
+    z = stats.norm.ppf(np.clip(u[:, columns], _U_LOW, _U_HIGH))
+    u[:, columns] = np.clip(stats.norm.cdf(z @ factor.T), _U_LOW, _U_HIGH)
+    return u
+
+
+_U_LOW = 2.0**-53
+_U_HIGH = 1.0 - 2.0**-53  # the largest double below 1, also the largest random()
 
 
 def _is_scalar(value) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import importlib.util
 import json
 import sys
@@ -78,13 +79,48 @@ def test_report_html(tmp_path, result):
     out = output.write_outputs(result, tmp_path / "run", save_paths=False)
     assert "paths.npz" not in {p.name for p in out.iterdir()}
     page = (out / "report.html").read_text(encoding="utf-8")
+    assert f'<p class="headline" id="headline">{html.escape(report.headline(result))}</p>' in page
     assert result.headline() in page or result.headline().replace("'", "&#x27;") in page
-    assert page.count("data:image/png;base64,") == 2
+    # P(break) curve, fan chart, revenue mix, operations, profit and cash (no convergence).
+    assert page.count("data:image/png;base64,") == 5
+    assert "Convergence" not in page
     assert "<script" not in page.lower()
     assert "churn.annual_rate" in page and "uniform(low=0.08, high=0.15)" in page
     assert "seed 003" in page  # the source column
+    assert "correlations.pairs" in page
     for name in ("fan_chart.png", "time_to_threshold.png"):
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_report_headline_numbers_and_convergence(tmp_path, result):
+    p = result.p_break_by(result.months)
+    median = result.time_quantile(0.5)
+    text = report.headline(result)
+    assert text.startswith(f"{100 * p.value:.0f}% chance to break $100k MRR within 24 months "
+                           f"(95% CI {100 * p.low:.0f}%\u2013{100 * p.high:.0f}%)")
+    high = "beyond 24" if median.high is None else median.high
+    assert text.endswith(f"; median {median.value} months [{median.low}\u2013{high}]")
+    result.convergence = [{"paths": 10, "estimate": 0.5, "half_width": 0.3},
+                          {"paths": 40, "estimate": 0.6, "half_width": 0.15}]
+    try:
+        out = output.write_outputs(result, tmp_path / "run", save_paths=False)
+    finally:
+        del result.convergence
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "<h2>Convergence</h2>" in page and page.count("data:image/png;base64,") == 6
+    assert "15.00 pp" in page  # the trace's table
+
+
+def test_revenue_mix_shares():
+    res = make_result()
+    mix = report.revenue_mix(res)
+    total = sum(res[m][:, 1:].mean(axis=0) for m in ("revenue_products", "revenue_projects",
+                                                      "revenue_managed", "revenue_cloud"))
+    np.testing.assert_allclose(mix["managed"], res["revenue_managed"][:, 1:].mean(axis=0) / total)
+    np.testing.assert_allclose(sum(mix.values()), 1.0)
+    stages = report.SERVICE_LEADERSHIP_STAGES
+    assert [(s.products, s.projects, s.managed) for s in stages] == [
+        (0.5, 0.4, 0.1), (0.3, 0.4, 0.3), (0.235, 0.235, 0.53)]
 
 
 def test_paths_npz_holds_what_the_run_kept(tmp_path, result):
@@ -251,7 +287,8 @@ def _fake_api(monkeypatch, simulate):
 def test_cli_run_with_fake_engine(tmp_path, config_file, capsys, monkeypatch):
     seen = {}
 
-    def simulate(config, n_paths=None, seed=None, *, chunk_size=None, progress=None):
+    def simulate(config, n_paths=None, seed=None, *, chunk_size=None, progress=None,
+                 keep_paths=None):
         seen.update(paths=config.simulation.paths, seed=config.simulation.seed,
                     chunk_size=chunk_size, progress=progress)
         return make_result(n=config.simulation.paths, months=config.simulation.months,

@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from .correlations import describe_pairs
 from .distributions import describe_value
 from .schema import SECTIONS, Config, param_specs
 
@@ -79,7 +80,8 @@ def describe_config(config: Config) -> str:
                 unit, source = spec.unit, spec.source
             else:
                 unit, source = _setting_unit(config, section, name)
-            rows.append((key, _value_text(value), unit, source))
+            text = describe_pairs(value) if key == "correlations.pairs" else _value_text(value)
+            rows.append((key, text, unit, source))
     cells = [r for r in rows if isinstance(r, tuple)]
     w_key = max(len(r[0]) for r in cells)
     w_val = min(max(len(r[1]) for r in cells), 44)

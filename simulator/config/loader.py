@@ -26,6 +26,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from .correlations import correlation_problems
 from .distributions import kind_of
 from .schema import SECTIONS, Config
 
@@ -244,7 +245,7 @@ def config_from_dict(
             _apply(data, key, value, source)
             set_keys.add(".".join(p.strip() for p in key.split(".")))
     try:
-        return Config.model_validate(data)
+        config = Config.model_validate(data)
     except ValidationError as exc:
         problems = []
         from_set = False
@@ -256,6 +257,13 @@ def config_from_dict(
         raise ConfigError(
             f"{source} (with --set)" if from_set and source != "--set" else source, problems
         ) from None
+    # Which keys may be correlated depends on the other sections: checked on the whole config.
+    # A key pinned to a number by an override leaves its pairs inactive (not an error).
+    problems = correlation_problems(config, pinned=set_keys)
+    if problems:
+        from_set = any(k.startswith("correlations.") for k in set_keys)
+        raise ConfigError(f"{source} (with --set)" if from_set else source, problems)
+    return config
 
 
 def _lookup(data: Mapping, loc: list[str]) -> Any:

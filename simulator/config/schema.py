@@ -28,8 +28,11 @@ from .distributions import (
 )
 
 __all__ = [
+    "PAIR_FORM",
     "SECTIONS",
     "Config",
+    "CorrelationPair",
+    "Correlations",
     "ParamSpec",
     "ParamValue",
     "param_specs",
@@ -444,6 +447,75 @@ class Finance(_Section):
                                     "draw", ge=0)
 
 
+PAIR_FORM = '{a = "section.key", b = "section.key", rho = number with -1 < rho < 1}'
+"""How one ``[correlations]`` pair is written, for messages."""
+
+
+class CorrelationPair(BaseModel):
+    """A Spearman rank correlation ``rho`` between the per-path draws of keys ``a`` and ``b``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    a: str
+    b: str
+    rho: float
+
+
+def _check_pair_table(number: int, item: Any) -> dict[str, Any]:
+    """One pair as read from TOML, checked for form; ``ValueError`` otherwise."""
+    if isinstance(item, CorrelationPair):
+        return item.model_dump()
+    if not isinstance(item, dict):
+        raise ValueError(f"pair {number}: wrong type: got {kind_of(item)}; allowed: a table "
+                         f"{PAIR_FORM}")
+    extra = sorted(set(item) - {"a", "b", "rho"})
+    if extra:
+        raise ValueError(f'pair {number}: unknown field "{extra[0]}"; allowed fields: a, b, '
+                         f"rho, as in {PAIR_FORM}")
+    for name in ("a", "b", "rho"):
+        if name not in item:
+            raise ValueError(f'pair {number}: missing field "{name}"; allowed: {PAIR_FORM}')
+    for name in ("a", "b"):
+        if not isinstance(item[name], str):
+            raise ValueError(f"pair {number}: wrong type for {name}: got {kind_of(item[name])}; "
+                             'allowed: a dotted key in quotes, e.g. "sales.close_rate"')
+    rho = item["rho"]
+    if isinstance(rho, bool) or not isinstance(rho, int | float):
+        raise ValueError(f"pair {number}: wrong type for rho: got {kind_of(rho)}; allowed: a "
+                         "number with -1 < rho < 1")
+    if not math.isfinite(rho):
+        raise ValueError(f"pair {number}: rho is not a finite number: got {rho}; allowed: a "
+                         "number with -1 < rho < 1")
+    return {"a": item["a"].strip(), "b": item["b"].strip(), "rho": float(rho)}
+
+
+class Correlations(BaseModel):
+    """Rank correlations between uncertain per-path parameters (Gaussian copula).
+
+    Which keys may be paired depends on the rest of the config; that check
+    is :func:`simulator.config.correlations.correlation_problems`, run by the
+    loader.
+    """
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    pairs: tuple[CorrelationPair, ...] = Field(
+        (), description="Spearman rank correlation: pairs of uncertain keys that move together "
+        f"(Gaussian copula), each {PAIR_FORM}"
+    )
+
+    @field_validator("pairs", mode="before")
+    @classmethod
+    def _pairs(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            raise ValueError(f"wrong type: got a table; allowed: an array of tables "
+                             f"[{PAIR_FORM}, ...]")
+        if not isinstance(value, list | tuple):
+            raise ValueError(f"wrong type: got {kind_of(value)}; allowed: an array of tables "
+                             f"[{PAIR_FORM}, ...]")
+        return tuple(_check_pair_table(i, item) for i, item in enumerate(value, start=1))
+
+
 class Config(BaseModel):
     """A whole msp-sim config. Build it with :func:`simulator.load_config`."""
 
@@ -461,6 +533,7 @@ class Config(BaseModel):
     projects: Projects = Field(default_factory=Projects)
     legacy: Legacy = Field(default_factory=Legacy)
     finance: Finance = Field(default_factory=Finance)
+    correlations: Correlations = Field(default_factory=Correlations)
 
     def get(self, key: str) -> Any:
         """Value of a dotted key such as ``"churn.annual_rate"``."""

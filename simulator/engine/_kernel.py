@@ -178,17 +178,18 @@ def _simulate_path(p, seed, months, threshold, sustain, churn_at_renewal,
         seats_unaligned += seats[c] * (1.0 - align[c])
         seats_aligned += seats[c] * align[c]
     cloud = seat_total * cloud_per_seat
+    o = out[i]  # this path's (metric, month) block
     for m in range(N_METRICS):
-        out[i, m, 0] = 0.0
-    out[i, _MRR, 0] = managed + cloud
-    out[i, _MRR_MANAGED, 0] = managed
-    out[i, _MRR_CLOUD, 0] = cloud
-    out[i, _CUSTOMERS, 0] = n
-    out[i, _SEATS, 0] = seat_total
-    out[i, _OWNER_SALES, 0] = owner_sales_max
-    out[i, _TECHS, 0] = techs
-    out[i, _ALIGN_MEAN, 0] = align_sum / n if n > 0 else 0.0
-    out[i, _CASH, 0] = cash
+        o[m, 0] = 0.0
+    o[_MRR, 0] = managed + cloud
+    o[_MRR_MANAGED, 0] = managed
+    o[_MRR_CLOUD, 0] = cloud
+    o[_CUSTOMERS, 0] = n
+    o[_SEATS, 0] = seat_total
+    o[_OWNER_SALES, 0] = owner_sales_max
+    o[_TECHS, 0] = techs
+    o[_ALIGN_MEAN, 0] = align_sum / n if n > 0 else 0.0
+    o[_CASH, 0] = cash
 
     for t in range(1, H + 1):
         # 1. staff arrivals; alignment staff follow the client count
@@ -396,28 +397,28 @@ def _simulate_path(p, seed, months, threshold, sustain, churn_at_renewal,
             techs_posted += 1
             tech_arrivals[t + lag] += 1
 
-        out[i, _MRR, t] = managed + cloud
-        out[i, _MRR_MANAGED, t] = managed
-        out[i, _MRR_CLOUD, t] = cloud
-        out[i, _CUSTOMERS, t] = n
-        out[i, _SEATS, t] = seat_total
-        out[i, _MEETINGS, t] = meetings
-        out[i, _NEW, t] = new
-        out[i, _CHURNED, t] = churned
-        out[i, _TICKETS, t] = n_r + n_a
-        out[i, _TICKET_HOURS, t] = ticket_hours
-        out[i, _OWNER_SALES, t] = selling
-        out[i, _TECHS, t] = techs
-        out[i, _ALIGN_STAFF, t] = align_staff
-        out[i, _UTIL, t] = utilization
-        out[i, _UNSERVED, t] = unserved_share
-        out[i, _ALIGN_MEAN, t] = align_sum / n if n > 0 else 0.0
-        out[i, _REV_PRODUCTS, t] = products
-        out[i, _REV_PROJECTS, t] = projects
-        out[i, _REV_MANAGED, t] = managed
-        out[i, _REV_CLOUD, t] = cloud
-        out[i, _PROFIT, t] = profit
-        out[i, _CASH, t] = cash
+        o[_MRR, t] = managed + cloud
+        o[_MRR_MANAGED, t] = managed
+        o[_MRR_CLOUD, t] = cloud
+        o[_CUSTOMERS, t] = n
+        o[_SEATS, t] = seat_total
+        o[_MEETINGS, t] = meetings
+        o[_NEW, t] = new
+        o[_CHURNED, t] = churned
+        o[_TICKETS, t] = n_r + n_a
+        o[_TICKET_HOURS, t] = ticket_hours
+        o[_OWNER_SALES, t] = selling
+        o[_TECHS, t] = techs
+        o[_ALIGN_STAFF, t] = align_staff
+        o[_UTIL, t] = utilization
+        o[_UNSERVED, t] = unserved_share
+        o[_ALIGN_MEAN, t] = align_sum / n if n > 0 else 0.0
+        o[_REV_PRODUCTS, t] = products
+        o[_REV_PROJECTS, t] = projects
+        o[_REV_MANAGED, t] = managed
+        o[_REV_CLOUD, t] = cloud
+        o[_PROFIT, t] = profit
+        o[_CASH, t] = cash
 
 
 @jit

@@ -1,0 +1,37 @@
+"""Decision analysis on the engine: compare scenarios, seek a goal, run to a precision.
+
+* :func:`compare`: scenarios with common random numbers
+  (:class:`ComparisonResult`: ``.to_json()``, ``.to_frame()``, ``.plot()``);
+* :func:`goal_seek`: the value of one lever that meets a target
+  (:class:`GoalResult`);
+* :func:`simulate_to_precision`: add paths until P(break by the horizon) is
+  known to a given half-width (``msp-sim run --paths auto``);
+* :func:`sensitivity`: which uncertain input drives the outcome
+  (:class:`SensitivityResult`).
+"""
+
+from __future__ import annotations
+
+from .compare import ComparisonResult, Scenario, compare, load_scenarios
+from .convergence import AdaptiveResult, simulate_to_precision
+from .goal import GoalResult, GoalUnreachable, Target, goal_seek, parse_target
+from .sensitivity import SensitivityResult, sensitivity, write_sensitivity
+
+__all__ = [
+    "AdaptiveResult",
+    "ComparisonResult",
+    "GoalResult",
+    "GoalUnreachable",
+    "Scenario",
+    "SensitivityResult",
+    "Target",
+    "compare",
+    "goal_seek",
+    "load_scenarios",
+    "parse_target",
+    "sensitivity",
+    "simulate_to_precision",
+    "write_sensitivity",
+]
+
+

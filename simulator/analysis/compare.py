@@ -1,0 +1,1019 @@
+"""Comparing scenarios with common random numbers (``msp-sim compare``).
+
+Every scenario is simulated with the same seed and number of paths. The
+engine derives path ``i``'s month-level stream and its parameter uniforms
+from ``(seed, i)`` alone (:mod:`simulator.sampling`), so path ``i`` of every
+scenario faces the same luck: the same draws of every uncertain parameter
+(uniform ``k`` belongs to key ``k`` in every config) and the same stream of
+meetings, churn and tickets until the scenarios' decisions make the paths
+diverge. Differences between scenarios are then mostly the levers, not noise,
+and identical scenarios give identical results.
+
+Two ways to name the scenarios:
+
+* config files: ``msp-sim compare A.toml B.toml [...]``;
+* a scenario file: one base config plus named override sets::
+
+      base = "baseline.toml"      # relative to this file
+      title = "Alignment or a salesperson?"   # optional
+
+      [[scenario]]
+      name = "as is"
+
+      [[scenario]]
+      name = "alignment"
+      description = "standardization program from month 6"
+      set = { "alignment.enabled" = true, "alignment.start_month" = 6 }
+
+      [[scenario]]
+      name = "sales rep"
+      config = "other.toml"       # optional: another config instead of base
+      set = { sales.reps = 1 }
+
+``comparison.json`` holds, per scenario, P(break by months 12, 24, 36, 60 and
+the horizon) with Wilson 95% intervals, the median time to the threshold
+with its 95% interval (censoring-aware, :func:`scipy.stats.ecdf`), MRR at the
+horizon (mean and quantiles, each with a 95% interval) and the paired
+difference from the reference scenario (the first); ``logrank_p`` is the
+two-sided log-rank test (:func:`scipy.stats.logrank`) of the censored
+first-passage times against the reference. Common random numbers make the
+two samples positively correlated, which the log-rank test (built for
+independent samples) does not know: its p-value is conservative, while the
+paired differences use the pairing.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import math
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from ..config import SECTIONS, Config, ConfigError, config_from_dict, load_config, parse_override
+from ..report import _money_axis
+from ..results import SimulationResult, config_sha256, package_version
+
+__all__ = [
+    "COMPARE_FILES",
+    "COMPARISON_JSON",
+    "COMPARE_MONTHS",
+    "ComparisonResult",
+    "Scenario",
+    "compare",
+    "is_scenario_file",
+    "load_scenarios",
+    "write_files",
+]
+
+COMPARISON_JSON = "comparison.json"
+P_BREAK_CHART = "p_break.png"
+MRR_FAN_CHART = "mrr_fan.png"
+REPORT_HTML = "report.html"
+COMPARE_FILES: frozenset[str] = frozenset(
+    {COMPARISON_JSON, P_BREAK_CHART, MRR_FAN_CHART, REPORT_HTML}
+)
+"""Every file a comparison's output directory may hold."""
+COMPARE_MONTHS: tuple[int, ...] = (12, 24, 36, 60)
+"""Months of ``p_break_by`` (those within the horizon, plus the horizon)."""
+
+SCENARIO_FILE_KEYS: dict[str, str] = {
+    "base": 'the base config, a path relative to this file (base = "baseline.toml")',
+    "title": "a title for the report (a string)",
+    "scenario": "the scenarios, an array of tables [[scenario]]",
+}
+SCENARIO_KEYS: dict[str, str] = {
+    "name": "the scenario's name (a non-empty string, unique)",
+    "description": "one line about it (a string)",
+    "config": "a config file used instead of base (relative to this file)",
+    "set": 'overrides, a table of dotted keys: set = { "alignment.enabled" = true }',
+}
+_SAME_KEYS = ("simulation.months", "simulation.threshold_mrr", "simulation.sustain_months")
+_COLORS = ("#1f5f99", "#d4761c", "#2e8b57", "#b23a3a", "#7a4fa0", "#8c6d31", "#d65fa0",
+           "#555555", "#17a2b8", "#9aa02a")
+_RED = "#b23a3a"
+_CONFIDENCE = 0.95
+
+
+# -- output directories ------------------------------------------------------
+
+
+def check_dir(out_dir: str | Path, allowed: frozenset[str]) -> Path:
+    """:func:`simulator.output.check_out_dir` for a directory of ``allowed`` files."""
+    from ..output import check_out_dir
+
+    return check_out_dir(out_dir, allowed)
+
+
+def write_files(out_dir: str | Path, files: Mapping[str, bytes | str],
+                allowed: frozenset[str]) -> Path:
+    """:func:`simulator.output.write_directory`: ``files`` as ``out_dir``, all or nothing."""
+    from ..output import write_directory
+
+    return write_directory(out_dir, files, allowed)
+
+
+def json_text(data: Any) -> str:
+    """Indented JSON (no NaN/Infinity) with a final newline."""
+    return json.dumps(data, indent=2, allow_nan=False) + "\n"
+
+
+# -- scenarios ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A named config of a comparison.
+
+    Attributes
+    ----------
+    name : str
+        Shown in tables, legends and ``comparison.json``.
+    config : Config
+        The validated config.
+    description : str
+        Optional one-line description.
+    source : str
+        Where it came from (a file, or ``"<config>"``), for messages.
+    """
+
+    name: str
+    config: Config
+    description: str = ""
+    source: str = "<config>"
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    """The TOML table of ``path``; a missing or malformed file raises load_config's message."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        load_config(path)  # raises the ConfigError naming the file and the problem
+        raise  # pragma: no cover - load_config always fails on a file tomllib cannot read
+
+
+def is_scenario_file(path: str | Path) -> bool:
+    """Whether ``path`` is a scenario file (has top-level ``base`` or ``[[scenario]]``).
+
+    Raises ConfigError when the file cannot be read or is malformed TOML.
+    """
+    data = _read_toml(Path(path))
+    return "scenario" in data or "base" in data
+
+
+def _override_items(overrides: Sequence[str] | Mapping[str, Any] | None) -> dict[str, Any]:
+    if not overrides:
+        return {}
+    if isinstance(overrides, Mapping):
+        return dict(overrides)
+    return dict(parse_override(text) for text in overrides)
+
+
+def _flatten_set(table: Mapping[str, Any]) -> dict[str, Any]:
+    """``{"alignment": {"enabled": true}}`` or ``{"alignment.enabled": true}`` -> dotted keys."""
+    flat: dict[str, Any] = {}
+    for key, value in table.items():
+        if "." not in key and key in SECTIONS and isinstance(value, Mapping):
+            for sub, sub_value in value.items():
+                flat[f"{key}.{sub}"] = sub_value
+        else:
+            flat[key] = value
+    return flat
+
+
+def _kind(value: Any) -> str:
+    from ..config.distributions import kind_of
+
+    return kind_of(value)
+
+
+def load_scenarios(
+    path: str | Path,
+    overrides: Sequence[str] | Mapping[str, Any] | None = None,
+) -> list[Scenario]:
+    """Read a scenario file (``base`` + ``[[scenario]]`` tables) into scenarios.
+
+    Parameters
+    ----------
+    path : str or Path
+        The scenario file.
+    overrides : ``"KEY=VALUE"`` strings or mapping, optional
+        Applied to every scenario after its own ``set`` (the CLI's ``--set``).
+
+    Returns
+    -------
+    list of Scenario
+
+    Raises
+    ------
+    ConfigError
+        A malformed file, unknown or missing keys, a bad ``set`` (named
+        ``<file>: scenario "<name>"``) or a bad config file.
+    """
+    path = Path(path)
+    source = str(path)
+    data = _read_toml(path)
+    problems: list[tuple[str, Any, str]] = []
+    allowed_top = ", ".join(SCENARIO_FILE_KEYS)
+    for key, value in data.items():
+        if key not in SCENARIO_FILE_KEYS:
+            hint = (" (config sections belong in the base config, or in a scenario's set)"
+                    if key in SECTIONS else "")
+            problems.append((key, value, f"unknown key{hint}; allowed at the top level of a "
+                             f"scenario file: {allowed_top}"))
+    for key in ("base", "title"):
+        if key in data and not isinstance(data[key], str):
+            problems.append((key, data[key], f"wrong type: got {_kind(data[key])}; allowed: "
+                             f"{SCENARIO_FILE_KEYS[key]}"))
+    raw = data.get("scenario")
+    if raw is None:
+        problems.append(("scenario", None, "missing: the file has no [[scenario]] tables; "
+                         "allowed: at least two [[scenario]] tables, each with a name"))
+        raw = []
+    elif not isinstance(raw, list) or not all(isinstance(s, Mapping) for s in raw):
+        got = "a table ([scenario])" if isinstance(raw, Mapping) else _kind(raw)
+        problems.append(("scenario", raw if not isinstance(raw, Mapping) else None,
+                         f"wrong type: got {got}; allowed: an array of tables, one "
+                         "[[scenario]] per scenario"))
+        raw = []
+    elif len(raw) < 2:
+        problems.append(("scenario", None, f"too few scenarios: got {len(raw)}; allowed: at "
+                         "least two [[scenario]] tables"))
+    if problems:
+        raise ConfigError(source, _dedupe(problems))
+
+    allowed_keys = ", ".join(SCENARIO_KEYS)
+    seen: dict[str, int] = {}
+    no_config: list[str] = []
+    specs: list[tuple[str, str, Path | None, dict[str, Any]]] = []
+    for i, entry in enumerate(raw, start=1):
+        label = f"scenario #{i}"
+        name = entry.get("name")
+        if not isinstance(name, str) or not name.strip():
+            shown = "missing" if name is None else f"wrong type: got {_kind(name)}"
+            if isinstance(name, str):
+                shown = "empty"
+            problems.append((f"{label}.name", name if name is not None else None,
+                             f"{shown}; allowed: {SCENARIO_KEYS['name']}"))
+            name = label
+        else:
+            name = name.strip()
+            label = f'scenario "{name}"'
+            if name in seen:
+                problems.append((f"{label}.name", name, f"duplicate name (also scenario "
+                                 f"#{seen[name]}); allowed: a name used once"))
+            seen.setdefault(name, i)
+        for key, value in entry.items():
+            if key not in SCENARIO_KEYS:
+                problems.append((f"{label}.{key}", value, f"unknown key; allowed in a "
+                                 f"[[scenario]]: {allowed_keys}"))
+        for key in ("description", "config"):
+            if key in entry and not isinstance(entry[key], str):
+                problems.append((f"{label}.{key}", entry[key], f"wrong type: got "
+                                 f"{_kind(entry[key])}; allowed: {SCENARIO_KEYS[key]}"))
+        sets = entry.get("set", {})
+        if not isinstance(sets, Mapping):
+            problems.append((f"{label}.set", sets, f"wrong type: got {_kind(sets)}; allowed: "
+                             f"{SCENARIO_KEYS['set']}"))
+            sets = {}
+        cfg = entry.get("config", data.get("base"))
+        if not isinstance(cfg, str):
+            if cfg is None:
+                no_config.append(name)
+            cfg = None
+        cfg_path = None if cfg is None else (path.parent / cfg)
+        specs.append((name, str(entry.get("description", "") or ""), cfg_path,
+                      _flatten_set(sets)))
+    if no_config:
+        shown = ", ".join(f'"{n}"' for n in no_config)
+        problems.append(("base", None, f"missing: the file has no base and scenario {shown} "
+                         'no config; allowed: base = "baseline.toml" at the top (relative to '
+                         'this file), or config = "..." in every scenario'))
+    if problems:
+        raise ConfigError(source, _dedupe(problems))
+
+    extra = _override_items(overrides)
+    raw_configs: dict[Path, dict[str, Any]] = {}
+    scenarios = []
+    for name, description, cfg_path, sets in specs:
+        assert cfg_path is not None
+        if cfg_path not in raw_configs:
+            try:
+                load_config(cfg_path)  # the file alone: its mistakes name the file
+            except ConfigError as exc:
+                raise ConfigError(f"{exc.source} (config of {source})", exc.problems) from None
+            raw_configs[cfg_path] = _read_toml(cfg_path)
+        base = raw_configs[cfg_path]
+        try:
+            config_from_dict(base, source=str(cfg_path), overrides=sets)
+        except ConfigError as exc:
+            raise ConfigError(f'{source}: scenario "{name}" set', exc.problems) from None
+        config = config_from_dict(base, source=str(cfg_path), overrides={**sets, **extra})
+        scenarios.append(Scenario(name=name, config=config, description=description,
+                                  source=f'{source}: scenario "{name}"'))
+    return scenarios
+
+
+def _dedupe(problems: list[tuple[str, Any, str]]) -> list[tuple[str, Any, str]]:
+    out = []
+    for p in problems:
+        if p not in out:
+            out.append(p)
+    # a value of None reads as "no value" in the message
+    from ..config.loader import _MISSING
+
+    return [(k, _MISSING if v is None else v, m) for k, v, m in out]
+
+
+def _resolve(
+    configs_or_paths: Any,
+    names: Sequence[str] | None,
+    overrides: Sequence[str] | Mapping[str, Any] | None,
+) -> list[Scenario]:
+    if isinstance(configs_or_paths, str | Path):
+        if not is_scenario_file(configs_or_paths):
+            raise ConfigError(str(configs_or_paths), [("", None, "one config is not a "
+                              "comparison; allowed: two or more configs, or a scenario file "
+                              "with base and [[scenario]] tables")])
+        scenarios = load_scenarios(configs_or_paths, overrides)
+    else:
+        if isinstance(configs_or_paths, Mapping):
+            items = list(configs_or_paths.items())
+        else:
+            items = [(None, item) for item in configs_or_paths]
+        scenarios = []
+        for i, (name, item) in enumerate(items, start=1):
+            if isinstance(item, Scenario):
+                scenarios.append(item)
+            elif isinstance(item, Config):
+                if overrides:
+                    data = item.model_dump(mode="python", by_alias=True, exclude_none=True)
+                    item = config_from_dict(data, source=f"scenario {i}", overrides=overrides)
+                scenarios.append(Scenario(name=str(name or f"scenario {i}"), config=item,
+                                          source=str(name or f"scenario {i}")))
+            elif isinstance(item, str | Path):
+                if is_scenario_file(item):
+                    raise ConfigError(str(item), [("", None, "a scenario file cannot be "
+                                      "combined with other configs; allowed: a scenario file "
+                                      "alone, or two or more config files")])
+                scenarios.append(Scenario(name=str(name or Path(item).stem),
+                                          config=load_config(item, overrides=overrides),
+                                          source=str(item)))
+            else:
+                raise TypeError(f"scenario {i}: expected a Config, a path or a Scenario, "
+                                f"got {type(item).__name__}")
+    if names is not None:
+        names = list(names)
+        if len(names) != len(scenarios):
+            raise ConfigError("--name", [("", None, f"{len(names)} names for "
+                              f"{len(scenarios)} scenarios; allowed: one name per scenario")])
+        scenarios = [Scenario(name=str(n), config=s.config, description=s.description,
+                              source=s.source) for n, s in zip(names, scenarios, strict=True)]
+    if len(scenarios) < 2:
+        raise ConfigError("compare", [("", None, f"too few scenarios: got {len(scenarios)}; "
+                                       "allowed: two or more")])
+    seen: dict[str, str] = {}
+    for s in scenarios:
+        if not s.name.strip():
+            raise ConfigError(s.source, [("", None, "empty scenario name; allowed: a "
+                                          "non-empty name (--name)")])
+        if s.name in seen:
+            raise ConfigError(s.source, [("", None, f'duplicate scenario name "{s.name}" '
+                                          f"(also {seen[s.name]}); allowed: distinct names "
+                                          "(give them with --name)")])
+        seen[s.name] = s.source
+    first = scenarios[0]
+    for s in scenarios[1:]:
+        for key in _SAME_KEYS:
+            a, b = first.config.get(key), s.config.get(key)
+            if a != b:
+                raise ConfigError(s.source, [(key, b, f'differs from scenario "{first.name}" '
+                                              f"({a:g}); allowed: the same value in every "
+                                              "scenario of a comparison (the same horizon and "
+                                              "threshold)")])
+    return scenarios
+
+
+# -- statistics --------------------------------------------------------------
+
+
+def _f(x: Any) -> float | None:
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def _quantile_ci(x: np.ndarray, p: float) -> list[float | None]:
+    """Distribution-free 95% CI of the ``p`` quantile (scipy.stats.quantile_test)."""
+    ci = stats.quantile_test(x, p=p).confidence_interval(_CONFIDENCE)
+    return [_f(ci.low), _f(ci.high)]
+
+
+def mean_ci(x: np.ndarray) -> list[float | None]:
+    """Student-t 95% CI of the mean (a point when every value is the same)."""
+    x = np.asarray(x, dtype=np.float64)
+    if x.size < 2 or np.all(x == x[0]):
+        return [_f(x.mean()), _f(x.mean())]
+    ci = stats.ttest_1samp(x, 0.0).confidence_interval(_CONFIDENCE)
+    return [_f(ci.low), _f(ci.high)]
+
+
+def _paired(a: np.ndarray, b: np.ndarray, binary: bool) -> dict[str, Any]:
+    """Mean of ``b - a`` over paired paths with its 95% CI and a p-value."""
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    d = b - a
+    value = float(d.mean())
+    if np.all(d == d[0]):
+        ci = [value, value]
+        pvalue = 1.0 if value == 0 else 0.0
+    else:
+        res = stats.ttest_rel(b, a)
+        c = res.confidence_interval(_CONFIDENCE)
+        ci = [_f(c.low), _f(c.high)]
+        pvalue = _f(res.pvalue)
+    if binary:  # exact McNemar test on the discordant paths
+        gain = int(np.count_nonzero(d > 0))
+        loss = int(np.count_nonzero(d < 0))
+        pvalue = 1.0 if gain + loss == 0 else float(stats.binomtest(gain, gain + loss).pvalue)
+    return {"value": value, "ci95": ci, "p_value": pvalue}
+
+
+def _censored(result: SimulationResult) -> Any:
+    fp = result.first_passage
+    hit = fp >= 0
+    return stats.CensoredData(uncensored=fp[hit].astype(np.float64),
+                              right=np.full(int(np.count_nonzero(~hit)), float(result.months)))
+
+
+def logrank_p(a: SimulationResult, b: SimulationResult) -> float | None:
+    """Two-sided log-rank p-value of two runs' censored first-passage times.
+
+    ``None`` when neither run breaks the threshold (no event: nothing to test).
+    """
+    if not (np.any(a.first_passage >= 0) or np.any(b.first_passage >= 0)):
+        return None
+    return _f(stats.logrank(_censored(a), _censored(b)).pvalue)
+
+
+def report_months(months: int) -> list[int]:
+    """:data:`COMPARE_MONTHS` within the horizon, plus the horizon itself."""
+    out = [m for m in COMPARE_MONTHS if m <= months]
+    if months not in out:
+        out.append(months)
+    return out
+
+
+def scenario_summary(result: SimulationResult, months: Sequence[int] | None = None
+                     ) -> dict[str, Any]:
+    """The per-scenario entry of ``comparison.json`` (without name and differences)."""
+    months = report_months(result.months) if months is None else list(months)
+    p_break, p_ci = {}, {}
+    for m in months:
+        est = result.p_break_by(m)
+        p_break[str(m)] = _f(est.value)
+        p_ci[str(m)] = [_f(est.low), _f(est.high)]
+    median = result.time_quantile(0.5)
+    final = result["mrr"][:, -1]
+    qs = {"p5": 0.05, "p50": 0.5, "p95": 0.95}
+    values = np.quantile(final, list(qs.values()))
+    mrr = {"mean": _f(final.mean())}
+    mrr.update({k: _f(v) for k, v in zip(qs, values, strict=True)})
+    mrr["ci95"] = {"mean": mean_ci(final), **{k: _quantile_ci(final, p) for k, p in qs.items()}}
+    return {
+        "config_sha256": config_sha256(result.config),
+        "p_break_by": p_break,
+        "p_break_by_ci95": p_ci,
+        "time_to_threshold": {"median": median.value, "ci95": [median.low, median.high],
+                              "censored_fraction": _f(result.censored_fraction)},
+        "mrr_final": mrr,
+    }
+
+
+# -- the result --------------------------------------------------------------
+
+
+@dataclass(repr=False)
+class ComparisonResult:
+    """Scenarios simulated with common random numbers.
+
+    Attributes
+    ----------
+    scenarios : list of Scenario
+        In the order given; the first is the reference of the tests.
+    results : list of SimulationResult
+        One run per scenario, same seed and number of paths.
+    n_paths, seed : int
+        The common run size and seed.
+    title : str
+        Title of the report.
+    """
+
+    scenarios: list[Scenario]
+    results: list[SimulationResult]
+    n_paths: int
+    seed: int
+    title: str = "Scenario comparison"
+    _dict: dict[str, Any] | None = field(default=None, init=False, compare=False)
+
+    def __repr__(self) -> str:
+        return (f"ComparisonResult(scenarios={self.names}, n_paths={self.n_paths}, "
+                f"seed={self.seed})")
+
+    @property
+    def names(self) -> list[str]:
+        """Scenario names, in order."""
+        return [s.name for s in self.scenarios]
+
+    @property
+    def months(self) -> int:
+        """The common horizon."""
+        return self.results[0].months
+
+    @property
+    def threshold_mrr(self) -> float:
+        """The common MRR threshold [$/month]."""
+        return self.results[0].threshold_mrr
+
+    def __getitem__(self, name: str) -> SimulationResult:
+        """The run of the scenario called ``name``."""
+        for s, r in zip(self.scenarios, self.results, strict=True):
+            if s.name == name:
+                return r
+        raise KeyError(f"no scenario {name!r}; scenarios: {', '.join(self.names)}")
+
+    def logrank(self) -> dict[str, float | None]:
+        """Log-rank p-value of each scenario after the first against the first."""
+        ref = self.results[0]
+        return {s.name: logrank_p(ref, r)
+                for s, r in zip(self.scenarios[1:], self.results[1:], strict=True)}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``comparison.json`` dictionary (plain JSON types)."""
+        if self._dict is not None:
+            return self._dict
+        months = report_months(self.months)
+        ref = self.results[0]
+        ref_broke = _broke(ref)
+        entries = []
+        for s, r in zip(self.scenarios, self.results, strict=True):
+            entry: dict[str, Any] = {"name": s.name}
+            if s.description:
+                entry["description"] = s.description
+            entry.update(scenario_summary(r, months))
+            if r is ref:
+                entry["difference_vs_reference"] = None
+            else:
+                entry["difference_vs_reference"] = {
+                    "p_break_by_horizon": _paired(ref_broke, _broke(r), binary=True),
+                    "mrr_final_mean": _paired(ref["mrr"][:, -1], r["mrr"][:, -1],
+                                              binary=False),
+                }
+            entries.append(entry)
+        ranks = self.logrank()
+        many = len(self.scenarios) > 2
+        test = ("two-sided log-rank test (scipy.stats.logrank) of the first-passage times, "
+                "censored at the horizon, of "
+                + ("each scenario against the reference (the first scenario): pairwise vs "
+                   "the first, one p-value per scenario" if many
+                   else f'"{self.names[1]}" against "{self.names[0]}"')
+                + "; common random numbers correlate the samples, so it is conservative")
+        self._dict = {
+            "n_paths": self.n_paths,
+            "seed": int(self.seed),
+            "months": self.months,
+            "threshold_mrr": self.threshold_mrr,
+            "sustain_months": ref.sustain_months,
+            "common_random_numbers": True,
+            "reference": self.names[0],
+            "scenarios": entries,
+            "logrank_p": ranks if many else ranks[self.names[1]],
+            "logrank_test": test,
+            "difference_method": (
+                "paired over common-random-number paths (scenario minus reference): mean "
+                "difference with a paired t 95% interval (scipy.stats.ttest_rel); p-value of "
+                "P(break) by the exact McNemar test (scipy.stats.binomtest on the paths that "
+                "break in one scenario only), of MRR by the paired t-test"),
+            "version": package_version(),
+        }
+        return self._dict
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """``comparison.json`` as text."""
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+
+    def to_frame(self) -> Any:
+        """One row per scenario (pandas DataFrame, index = scenario name).
+
+        Columns: ``p_break_by_<m>`` with ``_low``/``_high`` for each month,
+        ``median_months`` with ``_low``/``_high``, ``censored_fraction``,
+        ``mrr_final_mean``/``_p5``/``_p50``/``_p95``, ``diff_p_break`` (vs the
+        reference) and ``logrank_p``.
+
+        Raises
+        ------
+        ImportError
+            pandas is not installed.
+        """
+        pd = _pandas()
+        data = self.to_dict()
+        lr = data["logrank_p"]
+        rows = []
+        for i, e in enumerate(data["scenarios"]):
+            row: dict[str, Any] = {"scenario": e["name"]}
+            for m, p in e["p_break_by"].items():
+                lo, hi = e["p_break_by_ci95"][m]
+                row.update({f"p_break_by_{m}": p, f"p_break_by_{m}_low": lo,
+                            f"p_break_by_{m}_high": hi})
+            t = e["time_to_threshold"]
+            row.update({"median_months": t["median"], "median_months_low": t["ci95"][0],
+                        "median_months_high": t["ci95"][1],
+                        "censored_fraction": t["censored_fraction"]})
+            for k in ("mean", "p5", "p50", "p95"):
+                row[f"mrr_final_{k}"] = e["mrr_final"][k]
+            diff = e["difference_vs_reference"]
+            row["diff_p_break"] = None if diff is None else diff["p_break_by_horizon"]["value"]
+            row["logrank_p"] = (None if i == 0 else
+                                (lr[e["name"]] if isinstance(lr, dict) else lr))
+            rows.append(row)
+        return pd.DataFrame(rows).set_index("scenario")
+
+    def plot(self) -> Any:
+        """P(break by month t) with 95% bands and MRR medians with 25-75% bands, overlaid.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            Drawn on an Agg canvas (no window, no pyplot state).
+        """
+        fig = _figure(12.0, 4.6)
+        left, right = fig.subplots(1, 2)
+        _draw_p_break(left, self)
+        _draw_mrr_overlay(right, self)
+        return fig
+
+    def write(self, out_dir: str | Path) -> Path:
+        """Write ``comparison.json``, ``report.html`` and the PNG figures, atomically."""
+        p_break = _png(plot_p_break(self))
+        fans = _png(plot_fans(self))
+        files = {
+            COMPARISON_JSON: json_text(self.to_dict()),
+            P_BREAK_CHART: p_break,
+            MRR_FAN_CHART: fans,
+            REPORT_HTML: render_html(self, {
+                "P(MRR threshold broken by month t), 95% bands": p_break,
+                "MRR fan charts (5-95%, 25-75%, median)": fans}),
+        }
+        return write_files(out_dir, files, COMPARE_FILES)
+
+    def format_summary(self) -> str:
+        """A short text table for the terminal."""
+        data = self.to_dict()
+        thr = f"${self.threshold_mrr:,.0f}"
+        width = max(8, *(len(n) for n in self.names))
+        lines = [f"{len(self.names)} scenarios x {self.n_paths:,} paths x {self.months} months, "
+                 f"seed {self.seed} (common random numbers), threshold {thr} MRR",
+                 f"{'scenario':<{width}}  {f'P(break by {self.months}) [95% CI]':<24}  "
+                 f"{'median months [CI]':<18}  MRR p50 at {self.months}"]
+        for e in data["scenarios"]:
+            p = e["p_break_by"][str(self.months)]
+            lo, hi = e["p_break_by_ci95"][str(self.months)]
+            t = e["time_to_threshold"]
+            if t["median"] is None:
+                med = "not reached"
+            else:
+                hi_t = ">H" if t["ci95"][1] is None else t["ci95"][1]
+                med = f"{t['median']} [{t['ci95'][0]}-{hi_t}]"
+            prob = f"{100 * p:5.1f}% [{100 * lo:.1f}-{100 * hi:.1f}%]"
+            lines.append(f"{e['name']:<{width}}  {prob:<24}  {med:<18}  "
+                         f"${e['mrr_final']['p50']:,.0f}")
+        lr = data["logrank_p"]
+        if isinstance(lr, dict):
+            for name, p in lr.items():
+                lines.append(f'log-rank p, "{name}" vs "{self.names[0]}": {_pval(p)}')
+        else:
+            lines.append(f"log-rank p: {_pval(lr)}")
+        return "\n".join(lines)
+
+
+def _pval(p: float | None) -> str:
+    if p is None:
+        return "n/a (no path breaks the threshold)"
+    return "< 1e-300" if p == 0 else f"{p:.3g}"
+
+
+def _broke(result: SimulationResult) -> np.ndarray:
+    return (result.first_passage >= 0).astype(np.float64)
+
+
+def _pandas() -> Any:
+    try:
+        import pandas as pd
+    except ImportError:
+        raise ImportError("to_frame() needs pandas, an optional dependency of msp-sim: "
+                          "pip install pandas") from None
+    return pd
+
+
+def compare(
+    configs_or_paths: Any,
+    names: Sequence[str] | None = None,
+    n_paths: int | None = None,
+    seed: int | np.random.Generator | None = None,
+    *,
+    overrides: Sequence[str] | Mapping[str, Any] | None = None,
+    title: str | None = None,
+    chunk_size: int | None = None,
+    progress: bool | None = None,
+) -> ComparisonResult:
+    """Simulate several scenarios with common random numbers and compare them.
+
+    Parameters
+    ----------
+    configs_or_paths : sequence, mapping or path
+        Configs (:class:`~simulator.config.Config`), config files, or
+        :class:`Scenario` objects; a mapping of name to config or file; or the
+        path of a scenario file (``base`` + ``[[scenario]]`` tables).
+    names : sequence of str, optional
+        Scenario names (default: the scenario file's names, the files' stems,
+        or ``"scenario 1"``, ...).
+    n_paths : int, optional
+        Paths per scenario (default: the first scenario's ``simulation.paths``).
+    seed : int or numpy.random.Generator, optional
+        The common seed (default: the first scenario's ``simulation.seed``).
+    overrides : ``"KEY=VALUE"`` strings or mapping, optional
+        Applied to every scenario (the CLI's ``--set``).
+    title : str, optional
+        Report title (default: the scenario file's ``title``).
+    chunk_size, progress
+        Passed to :func:`simulator.api.simulate`.
+
+    Returns
+    -------
+    ComparisonResult
+
+    Raises
+    ------
+    ConfigError
+        Bad configs or scenario file, fewer than two scenarios, duplicate
+        names, or scenarios with different horizons or thresholds.
+    """
+    from ..api import _as_seed, simulate
+
+    scenarios = _resolve(configs_or_paths, names, overrides)
+    first = scenarios[0].config.simulation
+    n_paths = first.paths if n_paths is None else int(n_paths)
+    if n_paths < 1:
+        raise ValueError(f"n_paths must be at least 1, got {n_paths}")
+    seed = first.seed if seed is None else _as_seed(seed)
+    if title is None:
+        title = "Scenario comparison"
+        if isinstance(configs_or_paths, str | Path):
+            file_title = _read_toml(Path(configs_or_paths)).get("title")
+            if isinstance(file_title, str) and file_title.strip():
+                title = file_title.strip()
+    # paired differences need every path's values: trajectories are kept
+    results = [simulate(s.config, n_paths=n_paths, seed=seed, chunk_size=chunk_size,
+                        progress=progress, keep_paths=True) for s in scenarios]
+    return ComparisonResult(scenarios=scenarios, results=results, n_paths=n_paths,
+                            seed=seed, title=title)
+
+
+# -- figures -----------------------------------------------------------------
+
+
+def _figure(width: float = 8.0, height: float = 4.5) -> Any:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), dpi=110, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _png(fig: Any) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
+
+
+def _color(i: int) -> str:
+    return _COLORS[i % len(_COLORS)]
+
+
+def _draw_p_break(ax: Any, comp: ComparisonResult) -> None:
+    t = np.arange(comp.months + 1)
+    for i, (name, r) in enumerate(zip(comp.names, comp.results, strict=True)):
+        ttt = r.time_to_threshold()
+        low, high = ttt.cdf_band(t)
+        ax.fill_between(t, low, high, step="post", color=_color(i), alpha=0.2, linewidth=0)
+        ax.step(t, ttt.cdf(t), where="post", color=_color(i), linewidth=2, label=name)
+    ax.axhline(0.5, color="grey", linestyle=":", linewidth=1)
+    ax.set_xlim(0, comp.months)
+    ax.set_ylim(0, 1)
+    ax.yaxis.set_major_formatter(lambda v, _pos: f"{100 * v:.0f}%")
+    ax.set_xlabel("month")
+    ax.set_ylabel("share of paths that broke it")
+    ax.set_title(f"P(MRR >= ${comp.threshold_mrr:,.0f} by month t), 95% bands")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", frameon=False)
+
+
+def _draw_mrr_overlay(ax: Any, comp: ComparisonResult) -> None:
+    t = np.arange(comp.months + 1)
+    for i, (name, r) in enumerate(zip(comp.names, comp.results, strict=True)):
+        q = r.quantiles((0.25, 0.5, 0.75), metrics=["mrr"])["mrr"]
+        ax.fill_between(t, q[0], q[2], color=_color(i), alpha=0.2, linewidth=0)
+        ax.plot(t, q[1], color=_color(i), linewidth=2, label=f"{name} (median, 25-75%)")
+    ax.axhline(comp.threshold_mrr, color=_RED, linestyle="--", linewidth=1.2)
+    ax.set_xlim(0, comp.months)
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel("month")
+    ax.set_ylabel("MRR ($/month)")
+    ax.set_title("MRR")
+    _money_axis(ax)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", frameon=False)
+
+
+def plot_p_break(comp: ComparisonResult) -> Any:
+    """Overlaid censoring-aware CDFs of the time to the threshold, with 95% bands."""
+    fig = _figure()
+    _draw_p_break(fig.add_subplot(), comp)
+    return fig
+
+
+def plot_fans(comp: ComparisonResult) -> Any:
+    """One MRR fan chart per scenario (5-95%, 25-75%, median), on a shared scale."""
+    n = len(comp.results)
+    cols = min(n, 3)
+    rows = math.ceil(n / cols)
+    fig = _figure(4.2 * cols, 3.4 * rows)
+    axes = np.atleast_1d(fig.subplots(rows, cols, sharex=True, sharey=True, squeeze=False)
+                         ).ravel()
+    t = np.arange(comp.months + 1)
+    top = comp.threshold_mrr
+    for i, (name, r) in enumerate(zip(comp.names, comp.results, strict=True)):
+        ax = axes[i]
+        q = r.quantiles((0.05, 0.25, 0.5, 0.75, 0.95), metrics=["mrr"])["mrr"]
+        top = max(top, float(np.max(q[4])))
+        ax.fill_between(t, q[0], q[4], color=_color(i), alpha=0.18, linewidth=0)
+        ax.fill_between(t, q[1], q[3], color=_color(i), alpha=0.35, linewidth=0)
+        ax.plot(t, q[2], color=_color(i), linewidth=2)
+        ax.axhline(comp.threshold_mrr, color=_RED, linestyle="--", linewidth=1)
+        ax.set_title(name)
+        ax.set_xlim(0, comp.months)
+        ax.grid(alpha=0.3)
+        _money_axis(ax)
+    axes[0].set_ylim(0, 1.05 * top)  # shared by every panel
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    for ax in axes[:n]:
+        ax.set_xlabel("month")
+    axes[0].set_ylabel("MRR ($/month)")
+    return fig
+
+
+# -- HTML --------------------------------------------------------------------
+
+_CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto;
+       max-width: 64em; color: #222; line-height: 1.4; padding: 0 1em; }
+h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 1.6em; }
+p.headline { background: #eef3f8; padding: 0.5em 1em; border-left: 4px solid #1f5f99;
+             margin: 0.3em 0; }
+table { border-collapse: collapse; margin: 0.5em 0; font-size: 0.92em; }
+th, td { border-bottom: 1px solid #ddd; padding: 0.25em 0.8em 0.25em 0; text-align: left;
+         vertical-align: top; }
+img { max-width: 100%; height: auto; }
+.small { color: #666; font-size: 0.85em; }
+"""
+
+
+def _e(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _pct(v: float | None) -> str:
+    return "n/a" if v is None else f"{100 * v:.1f}%"
+
+
+def _money(v: float | None) -> str:
+    return "n/a" if v is None else f"${v:,.0f}"
+
+
+def _headline(name: str, e: Mapping[str, Any], months: int, thr: str) -> str:
+    p = e["p_break_by"][str(months)]
+    lo, hi = e["p_break_by_ci95"][str(months)]
+    t = e["time_to_threshold"]
+    text = (f"{name}: {_pct(p)} chance to break {thr} MRR within {months} months "
+            f"(95% CI {_pct(lo)}-{_pct(hi)})")
+    if t["median"] is None:
+        return text + "; median time beyond the horizon."
+    hi_t = "beyond the horizon" if t["ci95"][1] is None else t["ci95"][1]
+    return text + f"; median {t['median']} months [{t['ci95'][0]}-{hi_t}]."
+
+
+def _differing_inputs(comp: ComparisonResult) -> list[tuple[str, list[str]]]:
+    from ..report import config_rows
+
+    tables = [config_rows(r.config) for r in comp.results]
+    out = []
+    for rows in zip(*tables, strict=True):
+        values = [row.value for row in rows]
+        if len(set(values)) > 1 and not rows[0].key.startswith("simulation."):
+            out.append((rows[0].key + (f" [{rows[0].unit}]" if rows[0].unit else ""), values))
+    return out
+
+
+def render_html(comp: ComparisonResult, figures: Mapping[str, bytes]) -> str:
+    """The comparison report as one self-contained HTML page (figures as base64 PNG)."""
+    data = comp.to_dict()
+    thr = _money(comp.threshold_mrr)
+    months = comp.months
+    cols = report_months(months)
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_e(comp.title)} - msp-sim</title>",
+        f"<style>{_CSS}</style></head><body>",
+        f"<h1>{_e(comp.title)}</h1>",
+    ]
+    for e in data["scenarios"]:
+        parts.append(f'<p class="headline">{_e(_headline(e["name"], e, months, thr))}</p>')
+    parts.append(f'<p class="small">{len(comp.names)} scenarios, {comp.n_paths:,} paths each, '
+                 f"{months} months, seed {comp.seed}: common random numbers (every scenario "
+                 "sees the same per-path luck), so differences come from the inputs.</p>")
+    parts.append("<h2>Scenarios</h2><table><tr><th>scenario</th>")
+    parts += [f"<th>P(break {thr}) by month {m}</th>" for m in cols]
+    parts.append("<th>median months to it</th><th>never within the horizon</th>"
+                 f"<th>MRR at month {months}: p50 [p5-p95]</th></tr>")
+    for e in data["scenarios"]:
+        row = [f"<tr><th>{_e(e['name'])}</th>"]
+        for m in cols:
+            lo, hi = e["p_break_by_ci95"][str(m)]
+            row.append(f"<td>{_pct(e['p_break_by'][str(m)])} "
+                       f'<span class="small">[{_pct(lo)}-{_pct(hi)}]</span></td>')
+        t = e["time_to_threshold"]
+        if t["median"] is None:
+            row.append("<td>not reached</td>")
+        else:
+            hi_t = "&gt;H" if t["ci95"][1] is None else t["ci95"][1]
+            row.append(f"<td>{t['median']} <span class=\"small\">[{t['ci95'][0]}-{hi_t}]"
+                       "</span></td>")
+        row.append(f"<td>{_pct(t['censored_fraction'])}</td>")
+        f = e["mrr_final"]
+        row.append(f"<td>{_money(f['p50'])} [{_money(f['p5'])}-{_money(f['p95'])}]</td></tr>")
+        parts.append("".join(row))
+    parts.append("</table>")
+    lr = data["logrank_p"]
+    parts.append(f"<h2>Against the reference ({_e(data['reference'])})</h2>")
+    parts.append("<table><tr><th>scenario</th><th>change in P(break by the horizon)</th>"
+                 "<th>McNemar p</th><th>change in mean MRR at the horizon</th>"
+                 "<th>log-rank p</th></tr>")
+    for e in data["scenarios"][1:]:
+        d = e["difference_vs_reference"]
+        dp, dm = d["p_break_by_horizon"], d["mrr_final_mean"]
+        p = lr[e["name"]] if isinstance(lr, dict) else lr
+        parts.append(
+            f"<tr><th>{_e(e['name'])}</th>"
+            f"<td>{100 * dp['value']:+.1f} points [{100 * dp['ci95'][0]:+.1f} to "
+            f"{100 * dp['ci95'][1]:+.1f}]</td><td>{_e(_pval(dp['p_value']))}</td>"
+            f"<td>{dm['value']:+,.0f} $/month [{dm['ci95'][0]:+,.0f} to {dm['ci95'][1]:+,.0f}]"
+            f"</td><td>{_e(_pval(p))}</td></tr>")
+    parts.append("</table>")
+    parts.append(f'<p class="small">{_e(data["difference_method"])}. Log-rank: '
+                 f'{_e(data["logrank_test"])}. Intervals are 95% confidence intervals of the '
+                 "Monte Carlo estimates.</p>")
+    parts.append("<h2>Figures</h2>")
+    for caption, png in figures.items():
+        b64 = base64.b64encode(png).decode("ascii")
+        parts.append(f'<figure><img alt="{_e(caption)}" src="data:image/png;base64,{b64}">'
+                     f"<figcaption>{_e(caption)}</figcaption></figure>")
+    diff = _differing_inputs(comp)
+    parts.append("<h2>Inputs that differ</h2>")
+    if diff:
+        parts.append("<table><tr><th>key</th>"
+                     + "".join(f"<th>{_e(n)}</th>" for n in comp.names) + "</tr>")
+        for key, values in diff:
+            parts.append(f"<tr><td>{_e(key)}</td>"
+                         + "".join(f"<td>{_e(v)}</td>" for v in values) + "</tr>")
+        parts.append("</table>")
+    else:
+        parts.append("<p>None: the scenarios have the same inputs.</p>")
+    for s in comp.scenarios:
+        if s.description:
+            parts.append(f"<p><b>{_e(s.name)}</b>: {_e(s.description)}</p>")
+    parts.append(f'<p class="small">msp-sim {_e(data["version"])}</p>')
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"

@@ -1,0 +1,780 @@
+"""Which uncertain input drives the outcome: Sobol' indices and a tornado chart.
+
+:func:`sensitivity` computes variance-based (Sobol') first-order and total
+indices of three outcomes with respect to the config's uncertain per-path
+parameters (the keys given as distribution tables):
+
+- ``p_break_by_horizon``: P(MRR breaks the threshold by the horizon);
+- ``mrr_final_median``: median MRR at the horizon [$/month];
+- ``time_to_threshold``: mean of ``min(first passage, H)`` [months], the
+  restricted mean time to the threshold (paths that never break it count
+  as ``H``, the censoring time).
+
+The design and the estimators are :func:`scipy.stats.sobol_indices`
+(Saltelli 2010, scrambled Sobol' matrices A and B, ``n_base * (d + 2)``
+points). The model at a point is the engine itself: the point's parameter
+values are written into the structured parameter array of
+:func:`simulator.sampling.draw_parameters` (integer keys rounded), and
+``paths_per_point`` paths are run with :func:`simulator.engine.run_chunk`;
+the point's outcome is the share, median or mean over those paths.
+
+**Month-level noise.** A path also has month-level randomness (meetings,
+churn, tickets). Its seeds are fixed per row of the design: row ``j`` of A
+and row ``j`` of every "A with column i from B" matrix use the same
+``paths_per_point`` seeds (:func:`simulator.sampling.path_seeds`), row ``j``
+of B other ones. The noise is thus one more input that always sits with
+"the other inputs": the total index of a parameter includes its
+interactions with the noise, the first-order index is that of the
+noise-averaged model, and the variance the indices divide is that of the
+point outcome, noise included. A parameter without effect gets exactly 0.
+``1 - sum(first_order)`` (``unexplained``) is the share of interactions
+plus noise; averaging more paths per point shrinks the noise share (as
+``1 / paths_per_point`` for the two mean-type outcomes).
+
+Confidence intervals: percentile bootstrap over the ``n_base`` rows with
+:func:`scipy.stats.bootstrap` (seeded; ``SobolResult.bootstrap`` has no
+``rng`` argument and would draw from NumPy's global generator), each
+resample's indices computed by ``scipy.stats.sobol_indices`` itself.
+
+The tornado chart moves one parameter at a time to its 5th and 95th
+percentiles, the others at their medians, each point run with the same
+``tornado_paths`` month-level seeds (common random numbers), so the bars
+differ by the parameter's effect, not by sampling noise between runs.
+
+Sobol' indices assume independent inputs: the ``[correlations]`` section is
+not applied here (the result says so).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from ..config.loader import ConfigError
+from ..config.schema import Config, param_specs
+from ..metrics import METRICS
+from ..sampling import draw_parameters, field_name, path_seeds, prepare
+
+__all__ = [
+    "OUTCOMES",
+    "SENSITIVITY_FILES",
+    "SENSITIVITY_HTML",
+    "SENSITIVITY_JSON",
+    "TORNADO_PNG",
+    "SensitivityResult",
+    "sensitivity",
+    "write_sensitivity",
+]
+
+OUTCOMES: dict[str, str] = {
+    "p_break_by_horizon": "P(MRR breaks the threshold by the horizon)",
+    "mrr_final_median": "median MRR at the horizon [$/month]",
+    "time_to_threshold": "mean months to the threshold, censored at the horizon",
+}
+"""The outcomes analysed, name -> meaning."""
+
+SENSITIVITY_JSON = "sensitivity.json"
+TORNADO_PNG = "tornado.png"
+INDICES_PNG = "sensitivity_indices.png"
+SENSITIVITY_HTML = "sensitivity.html"
+SENSITIVITY_FILES: frozenset[str] = frozenset(
+    {SENSITIVITY_JSON, TORNADO_PNG, INDICES_PNG, SENSITIVITY_HTML})
+"""Every file :func:`write_sensitivity` writes (a directory holding only these is replaced)."""
+
+DEFAULT_PATHS_PER_POINT = 16
+DEFAULT_TORNADO_PATHS = 2000
+TORNADO_QUANTILES = (0.05, 0.5, 0.95)
+"""Low, base and high value of a parameter in the tornado chart (its distribution's quantiles)."""
+N_RESAMPLES = 999
+_CONFIDENCE = 0.95
+_CHUNK_PATHS = 4096  # engine output is ~11 kB per 60-month path
+_DESIGN_KEY = 2  # SeedSequence spawn keys 0 and 1 belong to simulator.sampling
+
+
+# -- the model at a set of points -------------------------------------------
+
+
+class _Model:
+    """Outcomes of the engine at parameter points, ``paths`` fixed seeds per point."""
+
+    def __init__(self, config: Config, seed: int, keys: Sequence[str],
+                 outcomes: Sequence[str]):
+        self.config, self.keys, self.outcomes = config, list(keys), list(outcomes)
+        self.run = prepare(config)
+        specs = param_specs()
+        self.integer = [specs[k].integer for k in self.keys]
+        base = draw_parameters(config, seed, 0, 1)  # scalar keys as the engine sees them
+        for key in param_specs(per_unit=False):
+            value = config.get(key)
+            if not isinstance(value, int | float):  # uncertain: at its median unless varied
+                base[field_name(key)] = _quantile(value, 0.5, specs[key].integer)
+        self.base = base
+
+    def __call__(self, values: np.ndarray, seeds: np.ndarray) -> np.ndarray:
+        """Outcomes ``(len(outcomes), N)`` at points ``values`` ``(d, N)``, seeds ``(N, k)``."""
+        from ..engine import run_chunk
+
+        values = np.asarray(values, dtype=np.float64)
+        n_points, k = seeds.shape
+        per_chunk = max(1, _CHUNK_PATHS // k)
+        fp = np.empty((n_points, k), dtype=np.int64)
+        mrr = np.empty((n_points, k))
+        col_mrr = METRICS.index("mrr")
+        for start in range(0, n_points, per_chunk):
+            stop = min(start + per_chunk, n_points)
+            params = np.repeat(self.base, (stop - start) * k)
+            for row, key in enumerate(self.keys):
+                column = values[row, start:stop]
+                if self.integer[row]:
+                    column = np.rint(column)
+                params[field_name(key)] = np.repeat(column, k)
+            out, first = run_chunk(params, seeds[start:stop].reshape(-1), self.run)
+            fp[start:stop] = first.reshape(-1, k)
+            mrr[start:stop] = out[:, col_mrr, -1].reshape(-1, k)
+        months = self.run.months
+        rows = {
+            "p_break_by_horizon": lambda: np.mean(fp >= 0, axis=1),
+            "mrr_final_median": lambda: np.median(mrr, axis=1),
+            "time_to_threshold": lambda: np.mean(np.where(fp >= 0, fp, months), axis=1),
+        }
+        return np.stack([rows[name]() for name in self.outcomes])
+
+
+class _SobolFunc:
+    """The ``func`` of :func:`scipy.stats.sobol_indices`, with common random numbers.
+
+    scipy evaluates A, then B, then the ``d`` matrices "A with column i from
+    B" in one call (column ``j * d + i``). Row ``j`` of A and of those
+    matrices get seed block ``j``, row ``j`` of B block ``n + j``. The
+    layout is checked against A and B, so a change in scipy fails loudly.
+    """
+
+    def __init__(self, model: _Model, seed: int, n: int, paths: int):
+        self.model, self.n, self.paths = model, n, paths
+        self.seeds = path_seeds(seed, 0, 2 * n * paths).reshape(2 * n, paths)
+        self.calls: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        d, n = x.shape[0], self.n
+        call = len(self.calls)
+        if call == 0 and x.shape[1] == n:
+            blocks = np.arange(n)
+        elif call == 1 and x.shape[1] == n:
+            blocks = n + np.arange(n)
+        elif call == 2 and x.shape[1] == n * d:
+            a, b = self.calls[0][0], self.calls[1][0]
+            expected = np.repeat(a, d, axis=1)
+            rows = np.arange(d)
+            for j in range(n):
+                expected[rows, j * d + rows] = b[:, j]
+            if not np.array_equal(x, expected):
+                raise RuntimeError("scipy.stats.sobol_indices evaluated an unexpected design; "
+                                   "the common-random-number layout needs updating")
+            blocks = np.repeat(np.arange(n), d)
+        else:
+            raise RuntimeError("scipy.stats.sobol_indices evaluated an unexpected design "
+                               f"(call {call + 1}, shape {x.shape})")
+        y = self.model(x, self.seeds[blocks])
+        self.calls.append((x.copy(), y.copy()))  # scipy centres its arrays in place
+        return y
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``f_A (s, n)``, ``f_B (s, n)``, ``f_AB (d, s, n)`` as scipy forms them."""
+        f_a, f_b, f_ab = (c[1] for c in self.calls)
+        s, n = f_a.shape
+        d = f_ab.shape[1] // n
+        return f_a, f_b, np.moveaxis(f_ab.reshape(s, n, d), -1, 0)
+
+
+def _quantile(value: Any, q: float, integer: bool) -> float:
+    x = float(value.frozen().ppf(q))
+    return float(np.rint(x)) if integer else x
+
+
+def _bootstrap(f_a: np.ndarray, f_b: np.ndarray, f_ab: np.ndarray, rng: np.random.Generator,
+               n_resamples: int) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile 95% intervals, shape ``(2, s, d)`` each (first order, total)."""
+    s, n = f_a.shape
+    d = f_ab.shape[0]
+
+    def statistic(idx: np.ndarray) -> np.ndarray:
+        res = stats.sobol_indices(func={"f_A": f_a[:, idx], "f_B": f_b[:, idx],
+                                        "f_AB": f_ab[..., idx]}, n=n)
+        return np.stack([np.reshape(res.first_order, (s, d)),
+                         np.reshape(res.total_order, (s, d))])
+
+    boot = stats.bootstrap((np.arange(n),), statistic, vectorized=False, method="percentile",
+                           n_resamples=n_resamples, confidence_level=_CONFIDENCE, rng=rng)
+    return np.asarray(boot.confidence_interval.low), np.asarray(boot.confidence_interval.high)
+
+
+# -- result -------------------------------------------------------------------
+
+
+@dataclass(repr=False)
+class SensitivityResult:
+    """Sobol' indices and tornado values of each outcome.
+
+    Attributes
+    ----------
+    config : Config
+        The config analysed.
+    seed : int
+        Seed of the design and of the month-level streams.
+    outcomes : tuple of str
+        Outcome names (keys of :data:`OUTCOMES`), the rows of the arrays.
+    parameters : tuple of str
+        The uncertain keys analysed, the columns of the arrays.
+    first_order, total : ndarray, shape (outcomes, parameters)
+        Sobol' indices.
+    first_order_ci, total_ci : ndarray, shape (outcomes, parameters, 2)
+        Bootstrap 95% intervals ``[low, high]``.
+    mean, variance : ndarray, shape (outcomes,)
+        Mean and variance of the point outcome over the A and B designs.
+    tornado_values : ndarray, shape (parameters, 3)
+        Each parameter's low, base and high value (:data:`TORNADO_QUANTILES`).
+    tornado_base : ndarray, shape (outcomes,)
+        Outcomes with every parameter at its base value.
+    tornado_low, tornado_high : ndarray, shape (outcomes, parameters)
+        Outcomes with one parameter at its low / high value.
+    n_base, paths_per_point, tornado_paths : int
+        Design size: ``n_base * (len(parameters) + 2)`` points of
+        ``paths_per_point`` paths, plus ``2 * len(parameters) + 1`` tornado
+        points of ``tornado_paths`` paths.
+    """
+
+    config: Config
+    seed: int
+    outcomes: tuple[str, ...]
+    parameters: tuple[str, ...]
+    first_order: np.ndarray
+    total: np.ndarray
+    first_order_ci: np.ndarray
+    total_ci: np.ndarray
+    mean: np.ndarray
+    variance: np.ndarray
+    tornado_values: np.ndarray
+    tornado_base: np.ndarray
+    tornado_low: np.ndarray
+    tornado_high: np.ndarray
+    n_base: int
+    paths_per_point: int
+    tornado_paths: int
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        return (f"SensitivityResult(outcomes={list(self.outcomes)}, "
+                f"parameters={len(self.parameters)}, n_base={self.n_base}, "
+                f"paths_per_point={self.paths_per_point})")
+
+    @property
+    def evaluations(self) -> int:
+        """Points of the Sobol' design, ``n_base * (d + 2)``."""
+        return self.n_base * (len(self.parameters) + 2)
+
+    @property
+    def correlations_ignored(self) -> bool:
+        """Whether the config has ``[correlations]`` (not applied: indices assume independence)."""
+        return bool(self.config.correlations.pairs)
+
+    def ranking(self, outcome: str) -> list[int]:
+        """Parameter columns of ``outcome`` by decreasing total effect (then first order, name)."""
+        i = self._row(outcome)
+        return sorted(range(len(self.parameters)),
+                      key=lambda j: (-self.total[i, j], -self.first_order[i, j],
+                                     self.parameters[j]))
+
+    def _row(self, outcome: str) -> int:
+        try:
+            return self.outcomes.index(outcome)
+        except ValueError:
+            raise KeyError(f"unknown outcome {outcome!r}; available: "
+                           f"{', '.join(self.outcomes)}") from None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``sensitivity.json`` dictionary (plain JSON types).
+
+        ``{"outcomes": [{"outcome", "indices": [{"parameter", "first_order",
+        "total", "ci95": {"first_order": [lo, hi], "total": [lo, hi]}}, ...],
+        ...}, ...], ...}``: one block per outcome, indices sorted by total
+        effect, plus the design, the tornado values and the inputs.
+        """
+        from ..results import config_sha256, package_version
+
+        specs = param_specs()
+        blocks = []
+        for i, name in enumerate(self.outcomes):
+            order = self.ranking(name)
+            blocks.append({
+                "outcome": name,
+                "description": OUTCOMES[name],
+                "mean": _num(self.mean[i]),
+                "variance": _num(self.variance[i]),
+                "unexplained": _num(1.0 - float(np.sum(self.first_order[i]))),
+                "indices": [{
+                    "parameter": self.parameters[j],
+                    "first_order": _num(self.first_order[i, j]),
+                    "total": _num(self.total[i, j]),
+                    "ci95": {"first_order": [_num(v) for v in self.first_order_ci[i, j]],
+                             "total": [_num(v) for v in self.total_ci[i, j]]},
+                } for j in order],
+                "tornado": {
+                    "base": _num(self.tornado_base[i]),
+                    "bars": [{
+                        "parameter": self.parameters[j],
+                        "low_value": _num(self.tornado_values[j, 0]),
+                        "high_value": _num(self.tornado_values[j, 2]),
+                        "at_low": _num(self.tornado_low[i, j]),
+                        "at_high": _num(self.tornado_high[i, j]),
+                    } for j in self._swing_order(i)],
+                },
+            })
+        return {
+            "method": "Sobol' indices (scipy.stats.sobol_indices, Saltelli 2010), percentile "
+                      "bootstrap 95% intervals over the base rows",
+            "seed": int(self.seed),
+            "months": int(self.config.simulation.months),
+            "threshold_mrr": float(self.config.simulation.threshold_mrr),
+            "n_base": self.n_base,
+            "paths_per_point": self.paths_per_point,
+            "evaluations": self.evaluations,
+            "tornado_paths": self.tornado_paths,
+            "tornado_quantiles": list(TORNADO_QUANTILES),
+            "correlations_ignored": self.correlations_ignored,
+            "parameters": [{
+                "parameter": key,
+                "distribution": self.config.get(key).describe(),
+                "unit": specs[key].unit,
+                "low": _num(self.tornado_values[j, 0]),
+                "base": _num(self.tornado_values[j, 1]),
+                "high": _num(self.tornado_values[j, 2]),
+            } for j, key in enumerate(self.parameters)],
+            "outcomes": blocks,
+            "config_sha256": config_sha256(self.config),
+            "version": package_version(),
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """:meth:`to_dict` as JSON text."""
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+
+    def to_frame(self):
+        """One row per outcome and parameter (pandas, an optional dependency).
+
+        Columns: ``outcome``, ``parameter``, ``first_order``,
+        ``first_order_low``, ``first_order_high``, ``total``, ``total_low``,
+        ``total_high``, ``low_value``, ``high_value``, ``at_low``,
+        ``at_high``; rows of each outcome by decreasing total effect.
+        """
+        try:
+            import pandas as pd
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            raise ImportError("SensitivityResult.to_frame needs pandas "
+                              "(pip install pandas)") from exc
+        rows = []
+        for i, name in enumerate(self.outcomes):
+            for j in self.ranking(name):
+                rows.append({
+                    "outcome": name, "parameter": self.parameters[j],
+                    "first_order": self.first_order[i, j],
+                    "first_order_low": self.first_order_ci[i, j, 0],
+                    "first_order_high": self.first_order_ci[i, j, 1],
+                    "total": self.total[i, j],
+                    "total_low": self.total_ci[i, j, 0], "total_high": self.total_ci[i, j, 1],
+                    "low_value": self.tornado_values[j, 0],
+                    "high_value": self.tornado_values[j, 2],
+                    "at_low": self.tornado_low[i, j], "at_high": self.tornado_high[i, j],
+                })
+        return pd.DataFrame(rows)
+
+    def _swing_order(self, i: int) -> list[int]:
+        swing = np.abs(self.tornado_high[i] - self.tornado_low[i])
+        return sorted(range(len(self.parameters)), key=lambda j: (-swing[j], self.parameters[j]))
+
+    def plot(self, kind: str = "tornado", outcomes: Iterable[str] | None = None):
+        """A :class:`matplotlib.figure.Figure`: one panel per outcome.
+
+        Parameters
+        ----------
+        kind : {"tornado", "indices"}
+            ``"tornado"``: each parameter at its 5th and 95th percentile, the
+            others at their medians, against the all-median base.
+            ``"indices"``: first-order and total indices with 95% intervals.
+        outcomes : iterable of str, optional
+            Outcomes to draw; default all.
+        """
+        names = list(self.outcomes if outcomes is None else outcomes)
+        for name in names:
+            self._row(name)
+        if kind == "tornado":
+            return _tornado_figure(self, names)
+        if kind == "indices":
+            return _indices_figure(self, names)
+        raise ValueError(f"kind must be 'tornado' or 'indices', got {kind!r}")
+
+    def headlines(self) -> list[str]:
+        """One sentence per outcome naming its strongest driver."""
+        lines = []
+        for i, name in enumerate(self.outcomes):
+            label = _outcome_label(self, name)
+            if not self.variance[i] > 0:
+                lines.append(f"{label}: does not vary with the uncertain inputs.")
+                continue
+            j = self.ranking(name)[0]
+            lo, hi = self.total_ci[i, j]
+            lines.append(f"{label}: driven most by {self.parameters[j]} (total effect "
+                         f"{self.total[i, j]:.2f}, 95% CI {lo:.2f}-{hi:.2f}; first order "
+                         f"{self.first_order[i, j]:.2f}).")
+        return lines
+
+
+def _num(value: Any) -> float | None:
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+# -- the analysis -------------------------------------------------------------
+
+
+def _is_power_of_two(n: int) -> bool:
+    return n >= 1 and n & (n - 1) == 0
+
+
+def sensitivity(
+    config: Config,
+    *,
+    n_base: int = 256,
+    seed: int | None = None,
+    paths_per_point: int = DEFAULT_PATHS_PER_POINT,
+    outcomes: Sequence[str] | None = None,
+    parameters: Sequence[str] | None = None,
+    tornado_paths: int = DEFAULT_TORNADO_PATHS,
+    n_resamples: int = N_RESAMPLES,
+) -> SensitivityResult:
+    """Sobol' indices and tornado values of the outcomes with respect to the uncertain inputs.
+
+    Parameters
+    ----------
+    config : Config
+        Validated config; its distribution tables (per-path keys) are the inputs.
+    n_base : int
+        Rows of each Sobol' matrix, a power of 2; the engine runs
+        ``n_base * (d + 2) * paths_per_point`` paths for ``d`` parameters.
+    seed : int, optional
+        Seed of the design, the bootstrap and the month-level streams;
+        default ``config.simulation.seed``.
+    paths_per_point : int
+        Paths averaged at each design point (reduces month-level noise).
+    outcomes : sequence of str, optional
+        Subset of :data:`OUTCOMES`; default all.
+    parameters : sequence of str, optional
+        Subset of the uncertain per-path keys; the others stay at their
+        medians. Default: every uncertain per-path key.
+    tornado_paths : int
+        Paths at each tornado point (same seeds at every point).
+    n_resamples : int
+        Bootstrap resamples for the 95% intervals.
+
+    Returns
+    -------
+    SensitivityResult
+
+    Raises
+    ------
+    ConfigError
+        The config has no uncertain per-path parameter.
+    ValueError
+        A bad argument (``n_base`` not a power of 2, an unknown outcome or
+        a parameter that is not uncertain), with the allowed values.
+    """
+    seed = config.simulation.seed if seed is None else int(seed)
+    if seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed}")
+    n_base = int(n_base)
+    if not _is_power_of_two(n_base) or n_base < 8:
+        raise ValueError(f"n_base must be a power of 2 of at least 8 (scipy's Sobol' design), "
+                         f"got {n_base}; e.g. 64, 256, 1024")
+    for name, value in (("paths_per_point", paths_per_point), ("tornado_paths", tornado_paths),
+                        ("n_resamples", n_resamples)):
+        if int(value) < 1:
+            raise ValueError(f"{name} must be at least 1, got {value}")
+    names = list(OUTCOMES) if outcomes is None else list(outcomes)
+    unknown = [o for o in names if o not in OUTCOMES]
+    if unknown or not names:
+        raise ValueError(f"unknown outcome {unknown[0] if unknown else '(none given)'!r}; "
+                         f"allowed: {', '.join(OUTCOMES)}")
+    uncertain = [k for k in param_specs(per_unit=False)
+                 if not isinstance(config.get(k), int | float)]
+    if not uncertain:
+        raise ConfigError("config", [("", None, "no uncertain input to analyse: every "
+                                      "per-path key is a fixed number; allowed: at least one "
+                                      'key given as a distribution table, e.g. churn.annual_rate '
+                                      '= {dist = "uniform", low = 0.08, high = 0.15}')])
+    if parameters is None:
+        keys = uncertain
+    else:
+        keys = list(dict.fromkeys(parameters))
+        bad = [k for k in keys if k not in uncertain]
+        if bad or not keys:
+            raise ValueError(f"parameter {bad[0] if bad else '(none given)'!r} is not an "
+                             f"uncertain per-path key of this config; allowed: "
+                             f"{', '.join(uncertain)}")
+    specs = param_specs()
+    # Every outcome comes from the same engine runs, so all are computed (scipy also
+    # fails on a single output of a single input) and the requested rows kept.
+    rows = [list(OUTCOMES).index(name) for name in names]
+    model = _Model(config, seed, keys, list(OUTCOMES))
+    func = _SobolFunc(model, seed, n_base, int(paths_per_point))
+    dists = [config.get(k).frozen() for k in keys]
+    design_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(_DESIGN_KEY,)))
+    res = stats.sobol_indices(func=func, n=n_base, dists=dists, rng=design_rng)
+    d = len(keys)
+    first = np.reshape(res.first_order, (len(OUTCOMES), d))[rows]
+    total = np.reshape(res.total_order, (len(OUTCOMES), d))[rows]
+    f_a, f_b, f_ab = func.arrays()
+    boot_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(_DESIGN_KEY, 1)))
+    low, high = _bootstrap(f_a, f_b, f_ab, boot_rng, int(n_resamples))
+    low, high = low[:, rows], high[:, rows]
+    both = np.concatenate([f_a, f_b], axis=1)[rows]
+
+    values = np.array([[_quantile(config.get(k), q, specs[k].integer)
+                        for q in TORNADO_QUANTILES] for k in keys])
+    points = np.repeat(values[:, 1:2], 2 * d + 1, axis=1)  # column 0: every key at base
+    for j in range(d):
+        points[j, 1 + 2 * j] = values[j, 0]
+        points[j, 2 + 2 * j] = values[j, 2]
+    tseeds = path_seeds(seed, 2 * n_base * int(paths_per_point),
+                        2 * n_base * int(paths_per_point) + int(tornado_paths))
+    y = model(points, np.tile(tseeds, (2 * d + 1, 1)))[rows]
+    return SensitivityResult(
+        config=config, seed=seed, outcomes=tuple(names), parameters=tuple(keys),
+        first_order=first, total=total,
+        first_order_ci=np.stack([low[0], high[0]], axis=-1),
+        total_ci=np.stack([low[1], high[1]], axis=-1),
+        mean=both.mean(axis=1), variance=both.var(axis=1),
+        tornado_values=values, tornado_base=y[:, 0],
+        tornado_low=y[:, 1::2], tornado_high=y[:, 2::2],
+        n_base=n_base, paths_per_point=int(paths_per_point), tornado_paths=int(tornado_paths),
+    )
+
+
+# -- figures ------------------------------------------------------------------
+
+_LOW_COLOR = "#b23a3a"
+_HIGH_COLOR = "#1f5f99"
+
+
+def _outcome_label(result: SensitivityResult, name: str) -> str:
+    thr = f"${result.config.simulation.threshold_mrr:,.0f}"
+    months = result.config.simulation.months
+    return {
+        "p_break_by_horizon": f"P(break {thr} MRR by month {months})",
+        "mrr_final_median": f"Median MRR at month {months}",
+        "time_to_threshold": f"Mean months to {thr} MRR (censored at {months})",
+    }[name]
+
+
+def _format_outcome(name: str, value: float) -> str:
+    if name == "p_break_by_horizon":
+        return f"{100 * value:.1f}%"
+    if name == "mrr_final_median":
+        return f"${value:,.0f}"
+    return f"{value:.1f}"
+
+
+def _idx(value: float) -> str:
+    """An index to 3 decimals, without a "-0.000"."""
+    return f"{0.0 if abs(value) < 5e-4 else value:.3f}"
+
+
+def _format_param(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
+def _tornado_figure(result: SensitivityResult, names: list[str]):
+    from ..report import _figure
+
+    d = len(result.parameters)
+    fig = _figure(8.0, 0.6 + len(names) * (0.9 + 0.42 * d))
+    axes = fig.subplots(len(names), 1, squeeze=False)[:, 0]
+    for ax, name in zip(axes, names, strict=True):
+        i = result.outcomes.index(name)
+        base = float(result.tornado_base[i])
+        order = result._swing_order(i)[::-1]  # largest swing on top
+        for pos, j in enumerate(order):
+            for value, color in ((result.tornado_low[i, j], _LOW_COLOR),
+                                 (result.tornado_high[i, j], _HIGH_COLOR)):
+                ax.barh(pos, float(value) - base, left=base, color=color, height=0.6,
+                        alpha=0.85)
+        labels = [f"{result.parameters[j]}\n{_format_param(result.tornado_values[j, 0])} / "
+                  f"{_format_param(result.tornado_values[j, 2])}" for j in order]
+        ax.set_yticks(range(d), labels, fontsize=8)
+        ax.axvline(base, color="black", linewidth=1)
+        ax.set_title(f"{_outcome_label(result, name)}: base {_format_outcome(name, base)}",
+                     fontsize=10)
+        if name == "p_break_by_horizon":
+            ax.xaxis.set_major_formatter(lambda v, _pos: f"{100 * v:.0f}%")
+        elif name == "mrr_final_median":
+            ax.xaxis.set_major_formatter(lambda v, _pos: f"${v / 1e3:,.0f}k")
+        ax.grid(axis="x", alpha=0.3)
+    from matplotlib.patches import Patch
+
+    axes[0].legend(handles=[Patch(color=_LOW_COLOR, label="at 5th percentile"),
+                            Patch(color=_HIGH_COLOR, label="at 95th percentile")],
+                   loc="lower right", fontsize=8, frameon=False)
+    fig.suptitle(f"One input at a time (others at their medians), {result.tornado_paths:,} "
+                 "paths per bar, same seeds", fontsize=9)
+    return fig
+
+
+def _indices_figure(result: SensitivityResult, names: list[str]):
+    from ..report import _figure
+
+    d = len(result.parameters)
+    fig = _figure(8.0, 0.6 + len(names) * (0.9 + 0.42 * d))
+    axes = fig.subplots(len(names), 1, squeeze=False)[:, 0]
+    for ax, name in zip(axes, names, strict=True):
+        i = result.outcomes.index(name)
+        order = result.ranking(name)[::-1]
+        pos = np.arange(d)
+        for offset, values, ci, color, label in (
+            (0.18, result.total[i], result.total_ci[i], _HIGH_COLOR, "total"),
+            (-0.18, result.first_order[i], result.first_order_ci[i], "#7fa7cc", "first order"),
+        ):
+            v = values[order]
+            err = np.abs(np.stack([v - ci[order, 0], ci[order, 1] - v]))
+            ax.barh(pos + offset, v, height=0.36, color=color, label=label,
+                    xerr=err, error_kw={"elinewidth": 1, "capsize": 2})
+        ax.set_yticks(pos, [result.parameters[j] for j in order], fontsize=8)
+        ax.axvline(0, color="black", linewidth=0.8)
+        ax.set_xlim(min(-0.05, float(np.min(result.first_order_ci[i])) - 0.02), 1.05)
+        ax.set_title(f"Sobol' indices: {_outcome_label(result, name)}", fontsize=10)
+        ax.grid(axis="x", alpha=0.3)
+    axes[0].legend(loc="lower right", fontsize=8, frameon=False)
+    return fig
+
+
+# -- writing ------------------------------------------------------------------
+
+
+def _e(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def render_sensitivity_html(result: SensitivityResult, figures: Mapping[str, bytes]) -> str:
+    """A small self-contained HTML page (figures embedded, no JavaScript)."""
+    from ..report import _CSS
+
+    data = result.to_dict()
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        "<title>msp-sim sensitivity</title>",
+        f"<style>{_CSS}</style></head><body>",
+        "<h1>msp-sim: which uncertain input drives the outcome</h1>",
+    ]
+    for line in result.headlines():
+        parts.append(f'<p class="headline">{_e(line)}</p>')
+    for block in data["outcomes"]:
+        label = _outcome_label(result, block["outcome"])
+        parts.append(f"<h2>{_e(label)}</h2>")
+        parts.append("<table><tr><th>parameter</th><th>total effect</th><th>95% CI</th>"
+                     "<th>first order</th><th>95% CI</th><th>at 5th pct</th>"
+                     "<th>at 95th pct</th></tr>")
+        bars = {b["parameter"]: b for b in block["tornado"]["bars"]}
+        for row in block["indices"]:
+            bar = bars[row["parameter"]]
+            t_lo, t_hi = row["ci95"]["total"]
+            f_lo, f_hi = row["ci95"]["first_order"]
+            parts.append(
+                f"<tr><td>{_e(row['parameter'])}</td><td class=\"num\">{_idx(row['total'])}</td>"
+                f"<td class=\"num\">{_idx(t_lo)} to {_idx(t_hi)}</td>"
+                f"<td class=\"num\">{_idx(row['first_order'])}</td>"
+                f"<td class=\"num\">{_idx(f_lo)} to {_idx(f_hi)}</td>"
+                f"<td class=\"num\">{_e(_format_outcome(block['outcome'], bar['at_low']))}</td>"
+                f"<td class=\"num\">{_e(_format_outcome(block['outcome'], bar['at_high']))}"
+                "</td></tr>")
+        parts.append("</table>")
+        parts.append(f'<p class="small">Outcome variance across design points '
+                     f"{block['variance']:.4g}; share not explained by first-order effects "
+                     f"(interactions and month-level noise) {block['unexplained']:.2f}. "
+                     f"All inputs at their medians: "
+                     f"{_e(_format_outcome(block['outcome'], block['tornado']['base']))}.</p>")
+    parts.append("<h2>Figures</h2>")
+    for caption, png in figures.items():
+        encoded = base64.b64encode(png).decode("ascii")
+        parts.append(f'<figure><img alt="{_e(caption)}" src="data:image/png;base64,{encoded}">'
+                     f"<figcaption>{_e(caption)}</figcaption></figure>")
+    parts.append("<h2>Inputs analysed</h2>")
+    parts.append("<table><tr><th>parameter</th><th>distribution</th><th>unit</th>"
+                 "<th>5th pct</th><th>median</th><th>95th pct</th></tr>")
+    for p in data["parameters"]:
+        parts.append(f"<tr><td>{_e(p['parameter'])}</td><td>{_e(p['distribution'])}</td>"
+                     f"<td>{_e(p['unit'])}</td><td class=\"num\">{_format_param(p['low'])}</td>"
+                     f"<td class=\"num\">{_format_param(p['base'])}</td>"
+                     f"<td class=\"num\">{_format_param(p['high'])}</td></tr>")
+    parts.append("</table>")
+    note = (f"Sobol' indices by scipy.stats.sobol_indices: {result.n_base} base rows, "
+            f"{result.evaluations:,} design points of {result.paths_per_point} paths each "
+            "(month-level seeds shared between a row of A and its A-with-one-column-from-B "
+            "rows, so a parameter without effect scores exactly 0; the noise counts in the "
+            "variance and in each parameter's total effect through interactions). 95% "
+            "intervals: percentile bootstrap over the base rows. Fixed-number inputs are not "
+            "analysed.")
+    if result.correlations_ignored:
+        note += (" The config's [correlations] are not applied here: Sobol' indices assume "
+                 "independent inputs.")
+    parts.append(f'<p class="small">{_e(note)}</p>')
+    parts.append(f'<p class="small">msp-sim {_e(data["version"])}; seed {data["seed"]}; '
+                 f'config sha256 {_e(data["config_sha256"])}</p>')
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def write_sensitivity(result: SensitivityResult, out_dir: str | Path) -> Path:
+    """Write ``sensitivity.json``, ``tornado.png``, the indices chart and ``sensitivity.html``.
+
+    All files go to a temporary directory next to ``out_dir`` that replaces
+    it only when complete, so a failure leaves ``out_dir`` as it was.
+
+    Parameters
+    ----------
+    result : SensitivityResult
+        From :func:`sensitivity`.
+    out_dir : str or Path
+        Created, or replaced if it holds only files this function writes.
+
+    Returns
+    -------
+    Path
+        The output directory.
+
+    Raises
+    ------
+    simulator.output.OutputDirError
+        ``out_dir`` is a file or holds other files; nothing is written.
+    """
+    from ..output import write_directory
+    from ..report import png_bytes
+
+    tornado = png_bytes(result.plot("tornado"))
+    indices = png_bytes(result.plot("indices"))
+    page = render_sensitivity_html(result, {
+        "Tornado: each input at its 5th / 95th percentile, the others at their medians":
+            tornado,
+        "Sobol' indices with 95% bootstrap intervals": indices,
+    })
+    files = {SENSITIVITY_JSON: result.to_json() + "\n", TORNADO_PNG: tornado,
+             INDICES_PNG: indices, SENSITIVITY_HTML: page}
+    return write_directory(out_dir, files, SENSITIVITY_FILES)
