@@ -316,7 +316,7 @@ class Sales(_Section):
 
 class Customers(_Section):
     seats: Any = param(
-        LognormalDist(dist="lognormal", median=20.0, sigma=0.6, low=3.0, high=200.0),
+        LognormalDist(dist="lognormal", median=22.0, sigma=0.6, low=3.0, high=200.0),
         "seats per customer (per-customer draw)",
         "TruMethods examples use 25 seats; many SMB clients have under 10 users",
         ge=1, le=100_000, per_unit=True,
@@ -369,7 +369,7 @@ class Tickets(_Section):
                                       "tickets/endpoint/month", "seed 004: top MSPs 0.2-0.5",
                                       ge=0, le=100)
     hours_reactive: Any = param(1.0, "hours/ticket", "seed 004: a full hour", ge=0, le=100)
-    hours_aligned: Any = param(0.45, "hours/ticket", "seed 004: under 30 minutes", ge=0,
+    hours_aligned: Any = param(0.4, "hours/ticket", "seed 004: under 30 minutes", ge=0,
                                le=100)
 
 
@@ -405,7 +405,7 @@ class Alignment(_Section):
                                    "per about 20 clients", gt=0, le=10_000)
     staff_cost_per_month: Any = param(6_500.0, "$/month", "fully loaded, as a technician",
                                       ge=0)
-    rate: Any = param(0.1, "score/month", "assumption: about 10 months to align a client",
+    rate: Any = param(0.15, "score/month", "assumption: about 7 months to align a client",
                       ge=0, le=1)
     drift: Any = param(0.02, "score/month", "assumption", ge=0, le=1)
 
@@ -438,13 +438,14 @@ class Legacy(_Section):
 class Finance(_Section):
     tools_share: Any = param(0.1, "share of MS revenue", "assumption: RMM/PSA/security "
                              "stack", ge=0, le=1)
-    project_margin: Any = param(0.35, "gross margin", "assumption", ge=0, le=1)
+    project_margin: Any = param(0.30, "gross margin", "fit to seed 002 (docs/calibration.md)",
+                                ge=0, le=1)
     product_margin_ms: Any = param(0.11, "gross margin", "seed 002: 10-12% as trusted "
                                    "advisor", ge=0, le=1)
     product_margin_legacy: Any = param(0.045, "gross margin", "seed 002: transactional "
                                        "4-5%", ge=0, le=1)
-    overhead_per_month: Any = param(15_000.0, "$/month", "assumption: rent, admin, owner "
-                                    "draw", ge=0)
+    overhead_per_month: Any = param(28_500.0, "$/month", "rent, admin, owner draw; fit to "
+                                    "seed 002 (docs/calibration.md)", ge=0)
 
 
 PAIR_FORM = '{a = "section.key", b = "section.key", rho = number with -1 < rho < 1}'
