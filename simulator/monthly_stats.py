@@ -19,7 +19,7 @@ from .engine._accumulate import accumulate
 
 __all__ = ["DEFAULT_BINS", "MonthlyStats"]
 
-DEFAULT_BINS = 4096
+DEFAULT_BINS = 2048
 
 
 @dataclass
@@ -32,9 +32,10 @@ class MonthlyStats:
         Metric names, in the order of the second axis of the chunks.
     count : int
         Paths folded in so far.
-    mean, m2 : ndarray, shape (metrics, months + 1)
-        Running mean and sum of squared deviations.
-    hist : ndarray of int64, shape (metrics, months + 1, bins + 2)
+    shift, sum1, sum2 : ndarray, shape (metrics, months + 1)
+        The first chunk's mean and the running sums of ``x - shift`` and of
+        its square.
+    hist : ndarray of int32, shape (metrics, months + 1, bins + 2)
         Counts per bin, with under- and overflow at both ends.
     lo, width : ndarray, shape (metrics, months + 1)
         Left edge and width of the bins.
@@ -43,9 +44,10 @@ class MonthlyStats:
     """
 
     names: tuple[str, ...]
-    count: np.ndarray
-    mean: np.ndarray
-    m2: np.ndarray
+    count: int
+    shift: np.ndarray
+    sum1: np.ndarray
+    sum2: np.ndarray
     hist: np.ndarray
     lo: np.ndarray
     width: np.ndarray
@@ -64,8 +66,8 @@ class MonthlyStats:
         width = 2.0 * span / bins
         shape = block.shape[1:]
         stats = cls(
-            names=tuple(names), count=np.zeros(1, dtype=np.int64), mean=np.zeros(shape),
-            m2=np.zeros(shape), hist=np.zeros((*shape, bins + 2), dtype=np.int64), lo=lo,
+            names=tuple(names), count=0, shift=block.mean(axis=0), sum1=np.zeros(shape),
+            sum2=np.zeros(shape), hist=np.zeros((*shape, bins + 2), dtype=np.int32), lo=lo,
             width=width, vmin=np.full(shape, np.inf), vmax=np.full(shape, -np.inf),
         )
         stats.add(block)
@@ -73,12 +75,23 @@ class MonthlyStats:
 
     def add(self, block: np.ndarray) -> None:
         """Fold a chunk ``(paths, metrics, months + 1)`` in."""
-        accumulate(block, self.lo, 1.0 / self.width, self.count, self.mean, self.m2,
+        accumulate(block, self.shift, self.lo, 1.0 / self.width, self.sum1, self.sum2,
                    self.hist, self.vmin, self.vmax)
+        self.count += block.shape[0]
 
     @property
     def n(self) -> int:
-        return int(self.count[0])
+        return int(self.count)
+
+    @property
+    def mean(self) -> np.ndarray:
+        """Mean over paths, shape ``(metrics, months + 1)``."""
+        return self.shift + self.sum1 / self.n
+
+    @property
+    def m2(self) -> np.ndarray:
+        """Sum of squared deviations from the mean, shape ``(metrics, months + 1)``."""
+        return np.maximum(self.sum2 - self.sum1**2 / self.n, 0.0)
 
     def _index(self, name: str) -> int:
         try:
