@@ -9,10 +9,11 @@ draws, compilation) outside the timed parts:
 - the plain-Python reference model on a few hundred paths, and the engine's
   speedup over it (customer-months per second);
 - a calibration loop: uniforms per second drawn by a minimal numba ``prange``
-  kernel that seeds every path as the engine does and draws one uniform per
-  customer-month of the engine's run; ``cm_per_uniform`` is the engine's
-  customer-months per second over it (> 1: the engine is faster than a design
-  that draws one number per customer per month);
+  kernel that seeds every path as the engine does (xoshiro256**, per-path
+  state) and draws one uniform per customer-month of the engine's run;
+  ``cm_per_uniform`` is the engine's customer-months per second over it
+  (> 1: the engine is faster than a design that draws one number per
+  customer per month);
 - a 1M-path run through ``simulator.simulate`` (statistics only, as every run
   past the trajectory limit) in a fresh process: wall seconds and peak RSS;
 - cold (empty ``NUMBA_CACHE_DIR``) and warm starts of
@@ -37,7 +38,7 @@ import numpy as np
 
 import simulator
 from simulator import sampling
-from simulator.engine import run_chunk
+from simulator.engine import _random, run_chunk
 from simulator.engine._jit import jit_parallel, prange
 from simulator.metrics import METRICS
 from simulator.reference import simulate_reference
@@ -67,10 +68,11 @@ def _uniform_draws(seeds, draws_per_path):
     """Seed each path as the engine does, then draw ``draws_per_path`` uniforms."""
     out = np.empty(seeds.size)
     for i in prange(seeds.size):
-        np.random.seed(seeds[i])
+        state = np.empty(4, dtype=np.uint64)
+        _random.seed_state(state, seeds[i])
         acc = 0.0
         for _ in range(draws_per_path):
-            acc += np.random.random()
+            acc += _random.uniform(state)
         out[i] = acc
     return out
 

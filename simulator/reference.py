@@ -352,7 +352,7 @@ def simulate_reference(params: np.ndarray, seeds: np.ndarray,
     ----------
     params : ndarray
         Structured per-path parameters (:func:`simulator.sampling.draw_parameters`).
-    seeds : ndarray of uint32
+    seeds : ndarray of uint64
         Month-level seeds (:func:`simulator.sampling.path_seeds`).
     run : RunInputs
         Run-level inputs (:func:`simulator.sampling.prepare`).

@@ -57,9 +57,13 @@ def param_dtype() -> np.dtype:
 
 
 def path_seeds(seed: int, start: int, stop: int) -> np.ndarray:
-    """32-bit seeds of paths ``start..stop-1`` for the engine's month-level stream."""
+    """64-bit seeds of paths ``start..stop-1`` for the engine's month-level stream.
+
+    Word ``i`` of ``SeedSequence(seed, spawn_key=(0,)).generate_state``: the
+    same whatever ``stop`` (the words are produced in order).
+    """
     ss = np.random.SeedSequence(seed, spawn_key=(_PATH_SEED_KEY,))
-    return ss.generate_state(stop, np.uint32)[start:stop]
+    return ss.generate_state(stop, np.uint64)[start:stop]
 
 
 def _uniform_rows(seed: int, start: int, stop: int) -> np.ndarray:

@@ -8,7 +8,7 @@ import pytest
 from scipy import stats
 
 from simulator.config.distributions import LognormalDist, TriangularDist
-from simulator.engine import _kernel
+from simulator.engine import _kernel, _random
 from simulator.sampling import ppf_table
 
 
@@ -37,19 +37,21 @@ def test_first_passage_counts_month_zero_and_equality():
 
 @numba.njit
 def _table_draws(table, seed, n):
-    np.random.seed(seed)
+    state = np.empty(4, dtype=np.uint64)
+    _random.seed_state(state, seed)
     out = np.empty(n)
     for k in range(n):
-        out[k] = _kernel._draw_from_table(table)
+        out[k] = _kernel._draw_from_table(state, table)
     return out
 
 
 @numba.njit
 def _uniforms(seed, n):
-    np.random.seed(seed)
+    state = np.empty(4, dtype=np.uint64)
+    _random.seed_state(state, seed)
     out = np.empty(n)
     for k in range(n):
-        out[k] = np.random.random()
+        out[k] = _random.uniform(state)
     return out
 
 

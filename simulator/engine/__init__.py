@@ -23,7 +23,7 @@ def run_chunk(
     ----------
     params : ndarray
         Structured array (``sampling.param_dtype()``) of per-path parameters.
-    seeds : ndarray of uint32
+    seeds : ndarray of uint64
         One month-level seed per path (``sampling.path_seeds``).
     run : RunInputs
         Run-level inputs (``sampling.prepare``).
@@ -39,7 +39,7 @@ def run_chunk(
     params = np.ascontiguousarray(params)
     if params.dtype != param_dtype():
         raise TypeError("params must have sampling.param_dtype()")
-    seeds = np.ascontiguousarray(seeds, dtype=np.uint32)
+    seeds = np.ascontiguousarray(seeds, dtype=np.uint64)
     if seeds.shape != params.shape or params.ndim != 1:
         raise ValueError("params and seeds must be 1-D arrays of the same length")
     if run.months < 1 or run.sustain_months < 1:

@@ -1,9 +1,10 @@
 """The compiled engine: one MSP path, month by month (docs/model.md).
 
 Private: call :func:`simulator.engine.run_chunk`, which validates its inputs.
-Each path seeds numba's per-thread generator from its own 32-bit seed at the
-start of the path, so a path's month-level draws depend only on its seed,
-never on the thread that runs it or on the other paths of the chunk.
+Each path owns a generator state (:mod:`simulator.engine._random`) seeded
+from its own 64-bit seed at the start of the path, so a path's month-level
+draws depend only on its seed, never on the thread that runs it or on the
+other paths of the chunk.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import math
 import numpy as np
 
 from ._jit import jit, jit_parallel, prange
+from ._random import geometric0, poisson, randint, seed_state, uniform
 
 # Output axis of the metrics array. simulator.metrics.METRICS states the same
 # order (tests keep them in step); kept here so the cached kernel is rebuilt
@@ -33,9 +35,9 @@ N_METRICS = 22
 
 
 @jit
-def _draw_from_table(table):
+def _draw_from_table(state, table):
     """One draw by inverse CDF from an equally spaced ``ppf`` table."""
-    x = np.random.random() * (table.size - 1)
+    x = uniform(state) * (table.size - 1)
     i = int(x)
     if i >= table.size - 1:
         return table[table.size - 1]
@@ -44,8 +46,8 @@ def _draw_from_table(table):
 
 
 @jit
-def _draw_seats(table):
-    s = _draw_from_table(table)
+def _draw_seats(state, table):
+    s = _draw_from_table(state, table)
     s = float(np.rint(s))
     return s if s >= 1.0 else 1.0
 
@@ -60,7 +62,8 @@ def _grow(arr, n):
 @jit
 def _simulate_path(p, seed, months, threshold, sustain, churn_at_renewal,
                    alignment_enabled, seats_ppf, size_ppf, out, i):
-    np.random.seed(seed)
+    state = np.empty(4, dtype=np.uint64)
+    seed_state(state, seed)
     H = months
 
     # --- per-path parameters -------------------------------------------------
@@ -128,32 +131,28 @@ def _simulate_path(p, seed, months, threshold, sustain, churn_at_renewal,
     price = np.empty(cap)
     align = np.empty(cap)
     renew_at = np.empty(cap, dtype=np.int64)
-    # Churn by exponential clocks (hazard mode): customer c leaves in the first
-    # month whose cumulative path hazard reaches leave_at[c] = (cumulative
-    # hazard when c joined) + Exp(1). Leaving in month s given presence then
-    # has probability 1 - exp(-(-log(1 - h_s))) = h_s, as in docs/model.md,
-    # and a month with no leaver costs one comparison.
+    # Churn by survival clocks (hazard mode): the path carries the product
+    # survival = prod_s (1 - h_s); customer c leaves in the first month in
+    # which survival falls to leave_at[c] = (survival when c joined) x U(0,1).
+    # Given presence at the start of month s it leaves with probability h_s,
+    # as in docs/model.md, and a month with no leaver costs one comparison.
     leave_at = np.empty(cap)
-    cum_hazard = 0.0
-    next_leave = np.inf
+    survival = 1.0
+    next_leave = -1.0  # the largest leave_at of the book (none yet)
     gone = np.zeros(cap, dtype=np.bool_)
     # renewals_due[t]: customers whose contract renews in month t (t <= H).
     renewals_due = np.zeros(H + 2, dtype=np.int64)
     n = n0
     for c in range(n0):
-        seats[c] = _draw_seats(seats_ppf)
+        seats[c] = _draw_seats(state, seats_ppf)
         price[c] = price0
         align[c] = align0
-        renew_at[c] = 1 - np.random.randint(1, term + 1) + term
+        renew_at[c] = 1 - randint(state, 1, term + 1) + term
         if renew_at[c] <= H:
             renewals_due[renew_at[c]] += 1
         if not churn_at_renewal:
-            leave_at[c] = np.random.exponential(1.0)
-            next_leave = min(next_leave, leave_at[c])
-    # Ongoing projects arrive as a Poisson process whose intensity is
-    # customers x projects_per_month: one Exp(1) gap per project.
-    project_clock = 0.0
-    next_project = np.random.exponential(1.0) if projects_per_month > 0.0 else np.inf
+            leave_at[c] = uniform(state)
+            next_leave = max(next_leave, leave_at[c])
 
     pipeline = np.zeros(H + 2, dtype=np.int64)
     tech_arrivals = np.zeros(H + lag + 2, dtype=np.int64)
@@ -208,8 +207,8 @@ def _simulate_path(p, seed, months, threshold, sustain, churn_at_renewal,
         # 2. tickets (rates blend with the seat-weighted alignment of the book)
         lam_r = rate_r * endpoints_per_seat * seats_unaligned
         lam_a = rate_a * endpoints_per_seat * seats_aligned
-        n_r = np.random.poisson(lam_r) if lam_r > 0.0 else 0
-        n_a = np.random.poisson(lam_a) if lam_a > 0.0 else 0
+        n_r = poisson(state, lam_r) if lam_r > 0.0 else 0
+        n_a = poisson(state, lam_a) if lam_a > 0.0 else 0
         hours_reactive = n_r * hours_r
         ticket_hours = hours_reactive + n_a * hours_a
 
@@ -241,10 +240,10 @@ def _simulate_path(p, seed, months, threshold, sustain, churn_at_renewal,
 
         # 4. meetings and the pipeline
         lam_m = meetings_rate * factor + reps * rep_meetings
-        meetings = np.random.poisson(lam_m) if lam_m > 0.0 else 0
+        meetings = poisson(state, lam_m) if lam_m > 0.0 else 0
         for _ in range(meetings):  # each meeting is a deal with probability deal_prob
-            if np.random.random() < deal_prob:
-                d = np.random.geometric(geo_p) - 1
+            if uniform(state) < deal_prob:
+                d = geometric0(state, geo_p)
                 if t + d <= H:
                     pipeline[t + d] += 1
 
@@ -258,21 +257,29 @@ def _simulate_path(p, seed, months, threshold, sustain, churn_at_renewal,
             p_renew = 1.0 - (1.0 - h) ** term
             for c in range(n if renewing else 0):
                 if renew_at[c] == t:
-                    if np.random.random() < p_renew:
+                    if uniform(state) < p_renew:
                         gone[c] = True
                         churned += 1
         else:
-            cum_hazard += -math.log1p(-h) if h < 1.0 else np.inf
-            if cum_hazard >= next_leave:
+            survival = survival * (1.0 - h) if h < 1.0 else 0.0
+            if survival <= next_leave:
                 for c in range(n):
-                    if leave_at[c] <= cum_hazard:
+                    if survival <= leave_at[c]:
                         gone[c] = True
                         churned += 1
+            if survival < 1e-250:
+                # Rescale before underflow (the clocks only compare ratios);
+                # after h = 1 nobody is left and the product starts afresh.
+                scale = 1.0 / survival if survival > 0.0 else 0.0
+                survival = survival * scale if survival > 0.0 else 1.0
+                next_leave *= scale
+                for c in range(n):
+                    leave_at[c] *= scale
         if churned > 0:
             # Leavers are dropped (stayers who renew get the escalator); the
             # book's sums are re-summed in signing order.
             k = 0
-            next_leave = np.inf
+            next_leave = -1.0
             seat_total = 0.0
             managed = 0.0
             seats_unaligned = 0.0
@@ -293,7 +300,7 @@ def _simulate_path(p, seed, months, threshold, sustain, churn_at_renewal,
                 align[k] = align[c]
                 renew_at[k] = renew_at[c]
                 leave_at[k] = leave_at[c]
-                next_leave = min(next_leave, leave_at[k])
+                next_leave = max(next_leave, leave_at[k])
                 seat_total += seats[k]
                 managed += seats[k] * price[k]
                 seats_unaligned += seats[k] * (1.0 - align[k])
@@ -322,7 +329,7 @@ def _simulate_path(p, seed, months, threshold, sustain, churn_at_renewal,
                 renew_at = _grow(renew_at, n)
                 leave_at = _grow(leave_at, n)
                 gone = np.zeros(seats.size, dtype=np.bool_)
-            s = _draw_seats(seats_ppf)
+            s = _draw_seats(state, seats_ppf)
             seats[n] = s
             price[n] = price0
             align[n] = 0.0
@@ -330,8 +337,8 @@ def _simulate_path(p, seed, months, threshold, sustain, churn_at_renewal,
             if t + term <= H:
                 renewals_due[t + term] += 1
             if not churn_at_renewal:
-                leave_at[n] = cum_hazard + np.random.exponential(1.0)
-                next_leave = min(next_leave, leave_at[n])
+                leave_at[n] = survival * uniform(state)
+                next_leave = max(next_leave, leave_at[n])
             new_seats += s
             seat_total += s
             managed += s * price0
@@ -371,11 +378,10 @@ def _simulate_path(p, seed, months, threshold, sustain, churn_at_renewal,
             legacy_factor = 0.0
         legacy_products = legacy_products0 * legacy_factor
         legacy_projects = legacy_projects0 * legacy_factor
-        project_clock += n * projects_per_month
+        n_projects = poisson(state, n * projects_per_month)
         ongoing = 0.0
-        while next_project <= project_clock:
-            ongoing += _draw_from_table(size_ppf)
-            next_project += np.random.exponential(1.0)
+        for _ in range(n_projects):
+            ongoing += _draw_from_table(state, size_ppf)
         projects = legacy_projects + onboarding_fee * new_seats + ongoing
         products_ms = product_spend * seat_total
         products = legacy_products + products_ms

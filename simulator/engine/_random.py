@@ -1,0 +1,137 @@
+"""The engine's random numbers: xoshiro256** per path, and the samplers it needs.
+
+Each path owns a 4-word state, seeded from its 64-bit seed (one word of
+``SeedSequence(seed, spawn_key=(0,)).generate_state``) through splitmix64, as
+the generator's authors recommend. The state lives in a small array of the
+path's own, so paths share nothing and a path's draws depend only on its
+seed, never on the thread that runs it.
+
+Why not numba's ``np.random``: inside a ``prange`` loop every numba draw
+fetches the thread's Mersenne Twister state through a C call, and
+re-seeding it for every path costs about a microsecond; the profile in
+``benchmarks/RESULTS.md`` showed these draws taking ~80% of the engine's
+time. The samplers below are the textbook exact methods (inversion, and
+Hörmann's PTRS for large Poisson means, as NumPy uses); ``tests/test_random.py``
+checks each against ``scipy.stats`` with goodness-of-fit tests.
+
+Algorithms: xoshiro256** and splitmix64 by D. Blackman and S. Vigna
+(public domain reference implementations at prng.di.unimi.it); PTRS from
+W. Hörmann, "The transformed rejection method for generating Poisson random
+variables", Insurance: Mathematics and Economics 12 (1993).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._jit import jit
+
+_U53 = 1.0 / 9007199254740992.0  # 2**-53
+
+
+@jit
+def _rotl(x, k):
+    return (x << np.uint64(k)) | (x >> np.uint64(64 - k))
+
+
+@jit
+def seed_state(state, seed):
+    """Fill ``state`` (uint64[4]) from a 64-bit seed with splitmix64."""
+    z = np.uint64(seed)
+    for j in range(4):
+        z += np.uint64(0x9E3779B97F4A7C15)
+        x = z
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        state[j] = x ^ (x >> np.uint64(31))
+
+
+@jit
+def next_u64(state):
+    """The next 64-bit output of xoshiro256**."""
+    s0, s1, s2, s3 = state[0], state[1], state[2], state[3]
+    result = _rotl(s1 * np.uint64(5), 7) * np.uint64(9)
+    t = s1 << np.uint64(17)
+    s2 ^= s0
+    s3 ^= s1
+    s1 ^= s2
+    s0 ^= s3
+    s2 ^= t
+    s3 = _rotl(s3, 45)
+    state[0], state[1], state[2], state[3] = s0, s1, s2, s3
+    return result
+
+
+@jit
+def uniform(state):
+    """Uniform on [0, 1) with 53 random bits."""
+    return float(next_u64(state) >> np.uint64(11)) * _U53
+
+
+@jit
+def exponential(state):
+    """Standard exponential by inversion."""
+    return -math.log1p(-uniform(state))
+
+
+@jit
+def randint(state, low, high):
+    """Integer uniform on ``low .. high - 1``."""
+    return low + int(uniform(state) * (high - low))
+
+
+@jit
+def geometric0(state, p):
+    """Failures before the first success of Bernoulli(p) trials (support 0, 1, ...)."""
+    if p >= 1.0:
+        return 0
+    return int(math.floor(math.log1p(-uniform(state)) / math.log1p(-p)))
+
+
+@jit
+def _poisson_inversion(state, lam):
+    # Sequential search of the CDF from 0; exp(-lam) > 4.5e-5 for lam < 10.
+    u = uniform(state)
+    k = 0
+    p = math.exp(-lam)
+    cdf = p
+    while u > cdf:
+        k += 1
+        p *= lam / k
+        cdf += p
+        if p < 1e-300:  # rounding left u above the summed CDF: the far tail
+            break
+    return k
+
+
+@jit
+def _poisson_ptrs(state, lam):
+    slam = math.sqrt(lam)
+    b = 0.931 + 2.53 * slam
+    a = -0.059 + 0.02483 * b
+    invalpha = 1.1239 + 1.1328 / (b - 3.4)
+    vr = 0.9277 - 3.6224 / (b - 2.0)
+    while True:
+        u = uniform(state) - 0.5
+        v = uniform(state)
+        us = 0.5 - abs(u)
+        k = math.floor((2.0 * a / us + b) * u + lam + 0.43)
+        if us >= 0.07 and v <= vr:
+            return int(k)
+        if k < 0 or (us < 0.013 and v > us):
+            continue
+        if (math.log(v) + math.log(invalpha) - math.log(a / (us * us) + b)
+                <= -lam + k * math.log(lam) - math.lgamma(k + 1.0)):
+            return int(k)
+
+
+@jit
+def poisson(state, lam):
+    """Poisson(lam): inversion below a mean of 10, PTRS above."""
+    if lam <= 0.0:
+        return 0
+    if lam < 10.0:
+        return _poisson_inversion(state, lam)
+    return _poisson_ptrs(state, lam)
