@@ -12,7 +12,7 @@ import numpy as np
 from .config import Config, load_config
 from .engine import run_chunk
 from .metrics import METRICS
-from .monthly_stats import MonthlyStats
+from .monthly_stats import PILOT_PATHS, MonthlyStats
 from .results import KEEP_PATHS_LIMIT
 from .sampling import draw_parameters, param_dtype, path_seeds, prepare
 
@@ -28,6 +28,24 @@ def _as_seed(seed: Any) -> int:
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer or a Generator, got {seed!r}")
     return int(seed)
+
+
+def _chunks(n_paths: int, chunk_size: int, keep_paths: bool):
+    """Path ranges of the run's chunks.
+
+    Without trajectories the first chunk is always the first
+    :data:`~simulator.monthly_stats.PILOT_PATHS` paths: they fix the
+    statistics' bins and shift, and every later path is folded in path order,
+    so the statistics are the same whatever ``chunk_size``.
+    """
+    start = 0
+    if not keep_paths:
+        start = min(PILOT_PATHS, n_paths)
+        yield 0, start
+    while start < n_paths:
+        stop = min(start + chunk_size, n_paths)
+        yield start, stop
+        start = stop
 
 
 def simulate(
@@ -107,8 +125,7 @@ def simulate(
 
     with tqdm(total=n_paths, unit="path", disable=not progress, desc="simulating",
               leave=False) as bar:
-        for start in range(0, n_paths, chunk_size):
-            stop = min(start + chunk_size, n_paths)
+        for start, stop in _chunks(n_paths, chunk_size, keep_paths):
             block = draw_parameters(config, seed, first_path + start, first_path + stop,
                                     n_paths=total)
             out, fp = run_chunk(block, seeds[start:stop], run)

@@ -2,8 +2,10 @@
 
 Runs larger than the trajectory limit do not keep every path's trajectory;
 instead each chunk is folded into running moments (exact mean and standard
-deviation) and a histogram per metric and month whose bins span the first
-chunk's range, widened by half on each side. Quantiles are read off the
+deviation) and a histogram per metric and month whose bins span the range of
+the run's first :data:`PILOT_PATHS` paths, widened by half on each side.
+Paths are folded in path order, so the statistics do not depend on the
+chunking or the number of threads. Quantiles are read off the
 histogram by linear interpolation within the bin (so to within one bin
 width, ``range / bins``, of the exact sample quantile); values outside the
 bins are tracked by exact minimum and maximum.
@@ -17,9 +19,11 @@ import numpy as np
 
 from .engine._accumulate import accumulate
 
-__all__ = ["DEFAULT_BINS", "MonthlyStats"]
+__all__ = ["DEFAULT_BINS", "PILOT_PATHS", "MonthlyStats"]
 
 DEFAULT_BINS = 2048
+PILOT_PATHS = 8192
+"""A statistics-only run's first chunk: these paths fix the bins and the shift."""
 
 
 @dataclass

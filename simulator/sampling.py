@@ -13,6 +13,7 @@ uniforms before the inverse CDFs (:func:`correlate_uniforms`).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -114,7 +115,7 @@ def draw_parameters(
         if _is_scalar(value):
             column = np.full(stop - start, float(value))
         else:
-            column = np.asarray(value.frozen().ppf(u[:, k]), dtype=np.float64)
+            column = np.asarray(_frozen(value).ppf(u[:, k]), dtype=np.float64)
             if specs[key].integer:
                 column = np.rint(column)
         out[field_name(key)] = column
@@ -156,6 +157,13 @@ def correlate_uniforms(config: Config, u: np.ndarray) -> np.ndarray:
 
 _U_LOW = 2.0**-53
 _U_HIGH = 1.0 - 2.0**-53  # the largest double below 1, also the largest random()
+
+
+@functools.lru_cache(maxsize=512)
+def _frozen(dist):
+    """The frozen ``scipy.stats`` object of a (hashable, immutable) distribution table,
+    built once per table rather than once per chunk."""
+    return dist.frozen()
 
 
 def _is_scalar(value) -> bool:

@@ -88,3 +88,11 @@ def test_streamed_run_agrees_with_kept_run(pair):
     assert streamed.summary()["p_break_by_horizon"] == kept.summary()["p_break_by_horizon"]
     with pytest.raises(KeyError, match="kept no trajectories"):
         streamed["mrr"]
+
+
+def test_statistics_do_not_depend_on_chunking():
+    cfg = config_from_dict({"start": {"customers": 10}, "simulation": {"months": 12}})
+    a = simulate(cfg, n_paths=9000, seed=2, chunk_size=333, keep_paths=False)
+    b = simulate(cfg, n_paths=9000, seed=2, chunk_size=4000, keep_paths=False)
+    for field in ("shift", "sum1", "sum2", "hist", "lo", "width", "vmin", "vmax"):
+        np.testing.assert_array_equal(getattr(a.stats, field), getattr(b.stats, field))
