@@ -26,8 +26,6 @@ def _draw(kind, param, seed, n):
     for k in range(n):
         if kind == 0:
             out[k] = _random.uniform(state)
-        elif kind == 1:
-            out[k] = _random.exponential(state)
         elif kind == 2:
             out[k] = _random.poisson(state, param)
         elif kind == 3:
@@ -64,10 +62,6 @@ def test_uniform_ks():
     sample = _draw(0, 0.0, 1, 100_000)
     assert sample.min() >= 0.0 and sample.max() < 1.0
     assert stats.kstest(sample, "uniform").pvalue > ALPHA
-
-
-def test_exponential_ks():
-    assert stats.kstest(_draw(1, 0.0, 2, 50_000), "expon").pvalue > ALPHA
 
 
 @pytest.mark.parametrize("lam", [0.3, 2.0, 7.5, 9.99, 10.0, 45.0, 600.0])

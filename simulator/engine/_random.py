@@ -71,12 +71,6 @@ def uniform(state):
 
 
 @jit
-def exponential(state):
-    """Standard exponential by inversion."""
-    return -math.log1p(-uniform(state))
-
-
-@jit
 def randint(state, low, high):
     """Integer uniform on ``low .. high - 1``."""
     return low + int(uniform(state) * (high - low))
