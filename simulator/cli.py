@@ -87,6 +87,8 @@ def _parser() -> argparse.ArgumentParser:
         if paths:
             p.add_argument("--paths", type=int, metavar="N",
                            help="paths per simulation (overrides simulation.paths)")
+            p.add_argument("--chunk-size", type=int, metavar="N",
+                           help="paths simulated per chunk (default: automatic)")
         p.add_argument("--seed", type=int, metavar="S",
                        help="seed (overrides simulation.seed)")
         p.add_argument("--months", type=int, metavar="M", help="horizon in months "
@@ -109,8 +111,6 @@ def _parser() -> argparse.ArgumentParser:
     common(comp)
     comp.add_argument("--out", metavar="DIR", help="output directory (default: "
                       "results/compare-<names>)")
-    comp.add_argument("--chunk-size", type=int, metavar="N",
-                      help="paths simulated per chunk (default: automatic)")
     comp.set_defaults(handler=_cmd_compare)
 
     goal = sub.add_parser(
@@ -133,8 +133,6 @@ def _parser() -> argparse.ArgumentParser:
     common(goal)
     goal.add_argument("--out", metavar="DIR", help="output directory (default: "
                       "results/goal-<config name>-<key>)")
-    goal.add_argument("--chunk-size", type=int, metavar="N",
-                      help="paths simulated per chunk (default: automatic)")
     goal.set_defaults(handler=_cmd_goal)
 
     sens = sub.add_parser(

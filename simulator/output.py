@@ -26,13 +26,12 @@ from typing import Any
 import numpy as np
 
 from . import report
-from .results import DEFAULT_QUANTILES, KEEP_PATHS_LIMIT, SimulationResult
+from .results import DEFAULT_QUANTILES, SimulationResult
 
 __all__ = [
     "OUTPUT_FILES",
     "PATHS_NPZ",
     "QUANTILES_CSV",
-    "SAVE_PATHS_LIMIT",
     "SUMMARY_JSON",
     "OutputDirError",
     "check_out_dir",
@@ -52,8 +51,6 @@ OUTPUT_FILES: frozenset[str] = frozenset(
      report.TIME_CHART}
 )
 """Every file an output directory may hold."""
-SAVE_PATHS_LIMIT = KEEP_PATHS_LIMIT
-"""Runs up to this many paths keep (and write) every trajectory by default."""
 
 
 class OutputDirError(ValueError):
@@ -179,7 +176,7 @@ def write_outputs(
     save_paths : bool or None
         Write ``paths.npz``; ``None`` (default of the CLI) writes it always:
         with every trajectory when the run kept them (runs up to
-        :data:`SAVE_PATHS_LIMIT` paths unless told otherwise), else with the
+        :data:`simulator.results.KEEP_PATHS_LIMIT` paths unless told otherwise), else with the
         first-passage months only.
 
     Returns

@@ -189,6 +189,16 @@ def _money_axis(ax) -> None:
     ax.yaxis.set_major_formatter(FuncFormatter(fmt))
 
 
+def probability_axes(ax, months: int, ylabel: str) -> None:
+    """Axes of a P(break by month t) curve: 0-100%, months 0..H, a line at 50%."""
+    ax.axhline(0.5, color="grey", linestyle=":", linewidth=1)
+    ax.set_xlim(0, months)
+    ax.set_ylim(0, 1)
+    ax.yaxis.set_major_formatter(lambda v, _pos: f"{100 * v:.0f}%")
+    ax.set_xlabel("month")
+    ax.set_ylabel(ylabel)
+
+
 def fan_chart(result: SimulationResult, path: str | Path | None = None):
     """MRR fan chart: 5-95% and 25-75% bands, median and the threshold line.
 
@@ -233,12 +243,7 @@ def time_to_threshold_chart(result: SimulationResult, path: str | Path | None = 
                     label="95% confidence band")
     ax.step(t, cdf, where="post", color=_BLUE, linewidth=2,
             label="P(broken by month t)")
-    ax.axhline(0.5, color="grey", linestyle=":", linewidth=1)
-    ax.set_xlim(0, result.months)
-    ax.set_ylim(0, 1)
-    ax.yaxis.set_major_formatter(lambda v, _pos: f"{100 * v:.0f}%")
-    ax.set_xlabel("month")
-    ax.set_ylabel("share of paths")
+    probability_axes(ax, result.months, "share of paths")
     ax.set_title(f"Time to ${result.threshold_mrr:,.0f} MRR"
                  + ("" if result.sustain_months == 1
                     else f" (sustained {result.sustain_months} months)"))

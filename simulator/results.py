@@ -372,7 +372,7 @@ class SimulationResult:
         ttt = self.time_to_threshold()
         horizon = self.p_break_by(self.months)
         times = {key: ttt.quantile(p) for key, p in TIME_QUANTILES.items()}
-        mrr_q = self.quantiles(DEFAULT_QUANTILES + (0.5,), metrics=["mrr"])["mrr"]
+        mrr_q = self.quantiles(DEFAULT_QUANTILES, metrics=["mrr"])["mrr"]
         mrr_mean = self.mean("mrr")
         p5, p50, p95 = (mrr_q[DEFAULT_QUANTILES.index(q), -1] for q in (0.05, 0.5, 0.95))
         at_month = {}
@@ -396,7 +396,8 @@ class SimulationResult:
             "time_to_threshold": {key: est.value for key, est in times.items()},
             "time_to_threshold_ci95": {key: [est.low, est.high] for key, est in times.items()},
             "censored_fraction": _float(self.censored_fraction),
-            "mrr_start": {"mean": _float(mrr_mean[0]), "p50": _float(mrr_q[-1, 0])},
+            "mrr_start": {"mean": _float(mrr_mean[0]),
+                          "p50": _float(mrr_q[DEFAULT_QUANTILES.index(0.5), 0])},
             "mrr_final": {"mean": _float(mrr_mean[-1]), "p5": _float(p5), "p50": _float(p50),
                           "p95": _float(p95)},
             "paths_kept": self.paths_kept,

@@ -59,7 +59,7 @@ import numpy as np
 from scipy import stats
 
 from ..config import SECTIONS, Config, ConfigError, config_from_dict, load_config, parse_override
-from ..report import _money_axis
+from ..report import _money_axis, probability_axes
 from ..results import SimulationResult, config_sha256, package_version
 
 __all__ = [
@@ -817,12 +817,7 @@ def _draw_p_break(ax: Any, comp: ComparisonResult) -> None:
         low, high = ttt.cdf_band(t)
         ax.fill_between(t, low, high, step="post", color=_color(i), alpha=0.2, linewidth=0)
         ax.step(t, ttt.cdf(t), where="post", color=_color(i), linewidth=2, label=name)
-    ax.axhline(0.5, color="grey", linestyle=":", linewidth=1)
-    ax.set_xlim(0, comp.months)
-    ax.set_ylim(0, 1)
-    ax.yaxis.set_major_formatter(lambda v, _pos: f"{100 * v:.0f}%")
-    ax.set_xlabel("month")
-    ax.set_ylabel("share of paths that broke it")
+    probability_axes(ax, comp.months, "share of paths that broke it")
     ax.set_title(f"P(MRR >= ${comp.threshold_mrr:,.0f} by month t), 95% bands")
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", frameon=False)

@@ -40,6 +40,7 @@ __all__ = [
     "describe_value",
     "kind_of",
     "parse_distribution",
+    "quoted_number_hint",
 ]
 
 DIST_NAMES: tuple[str, ...] = ("uniform", "triangular", "lognormal", "normal", "beta")
@@ -87,17 +88,22 @@ def kind_of(value: Any) -> str:
     return f"a {type(value).__name__} value"
 
 
+def quoted_number_hint(value: Any) -> str:
+    """``" (write numbers without quotes)"`` for a string such as ``"0.1"``, else ``""``."""
+    if isinstance(value, str):
+        try:
+            float(value)
+        except ValueError:
+            return ""
+        return " (write numbers without quotes)"
+    return ""
+
+
 def _number(value: Any) -> float:
     """Accept a finite TOML number only: no booleans, no strings such as ``"0.1"``."""
     if isinstance(value, bool) or not isinstance(value, int | float):
-        hint = ""
-        if isinstance(value, str):
-            try:
-                float(value)
-                hint = " (write numbers without quotes)"
-            except ValueError:
-                pass
-        raise ValueError(f"wrong type: got {kind_of(value)}; allowed: a number{hint}")
+        raise ValueError(f"wrong type: got {kind_of(value)}; allowed: a number"
+                         f"{quoted_number_hint(value)}")
     value = float(value)
     if not math.isfinite(value):
         raise ValueError(f"not a finite number: got {value}; allowed: a finite number")

@@ -13,6 +13,7 @@ Two keys are *per-unit* distributions rather than per-path uncertainty:
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -25,6 +26,7 @@ from .distributions import (
     UniformDist,
     kind_of,
     parse_distribution,
+    quoted_number_hint,
 )
 
 __all__ = [
@@ -124,14 +126,8 @@ class ParamSpec:
             ``"<problem>: got <what>; allowed: <what is allowed>"``.
         """
         if isinstance(value, bool) or isinstance(value, str | list | tuple) or value is None:
-            hint = ""
-            if isinstance(value, str):
-                try:
-                    float(value)
-                    hint = " (write numbers without quotes)"
-                except ValueError:
-                    pass
-            raise ValueError(f"wrong type: got {kind_of(value)}; allowed: {self.allowed()}{hint}")
+            raise ValueError(f"wrong type: got {kind_of(value)}; allowed: {self.allowed()}"
+                             f"{quoted_number_hint(value)}")
         open_lo = open_hi = False
         if isinstance(value, int | float):
             value = float(value)
@@ -551,12 +547,18 @@ def param_specs(per_unit: bool | None = None) -> dict[str, ParamSpec]:
     ``per_unit=False`` gives the per-path parameters only, ``True`` the
     per-customer/per-project distributions only, ``None`` both.
     """
-    out: dict[str, ParamSpec] = {}
+    return dict(_param_specs(per_unit))
+
+
+@functools.cache
+def _param_specs(per_unit: bool | None) -> tuple[tuple[str, ParamSpec], ...]:
+    # The schema is fixed at import: walk it once per selection, not per call.
+    out = []
     for section, field in Config.model_fields.items():
         model = field.annotation
         for name in model.model_fields:
             spec = _spec(model, name)
             if spec is None or (per_unit is not None and spec.per_unit != per_unit):
                 continue
-            out[f"{section}.{name}"] = spec
-    return out
+            out.append((f"{section}.{name}", spec))
+    return tuple(out)

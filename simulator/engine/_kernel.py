@@ -60,6 +60,15 @@ def _grow(arr, n):
 
 
 @jit
+def _renew(c, t, term, escalator, horizon, price, renew_at, renewals_due):
+    """Customer ``c`` renews in month ``t``: escalate its price, book its next renewal."""
+    price[c] *= 1.0 + escalator
+    renew_at[c] = t + term
+    if t + term <= horizon:
+        renewals_due[t + term] += 1
+
+
+@jit
 def _simulate_path(p, seed, months, threshold, sustain, churn_at_renewal,
                    alignment_enabled, seats_ppf, size_ppf, out, i):
     state = np.empty(4, dtype=np.uint64)
@@ -291,10 +300,7 @@ def _simulate_path(p, seed, months, threshold, sustain, churn_at_renewal,
                         renewals_due[renew_at[c]] -= 1
                     continue
                 if renew_at[c] == t:
-                    price[c] *= 1.0 + escalator
-                    renew_at[c] += term
-                    if renew_at[c] <= H:
-                        renewals_due[renew_at[c]] += 1
+                    _renew(c, t, term, escalator, H, price, renew_at, renewals_due)
                 seats[k] = seats[c]
                 price[k] = price[c]
                 align[k] = align[c]
@@ -312,10 +318,7 @@ def _simulate_path(p, seed, months, threshold, sustain, churn_at_renewal,
             managed = 0.0
             for c in range(n):
                 if renew_at[c] == t:
-                    price[c] *= 1.0 + escalator
-                    renew_at[c] += term
-                    if renew_at[c] <= H:
-                        renewals_due[renew_at[c]] += 1
+                    _renew(c, t, term, escalator, H, price, renew_at, renewals_due)
                 managed += seats[c] * price[c]
 
         # 6. signings (appended: the running sums stay left-to-right sums)
