@@ -111,11 +111,16 @@ def simulate(
         keep_paths = n_paths <= KEEP_PATHS_LIMIT
 
     run = prepare(config)
-    months = run.months
+    shape = (len(METRICS), run.months + 1)
     if keep_paths:
-        metrics = {name: np.empty((n_paths, months + 1)) for name in METRICS}
+        # The engine writes every chunk straight into the run's array; each
+        # metric is a (paths, months + 1) view of it.
+        trajectories = np.empty((n_paths, *shape))
+        metrics = {name: trajectories[:, k] for k, name in enumerate(METRICS)}
         params = np.empty(n_paths, dtype=param_dtype())
     else:
+        # One buffer, reused by every chunk: no fresh memory to fault in per chunk.
+        buffer = np.empty((min(max(chunk_size, PILOT_PATHS), n_paths), *shape))
         metrics, params = {}, None
     stats = None
     first_passage = np.empty(n_paths, dtype=np.int64)
@@ -128,11 +133,10 @@ def simulate(
         for start, stop in _chunks(n_paths, chunk_size, keep_paths):
             block = draw_parameters(config, seed, first_path + start, first_path + stop,
                                     n_paths=total)
-            out, fp = run_chunk(block, seeds[start:stop], run)
+            target = trajectories[start:stop] if keep_paths else buffer[:stop - start]
+            out, fp = run_chunk(block, seeds[start:stop], run, out=target)
             first_passage[start:stop] = fp
             if keep_paths:
-                for k, name in enumerate(METRICS):
-                    metrics[name][start:stop] = out[:, k]
                 params[start:stop] = block
             elif stats is None:
                 stats = MonthlyStats.from_first_chunk(METRICS, out)

@@ -135,7 +135,9 @@ def write_summary(summary: Mapping[str, Any], path: str | Path) -> None:
 def write_paths(result: SimulationResult, path: str | Path) -> None:
     """Write ``paths.npz``: ``first_passage`` and, if the run kept them, every metric
     and ``param_<field>`` arrays."""
-    arrays: dict[str, np.ndarray] = dict(result.metrics)
+    # contiguous copies: the result's metrics are views of one array, and
+    # np.savez writes a strided array element-block by element-block
+    arrays = {name: np.ascontiguousarray(values) for name, values in result.metrics.items()}
     arrays["first_passage"] = np.asarray(result.first_passage)
     if result.params is not None and result.params.dtype.names:
         for name in result.params.dtype.names:

@@ -167,13 +167,29 @@ def _split_description(text: str) -> tuple[str, str]:
 # -- figures -----------------------------------------------------------------
 
 
-def _figure(width: float = 8.0, height: float = 4.5):
+def _figure(width: float = 8.0, height: float = 4.5, *, left: float = 0.9,
+            right: float = 0.2, bottom: float = 0.55, top: float = 0.4):
+    """A figure with fixed margins (inches) around its axes.
+
+    Fixed margins instead of matplotlib's constrained layout, which took
+    about half the report's drawing time (benchmarks/RESULTS.md).
+    """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(width, height), dpi=110, layout="constrained")
+    fig = Figure(figsize=(width, height), dpi=110)
     FigureCanvasAgg(fig)
+    fig.subplots_adjust(left=left / width, right=1.0 - right / width, bottom=bottom / height,
+                        top=1.0 - top / height)
     return fig
+
+
+def _panels(fig, ncols: int, gap: float, width_ratios=None):
+    """``ncols`` axes side by side, ``gap`` inches apart."""
+    params = fig.subplotpars
+    panel = ((params.right - params.left) * fig.get_figwidth() - gap * (ncols - 1)) / ncols
+    return fig.subplots(1, ncols, width_ratios=width_ratios,
+                        gridspec_kw={"wspace": gap / panel})
 
 
 def _money_axis(ax) -> None:
@@ -302,7 +318,7 @@ def revenue_mix_chart(result: SimulationResult, path: str | Path | None = None):
     mix = revenue_mix(result)
     t = np.arange(1, result.months + 1)
     fig = _figure(9.0, 4.6)
-    left, right = fig.subplots(1, 2, width_ratios=[3.2, 2.0])
+    left, right = _panels(fig, 2, 0.9, width_ratios=[3.2, 2.0])
     left.stackplot(t, *(100 * mix[name] for name, _, _ in _LINES),
                    labels=[label for _, _, label in _LINES],
                    colors=[_LINE_COLORS[name] for name, _, _ in _LINES], alpha=0.9)
@@ -355,7 +371,7 @@ def operations_chart(result: SimulationResult, path: str | Path | None = None):
     q = result.quantiles(_FAN_QS, metrics=names)
     t = np.arange(result.months + 1)
     fig = _figure(9.0, 3.6)
-    axes = fig.subplots(1, 3)
+    axes = _panels(fig, 3, 0.55)
     _bands(axes[0], t, q["tickets"], _BLUE)
     axes[0].set_title("Help-desk tickets per month")
     _bands(axes[1], t[1:], q["utilization"][:, 1:], _BLUE, "utilization")
@@ -387,7 +403,7 @@ def profit_cash_chart(result: SimulationResult, path: str | Path | None = None):
     q = result.quantiles(_FAN_QS, metrics=["pretax_profit", "cash"])
     t = np.arange(result.months + 1)
     fig = _figure(9.0, 3.6)
-    axes = fig.subplots(1, 2)
+    axes = _panels(fig, 2, 0.95)
     _bands(axes[0], t[1:], q["pretax_profit"][:, 1:], _BLUE)
     axes[0].set_title("Pretax profit ($/month)")
     _bands(axes[1], t, q["cash"], _BLUE)
@@ -431,7 +447,7 @@ def convergence_chart(result: Any, path: str | Path | None = None):
     est = np.array([r["estimate"] for r in rows])
     half = np.array([r["half_width"] for r in rows])
     fig = _figure(9.0, 3.4)
-    left, right = fig.subplots(1, 2)
+    left, right = _panels(fig, 2, 0.7)
     left.fill_between(paths, est - half, est + half, color=_BLUE, alpha=0.25, linewidth=0,
                       label="95% CI")
     left.plot(paths, est, color=_BLUE, marker="o", markersize=3, label="estimate")
@@ -464,9 +480,9 @@ def convergence_chart(result: Any, path: str | Path | None = None):
 
 
 def png_bytes(fig) -> bytes:
-    """The figure as PNG bytes."""
+    """The figure as PNG bytes (fast zlib level: ~10% larger, ~0.1 s less per report)."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png")
+    fig.savefig(buf, format="png", pil_kwargs={"compress_level": 1})
     return buf.getvalue()
 
 

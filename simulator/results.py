@@ -20,7 +20,9 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -53,6 +55,18 @@ TIME_QUANTILES: dict[str, float] = {
 
 _CONFIDENCE = 0.95
 _TOL = 1e-9  # Kaplan-Meier products are not exact fractions
+
+
+def _read_only(values: Any) -> np.ndarray:
+    view = np.asarray(values).view()
+    view.flags.writeable = False
+    return view
+
+
+def _column_quantiles(values: np.ndarray, qs: list[float]) -> np.ndarray:
+    """Quantiles ``(len(qs), months + 1)`` of every column of ``(paths, months + 1)``."""
+    # along contiguous rows: about 1.5x faster than along axis 0
+    return np.quantile(np.ascontiguousarray(values.T), qs, axis=1)
 
 
 class Estimate(NamedTuple):
@@ -228,6 +242,7 @@ class SimulationResult:
     params: np.ndarray | None = None
     stats: Any = None
     _ttt: TimeToThreshold | None = field(default=None, init=False, repr=False, compare=False)
+    _quantile_memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.seed is None:
@@ -243,6 +258,9 @@ class SimulationResult:
                 raise ValueError(
                     f"metric {name!r} has shape {np.shape(values)}, expected {shape}"
                 )
+        # Read-only views: the result caches summaries (quantiles, the time to
+        # the threshold) of trajectories that must not change under them.
+        self.metrics = {name: _read_only(values) for name, values in self.metrics.items()}
         if self.params is not None and len(self.params) != shape[0]:
             raise ValueError(f"params has {len(self.params)} rows, expected {shape[0]}")
 
@@ -357,9 +375,20 @@ class SimulationResult:
         q = np.asarray(qs, dtype=np.float64)
         if not self.metrics:
             return {name: self.stats.quantiles_of(name, q) for name in names}
-        # quantiles along contiguous rows are about 1.5x faster than along axis 0
-        return {name: np.quantile(np.ascontiguousarray(self[name].T), q, axis=1)
-                for name in names}
+        for name in names:
+            self[name]  # unknown names raise KeyError before any work
+        memo = self._quantile_memo
+        todo = [(name, missing) for name in names
+                if (missing := sorted({float(v) for v in q.ravel()} - memo.get(name, {}).keys()))]
+        if todo:
+            # np.quantile releases the GIL while it partitions: metrics in parallel
+            workers = min(len(todo), os.cpu_count() or 1)
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                rows = list(pool.map(lambda job: _column_quantiles(self[job[0]], job[1]), todo))
+            for (name, missing), values in zip(todo, rows, strict=True):
+                memo.setdefault(name, {}).update(zip(missing, values, strict=True))
+        return {name: np.array([memo[name][float(v)] for v in q.ravel()]).reshape(
+            (*q.shape, self.months + 1)) for name in names}
 
     def report_months(self) -> list[int]:
         """The months of :data:`REPORT_MONTHS` within the horizon."""

@@ -96,3 +96,12 @@ def test_seeds_give_independent_streams():
     assert not np.array_equal(a, b)
     assert abs(stats.pearsonr(a, b).statistic) < 4 / np.sqrt(a.size)
     np.testing.assert_array_equal(a, _draw(0, 0.0, 10, 20_000))
+
+
+def test_log_factorial_against_gammaln():
+    # The table below 10 and Stirling's series above, against scipy's log-gamma.
+    from scipy.special import gammaln
+
+    ks = np.concatenate([np.arange(0, 200), np.geomspace(200, 1e9, 400).astype(np.int64)])
+    got = np.array([_random.log_factorial(int(k)) for k in ks])
+    np.testing.assert_allclose(got, gammaln(ks + 1.0), rtol=4e-15, atol=1e-15)

@@ -15,7 +15,7 @@ if METRIC_NAMES != METRICS or len(METRICS) != N_METRICS:  # pragma: no cover - i
 
 
 def run_chunk(
-    params: np.ndarray, seeds: np.ndarray, run: RunInputs
+    params: np.ndarray, seeds: np.ndarray, run: RunInputs, out: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Simulate a block of paths.
 
@@ -27,6 +27,10 @@ def run_chunk(
         One month-level seed per path (``sampling.path_seeds``).
     run : RunInputs
         Run-level inputs (``sampling.prepare``).
+    out : ndarray, optional
+        C-contiguous float64 array ``(n_paths, len(METRICS), months + 1)`` to
+        write the metrics into (e.g. a slice of a whole run's array, or a
+        buffer reused from chunk to chunk); a new one by default.
 
     Returns
     -------
@@ -45,7 +49,12 @@ def run_chunk(
     if run.months < 1 or run.sustain_months < 1:
         raise ValueError("months and sustain_months must be at least 1")
     n = params.size
-    out = np.empty((n, N_METRICS, run.months + 1), dtype=np.float64)
+    shape = (n, N_METRICS, run.months + 1)
+    if out is None:
+        out = np.empty(shape, dtype=np.float64)
+    elif (not isinstance(out, np.ndarray) or out.shape != shape or out.dtype != np.float64
+          or not out.flags.c_contiguous or not out.flags.writeable):
+        raise ValueError(f"out must be a writeable C-contiguous float64 array of shape {shape}")
     first_passage = np.empty(n, dtype=np.int64)
     if n:
         _run_paths(params, seeds, run.months, run.threshold_mrr, run.sustain_months,

@@ -20,30 +20,39 @@ def _accumulate(block, shift, lo, inv_width, sum1, sum2, hist, vmin, vmax):
     (the shift, the first chunk's mean, keeps the variance formula free of
     cancellation); ``hist[m, t, 0]`` counts values below ``lo``,
     ``hist[m, t, -1]`` values at or above the last bin's right edge.
+
+    Each metric is one task; its paths are taken in tiles of 16 (16 rows of
+    ``months + 1`` values, ~8 KB, stay in L1) and, within a tile, month by
+    month, so the month's running sums stay in registers and its histogram
+    row is hot. Every cell still adds its paths one by one in path order:
+    the sums do not depend on the chunking or the number of threads.
     """
     n_paths, n_metrics, n_months = block.shape
     n_bins = hist.shape[2] - 2
+    tile = 16  # measured best of 4..256 on the project's VM (benchmarks/RESULTS.md)
     for m in prange(n_metrics):
         sh, s1, s2, lo_m, iw = shift[m], sum1[m], sum2[m], lo[m], inv_width[m]
         mn, mx, hm = vmin[m], vmax[m], hist[m]
-        for i in range(n_paths):  # one contiguous row block[i, m, :] at a time
-            row = block[i, m]
+        for first in range(0, n_paths, tile):
+            last = min(first + tile, n_paths)
             for t in range(n_months):
-                x = row[t]
-                d = x - sh[t]
-                s1[t] += d
-                s2[t] += d * d
-                if x < mn[t]:
-                    mn[t] = x
-                if x > mx[t]:
-                    mx[t] = x
-                pos = (x - lo_m[t]) * iw[t]
-                if pos < 0.0:
-                    hm[t, 0] += 1
-                elif pos >= n_bins:
-                    hm[t, n_bins + 1] += 1
-                else:
-                    hm[t, int(pos) + 1] += 1
+                a1, a2, sh_t, lo_t, iw_t = s1[t], s2[t], sh[t], lo_m[t], iw[t]
+                low, high, row = mn[t], mx[t], hm[t]
+                for i in range(first, last):
+                    x = block[i, m, t]
+                    d = x - sh_t
+                    a1 += d
+                    a2 += d * d
+                    low = min(low, x)
+                    high = max(high, x)
+                    pos = (x - lo_t) * iw_t
+                    if pos < 0.0:
+                        row[0] += 1
+                    elif pos >= n_bins:
+                        row[n_bins + 1] += 1
+                    else:
+                        row[int(pos) + 1] += 1
+                s1[t], s2[t], mn[t], mx[t] = a1, a2, low, high
 
 
 def accumulate(block: np.ndarray, shift, lo, inv_width, sum1, sum2, hist, vmin, vmax) -> None:

@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from ._jit import jit, jit_parallel, prange
-from ._random import geometric0, poisson, randint, seed_state, uniform
+from ._random import geometric0_log, poisson, randint, seed_state, uniform
 
 # Output axis of the metrics array. simulator.metrics.METRICS states the same
 # order (tests keep them in step); kept here so the cached kernel is rebuilt
@@ -129,6 +129,8 @@ def _simulate_path(p, seed, months, threshold, sustain, churn_at_renewal,
 
     h0 = 1.0 - (1.0 - annual) ** (1.0 / 12.0)
     geo_p = 1.0 / (1.0 + cycle)
+    log_geo_q = math.log1p(-geo_p) if geo_p < 1.0 else -math.inf  # months to close
+    log_keep = math.log1p(-decline) if decline < 1.0 else 0.0  # legacy kept per year, log
 
     # --- customers (kept in signing order) ----------------------------------
     # A month costs O(events), not O(customers), where nothing per customer
@@ -252,7 +254,7 @@ def _simulate_path(p, seed, months, threshold, sustain, churn_at_renewal,
         meetings = poisson(state, lam_m) if lam_m > 0.0 else 0
         for _ in range(meetings):  # each meeting is a deal with probability deal_prob
             if uniform(state) < deal_prob:
-                d = geometric0(state, geo_p)
+                d = geometric0_log(state, log_geo_q) if geo_p < 1.0 else 0
                 if t + d <= H:
                     pipeline[t + d] += 1
 
@@ -262,29 +264,20 @@ def _simulate_path(p, seed, months, threshold, sustain, churn_at_renewal,
             h = 1.0
         churned = 0
         renewing = renewals_matter and renewals_due[t] > 0
+        leaving = False  # someone leaves this month: the book is compacted below
         if churn_at_renewal:
             p_renew = 1.0 - (1.0 - h) ** term
             for c in range(n if renewing else 0):
                 if renew_at[c] == t:
                     if uniform(state) < p_renew:
                         gone[c] = True
-                        churned += 1
+                        leaving = True
         else:
             survival = survival * (1.0 - h) if h < 1.0 else 0.0
             if survival <= next_leave:
-                for c in range(n):
-                    if survival <= leave_at[c]:
-                        gone[c] = True
-                        churned += 1
-            if survival < 1e-250:
-                # Rescale before underflow (the clocks only compare ratios);
-                # after h = 1 nobody is left and the product starts afresh.
-                scale = 1.0 / survival if survival > 0.0 else 0.0
-                survival = survival * scale if survival > 0.0 else 1.0
-                next_leave *= scale
-                for c in range(n):
-                    leave_at[c] *= scale
-        if churned > 0:
+                # customer c leaves when survival <= leave_at[c]; marked in the pass below
+                leaving = True
+        if leaving:
             # Leavers are dropped (stayers who renew get the escalator); the
             # book's sums are re-summed in signing order.
             k = 0
@@ -293,24 +286,36 @@ def _simulate_path(p, seed, months, threshold, sustain, churn_at_renewal,
             managed = 0.0
             seats_unaligned = 0.0
             seats_aligned = 0.0
+            # (each customer's fields are read into locals once: the arrays
+            # may alias as far as the compiler knows, and re-reading them
+            # after every store made this loop ~3x slower)
             for c in range(n):
-                if gone[c]:
+                renews = renew_at[c]
+                clock = leave_at[c]
+                if gone[c] or (not churn_at_renewal and survival <= clock):
                     gone[c] = False
-                    if renew_at[c] > t and renew_at[c] <= H:
-                        renewals_due[renew_at[c]] -= 1
+                    churned += 1
+                    if renews > t and renews <= H:
+                        renewals_due[renews] -= 1
                     continue
-                if renew_at[c] == t:
+                if renews == t:
                     _renew(c, t, term, escalator, H, price, renew_at, renewals_due)
-                seats[k] = seats[c]
-                price[k] = price[c]
-                align[k] = align[c]
-                renew_at[k] = renew_at[c]
-                leave_at[k] = leave_at[c]
-                next_leave = max(next_leave, leave_at[k])
-                seat_total += seats[k]
-                managed += seats[k] * price[k]
-                seats_unaligned += seats[k] * (1.0 - align[k])
-                seats_aligned += seats[k] * align[k]
+                    renews = renew_at[c]
+                s_c = seats[c]
+                p_c = price[c]
+                a_c = align[c]
+                if k < c:
+                    seats[k] = s_c
+                    price[k] = p_c
+                    align[k] = a_c
+                    renew_at[k] = renews
+                    leave_at[k] = clock
+                if clock > next_leave:
+                    next_leave = clock
+                seat_total += s_c
+                managed += s_c * p_c
+                seats_unaligned += s_c * (1.0 - a_c)
+                seats_aligned += s_c * a_c
                 k += 1
             n = k
         elif renewing:
@@ -319,7 +324,15 @@ def _simulate_path(p, seed, months, threshold, sustain, churn_at_renewal,
             for c in range(n):
                 if renew_at[c] == t:
                     _renew(c, t, term, escalator, H, price, renew_at, renewals_due)
-                managed += seats[c] * price[c]
+                managed += seats[c] * price[c]  # (no stores between: no reloads)
+        if not churn_at_renewal and survival < 1e-250:
+            # Rescale before underflow (the clocks only compare ratios);
+            # after h = 1 nobody is left and the product starts afresh.
+            scale = 1.0 / survival if survival > 0.0 else 0.0
+            survival = survival * scale if survival > 0.0 else 1.0
+            next_leave *= scale
+            for c in range(n):
+                leave_at[c] *= scale
 
         # 6. signings (appended: the running sums stay left-to-right sums)
         new = pipeline[t]
@@ -363,12 +376,14 @@ def _simulate_path(p, seed, months, threshold, sustain, churn_at_renewal,
             seats_aligned = 0.0
             for c in range(n):
                 if c < covered:
-                    align[c] = min(1.0, align[c] + align_rate)
+                    a_c = min(1.0, align[c] + align_rate)
                 else:
-                    align[c] = max(0.0, align[c] - align_drift)
-                align_sum += align[c]
-                seats_unaligned += seats[c] * (1.0 - align[c])
-                seats_aligned += seats[c] * align[c]
+                    a_c = max(0.0, align[c] - align_drift)
+                align[c] = a_c
+                s_c = seats[c]
+                align_sum += a_c
+                seats_unaligned += s_c * (1.0 - a_c)
+                seats_aligned += s_c * a_c
             scores_zero = align_sum == 0.0
         else:
             align_sum = 0.0
@@ -376,7 +391,7 @@ def _simulate_path(p, seed, months, threshold, sustain, churn_at_renewal,
         # 8. revenue
         cloud = seat_total * cloud_per_seat
         if (legacy_products0 > 0.0 or legacy_projects0 > 0.0) and decline < 1.0:
-            legacy_factor = math.exp(t / 12.0 * math.log1p(-decline))  # (1 - d)^(t/12)
+            legacy_factor = math.exp(t / 12.0 * log_keep)  # (1 - d)^(t/12)
         else:
             legacy_factor = 0.0
         legacy_products = legacy_products0 * legacy_factor

@@ -11,7 +11,8 @@ fetches the thread's Mersenne Twister state through a C call, and
 re-seeding it for every path costs about a microsecond; the profile in
 ``benchmarks/RESULTS.md`` showed these draws taking ~80% of the engine's
 time. The samplers below are the textbook exact methods (inversion, and
-Hörmann's PTRS for large Poisson means, as NumPy uses); ``tests/test_random.py``
+Hörmann's PTRS for large Poisson means, as NumPy uses, with log-factorials
+from Stirling's series); ``tests/test_random.py``
 checks each against ``scipy.stats`` with goodness-of-fit tests.
 
 Algorithms: xoshiro256** and splitmix64 by D. Blackman and S. Vigna
@@ -81,7 +82,36 @@ def geometric0(state, p):
     """Failures before the first success of Bernoulli(p) trials (support 0, 1, ...)."""
     if p >= 1.0:
         return 0
-    return int(math.floor(math.log1p(-uniform(state)) / math.log1p(-p)))
+    return geometric0_log(state, math.log1p(-p))
+
+
+@jit
+def geometric0_log(state, log_q):
+    """:func:`geometric0` given ``log_q = log(1 - p) < 0``, computed once by the caller."""
+    return int(math.floor(math.log1p(-uniform(state)) / log_q))
+
+
+# log(k!) for k < 10 (exact factorials); Stirling's series above.
+_LOG_FACTORIAL_SMALL = np.array([math.lgamma(k + 1.0) for k in range(10)])
+_HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
+
+
+@jit
+def log_factorial(k):
+    """``log(k!)`` for an integer ``k >= 0``.
+
+    A table below 10; above, Stirling's series for ``log Gamma(x)``, ``x = k + 1``,
+    to the ``x**-9`` term: the first omitted term is below ``691 / 360360 / 11**11
+    < 7e-15``, under the rounding of the result.
+    """
+    if k < 10:
+        return _LOG_FACTORIAL_SMALL[k]
+    x = k + 1.0
+    r = 1.0 / x
+    r2 = r * r
+    series = r * (1.0 / 12.0 - r2 * (1.0 / 360.0 - r2 * (1.0 / 1260.0 - r2 * (
+        1.0 / 1680.0 - r2 * (1.0 / 1188.0)))))
+    return (x - 0.5) * math.log(x) - x + _HALF_LOG_2PI + series
 
 
 @jit
@@ -105,8 +135,9 @@ def _poisson_ptrs(state, lam):
     slam = math.sqrt(lam)
     b = 0.931 + 2.53 * slam
     a = -0.059 + 0.02483 * b
-    invalpha = 1.1239 + 1.1328 / (b - 3.4)
     vr = 0.9277 - 3.6224 / (b - 2.0)
+    invalpha = 0.0  # invalpha and log(lam): computed when the squeeze first fails
+    log_lam = 0.0
     while True:
         u = uniform(state) - 0.5
         v = uniform(state)
@@ -116,8 +147,12 @@ def _poisson_ptrs(state, lam):
             return int(k)
         if k < 0 or (us < 0.013 and v > us):
             continue
-        if (math.log(v) + math.log(invalpha) - math.log(a / (us * us) + b)
-                <= -lam + k * math.log(lam) - math.lgamma(k + 1.0)):
+        if invalpha == 0.0:
+            invalpha = 1.1239 + 1.1328 / (b - 3.4)
+            log_lam = math.log(lam)
+        # log(v) + log(invalpha) - log(a / us**2 + b), as one logarithm
+        if (math.log(v * invalpha / (a / (us * us) + b))
+                <= -lam + k * log_lam - log_factorial(int(k))):
             return int(k)
 
 
