@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from .config import Config, load_config
-from .engine import run_chunk
+from .engine import new_output, run_chunk
 from .metrics import METRICS
 from .monthly_stats import PILOT_PATHS, MonthlyStats
 from .results import KEEP_PATHS_LIMIT
@@ -111,16 +111,15 @@ def simulate(
         keep_paths = n_paths <= KEEP_PATHS_LIMIT
 
     run = prepare(config)
-    shape = (len(METRICS), run.months + 1)
     if keep_paths:
         # The engine writes every chunk straight into the run's array; each
         # metric is a (paths, months + 1) view of it.
-        trajectories = np.empty((n_paths, *shape))
+        trajectories = new_output(n_paths, run.months)
         metrics = {name: trajectories[:, k] for k, name in enumerate(METRICS)}
         params = np.empty(n_paths, dtype=param_dtype())
     else:
         # One buffer, reused by every chunk: no fresh memory to fault in per chunk.
-        buffer = np.empty((min(max(chunk_size, PILOT_PATHS), n_paths), *shape))
+        buffer = new_output(min(max(chunk_size, PILOT_PATHS), n_paths), run.months)
         metrics, params = {}, None
     stats = None
     first_passage = np.empty(n_paths, dtype=np.int64)

@@ -76,3 +76,24 @@ def test_table_draws_follow_the_distribution_ks(dist):
     draws = _table_draws(ppf_table(dist), 99, 20_000)
     result = stats.kstest(draws, dist.frozen().cdf)
     assert result.pvalue > 1e-3, result
+
+
+def test_run_chunk_writes_into_a_given_array_and_checks_it():
+    from simulator import sampling
+    from simulator.config.loader import config_from_dict
+    from simulator.engine import new_output, run_chunk
+
+    cfg = config_from_dict({"simulation": {"months": 8}})
+    run = sampling.prepare(cfg)
+    params = sampling.draw_parameters(cfg, 4, 0, 30)
+    seeds = sampling.path_seeds(4, 0, 30)
+    fresh, fp = run_chunk(params, seeds, run)
+    target = new_output(30, 8)
+    out, fp2 = run_chunk(params, seeds, run, out=target)
+    assert out is target
+    np.testing.assert_array_equal(out, fresh)
+    np.testing.assert_array_equal(fp2, fp)
+    for bad in (np.empty((30, 22, 8)), np.empty((30, 22, 9), dtype=np.float32),
+                np.empty((30, 9, 22)).transpose(0, 2, 1)):
+        with pytest.raises(ValueError, match="out must be"):
+            run_chunk(params, seeds, run, out=bad)

@@ -8,9 +8,10 @@ import json
 import numpy as np
 import pytest
 
+from simulator.api import simulate
 from simulator.config.loader import config_from_dict
 from simulator.metrics import METRICS
-from simulator.results import SimulationResult, config_sha256
+from simulator.results import DEFAULT_QUANTILES, SimulationResult, config_sha256
 from simulator.sampling import param_dtype
 
 HAS_API = importlib.util.find_spec("simulator.api") is not None
@@ -209,3 +210,25 @@ def test_real_engine_result():
     json.dumps(s, allow_nan=False)
     assert s["p_break_by_horizon"] == pytest.approx(np.mean(expected >= 0))
     assert res.params is not None and "churn_annual_rate" in res.params.dtype.names
+
+
+def test_quantiles_memo_matches_numpy_in_any_request_order():
+    # The memo computes each (metric, q) once, on two threads; every request
+    # must equal np.quantile on the trajectories, whatever was asked before.
+    cfg = config_from_dict({"simulation": {"months": 12}})
+    res = simulate(cfg, n_paths=500, seed=3)
+    first = res.quantiles((0.5,), metrics=["mrr"])["mrr"]
+    full = res.quantiles()
+    again = res.quantiles((0.95, 0.5), metrics=["mrr", "cash"])
+    for name, table in full.items():
+        expected = np.quantile(np.asarray(res[name]), DEFAULT_QUANTILES, axis=0)
+        np.testing.assert_array_equal(table, expected)
+    np.testing.assert_array_equal(first[0], full["mrr"][DEFAULT_QUANTILES.index(0.5)])
+    np.testing.assert_array_equal(again["cash"][0], full["cash"][DEFAULT_QUANTILES.index(0.95)])
+
+
+def test_trajectories_are_read_only():
+    cfg = config_from_dict({"simulation": {"months": 6}})
+    res = simulate(cfg, n_paths=20, seed=1)
+    with pytest.raises(ValueError, match="read-only"):
+        res["mrr"][0, 0] = 1.0

@@ -46,7 +46,6 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import json
 import math
 import tomllib
@@ -59,7 +58,7 @@ import numpy as np
 from scipy import stats
 
 from ..config import SECTIONS, Config, ConfigError, config_from_dict, load_config, parse_override
-from ..report import _money_axis, probability_axes
+from ..report import _money_axis, png_bytes, probability_axes
 from ..results import SimulationResult, config_sha256, package_version
 
 __all__ = [
@@ -663,8 +662,8 @@ class ComparisonResult:
 
     def write(self, out_dir: str | Path) -> Path:
         """Write ``comparison.json``, ``report.html`` and the PNG figures, atomically."""
-        p_break = _png(plot_p_break(self))
-        fans = _png(plot_fans(self))
+        p_break = png_bytes(plot_p_break(self))
+        fans = png_bytes(plot_fans(self))
         files = {
             COMPARISON_JSON: json_text(self.to_dict()),
             P_BREAK_CHART: p_break,
@@ -798,12 +797,6 @@ def _figure(width: float = 8.0, height: float = 4.5) -> Any:
     fig = Figure(figsize=(width, height), dpi=110, layout="constrained")
     FigureCanvasAgg(fig)
     return fig
-
-
-def _png(fig: Any) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()
 
 
 def _color(i: int) -> str:

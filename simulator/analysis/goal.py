@@ -58,8 +58,9 @@ from ..config import Config, ConfigError, load_config, param_specs
 from ..config.loader import _MISSING
 from ..config.schema import ParamSpec
 from ..metrics import METRICS
+from ..report import png_bytes
 from ..results import Estimate, SimulationResult, config_sha256, package_version
-from .compare import _figure, _pandas, _png, json_text, mean_ci, write_files
+from .compare import _figure, _pandas, json_text, mean_ci, write_files
 
 __all__ = [
     "GOAL_FILES",
@@ -622,7 +623,7 @@ class GoalResult:
     def write(self, out_dir: str | Path) -> Path:
         """Write ``goal.json`` and ``goal.png`` into ``out_dir``, atomically."""
         return write_files(out_dir, {GOAL_JSON: json_text(self.to_dict()),
-                                     GOAL_CHART: _png(self.plot())}, GOAL_FILES)
+                                     GOAL_CHART: png_bytes(self.plot())}, GOAL_FILES)
 
     def format_summary(self) -> str:
         """A few lines for the terminal."""
