@@ -19,7 +19,7 @@ draws, compilation) outside the timed parts:
   ceiling on this machine;
 - a 1M-path run through ``simulator.simulate`` (statistics only, as every run
   past the trajectory limit) in a fresh process: wall seconds and peak RSS;
-- cold (empty ``NUMBA_CACHE_DIR``) and warm starts of
+- cold (empty ``NUMBA_CACHE_DIR``) and warm (best of 3) starts of
   ``msp-sim run configs/baseline.toml --paths 10000`` as whole processes.
 
 Prints a table and, as its last line, one JSON object with the figures.
@@ -215,9 +215,11 @@ def main(argv: list[str] | None = None) -> dict:
     # whole-process starts ---------------------------------------------------
     with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryDirectory() as out:
         fig["cold_start_s"] = _cli_start(10_000, cache, str(Path(out) / "cold"))
-        fig["warm_start_s"] = _cli_start(10_000, cache, str(Path(out) / "warm"))
-    rows.append(("msp-sim run --paths 10000, cold / warm cache",
-                 f"{fig['cold_start_s']:.1f} s / {fig['warm_start_s']:.1f} s"))
+        # best of 3, as the engine (one run varies by +-20% on a shared VM)
+        fig["warm_start_s"] = min(_cli_start(10_000, cache, str(Path(out) / f"warm{k}"))
+                                  for k in range(3))
+    rows.append(("msp-sim run --paths 10000, cold / warm cache (best of 3)",
+                 f"{fig['cold_start_s']:.1f} s / {fig['warm_start_s']:.2f} s"))
 
     print(f"msp-sim {simulator.__version__} at {_git_commit()}; {platform.machine()}, "
           f"{os.cpu_count()} CPUs, Python {platform.python_version()}, "

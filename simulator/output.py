@@ -19,6 +19,7 @@ import os
 import shutil
 import tempfile
 import uuid
+import zipfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -134,16 +135,28 @@ def write_summary(summary: Mapping[str, Any], path: str | Path) -> None:
 
 def write_paths(result: SimulationResult, path: str | Path) -> None:
     """Write ``paths.npz``: ``first_passage`` and, if the run kept them, every metric
-    and ``param_<field>`` arrays."""
-    # contiguous copies: the result's metrics are views of one array, and
-    # np.savez writes a strided array element-block by element-block
-    arrays = {name: np.ascontiguousarray(values) for name, values in result.metrics.items()}
-    arrays["first_passage"] = np.asarray(result.first_passage)
-    if result.params is not None and result.params.dtype.names:
-        for name in result.params.dtype.names:
-            arrays[f"param_{name}"] = np.ascontiguousarray(result.params[name])
-    with open(path, "wb") as fh:
-        np.savez(fh, **arrays)
+    and ``param_<field>`` arrays.
+
+    The same file ``np.savez`` writes (an uncompressed zip of ``.npy``
+    members), written one member at a time: the result's metrics are views
+    of one ``(paths, metrics, months + 1)`` array, and each is copied to a
+    contiguous array just before it is written, so writing adds one
+    metric's worth of memory, not a second copy of the run.
+    """
+
+    def members() -> Iterator[tuple[str, np.ndarray]]:
+        for name, values in result.metrics.items():
+            yield name, np.ascontiguousarray(values)
+        yield "first_passage", np.asarray(result.first_passage)
+        if result.params is not None and result.params.dtype.names:
+            for name in result.params.dtype.names:
+                yield f"param_{name}", np.ascontiguousarray(result.params[name])
+
+    with zipfile.ZipFile(path, mode="w", compression=zipfile.ZIP_STORED,
+                         allowZip64=True) as archive:
+        for name, values in members():
+            with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, values, allow_pickle=False)
 
 
 def write_quantiles_csv(

@@ -21,9 +21,11 @@ def new_output(n_paths: int, months: int) -> np.ndarray:
     """An uninitialised ``(n_paths, len(METRICS), months + 1)`` array for :func:`run_chunk`.
 
     Its pages are touched here, one write per 4 KiB page on the calling
-    thread: new memory first touched by the kernel's threads at once faulted
-    in ~3x slower on the project's VM (0.21 s instead of 0.07 s for 8,192
-    paths in a fresh process; benchmarks/RESULTS.md).
+    thread. In a fresh process (the CLI), memory the kernel's two threads
+    faulted in at once came ~2x slower on the project's VM (10k paths: 0.15-0.31 s
+    against 0.16 s touched; 100k: 2.8 s against 1.35 s); in a long-lived
+    process whose memory was used before, touching costs ~10% at 100k paths
+    (benchmarks/RESULTS.md). :func:`simulator.simulate` uses it.
     """
     out = np.empty((n_paths, N_METRICS, months + 1), dtype=np.float64)
     out.reshape(-1)[::_PAGE_FLOATS] = 0.0
@@ -46,8 +48,8 @@ def run_chunk(
     out : ndarray, optional
         C-contiguous float64 array ``(n_paths, len(METRICS), months + 1)`` to
         write the metrics into (e.g. a slice of a whole run's array, or a
-        buffer reused from chunk to chunk); a new one (:func:`new_output`)
-        by default.
+        buffer reused from chunk to chunk, see :func:`new_output`); a new
+        one by default.
 
     Returns
     -------
@@ -68,7 +70,7 @@ def run_chunk(
     n = params.size
     shape = (n, N_METRICS, run.months + 1)
     if out is None:
-        out = new_output(n, run.months)
+        out = np.empty(shape, dtype=np.float64)
     elif (not isinstance(out, np.ndarray) or out.shape != shape or out.dtype != np.float64
           or not out.flags.c_contiguous or not out.flags.writeable):
         raise ValueError(f"out must be a writeable C-contiguous float64 array of shape {shape}")
