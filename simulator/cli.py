@@ -453,5 +453,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILURE
 
 
+def console_main() -> None:
+    """The ``msp-sim`` console script: :func:`main`, then exit with its status.
+
+    Before the interpreter shuts down, every object the run made is moved
+    to the garbage collector's permanent generation (``gc.freeze``), so the
+    final collections do not walk the ~million objects of numba, scipy and
+    matplotlib: exiting took 0.42-0.48 s of a ~3 s ``msp-sim run`` on the
+    project's VM, and takes 0.04 s frozen. Files are closed and atexit
+    handlers run as usual.
+    """
+    import gc
+
+    status = main()
+    gc.freeze()
+    sys.exit(status)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    console_main()

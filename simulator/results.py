@@ -233,6 +233,10 @@ class SimulationResult:
         moments and histograms accumulated chunk by chunk. Quantiles then come
         from the histograms (to within one bin), means and standard deviations
         are exact, and first-passage times are kept for every path.
+
+    The trajectories are held as read-only views (``result["mrr"]`` cannot
+    be written to): quantiles and the time to the threshold are computed
+    once and kept.
     """
 
     config: Config
