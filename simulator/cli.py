@@ -456,15 +456,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 def console_main() -> None:
     """The ``msp-sim`` console script: :func:`main`, then exit with its status.
 
-    Before the interpreter shuts down, every object the run made is moved
-    to the garbage collector's permanent generation (``gc.freeze``), so the
-    final collections do not walk the ~million objects of numba, scipy and
-    matplotlib: exiting took 0.42-0.48 s of a ~3 s ``msp-sim run`` on the
-    project's VM, and takes 0.04 s frozen. Files are closed and atexit
-    handlers run as usual.
+    A short-lived process holding the ~million objects numba, scipy and
+    matplotlib make at import, so the garbage collector is tuned for that:
+    a young-generation threshold of 100,000 allocations instead of 700
+    (fewer full collections walking the imports' objects during the run),
+    and ``gc.freeze`` before exit (the interpreter's final collections then
+    skip them). On the project's VM a warm ``msp-sim run`` of 10k paths
+    went from a median of 3.13-3.18 s to 2.67-2.82 s with the threshold, and
+    exiting from 0.42-0.48 s to 0.04 s with the freeze. Files are closed
+    and atexit handlers run as usual; :func:`main` itself, for in-process
+    callers, leaves the collector alone.
     """
     import gc
 
+    gc.set_threshold(100_000, 50, 100)
     status = main()
     gc.freeze()
     sys.exit(status)
