@@ -286,9 +286,10 @@ def _simulate_path(p, seed, months, threshold, sustain, churn_at_renewal,
             managed = 0.0
             seats_unaligned = 0.0
             seats_aligned = 0.0
-            # (each customer's fields are read into locals once: the arrays
-            # may alias as far as the compiler knows, and re-reading them
-            # after every store made this loop ~3x slower)
+            # (each customer's fields are read into locals once, as the
+            # arrays may alias as far as the compiler knows: with that and a
+            # comparison instead of max(), a micro-benchmark of this loop over
+            # 23 customers went from ~150 to ~40 ns)
             for c in range(n):
                 renews = renew_at[c]
                 clock = leave_at[c]
