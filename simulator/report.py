@@ -168,19 +168,24 @@ def _split_description(text: str) -> tuple[str, str]:
 
 
 def _figure(width: float = 8.0, height: float = 4.5, *, left: float = 0.9,
-            right: float = 0.2, bottom: float = 0.55, top: float = 0.4):
-    """A figure with fixed margins (inches) around its axes.
+            right: float = 0.2, bottom: float = 0.55, top: float = 0.4,
+            constrained: bool = False):
+    """A figure with fixed margins (inches) around its axes, or a constrained layout.
 
-    Fixed margins instead of matplotlib's constrained layout, which took
-    about half the report's drawing time (benchmarks/RESULTS.md).
+    The run report's figures have known labels and use fixed margins:
+    matplotlib's constrained layout took about half the report's drawing
+    time (benchmarks/RESULTS.md). Figures whose labels depend on the data
+    (scenario names, parameter names) ask for ``constrained=True``.
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(width, height), dpi=110)
+    fig = Figure(figsize=(width, height), dpi=110,
+                 layout="constrained" if constrained else None)
     FigureCanvasAgg(fig)
-    fig.subplots_adjust(left=left / width, right=1.0 - right / width, bottom=bottom / height,
-                        top=1.0 - top / height)
+    if not constrained:
+        fig.subplots_adjust(left=left / width, right=1.0 - right / width,
+                            bottom=bottom / height, top=1.0 - top / height)
     return fig
 
 

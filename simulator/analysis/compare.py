@@ -58,6 +58,7 @@ import numpy as np
 from scipy import stats
 
 from ..config import SECTIONS, Config, ConfigError, config_from_dict, load_config, parse_override
+from ..report import _figure as report_figure
 from ..report import _money_axis, png_bytes, probability_axes
 from ..results import SimulationResult, config_sha256, package_version
 
@@ -791,12 +792,8 @@ def compare(
 
 
 def _figure(width: float = 8.0, height: float = 4.5) -> Any:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height), dpi=110, layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig
+    """A figure with a constrained layout (scenario names vary in length)."""
+    return report_figure(width, height, constrained=True)
 
 
 def _color(i: int) -> str:

@@ -601,12 +601,17 @@ def _format_param(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
 
 
-def _tornado_figure(result: SensitivityResult, names: list[str]):
+def _stacked_axes(result: SensitivityResult, names: list[str]):
+    """A figure with one row of axes per outcome, tall enough for every input."""
     from ..report import _figure
 
     d = len(result.parameters)
-    fig = _figure(8.0, 0.6 + len(names) * (0.9 + 0.42 * d))
-    axes = fig.subplots(len(names), 1, squeeze=False)[:, 0]
+    fig = _figure(8.0, 0.6 + len(names) * (0.9 + 0.42 * d), constrained=True)
+    return fig, fig.subplots(len(names), 1, squeeze=False)[:, 0], d
+
+
+def _tornado_figure(result: SensitivityResult, names: list[str]):
+    fig, axes, d = _stacked_axes(result, names)
     for ax, name in zip(axes, names, strict=True):
         i = result.outcomes.index(name)
         base = float(result.tornado_base[i])
@@ -638,11 +643,7 @@ def _tornado_figure(result: SensitivityResult, names: list[str]):
 
 
 def _indices_figure(result: SensitivityResult, names: list[str]):
-    from ..report import _figure
-
-    d = len(result.parameters)
-    fig = _figure(8.0, 0.6 + len(names) * (0.9 + 0.42 * d))
-    axes = fig.subplots(len(names), 1, squeeze=False)[:, 0]
+    fig, axes, d = _stacked_axes(result, names)
     for ax, name in zip(axes, names, strict=True):
         i = result.outcomes.index(name)
         order = result.ranking(name)[::-1]
