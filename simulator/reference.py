@@ -40,8 +40,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .inputs import RunInputs, field_name
 from .metrics import METRICS
-from .sampling import RunInputs, field_name
 
 __all__ = ["simulate_reference", "simulate_path"]
 

@@ -1,12 +1,13 @@
 """Per-path parameter draws: config -> plain arrays for the engine.
 
-Every numeric key of the config gets one uniform per path (in schema order,
-whether uncertain or not), turned into a value by the ``scipy.stats`` inverse
-CDF of its distribution. Uniforms come from PCG64 seeded by
-``SeedSequence(seed, spawn_key=(1,))``; rows are taken with
-``PCG64.advance`` so that any slice ``[start, stop)`` of paths is the same
-as in a run of any size (prefix stability, chunk invariance) and two
-scenarios with the same seed share their uniforms (common random numbers).
+Every uncertain key of the config gets one uniform per path, turned into a
+value by the ``scipy.stats`` inverse CDF of its distribution. Each key has a
+stream of its own: PCG64 seeded by ``SeedSequence(seed, spawn_key=(1, w0,
+w1))``, ``(w0, w1)`` two 32-bit words of the BLAKE2b hash of the key's dotted
+name (:func:`key_uniforms`), so a key's draw for path ``i`` depends only on
+``(seed, key, i)``: not on the other keys of the schema, the number of paths
+or the chunking, and two scenarios with the same seed share it (common
+random numbers). Paths are reached with ``PCG64.advance``.
 The ``[correlations]`` section's Gaussian copula is applied to each row of
 uniforms before the inverse CDFs (:func:`correlate_uniforms`).
 """
@@ -14,7 +15,7 @@ uniforms before the inverse CDFs (:func:`correlate_uniforms`).
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+import hashlib
 
 import numpy as np
 from scipy import stats
@@ -22,6 +23,8 @@ from scipy.stats import qmc
 
 from .config.correlations import copula_factor
 from .config.schema import Config, param_specs
+from .inputs import RunInputs, field_name
+from .inputs import param_dtype as _record_dtype
 
 __all__ = [
     "ALL_KEYS",
@@ -31,6 +34,7 @@ __all__ = [
     "correlate_uniforms",
     "draw_parameters",
     "field_name",
+    "key_uniforms",
     "param_dtype",
     "path_seeds",
     "ppf_table",
@@ -38,7 +42,7 @@ __all__ = [
 ]
 
 ALL_KEYS: tuple[str, ...] = tuple(param_specs())
-"""Every numeric key; column ``k`` of the uniforms belongs to ``ALL_KEYS[k]``."""
+"""Every numeric key, in schema order."""
 PARAM_KEYS: tuple[str, ...] = tuple(param_specs(per_unit=False))
 """The per-path keys handed to the engine (per-unit distributions excluded)."""
 PPF_TABLE_SIZE = 4097
@@ -47,14 +51,10 @@ _PATH_SEED_KEY = 0
 _PARAM_SEED_KEY = 1
 
 
-def field_name(key: str) -> str:
-    """Structured-array field of a dotted key: ``"sales.reps"`` -> ``"sales_reps"``."""
-    return key.replace(".", "_")
-
-
+@functools.cache
 def param_dtype() -> np.dtype:
-    """The structured dtype of the per-path parameter array."""
-    return np.dtype([(field_name(k), np.float64) for k in PARAM_KEYS])
+    """The structured dtype of the per-path parameter array (:data:`PARAM_KEYS`)."""
+    return _record_dtype(PARAM_KEYS)
 
 
 def path_seeds(seed: int, start: int, stop: int) -> np.ndarray:
@@ -67,16 +67,30 @@ def path_seeds(seed: int, start: int, stop: int) -> np.ndarray:
     return ss.generate_state(stop, np.uint64)[start:stop]
 
 
-def _uniform_rows(seed: int, start: int, stop: int) -> np.ndarray:
-    bitgen = np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(_PARAM_SEED_KEY,)))
-    bitgen.advance(start * len(ALL_KEYS))  # random() takes one 64-bit draw per double
-    return np.random.Generator(bitgen).random((stop - start, len(ALL_KEYS)))
+@functools.cache
+def _key_words(key: str) -> tuple[int, int]:
+    """Two 32-bit words naming a key's stream: BLAKE2b of its dotted name."""
+    digest = hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest[:4], "little"), int.from_bytes(digest[4:], "little")
 
 
-def _qmc_uniforms(config: Config, seed: int, n_paths: int, columns: list[int]) -> np.ndarray:
+def key_uniforms(seed: int, key: str, start: int, stop: int) -> np.ndarray:
+    """Uniforms in [0, 1) of key ``key`` for paths ``start..stop-1``.
+
+    Its own PCG64 stream, ``SeedSequence(seed, spawn_key=(1, *words(key)))``,
+    advanced to path ``start`` (``random()`` takes one 64-bit draw per double),
+    so the values depend only on ``(seed, key, path)``.
+    """
+    ss = np.random.SeedSequence(seed, spawn_key=(_PARAM_SEED_KEY, *_key_words(key)))
+    bitgen = np.random.PCG64(ss)
+    bitgen.advance(start)
+    return np.random.Generator(bitgen).random(stop - start)
+
+
+def _qmc_uniforms(config: Config, seed: int, n_paths: int, d: int) -> np.ndarray:
+    """The whole run's quasi-random design over the ``d`` uncertain keys (schema order)."""
     method = config.simulation.sampling
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(_PARAM_SEED_KEY, 1)))
-    d = len(columns)
     if method == "lhs":
         return qmc.LatinHypercube(d=d, rng=rng).random(n_paths)
     m = max(0, int(np.ceil(np.log2(max(n_paths, 1)))))
@@ -100,29 +114,32 @@ def draw_parameters(
         Total paths of the run; needed for ``sampling = "lhs"`` (stratified
         over the whole run). Defaults to ``stop``.
     """
-    u = _uniform_rows(seed, start, stop)
-    uncertain = [k for k, key in enumerate(ALL_KEYS) if not _is_scalar(config.get(key))]
+    specs = param_specs()
+    uncertain = [key for key in ALL_KEYS
+                 if not specs[key].per_unit and not _is_scalar(config.get(key))]
+    u = np.empty((stop - start, len(uncertain)))
     if config.simulation.sampling != "random" and uncertain:
         total = stop if n_paths is None else n_paths
-        u[:, uncertain] = _qmc_uniforms(config, seed, total, uncertain)[start:stop]
-    correlate_uniforms(config, u)
-    specs = param_specs()
+        u[:] = _qmc_uniforms(config, seed, total, len(uncertain))[start:stop]
+    else:
+        for k, key in enumerate(uncertain):
+            u[:, k] = key_uniforms(seed, key, start, stop)
+    correlate_uniforms(config, u, uncertain)
     out = np.empty(stop - start, dtype=param_dtype())
-    for k, key in enumerate(ALL_KEYS):
-        if specs[key].per_unit:
-            continue
+    column_of = {key: k for k, key in enumerate(uncertain)}
+    for key in PARAM_KEYS:
         value = config.get(key)
-        if _is_scalar(value):
-            column = np.full(stop - start, float(value))
-        else:
-            column = np.asarray(_frozen(value).ppf(u[:, k]), dtype=np.float64)
-            if specs[key].integer:
-                column = np.rint(column)
+        if key not in column_of:
+            out[field_name(key)] = float(value)
+            continue
+        column = np.asarray(_frozen(value).ppf(u[:, column_of[key]]), dtype=np.float64)
+        if specs[key].integer:
+            column = np.rint(column)
         out[field_name(key)] = column
     return out
 
 
-def correlate_uniforms(config: Config, u: np.ndarray) -> np.ndarray:
+def correlate_uniforms(config: Config, u: np.ndarray, keys: list[str]) -> np.ndarray:
     """Apply the ``[correlations]`` Gaussian copula to per-path uniforms, in place.
 
     Row by row (so any slice of paths is the same as in the whole run): the
@@ -136,18 +153,20 @@ def correlate_uniforms(config: Config, u: np.ndarray) -> np.ndarray:
     ----------
     config : Config
         Validated config.
-    u : ndarray, shape (n, len(ALL_KEYS))
-        Uniforms in [0, 1), columns in :data:`ALL_KEYS` order.
+    u : ndarray, shape (n, len(keys))
+        Uniforms in [0, 1), column ``k`` for ``keys[k]``.
+    keys : list of str
+        The dotted keys of the columns; every correlated key is among them.
 
     Returns
     -------
     ndarray
         ``u`` itself.
     """
-    keys, factor = copula_factor(config)
+    pair_keys, factor = copula_factor(config)
     if factor is None or u.shape[0] == 0:
         return u
-    columns = [ALL_KEYS.index(k) for k in keys]
+    columns = [keys.index(k) for k in pair_keys]
     # Keep uniforms inside (0, 1) so that inverse CDFs of unbounded tables stay finite:
     # random() may give exactly 0, and norm.cdf rounds to 0 or 1 beyond about 8.3 sd.
     z = stats.norm.ppf(np.clip(u[:, columns], _U_LOW, _U_HIGH))
@@ -181,35 +200,6 @@ def ppf_table(value, size: int = PPF_TABLE_SIZE) -> np.ndarray:
     q = np.linspace(0.0, 1.0, size)
     q[0], q[-1] = 0.5 / size, 1.0 - 0.5 / size
     return np.asarray(value.frozen().ppf(q), dtype=np.float64)
-
-
-@dataclass(frozen=True)
-class RunInputs:
-    """Everything the engine needs besides the per-path parameters.
-
-    Attributes
-    ----------
-    months : int
-        Horizon H; trajectories have ``months + 1`` entries.
-    threshold_mrr : float
-        MRR threshold [$/month] for the first passage.
-    sustain_months : int
-        Consecutive months at or above the threshold that count.
-    churn_at_renewal : bool
-        ``churn.mode == "renewal"``.
-    alignment_enabled : bool
-        ``alignment.enabled``.
-    seats_ppf, project_size_ppf : ndarray
-        Inverse-CDF tables of ``customers.seats`` and ``projects.size``.
-    """
-
-    months: int
-    threshold_mrr: float
-    sustain_months: int
-    churn_at_renewal: bool
-    alignment_enabled: bool
-    seats_ppf: np.ndarray
-    project_size_ppf: np.ndarray
 
 
 def prepare(config: Config) -> RunInputs:

@@ -56,7 +56,7 @@ def test_slices_equal_the_whole_run_and_scenarios_share_uniforms():
     u = (whole["churn_annual_rate"] - 0.1) / 0.1
     np.testing.assert_allclose(draw_parameters(other, 9, 0, 500)["churn_annual_rate"],
                                0.4 * u, rtol=1e-12, atol=1e-15)
-    assert len(ALL_KEYS) > len(PARAM_KEYS)  # per-unit keys keep their column
+    assert len(ALL_KEYS) > len(PARAM_KEYS)  # per-unit keys are drawn in the engine
 
 
 def test_sobol_is_balanced():

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..inputs import RunInputs
 from ..metrics import METRICS
-from ..sampling import RunInputs, param_dtype
 from ._kernel import METRIC_NAMES, N_METRICS, _run_paths
 
 __all__ = ["METRIC_NAMES", "new_output", "run_chunk"]
@@ -40,7 +40,7 @@ def run_chunk(
     Parameters
     ----------
     params : ndarray
-        Structured array (``sampling.param_dtype()``) of per-path parameters.
+        Structured array of per-path parameters (``simulator.sampling.param_dtype()``).
     seeds : ndarray of uint64
         One month-level seed per path (``sampling.path_seeds``).
     run : RunInputs
@@ -60,8 +60,10 @@ def run_chunk(
         ``sustain_months`` months running, or -1.
     """
     params = np.ascontiguousarray(params)
-    if params.dtype != param_dtype():
-        raise TypeError("params must have sampling.param_dtype()")
+    fields = params.dtype.fields
+    if not fields or any(f[0] != np.float64 for f in fields.values()):
+        raise TypeError("params must be a structured array of float64 fields "
+                        "(simulator.sampling.param_dtype())")
     seeds = np.ascontiguousarray(seeds, dtype=np.uint64)
     if seeds.shape != params.shape or params.ndim != 1:
         raise ValueError("params and seeds must be 1-D arrays of the same length")

@@ -1,0 +1,40 @@
+"""The engine depends on plain records only: no config layer, no pydantic (issue 17)."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+ENGINE = Path(__file__).resolve().parents[1] / "simulator" / "engine"
+FORBIDDEN = ("simulator.config", "simulator.sampling", "pydantic")
+
+
+def _imports(path: Path) -> list[str]:
+    """Absolute module names a file imports (relative imports resolved)."""
+    package = ["simulator", "engine"]
+    names = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = package[:len(package) - node.level + 1] if node.level else []
+            module = ".".join(base + ([node.module] if node.module else []))
+            names += [module] + [f"{module}.{a.name}" for a in node.names]
+    return names
+
+
+def test_no_engine_module_imports_the_config_layer():
+    files = sorted(ENGINE.glob("*.py"))
+    assert len(files) >= 4
+    for path in files:
+        for name in _imports(path):
+            assert not name.startswith(FORBIDDEN), f"{path.name} imports {name}"
+
+
+def test_importing_the_engine_does_not_import_sampling():
+    code = "import sys, simulator.engine; print('simulator.sampling' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "False"
