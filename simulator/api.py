@@ -123,6 +123,7 @@ def simulate(
         metrics, params = {}, None
     stats = None
     first_passage = np.empty(n_paths, dtype=np.int64)
+    insolvency_month = np.empty(n_paths, dtype=np.int64)
     seeds = path_seeds(seed, first_path, total)
 
     from tqdm.auto import tqdm
@@ -133,8 +134,9 @@ def simulate(
             block = draw_parameters(config, seed, first_path + start, first_path + stop,
                                     n_paths=total)
             target = trajectories[start:stop] if keep_paths else buffer[:stop - start]
-            out, fp = run_chunk(block, seeds[start:stop], run, out=target)
+            out, fp, im = run_chunk(block, seeds[start:stop], run, out=target)
             first_passage[start:stop] = fp
+            insolvency_month[start:stop] = im
             if keep_paths:
                 params[start:stop] = block
             elif stats is None:
@@ -143,4 +145,5 @@ def simulate(
                 stats.add(out)
             bar.update(stop - start)
     return SimulationResult(config=config, seed=seed, metrics=metrics,
-                            first_passage=first_passage, params=params, stats=stats)
+                            first_passage=first_passage, params=params, stats=stats,
+                            insolvency_month=insolvency_month)

@@ -7,7 +7,7 @@ in step).
 
 from __future__ import annotations
 
-__all__ = ["METRICS", "METRIC_INFO", "COUNT_METRICS"]
+__all__ = ["METRICS", "METRIC_INFO"]
 
 METRIC_INFO: dict[str, tuple[str, str]] = {
     "mrr": ("$/month", "monthly recurring revenue: managed services + cloud commissions"),
@@ -31,12 +31,11 @@ METRIC_INFO: dict[str, tuple[str, str]] = {
     "revenue_managed": ("$/month", "managed-services revenue"),
     "revenue_cloud": ("$/month", "cloud commission revenue"),
     "pretax_profit": ("$/month", "pretax profit"),
-    "cash": ("$", "cash at the end of the month"),
+    "cash": ("$", "cash at the end of the month (negative: drawn on the credit line)"),
+    "managers": ("people", "service managers on staff"),
+    "tech_quits": ("technicians/month", "technicians who quit"),
+    "service_failure": ("ratio", "recent unserved share of the work (what customers feel)"),
+    "tax_paid": ("$/month", "tax paid on the year's positive pretax profit (months 12, 24, ...)"),
 }
 
 METRICS: tuple[str, ...] = tuple(METRIC_INFO)
-
-COUNT_METRICS = frozenset(
-    {"customers", "seats", "meetings", "new_customers", "churned", "tickets", "techs",
-     "alignment_staff"}
-)

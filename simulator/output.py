@@ -134,8 +134,8 @@ def write_summary(summary: Mapping[str, Any], path: str | Path) -> None:
 
 
 def write_paths(result: SimulationResult, path: str | Path) -> None:
-    """Write ``paths.npz``: ``first_passage`` and, if the run kept them, every metric
-    and ``param_<field>`` arrays.
+    """Write ``paths.npz``: ``first_passage``, ``insolvency_month`` and, if the run
+    kept them, every metric and ``param_<field>`` arrays.
 
     The same file ``np.savez`` writes (an uncompressed zip of ``.npy``
     members), written one member at a time: the result's metrics are views
@@ -148,6 +148,7 @@ def write_paths(result: SimulationResult, path: str | Path) -> None:
         for name, values in result.metrics.items():
             yield name, np.ascontiguousarray(values)
         yield "first_passage", np.asarray(result.first_passage)
+        yield "insolvency_month", np.asarray(result.insolvency_month)
         if result.params is not None and result.params.dtype.names:
             for name in result.params.dtype.names:
                 yield f"param_{name}", np.ascontiguousarray(result.params[name])

@@ -24,12 +24,15 @@ import os
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 from scipy import stats
 
 from .config.schema import Config
+
+if TYPE_CHECKING:  # (numba-backed: not imported at run time by the results layer)
+    from .monthly_stats import MonthlyStats
 
 __all__ = [
     "DEFAULT_QUANTILES",
@@ -228,6 +231,9 @@ class SimulationResult:
         for ``sustain_months`` consecutive months; -1 if never.
     params : structured ndarray, shape (n_paths,)
         Per-path parameter draws (fields such as ``churn_annual_rate``).
+    insolvency_month : ndarray of int64, shape (n_paths,), optional
+        Month in which the path ran out of cash and credit (it closes down:
+        no MRR or revenue from then on); -1 if never. Default: never.
     stats : MonthlyStats, optional
         For runs that did not keep trajectories (``metrics`` empty): per-month
         moments and histograms accumulated chunk by chunk. Quantiles then come
@@ -244,7 +250,8 @@ class SimulationResult:
     metrics: dict[str, np.ndarray]
     first_passage: np.ndarray
     params: np.ndarray | None = None
-    stats: Any = None
+    stats: MonthlyStats | None = None
+    insolvency_month: np.ndarray | None = None
     _ttt: TimeToThreshold | None = field(default=None, init=False, repr=False, compare=False)
     _quantile_memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -267,6 +274,12 @@ class SimulationResult:
         self.metrics = {name: _read_only(values) for name, values in self.metrics.items()}
         if self.params is not None and len(self.params) != shape[0]:
             raise ValueError(f"params has {len(self.params)} rows, expected {shape[0]}")
+        if self.insolvency_month is None:
+            self.insolvency_month = np.full(shape[0], -1, dtype=np.int64)
+        self.insolvency_month = np.asarray(self.insolvency_month)
+        if self.insolvency_month.shape != (shape[0],):
+            raise ValueError(f"insolvency_month has shape {self.insolvency_month.shape}, "
+                             f"expected ({shape[0]},)")
 
     def __repr__(self) -> str:
         return (f"SimulationResult(n_paths={self.n_paths}, months={self.months}, "
@@ -351,6 +364,14 @@ class SimulationResult:
         k = int(np.count_nonzero((fp >= 0) & (fp <= month)))
         return _proportion(k, self.n_paths)
 
+    def p_insolvent_by(self, month: int) -> Estimate:
+        """Share of paths that ran out of cash and credit by ``month``, with a Wilson 95% CI."""
+        if not 0 <= month <= self.months:
+            raise ValueError(f"month must be in 0..{self.months}, got {month}")
+        im = self.insolvency_month
+        k = int(np.count_nonzero((im >= 0) & (im <= month)))
+        return _proportion(k, self.n_paths)
+
     def time_quantile(self, p: float) -> Estimate:
         """Month by which a share ``p`` of paths broke the threshold (None if not reached)."""
         return self.time_to_threshold().quantile(p)
@@ -404,6 +425,7 @@ class SimulationResult:
         """The ``summary.json`` dictionary (plain JSON types only)."""
         ttt = self.time_to_threshold()
         horizon = self.p_break_by(self.months)
+        insolvent = self.p_insolvent_by(self.months)
         times = {key: ttt.quantile(p) for key, p in TIME_QUANTILES.items()}
         mrr_q = self.quantiles(DEFAULT_QUANTILES, metrics=["mrr"])["mrr"]
         mrr_mean = self.mean("mrr")
@@ -429,6 +451,8 @@ class SimulationResult:
             "time_to_threshold": {key: est.value for key, est in times.items()},
             "time_to_threshold_ci95": {key: [est.low, est.high] for key, est in times.items()},
             "censored_fraction": _float(self.censored_fraction),
+            "p_insolvent_by_horizon": _float(insolvent.value),
+            "p_insolvent_by_horizon_ci95": [_float(insolvent.low), _float(insolvent.high)],
             "mrr_start": {"mean": _float(mrr_mean[0]),
                           "p50": _float(mrr_q[DEFAULT_QUANTILES.index(0.5), 0])},
             "mrr_final": {"mean": _float(mrr_mean[-1]), "p5": _float(p5), "p50": _float(p50),
@@ -447,8 +471,12 @@ class SimulationResult:
                 f"by month {self.months} in {_pct(est.value)} of {self.n_paths:,} simulated "
                 f"paths (95% CI {_pct(est.low)}-{_pct(est.high)})")
         if median is None:
-            return text + "; the median time is beyond the horizon."
-        return text + f"; median time to get there: {median} months."
+            text += "; the median time is beyond the horizon"
+        else:
+            text += f"; median time to get there: {median} months"
+        out = self.p_insolvent_by(self.months)
+        return (text + f". {_pct(out.value)} run out of cash and credit by month "
+                f"{self.months} (95% CI {_pct(out.low)}-{_pct(out.high)}).")
 
     def format_summary(self) -> str:
         """A short human-readable summary of the run."""
@@ -473,6 +501,9 @@ class SimulationResult:
                 f"Median time to {thr}: {median.value} months (95% CI {median.low}-{hi}; "
                 f"not reached in {_pct(self.censored_fraction)} of paths)"
             )
+        out = self.p_insolvent_by(self.months)
+        lines.append(f"P(insolvent by month {self.months}): {_pct(out.value)} "
+                     f"(95% CI {_pct(out.low)}-{_pct(out.high)})")
         months = self.report_months()
         if self.months not in months:
             months.append(self.months)

@@ -137,7 +137,7 @@ class _Model:
                 if self.integer[row]:
                     column = np.rint(column)
                 params[field_name(key)] = np.repeat(column, k)
-            out, first = run_chunk(params, seeds[start:stop].reshape(-1), self.run)
+            out, first, _ = run_chunk(params, seeds[start:stop].reshape(-1), self.run)
             fp[start:stop] = first.reshape(-1, k)
             mrr[start:stop] = out[:, col_mrr, -1].reshape(-1, k)
         months = self.run.months

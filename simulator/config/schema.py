@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from .distributions import (
     Distribution,
     LognormalDist,
+    TriangularDist,
     UniformDist,
     kind_of,
     parse_distribution,
@@ -63,6 +64,9 @@ class ParamSpec:
         A count; distribution draws are rounded to the nearest integer.
     per_unit : bool
         A per-customer/per-project distribution rather than per-path uncertainty.
+    plausible : (float, float) or None
+        For an assumption: the sourced range of values a typical MSP may have
+        (docs/calibration.md); ``None`` for what the user measures.
     """
 
     unit: str
@@ -73,6 +77,13 @@ class ParamSpec:
     lt: float | None = None
     integer: bool = False
     per_unit: bool = False
+    plausible: tuple[float, float] | None = None
+
+    @property
+    def assumption(self) -> bool:
+        """An input no measurement of the user's business pins down: it has a sourced
+        plausible range that ``msp-sim sensitivity --all-assumptions`` scans."""
+        return self.plausible is not None
 
     def range_text(self) -> str:
         """The bounds alone, e.g. ``0 <= value < 1`` (empty when unbounded)."""
@@ -168,7 +179,8 @@ def param(default: Any, unit: str, source: str, **limits: Any) -> Any:
     unit, source : str
         See :class:`ParamSpec`.
     **limits
-        ``ge``, ``gt``, ``le``, ``lt``, ``integer``, ``per_unit`` of :class:`ParamSpec`.
+        ``ge``, ``gt``, ``le``, ``lt``, ``integer``, ``per_unit``, ``plausible`` of
+        :class:`ParamSpec`.
     """
     spec = ParamSpec(unit=unit, source=source, **limits)
     return Field(default=default, validate_default=True, json_schema_extra={"spec": spec})
@@ -285,71 +297,103 @@ class Simulation(BaseModel):
 
 
 class Start(_Section):
-    customers: Any = param(0, "customers", "the user's business today", ge=0, le=20_000,
-                           integer=True)
-    techs: Any = param(1, "technicians", "the user's business today", ge=0, le=2_000,
-                       integer=True)
-    cash: Any = param(50_000.0, "$", "the user's business today")
-    legacy_product_revenue: Any = param(0.0, "$/month", "the user's business today", ge=0)
-    legacy_project_revenue: Any = param(0.0, "$/month", "the user's business today", ge=0)
-    alignment_score: Any = param(0.0, "score in [0, 1]", "new customers start misaligned "
-                                 "(seed 004)", ge=0, le=1)
+    customers: ParamValue = param(0, "customers", "the user's business today", ge=0, le=20_000,
+                                  integer=True)
+    techs: ParamValue = param(1, "technicians", "the user's business today", ge=0, le=2_000,
+                              integer=True)
+    cash: ParamValue = param(50_000.0, "$", "the user's business today", ge=-1e12, le=1e12)
+    legacy_product_revenue: ParamValue = param(0.0, "$/month", "the user's business today",
+                                               ge=0, le=1e9)
+    legacy_project_revenue: ParamValue = param(0.0, "$/month", "the user's business today",
+                                               ge=0, le=1e9)
+    alignment_score: ParamValue = param(0.0, "score in [0, 1]", "new customers start "
+                                        "misaligned (seed 004)", ge=0, le=1)
 
 
 class Sales(_Section):
-    meetings_per_month: Any = param(5.0, "meetings/month", "owner-led selling; MODEL.md probe: "
-                                    "about 5 a month when the owner has time", ge=0, le=1_000)
-    reps: Any = param(0, "salespeople", "seed 003 sales engine", ge=0, le=200, integer=True)
-    rep_meetings_per_month: Any = param(8.0, "meetings/month per rep", "assumption: a "
-                                        "dedicated appointment setter/rep", ge=0, le=1_000)
-    rep_cost_per_month: Any = param(7_000.0, "$/month per rep", "fully loaded salesperson, "
-                                    "public MSP salary surveys", ge=0)
-    proposal_rate: Any = param(0.5, "proposals per meeting", "assumption", ge=0, le=1)
-    close_rate: Any = param(0.35, "closes per proposal", "assumption", ge=0, le=1)
-    cycle_months: Any = param(2.0, "months (mean)", "assumption: SMB managed-services sales "
-                              "cycle", ge=0, le=60)
+    meetings_per_selling_hour: ParamValue = param(
+        UniformDist(dist="uniform", low=0.1, high=0.15), "meetings per owner selling hour",
+        "MODEL.md probe: about 5 meetings a month from about 40 selling hours (4-6 of 40); "
+        "measure: first meetings / hours prospecting", ge=0, le=1, plausible=(0.05, 0.25))
+    reps: ParamValue = param(0, "salespeople", "seed 003 sales engine", ge=0, le=200,
+                             integer=True)
+    rep_start_month: ParamValue = param(1, "month", "the user's plan: month the reps start",
+                                        ge=1, le=600, integer=True)
+    rep_ramp_months: ParamValue = param(5.0, "months to full productivity", "Bridge Group: "
+                                        "account executives ramp in about 5 months",
+                                        ge=0, le=60, plausible=(3.0, 9.0))
+    rep_meetings_per_month: ParamValue = param(8.0, "meetings/month per rep at full "
+                                               "productivity", "assumption: a dedicated "
+                                               "appointment setter/rep", ge=0, le=1_000,
+                                               plausible=(4.0, 12.0))
+    rep_cost_per_month: ParamValue = param(7_000.0, "$/month per rep", "fully loaded "
+                                           "salesperson, public MSP salary surveys", ge=0,
+                                           le=1e7)
+    proposal_rate: ParamValue = param(0.5, "proposals per meeting", "assumption", ge=0, le=1,
+                                      plausible=(0.3, 0.7))
+    close_rate: ParamValue = param(0.35, "closes per proposal", "assumption", ge=0, le=1,
+                                   plausible=(0.2, 0.5))
+    cycle_months: ParamValue = param(2.0, "months (mean)", "assumption: SMB managed-services "
+                                     "sales cycle", ge=0, le=60, plausible=(1.0, 4.0))
 
 
 class Customers(_Section):
-    seats: Any = param(
+    seats: ParamValue = param(
         LognormalDist(dist="lognormal", median=22.0, sigma=0.6, low=3.0, high=200.0),
         "seats per customer (per-customer draw)",
-        "TruMethods examples use 25 seats; many SMB clients have under 10 users",
+        "mean ~26: TruMethods examples use 25 seats; ~10% of SMB clients under 10 users",
         ge=1, le=100_000, per_unit=True,
     )
-    endpoints_per_seat: Any = param(1.2, "endpoints/seat", "assumption: a PC per user plus "
-                                    "shared servers/devices", gt=0, le=20)
-    price_per_seat: Any = param(125.0, "$/seat/month", "all-in seat price: average MSPs "
-                                "$100-150, best in class $150-250+", ge=0, le=10_000)
-    price_escalator: Any = param(0.03, "fraction per renewal", "assumption: CPI-like uplift "
-                                 "at renewal", ge=0, le=1)
-    contract_months: Any = param(36, "months", "seed 001: contracts typically three years",
-                                 ge=1, le=240, integer=True)
-    account_hours_per_month: Any = param(1.5, "owner hours/customer/month", "seed 000: "
-                                         "reviews and reports keep customers renewing",
-                                         ge=0, le=200)
+    endpoints_per_seat: ParamValue = param(1.2, "endpoints/seat", "assumption: a PC per user "
+                                           "plus shared servers/devices", gt=0, le=20,
+                                           plausible=(1.0, 1.6))
+    price_per_seat: ParamValue = param(UniformDist(dist="uniform", low=100.0, high=150.0),
+                                       "$/seat/month", "all-in seat price: average MSPs "
+                                       "$100-150 (MODEL.md), best in class $150-250+",
+                                       ge=0, le=10_000)
+    price_escalator: ParamValue = param(0.03, "fraction per renewal", "assumption: CPI-like "
+                                        "uplift at renewal", ge=0, le=1, plausible=(0.0, 0.05))
+    contract_months: ParamValue = param(36, "months", "seed 001: contracts typically three "
+                                        "years", ge=1, le=240, integer=True)
+    account_hours_per_month: ParamValue = param(1.5, "owner hours/customer/month", "seed "
+                                                "000: reviews and reports keep customers "
+                                                "renewing; size assumed", ge=0, le=200,
+                                                plausible=(0.5, 3.0))
+    onboarding_hours_per_seat: ParamValue = param(1.5, "technician hours/seat (one time, "
+                                                  "the month after signing)", "assumption: "
+                                                  "discovery, agents, migration", ge=0, le=200,
+                                                  plausible=(0.5, 2.5))
 
 
 class Cloud(_Section):
-    adoption: Any = param(0.8, "share of seats on resold cloud", "assumption", ge=0, le=1)
-    seat_price: Any = param(12.5, "$/user/month", "seed 000: Office 365 Business Premium "
-                            "$12.50", ge=0, le=10_000)
-    commission_rate: Any = param(0.05, "fraction", "seed 000: about 5%", ge=0, le=1)
-    attach_uplift: Any = param(UniformDist(dist="uniform", low=0.25, high=0.75), "fraction",
-                               "seed 000: other cloud services add 25-75%", ge=0, le=10)
+    adoption: ParamValue = param(0.8, "share of seats on resold cloud", "assumption", ge=0,
+                                 le=1, plausible=(0.5, 1.0))
+    seat_price: ParamValue = param(12.5, "$/user/month", "seed 000: Office 365 Business "
+                                   "Premium $12.50", ge=0, le=10_000)
+    commission_rate: ParamValue = param(0.05, "fraction", "seed 000: about 5%", ge=0, le=1)
+    attach_uplift: ParamValue = param(UniformDist(dist="uniform", low=0.25, high=0.75),
+                                      "fraction", "seed 000: other cloud services add 25-75%",
+                                      ge=0, le=10)
 
 
 class Churn(_Section):
-    annual_rate: Any = param(UniformDist(dist="uniform", low=0.08, high=0.15), "1/year",
-                             "seed 003: 8-15% a year in three benchmark studies", ge=0, lt=1)
+    annual_rate: ParamValue = param(UniformDist(dist="uniform", low=0.08, high=0.15),
+                                    "1/year", "seed 003: 8-15% a year in three benchmark "
+                                    "studies", ge=0, lt=1)
     mode: Literal["hazard", "renewal"] = Field(
         "hazard", description="hazard | renewal: when customers can leave (seed 001/003)"
     )
-    visibility_reduction: Any = param(0.25, "fraction of hazard removed at full account care",
-                                      "seed 000: visible customers renew; size assumed",
-                                      ge=0, le=1)
-    overload_sensitivity: Any = param(1.0, "hazard multiplier per unit unserved share",
-                                      "assumption", ge=0, le=100)
+    visibility_reduction: ParamValue = param(0.25, "fraction of hazard removed at full "
+                                             "account care", "seed 000: visible customers "
+                                             "renew; size assumed", ge=0, le=1,
+                                             plausible=(0.1, 0.4))
+    overload_sensitivity: ParamValue = param(4.0, "k in hazard x exp(k x recent unserved "
+                                             "share)", "assumption: a quarter of the work "
+                                             "left undone for months triples churn",
+                                             ge=0, le=20, plausible=(2.0, 6.0))
+    service_memory_months: ParamValue = param(3.0, "months", "assumption: customers judge "
+                                              "service on about the last quarter", ge=1,
+                                              le=60, plausible=(1.0, 6.0))
 
     @field_validator("mode", mode="before")
     @classmethod
@@ -358,52 +402,80 @@ class Churn(_Section):
 
 
 class Tickets(_Section):
-    per_endpoint_reactive: Any = param(UniformDist(dist="uniform", low=0.75, high=1.0),
-                                       "tickets/endpoint/month", "seed 004: 0.75-1.0 below "
-                                       "the $100k barrier", ge=0, le=100)
-    per_endpoint_aligned: Any = param(UniformDist(dist="uniform", low=0.2, high=0.5),
-                                      "tickets/endpoint/month", "seed 004: top MSPs 0.2-0.5",
-                                      ge=0, le=100)
-    hours_reactive: Any = param(1.0, "hours/ticket", "seed 004: a full hour", ge=0, le=100)
-    hours_aligned: Any = param(0.4, "hours/ticket", "seed 004: under 30 minutes", ge=0,
-                               le=100)
+    per_endpoint_reactive: ParamValue = param(UniformDist(dist="uniform", low=0.75, high=1.0),
+                                              "tickets/endpoint/month", "seed 004: 0.75-1.0 "
+                                              "below the $100k barrier", ge=0, le=100)
+    per_endpoint_aligned: ParamValue = param(UniformDist(dist="uniform", low=0.2, high=0.5),
+                                             "tickets/endpoint/month", "seed 004: top MSPs "
+                                             "0.2-0.5", ge=0, le=100)
+    hours_reactive: ParamValue = param(1.0, "hours/ticket", "seed 004: a full hour", ge=0,
+                                       le=100)
+    hours_aligned: ParamValue = param(0.4, "hours/ticket", "seed 004: under 30 minutes", ge=0,
+                                      le=100)
+    proactive_hours_per_endpoint: ParamValue = param(
+        0.25, "technician hours/endpoint/month", "assumption: patching, monitoring "
+        "alerts, backups and maintenance outside tickets", ge=0, le=100,
+        plausible=(0.1, 0.4))
 
 
 class Staff(_Section):
-    tech_hours_per_month: Any = param(140.0, "usable hours/tech/month", "140 usable of 160",
-                                      gt=0, le=744)
-    tech_cost_per_month: Any = param(6_500.0, "$/month", "fully loaded technician "
-                                     "$5.4-7.5k/month", ge=0)
-    hire_above: Any = param(0.85, "utilization", "assumption: hire when techs run above 85%",
-                            gt=0, le=10)
-    hire_lag_months: Any = param(2, "months", "assumption: time to recruit", ge=0, le=60,
-                                 integer=True)
-    hire_cash_months: Any = param(2.0, "months of a hire's cost in cash", "assumption: a hire "
-                                  "that cash cannot pay for waits", ge=0, le=60)
-    backlog_carry: Any = param(0.5, "fraction of unserved hours", "assumption", ge=0, le=1)
-    owner_hours_per_month: Any = param(200.0, "hours/month", "MODEL.md: about 200", ge=0,
-                                       le=744)
-    owner_sales_hours_per_month: Any = param(40.0, "hours/month", "assumption: selling time "
-                                             "needed for the full meeting rate", ge=0, le=744)
-    escalation_share: Any = param(0.2, "share of misaligned ticket hours", "seed 004: in a "
-                                  "reactive shop the owner is the senior tech; size assumed",
-                                  ge=0, le=1)
-    management_hours_per_employee: Any = param(4.0, "owner hours/employee/month",
-                                               "assumption", ge=0, le=200)
+    tech_hours_per_month: ParamValue = param(140.0, "usable hours/tech/month", "140 usable of "
+                                             "160", gt=0, le=744)
+    tech_cost_per_month: ParamValue = param(UniformDist(dist="uniform", low=5_400.0,
+                                                        high=7_500.0), "$/month",
+                                            "fully loaded technician $5.4-7.5k/month "
+                                            "(public salary surveys)", ge=0, le=1e7)
+    hire_above: ParamValue = param(0.85, "utilization", "assumption: hire when techs run above "
+                                   "85%", gt=0, le=10)
+    hire_lag_months: ParamValue = param(2, "months", "assumption: time to recruit", ge=0,
+                                        le=60, integer=True)
+    hire_cash_months: ParamValue = param(2.0, "months of a hire's cost in cash plus credit",
+                                         "assumption: a hire the money cannot pay for waits",
+                                         ge=0, le=60)
+    backlog_carry: ParamValue = param(0.5, "fraction of unserved hours", "assumption", ge=0,
+                                      le=0.95, plausible=(0.3, 0.7))
+    owner_hours_per_month: ParamValue = param(200.0, "hours/month", "MODEL.md: about 200",
+                                              ge=0, le=744, plausible=(160.0, 240.0))
+    owner_sales_hours_per_month: ParamValue = param(40.0, "hours/month the owner means to "
+                                                    "sell", "assumption: about a quarter of "
+                                                    "the week", ge=0, le=744,
+                                                    plausible=(20.0, 60.0))
+    escalation_share: ParamValue = param(
+        TriangularDist(dist="triangular", low=0.1, mode=0.2, high=0.3),
+        "share of misaligned ticket hours", "seed 004: in a reactive shop the owner is the "
+        "senior tech; size assumed (measure: owner's share of ticket hours in the PSA)",
+        ge=0, le=1, plausible=(0.1, 0.3))
+    management_hours_per_employee: ParamValue = param(
+        TriangularDist(dist="triangular", low=2.0, mode=4.0, high=6.0),
+        "owner hours/employee/month", "assumption: one-to-ones, scheduling, reviews",
+        ge=0, le=200, plausible=(2.0, 6.0))
+    techs_per_manager: ParamValue = param(8.0, "technicians per service manager",
+                                          "assumption: service-manager spans of 6-10 "
+                                          "technicians", gt=0, le=1_000, plausible=(6.0, 10.0))
+    manager_cost_per_month: ParamValue = param(8_500.0, "$/month per service manager",
+                                               "assumption: a senior technician's pay plus "
+                                               "30%", ge=0, le=1e7)
+    tech_turnover_annual: ParamValue = param(0.2, "1/year", "service-desk attrition about "
+                                             "20% a year (docs/calibration.md), help desks "
+                                             "up to 38%", ge=0, lt=1, plausible=(0.15, 0.38))
+    turnover_overload: ParamValue = param(2.0, "turnover multiplier per unit of utilization "
+                                          "above 1", "assumption: overworked technicians "
+                                          "quit", ge=0, le=100, plausible=(1.0, 4.0))
 
 
 class Alignment(_Section):
     enabled: bool = Field(
         False, description="true | false: run the standardization/alignment program (seed 004)"
     )
-    start_month: Any = param(0, "month", "the user's plan", ge=0, le=600, integer=True)
-    clients_per_staff: Any = param(20.0, "clients per alignment manager", "TruMethods: one "
-                                   "per about 20 clients", gt=0, le=10_000)
-    staff_cost_per_month: Any = param(6_500.0, "$/month", "fully loaded, as a technician",
-                                      ge=0)
-    rate: Any = param(0.15, "score/month", "assumption: about 7 months to align a client",
-                      ge=0, le=1)
-    drift: Any = param(0.02, "score/month", "assumption", ge=0, le=1)
+    start_month: ParamValue = param(0, "month", "the user's plan", ge=0, le=600, integer=True)
+    clients_per_staff: ParamValue = param(20.0, "clients per alignment manager", "TruMethods: "
+                                          "one per about 20 clients", gt=0, le=10_000)
+    staff_cost_per_month: ParamValue = param(6_500.0, "$/month", "fully loaded, as a "
+                                             "technician", ge=0, le=1e7)
+    rate: ParamValue = param(0.15, "score/month", "assumption: about 7 months to align a "
+                             "client", ge=0, le=1, plausible=(0.08, 0.25))
+    drift: ParamValue = param(0.02, "score/month", "assumption", ge=0, le=1,
+                              plausible=(0.0, 0.05))
 
     @field_validator("enabled", mode="before")
     @classmethod
@@ -414,34 +486,62 @@ class Alignment(_Section):
 
 
 class Projects(_Section):
-    onboarding_fee_per_seat: Any = param(0.0, "$/seat (one time)", "seed 000: fee-paid "
-                                         "planning and migration", ge=0, le=100_000)
-    per_customer_year: Any = param(0.0, "projects/customer/year", "seed 002: the trusted "
-                                   "advisor wins projects", ge=0, le=100)
-    size: Any = param(
-        LognormalDist(dist="lognormal", median=5_000.0, sigma=0.8, low=500.0, high=100_000.0),
-        "$ per project (per-project draw)", "assumption", ge=0, per_unit=True,
+    onboarding_fee_per_seat: ParamValue = param(0.0, "$/seat (one time)", "seed 000: fee-paid "
+                                                "planning and migration", ge=0, le=100_000)
+    per_customer_year: ParamValue = param(1.0, "projects/customer/year", "seed 002: the "
+                                          "trusted advisor wins projects; size assumed",
+                                          ge=0, le=100, plausible=(0.5, 2.0))
+    size: ParamValue = param(
+        LognormalDist(dist="lognormal", median=4_000.0, sigma=0.8, low=500.0, high=100_000.0),
+        "$ per project (per-project draw)", "assumption", ge=0, le=1e9, per_unit=True,
     )
-    product_spend_per_seat_year: Any = param(0.0, "$/seat/year", "assumption", ge=0,
-                                             le=1_000_000)
+    product_spend_per_seat_year: ParamValue = param(250.0, "$/seat/year", "assumption: "
+                                                    "hardware/software bought through the MSP",
+                                                    ge=0, le=1_000_000,
+                                                    plausible=(100.0, 400.0))
+    bill_rate_per_hour: ParamValue = param(150.0, "$ billed per technician hour of project "
+                                           "and T&M work", "MSP examples $125-150/hour "
+                                           "(docs/calibration.md)", gt=0, le=10_000,
+                                           plausible=(110.0, 200.0))
 
 
 class Legacy(_Section):
-    decline_annual: Any = param(0.1, "fraction/year", "seed 001: keep the VAR core while "
-                                "new growth goes to MRR", ge=0, le=1)
+    decline_annual: ParamValue = param(0.1, "fraction/year", "seed 001: keep the VAR core "
+                                       "while new growth goes to MRR", ge=0, le=1)
 
 
 class Finance(_Section):
-    tools_share: Any = param(0.1, "share of MS revenue", "assumption: RMM/PSA/security "
-                             "stack", ge=0, le=1)
-    project_margin: Any = param(0.30, "gross margin", "fit to seed 002 (docs/calibration.md)",
-                                ge=0, le=1)
-    product_margin_ms: Any = param(0.11, "gross margin", "seed 002: 10-12% as trusted "
-                                   "advisor", ge=0, le=1)
-    product_margin_legacy: Any = param(0.045, "gross margin", "seed 002: transactional "
-                                       "4-5%", ge=0, le=1)
-    overhead_per_month: Any = param(28_500.0, "$/month", "rent, admin, owner draw; fit to "
-                                    "seed 002 (docs/calibration.md)", ge=0)
+    tools_share: ParamValue = param(0.1, "share of MS revenue", "assumption: RMM/PSA/security "
+                                    "stack", ge=0, le=1, plausible=(0.06, 0.15))
+    project_other_cost_share: ParamValue = param(
+        0.25, "share of project revenue", "assumption: subcontractors, travel and parts "
+        "billed inside projects (technician labour is costed separately)", ge=0, le=1,
+        plausible=(0.15, 0.35))
+    product_margin_ms: ParamValue = param(0.11, "gross margin", "seed 002: 10-12% as trusted "
+                                          "advisor", ge=0, le=1)
+    product_margin_legacy: ParamValue = param(0.045, "gross margin", "seed 002: transactional "
+                                              "4-5%", ge=0, le=1)
+    overhead_per_month: ParamValue = param(6_000.0, "$/month, fixed", "assumption: office, "
+                                           "accounting, insurance, admin (docs/calibration.md)",
+                                           ge=0, le=1e9, plausible=(4_000.0, 10_000.0))
+    overhead_per_employee_month: ParamValue = param(
+        500.0, "$/employee/month", "assumption: desk, laptop, licences and training beyond "
+        "the fully loaded pay (docs/calibration.md)", ge=0, le=1e7, plausible=(300.0, 900.0))
+    overhead_per_customer_month: ParamValue = param(
+        100.0, "$/customer/month", "assumption: billing, licences and admin per account",
+        ge=0, le=1e7, plausible=(50.0, 200.0))
+    marketing_share: ParamValue = param(0.02, "share of revenue", "assumption: marketing "
+                                        "programmes outside salespeople (docs/calibration.md)",
+                                        ge=0, le=1, plausible=(0.01, 0.04))
+    owner_pay_per_month: ParamValue = param(10_000.0, "$/month", "assumption: the owner paid "
+                                            "at a market rate for running the business (peer "
+                                            "groups measure profit after it)", ge=0, le=1e7,
+                                            plausible=(8_000.0, 15_000.0))
+    tax_rate: ParamValue = param(0.21, "share of a year's positive pretax profit",
+                                 "US federal corporate rate since 2018", ge=0, lt=1)
+    credit_limit: ParamValue = param(50_000.0, "$", "the user's bank line", ge=0, le=1e12)
+    credit_annual_rate: ParamValue = param(0.10, "1/year on the drawn balance", "assumption: "
+                                           "prime plus a small-business spread", ge=0, le=1)
 
 
 PAIR_FORM = '{a = "section.key", b = "section.key", rho = number with -1 < rho < 1}'

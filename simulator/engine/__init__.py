@@ -34,7 +34,7 @@ def new_output(n_paths: int, months: int) -> np.ndarray:
 
 def run_chunk(
     params: np.ndarray, seeds: np.ndarray, run: RunInputs, out: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Simulate a block of paths.
 
     Parameters
@@ -58,6 +58,9 @@ def run_chunk(
     first_passage : ndarray of int64, shape (n_paths,)
         First month at which MRR has been at or above the threshold for
         ``sustain_months`` months running, or -1.
+    insolvency_month : ndarray of int64, shape (n_paths,)
+        Month in which cash fell below minus the credit limit (the path
+        closes down: no MRR or revenue from then on), or -1.
     """
     params = np.ascontiguousarray(params)
     fields = params.dtype.fields
@@ -77,10 +80,11 @@ def run_chunk(
           or not out.flags.c_contiguous or not out.flags.writeable):
         raise ValueError(f"out must be a writeable C-contiguous float64 array of shape {shape}")
     first_passage = np.empty(n, dtype=np.int64)
+    insolvency_month = np.empty(n, dtype=np.int64)
     if n:
         _run_paths(params, seeds, run.months, run.threshold_mrr, run.sustain_months,
                    run.churn_at_renewal, run.alignment_enabled,
                    np.ascontiguousarray(run.seats_ppf, dtype=np.float64),
                    np.ascontiguousarray(run.project_size_ppf, dtype=np.float64),
-                   out, first_passage)
-    return out, first_passage
+                   out, first_passage, insolvency_month)
+    return out, first_passage, insolvency_month

@@ -1,10 +1,12 @@
 """The compiled engine: one MSP path, month by month (docs/model.md).
 
 Private: call :func:`simulator.engine.run_chunk`, which validates its inputs.
-Each path owns a generator state (:mod:`simulator.engine._random`) seeded
-from its own 64-bit seed at the start of the path, so a path's month-level
-draws depend only on its seed, never on the thread that runs it or on the
-other paths of the chunk.
+Each mechanism of docs/model.md is one small ``@jit`` function below, named
+as in the docs and as its twin in :mod:`simulator.reference`; the path loop
+(:func:`_simulate_path`) calls them in the month's order. Each path owns a
+generator state (:mod:`simulator.engine._random`) seeded from its own 64-bit
+seed at the start of the path, so a path's month-level draws depend only on
+its seed, never on the thread that runs it or on the other paths of the chunk.
 """
 
 from __future__ import annotations
@@ -24,15 +26,18 @@ METRIC_NAMES = (
     "new_customers", "churned", "tickets", "ticket_hours", "owner_sales_hours",
     "techs", "alignment_staff", "utilization", "unserved_share", "alignment_mean",
     "revenue_products", "revenue_projects", "revenue_managed", "revenue_cloud",
-    "pretax_profit", "cash",
+    "pretax_profit", "cash", "managers", "tech_quits", "service_failure", "tax_paid",
 )
 _MRR, _MRR_MANAGED, _MRR_CLOUD, _CUSTOMERS, _SEATS, _MEETINGS = 0, 1, 2, 3, 4, 5
 _NEW, _CHURNED, _TICKETS, _TICKET_HOURS, _OWNER_SALES = 6, 7, 8, 9, 10
 _TECHS, _ALIGN_STAFF, _UTIL, _UNSERVED, _ALIGN_MEAN = 11, 12, 13, 14, 15
 _REV_PRODUCTS, _REV_PROJECTS, _REV_MANAGED, _REV_CLOUD, _PROFIT, _CASH = (
     16, 17, 18, 19, 20, 21)
-N_METRICS = 22
+_MANAGERS, _QUITS, _SERVICE_FAILURE, _TAX = 22, 23, 24, 25
+N_METRICS = 26
 
+
+# --- sampling helpers ---------------------------------------------------------
 
 @jit
 def _draw_from_table(state, table):
@@ -59,6 +64,121 @@ def _grow(arr, n):
     return out
 
 
+# --- the mechanisms, in the month's order (docs/model.md) -----------------------
+
+@jit
+def staff_turnover(state, techs, quit_base, turnover_overload, utilization_before):
+    """Step 1: technicians who quit this month, each with probability
+    ``min(1, quit_base * (1 + turnover_overload * max(utilization - 1, 0)))``."""
+    over = utilization_before - 1.0 if utilization_before > 1.0 else 0.0
+    q = quit_base * (1.0 + turnover_overload * over)
+    if q > 1.0:
+        q = 1.0
+    quits = 0
+    if q > 0.0:
+        for _ in range(techs):
+            if uniform(state) < q:
+                quits += 1
+    return quits
+
+
+@jit
+def tickets_month(state, rate_r, rate_a, endpoints_per_seat, seats_unaligned, seats_aligned):
+    """Step 2: reactive-type and aligned-type ticket counts of the month."""
+    lam_r = rate_r * endpoints_per_seat * seats_unaligned
+    lam_a = rate_a * endpoints_per_seat * seats_aligned
+    n_r = poisson(state, lam_r) if lam_r > 0.0 else 0
+    n_a = poisson(state, lam_a) if lam_a > 0.0 else 0
+    return n_r, n_a
+
+
+@jit
+def owners_month(owner_hours, owner_sales_max, escalations, management, care, demand,
+                 capacity):
+    """Step 3: the owner's hours, paid in order (escalations, management,
+    account care, overflow tickets, selling).
+
+    Returns ``(escalations_paid, care_paid, work, owner_overflow, unserved, selling)``,
+    ``work`` the technicians' work of the month: ``demand`` (every hour of
+    the month's work) less the escalations the owner took.
+    """
+    rest = owner_hours
+    escalations_paid = min(escalations, rest)
+    rest -= escalations_paid
+    rest -= min(management, rest)
+    care_paid = min(care, rest)
+    rest -= care_paid
+    work = demand - escalations_paid
+    overflow = work - capacity if work > capacity else 0.0
+    owner_overflow = min(overflow, rest)
+    rest -= owner_overflow
+    unserved = overflow - owner_overflow
+    selling = min(rest, owner_sales_max)
+    return escalations_paid, care_paid, work, owner_overflow, unserved, selling
+
+
+@jit
+def meeting_rate(meetings_per_hour, selling, reps, rep_meetings, rep_start, rep_ramp, t):
+    """Step 4: expected meetings: the owner's selling hours plus the reps, each
+    ramping linearly to full productivity over ``rep_ramp`` months from ``rep_start``."""
+    lam = meetings_per_hour * selling
+    if reps > 0 and t >= rep_start:
+        ramp = (t - rep_start + 1) / rep_ramp if rep_ramp > 0.0 else 1.0
+        if ramp > 1.0:
+            ramp = 1.0
+        lam += reps * rep_meetings * ramp
+    return lam
+
+
+@jit
+def churn_hazard(h0, visibility, care_share, overload, service_failure):
+    """Step 5: this month's churn hazard of every customer of the path."""
+    h = h0 * (1.0 - visibility * care_share) * math.exp(overload * service_failure)
+    return h if h < 1.0 else 1.0
+
+
+@jit
+def pretax_profit(managed, cloud, projects, legacy_products, products_ms, techs, align_staff,
+                  managers, reps_paid, customers, cash_before, p):
+    """Step 9: the month's pretax profit and its gross part."""
+    revenue = managed + cloud + projects + legacy_products + products_ms
+    gross = (managed * (1.0 - p.finance_tools_share) - techs * p.staff_tech_cost_per_month
+             - align_staff * p.alignment_staff_cost_per_month + cloud
+             + (1.0 - p.finance_project_other_cost_share) * projects
+             + p.finance_product_margin_legacy * legacy_products
+             + p.finance_product_margin_ms * products_ms)
+    employees = techs + align_staff + managers + reps_paid
+    overhead = (p.finance_overhead_per_month + p.finance_overhead_per_employee_month * employees
+                + p.finance_overhead_per_customer_month * customers)
+    drawn = -cash_before if cash_before < 0.0 else 0.0
+    interest = p.finance_credit_annual_rate / 12.0 * drawn
+    opex = (managers * p.staff_manager_cost_per_month + reps_paid * p.sales_rep_cost_per_month
+            + p.finance_owner_pay_per_month + overhead + p.finance_marketing_share * revenue)
+    return gross - opex - interest
+
+
+@jit
+def tax_due(t, year_to_date, tax_rate):
+    """Step 9: tax on a year's positive pretax profit, paid in months 12, 24, ..."""
+    if t % 12 != 0 or year_to_date <= 0.0:
+        return 0.0
+    return tax_rate * year_to_date
+
+
+@jit
+def wants_technician(work, techs_planned, tech_hours, hire_above):
+    """Step 10: the hiring rule (counting technicians already posted)."""
+    if techs_planned > 0:
+        return work / (techs_planned * tech_hours) > hire_above
+    return work > 0.0
+
+
+@jit
+def can_pay(cash, credit_limit, months, cost):
+    """Steps 7 and 10: cash plus unused credit cover ``months`` of a hire's cost."""
+    return cash + credit_limit >= months * cost
+
+
 @jit
 def _renew(c, t, term, escalator, horizon, price, renew_at, renewals_due):
     """Customer ``c`` renews in month ``t``: escalate its price, book its next renewal."""
@@ -69,8 +189,9 @@ def _renew(c, t, term, escalator, horizon, price, renew_at, renewals_due):
 
 
 @jit
-def _simulate_path(p, seed, months, threshold, sustain, churn_at_renewal,
-                   alignment_enabled, seats_ppf, size_ppf, out, i):
+def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_ppf, size_ppf,
+                   out, i):
+    """One path; returns its insolvency month (-1 if never)."""
     state = np.empty(4, dtype=np.uint64)
     seed_state(state, seed)
     H = months
@@ -82,10 +203,8 @@ def _simulate_path(p, seed, months, threshold, sustain, churn_at_renewal,
     legacy_products0 = p.start_legacy_product_revenue
     legacy_projects0 = p.start_legacy_project_revenue
     align0 = p.start_alignment_score
-    meetings_rate = p.sales_meetings_per_month
     reps = int(p.sales_reps)
-    rep_meetings = p.sales_rep_meetings_per_month
-    rep_cost = p.sales_rep_cost_per_month
+    rep_start = int(p.sales_rep_start_month)
     deal_prob = p.sales_proposal_rate * p.sales_close_rate
     cycle = p.sales_cycle_months
     endpoints_per_seat = p.customers_endpoints_per_seat
@@ -93,41 +212,37 @@ def _simulate_path(p, seed, months, threshold, sustain, churn_at_renewal,
     escalator = p.customers_price_escalator
     term = max(int(p.customers_contract_months), 1)
     care_hours = p.customers_account_hours_per_month
+    onboarding_hours = p.customers_onboarding_hours_per_seat
     cloud_per_seat = (p.cloud_adoption * p.cloud_seat_price * p.cloud_commission_rate
                       * (1.0 + p.cloud_attach_uplift))
-    annual = p.churn_annual_rate
     visibility = p.churn_visibility_reduction
     overload = p.churn_overload_sensitivity
+    memory = p.churn_service_memory_months
     rate_r = p.tickets_per_endpoint_reactive
     rate_a = p.tickets_per_endpoint_aligned
     hours_r = p.tickets_hours_reactive
     hours_a = p.tickets_hours_aligned
+    proactive = p.tickets_proactive_hours_per_endpoint
     tech_hours = p.staff_tech_hours_per_month
     tech_cost = p.staff_tech_cost_per_month
-    hire_above = p.staff_hire_above
     lag = max(int(p.staff_hire_lag_months), 1)
     hire_cash_months = p.staff_hire_cash_months
     carry = p.staff_backlog_carry
-    owner_hours = p.staff_owner_hours_per_month
-    owner_sales_max = p.staff_owner_sales_hours_per_month
     escalation_share = p.staff_escalation_share
     mgmt_hours = p.staff_management_hours_per_employee
+    span = p.staff_techs_per_manager
     align_start = int(p.alignment_start_month)
     per_staff = p.alignment_clients_per_staff
     align_cost = p.alignment_staff_cost_per_month
-    align_rate = p.alignment_rate
-    align_drift = p.alignment_drift
     onboarding_fee = p.projects_onboarding_fee_per_seat
     projects_per_month = p.projects_per_customer_year / 12.0
     product_spend = p.projects_product_spend_per_seat_year / 12.0
+    bill_rate = p.projects_bill_rate_per_hour
     decline = p.legacy_decline_annual
-    tools_share = p.finance_tools_share
-    project_margin = p.finance_project_margin
-    margin_ms = p.finance_product_margin_ms
-    margin_legacy = p.finance_product_margin_legacy
-    overhead = p.finance_overhead_per_month
+    credit_limit = p.finance_credit_limit
 
-    h0 = 1.0 - (1.0 - annual) ** (1.0 / 12.0)
+    h0 = 1.0 - (1.0 - p.churn_annual_rate) ** (1.0 / 12.0)
+    quit_base = 1.0 - (1.0 - p.staff_tech_turnover_annual) ** (1.0 / 12.0)
     geo_p = 1.0 / (1.0 + cycle)
     log_geo_q = math.log1p(-geo_p) if geo_p < 1.0 else -math.inf  # months to close
     log_keep = math.log1p(-decline) if decline < 1.0 else 0.0  # legacy kept per year, log
@@ -168,10 +283,17 @@ def _simulate_path(p, seed, months, threshold, sustain, churn_at_renewal,
     pipeline = np.zeros(H + 2, dtype=np.int64)
     tech_arrivals = np.zeros(H + lag + 2, dtype=np.int64)
     align_arrivals = np.zeros(H + lag + 2, dtype=np.int64)
+    manager_arrivals = np.zeros(H + lag + 2, dtype=np.int64)
     techs_posted = 0
     align_staff = 0
     align_posted = 0
+    managers = 0
+    managers_posted = 0
     backlog = 0.0
+    service_failure = 0.0
+    utilization = 0.0
+    year_to_date = 0.0
+    onboarding_seats = 0.0  # seats signed last month: onboarded this month
     renewals_matter = churn_at_renewal or escalator != 0.0
     scores_zero = align0 == 0.0  # every score is 0 and stays 0 without alignment
 
@@ -196,17 +318,21 @@ def _simulate_path(p, seed, months, threshold, sustain, churn_at_renewal,
     o[_MRR_CLOUD, 0] = cloud
     o[_CUSTOMERS, 0] = n
     o[_SEATS, 0] = seat_total
-    o[_OWNER_SALES, 0] = owner_sales_max
+    o[_OWNER_SALES, 0] = p.staff_owner_sales_hours_per_month
     o[_TECHS, 0] = techs
     o[_ALIGN_MEAN, 0] = align_sum / n if n > 0 else 0.0
     o[_CASH, 0] = cash
 
     for t in range(1, H + 1):
-        # 1. staff arrivals; alignment staff follow the client count
+        # 1. staff: arrivals, quits; alignment staff follow the client count
         techs += tech_arrivals[t]
         techs_posted -= tech_arrivals[t]
+        managers += manager_arrivals[t]
+        managers_posted -= manager_arrivals[t]
         align_staff += align_arrivals[t]
         align_posted -= align_arrivals[t]
+        quits = staff_turnover(state, techs, quit_base, p.staff_turnover_overload, utilization)
+        techs -= quits
         aligning = alignment_enabled and t >= align_start
         if not aligning:
             align_staff = 0
@@ -214,43 +340,44 @@ def _simulate_path(p, seed, months, threshold, sustain, churn_at_renewal,
             need = int(math.ceil(n / per_staff))
             if align_staff > need:
                 align_staff = need
+        reps_paid = reps if t >= rep_start else 0
 
-        # 2. tickets (rates blend with the seat-weighted alignment of the book)
-        lam_r = rate_r * endpoints_per_seat * seats_unaligned
-        lam_a = rate_a * endpoints_per_seat * seats_aligned
-        n_r = poisson(state, lam_r) if lam_r > 0.0 else 0
-        n_a = poisson(state, lam_a) if lam_a > 0.0 else 0
+        # 2. tickets and the rest of the technicians' work
+        n_r, n_a = tickets_month(state, rate_r, rate_a, endpoints_per_seat, seats_unaligned,
+                                 seats_aligned)
         hours_reactive = n_r * hours_r
         ticket_hours = hours_reactive + n_a * hours_a
+        if (legacy_products0 > 0.0 or legacy_projects0 > 0.0) and decline < 1.0:
+            legacy_factor = math.exp(t / 12.0 * log_keep)  # (1 - d)^(t/12)
+        else:
+            legacy_factor = 0.0
+        legacy_projects = legacy_projects0 * legacy_factor
+        n_projects = poisson(state, n * projects_per_month)
+        ongoing = 0.0
+        for _ in range(n_projects):
+            ongoing += _draw_from_table(state, size_ppf)
+        project_hours = (legacy_projects + ongoing) / bill_rate
+        demand = (ticket_hours + backlog + proactive * endpoints_per_seat * seat_total
+                  + project_hours + onboarding_hours * onboarding_seats)
 
         # 3. the owner's month
-        rest = owner_hours
-        esc = escalation_share * hours_reactive
-        esc_paid = min(esc, rest)
-        rest -= esc_paid
-        mgmt = mgmt_hours * (techs + align_staff)
-        rest -= min(mgmt, rest)
+        directs = techs - min(techs, int(managers * span)) + align_staff + managers + reps_paid
         care = care_hours * n
-        care_paid = min(care, rest)
-        rest -= care_paid
+        esc_paid, care_paid, work, owner_overflow, unserved, selling = owners_month(
+            p.staff_owner_hours_per_month, p.staff_owner_sales_hours_per_month,
+            escalation_share * hours_reactive, mgmt_hours * directs, care, demand,
+            techs * tech_hours)
         care_share = care_paid / care if care > 0.0 else 1.0
-        work = ticket_hours - esc_paid + backlog
-        capacity = techs * tech_hours
-        overflow = work - capacity if work > capacity else 0.0
-        owner_overflow = min(overflow, rest)
-        rest -= owner_overflow
-        unserved = overflow - owner_overflow
         unserved_share = unserved / work if work > 0.0 else 0.0
         backlog = carry * unserved
-        selling = min(rest, owner_sales_max)
-        factor = selling / owner_sales_max if owner_sales_max > 0.0 else 0.0
-        if work > 0.0:
-            utilization = work / capacity if capacity > 0.0 else work
-        else:
-            utilization = 0.0
+        service_failure += (unserved_share - service_failure) / memory
+        capacity = techs * tech_hours
+        utilization = work / capacity if capacity > 0.0 and work > 0.0 else 0.0
 
         # 4. meetings and the pipeline
-        lam_m = meetings_rate * factor + reps * rep_meetings
+        lam_m = meeting_rate(p.sales_meetings_per_selling_hour, selling, reps,
+                             p.sales_rep_meetings_per_month, rep_start,
+                             p.sales_rep_ramp_months, t)
         meetings = poisson(state, lam_m) if lam_m > 0.0 else 0
         for _ in range(meetings):  # each meeting is a deal with probability deal_prob
             if uniform(state) < deal_prob:
@@ -259,9 +386,7 @@ def _simulate_path(p, seed, months, threshold, sustain, churn_at_renewal,
                     pipeline[t + d] += 1
 
         # 5. churn of the customers present at the start of the month
-        h = h0 * (1.0 - visibility * care_share) * (1.0 + overload * unserved_share)
-        if h > 1.0:
-            h = 1.0
+        h = churn_hazard(h0, visibility, care_share, overload, service_failure)
         churned = 0
         renewing = renewals_matter and renewals_due[t] > 0
         leaving = False  # someone leaves this month: the book is compacted below
@@ -361,11 +486,13 @@ def _simulate_path(p, seed, months, threshold, sustain, churn_at_renewal,
             managed += s * price0
             seats_unaligned += s
             n += 1
+        onboarding_seats = new_seats
 
         # 7. alignment
         if aligning:
             need = int(math.ceil(n / per_staff))
-            if align_staff + align_posted < need and cash >= hire_cash_months * align_cost:
+            if (align_staff + align_posted < need
+                    and can_pay(cash, credit_limit, hire_cash_months, align_cost)):
                 align_posted += 1
                 align_arrivals[t + lag] += 1
             covered = min(n, int(align_staff * per_staff))
@@ -377,9 +504,9 @@ def _simulate_path(p, seed, months, threshold, sustain, churn_at_renewal,
             seats_aligned = 0.0
             for c in range(n):
                 if c < covered:
-                    a_c = min(1.0, align[c] + align_rate)
+                    a_c = min(1.0, align[c] + p.alignment_rate)
                 else:
-                    a_c = max(0.0, align[c] - align_drift)
+                    a_c = max(0.0, align[c] - p.alignment_drift)
                 align[c] = a_c
                 s_c = seats[c]
                 align_sum += a_c
@@ -391,37 +518,34 @@ def _simulate_path(p, seed, months, threshold, sustain, churn_at_renewal,
 
         # 8. revenue
         cloud = seat_total * cloud_per_seat
-        if (legacy_products0 > 0.0 or legacy_projects0 > 0.0) and decline < 1.0:
-            legacy_factor = math.exp(t / 12.0 * log_keep)  # (1 - d)^(t/12)
-        else:
-            legacy_factor = 0.0
         legacy_products = legacy_products0 * legacy_factor
-        legacy_projects = legacy_projects0 * legacy_factor
-        n_projects = poisson(state, n * projects_per_month)
-        ongoing = 0.0
-        for _ in range(n_projects):
-            ongoing += _draw_from_table(state, size_ppf)
         projects = legacy_projects + onboarding_fee * new_seats + ongoing
         products_ms = product_spend * seat_total
         products = legacy_products + products_ms
 
-        # 9. profit and cash
-        gross = (managed * (1.0 - tools_share) - techs * tech_cost - align_staff * align_cost
-                 + cloud + project_margin * projects + margin_legacy * legacy_products
-                 + margin_ms * products_ms)
-        profit = gross - reps * rep_cost - overhead
-        cash += profit
+        # 9. profit, tax and cash
+        profit = pretax_profit(managed, cloud, projects, legacy_products, products_ms, techs,
+                               align_staff, managers, reps_paid, n, cash, p)
+        year_to_date += profit
+        tax = tax_due(t, year_to_date, p.finance_tax_rate)
+        if t % 12 == 0:
+            year_to_date = 0.0
+        cash += profit - tax
 
-        # 10. hiring of technicians
+        # 10. hiring of technicians and service managers
         planned = techs + techs_posted
-        if planned > 0:
-            wants = work / (planned * tech_hours) > hire_above
-        else:
-            wants = work > 0.0
-        if wants and cash >= hire_cash_months * tech_cost:
+        if (wants_technician(work, planned, tech_hours, p.staff_hire_above)
+                and can_pay(cash, credit_limit, hire_cash_months, tech_cost)):
             techs_posted += 1
             tech_arrivals[t + lag] += 1
+            planned += 1
+        if (managers + managers_posted < int(planned / span)
+                and can_pay(cash, credit_limit, hire_cash_months,
+                            p.staff_manager_cost_per_month)):
+            managers_posted += 1
+            manager_arrivals[t + lag] += 1
 
+        insolvent = cash < -credit_limit
         o[_MRR, t] = managed + cloud
         o[_MRR_MANAGED, t] = managed
         o[_MRR_CLOUD, t] = cloud
@@ -444,6 +568,28 @@ def _simulate_path(p, seed, months, threshold, sustain, churn_at_renewal,
         o[_REV_CLOUD, t] = cloud
         o[_PROFIT, t] = profit
         o[_CASH, t] = cash
+        o[_MANAGERS, t] = managers
+        o[_QUITS, t] = quits
+        o[_SERVICE_FAILURE, t] = service_failure
+        o[_TAX, t] = tax
+        if insolvent:
+            _close_down(o, t, H)
+            return t
+    return -1
+
+
+@jit
+def _close_down(o, t, months):
+    """Insolvency in month ``t``: from it on no MRR, revenue, customers or staff;
+    cash stays at the deficit it reached; the month's loss stays recorded."""
+    for m in range(N_METRICS):
+        if m == _CASH or m == _PROFIT or m == _TAX:
+            continue
+        o[m, t] = 0.0
+    for s in range(t + 1, months + 1):
+        for m in range(N_METRICS):
+            o[m, s] = 0.0
+        o[_CASH, s] = o[_CASH, t]
 
 
 @jit
@@ -461,8 +607,8 @@ def _first_passage(mrr, threshold, sustain):
 
 @jit_parallel
 def _run_paths(params, seeds, months, threshold, sustain, churn_at_renewal,
-               alignment_enabled, seats_ppf, size_ppf, out, first_passage):
+               alignment_enabled, seats_ppf, size_ppf, out, first_passage, insolvency_month):
     for i in prange(params.size):
-        _simulate_path(params[i], seeds[i], months, threshold, sustain, churn_at_renewal,
-                       alignment_enabled, seats_ppf, size_ppf, out, i)
+        insolvency_month[i] = _simulate_path(params[i], seeds[i], months, churn_at_renewal,
+                                             alignment_enabled, seats_ppf, size_ppf, out, i)
         first_passage[i] = _first_passage(out[i, _MRR], threshold, sustain)
