@@ -5,22 +5,23 @@ engine's signature and output layout (:func:`simulate_reference` mirrors
 ``simulator.engine.run_chunk``) but none of its tricks: one Python object per
 customer, one loop over months that follows the steps of docs/model.md in
 order, and a ``numpy`` generator per path for the month-level draws. It does
-not reproduce the engine's random streams (numba's generator differs from
-numpy's), so engine and reference agree in distribution, and bit for bit only
-where nothing is random.
+not reproduce the engine's random streams (the engine draws from its own
+xoshiro256** generators, :mod:`simulator.engine._random`), so engine and
+reference agree in distribution, and bit for bit only where nothing is random.
 
-Readings taken where docs/model.md leaves (or left) room; the first two are
-now stated in its step 10:
+Each mechanism of docs/model.md is one function here with the same name as
+its twin in ``simulator/engine/_kernel.py`` (``staff_turnover``,
+``tickets_month``, ``owners_month``, ``meeting_rate``, ``churn_hazard``,
+``pretax_profit``, ``tax_due``, ``wants_technician``, ``can_pay``), so the
+two can be read side by side. Readings taken where docs/model.md leaves (or
+left) room:
 
-- A hire (technician or alignment) posted in month ``t`` joins at step 1 of
-  month ``t + max(hire_lag_months, 1)``; alignment hires use
-  ``staff.hire_lag_months`` too.
-- The cash rule of an alignment hire (step 7) looks at the cash on hand at
+- A hire (technician, service manager or alignment) posted in month ``t``
+  joins at step 1 of month ``t + max(hire_lag_months, 1)``.
+- The money rule of an alignment hire (step 7) looks at the cash on hand at
   step 7, i.e. the end of the previous month (this month's profit is booked at
-  step 9); the technician rule (step 10) looks at the cash after step 9. The
-  cost is that of the hire: ``hire_cash_months * staff_cost_per_month`` for an
-  alignment manager, ``hire_cash_months * tech_cost_per_month`` for a
-  technician.
+  step 9); the technician and manager rules (step 10) look at the cash after
+  step 9.
 - "Longest-standing" customers are those that joined the book first; the
   starting book (whose tenure is unknown) in the order it was drawn, before
   every signing. Churn keeps the order of the others.
@@ -88,7 +89,89 @@ def _draw_seats(rng: np.random.Generator, table: np.ndarray) -> int:
     return max(1, int(np.rint(_sample_table(table, rng.random()))))
 
 
-def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int]:
+# ---- the mechanisms, one function each, named as in the engine ----------------
+
+def staff_turnover(rng: np.random.Generator, techs: int, quit_base: float,
+                   turnover_overload: float, utilization_before: float) -> int:
+    """Step 1: technicians who quit this month (binomial)."""
+    q = min(1.0, quit_base * (1.0 + turnover_overload * max(utilization_before - 1.0, 0.0)))
+    return int(rng.binomial(techs, q)) if q > 0.0 else 0
+
+
+def tickets_month(rng: np.random.Generator, customers: list[Customer], r_R: float, r_A: float,
+                  endpoints_per_seat: float) -> tuple[int, int]:
+    """Step 2: reactive-type and aligned-type ticket counts."""
+    lam_R = r_R * endpoints_per_seat * total(c.seats * (1.0 - c.alignment) for c in customers)
+    lam_A = r_A * endpoints_per_seat * total(c.seats * c.alignment for c in customers)
+    return int(rng.poisson(lam_R)), int(rng.poisson(lam_A))
+
+
+def owners_month(owner_hours: float, owner_sales: float, E: float, M: float, C: float,
+                 D: float, K: float) -> tuple[float, float, float, float, float, float]:
+    """Step 3: the owner's hours in order; returns ``(E_p, C_p, W, F_o, U, S)``."""
+    rest = owner_hours
+    E_p = min(E, rest)
+    rest -= E_p
+    rest -= min(M, rest)
+    C_p = min(C, rest)
+    rest -= C_p
+    W = D - E_p
+    F = max(W - K, 0.0)
+    F_o = min(F, rest)
+    rest -= F_o
+    U = F - F_o
+    S = min(rest, owner_sales)
+    return E_p, C_p, W, F_o, U, S
+
+
+def meeting_rate(per_hour: float, S: float, reps: int, rep_meetings: float, rep_start: int,
+                 rep_ramp: float, t: int) -> float:
+    """Step 4: expected meetings from selling hours and (ramping) reps."""
+    lam = per_hour * S
+    if reps > 0 and t >= rep_start:
+        ramp = min(1.0, (t - rep_start + 1) / rep_ramp) if rep_ramp > 0 else 1.0
+        lam += reps * rep_meetings * ramp
+    return lam
+
+
+def churn_hazard(h0: float, visibility: float, q: float, overload: float, z: float) -> float:
+    """Step 5: the month's churn hazard."""
+    return min(1.0, h0 * (1.0 - visibility * q) * math.exp(overload * z))
+
+
+def pretax_profit(managed: float, cloud: float, projects: float, legacy_products: float,
+                  ms_products: float, T: int, A: int, G: int, reps_paid: int, n: int,
+                  cash_before: float, f: dict[str, float]) -> float:
+    """Step 9: the month's pretax profit."""
+    revenue = managed + cloud + projects + legacy_products + ms_products
+    gross = (managed * (1.0 - f["tools_share"]) - T * f["tech_cost"] - A * f["align_cost"]
+             + cloud + (1.0 - f["project_other_cost_share"]) * projects
+             + f["margin_legacy"] * legacy_products + f["margin_ms"] * ms_products)
+    employees = T + A + G + reps_paid
+    overhead = (f["overhead_fixed"] + f["overhead_per_employee"] * employees
+                + f["overhead_per_customer"] * n)
+    interest = f["credit_rate"] / 12.0 * max(-cash_before, 0.0)
+    opex = (G * f["manager_cost"] + reps_paid * f["rep_cost"] + f["owner_pay"] + overhead
+            + f["marketing_share"] * revenue)
+    return gross - opex - interest
+
+
+def tax_due(t: int, year_to_date: float, tax_rate: float) -> float:
+    """Step 9: tax on the year's positive pretax profit, in months 12, 24, ..."""
+    return tax_rate * year_to_date if t % 12 == 0 and year_to_date > 0 else 0.0
+
+
+def wants_technician(W: float, planned: int, tech_hours: float, hire_above: float) -> bool:
+    """Step 10: the hiring rule."""
+    return W / (planned * tech_hours) > hire_above if planned > 0 else W > 0
+
+
+def can_pay(cash: float, credit_limit: float, months: float, cost: float) -> bool:
+    """Steps 7 and 10: cash plus unused credit cover ``months`` of a hire's cost."""
+    return cash + credit_limit >= months * cost
+
+
+def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, int]:
     """Simulate one path.
 
     Parameters
@@ -106,6 +189,8 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int]:
     first_passage : int
         First month at which MRR has been at or above the threshold for
         ``sustain_months`` consecutive months (the last of them), -1 if never.
+    insolvency_month : int
+        Month in which cash fell below minus the credit limit, -1 if never.
     """
     rng = np.random.default_rng(int(seed))
     H = run.months
@@ -117,22 +202,26 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int]:
     price_escalator = _p(params, "customers.price_escalator")
     contract_months = _i(params, "customers.contract_months")
     account_hours = _p(params, "customers.account_hours_per_month")
+    onboarding_hours = _p(params, "customers.onboarding_hours_per_seat")
     cloud_per_seat = (_p(params, "cloud.adoption") * _p(params, "cloud.seat_price")
                       * _p(params, "cloud.commission_rate")
                       * (1.0 + _p(params, "cloud.attach_uplift")))
-    meetings_per_month = _p(params, "sales.meetings_per_month")
+    per_hour = _p(params, "sales.meetings_per_selling_hour")
     reps = _i(params, "sales.reps")
+    rep_start = _i(params, "sales.rep_start_month")
+    rep_ramp = _p(params, "sales.rep_ramp_months")
     rep_meetings = _p(params, "sales.rep_meetings_per_month")
-    rep_cost = _p(params, "sales.rep_cost_per_month")
     p_deal = _p(params, "sales.proposal_rate") * _p(params, "sales.close_rate")
     cycle_months = _p(params, "sales.cycle_months")
     annual_churn = _p(params, "churn.annual_rate")
     visibility = _p(params, "churn.visibility_reduction")
     overload = _p(params, "churn.overload_sensitivity")
+    memory = _p(params, "churn.service_memory_months")
     r_R = _p(params, "tickets.per_endpoint_reactive")
     r_A = _p(params, "tickets.per_endpoint_aligned")
     h_R = _p(params, "tickets.hours_reactive")
     h_A = _p(params, "tickets.hours_aligned")
+    proactive = _p(params, "tickets.proactive_hours_per_endpoint")
     tech_hours = _p(params, "staff.tech_hours_per_month")
     tech_cost = _p(params, "staff.tech_cost_per_month")
     hire_above = _p(params, "staff.hire_above")
@@ -143,6 +232,10 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int]:
     owner_sales = _p(params, "staff.owner_sales_hours_per_month")
     escalation_share = _p(params, "staff.escalation_share")
     mgmt_per_employee = _p(params, "staff.management_hours_per_employee")
+    span = _p(params, "staff.techs_per_manager")
+    manager_cost = _p(params, "staff.manager_cost_per_month")
+    turnover_annual = _p(params, "staff.tech_turnover_annual")
+    turnover_overload = _p(params, "staff.turnover_overload")
     align_start = _i(params, "alignment.start_month")
     clients_per_staff = _p(params, "alignment.clients_per_staff")
     align_cost = _p(params, "alignment.staff_cost_per_month")
@@ -151,14 +244,26 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int]:
     onboarding_fee = _p(params, "projects.onboarding_fee_per_seat")
     projects_per_year = _p(params, "projects.per_customer_year")
     product_spend = _p(params, "projects.product_spend_per_seat_year")
+    bill_rate = _p(params, "projects.bill_rate_per_hour")
     legacy_products0 = _p(params, "start.legacy_product_revenue")
     legacy_projects0 = _p(params, "start.legacy_project_revenue")
     decline = _p(params, "legacy.decline_annual")
-    tools_share = _p(params, "finance.tools_share")
-    project_margin = _p(params, "finance.project_margin")
-    margin_ms = _p(params, "finance.product_margin_ms")
-    margin_legacy = _p(params, "finance.product_margin_legacy")
-    overhead = _p(params, "finance.overhead_per_month")
+    credit_limit = _p(params, "finance.credit_limit")
+    tax_rate = _p(params, "finance.tax_rate")
+    finance = {
+        "tools_share": _p(params, "finance.tools_share"), "tech_cost": tech_cost,
+        "align_cost": align_cost,
+        "project_other_cost_share": _p(params, "finance.project_other_cost_share"),
+        "margin_legacy": _p(params, "finance.product_margin_legacy"),
+        "margin_ms": _p(params, "finance.product_margin_ms"),
+        "overhead_fixed": _p(params, "finance.overhead_per_month"),
+        "overhead_per_employee": _p(params, "finance.overhead_per_employee_month"),
+        "overhead_per_customer": _p(params, "finance.overhead_per_customer_month"),
+        "credit_rate": _p(params, "finance.credit_annual_rate"),
+        "manager_cost": manager_cost, "rep_cost": _p(params, "sales.rep_cost_per_month"),
+        "owner_pay": _p(params, "finance.owner_pay_per_month"),
+        "marketing_share": _p(params, "finance.marketing_share"),
+    }
     lag = max(hire_lag, 1)  # lag 0: usable next month
 
     # ---- month 0 ---------------------------------------------------------
@@ -169,11 +274,17 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int]:
         customers.append(Customer(seats, price_per_seat, _p(params, "start.alignment_score"),
                                   start))
     T = _i(params, "start.techs")
-    A = 0
+    A = 0  # alignment staff
+    G = 0  # service managers
     backlog = 0.0
+    z = 0.0  # service failure: moving average of the unserved share
+    utilization = 0.0
+    year_to_date = 0.0
+    onboarding_seats = 0  # seats signed last month
     cash = _p(params, "start.cash")
     tech_arrivals: dict[int, int] = {}  # month -> technicians arriving
     align_arrivals: dict[int, int] = {}  # month -> alignment staff arriving
+    manager_arrivals: dict[int, int] = {}  # month -> service managers arriving
     pipeline: dict[int, int] = {}  # month -> deals signing
 
     def mrr_parts() -> tuple[float, float]:
@@ -195,53 +306,50 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int]:
 
     # ---- months 1..H -----------------------------------------------------
     h0 = 1.0 - (1.0 - annual_churn) ** (1.0 / 12.0)
+    quit_base = 1.0 - (1.0 - turnover_annual) ** (1.0 / 12.0)
     for t in range(1, H + 1):
         n = len(customers)
 
-        # 1. arrivals of staff
+        # 1. staff: arrivals, quits; alignment staff follow the client count
         T += tech_arrivals.pop(t, 0)
+        G += manager_arrivals.pop(t, 0)
         A += align_arrivals.pop(t, 0)
+        quits = staff_turnover(rng, T, quit_base, turnover_overload, utilization)
+        T -= quits
         if not run.alignment_enabled or t < align_start:
             A = 0
         A = min(A, math.ceil(n / clients_per_staff))
+        reps_paid = reps if t >= rep_start else 0
 
-        # 2. tickets
-        lam_R = r_R * endpoints_per_seat * total(c.seats * (1.0 - c.alignment) for c in customers)
-        lam_A = r_A * endpoints_per_seat * total(c.seats * c.alignment for c in customers)
-        N_R = int(rng.poisson(lam_R))
-        N_A = int(rng.poisson(lam_A))
+        # 2. tickets and the rest of the technicians' work
+        N_R, N_A = tickets_month(rng, customers, r_R, r_A, endpoints_per_seat)
         X = N_R * h_R + N_A * h_A
+        legacy_factor = math.exp(t / 12.0 * math.log1p(-decline)) if decline < 1.0 else 0.0
+        legacy_projects = legacy_projects0 * legacy_factor
+        n_projects = int(rng.poisson(n * (projects_per_year / 12.0)))
+        ongoing = total(_sample_table(run.project_size_ppf, rng.random())
+                        for _ in range(n_projects))
+        project_hours = (legacy_projects + ongoing) / bill_rate
+        seats_start = total(c.seats for c in customers)
+        D = (X + backlog + proactive * endpoints_per_seat * seats_start + project_hours
+             + onboarding_hours * onboarding_seats)
 
         # 3. the owner's month
-        rest = owner_hours
-        E = escalation_share * (N_R * h_R)
-        E_p = min(E, rest)
-        rest -= E_p
-        M = mgmt_per_employee * (T + A)
-        rest -= min(M, rest)
+        directs = T - min(T, int(G * span)) + A + G + reps_paid
         C = account_hours * n
-        C_p = min(C, rest)
-        rest -= C_p
+        E_p, C_p, W, F_o, U, S = owners_month(owner_hours, owner_sales,
+                                              escalation_share * (N_R * h_R),
+                                              mgmt_per_employee * directs, C, D, T * tech_hours)
         q = C_p / C if C > 0 else 1.0
-        W = X - E_p + backlog
-        K = T * tech_hours
-        F = max(W - K, 0.0)
-        F_o = min(F, rest)
-        rest -= F_o
-        S = min(rest, owner_sales)
-        factor = S / owner_sales if owner_sales > 0 else 0.0
-        U = F - F_o
         u = U / W if W > 0 else 0.0
         backlog = backlog_carry * U
-        if W <= 0:
-            utilization = 0.0
-        elif K > 0:
-            utilization = W / K
-        else:
-            utilization = W / 1.0
+        z += (u - z) / memory
+        K = T * tech_hours
+        utilization = W / K if K > 0 and W > 0 else 0.0
 
         # 4. meetings and the pipeline
-        meetings = int(rng.poisson(meetings_per_month * factor + reps * rep_meetings))
+        lam = meeting_rate(per_hour, S, reps, rep_meetings, rep_start, rep_ramp, t)
+        meetings = int(rng.poisson(lam))
         deals = int(rng.binomial(meetings, p_deal))
         p_sign = 1.0 / (1.0 + cycle_months)
         for _ in range(deals):
@@ -250,7 +358,7 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int]:
                 pipeline[month] = pipeline.get(month, 0) + 1
 
         # 5. churn of the n customers present at the start of the month
-        h = min(1.0, h0 * (1.0 - visibility * q) * (1.0 + overload * u))
+        h = churn_hazard(h0, visibility, q, overload, z)
         h_renewal = 1.0 - (1.0 - h) ** contract_months
         stayed: list[Customer] = []
         churned = 0
@@ -275,13 +383,15 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int]:
             seats = _draw_seats(rng, run.seats_ppf)
             customers.append(Customer(seats, price_per_seat, 0.0, t))
             new_seats += seats
+        onboarding_seats = new_seats
         n_after = len(customers)
 
         # 7. alignment
         if run.alignment_enabled and t >= align_start:
             target = math.ceil(n_after / clients_per_staff)
             posted = sum(align_arrivals.values())
-            if A + posted < target and cash >= hire_cash_months * align_cost:
+            if A + posted < target and can_pay(cash, credit_limit, hire_cash_months,
+                                               align_cost):
                 align_arrivals[t + lag] = align_arrivals.get(t + lag, 0) + 1
             covered = min(n_after, int(A * clients_per_staff))
         else:
@@ -295,31 +405,30 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int]:
         # 8. revenue
         managed, cloud = mrr_parts()
         seats_total = total(c.seats for c in customers)
-        legacy_factor = math.exp(t / 12.0 * math.log1p(-decline)) if decline < 1.0 else 0.0
-        legacy_projects = legacy_projects0 * legacy_factor
-        n_projects = int(rng.poisson(n_after * (projects_per_year / 12.0)))
-        ongoing = total(_sample_table(run.project_size_ppf, rng.random())
-                        for _ in range(n_projects))
         projects = legacy_projects + onboarding_fee * new_seats + ongoing
         legacy_products = legacy_products0 * legacy_factor
         ms_products = product_spend / 12.0 * seats_total
         products = legacy_products + ms_products
 
-        # 9. profit and cash
-        gross = (managed * (1.0 - tools_share) - T * tech_cost - A * align_cost + cloud
-                 + project_margin * projects + margin_legacy * legacy_products
-                 + margin_ms * ms_products)
-        pretax = gross - rep_cost * reps - overhead
-        cash += pretax
+        # 9. profit, tax and cash
+        pretax = pretax_profit(managed, cloud, projects, legacy_products, ms_products, T, A, G,
+                               reps_paid, n_after, cash, finance)
+        year_to_date += pretax
+        tax = tax_due(t, year_to_date, tax_rate)
+        if t % 12 == 0:
+            year_to_date = 0.0
+        cash += pretax - tax
 
-        # 10. hiring of technicians
+        # 10. hiring of technicians and service managers
         P = sum(tech_arrivals.values())
-        if T + P > 0:
-            wants = W / ((T + P) * tech_hours) > hire_above
-        else:
-            wants = W > 0
-        if wants and cash >= hire_cash_months * tech_cost:
+        planned = T + P
+        if wants_technician(W, planned, tech_hours, hire_above) and can_pay(
+                cash, credit_limit, hire_cash_months, tech_cost):
             tech_arrivals[t + lag] = tech_arrivals.get(t + lag, 0) + 1
+            planned += 1
+        if G + sum(manager_arrivals.values()) < int(planned / span) and can_pay(
+                cash, credit_limit, hire_cash_months, manager_cost):
+            manager_arrivals[t + lag] = manager_arrivals.get(t + lag, 0) + 1
 
         record(t, mrr=managed + cloud, mrr_managed=managed, mrr_cloud=cloud,
                customers=n_after, seats=seats_total, meetings=meetings, new_customers=new,
@@ -329,9 +438,21 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int]:
                                if n_after else 0.0),
                revenue_products=products, revenue_projects=projects,
                revenue_managed=managed, revenue_cloud=cloud, pretax_profit=pretax,
-               cash=cash)
+               cash=cash, managers=G, tech_quits=quits, service_failure=z, tax_paid=tax)
+        if cash < -credit_limit:
+            # Insolvent: the business closes; only the month's loss, tax and cash stay.
+            keep = {"pretax_profit", "tax_paid", "cash"}
+            for name in METRICS:
+                if name not in keep:
+                    out[_IDX[name], t:] = 0.0
+            out[_IDX["pretax_profit"], t + 1:] = 0.0
+            out[_IDX["tax_paid"], t + 1:] = 0.0
+            out[_IDX["cash"], t + 1:] = cash
+            fp = first_passage(out[_IDX["mrr"]], run.threshold_mrr, run.sustain_months)
+            return out, fp, t
 
-    return out, first_passage(out[_IDX["mrr"]], run.threshold_mrr, run.sustain_months)
+    fp = first_passage(out[_IDX["mrr"]], run.threshold_mrr, run.sustain_months)
+    return out, fp, -1
 
 
 def first_passage(mrr: np.ndarray, threshold: float, sustain: int) -> int:
@@ -345,7 +466,7 @@ def first_passage(mrr: np.ndarray, threshold: float, sustain: int) -> int:
 
 
 def simulate_reference(params: np.ndarray, seeds: np.ndarray,
-                       run: RunInputs) -> tuple[np.ndarray, np.ndarray]:
+                       run: RunInputs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Reference counterpart of ``simulator.engine.run_chunk``.
 
     Parameters
@@ -362,10 +483,12 @@ def simulate_reference(params: np.ndarray, seeds: np.ndarray,
     metrics : ndarray of float64, shape (n_paths, len(METRICS), months + 1)
         Path-major, as the engine's.
     first_passage : ndarray of int64, shape (n_paths,)
+    insolvency_month : ndarray of int64, shape (n_paths,)
     """
     n_paths = len(params)
     metrics = np.zeros((n_paths, len(METRICS), run.months + 1), dtype=np.float64)
     passage = np.full(n_paths, -1, dtype=np.int64)
+    insolvent = np.full(n_paths, -1, dtype=np.int64)
     for i in range(n_paths):
-        metrics[i], passage[i] = simulate_path(params[i], int(seeds[i]), run)
-    return metrics, passage
+        metrics[i], passage[i], insolvent[i] = simulate_path(params[i], int(seeds[i]), run)
+    return metrics, passage, insolvent

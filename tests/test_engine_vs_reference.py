@@ -36,15 +36,21 @@ from scipy import stats
 from test_reference import (
     QUIET,
     check_alignment_staffing,
+    check_cash_identity,
     check_first_passage_sustain,
+    check_insolvency,
     check_month0,
     check_no_sales_no_churn,
     check_queue,
     check_renewal_churn,
+    check_rep_ramp,
     check_rule_of_78,
     check_seed000,
+    check_selling_hours,
+    check_turnover,
     merged,
     run_config,
+    run_paths,
 )
 
 from simulator.config.loader import config_from_dict
@@ -78,7 +84,8 @@ def baseline_dict() -> dict:
 @pytest.mark.parametrize("check", [
     check_seed000, check_rule_of_78, check_queue, check_no_sales_no_churn,
     check_renewal_churn, check_month0, check_first_passage_sustain,
-    check_alignment_staffing,
+    check_alignment_staffing, check_cash_identity, check_insolvency, check_selling_hours,
+    check_rep_ramp, check_turnover,
 ], ids=lambda f: f.__name__.removeprefix("check_"))
 def test_engine_analytic(check):
     check(run_chunk)
@@ -103,6 +110,11 @@ def _outcomes(m: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         "projects_revenue_total": m["revenue_projects"][:, 1:].sum(axis=1),
         "alignment_mean_final": m["alignment_mean"][:, -1],
         "unserved_share_mean": m["unserved_share"][:, 1:].mean(axis=1),
+        "profit_total": m["pretax_profit"][:, 1:].sum(axis=1),
+        "quits_total": m["tech_quits"][:, 1:].sum(axis=1),
+        "managers_final": m["managers"][:, -1],
+        "service_failure_max": m["service_failure"][:, 1:].max(axis=1),
+        "tax_total": m["tax_paid"][:, 1:].sum(axis=1),
     }
 
 
@@ -113,16 +125,21 @@ def _scenario(name: str) -> dict:
     base = baseline_dict()
     if name == "baseline":
         return base
-    # every mechanism switched on: alignment from month 6, renewal churn,
-    # a (part-time) sales rep, onboarding fees, hire lag 0, a 3-month sustain rule
+    # every mechanism switched on: alignment from month 6, renewal churn, a
+    # (part-time) sales rep from month 3 with a ramp, onboarding fees, hire lag
+    # 0, a 3-month sustain rule, overload-driven turnover and churn, service
+    # managers every 4 technicians, a tight credit line
     return merged(
         base,
         simulation={"sustain_months": 3, "threshold_mrr": 250_000.0},
-        sales={"reps": 1, "rep_meetings_per_month": 2.0},
-        churn={"mode": "renewal"},
-        staff={"hire_lag_months": 0},
+        sales={"reps": 1, "rep_meetings_per_month": 2.0, "rep_start_month": 3,
+               "rep_ramp_months": 3.0},
+        churn={"mode": "renewal", "overload_sensitivity": 6.0},
+        staff={"hire_lag_months": 0, "techs_per_manager": 4.0, "turnover_overload": 4.0,
+               "hire_above": 1.3},
         alignment={"enabled": True, "start_month": 6},
         projects={"onboarding_fee_per_seat": 300.0},
+        finance={"credit_limit": 20_000.0},
     )
 
 
@@ -200,34 +217,52 @@ def test_first_passage_distribution(scenario):
 # 3. bit for bit where nothing is random
 # --------------------------------------------------------------------------
 
-# All scalars; no meetings, no churn, no tickets, no projects, so no draw can
-# change anything. Still exercised: contract renewals every month (price
-# escalator compounding), account care and management in the owner's month,
-# alignment staffing and scores, legacy decline, product resale, profit, cash.
+# All scalars; no meetings, no churn, no tickets, no projects, no turnover, so
+# no draw can change anything. Still exercised: contract renewals every month
+# (price escalator compounding), account care and management in the owner's
+# month, proactive and legacy project work, hiring of technicians and service
+# managers, alignment staffing and scores, legacy decline, product resale,
+# every cost line, interest on a drawn credit line, tax, cash.
 DETERMINISTIC = merged(
     QUIET,
     simulation={"months": 36},
-    start={"customers": 30, "techs": 2, "cash": 80_000.0,
+    start={"customers": 30, "techs": 2, "cash": 5_000.0,
            "legacy_product_revenue": 20_000.0, "legacy_project_revenue": 15_000.0,
            "alignment_score": 0.3},
     customers={"seats": 17, "price_per_seat": 123.0, "price_escalator": 0.01,
                "contract_months": 1, "account_hours_per_month": 4.0},
     cloud={"attach_uplift": 0.4},
-    staff={"owner_hours_per_month": 150.0, "hire_lag_months": 1},
+    staff={"owner_hours_per_month": 150.0, "hire_lag_months": 1, "techs_per_manager": 3.0},
+    tickets={"proactive_hours_per_endpoint": 0.6},
     alignment={"enabled": True, "start_month": 3, "clients_per_staff": 12.0},
     projects={"product_spend_per_seat_year": 300.0},
+    finance={"overhead_per_month": 5_000.0, "overhead_per_employee_month": 400.0,
+             "overhead_per_customer_month": 90.0, "marketing_share": 0.03,
+             "owner_pay_per_month": 9_000.0, "tax_rate": 0.3, "credit_limit": 300_000.0,
+             "credit_annual_rate": 0.11},
 )
 
 
 def test_deterministic_case_bit_for_bit():
-    me, fe = run_config(run_chunk, DETERMINISTIC, n_paths=3, seed=1)
-    mr, fr = run_config(simulate_reference, DETERMINISTIC, n_paths=3, seed=1)
+    me, fe, ie = run_paths(run_chunk, DETERMINISTIC, n_paths=3, seed=1)
+    mr, fr, ir = run_paths(simulate_reference, DETERMINISTIC, n_paths=3, seed=1)
     for name in METRICS:
         assert np.array_equal(me[name], mr[name]), (
             name, np.flatnonzero((me[name] != mr[name]).any(axis=0))[:5])
-    assert np.array_equal(fe, fr)
+    assert np.array_equal(fe, fr) and np.array_equal(ie, ir)
     # the case is not trivial
     assert mr["alignment_staff"][0, -1] == 3 and mr["owner_sales_hours"][0, -1] < 40
+    assert mr["managers"][0, -1] >= 1 and mr["techs"][0, -1] > 2
+    assert (mr["cash"][0] < 0).any() and (mr["tax_paid"][0] > 0).any()
+
+
+def test_insolvent_case_bit_for_bit():
+    data = merged(DETERMINISTIC, finance={"credit_limit": 30_000.0})
+    me, fe, ie = run_paths(run_chunk, data, n_paths=2, seed=1)
+    mr, fr, ir = run_paths(simulate_reference, data, n_paths=2, seed=1)
+    assert np.all(ir > 0) and np.array_equal(ie, ir)
+    for name in METRICS:
+        assert np.array_equal(me[name], mr[name]), name
 
 
 def test_month0_bit_for_bit_baseline():
@@ -249,7 +284,7 @@ def test_month0_bit_for_bit_baseline():
 def test_run_chunk_matches_reference_layout():
     cfg = config_from_dict({"simulation": {"months": 5}})
     params = draw_parameters(cfg, 3, 0, 4)
-    out, fp = run_chunk(params, path_seeds(3, 0, 4), prepare(cfg))
-    ref, fr = simulate_reference(params, path_seeds(3, 0, 4), prepare(cfg))
+    out, fp, _ = run_chunk(params, path_seeds(3, 0, 4), prepare(cfg))
+    ref, fr, _ = simulate_reference(params, path_seeds(3, 0, 4), prepare(cfg))
     assert out.shape == ref.shape and out.dtype == ref.dtype
     assert fp.shape == fr.shape and fp.dtype == fr.dtype

@@ -2,7 +2,7 @@
 
 Every ``check_*`` function takes a *runner* with the signature of
 ``simulator.engine.run_chunk`` (``runner(params, seeds, run) -> (metrics,
-first_passage)``), so the same checks run on the numba engine in
+first_passage, insolvency_month)``), so the same checks run on the numba engine in
 ``tests/test_engine_vs_reference.py``. Here they run on the reference alone.
 
 Statistical tolerances: a sample mean is compared with its exact expectation
@@ -22,20 +22,34 @@ from simulator.metrics import METRICS
 from simulator.reference import first_passage, simulate_reference
 from simulator.sampling import draw_parameters, path_seeds, prepare
 
-Runner = Callable[..., tuple[np.ndarray, np.ndarray]]
+Runner = Callable[..., tuple[np.ndarray, np.ndarray, np.ndarray]]
 
 # A business with nothing random going on: no selling, no churn, no tickets,
-# no projects, no legacy revenue. Tests switch on what they need.
+# no projects, no legacy revenue, no turnover, no costs beyond technicians
+# and tools, no tax. Tests switch on what they need.
 QUIET: dict = {
     "simulation": {"months": 12},
     "start": {"customers": 0, "techs": 1, "legacy_product_revenue": 0.0,
-              "legacy_project_revenue": 0.0},
-    "sales": {"meetings_per_month": 0.0, "reps": 0},
+              "legacy_project_revenue": 0.0, "cash": 1e6},
+    "sales": {"meetings_per_selling_hour": 0.0, "reps": 0},
     "churn": {"annual_rate": 0.0},
-    "tickets": {"per_endpoint_reactive": 0.0, "per_endpoint_aligned": 0.0},
-    "customers": {"price_escalator": 0.0},
-    "projects": {"per_customer_year": 0.0},
+    "tickets": {"per_endpoint_reactive": 0.0, "per_endpoint_aligned": 0.0,
+                "proactive_hours_per_endpoint": 0.0},
+    "customers": {"price_escalator": 0.0, "onboarding_hours_per_seat": 0.0,
+                  "price_per_seat": 125.0},
+    "staff": {"tech_turnover_annual": 0.0, "escalation_share": 0.2,
+              "management_hours_per_employee": 4.0, "tech_cost_per_month": 6500.0},
+    "projects": {"per_customer_year": 0.0, "product_spend_per_seat_year": 0.0},
+    "finance": {"overhead_per_month": 0.0, "overhead_per_employee_month": 0.0,
+                "overhead_per_customer_month": 0.0, "marketing_share": 0.0,
+                "owner_pay_per_month": 0.0, "tax_rate": 0.0},
 }
+OWNER_SALES_HOURS = 40.0  # staff.owner_sales_hours_per_month default: meetings = rate x 40
+
+
+def per_hour(meetings_per_month: float) -> float:
+    """The meeting rate per selling hour that gives ``meetings_per_month`` to a free owner."""
+    return meetings_per_month / OWNER_SALES_HOURS
 
 
 def merged(base: dict, **sections: dict) -> dict:
@@ -46,17 +60,26 @@ def merged(base: dict, **sections: dict) -> dict:
     return out
 
 
-def run_config(runner: Runner, data: dict, n_paths: int, seed: int
-               ) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Run ``n_paths`` paths of a config dict; metrics as ``{name: (n_paths, H+1)}``."""
+def run_paths(runner: Runner, data: dict, n_paths: int, seed: int
+              ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """Run ``n_paths`` paths of a config dict: metrics as ``{name: (n_paths, H+1)}``,
+    first passage and insolvency month."""
     cfg = config_from_dict(data)
     run = prepare(cfg)
     params = draw_parameters(cfg, seed, 0, n_paths)
-    out, fp = runner(params, path_seeds(seed, 0, n_paths), run)
+    out, fp, im = runner(params, path_seeds(seed, 0, n_paths), run)
     # path-major layout, as simulator.engine.run_chunk
     assert out.shape == (n_paths, len(METRICS), cfg.simulation.months + 1)
     assert out.dtype == np.float64 and fp.dtype == np.int64 and fp.shape == (n_paths,)
-    return {name: out[:, k] for k, name in enumerate(METRICS)}, fp
+    assert im.dtype == np.int64 and im.shape == (n_paths,)
+    return {name: out[:, k] for k, name in enumerate(METRICS)}, fp, im
+
+
+def run_config(runner: Runner, data: dict, n_paths: int, seed: int
+               ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """:func:`run_paths` without the insolvency months."""
+    m, fp, _ = run_paths(runner, data, n_paths, seed)
+    return m, fp
 
 
 def z_score(sample: np.ndarray, expected: float) -> float:
@@ -90,7 +113,7 @@ def check_seed000(runner: Runner) -> None:
 # meetings ~ Poisson(2), each closing with probability 1 x 0.5, no cycle.
 RULE_OF_78 = merged(
     QUIET,
-    sales={"meetings_per_month": 2.0, "proposal_rate": 1.0, "close_rate": 0.5,
+    sales={"meetings_per_selling_hour": per_hour(2.0), "proposal_rate": 1.0, "close_rate": 0.5,
            "cycle_months": 0.0},
     customers={"seats": 10, "price_per_seat": 100.0, "account_hours_per_month": 0.0},
     cloud={"adoption": 0.0},
@@ -125,7 +148,7 @@ QUEUE = merged(
     QUIET,
     simulation={"months": 60},
     start={"customers": N0_Q},
-    sales={"meetings_per_month": 4.0, "proposal_rate": 1.0, "close_rate": 0.5,
+    sales={"meetings_per_selling_hour": per_hour(4.0), "proposal_rate": 1.0, "close_rate": 0.5,
            "cycle_months": 0.0},
     customers={"seats": 10, "account_hours_per_month": 0.0},
     churn={"annual_rate": 1.0 - (1.0 - H_Q) ** 12, "visibility_reduction": 0.0,
@@ -170,8 +193,9 @@ def check_queue(runner: Runner, n_paths: int = 3000) -> None:
 
 def check_no_sales_no_churn(runner: Runner) -> None:
     """With zero meetings and no churn the customer count never changes (all else default)."""
-    data = {"simulation": {"months": 60}, "start": {"customers": 15},
-            "sales": {"meetings_per_month": 0.0, "reps": 0}, "churn": {"annual_rate": 0.0}}
+    data = {"simulation": {"months": 60}, "start": {"customers": 15, "cash": 1e7},
+            "sales": {"meetings_per_selling_hour": 0.0, "reps": 0},
+            "churn": {"annual_rate": 0.0}, "staff": {"tech_turnover_annual": 0.0}}
     m, _ = run_config(runner, data, n_paths=50, seed=5)
     assert np.all(m["customers"] == 15)
     assert np.all(m["new_customers"] == 0) and np.all(m["churned"] == 0)
@@ -254,6 +278,88 @@ def check_alignment_staffing(runner: Runner) -> None:
                                atol=1e-12)
 
 
+def check_cash_identity(runner: Runner) -> None:
+    """Cash moves by pretax profit less tax, exactly; tax is the rate times a
+    year's positive pretax profit, paid in months 12, 24, 36 only; a drawn
+    credit line costs its interest."""
+    data = merged(merged({}, simulation={"months": 36}, start={"customers": 14, "techs": 3,
+                                                                 "cash": 10_000.0}),
+                  finance={"tax_rate": 0.25, "credit_limit": 200_000.0,
+                           "credit_annual_rate": 0.12})
+    m, _, im = run_paths(runner, data, n_paths=60, seed=21)
+    alive = im < 0
+    assert alive.sum() >= 30
+    cash, pretax, tax = m["cash"][alive], m["pretax_profit"][alive], m["tax_paid"][alive]
+    np.testing.assert_array_equal(cash[:, 1:] - cash[:, :-1] == 0, (pretax - tax)[:, 1:] == 0)
+    np.testing.assert_allclose(cash[:, 1:], cash[:, :-1] + pretax[:, 1:] - tax[:, 1:],
+                               rtol=0, atol=1e-6)
+    months = np.arange(37)
+    assert np.all(tax[:, months % 12 != 0] == 0)
+    for year in range(3):
+        profit = pretax[:, 12 * year + 1:12 * year + 13].sum(axis=1)
+        np.testing.assert_allclose(tax[:, 12 * year + 12], 0.25 * np.maximum(profit, 0),
+                                   rtol=1e-9, atol=1e-6)
+    assert (cash < 0).any()  # the credit line was drawn on some paths
+
+
+def check_insolvency(runner: Runner) -> None:
+    """No cash, no credit, a loss every month: insolvent in month 1; from then
+    on MRR, revenue and customers are 0, cash stays at the deficit, and the
+    threshold is never broken afterwards."""
+    data = merged(QUIET, simulation={"months": 24, "threshold_mrr": 1_000.0},
+                  start={"customers": 3, "cash": 0.0},
+                  customers={"seats": 10, "price_per_seat": 100.0},
+                  finance={"owner_pay_per_month": 10_000.0, "credit_limit": 0.0})
+    m, fp, im = run_paths(runner, data, n_paths=5, seed=2)
+    assert np.all(im == 1)
+    for name in ("mrr", "customers", "revenue_managed", "techs", "seats"):
+        assert np.all(m[name][:, 1:] == 0), name
+    assert np.all(m["mrr"][:, 0] >= 3_000.0) and np.all(fp == 0)  # broken at month 0 only
+    assert np.all(m["cash"][:, 1:] == m["cash"][:, 1:2]) and np.all(m["cash"][:, 1] < 0)
+    # a credit line large enough keeps the same business alive, and it breaks the threshold
+    m, fp, im = run_paths(runner, merged(data, finance={"credit_limit": 1e6}), 5, seed=2)
+    assert np.all(im == -1) and np.all(m["customers"][:, -1] == 3)
+
+
+def check_selling_hours(runner: Runner, n_paths: int = 2000) -> None:
+    """Meetings follow the owner's selling hours: Poisson(rate x hours) when the
+    owner has the time; 20 hours give half the meetings of 40."""
+    for hours in (20.0, 40.0):
+        data = merged(QUIET, sales={"meetings_per_selling_hour": 0.1},
+                      staff={"owner_sales_hours_per_month": hours})
+        m, _ = run_config(runner, data, n_paths=n_paths, seed=5)
+        assert np.all(m["owner_sales_hours"][:, 1:] == hours)
+        assert abs(z_score(m["meetings"][:, 1:].sum(axis=1), 12 * 0.1 * hours)) < 4
+
+
+def check_rep_ramp(runner: Runner, n_paths: int = 2000) -> None:
+    """A rep starting in month 4 with a 4-month ramp: meetings 0, 0, 0, then
+    2, 4, 6, 8, 8, ... a month (8 at full productivity); the rep is paid from month 4."""
+    data = merged(QUIET, sales={"reps": 1, "rep_start_month": 4, "rep_ramp_months": 4.0,
+                                "rep_meetings_per_month": 8.0, "rep_cost_per_month": 7000.0,
+                                "proposal_rate": 0.0})
+    m, _ = run_config(runner, data, n_paths=n_paths, seed=6)
+    expected = [0, 0, 0, 0, 2, 4, 6, 8, 8, 8, 8, 8, 8]
+    for t in range(1, 13):
+        if expected[t] == 0:
+            assert np.all(m["meetings"][:, t] == 0), t
+        else:
+            assert abs(z_score(m["meetings"][:, t], expected[t])) < 4, t
+    # one technician ($6,500) all year, the rep ($7,000) from month 4; nothing else
+    assert np.all(m["pretax_profit"][:, 1:4] == -6_500.0)
+    assert np.all(m["pretax_profit"][:, 4:] == -13_500.0)
+
+
+def check_turnover(runner: Runner, n_paths: int = 2000) -> None:
+    """Technicians quit at the turnover rate when nobody is hired: after 12
+    months each of 10 technicians is still there with probability 1 - 0.3."""
+    data = merged(QUIET, start={"techs": 10},
+                  staff={"tech_turnover_annual": 0.3, "hire_above": 10.0})
+    m, _ = run_config(runner, data, n_paths=n_paths, seed=8)
+    assert abs(z_score(m["techs"][:, 12], 10 * 0.7)) < 4
+    np.testing.assert_array_equal(m["techs"][:, 1:], 10 - np.cumsum(m["tech_quits"][:, 1:], 1))
+
+
 # --------------------------------------------------------------------------
 # the reference
 # --------------------------------------------------------------------------
@@ -290,6 +396,26 @@ def test_alignment_staffing():
     check_alignment_staffing(simulate_reference)
 
 
+def test_cash_identity():
+    check_cash_identity(simulate_reference)
+
+
+def test_insolvency():
+    check_insolvency(simulate_reference)
+
+
+def test_selling_hours():
+    check_selling_hours(simulate_reference)
+
+
+def test_rep_ramp():
+    check_rep_ramp(simulate_reference)
+
+
+def test_turnover():
+    check_turnover(simulate_reference)
+
+
 def test_expected_queue_recursion_converges():
     # the steady state of n = (1 - h) n + lambda p is lambda p / h = 20
     assert abs(expected_queue(200)[-1] - LAMBDA_P / H_Q) < 1e-6
@@ -300,6 +426,7 @@ def test_reference_is_reproducible_and_prefix_stable():
     run = prepare(cfg)
     params = draw_parameters(cfg, 1, 0, 6)
     seeds = path_seeds(1, 0, 6)
-    a, fa = simulate_reference(params, seeds, run)
-    b, fb = simulate_reference(params[2:4], seeds[2:4], run)
+    a, fa, ia = simulate_reference(params, seeds, run)
+    b, fb, ib = simulate_reference(params[2:4], seeds[2:4], run)
     assert np.array_equal(a[2:4], b) and np.array_equal(fa[2:4], fb)
+    assert np.array_equal(ia[2:4], ib)
