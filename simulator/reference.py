@@ -140,20 +140,26 @@ def churn_hazard(h0: float, visibility: float, q: float, overload: float, z: flo
 
 
 def pretax_profit(managed: float, cloud: float, projects: float, legacy_products: float,
-                  ms_products: float, T: int, A: int, G: int, reps_paid: int, n: int,
-                  cash_before: float, f: dict[str, float]) -> float:
+                  ms_products: float, T: int, overtime_hours: float, A: int, G: int,
+                  reps_paid: int, n: int, cash_before: float, f: dict[str, float]) -> float:
     """Step 9: the month's pretax profit."""
     revenue = managed + cloud + projects + legacy_products + ms_products
-    gross = (managed * (1.0 - f["tools_share"]) - T * f["tech_cost"] - A * f["align_cost"]
+    overtime = overtime_hours * (f["tech_cost"] / f["tech_hours"]) * f["overtime_premium"]
+    gross = (managed * (1.0 - f["tools_share"]) - T * f["tech_cost"] - overtime
+             - A * f["align_cost"]
              + cloud + (1.0 - f["project_other_cost_share"]) * projects
              + f["margin_legacy"] * legacy_products + f["margin_ms"] * ms_products)
     employees = T + A + G + reps_paid
     overhead = (f["overhead_fixed"] + f["overhead_per_employee"] * employees
                 + f["overhead_per_customer"] * n)
     interest = f["credit_rate"] / 12.0 * max(-cash_before, 0.0)
-    opex = (G * f["manager_cost"] + reps_paid * f["rep_cost"] + f["owner_pay"] + overhead
+    owner_pay = min(f["owner_pay"], max(cash_before, 0.0))  # unpaid before the bank
+    opex = (G * f["manager_cost"] + reps_paid * f["rep_cost"] + owner_pay + overhead
             + f["marketing_share"] * revenue)
-    return gross - opex - interest
+    profit = gross - opex - interest
+    if profit > 0:  # bonus pool paid out of a profitable month
+        profit -= f["profit_share"] * profit
+    return profit
 
 
 def tax_due(t: int, year_to_date: float, tax_rate: float) -> float:
@@ -164,6 +170,11 @@ def tax_due(t: int, year_to_date: float, tax_rate: float) -> float:
 def wants_technician(W: float, planned: int, tech_hours: float, hire_above: float) -> bool:
     """Step 10: the hiring rule."""
     return W / (planned * tech_hours) > hire_above if planned > 0 else W > 0
+
+
+def wants_layoff(W: float, T: int, posted: int, tech_hours: float, layoff_below: float) -> bool:
+    """Step 10: the team stays idle (and nobody is posted): let one technician go."""
+    return T > 1 and posted == 0 and W < layoff_below * T * tech_hours
 
 
 def can_pay(cash: float, credit_limit: float, months: float, cost: float) -> bool:
@@ -226,6 +237,10 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
     tech_cost = _p(params, "staff.tech_cost_per_month")
     hire_above = _p(params, "staff.hire_above")
     hire_lag = _i(params, "staff.hire_lag_months")
+    hire_after = _i(params, "staff.hire_after_months")
+    overtime_max = _p(params, "staff.overtime_max_share")
+    layoff_below = _p(params, "staff.layoff_below")
+    layoff_after = _i(params, "staff.layoff_after_months")
     hire_cash_months = _p(params, "staff.hire_cash_months")
     backlog_carry = _p(params, "staff.backlog_carry")
     owner_hours = _p(params, "staff.owner_hours_per_month")
@@ -252,6 +267,7 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
     tax_rate = _p(params, "finance.tax_rate")
     finance = {
         "tools_share": _p(params, "finance.tools_share"), "tech_cost": tech_cost,
+        "tech_hours": tech_hours, "overtime_premium": _p(params, "staff.overtime_premium"),
         "align_cost": align_cost,
         "project_other_cost_share": _p(params, "finance.project_other_cost_share"),
         "margin_legacy": _p(params, "finance.product_margin_legacy"),
@@ -263,6 +279,7 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
         "manager_cost": manager_cost, "rep_cost": _p(params, "sales.rep_cost_per_month"),
         "owner_pay": _p(params, "finance.owner_pay_per_month"),
         "marketing_share": _p(params, "finance.marketing_share"),
+        "profit_share": _p(params, "finance.profit_share"),
     }
     lag = max(hire_lag, 1)  # lag 0: usable next month
 
@@ -274,6 +291,8 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
         customers.append(Customer(seats, price_per_seat, _p(params, "start.alignment_score"),
                                   start))
     T = _i(params, "start.techs")
+    leaving = 0  # technicians let go at the end of last month
+    over = under = 0  # consecutive months above hire_above / below layoff_below
     A = 0  # alignment staff
     G = 0  # service managers
     backlog = 0.0
@@ -311,7 +330,8 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
         n = len(customers)
 
         # 1. staff: arrivals, quits; alignment staff follow the client count
-        T += tech_arrivals.pop(t, 0)
+        T += tech_arrivals.pop(t, 0) - leaving
+        leaving = 0
         G += manager_arrivals.pop(t, 0)
         A += align_arrivals.pop(t, 0)
         quits = staff_turnover(rng, T, quit_base, turnover_overload, utilization)
@@ -337,14 +357,16 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
         # 3. the owner's month
         directs = T - min(T, int(G * span)) + A + G + reps_paid
         C = account_hours * n
+        K = T * tech_hours
+        stretch = K * overtime_max
         E_p, C_p, W, F_o, U, S = owners_month(owner_hours, owner_sales,
                                               escalation_share * (N_R * h_R),
-                                              mgmt_per_employee * directs, C, D, T * tech_hours)
+                                              mgmt_per_employee * directs, C, D, K + stretch)
+        overtime_hours = min(W - K, stretch) if W > K else 0.0
         q = C_p / C if C > 0 else 1.0
         u = U / W if W > 0 else 0.0
         backlog = backlog_carry * U
         z += (u - z) / memory
-        K = T * tech_hours
         utilization = W / K if K > 0 and W > 0 else 0.0
 
         # 4. meetings and the pipeline
@@ -411,21 +433,28 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
         products = legacy_products + ms_products
 
         # 9. profit, tax and cash
-        pretax = pretax_profit(managed, cloud, projects, legacy_products, ms_products, T, A, G,
-                               reps_paid, n_after, cash, finance)
+        pretax = pretax_profit(managed, cloud, projects, legacy_products, ms_products, T,
+                               overtime_hours, A, G, reps_paid, n_after, cash, finance)
         year_to_date += pretax
         tax = tax_due(t, year_to_date, tax_rate)
         if t % 12 == 0:
             year_to_date = 0.0
         cash += pretax - tax
 
-        # 10. hiring of technicians and service managers
+        # 10. hiring (and letting go) of technicians; service managers
         P = sum(tech_arrivals.values())
         planned = T + P
-        if wants_technician(W, planned, tech_hours, hire_above) and can_pay(
-                cash, credit_limit, hire_cash_months, tech_cost):
+        over = over + 1 if wants_technician(W, planned, tech_hours, hire_above) else 0
+        if over >= hire_after and can_pay(cash, credit_limit, hire_cash_months, tech_cost):
             tech_arrivals[t + lag] = tech_arrivals.get(t + lag, 0) + 1
             planned += 1
+            P += 1
+            over = 0
+        under = under + 1 if wants_layoff(W, T, P, tech_hours, layoff_below) else 0
+        if under >= layoff_after:
+            leaving = 1
+            planned -= 1
+            under = 0
         if G + sum(manager_arrivals.values()) < int(planned / span) and can_pay(
                 cash, credit_limit, hire_cash_months, manager_cost):
             manager_arrivals[t + lag] = manager_arrivals.get(t + lag, 0) + 1

@@ -413,7 +413,7 @@ class Tickets(_Section):
     hours_aligned: ParamValue = param(0.4, "hours/ticket", "seed 004: under 30 minutes", ge=0,
                                       le=100)
     proactive_hours_per_endpoint: ParamValue = param(
-        0.25, "technician hours/endpoint/month", "assumption: patching, monitoring "
+        0.3, "technician hours/endpoint/month", "assumption: patching, monitoring "
         "alerts, backups and maintenance outside tickets", ge=0, le=100,
         plausible=(0.1, 0.4))
 
@@ -429,6 +429,22 @@ class Staff(_Section):
                                    "85%", gt=0, le=10)
     hire_lag_months: ParamValue = param(2, "months", "assumption: time to recruit", ge=0,
                                         le=60, integer=True)
+    hire_after_months: ParamValue = param(2, "months", "MODEL.md: hire when utilization "
+                                          "stays above hire_above this many months running",
+                                          ge=1, le=60, integer=True)
+    layoff_below: ParamValue = param(0.55, "utilization", "assumption: an owner lets a "
+                                     "technician go when the team stays this idle (0: never)",
+                                     ge=0, le=10, plausible=(0.4, 0.65))
+    layoff_after_months: ParamValue = param(3, "months", "assumption: months running below "
+                                            "layoff_below before one technician is let go",
+                                            ge=1, le=60, integer=True)
+    overtime_max_share: ParamValue = param(0.15, "extra hours / contracted hours",
+                                           "assumption: technicians stretch to about 46 "
+                                           "hours a week before work goes undone", ge=0, le=1,
+                                           plausible=(0.05, 0.25))
+    overtime_premium: ParamValue = param(1.5, "x the hourly cost of a technician",
+                                         "time and a half (US Fair Labor Standards Act)",
+                                         ge=0, le=10)
     hire_cash_months: ParamValue = param(2.0, "months of a hire's cost in cash plus credit",
                                          "assumption: a hire the money cannot pay for waits",
                                          ge=0, le=60)
@@ -470,8 +486,9 @@ class Alignment(_Section):
     start_month: ParamValue = param(0, "month", "the user's plan", ge=0, le=600, integer=True)
     clients_per_staff: ParamValue = param(20.0, "clients per alignment manager", "TruMethods: "
                                           "one per about 20 clients", gt=0, le=10_000)
-    staff_cost_per_month: ParamValue = param(6_500.0, "$/month", "fully loaded, as a "
-                                             "technician", ge=0, le=1e7)
+    staff_cost_per_month: ParamValue = param(8_000.0, "$/month", "assumption: a senior "
+                                             "network administrator, fully loaded", ge=0,
+                                             le=1e7)
     rate: ParamValue = param(0.15, "score/month", "assumption: about 7 months to align a "
                              "client", ge=0, le=1, plausible=(0.08, 0.25))
     drift: ParamValue = param(0.02, "score/month", "assumption", ge=0, le=1,
@@ -499,10 +516,11 @@ class Projects(_Section):
                                                     "hardware/software bought through the MSP",
                                                     ge=0, le=1_000_000,
                                                     plausible=(100.0, 400.0))
-    bill_rate_per_hour: ParamValue = param(150.0, "$ billed per technician hour of project "
-                                           "and T&M work", "MSP examples $125-150/hour "
-                                           "(docs/calibration.md)", gt=0, le=10_000,
-                                           plausible=(110.0, 200.0))
+    bill_rate_per_hour: ParamValue = param(120.0, "$ of project and T&M revenue per "
+                                           "technician hour", "realised rate: list rates of "
+                                           "$125-150/hour less fixed-fee overruns; fit to "
+                                           "seed 002 (docs/calibration.md)", gt=0, le=10_000,
+                                           plausible=(90.0, 150.0))
 
 
 class Legacy(_Section):
@@ -511,32 +529,36 @@ class Legacy(_Section):
 
 
 class Finance(_Section):
-    tools_share: ParamValue = param(0.1, "share of MS revenue", "assumption: RMM/PSA/security "
-                                    "stack", ge=0, le=1, plausible=(0.06, 0.15))
+    tools_share: ParamValue = param(0.12, "share of MS revenue", "assumption: RMM/PSA/"
+                                    "security stack; fit to seed 002 (docs/calibration.md)",
+                                    ge=0, le=1, plausible=(0.08, 0.2))
     project_other_cost_share: ParamValue = param(
-        0.25, "share of project revenue", "assumption: subcontractors, travel and parts "
+        0.2, "share of project revenue", "assumption: subcontractors, travel and parts "
         "billed inside projects (technician labour is costed separately)", ge=0, le=1,
         plausible=(0.15, 0.35))
     product_margin_ms: ParamValue = param(0.11, "gross margin", "seed 002: 10-12% as trusted "
                                           "advisor", ge=0, le=1)
     product_margin_legacy: ParamValue = param(0.045, "gross margin", "seed 002: transactional "
                                               "4-5%", ge=0, le=1)
-    overhead_per_month: ParamValue = param(6_000.0, "$/month, fixed", "assumption: office, "
+    overhead_per_month: ParamValue = param(2_000.0, "$/month, fixed", "assumption: office, "
                                            "accounting, insurance, admin (docs/calibration.md)",
-                                           ge=0, le=1e9, plausible=(4_000.0, 10_000.0))
+                                           ge=0, le=1e9, plausible=(1_000.0, 6_000.0))
     overhead_per_employee_month: ParamValue = param(
-        500.0, "$/employee/month", "assumption: desk, laptop, licences and training beyond "
+        400.0, "$/employee/month", "assumption: desk, laptop, licences and training beyond "
         "the fully loaded pay (docs/calibration.md)", ge=0, le=1e7, plausible=(300.0, 900.0))
     overhead_per_customer_month: ParamValue = param(
         100.0, "$/customer/month", "assumption: billing, licences and admin per account",
         ge=0, le=1e7, plausible=(50.0, 200.0))
-    marketing_share: ParamValue = param(0.02, "share of revenue", "assumption: marketing "
+    marketing_share: ParamValue = param(0.025, "share of revenue", "assumption: marketing "
                                         "programmes outside salespeople (docs/calibration.md)",
                                         ge=0, le=1, plausible=(0.01, 0.04))
     owner_pay_per_month: ParamValue = param(10_000.0, "$/month", "assumption: the owner paid "
                                             "at a market rate for running the business (peer "
                                             "groups measure profit after it)", ge=0, le=1e7,
                                             plausible=(8_000.0, 15_000.0))
+    profit_share: ParamValue = param(0.15, "share of a month's positive profit",
+                                     "assumption: staff and owner bonus pools of 5-20% of "
+                                     "profit", ge=0, lt=1, plausible=(0.05, 0.2))
     tax_rate: ParamValue = param(0.21, "share of a year's positive pretax profit",
                                  "US federal corporate rate since 2018", ge=0, lt=1)
     credit_limit: ParamValue = param(50_000.0, "$", "the user's bank line", ge=0, le=1e12)

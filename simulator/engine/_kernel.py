@@ -138,11 +138,14 @@ def churn_hazard(h0, visibility, care_share, overload, service_failure):
 
 
 @jit
-def pretax_profit(managed, cloud, projects, legacy_products, products_ms, techs, align_staff,
-                  managers, reps_paid, customers, cash_before, p):
-    """Step 9: the month's pretax profit and its gross part."""
+def pretax_profit(managed, cloud, projects, legacy_products, products_ms, techs, overtime_hours,
+                  align_staff, managers, reps_paid, customers, cash_before, p):
+    """Step 9: the month's pretax profit."""
     revenue = managed + cloud + projects + legacy_products + products_ms
-    gross = (managed * (1.0 - p.finance_tools_share) - techs * p.staff_tech_cost_per_month
+    tech_cost = p.staff_tech_cost_per_month
+    hourly = tech_cost / p.staff_tech_hours_per_month
+    overtime = overtime_hours * hourly * p.staff_overtime_premium
+    gross = (managed * (1.0 - p.finance_tools_share) - techs * tech_cost - overtime
              - align_staff * p.alignment_staff_cost_per_month + cloud
              + (1.0 - p.finance_project_other_cost_share) * projects
              + p.finance_product_margin_legacy * legacy_products
@@ -152,9 +155,15 @@ def pretax_profit(managed, cloud, projects, legacy_products, products_ms, techs,
                 + p.finance_overhead_per_customer_month * customers)
     drawn = -cash_before if cash_before < 0.0 else 0.0
     interest = p.finance_credit_annual_rate / 12.0 * drawn
+    owner_pay = p.finance_owner_pay_per_month  # the owner goes unpaid before the bank
+    if owner_pay > cash_before:
+        owner_pay = cash_before if cash_before > 0.0 else 0.0
     opex = (managers * p.staff_manager_cost_per_month + reps_paid * p.sales_rep_cost_per_month
-            + p.finance_owner_pay_per_month + overhead + p.finance_marketing_share * revenue)
-    return gross - opex - interest
+            + owner_pay + overhead + p.finance_marketing_share * revenue)
+    profit = gross - opex - interest
+    if profit > 0.0:  # bonus pool paid out of a profitable month
+        profit -= p.finance_profit_share * profit
+    return profit
 
 
 @jit
@@ -171,6 +180,13 @@ def wants_technician(work, techs_planned, tech_hours, hire_above):
     if techs_planned > 0:
         return work / (techs_planned * tech_hours) > hire_above
     return work > 0.0
+
+
+@jit
+def wants_layoff(work, techs, techs_posted, tech_hours, layoff_below):
+    """Step 10: the team is idle: work below ``layoff_below`` of capacity, more
+    than one technician and nobody posted."""
+    return techs > 1 and techs_posted == 0 and work < layoff_below * techs * tech_hours
 
 
 @jit
@@ -285,6 +301,11 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
     align_arrivals = np.zeros(H + lag + 2, dtype=np.int64)
     manager_arrivals = np.zeros(H + lag + 2, dtype=np.int64)
     techs_posted = 0
+    techs_leaving = 0  # laid off at the end of last month
+    months_over = 0  # consecutive months above hire_above
+    months_under = 0  # consecutive months below layoff_below
+    hire_after = int(p.staff_hire_after_months)
+    layoff_after = int(p.staff_layoff_after_months)
     align_staff = 0
     align_posted = 0
     managers = 0
@@ -325,8 +346,9 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
 
     for t in range(1, H + 1):
         # 1. staff: arrivals, quits; alignment staff follow the client count
-        techs += tech_arrivals[t]
+        techs += tech_arrivals[t] - techs_leaving
         techs_posted -= tech_arrivals[t]
+        techs_leaving = 0
         managers += manager_arrivals[t]
         managers_posted -= manager_arrivals[t]
         align_staff += align_arrivals[t]
@@ -363,15 +385,17 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
         # 3. the owner's month
         directs = techs - min(techs, int(managers * span)) + align_staff + managers + reps_paid
         care = care_hours * n
+        capacity = techs * tech_hours
+        stretch = capacity * p.staff_overtime_max_share
         esc_paid, care_paid, work, owner_overflow, unserved, selling = owners_month(
             p.staff_owner_hours_per_month, p.staff_owner_sales_hours_per_month,
             escalation_share * hours_reactive, mgmt_hours * directs, care, demand,
-            techs * tech_hours)
+            capacity + stretch)
+        overtime_hours = min(work - capacity, stretch) if work > capacity else 0.0
         care_share = care_paid / care if care > 0.0 else 1.0
         unserved_share = unserved / work if work > 0.0 else 0.0
         backlog = carry * unserved
         service_failure += (unserved_share - service_failure) / memory
-        capacity = techs * tech_hours
         utilization = work / capacity if capacity > 0.0 and work > 0.0 else 0.0
 
         # 4. meetings and the pipeline
@@ -525,20 +549,30 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
 
         # 9. profit, tax and cash
         profit = pretax_profit(managed, cloud, projects, legacy_products, products_ms, techs,
-                               align_staff, managers, reps_paid, n, cash, p)
+                               overtime_hours, align_staff, managers, reps_paid, n, cash, p)
         year_to_date += profit
         tax = tax_due(t, year_to_date, p.finance_tax_rate)
         if t % 12 == 0:
             year_to_date = 0.0
         cash += profit - tax
 
-        # 10. hiring of technicians and service managers
+        # 10. hiring (and letting go) of technicians; service managers
         planned = techs + techs_posted
-        if (wants_technician(work, planned, tech_hours, p.staff_hire_above)
-                and can_pay(cash, credit_limit, hire_cash_months, tech_cost)):
+        months_over = (months_over + 1
+                       if wants_technician(work, planned, tech_hours, p.staff_hire_above) else 0)
+        if months_over >= hire_after and can_pay(cash, credit_limit, hire_cash_months,
+                                                 tech_cost):
             techs_posted += 1
             tech_arrivals[t + lag] += 1
             planned += 1
+            months_over = 0
+        months_under = (months_under + 1
+                        if wants_layoff(work, techs, techs_posted, tech_hours,
+                                        p.staff_layoff_below) else 0)
+        if months_under >= layoff_after:
+            techs_leaving = 1
+            planned -= 1
+            months_under = 0
         if (managers + managers_posted < int(planned / span)
                 and can_pay(cash, credit_limit, hire_cash_months,
                             p.staff_manager_cost_per_month)):
