@@ -450,8 +450,10 @@ class Staff(_Section):
                                          ge=0, le=60)
     backlog_carry: ParamValue = param(0.5, "fraction of unserved hours", "assumption", ge=0,
                                       le=0.95, plausible=(0.3, 0.7))
-    owner_hours_per_month: ParamValue = param(200.0, "hours/month", "MODEL.md: about 200",
-                                              ge=0, le=744, plausible=(160.0, 240.0))
+    owner_hours_per_month: ParamValue = param(
+        TriangularDist(dist="triangular", low=160.0, mode=200.0, high=240.0), "hours/month",
+        "MODEL.md: about 200 (measure: the owner's own timesheet)", ge=0, le=744,
+        plausible=(160.0, 240.0))
     owner_sales_hours_per_month: ParamValue = param(40.0, "hours/month the owner means to "
                                                     "sell", "assumption: about a quarter of "
                                                     "the week", ge=0, le=744,
@@ -554,8 +556,9 @@ class Finance(_Section):
                                         ge=0, le=1, plausible=(0.01, 0.04))
     owner_pay_per_month: ParamValue = param(10_000.0, "$/month", "assumption: the owner paid "
                                             "at a market rate for running the business (peer "
-                                            "groups measure profit after it)", ge=0, le=1e7,
-                                            plausible=(8_000.0, 15_000.0))
+                                            "groups measure profit after it; a founder "
+                                            "draws less)", ge=0, le=1e7,
+                                            plausible=(4_000.0, 15_000.0))
     profit_share: ParamValue = param(0.15, "share of a month's positive profit",
                                      "assumption: staff and owner bonus pools of 5-20% of "
                                      "profit", ge=0, lt=1, plausible=(0.05, 0.2))
