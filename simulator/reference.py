@@ -449,7 +449,6 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
             tech_arrivals[t + lag] = tech_arrivals.get(t + lag, 0) + 1
             planned += 1
             P += 1
-            over = 0
         under = under + 1 if wants_layoff(W, T, P, tech_hours, layoff_below) else 0
         if under >= layoff_after:
             leaving = 1

@@ -559,7 +559,7 @@ class Finance(_Section):
                                             "groups measure profit after it; a founder "
                                             "draws less)", ge=0, le=1e7,
                                             plausible=(4_000.0, 15_000.0))
-    profit_share: ParamValue = param(0.15, "share of a month's positive profit",
+    profit_share: ParamValue = param(0.1, "share of a month's positive profit",
                                      "assumption: staff and owner bonus pools of 5-20% of "
                                      "profit", ge=0, lt=1, plausible=(0.05, 0.2))
     tax_rate: ParamValue = param(0.21, "share of a year's positive pretax profit",

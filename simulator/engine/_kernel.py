@@ -565,7 +565,6 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
             techs_posted += 1
             tech_arrivals[t + lag] += 1
             planned += 1
-            months_over = 0
         months_under = (months_under + 1
                         if wants_layoff(work, techs, techs_posted, tech_hours,
                                         p.staff_layoff_below) else 0)
