@@ -1,0 +1,50 @@
+"""``msp-sim init``'s starter config and the all-assumptions scan (issue 9)."""
+
+from __future__ import annotations
+
+import tomllib
+
+from test_claims import CONFIGS
+
+import simulator
+from simulator.config.loader import config_from_dict
+from simulator.config.schema import param_specs
+from simulator.config.starter import assumption_keys, assumptions_uncertain, starter_toml
+
+
+def test_the_starter_is_the_baseline_business():
+    data = tomllib.loads(starter_toml())
+    # assumptions are commented out: their sections stand empty
+    assert all(not data[s] for s in data if s not in ("simulation", "start"))
+    assert config_from_dict(data, source="starter") == simulator.load_config(
+        CONFIGS / "baseline.toml")
+
+
+def test_the_starter_lists_every_assumption_with_its_range():
+    text = starter_toml()
+    for key in assumption_keys():
+        name = key.split(".", 1)[1]
+        assert f"# {name} = " in text, key
+        lo, hi = param_specs()[key].plausible
+        assert f"plausible {lo:g}-{hi:g}" in text
+    # each commented line, uncommented, is a valid value of its key
+    section = None
+    for line in text.splitlines():
+        if line.startswith("["):
+            section = line.strip("[]")
+        elif line.startswith("# ") and " = " in line and section not in (None, "start"):
+            body = line[2:].split("  # ", 1)[0]
+            config_from_dict(tomllib.loads(f"[{section}]\n{body}\n"), source="starter")
+
+
+def test_assumptions_uncertain_leaves_no_hidden_constant():
+    base = simulator.load_config(CONFIGS / "baseline.toml")
+    scanned, changed = assumptions_uncertain(base)
+    for key in assumption_keys():
+        value = scanned.get(key)
+        assert not isinstance(value, int | float), key
+        lo, hi = value.support()
+        assert param_specs()[key].plausible[0] <= lo and hi <= param_specs()[key].plausible[1]
+    assert set(changed) == {k for k in assumption_keys()
+                            if isinstance(base.get(k), int | float)}
+    assert scanned.start == base.start
