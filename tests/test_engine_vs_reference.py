@@ -257,7 +257,7 @@ def test_deterministic_case_bit_for_bit():
 
 
 def test_insolvent_case_bit_for_bit():
-    data = merged(DETERMINISTIC, finance={"credit_limit": 30_000.0})
+    data = merged(DETERMINISTIC, finance={"credit_limit": 5_000.0, "overhead_per_month": 15_000.0})
     me, fe, ie = run_paths(run_chunk, data, n_paths=2, seed=1)
     mr, fr, ir = run_paths(simulate_reference, data, n_paths=2, seed=1)
     assert np.all(ir > 0) and np.array_equal(ie, ir)

@@ -354,7 +354,7 @@ def check_turnover(runner: Runner, n_paths: int = 2000) -> None:
     """Technicians quit at the turnover rate when nobody is hired: after 12
     months each of 10 technicians is still there with probability 1 - 0.3."""
     data = merged(QUIET, start={"techs": 10},
-                  staff={"tech_turnover_annual": 0.3, "hire_above": 10.0})
+                  staff={"tech_turnover_annual": 0.3, "hire_above": 10.0, "layoff_below": 0.0})
     m, _ = run_config(runner, data, n_paths=n_paths, seed=8)
     assert abs(z_score(m["techs"][:, 12], 10 * 0.7)) < 4
     np.testing.assert_array_equal(m["techs"][:, 1:], 10 - np.cumsum(m["tech_quits"][:, 1:], 1))
