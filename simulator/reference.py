@@ -98,63 +98,67 @@ def staff_turnover(rng: np.random.Generator, techs: int, quit_base: float,
     return int(rng.binomial(techs, q)) if q > 0.0 else 0
 
 
-def tickets_month(rng: np.random.Generator, customers: list[Customer], r_R: float, r_A: float,
+def tickets_month(rng: np.random.Generator, customers: list[Customer], rate_r: float, rate_a: float,
                   endpoints_per_seat: float) -> tuple[int, int]:
     """Step 2: reactive-type and aligned-type ticket counts."""
-    lam_R = r_R * endpoints_per_seat * total(c.seats * (1.0 - c.alignment) for c in customers)
-    lam_A = r_A * endpoints_per_seat * total(c.seats * c.alignment for c in customers)
-    return int(rng.poisson(lam_R)), int(rng.poisson(lam_A))
+    lam_r = rate_r * endpoints_per_seat * total(c.seats * (1.0 - c.alignment) for c in customers)
+    lam_a = rate_a * endpoints_per_seat * total(c.seats * c.alignment for c in customers)
+    return int(rng.poisson(lam_r)), int(rng.poisson(lam_a))
 
 
-def owners_month(owner_hours: float, owner_sales: float, E: float, M: float, C: float,
-                 D: float, K: float) -> tuple[float, float, float, float, float, float]:
-    """Step 3: the owner's hours in order; returns ``(E_p, C_p, W, F_o, U, S)``."""
+def owners_month(owner_hours: float, owner_sales_max: float, escalations: float,
+                 management: float, care: float, demand: float, capacity: float
+                 ) -> tuple[float, float, float, float, float, float]:
+    """Step 3: the owner's hours in order; returns ``(escalations_paid, care_paid, work,
+    owner_overflow, unserved, selling)``."""
     rest = owner_hours
-    E_p = min(E, rest)
-    rest -= E_p
-    rest -= min(M, rest)
-    C_p = min(C, rest)
-    rest -= C_p
-    W = D - E_p
-    F = max(W - K, 0.0)
-    F_o = min(F, rest)
-    rest -= F_o
-    U = F - F_o
-    S = min(rest, owner_sales)
-    return E_p, C_p, W, F_o, U, S
+    escalations_paid = min(escalations, rest)
+    rest -= escalations_paid
+    rest -= min(management, rest)
+    care_paid = min(care, rest)
+    rest -= care_paid
+    work = demand - escalations_paid
+    overflow = max(work - capacity, 0.0)
+    owner_overflow = min(overflow, rest)
+    rest -= owner_overflow
+    unserved = overflow - owner_overflow
+    selling = min(rest, owner_sales_max)
+    return escalations_paid, care_paid, work, owner_overflow, unserved, selling
 
 
-def meeting_rate(per_hour: float, S: float, reps: int, rep_meetings: float, rep_start: int,
-                 rep_ramp: float, t: int) -> float:
+def meeting_rate(meetings_per_hour: float, selling: float, reps: int, rep_meetings: float,
+                 rep_start: int, rep_ramp: float, t: int) -> float:
     """Step 4: expected meetings from selling hours and (ramping) reps."""
-    lam = per_hour * S
+    lam = meetings_per_hour * selling
     if reps > 0 and t >= rep_start:
         ramp = min(1.0, (t - rep_start + 1) / rep_ramp) if rep_ramp > 0 else 1.0
         lam += reps * rep_meetings * ramp
     return lam
 
 
-def churn_hazard(h0: float, visibility: float, q: float, overload: float, z: float) -> float:
+def churn_hazard(h0: float, visibility: float, care_share: float, overload: float,
+                 service_failure: float) -> float:
     """Step 5: the month's churn hazard."""
-    return min(1.0, h0 * (1.0 - visibility * q) * math.exp(overload * z))
+    return min(1.0, h0 * (1.0 - visibility * care_share) * math.exp(overload * service_failure))
 
 
 def pretax_profit(managed: float, cloud: float, projects: float, legacy_products: float,
-                  ms_products: float, T: int, overtime_hours: float, A: int, G: int,
-                  reps_paid: int, n: int, cash_before: float, f: dict[str, float]) -> float:
+                  ms_products: float, techs: int, overtime_hours: float, align_staff: int,
+                  managers: int, reps_paid: int, customers: int, cash_before: float,
+                  f: dict[str, float]) -> float:
     """Step 9: the month's pretax profit."""
     revenue = managed + cloud + projects + legacy_products + ms_products
     overtime = overtime_hours * (f["tech_cost"] / f["tech_hours"]) * f["overtime_premium"]
-    gross = (managed * (1.0 - f["tools_share"]) - T * f["tech_cost"] - overtime
-             - A * f["align_cost"]
+    gross = (managed * (1.0 - f["tools_share"]) - techs * f["tech_cost"] - overtime
+             - align_staff * f["align_cost"]
              + cloud + (1.0 - f["project_other_cost_share"]) * projects
              + f["margin_legacy"] * legacy_products + f["margin_ms"] * ms_products)
-    employees = T + A + G + reps_paid
+    employees = techs + align_staff + managers + reps_paid
     overhead = (f["overhead_fixed"] + f["overhead_per_employee"] * employees
-                + f["overhead_per_customer"] * n)
+                + f["overhead_per_customer"] * customers)
     interest = f["credit_rate"] / 12.0 * max(-cash_before, 0.0)
     owner_pay = min(f["owner_pay"], max(cash_before, 0.0))  # unpaid before the bank
-    opex = (G * f["manager_cost"] + reps_paid * f["rep_cost"] + owner_pay + overhead
+    opex = (managers * f["manager_cost"] + reps_paid * f["rep_cost"] + owner_pay + overhead
             + f["marketing_share"] * revenue)
     profit = gross - opex - interest
     if profit > 0:  # bonus pool paid out of a profitable month
@@ -167,14 +171,15 @@ def tax_due(t: int, year_to_date: float, tax_rate: float) -> float:
     return tax_rate * year_to_date if t % 12 == 0 and year_to_date > 0 else 0.0
 
 
-def wants_technician(W: float, planned: int, tech_hours: float, hire_above: float) -> bool:
+def wants_technician(work: float, planned: int, tech_hours: float, hire_above: float) -> bool:
     """Step 10: the hiring rule."""
-    return W / (planned * tech_hours) > hire_above if planned > 0 else W > 0
+    return work / (planned * tech_hours) > hire_above if planned > 0 else work > 0
 
 
-def wants_layoff(W: float, T: int, posted: int, tech_hours: float, layoff_below: float) -> bool:
+def wants_layoff(work: float, techs: int, techs_posted: int, tech_hours: float,
+                 layoff_below: float) -> bool:
     """Step 10: the team stays idle (and nobody is posted): let one technician go."""
-    return T > 1 and posted == 0 and W < layoff_below * T * tech_hours
+    return techs > 1 and techs_posted == 0 and work < layoff_below * techs * tech_hours
 
 
 def can_pay(cash: float, credit_limit: float, months: float, cost: float) -> bool:
@@ -217,21 +222,21 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
     cloud_per_seat = (_p(params, "cloud.adoption") * _p(params, "cloud.seat_price")
                       * _p(params, "cloud.commission_rate")
                       * (1.0 + _p(params, "cloud.attach_uplift")))
-    per_hour = _p(params, "sales.meetings_per_selling_hour")
+    meetings_per_hour = _p(params, "sales.meetings_per_selling_hour")
     reps = _i(params, "sales.reps")
     rep_start = _i(params, "sales.rep_start_month")
     rep_ramp = _p(params, "sales.rep_ramp_months")
     rep_meetings = _p(params, "sales.rep_meetings_per_month")
     p_deal = _p(params, "sales.proposal_rate") * _p(params, "sales.close_rate")
     cycle_months = _p(params, "sales.cycle_months")
-    annual_churn = _p(params, "churn.annual_rate")
+    annual_rate = _p(params, "churn.annual_rate")
     visibility = _p(params, "churn.visibility_reduction")
     overload = _p(params, "churn.overload_sensitivity")
     memory = _p(params, "churn.service_memory_months")
-    r_R = _p(params, "tickets.per_endpoint_reactive")
-    r_A = _p(params, "tickets.per_endpoint_aligned")
-    h_R = _p(params, "tickets.hours_reactive")
-    h_A = _p(params, "tickets.hours_aligned")
+    rate_r = _p(params, "tickets.per_endpoint_reactive")
+    rate_a = _p(params, "tickets.per_endpoint_aligned")
+    hours_r = _p(params, "tickets.hours_reactive")
+    hours_a = _p(params, "tickets.hours_aligned")
     proactive = _p(params, "tickets.proactive_hours_per_endpoint")
     tech_hours = _p(params, "staff.tech_hours_per_month")
     tech_cost = _p(params, "staff.tech_cost_per_month")
@@ -242,9 +247,9 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
     layoff_below = _p(params, "staff.layoff_below")
     layoff_after = _i(params, "staff.layoff_after_months")
     hire_cash_months = _p(params, "staff.hire_cash_months")
-    backlog_carry = _p(params, "staff.backlog_carry")
+    carry = _p(params, "staff.backlog_carry")
     owner_hours = _p(params, "staff.owner_hours_per_month")
-    owner_sales = _p(params, "staff.owner_sales_hours_per_month")
+    owner_sales_max = _p(params, "staff.owner_sales_hours_per_month")
     escalation_share = _p(params, "staff.escalation_share")
     mgmt_per_employee = _p(params, "staff.management_hours_per_employee")
     span = _p(params, "staff.techs_per_manager")
@@ -290,13 +295,13 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
         start = 1 - int(rng.integers(1, contract_months + 1))  # 1 - U{1..contract_months}
         customers.append(Customer(seats, price_per_seat, _p(params, "start.alignment_score"),
                                   start))
-    T = _i(params, "start.techs")
-    leaving = 0  # technicians let go at the end of last month
-    over = under = 0  # consecutive months above hire_above / below layoff_below
-    A = 0  # alignment staff
-    G = 0  # service managers
+    techs = _i(params, "start.techs")
+    techs_leaving = 0  # technicians let go at the end of last month
+    months_over = months_under = 0  # consecutive months above hire_above / below layoff_below
+    align_staff = 0  # alignment staff
+    managers = 0  # service managers
     backlog = 0.0
-    z = 0.0  # service failure: moving average of the unserved share
+    service_failure = 0.0  # service failure: moving average of the unserved share
     utilization = 0.0
     year_to_date = 0.0
     onboarding_seats = 0  # seats signed last month
@@ -318,32 +323,32 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
     managed, cloud = mrr_parts()
     record(0, mrr=managed + cloud, mrr_managed=managed, mrr_cloud=cloud,
            customers=len(customers), seats=total(c.seats for c in customers),
-           owner_sales_hours=owner_sales, techs=T, alignment_staff=A,
+           owner_sales_hours=owner_sales_max, techs=techs, alignment_staff=align_staff,
            alignment_mean=(total(c.alignment for c in customers) / len(customers)
                            if customers else 0.0),
            cash=cash)
 
     # ---- months 1..H -----------------------------------------------------
-    h0 = 1.0 - (1.0 - annual_churn) ** (1.0 / 12.0)
+    h0 = 1.0 - (1.0 - annual_rate) ** (1.0 / 12.0)
     quit_base = 1.0 - (1.0 - turnover_annual) ** (1.0 / 12.0)
     for t in range(1, H + 1):
         n = len(customers)
 
         # 1. staff: arrivals, quits; alignment staff follow the client count
-        T += tech_arrivals.pop(t, 0) - leaving
-        leaving = 0
-        G += manager_arrivals.pop(t, 0)
-        A += align_arrivals.pop(t, 0)
-        quits = staff_turnover(rng, T, quit_base, turnover_overload, utilization)
-        T -= quits
+        techs += tech_arrivals.pop(t, 0) - techs_leaving
+        techs_leaving = 0
+        managers += manager_arrivals.pop(t, 0)
+        align_staff += align_arrivals.pop(t, 0)
+        quits = staff_turnover(rng, techs, quit_base, turnover_overload, utilization)
+        techs -= quits
         if not run.alignment_enabled or t < align_start:
-            A = 0
-        A = min(A, math.ceil(n / clients_per_staff))
+            align_staff = 0
+        align_staff = min(align_staff, math.ceil(n / clients_per_staff))
         reps_paid = reps if t >= rep_start else 0
 
         # 2. tickets and the rest of the technicians' work
-        N_R, N_A = tickets_month(rng, customers, r_R, r_A, endpoints_per_seat)
-        X = N_R * h_R + N_A * h_A
+        n_r, n_a = tickets_month(rng, customers, rate_r, rate_a, endpoints_per_seat)
+        ticket_hours = n_r * hours_r + n_a * hours_a
         legacy_factor = math.exp(t / 12.0 * math.log1p(-decline)) if decline < 1.0 else 0.0
         legacy_projects = legacy_projects0 * legacy_factor
         n_projects = int(rng.poisson(n * (projects_per_year / 12.0)))
@@ -351,26 +356,26 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
                         for _ in range(n_projects))
         project_hours = (legacy_projects + ongoing) / bill_rate
         seats_start = total(c.seats for c in customers)
-        D = (X + backlog + proactive * endpoints_per_seat * seats_start + project_hours
-             + onboarding_hours * onboarding_seats)
+        demand = (ticket_hours + backlog + proactive * endpoints_per_seat * seats_start
+                  + project_hours + onboarding_hours * onboarding_seats)
 
         # 3. the owner's month
-        directs = T - min(T, int(G * span)) + A + G + reps_paid
-        C = account_hours * n
-        K = T * tech_hours
-        stretch = K * overtime_max
-        E_p, C_p, W, F_o, U, S = owners_month(owner_hours, owner_sales,
-                                              escalation_share * (N_R * h_R),
-                                              mgmt_per_employee * directs, C, D, K + stretch)
-        overtime_hours = min(W - K, stretch) if W > K else 0.0
-        q = C_p / C if C > 0 else 1.0
-        u = U / W if W > 0 else 0.0
-        backlog = backlog_carry * U
-        z += (u - z) / memory
-        utilization = W / K if K > 0 and W > 0 else 0.0
+        directs = techs - min(techs, int(managers * span)) + align_staff + managers + reps_paid
+        care = account_hours * n
+        capacity = techs * tech_hours
+        stretch = capacity * overtime_max
+        esc_paid, care_paid, work, owner_overflow, unserved, selling = owners_month(
+            owner_hours, owner_sales_max, escalation_share * (n_r * hours_r),
+            mgmt_per_employee * directs, care, demand, capacity + stretch)
+        overtime_hours = min(work - capacity, stretch) if work > capacity else 0.0
+        care_share = care_paid / care if care > 0 else 1.0
+        unserved_share = unserved / work if work > 0 else 0.0
+        backlog = carry * unserved
+        service_failure += (unserved_share - service_failure) / memory
+        utilization = work / capacity if capacity > 0 and work > 0 else 0.0
 
         # 4. meetings and the pipeline
-        lam = meeting_rate(per_hour, S, reps, rep_meetings, rep_start, rep_ramp, t)
+        lam = meeting_rate(meetings_per_hour, selling, reps, rep_meetings, rep_start, rep_ramp, t)
         meetings = int(rng.poisson(lam))
         deals = int(rng.binomial(meetings, p_deal))
         p_sign = 1.0 / (1.0 + cycle_months)
@@ -380,7 +385,7 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
                 pipeline[month] = pipeline.get(month, 0) + 1
 
         # 5. churn of the n customers present at the start of the month
-        h = churn_hazard(h0, visibility, q, overload, z)
+        h = churn_hazard(h0, visibility, care_share, overload, service_failure)
         h_renewal = 1.0 - (1.0 - h) ** contract_months
         stayed: list[Customer] = []
         churned = 0
@@ -412,10 +417,10 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
         if run.alignment_enabled and t >= align_start:
             target = math.ceil(n_after / clients_per_staff)
             posted = sum(align_arrivals.values())
-            if A + posted < target and can_pay(cash, credit_limit, hire_cash_months,
+            if align_staff + posted < target and can_pay(cash, credit_limit, hire_cash_months,
                                                align_cost):
                 align_arrivals[t + lag] = align_arrivals.get(t + lag, 0) + 1
-            covered = min(n_after, int(A * clients_per_staff))
+            covered = min(n_after, int(align_staff * clients_per_staff))
         else:
             covered = 0
         for k, c in enumerate(customers):  # in order of joining: longest-standing first
@@ -433,8 +438,9 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
         products = legacy_products + ms_products
 
         # 9. profit, tax and cash
-        pretax = pretax_profit(managed, cloud, projects, legacy_products, ms_products, T,
-                               overtime_hours, A, G, reps_paid, n_after, cash, finance)
+        pretax = pretax_profit(managed, cloud, projects, legacy_products, ms_products, techs,
+                               overtime_hours, align_staff, managers, reps_paid, n_after,
+                               cash, finance)
         year_to_date += pretax
         tax = tax_due(t, year_to_date, tax_rate)
         if t % 12 == 0:
@@ -442,31 +448,35 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
         cash += pretax - tax
 
         # 10. hiring (and letting go) of technicians; service managers
-        P = sum(tech_arrivals.values())
-        planned = T + P
-        over = over + 1 if wants_technician(W, planned, tech_hours, hire_above) else 0
-        if over >= hire_after and can_pay(cash, credit_limit, hire_cash_months, tech_cost):
+        techs_posted = sum(tech_arrivals.values())
+        planned = techs + techs_posted
+        overloaded = wants_technician(work, planned, tech_hours, hire_above)
+        months_over = months_over + 1 if overloaded else 0
+        if months_over >= hire_after and can_pay(cash, credit_limit, hire_cash_months, tech_cost):
             tech_arrivals[t + lag] = tech_arrivals.get(t + lag, 0) + 1
             planned += 1
-            P += 1
-        under = under + 1 if wants_layoff(W, T, P, tech_hours, layoff_below) else 0
-        if under >= layoff_after:
-            leaving = 1
+            techs_posted += 1
+        idle = wants_layoff(work, techs, techs_posted, tech_hours, layoff_below)
+        months_under = months_under + 1 if idle else 0
+        if months_under >= layoff_after:
+            techs_leaving = 1
             planned -= 1
-            under = 0
-        if G + sum(manager_arrivals.values()) < int(planned / span) and can_pay(
+            months_under = 0
+        if managers + sum(manager_arrivals.values()) < int(planned / span) and can_pay(
                 cash, credit_limit, hire_cash_months, manager_cost):
             manager_arrivals[t + lag] = manager_arrivals.get(t + lag, 0) + 1
 
         record(t, mrr=managed + cloud, mrr_managed=managed, mrr_cloud=cloud,
                customers=n_after, seats=seats_total, meetings=meetings, new_customers=new,
-               churned=churned, tickets=N_R + N_A, ticket_hours=X, owner_sales_hours=S,
-               techs=T, alignment_staff=A, utilization=utilization, unserved_share=u,
+               churned=churned, tickets=n_r + n_a, ticket_hours=ticket_hours,
+               owner_sales_hours=selling, techs=techs, alignment_staff=align_staff,
+               utilization=utilization, unserved_share=unserved_share,
                alignment_mean=(total(c.alignment for c in customers) / n_after
                                if n_after else 0.0),
                revenue_products=products, revenue_projects=projects,
                revenue_managed=managed, revenue_cloud=cloud, pretax_profit=pretax,
-               cash=cash, managers=G, tech_quits=quits, service_failure=z, tax_paid=tax)
+               cash=cash, managers=managers, tech_quits=quits, service_failure=service_failure,
+               tax_paid=tax)
         if cash < -credit_limit:
             # Insolvent: the business closes; only the month's loss, tax and cash stay.
             keep = {"pretax_profit", "tax_paid", "cash"}
