@@ -57,8 +57,8 @@ BAD_FILES = [
      ["wrong type", "a string", "0 <= value < 1"]),
     ("quoted number", '[sales]\nclose_rate = "0.3"\n', "sales.close_rate", '"0.3"',
      ["wrong type", "without quotes", "0 <= value <= 1"]),
-    ("boolean for a number", "[sales]\nmeetings_per_month = true\n",
-     "sales.meetings_per_month", "true", ["wrong type", "a boolean", "0 <= value <= 1000"]),
+    ("boolean for a number", "[sales]\nrep_meetings_per_month = true\n",
+     "sales.rep_meetings_per_month", "true", ["wrong type", "a boolean", "0 <= value <= 1000"]),
     ("array for a number", "[churn]\nannual_rate = [0.1, 0.2]\n", "churn.annual_rate",
      "[0.1, 0.2]", ["wrong type", "an array", "a distribution table"]),
     ("churn rate of 1 or more", "[churn]\nannual_rate = 1.2\n", "churn.annual_rate", "1.2",
@@ -77,8 +77,8 @@ BAD_FILES = [
      '[churn]\nannual_rate = {dist = "uniform", low = 0.2, high = 0.1}\n', "churn.annual_rate",
      '{dist = "uniform", low = 0.2, high = 0.1}', ["impossible uniform", "low < high"]),
     ("triangular mode outside",
-     '[sales]\nmeetings_per_month = {dist = "triangular", low = 2, mode = 9, high = 6}\n',
-     "sales.meetings_per_month", "mode = 9", ["impossible triangular", "low <= mode <= high"]),
+     '[sales]\nrep_meetings_per_month = {dist = "triangular", low = 2, mode = 9, high = 6}\n',
+     "sales.rep_meetings_per_month", "mode = 9", ["impossible triangular", "low <= mode <= high"]),
     ("unknown distribution",
      '[churn]\nannual_rate = {dist = "gamma", a = 2}\n', "churn.annual_rate",
      '{dist = "gamma", a = 2}', ["unknown distribution", '"uniform"', '"beta"']),
@@ -105,12 +105,12 @@ BAD_FILES = [
      '[churn]\nannual_rate = {dist = "lognormal", median = 0.1, sigma = 0.3, low = 0.01}\n',
      "churn.annual_rate", "low = 0.01", ["out of range", "[0.01, inf)", "0 <= value < 1"]),
     ("lognormal with low > high",
-     '[sales]\nmeetings_per_month = {dist = "lognormal", median = 5, sigma = 0.3, '
-     "low = 9, high = 2}\n", "sales.meetings_per_month", "low = 9, high = 2",
+     '[sales]\nrep_meetings_per_month = {dist = "lognormal", median = 5, sigma = 0.3, '
+     "low = 9, high = 2}\n", "sales.rep_meetings_per_month", "low = 9, high = 2",
      ["impossible lognormal", "low < high"]),
     ("normal truncation holding no probability",
-     '[sales]\nmeetings_per_month = {dist = "normal", mean = 5, sd = 0.01, low = 50, '
-     "high = 60}\n", "sales.meetings_per_month", "low = 50, high = 60",
+     '[sales]\nrep_meetings_per_month = {dist = "normal", mean = 5, sd = 0.01, low = 50, '
+     "high = 60}\n", "sales.rep_meetings_per_month", "low = 50, high = 60",
      ["impossible normal", "almost no probability", "bounds around the bulk"]),
     ("lognormal clipped onto a strict bound",
      '[churn]\nannual_rate = {dist = "lognormal", median = 0.1, sigma = 2, high = 1}\n',
@@ -264,8 +264,8 @@ def test_parse_override_values():
     assert parse_override('churn.mode="renewal"') == ("churn.mode", "renewal")
     assert parse_override("alignment.enabled=true") == ("alignment.enabled", True)
     assert parse_override("sales.reps=2") == ("sales.reps", 2)
-    key, value = parse_override('sales.meetings_per_month={dist="uniform",low=4,high=8}')
-    assert key == "sales.meetings_per_month"
+    key, value = parse_override('sales.rep_meetings_per_month={dist="uniform",low=4,high=8}')
+    assert key == "sales.rep_meetings_per_month"
     assert value == {"dist": "uniform", "low": 4, "high": 8}
 
 
@@ -273,7 +273,7 @@ def test_overrides_apply_on_top_of_file(tmp_path):
     path = _write(tmp_path, '[churn]\nannual_rate = 0.1\nmode = "hazard"\n', "ok.toml")
     cfg = load_config(path, overrides=[
         "churn.annual_rate=0.12",
-        'sales.meetings_per_month={dist="uniform",low=4,high=8}',
+        'sales.rep_meetings_per_month={dist="uniform",low=4,high=8}',
         "churn.mode=renewal",
         "alignment.enabled=true",
         "simulation.sampling=sobol",
@@ -282,7 +282,7 @@ def test_overrides_apply_on_top_of_file(tmp_path):
     assert cfg.churn.mode == "renewal"
     assert cfg.alignment.enabled is True
     assert cfg.simulation.sampling == "sobol"
-    meetings = cfg.get("sales.meetings_per_month")
+    meetings = cfg.get("sales.rep_meetings_per_month")
     assert meetings.support() == (4.0, 8.0)
     assert meetings.describe() == "uniform(low=4, high=8)"
     cfg2 = config_from_dict({}, overrides={"sales.reps": 1, "churn.annual_rate": 0.2})

@@ -17,20 +17,20 @@ MEETINGS = {"dist": "triangular", "low": 3, "mode": 5, "high": 8}
 CLOSE = {"dist": "beta", "mean": 0.35, "sd": 0.08}
 CHURN = {"dist": "uniform", "low": 0.08, "high": 0.15}
 PRICE = {"dist": "lognormal", "median": 130, "sigma": 0.2, "low": 60, "high": 400}
-TARGETS = {("sales.meetings_per_month", "sales.close_rate"): 0.5,
+TARGETS = {("sales.rep_meetings_per_month", "sales.close_rate"): 0.5,
            ("churn.annual_rate", "sales.close_rate"): -0.3,
            ("customers.price_per_seat", "churn.annual_rate"): 0.0}  # not listed: independent
 
 
 def _data(pairs=None) -> dict:
-    data = {"sales": {"meetings_per_month": MEETINGS, "close_rate": CLOSE},
+    data = {"sales": {"rep_meetings_per_month": MEETINGS, "close_rate": CLOSE},
             "churn": {"annual_rate": CHURN}, "customers": {"price_per_seat": PRICE}}
     if pairs is not None:
         data["correlations"] = {"pairs": pairs}
     return data
 
 
-PAIRS = [{"a": "sales.meetings_per_month", "b": "sales.close_rate", "rho": 0.5},
+PAIRS = [{"a": "sales.rep_meetings_per_month", "b": "sales.close_rate", "rho": 0.5},
          {"a": "churn.annual_rate", "b": "sales.close_rate", "rho": -0.3}]
 
 
@@ -52,7 +52,7 @@ def test_achieved_spearman_within_4_se(draws, pair):
     assert abs(math.atanh(r) - math.atanh(TARGETS[pair])) < 4 * se, r
 
 
-@pytest.mark.parametrize("key, table", [("sales.meetings_per_month", MEETINGS),
+@pytest.mark.parametrize("key, table", [("sales.rep_meetings_per_month", MEETINGS),
                                         ("sales.close_rate", CLOSE),
                                         ("churn.annual_rate", CHURN)])
 def test_marginals_unchanged_ks(draws, key, table):
@@ -92,16 +92,16 @@ def test_engine_runs_are_chunk_invariant_with_correlations():
 def test_sobol_sampling_is_correlated_too():
     cfg = config_from_dict({**_data(PAIRS), "simulation": {"sampling": "sobol"}})
     p = draw_parameters(cfg, 3, 0, 4096)
-    r = stats.spearmanr(p["sales_meetings_per_month"], p["sales_close_rate"]).statistic
+    r = stats.spearmanr(p["sales_rep_meetings_per_month"], p["sales_close_rate"]).statistic
     # Same 4-SE band as above (the Sobol' net is at least as precise as random draws).
     assert abs(math.atanh(r) - math.atanh(0.5)) < 4 * math.sqrt(1.06 / (4096 - 3))
 
 
 def test_pinned_key_by_override_leaves_its_pairs_inactive():
     # A goal seek or --set that fixes a correlated key: the other pairs still apply.
-    cfg = config_from_dict(_data(PAIRS), overrides={"sales.meetings_per_month": 5})
+    cfg = config_from_dict(_data(PAIRS), overrides={"sales.rep_meetings_per_month": 5})
     p = draw_parameters(cfg, 8, 0, 20_000)
-    assert np.all(p["sales_meetings_per_month"] == 5)
+    assert np.all(p["sales_rep_meetings_per_month"] == 5)
     r = stats.spearmanr(p["churn_annual_rate"], p["sales_close_rate"]).statistic
     assert abs(math.atanh(r) - math.atanh(-0.3)) < 4 * math.sqrt(1.06 / (20_000 - 3))
 
@@ -110,7 +110,7 @@ def test_describe_and_report_rows_show_the_pairs():
     cfg = config_from_dict(_data(PAIRS))
     text = describe_config(cfg)
     assert "[correlations]" in text
-    assert "sales.meetings_per_month ~ sales.close_rate: 0.5" in text
+    assert "sales.rep_meetings_per_month ~ sales.close_rate: 0.5" in text
     row = next(r for r in config_rows(cfg) if r.key == "correlations.pairs")
     assert "churn.annual_rate ~ sales.close_rate: -0.3" in row.value
     assert row.unit == "Spearman rank correlation"
@@ -122,7 +122,7 @@ def test_describe_and_report_rows_show_the_pairs():
 
 HEAD = """
 [sales]
-meetings_per_month = {dist = "triangular", low = 3, mode = 5, high = 8}
+rep_meetings_per_month = {dist = "triangular", low = 3, mode = 5, high = 8}
 close_rate = {dist = "beta", mean = 0.35, sd = 0.08}
 
 [churn]
@@ -131,7 +131,7 @@ annual_rate = {dist = "uniform", low = 0.08, high = 0.15}
 [correlations]
 """
 
-M, C, R = "sales.meetings_per_month", "sales.close_rate", "churn.annual_rate"
+M, C, R = "sales.rep_meetings_per_month", "sales.close_rate", "churn.annual_rate"
 
 # (case, [correlations] body, words the message must contain)
 BAD = [
@@ -139,8 +139,8 @@ BAD = [
      ["rho out of range", "got 1.5", "-1 < rho < 1"]),
     ("rho exactly -1", f'pairs = [{{a = "{M}", b = "{C}", rho = -1}}]',
      ["rho out of range", "got -1", "-1 < rho < 1"]),
-    ("unknown key", f'pairs = [{{a = "sales.meetings_per_mnth", b = "{C}", rho = 0.5}}]',
-     ["unknown key", "sales.meetings_per_mnth", "did you mean sales.meetings_per_month?"]),
+    ("unknown key", f'pairs = [{{a = "sales.rep_meetings_per_mnth", b = "{C}", rho = 0.5}}]',
+     ["unknown key", "sales.rep_meetings_per_mnth", "did you mean sales.rep_meetings_per_month?"]),
     ("key not uncertain", f'pairs = [{{a = "sales.proposal_rate", b = "{C}", rho = 0.5}}]',
      ["sales.proposal_rate", "is not uncertain", "allowed: keys given as distribution"]),
     ("per-customer key", f'pairs = [{{a = "customers.seats", b = "{C}", rho = 0.5}}]',

@@ -21,13 +21,22 @@ from simulator.sampling import draw_parameters, path_seeds, prepare
 CUSTOMERS = METRICS.index("customers")
 CHURNED = METRICS.index("churned")
 
-# Feedback off: no tickets, no owner duties, one deal a month in expectation.
+# Feedback and money off: no tickets or other technician work, no owner
+# duties, no costs; a salesperson at full speed from month 1 makes
+# Poisson(2) meetings a month, one deal a month in expectation.
 QUIET = {
-    "tickets": {"per_endpoint_reactive": 0, "per_endpoint_aligned": 0},
-    "customers": {"account_hours_per_month": 0, "seats": 10, "price_per_seat": 100},
-    "staff": {"management_hours_per_employee": 0, "escalation_share": 0},
-    "sales": {"meetings_per_month": 2, "proposal_rate": 1, "close_rate": 0.5,
-              "cycle_months": 0},
+    "tickets": {"per_endpoint_reactive": 0, "per_endpoint_aligned": 0,
+                "proactive_hours_per_endpoint": 0},
+    "customers": {"account_hours_per_month": 0, "seats": 10, "price_per_seat": 100,
+                  "onboarding_hours_per_seat": 0},
+    "staff": {"management_hours_per_employee": 0, "escalation_share": 0,
+              "tech_turnover_annual": 0, "tech_cost_per_month": 0},
+    "sales": {"meetings_per_selling_hour": 0, "reps": 1, "rep_meetings_per_month": 2,
+              "rep_ramp_months": 0, "rep_cost_per_month": 0, "proposal_rate": 1,
+              "close_rate": 0.5, "cycle_months": 0},
+    "finance": {"overhead_per_month": 0, "overhead_per_employee_month": 0,
+                "overhead_per_customer_month": 0, "marketing_share": 0,
+                "owner_pay_per_month": 0, "tax_rate": 0},
     "churn": {"visibility_reduction": 0, "annual_rate": 0.999999},
     "start": {"customers": 5},
     "simulation": {"months": 600},
@@ -37,7 +46,7 @@ QUIET = {
 
 def _run(runner, cfg, n, seed):
     params = draw_parameters(cfg, seed, 0, n)
-    out, _ = runner(params, path_seeds(seed, 0, n), prepare(cfg))
+    out, _, _ = runner(params, path_seeds(seed, 0, n), prepare(cfg))
     return out
 
 
@@ -56,14 +65,16 @@ def test_survival_rescaling_keeps_the_steady_state():
 
 
 def test_hazard_of_one_empties_the_book_every_month():
-    # No technicians, an owner with no hours and overload sensitivity 100:
-    # the unserved share is 1, so h = min(1, h0 x 101) = 1 every month.
+    # No technicians (none hired within the horizon), an owner with no hours
+    # and overload sensitivity 20: the unserved share is 1 every month, the
+    # service failure customers remember is at least 1/3 from month 1, so
+    # h = min(1, h0 x exp(20 / 3)) = min(1, 0.056 x 786) = 1 every month.
     data = {**QUIET,
             "tickets": {"per_endpoint_reactive": 1.0, "per_endpoint_aligned": 1.0},
-            "staff": {"management_hours_per_employee": 0, "escalation_share": 0,
-                      "owner_hours_per_month": 0, "hire_above": 10},
+            "staff": {**QUIET["staff"], "owner_hours_per_month": 0, "hire_above": 10,
+                      "hire_lag_months": 60},
             "churn": {"visibility_reduction": 0, "annual_rate": 0.5,
-                      "overload_sensitivity": 100},
+                      "overload_sensitivity": 20},
             "start": {"customers": 5, "techs": 0},
             "simulation": {"months": 24}}
     cfg = config_from_dict(data)

@@ -1,8 +1,10 @@
 """Goal seek (simulator.analysis.goal) against closed forms.
 
 **Known answer: an M/M/infinity business.** With every feedback switched off
-(no tickets, no account care, no management, no escalations, no legacy
-business, no churn penalty), meetings are Poisson(lambda) a month, each
+(no tickets or other technician work, no account care, no management, no
+escalations, no legacy business, no churn penalty, no costs), one
+salesperson at full speed from month 1 makes Poisson(lambda) meetings a
+month (``sales.rep_meetings_per_month``, the lever), each
 signs with probability ``p = proposal_rate * close_rate`` in the same month
 (cycle 0), and every customer churns with the monthly hazard
 ``h = 1 - (1 - annual_rate)^(1/12)``. Starting from no customers, the
@@ -44,19 +46,25 @@ N = 1500
 
 
 def mm_inf(**extra) -> dict:
-    """The M/M/infinity business of the module docstring (meetings_per_month = 4)."""
+    """The M/M/infinity business of the module docstring (rep_meetings_per_month = 4)."""
     data = {
         "simulation": {"months": H, "threshold_mrr": 45_000, "paths": N, "seed": 7},
         "start": {"customers": 0, "techs": 0, "cash": 1e6},
-        "sales": {"meetings_per_month": 4.0, "proposal_rate": 1.0, "close_rate": P_SIGN,
-                  "cycle_months": 0},
+        "sales": {"meetings_per_selling_hour": 0.0, "reps": 1, "rep_meetings_per_month": 4.0,
+                  "rep_ramp_months": 0, "rep_cost_per_month": 0, "proposal_rate": 1.0,
+                  "close_rate": P_SIGN, "cycle_months": 0},
         "customers": {"seats": 1, "price_per_seat": 1000, "account_hours_per_month": 0,
-                      "price_escalator": 0},
+                      "price_escalator": 0, "onboarding_hours_per_seat": 0},
         "cloud": {"adoption": 0},
         "churn": {"annual_rate": ANNUAL, "visibility_reduction": 0, "overload_sensitivity": 0},
-        "tickets": {"per_endpoint_reactive": 0, "per_endpoint_aligned": 0},
-        "staff": {"escalation_share": 0, "management_hours_per_employee": 0},
+        "tickets": {"per_endpoint_reactive": 0, "per_endpoint_aligned": 0,
+                    "proactive_hours_per_endpoint": 0},
+        "staff": {"escalation_share": 0, "management_hours_per_employee": 0,
+                  "tech_cost_per_month": 0, "tech_turnover_annual": 0},
         "projects": {"per_customer_year": 0, "product_spend_per_seat_year": 0},
+        "finance": {"overhead_per_month": 0, "overhead_per_employee_month": 0,
+                    "overhead_per_customer_month": 0, "marketing_share": 0,
+                    "owner_pay_per_month": 0, "tax_rate": 0},
     }
     for key, value in extra.items():
         section, name = key.split("__")
@@ -76,7 +84,7 @@ def inside(x: float, interval) -> bool:
 def test_mm_inf_mean_customers():
     cfg = config_from_dict(mm_inf())
     closed = 40 * HAZARD / (P_SIGN * (1 - (1 - HAZARD) ** H))  # 4.635 meetings/month
-    res = goal_seek(cfg, "sales.meetings_per_month", "customers_mean_60 >= 40")
+    res = goal_seek(cfg, "sales.rep_meetings_per_month", "customers_mean_60 >= 40")
     assert res.direction == "increasing" and res.range == (2.0, 6.0)  # +-50% of 4
     assert inside(closed, res.value_ci95), (closed, res.value, res.value_ci95)
     assert res.achieved.value >= 40
@@ -96,7 +104,7 @@ def test_mm_inf_probability_of_k_customers():
         return stats.poisson.sf(k - 1, mean_customers(lam))
 
     closed = optimize.brentq(lambda lam: p_at_least_k(lam) - 0.8, 1, 20)  # 5.855
-    res = goal_seek(cfg, "sales.meetings_per_month", "p_mrr_above_60 >= 80%", range=(3, 8))
+    res = goal_seek(cfg, "sales.rep_meetings_per_month", "p_mrr_above_60 >= 80%", range=(3, 8))
     assert inside(closed, res.value_ci95), (closed, res.value, res.value_ci95)
     assert res.achieved.value >= 0.8
     assert res.achieved.low <= p_at_least_k(res.value) <= res.achieved.high
@@ -111,7 +119,7 @@ def test_pure_birth_first_passage():
         return stats.poisson.sf(k - 1, lam * P_SIGN * 24)
 
     closed = optimize.brentq(lambda lam: p_break(lam) - 0.5, 1, 20)  # 3.72
-    res = goal_seek(cfg, "sales.meetings_per_month", "p_break_by_24>=0.5")
+    res = goal_seek(cfg, "sales.rep_meetings_per_month", "p_break_by_24>=0.5")
     assert res.direction == "increasing"
     assert inside(closed, res.value_ci95), (closed, res.value, res.value_ci95)
     assert res.achieved.low <= p_break(res.value) <= res.achieved.high
@@ -119,7 +127,7 @@ def test_pure_birth_first_passage():
 
 def test_decreasing_lever_gives_the_largest_value():
     # More churn, fewer customers: the largest annual churn rate that keeps 40 customers.
-    cfg = config_from_dict(mm_inf(sales__meetings_per_month=5.0))
+    cfg = config_from_dict(mm_inf(sales__rep_meetings_per_month=5.0))
 
     def mean_at(rate):
         return mean_customers(5.0, 1 - (1 - rate) ** (1 / 12))
@@ -138,7 +146,7 @@ def test_at_most_target():
     # <= of an increasing outcome: the largest meeting rate that keeps the mean <= 40.
     cfg = config_from_dict(mm_inf())
     closed = 40 * HAZARD / (P_SIGN * (1 - (1 - HAZARD) ** H))
-    res = goal_seek(cfg, "sales.meetings_per_month", "customers_mean_60 <= 40")
+    res = goal_seek(cfg, "sales.rep_meetings_per_month", "customers_mean_60 <= 40")
     assert res.achieved.value <= 40
     assert inside(closed, res.value_ci95), (closed, res.value_ci95)
 
@@ -146,8 +154,7 @@ def test_at_most_target():
 def test_integer_lever():
     # Each rep brings 8 meetings a month: 62.4 customers on average at month 36, so
     # a mean of 100 needs 2 reps (1 gives 62, 2 give 125)
-    cfg = config_from_dict(mm_inf(sales__meetings_per_month=0.0, sales__rep_cost_per_month=0,
-                                  simulation__months=36))
+    cfg = config_from_dict(mm_inf(sales__rep_meetings_per_month=8.0, simulation__months=36))
     res = goal_seek(cfg, "sales.reps", "customers_mean_36 >= 100", range=(0, 5), n_paths=300)
     assert res.value == int(res.value)
     by_value = {e.value: e for e in res.evaluations}
@@ -161,7 +168,7 @@ def test_integer_lever():
 def test_unreachable_names_both_ends():
     cfg = config_from_dict(mm_inf())
     with pytest.raises(GoalUnreachable) as info:
-        goal_seek(cfg, "sales.meetings_per_month", "customers_mean_60 >= 500", n_paths=200)
+        goal_seek(cfg, "sales.rep_meetings_per_month", "customers_mean_60 >= 500", n_paths=200)
     text = str(info.value)
     assert "not reached" in text and "[2, 6]" in text
     assert " at 2 and " in text and " at 6 " in text and "above 6" in text
@@ -170,7 +177,7 @@ def test_unreachable_names_both_ends():
 
 def test_met_over_the_whole_range():
     cfg = config_from_dict(mm_inf())
-    res = goal_seek(cfg, "sales.meetings_per_month", "customers_mean_60 >= 5", n_paths=200)
+    res = goal_seek(cfg, "sales.rep_meetings_per_month", "customers_mean_60 >= 5", n_paths=200)
     assert res.at_range_end and res.value == 2.0
     assert res.value_ci95[0] is None
     assert "met over the whole range" in res.format_summary()
@@ -178,18 +185,18 @@ def test_met_over_the_whole_range():
 
 def test_common_random_numbers_make_it_deterministic():
     cfg = config_from_dict(mm_inf())
-    a = goal_seek(cfg, "sales.meetings_per_month", "p_mrr_above_60>=0.5", n_paths=300, seed=3)
-    b = goal_seek(cfg, "sales.meetings_per_month", "p_mrr_above_60>=0.5", n_paths=300, seed=3)
+    a = goal_seek(cfg, "sales.rep_meetings_per_month", "p_mrr_above_60>=0.5", n_paths=300, seed=3)
+    b = goal_seek(cfg, "sales.rep_meetings_per_month", "p_mrr_above_60>=0.5", n_paths=300, seed=3)
     assert a.to_dict() == b.to_dict()
-    c = goal_seek(cfg, "sales.meetings_per_month", "p_mrr_above_60>=0.5", n_paths=300, seed=4)
+    c = goal_seek(cfg, "sales.rep_meetings_per_month", "p_mrr_above_60>=0.5", n_paths=300, seed=4)
     assert c.to_dict()["evaluations"] != a.to_dict()["evaluations"]
 
 
 def test_distribution_lever_is_replaced_and_noted():
-    cfg = config_from_dict(mm_inf(sales__meetings_per_month={"dist": "uniform", "low": 3,
+    cfg = config_from_dict(mm_inf(sales__rep_meetings_per_month={"dist": "uniform", "low": 3,
                                                              "high": 7}))
-    assert default_range(cfg, "sales.meetings_per_month") == (3.0, 7.0)
-    res = goal_seek(cfg, "sales.meetings_per_month", "customers_mean_60>=40", n_paths=200)
+    assert default_range(cfg, "sales.rep_meetings_per_month") == (3.0, 7.0)
+    res = goal_seek(cfg, "sales.rep_meetings_per_month", "customers_mean_60>=40", n_paths=200)
     assert res.replaces == "uniform(low=3, high=7)"
     assert res.to_dict()["replaces"] == "uniform(low=3, high=7)"
 
@@ -199,10 +206,10 @@ def test_result_api():
     from matplotlib.figure import Figure
 
     cfg = config_from_dict(mm_inf())
-    res = goal_seek(cfg, "sales.meetings_per_month", "customers_mean_60 >= 40", n_paths=200)
+    res = goal_seek(cfg, "sales.rep_meetings_per_month", "customers_mean_60 >= 40", n_paths=200)
     data = res.to_dict()
     assert {"parameter", "value", "achieved", "ci95", "evaluations"} <= set(data)
-    assert data["parameter"] == "sales.meetings_per_month"
+    assert data["parameter"] == "sales.rep_meetings_per_month"
     assert data["ci95"][0] <= data["achieved"] <= data["ci95"][1]
     assert len(data["evaluations"]) == len(res.evaluations)
     frame = res.to_frame()
@@ -255,11 +262,11 @@ def test_bad_targets(text, words):
 
 
 def test_default_ranges():
-    cfg = config_from_dict(mm_inf())
+    cfg = config_from_dict(mm_inf(sales__reps=0))
     assert default_range(cfg, "churn.annual_rate") == (0.25, 0.75)
     assert default_range(cfg, "sales.reps") == (0.0, 200.0)  # 0: the allowed range
-    with pytest.raises(ConfigError, match="no default range"):
-        default_range(cfg, "start.legacy_product_revenue")  # 0 and unbounded above
+    # 0 takes the allowed range (every key is bounded since model v2)
+    assert default_range(cfg, "start.legacy_product_revenue") == (0.0, 1e9)
     hi = default_range(config_from_dict(mm_inf(churn__annual_rate=0.8)), "churn.annual_rate")[1]
     assert 0.999 < hi < 1  # clipped inside the open bound value < 1
 
@@ -269,13 +276,13 @@ def test_bad_ranges_and_levers():
                                           r"0.5:1.5; allowed: 0 <= value < 1"):
         parse_range("0.5:1.5", "churn.annual_rate")
     with pytest.raises(ConfigError, match="bad range: got \"5\"; allowed: LO:HI"):
-        parse_range("5", "sales.meetings_per_month")
+        parse_range("5", "sales.rep_meetings_per_month")
     with pytest.raises(ConfigError, match="finite LO < HI"):
-        parse_range("6:2", "sales.meetings_per_month")
+        parse_range("6:2", "sales.rep_meetings_per_month")
     with pytest.raises(ConfigError, match="fewer than two integers"):
         parse_range("1.2:1.8", "sales.reps")
     cfg = config_from_dict(mm_inf())
-    for key, words in [("sales.meeting_per_month", "did you mean sales.meetings_per_month"),
+    for key, words in [("sales.rep_meeting_per_month", "did you mean sales.rep_meetings_per_month"),
                        ("simulation.months", "a run setting"),
                        ("alignment.enabled", "msp-sim compare"),
                        ("customers.seats", "per-customer")]:

@@ -87,13 +87,15 @@ def test_run_chunk_writes_into_a_given_array_and_checks_it():
     run = sampling.prepare(cfg)
     params = sampling.draw_parameters(cfg, 4, 0, 30)
     seeds = sampling.path_seeds(4, 0, 30)
-    fresh, fp = run_chunk(params, seeds, run)
+    fresh, fp, im = run_chunk(params, seeds, run)
     target = new_output(30, 8)
-    out, fp2 = run_chunk(params, seeds, run, out=target)
+    out, fp2, im2 = run_chunk(params, seeds, run, out=target)
     assert out is target
     np.testing.assert_array_equal(out, fresh)
     np.testing.assert_array_equal(fp2, fp)
-    for bad in (np.empty((30, 22, 8)), np.empty((30, 22, 9), dtype=np.float32),
-                np.empty((30, 9, 22)).transpose(0, 2, 1)):
+    np.testing.assert_array_equal(im2, im)
+    n_metrics = fresh.shape[1]
+    for bad in (np.empty((30, n_metrics, 8)), np.empty((30, n_metrics, 9), dtype=np.float32),
+                np.empty((30, 9, n_metrics)).transpose(0, 2, 1)):
         with pytest.raises(ValueError, match="out must be"):
             run_chunk(params, seeds, run, out=bad)

@@ -63,7 +63,9 @@ def test_write_outputs_files(tmp_path, result):
         assert npz["first_passage"].dtype == np.int64
         for field in result.params.dtype.names:
             np.testing.assert_array_equal(npz[f"param_{field}"], result.params[field])
-    assert names == set(METRICS) | {"first_passage"} | {
+        np.testing.assert_array_equal(npz["insolvency_month"], result.insolvency_month)
+        assert npz["insolvency_month"].dtype == np.int64
+    assert names == set(METRICS) | {"first_passage", "insolvency_month"} | {
         f"param_{f}" for f in result.params.dtype.names}
 
     with open(out / "quantiles.csv", newline="") as fh:
@@ -128,17 +130,19 @@ def test_paths_npz_holds_what_the_run_kept(tmp_path, result):
     out = output.write_outputs(result, tmp_path / "a", save_paths=None)
     with np.load(out / "paths.npz") as data:
         assert {"mrr", "first_passage"} <= set(data.files)
-    # ... a run that kept only statistics writes the first-passage months.
+    # ... a run that kept only statistics writes the first-passage and insolvency months.
     from simulator.monthly_stats import MonthlyStats
 
     block = np.stack([result[name] for name in result.metric_names], axis=1)
     streamed = SimulationResult(config=result.config, seed=result.seed, metrics={},
                                 first_passage=result.first_passage,
+                                insolvency_month=result.insolvency_month,
                                 stats=MonthlyStats.from_first_chunk(result.metric_names, block))
     out = output.write_outputs(streamed, tmp_path / "b", save_paths=None)
     with np.load(out / "paths.npz") as data:
-        assert set(data.files) == {"first_passage"}
+        assert set(data.files) == {"first_passage", "insolvency_month"}
         np.testing.assert_array_equal(data["first_passage"], result.first_passage)
+        np.testing.assert_array_equal(data["insolvency_month"], result.insolvency_month)
     assert not (output.write_outputs(result, tmp_path / "c", save_paths=False)
                 / "paths.npz").exists()
 

@@ -20,9 +20,9 @@ TABLES = {
 @pytest.mark.parametrize("name", list(TABLES))
 def test_draws_follow_the_table_ks(name):
     # One-sample KS at significance 0.001 against the scipy distribution.
-    cfg = config_from_dict({"sales": {"meetings_per_month": TABLES[name]}})
-    draws = draw_parameters(cfg, 5, 0, 5000)["sales_meetings_per_month"]
-    dist = cfg.sales.meetings_per_month.frozen()
+    cfg = config_from_dict({"sales": {"rep_meetings_per_month": TABLES[name]}})
+    draws = draw_parameters(cfg, 5, 0, 5000)["sales_rep_meetings_per_month"]
+    dist = cfg.sales.rep_meetings_per_month.frozen()
     # The lognormal is clipped at 500, which holds ~1e-19 of its mass: compare with the base.
     cdf = stats.lognorm(s=0.5, scale=5).cdf if name == "lognormal" else dist.cdf
     assert stats.kstest(draws, cdf).pvalue > 1e-3

@@ -16,6 +16,7 @@ from simulator.analysis.sensitivity import (
     write_sensitivity,
 )
 from simulator.config import ConfigError, config_from_dict
+from simulator.config.schema import param_specs
 
 # The module itself (simulator.analysis.sensitivity may name the function as well).
 sens = importlib.import_module("simulator.analysis.sensitivity")
@@ -24,9 +25,23 @@ PRICE = "customers.price_per_seat"
 DUMMY = "sales.rep_meetings_per_month"  # no effect at all while sales.reps = 0
 CHURN = "churn.annual_rate"
 
-# Every other uncertain default is pinned, so the config's only uncertain inputs are listed.
-PINNED = {"cloud": {"attach_uplift": 0.5},
-          "tickets": {"per_endpoint_reactive": 0.85, "per_endpoint_aligned": 0.3}}
+
+
+def _pinned() -> dict:
+    """Every uncertain default pinned to its median, so that a config's only uncertain
+    inputs are those a test lists (whatever the schema's defaults become)."""
+    defaults = config_from_dict({})
+    out: dict = {}
+    for key, spec in param_specs(per_unit=False).items():
+        value = defaults.get(key)
+        if not isinstance(value, int | float):
+            section, name = key.split(".")
+            median = float(value.frozen().median())
+            out.setdefault(section, {})[name] = round(median) if spec.integer else median
+    return out
+
+
+PINNED = _pinned()
 
 
 def _config(**extra):
@@ -36,8 +51,9 @@ def _config(**extra):
         "customers": {"price_per_seat": {"dist": "uniform", "low": 60, "high": 240}},
         "sales": {"rep_meetings_per_month": {"dist": "uniform", "low": 4, "high": 12}},
         "churn": {"annual_rate": 0.1},
-        **PINNED,
     }
+    for section, values in PINNED.items():
+        data[section] = {**values, **data.get(section, {})}
     for section, values in extra.items():
         data[section] = {**data.get(section, {}), **values}
     return config_from_dict(data)
