@@ -83,6 +83,17 @@ def _parser() -> argparse.ArgumentParser:
                           metavar="KEY=VALUE", help=set_help)
     validate.set_defaults(handler=_cmd_validate)
 
+    init = sub.add_parser("init", help="write a commented starter config of your own business",
+                          description="Write a starter config: the [start] values of your "
+                                      "business to fill in (as written, the baseline business, "
+                                      "which it reproduces), and every assumption commented "
+                                      "out with its default, unit, plausible range and source.")
+    init.add_argument("path", nargs="?", default="my_msp.toml", metavar="PATH",
+                      help="the file to write (default: my_msp.toml); never overwritten "
+                           "unless --force")
+    init.add_argument("--force", action="store_true", help="overwrite PATH if it exists")
+    init.set_defaults(handler=_cmd_init)
+
     def common(p: argparse.ArgumentParser, paths: bool = True) -> None:
         if paths:
             p.add_argument("--paths", type=int, metavar="N",
@@ -120,7 +131,7 @@ def _parser() -> argparse.ArgumentParser:
                     "numbers; writes goal.json and goal.png.")
     goal.add_argument("config", metavar="CONFIG", help="TOML config file")
     goal.add_argument("--vary", required=True, metavar="KEY",
-                      help="the lever: a numeric key, e.g. sales.meetings_per_month")
+                      help="the lever: a numeric key, e.g. sales.meetings_per_selling_hour")
     goal.add_argument("--target", required=True, metavar="EXPR",
                       help="e.g. 'p_break_by_36>=0.8', 'p_mrr_above_60>=0.5', "
                            "'mrr_p50_36>=100000', 'customers_mean_60>=40' (>= or <=)")
@@ -153,6 +164,10 @@ def _parser() -> argparse.ArgumentParser:
                       help="an outcome to analyse (repeatable; default all)")
     sens.add_argument("--parameter", dest="parameters", action="append", metavar="KEY",
                       help="an uncertain key to analyse (repeatable; default all)")
+    sens.add_argument("--all-assumptions", action="store_true",
+                      help="also scan every assumption the config fixes (escalation share, "
+                           "owner hours, turnover, ...), each uniform over its sourced "
+                           "plausible range (docs/calibration.md)")
     sens.add_argument("--out", metavar="DIR", help="output directory (default: "
                       "results/sensitivity-<config name>)")
     sens.set_defaults(handler=_cmd_sensitivity)
@@ -179,6 +194,24 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     config = load_config(args.config, overrides=args.overrides)
     print(describe_config(config), end="")
     print(f"\n{args.config}: OK")
+    return EXIT_OK
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    from .config.starter import starter_toml
+    from .output import write_text_atomic
+
+    path = Path(args.path)
+    if path.exists() and not args.force:
+        raise ConfigError(str(path), [("", None, "the file exists and was left as it is; "
+                                                 "allowed: a new path, or --force to "
+                                                 "overwrite it")])
+    if path.suffix != ".toml":
+        raise ConfigError(str(path), [("", None, f'not a .toml file name: got "{path.name}"; '
+                                                 "allowed: a path ending in .toml")])
+    write_text_atomic(path, starter_toml())
+    print(f"wrote {path}: fill in [start] with your business today, then "
+          f"`msp-sim validate {path}` and `msp-sim run {path}`")
     return EXIT_OK
 
 
@@ -381,6 +414,12 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
     from .analysis.sensitivity import OUTCOMES, SENSITIVITY_FILES, sensitivity, write_sensitivity
 
     config = load_config(args.config, overrides=_config_overrides(args, ("seed", "months")))
+    if args.all_assumptions:
+        from .config.starter import assumptions_uncertain
+
+        config, widened = assumptions_uncertain(config)
+        print(f"--all-assumptions: {len(widened)} fixed assumptions made uniform over their "
+              f"plausible ranges: {', '.join(widened) or '(none)'}", file=sys.stderr)
     n_base = args.n_base
     if n_base < 8 or n_base & (n_base - 1):
         raise _flag_error("--n-base", f"out of range: got {n_base}; allowed: a power of 2 of "

@@ -42,6 +42,7 @@ __all__ = [
     "write_paths",
     "write_quantiles_csv",
     "write_summary",
+    "write_text_atomic",
 ]
 
 SUMMARY_JSON = "summary.json"
@@ -215,6 +216,30 @@ def write_outputs(
             write_paths(result, tmp / PATHS_NPZ)
         report.write_report(result, tmp, summary)
     return Path(out_dir).absolute()
+
+
+def write_text_atomic(path: str | Path, text: str) -> Path:
+    """Write ``text`` to ``path`` whole or not at all (a temporary file beside it,
+    then renamed over it); missing parent directories are created.
+
+    Raises
+    ------
+    OutputDirError
+        The file cannot be written there (the path and the system's reason).
+    """
+    path = Path(path)
+    tmp = path.parent / f".{path.name}.tmp-{uuid.uuid4().hex[:12]}"
+    try:
+        _make_parents(path.parent)
+        tmp.write_text(text, encoding="utf-8")
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise OutputDirError(f"{path}: cannot write it ({exc.strerror or exc}); allowed: a "
+                             "path in a directory you can write to") from None
+    return path
 
 
 def _umask() -> int:

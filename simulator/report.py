@@ -586,6 +586,7 @@ def headline(result: SimulationResult) -> str:
     """
     est = result.p_break_by(result.months)
     median = result.time_quantile(0.5)
+    broke = _insolvency_clause(result)
     sustained = ("" if result.sustain_months == 1
                  else f" (sustained {result.sustain_months} months)")
     text = (f"{_pct_short(est.value)} chance to break {_short_money(result.threshold_mrr)} MRR"
@@ -593,9 +594,16 @@ def headline(result: SimulationResult) -> str:
             f"{_pct_short(est.high)})")
     if median.value is None:
         return (text + f"; the median time is beyond month {result.months} (fewer than half "
-                "of the paths break it)")
+                f"of the paths break it){broke}")
     high = f"beyond {result.months}" if median.high is None else str(median.high)
-    return text + f"; median {median.value} months [{median.low}\u2013{high}]"
+    return text + f"; median {median.value} months [{median.low}\u2013{high}]{broke}"
+
+
+def _insolvency_clause(result: SimulationResult) -> str:
+    """``". 3% chance of running out of cash and credit (95% CI 2-4%)"``."""
+    out = result.p_insolvent_by(result.months)
+    return (f". {_pct_short(out.value)} chance of running out of cash and credit by month "
+            f"{result.months} (95% CI {_pct_short(out.low)}\u2013{_pct_short(out.high)})")
 
 
 def _summary_rows(result: SimulationResult, summary: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -625,6 +633,10 @@ def _summary_rows(result: SimulationResult, summary: Mapping[str, Any]) -> list[
             rows.append((label, f"{value} (95% CI {_month(lo_t)} to "
                                 f"{'beyond horizon' if hi_t is None else hi_t})"))
     rows.append(("Paths that never break it (censored)", _pct(summary["censored_fraction"])))
+    lo_i, hi_i = summary["p_insolvent_by_horizon_ci95"]
+    rows.append((f"P(out of cash and credit by month {summary['months']})",
+                 f"{_pct(summary['p_insolvent_by_horizon'])} (95% CI {_pct(lo_i)} to "
+                 f"{_pct(hi_i)})"))
     rows.append(("MRR at start (median)", _money(summary["mrr_start"]["p50"])))
     for month, q in summary["mrr_at_month"].items():
         rows.append((f"MRR at month {month}: p10 / p50 / p90",

@@ -101,7 +101,10 @@ def test_report_headline_numbers_and_convergence(tmp_path, result):
     assert text.startswith(f"{100 * p.value:.0f}% chance to break $100k MRR within 24 months "
                            f"(95% CI {100 * p.low:.0f}%\u2013{100 * p.high:.0f}%)")
     high = "beyond 24" if median.high is None else median.high
-    assert text.endswith(f"; median {median.value} months [{median.low}\u2013{high}]")
+    assert f"; median {median.value} months [{median.low}\u2013{high}]. " in text
+    out_ = result.p_insolvent_by(result.months)
+    assert text.endswith(f"chance of running out of cash and credit by month 24 (95% CI "
+                         f"{report._pct_short(out_.low)}\u2013{report._pct_short(out_.high)})")
     result.convergence = [{"paths": 10, "estimate": 0.5, "half_width": 0.3},
                           {"paths": 40, "estimate": 0.6, "half_width": 0.15}]
     try:

@@ -48,3 +48,44 @@ def test_assumptions_uncertain_leaves_no_hidden_constant():
     assert set(changed) == {k for k in assumption_keys()
                             if isinstance(base.get(k), int | float)}
     assert scanned.start == base.start
+
+
+# -- the command line ------------------------------------------------------------------
+
+
+def test_init_writes_the_starter_and_never_overwrites(tmp_path, capsys):
+    from simulator.cli import main
+
+    path = tmp_path / "new" / "mine.toml"
+    assert main(["init", str(path)]) == 0
+    assert path.read_text(encoding="utf-8") == starter_toml()
+    assert [p.name for p in path.parent.iterdir()] == ["mine.toml"]  # no temporary left
+    assert "msp-sim run" in capsys.readouterr().out
+    path.write_text("mine\n", encoding="utf-8")
+    assert main(["init", str(path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(path) in err[0] and "--force" in err[0]
+    assert path.read_text(encoding="utf-8") == "mine\n"
+    assert main(["init", str(path), "--force"]) == 0
+    assert path.read_text(encoding="utf-8") == starter_toml()
+    assert main(["init", str(tmp_path / "mine.txt")]) == 2
+    assert "ending in .toml" in capsys.readouterr().err
+    assert not (tmp_path / "mine.txt").exists()
+
+
+def test_sensitivity_all_assumptions_scans_the_fixed_ones(tmp_path, capsys):
+    import json
+
+    from simulator.cli import main
+
+    out = tmp_path / "sens"
+    code = main(["sensitivity", str(CONFIGS / "baseline.toml"), "--all-assumptions",
+                 "--months", "12", "--n-base", "8", "--paths-per-point", "1",
+                 "--tornado-paths", "10", "--out", str(out), "--no-progress"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    scanned = {row["parameter"] for row in json.loads(
+        (out / "sensitivity.json").read_text(encoding="utf-8"))["outcomes"][0]["indices"]}
+    # every assumption is among the inputs, those the baseline fixes included
+    assert set(assumption_keys()) <= scanned
+    assert "--all-assumptions:" in captured.err
