@@ -10,14 +10,8 @@ Typical use::
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
 from .config import Config, ConfigError, load_config
-
-try:
-    __version__ = version("msp-sim")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0+unknown"
+from .version import __version__
 
 __all__ = [
     "Config",

@@ -13,7 +13,7 @@ from .config import Config, load_config
 from .engine import new_output, run_chunk
 from .metrics import METRICS
 from .monthly_stats import PILOT_PATHS, MonthlyStats
-from .results import KEEP_PATHS_LIMIT
+from .results import KEEP_PATHS_LIMIT, SimulationResult
 from .sampling import draw_parameters, param_dtype, path_seeds, prepare
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "KEEP_PATHS_LIMIT", "load_config", "simulate"]
@@ -21,7 +21,7 @@ __all__ = ["DEFAULT_CHUNK_SIZE", "KEEP_PATHS_LIMIT", "load_config", "simulate"]
 DEFAULT_CHUNK_SIZE = 8192
 
 
-def _as_seed(seed: Any) -> int:
+def as_seed(seed: Any) -> int:
     """Accept an int or a ``numpy.random.Generator`` (QuantEcon style)."""
     if isinstance(seed, np.random.Generator):
         return int(seed.integers(0, 2**63 - 1))
@@ -57,7 +57,7 @@ def simulate(
     progress: bool | None = None,
     first_path: int = 0,
     keep_paths: bool | None = None,
-):
+) -> SimulationResult:
     """Run the Monte Carlo simulation of a config.
 
     Parameters
@@ -90,14 +90,12 @@ def simulate(
     -------
     SimulationResult
     """
-    from .results import SimulationResult
-
     if not isinstance(config, Config):
         config = load_config(config)
     n_paths = config.simulation.paths if n_paths is None else int(n_paths)
     if n_paths < 1:
         raise ValueError(f"n_paths must be at least 1, got {n_paths}")
-    seed = config.simulation.seed if seed is None else _as_seed(seed)
+    seed = config.simulation.seed if seed is None else as_seed(seed)
     if first_path < 0:
         raise ValueError(f"first_path must be non-negative, got {first_path}")
     total = first_path + n_paths

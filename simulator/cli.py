@@ -30,7 +30,7 @@ EXIT_INTERRUPTED = 130
 
 
 def _version() -> str:
-    from .results import package_version
+    from .version import package_version
 
     return package_version()
 
@@ -292,7 +292,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         result = simulate(config, chunk_size=args.chunk_size, progress=_progress(args),
                           keep_paths=args.save_paths)
     elapsed = time.perf_counter() - start
-    written = write_outputs(result, out, save_paths=args.save_paths)
+    written = write_outputs(result, out, save_paths=args.save_paths is not False)
     print(result.format_summary())
     if auto:
         trace = result.convergence
@@ -313,7 +313,8 @@ def _default_out(*parts: str) -> Path:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from .analysis.compare import COMPARE_FILES, check_dir, compare, is_scenario_file
+    from .analysis.common import check_dir
+    from .analysis.compare import COMPARE_FILES, compare, is_scenario_file
 
     _check_chunk_size(args)
     overrides = _config_overrides(args, ("paths", "seed", "months"))
@@ -328,9 +329,9 @@ def _cmd_compare(args: argparse.Namespace) -> int:
                           "allowed: two or more configs, or a scenario file with base and "
                           "[[scenario]] tables")])
     source = paths[0] if scenario_files else paths
-    from .analysis.compare import _resolve
+    from .analysis.compare import resolve_scenarios
 
-    scenarios = _resolve(source, args.names, overrides)
+    scenarios = resolve_scenarios(source, args.names, overrides)
     if args.out:
         out = Path(args.out)
     elif scenario_files:
@@ -352,9 +353,9 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     title = None
     if scenario_files:
-        from .analysis.compare import _read_toml
+        from .analysis.compare import read_toml
 
-        file_title = _read_toml(paths[0]).get("title")
+        file_title = read_toml(paths[0]).get("title")
         title = file_title.strip() if isinstance(file_title, str) and file_title.strip() \
             else None
     result = compare(scenarios, chunk_size=args.chunk_size, progress=_progress(args),
@@ -368,7 +369,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _cmd_goal(args: argparse.Namespace) -> int:
-    from .analysis.compare import check_dir
+    from .analysis.common import check_dir
     from .analysis.goal import (
         GOAL_FILES,
         GoalUnreachable,
@@ -410,7 +411,7 @@ def _cmd_goal(args: argparse.Namespace) -> int:
 
 
 def _cmd_sensitivity(args: argparse.Namespace) -> int:
-    from .analysis.compare import check_dir
+    from .analysis.common import check_dir
     from .analysis.sensitivity import OUTCOMES, SENSITIVITY_FILES, sensitivity, write_sensitivity
 
     config = load_config(args.config, overrides=_config_overrides(args, ("seed", "months")))

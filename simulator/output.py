@@ -180,7 +180,7 @@ def write_quantiles_csv(
 def write_outputs(
     result: SimulationResult,
     out_dir: str | Path,
-    save_paths: bool | None = True,
+    save_paths: bool = True,
 ) -> Path:
     """Write every output file of a run into ``out_dir``, atomically.
 
@@ -190,11 +190,10 @@ def write_outputs(
         The run.
     out_dir : str or Path
         Target directory; created, or replaced if it holds only msp-sim outputs.
-    save_paths : bool or None
-        Write ``paths.npz``; ``None`` (default of the CLI) writes it always:
-        with every trajectory when the run kept them (runs up to
-        :data:`simulator.results.KEEP_PATHS_LIMIT` paths unless told otherwise), else with the
-        first-passage months only.
+    save_paths : bool
+        Write ``paths.npz`` (default): with every trajectory when the run kept
+        them (runs up to :data:`simulator.results.KEEP_PATHS_LIMIT` paths unless
+        told otherwise), else with the first-passage and insolvency months only.
 
     Returns
     -------
@@ -206,8 +205,6 @@ def write_outputs(
     OutputDirError
         See :func:`check_out_dir`; nothing is written.
     """
-    if save_paths is None:
-        save_paths = True
     with staged_directory(out_dir) as tmp:
         summary = result.summary()
         write_summary(summary, tmp / SUMMARY_JSON)

@@ -21,14 +21,13 @@ The output directory gets ``report.html`` plus the fan chart and the
 time-to-threshold chart as PNG files; the other figures live only inside
 the page.
 
-matplotlib is imported only by the figure functions, so ``msp-sim validate``
-(which uses :func:`config_rows`) stays quick.
+matplotlib is imported only by the figure functions, so importing this
+module (for :func:`config_rows`, :func:`headline` or the formatting) stays quick.
 """
 
 from __future__ import annotations
 
 import base64
-import html
 import io
 import math
 import re
@@ -41,6 +40,11 @@ import numpy as np
 
 from .config.correlations import describe_pairs
 from .config.schema import Config, param_specs
+from .formatting import escape as _e
+from .formatting import money as _money
+from .formatting import pct as _pct
+from .formatting import pct_short as _pct_short
+from .formatting import short_money as _short_money
 from .results import TIME_QUANTILES, SimulationResult
 
 __all__ = [
@@ -167,7 +171,7 @@ def _split_description(text: str) -> tuple[str, str]:
 # -- figures -----------------------------------------------------------------
 
 
-def _figure(width: float = 8.0, height: float = 4.5, *, left: float = 0.9,
+def figure(width: float = 8.0, height: float = 4.5, *, left: float = 0.9,
             right: float = 0.2, bottom: float = 0.55, top: float = 0.4,
             constrained: bool = False):
     """A figure with fixed margins (inches) around its axes, or a constrained layout.
@@ -197,7 +201,7 @@ def _panels(fig, ncols: int, gap: float, width_ratios=None):
                         gridspec_kw={"wspace": gap / panel})
 
 
-def _money_axis(ax) -> None:
+def money_axis(ax) -> None:
     from matplotlib.ticker import FuncFormatter
 
     def fmt(v, _pos):
@@ -228,7 +232,7 @@ def fan_chart(result: SimulationResult, path: str | Path | None = None):
     """
     q = result.quantiles((0.05, 0.25, 0.5, 0.75, 0.95), metrics=["mrr"])["mrr"]
     t = np.arange(result.months + 1)
-    fig = _figure()
+    fig = figure()
     ax = fig.add_subplot()
     ax.fill_between(t, q[0], q[4], color=_BLUE, alpha=0.18, linewidth=0, label="5-95%")
     ax.fill_between(t, q[1], q[3], color=_BLUE, alpha=0.35, linewidth=0, label="25-75%")
@@ -240,7 +244,7 @@ def fan_chart(result: SimulationResult, path: str | Path | None = None):
     ax.set_xlabel("month")
     ax.set_ylabel("MRR ($/month)")
     ax.set_title(f"MRR across {result.n_paths:,} paths")
-    _money_axis(ax)
+    money_axis(ax)
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", frameon=False)
     if path is not None:
@@ -258,7 +262,7 @@ def time_to_threshold_chart(result: SimulationResult, path: str | Path | None = 
     t = np.arange(result.months + 1)
     cdf = ttt.cdf(t)
     low, high = ttt.cdf_band(t)
-    fig = _figure()
+    fig = figure()
     ax = fig.add_subplot()
     ax.fill_between(t, low, high, step="post", color=_BLUE, alpha=0.25, linewidth=0,
                     label="95% confidence band")
@@ -322,7 +326,7 @@ def revenue_mix_chart(result: SimulationResult, path: str | Path | None = None):
     """
     mix = revenue_mix(result)
     t = np.arange(1, result.months + 1)
-    fig = _figure(9.0, 4.6)
+    fig = figure(9.0, 4.6)
     left, right = _panels(fig, 2, 0.9, width_ratios=[3.2, 2.0])
     left.stackplot(t, *(100 * mix[name] for name, _, _ in _LINES),
                    labels=[label for _, _, label in _LINES],
@@ -375,7 +379,7 @@ def operations_chart(result: SimulationResult, path: str | Path | None = None):
     names = ["tickets", "utilization", "techs", "alignment_staff"]
     q = result.quantiles(_FAN_QS, metrics=names)
     t = np.arange(result.months + 1)
-    fig = _figure(9.0, 3.6)
+    fig = figure(9.0, 3.6)
     axes = _panels(fig, 3, 0.55)
     _bands(axes[0], t, q["tickets"], _BLUE)
     axes[0].set_title("Help-desk tickets per month")
@@ -407,7 +411,7 @@ def profit_cash_chart(result: SimulationResult, path: str | Path | None = None):
     """Pretax profit per month and cash: 5-95% and 25-75% bands and the median."""
     q = result.quantiles(_FAN_QS, metrics=["pretax_profit", "cash"])
     t = np.arange(result.months + 1)
-    fig = _figure(9.0, 3.6)
+    fig = figure(9.0, 3.6)
     axes = _panels(fig, 2, 0.95)
     _bands(axes[0], t[1:], q["pretax_profit"][:, 1:], _BLUE)
     axes[0].set_title("Pretax profit ($/month)")
@@ -417,7 +421,7 @@ def profit_cash_chart(result: SimulationResult, path: str | Path | None = None):
         ax.axhline(0.0, color=_RED, linewidth=1)
         ax.set_xlim(0, result.months)
         ax.set_xlabel("month")
-        _money_axis(ax)
+        money_axis(ax)
         ax.grid(alpha=0.3)
     if path is not None:
         save_png(fig, path)
@@ -451,7 +455,7 @@ def convergence_chart(result: Any, path: str | Path | None = None):
     paths = np.array([r["paths"] for r in rows], dtype=np.float64)
     est = np.array([r["estimate"] for r in rows])
     half = np.array([r["half_width"] for r in rows])
-    fig = _figure(9.0, 3.4)
+    fig = figure(9.0, 3.4)
     left, right = _panels(fig, 2, 0.7)
     left.fill_between(paths, est - half, est + half, color=_BLUE, alpha=0.25, linewidth=0,
                       label="95% CI")
@@ -526,7 +530,7 @@ def report_figures(result: SimulationResult) -> dict[str, tuple[str, bytes]]:
 
 # -- HTML --------------------------------------------------------------------
 
-_CSS = """
+CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto;
        max-width: 60em; color: #222; line-height: 1.4; padding: 0 1em; }
 h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 1.6em; }
@@ -544,31 +548,6 @@ figcaption { color: #444; font-size: 0.9em; }
 """
 
 
-def _e(value: Any) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def _money(v: float | None) -> str:
-    return "n/a" if v is None else f"${v:,.0f}"
-
-
-def _short_money(v: float) -> str:
-    """``$100k`` for round thousands, ``$1.5M`` for round hundred-thousands, else ``$98,500``."""
-    if v >= 1e6 and (v / 1e5).is_integer():
-        return f"${v / 1e6:g}M"
-    if v >= 1e3 and (v / 1e3).is_integer():
-        return f"${v / 1e3:g}k"
-    return f"${v:,.0f}"
-
-
-def _pct(v: float | None) -> str:
-    return "n/a" if v is None else f"{100 * v:.1f}%"
-
-
-def _pct_short(v: float) -> str:
-    """Whole percent between 1% and 99%, one decimal outside (``62%``, ``0.4%``)."""
-    x = 100 * v
-    return f"{x:.0f}%" if 1 <= x <= 99 else f"{x:.1f}%"
 
 
 def _month(v: int | None) -> str:
@@ -712,7 +691,7 @@ def render_html(
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         "<title>msp-sim report</title>",
-        f"<style>{_CSS}</style></head><body>",
+        f"<style>{CSS}</style></head><body>",
         "<h1>msp-sim: MRR growth simulation</h1>",
         f'<p class="headline" id="headline">{_e(headline(result))}</p>',
         f'<p class="small">{_e(result.headline())}</p>',

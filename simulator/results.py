@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -30,6 +29,10 @@ import numpy as np
 from scipy import stats
 
 from .config.schema import Config
+from .formatting import finite_or_none as _float
+from .formatting import money as _money
+from .formatting import pct as _pct
+from .version import package_version
 
 if TYPE_CHECKING:  # (numba-backed: not imported at run time by the results layer)
     from .monthly_stats import MonthlyStats
@@ -81,22 +84,6 @@ class Estimate(NamedTuple):
     value: float | int | None
     low: float | int | None
     high: float | int | None
-
-
-def package_version() -> str:
-    """The installed msp-sim version (``simulator.__version__``), ``"0+unknown"`` if unknown."""
-    try:
-        from . import __version__
-
-        return str(__version__)
-    except ImportError:
-        pass
-    from importlib import metadata
-
-    try:
-        return metadata.version("msp-sim")
-    except metadata.PackageNotFoundError:
-        return "0+unknown"
 
 
 def config_sha256(config: Config) -> str:
@@ -515,23 +502,8 @@ class SimulationResult:
         return "\n".join(lines)
 
 
-def _float(value: Any) -> float | None:
-    if value is None:
-        return None
-    value = float(value)
-    return value if math.isfinite(value) else None
-
-
 def _qname(q: float) -> str:
     return f"p{q * 100:g}"
-
-
-def _money(value: float) -> str:
-    return f"${value:,.0f}"
-
-
-def _pct(value: float | None) -> str:
-    return "n/a" if value is None else f"{100 * value:.1f}%"
 
 
 def _sustained(months: int) -> str:

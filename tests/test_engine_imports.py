@@ -38,3 +38,28 @@ def test_importing_the_engine_does_not_import_sampling():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.strip()
     assert out == "False"
+
+
+SIMULATOR = ENGINE.parent
+
+
+def test_no_module_imports_another_modules_private_name():
+    """``from x import _name`` and ``module._name`` across modules: what is shared has a
+    public home (issue 17). A module's own names, dunders and the numba-cache-keyed
+    private kernel module (``engine._kernel``, imported by name) are fine."""
+    found = []
+    for path in sorted(SIMULATOR.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        # every name bound by an import (modules, and names taken from them)
+        modules = {(a.asname or a.name).split(".")[0] for n in ast.walk(tree)
+                   if isinstance(n, ast.Import | ast.ImportFrom) for a in n.names}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                found += [f"{path.relative_to(SIMULATOR)}: from {node.module} import {a.name}"
+                          for a in node.names
+                          if a.name.startswith("_") and not a.name.startswith("__")]
+            elif (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                  and node.attr.startswith("_") and not node.attr.startswith("__")
+                  and node.value.id in modules):
+                found.append(f"{path.relative_to(SIMULATOR)}: {node.value.id}.{node.attr}")
+    assert not found, "\n".join(found)

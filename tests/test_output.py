@@ -130,7 +130,7 @@ def test_revenue_mix_shares():
 
 def test_paths_npz_holds_what_the_run_kept(tmp_path, result):
     # A run that kept its trajectories writes them all ...
-    out = output.write_outputs(result, tmp_path / "a", save_paths=None)
+    out = output.write_outputs(result, tmp_path / "a")
     with np.load(out / "paths.npz") as data:
         assert {"mrr", "first_passage"} <= set(data.files)
     # ... a run that kept only statistics writes the first-passage and insolvency months.
@@ -141,7 +141,7 @@ def test_paths_npz_holds_what_the_run_kept(tmp_path, result):
                                 first_passage=result.first_passage,
                                 insolvency_month=result.insolvency_month,
                                 stats=MonthlyStats.from_first_chunk(result.metric_names, block))
-    out = output.write_outputs(streamed, tmp_path / "b", save_paths=None)
+    out = output.write_outputs(streamed, tmp_path / "b")
     with np.load(out / "paths.npz") as data:
         assert set(data.files) == {"first_passage", "insolvency_month"}
         np.testing.assert_array_equal(data["first_passage"], result.first_passage)

@@ -45,7 +45,6 @@ paired differences use the pairing.
 from __future__ import annotations
 
 import base64
-import html
 import json
 import math
 import tomllib
@@ -58,9 +57,14 @@ import numpy as np
 from scipy import stats
 
 from ..config import SECTIONS, Config, ConfigError, config_from_dict, load_config, parse_override
-from ..report import _figure as report_figure
-from ..report import _money_axis, png_bytes, probability_axes
+from ..formatting import escape as _e
+from ..formatting import finite_or_none as _f
+from ..formatting import money as _money
+from ..formatting import pct as _pct
+from ..report import figure as report_figure
+from ..report import money_axis, png_bytes, probability_axes
 from ..results import SimulationResult, config_sha256, package_version
+from .common import json_text, mean_ci, require_pandas, write_files
 
 __all__ = [
     "COMPARE_FILES",
@@ -106,26 +110,6 @@ _CONFIDENCE = 0.95
 # -- output directories ------------------------------------------------------
 
 
-def check_dir(out_dir: str | Path, allowed: frozenset[str]) -> Path:
-    """:func:`simulator.output.check_out_dir` for a directory of ``allowed`` files."""
-    from ..output import check_out_dir
-
-    return check_out_dir(out_dir, allowed)
-
-
-def write_files(out_dir: str | Path, files: Mapping[str, bytes | str],
-                allowed: frozenset[str]) -> Path:
-    """:func:`simulator.output.write_directory`: ``files`` as ``out_dir``, all or nothing."""
-    from ..output import write_directory
-
-    return write_directory(out_dir, files, allowed)
-
-
-def json_text(data: Any) -> str:
-    """Indented JSON (no NaN/Infinity) with a final newline."""
-    return json.dumps(data, indent=2, allow_nan=False) + "\n"
-
-
 # -- scenarios ---------------------------------------------------------------
 
 
@@ -151,7 +135,7 @@ class Scenario:
     source: str = "<config>"
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def read_toml(path: Path) -> dict[str, Any]:
     """The TOML table of ``path``; a missing or malformed file raises load_config's message."""
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
@@ -165,7 +149,7 @@ def is_scenario_file(path: str | Path) -> bool:
 
     Raises ConfigError when the file cannot be read or is malformed TOML.
     """
-    data = _read_toml(Path(path))
+    data = read_toml(Path(path))
     return "scenario" in data or "base" in data
 
 
@@ -220,7 +204,7 @@ def load_scenarios(
     """
     path = Path(path)
     source = str(path)
-    data = _read_toml(path)
+    data = read_toml(path)
     problems: list[tuple[str, Any, str]] = []
     allowed_top = ", ".join(SCENARIO_FILE_KEYS)
     for key, value in data.items():
@@ -310,7 +294,7 @@ def load_scenarios(
                 load_config(cfg_path)  # the file alone: its mistakes name the file
             except ConfigError as exc:
                 raise ConfigError(f"{exc.source} (config of {source})", exc.problems) from None
-            raw_configs[cfg_path] = _read_toml(cfg_path)
+            raw_configs[cfg_path] = read_toml(cfg_path)
         base = raw_configs[cfg_path]
         try:
             config_from_dict(base, source=str(cfg_path), overrides=sets)
@@ -328,12 +312,12 @@ def _dedupe(problems: list[tuple[str, Any, str]]) -> list[tuple[str, Any, str]]:
         if p not in out:
             out.append(p)
     # a value of None reads as "no value" in the message
-    from ..config.loader import _MISSING
+    from ..config.loader import MISSING
 
-    return [(k, _MISSING if v is None else v, m) for k, v, m in out]
+    return [(k, MISSING if v is None else v, m) for k, v, m in out]
 
 
-def _resolve(
+def resolve_scenarios(
     configs_or_paths: Any,
     names: Sequence[str] | None,
     overrides: Sequence[str] | Mapping[str, Any] | None,
@@ -405,25 +389,9 @@ def _resolve(
 # -- statistics --------------------------------------------------------------
 
 
-def _f(x: Any) -> float | None:
-    if x is None:
-        return None
-    x = float(x)
-    return x if math.isfinite(x) else None
-
-
 def _quantile_ci(x: np.ndarray, p: float) -> list[float | None]:
     """Distribution-free 95% CI of the ``p`` quantile (scipy.stats.quantile_test)."""
     ci = stats.quantile_test(x, p=p).confidence_interval(_CONFIDENCE)
-    return [_f(ci.low), _f(ci.high)]
-
-
-def mean_ci(x: np.ndarray) -> list[float | None]:
-    """Student-t 95% CI of the mean (a point when every value is the same)."""
-    x = np.asarray(x, dtype=np.float64)
-    if x.size < 2 or np.all(x == x[0]):
-        return [_f(x.mean()), _f(x.mean())]
-    ci = stats.ttest_1samp(x, 0.0).confidence_interval(_CONFIDENCE)
     return [_f(ci.low), _f(ci.high)]
 
 
@@ -624,7 +592,7 @@ class ComparisonResult:
         ImportError
             pandas is not installed.
         """
-        pd = _pandas()
+        pd = require_pandas()
         data = self.to_dict()
         lr = data["logrank_p"]
         rows = []
@@ -715,15 +683,6 @@ def _broke(result: SimulationResult) -> np.ndarray:
     return (result.first_passage >= 0).astype(np.float64)
 
 
-def _pandas() -> Any:
-    try:
-        import pandas as pd
-    except ImportError:
-        raise ImportError("to_frame() needs pandas, an optional dependency of msp-sim: "
-                          "pip install pandas") from None
-    return pd
-
-
 def compare(
     configs_or_paths: Any,
     names: Sequence[str] | None = None,
@@ -767,18 +726,18 @@ def compare(
         Bad configs or scenario file, fewer than two scenarios, duplicate
         names, or scenarios with different horizons or thresholds.
     """
-    from ..api import _as_seed, simulate
+    from ..api import as_seed, simulate
 
-    scenarios = _resolve(configs_or_paths, names, overrides)
+    scenarios = resolve_scenarios(configs_or_paths, names, overrides)
     first = scenarios[0].config.simulation
     n_paths = first.paths if n_paths is None else int(n_paths)
     if n_paths < 1:
         raise ValueError(f"n_paths must be at least 1, got {n_paths}")
-    seed = first.seed if seed is None else _as_seed(seed)
+    seed = first.seed if seed is None else as_seed(seed)
     if title is None:
         title = "Scenario comparison"
         if isinstance(configs_or_paths, str | Path):
-            file_title = _read_toml(Path(configs_or_paths)).get("title")
+            file_title = read_toml(Path(configs_or_paths)).get("title")
             if isinstance(file_title, str) and file_title.strip():
                 title = file_title.strip()
     # paired differences need every path's values: trajectories are kept
@@ -825,7 +784,7 @@ def _draw_mrr_overlay(ax: Any, comp: ComparisonResult) -> None:
     ax.set_xlabel("month")
     ax.set_ylabel("MRR ($/month)")
     ax.set_title("MRR")
-    _money_axis(ax)
+    money_axis(ax)
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", frameon=False)
 
@@ -858,7 +817,7 @@ def plot_fans(comp: ComparisonResult) -> Any:
         ax.set_title(name)
         ax.set_xlim(0, comp.months)
         ax.grid(alpha=0.3)
-        _money_axis(ax)
+        money_axis(ax)
     axes[0].set_ylim(0, 1.05 * top)  # shared by every panel
     for ax in axes[n:]:
         ax.set_visible(False)
@@ -882,18 +841,6 @@ th, td { border-bottom: 1px solid #ddd; padding: 0.25em 0.8em 0.25em 0; text-ali
 img { max-width: 100%; height: auto; }
 .small { color: #666; font-size: 0.85em; }
 """
-
-
-def _e(value: Any) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def _pct(v: float | None) -> str:
-    return "n/a" if v is None else f"{100 * v:.1f}%"
-
-
-def _money(v: float | None) -> str:
-    return "n/a" if v is None else f"${v:,.0f}"
 
 
 def _headline(name: str, e: Mapping[str, Any], months: int, thr: str) -> str:

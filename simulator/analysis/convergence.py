@@ -172,13 +172,13 @@ def simulate_to_precision(
     ConfigError
         Bad ``tolerance``/``max_paths``, or Latin hypercube sampling.
     """
-    from ..api import _as_seed, simulate
+    from ..api import as_seed, simulate
 
     if not isinstance(config, Config):
         config = load_config(config)
     check_tolerance(tolerance, max_paths)
     _check_sampling(config, "simulate_to_precision")
-    seed = config.simulation.seed if seed is None else _as_seed(seed)
+    seed = config.simulation.seed if seed is None else as_seed(seed)
     months = config.simulation.months
     n = 0
     k = 0

@@ -55,12 +55,12 @@ import numpy as np
 from scipy import optimize, stats
 
 from ..config import Config, ConfigError, load_config, param_specs
-from ..config.loader import _MISSING
+from ..config.loader import MISSING
 from ..config.schema import ParamSpec
 from ..metrics import METRICS
-from ..report import png_bytes
+from ..report import figure, png_bytes
 from ..results import Estimate, SimulationResult, config_sha256, package_version
-from .compare import _figure, _pandas, json_text, mean_ci, write_files
+from .common import json_text, mean_ci, require_pandas, write_files
 
 __all__ = [
     "GOAL_FILES",
@@ -290,7 +290,7 @@ def lever_spec(key: str, source: str = "--vary") -> ParamSpec:
     else:
         close = difflib.get_close_matches(key, list(specs), n=1, cutoff=0.6)
         why = "unknown key" + (f" (did you mean {close[0]}?)" if close else "")
-    raise ConfigError(source, [(key, _MISSING, f"{why}; allowed: a numeric key: {allowed}")])
+    raise ConfigError(source, [(key, MISSING, f"{why}; allowed: a numeric key: {allowed}")])
 
 
 def _bounds(spec: ParamSpec) -> tuple[float, float]:
@@ -333,7 +333,7 @@ def default_range(config: Config, key: str) -> tuple[float, float]:
         else:
             lo, hi = _bounds(spec)
             if not (math.isfinite(lo) and math.isfinite(hi)):
-                raise ConfigError("--range", [(key, _MISSING, f"no default range: {key} = 0 and "
+                raise ConfigError("--range", [(key, MISSING, f"no default range: {key} = 0 and "
                                                "the key is unbounded; allowed: give --range "
                                                "LO:HI")])
     else:
@@ -344,7 +344,7 @@ def default_range(config: Config, key: str) -> tuple[float, float]:
             hi = float(value.frozen().ppf(0.999))
     lo, hi = _inside(spec, lo, hi)
     if not lo < hi:
-        raise ConfigError("--range", [(key, _MISSING, f"no default range: [{_g(lo)}, {_g(hi)}] "
+        raise ConfigError("--range", [(key, MISSING, f"no default range: [{_g(lo)}, {_g(hi)}] "
                                        "is empty; allowed: give --range LO:HI")])
     return lo, hi
 
@@ -366,25 +366,25 @@ def parse_range(text: str | tuple[float, float], key: str) -> tuple[float, float
                 raise ValueError
             lo, hi = float(parts[0]), float(parts[1])
         except ValueError:
-            raise ConfigError("--range", [(key, _MISSING, f'bad range: got "{text}"; allowed: '
+            raise ConfigError("--range", [(key, MISSING, f'bad range: got "{text}"; allowed: '
                                            "LO:HI, two numbers such as 2:8")]) from None
     else:
         try:
             lo, hi = (float(x) for x in text)
         except (TypeError, ValueError):
-            raise ConfigError("range", [(key, _MISSING, f"bad range: got {text!r}; allowed: a "
+            raise ConfigError("range", [(key, MISSING, f"bad range: got {text!r}; allowed: a "
                                          "pair (low, high) of numbers")]) from None
     shown = f"{_g(lo)}:{_g(hi)}"
     if not (math.isfinite(lo) and math.isfinite(hi)) or not lo < hi:
-        raise ConfigError("--range", [(key, _MISSING, f"bad range: got {shown}; allowed: finite "
+        raise ConfigError("--range", [(key, MISSING, f"bad range: got {shown}; allowed: finite "
                                        "LO < HI")])
     if not spec.check(lo, hi):
-        raise ConfigError("--range", [(key, _MISSING, f"out of range: got {shown}; allowed: "
+        raise ConfigError("--range", [(key, MISSING, f"out of range: got {shown}; allowed: "
                                        f"{spec.range_text()}")])
     if spec.integer:
         lo, hi = float(math.ceil(lo)), float(math.floor(hi))
         if not lo < hi:
-            raise ConfigError("--range", [(key, _MISSING, f"bad range: got {shown}, which holds "
+            raise ConfigError("--range", [(key, MISSING, f"bad range: got {shown}, which holds "
                                            "fewer than two integers; allowed: LO < HI "
                                            f"({key} is a count)")])
     return lo, hi
@@ -585,7 +585,7 @@ class GoalResult:
         ImportError
             pandas is not installed.
         """
-        pd = _pandas()
+        pd = require_pandas()
         return pd.DataFrame([e._asdict() for e in self.evaluations])
 
     def plot(self) -> Any:
@@ -595,7 +595,7 @@ class GoalResult:
         -------
         matplotlib.figure.Figure
         """
-        fig = _figure()
+        fig = figure(constrained=True)
         ax = fig.add_subplot()
         evs = sorted(self.evaluations, key=lambda e: e.value)
         x = np.array([e.value for e in evs])
@@ -710,7 +710,7 @@ def goal_seek(
         The target is met at neither end of the range (the message gives the
         outcome at both ends).
     """
-    from ..api import _as_seed
+    from ..api import as_seed
 
     if not isinstance(config, Config):
         config = load_config(config)
@@ -726,7 +726,7 @@ def goal_seek(
     n_paths = config.simulation.paths if n_paths is None else int(n_paths)
     if n_paths < 1:
         raise ValueError(f"n_paths must be at least 1, got {n_paths}")
-    seed = config.simulation.seed if seed is None else _as_seed(seed)
+    seed = config.simulation.seed if seed is None else as_seed(seed)
     if xtol is None:
         xtol = 0.5 if spec.integer else 1e-3 * (hi - lo)
     elif not (math.isfinite(xtol) and xtol > 0):

@@ -48,7 +48,6 @@ not applied here (the result says so).
 from __future__ import annotations
 
 import base64
-import html
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -61,6 +60,7 @@ from scipy import stats
 
 from ..config.loader import ConfigError
 from ..config.schema import Config, param_specs
+from ..formatting import escape as _e
 from ..metrics import METRICS
 from ..sampling import draw_parameters, field_name, path_seeds, prepare
 
@@ -603,10 +603,10 @@ def _format_param(value: float) -> str:
 
 def _stacked_axes(result: SensitivityResult, names: list[str]):
     """A figure with one row of axes per outcome, tall enough for every input."""
-    from ..report import _figure
+    from ..report import figure
 
     d = len(result.parameters)
-    fig = _figure(8.0, 0.6 + len(names) * (0.9 + 0.42 * d), constrained=True)
+    fig = figure(8.0, 0.6 + len(names) * (0.9 + 0.42 * d), constrained=True)
     return fig, fig.subplots(len(names), 1, squeeze=False)[:, 0], d
 
 
@@ -668,13 +668,9 @@ def _indices_figure(result: SensitivityResult, names: list[str]):
 # -- writing ------------------------------------------------------------------
 
 
-def _e(value: Any) -> str:
-    return html.escape(str(value), quote=True)
-
-
 def render_sensitivity_html(result: SensitivityResult, figures: Mapping[str, bytes]) -> str:
     """A small self-contained HTML page (figures embedded, no JavaScript)."""
-    from ..report import _CSS
+    from ..report import CSS
 
     data = result.to_dict()
     parts = [
@@ -682,7 +678,7 @@ def render_sensitivity_html(result: SensitivityResult, figures: Mapping[str, byt
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         "<title>msp-sim sensitivity</title>",
-        f"<style>{_CSS}</style></head><body>",
+        f"<style>{CSS}</style></head><body>",
         "<h1>msp-sim: which uncertain input drives the outcome</h1>",
     ]
     for line in result.headlines():

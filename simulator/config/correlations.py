@@ -4,7 +4,7 @@ A config may say that two uncertain per-path parameters move together::
 
     [correlations]
     pairs = [
-      { a = "sales.meetings_per_month", b = "sales.close_rate", rho = 0.5 },
+      { a = "sales.meetings_per_selling_hour", b = "sales.close_rate", rho = 0.5 },
     ]
 
 ``rho`` is a Spearman rank correlation. :mod:`simulator.sampling` realises
@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from .errors import ConfigError
 from .schema import Config, param_specs
 
 __all__ = [
@@ -214,8 +215,6 @@ def copula_factor(config: Config) -> tuple[list[str], np.ndarray | None]:
     try:
         return keys, np.linalg.cholesky(normal_correlation(rho))
     except np.linalg.LinAlgError:
-        from .loader import ConfigError
-
         raise ConfigError("config", correlation_problems(config) or [
             ("correlations.pairs", config.correlations.model_dump()["pairs"],
              "inconsistent correlations: the matrix is not positive definite; allowed: a "
@@ -224,7 +223,8 @@ def copula_factor(config: Config) -> tuple[list[str], np.ndarray | None]:
 
 
 def describe_pairs(pairs: Any) -> str:
-    """Text of the pairs: ``"none"`` or ``"sales.meetings_per_month ~ sales.close_rate: 0.5"``."""
+    """Text of the pairs: ``"none"`` or, e.g.,
+    ``"sales.meetings_per_selling_hour ~ sales.close_rate: 0.5"``."""
     if not pairs:
         return "none"
     return "; ".join(f"{_pair_text(p)}: {p.rho:g}" for p in pairs)

@@ -17,91 +17,20 @@ from __future__ import annotations
 
 import copy
 import difflib
-import math
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from .correlations import correlation_problems
 from .distributions import kind_of
+from .errors import MISSING, ConfigError, RawText
 from .schema import SECTIONS, Config
 
-__all__ = ["ConfigError", "config_from_dict", "load_config", "parse_override"]
-
-
-class ConfigError(ValueError):
-    """A config or override the simulator cannot run.
-
-    Parameters
-    ----------
-    source : str
-        The file (or ``"--set"``) the mistake comes from.
-    problems : list of (key, value, message)
-        One entry per mistake found: the dotted key (``""`` for the whole
-        file), the offending value as given (a private sentinel when there
-        is none) and the message ``"<problem>: got ...; allowed: ..."``.
-
-    Attributes
-    ----------
-    source : str
-    problems : list of (str, Any, str)
-    """
-
-    def __init__(self, source: str, problems: list[tuple[str, Any, str]]):
-        self.source = source
-        self.problems = problems
-        lines = []
-        for key, value, message in problems:
-            if key and value is not _MISSING:
-                lines.append(f"{source}: {key} = {_show(value)}: {message}")
-            elif key:
-                lines.append(f"{source}: {key}: {message}")
-            else:
-                lines.append(f"{source}: {message}")
-        super().__init__("\n".join(lines))
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.source, self.problems))
-
-
-class _Missing:
-    """Marks a problem without a value (a missing file, a ``--set`` without ``=``)."""
-
-    def __repr__(self) -> str:
-        return "<missing>"
-
-    def __reduce__(self) -> str:
-        return "_MISSING"
-
-
-_MISSING: Any = _Missing()
-
-
-class _Raw(str):
-    """Text typed on the command line, shown as typed (not quoted) in messages."""
-
-
-def _show(value: Any) -> str:
-    """A value as it would be written in TOML (``"abc"``, ``true``, ``{low = 1}``)."""
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, _Raw):
-        return str(value)
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(value, float) and not math.isfinite(value):
-        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
-    if isinstance(value, Mapping):
-        return "{" + ", ".join(f"{k} = {_show(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_show(v) for v in value) + "]"
-    if isinstance(value, BaseModel) and hasattr(value, "describe"):
-        return value.describe()
-    return str(value)
+__all__ = ["MISSING", "ConfigError", "config_from_dict", "load_config", "parse_override"]
 
 
 def _section_keys(section: str) -> list[str]:
@@ -166,12 +95,12 @@ def parse_override(text: str) -> tuple[str, Any]:
         with a known section, or a value that is neither TOML nor a bare word.
     """
     if "=" not in text:
-        raise ConfigError("--set", [(text.strip() or "--set", _MISSING,
+        raise ConfigError("--set", [(text.strip() or "--set", MISSING,
                                      f'bad syntax: got "{text}"; allowed: {_SET_SYNTAX}')])
     key, raw = (part.strip() for part in text.split("=", 1))
-    raw = _Raw(raw)
+    raw = RawText(raw)
     if not key:
-        raise ConfigError("--set", [(text.strip(), _MISSING, "bad syntax: got an empty key; "
+        raise ConfigError("--set", [(text.strip(), MISSING, "bad syntax: got an empty key; "
                                      f"allowed: {_SET_SYNTAX}")])
     _split_key(key, raw)
     if "\n" in raw or "\r" in raw:
@@ -187,7 +116,7 @@ def parse_override(text: str) -> tuple[str, Any]:
                 value = float(raw)  # lenient: ".5", "5."
             except ValueError:
                 problem = (key, raw, "bad value: not valid TOML") if raw else (
-                    key, _MISSING, "bad value: got an empty value")
+                    key, MISSING, "bad value: got an empty value")
                 raise ConfigError("--set", [(problem[0], problem[1], f"{problem[2]}; allowed: "
                                              f"{_SET_VALUES}")]) from None
     return key, value
@@ -234,7 +163,7 @@ def config_from_dict(
         Every problem found, one line each (see the module docstring).
     """
     if not isinstance(data, Mapping):
-        raise ConfigError(source, [("", _MISSING, f"wrong type: got {kind_of(data)}; "
+        raise ConfigError(source, [("", MISSING, f"wrong type: got {kind_of(data)}; "
                                     "allowed: a table of sections")])
     data = copy.deepcopy(dict(data))
     set_keys: set[str] = set()
@@ -270,7 +199,7 @@ def _lookup(data: Mapping, loc: list[str]) -> Any:
     node: Any = data
     for part in loc:
         if not isinstance(node, Mapping) or part not in node:
-            return _MISSING
+            return MISSING
         node = node[part]
     return node
 
@@ -336,16 +265,16 @@ def load_config(
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(source, [("", _MISSING, "cannot read the config: "
+        raise ConfigError(source, [("", MISSING, "cannot read the config: "
                                     "no such file")]) from None
     except IsADirectoryError:
-        raise ConfigError(source, [("", _MISSING, "cannot read the config: it is a "
+        raise ConfigError(source, [("", MISSING, "cannot read the config: it is a "
                                     "directory; allowed: a TOML file")]) from None
     except UnicodeDecodeError:
-        raise ConfigError(source, [("", _MISSING, "cannot read the config: not UTF-8 "
+        raise ConfigError(source, [("", MISSING, "cannot read the config: not UTF-8 "
                                     "text; allowed: a TOML file")]) from None
     except OSError as exc:
-        raise ConfigError(source, [("", _MISSING, "cannot read the config: "
+        raise ConfigError(source, [("", MISSING, "cannot read the config: "
                                     f"{exc.strerror or exc}")]) from None
     try:
         data = tomllib.loads(text)
@@ -357,5 +286,5 @@ def load_config(
             shown = lines[int(match.group(1)) - 1].strip()
             if shown:
                 message += f": {shown[:120]}"
-        raise ConfigError(source, [("", _MISSING, message)]) from None
+        raise ConfigError(source, [("", MISSING, message)]) from None
     return config_from_dict(data, source=source, overrides=overrides)

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..inputs import RunInputs
 from ..metrics import METRICS
-from ._kernel import METRIC_NAMES, N_METRICS, _run_paths
+from ._kernel import METRIC_NAMES, N_METRICS, run_paths
 
 __all__ = ["METRIC_NAMES", "new_output", "run_chunk"]
 
@@ -82,7 +82,7 @@ def run_chunk(
     first_passage = np.empty(n, dtype=np.int64)
     insolvency_month = np.empty(n, dtype=np.int64)
     if n:
-        _run_paths(params, seeds, run.months, run.threshold_mrr, run.sustain_months,
+        run_paths(params, seeds, run.months, run.threshold_mrr, run.sustain_months,
                    run.churn_at_renewal, run.alignment_enabled,
                    np.ascontiguousarray(run.seats_ppf, dtype=np.float64),
                    np.ascontiguousarray(run.project_size_ppf, dtype=np.float64),

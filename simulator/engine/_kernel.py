@@ -639,7 +639,7 @@ def _first_passage(mrr, threshold, sustain):
 
 
 @jit_parallel
-def _run_paths(params, seeds, months, threshold, sustain, churn_at_renewal,
+def run_paths(params, seeds, months, threshold, sustain, churn_at_renewal,
                alignment_enabled, seats_ppf, size_ppf, out, first_passage, insolvency_month):
     for i in prange(params.size):
         insolvency_month[i] = _simulate_path(params[i], seeds[i], months, churn_at_renewal,
