@@ -11,6 +11,7 @@ h = 1 - 1e-6**(1/12) = 0.684, the product underflows past 1e-250 after about
 from __future__ import annotations
 
 import numpy as np
+from test_reference import NO_COSTS
 
 from simulator.config.loader import config_from_dict
 from simulator.engine import run_chunk
@@ -34,9 +35,7 @@ QUIET = {
     "sales": {"meetings_per_selling_hour": 0, "reps": 1, "rep_meetings_per_month": 2,
               "rep_ramp_months": 0, "rep_cost_per_month": 0, "proposal_rate": 1,
               "close_rate": 0.5, "cycle_months": 0},
-    "finance": {"overhead_per_month": 0, "overhead_per_employee_month": 0,
-                "overhead_per_customer_month": 0, "marketing_share": 0,
-                "owner_pay_per_month": 0, "tax_rate": 0},
+    "finance": dict(NO_COSTS),
     "churn": {"visibility_reduction": 0, "annual_rate": 0.999999},
     "start": {"customers": 5},
     "simulation": {"months": 600},

@@ -33,6 +33,7 @@ import math
 
 import pytest
 from scipy import optimize, stats
+from test_reference import NO_COSTS
 
 from simulator.analysis import GoalUnreachable, goal_seek, parse_target
 from simulator.analysis.goal import default_range, parse_range
@@ -62,9 +63,7 @@ def mm_inf(**extra) -> dict:
         "staff": {"escalation_share": 0, "management_hours_per_employee": 0,
                   "tech_cost_per_month": 0, "tech_turnover_annual": 0},
         "projects": {"per_customer_year": 0, "product_spend_per_seat_year": 0},
-        "finance": {"overhead_per_month": 0, "overhead_per_employee_month": 0,
-                    "overhead_per_customer_month": 0, "marketing_share": 0,
-                    "owner_pay_per_month": 0, "tax_rate": 0},
+        "finance": dict(NO_COSTS),
     }
     for key, value in extra.items():
         section, name = key.split("__")

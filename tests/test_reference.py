@@ -27,6 +27,11 @@ Runner = Callable[..., tuple[np.ndarray, np.ndarray, np.ndarray]]
 # A business with nothing random going on: no selling, no churn, no tickets,
 # no projects, no legacy revenue, no turnover, no costs beyond technicians
 # and tools, no tax. Tests switch on what they need.
+NO_COSTS: dict = {"overhead_per_month": 0.0, "overhead_per_employee_month": 0.0,
+                  "overhead_per_customer_month": 0.0, "marketing_share": 0.0,
+                  "owner_pay_per_month": 0.0, "tax_rate": 0.0}
+"""[finance] with no cost beyond technicians and tools, and no tax."""
+
 QUIET: dict = {
     "simulation": {"months": 12},
     "start": {"customers": 0, "techs": 1, "legacy_product_revenue": 0.0,
@@ -40,9 +45,7 @@ QUIET: dict = {
     "staff": {"tech_turnover_annual": 0.0, "escalation_share": 0.2,
               "management_hours_per_employee": 4.0, "tech_cost_per_month": 6500.0},
     "projects": {"per_customer_year": 0.0, "product_spend_per_seat_year": 0.0},
-    "finance": {"overhead_per_month": 0.0, "overhead_per_employee_month": 0.0,
-                "overhead_per_customer_month": 0.0, "marketing_share": 0.0,
-                "owner_pay_per_month": 0.0, "tax_rate": 0.0},
+    "finance": NO_COSTS,
 }
 OWNER_SALES_HOURS = 40.0  # staff.owner_sales_hours_per_month default: meetings = rate x 40
 
