@@ -114,7 +114,7 @@ def simulate(
         # metric is a (paths, months + 1) view of it.
         trajectories = new_output(n_paths, run.months)
         metrics = {name: trajectories[:, k] for k, name in enumerate(METRICS)}
-        params = np.empty(n_paths, dtype=param_dtype())
+        params: np.ndarray | None = np.empty(n_paths, dtype=param_dtype())
     else:
         # One buffer, reused by every chunk: no fresh memory to fault in per chunk.
         buffer = new_output(min(max(chunk_size, PILOT_PATHS), n_paths), run.months)
@@ -135,7 +135,7 @@ def simulate(
             out, fp, im = run_chunk(block, seeds[start:stop], run, out=target)
             first_passage[start:stop] = fp
             insolvency_month[start:stop] = im
-            if keep_paths:
+            if params is not None:
                 params[start:stop] = block
             elif stats is None:
                 stats = MonthlyStats.from_first_chunk(METRICS, out)

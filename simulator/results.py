@@ -294,10 +294,16 @@ class SimulationResult:
         """Consecutive months at or above the threshold that count as breaking it."""
         return int(self.config.simulation.sustain_months)
 
+    def _folded(self) -> MonthlyStats:
+        """The per-month statistics of a run that kept no trajectories."""
+        if self.stats is None:
+            raise ValueError("this result holds neither trajectories nor statistics")
+        return self.stats
+
     @property
     def metric_names(self) -> tuple[str, ...]:
         """Names of the recorded metrics, in engine order."""
-        return tuple(self.metrics) if self.metrics else tuple(self.stats.names)
+        return tuple(self.metrics) if self.metrics else tuple(self._folded().names)
 
     @property
     def paths_kept(self) -> bool:
@@ -322,14 +328,14 @@ class SimulationResult:
         """Mean over paths of a metric, every month: shape ``(months + 1,)``."""
         if self.metrics:
             return self[name].mean(axis=0)
-        return self.stats.mean_of(name)
+        return self._folded().mean_of(name)
 
     def std(self, name: str) -> np.ndarray:
         """Standard deviation (ddof=1) over paths of a metric, every month."""
         if self.metrics:
             return self[name].std(axis=0, ddof=1) if self.n_paths > 1 else np.zeros(
                 self.months + 1)
-        return self.stats.std_of(name)
+        return self._folded().std_of(name)
 
     # -- time to threshold ---------------------------------------------------
 
@@ -355,7 +361,7 @@ class SimulationResult:
         """Share of paths that ran out of cash and credit by ``month``, with a Wilson 95% CI."""
         if not 0 <= month <= self.months:
             raise ValueError(f"month must be in 0..{self.months}, got {month}")
-        im = self.insolvency_month
+        im = np.asarray(self.insolvency_month)
         k = int(np.count_nonzero((im >= 0) & (im <= month)))
         return _proportion(k, self.n_paths)
 
@@ -386,7 +392,7 @@ class SimulationResult:
         names = self.metric_names if metrics is None else tuple(metrics)
         q = np.asarray(qs, dtype=np.float64)
         if not self.metrics:
-            return {name: self.stats.quantiles_of(name, q) for name in names}
+            return {name: self._folded().quantiles_of(name, q) for name in names}
         for name in names:
             self[name]  # unknown names raise KeyError before any work
         memo = self._quantile_memo
@@ -426,7 +432,7 @@ class SimulationResult:
         return {
             "n_paths": self.n_paths,
             "months": self.months,
-            "seed": int(self.seed),
+            "seed": None if self.seed is None else int(self.seed),
             "threshold_mrr": self.threshold_mrr,
             "sustain_months": self.sustain_months,
             "sampling": self.config.simulation.sampling,

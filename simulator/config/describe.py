@@ -34,7 +34,7 @@ def _number(x: float) -> str:
 def _value_text(value: Any) -> str:
     if isinstance(value, BaseModel) and hasattr(value, "describe"):
         try:
-            mean = _number(float(value.mean()))
+            mean = _number(float(value.mean()))  # type: ignore[attr-defined]
         except (ValueError, ArithmeticError):  # pragma: no cover - defensive
             mean = "?"
         return f"{value.describe()}, mean {mean}"
@@ -86,7 +86,7 @@ def describe_config(config: Config) -> str:
     w_key = max(len(r[0]) for r in cells)
     w_val = min(max(len(r[1]) for r in cells), 44)
     w_unit = min(max(len(r[2]) for r in cells) + 2, 32)
-    lines = []
+    lines: list[str] = []
     for row in rows:
         if isinstance(row, str):
             if lines:

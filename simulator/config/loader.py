@@ -21,20 +21,20 @@ import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from pydantic import ValidationError
 
 from .correlations import correlation_problems
 from .distributions import kind_of
 from .errors import MISSING, ConfigError, RawText
-from .schema import SECTIONS, Config
+from .schema import SECTIONS, Config, section_model
 
 __all__ = ["MISSING", "ConfigError", "config_from_dict", "load_config", "parse_override"]
 
 
 def _section_keys(section: str) -> list[str]:
-    return list(Config.model_fields[section].annotation.model_fields)
+    return list(section_model(section).model_fields)
 
 
 def _suggest(word: str, choices: Iterable[str]) -> str:
@@ -122,7 +122,7 @@ def parse_override(text: str) -> tuple[str, Any]:
     return key, value
 
 
-def _apply(data: dict, key: str, value: Any, source: str) -> None:
+def _apply(data: dict[str, Any], key: str, value: Any, source: str) -> None:
     section, name = _split_key(key, value)
     target = data.setdefault(section, {})
     if not isinstance(target, dict):
@@ -171,7 +171,7 @@ def config_from_dict(
         items = overrides.items() if isinstance(overrides, Mapping) else (
             parse_override(o) for o in overrides)
         for key, value in items:
-            _apply(data, key, value, source)
+            _apply(cast(dict[str, Any], data), key, value, source)
             set_keys.add(".".join(p.strip() for p in key.split(".")))
     try:
         config = Config.model_validate(data)

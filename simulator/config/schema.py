@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
@@ -39,6 +39,7 @@ __all__ = [
     "ParamSpec",
     "ParamValue",
     "param_specs",
+    "section_model",
 ]
 
 ParamValue = float | Distribution
@@ -183,12 +184,20 @@ def param(default: Any, unit: str, source: str, **limits: Any) -> Any:
         :class:`ParamSpec`.
     """
     spec = ParamSpec(unit=unit, source=source, **limits)
-    return Field(default=default, validate_default=True, json_schema_extra={"spec": spec})
+    # the spec rides in json_schema_extra, which pydantic types as JSON values only
+    extra = cast(dict[str, Any], {"spec": spec})
+    return Field(default=default, validate_default=True, json_schema_extra=extra)
 
 
-def _spec(model: type[BaseModel], name: str) -> ParamSpec | None:
-    extra = model.model_fields[name].json_schema_extra
-    return extra.get("spec") if isinstance(extra, dict) else None
+def _spec(model: type[BaseModel], name: str | None) -> ParamSpec | None:
+    extra = model.model_fields[name].json_schema_extra if name is not None else None
+    spec = extra.get("spec") if isinstance(extra, dict) else None
+    return spec if isinstance(spec, ParamSpec) else None
+
+
+def section_model(section: str) -> type[BaseModel]:
+    """The pydantic model of a config section (``"churn"`` -> :class:`Churn`)."""
+    return cast(type[BaseModel], Config.model_fields[section].annotation)
 
 
 class _Section(BaseModel):
@@ -273,7 +282,7 @@ class Simulation(BaseModel):
     @field_validator("months", "paths", "seed", "sustain_months", mode="before")
     @classmethod
     def _int_setting(cls, value: Any, info: ValidationInfo) -> int:
-        return _setting_int(value, *_SETTING_INTS[info.field_name])
+        return _setting_int(value, *_SETTING_INTS[str(info.field_name)])
 
     @field_validator("threshold_mrr", mode="before")
     @classmethod
@@ -643,19 +652,19 @@ class Config(BaseModel):
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
-    simulation: Simulation = Field(default_factory=Simulation)
-    start: Start = Field(default_factory=Start)
-    sales: Sales = Field(default_factory=Sales)
-    customers: Customers = Field(default_factory=Customers)
-    cloud: Cloud = Field(default_factory=Cloud)
-    churn: Churn = Field(default_factory=Churn)
-    tickets: Tickets = Field(default_factory=Tickets)
-    staff: Staff = Field(default_factory=Staff)
-    alignment: Alignment = Field(default_factory=Alignment)
-    projects: Projects = Field(default_factory=Projects)
-    legacy: Legacy = Field(default_factory=Legacy)
-    finance: Finance = Field(default_factory=Finance)
-    correlations: Correlations = Field(default_factory=Correlations)
+    simulation: Simulation = Field(default_factory=lambda: Simulation())
+    start: Start = Field(default_factory=lambda: Start())
+    sales: Sales = Field(default_factory=lambda: Sales())
+    customers: Customers = Field(default_factory=lambda: Customers())
+    cloud: Cloud = Field(default_factory=lambda: Cloud())
+    churn: Churn = Field(default_factory=lambda: Churn())
+    tickets: Tickets = Field(default_factory=lambda: Tickets())
+    staff: Staff = Field(default_factory=lambda: Staff())
+    alignment: Alignment = Field(default_factory=lambda: Alignment())
+    projects: Projects = Field(default_factory=lambda: Projects())
+    legacy: Legacy = Field(default_factory=lambda: Legacy())
+    finance: Finance = Field(default_factory=lambda: Finance())
+    correlations: Correlations = Field(default_factory=lambda: Correlations())
 
     def get(self, key: str) -> Any:
         """Value of a dotted key such as ``"churn.annual_rate"``."""
@@ -679,8 +688,8 @@ def param_specs(per_unit: bool | None = None) -> dict[str, ParamSpec]:
 def _param_specs(per_unit: bool | None) -> tuple[tuple[str, ParamSpec], ...]:
     # The schema is fixed at import: walk it once per selection, not per call.
     out = []
-    for section, field in Config.model_fields.items():
-        model = field.annotation
+    for section in Config.model_fields:
+        model = section_model(section)
         for name in model.model_fields:
             spec = _spec(model, name)
             if spec is None or (per_unit is not None and spec.per_unit != per_unit):

@@ -34,6 +34,13 @@ def assumption_keys() -> list[str]:
     return [k for k, spec in param_specs().items() if spec.plausible is not None]
 
 
+def _plausible(key: str) -> tuple[float, float]:
+    plausible = param_specs()[key].plausible
+    if plausible is None:  # pragma: no cover - assumption_keys() lists only these
+        raise KeyError(f"{key} has no plausible range")
+    return plausible
+
+
 def assumptions_uncertain(config: Config) -> tuple[Config, list[str]]:
     """``config`` with every assumption it fixes made uniform over its plausible range.
 
@@ -46,7 +53,7 @@ def assumptions_uncertain(config: Config) -> tuple[Config, list[str]]:
         value = config.get(key)
         if not isinstance(value, int | float):
             continue
-        lo, hi = param_specs()[key].plausible
+        lo, hi = _plausible(key)
         section, name = key.split(".", 1)
         updates.setdefault(section, {})[name] = UniformDist(dist="uniform", low=lo, high=hi)
         changed.append(key)
@@ -95,7 +102,7 @@ def starter_toml() -> str:
         shown = _g(value) if isinstance(value, int | float) else (
             "{ " + ", ".join(f'{k} = "{v}"' if isinstance(v, str) else f"{k} = {_g(v)}"
                              for k, v in value.model_dump(exclude_none=True).items()) + " }")
-        lo, hi = spec.plausible
+        lo, hi = _plausible(key)
         lines.append(f"# {name} = {shown}  # [{spec.unit}] plausible {_g(lo)}-{_g(hi)}; "
                      f"{spec.source}")
     return "\n".join(lines) + "\n"

@@ -1,0 +1,22 @@
+"""mypy on the public API (issue 17): ``simulator`` (load_config, simulate, Config,
+ConfigError), the config layer with its typed schema fields, the results and the
+plain modules they use. Settings in pyproject.toml ([tool.mypy], with pydantic's
+plugin)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PUBLIC_API = ["simulator/__init__.py", "simulator/api.py", "simulator/results.py",
+              "simulator/config", "simulator/version.py", "simulator/formatting.py",
+              "simulator/inputs.py"]
+
+
+def test_mypy_passes_on_the_public_api(tmp_path):
+    run = subprocess.run([sys.executable, "-m", "mypy", "--cache-dir", str(tmp_path / "cache"),
+                          *PUBLIC_API], cwd=ROOT, capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "Success: no issues found" in run.stdout
