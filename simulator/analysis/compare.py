@@ -57,12 +57,14 @@ import numpy as np
 from scipy import stats
 
 from ..config import SECTIONS, Config, ConfigError, config_from_dict, load_config, parse_override
+from ..config.distributions import kind_of
+from ..config.loader import MISSING
 from ..formatting import escape as _e
 from ..formatting import finite_or_none as _f
 from ..formatting import money as _money
 from ..formatting import pct as _pct
+from ..report import config_rows, money_axis, png_bytes, probability_axes
 from ..report import figure as report_figure
-from ..report import money_axis, png_bytes, probability_axes
 from ..results import SimulationResult, config_sha256, package_version
 from .common import json_text, mean_ci, require_pandas, write_files
 
@@ -174,8 +176,6 @@ def _flatten_set(table: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _kind(value: Any) -> str:
-    from ..config.distributions import kind_of
-
     return kind_of(value)
 
 
@@ -312,8 +312,6 @@ def _dedupe(problems: list[tuple[str, Any, str]]) -> list[tuple[str, Any, str]]:
         if p not in out:
             out.append(p)
     # a value of None reads as "no value" in the message
-    from ..config.loader import MISSING
-
     return [(k, MISSING if v is None else v, m) for k, v, m in out]
 
 
@@ -856,8 +854,6 @@ def _headline(name: str, e: Mapping[str, Any], months: int, thr: str) -> str:
 
 
 def _differing_inputs(comp: ComparisonResult) -> list[tuple[str, list[str]]]:
-    from ..report import config_rows
-
     tables = [config_rows(r.config) for r in comp.results]
     out = []
     for rows in zip(*tables, strict=True):

@@ -43,6 +43,7 @@ distribution was replaced.
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 import re
@@ -275,8 +276,6 @@ def lever_spec(key: str, source: str = "--vary") -> ParamSpec:
     ConfigError
         Unknown key, a run setting, a switch or per-unit distribution.
     """
-    import difflib
-
     specs = param_specs(per_unit=False)
     if key in specs:
         return specs[key]

@@ -62,6 +62,9 @@ from ..config.loader import ConfigError
 from ..config.schema import Config, param_specs
 from ..formatting import escape as _e
 from ..metrics import METRICS
+from ..output import write_directory
+from ..report import CSS, figure, png_bytes
+from ..results import config_sha256, package_version
 from ..sampling import draw_parameters, field_name, path_seeds, prepare
 
 __all__ = [
@@ -309,8 +312,6 @@ class SensitivityResult:
         ...}, ...], ...}``: one block per outcome, indices sorted by total
         effect, plus the design, the tornado values and the inputs.
         """
-        from ..results import config_sha256, package_version
-
         specs = param_specs()
         blocks = []
         for i, name in enumerate(self.outcomes):
@@ -603,8 +604,6 @@ def _format_param(value: float) -> str:
 
 def _stacked_axes(result: SensitivityResult, names: list[str]):
     """A figure with one row of axes per outcome, tall enough for every input."""
-    from ..report import figure
-
     d = len(result.parameters)
     fig = figure(8.0, 0.6 + len(names) * (0.9 + 0.42 * d), constrained=True)
     return fig, fig.subplots(len(names), 1, squeeze=False)[:, 0], d
@@ -670,8 +669,6 @@ def _indices_figure(result: SensitivityResult, names: list[str]):
 
 def render_sensitivity_html(result: SensitivityResult, figures: Mapping[str, bytes]) -> str:
     """A small self-contained HTML page (figures embedded, no JavaScript)."""
-    from ..report import CSS
-
     data = result.to_dict()
     parts = [
         "<!DOCTYPE html>",
@@ -762,9 +759,6 @@ def write_sensitivity(result: SensitivityResult, out_dir: str | Path) -> Path:
     simulator.output.OutputDirError
         ``out_dir`` is a file or holds other files; nothing is written.
     """
-    from ..output import write_directory
-    from ..report import png_bytes
-
     tornado = png_bytes(result.plot("tornado"))
     indices = png_bytes(result.plot("indices"))
     page = render_sensitivity_html(result, {
