@@ -313,8 +313,8 @@ def _default_out(*parts: str) -> Path:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from .analysis.common import check_dir
     from .analysis.compare import COMPARE_FILES, compare, is_scenario_file
+    from .output import check_out_dir
 
     _check_chunk_size(args)
     overrides = _config_overrides(args, ("paths", "seed", "months"))
@@ -338,7 +338,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         out = _default_out(paths[0].stem)
     else:
         out = _default_out("compare", *(p.stem for p in paths))
-    check_dir(out, COMPARE_FILES)
+    check_out_dir(out, COMPARE_FILES)
     first = scenarios[0].config.simulation
     for s in scenarios[1:]:
         sim = s.config.simulation
@@ -369,7 +369,6 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _cmd_goal(args: argparse.Namespace) -> int:
-    from .analysis.common import check_dir
     from .analysis.goal import (
         GOAL_FILES,
         GoalUnreachable,
@@ -379,6 +378,7 @@ def _cmd_goal(args: argparse.Namespace) -> int:
         parse_range,
         parse_target,
     )
+    from .output import check_out_dir
 
     _check_chunk_size(args)
     config = load_config(args.config,
@@ -391,7 +391,7 @@ def _cmd_goal(args: argparse.Namespace) -> int:
         raise _flag_error("--xtol", f"out of range: got {args.xtol:g}; allowed: a number > 0")
     out = (Path(args.out) if args.out
            else _default_out("goal", Path(args.config).stem, key))
-    check_dir(out, GOAL_FILES)
+    check_out_dir(out, GOAL_FILES)
     sim = config.simulation
     print(f"seeking {key} in [{lo:g}, {hi:g}] for {target.text} with {sim.paths:,} paths x "
           f"{sim.months} months per evaluation (seed {sim.seed}) ...", file=sys.stderr)
@@ -411,8 +411,8 @@ def _cmd_goal(args: argparse.Namespace) -> int:
 
 
 def _cmd_sensitivity(args: argparse.Namespace) -> int:
-    from .analysis.common import check_dir
     from .analysis.sensitivity import OUTCOMES, SENSITIVITY_FILES, sensitivity, write_sensitivity
+    from .output import check_out_dir
 
     config = load_config(args.config, overrides=_config_overrides(args, ("seed", "months")))
     if args.all_assumptions:
@@ -445,7 +445,7 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
                                                  f"{', '.join(uncertain) or '(none)'}")
     out = (Path(args.out) if args.out
            else _default_out("sensitivity", Path(args.config).stem))
-    check_dir(out, SENSITIVITY_FILES)
+    check_out_dir(out, SENSITIVITY_FILES)
     print(f"computing sensitivity indices of {args.config} (n_base {n_base}, "
           f"{args.paths_per_point} paths per point) ...", file=sys.stderr)
     start = time.perf_counter()

@@ -37,7 +37,7 @@ from test_reference import NO_COSTS
 
 from simulator.analysis import GoalUnreachable, goal_seek, parse_target
 from simulator.analysis.goal import default_range, parse_range
-from simulator.config import ConfigError, config_from_dict
+from simulator.config import ConfigError, config_from_dict, param_specs
 
 H = 60
 P_SIGN = 0.5
@@ -265,7 +265,8 @@ def test_default_ranges():
     assert default_range(cfg, "churn.annual_rate") == (0.25, 0.75)
     assert default_range(cfg, "sales.reps") == (0.0, 200.0)  # 0: the allowed range
     # 0 takes the allowed range (every key is bounded since model v2)
-    assert default_range(cfg, "start.legacy_product_revenue") == (0.0, 1e9)
+    spec = param_specs()["start.legacy_product_revenue"]
+    assert default_range(cfg, "start.legacy_product_revenue") == (spec.ge, spec.le)
     hi = default_range(config_from_dict(mm_inf(churn__annual_rate=0.8)), "churn.annual_rate")[1]
     assert 0.999 < hi < 1  # clipped inside the open bound value < 1
 

@@ -14,6 +14,7 @@ import pytest
 
 from simulator import cli, output, report
 from simulator.config.loader import config_from_dict
+from simulator.formatting import pct_short
 from simulator.metrics import METRICS
 from simulator.results import SimulationResult
 from simulator.sampling import param_dtype
@@ -104,7 +105,7 @@ def test_report_headline_numbers_and_convergence(tmp_path, result):
     assert f"; median {median.value} months [{median.low}\u2013{high}]. " in text
     out_ = result.p_insolvent_by(result.months)
     assert text.endswith(f"chance of running out of cash and credit by month 24 (95% CI "
-                         f"{report._pct_short(out_.low)}\u2013{report._pct_short(out_.high)})")
+                         f"{pct_short(out_.low)}\u2013{pct_short(out_.high)})")
     result.convergence = [{"paths": 10, "estimate": 0.5, "half_width": 0.3},
                           {"paths": 40, "estimate": 0.6, "half_width": 0.15}]
     try:

@@ -1,34 +1,20 @@
-"""What the analyses share: output directories, JSON text, a mean's interval and
-the optional pandas import."""
+"""What the analyses share: JSON text, a mean's interval and the optional pandas
+import (their output directories are :mod:`simulator.output`'s)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from scipy import stats
 
 from ..formatting import finite_or_none
-from ..output import check_out_dir, write_directory
 
-__all__ = ["CONFIDENCE", "check_dir", "json_text", "mean_ci", "require_pandas", "write_files"]
+__all__ = ["CONFIDENCE", "json_text", "mean_ci", "require_pandas"]
 
 CONFIDENCE = 0.95
 """Level of every interval the analyses report."""
-
-
-def check_dir(out_dir: str | Path, allowed: frozenset[str]) -> Path:
-    """:func:`simulator.output.check_out_dir` for a directory of ``allowed`` files."""
-    return check_out_dir(out_dir, allowed)
-
-
-def write_files(out_dir: str | Path, files: Mapping[str, bytes | str],
-                allowed: frozenset[str]) -> Path:
-    """:func:`simulator.output.write_directory`: ``files`` as ``out_dir``, all or nothing."""
-    return write_directory(out_dir, files, allowed)
 
 
 def json_text(data: Any) -> str:

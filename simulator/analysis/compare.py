@@ -63,10 +63,11 @@ from ..formatting import escape as _e
 from ..formatting import finite_or_none as _f
 from ..formatting import money as _money
 from ..formatting import pct as _pct
+from ..output import write_directory
 from ..report import config_rows, money_axis, png_bytes, probability_axes
 from ..report import figure as report_figure
 from ..results import SimulationResult, config_sha256, package_version
-from .common import json_text, mean_ci, require_pandas, write_files
+from .common import CONFIDENCE, json_text, mean_ci, require_pandas
 
 __all__ = [
     "COMPARE_FILES",
@@ -77,7 +78,6 @@ __all__ = [
     "compare",
     "is_scenario_file",
     "load_scenarios",
-    "write_files",
 ]
 
 COMPARISON_JSON = "comparison.json"
@@ -106,7 +106,6 @@ _SAME_KEYS = ("simulation.months", "simulation.threshold_mrr", "simulation.susta
 _COLORS = ("#1f5f99", "#d4761c", "#2e8b57", "#b23a3a", "#7a4fa0", "#8c6d31", "#d65fa0",
            "#555555", "#17a2b8", "#9aa02a")
 _RED = "#b23a3a"
-_CONFIDENCE = 0.95
 
 
 # -- output directories ------------------------------------------------------
@@ -389,7 +388,7 @@ def resolve_scenarios(
 
 def _quantile_ci(x: np.ndarray, p: float) -> list[float | None]:
     """Distribution-free 95% CI of the ``p`` quantile (scipy.stats.quantile_test)."""
-    ci = stats.quantile_test(x, p=p).confidence_interval(_CONFIDENCE)
+    ci = stats.quantile_test(x, p=p).confidence_interval(CONFIDENCE)
     return [_f(ci.low), _f(ci.high)]
 
 
@@ -404,7 +403,7 @@ def _paired(a: np.ndarray, b: np.ndarray, binary: bool) -> dict[str, Any]:
         pvalue = 1.0 if value == 0 else 0.0
     else:
         res = stats.ttest_rel(b, a)
-        c = res.confidence_interval(_CONFIDENCE)
+        c = res.confidence_interval(CONFIDENCE)
         ci = [_f(c.low), _f(c.high)]
         pvalue = _f(res.pvalue)
     if binary:  # exact McNemar test on the discordant paths
@@ -639,7 +638,7 @@ class ComparisonResult:
                 "P(MRR threshold broken by month t), 95% bands": p_break,
                 "MRR fan charts (5-95%, 25-75%, median)": fans}),
         }
-        return write_files(out_dir, files, COMPARE_FILES)
+        return write_directory(out_dir, files, COMPARE_FILES)
 
     def format_summary(self) -> str:
         """A short text table for the terminal."""

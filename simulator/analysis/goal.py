@@ -59,9 +59,10 @@ from ..config import Config, ConfigError, load_config, param_specs
 from ..config.loader import MISSING
 from ..config.schema import ParamSpec
 from ..metrics import METRICS
+from ..output import write_directory
 from ..report import figure, png_bytes
 from ..results import Estimate, SimulationResult, config_sha256, package_version
-from .common import json_text, mean_ci, require_pandas, write_files
+from .common import CONFIDENCE, json_text, mean_ci, require_pandas
 
 __all__ = [
     "GOAL_FILES",
@@ -88,7 +89,6 @@ TARGET_GRAMMAR = (
     f"(metric: {', '.join(METRICS)}; month: 0..horizon or 'horizon'), "
     'e.g. "p_break_by_36>=0.8" or "mrr_p50_60>=100000"'
 )
-_CONFIDENCE = 0.95
 _OPS = {">=": ">=", "=>": ">=", "\u2265": ">=", "<=": "<=", "=<": "<=", "\u2264": "<="}
 _TARGET_RE = re.compile(r"^\s*(?P<lhs>[A-Za-z][A-Za-z0-9_.]*)\s*(?P<op>[<>=\u2264\u2265]+)"
                         r"\s*(?P<rhs>\S+)\s*$")
@@ -164,13 +164,13 @@ class Target:
             return result.p_break_by(m)
         if self.kind == "p_mrr_above":
             k = int(np.count_nonzero(result["mrr"][:, m] >= result.threshold_mrr))
-            ci = stats.binomtest(k, result.n_paths).proportion_ci(_CONFIDENCE, method="wilson")
+            ci = stats.binomtest(k, result.n_paths).proportion_ci(CONFIDENCE, method="wilson")
             return Estimate(k / result.n_paths, float(ci.low), float(ci.high))
         x = result[self.metric][:, m]
         if self.kind == "mean":
             lo, hi = mean_ci(x)
             return Estimate(float(x.mean()), lo, hi)
-        ci = stats.quantile_test(x, p=self.q).confidence_interval(_CONFIDENCE)
+        ci = stats.quantile_test(x, p=self.q).confidence_interval(CONFIDENCE)
         return Estimate(float(np.quantile(x, self.q)), _finite(ci.low), _finite(ci.high))
 
 
@@ -621,7 +621,7 @@ class GoalResult:
 
     def write(self, out_dir: str | Path) -> Path:
         """Write ``goal.json`` and ``goal.png`` into ``out_dir``, atomically."""
-        return write_files(out_dir, {GOAL_JSON: json_text(self.to_dict()),
+        return write_directory(out_dir, {GOAL_JSON: json_text(self.to_dict()),
                                      GOAL_CHART: png_bytes(self.plot())}, GOAL_FILES)
 
     def format_summary(self) -> str:

@@ -66,6 +66,7 @@ from ..output import write_directory
 from ..report import CSS, figure, png_bytes
 from ..results import config_sha256, package_version
 from ..sampling import draw_parameters, field_name, path_seeds, prepare
+from .common import CONFIDENCE
 
 __all__ = [
     "OUTCOMES",
@@ -98,7 +99,6 @@ DEFAULT_TORNADO_PATHS = 2000
 TORNADO_QUANTILES = (0.05, 0.5, 0.95)
 """Low, base and high value of a parameter in the tornado chart (its distribution's quantiles)."""
 N_RESAMPLES = 999
-_CONFIDENCE = 0.95
 _CHUNK_PATHS = 4096  # engine output is ~11 kB per 60-month path
 _DESIGN_KEY = 2  # SeedSequence spawn keys 0 and 1 belong to simulator.sampling
 
@@ -217,7 +217,7 @@ def _bootstrap(f_a: np.ndarray, f_b: np.ndarray, f_ab: np.ndarray, rng: np.rando
                          np.reshape(res.total_order, (s, d))])
 
     boot = stats.bootstrap((np.arange(n),), statistic, vectorized=False, method="percentile",
-                           n_resamples=n_resamples, confidence_level=_CONFIDENCE, rng=rng)
+                           n_resamples=n_resamples, confidence_level=CONFIDENCE, rng=rng)
     return np.asarray(boot.confidence_interval.low), np.asarray(boot.confidence_interval.high)
 
 

@@ -652,19 +652,19 @@ class Config(BaseModel):
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
-    simulation: Simulation = Field(default_factory=lambda: Simulation())
-    start: Start = Field(default_factory=lambda: Start())
-    sales: Sales = Field(default_factory=lambda: Sales())
-    customers: Customers = Field(default_factory=lambda: Customers())
-    cloud: Cloud = Field(default_factory=lambda: Cloud())
-    churn: Churn = Field(default_factory=lambda: Churn())
-    tickets: Tickets = Field(default_factory=lambda: Tickets())
-    staff: Staff = Field(default_factory=lambda: Staff())
-    alignment: Alignment = Field(default_factory=lambda: Alignment())
-    projects: Projects = Field(default_factory=lambda: Projects())
-    legacy: Legacy = Field(default_factory=lambda: Legacy())
-    finance: Finance = Field(default_factory=lambda: Finance())
-    correlations: Correlations = Field(default_factory=lambda: Correlations())
+    simulation: Simulation = Field(default_factory=Simulation)
+    start: Start = Field(default_factory=Start)
+    sales: Sales = Field(default_factory=Sales)
+    customers: Customers = Field(default_factory=Customers)
+    cloud: Cloud = Field(default_factory=Cloud)
+    churn: Churn = Field(default_factory=Churn)
+    tickets: Tickets = Field(default_factory=Tickets)
+    staff: Staff = Field(default_factory=Staff)
+    alignment: Alignment = Field(default_factory=Alignment)
+    projects: Projects = Field(default_factory=Projects)
+    legacy: Legacy = Field(default_factory=Legacy)
+    finance: Finance = Field(default_factory=Finance)
+    correlations: Correlations = Field(default_factory=Correlations)
 
     def get(self, key: str) -> Any:
         """Value of a dotted key such as ``"churn.annual_rate"``."""
