@@ -69,6 +69,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--chunk-size", type=int, metavar="N",
                      help="paths simulated per chunk (default: automatic)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.add_argument("--title", metavar="TEXT",
+                     help="title of report.html (default: \"msp-sim: MRR growth simulation\")")
     run.add_argument("--save-paths", action=argparse.BooleanOptionalAction, default=None,
                      help="keep and write every path's trajectories to paths.npz (default: "
                           "for runs of at most 200,000 paths; larger runs keep per-month "
@@ -107,6 +109,8 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--set", dest="overrides", action="append", default=[],
                        metavar="KEY=VALUE", help=set_help)
         p.add_argument("--no-progress", action="store_true", help="no progress bar")
+        p.add_argument("--title", metavar="TEXT", help="title of the HTML report (default: "
+                       "the scenario file's title, or one naming the analysis)")
 
     comp = sub.add_parser(
         "compare", help="compare scenarios with common random numbers",
@@ -128,7 +132,7 @@ def _parser() -> argparse.ArgumentParser:
         "goal", help="find the value of one lever that meets a target",
         description="Find the smallest (or largest, by the target's direction) value of one "
                     "config key that meets a target, by root finding with common random "
-                    "numbers; writes goal.json and goal.png.")
+                    "numbers; writes goal.json, goal.html and goal.png.")
     goal.add_argument("config", metavar="CONFIG", help="TOML config file")
     goal.add_argument("--vary", required=True, metavar="KEY",
                       help="the lever: a numeric key, e.g. sales.meetings_per_selling_hour")
@@ -292,7 +296,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         result = simulate(config, chunk_size=args.chunk_size, progress=_progress(args),
                           keep_paths=args.save_paths)
     elapsed = time.perf_counter() - start
-    written = write_outputs(result, out, save_paths=args.save_paths is not False)
+    written = write_outputs(result, out, save_paths=args.save_paths is not False,
+                            title=args.title)
     print(result.format_summary())
     if auto:
         trace = result.convergence
@@ -313,8 +318,9 @@ def _default_out(*parts: str) -> Path:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from .analysis.compare import COMPARE_FILES, compare, is_scenario_file
+    from .analysis.compare import compare, is_scenario_file
     from .output import check_out_dir
+    from .report.files import COMPARE_FILES, write_comparison
 
     _check_chunk_size(args)
     overrides = _config_overrides(args, ("paths", "seed", "months"))
@@ -351,8 +357,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     print(f"simulating {len(scenarios)} scenarios x {first.paths:,} paths x {first.months} "
           f"months (seed {first.seed}, common random numbers) ...", file=sys.stderr)
     start = time.perf_counter()
-    title = None
-    if scenario_files:
+    title = args.title
+    if scenario_files and title is None:
         from .analysis.compare import read_toml
 
         file_title = read_toml(paths[0]).get("title")
@@ -361,7 +367,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     result = compare(scenarios, chunk_size=args.chunk_size, progress=_progress(args),
                      title=title)
     elapsed = time.perf_counter() - start
-    written = result.write(out)
+    written = write_comparison(result, out)
     print(result.format_summary())
     files = sorted(p.name for p in written.iterdir())
     print(f"\nsimulated in {elapsed:.1f} s; wrote {written}/: {', '.join(files)}")
@@ -370,7 +376,6 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 def _cmd_goal(args: argparse.Namespace) -> int:
     from .analysis.goal import (
-        GOAL_FILES,
         GoalUnreachable,
         default_range,
         goal_seek,
@@ -379,6 +384,7 @@ def _cmd_goal(args: argparse.Namespace) -> int:
         parse_target,
     )
     from .output import check_out_dir
+    from .report.files import GOAL_FILES, write_goal
 
     _check_chunk_size(args)
     config = load_config(args.config,
@@ -403,7 +409,7 @@ def _cmd_goal(args: argparse.Namespace) -> int:
         _error(f"{exc}; nothing written")
         return EXIT_FAILURE
     elapsed = time.perf_counter() - start
-    written = result.write(out)
+    written = write_goal(result, out, args.title)
     print(result.format_summary())
     files = sorted(p.name for p in written.iterdir())
     print(f"\nsearched in {elapsed:.1f} s; wrote {written}/: {', '.join(files)}")
@@ -411,8 +417,9 @@ def _cmd_goal(args: argparse.Namespace) -> int:
 
 
 def _cmd_sensitivity(args: argparse.Namespace) -> int:
-    from .analysis.sensitivity import OUTCOMES, SENSITIVITY_FILES, sensitivity, write_sensitivity
+    from .analysis.sensitivity import OUTCOMES, sensitivity
     from .output import check_out_dir
+    from .report.files import SENSITIVITY_FILES, write_sensitivity
 
     config = load_config(args.config, overrides=_config_overrides(args, ("seed", "months")))
     if args.all_assumptions:
@@ -456,7 +463,7 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
     except ConfigError as exc:  # e.g. no uncertain input: name the user's file
         raise ConfigError(args.config, exc.problems) from None
     elapsed = time.perf_counter() - start
-    written = write_sensitivity(result, out)
+    written = write_sensitivity(result, out, args.title)
     for line in result.headlines():
         print(line)
     files = sorted(p.name for p in written.iterdir())

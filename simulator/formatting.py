@@ -1,18 +1,33 @@
-"""Number formatting shared by the summaries and the reports (plain Python, no
-heavy imports): money, percentages, HTML escaping and JSON-safe floats."""
+"""Number formatting: the one module of it, plain Python with no heavy imports.
+
+The terminal summaries use these functions directly; the report layer
+registers them as Jinja filters (:data:`FILTERS`), so a page and the
+terminal write a number the same way. Each takes ``None`` (a value JSON
+could not hold, or a bound beyond the horizon) and says so in words.
+"""
 
 from __future__ import annotations
 
-import html
 import math
+from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["escape", "finite_or_none", "money", "pct", "pct_short", "short_money"]
-
-
-def escape(value: Any) -> str:
-    """``str(value)`` escaped for HTML text and attribute values."""
-    return html.escape(str(value), quote=True)
+__all__ = [
+    "FILTERS",
+    "count",
+    "finite_or_none",
+    "index",
+    "interval",
+    "money",
+    "month",
+    "number",
+    "pct",
+    "pct_short",
+    "points",
+    "pvalue",
+    "short_money",
+    "signed_money",
+]
 
 
 def finite_or_none(value: Any) -> float | None:
@@ -23,9 +38,19 @@ def finite_or_none(value: Any) -> float | None:
     return value if math.isfinite(value) else None
 
 
+def count(value: int) -> str:
+    """A count with thousands separators: ``10,000``."""
+    return f"{int(value):,}"
+
+
 def money(value: float | None) -> str:
     """``$12,345`` (whole dollars); ``n/a`` for ``None``."""
     return "n/a" if value is None else f"${value:,.0f}"
+
+
+def signed_money(value: float | None) -> str:
+    """``+1,234 $/month`` style differences: ``+1,234``; ``n/a`` for ``None``."""
+    return "n/a" if value is None else f"{value:+,.0f}"
 
 
 def pct(value: float | None) -> str:
@@ -39,6 +64,11 @@ def pct_short(value: float) -> str:
     return f"{x:.0f}%" if 1 <= x <= 99 else f"{x:.1f}%"
 
 
+def points(value: float | None) -> str:
+    """A difference of two shares in percentage points: ``+3.2``; ``n/a`` for ``None``."""
+    return "n/a" if value is None else f"{100 * value:+.1f}"
+
+
 def short_money(value: float) -> str:
     """``$100k`` for round thousands, ``$1.5M`` for round hundred-thousands, else ``$98,500``."""
     if value >= 1e6 and (value / 1e5).is_integer():
@@ -46,3 +76,61 @@ def short_money(value: float) -> str:
     if value >= 1e3 and (value / 1e3).is_integer():
         return f"${value / 1e3:g}k"
     return f"${value:,.0f}"
+
+
+def number(value: float | None) -> str:
+    """A lever or parameter value, short: ``12``, ``0.115``, ``6,878``; ``n/a`` for ``None``."""
+    if value is None:
+        return "n/a"
+    v = float(value)
+    if v.is_integer() and abs(v) < 1e15:
+        return f"{int(v):,}" if abs(v) >= 1e4 else str(int(v))
+    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
+
+
+def index(value: float | None) -> str:
+    """A sensitivity index to 3 decimals, without a ``-0.000``; ``n/a`` for ``None``."""
+    if value is None:
+        return "n/a"
+    return f"{0.0 if abs(value) < 5e-4 else value:.3f}"
+
+
+def month(value: int | None, none: str = "not reached") -> str:
+    """A month number, or ``none`` (e.g. ``"beyond the horizon"``) for ``None``."""
+    return none if value is None else str(int(value))
+
+
+def pvalue(p: float | None) -> str:
+    """A p-value to 3 significant digits; ``< 1e-300`` for 0; words for ``None``."""
+    if p is None:
+        return "n/a (no path breaks the threshold)"
+    return "< 1e-300" if p == 0 else f"{p:.3g}"
+
+
+def interval(bounds: Sequence[Any], fmt: str | Callable[[Any], str] = "pct",
+             sep: str = " to ") -> str:
+    """A ``[low, high]`` pair in words with one of the formats here: ``61.0% to 63.0%``.
+
+    ``fmt`` is a function or the name of one in :data:`FILTERS`
+    (``"pct"``, ``"money"``, ``"points"``, ``"month"``, ...).
+    """
+    f = FILTERS[fmt] if isinstance(fmt, str) else fmt
+    low, high = bounds
+    return f"{f(low)}{sep}{f(high)}"
+
+
+FILTERS: dict[str, Callable[..., str]] = {
+    "count": count,
+    "index": index,
+    "interval": interval,
+    "money": money,
+    "month": month,
+    "number": number,
+    "pct": pct,
+    "pct_short": pct_short,
+    "points": points,
+    "pvalue": pvalue,
+    "short_money": short_money,
+    "signed_money": signed_money,
+}
+"""Name -> function: the report layer's Jinja filters."""

@@ -26,14 +26,16 @@ from typing import Any
 
 import numpy as np
 
-from . import report
 from .results import DEFAULT_QUANTILES, SimulationResult
 
 __all__ = [
+    "FAN_CHART",
     "OUTPUT_FILES",
     "PATHS_NPZ",
     "QUANTILES_CSV",
+    "REPORT_HTML",
     "SUMMARY_JSON",
+    "TIME_CHART",
     "OutputDirError",
     "check_out_dir",
     "staged_directory",
@@ -48,9 +50,11 @@ __all__ = [
 SUMMARY_JSON = "summary.json"
 PATHS_NPZ = "paths.npz"
 QUANTILES_CSV = "quantiles.csv"
+REPORT_HTML = "report.html"
+FAN_CHART = "fan_chart.png"
+TIME_CHART = "time_to_threshold.png"
 OUTPUT_FILES: frozenset[str] = frozenset(
-    {SUMMARY_JSON, PATHS_NPZ, QUANTILES_CSV, report.REPORT_HTML, report.FAN_CHART,
-     report.TIME_CHART}
+    {SUMMARY_JSON, PATHS_NPZ, QUANTILES_CSV, REPORT_HTML, FAN_CHART, TIME_CHART}
 )
 """Every file an output directory may hold."""
 
@@ -181,6 +185,7 @@ def write_outputs(
     result: SimulationResult,
     out_dir: str | Path,
     save_paths: bool = True,
+    title: str | None = None,
 ) -> Path:
     """Write every output file of a run into ``out_dir``, atomically.
 
@@ -194,6 +199,8 @@ def write_outputs(
         Write ``paths.npz`` (default): with every trajectory when the run kept
         them (runs up to :data:`simulator.results.KEEP_PATHS_LIMIT` paths unless
         told otherwise), else with the first-passage and insolvency months only.
+    title : str, optional
+        Title of ``report.html`` (default: the report layer's).
 
     Returns
     -------
@@ -205,13 +212,15 @@ def write_outputs(
     OutputDirError
         See :func:`check_out_dir`; nothing is written.
     """
+    from .report.files import write_run_report  # the report layer sits above this module
+
     with staged_directory(out_dir) as tmp:
         summary = result.summary()
         write_summary(summary, tmp / SUMMARY_JSON)
         write_quantiles_csv(result, tmp / QUANTILES_CSV)
         if save_paths:
             write_paths(result, tmp / PATHS_NPZ)
-        report.write_report(result, tmp, summary)
+        write_run_report(result, tmp, summary, title)
     return Path(out_dir).absolute()
 
 

@@ -159,7 +159,7 @@ def test_goal(tmp_path, capsys):
     assert data["ci95"][0] <= data["achieved"] <= data["ci95"][1]
     assert data["evaluations"] and all(set(e) == {"value", "estimate", "ci95", "met"}
                                        for e in data["evaluations"])
-    assert {p.name for p in out.iterdir()} == {"goal.json", "goal.png"}
+    assert {p.name for p in out.iterdir()} == {"goal.json", "goal.png", "goal.html"}
     assert "churn.annual_rate = " in captured.out
 
 

@@ -18,7 +18,8 @@ import numpy as np
 import pytest
 
 from simulator.analysis import compare, load_scenarios
-from simulator.analysis.compare import COMPARE_FILES, logrank_p
+from simulator.analysis.compare import logrank_p
+from simulator.report import COMPARE_FILES
 from simulator.config import ConfigError, config_from_dict
 
 ROOT = Path(__file__).resolve().parents[1]

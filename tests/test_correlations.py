@@ -10,7 +10,7 @@ import pytest
 from scipy import stats
 
 from simulator.config import ConfigError, config_from_dict, describe_config, load_config
-from simulator.report import config_rows
+from simulator.config.describe import config_rows
 from simulator.sampling import draw_parameters
 
 MEETINGS = {"dist": "triangular", "low": 3, "mode": 5, "high": 8}

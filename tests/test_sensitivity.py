@@ -9,17 +9,13 @@ import numpy as np
 import pytest
 
 from simulator import output
-from simulator.analysis.sensitivity import (
-    OUTCOMES,
-    SENSITIVITY_FILES,
-    sensitivity,
-    write_sensitivity,
-)
+from simulator.analysis.sensitivity import OUTCOMES, sensitivity
 from simulator.config import ConfigError, config_from_dict
 from simulator.config.schema import param_specs
+from simulator.report import SENSITIVITY_FILES, write_sensitivity
 
-# The module itself (simulator.analysis.sensitivity may name the function as well).
-sens = importlib.import_module("simulator.analysis.sensitivity")
+# The report layer's writing module (simulator.report names the function as well).
+report_files = importlib.import_module("simulator.report.files")
 
 PRICE = "customers.price_per_seat"
 DUMMY = "sales.rep_meetings_per_month"  # no effect at all while sales.reps = 0
@@ -209,7 +205,7 @@ def test_write_sensitivity_refuses_foreign_dir_and_is_atomic(tmp_path, small, mo
     def boom(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(sens, "render_sensitivity_html", boom)
+    monkeypatch.setattr(report_files, "render_sensitivity", boom)
     with pytest.raises(RuntimeError, match="disk on fire"):
         write_sensitivity(small, out)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before

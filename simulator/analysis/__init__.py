@@ -15,7 +15,7 @@ from __future__ import annotations
 from .compare import ComparisonResult, Scenario, compare, load_scenarios
 from .convergence import AdaptiveResult, simulate_to_precision
 from .goal import GoalResult, GoalUnreachable, Target, goal_seek, parse_target
-from .sensitivity import SensitivityResult, sensitivity, write_sensitivity
+from .sensitivity import SensitivityResult, sensitivity
 
 __all__ = [
     "AdaptiveResult",
@@ -31,7 +31,6 @@ __all__ = [
     "parse_target",
     "sensitivity",
     "simulate_to_precision",
-    "write_sensitivity",
 ]
 
 

@@ -44,9 +44,7 @@ paired differences use the pairing.
 
 from __future__ import annotations
 
-import base64
 import json
-import math
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -57,21 +55,15 @@ import numpy as np
 from scipy import stats
 
 from ..config import SECTIONS, Config, ConfigError, config_from_dict, load_config, parse_override
+from ..config.describe import config_rows
 from ..config.distributions import kind_of
 from ..config.loader import MISSING
-from ..formatting import escape as _e
 from ..formatting import finite_or_none as _f
-from ..formatting import money as _money
-from ..formatting import pct as _pct
-from ..output import write_directory
-from ..report import config_rows, money_axis, png_bytes, probability_axes
-from ..report import figure as report_figure
+from ..formatting import pvalue as _pval
 from ..results import SimulationResult, config_sha256, package_version
-from .common import CONFIDENCE, json_text, mean_ci, require_pandas
+from .common import CONFIDENCE, mean_ci, require_pandas
 
 __all__ = [
-    "COMPARE_FILES",
-    "COMPARISON_JSON",
     "COMPARE_MONTHS",
     "ComparisonResult",
     "Scenario",
@@ -80,14 +72,6 @@ __all__ = [
     "load_scenarios",
 ]
 
-COMPARISON_JSON = "comparison.json"
-P_BREAK_CHART = "p_break.png"
-MRR_FAN_CHART = "mrr_fan.png"
-REPORT_HTML = "report.html"
-COMPARE_FILES: frozenset[str] = frozenset(
-    {COMPARISON_JSON, P_BREAK_CHART, MRR_FAN_CHART, REPORT_HTML}
-)
-"""Every file a comparison's output directory may hold."""
 COMPARE_MONTHS: tuple[int, ...] = (12, 24, 36, 60)
 """Months of ``p_break_by`` (those within the horizon, plus the horizon)."""
 
@@ -103,12 +87,6 @@ SCENARIO_KEYS: dict[str, str] = {
     "set": 'overrides, a table of dotted keys: set = { "alignment.enabled" = true }',
 }
 _SAME_KEYS = ("simulation.months", "simulation.threshold_mrr", "simulation.sustain_months")
-_COLORS = ("#1f5f99", "#d4761c", "#2e8b57", "#b23a3a", "#7a4fa0", "#8c6d31", "#d65fa0",
-           "#555555", "#17a2b8", "#9aa02a")
-_RED = "#b23a3a"
-
-
-# -- output directories ------------------------------------------------------
 
 
 # -- scenarios ---------------------------------------------------------------
@@ -620,25 +598,28 @@ class ComparisonResult:
         matplotlib.figure.Figure
             Drawn on an Agg canvas (no window, no pyplot state).
         """
-        fig = _figure(12.0, 4.6)
-        left, right = fig.subplots(1, 2)
-        _draw_p_break(left, self)
-        _draw_mrr_overlay(right, self)
-        return fig
+        from ..report.figures import comparison_overview
+
+        return comparison_overview(self)
 
     def write(self, out_dir: str | Path) -> Path:
-        """Write ``comparison.json``, ``report.html`` and the PNG figures, atomically."""
-        p_break = png_bytes(plot_p_break(self))
-        fans = png_bytes(plot_fans(self))
-        files = {
-            COMPARISON_JSON: json_text(self.to_dict()),
-            P_BREAK_CHART: p_break,
-            MRR_FAN_CHART: fans,
-            REPORT_HTML: render_html(self, {
-                "P(MRR threshold broken by month t), 95% bands": p_break,
-                "MRR fan charts (5-95%, 25-75%, median)": fans}),
-        }
-        return write_directory(out_dir, files, COMPARE_FILES)
+        """Write ``comparison.json``, ``report.html`` and the PNG figures, atomically
+        (:func:`simulator.report.write_comparison`)."""
+        from ..report.files import write_comparison
+
+        return write_comparison(self, out_dir)
+
+    def differing_inputs(self) -> list[tuple[str, list[str]]]:
+        """The config keys (with their unit) whose value differs between scenarios, and
+        each scenario's value in words; run settings (``simulation.*``) left out."""
+        tables = [config_rows(r.config) for r in self.results]
+        out = []
+        for rows in zip(*tables, strict=True):
+            values = [row.value for row in rows]
+            if len(set(values)) > 1 and not rows[0].key.startswith("simulation."):
+                out.append((rows[0].key + (f" [{rows[0].unit}]" if rows[0].unit else ""),
+                            values))
+        return out
 
     def format_summary(self) -> str:
         """A short text table for the terminal."""
@@ -668,12 +649,6 @@ class ComparisonResult:
         else:
             lines.append(f"log-rank p: {_pval(lr)}")
         return "\n".join(lines)
-
-
-def _pval(p: float | None) -> str:
-    if p is None:
-        return "n/a (no path breaks the threshold)"
-    return "< 1e-300" if p == 0 else f"{p:.3g}"
 
 
 def _broke(result: SimulationResult) -> np.ndarray:
@@ -742,205 +717,3 @@ def compare(
                         progress=progress, keep_paths=True) for s in scenarios]
     return ComparisonResult(scenarios=scenarios, results=results, n_paths=n_paths,
                             seed=seed, title=title)
-
-
-# -- figures -----------------------------------------------------------------
-
-
-def _figure(width: float = 8.0, height: float = 4.5) -> Any:
-    """A figure with a constrained layout (scenario names vary in length)."""
-    return report_figure(width, height, constrained=True)
-
-
-def _color(i: int) -> str:
-    return _COLORS[i % len(_COLORS)]
-
-
-def _draw_p_break(ax: Any, comp: ComparisonResult) -> None:
-    t = np.arange(comp.months + 1)
-    for i, (name, r) in enumerate(zip(comp.names, comp.results, strict=True)):
-        ttt = r.time_to_threshold()
-        low, high = ttt.cdf_band(t)
-        ax.fill_between(t, low, high, step="post", color=_color(i), alpha=0.2, linewidth=0)
-        ax.step(t, ttt.cdf(t), where="post", color=_color(i), linewidth=2, label=name)
-    probability_axes(ax, comp.months, "share of paths that broke it")
-    ax.set_title(f"P(MRR >= ${comp.threshold_mrr:,.0f} by month t), 95% bands")
-    ax.grid(alpha=0.3)
-    ax.legend(loc="upper left", frameon=False)
-
-
-def _draw_mrr_overlay(ax: Any, comp: ComparisonResult) -> None:
-    t = np.arange(comp.months + 1)
-    for i, (name, r) in enumerate(zip(comp.names, comp.results, strict=True)):
-        q = r.quantiles((0.25, 0.5, 0.75), metrics=["mrr"])["mrr"]
-        ax.fill_between(t, q[0], q[2], color=_color(i), alpha=0.2, linewidth=0)
-        ax.plot(t, q[1], color=_color(i), linewidth=2, label=f"{name} (median, 25-75%)")
-    ax.axhline(comp.threshold_mrr, color=_RED, linestyle="--", linewidth=1.2)
-    ax.set_xlim(0, comp.months)
-    ax.set_ylim(bottom=0)
-    ax.set_xlabel("month")
-    ax.set_ylabel("MRR ($/month)")
-    ax.set_title("MRR")
-    money_axis(ax)
-    ax.grid(alpha=0.3)
-    ax.legend(loc="upper left", frameon=False)
-
-
-def plot_p_break(comp: ComparisonResult) -> Any:
-    """Overlaid censoring-aware CDFs of the time to the threshold, with 95% bands."""
-    fig = _figure()
-    _draw_p_break(fig.add_subplot(), comp)
-    return fig
-
-
-def plot_fans(comp: ComparisonResult) -> Any:
-    """One MRR fan chart per scenario (5-95%, 25-75%, median), on a shared scale."""
-    n = len(comp.results)
-    cols = min(n, 3)
-    rows = math.ceil(n / cols)
-    fig = _figure(4.2 * cols, 3.4 * rows)
-    axes = np.atleast_1d(fig.subplots(rows, cols, sharex=True, sharey=True, squeeze=False)
-                         ).ravel()
-    t = np.arange(comp.months + 1)
-    top = comp.threshold_mrr
-    for i, (name, r) in enumerate(zip(comp.names, comp.results, strict=True)):
-        ax = axes[i]
-        q = r.quantiles((0.05, 0.25, 0.5, 0.75, 0.95), metrics=["mrr"])["mrr"]
-        top = max(top, float(np.max(q[4])))
-        ax.fill_between(t, q[0], q[4], color=_color(i), alpha=0.18, linewidth=0)
-        ax.fill_between(t, q[1], q[3], color=_color(i), alpha=0.35, linewidth=0)
-        ax.plot(t, q[2], color=_color(i), linewidth=2)
-        ax.axhline(comp.threshold_mrr, color=_RED, linestyle="--", linewidth=1)
-        ax.set_title(name)
-        ax.set_xlim(0, comp.months)
-        ax.grid(alpha=0.3)
-        money_axis(ax)
-    axes[0].set_ylim(0, 1.05 * top)  # shared by every panel
-    for ax in axes[n:]:
-        ax.set_visible(False)
-    for ax in axes[:n]:
-        ax.set_xlabel("month")
-    axes[0].set_ylabel("MRR ($/month)")
-    return fig
-
-
-# -- HTML --------------------------------------------------------------------
-
-_CSS = """
-body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto;
-       max-width: 64em; color: #222; line-height: 1.4; padding: 0 1em; }
-h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 1.6em; }
-p.headline { background: #eef3f8; padding: 0.5em 1em; border-left: 4px solid #1f5f99;
-             margin: 0.3em 0; }
-table { border-collapse: collapse; margin: 0.5em 0; font-size: 0.92em; }
-th, td { border-bottom: 1px solid #ddd; padding: 0.25em 0.8em 0.25em 0; text-align: left;
-         vertical-align: top; }
-img { max-width: 100%; height: auto; }
-.small { color: #666; font-size: 0.85em; }
-"""
-
-
-def _headline(name: str, e: Mapping[str, Any], months: int, thr: str) -> str:
-    p = e["p_break_by"][str(months)]
-    lo, hi = e["p_break_by_ci95"][str(months)]
-    t = e["time_to_threshold"]
-    text = (f"{name}: {_pct(p)} chance to break {thr} MRR within {months} months "
-            f"(95% CI {_pct(lo)}-{_pct(hi)})")
-    if t["median"] is None:
-        return text + "; median time beyond the horizon."
-    hi_t = "beyond the horizon" if t["ci95"][1] is None else t["ci95"][1]
-    return text + f"; median {t['median']} months [{t['ci95'][0]}-{hi_t}]."
-
-
-def _differing_inputs(comp: ComparisonResult) -> list[tuple[str, list[str]]]:
-    tables = [config_rows(r.config) for r in comp.results]
-    out = []
-    for rows in zip(*tables, strict=True):
-        values = [row.value for row in rows]
-        if len(set(values)) > 1 and not rows[0].key.startswith("simulation."):
-            out.append((rows[0].key + (f" [{rows[0].unit}]" if rows[0].unit else ""), values))
-    return out
-
-
-def render_html(comp: ComparisonResult, figures: Mapping[str, bytes]) -> str:
-    """The comparison report as one self-contained HTML page (figures as base64 PNG)."""
-    data = comp.to_dict()
-    thr = _money(comp.threshold_mrr)
-    months = comp.months
-    cols = report_months(months)
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{_e(comp.title)} - msp-sim</title>",
-        f"<style>{_CSS}</style></head><body>",
-        f"<h1>{_e(comp.title)}</h1>",
-    ]
-    for e in data["scenarios"]:
-        parts.append(f'<p class="headline">{_e(_headline(e["name"], e, months, thr))}</p>')
-    parts.append(f'<p class="small">{len(comp.names)} scenarios, {comp.n_paths:,} paths each, '
-                 f"{months} months, seed {comp.seed}: common random numbers (every scenario "
-                 "sees the same per-path luck), so differences come from the inputs.</p>")
-    parts.append("<h2>Scenarios</h2><table><tr><th>scenario</th>")
-    parts += [f"<th>P(break {thr}) by month {m}</th>" for m in cols]
-    parts.append("<th>median months to it</th><th>never within the horizon</th>"
-                 f"<th>MRR at month {months}: p50 [p5-p95]</th></tr>")
-    for e in data["scenarios"]:
-        row = [f"<tr><th>{_e(e['name'])}</th>"]
-        for m in cols:
-            lo, hi = e["p_break_by_ci95"][str(m)]
-            row.append(f"<td>{_pct(e['p_break_by'][str(m)])} "
-                       f'<span class="small">[{_pct(lo)}-{_pct(hi)}]</span></td>')
-        t = e["time_to_threshold"]
-        if t["median"] is None:
-            row.append("<td>not reached</td>")
-        else:
-            hi_t = "&gt;H" if t["ci95"][1] is None else t["ci95"][1]
-            row.append(f"<td>{t['median']} <span class=\"small\">[{t['ci95'][0]}-{hi_t}]"
-                       "</span></td>")
-        row.append(f"<td>{_pct(t['censored_fraction'])}</td>")
-        f = e["mrr_final"]
-        row.append(f"<td>{_money(f['p50'])} [{_money(f['p5'])}-{_money(f['p95'])}]</td></tr>")
-        parts.append("".join(row))
-    parts.append("</table>")
-    lr = data["logrank_p"]
-    parts.append(f"<h2>Against the reference ({_e(data['reference'])})</h2>")
-    parts.append("<table><tr><th>scenario</th><th>change in P(break by the horizon)</th>"
-                 "<th>McNemar p</th><th>change in mean MRR at the horizon</th>"
-                 "<th>log-rank p</th></tr>")
-    for e in data["scenarios"][1:]:
-        d = e["difference_vs_reference"]
-        dp, dm = d["p_break_by_horizon"], d["mrr_final_mean"]
-        p = lr[e["name"]] if isinstance(lr, dict) else lr
-        parts.append(
-            f"<tr><th>{_e(e['name'])}</th>"
-            f"<td>{100 * dp['value']:+.1f} points [{100 * dp['ci95'][0]:+.1f} to "
-            f"{100 * dp['ci95'][1]:+.1f}]</td><td>{_e(_pval(dp['p_value']))}</td>"
-            f"<td>{dm['value']:+,.0f} $/month [{dm['ci95'][0]:+,.0f} to {dm['ci95'][1]:+,.0f}]"
-            f"</td><td>{_e(_pval(p))}</td></tr>")
-    parts.append("</table>")
-    parts.append(f'<p class="small">{_e(data["difference_method"])}. Log-rank: '
-                 f'{_e(data["logrank_test"])}. Intervals are 95% confidence intervals of the '
-                 "Monte Carlo estimates.</p>")
-    parts.append("<h2>Figures</h2>")
-    for caption, png in figures.items():
-        b64 = base64.b64encode(png).decode("ascii")
-        parts.append(f'<figure><img alt="{_e(caption)}" src="data:image/png;base64,{b64}">'
-                     f"<figcaption>{_e(caption)}</figcaption></figure>")
-    diff = _differing_inputs(comp)
-    parts.append("<h2>Inputs that differ</h2>")
-    if diff:
-        parts.append("<table><tr><th>key</th>"
-                     + "".join(f"<th>{_e(n)}</th>" for n in comp.names) + "</tr>")
-        for key, values in diff:
-            parts.append(f"<tr><td>{_e(key)}</td>"
-                         + "".join(f"<td>{_e(v)}</td>" for v in values) + "</tr>")
-        parts.append("</table>")
-    else:
-        parts.append("<p>None: the scenarios have the same inputs.</p>")
-    for s in comp.scenarios:
-        if s.description:
-            parts.append(f"<p><b>{_e(s.name)}</b>: {_e(s.description)}</p>")
-    parts.append(f'<p class="small">msp-sim {_e(data["version"])}</p>')
-    parts.append("</body></html>")
-    return "\n".join(parts) + "\n"

@@ -59,14 +59,10 @@ from ..config import Config, ConfigError, load_config, param_specs
 from ..config.loader import MISSING
 from ..config.schema import ParamSpec
 from ..metrics import METRICS
-from ..output import write_directory
-from ..report import figure, png_bytes
 from ..results import Estimate, SimulationResult, config_sha256, package_version
-from .common import CONFIDENCE, json_text, mean_ci, require_pandas
+from .common import CONFIDENCE, mean_ci, require_pandas
 
 __all__ = [
-    "GOAL_FILES",
-    "GOAL_JSON",
     "Evaluation",
     "GoalResult",
     "GoalUnreachable",
@@ -77,11 +73,6 @@ __all__ = [
     "parse_range",
     "parse_target",
 ]
-
-GOAL_JSON = "goal.json"
-GOAL_CHART = "goal.png"
-GOAL_FILES: frozenset[str] = frozenset({GOAL_JSON, GOAL_CHART})
-"""Every file a goal seek's output directory may hold."""
 
 TARGET_GRAMMAR = (
     "p_break_by_<month> or p_mrr_above_<month> with >= or <= a probability (0.8 or 80%), "
@@ -594,35 +585,24 @@ class GoalResult:
         -------
         matplotlib.figure.Figure
         """
-        fig = figure(constrained=True)
-        ax = fig.add_subplot()
-        evs = sorted(self.evaluations, key=lambda e: e.value)
-        x = np.array([e.value for e in evs])
-        y = np.array([e.estimate for e in evs])
-        lo = np.array([e.estimate if e.low is None else e.low for e in evs])
-        hi = np.array([e.estimate if e.high is None else e.high for e in evs])
-        ax.errorbar(x, y, yerr=[y - lo, hi - y], fmt="o", color="#1f5f99", ms=4, capsize=2,
-                    label="evaluations (95% CI)")
-        ax.axhline(self.target.value, color="#b23a3a", linestyle="--", linewidth=1.2,
-                   label=f"target {self.target.text}")
-        a, b = self.value_ci95
-        ax.axvspan(self.range[0] if a is None else a, self.range[1] if b is None else b,
-                   color="#2e8b57", alpha=0.15, linewidth=0, label="95% CI of the value")
-        ax.axvline(self.value, color="#2e8b57", linewidth=2,
-                   label=f"{self.parameter} = {_g(self.value)}")
-        ax.set_xlabel(self.parameter)
-        ax.set_ylabel(self.target.quantity)
-        if self.target.is_probability:
-            ax.yaxis.set_major_formatter(lambda v, _pos: f"{100 * v:.0f}%")
-        ax.set_title(f"Goal seek: {self.target.text}")
-        ax.grid(alpha=0.3)
-        ax.legend(loc="best", frameon=False, fontsize=9)
-        return fig
+        from ..report.figures import goal_chart
 
-    def write(self, out_dir: str | Path) -> Path:
-        """Write ``goal.json`` and ``goal.png`` into ``out_dir``, atomically."""
-        return write_directory(out_dir, {GOAL_JSON: json_text(self.to_dict()),
-                                     GOAL_CHART: png_bytes(self.plot())}, GOAL_FILES)
+        return goal_chart(self)
+
+    def write(self, out_dir: str | Path, title: str | None = None) -> Path:
+        """Write ``goal.json``, ``goal.png`` and ``goal.html`` into ``out_dir``, atomically
+        (:func:`simulator.report.write_goal`)."""
+        from ..report.files import write_goal
+
+        return write_goal(self, out_dir, title)
+
+    def value_text(self, value: float | None) -> str:
+        """A value of the lever in words (``n/a`` for ``None``)."""
+        return "n/a" if value is None else _g(value)
+
+    def outcome_text(self, value: float | None) -> str:
+        """A value of the target's quantity in words: ``81.2%`` or ``104,500``."""
+        return _fmt_outcome(self.target)(value)
 
     def format_summary(self) -> str:
         """A few lines for the terminal."""

@@ -47,10 +47,9 @@ not applied here (the result says so).
 
 from __future__ import annotations
 
-import base64
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,23 +59,16 @@ from scipy import stats
 
 from ..config.loader import ConfigError
 from ..config.schema import Config, param_specs
-from ..formatting import escape as _e
+from ..formatting import money, pct
 from ..metrics import METRICS
-from ..output import write_directory
-from ..report import CSS, figure, png_bytes
 from ..results import config_sha256, package_version
 from ..sampling import draw_parameters, field_name, path_seeds, prepare
 from .common import CONFIDENCE
 
 __all__ = [
     "OUTCOMES",
-    "SENSITIVITY_FILES",
-    "SENSITIVITY_HTML",
-    "SENSITIVITY_JSON",
-    "TORNADO_PNG",
     "SensitivityResult",
     "sensitivity",
-    "write_sensitivity",
 ]
 
 OUTCOMES: dict[str, str] = {
@@ -85,14 +77,6 @@ OUTCOMES: dict[str, str] = {
     "time_to_threshold": "mean months to the threshold, censored at the horizon",
 }
 """The outcomes analysed, name -> meaning."""
-
-SENSITIVITY_JSON = "sensitivity.json"
-TORNADO_PNG = "tornado.png"
-INDICES_PNG = "sensitivity_indices.png"
-SENSITIVITY_HTML = "sensitivity.html"
-SENSITIVITY_FILES: frozenset[str] = frozenset(
-    {SENSITIVITY_JSON, TORNADO_PNG, INDICES_PNG, SENSITIVITY_HTML})
-"""Every file :func:`write_sensitivity` writes (a directory holding only these is replaced)."""
 
 DEFAULT_PATHS_PER_POINT = 16
 DEFAULT_TORNADO_PATHS = 2000
@@ -337,7 +321,7 @@ class SensitivityResult:
                         "high_value": _num(self.tornado_values[j, 2]),
                         "at_low": _num(self.tornado_low[i, j]),
                         "at_high": _num(self.tornado_high[i, j]),
-                    } for j in self._swing_order(i)],
+                    } for j in self.swing_order(name)],
                 },
             })
         return {
@@ -398,9 +382,33 @@ class SensitivityResult:
                 })
         return pd.DataFrame(rows)
 
-    def _swing_order(self, i: int) -> list[int]:
+    def swing_order(self, outcome: str) -> list[int]:
+        """Parameter columns of ``outcome`` by decreasing tornado swing (then name)."""
+        i = self._row(outcome)
         swing = np.abs(self.tornado_high[i] - self.tornado_low[i])
         return sorted(range(len(self.parameters)), key=lambda j: (-swing[j], self.parameters[j]))
+
+    def outcome_label(self, outcome: str) -> str:
+        """``outcome`` in words, with this config's threshold and horizon."""
+        self._row(outcome)
+        thr = f"${self.config.simulation.threshold_mrr:,.0f}"
+        months = self.config.simulation.months
+        return {
+            "p_break_by_horizon": f"P(break {thr} MRR by month {months})",
+            "mrr_final_median": f"Median MRR at month {months}",
+            "time_to_threshold": f"Mean months to {thr} MRR (censored at {months})",
+        }[outcome]
+
+    @staticmethod
+    def format_outcome(outcome: str, value: float | None) -> str:
+        """A value of ``outcome`` in words: ``43.1%``, ``$89,700`` or ``41.2`` (months)."""
+        if value is None:
+            return "n/a"
+        if outcome == "p_break_by_horizon":
+            return pct(value)
+        if outcome == "mrr_final_median":
+            return money(value)
+        return f"{value:.1f}"
 
     def plot(self, kind: str = "tornado", outcomes: Iterable[str] | None = None):
         """A :class:`matplotlib.figure.Figure`: one panel per outcome.
@@ -414,20 +422,29 @@ class SensitivityResult:
         outcomes : iterable of str, optional
             Outcomes to draw; default all.
         """
+        from ..report.figures import sensitivity_indices_chart, sensitivity_tornado_chart
+
         names = list(self.outcomes if outcomes is None else outcomes)
         for name in names:
             self._row(name)
         if kind == "tornado":
-            return _tornado_figure(self, names)
+            return sensitivity_tornado_chart(self, names)
         if kind == "indices":
-            return _indices_figure(self, names)
+            return sensitivity_indices_chart(self, names)
         raise ValueError(f"kind must be 'tornado' or 'indices', got {kind!r}")
+
+    def write(self, out_dir: str | Path, title: str | None = None) -> Path:
+        """Write ``sensitivity.json``, ``sensitivity.html`` and the figures, atomically
+        (:func:`simulator.report.write_sensitivity`)."""
+        from ..report.files import write_sensitivity
+
+        return write_sensitivity(self, out_dir, title)
 
     def headlines(self) -> list[str]:
         """One sentence per outcome naming its strongest driver."""
         lines = []
         for i, name in enumerate(self.outcomes):
-            label = _outcome_label(self, name)
+            label = self.outcome_label(name)
             if not self.variance[i] > 0:
                 lines.append(f"{label}: does not vary with the uncertain inputs.")
                 continue
@@ -567,205 +584,3 @@ def sensitivity(
         tornado_low=y[:, 1::2], tornado_high=y[:, 2::2],
         n_base=n_base, paths_per_point=int(paths_per_point), tornado_paths=int(tornado_paths),
     )
-
-
-# -- figures ------------------------------------------------------------------
-
-_LOW_COLOR = "#b23a3a"
-_HIGH_COLOR = "#1f5f99"
-
-
-def _outcome_label(result: SensitivityResult, name: str) -> str:
-    thr = f"${result.config.simulation.threshold_mrr:,.0f}"
-    months = result.config.simulation.months
-    return {
-        "p_break_by_horizon": f"P(break {thr} MRR by month {months})",
-        "mrr_final_median": f"Median MRR at month {months}",
-        "time_to_threshold": f"Mean months to {thr} MRR (censored at {months})",
-    }[name]
-
-
-def _format_outcome(name: str, value: float) -> str:
-    if name == "p_break_by_horizon":
-        return f"{100 * value:.1f}%"
-    if name == "mrr_final_median":
-        return f"${value:,.0f}"
-    return f"{value:.1f}"
-
-
-def _idx(value: float) -> str:
-    """An index to 3 decimals, without a "-0.000"."""
-    return f"{0.0 if abs(value) < 5e-4 else value:.3f}"
-
-
-def _format_param(value: float) -> str:
-    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
-
-
-def _stacked_axes(result: SensitivityResult, names: list[str]):
-    """A figure with one row of axes per outcome, tall enough for every input."""
-    d = len(result.parameters)
-    fig = figure(8.0, 0.6 + len(names) * (0.9 + 0.42 * d), constrained=True)
-    return fig, fig.subplots(len(names), 1, squeeze=False)[:, 0], d
-
-
-def _tornado_figure(result: SensitivityResult, names: list[str]):
-    fig, axes, d = _stacked_axes(result, names)
-    for ax, name in zip(axes, names, strict=True):
-        i = result.outcomes.index(name)
-        base = float(result.tornado_base[i])
-        order = result._swing_order(i)[::-1]  # largest swing on top
-        for pos, j in enumerate(order):
-            for value, color in ((result.tornado_low[i, j], _LOW_COLOR),
-                                 (result.tornado_high[i, j], _HIGH_COLOR)):
-                ax.barh(pos, float(value) - base, left=base, color=color, height=0.6,
-                        alpha=0.85)
-        labels = [f"{result.parameters[j]}\n{_format_param(result.tornado_values[j, 0])} / "
-                  f"{_format_param(result.tornado_values[j, 2])}" for j in order]
-        ax.set_yticks(range(d), labels, fontsize=8)
-        ax.axvline(base, color="black", linewidth=1)
-        ax.set_title(f"{_outcome_label(result, name)}: base {_format_outcome(name, base)}",
-                     fontsize=10)
-        if name == "p_break_by_horizon":
-            ax.xaxis.set_major_formatter(lambda v, _pos: f"{100 * v:.0f}%")
-        elif name == "mrr_final_median":
-            ax.xaxis.set_major_formatter(lambda v, _pos: f"${v / 1e3:,.0f}k")
-        ax.grid(axis="x", alpha=0.3)
-    from matplotlib.patches import Patch
-
-    axes[0].legend(handles=[Patch(color=_LOW_COLOR, label="at 5th percentile"),
-                            Patch(color=_HIGH_COLOR, label="at 95th percentile")],
-                   loc="lower right", fontsize=8, frameon=False)
-    fig.suptitle(f"One input at a time (others at their medians), {result.tornado_paths:,} "
-                 "paths per bar, same seeds", fontsize=9)
-    return fig
-
-
-def _indices_figure(result: SensitivityResult, names: list[str]):
-    fig, axes, d = _stacked_axes(result, names)
-    for ax, name in zip(axes, names, strict=True):
-        i = result.outcomes.index(name)
-        order = result.ranking(name)[::-1]
-        pos = np.arange(d)
-        for offset, values, ci, color, label in (
-            (0.18, result.total[i], result.total_ci[i], _HIGH_COLOR, "total"),
-            (-0.18, result.first_order[i], result.first_order_ci[i], "#7fa7cc", "first order"),
-        ):
-            v = values[order]
-            err = np.abs(np.stack([v - ci[order, 0], ci[order, 1] - v]))
-            ax.barh(pos + offset, v, height=0.36, color=color, label=label,
-                    xerr=err, error_kw={"elinewidth": 1, "capsize": 2})
-        ax.set_yticks(pos, [result.parameters[j] for j in order], fontsize=8)
-        ax.axvline(0, color="black", linewidth=0.8)
-        ax.set_xlim(min(-0.05, float(np.min(result.first_order_ci[i])) - 0.02), 1.05)
-        ax.set_title(f"Sobol' indices: {_outcome_label(result, name)}", fontsize=10)
-        ax.grid(axis="x", alpha=0.3)
-    axes[0].legend(loc="lower right", fontsize=8, frameon=False)
-    return fig
-
-
-# -- writing ------------------------------------------------------------------
-
-
-def render_sensitivity_html(result: SensitivityResult, figures: Mapping[str, bytes]) -> str:
-    """A small self-contained HTML page (figures embedded, no JavaScript)."""
-    data = result.to_dict()
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        "<title>msp-sim sensitivity</title>",
-        f"<style>{CSS}</style></head><body>",
-        "<h1>msp-sim: which uncertain input drives the outcome</h1>",
-    ]
-    for line in result.headlines():
-        parts.append(f'<p class="headline">{_e(line)}</p>')
-    for block in data["outcomes"]:
-        label = _outcome_label(result, block["outcome"])
-        parts.append(f"<h2>{_e(label)}</h2>")
-        parts.append("<table><tr><th>parameter</th><th>total effect</th><th>95% CI</th>"
-                     "<th>first order</th><th>95% CI</th><th>at 5th pct</th>"
-                     "<th>at 95th pct</th></tr>")
-        bars = {b["parameter"]: b for b in block["tornado"]["bars"]}
-        for row in block["indices"]:
-            bar = bars[row["parameter"]]
-            t_lo, t_hi = row["ci95"]["total"]
-            f_lo, f_hi = row["ci95"]["first_order"]
-            parts.append(
-                f"<tr><td>{_e(row['parameter'])}</td><td class=\"num\">{_idx(row['total'])}</td>"
-                f"<td class=\"num\">{_idx(t_lo)} to {_idx(t_hi)}</td>"
-                f"<td class=\"num\">{_idx(row['first_order'])}</td>"
-                f"<td class=\"num\">{_idx(f_lo)} to {_idx(f_hi)}</td>"
-                f"<td class=\"num\">{_e(_format_outcome(block['outcome'], bar['at_low']))}</td>"
-                f"<td class=\"num\">{_e(_format_outcome(block['outcome'], bar['at_high']))}"
-                "</td></tr>")
-        parts.append("</table>")
-        parts.append(f'<p class="small">Outcome variance across design points '
-                     f"{block['variance']:.4g}; share not explained by first-order effects "
-                     f"(interactions and month-level noise) {block['unexplained']:.2f}. "
-                     f"All inputs at their medians: "
-                     f"{_e(_format_outcome(block['outcome'], block['tornado']['base']))}.</p>")
-    parts.append("<h2>Figures</h2>")
-    for caption, png in figures.items():
-        encoded = base64.b64encode(png).decode("ascii")
-        parts.append(f'<figure><img alt="{_e(caption)}" src="data:image/png;base64,{encoded}">'
-                     f"<figcaption>{_e(caption)}</figcaption></figure>")
-    parts.append("<h2>Inputs analysed</h2>")
-    parts.append("<table><tr><th>parameter</th><th>distribution</th><th>unit</th>"
-                 "<th>5th pct</th><th>median</th><th>95th pct</th></tr>")
-    for p in data["parameters"]:
-        parts.append(f"<tr><td>{_e(p['parameter'])}</td><td>{_e(p['distribution'])}</td>"
-                     f"<td>{_e(p['unit'])}</td><td class=\"num\">{_format_param(p['low'])}</td>"
-                     f"<td class=\"num\">{_format_param(p['base'])}</td>"
-                     f"<td class=\"num\">{_format_param(p['high'])}</td></tr>")
-    parts.append("</table>")
-    note = (f"Sobol' indices by scipy.stats.sobol_indices: {result.n_base} base rows, "
-            f"{result.evaluations:,} design points of {result.paths_per_point} paths each "
-            "(month-level seeds shared between a row of A and its A-with-one-column-from-B "
-            "rows, so a parameter without effect scores exactly 0; the noise counts in the "
-            "variance and in each parameter's total effect through interactions). 95% "
-            "intervals: percentile bootstrap over the base rows. Fixed-number inputs are not "
-            "analysed.")
-    if result.correlations_ignored:
-        note += (" The config's [correlations] are not applied here: Sobol' indices assume "
-                 "independent inputs.")
-    parts.append(f'<p class="small">{_e(note)}</p>')
-    parts.append(f'<p class="small">msp-sim {_e(data["version"])}; seed {data["seed"]}; '
-                 f'config sha256 {_e(data["config_sha256"])}</p>')
-    parts.append("</body></html>")
-    return "\n".join(parts) + "\n"
-
-
-def write_sensitivity(result: SensitivityResult, out_dir: str | Path) -> Path:
-    """Write ``sensitivity.json``, ``tornado.png``, the indices chart and ``sensitivity.html``.
-
-    All files go to a temporary directory next to ``out_dir`` that replaces
-    it only when complete, so a failure leaves ``out_dir`` as it was.
-
-    Parameters
-    ----------
-    result : SensitivityResult
-        From :func:`sensitivity`.
-    out_dir : str or Path
-        Created, or replaced if it holds only files this function writes.
-
-    Returns
-    -------
-    Path
-        The output directory.
-
-    Raises
-    ------
-    simulator.output.OutputDirError
-        ``out_dir`` is a file or holds other files; nothing is written.
-    """
-    tornado = png_bytes(result.plot("tornado"))
-    indices = png_bytes(result.plot("indices"))
-    page = render_sensitivity_html(result, {
-        "Tornado: each input at its 5th / 95th percentile, the others at their medians":
-            tornado,
-        "Sobol' indices with 95% bootstrap intervals": indices,
-    })
-    files = {SENSITIVITY_JSON: result.to_json() + "\n", TORNADO_PNG: tornado,
-             INDICES_PNG: indices, SENSITIVITY_HTML: page}
-    return write_directory(out_dir, files, SENSITIVITY_FILES)

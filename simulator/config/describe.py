@@ -11,7 +11,10 @@ switches a short description)::
 
 from __future__ import annotations
 
-from typing import Any
+import re
+import typing
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel
 
@@ -19,7 +22,7 @@ from .correlations import describe_pairs
 from .distributions import describe_value
 from .schema import SECTIONS, Config, param_specs
 
-__all__ = ["describe_config"]
+__all__ = ["ConfigRow", "config_rows", "describe_config", "format_value"]
 
 
 def _number(x: float) -> str:
@@ -41,14 +44,67 @@ def _value_text(value: Any) -> str:
     return describe_value(value)
 
 
-def _setting_unit(config: Config, section: str, name: str) -> tuple[str, str]:
-    """Unit and meaning of a key without a ParamSpec, from its field description."""
-    model = type(getattr(config, section))
-    description = model.model_fields[name].description or ""
-    unit, _, meaning = description.partition(": ")
-    if not meaning:
-        return "", unit
-    return unit, meaning
+class ConfigRow(NamedTuple):
+    """One config key as shown to a person."""
+
+    key: str
+    value: str
+    unit: str
+    source: str
+
+
+def format_value(value: Any) -> str:
+    """A config value in words: a number, a distribution's description, true/false."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        v = float(value)
+        if v.is_integer() and abs(v) < 1e15:
+            return str(int(v))
+        return f"{v:.10g}"
+    if hasattr(value, "describe"):
+        return value.describe()
+    return str(value)
+
+
+def config_rows(config: Config, value_text: Callable[[Any], str] = format_value
+                ) -> list[ConfigRow]:
+    """Every section and key of ``config`` with its value, unit and source, in schema order.
+
+    ``value_text`` turns a value into words (default :func:`format_value`);
+    ``correlations.pairs`` is always described pair by pair.
+    """
+    specs = param_specs()
+    rows = []
+    for section in SECTIONS:
+        block = getattr(config, section)
+        for name, fld in type(block).model_fields.items():
+            key = f"{section}.{name}"
+            raw = getattr(block, name)
+            value = describe_pairs(raw) if key == "correlations.pairs" else value_text(raw)
+            spec = specs.get(key)
+            if spec is not None:
+                rows.append(ConfigRow(key, value, spec.unit, spec.source))
+                continue
+            unit, note = _split_description(fld.description or "")
+            if not fld.description:
+                if typing.get_origin(fld.annotation) is typing.Literal:
+                    unit = " | ".join(str(a) for a in typing.get_args(fld.annotation))
+                elif fld.annotation is bool:
+                    unit = "true | false"
+            rows.append(ConfigRow(key, value, unit, note))
+    return rows
+
+
+def _split_description(text: str) -> tuple[str, str]:
+    """``"months: horizon H"`` or ``"horizon H [months]"`` -> ``("months", "horizon H")``."""
+    match = re.search(r"\s*\[([^\]]*)\]\s*$", text)
+    if match:
+        return match.group(1), text[: match.start()].strip()
+    unit, sep, rest = text.partition(": ")
+    if sep:
+        return unit.strip(), rest.strip()
+    return "", text.strip()
 
 
 def describe_config(config: Config) -> str:
@@ -67,21 +123,14 @@ def describe_config(config: Config) -> str:
         ``name(params), mean M``; ``customers.seats`` and ``projects.size``
         are per-customer/per-project distributions (their unit says so).
     """
-    specs = param_specs()
     rows: list[tuple[str, str, str, str] | str] = []
-    for section in SECTIONS:
-        rows.append(f"[{section}]")
-        block = getattr(config, section)
-        for name in type(block).model_fields:
-            key = f"{section}.{name}"
-            value = getattr(block, name)
-            spec = specs.get(key)
-            if spec is not None:
-                unit, source = spec.unit, spec.source
-            else:
-                unit, source = _setting_unit(config, section, name)
-            text = describe_pairs(value) if key == "correlations.pairs" else _value_text(value)
-            rows.append((key, text, unit, source))
+    section = None
+    for row in config_rows(config, _value_text):
+        this = row.key.split(".", 1)[0]
+        if this != section:
+            section = this
+            rows.append(f"[{section}]")
+        rows.append((row.key, row.value, row.unit, row.source))
     cells = [r for r in rows if isinstance(r, tuple)]
     w_key = max(len(r[0]) for r in cells)
     w_val = min(max(len(r[1]) for r in cells), 44)

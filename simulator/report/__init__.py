@@ -1,0 +1,71 @@
+"""The report layer: figures, pages and the files of every kind of report.
+
+* :mod:`.figures`: every figure (matplotlib, one fixed style, PNG bytes);
+* :mod:`.pages`: every page (Jinja2 templates in ``templates/`` with
+  autoescaping; numbers through the filters of :mod:`simulator.formatting`);
+* :mod:`.files`: what each report writes, all or nothing (through
+  :mod:`simulator.output`).
+
+The analyses (:mod:`simulator.analysis`) only compute; their ``.plot()``
+calls the figure functions here, and ``msp-sim`` writes through
+:mod:`.files`. Pages are self-contained HTML: figures embedded as PNG,
+no JavaScript, nothing fetched.
+"""
+
+from __future__ import annotations
+
+from .figures import (
+    SERVICE_LEADERSHIP_STAGES,
+    ReportFigure,
+    ServiceLeadershipStage,
+    comparison_figures,
+    fan_chart,
+    goal_figures,
+    png_bytes,
+    revenue_mix,
+    run_figures,
+    sensitivity_figures,
+    time_to_threshold_chart,
+)
+from .files import (
+    COMPARE_FILES,
+    GOAL_FILES,
+    SENSITIVITY_FILES,
+    write_comparison,
+    write_goal,
+    write_run_report,
+    write_sensitivity,
+)
+from .pages import (
+    headline,
+    render_comparison,
+    render_goal,
+    render_run,
+    render_sensitivity,
+)
+
+__all__ = [
+    "COMPARE_FILES",
+    "GOAL_FILES",
+    "SENSITIVITY_FILES",
+    "SERVICE_LEADERSHIP_STAGES",
+    "ReportFigure",
+    "ServiceLeadershipStage",
+    "comparison_figures",
+    "fan_chart",
+    "goal_figures",
+    "headline",
+    "png_bytes",
+    "render_comparison",
+    "render_goal",
+    "render_run",
+    "render_sensitivity",
+    "revenue_mix",
+    "run_figures",
+    "sensitivity_figures",
+    "time_to_threshold_chart",
+    "write_comparison",
+    "write_goal",
+    "write_run_report",
+    "write_sensitivity",
+]

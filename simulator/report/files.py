@@ -1,0 +1,129 @@
+"""What each report writes, and the writing: every file through :mod:`simulator.output`.
+
+A run's report goes into the run's staged output directory
+(:func:`simulator.output.write_outputs` calls :func:`write_run_report`);
+a comparison, a sensitivity analysis and a goal seek each write their own
+directory all or nothing (:func:`simulator.output.write_directory`), which
+replaces an earlier one only when it holds nothing but the files named here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..output import FAN_CHART, REPORT_HTML, TIME_CHART, write_directory
+from .figures import comparison_figures, goal_figures, run_figures, sensitivity_figures
+from .pages import render_comparison, render_goal, render_run, render_sensitivity
+
+if TYPE_CHECKING:
+    from ..analysis.compare import ComparisonResult
+    from ..analysis.goal import GoalResult
+    from ..analysis.sensitivity import SensitivityResult
+    from ..results import SimulationResult
+
+__all__ = [
+    "COMPARE_FILES",
+    "COMPARISON_JSON",
+    "GOAL_FILES",
+    "GOAL_HTML",
+    "GOAL_JSON",
+    "SENSITIVITY_FILES",
+    "SENSITIVITY_HTML",
+    "SENSITIVITY_JSON",
+    "write_comparison",
+    "write_goal",
+    "write_run_report",
+    "write_sensitivity",
+]
+
+COMPARISON_JSON = "comparison.json"
+P_BREAK_CHART = "p_break.png"
+MRR_FAN_CHART = "mrr_fan.png"
+COMPARE_FILES: frozenset[str] = frozenset(
+    {COMPARISON_JSON, P_BREAK_CHART, MRR_FAN_CHART, REPORT_HTML})
+"""Every file a comparison's output directory may hold."""
+
+SENSITIVITY_JSON = "sensitivity.json"
+TORNADO_PNG = "tornado.png"
+INDICES_PNG = "sensitivity_indices.png"
+SENSITIVITY_HTML = "sensitivity.html"
+SENSITIVITY_FILES: frozenset[str] = frozenset(
+    {SENSITIVITY_JSON, TORNADO_PNG, INDICES_PNG, SENSITIVITY_HTML})
+"""Every file a sensitivity analysis's output directory may hold."""
+
+GOAL_JSON = "goal.json"
+GOAL_CHART = "goal.png"
+GOAL_HTML = "goal.html"
+GOAL_FILES: frozenset[str] = frozenset({GOAL_JSON, GOAL_CHART, GOAL_HTML})
+"""Every file a goal seek's output directory may hold."""
+
+
+def _json(text: str) -> str:
+    return text if text.endswith("\n") else text + "\n"
+
+
+def write_run_report(
+    result: SimulationResult,
+    out_dir: str | Path,
+    summary: Mapping[str, Any] | None = None,
+    title: str | None = None,
+) -> list[Path]:
+    """Write ``report.html``, ``fan_chart.png`` and ``time_to_threshold.png`` into ``out_dir``.
+
+    ``out_dir`` exists (the run's staged directory); the page embeds every
+    figure, and the two charts are also written as files. Returns the paths.
+    """
+    out = Path(out_dir)
+    figures = run_figures(result)
+    png = {f.section: f.png for f in figures}
+    (out / FAN_CHART).write_bytes(png["mrr"])
+    (out / TIME_CHART).write_bytes(png["chance"])
+    (out / REPORT_HTML).write_text(render_run(result, figures, summary, title),
+                                   encoding="utf-8")
+    return [out / FAN_CHART, out / TIME_CHART, out / REPORT_HTML]
+
+
+def write_comparison(comp: ComparisonResult, out_dir: str | Path) -> Path:
+    """Write ``comparison.json``, ``report.html`` and the two PNG figures, atomically."""
+    figures = comparison_figures(comp)
+    png = {f.section: f.png for f in figures}
+    return write_directory(out_dir, {
+        COMPARISON_JSON: _json(comp.to_json()),
+        P_BREAK_CHART: png["p_break"],
+        MRR_FAN_CHART: png["fans"],
+        REPORT_HTML: render_comparison(comp, figures),
+    }, COMPARE_FILES)
+
+
+def write_sensitivity(result: SensitivityResult, out_dir: str | Path,
+                      title: str | None = None) -> Path:
+    """Write ``sensitivity.json``, ``tornado.png``, the indices chart and ``sensitivity.html``.
+
+    All files go to a temporary directory next to ``out_dir`` that replaces
+    it only when complete, so a failure leaves ``out_dir`` as it was.
+
+    Raises
+    ------
+    simulator.output.OutputDirError
+        ``out_dir`` is a file or holds other files; nothing is written.
+    """
+    figures = sensitivity_figures(result)
+    png = {f.section: f.png for f in figures}
+    return write_directory(out_dir, {
+        SENSITIVITY_JSON: _json(result.to_json()),
+        TORNADO_PNG: png["tornado"],
+        INDICES_PNG: png["indices"],
+        SENSITIVITY_HTML: render_sensitivity(result, figures, title),
+    }, SENSITIVITY_FILES)
+
+
+def write_goal(result: GoalResult, out_dir: str | Path, title: str | None = None) -> Path:
+    """Write ``goal.json``, ``goal.png`` and ``goal.html`` into ``out_dir``, atomically."""
+    figures = goal_figures(result)
+    return write_directory(out_dir, {
+        GOAL_JSON: _json(result.to_json()),
+        GOAL_CHART: figures[0].png,
+        GOAL_HTML: render_goal(result, figures, title),
+    }, GOAL_FILES)

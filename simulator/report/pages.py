@@ -1,0 +1,320 @@
+"""The report pages: Jinja2 templates with autoescaping, one per kind of report.
+
+Each ``render_*`` function gathers what its page shows from an analysis
+result (numbers, and sentences as plain text) and renders its template
+(``templates/<kind>.html``, on ``base.html`` and the partials of
+``_macros.html``). Jinja escapes every value, so a scenario name such as
+``<script>`` is text on the page; no page is built from HTML strings here.
+Figures arrive as PNG bytes and are embedded as ``data:`` URIs: a page is
+one self-contained file that opens with no server and has no JavaScript.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import jinja2
+
+from ..config.describe import ConfigRow, config_rows
+from ..formatting import FILTERS, money, pct, pct_short, short_money
+from ..results import TIME_QUANTILES, SimulationResult
+from ..version import package_version
+from .figures import (
+    ReportFigure,
+    comparison_figures,
+    convergence_rows,
+    goal_figures,
+    run_figures,
+    sensitivity_figures,
+)
+
+if TYPE_CHECKING:
+    from ..analysis.compare import ComparisonResult
+    from ..analysis.goal import GoalResult
+    from ..analysis.sensitivity import SensitivityResult
+    from ..config import Config
+
+__all__ = [
+    "RUN_TITLE",
+    "environment",
+    "headline",
+    "render_comparison",
+    "render_goal",
+    "render_run",
+    "render_sensitivity",
+    "summary_rows",
+]
+
+RUN_TITLE = "msp-sim: MRR growth simulation"
+"""Title of a run report unless one is given."""
+
+
+def png_data_uri(png: bytes) -> str:
+    """PNG bytes as a ``data:image/png;base64,...`` URI."""
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+@functools.cache
+def environment() -> jinja2.Environment:
+    """The Jinja environment of every page: package templates, autoescaping, strict names."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("simulator.report", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(FILTERS)
+    env.filters["png_data_uri"] = png_data_uri
+    return env
+
+
+def _render(template: str, **context: Any) -> str:
+    context.setdefault("version", package_version())
+    return environment().get_template(template).render(**context)
+
+
+def _input_sections(config: Config) -> list[tuple[str, list[ConfigRow]]]:
+    """The config's rows grouped by section, in schema order."""
+    sections: dict[str, list[ConfigRow]] = {}
+    for row in config_rows(config):
+        sections.setdefault(row.key.split(".", 1)[0], []).append(row)
+    return list(sections.items())
+
+
+# -- the run report ------------------------------------------------------------
+
+
+def headline(result: SimulationResult) -> str:
+    """The run report's first sentence, every number with its 95% confidence interval.
+
+    E.g. ``"62% chance to break $100k MRR within 60 months (95% CI 61-63%);
+    median 41 months [38-44]. 4% chance of running out of cash and credit by
+    month 60 (95% CI 3-5%)"``. The probability is the share of paths that
+    break the threshold by the horizon (Wilson interval); the median is the
+    censoring-aware median time to the threshold with the interval from the
+    pointwise band of its CDF.
+    """
+    est = result.p_break_by(result.months)
+    median = result.time_quantile(0.5)
+    out = result.p_insolvent_by(result.months)
+    broke = (f". {pct_short(out.value)} chance of running out of cash and credit by month "
+             f"{result.months} (95% CI {pct_short(out.low)}\u2013{pct_short(out.high)})")
+    sustained = ("" if result.sustain_months == 1
+                 else f" (sustained {result.sustain_months} months)")
+    text = (f"{pct_short(est.value)} chance to break {short_money(result.threshold_mrr)} MRR"
+            f"{sustained} within {result.months} months (95% CI {pct_short(est.low)}\u2013"
+            f"{pct_short(est.high)})")
+    if median.value is None:
+        return (text + f"; the median time is beyond month {result.months} (fewer than half "
+                f"of the paths break it){broke}")
+    high = f"beyond {result.months}" if median.high is None else str(median.high)
+    return text + f"; median {median.value} months [{median.low}\u2013{high}]{broke}"
+
+
+def _estimate_text(value: float, low: float, high: float) -> str:
+    return f"{pct(value)} (95% CI {pct(low)} to {pct(high)})"
+
+
+def summary_rows(result: SimulationResult, summary: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The run report's summary table as ``(label, value)`` text pairs."""
+    thr = money(summary["threshold_mrr"])
+    months = summary["months"]
+    rows = [
+        ("Paths", f"{summary['n_paths']:,}"),
+        ("Horizon", f"{months} months"),
+        ("Seed", str(summary["seed"])),
+        ("MRR threshold", f"{thr}/month, sustained {summary['sustain_months']} month(s)"),
+        (f"P(break {thr} by month {months})",
+         _estimate_text(summary["p_break_by_horizon"], *summary["p_break_by_horizon_ci95"])),
+    ]
+    for m in summary["p_break_by_month"]:
+        if int(m) != months:
+            est = result.p_break_by(int(m))
+            rows.append((f"P(break {thr} by month {m})",
+                         _estimate_text(est.value, est.low, est.high)))
+    ci = summary["time_to_threshold_ci95"]
+    for key, p in TIME_QUANTILES.items():
+        value = summary["time_to_threshold"][key]
+        lo_t, hi_t = ci[key]
+        label = f"Months to {thr}: {key} ({100 * p:g}% of paths have broken it)"
+        if value is None:
+            rows.append((label, f"not reached by month {months}"))
+        else:
+            rows.append((label, f"{value} (95% CI {FILTERS['month'](lo_t)} to "
+                                f"{FILTERS['month'](hi_t, 'beyond horizon')})"))
+    rows.append(("Paths that never break it (censored)", pct(summary["censored_fraction"])))
+    rows.append((f"P(out of cash and credit by month {months})",
+                 _estimate_text(summary["p_insolvent_by_horizon"],
+                                *summary["p_insolvent_by_horizon_ci95"])))
+    rows.append(("MRR at start (median)", money(summary["mrr_start"]["p50"])))
+    for m, q in summary["mrr_at_month"].items():
+        rows.append((f"MRR at month {m}: p10 / p50 / p90",
+                     f"{money(q['p10'])} / {money(q['p50'])} / {money(q['p90'])}"))
+    final = summary["mrr_final"]
+    rows.append((f"MRR at month {months}: mean / p5 / p50 / p95",
+                 f"{money(final['mean'])} / {money(final['p5'])} / {money(final['p50'])} / "
+                 f"{money(final['p95'])}"))
+    return rows
+
+
+_RUN_SECTIONS: tuple[tuple[str, str, str], ...] = (
+    ("chance", "Chance of breaking the threshold",
+     "Censoring-aware (Kaplan-Meier via scipy.stats.ecdf): a path that never breaks the "
+     "threshold is censored at the horizon, so the curve ends below 100% by the censored "
+     "share. The band is the pointwise 95% confidence interval of the Monte Carlo estimate."),
+    ("mrr", "MRR", ""),
+    ("mix", "Revenue mix",
+     "Shares of the mean business's revenue by line. Service Leadership (seed 002) relates "
+     "the mix of products / projects / managed services to average (best-in-class) pretax "
+     "profit: 50/40/10 about 4.5% (13%), 30/40/30 about 7.8% (16.5%), 22-25/22-25/rest about "
+     "11% (21-22%). Cloud commissions are counted with managed services there."),
+    ("operations", "Tickets, utilization and headcount", ""),
+    ("money", "Profit and cash", ""),
+    ("convergence", "Convergence", ""),
+)
+
+
+def render_run(
+    result: SimulationResult,
+    figures: Sequence[ReportFigure] | None = None,
+    summary: Mapping[str, Any] | None = None,
+    title: str | None = None,
+) -> str:
+    """The run report as one self-contained HTML page.
+
+    Parameters
+    ----------
+    result : SimulationResult
+        The run (a ``convergence`` attribute adds the convergence section).
+    figures : sequence of ReportFigure, optional
+        Default :func:`~simulator.report.figures.run_figures`; figures of an
+        unknown section go under "Figures".
+    summary : mapping, optional
+        ``result.summary()`` if already computed.
+    title : str, optional
+        The page's title (default :data:`RUN_TITLE`).
+    """
+    summary = result.summary() if summary is None else summary
+    figures = run_figures(result) if figures is None else figures
+    convergence = [(f"{r['paths']:,}", pct(r["estimate"]), f"{100 * r['half_width']:.2f} pp")
+                   for r in convergence_rows(result)]
+    sections = []
+    for key, section_title, note in (*_RUN_SECTIONS, ("other", "Figures", "")):
+        shown = [f for f in figures if f.section == key
+                 or (key == "other" and f.section not in {s[0] for s in _RUN_SECTIONS})]
+        if shown or (key == "convergence" and convergence):
+            sections.append({"key": key, "title": section_title, "note": note,
+                             "figures": shown})
+    return _render(
+        "run.html", title=title or RUN_TITLE, headline=headline(result),
+        run_line=result.headline(), summary_rows=summary_rows(result, summary),
+        sections=sections, convergence=convergence, inputs=_input_sections(result.config),
+        seed=summary["seed"], config_sha256=summary["config_sha256"],
+        version=summary["version"])
+
+
+# -- a comparison ----------------------------------------------------------------
+
+
+def _comparison_headline(e: Mapping[str, Any], months: int, thr: str) -> str:
+    m = str(months)
+    t = e["time_to_threshold"]
+    text = (f"{e['name']}: {pct(e['p_break_by'][m])} chance to break {thr} MRR within "
+            f"{months} months (95% CI {pct(e['p_break_by_ci95'][m][0])}-"
+            f"{pct(e['p_break_by_ci95'][m][1])})")
+    if t["median"] is None:
+        return text + "; median time beyond the horizon."
+    high = FILTERS["month"](t["ci95"][1], "beyond the horizon")
+    return text + f"; median {t['median']} months [{t['ci95'][0]}-{high}]."
+
+
+def render_comparison(comp: ComparisonResult,
+                      figures: Sequence[ReportFigure] | None = None) -> str:
+    """The comparison report as one self-contained HTML page."""
+    from ..analysis.compare import report_months
+
+    data = comp.to_dict()
+    figures = comparison_figures(comp) if figures is None else figures
+    thr = money(comp.threshold_mrr)
+    lr = data["logrank_p"]
+    logrank = lr if isinstance(lr, dict) else {data["scenarios"][1]["name"]: lr}
+    return _render(
+        "compare.html", title=comp.title,
+        headlines=[_comparison_headline(e, comp.months, thr) for e in data["scenarios"]],
+        scenarios=data["scenarios"], n_paths=comp.n_paths, months=comp.months,
+        seed=comp.seed, threshold=comp.threshold_mrr, report_months=report_months(comp.months),
+        reference=data["reference"], logrank=logrank,
+        difference_method=data["difference_method"], logrank_test=data["logrank_test"],
+        figures=figures, differing=comp.differing_inputs(), version=data["version"])
+
+
+# -- sensitivity -------------------------------------------------------------------
+
+
+def _method_note(result: SensitivityResult) -> str:
+    note = (f"Sobol' indices by scipy.stats.sobol_indices: {result.n_base} base rows, "
+            f"{result.evaluations:,} design points of {result.paths_per_point} paths each "
+            "(month-level seeds shared between a row of A and its A-with-one-column-from-B "
+            "rows, so a parameter without effect scores exactly 0; the noise counts in the "
+            "variance and in each parameter's total effect through interactions). 95% "
+            "intervals: percentile bootstrap over the base rows. Fixed-number inputs are not "
+            "analysed.")
+    if result.correlations_ignored:
+        note += (" The config's [correlations] are not applied here: Sobol' indices assume "
+                 "independent inputs.")
+    return note
+
+
+def render_sensitivity(result: SensitivityResult,
+                       figures: Sequence[ReportFigure] | None = None,
+                       title: str | None = None) -> str:
+    """The sensitivity report as one self-contained HTML page."""
+    data = result.to_dict()
+    figures = sensitivity_figures(result) if figures is None else figures
+    outcomes = []
+    for block in data["outcomes"]:
+        name = block["outcome"]
+        bars = {b["parameter"]: b for b in block["tornado"]["bars"]}
+        rows = [dict(row, at_low=result.format_outcome(name, bars[row["parameter"]]["at_low"]),
+                     at_high=result.format_outcome(name, bars[row["parameter"]]["at_high"]))
+                for row in block["indices"]]
+        variance, unexplained = block["variance"], block["unexplained"]
+        outcomes.append({
+            "label": result.outcome_label(name), "rows": rows,
+            "variance": "n/a" if variance is None else f"{variance:.4g}",
+            "unexplained": "n/a" if unexplained is None else f"{unexplained:.2f}",
+            "base": result.format_outcome(name, block["tornado"]["base"]),
+        })
+    return _render(
+        "sensitivity.html", title=title or "msp-sim: which uncertain input drives the outcome",
+        headlines=result.headlines(), outcomes=outcomes, figures=figures,
+        parameters=data["parameters"], method_note=_method_note(result), seed=data["seed"],
+        config_sha256=data["config_sha256"], version=data["version"])
+
+
+# -- goal seek ---------------------------------------------------------------------
+
+
+def render_goal(result: GoalResult, figures: Sequence[ReportFigure] | None = None,
+                title: str | None = None) -> str:
+    """The goal-seek report as one self-contained HTML page."""
+    data = result.to_dict()
+    figures = goal_figures(result) if figures is None else figures
+    lines = result.format_summary().splitlines()
+    headlines = [ln for ln in lines if not ln.startswith("note: ")]
+    notes = [ln.removeprefix("note: ") for ln in lines if ln.startswith("note: ")]
+    fmt = result.outcome_text
+    evaluations = [(result.value_text(e.value), fmt(e.estimate),
+                    f"{fmt(e.low)} to {fmt(e.high)}", "yes" if e.met else "no")
+                   for e in result.evaluations]
+    return _render(
+        "goal.html", title=title or f"msp-sim goal: {result.target.text}",
+        headlines=headlines, notes=notes, n_paths=result.n_paths, seed=result.seed,
+        parameter=result.parameter, target_quantity=result.target.quantity,
+        evaluations=evaluations, figures=figures, inputs=_input_sections(result.config),
+        method=data["method"], config_sha256=data["config_sha256"], version=data["version"])
