@@ -507,6 +507,49 @@ class SimulationResult:
             lines.append(f"  month {m:>3}: {_money(p10)} / {_money(p50)} / {_money(p90)}")
         return "\n".join(lines)
 
+    # -- the shape every analysis result has -----------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """:meth:`summary` (``summary.json``), as every analysis result's ``to_dict()``."""
+        return self.summary()
+
+    def to_frame(self, qs: tuple[float, ...] = DEFAULT_QUANTILES) -> Any:
+        """Per-month quantiles of every metric (pandas DataFrame, the rows of
+        ``quantiles.csv``): columns ``month``, ``metric``, ``quantile``, ``value``.
+
+        Raises
+        ------
+        ImportError
+            pandas is not installed.
+        """
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError("to_frame() needs pandas, an optional dependency of msp-sim: "
+                              "pip install pandas") from None
+        table = self.quantiles(qs)
+        names = list(table)
+        months = self.months + 1
+        values = np.stack([table[name] for name in names])  # (metric, quantile, month)
+        return pd.DataFrame({
+            "month": np.repeat(np.arange(months), len(names) * len(qs)),
+            "metric": np.tile(np.repeat(names, len(qs)), months),
+            "quantile": np.tile(np.asarray(qs, dtype=np.float64), months * len(names)),
+            "value": values.transpose(2, 0, 1).ravel(),
+        })
+
+    def plot(self) -> Any:
+        """The MRR fan chart (:func:`simulator.report.figures.fan_chart`).
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            Drawn on an Agg canvas (no window, no pyplot state).
+        """
+        from .report.figures import fan_chart
+
+        return fan_chart(self)
+
 
 def _qname(q: float) -> str:
     return f"p{q * 100:g}"

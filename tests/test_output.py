@@ -354,3 +354,21 @@ def test_cli_run_real_engine(tmp_path, config_file, capsys):
     with np.load(out / "paths.npz") as npz:
         assert npz["mrr"].shape == (30, 13)
         assert "param_churn_annual_rate" in npz.files
+
+
+def test_run_result_has_the_analysis_shape(tmp_path, result):
+    # to_dict() is summary.json, to_frame() the rows of quantiles.csv, plot() a figure.
+    pytest.importorskip("pandas")
+    assert result.to_dict() == json.loads(json.dumps(result.summary()))
+    frame = result.to_frame()
+    out = output.write_outputs(result, tmp_path / "run", save_paths=False)
+    with open(out / "quantiles.csv", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))[1:]
+    assert len(frame) == len(rows)
+    for k in (0, 1, len(rows) // 2, len(rows) - 1):
+        month, metric, q, value = rows[k]
+        assert (frame.month[k], frame.metric[k]) == (int(month), metric)
+        assert frame["quantile"][k] == float(q) and frame.value[k] == float(value)
+    from matplotlib.figure import Figure
+
+    assert isinstance(result.plot(), Figure)

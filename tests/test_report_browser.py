@@ -1,4 +1,11 @@
-"""report.html in a real browser: headless Chromium loads it, error-free, headline shown.
+"""Every kind of report in a real browser: headless Chromium loads it, error-free.
+
+One test per kind (run, comparison, sensitivity, goal seek), each written
+by the report layer from a real (small) analysis whose user-given text (the
+title; a comparison's scenario names and descriptions) is hostile:
+``<script>``, an ``<img onerror=...>``, quotes. The rendered DOM must show
+that text as text: no script or event-handler attribute of its own, no
+image that is not an embedded PNG, and the title's text exactly as given.
 
 Chromium prints every console message of the page (errors, failed loads,
 uncaught exceptions) to stderr as ``...:CONSOLE...] "message", source: ...``
@@ -18,12 +25,14 @@ import html
 import re
 import shutil
 import subprocess
+from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from simulator import output, report
+from simulator.analysis import Scenario, compare, goal_seek, parse_target, sensitivity
 from simulator.config.loader import config_from_dict
 from simulator.metrics import METRICS
 from simulator.results import SimulationResult
@@ -41,6 +50,47 @@ window.addEventListener("load", function () {
 });
 </script>"""
 CONSOLE = re.compile(r":CONSOLE[^\]]*\] (.*)")
+HOSTILE = ("""<script>console.error("ran")</script><img src=x onerror=console.error('y')> """
+           """"dq" 'sq' & $5k""")
+"""User text that would run a script, load an image or break an attribute if not escaped
+(a script that ran would also print to the console; no alert(), which blocks headless)."""
+
+
+class _Dom(HTMLParser):
+    """Tags, attributes and the title's text of a rendered DOM."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.title_text = ""
+        self._in_title = False
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        self.tags.append((tag, attributes))
+        self._in_title = tag == "h1" and attributes.get("id") == "title"
+
+    def handle_endtag(self, tag):
+        if tag == "h1":
+            self._in_title = False
+
+    def handle_data(self, data):
+        if self._in_title:
+            self.title_text += data
+
+
+def assert_inert(dom: str) -> _Dom:
+    """The page's own elements only: the check script, embedded images, no handlers."""
+    parsed = _Dom()
+    parsed.feed(dom)
+    scripts = [a for tag, a in parsed.tags if tag == "script"]
+    assert len(scripts) == 1, "a script besides the image check"
+    for tag, attributes in parsed.tags:
+        handlers = [k for k in attributes if k.startswith("on")]
+        assert not handlers, (tag, attributes)
+        if tag == "img":
+            assert (attributes.get("src") or "").startswith("data:image/png;base64,"), attributes
+    return parsed
 
 
 @pytest.fixture(scope="module")
@@ -90,16 +140,24 @@ def _result(n=400, months=36, seed=2):
     return result
 
 
-def test_report_loads_without_console_errors_and_shows_the_headline(chromium, tmp_path):
-    result = _result()
-    out = output.write_outputs(result, tmp_path / "run", save_paths=False)
-    page = out / "report.html"
+def check_page(chromium: str, page: Path, tmp_path: Path, images_expected: int) -> str:
+    """Load a written page: self-contained, no console line, every image decoded,
+    the hostile title shown as text. Returns the DOM."""
     text = page.read_text(encoding="utf-8")
     assert "<script" not in text.lower()  # self-contained: no scripts, nothing fetched
     assert not re.search(r'(src|href)="(?!data:)', text)
     dom, console, (images, broken) = render(chromium, page, tmp_path)
     assert console == []
-    assert images == text.count("data:image/png;base64,") == 6 and broken == 0
+    assert images == text.count("data:image/png;base64,") == images_expected and broken == 0
+    assert assert_inert(dom).title_text == HOSTILE
+    return dom
+
+
+def test_report_loads_without_console_errors_and_shows_the_headline(chromium, tmp_path):
+    result = _result()
+    out = output.write_outputs(result, tmp_path / "run", save_paths=False, title=HOSTILE)
+    page = out / "report.html"
+    dom = check_page(chromium, page, tmp_path, 6)
     shown = re.search(r'<p class="headline" id="headline">(.*?)</p>', dom, re.S)
     assert shown and html.unescape(shown.group(1)) == report.headline(result)
     assert "chance to break $100k MRR within 36 months" in report.headline(result)
@@ -107,6 +165,62 @@ def test_report_loads_without_console_errors_and_shows_the_headline(chromium, tm
     for title in ("Revenue mix", "Tickets, utilization and headcount", "Profit and cash",
                   "Convergence", "Inputs"):
         assert f"<h2>{title}</h2>" in dom, title
+
+
+def _small_config(**extra):
+    data = {"simulation": {"months": 24, "paths": 200, "seed": 7, "threshold_mrr": 60_000},
+            "start": {"customers": 16, "techs": 4}}
+    data.update(extra)
+    return config_from_dict(data)
+
+
+def test_comparison_report(chromium, tmp_path):
+    base = _small_config()
+    other = _small_config(alignment={"enabled": True, "start_month": 3})
+    names = [HOSTILE + " A", HOSTILE + " B"]
+    comp = compare([Scenario(names[0], base), Scenario(names[1], other, HOSTILE)],
+                   title=HOSTILE, progress=False)
+    out = report.write_comparison(comp, tmp_path / "cmp")
+    dom = check_page(chromium, out / "report.html", tmp_path, 2)
+    text = html.unescape(re.sub(r"<[^>]+>", "", dom))
+    for name in names:
+        assert f"{name}: " in text  # the headline names each scenario as given
+    assert f"{names[1]}: {HOSTILE}" in text  # the description
+    for title in ("Scenarios", "Against the reference", "Figures", "Inputs that differ"):
+        assert title in text, title
+
+
+def test_sensitivity_report(chromium, tmp_path):
+    config = _small_config(customers={"price_per_seat": {"dist": "uniform", "low": 60,
+                                                         "high": 240}})
+    result = sensitivity(config, n_base=8, paths_per_point=2, tornado_paths=50,
+                         parameters=["customers.price_per_seat"], n_resamples=50)
+    out = report.write_sensitivity(result, tmp_path / "sens", title=HOSTILE)
+    dom = check_page(chromium, out / "sensitivity.html", tmp_path, 2)
+    assert "customers.price_per_seat" in dom and "Inputs analysed" in dom
+
+
+def test_goal_report(chromium, tmp_path):
+    config = _small_config()
+    target = parse_target("p_break_by_24>=0.3", 24)
+    result = goal_seek(config, "customers.price_per_seat", target, range=(50, 400),
+                       n_paths=200, progress=False)
+    out = report.write_goal(result, tmp_path / "goal", title=HOSTILE)
+    dom = check_page(chromium, out / "goal.html", tmp_path, 1)
+    text = html.unescape(re.sub(r"<[^>]+>", "", dom))
+    assert f"customers.price_per_seat = {result.value_text(result.value)} meets" in text
+    assert "Evaluations" in text and "Inputs" in text
+
+
+def test_hostile_text_would_be_caught(chromium, tmp_path):
+    # Negative control: the same text pasted unescaped runs, loads and is reported.
+    bad = tmp_path / "unescaped.html"
+    bad.write_text(f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>x</title></head>'
+                   f'<body><h1 id="title">{HOSTILE}</h1></body></html>', encoding="utf-8")
+    dom, console, _images = render(chromium, bad, tmp_path)
+    with pytest.raises(AssertionError):
+        assert_inert(dom)
+    assert any("ran" in line for line in console), console  # the injected script ran
 
 
 def test_the_checks_catch_a_broken_page(chromium, tmp_path):

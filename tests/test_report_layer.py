@@ -1,0 +1,102 @@
+"""The report layer's seams: analyses only compute, pages come from templates.
+
+* no module under ``simulator/analysis/`` imports matplotlib or writes a file
+  (their ``.plot()`` and ``.write()`` reach the report layer at call time);
+* no module of ``simulator/`` builds HTML in Python strings: markup lives in
+  ``simulator/report/templates/``;
+* the pages' environment escapes every value (checked on each kind's
+  template with a hostile value, without a browser; the browser tests in
+  ``test_report_browser.py`` check the rendered DOM).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+from simulator.report import pages
+
+ROOT = Path(__file__).resolve().parents[1] / "simulator"
+ANALYSIS = sorted((ROOT / "analysis").glob("*.py"))
+WRITING_CALLS = {"open", "write_text", "write_bytes", "savefig", "mkdir", "write_directory",
+                 "staged_directory", "write_text_atomic", "rmtree"}
+MARKUP = re.compile(r"<\s*(!DOCTYPE|html|head|body|table|tr|td|th|p|h[1-6]|figure|img|div|span"
+                    r"|style|ul|li)\b", re.IGNORECASE)
+
+
+def _module_level_imports(tree: ast.Module) -> list[str]:
+    names = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            names.append("." * node.level + (node.module or ""))
+    return names
+
+
+@pytest.mark.parametrize("path", ANALYSIS, ids=[p.name for p in ANALYSIS])
+def test_analysis_neither_draws_nor_writes(path):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    imports = _module_level_imports(tree)
+    assert not [n for n in imports if n.split(".")[0] == "matplotlib"], imports
+    assert not [n for n in imports if n.lstrip(".") in {"output", "simulator.output"}], imports
+    calls = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            calls.add(name)
+    assert not calls & WRITING_CALLS, sorted(calls & WRITING_CALLS)
+
+
+def test_the_seam_test_sees_a_writer():
+    # Negative control: a module that opens a file and imports pyplot is caught.
+    tree = ast.parse("import matplotlib.pyplot as plt\n"
+                     "def f(p):\n    open(p, 'w').write('x')\n    plt.savefig(p)\n")
+    assert "matplotlib.pyplot" in _module_level_imports(tree)
+    calls = {getattr(n.func, "attr", getattr(n.func, "id", "")) for n in ast.walk(tree)
+             if isinstance(n, ast.Call)}
+    assert {"open", "savefig"} <= calls & WRITING_CALLS
+
+
+def _strings(tree: ast.Module) -> list[tuple[int, str]]:
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            out.append((node.lineno, node.value))
+    return out
+
+
+@pytest.mark.parametrize("path", sorted(ROOT.rglob("*.py")),
+                         ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_html_in_python_strings(path):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = [(line, text[:60]) for line, text in _strings(tree) if MARKUP.search(text)]
+    assert not found, f"{path.relative_to(ROOT)} builds markup in Python: {found}"
+
+
+def test_templates_hold_the_markup():
+    templates = ROOT / "report" / "templates"
+    kinds = {p.stem for p in templates.glob("*.html")}
+    assert {"base", "_macros", "run", "compare", "sensitivity", "goal"} <= kinds
+    assert MARKUP.search((templates / "base.html").read_text(encoding="utf-8"))
+
+
+HOSTILE = """<script>x()</script><img src=x onerror=y()> "dq" 'sq' &"""
+
+
+@pytest.mark.parametrize("template", ["run.html", "compare.html", "sensitivity.html",
+                                      "goal.html"])
+def test_environment_escapes_every_value(template):
+    env = pages.environment()
+    assert env.autoescape is True
+    base = env.get_template("base.html").render(title=HOSTILE, version=HOSTILE)
+    assert "<script>" not in base and "<img" not in base
+    assert "&lt;script&gt;x()&lt;/script&gt;&lt;img src=x onerror=y()&gt; &#34;dq&#34; " \
+           "&#39;sq&#39; &amp;" in base
+    # every kind extends the base layout, so its title goes through the same escaping
+    source = env.loader.get_source(env, template)[0]
+    assert source.startswith('{% extends "base.html" %}')
