@@ -44,15 +44,15 @@ def main(paths: int = 10_000, repeats: int = 5) -> dict:
     config = simulator.load_config(BASELINE)
     result = simulator.simulate(config, n_paths=paths, progress=False, keep_paths=False)
     summary = result.summary()
-    figures = report.report_figures(result)
+    figures = report.run_figures(result)
     with tempfile.TemporaryDirectory() as tmp:
         output.write_outputs(result, Path(tmp) / "warm", save_paths=False)
         times: dict[str, list[float]] = {"figures": [], "page": [], "write": []}
         for k in range(repeats):
             t0 = time.perf_counter()
-            report.report_figures(result)
+            report.run_figures(result)
             t1 = time.perf_counter()
-            report.render_html(result, figures, summary)
+            report.render_run(result, figures, summary)
             t2 = time.perf_counter()
             output.write_outputs(result, Path(tmp) / f"out{k}", save_paths=False)
             t3 = time.perf_counter()
