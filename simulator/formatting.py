@@ -58,8 +58,11 @@ def pct(value: float | None) -> str:
     return "n/a" if value is None else f"{100 * value:.1f}%"
 
 
-def pct_short(value: float) -> str:
-    """Whole percent between 1% and 99%, one decimal outside (``62%``, ``0.4%``)."""
+def pct_short(value: float | None) -> str:
+    """Whole percent between 1% and 99%, one decimal outside (``62%``, ``0.4%``); ``n/a``
+    for ``None``."""
+    if value is None:
+        return "n/a"
     x = 100 * value
     return f"{x:.0f}%" if 1 <= x <= 99 else f"{x:.1f}%"
 

@@ -38,6 +38,7 @@ __all__ = [
     "TIME_CHART",
     "OutputDirError",
     "check_out_dir",
+    "json_text",
     "staged_directory",
     "write_directory",
     "write_outputs",
@@ -132,10 +133,14 @@ def write_directory(out_dir: str | Path, files: Mapping[str, bytes | str],
     return Path(out_dir).absolute()
 
 
+def json_text(data: Any) -> str:
+    """Indented JSON (no NaN/Infinity) with a final newline: every JSON file msp-sim writes."""
+    return json.dumps(data, indent=2, allow_nan=False) + "\n"
+
+
 def write_summary(summary: Mapping[str, Any], path: str | Path) -> None:
     """Write the summary dictionary as indented JSON (no NaN/Infinity)."""
-    text = json.dumps(summary, indent=2, allow_nan=False)
-    Path(path).write_text(text + "\n", encoding="utf-8")
+    Path(path).write_text(json_text(summary), encoding="utf-8")
 
 
 def write_paths(result: SimulationResult, path: str | Path) -> None:

@@ -46,6 +46,7 @@ __all__ = [
     "TimeToThreshold",
     "config_sha256",
     "package_version",
+    "require_pandas",
 ]
 
 DEFAULT_QUANTILES: tuple[float, ...] = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
@@ -522,11 +523,7 @@ class SimulationResult:
         ImportError
             pandas is not installed.
         """
-        try:
-            import pandas as pd
-        except ImportError:
-            raise ImportError("to_frame() needs pandas, an optional dependency of msp-sim: "
-                              "pip install pandas") from None
+        pd = require_pandas()
         table = self.quantiles(qs)
         names = list(table)
         months = self.months + 1
@@ -549,6 +546,16 @@ class SimulationResult:
         from .report.figures import fan_chart
 
         return fan_chart(self)
+
+
+def require_pandas() -> Any:
+    """The pandas module, or an ImportError that says how to get it (every ``to_frame()``)."""
+    try:
+        import pandas as pd
+    except ImportError:
+        raise ImportError("to_frame() needs pandas, an optional dependency of msp-sim: "
+                          "pip install pandas") from None
+    return pd
 
 
 def _qname(q: float) -> str:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import ast
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -100,3 +102,48 @@ def test_environment_escapes_every_value(template):
     # every kind extends the base layout, so its title goes through the same escaping
     source = env.loader.get_source(env, template)[0]
     assert source.startswith('{% extends "base.html" %}')
+
+
+def _package_imports(path: Path, package: list[str]) -> set[str]:
+    """Modules of ``package`` that ``path`` imports at module level (relative resolved)."""
+    names = set()
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = package[:len(package) - node.level + 1]
+            if node.module:
+                names.add(".".join(base + [node.module]))
+            else:
+                names |= {".".join(base + [a.name]) for a in node.names}
+    return names
+
+
+def test_config_modules_import_no_circle():
+    config = ROOT / "config"
+    graph = {f"simulator.config.{p.stem}": _package_imports(p, ["simulator", "config"])
+             for p in config.glob("*.py") if p.stem != "__init__"}
+    seen: dict[str, int] = {}  # 1: on the current path, 2: done
+
+    def visit(node: str, path: list[str]) -> None:
+        seen[node] = 1
+        for nxt in sorted(graph.get(node, ())):
+            if nxt not in graph:
+                continue
+            assert seen.get(nxt) != 1, "import circle: " + " -> ".join(path + [nxt])
+            if nxt not in seen:
+                visit(nxt, path + [nxt])
+        seen[node] = 2
+
+    for node in sorted(graph):
+        if node not in seen:
+            visit(node, [node])
+    assert "simulator.config.errors" in graph["simulator.config.loader"]
+    assert "simulator.config.errors" in graph["simulator.config.correlations"]
+
+
+def test_importing_the_report_layer_imports_no_analysis_and_no_matplotlib():
+    code = ("import sys, simulator.report, simulator.output; "
+            "print(sorted(m for m in sys.modules if m.startswith(('simulator.analysis', "
+            "'matplotlib'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "[]"

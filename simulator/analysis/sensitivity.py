@@ -63,7 +63,7 @@ from ..formatting import money, pct
 from ..metrics import METRICS
 from ..results import config_sha256, package_version
 from ..sampling import draw_parameters, field_name, path_seeds, prepare
-from .common import CONFIDENCE
+from .common import CONFIDENCE, require_pandas
 
 __all__ = [
     "OUTCOMES",
@@ -361,11 +361,7 @@ class SensitivityResult:
         ``total_high``, ``low_value``, ``high_value``, ``at_low``,
         ``at_high``; rows of each outcome by decreasing total effect.
         """
-        try:
-            import pandas as pd
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise ImportError("SensitivityResult.to_frame needs pandas "
-                              "(pip install pandas)") from exc
+        pd = require_pandas()
         rows = []
         for i, name in enumerate(self.outcomes):
             for j in self.ranking(name):

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 import numpy as np
 
 if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
+
     from ..analysis.compare import ComparisonResult
     from ..analysis.goal import GoalResult
     from ..analysis.sensitivity import SensitivityResult
@@ -69,7 +71,7 @@ SERIES_COLORS = ("#1f5f99", "#d4761c", "#2e8b57", "#b23a3a", "#7a4fa0", "#8c6d31
                  "#555555", "#17a2b8", "#9aa02a")
 """Colours of the scenarios of a comparison, in order (repeating after ten)."""
 
-STYLE: dict[str, Any] = {
+STYLE: dict[RcKeyType, Any] = {
     # A "$" in a scenario or parameter name is a dollar sign, never mathtext.
     "text.parse_math": False,
     # Drawn without font hinting: about a third less time per report
@@ -395,7 +397,9 @@ def convergence_rows(result: Any) -> list[dict[str, Any]]:
     trace = getattr(result, "convergence", None) or []
     rows = []
     for entry in trace:
-        get = entry.get if isinstance(entry, Mapping) else lambda k, e=entry: getattr(e, k)
+        def get(key: str, e: Any = entry) -> Any:
+            return e[key] if isinstance(e, Mapping) else getattr(e, key)
+
         row = {"paths": int(get("paths")), "estimate": float(get("estimate")),
                "half_width": float(get("half_width"))}
         if isinstance(entry, Mapping) and entry.get("tolerance") is not None:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..output import FAN_CHART, REPORT_HTML, TIME_CHART, write_directory
+from ..output import FAN_CHART, REPORT_HTML, TIME_CHART, json_text, write_directory
 from .figures import comparison_figures, goal_figures, run_figures, sensitivity_figures
 from .pages import render_comparison, render_goal, render_run, render_sensitivity
 
@@ -60,10 +60,6 @@ GOAL_FILES: frozenset[str] = frozenset({GOAL_JSON, GOAL_CHART, GOAL_HTML})
 """Every file a goal seek's output directory may hold."""
 
 
-def _json(text: str) -> str:
-    return text if text.endswith("\n") else text + "\n"
-
-
 def write_run_report(
     result: SimulationResult,
     out_dir: str | Path,
@@ -90,7 +86,7 @@ def write_comparison(comp: ComparisonResult, out_dir: str | Path) -> Path:
     figures = comparison_figures(comp)
     png = {f.section: f.png for f in figures}
     return write_directory(out_dir, {
-        COMPARISON_JSON: _json(comp.to_json()),
+        COMPARISON_JSON: json_text(comp.to_dict()),
         P_BREAK_CHART: png["p_break"],
         MRR_FAN_CHART: png["fans"],
         REPORT_HTML: render_comparison(comp, figures),
@@ -112,7 +108,7 @@ def write_sensitivity(result: SensitivityResult, out_dir: str | Path,
     figures = sensitivity_figures(result)
     png = {f.section: f.png for f in figures}
     return write_directory(out_dir, {
-        SENSITIVITY_JSON: _json(result.to_json()),
+        SENSITIVITY_JSON: json_text(result.to_dict()),
         TORNADO_PNG: png["tornado"],
         INDICES_PNG: png["indices"],
         SENSITIVITY_HTML: render_sensitivity(result, figures, title),
@@ -123,7 +119,7 @@ def write_goal(result: GoalResult, out_dir: str | Path, title: str | None = None
     """Write ``goal.json``, ``goal.png`` and ``goal.html`` into ``out_dir``, atomically."""
     figures = goal_figures(result)
     return write_directory(out_dir, {
-        GOAL_JSON: _json(result.to_json()),
+        GOAL_JSON: json_text(result.to_dict()),
         GOAL_CHART: figures[0].png,
         GOAL_HTML: render_goal(result, figures, title),
     }, GOAL_FILES)

@@ -116,7 +116,7 @@ def headline(result: SimulationResult) -> str:
     return text + f"; median {median.value} months [{median.low}\u2013{high}]{broke}"
 
 
-def _estimate_text(value: float, low: float, high: float) -> str:
+def _estimate_text(value: float | None, low: float | None, high: float | None) -> str:
     return f"{pct(value)} (95% CI {pct(low)} to {pct(high)})"
 
 
