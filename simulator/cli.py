@@ -69,6 +69,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--chunk-size", type=int, metavar="N",
                      help="paths simulated per chunk (default: automatic)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.add_argument("--no-levers", action="store_true",
+                     help="skip the lever scan (by default every run also simulates the "
+                          "standard levers with the same random numbers; [levers] in the "
+                          "config adds or leaves out levers)")
+    run.add_argument("--lever-paths", type=int, metavar="N",
+                     help="paths per lever in the scan (default: the run's paths, at most "
+                          "10,000)")
     run.add_argument("--title", metavar="TEXT",
                      help="title of report.html (default: \"msp-sim: MRR growth simulation\")")
     run.add_argument("--save-paths", action=argparse.BooleanOptionalAction, default=None,
@@ -277,6 +284,21 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 'over the whole run); allowed with --paths auto: "random" or "sobol"')])
     out = Path(args.out) if args.out else Path("results") / Path(args.config).stem
     check_out_dir(out)
+    levers = None
+    if config.levers.scan and not args.no_levers:
+        from .analysis.levers import DEFAULT_SCAN_PATHS, resolve_levers
+        from .results import KEEP_PATHS_LIMIT
+
+        levers = resolve_levers(config, args.config)  # a bad [levers] stops here, exit 2
+        lever_paths = (min(DEFAULT_SCAN_PATHS, config.simulation.paths)
+                       if args.lever_paths is None else args.lever_paths)
+        if not 1 <= lever_paths <= KEEP_PATHS_LIMIT:
+            raise _flag_error("--lever-paths", f"out of range: got {lever_paths}; allowed: an "
+                                               f"integer with 1 <= value <= {KEEP_PATHS_LIMIT} "
+                                               "(the scan pairs every path's values)")
+    elif args.lever_paths is not None:
+        raise _flag_error("--lever-paths", "given with --no-levers (or levers.scan = false); "
+                                           "allowed: --lever-paths only with a lever scan")
 
     from .api import simulate
 
@@ -296,9 +318,24 @@ def _cmd_run(args: argparse.Namespace) -> int:
         result = simulate(config, chunk_size=args.chunk_size, progress=_progress(args),
                           keep_paths=args.save_paths)
     elapsed = time.perf_counter() - start
+    scan = None
+    if levers:
+        from .analysis.levers import lever_scan
+
+        print(f"scanning {len(levers)} levers with {lever_paths:,} paths each (same random "
+              "numbers; --no-levers skips it) ...", file=sys.stderr)
+        scan_start = time.perf_counter()
+        scan = lever_scan(config, n_paths=lever_paths, levers=levers,
+                          chunk_size=args.chunk_size, progress=_progress(args))
+        elapsed_scan = time.perf_counter() - scan_start
     written = write_outputs(result, out, save_paths=args.save_paths is not False,
-                            title=args.title)
+                            title=args.title, levers=scan)
     print(result.format_summary())
+    if scan is not None:
+        print("\nLevers (same random numbers; the top three by P(break); every lever in "
+              "report.html and summary.json):")
+        for line in scan.lines(3):
+            print(f"  {line}")
     if auto:
         trace = result.convergence
         steps = " -> ".join(f"{e['paths']:,}" for e in trace)
@@ -308,7 +345,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"\npaths auto: {steps} paths; 95% CI half-width {last['half_width']:.4f}, "
               f"{state}")
     files = sorted(p.name for p in written.iterdir())
-    print(f"\nsimulated in {elapsed:.1f} s; wrote {written}/: {', '.join(files)}")
+    scanned = "" if scan is None else f", levers scanned in {elapsed_scan:.1f} s"
+    print(f"\nsimulated in {elapsed:.1f} s{scanned}; wrote {written}/: {', '.join(files)}")
     return EXIT_OK
 
 

@@ -191,6 +191,7 @@ def write_outputs(
     out_dir: str | Path,
     save_paths: bool = True,
     title: str | None = None,
+    levers: Any = None,
 ) -> Path:
     """Write every output file of a run into ``out_dir``, atomically.
 
@@ -206,6 +207,9 @@ def write_outputs(
         told otherwise), else with the first-passage and insolvency months only.
     title : str, optional
         Title of ``report.html`` (default: the report layer's).
+    levers : LeverScanResult, optional
+        The run's lever scan (:func:`simulator.analysis.levers.lever_scan`):
+        ``summary.json`` gets its ``levers`` block and the report its section.
 
     Returns
     -------
@@ -221,11 +225,13 @@ def write_outputs(
 
     with staged_directory(out_dir) as tmp:
         summary = result.summary()
+        if levers is not None:
+            summary["levers"] = levers.to_dict()
         write_summary(summary, tmp / SUMMARY_JSON)
         write_quantiles_csv(result, tmp / QUANTILES_CSV)
         if save_paths:
             write_paths(result, tmp / PATHS_NPZ)
-        write_run_report(result, tmp, summary, title)
+        write_run_report(result, tmp, summary, title, levers)
     return Path(out_dir).absolute()
 
 

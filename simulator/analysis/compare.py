@@ -370,7 +370,7 @@ def _quantile_ci(x: np.ndarray, p: float) -> list[float | None]:
     return [_f(ci.low), _f(ci.high)]
 
 
-def _paired(a: np.ndarray, b: np.ndarray, binary: bool) -> dict[str, Any]:
+def paired_difference(a: np.ndarray, b: np.ndarray, binary: bool) -> dict[str, Any]:
     """Mean of ``b - a`` over paired paths with its 95% CI and a p-value."""
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
@@ -517,8 +517,8 @@ class ComparisonResult:
                 entry["difference_vs_reference"] = None
             else:
                 entry["difference_vs_reference"] = {
-                    "p_break_by_horizon": _paired(ref_broke, _broke(r), binary=True),
-                    "mrr_final_mean": _paired(ref["mrr"][:, -1], r["mrr"][:, -1],
+                    "p_break_by_horizon": paired_difference(ref_broke, _broke(r), binary=True),
+                    "mrr_final_mean": paired_difference(ref["mrr"][:, -1], r["mrr"][:, -1],
                                               binary=False),
                 }
             entries.append(entry)

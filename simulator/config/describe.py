@@ -41,6 +41,8 @@ def _value_text(value: Any) -> str:
         except (ValueError, ArithmeticError):  # pragma: no cover - defensive
             mean = "?"
         return f"{value.describe()}, mean {mean}"
+    if isinstance(value, tuple):
+        return format_value(value)
     return describe_value(value)
 
 
@@ -64,6 +66,8 @@ def format_value(value: Any) -> str:
         return f"{v:.10g}"
     if hasattr(value, "describe"):
         return value.describe()
+    if isinstance(value, tuple):
+        return "; ".join(format_value(v) for v in value) if value else "none"
     return str(value)
 
 

@@ -36,6 +36,8 @@ __all__ = [
     "Config",
     "CorrelationPair",
     "Correlations",
+    "LeverTable",
+    "Levers",
     "ParamSpec",
     "ParamValue",
     "param_specs",
@@ -647,6 +649,63 @@ class Correlations(BaseModel):
         return tuple(_check_pair_table(i, item) for i, item in enumerate(value, start=1))
 
 
+LEVER_FORM = '{ name = "...", set = { "section.key" = value, ... } }'
+_LEVER_SECTIONS_BARRED = ("simulation", "levers", "correlations")
+
+
+class LeverTable(BaseModel):
+    """A lever of your own: a name and the overrides that pull it (dotted keys)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    description: str = ""
+    set: dict[str, Any]
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("empty lever name; allowed: a non-empty string")
+        return value.strip()
+
+    @field_validator("set")
+    @classmethod
+    def _set(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if not value:
+            raise ValueError(f"a lever needs at least one override; allowed: {LEVER_FORM}")
+        for key in value:
+            section, _, name = key.partition(".")
+            if section in _LEVER_SECTIONS_BARRED or not name:
+                raise ValueError(f'"{key}" cannot be a lever; allowed: a dotted key of a model '
+                                 f"section (not {', '.join(_LEVER_SECTIONS_BARRED)}), e.g. "
+                                 '"sales.reps"')
+            try:
+                fields = section_model(section).model_fields
+            except KeyError:
+                raise ValueError(f'unknown section in "{key}"') from None
+            if name not in fields:
+                raise ValueError(f'unknown key "{key}"')
+        return value
+
+    def describe(self) -> str:
+        """``name: key = value, ...``."""
+        sets = ", ".join(f"{k} = {v}" for k, v in self.set.items())
+        return f"{self.name}: {sets}"
+
+
+class Levers(BaseModel):
+    """The lever scan of ``msp-sim run``: standard levers to leave out, levers to add."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    scan: bool = Field(True, description="true | false: scan the levers in every run "
+                       "(`msp-sim run --no-levers` skips it once)")
+    skip: tuple[str, ...] = Field((), description="names of standard levers to leave out "
+                                  "(docs/levers.md lists them)")
+    add: tuple[LeverTable, ...] = Field((), description=f"levers of your own, each {LEVER_FORM}")
+
+
 class Config(BaseModel):
     """A whole msp-sim config. Build it with :func:`simulator.load_config`."""
 
@@ -665,6 +724,7 @@ class Config(BaseModel):
     legacy: Legacy = Field(default_factory=Legacy)
     finance: Finance = Field(default_factory=Finance)
     correlations: Correlations = Field(default_factory=Correlations)
+    levers: Levers = Field(default_factory=Levers)
 
     def get(self, key: str) -> Any:
         """Value of a dotted key such as ``"churn.annual_rate"``."""

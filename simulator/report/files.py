@@ -20,6 +20,7 @@ from .pages import render_comparison, render_goal, render_run, render_sensitivit
 if TYPE_CHECKING:
     from ..analysis.compare import ComparisonResult
     from ..analysis.goal import GoalResult
+    from ..analysis.levers import LeverScanResult
     from ..analysis.sensitivity import SensitivityResult
     from ..results import SimulationResult
 
@@ -65,6 +66,7 @@ def write_run_report(
     out_dir: str | Path,
     summary: Mapping[str, Any] | None = None,
     title: str | None = None,
+    levers: LeverScanResult | None = None,
 ) -> list[Path]:
     """Write ``report.html``, ``fan_chart.png`` and ``time_to_threshold.png`` into ``out_dir``.
 
@@ -72,11 +74,11 @@ def write_run_report(
     figure, and the two charts are also written as files. Returns the paths.
     """
     out = Path(out_dir)
-    figures = run_figures(result)
+    figures = run_figures(result, levers)
     png = {f.section: f.png for f in figures}
     (out / FAN_CHART).write_bytes(png["mrr"])
     (out / TIME_CHART).write_bytes(png["chance"])
-    (out / REPORT_HTML).write_text(render_run(result, figures, summary, title),
+    (out / REPORT_HTML).write_text(render_run(result, figures, summary, title, levers),
                                    encoding="utf-8")
     return [out / FAN_CHART, out / TIME_CHART, out / REPORT_HTML]
 

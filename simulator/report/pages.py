@@ -34,6 +34,7 @@ from .figures import (
 if TYPE_CHECKING:
     from ..analysis.compare import ComparisonResult
     from ..analysis.goal import GoalResult
+    from ..analysis.levers import LeverScanResult
     from ..analysis.sensitivity import SensitivityResult
     from ..config import Config
 
@@ -167,6 +168,13 @@ _RUN_SECTIONS: tuple[tuple[str, str, str], ...] = (
      "Censoring-aware (Kaplan-Meier via scipy.stats.ecdf): a path that never breaks the "
      "threshold is censored at the horizon, so the curve ends below 100% by the censored "
      "share. The band is the pointwise 95% confidence interval of the Monte Carlo estimate."),
+    ("levers", "Which lever gets you out",
+     "The same business with one thing changed, simulated with the same random luck as "
+     "the business as it is (so the difference is the lever, not chance). Bars and "
+     "brackets: the change in the chance of breaking the threshold by the horizon, with "
+     "its 95% interval; beside each, what the lever does to pretax profit summed over the "
+     "horizon (what it costs or earns). Each lever's overrides can be re-run with "
+     "msp-sim compare."),
     ("mrr", "MRR", ""),
     ("mix", "Revenue mix",
      "Shares of the mean business's revenue by line. Service Leadership (seed 002) relates "
@@ -184,6 +192,7 @@ def render_run(
     figures: Sequence[ReportFigure] | None = None,
     summary: Mapping[str, Any] | None = None,
     title: str | None = None,
+    levers: LeverScanResult | None = None,
 ) -> str:
     """The run report as one self-contained HTML page.
 
@@ -198,24 +207,82 @@ def render_run(
         ``result.summary()`` if already computed.
     title : str, optional
         The page's title (default :data:`RUN_TITLE`).
+    levers : LeverScanResult, optional
+        The run's lever scan: its chart and table.
     """
     summary = result.summary() if summary is None else summary
-    figures = run_figures(result) if figures is None else figures
+    figures = run_figures(result, levers) if figures is None else figures
     convergence = [(f"{r['paths']:,}", pct(r["estimate"]), f"{100 * r['half_width']:.2f} pp")
                    for r in convergence_rows(result)]
     sections = []
     for key, section_title, note in (*_RUN_SECTIONS, ("other", "Figures", "")):
         shown = [f for f in figures if f.section == key
                  or (key == "other" and f.section not in {s[0] for s in _RUN_SECTIONS})]
-        if shown or (key == "convergence" and convergence):
+        if shown or (key == "convergence" and convergence) or (key == "levers" and levers):
             sections.append({"key": key, "title": section_title, "note": note,
                              "figures": shown})
     return _render(
         "run.html", title=title or RUN_TITLE, headline=headline(result),
         run_line=result.headline(), summary_rows=summary_rows(result, summary),
-        sections=sections, convergence=convergence, inputs=_input_sections(result.config),
+        sections=sections, convergence=convergence, levers=_lever_rows(levers),
+        lever_lines=[] if levers is None else levers.lines(),
+        levers_month=levers.scan_month if levers else result.months, months=result.months,
+        inputs=_input_sections(result.config),
         seed=summary["seed"], config_sha256=summary["config_sha256"],
         version=summary["version"])
+
+
+def _lever_rows(scan: LeverScanResult | None) -> list[dict[str, Any]]:
+    """The lever table: one row of text per lever, by effect (the business as it is first)."""
+    if scan is None:
+        return []
+    data = scan.to_dict()
+    h, m = str(data["months"]), str(data["scan_month"])
+    interval = FILTERS["interval"]
+    rows = [{"name": "as is", "description": "the business as it is", "set": "",
+             **_lever_cells(data["as_is"], h, m)}]
+    for e in data["levers"]:
+        d = e["difference"]
+        p_diff, profit_diff = d["p_break_by_horizon"], d["cumulative_profit_mean"]
+        rows.append({
+            "name": e["name"], "description": e["description"],
+            "set": ", ".join(f"{k} = {_toml(v)}" for k, v in e["set"].items()),
+            **_lever_cells(e, h, m),
+            "diff": (f"{FILTERS['points'](p_diff['value'])} pp "
+                     f"[{interval(p_diff['ci95'], 'points', ', ')}]"),
+            "diff_profit": (f"{FILTERS['signed_money'](profit_diff['value'])} "
+                            f"[{interval(profit_diff['ci95'], 'signed_money', ', ')}]"),
+            "diff_insolvent": f"{FILTERS['points'](d['p_insolvent']['value'])} pp",
+        })
+    return rows
+
+
+def _lever_cells(e: Mapping[str, Any], h: str, m: str) -> dict[str, str]:
+    def chance(month: str) -> str:
+        est = e["p_break_by"][month]
+        return f"{pct(est['value'])} [{FILTERS['interval'](est['ci95'], 'pct', '-')}]"
+
+    median = e["median_months"]
+    if median["value"] is None:
+        months = "not reached"
+    else:
+        months = (f"{median['value']} [{median['ci95'][0]}-"
+                  f"{FILTERS['month'](median['ci95'][1], '>H')}]")
+    return {"p_month": chance(m), "p_horizon": chance(h), "median": months,
+            "profit": money(e["cumulative_profit_mean"]["value"]),
+            "insolvent": pct(e["p_insolvent"]["value"]),
+            "diff": "", "diff_profit": "", "diff_insolvent": ""}
+
+
+def _toml(value: Any) -> str:
+    """A lever's value as it is written in TOML: ``true``, ``1.1``, ``{dist = ...}``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, str):
+        return f'"{value}"'
+    return f"{value:.6g}" if isinstance(value, float) else str(value)
 
 
 # -- a comparison ----------------------------------------------------------------
