@@ -174,6 +174,25 @@ def _small_config(**extra):
     return config_from_dict(data)
 
 
+def test_run_report_with_the_lever_scan(chromium, tmp_path):
+    from simulator.analysis.levers import lever_scan
+    from simulator.api import simulate
+
+    config = _small_config()
+    result = simulate(config, progress=False)
+    scan = lever_scan(config, n_paths=200)
+    out = output.write_outputs(result, tmp_path / "run", save_paths=False, title=HOSTILE,
+                               levers=scan)
+    dom = check_page(chromium, out / "report.html", tmp_path, 6)
+    text = html.unescape(re.sub(r"<[^>]+>", "", dom))
+    assert "Which lever gets you out" in text
+    assert '<table id="levers">' in dom
+    for e in scan.to_dict()["levers"]:
+        assert e["name"] in text
+    for line in scan.lines(3):
+        assert line in text
+
+
 def test_comparison_report(chromium, tmp_path):
     base = _small_config()
     other = _small_config(alignment={"enabled": True, "start_month": 3})

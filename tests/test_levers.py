@@ -1,0 +1,144 @@
+"""The lever scan: standard levers, the [levers] section, and compare's numbers bit for bit."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from simulator.analysis import compare
+from simulator.analysis.compare import Scenario
+from simulator.analysis.levers import (
+    Lever,
+    apply_lever,
+    lever_scan,
+    resolve_levers,
+    scaled,
+    shifted,
+)
+from simulator.cli import main
+from simulator.config import ConfigError, config_from_dict
+
+SMALL = {"simulation": {"months": 24, "paths": 300, "seed": 11, "threshold_mrr": 60_000},
+         "start": {"customers": 16, "techs": 4}}
+
+
+def _config(**extra):
+    data = {k: dict(v) for k, v in SMALL.items()}
+    for section, values in extra.items():
+        data[section] = {**data.get(section, {}), **values}
+    return config_from_dict(data)
+
+
+@pytest.fixture(scope="module")
+def scan():
+    return lever_scan(_config(), n_paths=300)
+
+
+def test_shift_and_scale_move_numbers_and_distributions():
+    cfg = _config(churn={"annual_rate": {"dist": "uniform", "low": 0.08, "high": 0.15}})
+    assert shifted(cfg.churn.annual_rate, -0.02) == {"dist": "uniform",
+                                                     "low": pytest.approx(0.06),
+                                                     "high": pytest.approx(0.13)}
+    assert shifted(cfg.churn.annual_rate, -0.1, floor=0.0)["low"] == 0.0
+    tri = config_from_dict({}).staff.escalation_share
+    half = scaled(tri, 0.5)
+    assert half["dist"] == "triangular"
+    assert half["mode"] == pytest.approx(0.5 * tri.mode)
+    assert shifted(4, 1) == 5 and isinstance(shifted(4, 1), int)
+    assert scaled(120.0, 1.1) == pytest.approx(132.0)
+    # the moved distribution is a valid config value with the moved mean
+    moved = apply_lever(cfg, Lever("x", "", {"churn.annual_rate":
+                                             shifted(cfg.churn.annual_rate, -0.02)}))
+    assert moved.churn.annual_rate.mean() == pytest.approx(cfg.churn.annual_rate.mean() - 0.02)
+
+
+def test_standard_levers_follow_the_business():
+    names = [lv.name for lv in resolve_levers(_config())]
+    assert "a salesperson from month 1" in names and "one more salesperson" not in names
+    assert "the standardization program" in names
+    with_rep = [lv.name for lv in resolve_levers(_config(sales={"reps": 1}))]
+    assert "one more salesperson" in with_rep and "a salesperson from month 6" not in with_rep
+    aligned = [lv.name for lv in resolve_levers(_config(alignment={"enabled": True}))]
+    assert "the standardization program" not in aligned
+    rep = next(lv for lv in resolve_levers(_config()) if lv.name == "a salesperson from month 6")
+    assert rep.set == {"sales.reps": 1, "sales.rep_start_month": 6}
+
+
+def test_levers_section_skips_and_adds():
+    cfg = _config(levers={"skip": ["+10% price per seat"],
+                          "add": [{"name": "two reps", "set": {"sales.reps": 2}}]})
+    levers = {lv.name: lv for lv in resolve_levers(cfg)}
+    assert "+10% price per seat" not in levers
+    assert levers["two reps"].set == {"sales.reps": 2}
+    with pytest.raises(ConfigError, match='levers.skip = "no such lever": unknown lever'):
+        resolve_levers(_config(levers={"skip": ["no such lever"]}))
+    with pytest.raises(ConfigError, match='lever "bad": sales.close_rate'):
+        resolve_levers(_config(levers={"add": [{"name": "bad",
+                                                "set": {"sales.close_rate": 7}}]}))
+    with pytest.raises(ConfigError, match="unknown key"):
+        _config(levers={"add": [{"name": "x", "set": {"sales.nope": 1}}]})
+
+
+def test_scan_differences_equal_compare_bit_for_bit(scan):
+    cfg = scan.config
+    data = scan.to_dict()
+    picked = [e for e in data["levers"] if e["name"] in ("a salesperson from month 1",
+                                                          "+10% price per seat")]
+    assert len(picked) == 2
+    scenarios = [Scenario("as is", cfg)] + [
+        Scenario(e["name"], apply_lever(cfg, Lever(e["name"], "", e["set"]))) for e in picked]
+    comp = compare(scenarios, n_paths=scan.n_paths, seed=scan.seed, progress=False).to_dict()
+    for e, c in zip(picked, comp["scenarios"][1:], strict=True):
+        mine, theirs = e["difference"], c["difference_vs_reference"]
+        assert mine["p_break_by_horizon"] == theirs["p_break_by_horizon"]
+        assert mine["mrr_final_mean"] == theirs["mrr_final_mean"]
+        h = str(cfg.simulation.months)
+        assert e["p_break_by"][h]["value"] == c["p_break_by"][h]
+        assert e["p_break_by"][h]["ci95"] == c["p_break_by_ci95"][h]
+
+
+def test_scan_is_sorted_by_effect_and_reproducible(scan):
+    data = scan.to_dict()
+    gains = [e["difference"]["p_break_by_horizon"]["value"] for e in data["levers"]]
+    assert gains == sorted(gains, reverse=True)
+    # a salesperson from month 1 helps this small business: a clear, significant gain
+    rep = next(e for e in data["levers"] if e["name"] == "a salesperson from month 1")
+    assert rep["difference"]["p_break_by_horizon"]["ci95"][0] > 0
+    again = lever_scan(scan.config, n_paths=300).to_dict()
+    assert json.dumps(again, sort_keys=True) == json.dumps(data, sort_keys=True)
+    assert len(scan.lines(3)) == 3 and " -> " in scan.lines(3)[0]
+    frame = scan.to_frame()
+    assert list(frame.index) == [e["name"] for e in data["levers"]]
+    np.testing.assert_allclose(frame["diff_p_break_by_horizon"], gains)
+
+
+def test_run_writes_the_levers_and_no_levers_skips(tmp_path, capsys):
+    path = tmp_path / "shop.toml"
+    path.write_text('[simulation]\nmonths = 12\npaths = 200\nseed = 3\n'
+                    '[levers]\nskip = ["a service manager"]\n')
+    assert main(["run", str(path), "--out", str(tmp_path / "a"), "--no-progress",
+                 "--lever-paths", "100"]) == 0
+    out = capsys.readouterr().out
+    assert "Levers (same random numbers" in out
+    summary = json.loads((tmp_path / "a" / "summary.json").read_text())
+    names = [e["name"] for e in summary["levers"]["levers"]]
+    assert "a service manager" not in names and "a salesperson from month 1" in names
+    assert summary["levers"]["n_paths"] == 100
+    assert all(isinstance(e["set"], dict) and e["set"] for e in summary["levers"]["levers"])
+    page = (tmp_path / "a" / "report.html").read_text(encoding="utf-8")
+    assert "Which lever gets you out" in page and 'id="levers"' in page
+    assert main(["run", str(path), "--out", str(tmp_path / "b"), "--no-progress",
+                 "--no-levers"]) == 0
+    assert "levers" not in json.loads((tmp_path / "b" / "summary.json").read_text())
+    assert "Which lever" not in (tmp_path / "b" / "report.html").read_text(encoding="utf-8")
+
+
+def test_bad_levers_stop_before_simulating(tmp_path, capsys):
+    path = tmp_path / "shop.toml"
+    path.write_text('[simulation]\nmonths = 12\npaths = 200\n[levers]\nskip = ["nope"]\n')
+    assert main(["run", str(path), "--out", str(tmp_path / "x"), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "shop.toml" in err and "levers.skip" in err and "unknown lever" in err
+    assert "simulating" not in err and not (tmp_path / "x").exists()
