@@ -69,6 +69,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--chunk-size", type=int, metavar="N",
                      help="paths simulated per chunk (default: automatic)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.add_argument("--by", dest="by", type=int, action="append", default=[], metavar="MONTH",
+                     help="also report the chance to break the threshold by MONTH "
+                          "(repeatable; 12, 36 and the horizon are always reported)")
     run.add_argument("--no-levers", action="store_true",
                      help="skip the lever scan (by default every run also simulates the "
                           "standard levers with the same random numbers; [levers] in the "
@@ -282,6 +285,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 "simulation.sampling", "lhs",
                 "--paths auto cannot add paths to a Latin hypercube run (it is stratified "
                 'over the whole run); allowed with --paths auto: "random" or "sobol"')])
+    for month in args.by:
+        if not 0 <= month <= config.simulation.months:
+            raise _flag_error("--by", f"out of range: got {month}; allowed: a month with 0 <= "
+                                      f"value <= {config.simulation.months} (the horizon)")
     out = Path(args.out) if args.out else Path("results") / Path(args.config).stem
     check_out_dir(out)
     levers = None
@@ -329,8 +336,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
                           chunk_size=args.chunk_size, progress=_progress(args))
         elapsed_scan = time.perf_counter() - scan_start
     written = write_outputs(result, out, save_paths=args.save_paths is not False,
-                            title=args.title, levers=scan)
-    print(result.format_summary())
+                            title=args.title, levers=scan, by=args.by)
+    print(result.format_summary(args.by))
     if scan is not None:
         print("\nLevers (same random numbers; the top three by P(break); every lever in "
               "report.html and summary.json):")

@@ -14,12 +14,14 @@ from typing import Any
 
 __all__ = [
     "FILTERS",
+    "calendar_month",
     "count",
     "finite_or_none",
     "index",
     "interval",
     "money",
     "month",
+    "month_label",
     "number",
     "pct",
     "pct_short",
@@ -103,6 +105,22 @@ def month(value: int | None, none: str = "not reached") -> str:
     return none if value is None else str(int(value))
 
 
+def calendar_month(t: int, start_date: Any) -> str:
+    """Month ``t`` of a run whose month 0 is ``start_date`` (a date): ``Dec 2029``."""
+    index = start_date.year * 12 + start_date.month - 1 + int(t)
+    name = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+            "Dec")[index % 12]
+    return f"{name} {index // 12}"
+
+
+def month_label(t: int, start_date: Any = None) -> str:
+    """``month 36``, or ``month 36 (Dec 2029)`` when month 0 is ``start_date``
+    (a :class:`datetime.date`)."""
+    if start_date is None:
+        return f"month {t}"
+    return f"month {t} ({calendar_month(t, start_date)})"
+
+
 def pvalue(p: float | None) -> str:
     """A p-value to 3 significant digits; ``< 1e-300`` for 0; words for ``None``."""
     if p is None:
@@ -128,6 +146,7 @@ FILTERS: dict[str, Callable[..., str]] = {
     "interval": interval,
     "money": money,
     "month": month,
+    "month_label": month_label,
     "number": number,
     "pct": pct,
     "pct_short": pct_short,

@@ -7,7 +7,7 @@ in step).
 
 from __future__ import annotations
 
-__all__ = ["METRICS", "METRIC_INFO"]
+__all__ = ["METRICS", "METRIC_INFO", "REVENUE_METRICS"]
 
 METRIC_INFO: dict[str, tuple[str, str]] = {
     "mrr": ("$/month", "monthly recurring revenue: managed services + cloud commissions"),
@@ -39,3 +39,8 @@ METRIC_INFO: dict[str, tuple[str, str]] = {
 }
 
 METRICS: tuple[str, ...] = tuple(METRIC_INFO)
+
+
+REVENUE_METRICS: tuple[str, ...] = ("revenue_products", "revenue_projects", "revenue_managed",
+                                    "revenue_cloud")
+"""The revenue lines that sum to a month's revenue."""

@@ -20,7 +20,7 @@ import shutil
 import tempfile
 import uuid
 import zipfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -192,6 +192,7 @@ def write_outputs(
     save_paths: bool = True,
     title: str | None = None,
     levers: Any = None,
+    by: Sequence[int] = (),
 ) -> Path:
     """Write every output file of a run into ``out_dir``, atomically.
 
@@ -210,6 +211,8 @@ def write_outputs(
     levers : LeverScanResult, optional
         The run's lever scan (:func:`simulator.analysis.levers.lever_scan`):
         ``summary.json`` gets its ``levers`` block and the report its section.
+    by : sequence of int
+        Months whose P(break) the summary and the report add to 12, 36 and the horizon.
 
     Returns
     -------
@@ -224,7 +227,7 @@ def write_outputs(
     from .report.files import write_run_report  # the report layer sits above this module
 
     with staged_directory(out_dir) as tmp:
-        summary = result.summary()
+        summary = result.summary(by)
         if levers is not None:
             summary["levers"] = levers.to_dict()
         write_summary(summary, tmp / SUMMARY_JSON)

@@ -21,6 +21,7 @@ import hashlib
 import json
 import os
 import warnings
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -31,7 +32,9 @@ from scipy import stats
 from .config.schema import Config
 from .formatting import finite_or_none as _float
 from .formatting import money as _money
+from .formatting import month_label as _month_label
 from .formatting import pct as _pct
+from .metrics import REVENUE_METRICS
 from .version import package_version
 
 if TYPE_CHECKING:  # (numba-backed: not imported at run time by the results layer)
@@ -413,10 +416,37 @@ class SimulationResult:
         """The months of :data:`REPORT_MONTHS` within the horizon."""
         return [m for m in REPORT_MONTHS if m <= self.months]
 
+    def month_label(self, t: int) -> str:
+        """``month 36``, or ``month 36 (Dec 2029)`` with ``simulation.start_date``."""
+        return _month_label(t, self.config.simulation.start_date)
+
+    def _chance_months(self, by: Sequence[int] = ()) -> list[int]:
+        """12, 36, the horizon and ``by``: the months whose P(break) a reader sees first."""
+        months = {m for m in (12, 36, self.months, *by) if 0 <= m <= self.months}
+        return sorted(months)
+
+    def at_horizon(self) -> dict[str, Any]:
+        """What the business looks like at the horizon: median MRR, the pretax margin of
+        the last 12 months (profit over revenue of all paths together, the mean
+        business's margin) and cash (p10 / p50 / p90)."""
+        window = slice(max(1, self.months - 11), self.months + 1)
+        revenue = sum(float(self.mean(m)[window].sum()) for m in REVENUE_METRICS)
+        profit = float(self.mean("pretax_profit")[window].sum())
+        q = self.quantiles((0.1, 0.5, 0.9), metrics=["mrr", "cash"])
+        return {
+            "month": self.months,
+            "mrr_p50": _float(q["mrr"][1, -1]),
+            "pretax_margin_last_12_months": _float(profit / revenue) if revenue > 0 else None,
+            "cash_p10": _float(q["cash"][0, -1]),
+            "cash_p50": _float(q["cash"][1, -1]),
+            "cash_p90": _float(q["cash"][2, -1]),
+        }
+
     # -- summaries -----------------------------------------------------------
 
-    def summary(self) -> dict[str, Any]:
-        """The ``summary.json`` dictionary (plain JSON types only)."""
+    def summary(self, by: Sequence[int] = ()) -> dict[str, Any]:
+        """The ``summary.json`` dictionary (plain JSON types only); ``by`` adds months to
+        ``p_break_by_month`` (which holds 12, 36 and the horizon)."""
         ttt = self.time_to_threshold()
         horizon = self.p_break_by(self.months)
         insolvent = self.p_insolvent_by(self.months)
@@ -440,7 +470,8 @@ class SimulationResult:
             "p_break_by_horizon": _float(horizon.value),
             "p_break_by_horizon_ci95": [_float(horizon.low), _float(horizon.high)],
             "p_break_by_month": {
-                str(m): _float(self.p_break_by(m).value) for m in self.report_months()
+                str(m): _float(self.p_break_by(m).value)
+                for m in sorted({*self.report_months(), *self._chance_months(by)})
             },
             "time_to_threshold": {key: est.value for key, est in times.items()},
             "time_to_threshold_ci95": {key: [est.low, est.high] for key, est in times.items()},
@@ -451,6 +482,9 @@ class SimulationResult:
                           "p50": _float(mrr_q[DEFAULT_QUANTILES.index(0.5), 0])},
             "mrr_final": {"mean": _float(mrr_mean[-1]), "p5": _float(p5), "p50": _float(p50),
                           "p95": _float(p95)},
+            "at_horizon": self.at_horizon(),
+            "start_date": (None if self.config.simulation.start_date is None
+                           else self.config.simulation.start_date.isoformat()),
             "paths_kept": self.paths_kept,
             "mrr_at_month": at_month,
             "config_sha256": config_sha256(self.config),
@@ -472,22 +506,25 @@ class SimulationResult:
         return (text + f". {_pct(out.value)} run out of cash and credit by month "
                 f"{self.months} (95% CI {_pct(out.low)}-{_pct(out.high)}).")
 
-    def format_summary(self) -> str:
-        """A short human-readable summary of the run."""
-        est = self.p_break_by(self.months)
+    def format_summary(self, by: Sequence[int] = ()) -> str:
+        """A short human-readable summary of the run: the chance of breaking the threshold
+        by months 12, 36, the horizon and ``by``; the median time; the chance of running
+        out of cash; MRR, margin and cash at the horizon; MRR quantiles."""
         median = self.time_quantile(0.5)
         thr = _money(self.threshold_mrr)
         lines = [
             f"{self.n_paths:,} paths x {self.months} months, seed {self.seed}, "
             f"threshold {thr} MRR{_sustained(self.sustain_months)}",
-            f"P(MRR >= {thr} by month {self.months}): {_pct(est.value)} "
-            f"(95% CI {_pct(est.low)}-{_pct(est.high)})",
         ]
+        for m in self._chance_months(by):
+            est = self.p_break_by(m)
+            lines.append(f"P(MRR >= {thr} by {self.month_label(m)}): {_pct(est.value)} "
+                         f"(95% CI {_pct(est.low)}-{_pct(est.high)})")
         if median.value is None:
             lines.append(
                 f"Median time to {thr}: not reached "
-                f"({_pct(self.censored_fraction)} of paths do not reach it by month "
-                f"{self.months})"
+                f"({_pct(self.censored_fraction)} of paths do not reach it by "
+                f"{self.month_label(self.months)})"
             )
         else:
             hi = "beyond horizon" if median.high is None else str(median.high)
@@ -496,8 +533,13 @@ class SimulationResult:
                 f"not reached in {_pct(self.censored_fraction)} of paths)"
             )
         out = self.p_insolvent_by(self.months)
-        lines.append(f"P(insolvent by month {self.months}): {_pct(out.value)} "
+        lines.append(f"P(insolvent by {self.month_label(self.months)}): {_pct(out.value)} "
                      f"(95% CI {_pct(out.low)}-{_pct(out.high)})")
+        end = self.at_horizon()
+        lines.append(f"At {self.month_label(self.months)}: median MRR {_money(end['mrr_p50'])}; "
+                     f"pretax margin {_pct(end['pretax_margin_last_12_months'])} (last 12 "
+                     f"months); cash p10 / p50 / p90 {_money(end['cash_p10'])} / "
+                     f"{_money(end['cash_p50'])} / {_money(end['cash_p90'])}")
         months = self.report_months()
         if self.months not in months:
             months.append(self.months)

@@ -308,6 +308,7 @@ def test_cli_run_with_fake_engine(tmp_path, config_file, capsys, monkeypatch):
     _fake_api(monkeypatch, simulate)
     monkeypatch.chdir(tmp_path)
     rc = cli.main(["run", str(config_file), "--paths", "25", "--seed", "8", "--no-progress",
+                   "--no-levers",
                    "--chunk-size", "10"])
     assert rc == 0
     assert seen == {"paths": 25, "seed": 8, "chunk_size": 10, "progress": False}

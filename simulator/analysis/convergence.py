@@ -19,6 +19,7 @@ that the estimates of independent runs agree within the promised interval.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,14 +75,14 @@ class AdaptiveResult(SimulationResult):
         """Whether the last half-width is below the tolerance (not stopped by the cap)."""
         return bool(self.convergence) and self.convergence[-1]["half_width"] < self.tolerance
 
-    def summary(self) -> dict[str, Any]:
-        """``SimulationResult.summary()`` plus a ``convergence`` entry.
+    def summary(self, by: Sequence[int] = ()) -> dict[str, Any]:
+        """``SimulationResult.summary(by)`` plus a ``convergence`` entry.
 
         ``convergence`` = ``{"target": "p_break_by_horizon", "tolerance",
         "max_paths", "converged", "trace": [...]}`` with the trace of
         :attr:`convergence`.
         """
-        out = super().summary()
+        out = super().summary(by)
         out["convergence"] = {
             "target": "p_break_by_horizon",
             "confidence": 0.95,

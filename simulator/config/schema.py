@@ -13,8 +13,10 @@ Two keys are *per-unit* distributions rather than per-path uncertainty:
 
 from __future__ import annotations
 
+import datetime
 import functools
 import math
+import re
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
@@ -280,6 +282,30 @@ class Simulation(BaseModel):
     sampling: Literal["random", "lhs", "sobol"] = Field(
         "random", description="random | lhs | sobol: per-path parameter draws"
     )
+    start_date: datetime.date | None = Field(
+        None, description="date: month 0 on the calendar (optional; e.g. 2026-12-01 or "
+        '"2026-12"): reports name months by their calendar month too'
+    )
+
+    @field_validator("start_date", mode="before")
+    @classmethod
+    def _start_date(cls, value: Any) -> Any:
+        allowed = 'a date, e.g. start_date = 2026-12-01 or "2026-12"'
+        if value is None or isinstance(value, datetime.date) and not isinstance(
+                value, datetime.datetime):
+            return value
+        if isinstance(value, datetime.datetime):
+            return value.date()
+        if isinstance(value, str):
+            text = value.strip()
+            match = re.fullmatch(r"(\d{4})-(\d{1,2})(?:-(\d{1,2}))?", text)
+            if match:
+                try:
+                    return datetime.date(int(match[1]), int(match[2]), int(match[3] or 1))
+                except ValueError:
+                    pass
+            raise ValueError(f"not a date: got {value!r}; allowed: {allowed}")
+        raise ValueError(f"wrong type: got {kind_of(value)}; allowed: {allowed}")
 
     @field_validator("months", "paths", "seed", "sustain_months", mode="before")
     @classmethod

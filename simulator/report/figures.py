@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import numpy as np
 
+from ..formatting import calendar_month
+
 if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType
 
@@ -48,6 +50,7 @@ __all__ = [
     "goal_figures",
     "lever_chart",
     "money_axis",
+    "month_axis_label",
     "operations_chart",
     "png_bytes",
     "probability_axes",
@@ -168,13 +171,19 @@ def money_axis(ax) -> None:
     ax.yaxis.set_major_formatter(FuncFormatter(fmt))
 
 
-def probability_axes(ax, months: int, ylabel: str) -> None:
+def month_axis_label(config: Any) -> str:
+    """``month``, or ``month (0 = Dec 2026)`` when the config has ``simulation.start_date``."""
+    start = config.simulation.start_date
+    return "month" if start is None else f"month (0 = {calendar_month(0, start)})"
+
+
+def probability_axes(ax, months: int, ylabel: str, xlabel: str = "month") -> None:
     """Axes of a P(break by month t) curve: 0-100%, months 0..H, a line at 50%."""
     ax.axhline(0.5, color="grey", linestyle=":", linewidth=1)
     ax.set_xlim(0, months)
     ax.set_ylim(0, 1)
     ax.yaxis.set_major_formatter(lambda v, _pos: f"{100 * v:.0f}%")
-    ax.set_xlabel("month")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
 
 
@@ -196,7 +205,7 @@ def fan_chart(result: SimulationResult, path: str | Path | None = None):
                label=f"threshold ${result.threshold_mrr:,.0f}")
     ax.set_xlim(0, result.months)
     ax.set_ylim(bottom=0)
-    ax.set_xlabel("month")
+    ax.set_xlabel(month_axis_label(result.config))
     ax.set_ylabel("MRR ($/month)")
     ax.set_title(f"MRR across {result.n_paths:,} paths")
     money_axis(ax)
@@ -224,7 +233,7 @@ def time_to_threshold_chart(result: SimulationResult, path: str | Path | None = 
                     label="95% confidence band")
     ax.step(t, cdf, where="post", color=BLUE, linewidth=2,
             label="P(broken by month t)")
-    probability_axes(ax, result.months, "share of paths")
+    probability_axes(ax, result.months, "share of paths", month_axis_label(result.config))
     ax.set_title(f"Time to ${result.threshold_mrr:,.0f} MRR"
                  + ("" if result.sustain_months == 1
                     else f" (sustained {result.sustain_months} months)"))
@@ -291,7 +300,7 @@ def revenue_mix_chart(result: SimulationResult, path: str | Path | None = None):
     left.set_xlim(1, max(result.months, 2))
     left.set_ylim(0, 100)
     left.yaxis.set_major_formatter(lambda v, _pos: f"{v:.0f}%")
-    left.set_xlabel("month")
+    left.set_xlabel(month_axis_label(result.config))
     left.set_ylabel("share of revenue (mean business)")
     left.set_title("Revenue mix over time")
     left.legend(loc="lower left", fontsize=8, framealpha=0.85)
@@ -358,7 +367,7 @@ def operations_chart(result: SimulationResult, path: str | Path | None = None):
     axes[2].legend(loc="upper left", fontsize=7, frameon=False)
     for ax in axes:
         ax.set_xlim(0, result.months)
-        ax.set_xlabel("month")
+        ax.set_xlabel(month_axis_label(result.config))
         ax.grid(alpha=0.3)
     if path is not None:
         save_png(fig, path)
@@ -379,7 +388,7 @@ def profit_cash_chart(result: SimulationResult, path: str | Path | None = None):
     for ax in axes:
         ax.axhline(0.0, color=RED, linewidth=1)
         ax.set_xlim(0, result.months)
-        ax.set_xlabel("month")
+        ax.set_xlabel(month_axis_label(result.config))
         money_axis(ax)
         ax.grid(alpha=0.3)
     if path is not None:
@@ -519,7 +528,8 @@ def _draw_p_break(ax: Any, comp: ComparisonResult) -> None:
         ax.fill_between(t, low, high, step="post", color=_series_color(i), alpha=0.2,
                         linewidth=0)
         ax.step(t, ttt.cdf(t), where="post", color=_series_color(i), linewidth=2, label=name)
-    probability_axes(ax, comp.months, "share of paths that broke it")
+    probability_axes(ax, comp.months, "share of paths that broke it",
+                     month_axis_label(comp.results[0].config))
     ax.set_title(f"P(MRR >= ${comp.threshold_mrr:,.0f} by month t), 95% bands")
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", frameon=False)
@@ -534,7 +544,7 @@ def _draw_mrr_overlay(ax: Any, comp: ComparisonResult) -> None:
     ax.axhline(comp.threshold_mrr, color=RED, linestyle="--", linewidth=1.2)
     ax.set_xlim(0, comp.months)
     ax.set_ylim(bottom=0)
-    ax.set_xlabel("month")
+    ax.set_xlabel(month_axis_label(comp.results[0].config))
     ax.set_ylabel("MRR ($/month)")
     ax.set_title("MRR")
     money_axis(ax)
@@ -585,7 +595,7 @@ def comparison_fans_chart(comp: ComparisonResult) -> Any:
     for ax in axes[n:]:
         ax.set_visible(False)
     for ax in axes[:n]:
-        ax.set_xlabel("month")
+        ax.set_xlabel(month_axis_label(comp.results[0].config))
     axes[0].set_ylabel("MRR ($/month)")
     return fig
 

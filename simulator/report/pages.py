@@ -125,31 +125,32 @@ def summary_rows(result: SimulationResult, summary: Mapping[str, Any]) -> list[t
     """The run report's summary table as ``(label, value)`` text pairs."""
     thr = money(summary["threshold_mrr"])
     months = summary["months"]
+    label = result.month_label
     rows = [
         ("Paths", f"{summary['n_paths']:,}"),
         ("Horizon", f"{months} months"),
         ("Seed", str(summary["seed"])),
         ("MRR threshold", f"{thr}/month, sustained {summary['sustain_months']} month(s)"),
-        (f"P(break {thr} by month {months})",
+        (f"P(break {thr} by {label(months)})",
          _estimate_text(summary["p_break_by_horizon"], *summary["p_break_by_horizon_ci95"])),
     ]
     for m in summary["p_break_by_month"]:
         if int(m) != months:
             est = result.p_break_by(int(m))
-            rows.append((f"P(break {thr} by month {m})",
+            rows.append((f"P(break {thr} by {label(int(m))})",
                          _estimate_text(est.value, est.low, est.high)))
     ci = summary["time_to_threshold_ci95"]
     for key, p in TIME_QUANTILES.items():
         value = summary["time_to_threshold"][key]
         lo_t, hi_t = ci[key]
-        label = f"Months to {thr}: {key} ({100 * p:g}% of paths have broken it)"
+        text = f"Months to {thr}: {key} ({100 * p:g}% of paths have broken it)"
         if value is None:
-            rows.append((label, f"not reached by month {months}"))
+            rows.append((text, f"not reached by {label(months)}"))
         else:
-            rows.append((label, f"{value} (95% CI {FILTERS['month'](lo_t)} to "
+            rows.append((text, f"{value} (95% CI {FILTERS['month'](lo_t)} to "
                                 f"{FILTERS['month'](hi_t, 'beyond horizon')})"))
     rows.append(("Paths that never break it (censored)", pct(summary["censored_fraction"])))
-    rows.append((f"P(out of cash and credit by month {months})",
+    rows.append((f"P(out of cash and credit by {label(months)})",
                  _estimate_text(summary["p_insolvent_by_horizon"],
                                 *summary["p_insolvent_by_horizon_ci95"])))
     rows.append(("MRR at start (median)", money(summary["mrr_start"]["p50"])))
@@ -157,10 +158,34 @@ def summary_rows(result: SimulationResult, summary: Mapping[str, Any]) -> list[t
         rows.append((f"MRR at month {m}: p10 / p50 / p90",
                      f"{money(q['p10'])} / {money(q['p50'])} / {money(q['p90'])}"))
     final = summary["mrr_final"]
-    rows.append((f"MRR at month {months}: mean / p5 / p50 / p95",
+    rows.append((f"MRR at {label(months)}: mean / p5 / p50 / p95",
                  f"{money(final['mean'])} / {money(final['p5'])} / {money(final['p50'])} / "
                  f"{money(final['p95'])}"))
+    end = summary["at_horizon"]
+    rows.append((f"Pretax margin, the 12 months to {label(months)}",
+                 pct(end["pretax_margin_last_12_months"])))
+    rows.append((f"Cash at {label(months)}: p10 / p50 / p90",
+                 f"{money(end['cash_p10'])} / {money(end['cash_p50'])} / "
+                 f"{money(end['cash_p90'])}"))
     return rows
+
+
+def headline_details(result: SimulationResult, summary: Mapping[str, Any]) -> list[str]:
+    """The lines under the headline: the chance by each month a reader looks for, and the
+    business at the horizon (median MRR, pretax margin, cash)."""
+    chances = []
+    for m in summary["p_break_by_month"]:
+        est = result.p_break_by(int(m))
+        chances.append(f"by {result.month_label(int(m))}: {pct_short(est.value)}")
+    end = summary["at_horizon"]
+    margin = end["pretax_margin_last_12_months"]
+    return [
+        f"Chance to break {short_money(result.threshold_mrr)} MRR " + "; ".join(chances) + ".",
+        f"At {result.month_label(result.months)}, the median business has "
+        f"{money(end['mrr_p50'])} MRR, a pretax margin of {pct(margin)} over its last 12 "
+        f"months (all paths together) and {money(end['cash_p50'])} in cash (median; "
+        f"p10 {money(end['cash_p10'])}).",
+    ]
 
 
 _RUN_SECTIONS: tuple[tuple[str, str, str], ...] = (
@@ -223,6 +248,7 @@ def render_run(
                              "figures": shown})
     return _render(
         "run.html", title=title or RUN_TITLE, headline=headline(result),
+        details=headline_details(result, summary),
         run_line=result.headline(), summary_rows=summary_rows(result, summary),
         sections=sections, convergence=convergence, levers=_lever_rows(levers),
         lever_lines=[] if levers is None else levers.lines(),
