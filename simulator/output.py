@@ -34,6 +34,7 @@ __all__ = [
     "PATHS_NPZ",
     "QUANTILES_CSV",
     "REPORT_HTML",
+    "RESULTS_XLSX",
     "SUMMARY_JSON",
     "TIME_CHART",
     "OutputDirError",
@@ -52,10 +53,11 @@ SUMMARY_JSON = "summary.json"
 PATHS_NPZ = "paths.npz"
 QUANTILES_CSV = "quantiles.csv"
 REPORT_HTML = "report.html"
+RESULTS_XLSX = "results.xlsx"
 FAN_CHART = "fan_chart.png"
 TIME_CHART = "time_to_threshold.png"
 OUTPUT_FILES: frozenset[str] = frozenset(
-    {SUMMARY_JSON, PATHS_NPZ, QUANTILES_CSV, REPORT_HTML, FAN_CHART, TIME_CHART}
+    {SUMMARY_JSON, PATHS_NPZ, QUANTILES_CSV, REPORT_HTML, RESULTS_XLSX, FAN_CHART, TIME_CHART}
 )
 """Every file an output directory may hold."""
 

@@ -95,7 +95,7 @@ def test_compare_configs(tmp_path, capsys):
     assert set(data["scenarios"][0]["p_break_by"]) == {"12"}
     assert isinstance(data["logrank_p"], float)
     assert {p.name for p in out.iterdir()} == {"comparison.json", "report.html", "p_break.png",
-                                               "mrr_fan.png"}
+                                               "mrr_fan.png", "results.xlsx"}
     assert "baseline" in captured.out and "log-rank p" in captured.out
 
 

@@ -23,7 +23,7 @@ from simulator.sampling import param_dtype
 
 HAS_API = importlib.util.find_spec("simulator.api") is not None
 FILES = {"summary.json", "paths.npz", "quantiles.csv", "report.html", "fan_chart.png",
-         "time_to_threshold.png"}
+         "time_to_threshold.png", "results.xlsx"}
 
 
 def make_result(n=40, months=24, seed=3):

@@ -13,9 +13,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..output import FAN_CHART, REPORT_HTML, TIME_CHART, json_text, write_directory
+from ..output import (
+    FAN_CHART,
+    REPORT_HTML,
+    RESULTS_XLSX,
+    TIME_CHART,
+    json_text,
+    write_directory,
+)
 from .figures import comparison_figures, goal_figures, run_figures, sensitivity_figures
 from .pages import render_comparison, render_goal, render_run, render_sensitivity
+from .workbook import comparison_workbook, run_workbook
 
 if TYPE_CHECKING:
     from ..analysis.compare import ComparisonResult
@@ -43,7 +51,7 @@ COMPARISON_JSON = "comparison.json"
 P_BREAK_CHART = "p_break.png"
 MRR_FAN_CHART = "mrr_fan.png"
 COMPARE_FILES: frozenset[str] = frozenset(
-    {COMPARISON_JSON, P_BREAK_CHART, MRR_FAN_CHART, REPORT_HTML})
+    {COMPARISON_JSON, P_BREAK_CHART, MRR_FAN_CHART, REPORT_HTML, RESULTS_XLSX})
 """Every file a comparison's output directory may hold."""
 
 SENSITIVITY_JSON = "sensitivity.json"
@@ -68,23 +76,27 @@ def write_run_report(
     title: str | None = None,
     levers: LeverScanResult | None = None,
 ) -> list[Path]:
-    """Write ``report.html``, ``fan_chart.png`` and ``time_to_threshold.png`` into ``out_dir``.
+    """Write ``report.html``, ``results.xlsx``, ``fan_chart.png`` and
+    ``time_to_threshold.png`` into ``out_dir``.
 
     ``out_dir`` exists (the run's staged directory); the page embeds every
     figure, and the two charts are also written as files. Returns the paths.
     """
     out = Path(out_dir)
+    summary = result.summary() if summary is None else summary
+    (out / RESULTS_XLSX).write_bytes(run_workbook(result, summary, levers))
     figures = run_figures(result, levers)
     png = {f.section: f.png for f in figures}
     (out / FAN_CHART).write_bytes(png["mrr"])
     (out / TIME_CHART).write_bytes(png["chance"])
     (out / REPORT_HTML).write_text(render_run(result, figures, summary, title, levers),
                                    encoding="utf-8")
-    return [out / FAN_CHART, out / TIME_CHART, out / REPORT_HTML]
+    return [out / FAN_CHART, out / TIME_CHART, out / REPORT_HTML, out / RESULTS_XLSX]
 
 
 def write_comparison(comp: ComparisonResult, out_dir: str | Path) -> Path:
-    """Write ``comparison.json``, ``report.html`` and the two PNG figures, atomically."""
+    """Write ``comparison.json``, ``report.html``, ``results.xlsx`` and the two PNG figures,
+    atomically."""
     figures = comparison_figures(comp)
     png = {f.section: f.png for f in figures}
     return write_directory(out_dir, {
@@ -92,6 +104,7 @@ def write_comparison(comp: ComparisonResult, out_dir: str | Path) -> Path:
         P_BREAK_CHART: png["p_break"],
         MRR_FAN_CHART: png["fans"],
         REPORT_HTML: render_comparison(comp, figures),
+        RESULTS_XLSX: comparison_workbook(comp),
     }, COMPARE_FILES)
 
 
