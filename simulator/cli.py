@@ -207,7 +207,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
     config = load_config(args.config, overrides=args.overrides)
     print(describe_config(config), end="")
-    print(f"\n{args.config}: OK")
+    print("\n* = set in your config (or by --set); every other value is msp-sim's default, "
+          "with its source (docs/calibration.md)")
+    print(f"{args.config}: OK")
     return EXIT_OK
 
 

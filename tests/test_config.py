@@ -436,6 +436,9 @@ def test_describe_config_lists_every_key():
         assert any(ln.split() and ln.split()[0] == key for ln in lines), key
     annual = next(ln for ln in lines if ln.split()[:1] == ["churn.annual_rate"])
     assert "uniform(low=0.08, high=0.15), mean 0.115" in annual
-    assert "seed 003" in annual
-    assert any("churn.mode" in ln and '"renewal"' in ln for ln in lines)
+    assert "Ryan Morris" in annual and "seed 003" not in annual  # the document, named
+    assert any("churn.mode" in ln and '"renewal"' in ln and "* set in your config" in ln
+               for ln in lines)
+    assert not any("churn.visibility_reduction" in ln and "set in your config" in ln
+                   for ln in lines)
     assert any("alignment.enabled" in ln and "true" in ln for ln in lines)

@@ -92,7 +92,10 @@ def test_report_html(tmp_path, result):
     assert "Convergence" not in page
     assert "<script" not in page.lower()
     assert "churn.annual_rate" in page and "uniform(low=0.08, high=0.15)" in page
-    assert "seed 003" in page  # the source column
+    # the source column names the document, not the seed number
+    assert "Ryan Morris, &#34;The One Metric That Matters Most&#34;" in page
+    assert "seed 00" not in page
+    assert '<h2 id="words">What the words mean</h2>' in page and "<abbr title=" in page
     assert "correlations.pairs" in page
     for name in ("fan_chart.png", "time_to_threshold.png"):
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -147,3 +147,17 @@ def test_importing_the_report_layer_imports_no_analysis_and_no_matplotlib():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.strip()
     assert out == "[]"
+
+
+def test_every_page_explains_its_words_and_names_its_sources():
+    from simulator.config.sources import SOURCES, cite
+    from simulator.report.glossary import TERMS
+
+    templates = ROOT / "report" / "templates"
+    used = set()
+    for path in templates.glob("*.html"):
+        used |= set(re.findall(r'm\.term\("([^"]+)"', path.read_text(encoding="utf-8")))
+    assert used and used <= set(TERMS), used - set(TERMS)
+    assert cite("seed 003: 8-15% a year") == f"{SOURCES['003']}: 8-15% a year"
+    assert cite("seeds 004 and 002") .startswith(SOURCES["004"])
+    assert cite("no seed here") == "no seed here"

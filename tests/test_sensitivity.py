@@ -210,3 +210,20 @@ def test_write_sensitivity_refuses_foreign_dir_and_is_atomic(tmp_path, small, mo
         write_sensitivity(small, out)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine", "sens"]
+
+
+def test_headlines_name_a_driver_only_when_one_stands_out(known):
+    import dataclasses
+
+    price = known.outcomes.index("p_break_by_horizon")
+    line = known.headlines()[price]
+    assert f"driven most by {PRICE}, which explains" in line and "(first order)" in line
+    # an outcome whose spread is under 1% of its value "hardly varies": no driver named
+    flat = dataclasses.replace(known, mean=np.full_like(known.mean, 1000.0),
+                               variance=np.full_like(known.variance, 4.0))
+    assert all("hardly varies" in h and "driven" not in h for h in flat.headlines())
+    # a top total effect whose interval reaches near 0 is not called a driver
+    noisy = dataclasses.replace(known, total_ci=np.where(np.isfinite(known.total_ci), 0.0,
+                                                         known.total_ci))
+    assert all("no input stands out" in h for h in noisy.headlines()
+               if "does not vary" not in h and "hardly" not in h)

@@ -437,19 +437,45 @@ class SensitivityResult:
         return write_sensitivity(self, out_dir, title)
 
     def headlines(self) -> list[str]:
-        """One sentence per outcome naming its strongest driver."""
+        """One sentence per outcome in plain words: its strongest driver, or that it hardly
+        varies or that no input stands out from chance (then nothing is called a driver).
+
+        An outcome *hardly varies* when its standard deviation across the design is
+        below 1% of its mean; no input *stands out* when the strongest total
+        effect's 95% interval reaches below 0.05.
+        """
         lines = []
         for i, name in enumerate(self.outcomes):
             label = self.outcome_label(name)
             if not self.variance[i] > 0:
                 lines.append(f"{label}: does not vary with the uncertain inputs.")
                 continue
+            sd, mean = math.sqrt(float(self.variance[i])), float(self.mean[i])
+            if mean != 0 and sd < 0.01 * abs(mean):
+                lines.append(f"{label}: hardly varies with the uncertain inputs (its spread "
+                             f"is {100 * sd / abs(mean):.2g}% of its value), so no input "
+                             "drives it.")
+                continue
             j = self.ranking(name)[0]
             lo, hi = self.total_ci[i, j]
-            lines.append(f"{label}: driven most by {self.parameters[j]} (total effect "
-                         f"{self.total[i, j]:.2f}, 95% CI {lo:.2f}-{hi:.2f}; first order "
-                         f"{self.first_order[i, j]:.2f}).")
+            if lo < 0.05:
+                lines.append(f"{label}: no input stands out from the futures' own chance "
+                             f"(the strongest, {self.parameters[j]}, explains "
+                             f"{_share(self.total[i, j])} of its ups and downs, 95% interval "
+                             f"{_share(lo)} to {_share(hi)}).")
+                continue
+            lines.append(f"{label}: driven most by {self.parameters[j]}, which explains "
+                         f"{_share(self.total[i, j])} of its ups and downs across the "
+                         f"simulated futures (total effect, 95% interval {_share(lo)} to "
+                         f"{_share(hi)}), {_share(self.first_order[i, j])} on its own "
+                         "(first order).")
         return lines
+
+
+
+def _share(x: float) -> str:
+    """An index as a whole percent, ``62%`` (``0%`` below half a percent)."""
+    return f"{max(0.0, 100 * float(x)):.0f}%"
 
 
 def _num(value: Any) -> float | None:

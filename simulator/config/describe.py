@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from .correlations import describe_pairs
 from .distributions import describe_value
 from .schema import SECTIONS, Config, param_specs
+from .sources import cite
 
 __all__ = ["ConfigRow", "config_rows", "describe_config", "format_value"]
 
@@ -123,18 +124,24 @@ def describe_config(config: Config) -> str:
     -------
     str
         A ``[section]`` header per section, then one line per key:
-        ``section.key  value  [unit]  source``. A distribution's value reads
+        ``section.key  value  [unit]  source``; a key the config (or an
+        override) sets says ``* set in your config`` instead of the default's
+        source, and a default's source names its document. A distribution's value reads
         ``name(params), mean M``; ``customers.seats`` and ``projects.size``
         are per-customer/per-project distributions (their unit says so).
     """
     rows: list[tuple[str, str, str, str] | str] = []
     section = None
     for row in config_rows(config, _value_text):
-        this = row.key.split(".", 1)[0]
+        this, name = row.key.split(".", 1)
         if this != section:
             section = this
             rows.append(f"[{section}]")
-        rows.append((row.key, row.value, row.unit, row.source))
+        if name in getattr(config, this).model_fields_set:
+            source = "* set in your config"
+        else:
+            source = cite(row.source)
+        rows.append((row.key, row.value, row.unit, source))
     cells = [r for r in rows if isinstance(r, tuple)]
     w_key = max(len(r[0]) for r in cells)
     w_val = min(max(len(r[1]) for r in cells), 44)

@@ -496,7 +496,8 @@ def run_figures(result: SimulationResult, levers: LeverScanResult | None = None
         ReportFigure("mrr", "MRR fan chart: 5-95% and 25-75% of paths, median, threshold",
                      png_bytes(fan_chart(result))),
         ReportFigure("mix", "Revenue mix over time and against the Service Leadership stages "
-                     "(seed 002)", png_bytes(revenue_mix_chart(result))),
+                     "(Ingram Micro, Channel Advisor, Summer 2010)",
+                     png_bytes(revenue_mix_chart(result))),
         ReportFigure("operations", "Tickets, technician utilization and headcount: median, "
                      "25-75% and 5-95% of paths", png_bytes(operations_chart(result))),
         ReportFigure("money", "Pretax profit and cash: median, 25-75% and 5-95% of paths",

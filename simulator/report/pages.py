@@ -30,6 +30,7 @@ from .figures import (
     run_figures,
     sensitivity_figures,
 )
+from .glossary import TERMS, cite, terms
 
 if TYPE_CHECKING:
     from ..analysis.compare import ComparisonResult
@@ -71,6 +72,8 @@ def environment() -> jinja2.Environment:
     )
     env.filters.update(FILTERS)
     env.filters["png_data_uri"] = png_data_uri
+    env.filters["cite"] = cite
+    env.globals["TERMS"] = TERMS
     return env
 
 
@@ -190,9 +193,11 @@ def headline_details(result: SimulationResult, summary: Mapping[str, Any]) -> li
 
 _RUN_SECTIONS: tuple[tuple[str, str, str], ...] = (
     ("chance", "Chance of breaking the threshold",
-     "Censoring-aware (Kaplan-Meier via scipy.stats.ecdf): a path that never breaks the "
-     "threshold is censored at the horizon, so the curve ends below 100% by the censored "
-     "share. The band is the pointwise 95% confidence interval of the Monte Carlo estimate."),
+     "Month by month, the share of simulated futures that have broken the threshold. "
+     "Futures that never get there within the horizon count as not yet (statisticians call "
+     "them censored and count them with the Kaplan-Meier method), so the curve ends below "
+     "100% by their share. The shaded band is the 95% interval: how precisely the "
+     "simulation pins the curve down."),
     ("levers", "Which lever gets you out",
      "The same business with one thing changed, simulated with the same random luck as "
      "the business as it is (so the difference is the lever, not chance). Bars and "
@@ -200,14 +205,22 @@ _RUN_SECTIONS: tuple[tuple[str, str, str], ...] = (
      "its 95% interval; beside each, what the lever does to pretax profit summed over the "
      "horizon (what it costs or earns). Each lever's overrides can be re-run with "
      "msp-sim compare."),
-    ("mrr", "MRR", ""),
+    ("mrr", "MRR",
+     "Monthly recurring revenue (managed services and cloud commissions) across the "
+     "simulated futures: the line is the median future, the dark band holds the middle half "
+     "of the futures, the light band 9 in 10."),
     ("mix", "Revenue mix",
-     "Shares of the mean business's revenue by line. Service Leadership (seed 002) relates "
+     "Shares of the average business's revenue by line. Service Leadership (seed 002) relates "
      "the mix of products / projects / managed services to average (best-in-class) pretax "
      "profit: 50/40/10 about 4.5% (13%), 30/40/30 about 7.8% (16.5%), 22-25/22-25/rest about "
      "11% (21-22%). Cloud commissions are counted with managed services there."),
-    ("operations", "Tickets, utilization and headcount", ""),
-    ("money", "Profit and cash", ""),
+    ("operations", "Tickets, utilization and headcount",
+     "The help desk's load and who carries it: utilization above 1 means the technicians "
+     "are asked for more hours than they have (overtime, then work left undone, which "
+     "drives clients away)."),
+    ("money", "Profit and cash",
+     "Cash below zero is money drawn on the credit line; a future whose cash and credit run "
+     "out closes."),
     ("convergence", "Convergence", ""),
 )
 
@@ -255,7 +268,10 @@ def render_run(
         levers_month=levers.scan_month if levers else result.months, months=result.months,
         inputs=_input_sections(result.config),
         seed=summary["seed"], config_sha256=summary["config_sha256"],
-        version=summary["version"])
+        version=summary["version"],
+        glossary=terms("path", "95% interval", "median", "p10 / p50 / p90",
+                       "never within the horizon", "out of cash and credit", "pretax margin",
+                       *(("percentage points (pp)", "paired difference") if levers else ())))
 
 
 def _lever_rows(scan: LeverScanResult | None) -> list[dict[str, Any]]:
@@ -343,7 +359,9 @@ def render_comparison(comp: ComparisonResult,
         seed=comp.seed, threshold=comp.threshold_mrr, report_months=report_months(comp.months),
         reference=data["reference"], logrank=logrank,
         difference_method=data["difference_method"], logrank_test=data["logrank_test"],
-        figures=figures, differing=comp.differing_inputs(), version=data["version"])
+        figures=figures, differing=comp.differing_inputs(), version=data["version"],
+        glossary=terms("path", "95% interval", "median", "never within the horizon",
+                       "percentage points (pp)", "paired difference", "p-value"))
 
 
 # -- sensitivity -------------------------------------------------------------------
@@ -387,7 +405,9 @@ def render_sensitivity(result: SensitivityResult,
         "sensitivity.html", title=title or "msp-sim: which uncertain input drives the outcome",
         headlines=result.headlines(), outcomes=outcomes, figures=figures,
         parameters=data["parameters"], method_note=_method_note(result), seed=data["seed"],
-        config_sha256=data["config_sha256"], version=data["version"])
+        config_sha256=data["config_sha256"], version=data["version"],
+        glossary=terms("path", "first order effect", "total effect", "95% interval",
+                       "tornado"))
 
 
 # -- goal seek ---------------------------------------------------------------------
@@ -410,4 +430,5 @@ def render_goal(result: GoalResult, figures: Sequence[ReportFigure] | None = Non
         headlines=headlines, notes=notes, n_paths=result.n_paths, seed=result.seed,
         parameter=result.parameter, target_quantity=result.target.quantity,
         evaluations=evaluations, figures=figures, inputs=_input_sections(result.config),
-        method=data["method"], config_sha256=data["config_sha256"], version=data["version"])
+        method=data["method"], config_sha256=data["config_sha256"], version=data["version"],
+        glossary=terms("path", "95% interval", "paired difference"))
