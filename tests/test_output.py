@@ -247,9 +247,13 @@ def test_cli_validate(config_file, capsys):
     out = capsys.readouterr().out
     assert "[churn]" in out and "[simulation]" in out
     assert "uniform(low=0.08, high=0.12)" in out
-    assert "1/year" in out and "seed 003" in out  # unit and source
+    assert "1/year" in out and "seed 00" not in out  # units; sources named as documents
     line = next(li for li in out.splitlines() if li.strip().startswith("sales.reps "))
-    assert "2" in line.split()
+    assert "2" in line.split() and line.endswith("* set in your config")  # set by --set
+    line = next(li for li in out.splitlines() if li.strip().startswith("churn.annual_rate "))
+    assert line.endswith("* set in your config")  # set in the file
+    line = next(li for li in out.splitlines() if li.strip().startswith("tickets.hours_aligned"))
+    assert "set in your config" not in line and "TruMethods" in line  # a default's source
 
 
 def test_cli_validate_error(config_file, capsys):
