@@ -11,6 +11,7 @@ Typical use::
 from __future__ import annotations
 
 from .config import Config, ConfigError, load_config
+from .config.shipped import shipped_config
 from .version import __version__
 
 __all__ = [
@@ -19,13 +20,15 @@ __all__ = [
     "__version__",
     "compare",
     "goal_seek",
+    "lever_scan",
     "load_config",
     "sensitivity",
     "simulate",
+    "shipped_config",
     "simulate_to_precision",
 ]
 
-_ANALYSIS = ("compare", "goal_seek", "sensitivity", "simulate_to_precision")
+_ANALYSIS = ("compare", "goal_seek", "lever_scan", "sensitivity", "simulate_to_precision")
 
 
 def __getattr__(name: str):

@@ -15,6 +15,7 @@ from __future__ import annotations
 from .compare import ComparisonResult, Scenario, compare, load_scenarios
 from .convergence import AdaptiveResult, simulate_to_precision
 from .goal import GoalResult, GoalUnreachable, Target, goal_seek, parse_target
+from .levers import Lever, LeverScanResult, lever_scan
 from .sensitivity import SensitivityResult, sensitivity
 
 __all__ = [
@@ -22,11 +23,14 @@ __all__ = [
     "ComparisonResult",
     "GoalResult",
     "GoalUnreachable",
+    "Lever",
+    "LeverScanResult",
     "Scenario",
     "SensitivityResult",
     "Target",
     "compare",
     "goal_seek",
+    "lever_scan",
     "load_scenarios",
     "parse_target",
     "sensitivity",
