@@ -36,6 +36,11 @@ METRIC_INFO: dict[str, tuple[str, str]] = {
     "tech_quits": ("technicians/month", "technicians who quit"),
     "service_failure": ("ratio", "recent unserved share of the work (what customers feel)"),
     "tax_paid": ("$/month", "tax paid on the year's positive pretax profit (months 12, 24, ...)"),
+    "owner_escalation_hours": ("hours/month", "owner hours on escalated tickets"),
+    "owner_management_hours": ("hours/month", "owner hours managing his direct reports"),
+    "owner_account_hours": ("hours/month", "owner hours on account care (reviews, reports)"),
+    "owner_overflow_hours": ("hours/month", "owner hours on tickets the technicians could not "
+                                            "take"),
 }
 
 METRICS: tuple[str, ...] = tuple(METRIC_INFO)

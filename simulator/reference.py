@@ -108,13 +108,14 @@ def tickets_month(rng: np.random.Generator, customers: list[Customer], rate_r: f
 
 def owners_month(owner_hours: float, owner_sales_max: float, escalations: float,
                  management: float, care: float, demand: float, capacity: float
-                 ) -> tuple[float, float, float, float, float, float]:
-    """Step 3: the owner's hours in order; returns ``(escalations_paid, care_paid, work,
-    owner_overflow, unserved, selling)``."""
+                 ) -> tuple[float, float, float, float, float, float, float]:
+    """Step 3: the owner's hours in order; returns ``(escalations_paid, management_paid,
+    care_paid, work, owner_overflow, unserved, selling)``."""
     rest = owner_hours
     escalations_paid = min(escalations, rest)
     rest -= escalations_paid
-    rest -= min(management, rest)
+    management_paid = min(management, rest)
+    rest -= management_paid
     care_paid = min(care, rest)
     rest -= care_paid
     work = demand - escalations_paid
@@ -123,7 +124,8 @@ def owners_month(owner_hours: float, owner_sales_max: float, escalations: float,
     rest -= owner_overflow
     unserved = overflow - owner_overflow
     selling = min(rest, owner_sales_max)
-    return escalations_paid, care_paid, work, owner_overflow, unserved, selling
+    return (escalations_paid, management_paid, care_paid, work, owner_overflow, unserved,
+            selling)
 
 
 def meeting_rate(meetings_per_hour: float, selling: float, reps: int, rep_meetings: float,
@@ -364,7 +366,7 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
         care = account_hours * n
         capacity = techs * tech_hours
         stretch = capacity * overtime_max
-        esc_paid, care_paid, work, owner_overflow, unserved, selling = owners_month(
+        esc_paid, mgmt_paid, care_paid, work, owner_overflow, unserved, selling = owners_month(
             owner_hours, owner_sales_max, escalation_share * (n_r * hours_r),
             mgmt_per_employee * directs, care, demand, capacity + stretch)
         overtime_hours = min(work - capacity, stretch) if work > capacity else 0.0
@@ -476,7 +478,8 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
                revenue_products=products, revenue_projects=projects,
                revenue_managed=managed, revenue_cloud=cloud, pretax_profit=pretax,
                cash=cash, managers=managers, tech_quits=quits, service_failure=service_failure,
-               tax_paid=tax)
+               tax_paid=tax, owner_escalation_hours=esc_paid, owner_management_hours=mgmt_paid,
+               owner_account_hours=care_paid, owner_overflow_hours=owner_overflow)
         if cash < -credit_limit:
             # Insolvent: the business closes; only the month's loss, tax and cash stay.
             keep = {"pretax_profit", "tax_paid", "cash"}

@@ -87,8 +87,9 @@ def test_report_html(tmp_path, result):
     shown = re.search(r'<p class="headline" id="headline">(.*?)</p>', page, re.S)
     assert shown and html.unescape(shown.group(1)) == report.headline(result)
     assert result.headline() in html.unescape(page)
-    # P(break) curve, fan chart, revenue mix, operations, profit and cash (no convergence).
-    assert page.count("data:image/png;base64,") == 5
+    # P(break) curve, fan chart, owner's month, revenue mix, operations, profit and cash
+    # (no convergence).
+    assert page.count("data:image/png;base64,") == 6
     assert "Convergence" not in page
     assert "<script" not in page.lower()
     assert "churn.annual_rate" in page and "uniform(low=0.08, high=0.15)" in page
@@ -119,7 +120,7 @@ def test_report_headline_numbers_and_convergence(tmp_path, result):
     finally:
         del result.convergence
     page = (out / "report.html").read_text(encoding="utf-8")
-    assert "<h2>Convergence</h2>" in page and page.count("data:image/png;base64,") == 6
+    assert "<h2>Convergence</h2>" in page and page.count("data:image/png;base64,") == 7
     assert "15.00 pp" in page  # the trace's table
 
 

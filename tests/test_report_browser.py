@@ -157,13 +157,14 @@ def test_report_loads_without_console_errors_and_shows_the_headline(chromium, tm
     result = _result()
     out = output.write_outputs(result, tmp_path / "run", save_paths=False, title=HOSTILE)
     page = out / "report.html"
-    dom = check_page(chromium, page, tmp_path, 6)
+    dom = check_page(chromium, page, tmp_path, 7)
     shown = re.search(r'<p class="headline" id="headline">(.*?)</p>', dom, re.S)
     assert shown and html.unescape(shown.group(1)) == report.headline(result)
     assert "chance to break $100k MRR within 36 months" in report.headline(result)
     assert "median" in report.headline(result)
-    for title in ("Revenue mix", "Tickets, utilization and headcount", "Profit and cash",
-                  "Convergence", "Inputs"):
+    for title in ("Where the owner's month goes", "Revenue mix",
+                  "Tickets, utilization and headcount", "Profit and cash", "Convergence",
+                  "Inputs"):
         assert f"<h2>{title}</h2>" in dom, title
 
 
@@ -183,9 +184,10 @@ def test_run_report_with_the_lever_scan(chromium, tmp_path):
     scan = lever_scan(config, n_paths=200)
     out = output.write_outputs(result, tmp_path / "run", save_paths=False, title=HOSTILE,
                                levers=scan)
-    dom = check_page(chromium, out / "report.html", tmp_path, 6)
+    dom = check_page(chromium, out / "report.html", tmp_path, 7)
     text = html.unescape(re.sub(r"<[^>]+>", "", dom))
     assert "Which lever gets you out" in text
+    assert "Where the owner's month goes" in text and "of your month" in text
     assert '<table id="levers">' in dom
     for e in scan.to_dict()["levers"]:
         assert e["name"] in text

@@ -27,6 +27,8 @@ METRIC_NAMES = (
     "techs", "alignment_staff", "utilization", "unserved_share", "alignment_mean",
     "revenue_products", "revenue_projects", "revenue_managed", "revenue_cloud",
     "pretax_profit", "cash", "managers", "tech_quits", "service_failure", "tax_paid",
+    "owner_escalation_hours", "owner_management_hours", "owner_account_hours",
+    "owner_overflow_hours",
 )
 _MRR, _MRR_MANAGED, _MRR_CLOUD, _CUSTOMERS, _SEATS, _MEETINGS = 0, 1, 2, 3, 4, 5
 _NEW, _CHURNED, _TICKETS, _TICKET_HOURS, _OWNER_SALES = 6, 7, 8, 9, 10
@@ -34,7 +36,8 @@ _TECHS, _ALIGN_STAFF, _UTIL, _UNSERVED, _ALIGN_MEAN = 11, 12, 13, 14, 15
 _REV_PRODUCTS, _REV_PROJECTS, _REV_MANAGED, _REV_CLOUD, _PROFIT, _CASH = (
     16, 17, 18, 19, 20, 21)
 _MANAGERS, _QUITS, _SERVICE_FAILURE, _TAX = 22, 23, 24, 25
-N_METRICS = 26
+_OWNER_ESC, _OWNER_MGMT, _OWNER_CARE, _OWNER_OVERFLOW = 26, 27, 28, 29
+N_METRICS = 30
 
 
 # --- sampling helpers ---------------------------------------------------------
@@ -98,14 +101,15 @@ def owners_month(owner_hours, owner_sales_max, escalations, management, care, de
     """Step 3: the owner's hours, paid in order (escalations, management,
     account care, overflow tickets, selling).
 
-    Returns ``(escalations_paid, care_paid, work, owner_overflow, unserved, selling)``,
-    ``work`` the technicians' work of the month: ``demand`` (every hour of
-    the month's work) less the escalations the owner took.
+    Returns ``(escalations_paid, management_paid, care_paid, work, owner_overflow,
+    unserved, selling)``, ``work`` the technicians' work of the month: ``demand``
+    (every hour of the month's work) less the escalations the owner took.
     """
     rest = owner_hours
     escalations_paid = min(escalations, rest)
     rest -= escalations_paid
-    rest -= min(management, rest)
+    management_paid = min(management, rest)
+    rest -= management_paid
     care_paid = min(care, rest)
     rest -= care_paid
     work = demand - escalations_paid
@@ -114,7 +118,8 @@ def owners_month(owner_hours, owner_sales_max, escalations, management, care, de
     rest -= owner_overflow
     unserved = overflow - owner_overflow
     selling = min(rest, owner_sales_max)
-    return escalations_paid, care_paid, work, owner_overflow, unserved, selling
+    return (escalations_paid, management_paid, care_paid, work, owner_overflow, unserved,
+            selling)
 
 
 @jit
@@ -387,7 +392,8 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
         care = care_hours * n
         capacity = techs * tech_hours
         stretch = capacity * p.staff_overtime_max_share
-        esc_paid, care_paid, work, owner_overflow, unserved, selling = owners_month(
+        (esc_paid, mgmt_paid, care_paid, work, owner_overflow, unserved,
+         selling) = owners_month(
             p.staff_owner_hours_per_month, p.staff_owner_sales_hours_per_month,
             escalation_share * hours_reactive, mgmt_hours * directs, care, demand,
             capacity + stretch)
@@ -605,6 +611,10 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
         o[_QUITS, t] = quits
         o[_SERVICE_FAILURE, t] = service_failure
         o[_TAX, t] = tax
+        o[_OWNER_ESC, t] = esc_paid
+        o[_OWNER_MGMT, t] = mgmt_paid
+        o[_OWNER_CARE, t] = care_paid
+        o[_OWNER_OVERFLOW, t] = owner_overflow
         if insolvent:
             _close_down(o, t, H)
             return t

@@ -52,6 +52,8 @@ __all__ = [
     "money_axis",
     "month_axis_label",
     "operations_chart",
+    "owner_month",
+    "owner_month_chart",
     "png_bytes",
     "probability_axes",
     "profit_cash_chart",
@@ -495,6 +497,9 @@ def run_figures(result: SimulationResult, levers: LeverScanResult | None = None
                      "95% band", png_bytes(time_to_threshold_chart(result))),
         ReportFigure("mrr", "MRR fan chart: 5-95% and 25-75% of paths, median, threshold",
                      png_bytes(fan_chart(result))),
+        ReportFigure("owner", "The owner's month: hours by what takes them (the average of the "
+                     "simulated futures), and the sales meetings they leave",
+                     png_bytes(owner_month_chart(result))),
         ReportFigure("mix", "Revenue mix over time and against the Service Leadership stages "
                      "(Ingram Micro, Channel Advisor, Summer 2010)",
                      png_bytes(revenue_mix_chart(result))),
@@ -777,4 +782,76 @@ def lever_chart(scan: LeverScanResult) -> Any:
     ax.set_title("What each lever changes (95% intervals; cumulative pretax profit beside)",
                  fontsize=10)
     ax.grid(axis="x", alpha=0.3)
+    return fig
+
+
+# -- the owner's month -------------------------------------------------------------
+
+OWNER_PARTS: tuple[tuple[str, str, str], ...] = (
+    ("owner_escalation_hours", "escalated tickets", "#b23a3a"),
+    ("owner_overflow_hours", "tickets the technicians could not take", "#e07b39"),
+    ("owner_management_hours", "managing staff", "#8a6bb8"),
+    ("owner_account_hours", "account care", "#c9a227"),
+    ("owner_sales_hours", "selling", "#2e8b57"),
+)
+"""The owner's hours in the order he pays them (selling gets what is left)."""
+
+
+def owner_month(result: SimulationResult, month: int | None = None) -> dict[str, Any]:
+    """The average owner's month: mean hours of each part by month, the mean hours he has,
+    the mean meetings, and the share of his month each part takes at ``month``
+    (default: 24, or the horizon when shorter)."""
+    month = min(24, result.months) if month is None else month
+    hours = {name: result.mean(name) for name, _, _ in OWNER_PARTS}
+    owner_hours = _mean_value(result.config.staff.owner_hours_per_month)
+    meetings = result.mean("meetings")
+    return {
+        "month": month,
+        "hours": hours,
+        "owner_hours": owner_hours,
+        "share": {name: float(h[month]) / owner_hours if owner_hours > 0 else 0.0
+                  for name, h in hours.items()},
+        "meetings": meetings,
+        # the owner's intended selling hours, and any salespeople at full speed
+        "meetings_possible": _mean_value(result.config.sales.meetings_per_selling_hour)
+        * _mean_value(result.config.staff.owner_sales_hours_per_month)
+        + _mean_value(result.config.sales.reps)
+        * _mean_value(result.config.sales.rep_meetings_per_month),
+    }
+
+
+def _mean_value(value: Any) -> float:
+    return float(value.mean()) if hasattr(value, "mean") else float(value)
+
+
+@styled
+def owner_month_chart(result: SimulationResult, path: str | Path | None = None):
+    """Where the owner's hours go, month by month (the average business, stacked), beside
+    the meetings he gets against those his intended selling hours would give."""
+    data = owner_month(result)
+    t = np.arange(1, result.months + 1)
+    fig = figure(9.0, 3.8)
+    left, right = _panels(fig, 2, 0.9, width_ratios=[3.0, 2.0])
+    left.stackplot(t, *(data["hours"][name][1:] for name, _, _ in OWNER_PARTS),
+                   labels=[label for _, label, _ in OWNER_PARTS],
+                   colors=[color for _, _, color in OWNER_PARTS], alpha=0.9)
+    left.axhline(data["owner_hours"], color=GREY, linestyle=":", linewidth=1)
+    left.set_xlim(1, max(result.months, 2))
+    left.set_ylim(0, 1.15 * data["owner_hours"])
+    left.set_xlabel(month_axis_label(result.config))
+    left.set_ylabel("owner hours / month (mean)")
+    left.set_title("Where the owner's month goes")
+    left.legend(loc="lower left", fontsize=7, framealpha=0.85)
+    right.plot(t, data["meetings"][1:], color=BLUE, linewidth=2, label="meetings held (mean)")
+    right.axhline(data["meetings_possible"], color=GREEN, linestyle="--", linewidth=1.2,
+                  label="with the intended selling hours (and reps)")
+    right.set_xlim(1, max(result.months, 2))
+    right.set_ylim(bottom=0)
+    right.set_xlabel(month_axis_label(result.config))
+    right.set_title("Sales meetings per month")
+    right.legend(loc="best", fontsize=7, frameon=False)
+    for ax in (left, right):
+        ax.grid(alpha=0.3)
+    if path is not None:
+        save_png(fig, path)
     return fig

@@ -23,10 +23,12 @@ from ..formatting import FILTERS, money, pct, pct_short, short_money
 from ..results import TIME_QUANTILES, SimulationResult
 from ..version import package_version
 from .figures import (
+    OWNER_PARTS,
     ReportFigure,
     comparison_figures,
     convergence_rows,
     goal_figures,
+    owner_month,
     run_figures,
     sensitivity_figures,
 )
@@ -173,6 +175,27 @@ def summary_rows(result: SimulationResult, summary: Mapping[str, Any]) -> list[t
     return rows
 
 
+def owner_sentence(result: SimulationResult) -> str:
+    """What takes the owner's time, in one sentence: "By month 24 escalations and overflow
+    tickets take 70% of your month; meetings fall from 5.0 to 1.2 a month." """
+    data = owner_month(result)
+    m = data["month"]
+    share = data["share"]
+    tickets = share["owner_escalation_hours"] + share["owner_overflow_hours"]
+    other = sorted(((share[name], label) for name, label, _ in OWNER_PARTS
+                    if name in ("owner_management_hours", "owner_account_hours")),
+                   reverse=True)
+    meetings = data["meetings"]
+    first = float(meetings[1]) if result.months >= 1 else 0.0
+    return (f"By {result.month_label(m)} escalations and tickets the technicians could not "
+            f"take use {pct_short(tickets)} of your month, {other[0][1]} "
+            f"{pct_short(other[0][0])} and {other[1][1]} {pct_short(other[1][0])}; selling "
+            f"gets {pct_short(share['owner_sales_hours'])}. Meetings go from {first:.1f} a "
+            f"month in month 1 to {float(meetings[m]):.1f} (with the selling hours you "
+            f"intend, and any salespeople at full speed: {data['meetings_possible']:.1f}). "
+            "The average of the simulated futures.")
+
+
 def headline_details(result: SimulationResult, summary: Mapping[str, Any]) -> list[str]:
     """The lines under the headline: the chance by each month a reader looks for, and the
     business at the horizon (median MRR, pretax margin, cash)."""
@@ -209,6 +232,7 @@ _RUN_SECTIONS: tuple[tuple[str, str, str], ...] = (
      "Monthly recurring revenue (managed services and cloud commissions) across the "
      "simulated futures: the line is the median future, the dark band holds the middle half "
      "of the futures, the light band 9 in 10."),
+    ("owner", "Where the owner's month goes", ""),
     ("mix", "Revenue mix",
      "Shares of the average business's revenue by line. Service Leadership (seed 002) relates "
      "the mix of products / projects / managed services to average (best-in-class) pretax "
@@ -254,6 +278,8 @@ def render_run(
                    for r in convergence_rows(result)]
     sections = []
     for key, section_title, note in (*_RUN_SECTIONS, ("other", "Figures", "")):
+        if key == "owner":
+            note = owner_sentence(result)
         shown = [f for f in figures if f.section == key
                  or (key == "other" and f.section not in {s[0] for s in _RUN_SECTIONS})]
         if shown or (key == "convergence" and convergence) or (key == "levers" and levers):
