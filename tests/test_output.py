@@ -62,6 +62,9 @@ def test_write_outputs_files(tmp_path, result):
         names = set(npz.files)
         assert set(METRICS) <= names
         assert npz["mrr"].shape == (40, 25)
+        assert npz["mrr"].dtype == np.float32  # trajectories in float32, half the size
+        np.testing.assert_array_equal(npz["cash"], result["cash"].astype(np.float32))
+        np.testing.assert_allclose(npz["mrr"], result["mrr"], rtol=1e-7)
         np.testing.assert_array_equal(npz["first_passage"], result.first_passage)
         assert npz["first_passage"].dtype == np.int64
         for field in result.params.dtype.names:
