@@ -142,3 +142,13 @@ def test_bad_levers_stop_before_simulating(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "shop.toml" in err and "levers.skip" in err and "unknown lever" in err
     assert "simulating" not in err and not (tmp_path / "x").exists()
+
+
+def test_docs_list_every_standard_lever():
+    from pathlib import Path
+
+    from simulator.analysis.levers import STANDARD_LEVERS
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "levers.md").read_text()
+    for name, description, _ in STANDARD_LEVERS:
+        assert f"| {name} | {description} |" in text, name
