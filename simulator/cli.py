@@ -106,6 +106,37 @@ def _parser() -> argparse.ArgumentParser:
     init.add_argument("--force", action="store_true", help="overwrite PATH if it exists")
     init.set_defaults(handler=_cmd_init)
 
+    fit = sub.add_parser(
+        "fit", help="write a config of your business fitted from your records",
+        description="Fit the model to your exports (CSV or XLSX, each optional; docs/fit.md "
+                    "gives the columns): every rate as a distribution that carries the "
+                    "uncertainty of your data, a comment on each value saying where it comes "
+                    "from. Writes the config and a fit report (fit.json, fit.html).")
+    for table, what in (("clients", "client list: client, start_date, end_date, seats, "
+                         "[endpoints], monthly_fee"),
+                        ("pipeline", "first meetings: date, prospect, proposal, outcome, "
+                         "close_date"),
+                        ("tickets", "tickets: created, closed, client, hours, resource "
+                         "(PSA headers recognised)"),
+                        ("pnl", "monthly P&L: month, revenue_products, revenue_projects, "
+                         "overhead")):
+        fit.add_argument(f"--{table}", metavar="FILE", help=what)
+    fit.add_argument("--owner", metavar="NAME",
+                     help="the owner's resource name in the tickets (for the escalation share)")
+    fit.add_argument("--columns", metavar="MAP.toml",
+                     help='header mapping: [tickets] "Hrs" = "hours" (any table)')
+    fit.add_argument("--as-of", dest="as_of", metavar="DATE",
+                     help="the date the records end (default: the latest date in them)")
+    fit.add_argument("--selling-hours", dest="selling_hours", type=float, metavar="H",
+                     help="hours a month the owner sold in the history (default: 40)")
+    fit.add_argument("--out", default="my_msp.toml", metavar="FILE.toml",
+                     help="the config to write (default: my_msp.toml); never overwritten "
+                          "unless --force")
+    fit.add_argument("--report", metavar="DIR",
+                     help="the fit report's directory (default: results/fit-<config name>)")
+    fit.add_argument("--force", action="store_true", help="overwrite the config if it exists")
+    fit.set_defaults(handler=_cmd_fit)
+
     def common(p: argparse.ArgumentParser, paths: bool = True) -> None:
         if paths:
             p.add_argument("--paths", type=int, metavar="N",
@@ -228,6 +259,53 @@ def _cmd_init(args: argparse.Namespace) -> int:
     write_text_atomic(path, starter_toml())
     print(f"wrote {path}: fill in [start] with your business today, then "
           f"`msp-sim validate {path}` and `msp-sim run {path}`")
+    return EXIT_OK
+
+
+def _cmd_fit(args: argparse.Namespace) -> int:
+    import datetime
+
+    from .fit import config_text, fit_files, fitted_config
+    from .output import check_out_dir, write_text_atomic
+    from .report.files import FIT_FILES, write_fit_report
+
+    tables = {t: getattr(args, t) for t in ("clients", "pipeline", "tickets", "pnl")}
+    if not any(tables.values()):
+        raise _flag_error("fit", "no records given; allowed: at least one of --clients, "
+                                 "--pipeline, --tickets, --pnl")
+    out = Path(args.out)
+    if out.suffix != ".toml":
+        raise _flag_error("--out", f"{args.out}: not a .toml name; allowed: a path ending in "
+                                   ".toml")
+    if out.exists() and not args.force:
+        raise _flag_error("--out", f"{args.out}: exists; allowed: a new file, or --force to "
+                                   "overwrite it")
+    as_of = None
+    if args.as_of is not None:
+        try:
+            as_of = datetime.date.fromisoformat(args.as_of)
+        except ValueError:
+            raise _flag_error("--as-of", f"not a date: got {args.as_of!r}; allowed: a date "
+                                         "YYYY-MM-DD") from None
+    if args.selling_hours is not None and not (math.isfinite(args.selling_hours)
+                                               and args.selling_hours > 0):
+        raise _flag_error("--selling-hours", f"out of range: got {args.selling_hours:g}; "
+                                             "allowed: a number of hours > 0")
+    report = Path(args.report) if args.report else _default_out("fit", out.stem)
+    check_out_dir(report, FIT_FILES)
+    result = fit_files(**tables, owner=args.owner, columns=args.columns, as_of=as_of,
+                       selling_hours=args.selling_hours)
+    fitted_config(result, str(out))  # the config is valid before anything is written
+    written = write_fit_report(result, report)
+    write_text_atomic(out, config_text(result))
+    for f in result.fitted:
+        low, high = f.interval90
+        interval = "" if low == high else f" (90% interval {low:.4g} to {high:.4g})"
+        print(f"{f.key} = {f.estimate:.4g}{interval}: {f.comment}")
+    for line in result.warnings:
+        print(f"warning: {line}", file=sys.stderr)
+    print(f"\nwrote {out} and {written}/ (fit.html); check it with `msp-sim validate {out}`, "
+          f"run it with `msp-sim run {out}`")
     return EXIT_OK
 
 

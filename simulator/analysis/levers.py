@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from ..config import Config, ConfigError, config_from_dict
+from ..config import Config, ConfigError, config_from_dict, param_specs
 from ..formatting import finite_or_none as _f
 from ..formatting import money, pct_short
 from ..results import SimulationResult, config_sha256, package_version, require_pandas
@@ -199,7 +199,8 @@ def resolve_levers(config: Config, source: str = "[levers]") -> list[Lever]:
             continue
         overrides = make(config)
         if overrides is not None:
-            levers.append(Lever(name, description, overrides))
+            levers.append(Lever(name, description,
+                                {k: _within(k, v) for k, v in overrides.items()}))
     for k, table in enumerate(config.levers.add, start=1):
         if table.name in {lever.name for lever in levers}:
             problems.append((f"levers.add[{k}].name", table.name, "a lever of that name "
@@ -221,6 +222,22 @@ def apply_lever(config: Config, lever: Lever, source: str = "[levers]") -> Confi
     """``config`` with ``lever``'s overrides (validated as any config)."""
     data = config.model_dump(mode="python", by_alias=True, exclude_none=True)
     return config_from_dict(data, source=source, overrides=lever.set)
+
+
+def _within(key: str, value: Any) -> Any:
+    """A moved distribution's ``low``/``high`` bounds kept inside the key's allowed range
+    (a stretched ``high = 10000`` would otherwise leave it)."""
+    spec = param_specs().get(key)
+    if not isinstance(value, dict) or spec is None:
+        return value
+    out = dict(value)
+    lower = spec.ge if spec.ge is not None else spec.gt
+    upper = spec.le if spec.le is not None else spec.lt
+    if "low" in out and lower is not None:
+        out["low"] = max(out["low"], lower)
+    if "high" in out and upper is not None:
+        out["high"] = min(out["high"], upper)
+    return out
 
 
 # -- the scan --------------------------------------------------------------------

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from ..analysis.goal import GoalResult
     from ..analysis.levers import LeverScanResult
     from ..analysis.sensitivity import SensitivityResult
+    from ..fit.estimate import FitResult
     from ..results import SimulationResult
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "convergence_rows",
     "fan_chart",
     "figure",
+    "fit_figures",
     "goal_chart",
     "goal_figures",
     "lever_chart",
@@ -855,3 +857,77 @@ def owner_month_chart(result: SimulationResult, path: str | Path | None = None):
     if path is not None:
         save_png(fig, path)
     return fig
+
+
+# -- a fit of your data ------------------------------------------------------------
+
+
+@styled
+def tenure_chart(result: FitResult) -> Any:
+    """Kaplan-Meier survival of client tenures (scipy.stats.ecdf on the censored tenures)
+    against the fitted constant-hazard curve, with its 90% band."""
+    from scipy import stats
+
+    tenures = result.curves["tenures"]
+    fitted = result.get("churn.annual_rate")
+    fig = figure(8.0, 4.0, constrained=True)
+    ax = fig.add_subplot()
+    ended, active = tenures["ended"], tenures["active"]
+    top = max(ended + active + [1.0])
+    if ended:
+        data = stats.CensoredData(uncensored=np.maximum(ended, 1e-9),
+                                  right=np.maximum(active, 1e-9))
+        sf = stats.ecdf(data).sf
+        ax.step(sf.quantiles, sf.probabilities, where="post", color=BLUE, linewidth=2,
+                label="your clients (Kaplan-Meier)")
+    if fitted is not None:
+        years = np.linspace(0, top, 200)
+        for rate, style, label in ((fitted.estimate, "-", "fitted churn"),
+                                   (fitted.interval90[0], ":", "90% interval"),
+                                   (fitted.interval90[1], ":", None)):
+            ax.plot(years, (1 - rate) ** years, color=RED, linestyle=style, linewidth=1.4,
+                    label=label)
+    ax.set_xlim(0, top)
+    ax.set_ylim(0, 1.02)
+    ax.yaxis.set_major_formatter(lambda v, _pos: f"{100 * v:.0f}%")
+    ax.set_xlabel("years as a client")
+    ax.set_ylabel("share still a client")
+    ax.set_title("How long clients stay")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower left", frameon=False, fontsize=8)
+    return fig
+
+
+@styled
+def tickets_by_month_chart(result: FitResult) -> Any:
+    """Tickets per endpoint by month against the fitted rate and its 90% interval."""
+    data = result.curves["tickets_by_month"]
+    fitted = result.get("tickets.per_endpoint_reactive")
+    fig = figure(8.0, 3.6, constrained=True)
+    ax = fig.add_subplot()
+    x = np.arange(len(data["months"]))
+    y = np.array([np.nan if v is None else v for v in data["per_endpoint"]], dtype=float)
+    ax.plot(x, y, color=BLUE, marker="o", markersize=3, label="tickets per endpoint")
+    if fitted is not None:
+        ax.axhline(fitted.estimate, color=RED, linewidth=1.4, label="fitted rate")
+        ax.axhspan(*fitted.interval90, color=RED, alpha=0.15, linewidth=0,
+                   label="its 90% interval")
+    step = max(1, len(x) // 8)
+    ax.set_xticks(x[::step], [data["months"][k] for k in x[::step]], fontsize=8)
+    ax.set_ylim(bottom=0)
+    ax.set_title("Tickets per endpoint, month by month")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="best", frameon=False, fontsize=8)
+    return fig
+
+
+def fit_figures(result: FitResult) -> list[ReportFigure]:
+    """The fit report's figures (those its data allow)."""
+    out = []
+    if "tenures" in result.curves:
+        out.append(ReportFigure("tenure", "Client tenure: your clients (Kaplan-Meier) against "
+                                "the fitted churn", png_bytes(tenure_chart(result))))
+    if "tickets_by_month" in result.curves and result.get("tickets.per_endpoint_reactive"):
+        out.append(ReportFigure("tickets", "Tickets per endpoint by month against the fitted "
+                                "rate", png_bytes(tickets_by_month_chart(result))))
+    return out

@@ -22,7 +22,7 @@ from ..output import (
     write_directory,
 )
 from .figures import comparison_figures, goal_figures, run_figures, sensitivity_figures
-from .pages import render_comparison, render_goal, render_run, render_sensitivity
+from .pages import render_comparison, render_fit, render_goal, render_run, render_sensitivity
 from .workbook import comparison_workbook, run_workbook
 
 if TYPE_CHECKING:
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from ..analysis.goal import GoalResult
     from ..analysis.levers import LeverScanResult
     from ..analysis.sensitivity import SensitivityResult
+    from ..fit.estimate import FitResult
     from ..results import SimulationResult
 
 __all__ = [
@@ -38,10 +39,12 @@ __all__ = [
     "GOAL_FILES",
     "GOAL_HTML",
     "GOAL_JSON",
+    "FIT_FILES",
     "SENSITIVITY_FILES",
     "SENSITIVITY_HTML",
     "SENSITIVITY_JSON",
     "write_comparison",
+    "write_fit_report",
     "write_goal",
     "write_run_report",
     "write_sensitivity",
@@ -67,6 +70,26 @@ GOAL_CHART = "goal.png"
 GOAL_HTML = "goal.html"
 GOAL_FILES: frozenset[str] = frozenset({GOAL_JSON, GOAL_CHART, GOAL_HTML})
 """Every file a goal seek's output directory may hold."""
+
+
+FIT_JSON = "fit.json"
+FIT_HTML = "fit.html"
+FIT_FILES: frozenset[str] = frozenset({FIT_JSON, FIT_HTML, "tenure.png", "tickets.png"})
+"""Every file a fit report's directory may hold."""
+
+
+def write_fit_report(result: FitResult, out_dir: str | Path, title: str | None = None
+                     ) -> Path:
+    """Write ``fit.json``, ``fit.html`` and the figures as PNG, atomically."""
+    from ..fit import fit_json
+    from .figures import fit_figures
+
+    figures = fit_figures(result)
+    files: dict[str, str | bytes] = {FIT_JSON: fit_json(result),
+                                     FIT_HTML: render_fit(result, figures, title)}
+    for f in figures:
+        files[f"{f.section}.png"] = f.png
+    return write_directory(out_dir, files, FIT_FILES)
 
 
 def write_run_report(

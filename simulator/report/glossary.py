@@ -19,6 +19,8 @@ TERMS: dict[str, str] = {
                     "simulated, the true value lies in this range 95 times out of 100. More "
                     "paths make it narrower. It is not the range of outcomes for your "
                     "business; the bands of the charts are.",
+    "90% interval": "the range your data leave for a value: with the records you have, the "
+                    "true value lies in it 9 times out of 10. Few records, wide range.",
     "median": "the middle outcome: half of the simulated futures are above it, half below.",
     "p10 / p50 / p90": "of the simulated futures, 10% end below p10, half below p50 (the "
                        "median) and 90% below p90: p10 to p90 is the range of 8 futures in "

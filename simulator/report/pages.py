@@ -27,6 +27,7 @@ from .figures import (
     ReportFigure,
     comparison_figures,
     convergence_rows,
+    fit_figures,
     goal_figures,
     owner_month,
     run_figures,
@@ -40,12 +41,14 @@ if TYPE_CHECKING:
     from ..analysis.levers import LeverScanResult
     from ..analysis.sensitivity import SensitivityResult
     from ..config import Config
+    from ..fit.estimate import FitResult
 
 __all__ = [
     "RUN_TITLE",
     "environment",
     "headline",
     "render_comparison",
+    "render_fit",
     "render_goal",
     "render_run",
     "render_sensitivity",
@@ -458,3 +461,30 @@ def render_goal(result: GoalResult, figures: Sequence[ReportFigure] | None = Non
         evaluations=evaluations, figures=figures, inputs=_input_sections(result.config),
         method=data["method"], config_sha256=data["config_sha256"], version=data["version"],
         glossary=terms("path", "95% interval", "paired difference"))
+
+
+# -- a fit of your data ----------------------------------------------------------------
+
+
+def render_fit(result: FitResult, figures: Sequence[ReportFigure] | None = None,
+               title: str | None = None) -> str:
+    """The fit report as one self-contained HTML page."""
+    from ..fit import FITTABLE
+
+    figures = fit_figures(result) if figures is None else figures
+
+    def number(x: float) -> str:
+        return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.4g}"
+
+    rows = [{"key": f.key, "estimate": number(f.estimate),
+             "interval": ("" if f.interval90[0] == f.interval90[1]
+                          else f"{number(f.interval90[0])} to {number(f.interval90[1])}"),
+             "comment": f.comment} for f in result.fitted]
+    files = ", ".join(result.files.values()) or "no files"
+    headlines = [f"{len(result.fitted)} values fitted from {files}, as of "
+                 f"{result.as_of.isoformat()}."]
+    return _render(
+        "fit.html", title=title or "msp-sim fit: your MSP from your data", headlines=headlines,
+        warnings=result.warnings, rows=rows,
+        not_fitted=[(k, need) for k, need in FITTABLE.items() if result.get(k) is None],
+        figures=figures, glossary=terms("90% interval", "never within the horizon"))
