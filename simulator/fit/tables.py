@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..config.errors import MISSING, ConfigError
+from ..config.errors import MISSING, ConfigError, RawText
 
 __all__ = ["ALIASES", "COLUMNS", "Table", "read_column_map", "read_table"]
 
@@ -128,7 +128,7 @@ class Table:
                              f"not a number; allowed: a number >= {minimum:g}") from None
         if not math.isfinite(x) or x < minimum or (integer and not x.is_integer()):
             kind = "a whole number" if integer else "a number"
-            raise self.error(self.row_numbers[k], column, x,
+            raise self.error(self.row_numbers[k], column, RawText(text),
                              f"out of range; allowed: {kind} >= {minimum:g}")
         return x
 

@@ -1,0 +1,150 @@
+"""msp-sim fit: round trip, bad data, PSA aliases and column maps (issue 10)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from simulator.cli import main
+from simulator.config import load_config
+from simulator.fit import fit_files
+from simulator.fit.synthetic import history, write_csv
+
+openpyxl = pytest.importorskip("openpyxl")
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("records")
+    return write_csv(history(np.random.default_rng(2026), months=24), folder)
+
+
+def _fit(data, tmp_path, *extra):
+    return main(["fit", "--clients", str(data["clients"]), "--pipeline", str(data["pipeline"]),
+                 "--tickets", str(data["tickets"]), "--pnl", str(data["pnl"]),
+                 "--owner", "Owner", "--out", str(tmp_path / "mine.toml"),
+                 "--report", str(tmp_path / "fit"), *extra])
+
+
+def test_fit_writes_a_valid_config_that_runs(data, tmp_path, capsys):
+    assert _fit(data, tmp_path) == 0
+    out = capsys.readouterr().out
+    assert "churn.annual_rate = " in out and "cancellations in" in out
+    text = (tmp_path / "mine.toml").read_text()
+    assert "# fitted from clients.csv:" in text
+    assert "not fitted (needs" not in text  # every fittable key came from the four tables
+    config = load_config(tmp_path / "mine.toml")
+    assert config.churn.annual_rate.dist == "beta"
+    assert main(["validate", str(tmp_path / "mine.toml")]) == 0
+    assert main(["run", str(tmp_path / "mine.toml"), "--paths", "200", "--months", "12",
+                 "--no-levers", "--no-progress", "--out", str(tmp_path / "run")]) == 0
+    report = json.loads((tmp_path / "fit" / "fit.json").read_text())
+    assert {f["key"] for f in report["fitted"]} >= {"churn.annual_rate", "sales.close_rate"}
+    page = (tmp_path / "fit" / "fit.html").read_text(encoding="utf-8")
+    assert "What your data say" in page and page.count("data:image/png;base64,") == 2
+
+
+def test_fit_keeps_defaults_it_cannot_fit_and_says_so(data, tmp_path):
+    assert main(["fit", "--clients", str(data["clients"]), "--out",
+                 str(tmp_path / "c.toml"), "--report", str(tmp_path / "r")]) == 0
+    text = (tmp_path / "c.toml").read_text()
+    assert "# close_rate: not fitted (needs pipeline); the calibrated default" in text
+    assert load_config(tmp_path / "c.toml").sales.close_rate == 0.35
+
+
+def test_more_clients_give_a_narrower_churn_distribution(tmp_path):
+    sd = []
+    for clients in (20, 200):
+        paths = write_csv(history(np.random.default_rng(3), months=36, start_clients=clients,
+                                  meetings_per_month=0.0), tmp_path / str(clients))
+        sd.append(fit_files(clients=paths["clients"]).get("churn.annual_rate").value["sd"])
+    assert sd[1] < 0.5 * sd[0]
+
+
+CLIENTS = ("client,start_date,end_date,seats,endpoints,monthly_fee\n"
+           "Acme,2022-01-01,,20,24,2400\nBeta,2021-05-01,2023-02-01,10,12,1200\n")
+
+
+@pytest.mark.parametrize("name, text, where", [
+    ("missing.csv", None, "not found"),
+    ("empty.csv", "", "empty"),
+    ("binary.csv", "\x00\x01\x02", "binary content"),
+    ("notes.pdf", "x", 'unknown file type ".pdf"'),
+    ("nocol.csv", "client,start_date,seats,monthly_fee\nA,2022-01-01,3,100\n",
+     "column end_date: missing"),
+    ("baddate.csv", CLIENTS.replace("2022-01-01", "2022-13-01"),
+     'row 2, column start_date = "2022-13-01": not a date'),
+    ("backwards.csv", CLIENTS.replace("2023-02-01", "2020-02-01"),
+     'row 3, column end_date = "2020-02-01": before start_date 2021-05-01'),
+    ("negative.csv", CLIENTS.replace(",2400", ",-5"), "row 2, column monthly_fee = -5"),
+])
+def test_bad_clients_file_is_one_clear_line(tmp_path, capsys, name, text, where):
+    path = tmp_path / name
+    if text is not None:
+        path.write_text(text, encoding="utf-8")
+    rc = main(["fit", "--clients", str(path), "--out", str(tmp_path / "x.toml"),
+               "--report", str(tmp_path / "r")])
+    err = capsys.readouterr().err
+    assert rc == 2 and where in err and name in err, err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not (tmp_path / "x.toml").exists() and not (tmp_path / "r").exists()
+
+
+def test_bad_tickets_negative_hours_and_unknown_client(tmp_path, capsys):
+    clients = tmp_path / "clients.csv"
+    clients.write_text(CLIENTS)
+    for body, where in (("2023-01-05,2023-01-05,Acme,-1,Tech 1\n",
+                         "row 2, column hours = -1: out of range"),
+                        ("2023-01-05,2023-01-05,Nobody,1,Tech 1\n",
+                         'row 2, column client = "Nobody": not in the clients table')):
+        tickets = tmp_path / "tickets.csv"
+        tickets.write_text("created,closed,client,hours,resource\n" + body)
+        rc = main(["fit", "--clients", str(clients), "--tickets", str(tickets), "--out",
+                   str(tmp_path / "x.toml"), "--report", str(tmp_path / "r")])
+        err = capsys.readouterr().err
+        assert rc == 2 and where in err and "tickets.csv" in err, err
+        assert not (tmp_path / "x.toml").exists()
+
+
+PSA_HEADERS = [
+    ("Ticket #", "Company", "Date Entered", "Closed Date", "Actual Hours", "Resource"),
+    ("Ticket Number", "Account", "Create Date", "Complete Date", "Hours Worked",
+     "Primary Resource"),
+    ("Ticket ID", "Client", "Date Occurred", "Date Closed", "Time Taken", "Agent"),
+]
+
+
+@pytest.mark.parametrize("header", PSA_HEADERS, ids=["connectwise", "autotask", "other"])
+def test_psa_aliases(tmp_path, header):
+    clients = tmp_path / "clients.csv"
+    clients.write_text(CLIENTS)
+    tickets = tmp_path / "tickets.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(list(header))
+    for k in range(30):
+        sheet.append([k, "Acme", f"2023-0{1 + k % 9}-1{k % 9}", None, 1.0 + (k % 3) / 2,
+                      "Owner" if k % 5 == 0 else "Tech 1"])
+    book.save(tickets)
+    result = fit_files(clients=clients, tickets=tickets, owner="Owner")
+    assert result.get("tickets.hours_reactive").estimate == pytest.approx(1.5)
+    assert result.get("staff.escalation_share").estimate == pytest.approx(
+        6 * 1.5 / (30 * 1.5), rel=0.2)
+
+
+def test_column_map(tmp_path):
+    clients = tmp_path / "clients.csv"
+    clients.write_text(CLIENTS)
+    tickets = tmp_path / "tickets.csv"
+    tickets.write_text("When,Who,Hrs,Tech\n" + "".join(
+        f"2023-02-0{1 + k % 9},Acme,{1 + k % 2},T{k % 2}\n" for k in range(20)))
+    columns = tmp_path / "map.toml"
+    columns.write_text('[tickets]\n"When" = "created"\n"Who" = "client"\n"Hrs" = "hours"\n'
+                       '"Tech" = "resource"\n')
+    result = fit_files(clients=clients, tickets=tickets, columns=columns)
+    assert result.get("tickets.hours_reactive").estimate == pytest.approx(1.5)
+    columns.write_text('[tickets]\n"Hrs" = "hourz"\n')
+    with pytest.raises(Exception, match='tickets.Hrs = "hourz": unknown column'):
+        fit_files(clients=clients, tickets=tickets, columns=columns)
