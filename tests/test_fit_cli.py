@@ -148,3 +148,19 @@ def test_column_map(tmp_path):
     columns.write_text('[tickets]\n"Hrs" = "hourz"\n')
     with pytest.raises(Exception, match='tickets.Hrs = "hourz": unknown column'):
         fit_files(clients=clients, tickets=tickets, columns=columns)
+
+
+def test_the_worked_example_is_what_its_script_writes(tmp_path, monkeypatch):
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("synthetic_msp",
+                                                  root / "examples" / "synthetic_msp.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(module, "__file__", str(tmp_path / "synthetic_msp.py"))
+    module.main()
+    for name in ("clients", "pipeline", "tickets", "pnl"):
+        assert (tmp_path / "synthetic_msp" / f"{name}.csv").read_bytes() == \
+            (root / "examples" / "synthetic_msp" / f"{name}.csv").read_bytes(), name

@@ -18,10 +18,10 @@ import pytest
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 EXPECTED = {"01_quickstart.ipynb", "02_breaking_the_plateau.ipynb",
-            "03_hybrid_transition.ipynb", "04_your_msp.ipynb"}
+            "03_hybrid_transition.ipynb", "04_your_msp.ipynb", "05_your_data.ipynb"}
 
 
-def test_the_four_notebooks_exist():
+def test_the_notebooks_exist():
     assert EXPECTED <= {p.name for p in NOTEBOOKS}
 
 
