@@ -9,7 +9,7 @@ tested) without the config layer.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -44,6 +44,9 @@ class RunInputs:
         ``alignment.enabled``.
     seats_ppf, project_size_ppf : ndarray
         Inverse-CDF tables of ``customers.seats`` and ``projects.size``.
+    book : ndarray, shape (clients, 3)
+        Today's book exactly (``start.book``): each client's seats, price per
+        seat and months into its contract; empty when the book is drawn.
     """
 
     months: int
@@ -53,3 +56,4 @@ class RunInputs:
     alignment_enabled: bool
     seats_ppf: np.ndarray
     project_size_ppf: np.ndarray
+    book: np.ndarray = field(default_factory=lambda: np.empty((0, 3)))

@@ -292,7 +292,13 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
 
     # ---- month 0 ---------------------------------------------------------
     customers: list[Customer] = []  # in order of joining the book
-    for _ in range(_i(params, "start.customers")):
+    book = np.asarray(run.book, dtype=np.float64).reshape(-1, 3)
+    for k in range(_i(params, "start.customers")):
+        if k < len(book):  # today's book, exactly: seats, price per seat, contract month
+            seats, price, contract_month = book[k]
+            customers.append(Customer(seats, price, _p(params, "start.alignment_score"),
+                                      -(int(contract_month) % contract_months)))
+            continue
         seats = _draw_seats(rng, run.seats_ppf)
         start = 1 - int(rng.integers(1, contract_months + 1))  # 1 - U{1..contract_months}
         customers.append(Customer(seats, price_per_seat, _p(params, "start.alignment_score"),

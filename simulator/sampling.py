@@ -213,4 +213,12 @@ def prepare(config: Config) -> RunInputs:
         alignment_enabled=bool(config.alignment.enabled),
         seats_ppf=ppf_table(config.customers.seats),
         project_size_ppf=ppf_table(config.projects.size),
+        book=book_array(config),
     )
+
+
+def book_array(config: Config) -> np.ndarray:
+    """``start.book`` as rows ``(seats, price per seat, contract month)``; ``(0, 3)`` if none."""
+    rows = [(c.seats, c.monthly_fee / c.seats, float(c.contract_month))
+            for c in config.start.book]
+    return np.array(rows, dtype=np.float64).reshape(-1, 3)

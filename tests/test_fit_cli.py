@@ -164,3 +164,39 @@ def test_the_worked_example_is_what_its_script_writes(tmp_path, monkeypatch):
     for name in ("clients", "pipeline", "tickets", "pnl"):
         assert (tmp_path / "synthetic_msp" / f"{name}.csv").read_bytes() == \
             (root / "examples" / "synthetic_msp" / f"{name}.csv").read_bytes(), name
+
+
+def test_exact_book_month_0_is_the_client_list(data, tmp_path):
+    from simulator.api import simulate
+    from simulator.fit import fitted_config
+    from simulator.fit.records import clients_of
+    from simulator.fit.tables import read_table
+    from simulator.metrics import METRICS
+    from simulator.reference import simulate_reference
+    from simulator.sampling import draw_parameters, path_seeds, prepare
+
+    result = fit_files(clients=data["clients"])
+    active = [c for c in clients_of(read_table(data["clients"], "clients"))
+              if c.end is None or c.end > result.as_of]
+    config = fitted_config(result)
+    assert config.start.customers == len(active) == len(config.start.book)
+    fees = sum(c.monthly_fee for c in active)
+    run = simulate(config, n_paths=300, seed=4, progress=False, keep_paths=True)
+    np.testing.assert_allclose(run["mrr_managed"][:, 0], fees, rtol=1e-12)
+    np.testing.assert_array_equal(run["customers"][:, 0], len(active))
+    params = draw_parameters(config, 4, 0, 5)
+    metrics, _, _ = simulate_reference(params, path_seeds(4, 0, 5), prepare(config))
+    np.testing.assert_allclose(metrics[:, METRICS.index("mrr_managed"), 0], fees, rtol=1e-12)
+    # the written config holds the same book: what validate and run read
+    assert main(["fit", "--clients", str(data["clients"]), "--out", str(tmp_path / "b.toml"),
+                 "--report", str(tmp_path / "r")]) == 0
+    assert load_config(tmp_path / "b.toml").start.book == config.start.book
+
+
+def test_book_and_customers_must_agree():
+    from simulator.config import ConfigError, config_from_dict
+
+    book = [{"client": "A", "seats": 20, "monthly_fee": 2400, "contract_month": 7}]
+    assert config_from_dict({"start": {"book": book}}).start.customers == 1
+    with pytest.raises(ConfigError, match="start.customers = 3: start.book lists 1 clients"):
+        config_from_dict({"start": {"book": book, "customers": 3}}, "x.toml")

@@ -86,7 +86,13 @@ def config_rows(config: Config, value_text: Callable[[Any], str] = format_value
         for name, fld in type(block).model_fields.items():
             key = f"{section}.{name}"
             raw = getattr(block, name)
-            value = describe_pairs(raw) if key == "correlations.pairs" else value_text(raw)
+            if key == "correlations.pairs":
+                value = describe_pairs(raw)
+            elif key == "start.book":
+                value = (f"{len(raw)} clients, ${sum(c.monthly_fee for c in raw):,.0f}/month"
+                         if raw else "none (drawn from customers.seats and price_per_seat)")
+            else:
+                value = value_text(raw)
             spec = specs.get(key)
             if spec is not None:
                 rows.append(ConfigRow(key, value, spec.unit, spec.source))

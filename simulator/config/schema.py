@@ -20,7 +20,14 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from .distributions import (
     Distribution,
@@ -34,6 +41,7 @@ from .distributions import (
 
 __all__ = [
     "PAIR_FORM",
+    "BookClient",
     "SECTIONS",
     "Config",
     "CorrelationPair",
@@ -333,7 +341,48 @@ class Simulation(BaseModel):
         return _choice(value, SAMPLING_METHODS, "sampling method")
 
 
+class BookClient(BaseModel):
+    """One client of today's book, exactly: its seats, its fee and where its contract is."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    client: str = ""
+    seats: float = Field(gt=0, le=100_000, allow_inf_nan=False)
+    monthly_fee: float = Field(ge=0, le=1e9, allow_inf_nan=False)
+    contract_month: int = Field(0, ge=0, le=10_000)
+
+    def describe(self) -> str:
+        """``Acme: 20 seats, $2,400/month, month 7 of its contract``."""
+        name = f"{self.client}: " if self.client else ""
+        return (f"{name}{self.seats:g} seats, ${self.monthly_fee:,.0f}/month, month "
+                f"{self.contract_month} of its contract")
+
+
 class Start(_Section):
+    book: tuple[BookClient, ...] = Field(
+        (), description="clients: today's book exactly, [[start.book]] client, seats, "
+        "monthly_fee ($/month), contract_month (months since the contract began); "
+        "start.customers is their number (msp-sim fit writes it)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _book_count(cls, data: Any) -> Any:
+        """A book gives ``customers`` its number when the config leaves it out."""
+        if isinstance(data, dict) and isinstance(data.get("book"), list | tuple) \
+                and data["book"] and "customers" not in data:
+            data = {**data, "customers": len(data["book"])}
+        return data
+
+    @field_validator("customers", mode="after")
+    @classmethod
+    def _customers_of_book(cls, value: Any, info: ValidationInfo) -> Any:
+        book = info.data.get("book")
+        if book and value != len(book):
+            raise ValueError(f"start.book lists {len(book)} clients; allowed: "
+                             f"{len(book)}, the number of clients in the book (or leave "
+                             "start.customers out)")
+        return value
+
     customers: ParamValue = param(0, "customers", "the user's business today", ge=0, le=20_000,
                                   integer=True)
     techs: ParamValue = param(1, "technicians", "the user's business today", ge=0, le=2_000,

@@ -86,5 +86,6 @@ def run_chunk(
                    run.churn_at_renewal, run.alignment_enabled,
                    np.ascontiguousarray(run.seats_ppf, dtype=np.float64),
                    np.ascontiguousarray(run.project_size_ppf, dtype=np.float64),
+                   np.ascontiguousarray(run.book, dtype=np.float64).reshape(-1, 3),
                    out, first_passage, insolvency_month)
     return out, first_passage, insolvency_month

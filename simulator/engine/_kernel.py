@@ -211,7 +211,7 @@ def _renew(c, t, term, escalator, horizon, price, renew_at, renewals_due):
 
 @jit
 def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_ppf, size_ppf,
-                   out, i):
+                   book, out, i):
     """One path; returns its insolvency month (-1 if never)."""
     state = np.empty(4, dtype=np.uint64)
     seed_state(state, seed)
@@ -291,10 +291,15 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
     renewals_due = np.zeros(H + 2, dtype=np.int64)
     n = n0
     for c in range(n0):
-        seats[c] = _draw_seats(state, seats_ppf)
-        price[c] = price0
         align[c] = align0
-        renew_at[c] = 1 - randint(state, 1, term + 1) + term
+        if c < book.shape[0]:  # today's book, exactly: its seats, fees and contracts
+            seats[c] = book[c, 0]
+            price[c] = book[c, 1]
+            renew_at[c] = term - int(book[c, 2]) % term
+        else:
+            seats[c] = _draw_seats(state, seats_ppf)
+            price[c] = price0
+            renew_at[c] = 1 - randint(state, 1, term + 1) + term
         if renew_at[c] <= H:
             renewals_due[renew_at[c]] += 1
         if not churn_at_renewal:
@@ -650,8 +655,10 @@ def _first_passage(mrr, threshold, sustain):
 
 @jit_parallel
 def run_paths(params, seeds, months, threshold, sustain, churn_at_renewal,
-               alignment_enabled, seats_ppf, size_ppf, out, first_passage, insolvency_month):
+               alignment_enabled, seats_ppf, size_ppf, book, out, first_passage,
+               insolvency_month):
     for i in prange(params.size):
         insolvency_month[i] = _simulate_path(params[i], seeds[i], months, churn_at_renewal,
-                                             alignment_enabled, seats_ppf, size_ppf, out, i)
+                                             alignment_enabled, seats_ppf, size_ppf, book,
+                                             out, i)
         first_passage[i] = _first_passage(out[i, _MRR], threshold, sustain)

@@ -27,6 +27,8 @@ __all__ = ["FITTABLE", "FitResult", "Fitted", "config_text", "fit_files", "fit_s
 
 FITTABLE: dict[str, str] = {
     "start.customers": "clients",
+    "start.book": "clients",
+    "customers.endpoints_per_seat": "clients with endpoints",
     "start.techs": "tickets",
     "start.legacy_product_revenue": "pnl",
     "start.legacy_project_revenue": "pnl",
@@ -117,6 +119,8 @@ def _value(f: Fitted) -> Any:
     spec = param_specs().get(f.key)
     if spec is not None and spec.integer and not isinstance(f.value, dict):
         return int(round(f.value))
+    if isinstance(f.value, list):
+        return f.value
     if isinstance(f.value, dict):
         table = {k: (_round(v) if isinstance(v, float) else v) for k, v in f.value.items()}
         if table["dist"] in ("lognormal", "normal") and spec is not None:
@@ -159,7 +163,8 @@ def config_text(result: FitResult) -> str:
     by_key = {f.key: f for f in result.fitted}
     defaults = config_from_dict({})
     for section in SECTIONS:
-        fitted = data.get(section, {})
+        fitted = dict(data.get(section, {}))
+        book = fitted.pop("book", None) if section == "start" else None
         missing = [k for k, need in FITTABLE.items() if k.startswith(section + ".")
                    and k not in by_key]
         if not fitted and not missing:
@@ -175,6 +180,11 @@ def config_text(result: FitResult) -> str:
             shown = default.describe() if hasattr(default, "describe") else _toml(default)
             lines.append(f"# {key.split('.', 1)[1]}: not fitted (needs {FITTABLE[key]}); "
                          f"the calibrated default {shown} applies")
+        if book:
+            lines += ["", f"# today's book, exactly ({by_key['start.book'].comment}): each "
+                          "client's seats, fee ($/month) and months into its contract"]
+            for client in book:
+                lines += ["[[start.book]]"] + [f"{k} = {_toml(v)}" for k, v in client.items()]
     return "\n".join(lines) + "\n"
 
 

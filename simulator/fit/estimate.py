@@ -243,10 +243,29 @@ def fit_tickets(tickets: Sequence[Ticket], clients: Sequence[Client] | None,
     return out
 
 
+def months_between(start: datetime.date, end: datetime.date) -> int:
+    """Whole months from ``start`` to ``end`` (0 within the first month)."""
+    months = (end.year - start.year) * 12 + end.month - start.month
+    return max(0, months - (end.day < start.day))
+
+
 def fit_book(clients: Sequence[Client], as_of: datetime.date, source: str) -> list[Fitted]:
-    """The book today (active clients) and the seats and price of clients."""
+    """The book today exactly (``start.book``: every active client's seats, fee and months
+    into its contract), and the seats and price of new clients."""
     out = []
     active = [c for c in clients if c.end is None or c.end > as_of]
+    book = [{"client": c.name, "seats": c.seats, "monthly_fee": c.monthly_fee,
+             "contract_month": months_between(c.start, as_of)} for c in active]
+    out.append(Fitted("start.book", book, sum(c.monthly_fee for c in active),
+                      (0.0, 0.0), len(active), source,
+                      f"fitted from {source}: the {len(active)} active clients exactly"))
+    endpoints = [(c.endpoints, c.seats) for c in clients if c.endpoints is not None]
+    if endpoints:
+        ratio = sum(e for e, _ in endpoints) / sum(s for _, s in endpoints)
+        out.append(Fitted("customers.endpoints_per_seat", round(ratio, 4), ratio,
+                          (ratio, ratio), len(endpoints), source,
+                          f"fitted from {source}: {sum(e for e, _ in endpoints):,.0f} endpoints "
+                          f"on {sum(s for _, s in endpoints):,.0f} seats"))
     out.append(Fitted("start.customers", len(active), len(active), (len(active),) * 2,
                       len(active), source, f"fitted from {source}: {len(active)} active "
                       f"clients on {as_of.isoformat()}, ${sum(c.monthly_fee for c in active):,.0f}"
