@@ -18,6 +18,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from .config import ConfigError, load_config
 
@@ -106,29 +107,32 @@ def _parser() -> argparse.ArgumentParser:
     init.add_argument("--force", action="store_true", help="overwrite PATH if it exists")
     init.set_defaults(handler=_cmd_init)
 
+    def record_files(p: argparse.ArgumentParser) -> None:
+        for table, what in (("clients", "client list: client, start_date, end_date, seats, "
+                             "[endpoints], monthly_fee"),
+                            ("pipeline", "first meetings: date, prospect, proposal, outcome, "
+                             "close_date"),
+                            ("tickets", "tickets: created, closed, client, hours, resource "
+                             "(PSA headers recognised)"),
+                            ("pnl", "monthly P&L: month, revenue_products, revenue_projects, "
+                             "overhead")):
+            p.add_argument(f"--{table}", metavar="FILE", help=what)
+        p.add_argument("--owner", metavar="NAME",
+                       help="the owner's resource name in the tickets (escalation share)")
+        p.add_argument("--columns", metavar="MAP.toml",
+                       help='header mapping: [tickets] "Hrs" = "hours" (any table)')
+        p.add_argument("--as-of", dest="as_of", metavar="DATE",
+                       help="the date the records end (default: the latest date in them)")
+        p.add_argument("--selling-hours", dest="selling_hours", type=float, metavar="H",
+                       help="hours a month the owner sold in the history (default: 40)")
+
     fit = sub.add_parser(
         "fit", help="write a config of your business fitted from your records",
         description="Fit the model to your exports (CSV or XLSX, each optional; docs/fit.md "
                     "gives the columns): every rate as a distribution that carries the "
                     "uncertainty of your data, a comment on each value saying where it comes "
                     "from. Writes the config and a fit report (fit.json, fit.html).")
-    for table, what in (("clients", "client list: client, start_date, end_date, seats, "
-                         "[endpoints], monthly_fee"),
-                        ("pipeline", "first meetings: date, prospect, proposal, outcome, "
-                         "close_date"),
-                        ("tickets", "tickets: created, closed, client, hours, resource "
-                         "(PSA headers recognised)"),
-                        ("pnl", "monthly P&L: month, revenue_products, revenue_projects, "
-                         "overhead")):
-        fit.add_argument(f"--{table}", metavar="FILE", help=what)
-    fit.add_argument("--owner", metavar="NAME",
-                     help="the owner's resource name in the tickets (for the escalation share)")
-    fit.add_argument("--columns", metavar="MAP.toml",
-                     help='header mapping: [tickets] "Hrs" = "hours" (any table)')
-    fit.add_argument("--as-of", dest="as_of", metavar="DATE",
-                     help="the date the records end (default: the latest date in them)")
-    fit.add_argument("--selling-hours", dest="selling_hours", type=float, metavar="H",
-                     help="hours a month the owner sold in the history (default: 40)")
+    record_files(fit)
     fit.add_argument("--out", default="my_msp.toml", metavar="FILE.toml",
                      help="the config to write (default: my_msp.toml); never overwritten "
                           "unless --force")
@@ -136,6 +140,22 @@ def _parser() -> argparse.ArgumentParser:
                      help="the fit report's directory (default: results/fit-<config name>)")
     fit.add_argument("--force", action="store_true", help="overwrite the config if it exists")
     fit.set_defaults(handler=_cmd_fit)
+
+    back = sub.add_parser(
+        "backtest", help="how well the fitted model predicts your last months",
+        description="Fit on your records before the last --holdout months, simulate those "
+                    "months from the business as it was then, and compare with what "
+                    "happened (managed MRR, clients, tickets): predictive bands, coverage "
+                    "and PIT values in backtest.json, a chart in backtest.html.")
+    record_files(back)
+    back.add_argument("--holdout", type=int, default=12, metavar="MONTHS",
+                      help="months held out at the end (default 12)")
+    back.add_argument("--paths", type=int, default=2000, metavar="N",
+                      help="simulated futures (default 2000)")
+    back.add_argument("--seed", type=int, default=20261123, metavar="S", help="seed")
+    back.add_argument("--out", metavar="DIR",
+                      help="output directory (default: results/backtest)")
+    back.set_defaults(handler=_cmd_backtest)
 
     def common(p: argparse.ArgumentParser, paths: bool = True) -> None:
         if paths:
@@ -263,16 +283,11 @@ def _cmd_init(args: argparse.Namespace) -> int:
 
 
 def _cmd_fit(args: argparse.Namespace) -> int:
-    import datetime
-
     from .fit import config_text, fit_files, fitted_config
     from .output import check_out_dir, write_text_atomic
     from .report.files import FIT_FILES, write_fit_report
 
-    tables = {t: getattr(args, t) for t in ("clients", "pipeline", "tickets", "pnl")}
-    if not any(tables.values()):
-        raise _flag_error("fit", "no records given; allowed: at least one of --clients, "
-                                 "--pipeline, --tickets, --pnl")
+    tables, as_of = _records(args)
     out = Path(args.out)
     if out.suffix != ".toml":
         raise _flag_error("--out", f"{args.out}: not a .toml name; allowed: a path ending in "
@@ -280,17 +295,6 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     if out.exists() and not args.force:
         raise _flag_error("--out", f"{args.out}: exists; allowed: a new file, or --force to "
                                    "overwrite it")
-    as_of = None
-    if args.as_of is not None:
-        try:
-            as_of = datetime.date.fromisoformat(args.as_of)
-        except ValueError:
-            raise _flag_error("--as-of", f"not a date: got {args.as_of!r}; allowed: a date "
-                                         "YYYY-MM-DD") from None
-    if args.selling_hours is not None and not (math.isfinite(args.selling_hours)
-                                               and args.selling_hours > 0):
-        raise _flag_error("--selling-hours", f"out of range: got {args.selling_hours:g}; "
-                                             "allowed: a number of hours > 0")
     report = Path(args.report) if args.report else _default_out("fit", out.stem)
     check_out_dir(report, FIT_FILES)
     result = fit_files(**tables, owner=args.owner, columns=args.columns, as_of=as_of,
@@ -309,6 +313,59 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         print(f"warning: {line}", file=sys.stderr)
     print(f"\nwrote {out} and {written}/ (fit.html); check it with `msp-sim validate {out}`, "
           f"run it with `msp-sim run {out}`")
+    return EXIT_OK
+
+
+def _records(args: argparse.Namespace) -> tuple[dict[str, Any], Any]:
+    """The record files of ``fit`` and ``backtest``, checked; and ``--as-of``."""
+    import datetime
+
+    tables = {t: getattr(args, t) for t in ("clients", "pipeline", "tickets", "pnl")}
+    if not any(tables.values()):
+        raise _flag_error(args.command, "no records given; allowed: at least one of "
+                                        "--clients, --pipeline, --tickets, --pnl")
+    as_of = None
+    if args.as_of is not None:
+        try:
+            as_of = datetime.date.fromisoformat(args.as_of)
+        except ValueError:
+            raise _flag_error("--as-of", f"not a date: got {args.as_of!r}; allowed: a date "
+                                         "YYYY-MM-DD") from None
+    if args.selling_hours is not None and not (math.isfinite(args.selling_hours)
+                                               and args.selling_hours > 0):
+        raise _flag_error("--selling-hours", f"out of range: got {args.selling_hours:g}; "
+                                             "allowed: a number of hours > 0")
+    return tables, as_of
+
+
+def _cmd_backtest(args: argparse.Namespace) -> int:
+    from .fit import read_records
+    from .fit.backtest import backtest
+    from .output import check_out_dir
+    from .report.files import BACKTEST_FILES, write_backtest
+
+    tables, as_of = _records(args)
+    if not tables["clients"]:
+        raise _flag_error("--clients", "missing; allowed: a backtest needs the client list "
+                                       "(and any of the other records)")
+    if not 1 <= args.holdout <= 60:
+        raise _flag_error("--holdout", f"out of range: got {args.holdout}; allowed: 1 to 60 "
+                                       "months")
+    if not 1 <= args.paths <= 100_000:
+        raise _flag_error("--paths", f"out of range: got {args.paths}; allowed: 1 to 100,000")
+    out = Path(args.out) if args.out else _default_out("backtest")
+    check_out_dir(out, BACKTEST_FILES)
+    records = read_records(**tables, owner=args.owner, columns=args.columns)
+    options = {} if args.selling_hours is None else {"selling_hours": args.selling_hours}
+    try:
+        result = backtest(**records, holdout=args.holdout, as_of=as_of, n_paths=args.paths,
+                          seed=args.seed, owner=args.owner, fit_options=options)
+    except ValueError as exc:
+        raise _flag_error("--holdout", str(exc)) from None
+    written = write_backtest(result, out)
+    for line in result.lines():
+        print(line)
+    print(f"\nwrote {written}/: backtest.json, backtest.html, backtest.png")
     return EXIT_OK
 
 

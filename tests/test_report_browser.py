@@ -233,6 +233,26 @@ def test_goal_report(chromium, tmp_path):
     assert "Evaluations" in text and "Inputs" in text
 
 
+def test_fit_and_backtest_reports(chromium, tmp_path):
+    from simulator.fit.backtest import backtest
+    from simulator.fit.estimate import fit_records
+    from simulator.fit.synthetic import history
+
+    h = history(np.random.default_rng(3), months=30, seats_median=6.0)
+    fit = fit_records(h.clients, h.deals, h.tickets, h.pnl, owner=h.owner, as_of=h.as_of,
+                      sources={"clients": HOSTILE})
+    out = report.files.write_fit_report(fit, tmp_path / "fit", title=HOSTILE)
+    dom = check_page(chromium, out / "fit.html", tmp_path, 2)
+    text = html.unescape(re.sub(r"<[^>]+>", "", dom))
+    assert "What your data say" in text and "churn.annual_rate" in text
+    assert f"fitted from {HOSTILE}:" in text  # a hostile file name, shown as text
+    result = backtest(h.clients, h.deals, h.tickets, h.pnl, holdout=6, n_paths=200,
+                      as_of=h.as_of)
+    out = report.files.write_backtest(result, tmp_path / "bt", title=HOSTILE)
+    dom = check_page(chromium, out / "backtest.html", tmp_path, 1)
+    assert "Predicted and actual" in dom and "inside the 90% band" in dom
+
+
 def test_hostile_text_would_be_caught(chromium, tmp_path):
     # Negative control: the same text pasted unescaped runs, loads and is reported.
     bad = tmp_path / "unescaped.html"

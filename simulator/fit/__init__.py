@@ -23,7 +23,8 @@ from .estimate import FitResult, Fitted, fit_records
 from .records import clients_of, deals_of, pnl_of, tickets_of
 from .tables import read_column_map, read_table
 
-__all__ = ["FITTABLE", "FitResult", "Fitted", "config_text", "fit_files", "fit_summary"]
+__all__ = ["FITTABLE", "FitResult", "Fitted", "config_text", "fit_files", "fit_summary",
+           "read_records"]
 
 FITTABLE: dict[str, str] = {
     "start.customers": "clients",
@@ -46,6 +47,45 @@ FITTABLE: dict[str, str] = {
 """Every key a fit can give, and the data it needs."""
 
 
+def read_records(
+    clients: str | Path | None = None,
+    pipeline: str | Path | None = None,
+    tickets: str | Path | None = None,
+    pnl: str | Path | None = None,
+    *,
+    owner: str | None = None,
+    columns: str | Path | None = None,
+) -> dict[str, Any]:
+    """The records of the given files, checked (``clients``, ``deals``, ``tickets``,
+    ``pnl``; each ``None`` when its file is not given) and their file names (``sources``).
+
+    Raises
+    ------
+    ConfigError
+        A file cannot be read, or a row or column is wrong.
+    """
+    column_map = read_column_map(columns)
+    out: dict[str, Any] = {"clients": None, "deals": None, "tickets": None, "pnl": None,
+                           "sources": {}}
+    if clients is not None:
+        table = read_table(clients, "clients", column_map)
+        out["clients"], out["sources"]["clients"] = clients_of(table), table.name
+    if pipeline is not None:
+        table = read_table(pipeline, "pipeline", column_map)
+        out["deals"], out["sources"]["pipeline"] = deals_of(table), table.name
+    if tickets is not None:
+        table = read_table(tickets, "tickets", column_map)
+        out["tickets"], out["sources"]["tickets"] = tickets_of(table, out["clients"]), table.name
+        if owner is not None and owner not in {t.resource for t in out["tickets"]}:
+            raise table.error(None, "resource", owner, "--owner names no resource of the "
+                              "tickets; allowed: one of " + ", ".join(
+                                  sorted({t.resource for t in out["tickets"]})[:8]))
+    if pnl is not None:
+        table = read_table(pnl, "pnl", column_map)
+        out["pnl"], out["sources"]["pnl"] = pnl_of(table), table.name
+    return out
+
+
 def fit_files(
     clients: str | Path | None = None,
     pipeline: str | Path | None = None,
@@ -65,29 +105,12 @@ def fit_files(
         A file cannot be read, or a row or column is wrong (one line naming the
         file, the row and the column).
     """
-    column_map = read_column_map(columns)
+    records = read_records(clients, pipeline, tickets, pnl, owner=owner, columns=columns)
     defaults = config_from_dict({})
-    sources: dict[str, str] = {}
-    client_rows = deal_rows = ticket_rows = pnl_rows = None
-    if clients is not None:
-        table = read_table(clients, "clients", column_map)
-        client_rows, sources["clients"] = clients_of(table), table.name
-    if pipeline is not None:
-        table = read_table(pipeline, "pipeline", column_map)
-        deal_rows, sources["pipeline"] = deals_of(table), table.name
-    if tickets is not None:
-        table = read_table(tickets, "tickets", column_map)
-        ticket_rows, sources["tickets"] = tickets_of(table, client_rows), table.name
-        if owner is not None and owner not in {t.resource for t in ticket_rows}:
-            raise table.error(None, "resource", owner, "--owner names no resource of the "
-                              "tickets; allowed: one of " + ", ".join(
-                                  sorted({t.resource for t in ticket_rows})[:8]))
-    if pnl is not None:
-        table = read_table(pnl, "pnl", column_map)
-        pnl_rows, sources["pnl"] = pnl_of(table), table.name
     hours = selling_hours if selling_hours is not None else float(
         defaults.staff.owner_sales_hours_per_month)
-    return fit_records(client_rows, deal_rows, ticket_rows, pnl_rows, sources=sources,
+    return fit_records(records["clients"], records["deals"], records["tickets"],
+                       records["pnl"], sources=records["sources"],
                        owner=owner, as_of=as_of, selling_hours=hours,
                        endpoints_per_seat=float(defaults.customers.endpoints_per_seat),
                        per_employee_overhead=float(defaults.finance.overhead_per_employee_month),

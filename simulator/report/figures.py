@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from ..analysis.goal import GoalResult
     from ..analysis.levers import LeverScanResult
     from ..analysis.sensitivity import SensitivityResult
+    from ..fit.backtest import BacktestResult
     from ..fit.estimate import FitResult
     from ..results import SimulationResult
 
@@ -39,6 +40,7 @@ __all__ = [
     "STYLE",
     "ReportFigure",
     "ServiceLeadershipStage",
+    "backtest_chart",
     "comparison_fans_chart",
     "comparison_figures",
     "comparison_overview",
@@ -931,3 +933,31 @@ def fit_figures(result: FitResult) -> list[ReportFigure]:
         out.append(ReportFigure("tickets", "Tickets per endpoint by month against the fitted "
                                 "rate", png_bytes(tickets_by_month_chart(result))))
     return out
+
+
+@styled
+def backtest_chart(result: BacktestResult) -> Any:
+    """Each series' 50% and 90% predictive bands and median, with what happened."""
+    names = list(result.series)
+    fig = figure(4.2 * len(names), 3.6, constrained=True)
+    axes = np.atleast_1d(fig.subplots(1, len(names)))
+    from ..fit.backtest import SERIES
+
+    for ax, name in zip(axes, names, strict=True):
+        s = result.series[name]
+        t = np.arange(1, len(s["actual"]) + 1)
+        ax.fill_between(t, s["q05"], s["q95"], color=BLUE, alpha=0.15, linewidth=0,
+                        label="90% band")
+        ax.fill_between(t, s["q25"], s["q75"], color=BLUE, alpha=0.3, linewidth=0,
+                        label="50% band")
+        ax.plot(t, s["q50"], color=BLUE, linewidth=1.5, label="median")
+        ax.plot(t, s["actual"], color=RED, marker="o", markersize=3, linewidth=1,
+                label="what happened")
+        words, unit = SERIES[name]
+        ax.set_title(f"{words} ({unit})", fontsize=10)
+        ax.set_xlabel(f"month after {result.cutoff.isoformat()}")
+        if name == "mrr_managed":
+            money_axis(ax)
+        ax.grid(alpha=0.3)
+    axes[0].legend(loc="best", fontsize=7, frameon=False)
+    return fig

@@ -22,7 +22,14 @@ from ..output import (
     write_directory,
 )
 from .figures import comparison_figures, goal_figures, run_figures, sensitivity_figures
-from .pages import render_comparison, render_fit, render_goal, render_run, render_sensitivity
+from .pages import (
+    render_backtest,
+    render_comparison,
+    render_fit,
+    render_goal,
+    render_run,
+    render_sensitivity,
+)
 from .workbook import comparison_workbook, run_workbook
 
 if TYPE_CHECKING:
@@ -30,6 +37,7 @@ if TYPE_CHECKING:
     from ..analysis.goal import GoalResult
     from ..analysis.levers import LeverScanResult
     from ..analysis.sensitivity import SensitivityResult
+    from ..fit.backtest import BacktestResult
     from ..fit.estimate import FitResult
     from ..results import SimulationResult
 
@@ -39,10 +47,12 @@ __all__ = [
     "GOAL_FILES",
     "GOAL_HTML",
     "GOAL_JSON",
+    "BACKTEST_FILES",
     "FIT_FILES",
     "SENSITIVITY_FILES",
     "SENSITIVITY_HTML",
     "SENSITIVITY_JSON",
+    "write_backtest",
     "write_comparison",
     "write_fit_report",
     "write_goal",
@@ -90,6 +100,26 @@ def write_fit_report(result: FitResult, out_dir: str | Path, title: str | None =
     for f in figures:
         files[f"{f.section}.png"] = f.png
     return write_directory(out_dir, files, FIT_FILES)
+
+
+BACKTEST_JSON = "backtest.json"
+BACKTEST_HTML = "backtest.html"
+BACKTEST_FILES: frozenset[str] = frozenset({BACKTEST_JSON, BACKTEST_HTML, "backtest.png"})
+"""Every file a backtest's directory may hold."""
+
+
+def write_backtest(result: BacktestResult, out_dir: str | Path, title: str | None = None
+                   ) -> Path:
+    """Write ``backtest.json``, ``backtest.html`` and ``backtest.png``, atomically."""
+    from .figures import ReportFigure, backtest_chart, png_bytes
+
+    png = png_bytes(backtest_chart(result))
+    figure = ReportFigure("backtest", "Predicted (bands, median) against what happened", png)
+    return write_directory(out_dir, {
+        BACKTEST_JSON: json_text(result.to_dict()),
+        BACKTEST_HTML: render_backtest(result, [figure], title),
+        "backtest.png": png,
+    }, BACKTEST_FILES)
 
 
 def write_run_report(

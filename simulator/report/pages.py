@@ -25,11 +25,13 @@ from ..version import package_version
 from .figures import (
     OWNER_PARTS,
     ReportFigure,
+    backtest_chart,
     comparison_figures,
     convergence_rows,
     fit_figures,
     goal_figures,
     owner_month,
+    png_bytes,
     run_figures,
     sensitivity_figures,
 )
@@ -41,12 +43,14 @@ if TYPE_CHECKING:
     from ..analysis.levers import LeverScanResult
     from ..analysis.sensitivity import SensitivityResult
     from ..config import Config
+    from ..fit.backtest import BacktestResult
     from ..fit.estimate import FitResult
 
 __all__ = [
     "RUN_TITLE",
     "environment",
     "headline",
+    "render_backtest",
     "render_comparison",
     "render_fit",
     "render_goal",
@@ -488,3 +492,30 @@ def render_fit(result: FitResult, figures: Sequence[ReportFigure] | None = None,
         warnings=result.warnings, rows=rows,
         not_fitted=[(k, need) for k, need in FITTABLE.items() if result.get(k) is None],
         figures=figures, glossary=terms("90% interval", "never within the horizon"))
+
+
+def render_backtest(result: BacktestResult, figures: Sequence[ReportFigure] | None = None,
+                    title: str | None = None) -> str:
+    """The backtest report as one self-contained HTML page."""
+    from ..fit.backtest import SERIES
+
+    if figures is None:
+        figures = [ReportFigure("backtest", "Predicted (bands, median) against what happened",
+                                png_bytes(backtest_chart(result)))]
+
+    def cell(name: str, x: float) -> str:
+        return money(x) if name == "mrr_managed" else f"{x:,.0f}"
+
+    series = []
+    for name, s in result.series.items():
+        rows = [(s["months"][k], cell(name, s["actual"][k]), cell(name, s["q50"][k]),
+                 f"{cell(name, s['q25'][k])} to {cell(name, s['q75'][k])}",
+                 f"{cell(name, s['q05'][k])} to {cell(name, s['q95'][k])}",
+                 f"{s['pit'][k]:.2f}") for k in range(len(s["months"]))]
+        words, unit = SERIES[name]
+        series.append({"title": f"{words[0].upper()}{words[1:]} ({unit})", "rows": rows})
+    return _render(
+        "backtest.html", title=title or "msp-sim backtest: the model against your last months",
+        headlines=result.lines(), cutoff=result.cutoff.isoformat(), holdout=result.holdout,
+        n_paths=result.n_paths, figures=figures, series=series,
+        glossary=terms("median", "90% interval"))
