@@ -148,6 +148,18 @@ def fit_churn(clients: Sequence[Client], as_of: datetime.date, source: str) -> F
                    f"client-years{mle}")
 
 
+def _mean_of(key: str, values: np.ndarray, low: float, source: str, what: str
+             ) -> Fitted | None:
+    """A per-path mean: normal with the sample mean and its standard error (``what`` is
+    formatted with ``n`` and ``se``); ``None`` without two different values."""
+    if values.size < 2 or not values.std(ddof=1) > 0:
+        return None
+    mean, se = float(values.mean()), float(values.std(ddof=1) / math.sqrt(values.size))
+    return _fitted(key, {"dist": "normal", "mean": mean, "sd": se, "low": low}, mean,
+                   values.size, source, f"fitted from {source}: "
+                   + what.format(n=values.size, se=se))
+
+
 def _rate_beta(key: str, successes: int, trials: int, source: str, what: str
                ) -> Fitted | None:
     if trials <= 0:
@@ -218,12 +230,10 @@ def fit_tickets(tickets: Sequence[Ticket], clients: Sequence[Client] | None,
                                n, source, f"fitted from {source}: {n} tickets in "
                                f"{exposure:,.0f} endpoint-months (a reactive book)"))
     hours = np.array([t.hours for t in tickets], dtype=np.float64)
-    if hours.size >= 2 and hours.std(ddof=1) > 0:
-        mean, se = float(hours.mean()), float(hours.std(ddof=1) / math.sqrt(hours.size))
-        out.append(_fitted("tickets.hours_reactive",
-                           {"dist": "normal", "mean": mean, "sd": se, "low": 0.0}, mean,
-                           hours.size, source, f"fitted from {source}: mean of {hours.size} "
-                           f"tickets' hours, standard error {se:.3f}"))
+    fitted = _mean_of("tickets.hours_reactive", hours, 0.0, source,
+                      "mean of {n} tickets' hours, standard error {se:.3f}")
+    if fitted:
+        out.append(fitted)
     recent = last - datetime.timedelta(days=90)
     staff = {t.resource for t in tickets if t.created >= recent and t.resource != owner}
     if staff:
@@ -279,12 +289,10 @@ def fit_book(clients: Sequence[Client], as_of: datetime.date, source: str) -> li
                            f"fitted from {source}: lognormal of {seats.size} clients' seats "
                            "(scipy.stats.lognorm.fit)"))
     prices = np.array([c.monthly_fee / c.seats for c in clients], dtype=np.float64)
-    if prices.size >= 2 and prices.std(ddof=1) > 0:
-        mean, se = float(prices.mean()), float(prices.std(ddof=1) / math.sqrt(prices.size))
-        out.append(_fitted("customers.price_per_seat",
-                           {"dist": "normal", "mean": mean, "sd": se, "low": 1.0}, mean,
-                           prices.size, source, f"fitted from {source}: mean fee per seat of "
-                           f"{prices.size} clients, standard error ${se:.2f}"))
+    fitted = _mean_of("customers.price_per_seat", prices, 1.0, source,
+                      "mean fee per seat of {n} clients, standard error ${se:.2f}")
+    if fitted:
+        out.append(fitted)
     return out
 
 
