@@ -152,3 +152,13 @@ def test_docs_list_every_standard_lever():
     text = (Path(__file__).resolve().parents[1] / "docs" / "levers.md").read_text()
     for name, description, _ in STANDARD_LEVERS:
         assert f"| {name} | {description} |" in text, name
+
+
+def test_levers_take_distributions_everywhere():
+    # every key a standard lever reads may be a distribution (its median decides)
+    cfg = _config(staff={"techs_per_manager": {"dist": "uniform", "low": 6, "high": 10},
+                         "escalation_share": {"dist": "uniform", "low": 0.1, "high": 0.3}},
+                  start={"techs": {"dist": "uniform", "low": 3, "high": 6}})
+    names = {lv.name: lv for lv in resolve_levers(cfg)}
+    assert names["a service manager"].set == {"staff.techs_per_manager": 4}
+    assert names["one more technician now"].set["start.techs"]["low"] == 4

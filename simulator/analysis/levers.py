@@ -134,7 +134,7 @@ def _churn(c: Config) -> dict[str, Any] | None:
 
 def _manager(c: Config) -> dict[str, Any] | None:
     techs = max(2, round(_typical(c.start.techs)))
-    if c.staff.techs_per_manager <= techs:
+    if _typical(c.staff.techs_per_manager) <= techs:
         return None  # the book already has (or soon gets) a manager
     return {"staff.techs_per_manager": techs}
 
@@ -257,7 +257,8 @@ class _Outcomes:
     @classmethod
     def of(cls, r: SimulationResult) -> _Outcomes:
         """Reduce a run that kept its trajectories (which are then let go)."""
-        fp = r.first_passage
+        fp = np.asarray(r.first_passage)
+        insolvency = np.asarray(r.insolvency_month)
         month = min(SCAN_MONTH, r.months)
         profit = np.asarray(r["pretax_profit"][:, 1:].sum(axis=1), dtype=np.float64)
         mrr_final = np.array(r["mrr"][:, -1], dtype=np.float64)
@@ -273,7 +274,7 @@ class _Outcomes:
         return cls(summary=summary,
                    broke=(fp >= 0).astype(np.float64),
                    broke_by_month=((fp >= 0) & (fp <= month)).astype(np.float64),
-                   insolvent=(r.insolvency_month >= 0).astype(np.float64),
+                   insolvent=(insolvency >= 0).astype(np.float64),
                    cumulative_profit=profit, mrr_final=mrr_final)
 
 

@@ -107,19 +107,21 @@ def fit_files(
     """
     records = read_records(clients, pipeline, tickets, pnl, owner=owner, columns=columns)
     defaults = config_from_dict({})
-    hours = selling_hours if selling_hours is not None else float(
-        defaults.staff.owner_sales_hours_per_month)
+    def mean(key: str) -> float:  # a default's value, or its distribution's mean
+        value = defaults.get(key)
+        return float(value.mean()) if hasattr(value, "mean") else float(value)
+
+    hours = mean("staff.owner_sales_hours_per_month") if selling_hours is None \
+        else selling_hours
     return fit_records(records["clients"], records["deals"], records["tickets"],
                        records["pnl"], sources=records["sources"],
                        owner=owner, as_of=as_of, selling_hours=hours,
-                       endpoints_per_seat=float(defaults.customers.endpoints_per_seat),
-                       per_employee_overhead=float(defaults.finance.overhead_per_employee_month),
-                       per_customer_overhead=float(defaults.finance.overhead_per_customer_month),
-                       product_spend_per_seat_year=float(
-                           defaults.projects.product_spend_per_seat_year),
-                       project_revenue_per_customer_year=float(
-                           defaults.projects.per_customer_year)
-                       * float(defaults.projects.size.mean()))
+                       endpoints_per_seat=mean("customers.endpoints_per_seat"),
+                       per_employee_overhead=mean("finance.overhead_per_employee_month"),
+                       per_customer_overhead=mean("finance.overhead_per_customer_month"),
+                       product_spend_per_seat_year=mean("projects.product_spend_per_seat_year"),
+                       project_revenue_per_customer_year=mean("projects.per_customer_year")
+                       * mean("projects.size"))
 
 
 def _toml(value: Any) -> str:

@@ -58,7 +58,8 @@ class PnlMonth:
 
 def clients_of(table: Table) -> list[Client]:
     """Clients, each with ``end_date`` (if any) not before ``start_date``; names unique."""
-    out, seen = [], {}
+    out: list[Client] = []
+    seen: dict[str, int] = {}
     has_endpoints = "endpoints" in table.columns
     for k in range(len(table.rows)):
         row = table.row_numbers[k]
@@ -129,7 +130,8 @@ def tickets_of(table: Table, clients: list[Client] | None = None) -> list[Ticket
 
 def pnl_of(table: Table) -> list[PnlMonth]:
     """Monthly P&L lines, one row a month, in date order."""
-    out, seen = [], {}
+    out: list[PnlMonth] = []
+    seen: dict[datetime.date, int] = {}
     for k in range(len(table.rows)):
         row = table.row_numbers[k]
         month = table.date(k, "month")
