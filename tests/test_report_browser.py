@@ -253,6 +253,18 @@ def test_fit_and_backtest_reports(chromium, tmp_path):
     assert "Predicted and actual" in dom and "inside the 90% band" in dom
 
 
+def test_portfolio_report(chromium, tmp_path):
+    from simulator.analysis.portfolio import Msp, portfolio
+
+    msps = [Msp(HOSTILE + f" {k}", _small_config(start={"customers": 10 + 4 * k, "techs": 3}),
+                k + 2) for k in range(3)]
+    result = portfolio(msps, n_paths=200, levers=True)
+    out = report.files.write_portfolio(result, tmp_path / "pf", title=HOSTILE)
+    dom = check_page(chromium, out / "portfolio.html", tmp_path, 1)
+    text = html.unescape(re.sub(r"<[^>]+>", "", dom))
+    assert f"{HOSTILE} 2" in text and "Which lever moves the most MSPs" in text
+
+
 def test_hostile_text_would_be_caught(chromium, tmp_path):
     # Negative control: the same text pasted unescaped runs, loads and is reported.
     bad = tmp_path / "unescaped.html"

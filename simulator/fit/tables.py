@@ -22,7 +22,7 @@ from typing import Any
 
 from ..config.errors import MISSING, ConfigError, RawText
 
-__all__ = ["ALIASES", "COLUMNS", "Table", "read_column_map", "read_table"]
+__all__ = ["ALIASES", "COLUMNS", "Table", "read_column_map", "read_rows", "read_table"]
 
 MAX_BYTES = 50_000_000
 """The largest table file read (a PSA export of many years is a few MB)."""
@@ -165,7 +165,9 @@ def read_column_map(path: str | Path | None) -> dict[str, dict[str, str]]:
     return out
 
 
-def _raw_rows(path: Path) -> list[list[Any]]:
+def read_rows(path: Path) -> list[list[Any]]:
+    """The rows of a CSV or XLSX file (first sheet) as lists of cells, checked: a regular
+    file, not too large, CSV in UTF-8 or a readable workbook."""
     suffix = path.suffix.lower()
     if not path.is_file():
         raise ConfigError(str(path), [("", MISSING, "not found (or not a regular file); "
@@ -210,7 +212,7 @@ def read_table(path: str | Path, kind: str,
         The file cannot be read, is empty, or lacks a required column.
     """
     path = Path(path)
-    raw = [(number, r) for number, r in enumerate(_raw_rows(path), start=1)
+    raw = [(number, r) for number, r in enumerate(read_rows(path), start=1)
            if any(c not in (None, "") for c in r)]
     if not raw:
         raise ConfigError(str(path), [("", MISSING, f"empty; allowed: a header row and one row "

@@ -27,15 +27,17 @@ from .pages import (
     render_comparison,
     render_fit,
     render_goal,
+    render_portfolio,
     render_run,
     render_sensitivity,
 )
-from .workbook import comparison_workbook, run_workbook
+from .workbook import comparison_workbook, portfolio_workbook, run_workbook
 
 if TYPE_CHECKING:
     from ..analysis.compare import ComparisonResult
     from ..analysis.goal import GoalResult
     from ..analysis.levers import LeverScanResult
+    from ..analysis.portfolio import PortfolioResult
     from ..analysis.sensitivity import SensitivityResult
     from ..fit.backtest import BacktestResult
     from ..fit.estimate import FitResult
@@ -48,12 +50,14 @@ __all__ = [
     "GOAL_HTML",
     "GOAL_JSON",
     "BACKTEST_FILES",
+    "PORTFOLIO_FILES",
     "FIT_FILES",
     "SENSITIVITY_FILES",
     "SENSITIVITY_HTML",
     "SENSITIVITY_JSON",
     "write_backtest",
     "write_comparison",
+    "write_portfolio",
     "write_fit_report",
     "write_goal",
     "write_run_report",
@@ -120,6 +124,27 @@ def write_backtest(result: BacktestResult, out_dir: str | Path, title: str | Non
         BACKTEST_HTML: render_backtest(result, [figure], title),
         "backtest.png": png,
     }, BACKTEST_FILES)
+
+
+PORTFOLIO_FILES: frozenset[str] = frozenset(
+    {"portfolio.json", "portfolio.html", "portfolio.xlsx", "portfolio.png"})
+"""Every file a portfolio's directory may hold."""
+
+
+def write_portfolio(result: PortfolioResult, out_dir: str | Path, title: str | None = None
+                    ) -> Path:
+    """Write ``portfolio.json``, ``portfolio.html``, ``portfolio.xlsx`` and the figure."""
+    from .figures import ReportFigure, png_bytes, portfolio_chart
+
+    png = png_bytes(portfolio_chart(result))
+    figure = ReportFigure("portfolio", "MSPs past the threshold by month, and their chances",
+                          png)
+    return write_directory(out_dir, {
+        "portfolio.json": json_text(result.to_dict()),
+        "portfolio.html": render_portfolio(result, [figure], title),
+        "portfolio.xlsx": portfolio_workbook(result),
+        "portfolio.png": png,
+    }, PORTFOLIO_FILES)
 
 
 def write_run_report(

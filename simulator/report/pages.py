@@ -32,6 +32,7 @@ from .figures import (
     goal_figures,
     owner_month,
     png_bytes,
+    portfolio_chart,
     run_figures,
     sensitivity_figures,
 )
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
     from ..analysis.compare import ComparisonResult
     from ..analysis.goal import GoalResult
     from ..analysis.levers import LeverScanResult
+    from ..analysis.portfolio import PortfolioResult
     from ..analysis.sensitivity import SensitivityResult
     from ..config import Config
     from ..fit.backtest import BacktestResult
@@ -54,6 +56,7 @@ __all__ = [
     "render_comparison",
     "render_fit",
     "render_goal",
+    "render_portfolio",
     "render_run",
     "render_sensitivity",
     "summary_rows",
@@ -519,3 +522,41 @@ def render_backtest(result: BacktestResult, figures: Sequence[ReportFigure] | No
         headlines=result.lines(), cutoff=result.cutoff.isoformat(), holdout=result.holdout,
         n_paths=result.n_paths, figures=figures, series=series,
         glossary=terms("median", "90% interval"))
+
+
+def render_portfolio(result: PortfolioResult, figures: Sequence[ReportFigure] | None = None,
+                     title: str | None = None) -> str:
+    """The portfolio report as one self-contained HTML page."""
+    data = result.to_dict()
+    if figures is None:
+        figures = [ReportFigure("portfolio", "MSPs past the threshold by month, and their "
+                                "chances", png_bytes(portfolio_chart(result)))]
+    months, scan = result.months, min(36, result.months)
+    counts = data["portfolio"]
+    low, high = counts["breaking_by_month_ci95"][-1]
+    headlines = [f"Of {data['n_msps']} MSPs, {counts['expected_breaking_by_month'][-1]:.1f} "
+                 f"are expected past {short_money(result.threshold_mrr)} MRR by month "
+                 f"{months} (95% interval {low:.0f} to {high:.0f}); by month {scan}: "
+                 f"{counts['expected_breaking_by_month'][scan]:.1f}."]
+    if data.get("levers"):
+        best = data["levers"][0]
+        headlines.append(f"{best['name']} would take {best['additional_msps_breaking']:.1f} "
+                         "more of them past it by the horizon.")
+
+    def chance(e: Mapping[str, Any], key: str) -> str:
+        lo, hi = e[f"{key}_ci95"]
+        return f"{pct(e[key])} [{pct(lo)}-{pct(hi)}]"
+
+    rows = [{"name": e["name"], "p_month": chance(e, f"p_break_by_{scan}"),
+             "p_horizon": chance(e, "p_break_by_horizon"),
+             "median": FILTERS["month"](e["median_months"], "not reached"),
+             "insolvent": pct(e["p_insolvent"])} for e in data["msps"]]
+    levers = [{"name": r["name"], "gain": f"{r['additional_msps_breaking']:+.1f}",
+               "ci": f"{r['ci95'][0]:+.1f} to {r['ci95'][1]:+.1f}",
+               "helped": r["msps_helped"]} for r in data.get("levers", [])]
+    return _render(
+        "portfolio.html", title=title or "msp-sim portfolio", headlines=headlines,
+        n_msps=data["n_msps"], n_paths=result.n_paths, months=months, scan_month=scan,
+        seed=result.seed, method=counts["method"], figures=figures, levers=levers, rows=rows,
+        version=data["version"],
+        glossary=terms("path", "95% interval", "median", "out of cash and credit"))

@@ -21,9 +21,10 @@ from ..formatting import calendar_month
 if TYPE_CHECKING:
     from ..analysis.compare import ComparisonResult
     from ..analysis.levers import LeverScanResult
+    from ..analysis.portfolio import PortfolioResult
     from ..results import SimulationResult
 
-__all__ = ["MONTHLY_COLUMNS", "comparison_workbook", "run_workbook"]
+__all__ = ["MONTHLY_COLUMNS", "comparison_workbook", "portfolio_workbook", "run_workbook"]
 
 MONTHLY_COLUMNS: tuple[tuple[str, tuple[float, ...]], ...] = (
     ("mrr", (0.1, 0.5, 0.9)),
@@ -177,4 +178,28 @@ def comparison_workbook(comp: ComparisonResult) -> bytes:
     _sheet(workbook, "Scenarios", header, frame_rows)
     _sheet(workbook, "Inputs", ["key"] + comp.names,
            [[key, *values] for key, values in comp.differing_inputs()])
+    return _bytes(workbook)
+
+
+def portfolio_workbook(result: PortfolioResult) -> bytes:
+    """A portfolio's ``portfolio.xlsx``: MSPs, the count by month and (with levers) Levers."""
+    data = result.to_dict()
+    scan = min(36, result.months)
+    workbook = _new()
+    _sheet(workbook, "MSPs", ["msp", f"P(break by month {scan})",
+                              f"P(break by month {result.months})", "low", "high",
+                              "median months", "P(out of cash and credit)"],
+           [[e["name"], e[f"p_break_by_{scan}"], e["p_break_by_horizon"],
+             *e["p_break_by_horizon_ci95"], e["median_months"], e["p_insolvent"]]
+            for e in data["msps"]])
+    counts = data["portfolio"]
+    _sheet(workbook, "Portfolio", ["month", "expected MSPs past the threshold", "95% low",
+                                   "95% high"],
+           [[t, counts["expected_breaking_by_month"][t],
+             *counts["breaking_by_month_ci95"][t]] for t in range(result.months + 1)])
+    if data.get("levers"):
+        _sheet(workbook, "Levers", ["lever", "additional MSPs by the horizon", "95% low",
+                                    "95% high", "MSPs it helps"],
+               [[r["name"], r["additional_msps_breaking"], *r["ci95"], r["msps_helped"]]
+                for r in data["levers"]])
     return _bytes(workbook)

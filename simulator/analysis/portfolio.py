@@ -1,0 +1,304 @@
+"""Portfolios of many MSPs (``msp-sim portfolio``): how many break the threshold, and when.
+
+A portfolio file (CSV or XLSX) has one row per MSP: an ``msp`` name column and
+either config keys as columns (dotted names, each cell a value as in
+``--set``; an empty cell keeps the base config's value) or a ``config``
+column naming a config file each (relative to the portfolio file), or both.
+Every MSP is simulated with the same seed and paths (common random numbers),
+so path ``i`` of every MSP and lever faces the same luck.
+
+Per MSP: P(break by month 36 and by the horizon) with Wilson 95% intervals,
+the median months to the threshold and P(out of cash and credit). For the
+portfolio: the expected number of MSPs that break the threshold by each
+month, with a 95% interval from the Poisson-binomial distribution of that
+count (each MSP an independent business with its own chance,
+:data:`scipy.stats.poisson_binom`), and the spread of P(break) across MSPs.
+With levers, for each standard lever (:mod:`.levers`) the expected number of
+additional MSPs that break through by the horizon (the sum of the paired
+differences, with a normal 95% interval from their standard errors).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from ..config import Config, ConfigError, config_from_dict, load_config
+from ..config.errors import MISSING, RawText
+from ..config.loader import parse_override
+from ..config.schema import SECTIONS
+from ..formatting import finite_or_none as _f
+from ..results import package_version, require_pandas
+
+__all__ = ["Msp", "PortfolioResult", "load_portfolio", "portfolio"]
+
+SCAN_MONTH = 36
+
+
+@dataclass(frozen=True)
+class Msp:
+    """One MSP of a portfolio: its name, its config and its row in the file."""
+
+    name: str
+    config: Config
+    row: int
+
+
+def _cell(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def load_portfolio(path: str | Path, base: str | Path | Config | None = None) -> list[Msp]:
+    """Read a portfolio file into one config per MSP.
+
+    Raises
+    ------
+    ConfigError
+        One line per problem naming the file, the row and the column: an
+        unknown column, a bad value, a missing config file, a duplicate or
+        empty MSP name, no MSP at all.
+    """
+    from ..fit.tables import read_rows
+
+    path = Path(path)
+    raw = [(n, r) for n, r in enumerate(read_rows(path), start=1)
+           if any(c not in (None, "") for c in r)]
+    if len(raw) < 2:
+        raise ConfigError(str(path), [("", MISSING, "no MSPs; allowed: a header row (msp, "
+                                       "then config keys or config) and one row per MSP")])
+    header = [_cell(h) for h in raw[0][1]]
+    if "msp" not in header:
+        raise ConfigError(str(path), [("column msp", MISSING, "missing; allowed: an msp column "
+                                       "naming each MSP")])
+    for column in header:
+        if column in ("msp", "config", ""):
+            continue
+        section, _, name = column.partition(".")
+        if section not in SECTIONS or not name:
+            raise ConfigError(str(path), [(f"column {column}", MISSING, "unknown column; "
+                                           "allowed: msp, config, or a dotted config key such "
+                                           "as sales.reps")])
+    if isinstance(base, Config):
+        base_data = base.model_dump(mode="python", by_alias=True, exclude_none=True)
+    elif base is not None:
+        base_data = load_config(base).model_dump(mode="python", by_alias=True,
+                                                 exclude_none=True)
+    else:
+        base_data = {}
+    msps: list[Msp] = []
+    seen: dict[str, int] = {}
+    for number, cells in raw[1:]:
+        row = dict(zip(header, cells, strict=False))
+        name = _cell(row.get("msp"))
+        if not name:
+            raise ConfigError(str(path), [(f"row {number}, column msp", MISSING,
+                                           "empty; allowed: the MSP's name")])
+        if name in seen:
+            raise ConfigError(str(path), [(f"row {number}, column msp", name,
+                                           f"listed twice (first in row {seen[name]}); "
+                                           "allowed: one row per MSP")])
+        seen[name] = number
+        data = base_data
+        config_file = _cell(row.get("config"))
+        if config_file:
+            target = path.parent / config_file
+            if not target.is_file():
+                raise ConfigError(str(path), [(f"row {number}, column config", config_file,
+                                               "no such config file (relative to this file); "
+                                               "allowed: an existing .toml config")])
+            data = load_config(target).model_dump(mode="python", by_alias=True,
+                                                  exclude_none=True)
+        overrides: dict[str, Any] = {}
+        for column in header:
+            text = _cell(row.get(column))
+            if column in ("msp", "config", "") or not text:
+                continue
+            try:
+                key, value = parse_override(f"{column}={text}")
+            except ConfigError as exc:
+                raise ConfigError(str(path), [(f"row {number}, column {column}",
+                                               RawText(text), exc.problems[0][2])]) from None
+            overrides[key] = value
+        try:
+            config = config_from_dict(data, source=str(path), overrides=overrides)
+        except ConfigError as exc:
+            key, value, message = exc.problems[0]
+            raise ConfigError(str(path), [(f"row {number}, column {key}", value, message)]
+                              ) from None
+        msps.append(Msp(name, config, number))
+    months = {m.config.simulation.months for m in msps}
+    thresholds = {m.config.simulation.threshold_mrr for m in msps}
+    if len(months) > 1 or len(thresholds) > 1:
+        raise ConfigError(str(path), [("", MISSING, "MSPs with different horizons or "
+                                       "thresholds; allowed: one simulation.months and "
+                                       "threshold_mrr for the whole portfolio")])
+    return msps
+
+
+@dataclass(repr=False)
+class PortfolioResult:
+    """Every MSP's chances and the portfolio's count of breakthroughs.
+
+    Attributes
+    ----------
+    msps : list of Msp
+    n_paths, seed, months : int
+    p_break : ndarray, shape (msps, months + 1)
+        Each MSP's P(broken the threshold by month t).
+    entries : list of dict
+        Per MSP: its headline numbers (see :meth:`to_dict`).
+    levers : dict of str to list of dict, optional
+        Per lever: each MSP's paired change in P(break by the horizon).
+    """
+
+    msps: list[Msp]
+    n_paths: int
+    seed: int
+    months: int
+    threshold_mrr: float
+    p_break: np.ndarray
+    entries: list[dict[str, Any]]
+    levers: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        return (f"PortfolioResult(msps={len(self.msps)}, n_paths={self.n_paths}, "
+                f"seed={self.seed}, levers={len(self.levers)})")
+
+    def expected_breaking(self) -> dict[str, np.ndarray]:
+        """Expected number of MSPs broken through by each month, with the 2.5% and 97.5%
+        quantiles of its Poisson-binomial distribution."""
+        expected = self.p_break.sum(axis=0)
+        low = np.empty_like(expected)
+        high = np.empty_like(expected)
+        for t in range(self.months + 1):
+            dist = stats.poisson_binom(np.clip(self.p_break[:, t], 0.0, 1.0))
+            low[t], high[t] = dist.ppf(0.025), dist.ppf(0.975)
+        return {"expected": expected, "low": low, "high": high}
+
+    def to_dict(self) -> dict[str, Any]:
+        """``portfolio.json``."""
+        counts = self.expected_breaking()
+        h = self.p_break[:, -1]
+        out: dict[str, Any] = {
+            "n_msps": len(self.msps),
+            "n_paths": self.n_paths,
+            "seed": int(self.seed),
+            "months": self.months,
+            "threshold_mrr": self.threshold_mrr,
+            "common_random_numbers": True,
+            "msps": self.entries,
+            "portfolio": {
+                "expected_breaking_by_month": [_f(x) for x in counts["expected"]],
+                "breaking_by_month_ci95": [[_f(a), _f(b)] for a, b in
+                                           zip(counts["low"], counts["high"], strict=True)],
+                "p_break_by_horizon_across_msps": {
+                    "mean": _f(h.mean()),
+                    **{f"p{q}": _f(np.quantile(h, q / 100)) for q in (10, 25, 50, 75, 90)},
+                },
+                "method": ("expected count = the sum of the MSPs' P(break by month t); its "
+                           "95% interval: the 2.5% and 97.5% quantiles of the Poisson-binomial "
+                           "distribution of the count (scipy.stats.poisson_binom), each MSP an "
+                           "independent business"),
+            },
+            "version": package_version(),
+        }
+        if self.levers:
+            rows = []
+            for name, per_msp in self.levers.items():
+                gains = np.array([e["value"] for e in per_msp])
+                se = np.array([e["se"] for e in per_msp])
+                half = 1.96 * math.sqrt(float(np.sum(se ** 2)))
+                total = float(gains.sum())
+                rows.append({"name": name, "set_example": per_msp[0]["set"],
+                             "additional_msps_breaking": _f(total),
+                             "ci95": [_f(total - half), _f(total + half)],
+                             "msps_helped": int(np.sum(gains > 0))})
+            rows.sort(key=lambda r: -(r["additional_msps_breaking"] or 0.0))
+            out["levers"] = rows
+            out["levers_method"] = (
+                "each MSP's lever scan (common random numbers): the paired change in "
+                "P(break by the horizon), summed over MSPs; 95% interval from the paired "
+                "standard errors (normal)")
+        return out
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """:meth:`to_dict` as JSON text."""
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+
+    def to_frame(self) -> Any:
+        """One row per MSP (pandas DataFrame, index = MSP name)."""
+        pd = require_pandas()
+        return pd.DataFrame([{"msp": e["name"], **{k: v for k, v in e.items()
+                                                    if k != "name" and not isinstance(v, list)}}
+                             for e in self.entries]).set_index("msp")
+
+    def plot(self) -> Any:
+        """Expected MSPs broken through by month with the 95% interval, beside the spread
+        of P(break by the horizon) across MSPs
+        (:func:`simulator.report.figures.portfolio_chart`)."""
+        from ..report.figures import portfolio_chart
+
+        return portfolio_chart(self)
+
+
+def _entry(msp: Msp, result: Any) -> dict[str, Any]:
+    month = min(SCAN_MONTH, result.months)
+    h = result.p_break_by(result.months)
+    m = result.p_break_by(month)
+    median = result.time_quantile(0.5)
+    out = result.p_insolvent_by(result.months)
+    return {"name": msp.name, "row": msp.row,
+            "p_break_by_horizon": _f(h.value), "p_break_by_horizon_ci95": [_f(h.low), _f(h.high)],
+            f"p_break_by_{month}": _f(m.value), f"p_break_by_{month}_ci95": [_f(m.low), _f(m.high)],
+            "median_months": median.value, "median_months_ci95": [median.low, median.high],
+            "p_insolvent": _f(out.value), "p_insolvent_ci95": [_f(out.low), _f(out.high)]}
+
+
+def portfolio(
+    msps: Sequence[Msp],
+    n_paths: int | None = None,
+    seed: int | None = None,
+    *,
+    levers: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> PortfolioResult:
+    """Simulate every MSP with common random numbers (and, with ``levers``, scan each).
+
+    ``progress(done, total)`` is called after each MSP.
+    """
+    from ..api import simulate
+    from .levers import lever_scan
+
+    first = msps[0].config.simulation
+    n_paths = first.paths if n_paths is None else int(n_paths)
+    seed = first.seed if seed is None else int(seed)
+    months = int(first.months)
+    p_break = np.empty((len(msps), months + 1))
+    entries = []
+    lever_rows: dict[str, list[dict[str, Any]]] = {}
+    t = np.arange(months + 1)
+    for k, msp in enumerate(msps):
+        result = simulate(msp.config, n_paths=n_paths, seed=seed, progress=False,
+                          keep_paths=False)
+        p_break[k] = result.time_to_threshold().cdf(t)
+        entries.append(_entry(msp, result))
+        if levers:
+            scan = lever_scan(msp.config, n_paths=n_paths, seed=seed).to_dict()
+            for e in scan["levers"]:
+                d = e["difference"]["p_break_by_horizon"]
+                low, high = d["ci95"]
+                se = 0.0 if low is None or high is None else (high - low) / (2 * 1.959964)
+                lever_rows.setdefault(e["name"], []).append(
+                    {"msp": msp.name, "value": d["value"], "se": se, "set": e["set"]})
+        if progress is not None:
+            progress(k + 1, len(msps))
+    return PortfolioResult(msps=list(msps), n_paths=n_paths, seed=seed, months=months,
+                           threshold_mrr=float(first.threshold_mrr), p_break=p_break,
+                           entries=entries, levers=lever_rows)
