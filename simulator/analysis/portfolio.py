@@ -202,7 +202,7 @@ class PortfolioResult:
                     "mean": _f(h.mean()),
                     **{f"p{q}": _f(np.quantile(h, q / 100)) for q in (10, 25, 50, 75, 90)},
                 },
-                "method": ("expected count = the sum of the MSPs' P(break by month t); its "
+                "method": ("Expected count = the sum of the MSPs' P(break by month t); its "
                            "95% interval: the 2.5% and 97.5% quantiles of the Poisson-binomial "
                            "distribution of the count (scipy.stats.poisson_binom), each MSP an "
                            "independent business"),
