@@ -7,6 +7,7 @@ import numpy as np
 from ..inputs import RunInputs
 from ..metrics import METRICS
 from ._kernel import METRIC_NAMES, N_METRICS, run_paths
+from ._threads import run_blocks
 
 __all__ = ["METRIC_NAMES", "new_output", "run_chunk"]
 
@@ -82,9 +83,14 @@ def run_chunk(
     first_passage = np.empty(n, dtype=np.int64)
     insolvency_month = np.empty(n, dtype=np.int64)
     if n:
-        run_paths(params, seeds, run.months, run.threshold_mrr, run.sustain_months,
-                   run.churn_at_renewal, run.alignment_enabled,
-                   np.ascontiguousarray(run.seats_ppf, dtype=np.float64),
-                   np.ascontiguousarray(run.project_size_ppf, dtype=np.float64),
-                   out, first_passage, insolvency_month)
+        seats_ppf = np.ascontiguousarray(run.seats_ppf, dtype=np.float64)
+        size_ppf = np.ascontiguousarray(run.project_size_ppf, dtype=np.float64)
+
+        def block(lo: int, hi: int) -> None:
+            run_paths(params[lo:hi], seeds[lo:hi], run.months, run.threshold_mrr,
+                      run.sustain_months, run.churn_at_renewal, run.alignment_enabled,
+                      seats_ppf, size_ppf, out[lo:hi], first_passage[lo:hi],
+                      insolvency_month[lo:hi])
+
+        run_blocks(block, n)
     return out, first_passage, insolvency_month
