@@ -27,6 +27,8 @@ EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+COMPILE_NOTICE = ("compiling the simulation engine (once after an install or update, "
+                  "~10 s; cached afterwards) ...")
 
 
 def _version() -> str:
@@ -278,8 +280,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("results") / Path(args.config).stem
     check_out_dir(out)
 
-    from .api import simulate
+    from .api import engine_ready, simulate
 
+    engine_ready(lambda: print(COMPILE_NOTICE, file=sys.stderr))
     sim = config.simulation
     start = time.perf_counter()
     if auto:
