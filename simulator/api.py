@@ -160,7 +160,7 @@ def simulate(
     if keep_paths:
         # The engine writes every chunk straight into the run's array; each
         # metric is a (paths, months + 1) view of it.
-        trajectories = new_output(n_paths, run.months)
+        trajectories = new_output(n_paths, run.months, touch=False)
         metrics = {name: trajectories[:, k] for k, name in enumerate(METRICS)}
         params: np.ndarray | None = np.empty(n_paths, dtype=param_dtype())
     else:
