@@ -52,14 +52,18 @@ def block_size(n: int, threads: int) -> int:
     return max(_MIN_BLOCK, min(_MAX_BLOCK, n // (threads * _BLOCKS_PER_THREAD)))
 
 
-def run_blocks(body: Callable[[int, int], None], n: int) -> None:
+def run_blocks(body: Callable[[int, int], None], n: int, block: int | None = None) -> None:
     """Call ``body(lo, hi)`` on consecutive blocks covering ``range(n)``, in parallel.
 
     ``body`` must release the GIL for the work to overlap (a ``nogil``
-    kernel) and must not depend on how ``range(n)`` is cut.
+    kernel) and must not depend on how ``range(n)`` is cut. ``block``: items
+    per block (default :func:`block_size`).
     """
     threads = max(1, numba.get_num_threads())
-    block = block_size(n, threads)
+    if block is None:
+        block = block_size(n, threads)
+    if block < 1:
+        raise ValueError(f"block must be at least 1, got {block}")
     n_blocks = -(-n // block)
     threads = min(threads, n_blocks)
     if threads == 1:
