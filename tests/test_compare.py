@@ -19,8 +19,8 @@ import pytest
 
 from simulator.analysis import compare, load_scenarios
 from simulator.analysis.compare import logrank_p
-from simulator.report import COMPARE_FILES
 from simulator.config import ConfigError, config_from_dict
+from simulator.report import COMPARE_FILES
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "configs" / "baseline.toml"
