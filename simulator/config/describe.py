@@ -136,13 +136,13 @@ def describe_config(config: Config) -> str:
     w_val = min(max(len(r[1]) for r in cells), 44)
     w_unit = min(max(len(r[2]) for r in cells) + 2, 32)
     lines: list[str] = []
-    for row in rows:
-        if isinstance(row, str):
+    for entry in rows:
+        if isinstance(entry, str):
             if lines:
                 lines.append("")
-            lines.append(row)
+            lines.append(entry)
             continue
-        key, value, unit, source = row
+        key, value, unit, source = entry
         unit = f"[{unit}]" if unit else ""
         lines.append(f"  {key:<{w_key}}  {value:<{w_val}}  {unit:<{w_unit}}  {source}".rstrip())
     return "\n".join(lines) + "\n"
