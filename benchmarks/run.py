@@ -1,26 +1,35 @@
-"""msp-sim speed on the baseline config: ``python benchmarks/run.py [--quick]``.
+"""msp-sim speed on the baseline config: ``python benchmarks/run.py [--quick]`` (``make bench``).
 
-Measured in one run, with a warm numba cache and set-up (config, parameter
-draws, compilation) outside the timed parts:
+Every target is a ratio of two timings taken in the same run (the project's
+VM is shared and its speed drifts by +-20% over minutes); absolute times are
+printed as context. Timings in one process are interleaved round by round
+and the best of the rounds is kept. Set-up (config, parameter draws of the
+engine-only timings, loading the compiled kernels) is outside the timings.
 
-- the engine at 10k and 100k paths (best of 3): wall seconds, paths per
-  second, customer-months per second (active customers summed over all
-  path-months);
-- the plain-Python reference model on a few hundred paths (best of 3), and
-  the engine's speedup over it (customer-months per second);
-- a calibration loop: uniforms per second drawn by a minimal numba ``prange``
-  kernel that seeds every path as the engine does (xoshiro256**, per-path
-  state) and draws one uniform per customer-month of the engine's run;
-  ``cm_per_uniform`` is the engine's customer-months per second over it
-  (> 1: the engine is faster than a design that draws one number per
-  customer per month); and the same ratio for a floor kernel that does only
-  what any engine of this model must (seed each path, draw each month's
-  ticket count, write the metrics; and the writes alone), the ratio's
-  ceiling on this machine;
-- a 1M-path run through ``simulator.simulate`` (statistics only, as every run
-  past the trajectory limit) in a fresh process: wall seconds and peak RSS;
-- cold (empty ``NUMBA_CACHE_DIR``) and warm (best of 3) starts of
-  ``msp-sim run configs/baseline.toml --paths 10000`` as whole processes.
+- ``engine_over_floor`` (target <= 1.5): the engine on 100k paths in one call
+  over the floor kernel on the same seeds, a kernel doing only what any
+  engine of this model must (seed each path, draw each month's ticket count,
+  write the 26 metrics of 61 months) into a reused array; as context, the
+  engine into that reused array too (the difference to the one call is the
+  page faults of its fresh 1.3 GB output, which vary most on the shared VM);
+- ``chunked_over_single`` (<= 1.1): the engine over the same 100k paths in
+  ``DEFAULT_CHUNK_SIZE`` chunks, over one call;
+- ``simulate_over_engine`` (<= 1.3): ``simulate()`` of those 100k paths,
+  trajectories kept (parameter draws, chunks, result), over one engine call;
+- ``big_over_engine`` (<= 1.2) and ``peak_rss_mb_1m`` (<= 1024): in a fresh
+  process, ``simulate()`` of 1M paths, statistics only, over ten times the
+  one-call 100k engine time above; the big run's time split (engine, draws,
+  statistics fold) is printed, and, as context, the engine on the same 1M
+  paths in ten 100k calls in that process (each into a fresh 1.3 GB array);
+- ``first_run_s`` (<= 8 s) and ``warm_start_s`` (<= 2 s, best of 3):
+  ``msp-sim run configs/baseline.toml --paths 10000`` as whole processes, the
+  first after what ``make install`` does (``install_compile_s``: compile the
+  kernels into an empty cache, ``simulator.api.engine_ready``), then warm;
+  ``cold_start_s``: the same run into an empty cache, compiling as it goes;
+- peers on the same paths: the plain-Python reference model in this process
+  (``speedup_vs_reference``) and the reference model under monaco's
+  multiprocessing backend (``speedup_vs_monaco``, needs the ``bench``
+  extra; ``benchmarks/monaco_peer.py``), both in customer-months per second.
 
 Prints a table and, as its last line, one JSON object with the figures.
 """
@@ -41,55 +50,75 @@ import numpy as np
 
 import simulator
 from simulator import sampling
+from simulator.api import DEFAULT_CHUNK_SIZE, engine_ready, simulate
 from simulator.engine import _random, run_chunk
-from simulator.engine._jit import jit_parallel, prange
+from simulator.engine._jit import jit
+from simulator.engine._threads import run_blocks
 from simulator.metrics import METRICS
 from simulator.reference import simulate_reference
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "configs" / "baseline.toml"
 CUSTOMERS = METRICS.index("customers")
+TARGETS = {  # key: (bound, "<=")
+    "engine_over_floor": 1.5,
+    "chunked_over_single": 1.1,
+    "simulate_over_engine": 1.3,
+    "big_over_engine": 1.2,
+    "peak_rss_mb_1m": 1024.0,
+    "first_run_s": 8.0,
+    "warm_start_s": 2.0,
+}
 
 BIG_RUN = """
-import sys, time
+import json, sys, time
 import simulator
-from simulator.api import simulate
+from simulator import api, monthly_stats, sampling
+from simulator.engine import run_chunk
 cfg = simulator.load_config(sys.argv[1])
-simulate(cfg, n_paths=1000, progress=False)  # load the cached kernels
+n, step = int(sys.argv[2]), int(sys.argv[3])
+api.engine_ready(statistics=True)  # load the cached kernels outside the timing
+split = dict.fromkeys(("run_chunk", "draw_parameters", "path_seeds", "accumulate"), 0.0)
+def timed(module, name):
+    inner = getattr(module, name)
+    def call(*args, **kwargs):
+        t0 = time.perf_counter()
+        try:
+            return inner(*args, **kwargs)
+        finally:
+            split[name] += time.perf_counter() - t0
+    setattr(module, name, call)
+for name in ("run_chunk", "draw_parameters", "path_seeds"):
+    timed(api, name)
+timed(monthly_stats, "accumulate")
 t0 = time.perf_counter()
-res = simulate(cfg, n_paths=int(sys.argv[2]), progress=False, keep_paths=False)
+res = api.simulate(cfg, n_paths=n, seed=1, progress=False, keep_paths=False)
 wall = time.perf_counter() - t0
 # VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec from the forked parent
 with open("/proc/self/status") as fh:
     rss_mb = next(int(l.split()[1]) for l in fh if l.startswith("VmHWM")) / 1024
-print(wall, rss_mb, res.p_break_by(res.months).value)
+run = sampling.prepare(cfg)
+engine = 0.0
+for start in range(0, n, step):
+    params = sampling.draw_parameters(cfg, 1, start, min(start + step, n))
+    seeds = sampling.path_seeds(1, start, min(start + step, n))
+    t0 = time.perf_counter()
+    run_chunk(params, seeds, run)
+    engine += time.perf_counter() - t0
+print(json.dumps(dict(wall=wall, rss_mb=rss_mb, engine=engine, split=split)))
 """
 
 
-@jit_parallel
-def _uniform_draws(seeds, draws_per_path):
-    """Seed each path as the engine does, then draw ``draws_per_path`` uniforms."""
-    out = np.empty(seeds.size)
-    for i in prange(seeds.size):
-        state = np.empty(4, dtype=np.uint64)
-        _random.seed_state(state, seeds[i])
-        acc = 0.0
-        for _ in range(draws_per_path):
-            acc += _random.uniform(state)
-        out[i] = acc
-    return out
-
-
-@jit_parallel
-def _floor_kernel(seeds, months, tickets_per_month, draw_tickets, out):
-    """The least any engine of this model does per path (the ``cm_per_uniform`` ceiling).
+@jit
+def _floor_paths(seeds, months, tickets_per_month, draw_tickets, out):
+    """The least any engine of this model does per path.
 
     Seed the path's generator, draw each month's ticket count (a model output
     that drives the owner's month, so no engine can skip it; with
     ``draw_tickets`` false, the mean instead) and write the month's metrics:
     no customers, sales, churn or money at all.
     """
-    for i in prange(seeds.size):
+    for i in range(seeds.size):
         state = np.empty(4, dtype=np.uint64)
         _random.seed_state(state, seeds[i])
         block = out[i]
@@ -100,6 +129,14 @@ def _floor_kernel(seeds, months, tickets_per_month, draw_tickets, out):
                 tickets = tickets_per_month + t
             for m in range(block.shape[0]):
                 block[m, t] = tickets
+
+
+def _floor_kernel(seeds, months, tickets_per_month, draw_tickets, out):
+    """:func:`_floor_paths` on the engine's threads, in blocks, as ``run_chunk`` runs."""
+    def block(lo: int, hi: int) -> None:
+        _floor_paths(seeds[lo:hi], months, tickets_per_month, draw_tickets, out[lo:hi])
+
+    run_blocks(block, seeds.size)
 
 
 def _inputs(config, n_paths: int, seed: int = 1):
@@ -113,13 +150,15 @@ def _customer_months(metrics: np.ndarray) -> float:
     return float(metrics[:, CUSTOMERS, 1:].sum())
 
 
-def _best_of(fn, repeats: int):
-    best, out = np.inf, None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
+def _interleaved(fns: dict, rounds: int) -> dict[str, float]:
+    """Best wall time of each function over ``rounds`` rounds, one call of each per round."""
+    best = dict.fromkeys(fns, np.inf)
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            best[name] = min(best[name], time.perf_counter() - t0)
+    return best
 
 
 def _cli_start(paths: int, cache_dir: str, out_dir: str) -> float:
@@ -127,8 +166,33 @@ def _cli_start(paths: int, cache_dir: str, out_dir: str) -> float:
     cmd = [str(Path(sys.executable).with_name("msp-sim")), "run", str(BASELINE), "--paths",
            str(paths), "--out", out_dir, "--no-progress"]
     t0 = time.perf_counter()
-    subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
+    subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
     return time.perf_counter() - t0
+
+
+def _install_compile(cache_dir: str) -> float:
+    """What ``make install`` does after pip: compile the kernels into the cache."""
+    env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir)
+    code = "from simulator.api import engine_ready; engine_ready(statistics=True)"
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], check=True, env=env)
+    return time.perf_counter() - t0
+
+
+def _monaco(n_paths: int, rounds: int) -> dict | None:
+    try:
+        import monaco  # noqa: F401
+    except ImportError:
+        return None
+    best = None
+    for _ in range(rounds):
+        proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "monaco_peer.py"),
+                               str(n_paths)], check=True, capture_output=True, text=True)
+        out = json.loads(proc.stdout.strip().splitlines()[-1])
+        if best is None or out["wall_s"] < best["wall_s"]:
+            best = out
+    return best
 
 
 def _git_commit() -> str:
@@ -139,106 +203,150 @@ def _git_commit() -> str:
         return "unknown"
 
 
-def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true",
-                        help="smaller runs (2k/10k engine paths, 100k-path big run)")
-    args = parser.parse_args(argv)
-    config = simulator.load_config(BASELINE)
-    rows: list[tuple[str, str]] = []
-    fig: dict[str, float] = {}
-
-    # engine ----------------------------------------------------------------
-    run_chunk(*_inputs(config, 64))  # compile or load the cache outside the timing
-    sizes = (2_000, 10_000) if args.quick else (10_000, 100_000)
-    for n in sizes:
-        params, seeds, run = _inputs(config, n)
-        wall, (metrics, _) = _best_of(lambda p=params, s=seeds, r=run: run_chunk(p, s, r), 3)
-        cm = _customer_months(metrics)
-        rows.append((f"engine, {n:,} paths (best of 3)",
-                     f"{wall:.3f} s, {n / wall:,.0f} paths/s, {cm / wall:,.0f} cust-months/s"))
-        fig.update(paths_per_s=n / wall, customer_months_per_s=cm / wall,
-                   cm_per_path=cm / n,
-                   tickets_per_month=float(metrics[:, METRICS.index("tickets"), 1:].mean()))
-    fig["wall_s_100k"] = wall * 100_000 / sizes[-1]
-    if args.quick:
-        rows.append(("engine, 100k paths (scaled)", f"{fig['wall_s_100k']:.3f} s"))
-
-    # reference -------------------------------------------------------------
-    n_ref = 50 if args.quick else 300
-    params, seeds, run = _inputs(config, n_ref)
-    # best of 3, as the engine: the reference's speed varies by +-25% run to run
-    wall, (metrics, _) = _best_of(lambda: simulate_reference(params, seeds, run),
-                                  1 if args.quick else 3)
-    ref_cm_per_s = _customer_months(metrics) / wall
-    fig["speedup_vs_reference"] = fig["customer_months_per_s"] / ref_cm_per_s
-    rows.append((f"reference model, {n_ref} paths",
-                 f"{wall:.2f} s, {ref_cm_per_s:,.0f} cust-months/s; engine "
-                 f"{fig['speedup_vs_reference']:,.0f}x faster"))
-
-    # calibration: uniforms per second ---------------------------------------
-    draws_per_path = int(round(fig["cm_per_path"]))
-    n_cal = sizes[-1]
-    cal_seeds = sampling.path_seeds(1, 0, n_cal)
-    _uniform_draws(cal_seeds[:8], 4)
-    wall, _ = _best_of(lambda: _uniform_draws(cal_seeds, draws_per_path), 3)
-    fig["uniform_draws_per_s"] = n_cal * draws_per_path / wall
-    fig["cm_per_uniform"] = fig["customer_months_per_s"] / fig["uniform_draws_per_s"]
-    rows.append((f"uniforms, {n_cal:,} paths x {draws_per_path} (seeded per path)",
-                 f"{fig['uniform_draws_per_s']:,.0f} draws/s; engine cust-months per "
-                 f"uniform: {fig['cm_per_uniform']:.2f}"))
-    # The ceiling of cm_per_uniform for this model: a kernel doing only what
-    # every engine must (seed, the month's ticket draw, the metrics written),
-    # timed like the engine, into a reused output array (its most favourable case).
-    tickets = fig["tickets_per_month"]
-    floor_out = np.empty((n_cal, len(METRICS), config.simulation.months + 1))
-    for draw, key, what in ((False, "write_floor_cm_per_uniform", "metrics written only"),
-                            (True, "floor_cm_per_uniform", "ticket draw + metrics")):
-        _floor_kernel(cal_seeds[:8], 2, tickets, draw, floor_out[:8])
-        wall, _ = _best_of(lambda d=draw: _floor_kernel(
-            cal_seeds, config.simulation.months, tickets, d, floor_out), 3)
-        fig[key] = n_cal * fig["cm_per_path"] / wall / fig["uniform_draws_per_s"]
-        rows.append((f"floor kernel, {n_cal:,} paths ({what})",
-                     f"{wall:.3f} s; its cust-months per uniform: {fig[key]:.2f}"))
-
-    # big run in a fresh process --------------------------------------------
-    n_big = 100_000 if args.quick else 1_000_000
-    proc = subprocess.run([sys.executable, "-c", BIG_RUN, str(BASELINE), str(n_big)],
-                          check=True, capture_output=True, text=True)
-    wall_big, rss_big, _ = (float(x) for x in proc.stdout.split())
-    fig["wall_s_1m"] = wall_big * 1_000_000 / n_big
-    fig["peak_rss_mb_1m"] = rss_big
-    rows.append((f"simulate(), {n_big:,} paths, statistics only",
-                 f"{wall_big:.2f} s, peak RSS {rss_big:,.0f} MB"))
-
-    # whole-process starts ---------------------------------------------------
-    with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryDirectory() as out:
-        fig["cold_start_s"] = _cli_start(10_000, cache, str(Path(out) / "cold"))
-        # best of 3, as the engine (one run varies by +-20% on a shared VM)
-        fig["warm_start_s"] = min(_cli_start(10_000, cache, str(Path(out) / f"warm{k}"))
-                                  for k in range(3))
-    rows.append(("msp-sim run --paths 10000, cold / warm cache (best of 3)",
-                 f"{fig['cold_start_s']:.1f} s / {fig['warm_start_s']:.2f} s"))
-
-    print(f"msp-sim {simulator.__version__} at {_git_commit()}; {platform.machine()}, "
-          f"{os.cpu_count()} CPUs, Python {platform.python_version()}, "
-          f"numba threads {_numba_threads()}")
-    width = max(len(name) for name, _ in rows)
-    for name, value in rows:
-        print(f"{name:<{width}}  {value}")
-    keys = ("customer_months_per_s", "paths_per_s", "speedup_vs_reference",
-            "uniform_draws_per_s", "cm_per_uniform", "wall_s_100k", "wall_s_1m",
-            "peak_rss_mb_1m", "cold_start_s", "warm_start_s", "floor_cm_per_uniform",
-            "write_floor_cm_per_uniform")
-    print(json.dumps({k: round(fig[k], 4) for k in keys}))
-    return fig
-
-
 def _numba_threads() -> int:
     import numba
 
     return numba.get_num_threads()
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true",
+                        help="smaller runs (20k-path engine, 100k-path big run), one round")
+    parser.add_argument("--rounds", type=int, default=None,
+                        help="rounds of the interleaved timings (default 3, --quick 1)")
+    args = parser.parse_args(argv)
+    rounds = args.rounds or (1 if args.quick else 3)
+    config = simulator.load_config(BASELINE)
+    months = config.simulation.months
+    rows: list[tuple[str, str]] = []
+    fig: dict[str, float] = {}
+    engine_ready(statistics=True)
+
+    # engine, chunked engine, simulate() and floor kernels, interleaved -------
+    n = 20_000 if args.quick else 100_000
+    params, seeds, run = _inputs(config, n)
+    metrics, _, _ = run_chunk(params, seeds, run)
+    cm = _customer_months(metrics)
+    tickets = float(metrics[:, METRICS.index("tickets"), 1:].mean())
+    del metrics
+    floor_out = np.empty((n, len(METRICS), months + 1))
+    run_chunk(params, seeds, run, out=floor_out)  # (touches it)
+    for draw in (False, True):
+        _floor_kernel(seeds[:8], 2, tickets, draw, floor_out[:8])
+
+    def chunked() -> None:
+        for start in range(0, n, DEFAULT_CHUNK_SIZE):
+            stop = min(start + DEFAULT_CHUNK_SIZE, n)
+            run_chunk(params[start:stop], seeds[start:stop], run)
+
+    best = _interleaved({
+        "engine": lambda: run_chunk(params, seeds, run),
+        "engine_reused": lambda: run_chunk(params, seeds, run, out=floor_out),
+        "chunked": chunked,
+        "simulate": lambda: simulate(config, n_paths=n, seed=1, progress=False,
+                                     keep_paths=True),
+        "floor": lambda: _floor_kernel(seeds, months, tickets, True, floor_out),
+        "write_floor": lambda: _floor_kernel(seeds, months, tickets, False, floor_out),
+    }, rounds)
+    floor_out = None  # (1.3 GB at 100k paths)
+    engine = best["engine"]
+    fig.update(
+        wall_s_100k=engine * 100_000 / n, paths_per_s=n / engine,
+        customer_months_per_s=cm / engine, cm_per_path=cm / n,
+        ns_per_path_month=engine / (n * months) * 1e9,
+        engine_over_floor=engine / best["floor"],
+        engine_reused_over_floor=best["engine_reused"] / best["floor"],
+        engine_over_write_floor=engine / best["write_floor"],
+        chunked_over_single=best["chunked"] / engine,
+        simulate_over_engine=best["simulate"] / engine,
+    )
+    rows += [
+        (f"engine, {n:,} paths, one call",
+         f"{engine:.3f} s, {n / engine:,.0f} paths/s, {cm / engine / 1e6:,.0f} M cust-months/s"),
+        ("engine, same call into a reused array (no page faults)",
+         f"{best['engine_reused']:.3f} s; over the floor {fig['engine_reused_over_floor']:.2f}"),
+        ("floor kernel (seed, ticket draw, metric writes)",
+         f"{best['floor']:.3f} s; engine_over_floor {fig['engine_over_floor']:.2f}"),
+        ("floor kernel (metric writes only)",
+         f"{best['write_floor']:.3f} s; engine over it {fig['engine_over_write_floor']:.2f}"),
+        (f"engine, same paths in {DEFAULT_CHUNK_SIZE:,}-path chunks",
+         f"{best['chunked']:.3f} s; chunked_over_single {fig['chunked_over_single']:.2f}"),
+        (f"simulate(), {n:,} paths, trajectories kept",
+         f"{best['simulate']:.3f} s; simulate_over_engine {fig['simulate_over_engine']:.2f}"),
+    ]
+
+    # peers: the reference loop here, the reference under monaco -------------
+    n_ref = 50 if args.quick else 300
+    ref_params, ref_seeds, ref_run = _inputs(config, n_ref)
+    ref = _interleaved({"ref": lambda: simulate_reference(ref_params, ref_seeds, ref_run)},
+                       rounds)["ref"]
+    ref_cm, _, _ = simulate_reference(ref_params, ref_seeds, ref_run)
+    ref_cm_per_s = _customer_months(ref_cm) / ref
+    fig["speedup_vs_reference"] = fig["customer_months_per_s"] / ref_cm_per_s
+    rows.append((f"reference model, {n_ref} paths, one process",
+                 f"{ref:.2f} s, {ref_cm_per_s / 1e3:,.0f} k cust-months/s; engine "
+                 f"{fig['speedup_vs_reference']:,.0f}x faster"))
+    peer = _monaco(n_ref, rounds)
+    if peer is None:
+        rows.append(("reference model under monaco", "monaco not installed (bench extra)"))
+    else:
+        monaco_cm_per_s = peer["customer_months"] / peer["wall_s"]
+        fig["speedup_vs_monaco"] = fig["customer_months_per_s"] / monaco_cm_per_s
+        rows.append((f"reference model under monaco {peer['monaco']}, {n_ref} paths, "
+                     f"{peer['workers']} processes",
+                     f"{peer['wall_s']:.2f} s, {monaco_cm_per_s / 1e3:,.0f} k cust-months/s; "
+                     f"engine {fig['speedup_vs_monaco']:,.0f}x faster"))
+
+    # big run in a fresh process ----------------------------------------------
+    n_big = 100_000 if args.quick else 1_000_000
+    step = n_big // 10
+    proc = subprocess.run([sys.executable, "-c", BIG_RUN, str(BASELINE), str(n_big),
+                           str(step)], check=True, capture_output=True, text=True)
+    big = json.loads(proc.stdout.strip().splitlines()[-1])
+    split = big["split"]
+    fig.update(wall_s_1m=big["wall"] * 1_000_000 / n_big, peak_rss_mb_1m=big["rss_mb"],
+               big_over_engine=big["wall"] / (engine * n_big / n),
+               big_over_engine_in_child=big["wall"] / big["engine"])
+    rows += [
+        (f"simulate(), {n_big:,} paths, statistics only",
+         f"{big['wall']:.2f} s (engine {split['run_chunk']:.2f}, draws "
+         f"{split['draw_parameters']:.2f}, seeds {split['path_seeds']:.2f}, fold "
+         f"{split['accumulate']:.2f}), peak RSS {big['rss_mb']:,.0f} MB"),
+        (f"engine, {n_big // n} x the {n:,}-path call above",
+         f"{engine * n_big / n:.2f} s; big_over_engine {fig['big_over_engine']:.2f}"),
+        (f"engine, same {n_big:,} paths in ten {step:,}-path calls, in the big run's process",
+         f"{big['engine']:.2f} s (fresh output arrays: first-touch faults); big run over it "
+         f"{fig['big_over_engine_in_child']:.2f}"),
+    ]
+
+    # whole-process starts ------------------------------------------------------
+    with (tempfile.TemporaryDirectory() as cold, tempfile.TemporaryDirectory() as cache,
+          tempfile.TemporaryDirectory() as out):
+        fig["cold_start_s"] = _cli_start(10_000, cold, str(Path(out) / "cold"))
+        fig["install_compile_s"] = _install_compile(cache)
+        fig["first_run_s"] = _cli_start(10_000, cache, str(Path(out) / "first"))
+        fig["warm_start_s"] = min(_cli_start(10_000, cache, str(Path(out) / f"warm{k}"))
+                                  for k in range(3))
+    rows += [
+        ("msp-sim run --paths 10000, empty cache (compiles)", f"{fig['cold_start_s']:.1f} s"),
+        ("make install's compile step (engine_ready)", f"{fig['install_compile_s']:.1f} s"),
+        ("msp-sim run --paths 10000, first after install / warm (best of 3)",
+         f"{fig['first_run_s']:.2f} s / {fig['warm_start_s']:.2f} s"),
+    ]
+
+    print(f"msp-sim {simulator.__version__} at {_git_commit()}; {platform.machine()}, "
+          f"{os.cpu_count()} CPUs, Python {platform.python_version()}, "
+          f"numba threads {_numba_threads()}; best of {rounds} interleaved rounds")
+    width = max(len(name) for name, _ in rows)
+    for name, value in rows:
+        print(f"{name:<{width}}  {value}")
+    print("targets: " + ", ".join(
+        f"{key} {fig[key]:.2f} <= {bound:g} {'met' if fig[key] <= bound else 'NOT met'}"
+        for key, bound in TARGETS.items()))
+    print(json.dumps({k: round(v, 4) for k, v in fig.items()}))
+    return fig
 
 
 if __name__ == "__main__":

@@ -28,6 +28,8 @@ EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+COMPILE_NOTICE = ("compiling the simulation engine (once after an install or update, "
+                  "~10 s; cached afterwards) ...")
 
 
 def _version() -> str:
@@ -510,8 +512,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         raise _flag_error("--lever-paths", "given with --no-levers (or levers.scan = false); "
                                            "allowed: --lever-paths only with a lever scan")
 
-    from .api import simulate
+    from .api import engine_ready, simulate
 
+    engine_ready(lambda: print(COMPILE_NOTICE, file=sys.stderr))
     sim = config.simulation
     start = time.perf_counter()
     if auto:

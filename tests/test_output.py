@@ -303,6 +303,7 @@ def test_cli_usage_error_returns_2(capsys):
 def _fake_api(monkeypatch, simulate):
     fake = types.ModuleType("simulator.api")
     fake.simulate = simulate
+    fake.engine_ready = lambda notice=None, **kwargs: 0.0  # the CLI loads the engine first
     monkeypatch.setitem(sys.modules, "simulator.api", fake)
 
 

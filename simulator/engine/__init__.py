@@ -7,6 +7,7 @@ import numpy as np
 from ..inputs import RunInputs
 from ..metrics import METRICS
 from ._kernel import METRIC_NAMES, N_METRICS, run_paths
+from ._threads import run_blocks
 
 __all__ = ["METRIC_NAMES", "new_output", "run_chunk"]
 
@@ -17,18 +18,24 @@ if METRIC_NAMES != METRICS or len(METRICS) != N_METRICS:  # pragma: no cover - i
 _PAGE_FLOATS = 512  # float64 values per 4 KiB page
 
 
-def new_output(n_paths: int, months: int) -> np.ndarray:
+def new_output(n_paths: int, months: int, touch: bool = True) -> np.ndarray:
     """An uninitialised ``(n_paths, len(METRICS), months + 1)`` array for :func:`run_chunk`.
 
-    Its pages are touched here, one write per 4 KiB page on the calling
-    thread. In a fresh process (the CLI), memory the kernel's two threads
-    faulted in at once came ~2x slower on the project's VM (10k paths: 0.15-0.31 s
-    against 0.16 s touched; 100k: 2.8 s against 1.35 s); in a long-lived
-    process whose memory was used before, touching costs ~10% at 100k paths
-    (benchmarks/RESULTS.md). :func:`simulator.simulate` uses it.
+    With ``touch`` its pages are touched here, one write per 4 KiB page on
+    the calling thread. That was worth it with the former ``prange`` engine
+    in a fresh process (the CLI: 10k paths 0.15-0.31 s against 0.16 s
+    touched). With the engine's own threads (:mod:`._threads`) the two ways
+    measure the same in a fresh process (10k paths: 0.11-0.19 s untouched,
+    0.12-0.13 s touched), and untouched is faster in a long-lived one: the
+    serial touch of 100k paths' 1.3 GB costs 0.12-0.16 s on one core while
+    the other idles (``simulate()`` of 100k paths 1.03 s untouched, 1.22 s
+    touched, against 1.01 s for one engine call; benchmarks/RESULTS.md).
+    :func:`simulator.simulate` takes its trajectories untouched and its
+    reused statistics buffer touched.
     """
     out = np.empty((n_paths, N_METRICS, months + 1), dtype=np.float64)
-    out.reshape(-1)[::_PAGE_FLOATS] = 0.0
+    if touch:
+        out.reshape(-1)[::_PAGE_FLOATS] = 0.0
     return out
 
 
@@ -82,10 +89,15 @@ def run_chunk(
     first_passage = np.empty(n, dtype=np.int64)
     insolvency_month = np.empty(n, dtype=np.int64)
     if n:
-        run_paths(params, seeds, run.months, run.threshold_mrr, run.sustain_months,
-                   run.churn_at_renewal, run.alignment_enabled,
-                   np.ascontiguousarray(run.seats_ppf, dtype=np.float64),
-                   np.ascontiguousarray(run.project_size_ppf, dtype=np.float64),
-                   np.ascontiguousarray(run.book, dtype=np.float64).reshape(-1, 3),
-                   out, first_passage, insolvency_month)
+        seats_ppf = np.ascontiguousarray(run.seats_ppf, dtype=np.float64)
+        size_ppf = np.ascontiguousarray(run.project_size_ppf, dtype=np.float64)
+        book = np.ascontiguousarray(run.book, dtype=np.float64).reshape(-1, 3)
+
+        def block(lo: int, hi: int) -> None:
+            run_paths(params[lo:hi], seeds[lo:hi], run.months, run.threshold_mrr,
+                      run.sustain_months, run.churn_at_renewal, run.alignment_enabled,
+                      seats_ppf, size_ppf, book, out[lo:hi], first_passage[lo:hi],
+                      insolvency_month[lo:hi])
+
+        run_blocks(block, n)
     return out, first_passage, insolvency_month

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._jit import jit_parallel, prange
+from ._jit import jit
+from ._threads import run_blocks
 
 
-@jit_parallel
-def _accumulate(block, shift, lo, inv_width, sum1, sum2, hist, vmin, vmax):
+@jit
+def _accumulate(block, first_metric, last_metric, shift, lo, inv_width, sum1, sum2, hist,
+                vmin, vmax):
     """Fold a chunk ``block[path, metric, month]`` into the running statistics.
 
     One pass: shifted sums ``sum1 += x - shift`` and ``sum2 += (x - shift)**2``
@@ -21,16 +23,18 @@ def _accumulate(block, shift, lo, inv_width, sum1, sum2, hist, vmin, vmax):
     cancellation); ``hist[m, t, 0]`` counts values below ``lo``,
     ``hist[m, t, -1]`` values at or above the last bin's right edge.
 
-    Each metric is one task; its paths are taken in tiles of 16 (16 rows of
-    ``months + 1`` values, ~8 KB, stay in L1) and, within a tile, month by
+    Metrics ``first_metric .. last_metric - 1`` (:func:`accumulate` runs
+    them as tasks on the engine's threads); a metric's paths are taken in
+    tiles of 16 (16 rows of ``months + 1`` values, ~8 KB, stay in L1) and,
+    within a tile, month by
     month, so the month's running sums stay in registers and its histogram
     row is hot. Every cell still adds its paths one by one in path order:
     the sums do not depend on the chunking or the number of threads.
     """
-    n_paths, n_metrics, n_months = block.shape
+    n_paths, _, n_months = block.shape
     n_bins = hist.shape[2] - 2
     tile = 16  # measured best of 4..256 on the project's VM (benchmarks/RESULTS.md)
-    for m in prange(n_metrics):
+    for m in range(first_metric, last_metric):
         sh, s1, s2, lo_m, iw = shift[m], sum1[m], sum2[m], lo[m], inv_width[m]
         mn, mx, hm = vmin[m], vmax[m], hist[m]
         for first in range(0, n_paths, tile):
@@ -60,4 +64,10 @@ def accumulate(block: np.ndarray, shift, lo, inv_width, sum1, sum2, hist, vmin, 
     block = np.ascontiguousarray(block, dtype=np.float64)
     if block.ndim != 3 or hist.shape[:2] != block.shape[1:] or hist.shape[2] < 3:
         raise ValueError("block must be (paths, metrics, months) matching the statistics")
-    _accumulate(block, shift, lo, inv_width, sum1, sum2, hist, vmin, vmax)
+
+    def task(first: int, last: int) -> None:
+        _accumulate(block, first, last, shift, lo, inv_width, sum1, sum2, hist, vmin, vmax)
+
+    # one metric a task, taken on demand; a prange over metrics left
+    # OpenMP's threads spinning after each fold, in the engine's way
+    run_blocks(task, block.shape[1], block=1)

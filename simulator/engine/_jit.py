@@ -14,7 +14,14 @@ jit = numba.njit(**_OPTIONS)
 
 
 def jit_parallel(func):
-    """Decorator for kernels that loop over paths with ``prange``."""
+    """Decorator for kernels that loop over paths with ``prange``.
+
+    No kernel of the package uses it now: the engine and the statistics fold
+    are serial ``nogil`` kernels run on the threads of
+    :mod:`simulator.engine._threads` (a ``prange`` doubled the engine's
+    compile time and left OpenMP's threads spinning between calls;
+    benchmarks/RESULTS.md).
+    """
     return numba.njit(parallel=True, **_OPTIONS)(func)
 
 

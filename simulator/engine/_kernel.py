@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from ._jit import jit, jit_parallel, prange
+from ._jit import jit
 from ._random import geometric0_log, poisson, randint, seed_state, uniform
 
 # Output axis of the metrics array. simulator.metrics.METRICS states the same
@@ -63,7 +63,10 @@ def _draw_seats(state, table):
 @jit
 def _grow(arr, n):
     out = np.empty(max(2 * arr.size, 16), dtype=arr.dtype)
-    out[:n] = arr[:n]
+    # an element loop, not ``out[:n] = arr[:n]``: slice assignment alone cost
+    # ~2 s of the engine's first compile (benchmarks/RESULTS.md)
+    for k in range(n):
+        out[k] = arr[k]
     return out
 
 
@@ -653,11 +656,13 @@ def _first_passage(mrr, threshold, sustain):
     return -1
 
 
-@jit_parallel
+@jit
 def run_paths(params, seeds, months, threshold, sustain, churn_at_renewal,
-               alignment_enabled, seats_ppf, size_ppf, book, out, first_passage,
-               insolvency_month):
-    for i in prange(params.size):
+              alignment_enabled, seats_ppf, size_ppf, book, out, first_passage,
+              insolvency_month):
+    """Every path of the block, one after the other (serial: the caller,
+    :func:`simulator.engine.run_chunk`, runs blocks on several threads)."""
+    for i in range(params.size):
         insolvency_month[i] = _simulate_path(params[i], seeds[i], months, churn_at_renewal,
                                              alignment_enabled, seats_ppf, size_ppf, book,
                                              out, i)
