@@ -147,8 +147,9 @@ def _message_html(text: str, error: bool = False) -> str:
 class ExploreApp:
     """The Panel layout of an :class:`Explorer` (``.layout``) and its callbacks."""
 
-    def __init__(self, explorer: Explorer):
+    def __init__(self, explorer: Explorer, autostart: bool = True):
         self.model = explorer
+        self._autostart = autostart
         self._gen = 0
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="msp-explore")
         self.widgets: dict[str, Any] = {}
@@ -167,13 +168,13 @@ class ExploreApp:
         value = self.model.value(control.key)
         label = f"{control.label} [{control.unit}]"
         if control.kind == "toggle":
-            widget = pn.widgets.Checkbox(name=control.label, value=bool(value))
+            widget = pn.widgets.Checkbox(label=control.label, value=bool(value))
         else:
             lo = min(control.lo, value)
             hi = max(control.hi, value)
             cls = (pn.widgets.EditableIntSlider if control.kind == "integer"
                    else pn.widgets.EditableFloatSlider)
-            widget = cls(name=label, start=lo, end=hi, step=control.step, value=value,
+            widget = cls(label=label, start=lo, end=hi, step=control.step, value=value,
                          sizing_mode="stretch_width")
         widget.param.watch(partial(self._changed, control.key), "value")
         self.widgets[control.key] = widget
@@ -183,7 +184,7 @@ class ExploreApp:
     def _field(self, key: str) -> Any:
         name = key.split(".", 1)[1]
         unit = self.model.unit(key)
-        widget = pn.widgets.TextInput(name=f"{name} [{unit}]" if unit else name,
+        widget = pn.widgets.TextInput(label=f"{name} [{unit}]" if unit else name,
                                       value=self.model.value(key),
                                       description=self.model.describe(key),
                                       sizing_mode="stretch_width")
@@ -199,14 +200,14 @@ class ExploreApp:
         others = pn.Accordion(*((f"[{s}]", pn.Column(*by_section[s], sizing_mode="stretch_width"))
                                 for s in SECTIONS if s in by_section),
                               sizing_mode="stretch_width")
-        self.save_path = pn.widgets.TextInput(name="Save as (a new .toml file)",
+        self.save_path = pn.widgets.TextInput(label="Save as (a new .toml file)",
                                               value=self._default_save_path())
-        save = pn.widgets.Button(name="Save as config", button_type="primary")
+        save = pn.widgets.Button(label="Save as config", color="primary")
         save.on_click(self._save)
-        self.scenario_name = pn.widgets.TextInput(name="Scenario name", placeholder="settings 1")
-        add = pn.widgets.Button(name="Compare", button_type="success")
+        self.scenario_name = pn.widgets.TextInput(label="Scenario name", placeholder="settings 1")
+        add = pn.widgets.Button(label="Compare", color="success")
         add.on_click(self._compare)
-        reset = pn.widgets.Button(name="Back to the starting config")
+        reset = pn.widgets.Button(label="Back to the starting config")
         reset.on_click(self._reset)
         self.buttons = {"save": save, "compare": add, "reset": reset}
         title = pn.pane.HTML(f"<h2>msp-sim explore: {html.escape(self.model.source)}</h2>",
@@ -228,7 +229,8 @@ class ExploreApp:
             self.comparison, sizing_mode="stretch_width", min_width=600)
         layout = pn.Column(title, pn.Row(sidebar, main, sizing_mode="stretch_width"),
                            sizing_mode="stretch_width")
-        pn.state.onload(self._start)
+        if self._autostart:  # the first run once the page (or notebook cell) is shown
+            pn.state.onload(self._start)
         return layout
 
     def _default_save_path(self) -> str:
