@@ -171,8 +171,8 @@ def test_app_refresh_shows_the_models_numbers(app):
     asyncio.run(app.refresh())
     html = app.results.object
     expected = app.model.run().p_break[60].value
-    assert f"id='p-break-by-60' data-value='{expected!r}'" in html
-    assert f"data-paths='{N}'" in html
+    assert f'id="p-break-by-60" data-value="{expected!r}"' in html
+    assert f'data-paths="{N}"' in html
     assert all(pane.object for pane in app.figures.values())   # the figures of the full run
 
 
@@ -182,7 +182,7 @@ def test_app_change_runs_and_bad_value_shows_the_message(app):
 
     asyncio.run(app._changed("sales.reps", Event()))
     assert app.model.settings == {"sales.reps": 1}
-    assert f"data-value='{app.model.run().p_break[60].value!r}'" in app.results.object
+    assert f'data-value="{app.model.run().p_break[60].value!r}"' in app.results.object
     Event.new = "-1"
     asyncio.run(app._changed("sales.reps", Event()))
     assert "sales.reps = -1: out of range" in app.message.object
@@ -207,7 +207,7 @@ def test_explore_returns_a_panel_layout():
     layout, started = asyncio.run(shown())
     assert isinstance(layout, pn.layout.Panel)
     assert len(started) == 1
-    assert "data-paths='200'" in str(layout.objects[1].objects[1].objects[1].object)
+    assert 'data-paths="200"' in str(layout.objects[1].objects[1].objects[1].object)
 
 
 def test_cli_explore_bad_input(tmp_path, capsys):

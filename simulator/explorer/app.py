@@ -17,7 +17,7 @@ enough to follow a dragged slider), then, when no newer change has come, with
 from __future__ import annotations
 
 import asyncio
-import html
+import functools
 import io
 import socket
 import sys
@@ -88,6 +88,21 @@ def _months_diff(x: float | None) -> str:
     return "" if x is None else f"{x:+g} months"
 
 
+@functools.cache
+def _fragments() -> Any:
+    """The macros of templates/explore.html (Jinja2, autoescaped)."""
+    import jinja2
+
+    env = jinja2.Environment(loader=jinja2.PackageLoader("simulator.explorer", "templates"),
+                             autoescape=True, undefined=jinja2.StrictUndefined,
+                             trim_blocks=True, lstrip_blocks=True)
+    return env.get_template("explore.html").module
+
+
+def _html(name: str, *args: Any) -> str:
+    return str(getattr(_fragments(), name)(*args))
+
+
 def results_html(now: Outcome, base: Outcome | None = None) -> str:
     """The headline table: each number now, in the starting config (same seed and
     paths) and the difference. Cells carry ``id`` and ``data-value`` (the exact
@@ -100,7 +115,7 @@ def results_html(now: Outcome, base: Outcome | None = None) -> str:
         return None if a.get(key) is None or b.get(key) is None else a[key] - b[key]
 
     rows: list[tuple[str, str, Callable[[Any], str], Callable[[Any], str]]] = [
-        *((f"p_break_by_{m}", f"P(MRR &ge; {thr} by {html.escape(now.result.month_label(m))})",
+        *((f"p_break_by_{m}", f"P(MRR \u2265 {thr} by {now.result.month_label(m)})",
            _pct, _pp) for m in now.p_break),
         ("median_months", f"Median time to {thr}", _months, _months_diff),
         ("mrr_p50", f"Median MRR at month {now.months}", _money, _money_diff),
@@ -108,40 +123,21 @@ def results_html(now: Outcome, base: Outcome | None = None) -> str:
         ("cash_p10", f"Cash at month {now.months}, p10", _money, _money_diff),
         ("cash_p50", f"Cash at month {now.months}, p50", _money, _money_diff),
     ]
-    out = ['<table class="explore-results" style="border-collapse:collapse">',
-           "<tr><th></th><th style='text-align:right;padding:2px 10px'>now</th>"
-           "<th style='text-align:right;padding:2px 10px'>starting config</th>"
-           "<th style='text-align:right;padding:2px 10px'>difference</th></tr>"]
+    table = []
     for key, label, fmt, dfmt in rows:
         value = a.get(key)
-        ident = key.replace("_", "-")
-        shown = "" if value is None else repr(float(value))
-        out.append(
-            f"<tr><td style='padding:2px 10px'>{label}</td>"
-            f"<td id='{ident}' data-value='{shown}' style='text-align:right;padding:2px 10px;"
-            f"font-weight:bold'>{fmt(value)}</td>"
-            f"<td style='text-align:right;padding:2px 10px'>"
-            f"{fmt(b.get(key)) if b else ''}</td>"
-            f"<td id='{ident}-diff' style='text-align:right;padding:2px 10px'>"
-            f"{dfmt(diff(key))}</td></tr>")
-    out.append("</table>")
+        table.append({"id": key.replace("_", "-"), "label": label,
+                      "value": "" if value is None else repr(float(value)),
+                      "now": fmt(value), "base": fmt(b.get(key)) if b else "",
+                      "diff": dfmt(diff(key))})
     share = now.owner_share
-    month = min(24, now.months)
-    parts = ", ".join(f"{html.escape(label)} {100 * share.get(name, 0.0):.0f}%"
+    parts = ", ".join(f"{label} {100 * share.get(name, 0.0):.0f}%"
                       for name, label in _OWNER_LABELS.items())
-    out.append(f"<p>The owner's month {month} (average business): {parts}.</p>")
-    out.append(f"<p id='run-info' data-paths='{now.n_paths}' data-seed='{now.seed}' "
-               f"style='color:#666'>{now.n_paths:,} paths, seed {now.seed} (the same random "
-               f"numbers for every setting), simulated in {now.seconds:.2f} s.</p>")
-    return "\n".join(out)
+    return _html("results", table, min(24, now.months), parts, now)
 
 
 def _message_html(text: str, error: bool = False) -> str:
-    if not text:
-        return ""
-    color = "#b00020" if error else "#1b5e20"
-    return (f"<div class='explore-message' style='color:{color};white-space:pre-wrap'>"
-            f"{html.escape(text)}</div>")
+    return _html("message", text, error)
 
 
 class ExploreApp:
@@ -154,7 +150,8 @@ class ExploreApp:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="msp-explore")
         self.widgets: dict[str, Any] = {}
         self.message = pn.pane.HTML("", sizing_mode="stretch_width")
-        self.status = pn.pane.HTML("<i>simulating ...</i>", sizing_mode="stretch_width")
+        self.status = pn.pane.HTML(_html("text", "simulating ...", "quiet"),
+                                   sizing_mode="stretch_width")
         self.results = pn.pane.HTML("", sizing_mode="stretch_width", min_height=200)
         self.figures = {name: pn.pane.PNG(None, sizing_mode="scale_width", max_width=900)
                         for name, _ in FIGURES}
@@ -210,21 +207,17 @@ class ExploreApp:
         reset = pn.widgets.Button(label="Back to the starting config")
         reset.on_click(self._reset)
         self.buttons = {"save": save, "compare": add, "reset": reset}
-        title = pn.pane.HTML(f"<h2>msp-sim explore: {html.escape(self.model.source)}</h2>",
-                             sizing_mode="stretch_width")
+        title = pn.pane.HTML(_html("heading", self.model.source), sizing_mode="stretch_width")
         sidebar = pn.Column(
-            pn.pane.HTML("<b>Inputs you know and levers</b> (hover the <i>?</i> for the unit, "
-                         "source and range; a control on a range moves the whole range)"),
+            pn.pane.HTML(_html("controls_note")),
             *controls, reset,
-            pn.pane.HTML("<b>Every other key</b> (TOML values, e.g. <code>0.12</code> or "
-                         "<code>{dist = \"uniform\", low = 0.08, high = 0.15}</code>; empty: "
-                         "the starting value)"),
+            pn.pane.HTML(_html("fields_note")),
             others, width=380)
         tabs = pn.Tabs(*((label, self.figures[name]) for name, label in FIGURES),
                        sizing_mode="stretch_width")
         main = pn.Column(
             self.message, self.results, self.status, tabs,
-            pn.pane.HTML("<b>Changed from the starting config</b>"), self.changes,
+            pn.pane.HTML(_html("text", "Changed from the starting config", "bold")), self.changes,
             pn.Row(self.save_path, save), pn.Row(self.scenario_name, add),
             self.comparison, sizing_mode="stretch_width", min_width=600)
         layout = pn.Column(title, pn.Row(sidebar, main, sizing_mode="stretch_width"),
@@ -284,7 +277,7 @@ class ExploreApp:
         passes = [(self.model.paths, True)]
         if self.model.drag_paths < self.model.paths:
             passes.insert(0, (self.model.drag_paths, False))
-        self.status.object = "<i style='color:#666'>simulating ...</i>"
+        self.status.object = _html("text", "simulating ...", "quiet")
         for n_paths, full in passes:
             try:
                 out = await loop.run_in_executor(self._pool, self._work, gen, config, n_paths,
@@ -300,15 +293,11 @@ class ExploreApp:
         """Put a run's numbers (and figures) on the page."""
         self.results.object = results_html(now, base)
         self.status.object = ("" if pngs is not None else
-                              "<i style='color:#666'>more paths and the figures ...</i>")
+                              _html("text", "more paths and the figures ...", "quiet"))
         if pngs is not None:
             for name, png in pngs.items():
                 self.figures[name].object = png
-        rows = "".join(f"<tr><td><code>{html.escape(k)}</code></td><td>{html.escape(was)}</td>"
-                       f"<td>&rarr; {html.escape(new)}</td></tr>"
-                       for k, was, new in self.model.changes())
-        self.changes.object = (f"<table>{rows}</table>" if rows else
-                               "<i>nothing: the starting config</i>")
+        self.changes.object = _html("changes", self.model.changes())
 
     async def _save(self, event: Any = None) -> None:
         try:
@@ -329,17 +318,15 @@ class ExploreApp:
             self.message.object = _message_html(str(exc), error=True)
             return
         self.scenario_name.value = ""
-        self.comparison.object = "<i>comparing ...</i>"
+        self.comparison.object = _html("text", "comparing ...", "quiet")
         loop = asyncio.get_running_loop()
         try:
             result = await loop.run_in_executor(self._pool, self.model.compare)
         except ConfigError as exc:
             self.comparison.object = _message_html(str(exc), error=True)
             return
-        rows = "".join(f"<li><b>{html.escape(s.name)}</b>: {html.escape(s.description)}</li>"
-                       for s in result.scenarios[1:])
-        self.comparison.object = (f"<pre id='comparison'>{html.escape(result.format_summary())}"
-                                  f"</pre><ul>{rows}</ul>")
+        self.comparison.object = _html("comparison", result.format_summary(),
+                                       result.scenarios[1:])
 
 
 def explore(config: Any, overrides: Any = None, *, paths: int | None = None,
