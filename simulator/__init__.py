@@ -19,6 +19,7 @@ __all__ = [
     "ConfigError",
     "__version__",
     "compare",
+    "explore",
     "goal_seek",
     "lever_scan",
     "load_config",
@@ -38,6 +39,14 @@ def __getattr__(name: str):
 
         return getattr(analysis, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def explore(*args, **kwargs):
+    """The interactive explorer in a notebook cell; see :func:`simulator.explorer.explore`
+    (needs Panel: ``pip install 'msp-sim[explore]'``)."""
+    from .explorer import explore as _explore
+
+    return _explore(*args, **kwargs)
 
 
 def simulate(*args, **kwargs):

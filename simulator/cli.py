@@ -5,7 +5,8 @@ directory (``--paths auto`` adds paths until P(break by the horizon) is
 known to ``--tolerance``); ``msp-sim validate CONFIG`` prints the resolved
 config; ``msp-sim compare`` simulates scenarios with common random numbers;
 ``msp-sim goal`` finds the value of one lever that meets a target;
-``msp-sim sensitivity`` ranks the uncertain inputs. Every user mistake ends
+``msp-sim sensitivity`` ranks the uncertain inputs; ``msp-sim explore`` serves the
+interactive explorer. Every user mistake ends
 with ``error: <message>`` on stderr and exit status 2, with nothing written;
 a goal that cannot be met in its range ends with exit status 1.
 """
@@ -260,6 +261,27 @@ def _parser() -> argparse.ArgumentParser:
     sens.add_argument("--out", metavar="DIR", help="output directory (default: "
                       "results/sensitivity-<config name>)")
     sens.set_defaults(handler=_cmd_sensitivity)
+
+    expl = sub.add_parser(
+        "explore", help="move the inputs and levers and see the answer change (a local web app)",
+        description="Serve an interactive explorer of a config at http://127.0.0.1:PORT/: "
+                    "controls for the inputs and levers, live results with common random "
+                    "numbers, 'Save as config' and 'Compare'. Needs the explore extra: "
+                    "pip install 'msp-sim[explore]'.")
+    expl.add_argument("config", metavar="CONFIG", help="TOML config file")
+    expl.add_argument("--port", type=int, default=5006, metavar="N",
+                      help="port to listen on (default 5006; 0: a free one)")
+    expl.add_argument("--address", default="127.0.0.1", metavar="HOST",
+                      help="address to bind (default 127.0.0.1: this computer only)")
+    expl.add_argument("--paths", type=int, metavar="N",
+                      help="paths per run when a control rests (default 5,000)")
+    expl.add_argument("--drag-paths", type=int, metavar="N",
+                      help="paths per run while a slider moves (default 1,000)")
+    expl.add_argument("--set", dest="overrides", action="append", default=[],
+                      metavar="KEY=VALUE", help=set_help)
+    expl.add_argument("--no-browser", action="store_true",
+                      help="do not open a browser tab")
+    expl.set_defaults(handler=_cmd_explore)
     return parser
 
 
@@ -719,6 +741,26 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
         print(line)
     files = sorted(p.name for p in written.iterdir())
     print(f"\ncomputed in {elapsed:.1f} s; wrote {written}/: {', '.join(files)}")
+    return EXIT_OK
+
+
+def _cmd_explore(args: argparse.Namespace) -> int:
+    for flag, value in (("--paths", args.paths), ("--drag-paths", args.drag_paths)):
+        if value is not None and value < 1:
+            raise _flag_error(flag, f"out of range: got {value}; allowed: an integer >= 1")
+    if not 0 <= args.port <= 65535:
+        raise _flag_error("--port", f"out of range: got {args.port}; allowed: an integer "
+                                    "with 0 <= value <= 65535")
+    try:
+        from .explorer.app import serve
+    except ImportError as exc:
+        raise _flag_error("explore", f"needs Panel ({exc}); allowed: after "
+                                     "pip install 'msp-sim[explore]'") from None
+    try:
+        serve(args.config, args.overrides, port=args.port, address=args.address,
+              show=not args.no_browser, paths=args.paths, drag_paths=args.drag_paths)
+    except KeyboardInterrupt:
+        print("\nstopped", file=sys.stderr)
     return EXIT_OK
 
 
