@@ -14,10 +14,14 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from .config import ConfigError, load_config
 
@@ -27,6 +31,7 @@ EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+MAX_N_BASE = 2**20
 
 
 def _version() -> str:
@@ -244,7 +249,8 @@ def _progress(args: argparse.Namespace) -> bool | None:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from .output import check_out_dir, write_outputs
+    from .output import claim_out_dir, write_outputs
+    from .results import KEEP_PATHS_LIMIT as KEEP_PATHS
 
     auto = args.paths == "auto"
     config = load_config(args.config,
@@ -275,8 +281,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 "simulation.sampling", "lhs",
                 "--paths auto cannot add paths to a Latin hypercube run (it is stratified "
                 'over the whole run); allowed with --paths auto: "random" or "sobol"')])
-    out = Path(args.out) if args.out else Path("results") / Path(args.config).stem
-    check_out_dir(out)
+    out = Path(args.out) if args.out is not None else Path("results") / Path(args.config).stem
+    from .memory import check_memory, run_bytes
+
+    n = max_paths if auto else config.simulation.paths
+    kept = True if auto else (args.save_paths if args.save_paths is not None
+                              else n <= KEEP_PATHS)
+    need = run_bytes(n, config.simulation.months, kept, args.chunk_size)
+    check_memory(need, f"{n:,} paths x {config.simulation.months} months"
+                 + (" with every trajectory kept" if kept else ""),
+                 hint="fewer paths" + (", or --no-save-paths" if kept and not auto else ""))
+    disk = 0 if args.save_paths is False else (need if kept else 16 * n)
+    claim_out_dir(out, need_bytes=disk + 20_000_000)
 
     from .api import simulate
 
@@ -296,6 +312,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         result = simulate(config, chunk_size=args.chunk_size, progress=_progress(args),
                           keep_paths=args.save_paths)
     elapsed = time.perf_counter() - start
+    _check_finite(result, args.config)
     written = write_outputs(result, out, save_paths=args.save_paths is not False,
                             title=args.title)
     print(result.format_summary())
@@ -319,7 +336,7 @@ def _default_out(*parts: str) -> Path:
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     from .analysis.compare import compare, is_scenario_file
-    from .output import check_out_dir
+    from .output import claim_out_dir
     from .report.files import COMPARE_FILES, write_comparison
 
     _check_chunk_size(args)
@@ -338,14 +355,19 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from .analysis.compare import resolve_scenarios
 
     scenarios = resolve_scenarios(source, args.names, overrides)
-    if args.out:
+    if args.out is not None:
         out = Path(args.out)
     elif scenario_files:
         out = _default_out(paths[0].stem)
     else:
         out = _default_out("compare", *(p.stem for p in paths))
-    check_out_dir(out, COMPARE_FILES)
     first = scenarios[0].config.simulation
+    from .analysis.compare import compare_bytes
+    from .memory import check_memory
+
+    check_memory(compare_bytes(len(scenarios), first.paths, first.months, args.chunk_size),
+                 f"{len(scenarios)} scenarios x {first.paths:,} paths x {first.months} months")
+    claim_out_dir(out, COMPARE_FILES, need_bytes=20_000_000)
     for s in scenarios[1:]:
         sim = s.config.simulation
         for key in ("paths", "seed"):
@@ -383,7 +405,7 @@ def _cmd_goal(args: argparse.Namespace) -> int:
         parse_range,
         parse_target,
     )
-    from .output import check_out_dir
+    from .output import claim_out_dir
     from .report.files import GOAL_FILES, write_goal
 
     _check_chunk_size(args)
@@ -395,10 +417,14 @@ def _cmd_goal(args: argparse.Namespace) -> int:
     lo, hi = default_range(config, key) if args.range is None else parse_range(args.range, key)
     if args.xtol is not None and not (math.isfinite(args.xtol) and args.xtol > 0):
         raise _flag_error("--xtol", f"out of range: got {args.xtol:g}; allowed: a number > 0")
-    out = (Path(args.out) if args.out
+    out = (Path(args.out) if args.out is not None
            else _default_out("goal", Path(args.config).stem, key))
-    check_out_dir(out, GOAL_FILES)
     sim = config.simulation
+    from .memory import check_memory, run_bytes
+
+    check_memory(run_bytes(sim.paths, sim.months, False, args.chunk_size),
+                 f"{sim.paths:,} paths x {sim.months} months per evaluation")
+    claim_out_dir(out, GOAL_FILES, need_bytes=20_000_000)
     print(f"seeking {key} in [{lo:g}, {hi:g}] for {target.text} with {sim.paths:,} paths x "
           f"{sim.months} months per evaluation (seed {sim.seed}) ...", file=sys.stderr)
     start = time.perf_counter()
@@ -418,7 +444,7 @@ def _cmd_goal(args: argparse.Namespace) -> int:
 
 def _cmd_sensitivity(args: argparse.Namespace) -> int:
     from .analysis.sensitivity import OUTCOMES, sensitivity
-    from .output import check_out_dir
+    from .output import claim_out_dir
     from .report.files import SENSITIVITY_FILES, write_sensitivity
 
     config = load_config(args.config, overrides=_config_overrides(args, ("seed", "months")))
@@ -429,13 +455,14 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
         print(f"--all-assumptions: {len(widened)} fixed assumptions made uniform over their "
               f"plausible ranges: {', '.join(widened) or '(none)'}", file=sys.stderr)
     n_base = args.n_base
-    if n_base < 8 or n_base & (n_base - 1):
-        raise _flag_error("--n-base", f"out of range: got {n_base}; allowed: a power of 2 of "
-                                      "at least 8 (e.g. 64, 256, 1024)")
+    if n_base < 8 or n_base & (n_base - 1) or n_base > MAX_N_BASE:
+        raise _flag_error("--n-base", f"out of range: got {n_base}; allowed: a power of 2 "
+                                      f"from 8 to {MAX_N_BASE:,} (e.g. 64, 256, 1024)")
     for flag, value in (("--paths-per-point", args.paths_per_point),
                         ("--tornado-paths", args.tornado_paths)):
-        if value < 1:
-            raise _flag_error(flag, f"out of range: got {value}; allowed: an integer >= 1")
+        if not 1 <= value <= 1_000_000:
+            raise _flag_error(flag, f"out of range: got {value}; allowed: an integer >= 1 "
+                                    "(at most 1,000,000)")
     for name in args.outcomes or []:
         if name not in OUTCOMES:
             raise _flag_error("--outcome", f'unknown outcome "{name}"; allowed: '
@@ -450,9 +477,18 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
                 raise _flag_error("--parameter", f'"{key}" is not an uncertain per-path key '
                                                  f"of {args.config}; allowed: "
                                                  f"{', '.join(uncertain) or '(none)'}")
-    out = (Path(args.out) if args.out
+    out = (Path(args.out) if args.out is not None
            else _default_out("sensitivity", Path(args.config).stem))
-    check_out_dir(out, SENSITIVITY_FILES)
+    from .config import param_specs as _specs
+    from .memory import check_memory
+
+    d = len(args.parameters or []) or len(_specs(per_unit=False))
+    design = n_base * (d + 2) * args.paths_per_point
+    check_memory(24 * design + 8 * 2 * n_base * args.paths_per_point * (d + 2),
+                 f"--n-base {n_base} x {d + 2} x --paths-per-point {args.paths_per_point} "
+                 f"({design:,} paths)", source="--n-base",
+                 hint="a smaller --n-base or --paths-per-point")
+    claim_out_dir(out, SENSITIVITY_FILES, need_bytes=20_000_000)
     print(f"computing sensitivity indices of {args.config} (n_base {n_base}, "
           f"{args.paths_per_point} paths per point) ...", file=sys.stderr)
     start = time.perf_counter()
@@ -471,19 +507,69 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+class _Signalled(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, handled as Ctrl-C is (every writer cleans up)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _on_signal(signum: int, frame: object) -> None:
+    raise _Signalled(signum)
+
+
+def _value_args(argv: Sequence[str]) -> list[str]:
+    """``--range -100:50`` -> ``--range=-100:50`` (argparse takes a value starting with
+    ``-`` for an option)."""
+    out: list[str] = []
+    it = iter(argv)
+    for arg in it:
+        if arg == "--range":
+            value = next(it, None)
+            out.append(arg if value is None else f"--range={value}")
+        else:
+            out.append(arg)
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``msp-sim`` command line; return the exit status.
+
+    Every mistake or fault ends in one ``error:`` line per problem and
+    exit status 2 (nothing written, no traceback); SIGINT, SIGTERM and
+    SIGHUP end in 128 + the signal's number, with nothing left behind.
 
     Parameters
     ----------
     argv : sequence of str, optional
         Arguments without the program name (default: ``sys.argv[1:]``).
     """
+    handlers: dict[int, Any] = {}
+    try:
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGTERM, signal.SIGHUP):
+                handlers[sig] = signal.signal(sig, _on_signal)
+        return _main(sys.argv[1:] if argv is None else argv)
+    except KeyboardInterrupt as exc:
+        signum = getattr(exc, "signum", signal.SIGINT)
+        name = "" if signum == signal.SIGINT else f" ({signal.Signals(signum).name})"
+        print(f"\ninterrupted{name}; nothing written", file=sys.stderr)
+        return 128 + int(signum)
+    finally:
+        output = sys.modules.get(f"{__package__}.output")
+        if output is not None:
+            output.release_claims()
+        for sig, previous in handlers.items():
+            signal.signal(sig, previous)
+
+
+def _main(argv: Sequence[str]) -> int:
     from .output import OutputDirError
 
     parser = _parser()
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(_value_args(argv))
     except SystemExit as exc:  # --help, --version, usage errors
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     try:
@@ -491,13 +577,42 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, OutputDirError) as exc:
         _error(str(exc))
         return EXIT_USAGE
-
-    except KeyboardInterrupt:
-        print("\ninterrupted; nothing written", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except MemoryError:
+        _error("out of memory: the run did not fit in the memory available; nothing "
+               "written; allowed: fewer paths (or a machine with more memory)")
+        return EXIT_USAGE
+    except RecursionError:
+        _error("input nested too deeply (tables or arrays inside each other); nothing "
+               "written; allowed: the nesting of a config (at most a few levels)")
+        return EXIT_USAGE
     except OSError as exc:
-        _error(str(exc))
+        where = f" {exc.filename}:" if getattr(exc, "filename", None) else ""
+        _error(f"{where} {exc.strerror or exc}; nothing written".strip())
+        return EXIT_USAGE
+    except Exception as exc:  # a bug: one line, not a traceback (MSP_SIM_DEBUG=1 shows it)
+        if os.environ.get("MSP_SIM_DEBUG"):
+            raise
+        _error(f"internal error ({type(exc).__name__}: {exc}); nothing written; please "
+               "report it with the command (MSP_SIM_DEBUG=1 shows the traceback)")
         return EXIT_FAILURE
+
+
+def _check_finite(result: Any, source: str) -> None:
+    """Refuse a run whose values overflowed (inputs of extreme magnitude)."""
+    import numpy as np
+
+    for name in result.metric_names:
+        try:
+            means = result.mean(name)
+        except (KeyError, ValueError):  # pragma: no cover
+            continue
+        bad = np.flatnonzero(~np.isfinite(means))
+        if bad.size:
+            raise ConfigError(source, [("", None, f"the simulation overflowed: {name} is not "
+                                        f"a finite number from month {int(bad[0])} on "
+                                        "(inputs of extreme magnitude, e.g. a cost of 1e300 "
+                                        "or hours near 0); nothing written; allowed: values "
+                                        "of the size a business has")])
 
 
 def console_main() -> None:

@@ -142,11 +142,21 @@ class Target:
         """Whether an outcome ``x`` meets the target."""
         return x >= self.value if self.op == ">=" else x <= self.value
 
-    def estimate(self, result: SimulationResult) -> Estimate:
+    @property
+    def column(self) -> tuple[str, int] | None:
+        """The per-path values the estimate reads: ``(metric, month)``, or None (first
+        passages only)."""
+        if self.kind == "p_break_by":
+            return None
+        return ("mrr" if self.kind == "p_mrr_above" else str(self.metric), self.month)
+
+    def estimate(self, result: SimulationResult, values: np.ndarray | None = None
+                 ) -> Estimate:
         """The quantity on a run, with its 95% confidence interval.
 
-        ``low``/``high`` of a percentile may be ``None`` where too few paths
-        lie beyond it for a distribution-free bound.
+        ``values``: every path's value of :attr:`column` (default: from the
+        run's kept trajectories). ``low``/``high`` of a percentile may be
+        ``None`` where too few paths lie beyond it for a distribution-free bound.
         """
         m = self.month
         if not 0 <= m <= result.months:
@@ -154,10 +164,11 @@ class Target:
         if self.kind == "p_break_by":
             return result.p_break_by(m)
         if self.kind == "p_mrr_above":
-            k = int(np.count_nonzero(result["mrr"][:, m] >= result.threshold_mrr))
+            mrr = result["mrr"][:, m] if values is None else values
+            k = int(np.count_nonzero(mrr >= result.threshold_mrr))
             ci = stats.binomtest(k, result.n_paths).proportion_ci(CONFIDENCE, method="wilson")
             return Estimate(k / result.n_paths, float(ci.low), float(ci.high))
-        x = result[self.metric][:, m]
+        x = result[self.metric][:, m] if values is None else values
         if self.kind == "mean":
             lo, hi = mean_ci(x)
             return Estimate(float(x.mean()), lo, hi)
@@ -425,14 +436,23 @@ class _Evaluator:
         self.order: list[Evaluation] = []
 
     def __call__(self, v: float) -> Evaluation:
-        from ..api import simulate
+        from .compare import simulate_columns
 
         v = float(round(v)) if self.integer else float(v)
         if v not in self.cache:
-            run = simulate(with_value(self.config, self.key, v), n_paths=self.n_paths,
-                           seed=self.seed, chunk_size=self.chunk_size, progress=self.progress,
-                           keep_paths=True)  # targets read per-path values
-            est = self.target.estimate(run)
+            # targets read one per-path value (or the first passages): streamed, no
+            # trajectories kept
+            column = self.target.column
+            run, values = simulate_columns(
+                with_value(self.config, self.key, v), self.n_paths, self.seed,
+                [] if column is None else [column], keep_paths=False,
+                chunk_size=self.chunk_size, progress=self.progress)
+            est = self.target.estimate(run, None if column is None else values[column])
+            if not math.isfinite(est.value):
+                raise ConfigError(self.key, [("", None, f"the simulation overflowed at "
+                                              f"{self.key} = {_g(v)}: {self.target.quantity} "
+                                              "is not a finite number; allowed: a --range "
+                                              "of values of the size a business has")])
             ev = Evaluation(v, float(est.value), est.low, est.high,
                             self.target.met(float(est.value)))
             self.cache[v] = ev
