@@ -573,6 +573,9 @@ def _main(argv: Sequence[str]) -> int:
     except SystemExit as exc:  # --help, --version, usage errors
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     try:
+        if getattr(args, "out", None) is not None and not args.out.strip():
+            raise OutputDirError("--out: an empty directory name; allowed: a directory path "
+                                 "such as results/run1 (leave --out out for the default)")
         return args.handler(args)
     except (ConfigError, OutputDirError) as exc:
         _error(str(exc))

@@ -45,7 +45,6 @@ paired differences use the pairing.
 from __future__ import annotations
 
 import json
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -116,12 +115,11 @@ class Scenario:
 
 
 def read_toml(path: Path) -> dict[str, Any]:
-    """The TOML table of ``path``; a missing or malformed file raises load_config's message."""
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        load_config(path)  # raises the ConfigError naming the file and the problem
-        raise  # pragma: no cover - load_config always fails on a file tomllib cannot read
+    """The TOML table of ``path``; a missing, odd or malformed file raises load_config's
+    message (:func:`simulator.config.loader.read_toml_file`)."""
+    from ..config.loader import read_toml_file
+
+    return read_toml_file(path)
 
 
 def is_scenario_file(path: str | Path) -> bool:
@@ -144,12 +142,22 @@ def _override_items(overrides: Sequence[str] | Mapping[str, Any] | None) -> dict
 def _flatten_set(table: Mapping[str, Any]) -> dict[str, Any]:
     """``{"alignment": {"enabled": true}}`` or ``{"alignment.enabled": true}`` -> dotted keys."""
     flat: dict[str, Any] = {}
+    twice: list[str] = []
+
+    def put(key: str, value: Any) -> None:
+        if key in flat:
+            twice.append(key)
+        flat[key] = value
+
     for key, value in table.items():
         if "." not in key and key in SECTIONS and isinstance(value, Mapping):
             for sub, sub_value in value.items():
-                flat[f"{key}.{sub}"] = sub_value
+                put(f"{key}.{sub}", sub_value)
         else:
-            flat[key] = value
+            put(".".join(p.strip() for p in key.split(".")), value)
+    if twice:
+        raise ConfigError("set", [(k, MISSING, "given twice (as a dotted key and inside a "
+                                   "section table); allowed: each key once") for k in twice])
     return flat
 
 
@@ -252,8 +260,12 @@ def load_scenarios(
                 no_config.append(name)
             cfg = None
         cfg_path = None if cfg is None else (path.parent / cfg)
-        specs.append((name, str(entry.get("description", "") or ""), cfg_path,
-                      _flatten_set(sets)))
+        try:
+            flat = _flatten_set(sets)
+        except ConfigError as exc:
+            problems.extend((f"{label}.set.{k}", v, m) for k, v, m in exc.problems)
+            flat = {}
+        specs.append((name, str(entry.get("description", "") or ""), cfg_path, flat))
     if no_config:
         shown = ", ".join(f'"{n}"' for n in no_config)
         problems.append(("base", None, f"missing: the file has no base and scenario {shown} "
