@@ -87,6 +87,10 @@ _STAT_RE = re.compile(r"^(?P<metric>[a-z_]+?)_(?P<stat>mean|p\d{1,2}(?:\.\d+)?)_
                       r"(?P<month>\d+|horizon)$")
 
 
+_WIDEN_STEPS = 4
+"""Times the default range may be widened (by twice its width) when it holds no answer."""
+
+
 def _fail(source: str, message: str) -> ConfigError:
     return ConfigError(source, [("", None, message)])
 
@@ -546,6 +550,8 @@ class GoalResult:
     seed: int
     replaces: str | None
     config: Config = field(repr=False)
+    xtol: float | None = None
+    widened_from: tuple[float, float] | None = None
 
     def __repr__(self) -> str:
         return (f"GoalResult({self.parameter}={_g(self.value)}, {self.target.text}: "
@@ -617,8 +623,16 @@ class GoalResult:
         return write_goal(self, out_dir, title)
 
     def value_text(self, value: float | None) -> str:
-        """A value of the lever in words (``n/a`` for ``None``)."""
-        return "n/a" if value is None else _g(value)
+        """A value of the lever in words (``n/a`` for ``None``), to the precision of the
+        search (``xtol``): ``2.41``, not ``2.41372``."""
+        if value is None:
+            return "n/a"
+        if lever_spec(self.parameter).integer:
+            return f"{value:.0f}"
+        if self.xtol is None or not self.xtol > 0:
+            return _g(value)
+        decimals = max(0, -math.floor(math.log10(self.xtol)))
+        return f"{value:.{decimals}f}"
 
     def outcome_text(self, value: float | None) -> str:
         """A value of the target's quantity in words: ``81.2%`` or ``104,500``."""
@@ -629,19 +643,24 @@ class GoalResult:
         t = self.target
         fmt = _fmt_outcome(t)
         a, b = self.value_ci95
+        v = self.value_text
         lines = [
-            f"{self.parameter} = {_g(self.value)} meets {t.text}: {t.quantity} = "
+            f"{self.parameter} = {v(self.value)} meets {t.text}: {t.quantity} = "
             f"{fmt(self.achieved.value)} (95% CI {fmt(self.achieved.low)} to "
             f"{fmt(self.achieved.high)})",
-            f"95% CI of the value: {'below the range' if a is None else _g(a)} to "
-            f"{'above the range' if b is None else _g(b)}; the outcome is {self.direction} in "
-            f"{self.parameter} over [{_g(self.range[0])}, {_g(self.range[1])}]",
+            f"95% CI of the value: {'below the range' if a is None else v(a)} to "
+            f"{'above the range' if b is None else v(b)}; the outcome is {self.direction} in "
+            f"{self.parameter} over [{v(self.range[0])}, {v(self.range[1])}]",
             f"{len(self.evaluations)} evaluations of {self.n_paths:,} paths (seed {self.seed}, "
             "common random numbers)",
         ]
         if self.at_range_end:
             lines.append(f"note: the target is met over the whole range; the boundary may lie "
-                         f"beyond {_g(self.value)} (widen --range to find it)")
+                         f"beyond {v(self.value)} (widen --range to find it)")
+        if self.widened_from:
+            lo, hi = self.widened_from
+            lines.append(f"note: the target is not met in the default range [{v(lo)}, {v(hi)}]; "
+                         f"the search widened it to [{v(self.range[0])}, {v(self.range[1])}]")
         if self.replaces:
             lines.append(f"note: {self.parameter} was {self.replaces} in the config; each "
                          "evaluation sets it to a number")
@@ -743,19 +762,42 @@ def goal_seek(
         direction = "flat"
     good_high = (direction != "decreasing") == (target.op == ">=")
     good = e_hi if good_high else e_lo
+    widened_from = None
+    if not good.met and range is None and direction != "flat":
+        # the default range holds no answer: widen it on the side that helps, up to the
+        # key's allowed values
+        widened_from = (lo, hi)
+        for _ in [None] * _WIDEN_STEPS:  # (``range`` is the argument here)
+            width = hi - lo
+            new_lo, new_hi = _inside(spec, lo - 2 * width if not good_high else lo,
+                                     hi + 2 * width if good_high else hi)
+            if (new_lo, new_hi) == (lo, hi):
+                break
+            lo, hi = new_lo, new_hi
+            good = ev(hi) if good_high else ev(lo)
+            if good.met:
+                break
+        e_lo, e_hi = ev(lo), ev(hi)
     if not good.met:
         fmt = _fmt_outcome(target)
         if direction == "flat":
-            hint = f"the outcome does not change with {key} over this range"
+            hint = (f"the outcome does not change with {key} over this range: try another "
+                    "lever or target")
+        elif widened_from is not None:
+            hint = (f"the search widened the default range to the key's limits "
+                    f"({spec.range_text() or 'unbounded'}) or by {_WIDEN_STEPS} steps: try "
+                    "another lever or target, or a --range further out")
         elif good_high:
-            hint = f"a --range reaching above {_g(hi)} (the target needs more {key})"
+            hint = (f"try a --range reaching above {_g(hi)} (the target needs more {key}), "
+                    f"e.g. --range={_g(lo)}:{_g(hi + (hi - lo))}")
         else:
-            hint = f"a --range reaching below {_g(lo)} (the target needs less {key})"
+            hint = (f"try a --range reaching below {_g(lo)} (the target needs less {key}), "
+                    f"e.g. --range={_g(lo - (hi - lo))}:{_g(hi)}")
         raise GoalUnreachable(
             f"{target.text} is not reached for {key} in [{_g(lo)}, {_g(hi)}]: "
             f"{target.quantity} = {fmt(e_lo.estimate)} (95% CI {fmt(e_lo.low)} to "
             f"{fmt(e_lo.high)}) at {_g(lo)} and {fmt(e_hi.estimate)} (95% CI {fmt(e_hi.low)} "
-            f"to {fmt(e_hi.high)}) at {_g(hi)} ({n_paths:,} paths, seed {seed}); try {hint}",
+            f"to {fmt(e_hi.high)}) at {_g(hi)} ({n_paths:,} paths, seed {seed}); {hint}",
             list(ev.order))
     value, status = _boundary(ev, "estimate", lo, hi, good_high, xtol)
     assert value is not None
@@ -771,5 +813,5 @@ def goal_seek(
         achieved=Estimate(achieved.estimate, achieved.low, achieved.high),
         value_ci95=ci, direction=direction, range=(lo, hi),
         at_range_end=status == "at_end", evaluations=list(ev.order), n_paths=n_paths,
-        seed=seed, replaces=replaces, config=config,
+        seed=seed, replaces=replaces, config=config, xtol=xtol, widened_from=widened_from,
     )
