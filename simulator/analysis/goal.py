@@ -650,7 +650,7 @@ class GoalResult:
             f"{fmt(self.achieved.high)})",
             f"95% CI of the value: {'below the range' if a is None else v(a)} to "
             f"{'above the range' if b is None else v(b)}; the outcome is {self.direction} in "
-            f"{self.parameter} over [{v(self.range[0])}, {v(self.range[1])}]",
+            f"{self.parameter} over [{_g(self.range[0])}, {_g(self.range[1])}]",
             f"{len(self.evaluations)} evaluations of {self.n_paths:,} paths (seed {self.seed}, "
             "common random numbers)",
         ]
