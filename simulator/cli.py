@@ -292,7 +292,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
                  + (" with every trajectory kept" if kept else ""),
                  hint="fewer paths" + (", or --no-save-paths" if kept and not auto else ""))
     disk = 0 if args.save_paths is False else (need if kept else 16 * n)
-    claim_out_dir(out, need_bytes=disk + 20_000_000)
+    claim_out_dir(out, need_bytes=disk + 2_000_000)
 
     from .api import simulate
 
@@ -367,7 +367,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
     check_memory(compare_bytes(len(scenarios), first.paths, first.months, args.chunk_size),
                  f"{len(scenarios)} scenarios x {first.paths:,} paths x {first.months} months")
-    claim_out_dir(out, COMPARE_FILES, need_bytes=20_000_000)
+    claim_out_dir(out, COMPARE_FILES, need_bytes=2_000_000)
     for s in scenarios[1:]:
         sim = s.config.simulation
         for key in ("paths", "seed"):
@@ -424,7 +424,7 @@ def _cmd_goal(args: argparse.Namespace) -> int:
 
     check_memory(run_bytes(sim.paths, sim.months, False, args.chunk_size),
                  f"{sim.paths:,} paths x {sim.months} months per evaluation")
-    claim_out_dir(out, GOAL_FILES, need_bytes=20_000_000)
+    claim_out_dir(out, GOAL_FILES, need_bytes=2_000_000)
     print(f"seeking {key} in [{lo:g}, {hi:g}] for {target.text} with {sim.paths:,} paths x "
           f"{sim.months} months per evaluation (seed {sim.seed}) ...", file=sys.stderr)
     start = time.perf_counter()
@@ -488,7 +488,7 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
                  f"--n-base {n_base} x {d + 2} x --paths-per-point {args.paths_per_point} "
                  f"({design:,} paths)", source="--n-base",
                  hint="a smaller --n-base or --paths-per-point")
-    claim_out_dir(out, SENSITIVITY_FILES, need_bytes=20_000_000)
+    claim_out_dir(out, SENSITIVITY_FILES, need_bytes=2_000_000)
     print(f"computing sensitivity indices of {args.config} (n_base {n_base}, "
           f"{args.paths_per_point} paths per point) ...", file=sys.stderr)
     start = time.perf_counter()
