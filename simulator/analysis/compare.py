@@ -793,7 +793,7 @@ def simulate_columns(
 
     from tqdm.auto import tqdm
 
-    from ..api import DEFAULT_CHUNK_SIZE, _chunks, simulate
+    from ..api import DEFAULT_CHUNK_SIZE, simulate
     from ..engine import new_output, run_chunk
     from ..metrics import METRICS
     from ..monthly_stats import PILOT_PATHS, MonthlyStats
@@ -816,7 +816,13 @@ def simulate_columns(
     stats = None
     with tqdm(total=n_paths, unit="path", disable=not progress, desc="simulating",
               leave=False) as bar:
-        for start, stop in _chunks(n_paths, chunk_size, False):
+        # as simulate() without trajectories: the pilot chunk first (it fixes the
+        # statistics' bins), then chunk_size paths at a time
+        bounds = [0, min(PILOT_PATHS, n_paths), *range(min(PILOT_PATHS, n_paths) + chunk_size,
+                                                         n_paths, chunk_size), n_paths]
+        for start, stop in zip(bounds[:-1], bounds[1:], strict=True):
+            if start >= stop:
+                continue
             block = draw_parameters(config, seed, start, stop, n_paths=n_paths)
             out, fp, im = run_chunk(block, seeds[start:stop], prepared,
                                     out=buffer[:stop - start])
