@@ -388,6 +388,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             else None
     result = compare(scenarios, chunk_size=args.chunk_size, progress=_progress(args),
                      title=title)
+    for scenario, run in zip(result.scenarios, result.results, strict=True):
+        _check_finite(run, scenario.source)
     elapsed = time.perf_counter() - start
     written = write_comparison(result, out)
     print(result.format_summary())
