@@ -431,7 +431,8 @@ def _cmd_goal(args: argparse.Namespace) -> int:
           f"{sim.months} months per evaluation (seed {sim.seed}) ...", file=sys.stderr)
     start = time.perf_counter()
     try:
-        result = goal_seek(config, key, target, range=(lo, hi), xtol=args.xtol,
+        result = goal_seek(config, key, target, range=None if args.range is None else (lo, hi),
+                           xtol=args.xtol,
                            chunk_size=args.chunk_size, progress=False)
     except GoalUnreachable as exc:  # an answer, not a usage mistake: exit status 1
         _error(f"{exc}; nothing written")

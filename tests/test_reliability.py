@@ -461,3 +461,16 @@ def test_goal_default_range_is_widened():
     res = goal_seek(config, "customers.price_per_seat", "mrr_mean_12>=90000", n_paths=200)
     assert res.widened_from == (100.0, 150.0) and res.range[1] > 150
     assert res.achieved.value >= 90000 and "widened" in res.format_summary()
+
+
+def test_goal_cli_widens_the_default_range(tmp_path, capsys):
+    code, out, err = run(capsys, "goal", BASELINE, "--vary", "customers.price_per_seat",
+                         "--target", "mrr_mean_12>=90000", "--paths", "200", "--months", "12",
+                         "--out", tmp_path / "out", "--no-progress")
+    assert code == 0, err
+    assert "widened it to [100, " in out
+    # negative control: a --range given by the user is searched as given
+    code, _, err = run(capsys, "goal", BASELINE, "--vary", "customers.price_per_seat",
+                       "--target", "mrr_mean_12>=90000", "--paths", "200", "--months", "12",
+                       "--range", "100:150", "--out", tmp_path / "out2", "--no-progress")
+    assert code == 1 and "e.g. --range=100:200" in err

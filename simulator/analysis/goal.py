@@ -659,8 +659,8 @@ class GoalResult:
                          f"beyond {v(self.value)} (widen --range to find it)")
         if self.widened_from:
             lo, hi = self.widened_from
-            lines.append(f"note: the target is not met in the default range [{v(lo)}, {v(hi)}]; "
-                         f"the search widened it to [{v(self.range[0])}, {v(self.range[1])}]")
+            lines.append(f"note: the target is not met in the default range [{_g(lo)}, {_g(hi)}]; "
+                         f"the search widened it to [{_g(self.range[0])}, {_g(self.range[1])}]")
         if self.replaces:
             lines.append(f"note: {self.parameter} was {self.replaces} in the config; each "
                          "evaluation sets it to a number")
@@ -745,6 +745,7 @@ def goal_seek(
     if n_paths < 1:
         raise ValueError(f"n_paths must be at least 1, got {n_paths}")
     seed = config.simulation.seed if seed is None else as_seed(seed)
+    default_xtol = xtol is None
     if xtol is None:
         xtol = 0.5 if spec.integer else 1e-3 * (hi - lo)
     elif not (math.isfinite(xtol) and xtol > 0):
@@ -778,6 +779,8 @@ def goal_seek(
             if good.met:
                 break
         e_lo, e_hi = ev(lo), ev(hi)
+        if default_xtol and not spec.integer:
+            xtol = 1e-3 * (hi - lo)
     if not good.met:
         fmt = _fmt_outcome(target)
         if direction == "flat":
