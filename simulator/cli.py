@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -31,6 +34,7 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 COMPILE_NOTICE = ("compiling the simulation engine (once after an install or update, "
                   "~10 s; cached afterwards) ...")
+MAX_N_BASE = 2**20
 
 
 def _version() -> str:
@@ -330,7 +334,7 @@ def _cmd_init(args: argparse.Namespace) -> int:
 
 def _cmd_fit(args: argparse.Namespace) -> int:
     from .fit import config_text, fit_files, fitted_config
-    from .output import check_out_dir, write_text_atomic
+    from .output import claim_out_dir, write_text_atomic
     from .report.files import FIT_FILES, write_fit_report
 
     tables, as_of = _records(args)
@@ -342,7 +346,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         raise _flag_error("--out", f"{args.out}: exists; allowed: a new file, or --force to "
                                    "overwrite it")
     report = Path(args.report) if args.report else _default_out("fit", out.stem)
-    check_out_dir(report, FIT_FILES)
+    claim_out_dir(report, FIT_FILES, need_bytes=2_000_000)
     result = fit_files(**tables, owner=args.owner, columns=args.columns, as_of=as_of,
                        selling_hours=args.selling_hours)
     fitted_config(result, str(out))  # the config is valid before anything is written
@@ -386,7 +390,7 @@ def _records(args: argparse.Namespace) -> tuple[dict[str, Any], Any]:
 
 def _cmd_portfolio(args: argparse.Namespace) -> int:
     from .analysis.portfolio import load_portfolio, portfolio
-    from .output import check_out_dir
+    from .output import claim_out_dir
     from .report.files import PORTFOLIO_FILES, write_portfolio
 
     path = Path(args.portfolio_file)
@@ -397,7 +401,7 @@ def _cmd_portfolio(args: argparse.Namespace) -> int:
     if args.seed is not None and args.seed < 0:
         raise _flag_error("--seed", f"out of range: got {args.seed}; allowed: an integer >= 0")
     msps = load_portfolio(path, args.base)
-    check_out_dir(out, PORTFOLIO_FILES)
+    claim_out_dir(out, PORTFOLIO_FILES, need_bytes=2_000_000)
     n_paths = args.paths if args.paths is not None else min(
         2000, msps[0].config.simulation.paths)
     print(f"simulating {len(msps)} MSPs x {n_paths:,} paths"
@@ -428,7 +432,7 @@ def _cmd_portfolio(args: argparse.Namespace) -> int:
 def _cmd_backtest(args: argparse.Namespace) -> int:
     from .fit import read_records
     from .fit.backtest import backtest
-    from .output import check_out_dir
+    from .output import claim_out_dir
     from .report.files import BACKTEST_FILES, write_backtest
 
     tables, as_of = _records(args)
@@ -441,7 +445,7 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
     if not 1 <= args.paths <= 100_000:
         raise _flag_error("--paths", f"out of range: got {args.paths}; allowed: 1 to 100,000")
     out = Path(args.out) if args.out else _default_out("backtest")
-    check_out_dir(out, BACKTEST_FILES)
+    claim_out_dir(out, BACKTEST_FILES, need_bytes=2_000_000)
     records = read_records(**tables, owner=args.owner, columns=args.columns)
     options = {} if args.selling_hours is None else {"selling_hours": args.selling_hours}
     try:
@@ -481,7 +485,8 @@ def _progress(args: argparse.Namespace) -> bool | None:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from .output import check_out_dir, write_outputs
+    from .output import claim_out_dir, write_outputs
+    from .results import KEEP_PATHS_LIMIT as KEEP_PATHS
 
     auto = args.paths == "auto"
     config = load_config(args.config,
@@ -516,9 +521,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         if not 0 <= month <= config.simulation.months:
             raise _flag_error("--by", f"out of range: got {month}; allowed: a month with 0 <= "
                                       f"value <= {config.simulation.months} (the horizon)")
-    out = Path(args.out) if args.out else Path("results") / Path(args.config).stem
-    check_out_dir(out)
+    out = Path(args.out) if args.out is not None else Path("results") / Path(args.config).stem
     levers = None
+    lever_paths = 0
     if config.levers.scan and not args.no_levers:
         from .analysis.levers import DEFAULT_SCAN_PATHS, resolve_levers
         from .results import KEEP_PATHS_LIMIT
@@ -533,6 +538,22 @@ def _cmd_run(args: argparse.Namespace) -> int:
     elif args.lever_paths is not None:
         raise _flag_error("--lever-paths", "given with --no-levers (or levers.scan = false); "
                                            "allowed: --lever-paths only with a lever scan")
+    from .memory import check_memory, run_bytes
+
+    n = max_paths if auto else config.simulation.paths
+    kept = True if auto else (args.save_paths if args.save_paths is not None
+                              else n <= KEEP_PATHS)
+    need = run_bytes(n, config.simulation.months, kept, args.chunk_size)
+    # the lever scan runs while the run's result is held: one lever's trajectories at a time
+    scan_need = run_bytes(lever_paths, config.simulation.months, True, args.chunk_size) \
+        if levers else 0
+    check_memory(need + scan_need, f"{n:,} paths x {config.simulation.months} months"
+                 + (" with every trajectory kept" if kept else "")
+                 + (f" and a lever scan of {lever_paths:,} paths" if levers else ""),
+                 hint="fewer paths" + (", or --no-save-paths" if kept and not auto else "")
+                 + (", or --no-levers" if levers else ""))
+    disk = 0 if args.save_paths is False else (need if kept else 16 * n)
+    claim_out_dir(out, need_bytes=disk + 2_000_000)
 
     from .api import engine_ready, simulate
 
@@ -553,6 +574,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         result = simulate(config, chunk_size=args.chunk_size, progress=_progress(args),
                           keep_paths=args.save_paths)
     elapsed = time.perf_counter() - start
+    _check_finite(result, args.config)
     scan = None
     if levers:
         from .analysis.levers import lever_scan
@@ -592,7 +614,7 @@ def _default_out(*parts: str) -> Path:
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     from .analysis.compare import compare, is_scenario_file
-    from .output import check_out_dir
+    from .output import claim_out_dir
     from .report.files import COMPARE_FILES, write_comparison
 
     _check_chunk_size(args)
@@ -611,14 +633,19 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from .analysis.compare import resolve_scenarios
 
     scenarios = resolve_scenarios(source, args.names, overrides)
-    if args.out:
+    if args.out is not None:
         out = Path(args.out)
     elif scenario_files:
         out = _default_out(paths[0].stem)
     else:
         out = _default_out("compare", *(p.stem for p in paths))
-    check_out_dir(out, COMPARE_FILES)
     first = scenarios[0].config.simulation
+    from .analysis.compare import compare_bytes
+    from .memory import check_memory
+
+    check_memory(compare_bytes(len(scenarios), first.paths, first.months, args.chunk_size),
+                 f"{len(scenarios)} scenarios x {first.paths:,} paths x {first.months} months")
+    claim_out_dir(out, COMPARE_FILES, need_bytes=2_000_000)
     for s in scenarios[1:]:
         sim = s.config.simulation
         for key in ("paths", "seed"):
@@ -639,6 +666,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             else None
     result = compare(scenarios, chunk_size=args.chunk_size, progress=_progress(args),
                      title=title)
+    for scenario, run in zip(result.scenarios, result.results, strict=True):
+        _check_finite(run, scenario.source)
     elapsed = time.perf_counter() - start
     written = write_comparison(result, out)
     print(result.format_summary())
@@ -656,7 +685,7 @@ def _cmd_goal(args: argparse.Namespace) -> int:
         parse_range,
         parse_target,
     )
-    from .output import check_out_dir
+    from .output import claim_out_dir
     from .report.files import GOAL_FILES, write_goal
 
     _check_chunk_size(args)
@@ -668,15 +697,20 @@ def _cmd_goal(args: argparse.Namespace) -> int:
     lo, hi = default_range(config, key) if args.range is None else parse_range(args.range, key)
     if args.xtol is not None and not (math.isfinite(args.xtol) and args.xtol > 0):
         raise _flag_error("--xtol", f"out of range: got {args.xtol:g}; allowed: a number > 0")
-    out = (Path(args.out) if args.out
+    out = (Path(args.out) if args.out is not None
            else _default_out("goal", Path(args.config).stem, key))
-    check_out_dir(out, GOAL_FILES)
     sim = config.simulation
+    from .memory import check_memory, run_bytes
+
+    check_memory(run_bytes(sim.paths, sim.months, False, args.chunk_size),
+                 f"{sim.paths:,} paths x {sim.months} months per evaluation")
+    claim_out_dir(out, GOAL_FILES, need_bytes=2_000_000)
     print(f"seeking {key} in [{lo:g}, {hi:g}] for {target.text} with {sim.paths:,} paths x "
           f"{sim.months} months per evaluation (seed {sim.seed}) ...", file=sys.stderr)
     start = time.perf_counter()
     try:
-        result = goal_seek(config, key, target, range=(lo, hi), xtol=args.xtol,
+        result = goal_seek(config, key, target, range=None if args.range is None else (lo, hi),
+                           xtol=args.xtol,
                            chunk_size=args.chunk_size, progress=False)
     except GoalUnreachable as exc:  # an answer, not a usage mistake: exit status 1
         _error(f"{exc}; nothing written")
@@ -691,7 +725,7 @@ def _cmd_goal(args: argparse.Namespace) -> int:
 
 def _cmd_sensitivity(args: argparse.Namespace) -> int:
     from .analysis.sensitivity import OUTCOMES, sensitivity
-    from .output import check_out_dir
+    from .output import claim_out_dir
     from .report.files import SENSITIVITY_FILES, write_sensitivity
 
     config = load_config(args.config, overrides=_config_overrides(args, ("seed", "months")))
@@ -702,13 +736,14 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
         print(f"--all-assumptions: {len(widened)} fixed assumptions made uniform over their "
               f"plausible ranges: {', '.join(widened) or '(none)'}", file=sys.stderr)
     n_base = args.n_base
-    if n_base < 8 or n_base & (n_base - 1):
-        raise _flag_error("--n-base", f"out of range: got {n_base}; allowed: a power of 2 of "
-                                      "at least 8 (e.g. 64, 256, 1024)")
+    if n_base < 8 or n_base & (n_base - 1) or n_base > MAX_N_BASE:
+        raise _flag_error("--n-base", f"out of range: got {n_base}; allowed: a power of 2 "
+                                      f"from 8 to {MAX_N_BASE:,} (e.g. 64, 256, 1024)")
     for flag, value in (("--paths-per-point", args.paths_per_point),
                         ("--tornado-paths", args.tornado_paths)):
-        if value < 1:
-            raise _flag_error(flag, f"out of range: got {value}; allowed: an integer >= 1")
+        if not 1 <= value <= 1_000_000:
+            raise _flag_error(flag, f"out of range: got {value}; allowed: an integer >= 1 "
+                                    "(at most 1,000,000)")
     for name in args.outcomes or []:
         if name not in OUTCOMES:
             raise _flag_error("--outcome", f'unknown outcome "{name}"; allowed: '
@@ -723,9 +758,18 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
                 raise _flag_error("--parameter", f'"{key}" is not an uncertain per-path key '
                                                  f"of {args.config}; allowed: "
                                                  f"{', '.join(uncertain) or '(none)'}")
-    out = (Path(args.out) if args.out
+    out = (Path(args.out) if args.out is not None
            else _default_out("sensitivity", Path(args.config).stem))
-    check_out_dir(out, SENSITIVITY_FILES)
+    from .config import param_specs as _specs
+    from .memory import check_memory
+
+    d = len(args.parameters or []) or len(_specs(per_unit=False))
+    design = n_base * (d + 2) * args.paths_per_point
+    check_memory(24 * design + 8 * 2 * n_base * args.paths_per_point * (d + 2),
+                 f"--n-base {n_base} x {d + 2} x --paths-per-point {args.paths_per_point} "
+                 f"({design:,} paths)", source="--n-base",
+                 hint="a smaller --n-base or --paths-per-point")
+    claim_out_dir(out, SENSITIVITY_FILES, need_bytes=2_000_000)
     print(f"computing sensitivity indices of {args.config} (n_base {n_base}, "
           f"{args.paths_per_point} paths per point) ...", file=sys.stderr)
     start = time.perf_counter()
@@ -764,33 +808,115 @@ def _cmd_explore(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+class _Signalled(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, handled as Ctrl-C is (every writer cleans up)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _on_signal(signum: int, frame: object) -> None:
+    raise _Signalled(signum)
+
+
+def _value_args(argv: Sequence[str]) -> list[str]:
+    """``--range -100:50`` -> ``--range=-100:50`` (argparse takes a value starting with
+    ``-`` for an option)."""
+    out: list[str] = []
+    it = iter(argv)
+    for arg in it:
+        if arg == "--range":
+            value = next(it, None)
+            out.append(arg if value is None else f"--range={value}")
+        else:
+            out.append(arg)
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``msp-sim`` command line; return the exit status.
+
+    Every mistake or fault ends in one ``error:`` line per problem and
+    exit status 2 (nothing written, no traceback); SIGINT, SIGTERM and
+    SIGHUP end in 128 + the signal's number, with nothing left behind.
 
     Parameters
     ----------
     argv : sequence of str, optional
         Arguments without the program name (default: ``sys.argv[1:]``).
     """
+    handlers: dict[int, Any] = {}
+    try:
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGTERM, signal.SIGHUP):
+                handlers[sig] = signal.signal(sig, _on_signal)
+        return _main(sys.argv[1:] if argv is None else argv)
+    except KeyboardInterrupt as exc:
+        signum = getattr(exc, "signum", signal.SIGINT)
+        name = "" if signum == signal.SIGINT else f" ({signal.Signals(signum).name})"
+        print(f"\ninterrupted{name}; nothing written", file=sys.stderr)
+        return 128 + int(signum)
+    finally:
+        output = sys.modules.get(f"{__package__}.output")
+        if output is not None:
+            output.release_claims()
+        for sig, previous in handlers.items():
+            signal.signal(sig, previous)
+
+
+def _main(argv: Sequence[str]) -> int:
     from .output import OutputDirError
 
     parser = _parser()
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(_value_args(argv))
     except SystemExit as exc:  # --help, --version, usage errors
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     try:
+        if getattr(args, "out", None) is not None and not args.out.strip():
+            raise OutputDirError("--out: an empty directory name; allowed: a directory path "
+                                 "such as results/run1 (leave --out out for the default)")
         return args.handler(args)
     except (ConfigError, OutputDirError) as exc:
         _error(str(exc))
         return EXIT_USAGE
-
-    except KeyboardInterrupt:
-        print("\ninterrupted; nothing written", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except MemoryError:
+        _error("out of memory: the run did not fit in the memory available; nothing "
+               "written; allowed: fewer paths (or a machine with more memory)")
+        return EXIT_USAGE
+    except RecursionError:
+        _error("input nested too deeply (tables or arrays inside each other); nothing "
+               "written; allowed: the nesting of a config (at most a few levels)")
+        return EXIT_USAGE
     except OSError as exc:
-        _error(str(exc))
+        where = f" {exc.filename}:" if getattr(exc, "filename", None) else ""
+        _error(f"{where} {exc.strerror or exc}; nothing written".strip())
+        return EXIT_USAGE
+    except Exception as exc:  # a bug: one line, not a traceback (MSP_SIM_DEBUG=1 shows it)
+        if os.environ.get("MSP_SIM_DEBUG"):
+            raise
+        _error(f"internal error ({type(exc).__name__}: {exc}); nothing written; please "
+               "report it with the command (MSP_SIM_DEBUG=1 shows the traceback)")
         return EXIT_FAILURE
+
+
+def _check_finite(result: Any, source: str) -> None:
+    """Refuse a run whose values overflowed (inputs of extreme magnitude)."""
+    import numpy as np
+
+    for name in result.metric_names:
+        try:
+            means = result.mean(name)
+        except (KeyError, ValueError):  # pragma: no cover
+            continue
+        bad = np.flatnonzero(~np.isfinite(means))
+        if bad.size:
+            raise ConfigError(source, [("", None, f"the simulation overflowed: {name} is not "
+                                        f"a finite number from month {int(bad[0])} on "
+                                        "(inputs of extreme magnitude, e.g. a cost of 1e300 "
+                                        "or hours near 0); nothing written; allowed: values "
+                                        "of the size a business has")])
 
 
 def console_main() -> None:

@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import fcntl
 import json
 import os
 import shutil
+import signal
+import stat
 import tempfile
 import uuid
 import zipfile
@@ -40,6 +43,7 @@ __all__ = [
     "TRAJECTORY_DTYPE",
     "OutputDirError",
     "check_out_dir",
+    "claim_out_dir",
     "json_text",
     "staged_directory",
     "write_directory",
@@ -69,35 +73,238 @@ OUTPUT_FILES: frozenset[str] = frozenset(
 
 
 class OutputDirError(ValueError):
-    """The output directory cannot be used (a file, or holds files msp-sim did not write)."""
+    """The output directory cannot be used (a file, holds files msp-sim did not write,
+    busy, not writable, too little space) or could not be written."""
+
+
+def _out_path(out_dir: str | Path) -> Path:
+    """The absolute output path; a symbolic link is written through (its target)."""
+    if not str(out_dir).strip():
+        raise OutputDirError("--out '': an empty directory name; allowed: a directory path "
+                             "such as results/run1 (or leave --out out for the default)")
+    out = Path(out_dir).absolute()
+    if out.is_symlink():
+        out = Path(os.path.realpath(out))
+    return out
+
+
+def _other_outputs(names: set[str]) -> str | None:
+    """Which msp-sim command writes all of ``names``, if one does."""
+    from .report import files  # the report layer sits above this module
+
+    for command, allowed in (("run", OUTPUT_FILES), ("compare", files.COMPARE_FILES),
+                             ("goal", files.GOAL_FILES),
+                             ("sensitivity", files.SENSITIVITY_FILES)):
+        if names <= allowed:
+            return command
+    return None
 
 
 def check_out_dir(out_dir: str | Path, allowed: frozenset[str] = OUTPUT_FILES) -> Path:
     """Check that ``out_dir`` may be created or replaced; return it as an absolute path.
 
-    A directory is replaced only when it is empty or holds nothing but files
-    named in ``allowed`` (an earlier run's outputs), so a mistyped ``--out``
-    never deletes other work.
+    A directory is replaced only when it is empty or holds nothing but
+    regular files named in ``allowed`` (an earlier run's outputs), so a
+    mistyped ``--out`` never deletes other work; a directory or link named
+    like an output is not one. A symbolic link is followed: its target is
+    the directory written (and returned).
 
     Raises
     ------
     OutputDirError
-        ``out_dir`` is a file, holds other files, or contains the working directory.
+        ``out_dir`` is empty, a file, a mount point, holds other files, or
+        contains the working directory.
     """
-    out = Path(out_dir).absolute()
-    if out.exists() or out.is_symlink():
+    out = _out_path(out_dir)
+    if out.exists():
         if not out.is_dir():
-            raise OutputDirError(f"{out_dir}: exists and is not a directory")
+            raise OutputDirError(f"{out_dir}: exists and is not a directory; allowed: a new "
+                                 "directory, or one an earlier msp-sim run wrote")
         cwd = Path.cwd().resolve()
         if cwd == out.resolve() or out.resolve() in cwd.parents:
             raise OutputDirError(f"{out_dir}: is (or contains) the working directory; "
                                  "choose a new directory for the outputs")
-        foreign = sorted(set(os.listdir(out)) - allowed)
+        if os.path.ismount(out):
+            raise OutputDirError(f"{out_dir}: is a mount point, which cannot be replaced; "
+                                 f"allowed: a directory inside it, e.g. {Path(out_dir) / 'run'}")
+        foreign, odd = [], []
+        for entry in sorted(os.listdir(out)):
+            if entry not in allowed:
+                foreign.append(entry)
+            elif not stat.S_ISREG(os.lstat(out / entry).st_mode):
+                odd.append(entry)
+        if odd:
+            raise OutputDirError(f"{out_dir}: refusing to replace it: {', '.join(odd[:5])} "
+                                 "is not a regular file (msp-sim writes only regular files, "
+                                 "so it is someone else's); choose another --out")
         if foreign:
             shown = ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "")
+            other = _other_outputs(set(os.listdir(out)))
+            if other is not None:
+                raise OutputDirError(f"{out_dir}: holds the output of msp-sim {other} "
+                                     f"({shown}), not of this command; choose another --out")
             raise OutputDirError(f"{out_dir}: refusing to replace a directory holding files "
                                  f"msp-sim did not write ({shown}); choose another --out")
     return out
+
+
+class _Claim:
+    """An output directory this process holds: its lock and the parents it created."""
+
+    def __init__(self, out: Path, fd: int, lock: Path, created: list[Path]):
+        self.out, self.fd, self.lock, self.created = out, fd, lock, created
+
+    def release(self, keep_parents: bool) -> None:
+        with contextlib.suppress(OSError):
+            self.lock.unlink()
+        with contextlib.suppress(OSError):
+            os.close(self.fd)
+        if not keep_parents:
+            for directory in reversed(self.created):
+                try:
+                    directory.rmdir()
+                except OSError:
+                    break
+        _CLAIMS.pop(self.out, None)
+
+
+_CLAIMS: dict[Path, _Claim] = {}
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
+def claim_out_dir(out_dir: str | Path, allowed: frozenset[str] = OUTPUT_FILES,
+                  need_bytes: int = 0) -> Path:
+    """Check ``out_dir`` before any work and hold it until it is written.
+
+    On top of :func:`check_out_dir`: creates the missing parent directories
+    (removed again if nothing is written), checks that a directory can be
+    created beside the target (a read-only or full file system, a name too
+    long, no permission) and that about ``need_bytes`` are free there, and
+    locks the target so that a second msp-sim writing it says it is busy.
+    Stale temporaries of dead runs are removed. :func:`staged_directory`
+    (every writer) releases the claim; so does :func:`release_claims`.
+
+    Raises
+    ------
+    OutputDirError
+        The path and the reason; nothing is created.
+    """
+    out = check_out_dir(out_dir, allowed)
+    if out in _CLAIMS:
+        return out
+    try:
+        created = _make_parents(out.parent)
+    except OSError as exc:
+        blocker = next((p for p in [out.parent, *out.parent.parents]
+                        if p.exists() and not p.is_dir()), None)
+        why = (f"{blocker} is a file, not a directory" if blocker is not None
+               else _reason(exc))
+        raise OutputDirError(f"{out_dir}: cannot create the directory ({why}); allowed: a "
+                             "path in a directory you can write to") from None
+    claim = None
+    try:
+        claim = _lock(out, created)
+        probe = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{os.getpid()}-",
+                                      dir=out.parent))
+        probe.rmdir()
+        free = shutil.disk_usage(out.parent).free
+        if need_bytes > free:
+            raise OutputDirError(f"{out_dir}: too little space: the output needs about "
+                                 f"{_size(need_bytes)}, {_size(free)} free; allowed: a file "
+                                 "system with more space, or fewer paths (or --no-save-paths)")
+        _clean_stale(out)
+    except BaseException as exc:
+        if claim is not None:
+            claim.release(keep_parents=False)
+        else:
+            for directory in reversed(created):
+                with contextlib.suppress(OSError):
+                    directory.rmdir()
+        if isinstance(exc, OSError):
+            raise OutputDirError(f"{out_dir}: cannot write there ({_reason(exc)}); allowed: "
+                                 "a path in a directory you can write to") from None
+        raise
+    return out
+
+
+def release_claims() -> None:
+    """Release every output directory this process claimed and did not write."""
+    for claim in list(_CLAIMS.values()):
+        claim.release(keep_parents=False)
+
+
+def _size(n: float) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} TB"  # pragma: no cover
+
+
+def _lock(out: Path, created: list[Path]) -> _Claim:
+    """Lock ``out`` (a ``.<name>.lock`` file beside it, ``flock``)."""
+    path = out.parent / f".{out.name}.lock"
+    for _ in range(20):
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666 & ~_umask())
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 32).decode("ascii", "replace").strip()
+            os.close(fd)
+            who = f" (process {holder})" if holder.isdigit() else ""
+            raise OutputDirError(f"{out}: busy: another msp-sim{who} is writing this output "
+                                 "directory; allowed: wait for it to finish, or choose "
+                                 "another --out") from None
+        try:
+            same = os.path.samestat(os.fstat(fd), os.stat(path))
+        except FileNotFoundError:
+            same = False
+        if same:
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
+            claim = _Claim(out, fd, path, created)
+            _CLAIMS[out] = claim
+            return claim
+        os.close(fd)  # the holder removed it as we opened it: try again
+    raise OutputDirError(f"{out}: busy: could not lock it; allowed: try again, or choose "
+                         "another --out")  # pragma: no cover
+
+
+def _pid_alive(text: str) -> bool:
+    pid = text.split("-", 1)[0]
+    if not pid.isdigit():
+        return False
+    if int(pid) == os.getpid():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def _clean_stale(out: Path) -> None:
+    """Remove temporaries of runs that died writing ``out`` (its lock is held).
+
+    A backup (``.<name>.old-*``) is the earlier output directory moved aside:
+    if the run died before its replacement moved in, the backup is put back.
+    """
+    tmp_prefix, old_prefix = f".{out.name}.tmp-", f".{out.name}.old-"
+    for entry in sorted(os.listdir(out.parent)):
+        path = out.parent / entry
+        if entry.startswith(tmp_prefix):
+            if not _pid_alive(entry[len(tmp_prefix):]) and path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+        elif entry.startswith(old_prefix) and not _pid_alive(entry[len(old_prefix):]):
+            if not (out.exists() or out.is_symlink()) and path.is_dir():
+                os.replace(path, out)
+            elif path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
 
 
 @contextlib.contextmanager
@@ -106,26 +313,41 @@ def staged_directory(out_dir: str | Path, allowed: frozenset[str] = OUTPUT_FILES
     """Write a directory all or nothing.
 
     Yields a temporary directory next to ``out_dir``; when the block ends
-    normally it replaces ``out_dir`` (checked first with
-    :func:`check_out_dir`), otherwise it is removed, with any parent
-    directories it created, and ``out_dir`` is left as it was.
+    normally it replaces ``out_dir`` (checked and locked first with
+    :func:`claim_out_dir`; an existing directory keeps its mode and group,
+    a symbolic link keeps pointing at it), otherwise it is removed, with any
+    parent directories it created, and ``out_dir`` is left as it was.
+
+    Raises
+    ------
+    OutputDirError
+        See :func:`claim_out_dir`; or writing failed (a full disk): the path
+        and the system's reason, nothing left behind.
     """
-    out = check_out_dir(out_dir, allowed)
-    created = _make_parents(out.parent)
+    out = claim_out_dir(out_dir, allowed)
+    claim = _CLAIMS[out]
     tmp = None
     try:
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-        os.chmod(tmp, 0o777 & ~_umask())
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=out.parent))
+        if out.is_dir():
+            st = out.stat()
+            with contextlib.suppress(OSError):
+                os.chown(tmp, -1, st.st_gid)
+            os.chmod(tmp, stat.S_IMODE(st.st_mode))
+        else:
+            os.chmod(tmp, 0o777 & ~_umask())
         yield tmp
         _move_into_place(tmp, out)
-    except BaseException:
+        claim.release(keep_parents=True)
+    except BaseException as exc:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
-        for directory in reversed(created):
-            try:
-                directory.rmdir()
-            except OSError:
-                break
+        claim.release(keep_parents=False)
+        if isinstance(exc, OSError) and not isinstance(exc, OutputDirError):
+            where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
+            raise OutputDirError(f"{out_dir}: cannot write the output ({_reason(exc)}"
+                                 f"{':' + where if where else ''}); nothing written, the "
+                                 "directory is as it was") from None
         raise
 
 
@@ -288,16 +510,23 @@ def _make_parents(parent: Path) -> list[Path]:
 
 
 def _move_into_place(tmp: Path, out: Path) -> None:
-    if not (out.exists() or out.is_symlink()):
-        os.replace(tmp, out)
-        return
-    backup = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:12]}"
-    os.replace(out, backup)
+    """Rename ``tmp`` to ``out`` (an earlier ``out`` moved aside, then removed); signals
+    that would stop the program wait until both renames are done."""
+    blocked = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+    old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
     try:
-        os.replace(tmp, out)
-    except BaseException:
-        os.replace(backup, out)
-        raise
+        if not (out.exists() or out.is_symlink()):
+            os.replace(tmp, out)
+            return
+        backup = out.parent / f".{out.name}.old-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+        os.replace(out, backup)
+        try:
+            os.replace(tmp, out)
+        except BaseException:
+            os.replace(backup, out)
+            raise
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
     if backup.is_dir() and not backup.is_symlink():
         shutil.rmtree(backup, ignore_errors=True)
     else:

@@ -167,7 +167,8 @@ def test_integer_lever():
 def test_unreachable_names_both_ends():
     cfg = config_from_dict(mm_inf())
     with pytest.raises(GoalUnreachable) as info:
-        goal_seek(cfg, "sales.rep_meetings_per_month", "customers_mean_60 >= 500", n_paths=200)
+        goal_seek(cfg, "sales.rep_meetings_per_month", "customers_mean_60 >= 500", n_paths=200,
+                  range=(2, 6))
     text = str(info.value)
     assert "not reached" in text and "[2, 6]" in text
     assert " at 2 and " in text and " at 6 " in text and "above 6" in text

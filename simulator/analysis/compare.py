@@ -45,7 +45,6 @@ paired differences use the pairing.
 from __future__ import annotations
 
 import json
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,7 +59,7 @@ from ..config.distributions import kind_of
 from ..config.loader import MISSING
 from ..formatting import finite_or_none as _f
 from ..formatting import pvalue as _pval
-from ..results import SimulationResult, config_sha256, package_version
+from ..results import KEEP_PATHS_LIMIT, SimulationResult, config_sha256, package_version
 from .common import CONFIDENCE, mean_ci, require_pandas
 
 __all__ = [
@@ -68,6 +67,7 @@ __all__ = [
     "ComparisonResult",
     "Scenario",
     "compare",
+    "compare_bytes",
     "is_scenario_file",
     "load_scenarios",
 ]
@@ -115,12 +115,11 @@ class Scenario:
 
 
 def read_toml(path: Path) -> dict[str, Any]:
-    """The TOML table of ``path``; a missing or malformed file raises load_config's message."""
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        load_config(path)  # raises the ConfigError naming the file and the problem
-        raise  # pragma: no cover - load_config always fails on a file tomllib cannot read
+    """The TOML table of ``path``; a missing, odd or malformed file raises load_config's
+    message (:func:`simulator.config.loader.read_toml_file`)."""
+    from ..config.loader import read_toml_file
+
+    return read_toml_file(path)
 
 
 def is_scenario_file(path: str | Path) -> bool:
@@ -143,12 +142,22 @@ def _override_items(overrides: Sequence[str] | Mapping[str, Any] | None) -> dict
 def _flatten_set(table: Mapping[str, Any]) -> dict[str, Any]:
     """``{"alignment": {"enabled": true}}`` or ``{"alignment.enabled": true}`` -> dotted keys."""
     flat: dict[str, Any] = {}
+    twice: list[str] = []
+
+    def put(key: str, value: Any) -> None:
+        if key in flat:
+            twice.append(key)
+        flat[key] = value
+
     for key, value in table.items():
         if "." not in key and key in SECTIONS and isinstance(value, Mapping):
             for sub, sub_value in value.items():
-                flat[f"{key}.{sub}"] = sub_value
+                put(f"{key}.{sub}", sub_value)
         else:
-            flat[key] = value
+            put(".".join(p.strip() for p in key.split(".")), value)
+    if twice:
+        raise ConfigError("set", [(k, MISSING, "given twice (as a dotted key and inside a "
+                                   "section table); allowed: each key once") for k in twice])
     return flat
 
 
@@ -251,8 +260,12 @@ def load_scenarios(
                 no_config.append(name)
             cfg = None
         cfg_path = None if cfg is None else (path.parent / cfg)
-        specs.append((name, str(entry.get("description", "") or ""), cfg_path,
-                      _flatten_set(sets)))
+        try:
+            flat = _flatten_set(sets)
+        except ConfigError as exc:
+            problems.extend((f"{label}.set.{k}", v, m) for k, v, m in exc.problems)
+            flat = {}
+        specs.append((name, str(entry.get("description", "") or ""), cfg_path, flat))
     if no_config:
         shown = ", ".join(f'"{n}"' for n in no_config)
         problems.append(("base", None, f"missing: the file has no base and scenario {shown} "
@@ -416,9 +429,12 @@ def report_months(months: int) -> list[int]:
     return out
 
 
-def scenario_summary(result: SimulationResult, months: Sequence[int] | None = None
-                     ) -> dict[str, Any]:
-    """The per-scenario entry of ``comparison.json`` (without name and differences)."""
+def scenario_summary(result: SimulationResult, months: Sequence[int] | None = None,
+                     final: np.ndarray | None = None) -> dict[str, Any]:
+    """The per-scenario entry of ``comparison.json`` (without name and differences).
+
+    ``final``: every path's MRR at the horizon (default: from the kept trajectories).
+    """
     months = report_months(result.months) if months is None else list(months)
     p_break, p_ci = {}, {}
     for m in months:
@@ -426,7 +442,7 @@ def scenario_summary(result: SimulationResult, months: Sequence[int] | None = No
         p_break[str(m)] = _f(est.value)
         p_ci[str(m)] = [_f(est.low), _f(est.high)]
     median = result.time_quantile(0.5)
-    final = result["mrr"][:, -1]
+    final = result["mrr"][:, -1] if final is None else final
     qs = {"p5": 0.05, "p50": 0.5, "p95": 0.95}
     values = np.quantile(final, list(qs.values()))
     mrr = {"mean": _f(final.mean())}
@@ -454,7 +470,11 @@ class ComparisonResult:
     scenarios : list of Scenario
         In the order given; the first is the reference of the tests.
     results : list of SimulationResult
-        One run per scenario, same seed and number of paths.
+        One run per scenario, same seed and number of paths (with every
+        trajectory only when they fit, see :func:`compare`).
+    final_mrr : list of ndarray or None
+        Every path's MRR at the horizon, per scenario (the paired statistics);
+        default: from the kept trajectories.
     n_paths, seed : int
         The common run size and seed.
     title : str
@@ -466,7 +486,13 @@ class ComparisonResult:
     n_paths: int
     seed: int
     title: str = "Scenario comparison"
+    final_mrr: list[np.ndarray] | None = field(default=None, repr=False)
     _dict: dict[str, Any] | None = field(default=None, init=False, compare=False)
+
+    def _final(self, i: int) -> np.ndarray:
+        if self.final_mrr is not None:
+            return self.final_mrr[i]
+        return self.results[i]["mrr"][:, -1]
 
     def __repr__(self) -> str:
         return (f"ComparisonResult(scenarios={self.names}, n_paths={self.n_paths}, "
@@ -508,17 +534,17 @@ class ComparisonResult:
         ref = self.results[0]
         ref_broke = _broke(ref)
         entries = []
-        for s, r in zip(self.scenarios, self.results, strict=True):
+        for i, (s, r) in enumerate(zip(self.scenarios, self.results, strict=True)):
             entry: dict[str, Any] = {"name": s.name}
             if s.description:
                 entry["description"] = s.description
-            entry.update(scenario_summary(r, months))
+            entry.update(scenario_summary(r, months, self._final(i)))
             if r is ref:
                 entry["difference_vs_reference"] = None
             else:
                 entry["difference_vs_reference"] = {
                     "p_break_by_horizon": paired_difference(ref_broke, _broke(r), binary=True),
-                    "mrr_final_mean": paired_difference(ref["mrr"][:, -1], r["mrr"][:, -1],
+                    "mrr_final_mean": paired_difference(self._final(0), self._final(i),
                                               binary=False),
                 }
             entries.append(entry)
@@ -665,6 +691,7 @@ def compare(
     title: str | None = None,
     chunk_size: int | None = None,
     progress: bool | None = None,
+    keep_paths: bool | None = None,
 ) -> ComparisonResult:
     """Simulate several scenarios with common random numbers and compare them.
 
@@ -687,6 +714,12 @@ def compare(
         Report title (default: the scenario file's ``title``).
     chunk_size, progress
         Passed to :func:`simulator.api.simulate`.
+    keep_paths : bool, optional
+        Keep every scenario's trajectories (default: when all scenarios
+        together have at most :data:`~simulator.results.KEEP_PATHS_LIMIT`
+        paths). Otherwise each run keeps per-month statistics and the paired
+        statistics use each path's final MRR and first passage, streamed
+        chunk by chunk: memory grows by 24 bytes a path and scenario.
 
     Returns
     -------
@@ -698,7 +731,7 @@ def compare(
         Bad configs or scenario file, fewer than two scenarios, duplicate
         names, or scenarios with different horizons or thresholds.
     """
-    from ..api import as_seed, simulate
+    from ..api import as_seed
 
     scenarios = resolve_scenarios(configs_or_paths, names, overrides)
     first = scenarios[0].config.simulation
@@ -712,8 +745,96 @@ def compare(
             file_title = read_toml(Path(configs_or_paths)).get("title")
             if isinstance(file_title, str) and file_title.strip():
                 title = file_title.strip()
-    # paired differences need every path's values: trajectories are kept
-    results = [simulate(s.config, n_paths=n_paths, seed=seed, chunk_size=chunk_size,
-                        progress=progress, keep_paths=True) for s in scenarios]
+    if keep_paths is None:
+        keep_paths = n_paths * len(scenarios) <= KEEP_PATHS_LIMIT
+    # paired differences need every path's final MRR and first passage, not trajectories
+    results, finals = [], []
+    for s in scenarios:
+        run, columns = simulate_columns(s.config, n_paths, seed, [("mrr", -1)],
+                                        keep_paths=keep_paths, chunk_size=chunk_size,
+                                        progress=progress)
+        results.append(run)
+        finals.append(columns[("mrr", -1)])
     return ComparisonResult(scenarios=scenarios, results=results, n_paths=n_paths,
-                            seed=seed, title=title)
+                            seed=seed, title=title, final_mrr=finals)
+
+
+def compare_bytes(n_scenarios: int, n_paths: int, months: int,
+                  chunk_size: int | None = None) -> int:
+    """Estimated memory of :func:`compare` (bytes, beyond the interpreter)."""
+    from ..memory import run_bytes
+
+    if n_paths * n_scenarios <= KEEP_PATHS_LIMIT:
+        return n_scenarios * run_bytes(n_paths, months, True)
+    return n_scenarios * (run_bytes(n_paths, months, False, chunk_size) + 8 * n_paths)
+
+
+def simulate_columns(
+    config: Config,
+    n_paths: int,
+    seed: int,
+    columns: Sequence[tuple[str, int]],
+    *,
+    keep_paths: bool,
+    chunk_size: int | None = None,
+    progress: bool | None = None,
+) -> tuple[SimulationResult, dict[tuple[str, int], np.ndarray]]:
+    """:func:`simulator.api.simulate`, plus every path's value of some ``(metric, month)``
+    columns (month ``-1``: the horizon).
+
+    With ``keep_paths`` the run keeps its trajectories and the columns are
+    slices of them. Otherwise the run is the same chunk by chunk as
+    ``simulate(..., keep_paths=False)`` (per-month statistics, first
+    passages: bit-identical, tested) and only the columns are kept, 8 bytes
+    a path each, so memory does not grow with the trajectories.
+    """
+    import os
+    import sys
+
+    from tqdm.auto import tqdm
+
+    from ..api import DEFAULT_CHUNK_SIZE, simulate
+    from ..engine import new_output, run_chunk
+    from ..metrics import METRICS
+    from ..monthly_stats import PILOT_PATHS, MonthlyStats
+    from ..sampling import draw_parameters, path_seeds, prepare
+
+    if keep_paths:
+        run = simulate(config, n_paths=n_paths, seed=seed, chunk_size=chunk_size,
+                       progress=progress, keep_paths=True)
+        return run, {c: np.array(run[c[0]][:, c[1]]) for c in columns}
+    chunk_size = DEFAULT_CHUNK_SIZE if chunk_size is None else int(chunk_size)
+    if progress is None:
+        progress = sys.stderr.isatty() and not os.environ.get("MSP_SIM_NO_PROGRESS")
+    prepared = prepare(config)
+    buffer = new_output(min(max(chunk_size, PILOT_PATHS), n_paths), prepared.months)
+    index = {c: (METRICS.index(c[0]), c[1]) for c in columns}
+    values = {c: np.empty(n_paths) for c in columns}
+    first_passage = np.empty(n_paths, dtype=np.int64)
+    insolvency_month = np.empty(n_paths, dtype=np.int64)
+    seeds = path_seeds(seed, 0, n_paths)
+    stats = None
+    with tqdm(total=n_paths, unit="path", disable=not progress, desc="simulating",
+              leave=False) as bar:
+        # as simulate() without trajectories: the pilot chunk first (it fixes the
+        # statistics' bins), then chunk_size paths at a time
+        bounds = [0, min(PILOT_PATHS, n_paths), *range(min(PILOT_PATHS, n_paths) + chunk_size,
+                                                         n_paths, chunk_size), n_paths]
+        for start, stop in zip(bounds[:-1], bounds[1:], strict=True):
+            if start >= stop:
+                continue
+            block = draw_parameters(config, seed, start, stop, n_paths=n_paths)
+            out, fp, im = run_chunk(block, seeds[start:stop], prepared,
+                                    out=buffer[:stop - start])
+            first_passage[start:stop] = fp
+            insolvency_month[start:stop] = im
+            for c, (k, month) in index.items():
+                values[c][start:stop] = out[:, k, month]
+            if stats is None:
+                stats = MonthlyStats.from_first_chunk(METRICS, out)
+            else:
+                stats.add(out)
+            bar.update(stop - start)
+    run = SimulationResult(config=config, seed=seed, metrics={}, first_passage=first_passage,
+                           params=None, stats=stats, insolvency_month=insolvency_month)
+    return run, values

@@ -207,13 +207,16 @@ def _merge(chunks: list[SimulationResult], seed: int, trace: list[dict[str, Any]
     first = chunks[0]
     if len(chunks) == 1:
         metrics, fp, params = first.metrics, first.first_passage, first.params
+        insolvent = first.insolvency_month
     else:
         metrics = {name: np.concatenate([c.metrics[name] for c in chunks])
                    for name in first.metrics}
         fp = np.concatenate([c.first_passage for c in chunks])
+        insolvent = np.concatenate([c.insolvency_month for c in chunks])
         params = (None if first.params is None
                   else np.concatenate([c.params for c in chunks]))
     chunks.clear()
     return AdaptiveResult(config=first.config, seed=seed, metrics=metrics, first_passage=fp,
-                          params=params, convergence=trace, tolerance=tolerance,
+                          params=params, insolvency_month=insolvent, convergence=trace,
+                          tolerance=tolerance,
                           max_paths=max_paths)

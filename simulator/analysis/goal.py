@@ -87,6 +87,10 @@ _STAT_RE = re.compile(r"^(?P<metric>[a-z_]+?)_(?P<stat>mean|p\d{1,2}(?:\.\d+)?)_
                       r"(?P<month>\d+|horizon)$")
 
 
+_WIDEN_STEPS = 4
+"""Times the default range may be widened (by twice its width) when it holds no answer."""
+
+
 def _fail(source: str, message: str) -> ConfigError:
     return ConfigError(source, [("", None, message)])
 
@@ -142,11 +146,21 @@ class Target:
         """Whether an outcome ``x`` meets the target."""
         return x >= self.value if self.op == ">=" else x <= self.value
 
-    def estimate(self, result: SimulationResult) -> Estimate:
+    @property
+    def column(self) -> tuple[str, int] | None:
+        """The per-path values the estimate reads: ``(metric, month)``, or None (first
+        passages only)."""
+        if self.kind == "p_break_by":
+            return None
+        return ("mrr" if self.kind == "p_mrr_above" else str(self.metric), self.month)
+
+    def estimate(self, result: SimulationResult, values: np.ndarray | None = None
+                 ) -> Estimate:
         """The quantity on a run, with its 95% confidence interval.
 
-        ``low``/``high`` of a percentile may be ``None`` where too few paths
-        lie beyond it for a distribution-free bound.
+        ``values``: every path's value of :attr:`column` (default: from the
+        run's kept trajectories). ``low``/``high`` of a percentile may be
+        ``None`` where too few paths lie beyond it for a distribution-free bound.
         """
         m = self.month
         if not 0 <= m <= result.months:
@@ -154,10 +168,11 @@ class Target:
         if self.kind == "p_break_by":
             return result.p_break_by(m)
         if self.kind == "p_mrr_above":
-            k = int(np.count_nonzero(result["mrr"][:, m] >= result.threshold_mrr))
+            mrr = result["mrr"][:, m] if values is None else values
+            k = int(np.count_nonzero(mrr >= result.threshold_mrr))
             ci = stats.binomtest(k, result.n_paths).proportion_ci(CONFIDENCE, method="wilson")
             return Estimate(k / result.n_paths, float(ci.low), float(ci.high))
-        x = result[self.metric][:, m]
+        x = result[self.metric][:, m] if values is None else values
         if self.kind == "mean":
             lo, hi = mean_ci(x)
             return Estimate(float(x.mean()), lo, hi)
@@ -425,14 +440,23 @@ class _Evaluator:
         self.order: list[Evaluation] = []
 
     def __call__(self, v: float) -> Evaluation:
-        from ..api import simulate
+        from .compare import simulate_columns
 
         v = float(round(v)) if self.integer else float(v)
         if v not in self.cache:
-            run = simulate(with_value(self.config, self.key, v), n_paths=self.n_paths,
-                           seed=self.seed, chunk_size=self.chunk_size, progress=self.progress,
-                           keep_paths=True)  # targets read per-path values
-            est = self.target.estimate(run)
+            # targets read one per-path value (or the first passages): streamed, no
+            # trajectories kept
+            column = self.target.column
+            run, values = simulate_columns(
+                with_value(self.config, self.key, v), self.n_paths, self.seed,
+                [] if column is None else [column], keep_paths=False,
+                chunk_size=self.chunk_size, progress=self.progress)
+            est = self.target.estimate(run, None if column is None else values[column])
+            if not math.isfinite(est.value):
+                raise ConfigError(self.key, [("", None, f"the simulation overflowed at "
+                                              f"{self.key} = {_g(v)}: {self.target.quantity} "
+                                              "is not a finite number; allowed: a --range "
+                                              "of values of the size a business has")])
             ev = Evaluation(v, float(est.value), est.low, est.high,
                             self.target.met(float(est.value)))
             self.cache[v] = ev
@@ -526,6 +550,8 @@ class GoalResult:
     seed: int
     replaces: str | None
     config: Config = field(repr=False)
+    xtol: float | None = None
+    widened_from: tuple[float, float] | None = None
 
     def __repr__(self) -> str:
         return (f"GoalResult({self.parameter}={_g(self.value)}, {self.target.text}: "
@@ -597,8 +623,16 @@ class GoalResult:
         return write_goal(self, out_dir, title)
 
     def value_text(self, value: float | None) -> str:
-        """A value of the lever in words (``n/a`` for ``None``)."""
-        return "n/a" if value is None else _g(value)
+        """A value of the lever in words (``n/a`` for ``None``), to the precision of the
+        search (``xtol``): ``2.41``, not ``2.41372``."""
+        if value is None:
+            return "n/a"
+        if lever_spec(self.parameter).integer:
+            return f"{value:.0f}"
+        if self.xtol is None or not self.xtol > 0:
+            return _g(value)
+        decimals = max(0, -math.floor(math.log10(self.xtol)))
+        return f"{value:.{decimals}f}"
 
     def outcome_text(self, value: float | None) -> str:
         """A value of the target's quantity in words: ``81.2%`` or ``104,500``."""
@@ -609,19 +643,24 @@ class GoalResult:
         t = self.target
         fmt = _fmt_outcome(t)
         a, b = self.value_ci95
+        v = self.value_text
         lines = [
-            f"{self.parameter} = {_g(self.value)} meets {t.text}: {t.quantity} = "
+            f"{self.parameter} = {v(self.value)} meets {t.text}: {t.quantity} = "
             f"{fmt(self.achieved.value)} (95% CI {fmt(self.achieved.low)} to "
             f"{fmt(self.achieved.high)})",
-            f"95% CI of the value: {'below the range' if a is None else _g(a)} to "
-            f"{'above the range' if b is None else _g(b)}; the outcome is {self.direction} in "
+            f"95% CI of the value: {'below the range' if a is None else v(a)} to "
+            f"{'above the range' if b is None else v(b)}; the outcome is {self.direction} in "
             f"{self.parameter} over [{_g(self.range[0])}, {_g(self.range[1])}]",
             f"{len(self.evaluations)} evaluations of {self.n_paths:,} paths (seed {self.seed}, "
             "common random numbers)",
         ]
         if self.at_range_end:
             lines.append(f"note: the target is met over the whole range; the boundary may lie "
-                         f"beyond {_g(self.value)} (widen --range to find it)")
+                         f"beyond {v(self.value)} (widen --range to find it)")
+        if self.widened_from:
+            lo, hi = self.widened_from
+            lines.append(f"note: the target is not met in the default range [{_g(lo)}, {_g(hi)}]; "
+                         f"the search widened it to [{_g(self.range[0])}, {_g(self.range[1])}]")
         if self.replaces:
             lines.append(f"note: {self.parameter} was {self.replaces} in the config; each "
                          "evaluation sets it to a number")
@@ -706,6 +745,7 @@ def goal_seek(
     if n_paths < 1:
         raise ValueError(f"n_paths must be at least 1, got {n_paths}")
     seed = config.simulation.seed if seed is None else as_seed(seed)
+    default_xtol = xtol is None
     if xtol is None:
         xtol = 0.5 if spec.integer else 1e-3 * (hi - lo)
     elif not (math.isfinite(xtol) and xtol > 0):
@@ -723,19 +763,44 @@ def goal_seek(
         direction = "flat"
     good_high = (direction != "decreasing") == (target.op == ">=")
     good = e_hi if good_high else e_lo
+    widened_from = None
+    if not good.met and range is None and direction != "flat":
+        # the default range holds no answer: widen it on the side that helps, up to the
+        # key's allowed values
+        widened_from = (lo, hi)
+        for _ in [None] * _WIDEN_STEPS:  # (``range`` is the argument here)
+            width = hi - lo
+            new_lo, new_hi = _inside(spec, lo - 2 * width if not good_high else lo,
+                                     hi + 2 * width if good_high else hi)
+            if (new_lo, new_hi) == (lo, hi):
+                break
+            lo, hi = new_lo, new_hi
+            good = ev(hi) if good_high else ev(lo)
+            if good.met:
+                break
+        e_lo, e_hi = ev(lo), ev(hi)
+        if default_xtol and not spec.integer:
+            xtol = 1e-3 * (hi - lo)
     if not good.met:
         fmt = _fmt_outcome(target)
         if direction == "flat":
-            hint = f"the outcome does not change with {key} over this range"
+            hint = (f"the outcome does not change with {key} over this range: try another "
+                    "lever or target")
+        elif widened_from is not None:
+            hint = (f"the search widened the default range to the key's limits "
+                    f"({spec.range_text() or 'unbounded'}) or by {_WIDEN_STEPS} steps: try "
+                    "another lever or target, or a --range further out")
         elif good_high:
-            hint = f"a --range reaching above {_g(hi)} (the target needs more {key})"
+            hint = (f"try a --range reaching above {_g(hi)} (the target needs more {key}), "
+                    f"e.g. --range={_g(lo)}:{_g(hi + (hi - lo))}")
         else:
-            hint = f"a --range reaching below {_g(lo)} (the target needs less {key})"
+            hint = (f"try a --range reaching below {_g(lo)} (the target needs less {key}), "
+                    f"e.g. --range={_g(lo - (hi - lo))}:{_g(hi)}")
         raise GoalUnreachable(
             f"{target.text} is not reached for {key} in [{_g(lo)}, {_g(hi)}]: "
             f"{target.quantity} = {fmt(e_lo.estimate)} (95% CI {fmt(e_lo.low)} to "
             f"{fmt(e_lo.high)}) at {_g(lo)} and {fmt(e_hi.estimate)} (95% CI {fmt(e_hi.low)} "
-            f"to {fmt(e_hi.high)}) at {_g(hi)} ({n_paths:,} paths, seed {seed}); try {hint}",
+            f"to {fmt(e_hi.high)}) at {_g(hi)} ({n_paths:,} paths, seed {seed}); {hint}",
             list(ev.order))
     value, status = _boundary(ev, "estimate", lo, hi, good_high, xtol)
     assert value is not None
@@ -751,5 +816,5 @@ def goal_seek(
         achieved=Estimate(achieved.estimate, achieved.low, achieved.high),
         value_ci95=ci, direction=direction, range=(lo, hi),
         at_range_end=status == "at_end", evaluations=list(ev.order), n_paths=n_paths,
-        seed=seed, replaces=replaces, config=config,
+        seed=seed, replaces=replaces, config=config, xtol=xtol, widened_from=widened_from,
     )

@@ -379,6 +379,11 @@ class NormalDist(_Bounded):
         )
 
 
+_BETA_MAX_SHAPE = 1e8
+"""Largest a + b of a beta: a smaller sd is a number, not a distribution (and a + b
+overflows on the way to sd = 0)."""
+
+
 class BetaDist(_Dist):
     """Beta on ``[0, 1]`` given by its ``mean`` and standard deviation ``sd``."""
 
@@ -399,6 +404,13 @@ class BetaDist(_Dist):
             raise ValueError(
                 f"impossible beta: sd too large for mean = {_g(self.mean_)}: got sd = "
                 f"{_g(self.sd)}; allowed: sd < sqrt(mean * (1 - mean)) = {limit:.4g}"
+            )
+        least = limit / math.sqrt(_BETA_MAX_SHAPE)  # a + b - 1 = mean (1 - mean) / sd^2
+        if not self.sd >= least:
+            raise ValueError(
+                f"impossible beta: sd too small for mean = {_g(self.mean_)}: got sd = "
+                f"{_g(self.sd)}; allowed: sd >= {least:.3g} (or the number {_g(self.mean_)} "
+                "itself)"
             )
         return self
 

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import copy
 import difflib
+import os
 import re
+import stat
 import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -30,7 +32,11 @@ from .distributions import kind_of
 from .errors import MISSING, ConfigError, RawText
 from .schema import SECTIONS, Config, section_model
 
-__all__ = ["MISSING", "ConfigError", "config_from_dict", "load_config", "parse_override"]
+__all__ = ["MISSING", "ConfigError", "config_from_dict", "load_config", "parse_override",
+           "read_toml_file"]
+
+MAX_CONFIG_BYTES = 1_000_000
+"""The largest config or scenario file read (a config is a few kilobytes)."""
 
 
 def _section_keys(section: str) -> list[str]:
@@ -108,6 +114,9 @@ def parse_override(text: str) -> tuple[str, Any]:
                                      f"{_SET_VALUES}")])
     try:
         value = tomllib.loads(f"v = {raw}")["v"]
+    except RecursionError:
+        raise ConfigError("--set", [(key, MISSING, "bad value: nested too deeply; allowed: "
+                                     f"{_SET_VALUES}")]) from None
     except tomllib.TOMLDecodeError:
         if raw and all(c.isalnum() or c in "_-" for c in raw):
             value = str(raw)
@@ -165,7 +174,11 @@ def config_from_dict(
     if not isinstance(data, Mapping):
         raise ConfigError(source, [("", MISSING, f"wrong type: got {kind_of(data)}; "
                                     "allowed: a table of sections")])
-    data = copy.deepcopy(dict(data))
+    try:
+        data = copy.deepcopy(dict(data))
+    except RecursionError:
+        raise ConfigError(source, [("", MISSING, "nested too deeply (tables or arrays inside "
+                                    "each other); allowed: sections of keys")]) from None
     set_keys: set[str] = set()
     if overrides:
         items = overrides.items() if isinstance(overrides, Mapping) else (
@@ -175,6 +188,9 @@ def config_from_dict(
             set_keys.add(".".join(p.strip() for p in key.split(".")))
     try:
         config = Config.model_validate(data)
+    except RecursionError:
+        raise ConfigError(source, [("", MISSING, "nested too deeply (tables or arrays inside "
+                                    "each other); allowed: sections of keys")]) from None
     except ValidationError as exc:
         problems = []
         from_set = False
@@ -262,29 +278,76 @@ def load_config(
     """
     path = Path(path)
     source = str(path)
+    data = read_toml_file(path)
+    if "base" in data or "scenario" in data:
+        raise ConfigError(source, [("", MISSING, "this is a scenario file (base and "
+                                    "[[scenario]] tables), not a config; allowed: a config "
+                                    f"here, and the scenario file with `msp-sim compare "
+                                    f"{source}`")])
+    return config_from_dict(data, source=source, overrides=overrides)
+
+
+def read_toml_file(path: str | Path, source: str | None = None) -> dict[str, Any]:
+    """The TOML table of a config or scenario file, read safely.
+
+    Only a regular file of at most :data:`MAX_CONFIG_BYTES` is read (never a
+    FIFO, a device or a directory); a UTF-8 byte-order mark is skipped; a
+    line of the file is quoted in a message only when the file is named
+    ``*.toml`` (never a line of some other file named by mistake).
+
+    Raises
+    ------
+    ConfigError
+        Missing, not a regular file, too large, not UTF-8 or malformed TOML.
+    """
+    path = Path(path)
+    source = str(path) if source is None else source
+
+    def fail(message: str) -> ConfigError:
+        return ConfigError(source, [("", MISSING, message)])
+
     try:
-        text = path.read_text(encoding="utf-8")
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
-        raise ConfigError(source, [("", MISSING, "cannot read the config: "
-                                    "no such file")]) from None
+        raise fail("cannot read the config: no such file") from None
     except IsADirectoryError:
-        raise ConfigError(source, [("", MISSING, "cannot read the config: it is a "
-                                    "directory; allowed: a TOML file")]) from None
-    except UnicodeDecodeError:
-        raise ConfigError(source, [("", MISSING, "cannot read the config: not UTF-8 "
-                                    "text; allowed: a TOML file")]) from None
+        raise fail("cannot read the config: it is a directory; allowed: a TOML file") from None
     except OSError as exc:
-        raise ConfigError(source, [("", MISSING, "cannot read the config: "
-                                    f"{exc.strerror or exc}")]) from None
+        raise fail(f"cannot read the config: {exc.strerror or exc}") from None
     try:
-        data = tomllib.loads(text)
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise fail("cannot read the config: it is a directory; allowed: a TOML file")
+        if not stat.S_ISREG(info.st_mode):
+            raise fail("cannot read the config: not a regular file (a device, pipe or "
+                       "socket); allowed: a TOML file")
+        if info.st_size > MAX_CONFIG_BYTES:
+            raise fail(f"cannot read the config: too large ({info.st_size:,} bytes); "
+                       f"allowed: a TOML file of at most {MAX_CONFIG_BYTES:,} bytes")
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            raw = fh.read(MAX_CONFIG_BYTES + 1)
+    except OSError as exc:
+        raise fail(f"cannot read the config: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise fail(f"cannot read the config: too large; allowed: a TOML file of at most "
+                   f"{MAX_CONFIG_BYTES:,} bytes")
+    try:
+        text = raw.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError:
+        raise fail("cannot read the config: not UTF-8 text; allowed: a TOML file") from None
+    try:
+        return tomllib.loads(text)
+    except RecursionError:
+        raise fail("malformed TOML: nested too deeply (arrays or tables inside each "
+                   "other); allowed: sections of keys") from None
     except tomllib.TOMLDecodeError as exc:
         message = f"malformed TOML: {exc}"
         match = _LINE.search(str(exc))
         lines = text.splitlines()
-        if match and 1 <= int(match.group(1)) <= len(lines):
+        if path.suffix == ".toml" and match and 1 <= int(match.group(1)) <= len(lines):
             shown = lines[int(match.group(1)) - 1].strip()
             if shown:
                 message += f": {shown[:120]}"
-        raise ConfigError(source, [("", MISSING, message)]) from None
-    return config_from_dict(data, source=source, overrides=overrides)
+        raise fail(message) from None

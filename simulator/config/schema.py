@@ -340,6 +340,16 @@ class Simulation(BaseModel):
     def _sampling(cls, value: Any) -> str:
         return _choice(value, SAMPLING_METHODS, "sampling method")
 
+    @field_validator("sustain_months")
+    @classmethod
+    def _sustain_within_horizon(cls, value: int, info: ValidationInfo) -> int:
+        months = info.data.get("months")
+        if isinstance(months, int) and value > months:
+            raise ValueError(f"out of range: got {value}, longer than the horizon "
+                             f"(simulation.months = {months}), so no path could ever break "
+                             f"the threshold; allowed: 1 <= value <= {months}")
+        return value
+
 
 class BookClient(BaseModel):
     """One client of today's book, exactly: its seats, its fee and where its contract is."""
@@ -506,7 +516,7 @@ class Tickets(_Section):
 
 class Staff(_Section):
     tech_hours_per_month: ParamValue = param(140.0, "usable hours/tech/month", "140 usable of "
-                                             "160", gt=0, le=744)
+                                             "160", ge=1, le=744)
     tech_cost_per_month: ParamValue = param(UniformDist(dist="uniform", low=5_400.0,
                                                         high=7_500.0), "$/month",
                                             "fully loaded technician $5.4-7.5k/month "

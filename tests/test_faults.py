@@ -1,0 +1,275 @@
+"""Faults from outside: signals at several points of a run, a full file system, two runs
+on one output directory, and the memory of a large comparison.
+
+Each runs ``msp-sim`` in a subprocess (signals and peak memory are per process).
+Afterwards the earlier output is intact or the new one complete, and no
+temporary directory, backup or lock is left.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = ROOT / "configs" / "baseline.toml"
+RUN_FILES = {"summary.json", "paths.npz", "quantiles.csv", "report.html", "fan_chart.png",
+             "time_to_threshold.png"}
+
+# A driver: msp-sim's main() with a pause at one point of the run (a marker file says
+# it got there), so that a signal lands exactly there.
+DRIVER = textwrap.dedent("""
+    import sys, time
+    from pathlib import Path
+    point, marker = sys.argv[1], Path(sys.argv[2])
+    import simulator.api, simulator.output, simulator.report.files as files
+    from simulator import cli
+
+    def pause():
+        marker.write_text("here")
+        time.sleep(60)
+
+    if point == "simulating":
+        real_sim = simulator.api.simulate
+        def simulate(*a, **k):
+            pause()
+            return real_sim(*a, **k)
+        simulator.api.simulate = simulate
+    elif point == "writing":
+        real_paths = simulator.output.write_paths
+        def write_paths(result, path):
+            Path(path).write_bytes(b"partial" * 1000)
+            pause()
+        simulator.output.write_paths = write_paths
+    elif point == "report":
+        real_report = files.write_run_report
+        def write_run_report(*a, **k):
+            real_report(*a, **k)
+            pause()
+        files.write_run_report = write_run_report
+    sys.exit(cli.main(sys.argv[3:]))
+""")
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ, MSP_SIM_NO_PROGRESS="1")
+    env.pop("MSP_SIM_MEMORY_LIMIT", None)
+    return env
+
+
+def _start(tmp_path: Path, point: str, out: Path, seed: int = 7) -> tuple[subprocess.Popen,
+                                                                           Path]:
+    marker = tmp_path / f"marker-{point}-{seed}"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", DRIVER, point, str(marker), "run", str(BASELINE), "--paths",
+         "60", "--months", "12", "--seed", str(seed), "--out", str(out), "--no-progress"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env())
+    deadline = time.monotonic() + 120
+    while not marker.exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise AssertionError(f"driver did not reach {point}: {proc.communicate()}")
+        time.sleep(0.05)
+    return proc, marker
+
+
+def _leftovers(directory: Path) -> list[str]:
+    return sorted(p.name for p in directory.iterdir()
+                  if ".tmp-" in p.name or ".old-" in p.name or p.name.endswith(".lock"))
+
+
+def _snapshot(out: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(out.iterdir())}
+
+
+@pytest.fixture(scope="module")
+def earlier(tmp_path_factory):
+    """An earlier run's output directory, to be replaced (or not) by the runs below."""
+    base = tmp_path_factory.mktemp("earlier")
+    out = base / "out"
+    subprocess.run([sys.executable, "-m", "simulator.cli", "run", str(BASELINE), "--paths",
+                    "60", "--months", "12", "--seed", "1", "--out", str(out),
+                    "--no-progress"], check=True, capture_output=True, env=_env())
+    return _snapshot(out)
+
+
+def _restore(out: Path, files: dict[str, bytes]) -> None:
+    out.mkdir()
+    for name, data in files.items():
+        (out / name).write_bytes(data)
+
+
+@pytest.mark.parametrize("sig,point", [
+    (signal.SIGINT, "simulating"), (signal.SIGINT, "writing"),
+    (signal.SIGTERM, "simulating"), (signal.SIGTERM, "writing"), (signal.SIGTERM, "report"),
+    (signal.SIGHUP, "simulating"), (signal.SIGHUP, "writing"),
+])
+def test_signal_leaves_the_earlier_output(tmp_path, earlier, point, sig):
+    """Interrupted while simulating, while writing paths.npz, or with every file written
+    but before the directory moved into place."""
+    out = tmp_path / "out"
+    _restore(out, earlier)
+    proc, _ = _start(tmp_path, point, out)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + sig, err
+    assert "interrupted" in err and "Traceback" not in err
+    assert _snapshot(out) == earlier
+    assert _leftovers(tmp_path) == []
+
+
+def test_sigkill_leftovers_are_cleaned_by_the_next_run(tmp_path, earlier):
+    """A run killed outright cannot clean up; the next run on the same --out does."""
+    out = tmp_path / "out"
+    _restore(out, earlier)
+    proc, _ = _start(tmp_path, "writing", out)
+    proc.kill()
+    proc.communicate(timeout=60)
+    assert any(".tmp-" in n for n in _leftovers(tmp_path))  # the partial paths.npz is there
+    done = subprocess.run([sys.executable, "-m", "simulator.cli", "run", str(BASELINE),
+                           "--paths", "60", "--months", "12", "--out", str(out),
+                           "--no-progress"], capture_output=True, text=True, env=_env())
+    assert done.returncode == 0, done.stderr
+    assert _leftovers(tmp_path) == [] and {p.name for p in out.iterdir()} == RUN_FILES
+
+
+def test_second_run_on_a_busy_out_is_refused(tmp_path, earlier):
+    out = tmp_path / "out"
+    _restore(out, earlier)
+    first, marker = _start(tmp_path, "report", out, seed=2)
+    second = subprocess.run([sys.executable, "-m", "simulator.cli", "run", str(BASELINE),
+                             "--paths", "60", "--months", "12", "--out", str(out),
+                             "--no-progress"], capture_output=True, text=True, env=_env())
+    assert second.returncode == 2 and "busy" in second.stderr, second.stderr
+    assert "simulating" not in second.stderr
+    first.send_signal(signal.SIGTERM)
+    first.communicate(timeout=60)
+    assert _snapshot(out) == earlier and _leftovers(tmp_path) == []
+
+
+def test_two_runs_racing_leave_one_complete_output(tmp_path, earlier):
+    out = tmp_path / "out"
+    _restore(out, earlier)
+    cmd = [sys.executable, "-m", "simulator.cli", "run", str(BASELINE), "--paths", "60",
+           "--months", "12", "--out", str(out), "--no-progress"]
+    procs = [subprocess.Popen(cmd + ["--seed", str(s)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, env=_env()) for s in (3, 4)]
+    results = [(p.wait(timeout=120), p.communicate()[1]) for p in procs]
+    assert all(code in (0, 2) for code, _ in results), results
+    assert any(code == 0 for code, _ in results)
+    for code, err in results:
+        assert "Traceback" not in err and (code == 0 or "busy" in err)
+    assert {p.name for p in out.iterdir()} == RUN_FILES
+    seed = json.loads((out / "summary.json").read_text())["seed"]
+    assert seed in (3, 4)
+    assert _leftovers(tmp_path) == []
+
+
+@pytest.fixture
+def tmpfs(tmp_path):
+    """A 4 MB tmpfs (needs mount permission, e.g. root in a container)."""
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    res = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mnt)],
+                         capture_output=True)
+    if res.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here (test_reliability.py simulates ENOSPC)")
+    yield mnt
+    subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def test_full_filesystem(tmpfs, earlier):
+    out = tmpfs / "out"
+    _restore(out, earlier)
+    # 1. up front: the output would not fit in what is left
+    filler = tmpfs / "filler"
+    filler.write_bytes(b"\0" * (4 * 1024 * 1024 - sum(map(len, earlier.values())) - 300_000))
+    cmd = [sys.executable, "-m", "simulator.cli", "run", str(BASELINE), "--paths", "60",
+           "--months", "12", "--seed", "5", "--out", str(out), "--no-progress"]
+    res = subprocess.run(cmd, capture_output=True, text=True, env=_env())
+    assert res.returncode == 2 and "too little space" in res.stderr, res.stderr
+    assert "simulating" not in res.stderr
+    # 2. the disk fills while writing (the space check passed): ENOSPC mid-file
+    script = textwrap.dedent(f"""
+        import sys
+        import simulator.output as output
+        from simulator import cli
+        output.shutil.disk_usage = lambda p: type("U", (), {{"free": 10**12}})()
+        sys.exit(cli.main({[str(c) for c in cmd[3:]]!r}))
+    """)
+    res = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         env=_env())
+    assert res.returncode == 2, res.stderr
+    assert "No space left on device" in res.stderr and "Traceback" not in res.stderr
+    assert _snapshot(out) == earlier and _leftovers(tmpfs) == []
+    # 3. negative control: with space again the run goes through
+    filler.unlink()
+    res = subprocess.run(cmd, capture_output=True, text=True, env=_env())
+    assert res.returncode == 0, res.stderr
+    assert _snapshot(out) != earlier and _leftovers(tmpfs) == []
+
+
+def test_read_only_filesystem_is_refused_before_simulating(tmpfs):
+    subprocess.run(["mount", "-o", "remount,ro", str(tmpfs)], check=True)
+    res = subprocess.run([sys.executable, "-m", "simulator.cli", "run", str(BASELINE),
+                          "--paths", "60", "--months", "12", "--out", str(tmpfs / "out"),
+                          "--no-progress"], capture_output=True, text=True, env=_env())
+    assert res.returncode == 2 and "Read-only file system" in res.stderr, res.stderr
+    assert "simulating" not in res.stderr and list(tmpfs.iterdir()) == []
+
+
+def test_mount_point_as_out_is_refused(tmpfs):
+    res = subprocess.run([sys.executable, "-m", "simulator.cli", "run", str(BASELINE),
+                          "--paths", "60", "--months", "12", "--out", str(tmpfs),
+                          "--no-progress"], capture_output=True, text=True, env=_env())
+    assert res.returncode == 2 and "mount point" in res.stderr, res.stderr
+
+
+# -- memory --------------------------------------------------------------------
+
+PEAK = textwrap.dedent("""
+    import sys
+    {body}
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            print("VmHWM", int(line.split()[1]) * 1024)
+""")
+
+
+def _peak(body: str) -> tuple[int, str]:
+    res = subprocess.run([sys.executable, "-c", PEAK.format(body=body)], capture_output=True,
+                         text=True, env=_env(), timeout=600)
+    assert res.returncode == 0, res.stderr
+    line = next(li for li in res.stdout.splitlines() if li.startswith("VmHWM"))
+    return int(line.split()[1]), res.stdout
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs /proc (Linux)")
+def test_compare_of_two_scenarios_x_500k_paths_stays_under_1_5_gb(tmp_path):
+    """24 months to keep it short: kept trajectories would be 2.6 GB a scenario, streamed
+    per-path scalars are 24 bytes a path whatever the horizon."""
+    body = (f"from simulator import cli\n"
+            f"code = cli.main(['compare', {str(BASELINE)!r}, "
+            f"{str(ROOT / 'configs' / 'standardized.toml')!r}, '--paths', '500000', "
+            f"'--months', '24', '--out', {str(tmp_path / 'out')!r}, '--no-progress'])\n"
+            f"assert code == 0, code")
+    peak, stdout = _peak(body)
+    print(f"compare 2 x 500,000 paths: peak RSS {peak / 1e9:.2f} GB")
+    assert peak < 1.5e9, stdout
+    data = json.loads((tmp_path / "out" / "comparison.json").read_text())
+    assert data["n_paths"] == 500_000
+
+
+def test_peak_measurement_sees_a_large_allocation():
+    """Negative control: the VmHWM measurement does see 1.6 GB touched (more than the
+    limit above)."""
+    peak, _ = _peak("import numpy as np\nx = np.ones(200_000_000)\n")
+    assert peak > 1.5e9
