@@ -10,9 +10,13 @@ Typical use::
 
 from __future__ import annotations
 
-from .config import Config, ConfigError, load_config
-from .config.shipped import shipped_config
+from typing import TYPE_CHECKING, Any
+
 from .version import __version__
+
+if TYPE_CHECKING:  # imported on first use: ``import simulator`` stays instant
+    from .config import Config, ConfigError, load_config
+    from .config.shipped import shipped_config
 
 __all__ = [
     "Config",
@@ -30,10 +34,20 @@ __all__ = [
 ]
 
 _ANALYSIS = ("compare", "goal_seek", "lever_scan", "sensitivity", "simulate_to_precision")
+_CONFIG = ("Config", "ConfigError", "load_config")
 
 
-def __getattr__(name: str):
-    """Decision-analysis functions, imported on first use (they pull in numba)."""
+def __getattr__(name: str) -> Any:
+    """The config layer and the analyses, imported on first use (pydantic, scipy and
+    numba take a while to load; ``msp-sim`` answers Ctrl-C meanwhile)."""
+    if name in _CONFIG:
+        from . import config
+
+        return getattr(config, name)
+    if name == "shipped_config":
+        from .config.shipped import shipped_config
+
+        return shipped_config
     if name in _ANALYSIS:
         from . import analysis
 

@@ -21,7 +21,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "configs" / "baseline.toml"
-RUN_FILES = {"summary.json", "paths.npz", "quantiles.csv", "report.html", "fan_chart.png",
+RUN_FILES = {"summary.json", "paths.npz", "quantiles.csv", "report.html", "results.xlsx",
+             "fan_chart.png",
              "time_to_threshold.png"}
 
 # A driver: msp-sim's main() with a pause at one point of the run (a marker file says

@@ -138,7 +138,7 @@ def toml_text(data: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def light_report(result, out_dir, summary=None, title=None):
+def light_report(result, out_dir, summary=None, title=None, levers=None):
     """The run report without figures (the fuzz checks numbers, not pictures)."""
     (out_dir / "report.html").write_text("<html></html>")
     return []
@@ -165,7 +165,10 @@ def test_fuzz_run(tmp_path_factory, monkeypatch, capsys, data, overrides):
     path = root / "fuzz.toml"
     path.write_text(toml_text(data), encoding="utf-8")
     out = root / "out"
-    argv = ["run", str(path), "--out", str(out), "--no-progress", "--no-save-paths"]
+    # --no-levers: ten more simulations per example would make the fuzz ten times slower;
+    # the lever scan's own checks are in tests/test_levers.py
+    argv = ["run", str(path), "--out", str(out), "--no-progress", "--no-save-paths",
+            "--no-levers"]
     for o in overrides:
         argv += ["--set", o]
     capsys.readouterr()
@@ -213,6 +216,7 @@ def test_non_finite_output_is_refused(tmp_path, monkeypatch, capsys, guard):
 
     fake = types.ModuleType("simulator.api")
     fake.simulate = lambda config, **kwargs: _inf_result()
+    fake.engine_ready = lambda *args, **kwargs: 0.0
     monkeypatch.setitem(sys.modules, "simulator.api", fake)
     monkeypatch.setattr(report.files, "write_run_report", light_report)
     if not guard:
@@ -220,7 +224,7 @@ def test_non_finite_output_is_refused(tmp_path, monkeypatch, capsys, guard):
     path = tmp_path / "c.toml"
     path.write_text("[simulation]\nmonths = 6\npaths = 20\n")
     out = tmp_path / "out"
-    code = cli.main(["run", str(path), "--out", str(out), "--no-progress"])
+    code = cli.main(["run", str(path), "--out", str(out), "--no-progress", "--no-levers"])
     err = capsys.readouterr().err
     if guard:
         assert code == 2 and "overflowed: cash" in err and not out.exists()
