@@ -19,7 +19,8 @@ from .monthly_stats import PILOT_PATHS, MonthlyStats
 from .results import KEEP_PATHS_LIMIT, SimulationResult
 from .sampling import draw_parameters, param_dtype, path_seeds, prepare
 
-__all__ = ["DEFAULT_CHUNK_SIZE", "KEEP_PATHS_LIMIT", "engine_ready", "load_config", "simulate"]
+__all__ = ["DEFAULT_CHUNK_SIZE", "KEEP_PATHS_LIMIT", "chunk_ranges", "engine_ready",
+           "load_config", "simulate"]
 
 DEFAULT_CHUNK_SIZE = 8192
 
@@ -78,7 +79,7 @@ def engine_ready(notice: Callable[[], None] | None = None, *, statistics: bool =
     return time.perf_counter() - start
 
 
-def _chunks(n_paths: int, chunk_size: int, keep_paths: bool):
+def chunk_ranges(n_paths: int, chunk_size: int, keep_paths: bool):
     """Path ranges of the run's chunks.
 
     Without trajectories the first chunk is always the first
@@ -176,7 +177,7 @@ def simulate(
 
     with tqdm(total=n_paths, unit="path", disable=not progress, desc="simulating",
               leave=False) as bar:
-        for start, stop in _chunks(n_paths, chunk_size, keep_paths):
+        for start, stop in chunk_ranges(n_paths, chunk_size, keep_paths):
             block = draw_parameters(config, seed, first_path + start, first_path + stop,
                                     n_paths=total)
             target = trajectories[start:stop] if keep_paths else buffer[:stop - start]

@@ -87,6 +87,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--lever-paths", type=int, metavar="N",
                      help="paths per lever in the scan (default: the run's paths, at most "
                           "10,000)")
+    run.add_argument("--scheduler", metavar="local:N|tcp://HOST:PORT",
+                     help="run the chunks of paths as Dask tasks: N local worker processes, "
+                          "or a running scheduler (results bit-identical to a local run; "
+                          "needs msp-sim[dask])")
     run.add_argument("--title", metavar="TEXT",
                      help="title of report.html (default: \"msp-sim: MRR growth simulation\")")
     run.add_argument("--save-paths", action=argparse.BooleanOptionalAction, default=None,
@@ -164,6 +168,9 @@ def _parser() -> argparse.ArgumentParser:
     port.add_argument("--levers", action="store_true",
                       help="also scan the standard levers of every MSP: how many more MSPs "
                            "each would take past the threshold")
+    port.add_argument("--scheduler", metavar="local:N|tcp://HOST:PORT",
+                      help="run each MSP as a Dask task (results bit-identical; needs "
+                           "msp-sim[dask])")
     port.add_argument("--title", metavar="TEXT", help="title of portfolio.html")
     port.add_argument("--out", metavar="DIR",
                       help="output directory (default: results/portfolio-<file name>)")
@@ -411,11 +418,26 @@ def _cmd_portfolio(args: argparse.Namespace) -> int:
         if not args.no_progress and sys.stderr.isatty():
             print(f"\r{done}/{total} MSPs", end="", file=sys.stderr, flush=True)
 
+    client = None
+    if args.scheduler is not None:
+        from .distributed import connect
+
+        client = connect(args.scheduler)
+    # finished MSPs are kept beside the output until it is written: a rerun after Ctrl-C
+    # or a crash takes them from there
+    checkpoint = Path(out).absolute().parent / f".{Path(out).name}.checkpoint"
     start = time.perf_counter()
-    result = portfolio(msps, n_paths=n_paths, seed=args.seed, levers=args.levers,
-                       progress=progress)
+    try:
+        result = portfolio(msps, n_paths=n_paths, seed=args.seed, levers=args.levers,
+                           progress=progress, client=client, checkpoint=checkpoint)
+    finally:
+        if client is not None:
+            _close(client)
     elapsed = time.perf_counter() - start
     written = write_portfolio(result, out, args.title)
+    import shutil
+
+    shutil.rmtree(checkpoint, ignore_errors=True)
     data = result.to_dict()
     counts = data["portfolio"]
     low, high = counts["breaking_by_month_ci95"][-1]
@@ -458,6 +480,14 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
         print(line)
     print(f"\nwrote {written}/: backtest.json, backtest.html, backtest.png")
     return EXIT_OK
+
+
+def _close(client: Any) -> None:
+    """Close a Dask client, and the local cluster it started."""
+    cluster = getattr(client, "cluster", None)
+    client.close()
+    if cluster is not None:
+        cluster.close()
 
 
 def _flag_error(flag: str, message: str) -> ConfigError:
@@ -554,6 +584,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
                  + (", or --no-levers" if levers else ""))
     disk = 0 if args.save_paths is False else (need if kept else 16 * n)
     claim_out_dir(out, need_bytes=disk + 2_000_000)
+    client = None
+    if args.scheduler is not None:
+        if auto:
+            raise _flag_error("--scheduler", "given with --paths auto; allowed: --scheduler "
+                                             "with a number of paths")
+        from .distributed import connect
+
+        client = connect(args.scheduler)  # an unreachable scheduler stops here, exit 2
 
     from .api import engine_ready, simulate
 
@@ -571,8 +609,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
     else:
         print(f"simulating {sim.paths:,} paths x {sim.months} months (seed {sim.seed}) ...",
               file=sys.stderr)
-        result = simulate(config, chunk_size=args.chunk_size, progress=_progress(args),
-                          keep_paths=args.save_paths)
+        if client is not None:
+            from .distributed import simulate_distributed
+
+            try:
+                result = simulate_distributed(config, client=client,
+                                              chunk_size=args.chunk_size,
+                                              keep_paths=args.save_paths)
+            finally:
+                _close(client)
+        else:
+            result = simulate(config, chunk_size=args.chunk_size, progress=_progress(args),
+                              keep_paths=args.save_paths)
     elapsed = time.perf_counter() - start
     _check_finite(result, args.config)
     scan = None

@@ -75,3 +75,23 @@ def test_bad_portfolio_is_one_clear_line(files, tmp_path, capsys, text, where):
     err = capsys.readouterr().err
     assert where in err and "portfolio.csv" in err, err
     assert len(err.strip().splitlines()) == 1 and not out.exists()
+
+
+def test_resume_after_an_interrupt_equals_the_uninterrupted_run(files, tmp_path):
+    msps = load_portfolio(files["portfolio"], files["base"])[:6]
+    whole = portfolio(msps, n_paths=200, levers=True).to_dict()
+    checkpoint = tmp_path / "checkpoint"
+
+    def stop_after_three(done, total):
+        if done == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        portfolio(msps, n_paths=200, levers=True, checkpoint=checkpoint,
+                  progress=stop_after_three)
+    assert len(list(checkpoint.glob("*.pkl"))) == 3
+    seen = []
+    resumed = portfolio(msps, n_paths=200, levers=True, checkpoint=checkpoint,
+                        progress=lambda done, total: seen.append(done)).to_dict()
+    assert seen == [4, 5, 6]  # only the three unfinished MSPs ran again
+    assert json.dumps(resumed, sort_keys=True) == json.dumps(whole, sort_keys=True)

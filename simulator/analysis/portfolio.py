@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -261,6 +262,37 @@ def _entry(msp: Msp, result: Any) -> dict[str, Any]:
             "p_insolvent": _f(out.value), "p_insolvent_ci95": [_f(out.low), _f(out.high)]}
 
 
+def _msp_result(msp: Msp, n_paths: int, seed: int, levers: bool
+                ) -> tuple[dict[str, Any], np.ndarray, list[dict[str, Any]]]:
+    """One MSP's part of a portfolio: its entry, its P(break by month t) and, with
+    ``levers``, each lever's paired change (a task on a Dask worker, or run here)."""
+    from ..api import simulate
+    from .levers import lever_scan
+
+    result = simulate(msp.config, n_paths=n_paths, seed=seed, progress=False,
+                      keep_paths=False)
+    p_break = result.time_to_threshold().cdf(np.arange(result.months + 1))
+    rows = []
+    if levers:
+        scan = lever_scan(msp.config, n_paths=n_paths, seed=seed).to_dict()
+        for e in scan["levers"]:
+            d = e["difference"]["p_break_by_horizon"]
+            low, high = d["ci95"]
+            se = 0.0 if low is None or high is None else (high - low) / (2 * 1.959964)
+            rows.append({"name": e["name"], "msp": msp.name, "value": d["value"], "se": se,
+                         "set": e["set"]})
+    return _entry(msp, result), p_break, rows
+
+
+def _checkpoint_key(msp: Msp, n_paths: int, seed: int, levers: bool) -> str:
+    import hashlib
+
+    from ..results import config_sha256
+
+    text = f"{msp.name}|{config_sha256(msp.config)}|{n_paths}|{seed}|{levers}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+
+
 def portfolio(
     msps: Sequence[Msp],
     n_paths: int | None = None,
@@ -268,37 +300,72 @@ def portfolio(
     *,
     levers: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    client: Any = None,
+    checkpoint: str | Path | None = None,
 ) -> PortfolioResult:
     """Simulate every MSP with common random numbers (and, with ``levers``, scan each).
 
-    ``progress(done, total)`` is called after each MSP.
+    Parameters
+    ----------
+    client : distributed.Client, optional
+        Run each MSP as a Dask task (:func:`simulator.distributed.connect`); the
+        result is the same bits as without.
+    checkpoint : path, optional
+        A directory where each finished MSP is kept; a rerun with the same MSPs,
+        paths, seed and levers takes them from there (after Ctrl-C or a crash) and
+        gives exactly the uninterrupted result.
+    progress : callable, optional
+        ``progress(done, total)`` after each MSP.
     """
-    from ..api import simulate
-    from .levers import lever_scan
+    import pickle
 
     first = msps[0].config.simulation
     n_paths = first.paths if n_paths is None else int(n_paths)
     seed = first.seed if seed is None else int(seed)
     months = int(first.months)
+    results: dict[int, tuple[dict[str, Any], np.ndarray, list[dict[str, Any]]]] = {}
+    folder = None if checkpoint is None else Path(checkpoint)
+    keys = [_checkpoint_key(m, n_paths, seed, levers) for m in msps]
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+        for k, key in enumerate(keys):
+            path = folder / f"{key}.pkl"
+            if path.is_file():
+                try:
+                    results[k] = pickle.loads(path.read_bytes())
+                except (OSError, pickle.UnpicklingError, EOFError):
+                    path.unlink(missing_ok=True)  # a half-written checkpoint: redo it
+
+    def keep(k: int, value: tuple[dict[str, Any], np.ndarray, list[dict[str, Any]]]) -> None:
+        results[k] = value
+        if folder is not None:
+            tmp = folder / f".{keys[k]}.tmp"
+            tmp.write_bytes(pickle.dumps(value))
+            os.replace(tmp, folder / f"{keys[k]}.pkl")
+        if progress is not None:
+            progress(len(results), len(msps))
+
+    todo = [k for k in range(len(msps)) if k not in results]
+    if client is not None and todo:
+        from distributed import as_completed
+
+        futures = {client.submit(_msp_result, msps[k], n_paths, seed, levers, pure=False): k
+                   for k in todo}
+        for future in as_completed(futures):
+            keep(futures[future], future.result())
+    else:
+        for k in todo:
+            keep(k, _msp_result(msps[k], n_paths, seed, levers))
     p_break = np.empty((len(msps), months + 1))
     entries = []
     lever_rows: dict[str, list[dict[str, Any]]] = {}
-    t = np.arange(months + 1)
-    for k, msp in enumerate(msps):
-        result = simulate(msp.config, n_paths=n_paths, seed=seed, progress=False,
-                          keep_paths=False)
-        p_break[k] = result.time_to_threshold().cdf(t)
-        entries.append(_entry(msp, result))
-        if levers:
-            scan = lever_scan(msp.config, n_paths=n_paths, seed=seed).to_dict()
-            for e in scan["levers"]:
-                d = e["difference"]["p_break_by_horizon"]
-                low, high = d["ci95"]
-                se = 0.0 if low is None or high is None else (high - low) / (2 * 1.959964)
-                lever_rows.setdefault(e["name"], []).append(
-                    {"msp": msp.name, "value": d["value"], "se": se, "set": e["set"]})
-        if progress is not None:
-            progress(k + 1, len(msps))
+    for k in range(len(msps)):
+        entry, row, rows = results[k]
+        p_break[k] = row
+        entries.append(entry)
+        for r in rows:
+            lever_rows.setdefault(r["name"], []).append(
+                {key: value for key, value in r.items() if key != "name"})
     return PortfolioResult(msps=list(msps), n_paths=n_paths, seed=seed, months=months,
                            threshold_mrr=float(first.threshold_mrr), p_break=p_break,
                            entries=entries, levers=lever_rows)
