@@ -95,3 +95,27 @@ def test_resume_after_an_interrupt_equals_the_uninterrupted_run(files, tmp_path)
                         progress=lambda done, total: seen.append(done)).to_dict()
     assert seen == [4, 5, 6]  # only the three unfinished MSPs ran again
     assert json.dumps(resumed, sort_keys=True) == json.dumps(whole, sort_keys=True)
+
+
+def test_count_quantiles_match_scipy_and_scale_to_many_msps():
+    from scipy import stats
+
+    from simulator.analysis import portfolio as module
+
+    rng = np.random.default_rng(4)
+    for n in (5, 30):
+        p = rng.uniform(0, 1, n)
+        p[:2] = (0.0, 1.0)
+        exact = stats.poisson_binom(p).ppf([0.025, 0.5, 0.975])
+        assert module.count_quantiles(p, [0.025, 0.5, 0.975]) == list(exact)
+        # the convolution path, forced, gives scipy's answer too
+        original = module.SCIPY_POISSON_BINOM_MAX
+        module.SCIPY_POISSON_BINOM_MAX = 0
+        try:
+            assert module.count_quantiles(p, [0.025, 0.5, 0.975]) == list(exact)
+        finally:
+            module.SCIPY_POISSON_BINOM_MAX = original
+    many = rng.uniform(0.2, 0.6, 1000)  # scipy's ppf fails past ~60 trials
+    low, high = module.count_quantiles(many, [0.025, 0.975])
+    mean, sd = many.sum(), np.sqrt(np.sum(many * (1 - many)))
+    assert abs(low - (mean - 1.96 * sd)) < 2 and abs(high - (mean + 1.96 * sd)) < 2

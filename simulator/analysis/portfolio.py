@@ -179,8 +179,7 @@ class PortfolioResult:
         low = np.empty_like(expected)
         high = np.empty_like(expected)
         for t in range(self.months + 1):
-            dist = stats.poisson_binom(np.clip(self.p_break[:, t], 0.0, 1.0))
-            low[t], high[t] = dist.ppf(0.025), dist.ppf(0.975)
+            low[t], high[t] = count_quantiles(self.p_break[:, t], (0.025, 0.975))
         return {"expected": expected, "low": low, "high": high}
 
     def to_dict(self) -> dict[str, Any]:
@@ -247,6 +246,29 @@ class PortfolioResult:
         from ..report.figures import portfolio_chart
 
         return portfolio_chart(self)
+
+
+SCIPY_POISSON_BINOM_MAX = 32
+"""Up to this many MSPs the count's quantiles come from :data:`scipy.stats.poisson_binom`;
+its ``ppf`` builds a numpy ufunc with one operand per probability and fails past ~60."""
+
+
+def count_quantiles(p: np.ndarray, qs: Sequence[float]) -> list[float]:
+    """Quantiles of the number of successes of independent Bernoulli(``p_i``) trials
+    (the Poisson-binomial distribution): :data:`scipy.stats.poisson_binom` for up to
+    :data:`SCIPY_POISSON_BINOM_MAX` trials, else its exact probabilities by convolution,
+    one trial at a time (the same distribution; tested against scipy)."""
+    p = np.clip(np.asarray(p, dtype=np.float64), 0.0, 1.0)
+    if p.size <= SCIPY_POISSON_BINOM_MAX:
+        return [float(x) for x in stats.poisson_binom(p).ppf(qs)]
+    pmf = np.zeros(p.size + 1)
+    pmf[0] = 1.0
+    for k, pk in enumerate(p, start=1):
+        pmf[1:k + 1] = pmf[1:k + 1] * (1.0 - pk) + pmf[:k] * pk
+        pmf[0] *= 1.0 - pk
+    cdf = np.cumsum(pmf)
+    # the smallest count whose cumulative probability reaches q (as scipy's ppf)
+    return [float(np.searchsorted(cdf, q - 1e-12, side="left")) for q in qs]
 
 
 def _entry(msp: Msp, result: Any) -> dict[str, Any]:
