@@ -425,7 +425,9 @@ def _cmd_portfolio(args: argparse.Namespace) -> int:
         client = connect(args.scheduler)
     # finished MSPs are kept beside the output until it is written: a rerun after Ctrl-C
     # or a crash takes them from there
-    checkpoint = Path(out).absolute().parent / f".{Path(out).name}.checkpoint"
+    from .output import Checkpoint
+
+    checkpoint = Checkpoint(Path(out).absolute().parent / f".{Path(out).name}.checkpoint")
     start = time.perf_counter()
     try:
         result = portfolio(msps, n_paths=n_paths, seed=args.seed, levers=args.levers,
@@ -435,9 +437,7 @@ def _cmd_portfolio(args: argparse.Namespace) -> int:
             _close(client)
     elapsed = time.perf_counter() - start
     written = write_portfolio(result, out, args.title)
-    import shutil
-
-    shutil.rmtree(checkpoint, ignore_errors=True)
+    checkpoint.remove()
     data = result.to_dict()
     counts = data["portfolio"]
     low, high = counts["breaking_by_month_ci95"][-1]

@@ -32,6 +32,7 @@ import numpy as np
 from .results import DEFAULT_QUANTILES, SimulationResult
 
 __all__ = [
+    "Checkpoint",
     "FAN_CHART",
     "OUTPUT_FILES",
     "PATHS_NPZ",
@@ -466,6 +467,41 @@ def write_outputs(
             write_paths(result, tmp / PATHS_NPZ)
         write_run_report(result, tmp, summary, title, levers)
     return Path(out_dir).absolute()
+
+
+class Checkpoint:
+    """Finished pieces of a long analysis kept in a directory, each written whole
+    (a temporary file renamed into place), so a rerun after Ctrl-C or a crash takes
+    them from there. A piece that cannot be read back is dropped and redone."""
+
+    def __init__(self, folder: str | Path):
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+
+    def load(self, key: str) -> Any:
+        """The piece stored under ``key``, or ``None``."""
+        import pickle
+
+        path = self.folder / f"{key}.pkl"
+        if not path.is_file():
+            return None
+        try:
+            return pickle.loads(path.read_bytes())
+        except (OSError, pickle.UnpicklingError, EOFError):
+            path.unlink(missing_ok=True)
+            return None
+
+    def save(self, key: str, value: Any) -> None:
+        """Store ``value`` under ``key``, whole or not at all."""
+        import pickle
+
+        tmp = self.folder / f".{key}.tmp"
+        tmp.write_bytes(pickle.dumps(value))
+        os.replace(tmp, self.folder / f"{key}.pkl")
+
+    def remove(self) -> None:
+        """Delete the directory (once the analysis's output is written)."""
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def write_text_atomic(path: str | Path, text: str) -> Path:

@@ -80,7 +80,9 @@ def test_bad_portfolio_is_one_clear_line(files, tmp_path, capsys, text, where):
 def test_resume_after_an_interrupt_equals_the_uninterrupted_run(files, tmp_path):
     msps = load_portfolio(files["portfolio"], files["base"])[:6]
     whole = portfolio(msps, n_paths=200, levers=True).to_dict()
-    checkpoint = tmp_path / "checkpoint"
+    from simulator.output import Checkpoint
+
+    checkpoint = Checkpoint(tmp_path / "checkpoint")
 
     def stop_after_three(done, total):
         if done == 3:
@@ -89,7 +91,7 @@ def test_resume_after_an_interrupt_equals_the_uninterrupted_run(files, tmp_path)
     with pytest.raises(KeyboardInterrupt):
         portfolio(msps, n_paths=200, levers=True, checkpoint=checkpoint,
                   progress=stop_after_three)
-    assert len(list(checkpoint.glob("*.pkl"))) == 3
+    assert len(list(checkpoint.folder.glob("*.pkl"))) == 3
     seen = []
     resumed = portfolio(msps, n_paths=200, levers=True, checkpoint=checkpoint,
                         progress=lambda done, total: seen.append(done)).to_dict()

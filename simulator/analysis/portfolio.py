@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -323,7 +322,7 @@ def portfolio(
     levers: bool = False,
     progress: Callable[[int, int], None] | None = None,
     client: Any = None,
-    checkpoint: str | Path | None = None,
+    checkpoint: Any = None,
 ) -> PortfolioResult:
     """Simulate every MSP with common random numbers (and, with ``levers``, scan each).
 
@@ -332,38 +331,30 @@ def portfolio(
     client : distributed.Client, optional
         Run each MSP as a Dask task (:func:`simulator.distributed.connect`); the
         result is the same bits as without.
-    checkpoint : path, optional
-        A directory where each finished MSP is kept; a rerun with the same MSPs,
-        paths, seed and levers takes them from there (after Ctrl-C or a crash) and
-        gives exactly the uninterrupted result.
+    checkpoint : simulator.output.Checkpoint, optional
+        Where each finished MSP is kept (``load(key)`` / ``save(key, value)``); a
+        rerun with the same MSPs, paths, seed and levers takes them from there
+        (after Ctrl-C or a crash) and gives exactly the uninterrupted result.
     progress : callable, optional
         ``progress(done, total)`` after each MSP.
     """
-    import pickle
-
     first = msps[0].config.simulation
     n_paths = first.paths if n_paths is None else int(n_paths)
     seed = first.seed if seed is None else int(seed)
     months = int(first.months)
     results: dict[int, tuple[dict[str, Any], np.ndarray, list[dict[str, Any]]]] = {}
-    folder = None if checkpoint is None else Path(checkpoint)
     keys = [_checkpoint_key(m, n_paths, seed, levers) for m in msps]
-    if folder is not None:
-        folder.mkdir(parents=True, exist_ok=True)
+    store = checkpoint
+    if store is not None:
         for k, key in enumerate(keys):
-            path = folder / f"{key}.pkl"
-            if path.is_file():
-                try:
-                    results[k] = pickle.loads(path.read_bytes())
-                except (OSError, pickle.UnpicklingError, EOFError):
-                    path.unlink(missing_ok=True)  # a half-written checkpoint: redo it
+            kept = store.load(key)
+            if kept is not None:
+                results[k] = kept
 
     def keep(k: int, value: tuple[dict[str, Any], np.ndarray, list[dict[str, Any]]]) -> None:
         results[k] = value
-        if folder is not None:
-            tmp = folder / f".{keys[k]}.tmp"
-            tmp.write_bytes(pickle.dumps(value))
-            os.replace(tmp, folder / f"{keys[k]}.pkl")
+        if store is not None:
+            store.save(keys[k], value)
         if progress is not None:
             progress(len(results), len(msps))
 
