@@ -221,6 +221,9 @@ def _parser() -> argparse.ArgumentParser:
                       help="scenario names, one per scenario in order (default: the file "
                            "names, or the scenario file's names)")
     common(comp)
+    comp.add_argument("--scheduler", metavar="local:N|tcp://HOST:PORT",
+                      help="simulate each scenario as a Dask task (results bit-identical; "
+                           "needs msp-sim[dask])")
     comp.add_argument("--out", metavar="DIR", help="output directory (default: "
                       "results/compare-<names>)")
     comp.set_defaults(handler=_cmd_compare)
@@ -712,8 +715,17 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         file_title = read_toml(paths[0]).get("title")
         title = file_title.strip() if isinstance(file_title, str) and file_title.strip() \
             else None
-    result = compare(scenarios, chunk_size=args.chunk_size, progress=_progress(args),
-                     title=title)
+    client = None
+    if args.scheduler is not None:
+        from .distributed import connect
+
+        client = connect(args.scheduler)
+    try:
+        result = compare(scenarios, chunk_size=args.chunk_size, progress=_progress(args),
+                         title=title, client=client)
+    finally:
+        if client is not None:
+            _close(client)
     for scenario, run in zip(result.scenarios, result.results, strict=True):
         _check_finite(run, scenario.source)
     elapsed = time.perf_counter() - start

@@ -118,3 +118,17 @@ def test_cli_run_on_a_local_cluster_writes_the_same_summary(tmp_path, capsys):
     assert a == b
     assert main(["run", *args, "--scheduler", "local:0", "--out", str(tmp_path / "c")]) == 2
     assert "allowed: local:N" in capsys.readouterr().err and not (tmp_path / "c").exists()
+
+
+def test_compare_on_the_cluster_is_bit_identical(client):
+    from simulator.analysis import compare
+
+    base = load_config(BASELINE, overrides={"simulation.months": 24})
+    aligned = load_config(BASELINE, overrides={"simulation.months": 24,
+                                               "alignment.enabled": True})
+    here = compare([base, aligned], names=["as is", "aligned"], n_paths=800, seed=4,
+                   progress=False)
+    there = compare([base, aligned], names=["as is", "aligned"], n_paths=800, seed=4,
+                    progress=False, client=client)
+    assert there.to_dict() == here.to_dict()
+    _same(there.results[1], here.results[1])

@@ -692,6 +692,7 @@ def compare(
     chunk_size: int | None = None,
     progress: bool | None = None,
     keep_paths: bool | None = None,
+    client: Any = None,
 ) -> ComparisonResult:
     """Simulate several scenarios with common random numbers and compare them.
 
@@ -714,6 +715,9 @@ def compare(
         Report title (default: the scenario file's ``title``).
     chunk_size, progress
         Passed to :func:`simulator.api.simulate`.
+    client : distributed.Client, optional
+        Simulate each scenario as a Dask task (:func:`simulator.distributed.connect`);
+        the result is the same bits as without.
     keep_paths : bool, optional
         Keep every scenario's trajectories (default: when all scenarios
         together have at most :data:`~simulator.results.KEEP_PATHS_LIMIT`
@@ -749,10 +753,16 @@ def compare(
         keep_paths = n_paths * len(scenarios) <= KEEP_PATHS_LIMIT
     # paired differences need every path's final MRR and first passage, not trajectories
     results, finals = [], []
-    for s in scenarios:
-        run, columns = simulate_columns(s.config, n_paths, seed, [("mrr", -1)],
-                                        keep_paths=keep_paths, chunk_size=chunk_size,
-                                        progress=progress)
+    if client is not None:  # each scenario a Dask task: the same function, the same bits
+        futures = [client.submit(simulate_columns, s.config, n_paths, seed, [("mrr", -1)],
+                                 keep_paths=keep_paths, chunk_size=chunk_size, progress=False,
+                                 pure=False) for s in scenarios]
+        runs = [f.result() for f in futures]
+    else:
+        runs = [simulate_columns(s.config, n_paths, seed, [("mrr", -1)],
+                                 keep_paths=keep_paths, chunk_size=chunk_size,
+                                 progress=progress) for s in scenarios]
+    for run, columns in runs:
         results.append(run)
         finals.append(columns[("mrr", -1)])
     return ComparisonResult(scenarios=scenarios, results=results, n_paths=n_paths,
