@@ -20,7 +20,7 @@ from .results import KEEP_PATHS_LIMIT, SimulationResult
 from .sampling import draw_parameters, param_dtype, path_seeds, prepare
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "KEEP_PATHS_LIMIT", "chunk_ranges", "engine_ready",
-           "load_config", "simulate"]
+           "load_config", "run_settings", "simulate"]
 
 DEFAULT_CHUNK_SIZE = 8192
 
@@ -77,6 +77,20 @@ def engine_ready(notice: Callable[[], None] | None = None, *, statistics: bool =
         if timer is not None:
             timer.cancel()
     return time.perf_counter() - start
+
+
+def run_settings(config: Config | str | Path, n_paths: int | None,
+                 seed: int | np.random.Generator | None) -> tuple[Config, int, int]:
+    """A run's config (loaded if a path), number of paths and seed, defaults filled in
+    from ``config.simulation`` and checked (what :func:`simulate` and
+    :func:`simulator.distributed.simulate_distributed` start from)."""
+    if not isinstance(config, Config):
+        config = load_config(config)
+    n_paths = config.simulation.paths if n_paths is None else int(n_paths)
+    if n_paths < 1:
+        raise ValueError(f"n_paths must be at least 1, got {n_paths}")
+    seed = config.simulation.seed if seed is None else as_seed(seed)
+    return config, n_paths, seed
 
 
 def chunk_ranges(n_paths: int, chunk_size: int, keep_paths: bool):
@@ -139,12 +153,7 @@ def simulate(
     -------
     SimulationResult
     """
-    if not isinstance(config, Config):
-        config = load_config(config)
-    n_paths = config.simulation.paths if n_paths is None else int(n_paths)
-    if n_paths < 1:
-        raise ValueError(f"n_paths must be at least 1, got {n_paths}")
-    seed = config.simulation.seed if seed is None else as_seed(seed)
+    config, n_paths, seed = run_settings(config, n_paths, seed)
     if first_path < 0:
         raise ValueError(f"first_path must be non-negative, got {first_path}")
     total = first_path + n_paths

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from .config import Config, ConfigError, load_config
+from .config import Config, ConfigError
 from .config.errors import MISSING
 
 try:  # Dask is an optional dependency (msp-sim[dask])
@@ -146,18 +146,13 @@ def simulate_distributed(
     """
     from distributed import as_completed
 
-    from .api import DEFAULT_CHUNK_SIZE, KEEP_PATHS_LIMIT, as_seed, chunk_ranges
+    from .api import DEFAULT_CHUNK_SIZE, KEEP_PATHS_LIMIT, chunk_ranges, run_settings
     from .metrics import METRICS
     from .monthly_stats import MonthlyStats
     from .results import SimulationResult
     from .sampling import param_dtype
 
-    if not isinstance(config, Config):
-        config = load_config(config)
-    n_paths = config.simulation.paths if n_paths is None else int(n_paths)
-    if n_paths < 1:
-        raise ValueError(f"n_paths must be at least 1, got {n_paths}")
-    seed = config.simulation.seed if seed is None else as_seed(seed)
+    config, n_paths, seed = run_settings(config, n_paths, seed)
     chunk_size = DEFAULT_CHUNK_SIZE if chunk_size is None else int(chunk_size)
     keep_paths = n_paths <= KEEP_PATHS_LIMIT if keep_paths is None else bool(keep_paths)
     workers = max(1, len(client.scheduler_info().get("workers", {})))

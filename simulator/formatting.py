@@ -28,6 +28,7 @@ __all__ = [
     "points",
     "pvalue",
     "short_money",
+    "signed_dollars",
     "signed_money",
 ]
 
@@ -48,6 +49,11 @@ def count(value: int) -> str:
 def money(value: float | None) -> str:
     """``$12,345`` (whole dollars); ``n/a`` for ``None``."""
     return "n/a" if value is None else f"${value:,.0f}"
+
+
+def signed_dollars(value: float | None) -> str:
+    """A change in dollars: ``+$1,234`` or ``-$1,234``; ``n/a`` for ``None``."""
+    return "n/a" if value is None else ("+" if value >= 0 else "-") + money(abs(value))
 
 
 def signed_money(value: float | None) -> str:
@@ -153,6 +159,7 @@ FILTERS: dict[str, Callable[..., str]] = {
     "points": points,
     "pvalue": pvalue,
     "short_money": short_money,
+    "signed_dollars": signed_dollars,
     "signed_money": signed_money,
 }
 """Name -> function: the report layer's Jinja filters."""

@@ -29,7 +29,7 @@ import numpy as np
 
 from ..config import Config, ConfigError, config_from_dict, param_specs
 from ..formatting import finite_or_none as _f
-from ..formatting import money, pct_short
+from ..formatting import pct_short, signed_dollars
 from ..results import SimulationResult, config_sha256, package_version, require_pandas
 from .common import mean_ci
 from .compare import paired_difference
@@ -420,18 +420,12 @@ class LeverScanResult:
             out.append(
                 f"{e['name']}: {pct_short(before)} -> {pct_short(e['p_break_by'][h]['value'])} "
                 f"by month {self.months} ({_pp(d['value'])} pp [{_pp(low)}, {_pp(high)}]); "
-                f"cumulative profit {_signed_money(profit)}")
+                f"cumulative profit {signed_dollars(profit)}")
         return out
 
 
 def _pp(x: float | None) -> str:
     return "n/a" if x is None else f"{100 * x:+.0f}"
-
-
-def _signed_money(x: float | None) -> str:
-    if x is None:
-        return "n/a"
-    return ("+" if x >= 0 else "-") + money(abs(x))
 
 
 def lever_scan(

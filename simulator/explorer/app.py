@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import io
 import socket
 import sys
 import webbrowser
@@ -32,6 +31,7 @@ import panel as pn
 
 from ..config import ConfigError
 from ..config.schema import SECTIONS
+from ..formatting import money, pct, signed_dollars
 from .model import Explorer, Outcome
 
 __all__ = ["ExploreApp", "explore", "figures_png", "results_html", "serve"]
@@ -55,29 +55,16 @@ def figures_png(outcome: Outcome) -> dict[str, bytes]:
     """The report's figures of a run as PNG bytes, by figure name."""
     from ..report import figures
 
-    out = {}
-    for name, _ in FIGURES:
-        fig = getattr(figures, name)(outcome.result)
-        buffer = io.BytesIO()
-        figures.save_png(fig, buffer)
-        out[name] = buffer.getvalue()
-    return out
-
-
-def _pct(x: float | None) -> str:
-    return "n/a" if x is None else f"{100 * x:.1f}%"
+    return {name: figures.png_bytes(getattr(figures, name)(outcome.result))
+            for name, _ in FIGURES}
 
 
 def _pp(x: float | None) -> str:
     return "" if x is None else f"{100 * x:+.1f} pp"
 
 
-def _money(x: float | None) -> str:
-    return "n/a" if x is None else f"${x:,.0f}"
-
-
 def _money_diff(x: float | None) -> str:
-    return "" if x is None else f"{'+' if x >= 0 else '-'}${abs(x):,.0f}"
+    return "" if x is None else signed_dollars(x)
 
 
 def _months(x: float | None) -> str:
@@ -107,7 +94,7 @@ def results_html(now: Outcome, base: Outcome | None = None) -> str:
     """The headline table: each number now, in the starting config (same seed and
     paths) and the difference. Cells carry ``id`` and ``data-value`` (the exact
     number) for tests and scripts."""
-    thr = _money(now.threshold_mrr)
+    thr = money(now.threshold_mrr)
     a = now.numbers()
     b = base.numbers() if base is not None and base.n_paths == now.n_paths else {}
 
@@ -116,12 +103,12 @@ def results_html(now: Outcome, base: Outcome | None = None) -> str:
 
     rows: list[tuple[str, str, Callable[[Any], str], Callable[[Any], str]]] = [
         *((f"p_break_by_{m}", f"P(MRR \u2265 {thr} by {now.result.month_label(m)})",
-           _pct, _pp) for m in now.p_break),
+           pct, _pp) for m in now.p_break),
         ("median_months", f"Median time to {thr}", _months, _months_diff),
-        ("mrr_p50", f"Median MRR at month {now.months}", _money, _money_diff),
-        ("p_insolvent", f"P(out of cash and credit by month {now.months})", _pct, _pp),
-        ("cash_p10", f"Cash at month {now.months}, p10", _money, _money_diff),
-        ("cash_p50", f"Cash at month {now.months}, p50", _money, _money_diff),
+        ("mrr_p50", f"Median MRR at month {now.months}", money, _money_diff),
+        ("p_insolvent", f"P(out of cash and credit by month {now.months})", pct, _pp),
+        ("cash_p10", f"Cash at month {now.months}, p10", money, _money_diff),
+        ("cash_p50", f"Cash at month {now.months}, p50", money, _money_diff),
     ]
     table = []
     for key, label, fmt, dfmt in rows:

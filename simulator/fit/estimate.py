@@ -124,10 +124,8 @@ def _fitted(key: str, value: Any, estimate: float, count: float, source: str,
 
 def fit_churn(clients: Sequence[Client], as_of: datetime.date, source: str) -> Fitted | None:
     """``churn.annual_rate`` from tenures (censored at ``as_of`` while active)."""
-    ended = [(c.end - c.start).days / DAYS_PER_YEAR for c in clients
-             if c.end is not None and c.end <= as_of]
-    active = [(as_of - c.start).days / DAYS_PER_YEAR for c in clients
-              if c.end is None or c.end > as_of]
+    tenures = _tenures(clients, as_of)
+    ended, active = tenures["ended"], tenures["active"]
     exposure = sum(ended) + sum(active)
     if exposure <= 0:
         return None
