@@ -120,6 +120,7 @@ def simulate(
     progress: bool | None = None,
     first_path: int = 0,
     keep_paths: bool | None = None,
+    client: Any = None,
 ) -> SimulationResult:
     """Run the Monte Carlo simulation of a config.
 
@@ -148,11 +149,23 @@ def simulate(
         larger runs accumulate per-month moments and histograms chunk by
         chunk (``result.stats``) and keep first-passage times only, so memory
         stays flat in the number of paths.
+    client : distributed.Client or str, optional
+        Run each chunk as a task on a Dask cluster
+        (:func:`simulator.distributed.simulate_distributed`): a client, or a
+        scheduler as ``"local:N"`` or ``"tcp://HOST:PORT"`` (connected for this
+        run and closed after). The result is the same bits.
 
     Returns
     -------
     SimulationResult
     """
+    if client is not None:
+        from .distributed import simulate_distributed, using
+
+        with using(client) as dask_client:
+            return simulate_distributed(config, n_paths, seed, client=dask_client,
+                                        chunk_size=chunk_size, keep_paths=keep_paths,
+                                        first_path=first_path, progress=progress)
     config, n_paths, seed = run_settings(config, n_paths, seed)
     if first_path < 0:
         raise ValueError(f"first_path must be non-negative, got {first_path}")

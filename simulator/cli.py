@@ -14,13 +14,14 @@ a goal that cannot be met in its range ends with exit status 1.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
 import signal
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -87,10 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--lever-paths", type=int, metavar="N",
                      help="paths per lever in the scan (default: the run's paths, at most "
                           "10,000)")
-    run.add_argument("--scheduler", metavar="local:N|tcp://HOST:PORT",
-                     help="run the chunks of paths as Dask tasks: N local worker processes, "
-                          "or a running scheduler (results bit-identical to a local run; "
-                          "needs msp-sim[dask])")
+    _scheduler_flag(run, "the chunks of paths, and the lever scan's scenarios")
     run.add_argument("--title", metavar="TEXT",
                      help="title of report.html (default: \"msp-sim: MRR growth simulation\")")
     run.add_argument("--save-paths", action=argparse.BooleanOptionalAction, default=None,
@@ -168,9 +166,7 @@ def _parser() -> argparse.ArgumentParser:
     port.add_argument("--levers", action="store_true",
                       help="also scan the standard levers of every MSP: how many more MSPs "
                            "each would take past the threshold")
-    port.add_argument("--scheduler", metavar="local:N|tcp://HOST:PORT",
-                      help="run each MSP as a Dask task (results bit-identical; needs "
-                           "msp-sim[dask])")
+    _scheduler_flag(port, "each MSP")
     port.add_argument("--title", metavar="TEXT", help="title of portfolio.html")
     port.add_argument("--out", metavar="DIR",
                       help="output directory (default: results/portfolio-<file name>)")
@@ -221,9 +217,7 @@ def _parser() -> argparse.ArgumentParser:
                       help="scenario names, one per scenario in order (default: the file "
                            "names, or the scenario file's names)")
     common(comp)
-    comp.add_argument("--scheduler", metavar="local:N|tcp://HOST:PORT",
-                      help="simulate each scenario as a Dask task (results bit-identical; "
-                           "needs msp-sim[dask])")
+    _scheduler_flag(comp, "each scenario")
     comp.add_argument("--out", metavar="DIR", help="output directory (default: "
                       "results/compare-<names>)")
     comp.set_defaults(handler=_cmd_compare)
@@ -246,6 +240,7 @@ def _parser() -> argparse.ArgumentParser:
                       help="tolerance on the lever (default 0.1%% of the range; integer "
                            "keys: exact)")
     common(goal)
+    _scheduler_flag(goal, "each evaluation's chunks of paths")
     goal.add_argument("--out", metavar="DIR", help="output directory (default: "
                       "results/goal-<config name>-<key>)")
     goal.set_defaults(handler=_cmd_goal)
@@ -272,6 +267,7 @@ def _parser() -> argparse.ArgumentParser:
                       help="also scan every assumption the config fixes (escalation share, "
                            "owner hours, turnover, ...), each uniform over its sourced "
                            "plausible range (docs/calibration.md)")
+    _scheduler_flag(sens, "the design's points, about 65,536 paths a task")
     sens.add_argument("--out", metavar="DIR", help="output directory (default: "
                       "results/sensitivity-<config name>)")
     sens.set_defaults(handler=_cmd_sensitivity)
@@ -421,11 +417,7 @@ def _cmd_portfolio(args: argparse.Namespace) -> int:
         if not args.no_progress and sys.stderr.isatty():
             print(f"\r{done}/{total} MSPs", end="", file=sys.stderr, flush=True)
 
-    client = None
-    if args.scheduler is not None:
-        from .distributed import connect
-
-        client = connect(args.scheduler)
+    client = _connect(args)
     # finished MSPs are kept beside the output until it is written: a rerun after Ctrl-C
     # or a crash takes them from there
     from .output import Checkpoint
@@ -436,8 +428,7 @@ def _cmd_portfolio(args: argparse.Namespace) -> int:
         result = portfolio(msps, n_paths=n_paths, seed=args.seed, levers=args.levers,
                            progress=progress, client=client, checkpoint=checkpoint)
     finally:
-        if client is not None:
-            _close(client)
+        _close(client)
     elapsed = time.perf_counter() - start
     written = write_portfolio(result, out, args.title)
     checkpoint.remove()
@@ -485,12 +476,28 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _scheduler_flag(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--scheduler", metavar="local:N|tcp://HOST:PORT",
+                        help=f"run {what} as Dask tasks: N local worker processes, or a "
+                             "running scheduler (results bit-identical to a local run; "
+                             "needs msp-sim[dask])")
+
+
+def _connect(args: argparse.Namespace) -> Any:
+    """The Dask client of ``--scheduler``, or None; a bad or unreachable scheduler is a
+    one-line error (exit 2) here, before any work."""
+    if args.scheduler is None:
+        return None
+    from .distributed import connect
+
+    return connect(args.scheduler)
+
+
 def _close(client: Any) -> None:
-    """Close a Dask client, and the local cluster it started."""
-    cluster = getattr(client, "cluster", None)
-    client.close()
-    if cluster is not None:
-        cluster.close()
+    if client is not None:
+        from .distributed import close
+
+        close(client)
 
 
 def _flag_error(flag: str, message: str) -> ConfigError:
@@ -518,13 +525,14 @@ def _progress(args: argparse.Namespace) -> bool | None:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from .output import claim_out_dir, write_outputs
+    from .output import claim_out_dir
     from .results import KEEP_PATHS_LIMIT as KEEP_PATHS
 
     auto = args.paths == "auto"
     config = load_config(args.config,
                          overrides=_config_overrides(args, ("paths", "seed", "months")))
     _check_chunk_size(args)
+    tolerance, max_paths = 0.0, 0
     if not auto:
         for flag, value in (("--tolerance", args.tolerance), ("--max-paths", args.max_paths)):
             if value is not None:
@@ -586,17 +594,24 @@ def _cmd_run(args: argparse.Namespace) -> int:
                  hint="fewer paths" + (", or --no-save-paths" if kept and not auto else "")
                  + (", or --no-levers" if levers else ""))
     disk = 0 if args.save_paths is False else (need if kept else 16 * n)
+    if args.scheduler is not None and auto:
+        raise _flag_error("--scheduler", "given with --paths auto; allowed: --scheduler "
+                                         "with a number of paths")
     claim_out_dir(out, need_bytes=disk + 2_000_000)
-    client = None
-    if args.scheduler is not None:
-        if auto:
-            raise _flag_error("--scheduler", "given with --paths auto; allowed: --scheduler "
-                                             "with a number of paths")
-        from .distributed import connect
+    client = _connect(args)  # an unreachable scheduler stops here, exit 2
+    try:
+        return _run_simulation(args, config, auto, tolerance, max_paths, levers, lever_paths,
+                               out, client)
+    finally:
+        _close(client)
 
-        client = connect(args.scheduler)  # an unreachable scheduler stops here, exit 2
 
+def _run_simulation(args: argparse.Namespace, config: Any, auto: bool, tolerance: float,
+                    max_paths: int, levers: list[Any] | None, lever_paths: int, out: Path,
+                    client: Any) -> int:
+    """``msp-sim run`` once its inputs are checked and its output claimed."""
     from .api import engine_ready, simulate
+    from .output import write_outputs
 
     engine_ready(lambda: print(COMPILE_NOTICE, file=sys.stderr))
     sim = config.simulation
@@ -612,18 +627,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     else:
         print(f"simulating {sim.paths:,} paths x {sim.months} months (seed {sim.seed}) ...",
               file=sys.stderr)
-        if client is not None:
-            from .distributed import simulate_distributed
-
-            try:
-                result = simulate_distributed(config, client=client,
-                                              chunk_size=args.chunk_size,
-                                              keep_paths=args.save_paths)
-            finally:
-                _close(client)
-        else:
-            result = simulate(config, chunk_size=args.chunk_size, progress=_progress(args),
-                              keep_paths=args.save_paths)
+        result = simulate(config, chunk_size=args.chunk_size, progress=_progress(args),
+                          keep_paths=args.save_paths, client=client)
     elapsed = time.perf_counter() - start
     _check_finite(result, args.config)
     scan = None
@@ -634,7 +639,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
               "numbers; --no-levers skips it) ...", file=sys.stderr)
         scan_start = time.perf_counter()
         scan = lever_scan(config, n_paths=lever_paths, levers=levers,
-                          chunk_size=args.chunk_size, progress=_progress(args))
+                          chunk_size=args.chunk_size, progress=_progress(args), client=client)
         elapsed_scan = time.perf_counter() - scan_start
     written = write_outputs(result, out, save_paths=args.save_paths is not False,
                             title=args.title, levers=scan, by=args.by)
@@ -715,17 +720,12 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         file_title = read_toml(paths[0]).get("title")
         title = file_title.strip() if isinstance(file_title, str) and file_title.strip() \
             else None
-    client = None
-    if args.scheduler is not None:
-        from .distributed import connect
-
-        client = connect(args.scheduler)
+    client = _connect(args)
     try:
         result = compare(scenarios, chunk_size=args.chunk_size, progress=_progress(args),
                          title=title, client=client)
     finally:
-        if client is not None:
-            _close(client)
+        _close(client)
     for scenario, run in zip(result.scenarios, result.results, strict=True):
         _check_finite(run, scenario.source)
     elapsed = time.perf_counter() - start
@@ -767,14 +767,17 @@ def _cmd_goal(args: argparse.Namespace) -> int:
     claim_out_dir(out, GOAL_FILES, need_bytes=2_000_000)
     print(f"seeking {key} in [{lo:g}, {hi:g}] for {target.text} with {sim.paths:,} paths x "
           f"{sim.months} months per evaluation (seed {sim.seed}) ...", file=sys.stderr)
+    client = _connect(args)
     start = time.perf_counter()
     try:
         result = goal_seek(config, key, target, range=None if args.range is None else (lo, hi),
-                           xtol=args.xtol,
-                           chunk_size=args.chunk_size, progress=False)
+                           xtol=args.xtol, chunk_size=args.chunk_size, progress=False,
+                           client=client)
     except GoalUnreachable as exc:  # an answer, not a usage mistake: exit status 1
         _error(f"{exc}; nothing written")
         return EXIT_FAILURE
+    finally:
+        _close(client)
     elapsed = time.perf_counter() - start
     written = write_goal(result, out, args.title)
     print(result.format_summary())
@@ -830,22 +833,54 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
                  f"({design:,} paths)", source="--n-base",
                  hint="a smaller --n-base or --paths-per-point")
     claim_out_dir(out, SENSITIVITY_FILES, need_bytes=2_000_000)
+    client = _connect(args)
     print(f"computing sensitivity indices of {args.config} (n_base {n_base}, "
           f"{args.paths_per_point} paths per point) ...", file=sys.stderr)
+    # finished tasks are kept beside the output until it is written: a rerun after
+    # Ctrl-C or a crash takes them from there
+    from .output import Checkpoint
+
+    checkpoint = Checkpoint(out.absolute().parent / f".{out.name}.checkpoint")
     start = time.perf_counter()
     try:
-        result = sensitivity(config, n_base=n_base, paths_per_point=args.paths_per_point,
-                             tornado_paths=args.tornado_paths, outcomes=args.outcomes,
-                             parameters=args.parameters)
+        with _points_bar(args) as progress:
+            result = sensitivity(config, n_base=n_base, paths_per_point=args.paths_per_point,
+                                 tornado_paths=args.tornado_paths, outcomes=args.outcomes,
+                                 parameters=args.parameters, client=client,
+                                 checkpoint=checkpoint, progress=progress)
     except ConfigError as exc:  # e.g. no uncertain input: name the user's file
         raise ConfigError(args.config, exc.problems) from None
+    finally:
+        _close(client)
     elapsed = time.perf_counter() - start
     written = write_sensitivity(result, out, args.title)
+    checkpoint.remove()
     for line in result.headlines():
         print(line)
     files = sorted(p.name for p in written.iterdir())
     print(f"\ncomputed in {elapsed:.1f} s; wrote {written}/: {', '.join(files)}")
     return EXIT_OK
+
+
+@contextlib.contextmanager
+def _points_bar(args: argparse.Namespace) -> Iterator[Any]:
+    """A progress bar of design points for ``progress(done, total)`` callbacks (only
+    when stderr is a terminal, and not with --no-progress)."""
+    if args.no_progress or not sys.stderr.isatty() or os.environ.get("MSP_SIM_NO_PROGRESS"):
+        yield None
+        return
+    from tqdm.auto import tqdm
+
+    bar = tqdm(unit="point", desc="design points", leave=False)
+
+    def update(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(done - bar.n)
+
+    try:
+        yield update
+    finally:
+        bar.close()
 
 
 def _cmd_explore(args: argparse.Namespace) -> int:

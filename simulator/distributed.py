@@ -16,16 +16,17 @@ with the same seeds.
 processes; ``connect("tcp://host:port")`` joins a running scheduler (an
 unreachable one is a clear error). Each worker gets its own numba cache
 directory and compiles or loads the engine once before any task
-(:class:`EngineCache`), so workers never write one cache at the same time
+(:class:`simulator._dask_plugin.EngineCache`), so workers never write one cache at the same time
 (numba issues 4807 and 7952).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
-import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -33,12 +34,11 @@ import numpy as np
 from .config import Config, ConfigError
 from .config.errors import MISSING
 
-try:  # Dask is an optional dependency (msp-sim[dask])
-    from distributed.diagnostics.plugin import WorkerPlugin
-except ImportError:  # pragma: no cover - without Dask, connect() says how to get it
-    WorkerPlugin = object
+__all__ = ["DEFAULT_TASK_PATHS", "close", "connect", "run_chunks", "simulate_distributed",
+           "using"]
 
-__all__ = ["EngineCache", "connect", "simulate_distributed"]
+DEFAULT_TASK_PATHS = 65_536
+"""Paths of a statistics-only run's task (about a second of one worker's engine)."""
 
 
 def _block(config: Config, seed: int, first: int, stop: int, total: int
@@ -50,29 +50,6 @@ def _block(config: Config, seed: int, first: int, stop: int, total: int
     params = draw_parameters(config, seed, first, stop, n_paths=total)
     out, fp, im = run_chunk(params, path_seeds(seed, first, stop), prepare(config))
     return out, fp, im, params
-
-
-class EngineCache(WorkerPlugin):  # type: ignore[misc, valid-type]
-    """A Dask worker plugin: its own numba cache directory, then the engine loaded once.
-
-    Set before the worker imports numba (a fresh worker process has not), so the
-    directory applies; ``base`` defaults to the system's temporary directory.
-    """
-
-    name = "msp-sim-engine"
-
-    def __init__(self, base: str | None = None):
-        super().__init__()
-        self.base = base
-
-    def setup(self, worker: Any) -> None:
-        if "numba" not in sys.modules:
-            base = self.base or tempfile.gettempdir()
-            os.environ["NUMBA_CACHE_DIR"] = os.path.join(base,
-                                                         f"msp-sim-numba-{worker.name}")
-        from .api import engine_ready
-
-        engine_ready()
 
 
 def connect(scheduler: str, source: str = "--scheduler", timeout: float = 10.0) -> Any:
@@ -111,20 +88,24 @@ def connect(scheduler: str, source: str = "--scheduler", timeout: float = 10.0) 
     else:
         raise ConfigError(source, [("", MISSING, f'"{scheduler}": allowed: local:N or '
                                     "tcp://HOST:PORT")])
+    from ._dask_plugin import EngineCache
+
     client.register_plugin(EngineCache())
     return client
 
 
 def simulate_distributed(
-    config: Config | str,
+    config: Config | str | Path,
     n_paths: int | None = None,
     seed: int | np.random.Generator | None = None,
     *,
     client: Any,
     chunk_size: int | None = None,
     keep_paths: bool | None = None,
+    first_path: int = 0,
     window: int | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[int, int], None] | bool | None = None,
+    task_paths: int | None = None,
 ) -> Any:
     """:func:`simulator.api.simulate` with every chunk a task on ``client``'s workers.
 
@@ -133,16 +114,51 @@ def simulate_distributed(
     client : distributed.Client
         From :func:`connect` (or any client whose workers can import msp-sim).
     window : int, optional
-        Chunks in flight or waiting to be folded (default: twice the workers,
+        Tasks in flight or waiting to be folded (default: twice the workers,
         at least 2): the client's memory bound.
-    progress : callable, optional
-        ``progress(paths_done, n_paths)`` after each chunk arrives.
+    task_paths : int, optional
+        Paths of a task of a run without trajectories (default
+        :data:`DEFAULT_TASK_PATHS`; with trajectories a task is a chunk).
+    progress : callable or bool, optional
+        ``progress(paths_done, n_paths)`` after each chunk arrives; ``True``
+        shows a progress bar of the finished tasks (default: only when stderr
+        is a terminal).
 
     Returns
     -------
     SimulationResult
         Bit-identical to ``simulate(config, n_paths, seed, chunk_size=chunk_size,
-        keep_paths=keep_paths)``.
+        keep_paths=keep_paths, first_path=first_path)``.
+    """
+    return run_chunks(config, n_paths, seed, client=client, chunk_size=chunk_size,
+                      keep_paths=keep_paths, first_path=first_path, window=window,
+                      progress=progress, task_paths=task_paths)[0]
+
+
+def run_chunks(
+    config: Config | str | Path,
+    n_paths: int | None,
+    seed: int | np.random.Generator | None,
+    *,
+    client: Any,
+    chunk_size: int | None = None,
+    keep_paths: bool | None = None,
+    first_path: int = 0,
+    window: int | None = None,
+    progress: Callable[[int, int], None] | bool | None = None,
+    columns: Sequence[tuple[str, int]] = (),
+    task_paths: int | None = None,
+) -> tuple[Any, dict[tuple[str, int], np.ndarray]]:
+    """:func:`simulate_distributed`, plus every path's value of some ``(metric, month)``
+    columns (what :func:`simulator.analysis.compare.simulate_columns` returns).
+
+    With trajectories kept, a task is a chunk of ``chunk_size`` paths and sends
+    them back. Without, the first chunk (the pilot that fixes the statistics'
+    bins) does, and every later task of ``task_paths`` paths (default
+    :data:`DEFAULT_TASK_PATHS`, run on its worker ``chunk_size`` paths at a
+    time) folds its paths there and sends back a
+    :class:`~simulator.monthly_stats.StatsPartial` (a few MB), merged here in
+    path order.
     """
     from distributed import as_completed
 
@@ -153,72 +169,179 @@ def simulate_distributed(
     from .sampling import param_dtype
 
     config, n_paths, seed = run_settings(config, n_paths, seed)
+    if first_path < 0:
+        raise ValueError(f"first_path must be non-negative, got {first_path}")
     chunk_size = DEFAULT_CHUNK_SIZE if chunk_size is None else int(chunk_size)
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")
     keep_paths = n_paths <= KEEP_PATHS_LIMIT if keep_paths is None else bool(keep_paths)
+    task_paths = max(chunk_size, DEFAULT_TASK_PATHS) if task_paths is None else int(task_paths)
+    if task_paths < 1:
+        raise ValueError(f"task_paths must be at least 1, got {task_paths}")
     workers = max(1, len(client.scheduler_info().get("workers", {})))
     window = max(2, 2 * workers) if window is None else max(1, int(window))
+    report = _progress_callback(progress, n_paths)
 
     months = config.simulation.months
     if keep_paths:
         trajectories = np.empty((n_paths, len(METRICS), months + 1))
         params: np.ndarray | None = np.empty(n_paths, dtype=param_dtype())
+        ranges = list(chunk_ranges(n_paths, chunk_size, keep_paths=True))
     else:
         params = None
+        # the pilot chunk, then tasks of task_paths (on block boundaries by default)
+        ranges = list(chunk_ranges(n_paths, task_paths, keep_paths=False))
     first_passage = np.empty(n_paths, dtype=np.int64)
     insolvency_month = np.empty(n_paths, dtype=np.int64)
+    column_index = [(METRICS.index(name), month) for name, month in columns]
+    values = {c: np.empty(n_paths) for c in columns}
     stats: MonthlyStats | None = None
 
-    ranges = list(chunk_ranges(n_paths, chunk_size, keep_paths))
-    config_future = client.scatter(config, broadcast=True)
-    pending: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
-    next_fold = 0  # the next chunk to fold, in path order
+    total = first_path + n_paths
+    config_future = client.scatter(config, broadcast=True, hash=False)
+    template: Any = None  # the statistics' bins, on every worker once the pilot is folded
+    pending: dict[int, Any] = {}
+    next_fold = 0  # the next task to fold, in path order
     done = 0
     submitted = 0
     futures = as_completed()
-    chunk_of: dict[str, int] = {}
+    task_of: dict[str, int] = {}
     run_id = os.urandom(6).hex()
 
-    def submit(k: int) -> None:
-        start, stop = ranges[k]
-        key = f"msp-sim-chunk-{run_id}-{k}"
-        chunk_of[key] = k
-        futures.add(client.submit(_block, config_future, seed, start, stop, n_paths,
-                                  key=key, pure=False))
-
-    while submitted < min(window, len(ranges)):
-        submit(submitted)
-        submitted += 1
-    for future in futures:
-        k = chunk_of.pop(future.key)
-        block, fp, im, block_params = future.result()
-        future.release()
-        start, stop = ranges[k]
-        first_passage[start:stop] = fp
-        insolvency_month[start:stop] = im
-        if keep_paths:
-            trajectories[start:stop] = block
-            assert params is not None
-            params[start:stop] = block_params
-            waiting = 0
-        else:
-            pending[k] = (block, fp, im, block_params)
-            while next_fold in pending:  # fold in path order: the fold is sequential
-                chunk = pending.pop(next_fold)[0]
-                if stats is None:
-                    stats = MonthlyStats.from_first_chunk(METRICS, chunk)
-                else:
-                    stats.add(chunk)
-                next_fold += 1
-            waiting = len(pending)
-        done += stop - start
-        if progress is not None:
-            progress(done, n_paths)
-        # keep at most `window` chunks in flight or waiting to be folded
-        while submitted < len(ranges) and futures.count() + waiting < window:
-            submit(submitted)
+    def submit_more(waiting: int) -> None:
+        """Submit tasks while at most ``window`` are in flight or waiting to be folded
+        (a statistics task only once the pilot has fixed the bins)."""
+        nonlocal submitted
+        while (submitted < len(ranges) and futures.count() + waiting < window
+               and (keep_paths or submitted == 0 or template is not None)):
+            start, stop = ranges[submitted]
+            key = f"msp-sim-chunk-{run_id}-{submitted}"
+            task_of[key] = submitted
+            if keep_paths or submitted == 0:
+                future = client.submit(_block, config_future, seed, first_path + start,
+                                       first_path + stop, total, key=key, pure=False)
+            else:
+                future = client.submit(_stats_task, config_future, seed, first_path, start,
+                                       stop, total, template, chunk_size, column_index,
+                                       key=key, pure=False)
+            futures.add(future)
             submitted += 1
+
+    try:
+        submit_more(0)
+        for future in futures:
+            k = task_of.pop(future.key)
+            payload = future.result()
+            future.release()
+            start, stop = ranges[k]
+            first_passage[start:stop] = payload[1]
+            insolvency_month[start:stop] = payload[2]
+            if keep_paths or k == 0:
+                block = payload[0]
+                for c, (m, month) in zip(columns, column_index, strict=True):
+                    values[c][start:stop] = block[:, m, month]
+            else:
+                for c, column in zip(columns, payload[3], strict=True):
+                    values[c][start:stop] = column
+            if keep_paths:
+                trajectories[start:stop] = payload[0]
+                assert params is not None
+                params[start:stop] = payload[3]
+            else:
+                pending[k] = payload[0]
+                while next_fold in pending:  # merge in path order: the sums are sequential
+                    part = pending.pop(next_fold)
+                    if stats is None:
+                        stats = MonthlyStats.from_first_chunk(METRICS, part)
+                        template = client.scatter(stats.empty(), broadcast=True, hash=False)
+                    else:
+                        stats.merge(part)
+                    next_fold += 1
+            done += stop - start
+            report(done)
+            submit_more(len(pending))
+    finally:
+        report(None)
+        for future in futures.futures:  # stopped early (Ctrl-C, an error): cancel the rest
+            future.cancel()
     metrics = ({name: trajectories[:, k] for k, name in enumerate(METRICS)} if keep_paths
                else {})
-    return SimulationResult(config=config, seed=seed, metrics=metrics,
-                            first_passage=first_passage, params=params, stats=stats,
-                            insolvency_month=insolvency_month)
+    result = SimulationResult(config=config, seed=seed, metrics=metrics,
+                              first_passage=first_passage, params=params, stats=stats,
+                              insolvency_month=insolvency_month)
+    return result, values
+
+
+def _stats_task(config: Config, seed: int, offset: int, start: int, stop: int, total: int,
+                template: Any, chunk_size: int, column_index: Sequence[tuple[int, int]]
+                ) -> tuple[Any, np.ndarray, np.ndarray, list[np.ndarray]]:
+    """A statistics task on a worker: the result's paths ``start..stop-1`` (the run's
+    ``offset + start ..``) folded into a StatsPartial, with their first passages,
+    insolvency months and the asked-for columns."""
+    from .engine import run_chunk
+    from .sampling import draw_parameters, path_seeds, prepare
+
+    run = prepare(config)
+    n = stop - start
+    fp = np.empty(n, dtype=np.int64)
+    im = np.empty(n, dtype=np.int64)
+    columns = [np.empty(n) for _ in column_index]
+
+    def simulate(a: int, b: int) -> np.ndarray:
+        params = draw_parameters(config, seed, offset + a, offset + b, n_paths=total)
+        out, fp[a - start:b - start], im[a - start:b - start] = run_chunk(
+            params, path_seeds(seed, offset + a, offset + b), run)
+        for column, (m, month) in zip(columns, column_index, strict=True):
+            column[a - start:b - start] = out[:, m, month]
+        return out
+
+    return template.partial(start, stop, simulate, chunk_size), fp, im, columns
+
+
+def _progress_callback(progress: Callable[[int, int], None] | bool | None, total: int
+                       ) -> Callable[[int | None], None]:
+    """``report(done)`` after each finished task, ``report(None)`` at the end: a user's
+    callback, a tqdm bar of finished paths (``True``; ``None``: when stderr is a
+    terminal), or nothing."""
+    if callable(progress):
+        def call(done: int | None) -> None:
+            if done is not None:
+                progress(done, total)
+        return call
+    if progress is None:
+        progress = sys.stderr.isatty() and not os.environ.get("MSP_SIM_NO_PROGRESS")
+    if not progress:
+        return lambda done: None
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=total, unit="path", desc="simulating on the cluster", leave=False)
+
+    def update(done: int | None) -> None:
+        if done is None:
+            bar.close()
+        else:
+            bar.update(done - bar.n)
+    return update
+
+
+@contextlib.contextmanager
+def using(client: Any) -> Iterator[Any]:
+    """The Dask client to use: ``client`` itself, ``None`` (no cluster), or for a
+    scheduler string (``"local:N"``, ``"tcp://HOST:PORT"``) a client connected
+    here and closed, with its local cluster, on leaving."""
+    if not isinstance(client, str):
+        yield client
+        return
+    owned = connect(client, source="scheduler")
+    try:
+        yield owned
+    finally:
+        close(owned)
+
+
+def close(client: Any) -> None:
+    """Close a client from :func:`connect` and, for ``local:N``, its cluster."""
+    cluster = getattr(client, "cluster", None)
+    client.close()
+    if cluster is not None:
+        cluster.close()

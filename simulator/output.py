@@ -475,8 +475,7 @@ class Checkpoint:
     them from there. A piece that cannot be read back is dropped and redone."""
 
     def __init__(self, folder: str | Path):
-        self.folder = Path(folder)
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self.folder = Path(folder)  # made by the first save
 
     def load(self, key: str) -> Any:
         """The piece stored under ``key``, or ``None``."""
@@ -495,6 +494,7 @@ class Checkpoint:
         """Store ``value`` under ``key``, whole or not at all."""
         import pickle
 
+        self.folder.mkdir(parents=True, exist_ok=True)
         tmp = self.folder / f".{key}.tmp"
         tmp.write_bytes(pickle.dumps(value))
         os.replace(tmp, self.folder / f"{key}.pkl")

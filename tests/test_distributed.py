@@ -1,8 +1,10 @@
 """Scale-out on Dask: bit-identical to a local run on a real LocalCluster (issue 13).
 
-Two single-threaded worker processes (``local:2``), each with its own numba
-cache directory. A run's chunks are tasks; the result must be the same bits
-as :func:`simulator.simulate` for any chunking, with trajectories kept or
+One and two single-threaded worker processes (``local:1``, ``local:2``), each
+with its own numba cache directory. A run's chunks (a sensitivity design's
+points, a comparison's scenarios, a portfolio's MSPs, a lever scan's
+scenarios, a goal seek's evaluations) are tasks; the result must be the same
+bits as without a cluster for any chunking, with trajectories kept or
 statistics only, and after a worker is killed in the middle of the run.
 """
 
@@ -19,18 +21,16 @@ from simulator.config import ConfigError, load_config
 
 distributed = pytest.importorskip("distributed")
 
-from simulator.distributed import connect, simulate_distributed  # noqa: E402
+from simulator.distributed import close, connect, simulate_distributed  # noqa: E402
 
 BASELINE = os.path.join(os.path.dirname(__file__), "..", "configs", "baseline.toml")
 
 
-@pytest.fixture(scope="module")
-def client():
-    client = connect("local:2")
+@pytest.fixture(scope="module", params=["local:1", "local:2"])
+def client(request):
+    client = connect(request.param)
     yield client
-    cluster = client.cluster
-    client.close()
-    cluster.close()
+    close(client)
 
 
 def _same(a, b) -> None:
@@ -42,7 +42,8 @@ def _same(a, b) -> None:
         for field in b.params.dtype.names:
             np.testing.assert_array_equal(a.params[field], b.params[field])
     else:
-        for attr in ("shift", "sum1", "sum2", "hist", "lo", "width", "vmin", "vmax"):
+        for attr in ("count", "shift", "sum1", "sum2", "carry1", "carry2", "hist", "lo", "width",
+                     "vmin", "vmax"):
             np.testing.assert_array_equal(getattr(a.stats, attr), getattr(b.stats, attr),
                                           err_msg=attr)
 
@@ -55,17 +56,37 @@ def test_kept_paths_are_bit_identical(client, chunk):
           local)
 
 
-def test_statistics_are_bit_identical_in_path_order(client):
+@pytest.mark.parametrize("task_paths", [900, 4096, None])
+def test_statistics_are_bit_identical_in_path_order(client, task_paths):
+    """Tasks fold their paths on the workers (StatsPartial) and merge in path order: the
+    same bits as folding every trajectory here, whether a task starts inside a block of
+    the sums (900) or on a boundary."""
     cfg = load_config(BASELINE, overrides={"simulation.months": 24})
-    local = simulate(cfg, n_paths=12_000, seed=3, chunk_size=4000, progress=False,
+    local = simulate(cfg, n_paths=21_000, seed=3, chunk_size=4000, progress=False,
                      keep_paths=False)
-    remote = simulate_distributed(cfg, n_paths=12_000, seed=3, client=client,
-                                  chunk_size=900, keep_paths=False, window=3)
+    remote = simulate_distributed(cfg, n_paths=21_000, seed=3, client=client,
+                                  chunk_size=900, keep_paths=False, window=3,
+                                  task_paths=task_paths)
     _same(remote, local)
     assert remote.p_break_by(24) == local.p_break_by(24)
 
 
+def test_columns_of_a_statistics_run_on_the_cluster(client):
+    from simulator.analysis.compare import simulate_columns
+
+    cfg = load_config(BASELINE, overrides={"simulation.months": 24})
+    cols = [("mrr", -1), ("cash", 12)]
+    run, values = simulate_columns(cfg, 13_000, 2, cols, keep_paths=False, chunk_size=3000)
+    there, remote = simulate_columns(cfg, 13_000, 2, cols, keep_paths=False, chunk_size=3000,
+                                     client=client)
+    _same(there, run)
+    for c in cols:
+        np.testing.assert_array_equal(remote[c], values[c])
+
+
 def test_a_killed_worker_changes_nothing(client):
+    if len(client.scheduler_info()["workers"]) < 2:
+        pytest.skip("kills one of two workers")
     cfg = load_config(BASELINE, overrides={"simulation.months": 24})
     local = simulate(cfg, n_paths=3000, seed=8, progress=False)
     killed = []
@@ -132,3 +153,81 @@ def test_compare_on_the_cluster_is_bit_identical(client):
                     progress=False, client=client)
     assert there.to_dict() == here.to_dict()
     _same(there.results[1], here.results[1])
+
+
+def test_simulate_with_a_client_or_a_scheduler_string(client):
+    cfg = load_config(BASELINE, overrides={"simulation.months": 24})
+    local = simulate(cfg, n_paths=1500, seed=6, chunk_size=400, progress=False)
+    for _ in range(3):  # the same config scattered again at once (once lost its data)
+        _same(simulate(cfg, n_paths=1500, seed=6, chunk_size=300, progress=False,
+                       client=client), local)
+    later = simulate(cfg, n_paths=500, seed=6, first_path=1000, progress=False)
+    _same(simulate_distributed(cfg, n_paths=500, seed=6, first_path=1000, chunk_size=200,
+                               client=client), later)
+
+
+def test_a_scheduler_string_connects_for_the_call_and_closes():
+    cfg = load_config(BASELINE, overrides={"simulation.months": 12})
+    local = simulate(cfg, n_paths=400, seed=1, progress=False)
+    _same(simulate(cfg, n_paths=400, seed=1, chunk_size=150, progress=False,
+                   client="local:1"), local)
+
+
+def test_sensitivity_on_the_cluster_is_bit_identical(client, monkeypatch):
+    import importlib
+
+    sens_module = importlib.import_module("simulator.analysis.sensitivity")
+
+    monkeypatch.setattr(sens_module, "_TASK_PATHS", 256)  # many tasks, arriving in any order
+    cfg = load_config(BASELINE, overrides={"simulation.months": 24})
+    kwargs = dict(n_base=16, seed=7, paths_per_point=4, tornado_paths=100, n_resamples=30)
+    here = sens_module.sensitivity(cfg, **kwargs)
+    seen = []
+    there = sens_module.sensitivity(cfg, client=client, progress=lambda d, t: seen.append(d),
+                                    **kwargs)
+    assert there.to_dict() == here.to_dict()
+    d = len(here.parameters)
+    assert seen[-1] == 16 * (d + 2) + 2 * d + 1 and seen == sorted(seen)
+
+
+def test_goal_seek_on_the_cluster_is_bit_identical(client):
+    from simulator.analysis.goal import goal_seek
+
+    cfg = load_config(BASELINE, overrides={"simulation.months": 36})
+    kwargs = dict(range=(0.05, 0.4), n_paths=2500, seed=9, chunk_size=700, progress=False)
+    here = goal_seek(cfg, "sales.meetings_per_selling_hour", "p_break_by_36 >= 0.3", **kwargs)
+    there = goal_seek(cfg, "sales.meetings_per_selling_hour", "p_break_by_36 >= 0.3",
+                      client=client, **kwargs)
+    assert there.to_dict() == here.to_dict()
+
+
+def test_lever_scan_on_the_cluster_is_bit_identical(client):
+    from simulator.analysis.levers import lever_scan
+
+    cfg = load_config(BASELINE, overrides={"simulation.months": 24})
+    here = lever_scan(cfg, n_paths=400, seed=3, progress=False)
+    there = lever_scan(cfg, n_paths=400, seed=3, client=client)
+    assert there.to_dict() == here.to_dict()
+
+
+@pytest.mark.parametrize("scheduler", ["local:1", "local:2"])
+def test_cli_sensitivity_and_goal_on_a_local_cluster_write_the_same(tmp_path, scheduler):
+    import json
+
+    from simulator.cli import main
+
+    sens = [BASELINE, "--months", "24", "--n-base", "8", "--paths-per-point", "4",
+            "--tornado-paths", "80", "--no-progress"]
+    assert main(["sensitivity", *sens, "--scheduler", scheduler,
+                 "--out", str(tmp_path / "s1")]) == 0
+    assert main(["sensitivity", *sens, "--out", str(tmp_path / "s2")]) == 0
+    a, b = (json.loads((tmp_path / d / "sensitivity.json").read_text()) for d in ("s1", "s2"))
+    assert a == b
+    goal = [BASELINE, "--months", "36", "--paths", "1200", "--vary",
+            "sales.meetings_per_selling_hour", "--target", "p_break_by_36>=0.3",
+            "--range", "0.05:0.4", "--no-progress"]
+    assert main(["goal", *goal, "--scheduler", scheduler, "--out", str(tmp_path / "g1")]) == 0
+    assert main(["goal", *goal, "--out", str(tmp_path / "g2")]) == 0
+    a, b = (json.loads((tmp_path / d / "goal.json").read_text()) for d in ("g1", "g2"))
+    assert a == b
+    assert not list(tmp_path.glob(".*checkpoint"))  # removed once the output is written

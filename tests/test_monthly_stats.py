@@ -94,5 +94,74 @@ def test_statistics_do_not_depend_on_chunking():
     cfg = config_from_dict({"start": {"customers": 10}, "simulation": {"months": 12}})
     a = simulate(cfg, n_paths=9000, seed=2, chunk_size=333, keep_paths=False)
     b = simulate(cfg, n_paths=9000, seed=2, chunk_size=4000, keep_paths=False)
-    for field in ("shift", "sum1", "sum2", "hist", "lo", "width", "vmin", "vmax"):
+    for field in ("shift", "sum1", "sum2", "carry1", "carry2", "hist", "lo", "width", "vmin",
+                  "vmax"):
         np.testing.assert_array_equal(getattr(a.stats, field), getattr(b.stats, field))
+
+
+def _reference_fold(rows: np.ndarray, shift: np.ndarray, align: int):
+    """The fold's sums in plain Python: blocks of ``align`` paths from the first, each
+    summed from zero in path order, the blocks' sums added in order."""
+    n, metrics, months = rows.shape
+    sum1 = [[0.0] * months for _ in range(metrics)]
+    sum2 = [[0.0] * months for _ in range(metrics)]
+    for m in range(metrics):
+        for t in range(months):
+            for b in range(0, n, align):
+                c1 = c2 = 0.0
+                for i in range(b, min(b + align, n)):
+                    d = float(rows[i, m, t]) - float(shift[m, t])
+                    c1 += d
+                    c2 += d * d
+                sum1[m][t] += c1
+                sum2[m][t] += c2
+    return np.array(sum1), np.array(sum2)
+
+
+@pytest.mark.parametrize("sizes", [[50, 7, 300, 1], [64, 64], [10, 200, 3]])
+def test_block_sums_match_a_plain_python_fold(sizes, monkeypatch):
+    """The compiled fold against the reference, bit for bit, with blocks of 32 paths
+    (so chunks end inside blocks and blocks span chunks)."""
+    from simulator import monthly_stats
+
+    monkeypatch.setattr(monthly_stats, "SUM_BLOCK_PATHS", 32)
+    rng = np.random.default_rng(4)
+    chunks = _chunks(rng, sizes)
+    stats = MonthlyStats.from_first_chunk(("a", "b", "c"), chunks[0], bins=64)
+    for block in chunks[1:]:
+        stats.add(block)
+    sum1, sum2 = _reference_fold(np.concatenate(chunks), stats.shift, 32)
+    np.testing.assert_array_equal(stats.sum1 + stats.carry1, sum1)
+    np.testing.assert_array_equal(stats.sum2 + stats.carry2, sum2)
+
+
+@pytest.mark.parametrize("cuts", [[100, 164, 300, 301, 420], [96, 128, 224, 420], [420]])
+def test_partials_merge_to_the_bits_of_a_local_fold(cuts, monkeypatch):
+    """Paths folded in StatsPartials (as on Dask workers: ranges starting inside a block
+    or on a boundary, run a few paths at a time) merge to the same bits as folding
+    every path here."""
+    from simulator import monthly_stats
+
+    monkeypatch.setattr(monthly_stats, "SUM_BLOCK_PATHS", 32)
+    rng = np.random.default_rng(7)
+    rows = _chunks(rng, [420], iid=True)[0] * rng.uniform(0.5, 2.0, size=(420, 1, 1))
+    local = MonthlyStats.from_first_chunk(("a", "b", "c"), rows[:64], bins=64)
+    for a, b in ((64, 150), (150, 151), (151, 420)):
+        local.add(rows[a:b])
+    merged = MonthlyStats.from_first_chunk(("a", "b", "c"), rows[:64], bins=64)
+    calls = []
+
+    def simulate(a, b):
+        calls.append(b - a)
+        return rows[a:b]
+
+    bounds = [64, *cuts]
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+        part = merged.empty().partial(a, b, simulate, max_paths=40)
+        merged.merge(part)
+    assert max(calls) <= 32  # whole blocks at a time, at most max_paths
+    for field in ("count", "sum1", "sum2", "carry1", "carry2", "hist", "vmin", "vmax"):
+        np.testing.assert_array_equal(getattr(merged, field), getattr(local, field),
+                                      err_msg=field)
+    with pytest.raises(ValueError, match="merge in path order"):
+        merged.merge(merged.empty().partial(500, 510, lambda a, b: rows[:10], 40))

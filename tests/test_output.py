@@ -311,9 +311,9 @@ def test_cli_run_with_fake_engine(tmp_path, config_file, capsys, monkeypatch):
     seen = {}
 
     def simulate(config, n_paths=None, seed=None, *, chunk_size=None, progress=None,
-                 keep_paths=None):
+                 keep_paths=None, client=None):
         seen.update(paths=config.simulation.paths, seed=config.simulation.seed,
-                    chunk_size=chunk_size, progress=progress)
+                    chunk_size=chunk_size, progress=progress, client=client)
         return make_result(n=config.simulation.paths, months=config.simulation.months,
                            seed=config.simulation.seed)
 
@@ -323,7 +323,8 @@ def test_cli_run_with_fake_engine(tmp_path, config_file, capsys, monkeypatch):
                    "--no-levers",
                    "--chunk-size", "10"])
     assert rc == 0
-    assert seen == {"paths": 25, "seed": 8, "chunk_size": 10, "progress": False}
+    assert seen == {"paths": 25, "seed": 8, "chunk_size": 10, "progress": False,
+                    "client": None}
     out = tmp_path / "results" / "shop"
     assert {p.name for p in out.iterdir()} == FILES
     summary = json.loads((out / "summary.json").read_text())

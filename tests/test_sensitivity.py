@@ -227,3 +227,42 @@ def test_headlines_name_a_driver_only_when_one_stands_out(known):
                                                          known.total_ci))
     assert all("no input stands out" in h for h in noisy.headlines()
                if "does not vary" not in h and "hardly" not in h)
+
+
+def test_an_interrupted_design_resumes_from_its_checkpoint(tmp_path, monkeypatch):
+    """Ctrl-C in the middle of the design, then a rerun: only the unfinished tasks run,
+    and the result is the uninterrupted one, bit for bit."""
+    sens_module = importlib.import_module("simulator.analysis.sensitivity")
+    monkeypatch.setattr(sens_module, "_TASK_PATHS", 64)  # 16 points a task: many tasks
+    kwargs = dict(n_base=16, seed=6, paths_per_point=4, tornado_paths=40, n_resamples=30)
+    whole = sensitivity(_config(), **kwargs).to_dict()
+
+    store = output.Checkpoint(tmp_path / "ck")
+    calls = []
+    real = sens_module._point_outcomes
+
+    def counted(model, values, seeds):
+        calls.append(values.shape[1])
+        return real(model, values, seeds)
+
+    monkeypatch.setattr(sens_module, "_point_outcomes", counted)
+
+    def interrupt(done, total):
+        if done >= 40:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        sensitivity(_config(), checkpoint=store, progress=interrupt, **kwargs)
+    kept = len(list((tmp_path / "ck").glob("*.pkl")))
+    assert kept == len(calls) >= 3
+    calls.clear()
+    resumed = sensitivity(_config(), checkpoint=store, **kwargs).to_dict()
+    assert resumed == whole
+    d = 2  # the price and the dummy
+    assert sum(calls) == 16 * (d + 2) + 2 * d + 1 - 16 * kept  # only what was not kept ran
+    # a kept piece that cannot be read back is dropped and redone
+    for path in (tmp_path / "ck").glob("*.pkl"):
+        path.write_bytes(b"not a pickle")
+    calls.clear()
+    assert sensitivity(_config(), checkpoint=store, **kwargs).to_dict() == whole
+    assert sum(calls) == 16 * (d + 2) + 2 * d + 1

@@ -753,15 +753,19 @@ def compare(
         keep_paths = n_paths * len(scenarios) <= KEEP_PATHS_LIMIT
     # paired differences need every path's final MRR and first passage, not trajectories
     results, finals = [], []
-    if client is not None:  # each scenario a Dask task: the same function, the same bits
-        futures = [client.submit(simulate_columns, s.config, n_paths, seed, [("mrr", -1)],
-                                 keep_paths=keep_paths, chunk_size=chunk_size, progress=False,
-                                 pure=False) for s in scenarios]
-        runs = [f.result() for f in futures]
-    else:
-        runs = [simulate_columns(s.config, n_paths, seed, [("mrr", -1)],
-                                 keep_paths=keep_paths, chunk_size=chunk_size,
-                                 progress=progress) for s in scenarios]
+    from ..distributed import using
+
+    with using(client) as dask_client:
+        if dask_client is not None:  # each scenario a Dask task: the same function, the same bits
+            futures = [dask_client.submit(simulate_columns, s.config, n_paths, seed,
+                                          [("mrr", -1)], keep_paths=keep_paths,
+                                          chunk_size=chunk_size, progress=False, pure=False)
+                       for s in scenarios]
+            runs = [f.result() for f in futures]
+        else:
+            runs = [simulate_columns(s.config, n_paths, seed, [("mrr", -1)],
+                                     keep_paths=keep_paths, chunk_size=chunk_size,
+                                     progress=progress) for s in scenarios]
     for run, columns in runs:
         results.append(run)
         finals.append(columns[("mrr", -1)])
@@ -788,6 +792,7 @@ def simulate_columns(
     keep_paths: bool,
     chunk_size: int | None = None,
     progress: bool | None = None,
+    client: Any = None,
 ) -> tuple[SimulationResult, dict[tuple[str, int], np.ndarray]]:
     """:func:`simulator.api.simulate`, plus every path's value of some ``(metric, month)``
     columns (month ``-1``: the horizon).
@@ -796,14 +801,16 @@ def simulate_columns(
     slices of them. Otherwise the run is the same chunk by chunk as
     ``simulate(..., keep_paths=False)`` (per-month statistics, first
     passages: bit-identical, tested) and only the columns are kept, 8 bytes
-    a path each, so memory does not grow with the trajectories.
+    a path each, so memory does not grow with the trajectories. With a Dask
+    ``client`` each chunk is a task (:func:`simulator.distributed.run_chunks`):
+    the same bits.
     """
     import os
     import sys
 
     from tqdm.auto import tqdm
 
-    from ..api import DEFAULT_CHUNK_SIZE, simulate
+    from ..api import DEFAULT_CHUNK_SIZE, chunk_ranges, simulate
     from ..engine import new_output, run_chunk
     from ..metrics import METRICS
     from ..monthly_stats import PILOT_PATHS, MonthlyStats
@@ -811,8 +818,13 @@ def simulate_columns(
 
     if keep_paths:
         run = simulate(config, n_paths=n_paths, seed=seed, chunk_size=chunk_size,
-                       progress=progress, keep_paths=True)
+                       progress=progress, keep_paths=True, client=client)
         return run, {c: np.array(run[c[0]][:, c[1]]) for c in columns}
+    if client is not None:
+        from ..distributed import run_chunks
+
+        return run_chunks(config, n_paths, seed, client=client, chunk_size=chunk_size,
+                          keep_paths=False, progress=progress, columns=columns)
     chunk_size = DEFAULT_CHUNK_SIZE if chunk_size is None else int(chunk_size)
     if progress is None:
         progress = sys.stderr.isatty() and not os.environ.get("MSP_SIM_NO_PROGRESS")
@@ -828,11 +840,7 @@ def simulate_columns(
               leave=False) as bar:
         # as simulate() without trajectories: the pilot chunk first (it fixes the
         # statistics' bins), then chunk_size paths at a time
-        bounds = [0, min(PILOT_PATHS, n_paths), *range(min(PILOT_PATHS, n_paths) + chunk_size,
-                                                         n_paths, chunk_size), n_paths]
-        for start, stop in zip(bounds[:-1], bounds[1:], strict=True):
-            if start >= stop:
-                continue
+        for start, stop in chunk_ranges(n_paths, chunk_size, keep_paths=False):
             block = draw_parameters(config, seed, start, stop, n_paths=n_paths)
             out, fp, im = run_chunk(block, seeds[start:stop], prepared,
                                     out=buffer[:stop - start])

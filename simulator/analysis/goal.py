@@ -432,10 +432,11 @@ class GoalUnreachable(ValueError):
 
 class _Evaluator:
     def __init__(self, config: Config, key: str, target: Target, n_paths: int, seed: int,
-                 integer: bool, chunk_size: int | None, progress: bool | None):
+                 integer: bool, chunk_size: int | None, progress: bool | None,
+                 client: Any = None):
         self.config, self.key, self.target = config, key, target
         self.n_paths, self.seed, self.integer = n_paths, seed, integer
-        self.chunk_size, self.progress = chunk_size, progress
+        self.chunk_size, self.progress, self.client = chunk_size, progress, client
         self.cache: dict[float, Evaluation] = {}
         self.order: list[Evaluation] = []
 
@@ -450,7 +451,7 @@ class _Evaluator:
             run, values = simulate_columns(
                 with_value(self.config, self.key, v), self.n_paths, self.seed,
                 [] if column is None else [column], keep_paths=False,
-                chunk_size=self.chunk_size, progress=self.progress)
+                chunk_size=self.chunk_size, progress=self.progress, client=self.client)
             est = self.target.estimate(run, None if column is None else values[column])
             if not math.isfinite(est.value):
                 raise ConfigError(self.key, [("", None, f"the simulation overflowed at "
@@ -693,6 +694,7 @@ def goal_seek(
     xtol: float | None = None,
     chunk_size: int | None = None,
     progress: bool | None = None,
+    client: Any = None,
 ) -> GoalResult:
     """Find the value of one lever that meets a target, with common random numbers.
 
@@ -715,6 +717,9 @@ def goal_seek(
         for integer keys, whose answer is always an integer).
     chunk_size, progress
         Passed to :func:`simulator.api.simulate`.
+    client : distributed.Client or str, optional
+        Run each evaluation's chunks as Dask tasks (a client, or ``"local:N"``
+        / ``"tcp://HOST:PORT"``); the same bits.
 
     Returns
     -------
@@ -728,6 +733,18 @@ def goal_seek(
         The target is met at neither end of the range (the message gives the
         outcome at both ends).
     """
+    from ..distributed import using
+
+    with using(client) as dask_client:
+        return _seek(config, key, target, range, n_paths, seed, xtol, chunk_size, progress,
+                     dask_client)
+
+
+def _seek(config: Config | str | Path, key: str, target: str | Target,
+          range: tuple[float, float] | str | None, n_paths: int | None,
+          seed: int | np.random.Generator | None, xtol: float | None,
+          chunk_size: int | None, progress: bool | None, client: Any) -> GoalResult:
+    """:func:`goal_seek` with its client connected."""
     from ..api import as_seed
 
     if not isinstance(config, Config):
@@ -753,7 +770,8 @@ def goal_seek(
     current = config.get(key)
     replaces = None if isinstance(current, int | float) else current.describe()
 
-    ev = _Evaluator(config, key, target, n_paths, seed, spec.integer, chunk_size, progress)
+    ev = _Evaluator(config, key, target, n_paths, seed, spec.integer, chunk_size, progress,
+                    client)
     e_lo, e_hi = ev(lo), ev(hi)
     if e_hi.estimate > e_lo.estimate:
         direction = "increasing"

@@ -428,6 +428,16 @@ def _pp(x: float | None) -> str:
     return "n/a" if x is None else f"{100 * x:+.0f}"
 
 
+def _scan_outcomes(config: Config, n_paths: int, seed: int, chunk_size: int | None,
+                   progress: bool | None) -> _Outcomes:
+    """One scenario of the scan: every path's values for the paired differences (the
+    trajectories are dropped as soon as they are reduced)."""
+    from ..api import simulate
+
+    return _Outcomes.of(simulate(config, n_paths=n_paths, seed=seed, chunk_size=chunk_size,
+                                 progress=progress, keep_paths=True))
+
+
 def lever_scan(
     config: Config,
     n_paths: int | None = None,
@@ -436,6 +446,7 @@ def lever_scan(
     *,
     chunk_size: int | None = None,
     progress: bool | None = None,
+    client: Any = None,
 ) -> LeverScanResult:
     """Simulate the business as it is and with each lever pulled, with common random numbers.
 
@@ -452,12 +463,16 @@ def lever_scan(
         Default :func:`resolve_levers` of ``config``.
     chunk_size, progress
         Passed to :func:`simulator.api.simulate`.
+    client : distributed.Client or str, optional
+        Run the business as it is and each lever as a Dask task (a client, or
+        ``"local:N"`` / ``"tcp://HOST:PORT"``); the same bits.
 
     Returns
     -------
     LeverScanResult
     """
-    from ..api import as_seed, simulate
+    from ..api import as_seed
+    from ..distributed import using
 
     levers = resolve_levers(config) if levers is None else list(levers)
     sim = config.simulation
@@ -466,13 +481,15 @@ def lever_scan(
         raise ValueError(f"n_paths must be at least 1, got {n_paths}")
     seed = sim.seed if seed is None else as_seed(seed)
 
-    def run(cfg: Config) -> _Outcomes:
-        # every path's values are needed for the paired differences; the
-        # trajectories are dropped as soon as they are reduced
-        return _Outcomes.of(simulate(cfg, n_paths=n_paths, seed=seed, chunk_size=chunk_size,
-                                     progress=progress, keep_paths=True))
-
-    as_is = run(config)
-    pulled = [run(apply_lever(config, lever)) for lever in levers]
+    configs = [config, *(apply_lever(config, lever) for lever in levers)]
+    with using(client) as dask_client:
+        if dask_client is not None:
+            futures = [dask_client.submit(_scan_outcomes, cfg, n_paths, seed, chunk_size, False,
+                                          pure=False) for cfg in configs]
+            outcomes = [f.result() for f in futures]
+        else:
+            outcomes = [_scan_outcomes(cfg, n_paths, seed, chunk_size, progress)
+                        for cfg in configs]
+    as_is, pulled = outcomes[0], outcomes[1:]
     return LeverScanResult(config=config, levers=list(levers), n_paths=n_paths, seed=seed,
                            _as_is=as_is, _pulled=pulled)

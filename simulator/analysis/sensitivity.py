@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -83,57 +83,139 @@ DEFAULT_TORNADO_PATHS = 2000
 TORNADO_QUANTILES = (0.05, 0.5, 0.95)
 """Low, base and high value of a parameter in the tornado chart (its distribution's quantiles)."""
 N_RESAMPLES = 999
-_CHUNK_PATHS = 4096  # engine output is ~11 kB per 60-month path
+_CHUNK_PATHS = 4096  # engine output is ~15 kB per 60-month path
+_TASK_PATHS = 65_536  # paths of one task (one checkpoint): about a second of engine
 _DESIGN_KEY = 2  # SeedSequence spawn keys 0 and 1 belong to simulator.sampling
 
 
 # -- the model at a set of points -------------------------------------------
 
 
-class _Model:
-    """Outcomes of the engine at parameter points, ``paths`` fixed seeds per point."""
+@dataclass(frozen=True)
+class _PointModel:
+    """What a design point's outcomes need (small and picklable: one copy per worker)."""
 
-    def __init__(self, config: Config, seed: int, keys: Sequence[str],
-                 outcomes: Sequence[str]):
-        self.config, self.keys, self.outcomes = config, list(keys), list(outcomes)
-        self.run = prepare(config)
+    run: Any  # simulator.inputs.RunInputs
+    base: np.ndarray  # one row of the structured parameter array: the fixed values
+    keys: tuple[str, ...]
+    integer: tuple[bool, ...]
+
+
+def _point_outcomes(model: _PointModel, values: np.ndarray, seeds: np.ndarray) -> np.ndarray:
+    """Outcomes ``(len(OUTCOMES), N)`` at points ``values`` ``(d, N)``, seeds ``(N, k)``.
+
+    A point's outcomes depend on its values and its ``k`` seeds only, so any
+    grouping of points into calls (tasks) gives the same bits.
+    """
+    from ..engine import run_chunk
+
+    n_points, k = seeds.shape
+    per_chunk = max(1, _CHUNK_PATHS // k)
+    fp = np.empty((n_points, k), dtype=np.int64)
+    mrr = np.empty((n_points, k))
+    col_mrr = METRICS.index("mrr")
+    for start in range(0, n_points, per_chunk):
+        stop = min(start + per_chunk, n_points)
+        params = np.repeat(model.base, (stop - start) * k)
+        for row, key in enumerate(model.keys):
+            column = values[row, start:stop]
+            if model.integer[row]:
+                column = np.rint(column)
+            params[field_name(key)] = np.repeat(column, k)
+        out, first, _ = run_chunk(params, seeds[start:stop].reshape(-1), model.run)
+        fp[start:stop] = first.reshape(-1, k)
+        mrr[start:stop] = out[:, col_mrr, -1].reshape(-1, k)
+    months = model.run.months
+    return np.stack([np.mean(fp >= 0, axis=1), np.median(mrr, axis=1),
+                     np.mean(np.where(fp >= 0, fp, months), axis=1)])
+
+
+class _Model:
+    """Outcomes of the engine at parameter points, ``paths`` fixed seeds per point.
+
+    The points of a call are split into tasks of about :data:`_TASK_PATHS`
+    paths; each finished task is kept in ``checkpoint`` (if given) under a
+    hash of everything it depends on, and run on ``client``'s workers (if
+    given) or here. A rerun takes the kept tasks: the same bits.
+    """
+
+    def __init__(self, config: Config, seed: int, keys: Sequence[str], *,
+                 client: Any = None, checkpoint: Any = None,
+                 progress: Callable[[int, int], None] | None = None, total_points: int = 0):
+        import hashlib
+
         specs = param_specs()
-        self.integer = [specs[k].integer for k in self.keys]
         base = draw_parameters(config, seed, 0, 1)  # scalar keys as the engine sees them
         for key in param_specs(per_unit=False):
             value = config.get(key)
             if not isinstance(value, int | float):  # uncertain: at its median unless varied
                 base[field_name(key)] = _quantile(value, 0.5, specs[key].integer)
-        self.base = base
+        self.point_model = _PointModel(prepare(config), base, tuple(keys),
+                                       tuple(specs[k].integer for k in keys))
+        self.client, self.checkpoint, self.progress = client, checkpoint, progress
+        self.done, self.total_points = 0, total_points
+        self.identity = hashlib.sha256(
+            f"{config_sha256(config)}|{','.join(keys)}|{','.join(OUTCOMES)}".encode()).digest()
+        self._scattered: Any = None
+
+    def _key(self, values: np.ndarray, seeds: np.ndarray) -> str:
+        import hashlib
+
+        h = hashlib.sha256(self.identity)
+        h.update(np.ascontiguousarray(values).tobytes())
+        h.update(np.ascontiguousarray(seeds).tobytes())
+        return h.hexdigest()[:32]
+
+    def _advance(self, points: int) -> None:
+        self.done += points
+        if self.progress is not None:
+            self.progress(self.done, max(self.total_points, self.done))
 
     def __call__(self, values: np.ndarray, seeds: np.ndarray) -> np.ndarray:
-        """Outcomes ``(len(outcomes), N)`` at points ``values`` ``(d, N)``, seeds ``(N, k)``."""
-        from ..engine import run_chunk
-
+        """Outcomes ``(len(OUTCOMES), N)`` at points ``values`` ``(d, N)``, seeds ``(N, k)``."""
         values = np.asarray(values, dtype=np.float64)
         n_points, k = seeds.shape
-        per_chunk = max(1, _CHUNK_PATHS // k)
-        fp = np.empty((n_points, k), dtype=np.int64)
-        mrr = np.empty((n_points, k))
-        col_mrr = METRICS.index("mrr")
-        for start in range(0, n_points, per_chunk):
-            stop = min(start + per_chunk, n_points)
-            params = np.repeat(self.base, (stop - start) * k)
-            for row, key in enumerate(self.keys):
-                column = values[row, start:stop]
-                if self.integer[row]:
-                    column = np.rint(column)
-                params[field_name(key)] = np.repeat(column, k)
-            out, first, _ = run_chunk(params, seeds[start:stop].reshape(-1), self.run)
-            fp[start:stop] = first.reshape(-1, k)
-            mrr[start:stop] = out[:, col_mrr, -1].reshape(-1, k)
-        months = self.run.months
-        rows = {
-            "p_break_by_horizon": lambda: np.mean(fp >= 0, axis=1),
-            "mrr_final_median": lambda: np.median(mrr, axis=1),
-            "time_to_threshold": lambda: np.mean(np.where(fp >= 0, fp, months), axis=1),
-        }
-        return np.stack([rows[name]() for name in self.outcomes])
+        per_task = max(1, _TASK_PATHS // k)
+        y = np.empty((len(OUTCOMES), n_points))
+        tasks = []
+        for start in range(0, n_points, per_task):
+            stop = min(start + per_task, n_points)
+            v, sd = values[:, start:stop], seeds[start:stop]
+            key = self._key(v, sd) if self.checkpoint is not None else ""
+            kept = self.checkpoint.load(key) if self.checkpoint is not None else None
+            if kept is not None and kept.shape == (len(OUTCOMES), stop - start):
+                y[:, start:stop] = kept
+                self._advance(stop - start)
+            else:
+                tasks.append((start, stop, key))
+
+        def keep(start: int, stop: int, key: str, block: np.ndarray) -> None:
+            y[:, start:stop] = block
+            if self.checkpoint is not None:
+                self.checkpoint.save(key, block)
+            self._advance(stop - start)
+
+        if self.client is None:
+            for start, stop, key in tasks:
+                keep(start, stop, key, _point_outcomes(self.point_model, values[:, start:stop],
+                                                       seeds[start:stop]))
+            return y
+        from distributed import as_completed
+
+        if self._scattered is None:
+            self._scattered = self.client.scatter(self.point_model, broadcast=True, hash=False)
+        futures = {self.client.submit(_point_outcomes, self._scattered,
+                                      values[:, start:stop], seeds[start:stop],
+                                      pure=False): (start, stop, key)
+                   for start, stop, key in tasks}
+        try:
+            for future in as_completed(futures):
+                keep(*futures[future], future.result())
+                future.release()
+        finally:
+            for future in futures:  # stopped early (Ctrl-C, an error): cancel the rest
+                future.cancel()
+        return y
 
 
 class _SobolFunc:
@@ -500,6 +582,9 @@ def sensitivity(
     parameters: Sequence[str] | None = None,
     tornado_paths: int = DEFAULT_TORNADO_PATHS,
     n_resamples: int = N_RESAMPLES,
+    client: Any = None,
+    checkpoint: Any = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> SensitivityResult:
     """Sobol' indices and tornado values of the outcomes with respect to the uncertain inputs.
 
@@ -524,6 +609,15 @@ def sensitivity(
         Paths at each tornado point (same seeds at every point).
     n_resamples : int
         Bootstrap resamples for the 95% intervals.
+    client : distributed.Client or str, optional
+        Run the design's points as Dask tasks of about 65,536 paths each (a
+        client, or ``"local:N"`` / ``"tcp://HOST:PORT"``); the same bits.
+    checkpoint : simulator.output.Checkpoint, optional
+        Where each finished task is kept (``load(key)`` / ``save(key, value)``,
+        keyed by a hash of its inputs); a rerun after Ctrl-C or a crash takes
+        them from there and gives exactly the uninterrupted result.
+    progress : callable, optional
+        ``progress(points_done, points_total)`` after each task.
 
     Returns
     -------
@@ -569,11 +663,25 @@ def sensitivity(
             raise ValueError(f"parameter {bad[0] if bad else '(none given)'!r} is not an "
                              f"uncertain per-path key of this config; allowed: "
                              f"{', '.join(uncertain)}")
+    from ..distributed import using
+
+    with using(client) as dask_client:
+        total_points = n_base * (len(keys) + 2) + 2 * len(keys) + 1
+        model = _Model(config, seed, keys, client=dask_client, checkpoint=checkpoint,
+                       progress=progress, total_points=total_points)
+        return _indices(config, seed, keys, names, model, n_base, int(paths_per_point),
+                        int(tornado_paths), int(n_resamples))
+
+
+def _indices(config: Config, seed: int, keys: list[str], names: list[str], model: _Model,
+             n_base: int, paths_per_point: int, tornado_paths: int,
+             n_resamples: int) -> SensitivityResult:
+    """:func:`sensitivity` once its arguments are checked: the design, the bootstrap and
+    the tornado."""
     specs = param_specs()
     # Every outcome comes from the same engine runs, so all are computed (scipy also
     # fails on a single output of a single input) and the requested rows kept.
     rows = [list(OUTCOMES).index(name) for name in names]
-    model = _Model(config, seed, keys, list(OUTCOMES))
     func = _SobolFunc(model, seed, n_base, int(paths_per_point))
     dists = [config.get(k).frozen() for k in keys]
     design_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(_DESIGN_KEY,)))
