@@ -14,10 +14,14 @@ __all__ = ["EngineCache"]
 
 
 class EngineCache(WorkerPlugin):  # type: ignore[misc, valid-type]
-    """A Dask worker plugin: its own numba cache directory, then the engine loaded once.
+    """A Dask worker plugin: its own numba cache directory and one engine thread per
+    task, then the engine loaded once.
 
-    Set before the worker imports numba (a fresh worker process has not), so the
-    directory applies; ``base`` defaults to the system's temporary directory.
+    Set before the worker imports numba (a fresh worker process has not), so
+    they apply; ``base`` defaults to the system's temporary directory. Dask's
+    threads are the parallelism (a worker of k threads runs k tasks at once),
+    so each task runs the engine on its own thread instead of every task
+    starting one engine thread per core (``local:2`` on 2 cores ran 4).
     """
 
     name = "msp-sim-engine"
@@ -31,6 +35,7 @@ class EngineCache(WorkerPlugin):  # type: ignore[misc, valid-type]
             base = self.base or tempfile.gettempdir()
             os.environ["NUMBA_CACHE_DIR"] = os.path.join(base,
                                                          f"msp-sim-numba-{worker.name}")
+            os.environ["NUMBA_NUM_THREADS"] = "1"
         from .api import engine_ready
 
         engine_ready()

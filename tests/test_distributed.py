@@ -231,3 +231,16 @@ def test_cli_sensitivity_and_goal_on_a_local_cluster_write_the_same(tmp_path, sc
     a, b = (json.loads((tmp_path / d / "goal.json").read_text()) for d in ("g1", "g2"))
     assert a == b
     assert not list(tmp_path.glob(".*checkpoint"))  # removed once the output is written
+
+
+def _engine_setup() -> tuple[str, int]:
+    import numba
+
+    return os.environ.get("NUMBA_CACHE_DIR", ""), numba.get_num_threads()
+
+
+def test_each_worker_has_its_own_numba_cache_and_one_engine_thread_per_task(client):
+    setups = client.run(_engine_setup)
+    caches = [cache for cache, _ in setups.values()]
+    assert all("msp-sim-numba-" in c for c in caches) and len(set(caches)) == len(caches)
+    assert {threads for _, threads in setups.values()} == {1}
