@@ -75,9 +75,16 @@ def _read_only(values: Any) -> np.ndarray:
 
 
 def _column_quantiles(values: np.ndarray, qs: list[float]) -> np.ndarray:
-    """Quantiles ``(len(qs), months + 1)`` of every column of ``(paths, months + 1)``."""
-    # along contiguous rows: about 1.5x faster than along axis 0
-    return np.quantile(np.ascontiguousarray(values.T), qs, axis=1)
+    """Quantiles ``(len(qs), months + 1)`` of every column of ``(paths, months + 1)``:
+    ``np.quantile``'s numbers, by the engine's selection kernel (about a third of
+    ``np.quantile``'s time; :mod:`simulator.engine._quantiles`)."""
+    from .engine._quantiles import column_quantiles
+
+    out = column_quantiles(values, qs)
+    if out is None:  # a NaN: numpy's rules
+        # along contiguous rows: about 1.5x faster than along axis 0
+        return np.quantile(np.ascontiguousarray(values.T), qs, axis=1)
+    return out
 
 
 class Estimate(NamedTuple):
