@@ -14,6 +14,7 @@ import numpy as np
 
 from .config import Config, load_config
 from .engine import new_output, run_chunk
+from .engine._quantiles import column_quantiles
 from .metrics import METRICS
 from .monthly_stats import PILOT_PATHS, MonthlyStats
 from .results import KEEP_PATHS_LIMIT, SimulationResult
@@ -42,6 +43,8 @@ def engine_ready(notice: Callable[[], None] | None = None, *, statistics: bool =
     update (about 7 s on the project's 2-core VM) and cached on disk
     (numba's ``cache=True``); later processes load them in ~0.15 s.
     ``make install`` calls this once, so that the first run is a warm one.
+    The kernel of the kept trajectories' quantiles
+    (:mod:`simulator.engine._quantiles`) is loaded with the engine.
 
     Parameters
     ----------
@@ -71,12 +74,29 @@ def engine_ready(notice: Callable[[], None] | None = None, *, statistics: bool =
         config = config_from_dict({"simulation": {"months": 2}})
         run = prepare(config)
         out, _, _ = run_chunk(draw_parameters(config, 0, 0, 1), path_seeds(0, 0, 1), run)
+        column_quantiles(out[:, 0], (0.5,))  # the kept trajectories' quantiles
         if statistics:
             MonthlyStats.from_first_chunk(METRICS, out)
     finally:
         if timer is not None:
             timer.cancel()
     return time.perf_counter() - start
+
+
+class _NoBar:
+    """The progress bar of a run without one."""
+
+    def __init__(self, **_kwargs: Any) -> None:
+        pass
+
+    def __enter__(self) -> _NoBar:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        return None
+
+    def update(self, _n: int) -> None:
+        """Nothing to show."""
 
 
 def run_settings(config: Config | str | Path, n_paths: int | None,
@@ -195,7 +215,10 @@ def simulate(
     insolvency_month = np.empty(n_paths, dtype=np.int64)
     seeds = path_seeds(seed, first_path, total)
 
-    from tqdm.auto import tqdm
+    if progress:
+        from tqdm.auto import tqdm
+    else:  # (tqdm.auto imports asyncio: ~20 ms of a warm start for a bar nobody sees)
+        tqdm = _NoBar
 
     with tqdm(total=n_paths, unit="path", disable=not progress, desc="simulating",
               leave=False) as bar:

@@ -232,3 +232,33 @@ def test_trajectories_are_read_only():
     res = simulate(cfg, n_paths=20, seed=1)
     with pytest.raises(ValueError, match="read-only"):
         res["mrr"][0, 0] = 1.0
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 15, 16, 17, 100, 1001, 10_000])
+def test_column_quantiles_equal_numpys(n):
+    """The quantile kernel gives np.quantile's numbers bit for bit (ties, constants,
+    sorted and reversed columns, extreme ranges, any q; a NaN is left to numpy)."""
+    from simulator.engine._quantiles import column_quantiles
+    from simulator.results import DEFAULT_QUANTILES
+
+    rng = np.random.default_rng(n)
+    columns = [
+        rng.normal(size=(n, 5)),
+        rng.lognormal(sigma=2.0, size=(n, 5)),
+        rng.integers(0, 3, (n, 5)).astype(np.float64),
+        np.zeros((n, 2)),
+        np.sort(rng.random((n, 3)), axis=0),
+        np.sort(rng.random((n, 3)), axis=0)[::-1],
+        np.where(rng.random((n, 3)) < 0.9, 0.0, rng.random((n, 3))),
+        rng.choice([-1e308, 0.0, 1e308, 5e-324], (n, 3)),
+        rng.normal(size=(n, 30, 61))[:, 7],  # a metric's strided view
+    ]
+    for values in columns:
+        for qs in (DEFAULT_QUANTILES, (0.0, 1.0, 0.5), tuple(rng.random(9))):
+            with np.errstate(over="ignore", invalid="ignore"):  # (the +-1e308 columns)
+                expected = np.quantile(values, qs, axis=0)
+                got = column_quantiles(values, qs)
+            np.testing.assert_array_equal(got, expected)
+    with_nan = rng.normal(size=(n, 3))
+    with_nan[n // 2, 1] = np.nan
+    assert column_quantiles(with_nan, DEFAULT_QUANTILES) is None
