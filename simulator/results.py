@@ -9,10 +9,8 @@ probability of breaking it by a month, per-month quantiles and the
 
 Times to the threshold are right-censored at the horizon ``H``: a path that
 never breaks it (``first_passage == -1``) is censored at ``H``. The
-distribution is estimated as :func:`scipy.stats.ecdf` estimates it on
-:class:`scipy.stats.CensoredData` (Kaplan-Meier; computed by
-:mod:`simulator.estimates`, which gives the same numbers without importing
-``scipy.stats``). Because censoring happens
+distribution is estimated with :func:`scipy.stats.ecdf` on
+:class:`scipy.stats.CensoredData` (Kaplan-Meier). Because censoring happens
 only at the horizon, the estimate at any month ``t <= H`` equals the plain
 fraction of paths broken by ``t``.
 """
@@ -22,15 +20,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import warnings
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
+from scipy import stats
 
 from .config.schema import Config
-from .estimates import KaplanMeier, kaplan_meier, wilson_interval
 from .formatting import finite_or_none as _float
 from .formatting import money as _money
 from .formatting import month_label as _month_label
@@ -111,17 +110,16 @@ class TimeToThreshold:
 
     Attributes
     ----------
-    km : KaplanMeier
-        :func:`scipy.stats.ecdf`'s estimate from the first-passage months,
-        paths that never break censored at ``months``
-        (:func:`simulator.estimates.kaplan_meier`).
+    ecdf : scipy.stats._survival.ECDFResult
+        :func:`scipy.stats.ecdf` of the first-passage months, paths that never
+        break censored at ``months``.
     months : int
         The horizon H (censoring time).
     n_paths, n_events : int
         Paths in the run and paths that broke the threshold.
     """
 
-    km: KaplanMeier
+    ecdf: Any
     months: int
     n_paths: int
     n_events: int
@@ -131,9 +129,11 @@ class TimeToThreshold:
         """Estimate from first-passage months (-1 = never), censored at ``months``."""
         fp = np.asarray(first_passage)
         hit = fp >= 0
-        km = kaplan_meier(uncensored=fp[hit].astype(np.float64),
-                          right=np.full(int(np.count_nonzero(~hit)), float(months)))
-        return cls(km=km, months=int(months), n_paths=int(fp.size),
+        data = stats.CensoredData(
+            uncensored=fp[hit].astype(np.float64),
+            right=np.full(int(np.count_nonzero(~hit)), float(months)),
+        )
+        return cls(ecdf=stats.ecdf(data), months=int(months), n_paths=int(fp.size),
                    n_events=int(np.count_nonzero(hit)))
 
     @property
@@ -144,12 +144,12 @@ class TimeToThreshold:
     @property
     def times(self) -> np.ndarray:
         """The distinct months at which the estimate steps."""
-        return np.asarray(self.km.times, dtype=np.float64)
+        return np.asarray(self.ecdf.cdf.quantiles, dtype=np.float64)
 
     @property
     def cdf_values(self) -> np.ndarray:
         """Estimated P(broken by t) at :attr:`times`."""
-        return np.asarray(self.km.cdf, dtype=np.float64)
+        return np.asarray(self.ecdf.cdf.probabilities, dtype=np.float64)
 
     def confidence_band(self) -> tuple[np.ndarray, np.ndarray]:
         """Pointwise 95% band (Greenwood, linear) of the CDF at :attr:`times`.
@@ -157,7 +157,13 @@ class TimeToThreshold:
         Where the formula is undefined (the estimate reaches 1) the band is
         closed: the low side carries its last value forward, the high side is 1.
         """
-        low, high = self.km.cdf_band(_CONFIDENCE)
+        with warnings.catch_warnings():
+            warnings.filterwarnings(
+                "ignore", message="The confidence interval is undefined", category=RuntimeWarning
+            )
+            ci = self.ecdf.cdf.confidence_interval(_CONFIDENCE)
+        low = np.asarray(ci.low.probabilities, dtype=np.float64)
+        high = np.asarray(ci.high.probabilities, dtype=np.float64)
         high = np.where(np.isnan(high), 1.0, high)
         low = np.fmax.accumulate(np.where(np.isnan(low), -np.inf, low))
         low = np.where(np.isfinite(low), low, 0.0)
@@ -202,8 +208,8 @@ def _first_reaching(times: np.ndarray, values: np.ndarray, p: float) -> int | No
 
 
 def _proportion(k: int, n: int) -> Estimate:
-    low, high = wilson_interval(k, n, _CONFIDENCE)  # as scipy.stats.binomtest's "wilson"
-    return Estimate(value=k / n, low=low, high=high)
+    ci = stats.binomtest(k, n).proportion_ci(confidence_level=_CONFIDENCE, method="wilson")
+    return Estimate(value=k / n, low=float(ci.low), high=float(ci.high))
 
 
 @dataclass(repr=False)

@@ -1,9 +1,7 @@
 """Per-path parameter draws: config -> plain arrays for the engine.
 
 Every uncertain key of the config gets one uniform per path, turned into a
-value by the ``scipy.stats`` inverse CDF of its distribution (computed as scipy
-computes it, without importing ``scipy.stats`` for the uniform, triangular and
-lognormal tables: :meth:`simulator.config.distributions.UniformDist.ppf`). Each key has a
+value by the ``scipy.stats`` inverse CDF of its distribution. Each key has a
 stream of its own: PCG64 seeded by ``SeedSequence(seed, spawn_key=(1, w0,
 w1))``, ``(w0, w1)`` two 32-bit words of the BLAKE2b hash of the key's dotted
 name (:func:`key_uniforms`), so a key's draw for path ``i`` depends only on
@@ -20,6 +18,8 @@ import functools
 import hashlib
 
 import numpy as np
+from scipy import stats
+from scipy.stats import qmc
 
 from .config.correlations import copula_factor
 from .config.schema import Config, param_specs
@@ -90,8 +90,6 @@ def key_uniforms(seed: int, key: str, start: int, stop: int) -> np.ndarray:
 def _qmc_uniforms(config: Config, seed: int, n_paths: int, d: int) -> np.ndarray:
     """The whole run's quasi-random design over the ``d`` uncertain keys (schema order)."""
     method = config.simulation.sampling
-    from scipy.stats import qmc
-
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(_PARAM_SEED_KEY, 1)))
     if method == "lhs":
         return qmc.LatinHypercube(d=d, rng=rng).random(n_paths)
@@ -134,7 +132,7 @@ def draw_parameters(
         if key not in column_of:
             out[field_name(key)] = float(value)
             continue
-        column = value.ppf(u[:, column_of[key]])
+        column = np.asarray(_frozen(value).ppf(u[:, column_of[key]]), dtype=np.float64)
         if specs[key].integer:
             column = np.rint(column)
         out[field_name(key)] = column
@@ -169,8 +167,6 @@ def correlate_uniforms(config: Config, u: np.ndarray, keys: list[str]) -> np.nda
     if factor is None or u.shape[0] == 0:
         return u
     columns = [keys.index(k) for k in pair_keys]
-    from scipy import stats
-
     # Keep uniforms inside (0, 1) so that inverse CDFs of unbounded tables stay finite:
     # random() may give exactly 0, and norm.cdf rounds to 0 or 1 beyond about 8.3 sd.
     z = stats.norm.ppf(np.clip(u[:, columns], _U_LOW, _U_HIGH))
@@ -180,6 +176,13 @@ def correlate_uniforms(config: Config, u: np.ndarray, keys: list[str]) -> np.nda
 
 _U_LOW = 2.0**-53
 _U_HIGH = 1.0 - 2.0**-53  # the largest double below 1, also the largest random()
+
+
+@functools.lru_cache(maxsize=512)
+def _frozen(dist):
+    """The frozen ``scipy.stats`` object of a (hashable, immutable) distribution table,
+    built once per table rather than once per chunk."""
+    return dist.frozen()
 
 
 def _is_scalar(value) -> bool:
@@ -196,7 +199,7 @@ def ppf_table(value, size: int = PPF_TABLE_SIZE) -> np.ndarray:
         return np.full(size, float(value))
     q = np.linspace(0.0, 1.0, size)
     q[0], q[-1] = 0.5 / size, 1.0 - 0.5 / size
-    return value.ppf(q)
+    return np.asarray(value.frozen().ppf(q), dtype=np.float64)
 
 
 def prepare(config: Config) -> RunInputs:

@@ -13,7 +13,6 @@ wrong and what is allowed. The caller adds the file, key and value.
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Literal
@@ -65,23 +64,6 @@ def _stats() -> Any:
     from scipy import stats
 
     return stats
-
-
-@functools.lru_cache(maxsize=512)
-def _frozen(dist: Any) -> Any:
-    """The frozen ``scipy.stats`` object of a (hashable, immutable) table, built once
-    per table rather than once per chunk of a run."""
-    return dist.frozen()
-
-
-def _scaled_ppf(q: np.ndarray, standard: Callable[[np.ndarray], np.ndarray], loc: float,
-                scale: float) -> np.ndarray | None:
-    """``rv_continuous.ppf``'s arithmetic for ``0 < q < 1``: ``standard(q) * scale + loc``;
-    None when some ``q`` is outside (0, 1) (scipy's edge cases: the caller asks scipy)."""
-    q = np.asarray(q, dtype=np.float64)
-    if not np.all((q > 0) & (q < 1)):
-        return None
-    return standard(q) * np.float64(scale) + np.float64(loc)
 
 
 def _ndtr(z: float) -> float:
@@ -165,12 +147,6 @@ class _Dist(BaseModel):
         """The equivalent frozen ``scipy.stats`` distribution (``ppf``, ``cdf``, ``mean``)."""
         raise NotImplementedError
 
-    def ppf(self, q: np.ndarray) -> np.ndarray:
-        """``self.frozen().ppf(q)``; the uniform, triangular and lognormal tables compute
-        it as scipy does, operation for operation, without importing ``scipy.stats``
-        (~0.4 s of a run's start; ``tests/test_estimates.py`` checks them equal)."""
-        return np.asarray(_frozen(self).ppf(q), dtype=np.float64)
-
     def mean(self) -> float:
         """The distribution's mean."""
         return float(self.frozen().mean())
@@ -208,13 +184,6 @@ class UniformDist(_Dist):
     def frozen(self) -> Any:
         return _stats().uniform(loc=self.low, scale=self.high - self.low)
 
-    def ppf(self, q: np.ndarray) -> np.ndarray:
-        out = _scaled_ppf(q, lambda u: u, self.low, self.high - self.low)
-        return super().ppf(q) if out is None else out
-
-    def mean(self) -> float:
-        return float(np.float64(0.5) * (self.high - self.low) + self.low)  # as scipy's
-
 
 class TriangularDist(_Dist):
     """Triangular with ``low <= mode <= high`` and ``low < high``."""
@@ -239,21 +208,6 @@ class TriangularDist(_Dist):
     def frozen(self) -> Any:
         width = self.high - self.low
         return _stats().triang(c=(self.mode - self.low) / width, loc=self.low, scale=width)
-
-    def ppf(self, q: np.ndarray) -> np.ndarray:
-        width = self.high - self.low
-        c = np.float64((self.mode - self.low) / width)
-
-        def standard(u: np.ndarray) -> np.ndarray:  # scipy's triang._ppf
-            return np.where(u < c, np.sqrt(c * u), 1 - np.sqrt((1 - c) * (1 - u)))
-
-        out = _scaled_ppf(q, standard, self.low, width)
-        return super().ppf(q) if out is None else out
-
-    def mean(self) -> float:
-        width = self.high - self.low
-        c = np.float64((self.mode - self.low) / width)
-        return float((c + 1.0) / 3.0 * width + self.low)  # as scipy's triang
 
 
 class _Bounded(_Dist):
@@ -385,17 +339,6 @@ class LognormalDist(_Bounded):
         if self.low is None and self.high is None:
             return self._base()
         return _Clipped(self._base(), *self.support(), partial_moment=self._partial_moment)
-
-    def ppf(self, q: np.ndarray) -> np.ndarray:
-        from scipy.special import ndtri
-
-        s = np.float64(self.sigma)
-        out = _scaled_ppf(q, lambda u: np.exp(s * ndtri(u)), 0.0, self.median)  # lognorm._ppf
-        if out is None:
-            return super().ppf(q)
-        if self.low is None and self.high is None:
-            return out
-        return np.clip(out, *self.support())  # as _Clipped.ppf
 
 
 class NormalDist(_Bounded):
