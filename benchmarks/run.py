@@ -9,7 +9,7 @@ engine-only timings, loading the compiled kernels) is outside the timings.
 - ``engine_over_floor`` (target <= 1.5): the engine on 100k paths in one call
   over the floor kernel on the same seeds, a kernel doing only what any
   engine of this model must (seed each path, draw each month's ticket count,
-  write the 26 metrics of 61 months) into a reused array; as context, the
+  write the 30 metrics of 61 months) into a reused array; as context, the
   engine into that reused array too (the difference to the one call is the
   page faults of its fresh 1.3 GB output, which vary most on the shared VM);
 - ``chunked_over_single`` (<= 1.1): the engine over the same 100k paths in
