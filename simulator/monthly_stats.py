@@ -154,9 +154,8 @@ class MonthlyStats:
                              f"{self.count} paths: partials merge in path order")
         if part.head is not None:
             self.add(part.head)
-        if part.block_sum1.shape[0] or part.stop > self.count:
-            # the head ended on a block boundary: the carry is empty
-            assert self.count % SUM_BLOCK_PATHS == 0
+        # past the head the partial starts on a block boundary, where the carry is empty
+        assert part.stop == self.count or self.count % SUM_BLOCK_PATHS == 0
         for s1, s2 in zip(part.block_sum1, part.block_sum2, strict=True):
             self.sum1 += s1
             self.sum2 += s2
