@@ -19,12 +19,9 @@ import json
 import os
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
-
-ROOT = Path(__file__).resolve().parents[1]
-BASELINE = ROOT / "configs" / "baseline.toml"
+from _common import BASELINE
 
 _DATA: dict = {}  # set before the pool forks: the workers inherit it
 

@@ -18,6 +18,7 @@ import json
 import time
 
 import numba
+from _common import BASELINE, git_commit
 
 from simulator.analysis.portfolio import Msp, portfolio
 from simulator.api import simulate
@@ -51,11 +52,12 @@ def main() -> dict:
     parser.add_argument("--paths", type=int, default=1000)
     parser.add_argument("--run-paths", type=int, default=300_000)
     args = parser.parse_args()
-    config = load_config("configs/baseline.toml")
+    config = load_config(BASELINE)
     msps = _msps(args.msps)
     simulate(config, n_paths=20_000, progress=False, keep_paths=False)  # warm the fold too
     portfolio(msps[:2], n_paths=args.paths)  # and the engine
-    fig: dict = {"msps": args.msps, "paths": args.paths, "run_paths": args.run_paths}
+    fig: dict = {"commit": git_commit(), "msps": args.msps, "paths": args.paths,
+                 "run_paths": args.run_paths}
     # in this process with the engine on 1 thread (what one single-threaded worker has)
     # and on every core (what local:N with N = cores has)
     cores = numba.get_num_threads()

@@ -19,25 +19,15 @@ from __future__ import annotations
 
 import json
 import platform
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from _common import BASELINE, git_commit
+
 import simulator
 from simulator import output, report
-
-ROOT = Path(__file__).resolve().parents[1]
-BASELINE = ROOT / "configs" / "baseline.toml"
-
-
-def _git_commit() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, check=True,
-                              capture_output=True, text=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def main(paths: int = 10_000, repeats: int = 5) -> dict:
@@ -66,7 +56,7 @@ def main(paths: int = 10_000, repeats: int = 5) -> dict:
         "page_s": best["page"],
         "write_s": best["write"],
         "page_over_figures": best["page"] / best["figures"],
-        "commit": _git_commit(),
+        "commit": git_commit(),
         "python": platform.python_version(),
     }
     print(f"report writing, {paths:,} paths, best of {repeats}:")

@@ -47,6 +47,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _common import BASELINE, ROOT, git_commit
 
 import simulator
 from simulator import sampling
@@ -57,8 +58,6 @@ from simulator.engine._threads import run_blocks
 from simulator.metrics import METRICS
 from simulator.reference import simulate_reference
 
-ROOT = Path(__file__).resolve().parents[1]
-BASELINE = ROOT / "configs" / "baseline.toml"
 CUSTOMERS = METRICS.index("customers")
 TARGETS = {  # key: (bound, "<=")
     "engine_over_floor": 1.5,
@@ -197,14 +196,6 @@ def _monaco(n_paths: int, rounds: int) -> dict | None:
     return best
 
 
-def _git_commit() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, check=True,
-                              capture_output=True, text=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
 def _numba_threads() -> int:
     import numba
 
@@ -338,7 +329,7 @@ def main(argv: list[str] | None = None) -> dict:
          f"{fig['first_run_s']:.2f} s / {fig['warm_start_s']:.2f} s"),
     ]
 
-    print(f"msp-sim {simulator.__version__} at {_git_commit()}; {platform.machine()}, "
+    print(f"msp-sim {simulator.__version__} at {git_commit()}; {platform.machine()}, "
           f"{os.cpu_count()} CPUs, Python {platform.python_version()}, "
           f"numba threads {_numba_threads()}; best of {rounds} interleaved rounds")
     width = max(len(name) for name, _ in rows)

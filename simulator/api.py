@@ -86,8 +86,7 @@ def engine_ready(notice: Callable[[], None] | None = None, *, statistics: bool =
 class _NoBar:
     """The progress bar of a run without one."""
 
-    def __init__(self, **_kwargs: Any) -> None:
-        pass
+    total: int | None = None
 
     def __enter__(self) -> _NoBar:
         return self
@@ -97,6 +96,24 @@ class _NoBar:
 
     def update(self, _n: int) -> None:
         """Nothing to show."""
+
+    def close(self) -> None:
+        """Nothing to close."""
+
+
+def progress_bar(total: int | None, progress: bool | None, desc: str = "simulating",
+                 unit: str = "path") -> Any:
+    """The progress bar of every simulating function: a tqdm bar when ``progress`` is
+    true, or when it is ``None`` and stderr is a terminal (and ``MSP_SIM_NO_PROGRESS``
+    is not set); otherwise one that shows nothing (without importing tqdm, whose
+    ``tqdm.auto`` imports asyncio: ~20 ms of a warm start for a bar nobody sees)."""
+    if progress is None:
+        progress = sys.stderr.isatty() and not os.environ.get("MSP_SIM_NO_PROGRESS")
+    if not progress:
+        return _NoBar()
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, unit=unit, desc=desc, leave=False)
 
 
 def run_settings(config: Config | str | Path, n_paths: int | None,
@@ -193,9 +210,6 @@ def simulate(
     chunk_size = DEFAULT_CHUNK_SIZE if chunk_size is None else int(chunk_size)
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")
-    if progress is None:
-        progress = sys.stderr.isatty() and not os.environ.get("MSP_SIM_NO_PROGRESS")
-
     if keep_paths is None:
         keep_paths = n_paths <= KEEP_PATHS_LIMIT
 
@@ -215,13 +229,7 @@ def simulate(
     insolvency_month = np.empty(n_paths, dtype=np.int64)
     seeds = path_seeds(seed, first_path, total)
 
-    if progress:
-        from tqdm.auto import tqdm
-    else:  # (tqdm.auto imports asyncio: ~20 ms of a warm start for a bar nobody sees)
-        tqdm = _NoBar
-
-    with tqdm(total=n_paths, unit="path", disable=not progress, desc="simulating",
-              leave=False) as bar:
+    with progress_bar(n_paths, progress) as bar:
         for start, stop in chunk_ranges(n_paths, chunk_size, keep_paths):
             block = draw_parameters(config, seed, first_path + start, first_path + stop,
                                     n_paths=total)

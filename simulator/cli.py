@@ -864,18 +864,19 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
 
 @contextlib.contextmanager
 def _points_bar(args: argparse.Namespace) -> Iterator[Any]:
-    """A progress bar of design points for ``progress(done, total)`` callbacks (only
-    when stderr is a terminal, and not with --no-progress)."""
-    if args.no_progress or not sys.stderr.isatty() or os.environ.get("MSP_SIM_NO_PROGRESS"):
-        yield None
-        return
-    from tqdm.auto import tqdm
+    """A progress bar of design points for ``progress(done, total)`` callbacks
+    (:func:`simulator.api.progress_bar`: only when stderr is a terminal, and not with
+    --no-progress)."""
+    from .api import progress_bar
 
-    bar = tqdm(unit="point", desc="design points", leave=False)
+    bar = progress_bar(None, _progress(args), desc="design points", unit="point")
+    shown = 0
 
     def update(done: int, total: int) -> None:
+        nonlocal shown
         bar.total = total
-        bar.update(done - bar.n)
+        bar.update(done - shown)
+        shown = done
 
     try:
         yield update

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -308,19 +307,18 @@ def _progress_callback(progress: Callable[[int, int], None] | bool | None, total
             if done is not None:
                 progress(done, total)
         return call
-    if progress is None:
-        progress = sys.stderr.isatty() and not os.environ.get("MSP_SIM_NO_PROGRESS")
-    if not progress:
-        return lambda done: None
-    from tqdm.auto import tqdm
+    from .api import progress_bar
 
-    bar = tqdm(total=total, unit="path", desc="simulating on the cluster", leave=False)
+    bar = progress_bar(total, progress, desc="simulating on the cluster")
+    shown = 0
 
     def update(done: int | None) -> None:
+        nonlocal shown
         if done is None:
             bar.close()
         else:
-            bar.update(done - bar.n)
+            bar.update(done - shown)
+            shown = done
     return update
 
 

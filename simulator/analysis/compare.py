@@ -805,12 +805,7 @@ def simulate_columns(
     ``client`` each chunk is a task (:func:`simulator.distributed.run_chunks`):
     the same bits.
     """
-    import os
-    import sys
-
-    from tqdm.auto import tqdm
-
-    from ..api import DEFAULT_CHUNK_SIZE, chunk_ranges, simulate
+    from ..api import DEFAULT_CHUNK_SIZE, chunk_ranges, progress_bar, simulate
     from ..engine import new_output, run_chunk
     from ..metrics import METRICS
     from ..monthly_stats import PILOT_PATHS, MonthlyStats
@@ -826,8 +821,6 @@ def simulate_columns(
         return run_chunks(config, n_paths, seed, client=client, chunk_size=chunk_size,
                           keep_paths=False, progress=progress, columns=columns)
     chunk_size = DEFAULT_CHUNK_SIZE if chunk_size is None else int(chunk_size)
-    if progress is None:
-        progress = sys.stderr.isatty() and not os.environ.get("MSP_SIM_NO_PROGRESS")
     prepared = prepare(config)
     buffer = new_output(min(max(chunk_size, PILOT_PATHS), n_paths), prepared.months)
     index = {c: (METRICS.index(c[0]), c[1]) for c in columns}
@@ -836,8 +829,7 @@ def simulate_columns(
     insolvency_month = np.empty(n_paths, dtype=np.int64)
     seeds = path_seeds(seed, 0, n_paths)
     stats = None
-    with tqdm(total=n_paths, unit="path", disable=not progress, desc="simulating",
-              leave=False) as bar:
+    with progress_bar(n_paths, progress) as bar:
         # as simulate() without trajectories: the pilot chunk first (it fixes the
         # statistics' bins), then chunk_size paths at a time
         for start, stop in chunk_ranges(n_paths, chunk_size, keep_paths=False):
