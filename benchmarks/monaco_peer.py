@@ -32,8 +32,8 @@ def _preprocess(case):
 
 
 def _run(params, seed):
-    from simulator.metrics import METRICS
-    from simulator.reference import simulate_path
+    from simulator.model.metrics import METRICS
+    from simulator.model.reference import simulate_path
 
     metrics, first_passage, _ = simulate_path(params, seed, _DATA["run"])
     return (float(metrics[METRICS.index("customers"), 1:].sum()), first_passage)
@@ -48,7 +48,7 @@ def run(n_paths: int, seed: int = 1) -> dict:
     import monaco as mc
 
     import simulator
-    from simulator import sampling
+    from simulator.model import sampling
 
     config = simulator.load_config(BASELINE)
     _DATA.update(params=sampling.draw_parameters(config, seed, 0, n_paths),

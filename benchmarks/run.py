@@ -50,13 +50,13 @@ import numpy as np
 from _common import BASELINE, ROOT, git_commit
 
 import simulator
-from simulator import sampling
 from simulator.api import DEFAULT_CHUNK_SIZE, engine_ready, simulate
 from simulator.engine import _random, run_chunk
 from simulator.engine._jit import jit
 from simulator.engine._threads import run_blocks
-from simulator.metrics import METRICS
-from simulator.reference import simulate_reference
+from simulator.model import sampling
+from simulator.model.metrics import METRICS
+from simulator.model.reference import simulate_reference
 
 CUSTOMERS = METRICS.index("customers")
 TARGETS = {  # key: (bound, "<=")

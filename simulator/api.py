@@ -15,10 +15,10 @@ import numpy as np
 from .config import Config, load_config
 from .engine import new_output, run_chunk
 from .engine._quantiles import column_quantiles
-from .metrics import METRICS
-from .monthly_stats import PILOT_PATHS, MonthlyStats
+from .model.metrics import METRICS
+from .model.sampling import draw_parameters, param_dtype, path_seeds, prepare
 from .results import KEEP_PATHS_LIMIT, SimulationResult
-from .sampling import draw_parameters, param_dtype, path_seeds, prepare
+from .results.monthly_stats import PILOT_PATHS, MonthlyStats
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "KEEP_PATHS_LIMIT", "chunk_ranges", "engine_ready",
            "load_config", "run_settings", "simulate"]
@@ -197,7 +197,7 @@ def simulate(
     SimulationResult
     """
     if client is not None:
-        from .distributed import simulate_distributed, using
+        from .runner.dask import simulate_distributed, using
 
         with using(client) as dask_client:
             return simulate_distributed(config, n_paths, seed, client=dask_client,

@@ -488,14 +488,14 @@ def _connect(args: argparse.Namespace) -> Any:
     one-line error (exit 2) here, before any work."""
     if args.scheduler is None:
         return None
-    from .distributed import connect
+    from .runner.dask import connect
 
     return connect(args.scheduler)
 
 
 def _close(client: Any) -> None:
     if client is not None:
-        from .distributed import close
+        from .runner.dask import close
 
         close(client)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from .metrics import METRICS
+from .model.metrics import METRICS
 
 __all__ = ["BASELINE_BYTES", "check_memory", "memory_limit", "run_bytes"]
 

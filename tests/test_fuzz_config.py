@@ -196,7 +196,7 @@ def _inf_result(n=20, months=6):
     import numpy as np
 
     from simulator.config.loader import config_from_dict
-    from simulator.metrics import METRICS
+    from simulator.model.metrics import METRICS
     from simulator.results import SimulationResult
 
     config = config_from_dict({"simulation": {"months": months, "paths": n, "seed": 1}})

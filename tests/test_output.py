@@ -17,9 +17,9 @@ from simulator import cli, output, report
 from simulator.config.describe import config_rows
 from simulator.config.loader import config_from_dict
 from simulator.formatting import pct_short
-from simulator.metrics import METRICS
+from simulator.model.metrics import METRICS
+from simulator.model.sampling import param_dtype
 from simulator.results import SimulationResult
-from simulator.sampling import param_dtype
 
 HAS_API = importlib.util.find_spec("simulator.api") is not None
 FILES = {"summary.json", "paths.npz", "quantiles.csv", "report.html", "fan_chart.png",
@@ -145,7 +145,7 @@ def test_paths_npz_holds_what_the_run_kept(tmp_path, result):
     with np.load(out / "paths.npz") as data:
         assert {"mrr", "first_passage"} <= set(data.files)
     # ... a run that kept only statistics writes the first-passage and insolvency months.
-    from simulator.monthly_stats import MonthlyStats
+    from simulator.results.monthly_stats import MonthlyStats
 
     block = np.stack([result[name] for name in result.metric_names], axis=1)
     streamed = SimulationResult(config=result.config, seed=result.seed, metrics={},

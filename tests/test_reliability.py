@@ -293,7 +293,7 @@ def test_memory_constants_agree():
     assert memory.BINS == monthly_stats.DEFAULT_BINS
     # a million kept paths over 60 months: every metric's trajectories (10.7 GB with the
     # 22 metrics the issue measured, 14.6 GB with today's), plus the process
-    from simulator.metrics import METRICS
+    from simulator.model.metrics import METRICS
 
     trajectories = 1_000_000 * len(METRICS) * 61 * 8
     assert trajectories < memory.run_bytes(1_000_000, 60, True) < trajectories + 2e9

@@ -34,7 +34,7 @@ import pytest
 from simulator import output, report
 from simulator.analysis import Scenario, compare, goal_seek, parse_target, sensitivity
 from simulator.config.loader import config_from_dict
-from simulator.metrics import METRICS
+from simulator.model.metrics import METRICS
 from simulator.results import SimulationResult
 
 BROWSERS = ("chromium", "chromium-browser")

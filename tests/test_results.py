@@ -10,9 +10,9 @@ import pytest
 
 from simulator.api import simulate
 from simulator.config.loader import config_from_dict
-from simulator.metrics import METRICS
+from simulator.model.metrics import METRICS
+from simulator.model.sampling import param_dtype
 from simulator.results import DEFAULT_QUANTILES, SimulationResult, config_sha256
-from simulator.sampling import param_dtype
 
 HAS_API = importlib.util.find_spec("simulator.api") is not None
 

@@ -753,7 +753,7 @@ def compare(
         keep_paths = n_paths * len(scenarios) <= KEEP_PATHS_LIMIT
     # paired differences need every path's final MRR and first passage, not trajectories
     results, finals = [], []
-    from ..distributed import using
+    from ..runner.dask import using
 
     with using(client) as dask_client:
         if dask_client is not None:  # each scenario a Dask task: the same function, the same bits
@@ -807,16 +807,16 @@ def simulate_columns(
     """
     from ..api import DEFAULT_CHUNK_SIZE, chunk_ranges, progress_bar, simulate
     from ..engine import new_output, run_chunk
-    from ..metrics import METRICS
-    from ..monthly_stats import PILOT_PATHS, MonthlyStats
-    from ..sampling import draw_parameters, path_seeds, prepare
+    from ..model.metrics import METRICS
+    from ..model.sampling import draw_parameters, path_seeds, prepare
+    from ..results.monthly_stats import PILOT_PATHS, MonthlyStats
 
     if keep_paths:
         run = simulate(config, n_paths=n_paths, seed=seed, chunk_size=chunk_size,
                        progress=progress, keep_paths=True, client=client)
         return run, {c: np.array(run[c[0]][:, c[1]]) for c in columns}
     if client is not None:
-        from ..distributed import run_chunks
+        from ..runner.dask import run_chunks
 
         return run_chunks(config, n_paths, seed, client=client, chunk_size=chunk_size,
                           keep_paths=False, progress=progress, columns=columns)

@@ -58,7 +58,7 @@ from scipy import optimize, stats
 from ..config import Config, ConfigError, load_config, param_specs
 from ..config.loader import MISSING
 from ..config.schema import ParamSpec
-from ..metrics import METRICS
+from ..model.metrics import METRICS
 from ..results import Estimate, SimulationResult, config_sha256, package_version
 from .common import CONFIDENCE, mean_ci, require_pandas
 
@@ -733,7 +733,7 @@ def goal_seek(
         The target is met at neither end of the range (the message gives the
         outcome at both ends).
     """
-    from ..distributed import using
+    from ..runner.dask import using
 
     with using(client) as dask_client:
         return _seek(config, key, target, range, n_paths, seed, xtol, chunk_size, progress,

@@ -472,7 +472,7 @@ def lever_scan(
     LeverScanResult
     """
     from ..api import as_seed
-    from ..distributed import using
+    from ..runner.dask import using
 
     levers = resolve_levers(config) if levers is None else list(levers)
     sim = config.simulation

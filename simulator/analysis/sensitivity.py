@@ -60,9 +60,9 @@ from scipy import stats
 from ..config.loader import ConfigError
 from ..config.schema import Config, param_specs
 from ..formatting import money, pct
-from ..metrics import METRICS
+from ..model.metrics import METRICS
+from ..model.sampling import draw_parameters, field_name, path_seeds, prepare
 from ..results import config_sha256, package_version
-from ..sampling import draw_parameters, field_name, path_seeds, prepare
 from .common import CONFIDENCE, require_pandas
 
 __all__ = [
@@ -663,7 +663,7 @@ def sensitivity(
             raise ValueError(f"parameter {bad[0] if bad else '(none given)'!r} is not an "
                              f"uncertain per-path key of this config; allowed: "
                              f"{', '.join(uncertain)}")
-    from ..distributed import using
+    from ..runner.dask import using
 
     with using(client) as dask_client:
         total_points = n_base * (len(keys) + 2) + 2 * len(keys) + 1

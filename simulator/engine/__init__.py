@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..inputs import RunInputs
-from ..metrics import METRICS
+from ..model.inputs import RunInputs
+from ..model.metrics import METRICS
 from ._kernel import METRIC_NAMES, N_METRICS, run_paths
 from ._threads import run_blocks
 

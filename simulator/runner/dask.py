@@ -30,8 +30,8 @@ from typing import Any
 
 import numpy as np
 
-from .config import Config, ConfigError
-from .config.errors import MISSING
+from ..config import Config, ConfigError
+from ..config.errors import MISSING
 
 __all__ = ["DEFAULT_TASK_PATHS", "close", "connect", "run_chunks", "simulate_distributed",
            "using"]
@@ -43,8 +43,8 @@ DEFAULT_TASK_PATHS = 65_536
 def _block(config: Config, seed: int, first: int, stop: int, total: int
            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """One chunk on a worker: paths ``first..stop-1`` of a run of ``total`` paths."""
-    from .engine import run_chunk
-    from .sampling import draw_parameters, path_seeds, prepare
+    from ..engine import run_chunk
+    from ..model.sampling import draw_parameters, path_seeds, prepare
 
     params = draw_parameters(config, seed, first, stop, n_paths=total)
     out, fp, im = run_chunk(params, path_seeds(seed, first, stop), prepare(config))
@@ -161,11 +161,11 @@ def run_chunks(
     """
     from distributed import as_completed
 
-    from .api import DEFAULT_CHUNK_SIZE, KEEP_PATHS_LIMIT, chunk_ranges, run_settings
-    from .metrics import METRICS
-    from .monthly_stats import MonthlyStats
-    from .results import SimulationResult
-    from .sampling import param_dtype
+    from ..api import DEFAULT_CHUNK_SIZE, KEEP_PATHS_LIMIT, chunk_ranges, run_settings
+    from ..model.metrics import METRICS
+    from ..model.sampling import param_dtype
+    from ..results import SimulationResult
+    from ..results.monthly_stats import MonthlyStats
 
     config, n_paths, seed = run_settings(config, n_paths, seed)
     if first_path < 0:
@@ -277,8 +277,8 @@ def _stats_task(config: Config, seed: int, offset: int, start: int, stop: int, t
     """A statistics task on a worker: the result's paths ``start..stop-1`` (the run's
     ``offset + start ..``) folded into a StatsPartial, with their first passages,
     insolvency months and the asked-for columns."""
-    from .engine import run_chunk
-    from .sampling import draw_parameters, path_seeds, prepare
+    from ..engine import run_chunk
+    from ..model.sampling import draw_parameters, path_seeds, prepare
 
     run = prepare(config)
     n = stop - start
@@ -307,7 +307,7 @@ def _progress_callback(progress: Callable[[int, int], None] | bool | None, total
             if done is not None:
                 progress(done, total)
         return call
-    from .api import progress_bar
+    from ..api import progress_bar
 
     bar = progress_bar(total, progress, desc="simulating on the cluster")
     shown = 0

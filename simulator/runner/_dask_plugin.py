@@ -36,7 +36,7 @@ class EngineCache(WorkerPlugin):  # type: ignore[misc, valid-type]
             os.environ["NUMBA_CACHE_DIR"] = os.path.join(base,
                                                          f"msp-sim-numba-{worker.name}")
             os.environ["NUMBA_NUM_THREADS"] = "1"
-        from .api import engine_ready
+        from ..api import engine_ready
 
         engine_ready()
 
