@@ -1,12 +1,12 @@
 """The peer benchmarks/run.py times: the reference model run under monaco.
 
 ``python benchmarks/monaco_peer.py N_PATHS`` runs ``N_PATHS`` paths of the
-baseline through :func:`simulator.reference.simulate_path` (the plain-Python
+baseline through :func:`simulator.model.reference.simulate_path` (the plain-Python
 model, one path a case) as a ``monaco.Sim`` with its multiprocessing backend
 (``singlethreaded=False``, ``usedask=False``: a ``ProcessPoolExecutor`` of one
 worker per CPU, forked), which is what a Python user would pick instead of
 this project's engine. The per-path parameters and seeds are the engine's own
-(``simulator.sampling``), so every framework runs the same paths; monaco's own
+(``simulator.model.sampling``), so every framework runs the same paths; monaco's own
 input draws are not used. Prints one JSON object: wall seconds (pool start,
 every case and the collection of outputs) and customer-months simulated.
 

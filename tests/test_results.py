@@ -238,7 +238,7 @@ def test_trajectories_are_read_only():
 def test_column_quantiles_equal_numpys(n):
     """The quantile kernel gives np.quantile's numbers bit for bit (ties, constants,
     sorted and reversed columns, extreme ranges, any q; a NaN is left to numpy)."""
-    from simulator.engine._quantiles import column_quantiles
+    from simulator.engine import column_quantiles
     from simulator.results import DEFAULT_QUANTILES
 
     rng = np.random.default_rng(n)

@@ -2,7 +2,7 @@
 
 Every scenario is simulated with the same seed and number of paths. The
 engine derives path ``i``'s month-level stream and its parameter uniforms
-from ``(seed, i)`` alone (:mod:`simulator.sampling`), so path ``i`` of every
+from ``(seed, i)`` alone (:mod:`simulator.model.sampling`), so path ``i`` of every
 scenario faces the same luck: the same draws of every uncertain parameter
 (uniform ``k`` belongs to key ``k`` in every config) and the same stream of
 meetings, churn and tickets until the scenarios' decisions make the paths
@@ -44,6 +44,7 @@ paired differences use the pairing.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -60,6 +61,7 @@ from ..config.loader import MISSING
 from ..formatting import finite_or_none as _f
 from ..formatting import pvalue as _pval
 from ..results import KEEP_PATHS_LIMIT, SimulationResult, config_sha256, package_version
+from ..runner import RunOptions, as_seed, map_ordered, run
 from .common import CONFIDENCE, mean_ci, require_pandas
 
 __all__ = [
@@ -716,7 +718,7 @@ def compare(
     chunk_size, progress
         Passed to :func:`simulator.api.simulate`.
     client : distributed.Client, optional
-        Simulate each scenario as a Dask task (:func:`simulator.distributed.connect`);
+        Simulate each scenario as a Dask task (:func:`simulator.runner.dask.connect`);
         the result is the same bits as without.
     keep_paths : bool, optional
         Keep every scenario's trajectories (default: when all scenarios
@@ -735,8 +737,6 @@ def compare(
         Bad configs or scenario file, fewer than two scenarios, duplicate
         names, or scenarios with different horizons or thresholds.
     """
-    from ..api import as_seed
-
     scenarios = resolve_scenarios(configs_or_paths, names, overrides)
     first = scenarios[0].config.simulation
     n_paths = first.paths if n_paths is None else int(n_paths)
@@ -753,21 +753,13 @@ def compare(
         keep_paths = n_paths * len(scenarios) <= KEEP_PATHS_LIMIT
     # paired differences need every path's final MRR and first passage, not trajectories
     results, finals = [], []
-    from ..runner.dask import using
-
-    with using(client) as dask_client:
-        if dask_client is not None:  # each scenario a Dask task: the same function, the same bits
-            futures = [dask_client.submit(simulate_columns, s.config, n_paths, seed,
-                                          [("mrr", -1)], keep_paths=keep_paths,
-                                          chunk_size=chunk_size, progress=False, pure=False)
-                       for s in scenarios]
-            runs = [f.result() for f in futures]
-        else:
-            runs = [simulate_columns(s.config, n_paths, seed, [("mrr", -1)],
-                                     keep_paths=keep_paths, chunk_size=chunk_size,
-                                     progress=progress) for s in scenarios]
-    for run, columns in runs:
-        results.append(run)
+    simulate = functools.partial(simulate_columns, keep_paths=keep_paths, chunk_size=chunk_size,
+                                 progress=progress if client is None else False)
+    # each scenario a Dask task, if a client: the same function, the same bits
+    runs = map_ordered(simulate, [(s.config, n_paths, seed, [("mrr", -1)]) for s in scenarios],
+                       client=client)
+    for result, columns in runs:
+        results.append(result)
         finals.append(columns[("mrr", -1)])
     return ComparisonResult(scenarios=scenarios, results=results, n_paths=n_paths,
                             seed=seed, title=title, final_mrr=finals)
@@ -802,49 +794,8 @@ def simulate_columns(
     ``simulate(..., keep_paths=False)`` (per-month statistics, first
     passages: bit-identical, tested) and only the columns are kept, 8 bytes
     a path each, so memory does not grow with the trajectories. With a Dask
-    ``client`` each chunk is a task (:func:`simulator.distributed.run_chunks`):
+    ``client`` each chunk is a task (:func:`simulator.runner.dask.execute`):
     the same bits.
     """
-    from ..api import DEFAULT_CHUNK_SIZE, chunk_ranges, progress_bar, simulate
-    from ..engine import new_output, run_chunk
-    from ..model.metrics import METRICS
-    from ..model.sampling import draw_parameters, path_seeds, prepare
-    from ..results.monthly_stats import PILOT_PATHS, MonthlyStats
-
-    if keep_paths:
-        run = simulate(config, n_paths=n_paths, seed=seed, chunk_size=chunk_size,
-                       progress=progress, keep_paths=True, client=client)
-        return run, {c: np.array(run[c[0]][:, c[1]]) for c in columns}
-    if client is not None:
-        from ..runner.dask import run_chunks
-
-        return run_chunks(config, n_paths, seed, client=client, chunk_size=chunk_size,
-                          keep_paths=False, progress=progress, columns=columns)
-    chunk_size = DEFAULT_CHUNK_SIZE if chunk_size is None else int(chunk_size)
-    prepared = prepare(config)
-    buffer = new_output(min(max(chunk_size, PILOT_PATHS), n_paths), prepared.months)
-    index = {c: (METRICS.index(c[0]), c[1]) for c in columns}
-    values = {c: np.empty(n_paths) for c in columns}
-    first_passage = np.empty(n_paths, dtype=np.int64)
-    insolvency_month = np.empty(n_paths, dtype=np.int64)
-    seeds = path_seeds(seed, 0, n_paths)
-    stats = None
-    with progress_bar(n_paths, progress) as bar:
-        # as simulate() without trajectories: the pilot chunk first (it fixes the
-        # statistics' bins), then chunk_size paths at a time
-        for start, stop in chunk_ranges(n_paths, chunk_size, keep_paths=False):
-            block = draw_parameters(config, seed, start, stop, n_paths=n_paths)
-            out, fp, im = run_chunk(block, seeds[start:stop], prepared,
-                                    out=buffer[:stop - start])
-            first_passage[start:stop] = fp
-            insolvency_month[start:stop] = im
-            for c, (k, month) in index.items():
-                values[c][start:stop] = out[:, k, month]
-            if stats is None:
-                stats = MonthlyStats.from_first_chunk(METRICS, out)
-            else:
-                stats.add(out)
-            bar.update(stop - start)
-    run = SimulationResult(config=config, seed=seed, metrics={}, first_passage=first_passage,
-                           params=None, stats=stats, insolvency_month=insolvency_month)
-    return run, values
+    return run(config, n_paths, seed, RunOptions(chunk_size, progress, keep_paths, client),
+               columns=columns)

@@ -733,7 +733,7 @@ def goal_seek(
         The target is met at neither end of the range (the message gives the
         outcome at both ends).
     """
-    from ..runner.dask import using
+    from ..runner import using
 
     with using(client) as dask_client:
         return _seek(config, key, target, range, n_paths, seed, xtol, chunk_size, progress,
@@ -745,7 +745,7 @@ def _seek(config: Config | str | Path, key: str, target: str | Target,
           seed: int | np.random.Generator | None, xtol: float | None,
           chunk_size: int | None, progress: bool | None, client: Any) -> GoalResult:
     """:func:`goal_seek` with its client connected."""
-    from ..api import as_seed
+    from ..runner import as_seed
 
     if not isinstance(config, Config):
         config = load_config(config)

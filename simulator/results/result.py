@@ -77,7 +77,7 @@ def _column_quantiles(values: np.ndarray, qs: list[float]) -> np.ndarray:
     """Quantiles ``(len(qs), months + 1)`` of every column of ``(paths, months + 1)``:
     ``np.quantile``'s numbers, by the engine's selection kernel (about a third of
     ``np.quantile``'s time; :mod:`simulator.engine._quantiles`)."""
-    from ..engine._quantiles import column_quantiles
+    from ..engine import column_quantiles
 
     out = column_quantiles(values, qs)
     if out is None:  # a NaN: numpy's rules
