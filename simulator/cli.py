@@ -611,7 +611,7 @@ def _run_simulation(args: argparse.Namespace, config: Any, auto: bool, tolerance
                     client: Any) -> int:
     """``msp-sim run`` once its inputs are checked and its output claimed."""
     from .api import engine_ready, simulate
-    from .output import write_outputs
+    from .report import write_outputs
 
     engine_ready(lambda: print(COMPILE_NOTICE, file=sys.stderr))
     sim = config.simulation

@@ -3,8 +3,8 @@
 * :mod:`.figures`: every figure (matplotlib, one fixed style, PNG bytes);
 * :mod:`.pages`: every page (Jinja2 templates in ``templates/`` with
   autoescaping; numbers through the filters of :mod:`simulator.formatting`);
-* :mod:`.files`: what each report writes, all or nothing (through
-  :mod:`simulator.output`).
+* :mod:`.files`: what each report writes (a run's: :func:`write_outputs`), all or
+  nothing (through :mod:`simulator.output`).
 
 The analyses (:mod:`simulator.analysis`) only compute; their ``.plot()``
 calls the figure functions here, and ``msp-sim`` writes through
@@ -33,6 +33,7 @@ from .files import (
     SENSITIVITY_FILES,
     write_comparison,
     write_goal,
+    write_outputs,
     write_run_report,
     write_sensitivity,
 )
@@ -66,6 +67,7 @@ __all__ = [
     "time_to_threshold_chart",
     "write_comparison",
     "write_goal",
+    "write_outputs",
     "write_run_report",
     "write_sensitivity",
 ]

@@ -1,7 +1,7 @@
 """What each report writes, and the writing: every file through :mod:`simulator.output`.
 
 A run's report goes into the run's staged output directory
-(:func:`simulator.output.write_outputs` calls :func:`write_run_report`);
+(:func:`write_outputs` calls :func:`write_run_report`);
 a comparison, a sensitivity analysis and a goal seek each write their own
 directory all or nothing (:func:`simulator.output.write_directory`), which
 replaces an earlier one only when it holds nothing but the files named here.
@@ -9,15 +9,36 @@ replaces an earlier one only when it holds nothing but the files named here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .. import output
 from ..output import (
+    BACKTEST_FILES,
+    BACKTEST_HTML,
+    BACKTEST_JSON,
+    COMPARE_FILES,
+    COMPARISON_JSON,
     FAN_CHART,
+    FIT_FILES,
+    FIT_HTML,
+    FIT_JSON,
+    GOAL_CHART,
+    GOAL_FILES,
+    GOAL_HTML,
+    GOAL_JSON,
+    INDICES_PNG,
+    MRR_FAN_CHART,
+    P_BREAK_CHART,
+    PORTFOLIO_FILES,
     REPORT_HTML,
     RESULTS_XLSX,
+    SENSITIVITY_FILES,
+    SENSITIVITY_HTML,
+    SENSITIVITY_JSON,
     TIME_CHART,
+    TORNADO_PNG,
     json_text,
     write_directory,
 )
@@ -60,36 +81,13 @@ __all__ = [
     "write_portfolio",
     "write_fit_report",
     "write_goal",
+    "write_outputs",
     "write_run_report",
     "write_sensitivity",
 ]
 
-COMPARISON_JSON = "comparison.json"
-P_BREAK_CHART = "p_break.png"
-MRR_FAN_CHART = "mrr_fan.png"
-COMPARE_FILES: frozenset[str] = frozenset(
-    {COMPARISON_JSON, P_BREAK_CHART, MRR_FAN_CHART, REPORT_HTML, RESULTS_XLSX})
-"""Every file a comparison's output directory may hold."""
-
-SENSITIVITY_JSON = "sensitivity.json"
-TORNADO_PNG = "tornado.png"
-INDICES_PNG = "sensitivity_indices.png"
-SENSITIVITY_HTML = "sensitivity.html"
-SENSITIVITY_FILES: frozenset[str] = frozenset(
-    {SENSITIVITY_JSON, TORNADO_PNG, INDICES_PNG, SENSITIVITY_HTML})
-"""Every file a sensitivity analysis's output directory may hold."""
-
-GOAL_JSON = "goal.json"
-GOAL_CHART = "goal.png"
-GOAL_HTML = "goal.html"
-GOAL_FILES: frozenset[str] = frozenset({GOAL_JSON, GOAL_CHART, GOAL_HTML})
-"""Every file a goal seek's output directory may hold."""
 
 
-FIT_JSON = "fit.json"
-FIT_HTML = "fit.html"
-FIT_FILES: frozenset[str] = frozenset({FIT_JSON, FIT_HTML, "tenure.png", "tickets.png"})
-"""Every file a fit report's directory may hold."""
 
 
 def write_fit_report(result: FitResult, out_dir: str | Path, title: str | None = None
@@ -106,10 +104,6 @@ def write_fit_report(result: FitResult, out_dir: str | Path, title: str | None =
     return write_directory(out_dir, files, FIT_FILES)
 
 
-BACKTEST_JSON = "backtest.json"
-BACKTEST_HTML = "backtest.html"
-BACKTEST_FILES: frozenset[str] = frozenset({BACKTEST_JSON, BACKTEST_HTML, "backtest.png"})
-"""Every file a backtest's directory may hold."""
 
 
 def write_backtest(result: BacktestResult, out_dir: str | Path, title: str | None = None
@@ -126,9 +120,6 @@ def write_backtest(result: BacktestResult, out_dir: str | Path, title: str | Non
     }, BACKTEST_FILES)
 
 
-PORTFOLIO_FILES: frozenset[str] = frozenset(
-    {"portfolio.json", "portfolio.html", "portfolio.xlsx", "portfolio.png"})
-"""Every file a portfolio's directory may hold."""
 
 
 def write_portfolio(result: PortfolioResult, out_dir: str | Path, title: str | None = None
@@ -145,6 +136,56 @@ def write_portfolio(result: PortfolioResult, out_dir: str | Path, title: str | N
         "portfolio.xlsx": portfolio_workbook(result),
         "portfolio.png": png,
     }, PORTFOLIO_FILES)
+
+
+def write_outputs(
+    result: SimulationResult,
+    out_dir: str | Path,
+    save_paths: bool = True,
+    title: str | None = None,
+    levers: Any = None,
+    by: Sequence[int] = (),
+) -> Path:
+    """Write every output file of a run into ``out_dir``, atomically.
+
+    Parameters
+    ----------
+    result : SimulationResult
+        The run.
+    out_dir : str or Path
+        Target directory; created, or replaced if it holds only msp-sim outputs.
+    save_paths : bool
+        Write ``paths.npz`` (default): with every trajectory when the run kept
+        them (runs up to :data:`simulator.results.KEEP_PATHS_LIMIT` paths unless
+        told otherwise), else with the first-passage and insolvency months only.
+    title : str, optional
+        Title of ``report.html`` (default: the report layer's).
+    levers : LeverScanResult, optional
+        The run's lever scan (:func:`simulator.analysis.levers.lever_scan`):
+        ``summary.json`` gets its ``levers`` block and the report its section.
+    by : sequence of int
+        Months whose P(break) the summary and the report add to 12, 36 and the horizon.
+
+    Returns
+    -------
+    Path
+        The output directory.
+
+    Raises
+    ------
+    OutputDirError
+        See :func:`check_out_dir`; nothing is written.
+    """
+    with output.staged_directory(out_dir) as tmp:
+        summary = result.summary(by)
+        if levers is not None:
+            summary["levers"] = levers.to_dict()
+        output.write_summary(summary, tmp / output.SUMMARY_JSON)
+        output.write_quantiles_csv(result, tmp / output.QUANTILES_CSV)
+        if save_paths:
+            output.write_paths(result, tmp / output.PATHS_NPZ)
+        write_run_report(result, tmp, summary, title, levers)
+    return Path(out_dir).absolute()
 
 
 def write_run_report(
