@@ -14,15 +14,13 @@ no JavaScript, nothing fetched.
 
 from __future__ import annotations
 
+from ..results.derived import SERVICE_LEADERSHIP_STAGES, ServiceLeadershipStage, revenue_mix
 from .figures import (
-    SERVICE_LEADERSHIP_STAGES,
     ReportFigure,
-    ServiceLeadershipStage,
     comparison_figures,
     fan_chart,
     goal_figures,
     png_bytes,
-    revenue_mix,
     run_figures,
     sensitivity_figures,
     time_to_threshold_chart,

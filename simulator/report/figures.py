@@ -16,13 +16,21 @@ from __future__ import annotations
 import functools
 import io
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import numpy as np
 
 from ..formatting import calendar_month
+from ..results.derived import (
+    OWNER_PARTS,
+    REVENUE_LINES,
+    SERVICE_LEADERSHIP_STAGES,
+    convergence_rows,
+    owner_month,
+    revenue_mix,
+)
 
 if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType
@@ -37,17 +45,14 @@ if TYPE_CHECKING:
     from ..results import SimulationResult
 
 __all__ = [
-    "SERVICE_LEADERSHIP_STAGES",
     "STYLE",
     "ReportFigure",
-    "ServiceLeadershipStage",
     "backtest_chart",
     "comparison_fans_chart",
     "comparison_figures",
     "comparison_overview",
     "comparison_p_break_chart",
     "convergence_chart",
-    "convergence_rows",
     "fan_chart",
     "figure",
     "fit_figures",
@@ -57,13 +62,11 @@ __all__ = [
     "money_axis",
     "month_axis_label",
     "operations_chart",
-    "owner_month",
     "owner_month_chart",
     "png_bytes",
     "portfolio_chart",
     "probability_axes",
     "profit_cash_chart",
-    "revenue_mix",
     "revenue_mix_chart",
     "run_figures",
     "save_png",
@@ -109,28 +112,7 @@ def styled(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-class ServiceLeadershipStage(NamedTuple):
-    """A revenue mix and the pretax profit that goes with it (Service Leadership, seed 002).
-
-    Shares are of total revenue: products, projects (and T&M), managed
-    services (cloud commissions counted with managed services).
-    """
-
-    name: str
-    products: float
-    projects: float
-    managed: float
-    pretax_average: float
-    pretax_best: str
-
-
-SERVICE_LEADERSHIP_STAGES: tuple[ServiceLeadershipStage, ...] = (
-    ServiceLeadershipStage("VAR", 0.50, 0.40, 0.10, 0.045, "13%"),
-    ServiceLeadershipStage("Hybrid", 0.30, 0.40, 0.30, 0.078, "16.5%"),
-    ServiceLeadershipStage("Mature MSP", 0.235, 0.235, 0.53, 0.11, "21-22%"),
-)
-"""Seed 002: 50/40/10 products/projects/MS -> 4.5% average pretax (best in class 13%);
-30/40/30 -> 7.8% (16.5%); mature 22-25/22-25/rest (23.5/23.5/53 here) -> 11% (21-22%)."""
+_FAN_QS = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 
 # -- figures -----------------------------------------------------------------
@@ -266,29 +248,6 @@ def _bands(ax, t, q, color, label=None) -> None:
 
 
 _FAN_QS = (0.05, 0.25, 0.5, 0.75, 0.95)
-_LINES = (("products", "revenue_products", "products"),
-          ("projects", "revenue_projects", "projects and T&M"),
-          ("managed", "revenue_managed", "managed services"),
-          ("cloud", "revenue_cloud", "cloud commissions"))
-
-
-def revenue_mix(result: SimulationResult) -> dict[str, np.ndarray]:
-    """Share of each revenue line in the mean revenue of months 1..H.
-
-    Returns
-    -------
-    dict of str to ndarray
-        ``"products"``, ``"projects"``, ``"managed"``, ``"cloud"``: shares
-        ``(months,)`` of months 1..H (month 0 has no revenue flows), from
-        the mean across paths of each line (the mix of the average
-        business); 0 where the mean revenue is 0.
-    """
-    means = {name: result.mean(metric)[1:] for name, metric, _ in _LINES}
-    total = sum(means.values())
-    safe = np.where(total > 0, total, 1.0)
-    return {name: np.where(total > 0, m / safe, 0.0) for name, m in means.items()}
-
-
 @styled
 def revenue_mix_chart(result: SimulationResult, path: str | Path | None = None):
     """Revenue mix over time (stacked shares) beside the Service Leadership stages.
@@ -302,9 +261,9 @@ def revenue_mix_chart(result: SimulationResult, path: str | Path | None = None):
     t = np.arange(1, result.months + 1)
     fig = figure(9.0, 4.6)
     left, right = _panels(fig, 2, 0.9, width_ratios=[3.2, 2.0])
-    left.stackplot(t, *(100 * mix[name] for name, _, _ in _LINES),
-                   labels=[label for _, _, label in _LINES],
-                   colors=[LINE_COLORS[name] for name, _, _ in _LINES], alpha=0.9)
+    left.stackplot(t, *(100 * mix[name] for name, _, _ in REVENUE_LINES),
+                   labels=[label for _, _, label in REVENUE_LINES],
+                   colors=[LINE_COLORS[name] for name, _, _ in REVENUE_LINES], alpha=0.9)
     left.set_xlim(1, max(result.months, 2))
     left.set_ylim(0, 100)
     left.yaxis.set_major_formatter(lambda v, _pos: f"{v:.0f}%")
@@ -313,9 +272,9 @@ def revenue_mix_chart(result: SimulationResult, path: str | Path | None = None):
     left.set_title("Revenue mix over time")
     left.legend(loc="lower left", fontsize=8, framealpha=0.85)
 
-    last = {name: float(mix[name][-1]) for name, _, _ in _LINES}
+    last = {name: float(mix[name][-1]) for name, _, _ in REVENUE_LINES}
     window = slice(max(1, result.months - 11), result.months + 1)
-    revenue = sum(float(result.mean(metric)[window].mean()) for _, metric, _ in _LINES)
+    revenue = sum(float(result.mean(metric)[window].mean()) for _, metric, _ in REVENUE_LINES)
     profit = float(result.mean("pretax_profit")[window].mean())
     margin = profit / revenue if revenue > 0 else float("nan")
     columns = [(f"simulated\nmonth {result.months}", last["products"], last["projects"],
@@ -402,29 +361,6 @@ def profit_cash_chart(result: SimulationResult, path: str | Path | None = None):
     if path is not None:
         save_png(fig, path)
     return fig
-
-
-def convergence_rows(result: Any) -> list[dict[str, Any]]:
-    """The result's convergence trace as ``[{"paths", "estimate", "half_width"}, ...]``.
-
-    Entries may be mappings or objects with those attributes; a mapping's
-    optional ``"tolerance"`` is kept (the target half-width, drawn as a
-    line, as is a ``convergence_tolerance`` or ``tolerance`` attribute of
-    the result). Empty
-    when the result has no ``convergence`` attribute (or an empty one).
-    """
-    trace = getattr(result, "convergence", None) or []
-    rows = []
-    for entry in trace:
-        def get(key: str, e: Any = entry) -> Any:
-            return e[key] if isinstance(e, Mapping) else getattr(e, key)
-
-        row = {"paths": int(get("paths")), "estimate": float(get("estimate")),
-               "half_width": float(get("half_width"))}
-        if isinstance(entry, Mapping) and entry.get("tolerance") is not None:
-            row["tolerance"] = float(entry["tolerance"])
-        rows.append(row)
-    return rows
 
 
 @styled
@@ -793,41 +729,14 @@ def lever_chart(scan: LeverScanResult) -> Any:
 
 # -- the owner's month -------------------------------------------------------------
 
-OWNER_PARTS: tuple[tuple[str, str, str], ...] = (
-    ("owner_escalation_hours", "escalated tickets", "#b23a3a"),
-    ("owner_overflow_hours", "tickets the technicians could not take", "#e07b39"),
-    ("owner_management_hours", "managing staff", "#8a6bb8"),
-    ("owner_account_hours", "account care", "#c9a227"),
-    ("owner_sales_hours", "selling", "#2e8b57"),
-)
-"""The owner's hours in the order he pays them (selling gets what is left)."""
-
-
-def owner_month(result: SimulationResult, month: int | None = None) -> dict[str, Any]:
-    """The average owner's month: mean hours of each part by month, the mean hours he has,
-    the mean meetings, and the share of his month each part takes at ``month``
-    (default: 24, or the horizon when shorter)."""
-    month = min(24, result.months) if month is None else month
-    hours = {name: result.mean(name) for name, _, _ in OWNER_PARTS}
-    owner_hours = _mean_value(result.config.staff.owner_hours_per_month)
-    meetings = result.mean("meetings")
-    return {
-        "month": month,
-        "hours": hours,
-        "owner_hours": owner_hours,
-        "share": {name: float(h[month]) / owner_hours if owner_hours > 0 else 0.0
-                  for name, h in hours.items()},
-        "meetings": meetings,
-        # the owner's intended selling hours, and any salespeople at full speed
-        "meetings_possible": _mean_value(result.config.sales.meetings_per_selling_hour)
-        * _mean_value(result.config.staff.owner_sales_hours_per_month)
-        + _mean_value(result.config.sales.reps)
-        * _mean_value(result.config.sales.rep_meetings_per_month),
-    }
-
-
-def _mean_value(value: Any) -> float:
-    return float(value.mean()) if hasattr(value, "mean") else float(value)
+OWNER_COLORS = {
+    "owner_escalation_hours": "#b23a3a",
+    "owner_overflow_hours": "#e07b39",
+    "owner_management_hours": "#8a6bb8",
+    "owner_account_hours": "#c9a227",
+    "owner_sales_hours": "#2e8b57",
+}
+"""The colour of each part of the owner's month."""
 
 
 @styled
@@ -838,9 +747,9 @@ def owner_month_chart(result: SimulationResult, path: str | Path | None = None):
     t = np.arange(1, result.months + 1)
     fig = figure(9.0, 3.8)
     left, right = _panels(fig, 2, 0.9, width_ratios=[3.0, 2.0])
-    left.stackplot(t, *(data["hours"][name][1:] for name, _, _ in OWNER_PARTS),
-                   labels=[label for _, label, _ in OWNER_PARTS],
-                   colors=[color for _, _, color in OWNER_PARTS], alpha=0.9)
+    left.stackplot(t, *(data["hours"][name][1:] for name, _ in OWNER_PARTS),
+                   labels=[label for _, label in OWNER_PARTS],
+                   colors=[OWNER_COLORS[name] for name, _ in OWNER_PARTS], alpha=0.9)
     left.axhline(data["owner_hours"], color=GREY, linestyle=":", linewidth=1)
     left.set_xlim(1, max(result.months, 2))
     left.set_ylim(0, 1.15 * data["owner_hours"])

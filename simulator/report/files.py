@@ -13,7 +13,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import output
 from ..output import (
     BACKTEST_FILES,
     BACKTEST_HTML,
@@ -31,16 +30,23 @@ from ..output import (
     INDICES_PNG,
     MRR_FAN_CHART,
     P_BREAK_CHART,
+    PATHS_NPZ,
     PORTFOLIO_FILES,
+    QUANTILES_CSV,
     REPORT_HTML,
     RESULTS_XLSX,
     SENSITIVITY_FILES,
     SENSITIVITY_HTML,
     SENSITIVITY_JSON,
+    SUMMARY_JSON,
     TIME_CHART,
     TORNADO_PNG,
     json_text,
+    staged_directory,
     write_directory,
+    write_paths,
+    write_quantiles_csv,
+    write_summary,
 )
 from .figures import comparison_figures, goal_figures, run_figures, sensitivity_figures
 from .pages import (
@@ -176,14 +182,14 @@ def write_outputs(
     OutputDirError
         See :func:`check_out_dir`; nothing is written.
     """
-    with output.staged_directory(out_dir) as tmp:
+    with staged_directory(out_dir) as tmp:
         summary = result.summary(by)
         if levers is not None:
             summary["levers"] = levers.to_dict()
-        output.write_summary(summary, tmp / output.SUMMARY_JSON)
-        output.write_quantiles_csv(result, tmp / output.QUANTILES_CSV)
+        write_summary(summary, tmp / SUMMARY_JSON)
+        write_quantiles_csv(result, tmp / QUANTILES_CSV)
         if save_paths:
-            output.write_paths(result, tmp / output.PATHS_NPZ)
+            write_paths(result, tmp / PATHS_NPZ)
         write_run_report(result, tmp, summary, title, levers)
     return Path(out_dir).absolute()
 

@@ -21,16 +21,14 @@ import jinja2
 from ..config.describe import ConfigRow, config_rows
 from ..formatting import FILTERS, money, pct, pct_short, short_money
 from ..results import TIME_QUANTILES, SimulationResult
+from ..results.derived import OWNER_PARTS, convergence_rows, owner_month
 from ..version import package_version
 from .figures import (
-    OWNER_PARTS,
     ReportFigure,
     backtest_chart,
     comparison_figures,
-    convergence_rows,
     fit_figures,
     goal_figures,
-    owner_month,
     png_bytes,
     portfolio_chart,
     run_figures,
@@ -192,7 +190,7 @@ def owner_sentence(result: SimulationResult) -> str:
     m = data["month"]
     share = data["share"]
     tickets = share["owner_escalation_hours"] + share["owner_overflow_hours"]
-    other = sorted(((share[name], label) for name, label, _ in OWNER_PARTS
+    other = sorted(((share[name], label) for name, label in OWNER_PARTS
                     if name in ("owner_management_hours", "owner_account_hours")),
                    reverse=True)
     meetings = data["meetings"]
