@@ -475,16 +475,19 @@ class SensitivityResult:
         outcomes : iterable of str, optional
             Outcomes to draw; default all.
         """
-        from ..report.figures import sensitivity_indices_chart, sensitivity_tornado_chart
+        names = self._chart_outcomes(kind, outcomes)
+        from ..report.figures import sensitivity_chart
 
+        return sensitivity_chart(self, kind, names)
+
+    def _chart_outcomes(self, kind: str, outcomes: Iterable[str] | None) -> list[str]:
+        """The outcomes of a :meth:`plot` of ``kind``, checked."""
+        if kind not in ("tornado", "indices"):
+            raise ValueError(f"kind must be 'tornado' or 'indices', got {kind!r}")
         names = list(self.outcomes if outcomes is None else outcomes)
         for name in names:
             self._row(name)
-        if kind == "tornado":
-            return sensitivity_tornado_chart(self, names)
-        if kind == "indices":
-            return sensitivity_indices_chart(self, names)
-        raise ValueError(f"kind must be 'tornado' or 'indices', got {kind!r}")
+        return names
 
     def write(self, out_dir: str | Path, title: str | None = None) -> Path:
         """Write ``sensitivity.json``, ``sensitivity.html`` and the figures, atomically

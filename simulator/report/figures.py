@@ -70,6 +70,7 @@ __all__ = [
     "revenue_mix_chart",
     "run_figures",
     "save_png",
+    "sensitivity_chart",
     "sensitivity_figures",
     "sensitivity_indices_chart",
     "sensitivity_tornado_chart",
@@ -633,6 +634,13 @@ def sensitivity_indices_chart(result: SensitivityResult, names: list[str]) -> An
         ax.grid(axis="x", alpha=0.3)
     axes[0].legend(loc="lower right", fontsize=8, frameon=False)
     return fig
+
+
+def sensitivity_chart(result: SensitivityResult, kind: str, names: list[str]) -> Any:
+    """:func:`sensitivity_tornado_chart` (``kind="tornado"``) or
+    :func:`sensitivity_indices_chart` (``"indices"``) of the outcomes ``names``."""
+    chart = sensitivity_tornado_chart if kind == "tornado" else sensitivity_indices_chart
+    return chart(result, names)
 
 
 def sensitivity_figures(result: SensitivityResult) -> list[ReportFigure]:
