@@ -686,7 +686,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
                           "allowed: two or more configs, or a scenario file with base and "
                           "[[scenario]] tables")])
     source = paths[0] if scenario_files else paths
-    from .analysis.compare import resolve_scenarios
+    from .analysis.scenarios import resolve_scenarios
 
     scenarios = resolve_scenarios(source, args.names, overrides)
     if args.out is not None:
@@ -715,7 +715,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     title = args.title
     if scenario_files and title is None:
-        from .analysis.compare import read_toml
+        from .analysis.scenarios import read_toml
 
         file_title = read_toml(paths[0]).get("title")
         title = file_title.strip() if isinstance(file_title, str) and file_title.strip() \

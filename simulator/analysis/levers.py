@@ -33,7 +33,7 @@ from ..formatting import pct_short, signed_dollars
 from ..results import SimulationResult, config_sha256, package_version, require_pandas
 from ..runner import RunOptions, as_seed, map_ordered, run
 from .common import mean_ci
-from .compare import paired_difference
+from .paired import paired_difference
 
 __all__ = [
     "DEFAULT_SCAN_PATHS",

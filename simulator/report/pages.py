@@ -379,7 +379,7 @@ def _comparison_headline(e: Mapping[str, Any], months: int, thr: str) -> str:
 def render_comparison(comp: ComparisonResult,
                       figures: Sequence[ReportFigure] | None = None) -> str:
     """The comparison report as one self-contained HTML page."""
-    from ..analysis.compare import report_months
+    from ..analysis.paired import report_months
 
     data = comp.to_dict()
     figures = comparison_figures(comp) if figures is None else figures
