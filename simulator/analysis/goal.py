@@ -293,7 +293,7 @@ class GoalResult:
         -------
         matplotlib.figure.Figure
         """
-        from ..report.figures import goal_chart
+        from ..report.style import goal_chart
 
         return goal_chart(self)
 

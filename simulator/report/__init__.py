@@ -15,16 +15,6 @@ no JavaScript, nothing fetched.
 from __future__ import annotations
 
 from ..results.derived import SERVICE_LEADERSHIP_STAGES, ServiceLeadershipStage, revenue_mix
-from .figures import (
-    ReportFigure,
-    comparison_figures,
-    fan_chart,
-    goal_figures,
-    png_bytes,
-    run_figures,
-    sensitivity_figures,
-    time_to_threshold_chart,
-)
 from .files import (
     COMPARE_FILES,
     GOAL_FILES,
@@ -41,6 +31,16 @@ from .pages import (
     render_goal,
     render_run,
     render_sensitivity,
+)
+from .style import (
+    ReportFigure,
+    comparison_figures,
+    fan_chart,
+    goal_figures,
+    png_bytes,
+    run_figures,
+    sensitivity_figures,
+    time_to_threshold_chart,
 )
 
 __all__ = [

@@ -23,7 +23,8 @@ from ..formatting import FILTERS, money, pct, pct_short, short_money
 from ..results import TIME_QUANTILES, SimulationResult
 from ..results.derived import OWNER_PARTS, convergence_rows, owner_month
 from ..version import package_version
-from .figures import (
+from .glossary import TERMS, cite, terms
+from .style import (
     ReportFigure,
     backtest_chart,
     comparison_figures,
@@ -34,7 +35,6 @@ from .figures import (
     run_figures,
     sensitivity_figures,
 )
-from .glossary import TERMS, cite, terms
 
 if TYPE_CHECKING:
     from ..analysis.compare import ComparisonResult
@@ -271,7 +271,7 @@ def render_run(
     result : SimulationResult
         The run (a ``convergence`` attribute adds the convergence section).
     figures : sequence of ReportFigure, optional
-        Default :func:`~simulator.report.figures.run_figures`; figures of an
+        Default :func:`~simulator.report.style.run_figures`; figures of an
         unknown section go under "Figures".
     summary : mapping, optional
         ``result.summary()`` if already computed.
