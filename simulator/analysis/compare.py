@@ -241,7 +241,7 @@ class ComparisonResult:
         matplotlib.figure.Figure
             Drawn on an Agg canvas (no window, no pyplot state).
         """
-        from ..report.style import comparison_overview
+        from ..report.compare import comparison_overview
 
         return comparison_overview(self)
 

@@ -293,7 +293,7 @@ class GoalResult:
         -------
         matplotlib.figure.Figure
         """
-        from ..report.style import goal_chart
+        from ..report.goal import goal_chart
 
         return goal_chart(self)
 

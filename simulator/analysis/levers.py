@@ -402,8 +402,8 @@ class LeverScanResult:
 
     def plot(self) -> Any:
         """Each lever's change in P(break by the horizon) with its 95% interval
-        (:func:`simulator.report.style.lever_chart`)."""
-        from ..report.style import lever_chart
+        (:func:`simulator.report.levers.lever_chart`)."""
+        from ..report.levers import lever_chart
 
         return lever_chart(self)
 

@@ -242,8 +242,8 @@ class PortfolioResult:
     def plot(self) -> Any:
         """Expected MSPs broken through by month with the 95% interval, beside the spread
         of P(break by the horizon) across MSPs
-        (:func:`simulator.report.style.portfolio_chart`)."""
-        from ..report.style import portfolio_chart
+        (:func:`simulator.report.portfolio.portfolio_chart`)."""
+        from ..report.portfolio import portfolio_chart
 
         return portfolio_chart(self)
 

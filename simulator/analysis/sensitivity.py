@@ -476,7 +476,7 @@ class SensitivityResult:
             Outcomes to draw; default all.
         """
         names = self._chart_outcomes(kind, outcomes)
-        from ..report.style import sensitivity_chart
+        from ..report.sensitivity import sensitivity_chart
 
         return sensitivity_chart(self, kind, names)
 

@@ -15,6 +15,7 @@ no JavaScript, nothing fetched.
 from __future__ import annotations
 
 from ..results.derived import SERVICE_LEADERSHIP_STAGES, ServiceLeadershipStage, revenue_mix
+from .compare import comparison_figures
 from .files import (
     COMPARE_FILES,
     GOAL_FILES,
@@ -25,6 +26,7 @@ from .files import (
     write_run_report,
     write_sensitivity,
 )
+from .goal import goal_figures
 from .pages import (
     headline,
     render_comparison,
@@ -32,16 +34,9 @@ from .pages import (
     render_run,
     render_sensitivity,
 )
-from .style import (
-    ReportFigure,
-    comparison_figures,
-    fan_chart,
-    goal_figures,
-    png_bytes,
-    run_figures,
-    sensitivity_figures,
-    time_to_threshold_chart,
-)
+from .run import fan_chart, run_figures, time_to_threshold_chart
+from .sensitivity import sensitivity_figures
+from .style import ReportFigure, png_bytes
 
 __all__ = [
     "COMPARE_FILES",

@@ -48,6 +48,8 @@ from ..output import (
     write_quantiles_csv,
     write_summary,
 )
+from .compare import comparison_figures
+from .goal import goal_figures
 from .pages import (
     render_backtest,
     render_comparison,
@@ -57,7 +59,8 @@ from .pages import (
     render_run,
     render_sensitivity,
 )
-from .style import comparison_figures, goal_figures, run_figures, sensitivity_figures
+from .run import run_figures
+from .sensitivity import sensitivity_figures
 from .workbook import comparison_workbook, portfolio_workbook, run_workbook
 
 if TYPE_CHECKING:
@@ -100,7 +103,7 @@ def write_fit_report(result: FitResult, out_dir: str | Path, title: str | None =
                      ) -> Path:
     """Write ``fit.json``, ``fit.html`` and the figures as PNG, atomically."""
     from ..fit import fit_json
-    from .style import fit_figures
+    from .fit import fit_figures
 
     figures = fit_figures(result)
     files: dict[str, str | bytes] = {FIT_JSON: fit_json(result),
@@ -115,7 +118,8 @@ def write_fit_report(result: FitResult, out_dir: str | Path, title: str | None =
 def write_backtest(result: BacktestResult, out_dir: str | Path, title: str | None = None
                    ) -> Path:
     """Write ``backtest.json``, ``backtest.html`` and ``backtest.png``, atomically."""
-    from .style import ReportFigure, backtest_chart, png_bytes
+    from .fit import backtest_chart
+    from .style import ReportFigure, png_bytes
 
     png = png_bytes(backtest_chart(result))
     figure = ReportFigure("backtest", "Predicted (bands, median) against what happened", png)
@@ -131,7 +135,8 @@ def write_backtest(result: BacktestResult, out_dir: str | Path, title: str | Non
 def write_portfolio(result: PortfolioResult, out_dir: str | Path, title: str | None = None
                     ) -> Path:
     """Write ``portfolio.json``, ``portfolio.html``, ``portfolio.xlsx`` and the figure."""
-    from .style import ReportFigure, png_bytes, portfolio_chart
+    from .portfolio import portfolio_chart
+    from .style import ReportFigure, png_bytes
 
     png = png_bytes(portfolio_chart(result))
     figure = ReportFigure("portfolio", "MSPs past the threshold by month, and their chances",

@@ -23,18 +23,14 @@ from ..formatting import FILTERS, money, pct, pct_short, short_money
 from ..results import TIME_QUANTILES, SimulationResult
 from ..results.derived import OWNER_PARTS, convergence_rows, owner_month
 from ..version import package_version
+from .compare import comparison_figures
+from .fit import backtest_chart, fit_figures
 from .glossary import TERMS, cite, terms
-from .style import (
-    ReportFigure,
-    backtest_chart,
-    comparison_figures,
-    fit_figures,
-    goal_figures,
-    png_bytes,
-    portfolio_chart,
-    run_figures,
-    sensitivity_figures,
-)
+from .goal import goal_figures
+from .portfolio import portfolio_chart
+from .run import run_figures
+from .sensitivity import sensitivity_figures
+from .style import ReportFigure, png_bytes
 
 if TYPE_CHECKING:
     from ..analysis.compare import ComparisonResult
@@ -271,7 +267,7 @@ def render_run(
     result : SimulationResult
         The run (a ``convergence`` attribute adds the convergence section).
     figures : sequence of ReportFigure, optional
-        Default :func:`~simulator.report.style.run_figures`; figures of an
+        Default :func:`~simulator.report.run.run_figures`; figures of an
         unknown section go under "Figures".
     summary : mapping, optional
         ``result.summary()`` if already computed.

@@ -585,14 +585,14 @@ class SimulationResult:
         })
 
     def plot(self) -> Any:
-        """The MRR fan chart (:func:`simulator.report.style.fan_chart`).
+        """The MRR fan chart (:func:`simulator.report.run.fan_chart`).
 
         Returns
         -------
         matplotlib.figure.Figure
             Drawn on an Agg canvas (no window, no pyplot state).
         """
-        from ..report.style import fan_chart
+        from ..report.run import fan_chart
 
         return fan_chart(self)
 
