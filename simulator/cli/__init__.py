@@ -25,7 +25,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from .config import ConfigError, load_config
+from ..config import ConfigError, load_config
 
 __all__ = ["main"]
 
@@ -39,7 +39,7 @@ MAX_N_BASE = 2**20
 
 
 def _version() -> str:
-    from .version import package_version
+    from ..version import package_version
 
     return package_version()
 
@@ -310,7 +310,7 @@ def _error(message: str) -> None:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from .config import describe_config
+    from ..config import describe_config
 
     config = load_config(args.config, overrides=args.overrides)
     print(describe_config(config), end="")
@@ -321,8 +321,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
-    from .config.starter import starter_toml
-    from .output import write_text_atomic
+    from ..config.starter import starter_toml
+    from ..output import write_text_atomic
 
     path = Path(args.path)
     if path.exists() and not args.force:
@@ -339,9 +339,9 @@ def _cmd_init(args: argparse.Namespace) -> int:
 
 
 def _cmd_fit(args: argparse.Namespace) -> int:
-    from .fit import config_text, fit_files, fitted_config
-    from .output import claim_out_dir, write_text_atomic
-    from .report.files import FIT_FILES, write_fit_report
+    from ..fit import config_text, fit_files, fitted_config
+    from ..output import claim_out_dir, write_text_atomic
+    from ..report.files import FIT_FILES, write_fit_report
 
     tables, as_of = _records(args)
     out = Path(args.out)
@@ -395,9 +395,9 @@ def _records(args: argparse.Namespace) -> tuple[dict[str, Any], Any]:
 
 
 def _cmd_portfolio(args: argparse.Namespace) -> int:
-    from .analysis.portfolio import load_portfolio, portfolio
-    from .output import claim_out_dir
-    from .report.files import PORTFOLIO_FILES, write_portfolio
+    from ..analysis.portfolio import load_portfolio, portfolio
+    from ..output import claim_out_dir
+    from ..report.files import PORTFOLIO_FILES, write_portfolio
 
     path = Path(args.portfolio_file)
     out = Path(args.out) if args.out else _default_out("portfolio", path.stem)
@@ -420,7 +420,7 @@ def _cmd_portfolio(args: argparse.Namespace) -> int:
     client = _connect(args)
     # finished MSPs are kept beside the output until it is written: a rerun after Ctrl-C
     # or a crash takes them from there
-    from .output import Checkpoint
+    from ..output import Checkpoint
 
     checkpoint = Checkpoint(Path(out).absolute().parent / f".{Path(out).name}.checkpoint")
     start = time.perf_counter()
@@ -446,10 +446,10 @@ def _cmd_portfolio(args: argparse.Namespace) -> int:
 
 
 def _cmd_backtest(args: argparse.Namespace) -> int:
-    from .fit import read_records
-    from .fit.backtest import backtest
-    from .output import claim_out_dir
-    from .report.files import BACKTEST_FILES, write_backtest
+    from ..fit import read_records
+    from ..fit.backtest import backtest
+    from ..output import claim_out_dir
+    from ..report.files import BACKTEST_FILES, write_backtest
 
     tables, as_of = _records(args)
     if not tables["clients"]:
@@ -488,14 +488,14 @@ def _connect(args: argparse.Namespace) -> Any:
     one-line error (exit 2) here, before any work."""
     if args.scheduler is None:
         return None
-    from .runner.dask import connect
+    from ..runner.dask import connect
 
     return connect(args.scheduler)
 
 
 def _close(client: Any) -> None:
     if client is not None:
-        from .runner.dask import close
+        from ..runner.dask import close
 
         close(client)
 
@@ -525,8 +525,8 @@ def _progress(args: argparse.Namespace) -> bool | None:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from .output import claim_out_dir
-    from .results import KEEP_PATHS_LIMIT as KEEP_PATHS
+    from ..output import claim_out_dir
+    from ..results import KEEP_PATHS_LIMIT as KEEP_PATHS
 
     auto = args.paths == "auto"
     config = load_config(args.config,
@@ -539,7 +539,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 raise _flag_error(flag, f"given without --paths auto; allowed: {flag} only "
                                         "with --paths auto")
     else:
-        from .analysis.convergence import DEFAULT_MAX_PATHS, DEFAULT_TOLERANCE
+        from ..analysis.convergence import DEFAULT_MAX_PATHS, DEFAULT_TOLERANCE
 
         tolerance = DEFAULT_TOLERANCE if args.tolerance is None else args.tolerance
         max_paths = DEFAULT_MAX_PATHS if args.max_paths is None else args.max_paths
@@ -547,7 +547,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             raise _flag_error("--tolerance", f"out of range: got {tolerance:g}; allowed: a "
                                              "number with 0 < value < 0.5 (half-width of the "
                                              "95% CI of a probability)")
-        from .results import KEEP_PATHS_LIMIT
+        from ..results import KEEP_PATHS_LIMIT
 
         if not 1 <= max_paths <= KEEP_PATHS_LIMIT:
             raise _flag_error("--max-paths", f"out of range: got {max_paths}; allowed: an "
@@ -566,8 +566,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     levers = None
     lever_paths = 0
     if config.levers.scan and not args.no_levers:
-        from .analysis.levers import DEFAULT_SCAN_PATHS, resolve_levers
-        from .results import KEEP_PATHS_LIMIT
+        from ..analysis.levers import DEFAULT_SCAN_PATHS, resolve_levers
+        from ..results import KEEP_PATHS_LIMIT
 
         levers = resolve_levers(config, args.config)  # a bad [levers] stops here, exit 2
         lever_paths = (min(DEFAULT_SCAN_PATHS, config.simulation.paths)
@@ -579,7 +579,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     elif args.lever_paths is not None:
         raise _flag_error("--lever-paths", "given with --no-levers (or levers.scan = false); "
                                            "allowed: --lever-paths only with a lever scan")
-    from .memory import check_memory, run_bytes
+    from ..memory import check_memory, run_bytes
 
     n = max_paths if auto else config.simulation.paths
     kept = True if auto else (args.save_paths if args.save_paths is not None
@@ -610,14 +610,14 @@ def _run_simulation(args: argparse.Namespace, config: Any, auto: bool, tolerance
                     max_paths: int, levers: list[Any] | None, lever_paths: int, out: Path,
                     client: Any) -> int:
     """``msp-sim run`` once its inputs are checked and its output claimed."""
-    from .api import engine_ready, simulate
-    from .report import write_outputs
+    from ..api import engine_ready, simulate
+    from ..report import write_outputs
 
     engine_ready(lambda: print(COMPILE_NOTICE, file=sys.stderr))
     sim = config.simulation
     start = time.perf_counter()
     if auto:
-        from .analysis.convergence import simulate_to_precision
+        from ..analysis.convergence import simulate_to_precision
 
         print(f"simulating {sim.months} months (seed {sim.seed}) until the 95% CI of "
               f"P(break by month {sim.months}) is within +-{tolerance:g} "
@@ -633,7 +633,7 @@ def _run_simulation(args: argparse.Namespace, config: Any, auto: bool, tolerance
     _check_finite(result, args.config)
     scan = None
     if levers:
-        from .analysis.levers import lever_scan
+        from ..analysis.levers import lever_scan
 
         print(f"scanning {len(levers)} levers with {lever_paths:,} paths each (same random "
               "numbers; --no-levers skips it) ...", file=sys.stderr)
@@ -669,9 +669,9 @@ def _default_out(*parts: str) -> Path:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from .analysis.compare import compare, is_scenario_file
-    from .output import claim_out_dir
-    from .report.files import COMPARE_FILES, write_comparison
+    from ..analysis.compare import compare, is_scenario_file
+    from ..output import claim_out_dir
+    from ..report.files import COMPARE_FILES, write_comparison
 
     _check_chunk_size(args)
     overrides = _config_overrides(args, ("paths", "seed", "months"))
@@ -686,7 +686,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
                           "allowed: two or more configs, or a scenario file with base and "
                           "[[scenario]] tables")])
     source = paths[0] if scenario_files else paths
-    from .analysis.scenarios import resolve_scenarios
+    from ..analysis.scenarios import resolve_scenarios
 
     scenarios = resolve_scenarios(source, args.names, overrides)
     if args.out is not None:
@@ -696,8 +696,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     else:
         out = _default_out("compare", *(p.stem for p in paths))
     first = scenarios[0].config.simulation
-    from .analysis.compare import compare_bytes
-    from .memory import check_memory
+    from ..analysis.compare import compare_bytes
+    from ..memory import check_memory
 
     check_memory(compare_bytes(len(scenarios), first.paths, first.months, args.chunk_size),
                  f"{len(scenarios)} scenarios x {first.paths:,} paths x {first.months} months")
@@ -715,7 +715,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     title = args.title
     if scenario_files and title is None:
-        from .analysis.scenarios import read_toml
+        from ..analysis.scenarios import read_toml
 
         file_title = read_toml(paths[0]).get("title")
         title = file_title.strip() if isinstance(file_title, str) and file_title.strip() \
@@ -737,7 +737,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _cmd_goal(args: argparse.Namespace) -> int:
-    from .analysis.goal import (
+    from ..analysis.goal import (
         GoalUnreachable,
         default_range,
         goal_seek,
@@ -745,8 +745,8 @@ def _cmd_goal(args: argparse.Namespace) -> int:
         parse_range,
         parse_target,
     )
-    from .output import claim_out_dir
-    from .report.files import GOAL_FILES, write_goal
+    from ..output import claim_out_dir
+    from ..report.files import GOAL_FILES, write_goal
 
     _check_chunk_size(args)
     config = load_config(args.config,
@@ -760,7 +760,7 @@ def _cmd_goal(args: argparse.Namespace) -> int:
     out = (Path(args.out) if args.out is not None
            else _default_out("goal", Path(args.config).stem, key))
     sim = config.simulation
-    from .memory import check_memory, run_bytes
+    from ..memory import check_memory, run_bytes
 
     check_memory(run_bytes(sim.paths, sim.months, False, args.chunk_size),
                  f"{sim.paths:,} paths x {sim.months} months per evaluation")
@@ -787,13 +787,13 @@ def _cmd_goal(args: argparse.Namespace) -> int:
 
 
 def _cmd_sensitivity(args: argparse.Namespace) -> int:
-    from .analysis.sensitivity import OUTCOMES, sensitivity
-    from .output import claim_out_dir
-    from .report.files import SENSITIVITY_FILES, write_sensitivity
+    from ..analysis.sensitivity import OUTCOMES, sensitivity
+    from ..output import claim_out_dir
+    from ..report.files import SENSITIVITY_FILES, write_sensitivity
 
     config = load_config(args.config, overrides=_config_overrides(args, ("seed", "months")))
     if args.all_assumptions:
-        from .config.starter import assumptions_uncertain
+        from ..config.starter import assumptions_uncertain
 
         config, widened = assumptions_uncertain(config)
         print(f"--all-assumptions: {len(widened)} fixed assumptions made uniform over their "
@@ -812,7 +812,7 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
             raise _flag_error("--outcome", f'unknown outcome "{name}"; allowed: '
                                            f"{', '.join(OUTCOMES)}")
     if args.parameters:
-        from .config import param_specs
+        from ..config import param_specs
 
         uncertain = [k for k in param_specs(per_unit=False)
                      if not isinstance(config.get(k), int | float)]
@@ -823,8 +823,8 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
                                                  f"{', '.join(uncertain) or '(none)'}")
     out = (Path(args.out) if args.out is not None
            else _default_out("sensitivity", Path(args.config).stem))
-    from .config import param_specs as _specs
-    from .memory import check_memory
+    from ..config import param_specs as _specs
+    from ..memory import check_memory
 
     d = len(args.parameters or []) or len(_specs(per_unit=False))
     design = n_base * (d + 2) * args.paths_per_point
@@ -838,7 +838,7 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
           f"{args.paths_per_point} paths per point) ...", file=sys.stderr)
     # finished tasks are kept beside the output until it is written: a rerun after
     # Ctrl-C or a crash takes them from there
-    from .output import Checkpoint
+    from ..output import Checkpoint
 
     checkpoint = Checkpoint(out.absolute().parent / f".{out.name}.checkpoint")
     start = time.perf_counter()
@@ -867,7 +867,7 @@ def _points_bar(args: argparse.Namespace) -> Iterator[Any]:
     """A progress bar of design points for ``progress(done, total)`` callbacks
     (:func:`simulator.api.progress_bar`: only when stderr is a terminal, and not with
     --no-progress)."""
-    from .api import progress_bar
+    from ..api import progress_bar
 
     bar = progress_bar(None, _progress(args), desc="design points", unit="point")
     shown = 0
@@ -892,7 +892,7 @@ def _cmd_explore(args: argparse.Namespace) -> int:
         raise _flag_error("--port", f"out of range: got {args.port}; allowed: an integer "
                                     "with 0 <= value <= 65535")
     try:
-        from .explorer.app import serve
+        from ..explorer.app import serve
     except ImportError as exc:
         raise _flag_error("explore", f"needs Panel ({exc}); allowed: after "
                                      "pip install 'msp-sim[explore]'") from None
@@ -954,7 +954,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"\ninterrupted{name}; nothing written", file=sys.stderr)
         return 128 + int(signum)
     finally:
-        output = sys.modules.get(f"{__package__}.output")
+        output = sys.modules.get(f"{__package__.rpartition('.')[0]}.output")
         if output is not None:
             output.release_claims()
         for sig, previous in handlers.items():
@@ -962,7 +962,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str]) -> int:
-    from .output import OutputDirError
+    from ..output import OutputDirError
 
     parser = _parser()
     try:
