@@ -72,7 +72,9 @@ TARGETS = {  # key: (bound, "<=")
 BIG_RUN = """
 import json, sys, time
 import simulator
-from simulator import api, monthly_stats, sampling
+from simulator import api
+from simulator.model import sampling
+from simulator.results import monthly_stats
 from simulator.engine import run_chunk
 cfg = simulator.load_config(sys.argv[1])
 n, step = int(sys.argv[2]), int(sys.argv[3])

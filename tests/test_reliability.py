@@ -285,7 +285,8 @@ def test_compare_streams_per_path_scalars():
 
 
 def test_memory_constants_agree():
-    from simulator import api, memory, monthly_stats, results
+    from simulator import api, memory, results
+    from simulator.results import monthly_stats
 
     assert memory.KEEP_PATHS_LIMIT == results.KEEP_PATHS_LIMIT
     assert memory.CHUNK_SIZE == api.DEFAULT_CHUNK_SIZE

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 import simulator
-from simulator import api, sampling
+from simulator import api
 from simulator.engine import _threads, run_chunk
+from simulator.model import sampling
 
 
 @pytest.fixture
