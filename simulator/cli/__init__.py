@@ -168,6 +168,3 @@ def console_main() -> None:
     gc.freeze()
     sys.exit(status)
 
-
-if __name__ == "__main__":  # pragma: no cover
-    console_main()
