@@ -179,7 +179,7 @@ def test_failure_leaves_existing_dir_untouched(tmp_path, result, monkeypatch, wr
     def boom(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(report.files, writer, boom)
+    monkeypatch.setattr(output, writer, boom)
     with pytest.raises(RuntimeError, match="disk on fire"):
         report.write_outputs(make_result(seed=9), out)
     assert snapshot(out) == before
