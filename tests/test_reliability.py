@@ -357,7 +357,7 @@ def test_unexpected_exception_is_one_line(capsys, monkeypatch):
     def broken(args):
         raise ZeroDivisionError("float division by zero")
 
-    monkeypatch.setattr(cli, "_cmd_validate", broken)
+    monkeypatch.setattr("simulator.cli.validate.command", broken)
     monkeypatch.delenv("MSP_SIM_DEBUG", raising=False)
     code, _, err = run(capsys, "validate", BASELINE)
     assert code == 1 and "internal error (ZeroDivisionError" in one_error(err)
