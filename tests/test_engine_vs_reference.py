@@ -230,16 +230,17 @@ DETERMINISTIC = merged(
            "legacy_product_revenue": 20_000.0, "legacy_project_revenue": 15_000.0,
            "alignment_score": 0.3},
     customers={"seats": 17, "price_per_seat": 123.0, "price_escalator": 0.01,
-               "contract_months": 1, "account_hours_per_month": 4.0},
+               "contract_months": 1, "account_hours_per_month": 4.0,
+               "renewal_concession": 0.1},
     cloud={"attach_uplift": 0.4},
     staff={"owner_hours_per_month": 150.0, "hire_lag_months": 1, "techs_per_manager": 3.0},
     tickets={"proactive_hours_per_endpoint": 0.6},
     alignment={"enabled": True, "start_month": 3, "clients_per_staff": 12.0},
     projects={"product_spend_per_seat_year": 300.0},
-    finance={"overhead_per_month": 5_000.0, "overhead_per_employee_month": 400.0,
+    finance={"overhead_per_month": 1_000.0, "overhead_per_employee_month": 400.0,
              "overhead_per_customer_month": 90.0, "marketing_share": 0.03,
              "owner_pay_per_month": 9_000.0, "tax_rate": 0.3, "credit_limit": 300_000.0,
-             "credit_annual_rate": 0.11},
+             "credit_annual_rate": 0.11, "project_other_cost_share": 0.2},
 )
 
 
