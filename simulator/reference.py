@@ -408,8 +408,9 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
         # 2. tickets and the rest of the technicians' work
         n_r, n_a = tickets_month(rng, customers, rate_r, rate_a, endpoints_per_seat)
         tiered = techs >= lead_techs  # a lead and a tiered desk: faster first-line fixes
-        hours_reactive = n_r * (hours_r * (1.0 - tiered_saving) if tiered else hours_r)
-        hours_aligned = n_a * hours_a
+        speed = 1.0 - tiered_saving if tiered else 1.0
+        hours_reactive = n_r * (hours_r * speed)
+        hours_aligned = n_a * (hours_a * speed)
         ticket_hours = hours_reactive + hours_aligned
         legacy_factor = math.exp(t / 12.0 * math.log1p(-decline)) if decline < 1.0 else 0.0
         legacy_projects = legacy_projects0 * legacy_factor
