@@ -687,9 +687,9 @@ class Finance(_Section):
                                     "security stack; fit to seed 002 (docs/calibration.md)",
                                     ge=0, le=1, plausible=(0.08, 0.2))
     project_other_cost_share: ParamValue = param(
-        0.35, "share of project revenue", "assumption: subcontractors, travel, parts and "
+        0.25, "share of project revenue", "assumption: subcontractors, travel, parts and "
         "fixed-fee overruns billed inside projects (technician labour is costed separately); "
-        "fit to Service Leadership's project gross margin of 19-25% (docs/calibration.md)",
+        "project gross margin ~28% against Service Leadership's 19-25% (docs/calibration.md)",
         ge=0, le=1, plausible=(0.25, 0.45))
     product_margin_ms: ParamValue = param(0.11, "gross margin", "seed 002: 10-12% as trusted "
                                           "advisor", ge=0, le=1)
