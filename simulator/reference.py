@@ -410,7 +410,7 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
         tiered = techs >= lead_techs  # a lead and a tiered desk: faster first-line fixes
         speed = 1.0 - tiered_saving if tiered else 1.0
         hours_reactive = n_r * (hours_r * speed)
-        hours_aligned = n_a * (hours_a * speed)
+        hours_aligned = n_a * hours_a  # seed 004's aligned time is already a top desk's
         ticket_hours = hours_reactive + hours_aligned
         legacy_factor = math.exp(t / 12.0 * math.log1p(-decline)) if decline < 1.0 else 0.0
         legacy_projects = legacy_projects0 * legacy_factor

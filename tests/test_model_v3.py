@@ -64,7 +64,25 @@ def test_standardized_technicians_carry_more_endpoints():
     assert std["endpoints_per_tech"] > 1.5 * base["endpoints_per_tech"]
 
 
-@pytest.mark.parametrize("name", SHIPPED)
+NOT_MET = pytest.mark.xfail(strict=True, reason=(
+    "issue 23 target not met (docs/calibration.md, Model v3): full_solution is the "
+    "plateau business that hires only at 120% utilization; its margin falls from 15.1% "
+    "to 14.4% as its managed share rises from 43% to 52% (2,000 paths)"))
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "issue 23 target not met (docs/calibration.md, Model v3): seed 004's reactive tickets "
+    "(0.75-1.0 an endpoint a month at an hour) and 0.2 proactive hours cap a reactive "
+    "technician at ~100-115 endpoints; the baseline measures ~106 (~136 per full-time "
+    "technician of managed-services work)"))
+def test_baseline_technicians_carry_150_endpoints():
+    """Year 5, baseline: at least 150 endpoints per technician."""
+    at = run("baseline", n_paths=2000).summary()["at_horizon"]
+    assert at["endpoints_per_tech"] >= 150
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=NOT_MET) if n == "full_solution"
+                                  else n for n in SHIPPED])
 def test_margin_rises_with_the_managed_share(name):
     """Within a config whose managed share rises by 5 points or more from year 1 to year
     5, the pooled pretax margin rises too (seed 002)."""
@@ -102,6 +120,19 @@ def test_chronic_understaffing_loses_money_in_sales_engine():
     assert d.mean() + Z * d.std(ddof=1) / np.sqrt(d.size) < 0
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "issue 23 target not met (docs/calibration.md, Model v3): in the baseline, hiring "
+    "only at 120% utilization earns ~$0.1-0.25M more over 60 months than the shipped "
+    "policy while P(break) falls from ~43% to ~9%"))
+def test_chronic_understaffing_loses_money_in_the_baseline():
+    """baseline: hiring only at 120% utilization earns less over 60 months than the
+    shipped hiring policy, common random numbers."""
+    a = run("baseline", n_paths=600)
+    b = run("baseline", {"staff.hire_above": 1.2}, n_paths=600)
+    d = b["pretax_profit"][:, 1:61].sum(axis=1) - a["pretax_profit"][:, 1:61].sum(axis=1)
+    assert d.mean() + Z * d.std(ddof=1) / np.sqrt(d.size) < 0
+
+
 def test_few_startups_reach_a_million():
     """startup: at most a third of paths pass $1M trailing-12-month revenue by month 60
     (public surveys: 76-79% of MSPs never do; measured 30%)."""
@@ -121,7 +152,9 @@ def test_price_rise_reaches_the_book_at_renewal():
     res = run("baseline", over, n_paths=50)
     base = run("baseline", {k: v for k, v in over.items() if k != "customers.price_rise"},
                n_paths=50)
-    ratio = res["mrr_managed"] / base["mrr_managed"]
+    alive = (res.insolvency_month < 0) & (base.insolvency_month < 0)
+    assert alive.sum() >= 40
+    ratio = res["mrr_managed"][alive] / base["mrr_managed"][alive]
     assert np.allclose(ratio[:, 0], 1.0)
     assert np.all(ratio[:, 1:] >= 1.0 - 1e-12) and np.allclose(ratio[:, 37:], 1.10)
-    assert np.all(res["churned"] == base["churned"])
+    assert np.all(res["churned"][alive] == base["churned"][alive])

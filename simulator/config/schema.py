@@ -547,10 +547,10 @@ class Tickets(_Section):
     hours_aligned: ParamValue = param(0.4, "hours/ticket", "seed 004: under 30 minutes", ge=0,
                                       le=100)
     proactive_hours_per_endpoint: ParamValue = param(
-        0.15, "technician hours/endpoint/month", "assumption: patching, monitoring, "
+        0.2, "technician hours/endpoint/month", "assumption: patching, monitoring, "
         "backups and maintenance outside tickets, mostly scripted in the RMM (seed 002: "
         "automated management tools take an engineer from about 100 to 1,500 desktops)",
-        ge=0, le=100, plausible=(0.05, 0.3))
+        ge=0, le=100, plausible=(0.1, 0.3))
     tiered_desk_saving: ParamValue = param(
         0.2, "share of ticket time saved", "assumption: from staff."
         "escalation_lead_techs technicians a tiered desk with a lead and runbooks fixes "
@@ -640,9 +640,11 @@ class Alignment(_Section):
     start_month: ParamValue = param(0, "month", "the user's plan", ge=0, le=600, integer=True)
     clients_per_staff: ParamValue = param(20.0, "clients per alignment manager", "TruMethods: "
                                           "one per about 20 clients", gt=0, le=10_000)
-    staff_cost_per_month: ParamValue = param(8_000.0, "$/month", "assumption: a senior "
-                                             "network administrator, fully loaded", ge=0,
-                                             le=1e7)
+    staff_cost_per_month: ParamValue = param(10_000.0, "$/month", "a senior network "
+                                             "administrator, fully loaded: US median pay of "
+                                             "network and computer systems administrators "
+                                             "$96,800 a year (BLS, May 2024) x ~1.25",
+                                             ge=0, le=1e7)
     rate: ParamValue = param(0.15, "score/month", "assumption: about 7 months to align a "
                              "client", ge=0, le=1, plausible=(0.08, 0.25))
     drift: ParamValue = param(0.02, "score/month", "assumption", ge=0, le=1,

@@ -457,7 +457,7 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
         tiered = techs >= lead_techs  # a lead and a tiered desk: faster first-line fixes
         speed = 1.0 - tiered_saving if tiered else 1.0
         hours_reactive = n_r * (hours_r * speed)
-        hours_aligned = n_a * (hours_a * speed)
+        hours_aligned = n_a * hours_a  # seed 004's aligned time is already a top desk's
         ticket_hours = hours_reactive + hours_aligned
         if (legacy_products0 > 0.0 or legacy_projects0 > 0.0) and decline < 1.0:
             legacy_factor = math.exp(t / 12.0 * log_keep)  # (1 - d)^(t/12)
