@@ -158,3 +158,25 @@ def test_price_rise_reaches_the_book_at_renewal():
     assert np.allclose(ratio[:, 0], 1.0)
     assert np.all(ratio[:, 1:] >= 1.0 - 1e-12) and np.allclose(ratio[:, 37:], 1.10)
     assert np.all(res["churned"][alive] == base["churned"][alive])
+
+
+@pytest.mark.parametrize("key, bad, allowed", [
+    ("customers.price_rise", "2", "-0.5 <= value <= 1"),
+    ("customers.renewal_concession", "1.5", "0 <= value <= 1"),
+    ("churn.price_rise_response", "-1", "0 <= value <= 10"),
+    ("churn.strain_weight", "6", "0 <= value <= 5"),
+    ("sales.referral_share", "1.5", "0 <= value <= 1"),
+    ("sales.price_close_response", "11", "0 <= value <= 10"),
+    ("tickets.tiered_desk_saving", "1", "0 <= value < 1"),
+    ("staff.escalation_share_aligned", "2", "0 <= value <= 1"),
+    ("staff.escalation_lead_techs", "0", "1 <= value <= 1000"),
+    ("staff.owner_escalation_share_led", "-0.1", "0 <= value <= 1"),
+])
+def test_new_keys_are_checked_with_their_range(key, bad, allowed, capsys):
+    """One line naming the file, the key, the value and what is allowed; exit 2."""
+    from simulator.cli import main
+
+    assert main(["validate", str(CONFIGS / "baseline.toml"), "--set", f"{key}={bad}"]) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(err) == 1, err
+    assert "baseline.toml" in err[0] and f"{key} = {bad}" in err[0] and allowed in err[0]
