@@ -552,9 +552,9 @@ class Tickets(_Section):
         "automated management tools take an engineer from about 100 to 1,500 desktops)",
         ge=0, le=100, plausible=(0.1, 0.3))
     tiered_desk_saving: ParamValue = param(
-        0.2, "share of ticket time saved", "assumption: from staff."
+        0.2, "share of reactive ticket time saved", "assumption: from staff."
         "escalation_lead_techs technicians a tiered desk with a lead and runbooks fixes "
-        "tickets faster (seed 004: top MSPs close tickets in under 30 minutes)",
+        "reactive tickets faster (seed 004: top MSPs close tickets in under 30 minutes)",
         ge=0, lt=1, plausible=(0.1, 0.3))
 
 
