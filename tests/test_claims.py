@@ -323,13 +323,23 @@ def test_the_plateau_can_be_broken(way_out):
 
 @pytest.mark.parametrize("name", REACTIVE_CONFIGS)
 def test_reactive_tickets(name):
-    """0.75-1.0 tickets per endpoint per month at about an hour."""
+    """0.75-1.0 tickets per endpoint per month at about an hour (seed 004) in a shop
+    without a lead; a tiered desk (model v3, from staff.escalation_lead_techs
+    technicians) takes tickets.tiered_desk_saving off each ticket's time."""
     res = run(name)
     assert not res.config.alignment.enabled
     per_endpoint, hours = ticket_stats(res, 1, res.months)
     m, se = mean_se(per_endpoint)
     assert 0.75 + Z * se <= m <= 1.0 - Z * se
-    assert abs(hours.mean() - 1.0) < 0.05
+    lead = res.config.staff.escalation_lead_techs
+    saving = res.config.tickets.tiered_desk_saving
+    alive = res.insolvency_month < 0
+    techs = res["techs"][alive, 1:]
+    per_ticket = res["ticket_hours"][alive, 1:] / np.maximum(res["tickets"][alive, 1:], 1)
+    for tiered, want in ((techs < lead, 1.0), (techs >= lead, 1.0 - saving)):
+        if (tiered & (res["tickets"][alive, 1:] > 0)).sum() > 100:
+            sel = tiered & (res["tickets"][alive, 1:] > 0)
+            assert abs(per_ticket[sel].mean() - want) < 0.05, (want, per_ticket[sel].mean())
 
 
 def test_standardized_tickets_converge():
@@ -392,7 +402,8 @@ def test_acme_needs_400_customers_to_break_even():
     at = acme({**ISOLATED, "start.customers": 400})
     assert np.all(at["mrr"][:, :2] == 25_000)
     assert np.all(at["pretax_profit"][:, 1] == 0)
-    assert np.all(at.first_passage == 0)
+    # broken from month 0: the first passage is the last month of the sustained run
+    assert np.all(at.first_passage == at.sustain_months - 1)
     below = acme({**ISOLATED, "start.customers": 399})
     assert np.all(below["pretax_profit"][:, 1] < 0)
     assert np.all(below.first_passage == -1)

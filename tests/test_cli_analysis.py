@@ -187,9 +187,11 @@ def test_goal_mistakes(user_dir, capsys, args, code, words):
 def test_goal_unreachable_exits_1_and_writes_nothing(tmp_path, capsys):
     out = tmp_path / "new" / "goal"
     # A range wide enough that churn's effect on the outcome, and so the
-    # direction the target lies in, is unmistakable with 200 paths.
+    # direction the target lies in, is unmistakable with 200 paths (a first touch of
+    # the threshold: within 12 months a six-month sustained break is out of reach).
     got = main(["goal", str(BASELINE), "--vary", "churn.annual_rate", "--target",
-                "p_break_by_12>=0.99", "--range", "0.05:0.9", "--out", str(out), *SMALL])
+                "p_break_by_12>=0.99", "--range", "0.05:0.9", "--set",
+                "simulation.sustain_months=1", "--out", str(out), *SMALL])
     line = one_error(capsys.readouterr().err)
     assert got == 1
     for w in ["not reached", "at 0.05 and", "at 0.9", "try a --range reaching below 0.05",

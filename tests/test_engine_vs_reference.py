@@ -115,6 +115,9 @@ def _outcomes(m: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         "managers_final": m["managers"][:, -1],
         "service_failure_max": m["service_failure"][:, 1:].max(axis=1),
         "tax_total": m["tax_paid"][:, 1:].sum(axis=1),
+        "owner_escalation_total": m["owner_escalation_hours"][:, 1:].sum(axis=1),
+        "gross_profit_managed_total": m["gross_profit_managed"][:, 1:].sum(axis=1),
+        "gross_profit_projects_total": m["gross_profit_projects"][:, 1:].sum(axis=1),
     }
 
 
@@ -125,6 +128,11 @@ def _scenario(name: str) -> dict:
     base = baseline_dict()
     if name == "baseline":
         return base
+    if name == "price_rise":
+        # model v3: a 20% rise reaching the book at renewal (hazard mode), a fifth of
+        # those it reaches leaving over it; new clients close less often
+        return merged(base, customers={"price_rise": 0.2},
+                      churn={"price_rise_response": 1.0})
     # every mechanism switched on: alignment from month 6, renewal churn, a
     # (part-time) sales rep from month 3 with a ramp, onboarding fees, hire lag
     # 0, a 3-month sustain rule, overload-driven turnover and churn, service
@@ -133,10 +141,12 @@ def _scenario(name: str) -> dict:
         base,
         simulation={"sustain_months": 3, "threshold_mrr": 250_000.0},
         sales={"reps": 1, "rep_meetings_per_month": 2.0, "rep_start_month": 3,
-               "rep_ramp_months": 3.0},
-        churn={"mode": "renewal", "overload_sensitivity": 6.0},
+               "rep_ramp_months": 3.0, "referral_share": 0.5},
+        churn={"mode": "renewal", "overload_sensitivity": 6.0, "strain_weight": 2.0,
+               "price_rise_response": 1.0},
+        customers={"price_rise": 0.1, "renewal_concession": 1.0},
         staff={"hire_lag_months": 0, "techs_per_manager": 4.0, "turnover_overload": 4.0,
-               "hire_above": 1.3},
+               "hire_above": 1.3, "escalation_lead_techs": 6},
         alignment={"enabled": True, "start_month": 6},
         projects={"onboarding_fee_per_seat": 300.0},
         finance={"credit_limit": 20_000.0},
@@ -172,7 +182,7 @@ def _welch_z(a: np.ndarray, b: np.ndarray) -> float:
     return float(diff / se)
 
 
-@pytest.mark.parametrize("scenario", ["baseline", "all_mechanisms"])
+@pytest.mark.parametrize("scenario", ["baseline", "all_mechanisms", "price_rise"])
 @pytest.mark.parametrize("outcome", OUTCOMES)
 def test_outcome_distribution(scenario, outcome):
     me, _, mr, _, _ = _samples(scenario)
@@ -189,7 +199,7 @@ def test_outcome_distribution(scenario, outcome):
     assert abs(zp) < Z_MAX, f"paired means {paired.mean():.6g} vs {b.mean():.6g}: z = {zp:.2f}"
 
 
-@pytest.mark.parametrize("scenario", ["baseline", "all_mechanisms"])
+@pytest.mark.parametrize("scenario", ["baseline", "all_mechanisms", "price_rise"])
 def test_first_passage_distribution(scenario):
     """Censored times to the threshold: logrank, plus the censored fraction within 4 SE."""
     _, fe_all, _, fr, months = _samples(scenario)
@@ -230,16 +240,19 @@ DETERMINISTIC = merged(
            "legacy_product_revenue": 20_000.0, "legacy_project_revenue": 15_000.0,
            "alignment_score": 0.3},
     customers={"seats": 17, "price_per_seat": 123.0, "price_escalator": 0.01,
-               "contract_months": 1, "account_hours_per_month": 4.0},
+               "contract_months": 1, "account_hours_per_month": 4.0,
+               "renewal_concession": 0.1, "price_rise": 0.05},
+    churn={"price_rise_response": 0.0},
     cloud={"attach_uplift": 0.4},
     staff={"owner_hours_per_month": 150.0, "hire_lag_months": 1, "techs_per_manager": 3.0},
     tickets={"proactive_hours_per_endpoint": 0.6},
-    alignment={"enabled": True, "start_month": 3, "clients_per_staff": 12.0},
+    alignment={"enabled": True, "start_month": 3, "clients_per_staff": 12.0,
+               "staff_cost_per_month": 8_000.0},
     projects={"product_spend_per_seat_year": 300.0},
-    finance={"overhead_per_month": 5_000.0, "overhead_per_employee_month": 400.0,
+    finance={"overhead_per_month": 1_000.0, "overhead_per_employee_month": 400.0,
              "overhead_per_customer_month": 90.0, "marketing_share": 0.03,
              "owner_pay_per_month": 9_000.0, "tax_rate": 0.3, "credit_limit": 300_000.0,
-             "credit_annual_rate": 0.11},
+             "credit_annual_rate": 0.11, "project_other_cost_share": 0.2},
 )
 
 

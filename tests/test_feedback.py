@@ -117,12 +117,20 @@ def test_growing_reactive_book_consumes_the_owner(base):
     assert paired_z(early_s, late_s) > Z
     early_m, late_m = _early_late(m["meetings"])
     assert paired_z(early_m, late_m) > Z
-    assert late_m.mean() < 0.6 * early_m.mean()
+    # while the owner is the senior technician (the team never reaches
+    # staff.escalation_lead_techs, model v3) the spiral takes most of his meetings;
+    # measured 3.2 -> 1.2 a month on 48% of paths (all paths: 3.7 -> 2.5)
+    small = ((m["techs"][:, 1:].max(axis=1) < base.config.staff.escalation_lead_techs)
+             & (base.insolvency_month < 0))
+    assert small.sum() > 300
+    assert late_m[small].mean() < 0.6 * early_m[small].mean()
     # and within a path, months with more customers are months with fewer selling
     # hours (the per-path correlation over months 1..H; in a probe run its mean was
     # -0.63, SE 0.003, negative on 99% of paths). Across paths at one month there
     # is no such correlation: the owners with the most free time sign the most.
-    alive = base.insolvency_month < 0
+    # Model v3: on the paths whose team stays below the lead size (the owner is the
+    # senior technician throughout); a path that grows past it gets hours back.
+    alive = small
     c = m["customers"][alive, 1:] - m["customers"][alive, 1:].mean(axis=1, keepdims=True)
     s = m["owner_sales_hours"][alive, 1:]
     s = s - s.mean(axis=1, keepdims=True)

@@ -49,7 +49,9 @@ N = 1500
 def mm_inf(**extra) -> dict:
     """The M/M/infinity business of the module docstring (rep_meetings_per_month = 4)."""
     data = {
-        "simulation": {"months": H, "threshold_mrr": 45_000, "paths": N, "seed": 7},
+        # the first touch of the threshold (sustain_months = 1) has the closed forms below
+        "simulation": {"months": H, "threshold_mrr": 45_000, "paths": N, "seed": 7,
+                       "sustain_months": 1},
         "start": {"customers": 0, "techs": 0, "cash": 1e6},
         "sales": {"meetings_per_selling_hour": 0.0, "reps": 1, "rep_meetings_per_month": 4.0,
                   "rep_ramp_months": 0, "rep_cost_per_month": 0, "proposal_rate": 1.0,

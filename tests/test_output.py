@@ -109,7 +109,10 @@ def test_report_headline_numbers_and_convergence(tmp_path, result):
     p = result.p_break_by(result.months)
     median = result.time_quantile(0.5)
     text = report.headline(result)
-    assert text.startswith(f"{100 * p.value:.0f}% chance to break $100k MRR within 24 months "
+    sustained = ("" if result.sustain_months == 1
+                 else f" (sustained {result.sustain_months} months)")
+    assert text.startswith(f"{100 * p.value:.0f}% chance to break $100k MRR{sustained} "
+                           "within 24 months "
                            f"(95% CI {100 * p.low:.0f}%\u2013{100 * p.high:.0f}%)")
     high = "beyond 24" if median.high is None else median.high
     assert f"; median {median.value} months [{median.low}\u2013{high}]. " in text

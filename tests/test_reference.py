@@ -18,6 +18,7 @@ from collections.abc import Callable
 import numpy as np
 
 from simulator.config.loader import config_from_dict
+from simulator.config.schema import DEFAULT_SUSTAIN_MONTHS
 from simulator.model.metrics import METRICS
 from simulator.model.reference import first_passage, simulate_reference
 from simulator.model.sampling import draw_parameters, path_seeds, prepare
@@ -243,9 +244,9 @@ def check_month0(runner: Runner) -> None:
     assert np.all(m["owner_sales_hours"][:, 0] == 33.0)
     assert np.all(m["seats"][:, 0] >= 7)
     np.testing.assert_allclose(m["mrr"], m["mrr_managed"] + m["mrr_cloud"], rtol=1e-12)
-    # first passage agrees with the MRR trajectory
+    # first passage agrees with the MRR trajectory (the default sustained break)
     for i in range(20):
-        assert fp[i] == first_passage(m["mrr"][i], 100_000.0, 1)
+        assert fp[i] == first_passage(m["mrr"][i], 100_000.0, DEFAULT_SUSTAIN_MONTHS)
 
 
 def check_first_passage_sustain(runner: Runner) -> None:
@@ -309,7 +310,8 @@ def check_insolvency(runner: Runner) -> None:
     """No cash, no credit, a loss every month: insolvent in month 1; from then
     on MRR, revenue and customers are 0, cash stays at the deficit, and the
     threshold is never broken afterwards."""
-    data = merged(QUIET, simulation={"months": 24, "threshold_mrr": 1_000.0},
+    data = merged(QUIET, simulation={"months": 24, "threshold_mrr": 1_000.0,
+                                     "sustain_months": 1},
                   start={"customers": 3, "cash": 0.0},
                   customers={"seats": 10, "price_per_seat": 100.0},
                   finance={"owner_pay_per_month": 10_000.0, "credit_limit": 0.0})

@@ -160,7 +160,8 @@ def test_report_loads_without_console_errors_and_shows_the_headline(chromium, tm
     dom = check_page(chromium, page, tmp_path, 7)
     shown = re.search(r'<p class="headline" id="headline">(.*?)</p>', dom, re.S)
     assert shown and html.unescape(shown.group(1)) == report.headline(result)
-    assert "chance to break $100k MRR within 36 months" in report.headline(result)
+    assert "chance to break $100k MRR (sustained 6 months) within 36 months" in report.headline(
+        result)
     assert "median" in report.headline(result)
     for title in ("Where the owner's month goes", "Revenue mix",
                   "Tickets, utilization and headcount", "Profit and cash", "Convergence",

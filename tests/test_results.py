@@ -22,7 +22,8 @@ def make_result(first_passage, months=10, threshold=100_000.0, seed=7, rng_seed=
     fp = np.asarray(first_passage, dtype=np.int64)
     n = fp.size
     config = config_from_dict({"simulation": {"months": months, "paths": n, "seed": seed,
-                                              "threshold_mrr": threshold}})
+                                              "threshold_mrr": threshold,
+                                              "sustain_months": 1}})
     rng = np.random.default_rng(rng_seed)
     metrics = {name: rng.random((n, months + 1)) for name in METRICS}
     t = np.arange(months + 1)
@@ -195,7 +196,8 @@ def test_real_engine_result():
     from simulator.api import simulate
 
     config = config_from_dict({
-        "simulation": {"months": 36, "paths": 200, "seed": 11, "threshold_mrr": 60_000},
+        "simulation": {"months": 36, "paths": 200, "seed": 11, "threshold_mrr": 60_000,
+                       "sustain_months": 1},
         "start": {"customers": 15, "techs": 3},
     })
     res = simulate(config, n_paths=200)

@@ -124,7 +124,8 @@ def _standardize(c: Config) -> dict[str, Any] | None:
 
 
 def _price(c: Config) -> dict[str, Any] | None:
-    return {"customers.price_per_seat": scaled(c.customers.price_per_seat, 1.10)}
+    # (1 + rise) x 1.1 - 1: a further 10% on top of any rise the config decides
+    return {"customers.price_rise": shifted(scaled(c.customers.price_rise, 1.10), 0.10)}
 
 
 def _churn(c: Config) -> dict[str, Any] | None:
@@ -163,8 +164,8 @@ STANDARD_LEVERS: tuple[tuple[str, str, Callable[[Config], dict[str, Any] | None]
     ("the standardization program", "alignment.enabled from month 1: alignment staff raise "
      "the book's standardization, tickets fall ([alignment]); only when it is off",
      _standardize),
-    ("+10% price per seat", "customers.price_per_seat x 1.1, for the whole book from month 1 "
-     "(an upper bound of raising prices at renewal)", _price),
+    ("+10% price per seat", "customers.price_rise +10%: new clients from month 1, today's "
+     "book at each client's renewal (some leave over it; fewer prospects close)", _price),
     ("-2 pp annual churn", "churn.annual_rate - 0.02 (e.g. quarterly business reviews); only "
      "when churn is above 2%", _churn),
     ("a service manager", "staff.techs_per_manager = today's technicians: a service manager "

@@ -265,6 +265,9 @@ SAMPLING_METHODS: dict[str, str] = {
     "lhs": "Latin hypercube",
     "sobol": "scrambled Sobol",
 }
+DEFAULT_SUSTAIN_MONTHS = 6
+"""Months running at or above the threshold that count as breaking it: half a year, so
+that a run of signings that churn takes back is not counted (docs/model.md)."""
 CHURN_MODES: dict[str, str] = {
     "hazard": "any month",
     "renewal": "only at contract renewal",
@@ -284,7 +287,7 @@ class Simulation(BaseModel):
         description="$/month: MRR threshold for the first passage",
     )
     sustain_months: int = Field(
-        1, ge=1, le=600,
+        DEFAULT_SUSTAIN_MONTHS, ge=1, le=600,
         description="months: consecutive months at/above the threshold that count as breaking it",
     )
     sampling: Literal["random", "lhs", "sobol"] = Field(
@@ -314,6 +317,17 @@ class Simulation(BaseModel):
                     pass
             raise ValueError(f"not a date: got {value!r}; allowed: {allowed}")
         raise ValueError(f"wrong type: got {kind_of(value)}; allowed: {allowed}")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_sustain(cls, data: Any) -> Any:
+        """A break is sustained for ``DEFAULT_SUSTAIN_MONTHS`` unless the file says
+        otherwise (the whole horizon when that is shorter)."""
+        if isinstance(data, dict) and "sustain_months" not in data:
+            months = data.get("months", 60)
+            if isinstance(months, int | float) and not isinstance(months, bool) and months >= 1:
+                data = {**data, "sustain_months": int(min(DEFAULT_SUSTAIN_MONTHS, months))}
+        return data
 
     @field_validator("months", "paths", "seed", "sustain_months", mode="before")
     @classmethod
@@ -431,6 +445,14 @@ class Sales(_Section):
                                    plausible=(0.2, 0.5))
     cycle_months: ParamValue = param(2.0, "months (mean)", "assumption: SMB managed-services "
                                      "sales cycle", ge=0, le=60, plausible=(1.0, 4.0))
+    referral_share: ParamValue = param(0.3, "share of deals that come from referrals",
+                                       "assumption: referrals and word of mouth, the first "
+                                       "source of SMB clients; a failing service loses them",
+                                       ge=0, le=1, plausible=(0.2, 0.5))
+    price_close_response: ParamValue = param(1.0, "e in close rate x (1 + price rise)^-e",
+                                             "assumption: a unit price elasticity of new "
+                                             "clients' demand", ge=0, le=10,
+                                             plausible=(0.5, 2.0))
 
 
 class Customers(_Section):
@@ -449,6 +471,13 @@ class Customers(_Section):
                                        ge=0, le=10_000)
     price_escalator: ParamValue = param(0.03, "fraction per renewal", "assumption: CPI-like "
                                         "uplift at renewal", ge=0, le=1, plausible=(0.0, 0.05))
+    price_rise: ParamValue = param(0.0, "fraction", "the user's decision: a price rise for "
+                                   "new clients from month 1 and for today's book at each "
+                                   "client's next renewal", ge=-0.5, le=1.0)
+    renewal_concession: ParamValue = param(0.5, "price cut at renewal per unit of "
+                                           "remembered service failure", "assumption: a client "
+                                           "who waited on tickets negotiates the renewal "
+                                           "down", ge=0, le=1, plausible=(0.25, 1.0))
     contract_months: ParamValue = param(36, "months", "seed 001: contracts typically three "
                                         "years", ge=1, le=240, integer=True)
     account_hours_per_month: ParamValue = param(1.5, "owner hours/customer/month", "seed "
@@ -487,6 +516,15 @@ class Churn(_Section):
                                              "share)", "assumption: a quarter of the work "
                                              "left undone for months triples churn",
                                              ge=0, le=20, plausible=(2.0, 6.0))
+    strain_weight: ParamValue = param(1.0, "service failure felt per unit of work done in "
+                                      "overtime", "assumption: a team stretched past its hours "
+                                      "answers slowly and fixes in haste", ge=0, le=5,
+                                      plausible=(0.5, 2.0))
+    price_rise_response: ParamValue = param(0.5, "extra chance of leaving at the renewal "
+                                            "that brings a price rise, per unit of rise",
+                                            "assumption: a 10% rise loses about 5% of the "
+                                            "clients it reaches", ge=0, le=10,
+                                            plausible=(0.2, 1.0))
     service_memory_months: ParamValue = param(3.0, "months", "assumption: customers judge "
                                               "service on about the last quarter", ge=1,
                                               le=60, plausible=(1.0, 6.0))
@@ -509,9 +547,15 @@ class Tickets(_Section):
     hours_aligned: ParamValue = param(0.4, "hours/ticket", "seed 004: under 30 minutes", ge=0,
                                       le=100)
     proactive_hours_per_endpoint: ParamValue = param(
-        0.3, "technician hours/endpoint/month", "assumption: patching, monitoring "
-        "alerts, backups and maintenance outside tickets", ge=0, le=100,
-        plausible=(0.1, 0.4))
+        0.2, "technician hours/endpoint/month", "assumption: patching, monitoring, "
+        "backups and maintenance outside tickets, mostly scripted in the RMM (seed 002: "
+        "automated management tools take an engineer from about 100 to 1,500 desktops)",
+        ge=0, le=100, plausible=(0.1, 0.3))
+    tiered_desk_saving: ParamValue = param(
+        0.2, "share of reactive ticket time saved", "assumption: from staff."
+        "escalation_lead_techs technicians a tiered desk with a lead and runbooks fixes "
+        "reactive tickets faster (seed 004: top MSPs close tickets in under 30 minutes)",
+        ge=0, lt=1, plausible=(0.1, 0.3))
 
 
 class Staff(_Section):
@@ -559,6 +603,18 @@ class Staff(_Section):
         "share of misaligned ticket hours", "seed 004: in a reactive shop the owner is the "
         "senior tech; size assumed (measure: owner's share of ticket hours in the PSA)",
         ge=0, le=1, plausible=(0.1, 0.3))
+    escalation_share_aligned: ParamValue = param(
+        0.18, "share of aligned ticket hours", "assumption: an aligned ticket escalates a "
+        "little less often than a reactive one (fewer novel faults); no source measures it, "
+        "seed 004 only makes tickets fewer and shorter", ge=0, le=1, plausible=(0.1, 0.3))
+    escalation_lead_techs: ParamValue = param(
+        10, "technicians", "assumption: from about ten technicians a senior technician or "
+        "service-desk lead (a tier 2/3 desk) takes the escalations", ge=1, le=1_000,
+        integer=True, plausible=(6.0, 14.0))
+    owner_escalation_share_led: ParamValue = param(
+        0.1, "share of escalated hours the owner keeps once a lead takes them",
+        "assumption: the owner keeps the key clients' and architecture escalations",
+        ge=0, le=1, plausible=(0.0, 0.25))
     management_hours_per_employee: ParamValue = param(
         TriangularDist(dist="triangular", low=2.0, mode=4.0, high=6.0),
         "owner hours/employee/month", "assumption: one-to-ones, scheduling, reviews",
@@ -584,9 +640,11 @@ class Alignment(_Section):
     start_month: ParamValue = param(0, "month", "the user's plan", ge=0, le=600, integer=True)
     clients_per_staff: ParamValue = param(20.0, "clients per alignment manager", "TruMethods: "
                                           "one per about 20 clients", gt=0, le=10_000)
-    staff_cost_per_month: ParamValue = param(8_000.0, "$/month", "assumption: a senior "
-                                             "network administrator, fully loaded", ge=0,
-                                             le=1e7)
+    staff_cost_per_month: ParamValue = param(10_000.0, "$/month", "a senior network "
+                                             "administrator, fully loaded: US median pay of "
+                                             "network and computer systems administrators "
+                                             "$96,800 a year (BLS, May 2024) x ~1.25",
+                                             ge=0, le=1e7)
     rate: ParamValue = param(0.15, "score/month", "assumption: about 7 months to align a "
                              "client", ge=0, le=1, plausible=(0.08, 0.25))
     drift: ParamValue = param(0.02, "score/month", "assumption", ge=0, le=1,
@@ -631,9 +689,10 @@ class Finance(_Section):
                                     "security stack; fit to seed 002 (docs/calibration.md)",
                                     ge=0, le=1, plausible=(0.08, 0.2))
     project_other_cost_share: ParamValue = param(
-        0.2, "share of project revenue", "assumption: subcontractors, travel and parts "
-        "billed inside projects (technician labour is costed separately)", ge=0, le=1,
-        plausible=(0.15, 0.35))
+        0.25, "share of project revenue", "assumption: subcontractors, travel, parts and "
+        "fixed-fee overruns billed inside projects (technician labour is costed separately); "
+        "project gross margin ~28% against Service Leadership's 19-25% (docs/calibration.md)",
+        ge=0, le=1, plausible=(0.25, 0.45))
     product_margin_ms: ParamValue = param(0.11, "gross margin", "seed 002: 10-12% as trusted "
                                           "advisor", ge=0, le=1)
     product_margin_legacy: ParamValue = param(0.045, "gross margin", "seed 002: transactional "
@@ -642,12 +701,12 @@ class Finance(_Section):
                                            "accounting, insurance, admin (docs/calibration.md)",
                                            ge=0, le=1e9, plausible=(1_000.0, 6_000.0))
     overhead_per_employee_month: ParamValue = param(
-        400.0, "$/employee/month", "assumption: desk, laptop, licences and training beyond "
+        600.0, "$/employee/month", "assumption: desk, laptop, licences and training beyond "
         "the fully loaded pay (docs/calibration.md)", ge=0, le=1e7, plausible=(300.0, 900.0))
     overhead_per_customer_month: ParamValue = param(
         100.0, "$/customer/month", "assumption: billing, licences and admin per account",
         ge=0, le=1e7, plausible=(50.0, 200.0))
-    marketing_share: ParamValue = param(0.025, "share of revenue", "assumption: marketing "
+    marketing_share: ParamValue = param(0.035, "share of revenue", "assumption: marketing "
                                         "programmes outside salespeople (docs/calibration.md)",
                                         ge=0, le=1, plausible=(0.01, 0.04))
     owner_pay_per_month: ParamValue = param(10_000.0, "$/month", "assumption: the owner paid "

@@ -28,7 +28,8 @@ METRIC_NAMES = (
     "revenue_products", "revenue_projects", "revenue_managed", "revenue_cloud",
     "pretax_profit", "cash", "managers", "tech_quits", "service_failure", "tax_paid",
     "owner_escalation_hours", "owner_management_hours", "owner_account_hours",
-    "owner_overflow_hours",
+    "owner_overflow_hours", "project_hours", "work_hours", "gross_profit_managed",
+    "gross_profit_projects",
 )
 _MRR, _MRR_MANAGED, _MRR_CLOUD, _CUSTOMERS, _SEATS, _MEETINGS = 0, 1, 2, 3, 4, 5
 _NEW, _CHURNED, _TICKETS, _TICKET_HOURS, _OWNER_SALES = 6, 7, 8, 9, 10
@@ -37,7 +38,8 @@ _REV_PRODUCTS, _REV_PROJECTS, _REV_MANAGED, _REV_CLOUD, _PROFIT, _CASH = (
     16, 17, 18, 19, 20, 21)
 _MANAGERS, _QUITS, _SERVICE_FAILURE, _TAX = 22, 23, 24, 25
 _OWNER_ESC, _OWNER_MGMT, _OWNER_CARE, _OWNER_OVERFLOW = 26, 27, 28, 29
-N_METRICS = 30
+_PROJECT_HOURS, _WORK_HOURS, _GP_MANAGED, _GP_PROJECTS = 30, 31, 32, 33
+N_METRICS = 34
 
 
 # --- sampling helpers ---------------------------------------------------------
@@ -99,6 +101,48 @@ def tickets_month(state, rate_r, rate_a, endpoints_per_seat, seats_unaligned, se
 
 
 @jit
+def escalation_hours(hours_reactive, hours_aligned, share_reactive, share_aligned, techs,
+                     lead_techs, owner_share_led):
+    """Step 3: the escalated ticket hours the owner is asked to take: a share of
+    each ticket type's hours, all of it while the team is smaller than
+    ``lead_techs``, ``owner_share_led`` of it once a senior technician or
+    service-desk lead takes the escalations."""
+    escalated = share_reactive * hours_reactive + share_aligned * hours_aligned
+    return escalated if techs < lead_techs else owner_share_led * escalated
+
+
+@jit
+def service_felt(unserved_share, overtime_hours, work, strain_weight):
+    """Step 3: the month's service failure as customers feel it: the work left
+    undone plus ``strain_weight`` times the share of the work done in overtime
+    (slow responses and rushed fixes of a team stretched past its hours)."""
+    strained = overtime_hours / work if work > 0.0 else 0.0
+    felt = unserved_share + strain_weight * strained
+    return felt if felt < 1.0 else 1.0
+
+
+@jit
+def deal_probability(deal_prob, price_rise, close_response, referral_share, overload,
+                     service_failure):
+    """Step 4: the chance that a meeting becomes a deal: the proposal and close
+    rates, times the close-rate response to a price rise ``(1 + rise)^-e``,
+    times the referrals a failing service loses
+    ``1 - referral_share * (1 - exp(-overload * service_failure))``."""
+    price_factor = (1.0 + price_rise) ** (-close_response)
+    referrals = 1.0 - referral_share * (1.0 - math.exp(-overload * service_failure))
+    prob = deal_prob * price_factor * referrals
+    return prob if prob < 1.0 else 1.0
+
+
+@jit
+def renewal_price_factor(escalator, concession, service_failure):
+    """Step 5: a renewing customer's price multiplier: the escalator less a
+    concession for the service it remembers (floored at a price of 0)."""
+    factor = 1.0 + escalator - concession * service_failure
+    return factor if factor > 0.0 else 0.0
+
+
+@jit
 def owners_month(owner_hours, owner_sales_max, escalations, management, care, demand,
                  capacity):
     """Step 3: the owner's hours, paid in order (escalations, management,
@@ -146,16 +190,27 @@ def churn_hazard(h0, visibility, care_share, overload, service_failure):
 
 
 @jit
-def pretax_profit(managed, cloud, projects, legacy_products, products_ms, techs, overtime_hours,
-                  align_staff, managers, reps_paid, customers, cash_before, p):
-    """Step 9: the month's pretax profit."""
-    revenue = managed + cloud + projects + legacy_products + products_ms
+def gross_profit_by_line(managed, projects, techs, overtime_hours, align_staff, project_share,
+                         p):
+    """Step 9: gross profit of managed services and of projects: the technicians'
+    cost (pay and overtime) split by the share of their hours that went to
+    projects and onboarding; alignment staff and tools are managed-services costs."""
     tech_cost = p.staff_tech_cost_per_month
     hourly = tech_cost / p.staff_tech_hours_per_month
-    overtime = overtime_hours * hourly * p.staff_overtime_premium
-    gross = (managed * (1.0 - p.finance_tools_share) - techs * tech_cost - overtime
-             - align_staff * p.alignment_staff_cost_per_month + cloud
-             + (1.0 - p.finance_project_other_cost_share) * projects
+    labour = techs * tech_cost + overtime_hours * hourly * p.staff_overtime_premium
+    gp_managed = (managed * (1.0 - p.finance_tools_share) - (1.0 - project_share) * labour
+                  - align_staff * p.alignment_staff_cost_per_month)
+    gp_projects = (1.0 - p.finance_project_other_cost_share) * projects - project_share * labour
+    return gp_managed, gp_projects
+
+
+@jit
+def pretax_profit(managed, cloud, projects, legacy_products, products_ms, gp_managed,
+                  gp_projects, techs, align_staff, managers, reps_paid, customers, cash_before,
+                  p):
+    """Step 9: the month's pretax profit."""
+    revenue = managed + cloud + projects + legacy_products + products_ms
+    gross = (gp_managed + gp_projects + cloud
              + p.finance_product_margin_legacy * legacy_products
              + p.finance_product_margin_ms * products_ms)
     employees = techs + align_staff + managers + reps_paid
@@ -204,9 +259,14 @@ def can_pay(cash, credit_limit, months, cost):
 
 
 @jit
-def _renew(c, t, term, escalator, horizon, price, renew_at, renewals_due):
-    """Customer ``c`` renews in month ``t``: escalate its price, book its next renewal."""
-    price[c] *= 1.0 + escalator
+def _renew(c, t, term, factor, rise, horizon, price, pending, renew_at, renewals_due):
+    """Customer ``c`` renews in month ``t``: its price moves by ``factor``
+    (:func:`renewal_price_factor`) and a pending price rise applies; its next
+    renewal is booked."""
+    price[c] *= factor
+    if pending[c]:
+        price[c] *= 1.0 + rise
+        pending[c] = False
     renew_at[c] = t + term
     if t + term <= horizon:
         renewals_due[t + term] += 1
@@ -234,6 +294,12 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
     endpoints_per_seat = p.customers_endpoints_per_seat
     price0 = p.customers_price_per_seat
     escalator = p.customers_price_escalator
+    rise = p.customers_price_rise
+    concession = p.customers_renewal_concession
+    p_rise_leave = p.churn_price_rise_response * rise if rise > 0.0 else 0.0
+    if p_rise_leave > 1.0:
+        p_rise_leave = 1.0
+    price_new = price0 * (1.0 + rise)  # new clients pay the new price from month 1
     term = max(int(p.customers_contract_months), 1)
     care_hours = p.customers_account_hours_per_month
     onboarding_hours = p.customers_onboarding_hours_per_seat
@@ -252,7 +318,6 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
     lag = max(int(p.staff_hire_lag_months), 1)
     hire_cash_months = p.staff_hire_cash_months
     carry = p.staff_backlog_carry
-    escalation_share = p.staff_escalation_share
     mgmt_hours = p.staff_management_hours_per_employee
     span = p.staff_techs_per_manager
     align_start = int(p.alignment_start_month)
@@ -290,11 +355,13 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
     survival = 1.0
     next_leave = -1.0  # the largest leave_at of the book (none yet)
     gone = np.zeros(cap, dtype=np.bool_)
+    pending = np.zeros(cap, dtype=np.bool_)  # today's book: the price rise waits for renewal
     # renewals_due[t]: customers whose contract renews in month t (t <= H).
     renewals_due = np.zeros(H + 2, dtype=np.int64)
     n = n0
     for c in range(n0):
         align[c] = align0
+        pending[c] = rise != 0.0
         if c < book.shape[0]:  # today's book, exactly: its seats, fees and contracts
             seats[c] = book[c, 0]
             price[c] = book[c, 1]
@@ -309,6 +376,7 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
             leave_at[c] = uniform(state)
             next_leave = max(next_leave, leave_at[c])
 
+    book_pending = n0 if rise != 0.0 else 0  # clients of today's book still at the old price
     pipeline = np.zeros(H + 2, dtype=np.int64)
     tech_arrivals = np.zeros(H + lag + 2, dtype=np.int64)
     align_arrivals = np.zeros(H + lag + 2, dtype=np.int64)
@@ -328,7 +396,13 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
     utilization = 0.0
     year_to_date = 0.0
     onboarding_seats = 0.0  # seats signed last month: onboarded this month
-    renewals_matter = churn_at_renewal or escalator != 0.0
+    renewals_matter = (churn_at_renewal or escalator != 0.0 or concession != 0.0
+                       or rise != 0.0)
+    escalation_r = p.staff_escalation_share
+    escalation_a = p.staff_escalation_share_aligned
+    lead_techs = p.staff_escalation_lead_techs
+    tiered_saving = p.tickets_tiered_desk_saving
+    owner_share_led = p.staff_owner_escalation_share_led
     scores_zero = align0 == 0.0  # every score is 0 and stays 0 without alignment
 
     # --- month 0 -------------------------------------------------------------
@@ -380,8 +454,11 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
         # 2. tickets and the rest of the technicians' work
         n_r, n_a = tickets_month(state, rate_r, rate_a, endpoints_per_seat, seats_unaligned,
                                  seats_aligned)
-        hours_reactive = n_r * hours_r
-        ticket_hours = hours_reactive + n_a * hours_a
+        tiered = techs >= lead_techs  # a lead and a tiered desk: faster first-line fixes
+        speed = 1.0 - tiered_saving if tiered else 1.0
+        hours_reactive = n_r * (hours_r * speed)
+        hours_aligned = n_a * hours_a  # seed 004's aligned time is already a top desk's
+        ticket_hours = hours_reactive + hours_aligned
         if (legacy_products0 > 0.0 or legacy_projects0 > 0.0) and decline < 1.0:
             legacy_factor = math.exp(t / 12.0 * log_keep)  # (1 - d)^(t/12)
         else:
@@ -391,9 +468,11 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
         ongoing = 0.0
         for _ in range(n_projects):
             ongoing += _draw_from_table(state, size_ppf)
-        project_hours = (legacy_projects + ongoing) / bill_rate
+        project_hours = ((legacy_projects + ongoing) / bill_rate
+                         + onboarding_hours * onboarding_seats)
         demand = (ticket_hours + backlog + proactive * endpoints_per_seat * seat_total
-                  + project_hours + onboarding_hours * onboarding_seats)
+                  + project_hours)
+        project_share = project_hours / demand if demand > 0.0 else 0.0
 
         # 3. the owner's month
         directs = techs - min(techs, int(managers * span)) + align_staff + managers + reps_paid
@@ -403,13 +482,15 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
         (esc_paid, mgmt_paid, care_paid, work, owner_overflow, unserved,
          selling) = owners_month(
             p.staff_owner_hours_per_month, p.staff_owner_sales_hours_per_month,
-            escalation_share * hours_reactive, mgmt_hours * directs, care, demand,
-            capacity + stretch)
+            escalation_hours(hours_reactive, hours_aligned, escalation_r, escalation_a, techs,
+                             lead_techs, owner_share_led),
+            mgmt_hours * directs, care, demand, capacity + stretch)
         overtime_hours = min(work - capacity, stretch) if work > capacity else 0.0
         care_share = care_paid / care if care > 0.0 else 1.0
         unserved_share = unserved / work if work > 0.0 else 0.0
         backlog = carry * unserved
-        service_failure += (unserved_share - service_failure) / memory
+        felt = service_felt(unserved_share, overtime_hours, work, p.churn_strain_weight)
+        service_failure += (felt - service_failure) / memory
         utilization = work / capacity if capacity > 0.0 and work > 0.0 else 0.0
 
         # 4. meetings and the pipeline
@@ -417,8 +498,10 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
                              p.sales_rep_meetings_per_month, rep_start,
                              p.sales_rep_ramp_months, t)
         meetings = poisson(state, lam_m) if lam_m > 0.0 else 0
-        for _ in range(meetings):  # each meeting is a deal with probability deal_prob
-            if uniform(state) < deal_prob:
+        deal_p = deal_probability(deal_prob, rise, p.sales_price_close_response,
+                                  p.sales_referral_share, overload, service_failure)
+        for _ in range(meetings):  # each meeting is a deal with probability deal_p
+            if uniform(state) < deal_p:
                 d = geometric0_log(state, log_geo_q) if geo_p < 1.0 else 0
                 if t + d <= H:
                     pipeline[t + d] += 1
@@ -428,6 +511,7 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
         churned = 0
         renewing = renewals_matter and renewals_due[t] > 0
         leaving = False  # someone leaves this month: the book is compacted below
+        factor = renewal_price_factor(escalator, concession, service_failure)
         if churn_at_renewal:
             p_renew = 1.0 - (1.0 - h) ** term
             for c in range(n if renewing else 0):
@@ -440,6 +524,13 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
             if survival <= next_leave:
                 # customer c leaves when survival <= leave_at[c]; marked in the pass below
                 leaving = True
+        if renewing and p_rise_leave > 0.0 and book_pending > 0:
+            # the rise reaches today's book at renewal: some clients leave over it
+            for c in range(n):
+                if renew_at[c] == t and pending[c] and not gone[c]:
+                    if uniform(state) < p_rise_leave:
+                        gone[c] = True
+                        leaving = True
         if leaving:
             # Leavers are dropped (stayers who renew get the escalator); the
             # book's sums are re-summed in signing order.
@@ -458,12 +549,17 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
                 clock = leave_at[c]
                 if gone[c] or (not churn_at_renewal and survival <= clock):
                     gone[c] = False
+                    if pending[c]:
+                        book_pending -= 1
+                    pending[c] = False
                     churned += 1
                     if renews > t and renews <= H:
                         renewals_due[renews] -= 1
                     continue
                 if renews == t:
-                    _renew(c, t, term, escalator, H, price, renew_at, renewals_due)
+                    if pending[c]:
+                        book_pending -= 1
+                    _renew(c, t, term, factor, rise, H, price, pending, renew_at, renewals_due)
                     renews = renew_at[c]
                 s_c = seats[c]
                 p_c = price[c]
@@ -472,6 +568,8 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
                     seats[k] = s_c
                     price[k] = p_c
                     align[k] = a_c
+                    pending[k] = pending[c]
+                    pending[c] = False
                     renew_at[k] = renews
                     leave_at[k] = clock
                 if clock > next_leave:
@@ -487,7 +585,9 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
             managed = 0.0
             for c in range(n):
                 if renew_at[c] == t:
-                    _renew(c, t, term, escalator, H, price, renew_at, renewals_due)
+                    if pending[c]:
+                        book_pending -= 1
+                    _renew(c, t, term, factor, rise, H, price, pending, renew_at, renewals_due)
                 managed += seats[c] * price[c]  # (no stores between: no reloads)
         if not churn_at_renewal and survival < 1e-250:
             # Rescale before underflow (the clocks only compare ratios);
@@ -508,11 +608,13 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
                 align = _grow(align, n)
                 renew_at = _grow(renew_at, n)
                 leave_at = _grow(leave_at, n)
+                pending = _grow(pending, n)
                 gone = np.zeros(seats.size, dtype=np.bool_)
             s = _draw_seats(state, seats_ppf)
             seats[n] = s
-            price[n] = price0
+            price[n] = price_new
             align[n] = 0.0
+            pending[n] = False
             renew_at[n] = t + term
             if t + term <= H:
                 renewals_due[t + term] += 1
@@ -521,7 +623,7 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
                 next_leave = max(next_leave, leave_at[n])
             new_seats += s
             seat_total += s
-            managed += s * price0
+            managed += s * price_new
             seats_unaligned += s
             n += 1
         onboarding_seats = new_seats
@@ -562,8 +664,11 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
         products = legacy_products + products_ms
 
         # 9. profit, tax and cash
-        profit = pretax_profit(managed, cloud, projects, legacy_products, products_ms, techs,
-                               overtime_hours, align_staff, managers, reps_paid, n, cash, p)
+        gp_managed, gp_projects = gross_profit_by_line(managed, projects, techs, overtime_hours,
+                                                       align_staff, project_share, p)
+        profit = pretax_profit(managed, cloud, projects, legacy_products, products_ms,
+                               gp_managed, gp_projects, techs, align_staff, managers, reps_paid,
+                               n, cash, p)
         year_to_date += profit
         tax = tax_due(t, year_to_date, p.finance_tax_rate)
         if t % 12 == 0:
@@ -623,6 +728,10 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
         o[_OWNER_MGMT, t] = mgmt_paid
         o[_OWNER_CARE, t] = care_paid
         o[_OWNER_OVERFLOW, t] = owner_overflow
+        o[_PROJECT_HOURS, t] = project_hours
+        o[_WORK_HOURS, t] = work
+        o[_GP_MANAGED, t] = gp_managed
+        o[_GP_PROJECTS, t] = gp_projects
         if insolvent:
             _close_down(o, t, H)
             return t

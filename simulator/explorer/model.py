@@ -56,7 +56,9 @@ results do not depend on it)."""
 _CONTROLS: tuple[tuple[str, str, tuple[float, float] | None, float], ...] = (
     ("sales.meetings_per_selling_hour", "Meetings per owner selling hour", (0.0, 0.4), 0.005),
     ("sales.close_rate", "Close rate (closes per proposal)", (0.0, 1.0), 0.01),
-    ("customers.price_per_seat", "Price per seat", (50.0, 300.0), 1.0),
+    ("customers.price_per_seat", "Price per seat today", (50.0, 300.0), 1.0),
+    ("customers.price_rise", "Price rise (new clients now, the book at renewal)", (-0.2, 0.5),
+     0.01),
     ("churn.annual_rate", "Annual churn", (0.0, 0.4), 0.005),
     ("tickets.per_endpoint_reactive", "Tickets per endpoint (reactive book)", (0.0, 2.0), 0.01),
     ("tickets.hours_reactive", "Hours per ticket (reactive book)", (0.1, 3.0), 0.05),

@@ -41,6 +41,14 @@ METRIC_INFO: dict[str, tuple[str, str]] = {
     "owner_account_hours": ("hours/month", "owner hours on account care (reviews, reports)"),
     "owner_overflow_hours": ("hours/month", "owner hours on tickets the technicians could not "
                                             "take"),
+    "project_hours": ("hours/month", "technician hours on projects, T&M and onboarding"),
+    "work_hours": ("hours/month", "technician work of the month (every hour asked of them less "
+                                  "the escalations the owner took)"),
+    "gross_profit_managed": ("$/month", "managed-services gross profit (revenue less tools, "
+                                        "alignment staff and the technicians' non-project "
+                                        "share)"),
+    "gross_profit_projects": ("$/month", "projects gross profit (revenue less other direct "
+                                         "costs and the technicians' project share)"),
 }
 
 METRICS: tuple[str, ...] = tuple(METRIC_INFO)

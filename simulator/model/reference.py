@@ -57,6 +57,7 @@ class Customer:
     price: float  # $/seat/month
     alignment: float  # score in [0, 1]
     start: int  # contract start month c_i
+    pending: bool = False  # a decided price rise still waits for this client's renewal
 
 
 def _p(params, key: str) -> float:
@@ -106,6 +107,35 @@ def tickets_month(rng: np.random.Generator, customers: list[Customer], rate_r: f
     return int(rng.poisson(lam_r)), int(rng.poisson(lam_a))
 
 
+def escalation_hours(hours_reactive: float, hours_aligned: float, share_reactive: float,
+                     share_aligned: float, techs: int, lead_techs: float,
+                     owner_share_led: float) -> float:
+    """Step 3: escalated hours the owner is asked to take (all of them below
+    ``lead_techs`` technicians, ``owner_share_led`` of them from then on)."""
+    escalated = share_reactive * hours_reactive + share_aligned * hours_aligned
+    return escalated if techs < lead_techs else owner_share_led * escalated
+
+
+def service_felt(unserved_share: float, overtime_hours: float, work: float,
+                 strain_weight: float) -> float:
+    """Step 3: the service failure customers feel this month."""
+    strained = overtime_hours / work if work > 0 else 0.0
+    return min(1.0, unserved_share + strain_weight * strained)
+
+
+def deal_probability(deal_prob: float, price_rise: float, close_response: float,
+                     referral_share: float, overload: float, service_failure: float) -> float:
+    """Step 4: chance that a meeting becomes a deal (price response, lost referrals)."""
+    price_factor = (1.0 + price_rise) ** (-close_response)
+    referrals = 1.0 - referral_share * (1.0 - math.exp(-overload * service_failure))
+    return min(1.0, deal_prob * price_factor * referrals)
+
+
+def renewal_price_factor(escalator: float, concession: float, service_failure: float) -> float:
+    """Step 5: a renewing customer's price multiplier."""
+    return max(0.0, 1.0 + escalator - concession * service_failure)
+
+
 def owners_month(owner_hours: float, owner_sales_max: float, escalations: float,
                  management: float, care: float, demand: float, capacity: float
                  ) -> tuple[float, float, float, float, float, float, float]:
@@ -144,16 +174,25 @@ def churn_hazard(h0: float, visibility: float, care_share: float, overload: floa
     return min(1.0, h0 * (1.0 - visibility * care_share) * math.exp(overload * service_failure))
 
 
+def gross_profit_by_line(managed: float, projects: float, techs: int, overtime_hours: float,
+                         align_staff: int, project_share: float,
+                         f: dict[str, float]) -> tuple[float, float]:
+    """Step 9: managed-services and projects gross profit (technicians' cost split by hours)."""
+    labour = (techs * f["tech_cost"]
+              + overtime_hours * (f["tech_cost"] / f["tech_hours"]) * f["overtime_premium"])
+    gp_managed = (managed * (1.0 - f["tools_share"]) - (1.0 - project_share) * labour
+                  - align_staff * f["align_cost"])
+    gp_projects = (1.0 - f["project_other_cost_share"]) * projects - project_share * labour
+    return gp_managed, gp_projects
+
+
 def pretax_profit(managed: float, cloud: float, projects: float, legacy_products: float,
-                  ms_products: float, techs: int, overtime_hours: float, align_staff: int,
-                  managers: int, reps_paid: int, customers: int, cash_before: float,
-                  f: dict[str, float]) -> float:
+                  ms_products: float, gp_managed: float, gp_projects: float, techs: int,
+                  align_staff: int, managers: int, reps_paid: int, customers: int,
+                  cash_before: float, f: dict[str, float]) -> float:
     """Step 9: the month's pretax profit."""
     revenue = managed + cloud + projects + legacy_products + ms_products
-    overtime = overtime_hours * (f["tech_cost"] / f["tech_hours"]) * f["overtime_premium"]
-    gross = (managed * (1.0 - f["tools_share"]) - techs * f["tech_cost"] - overtime
-             - align_staff * f["align_cost"]
-             + cloud + (1.0 - f["project_other_cost_share"]) * projects
+    gross = (gp_managed + gp_projects + cloud
              + f["margin_legacy"] * legacy_products + f["margin_ms"] * ms_products)
     employees = techs + align_staff + managers + reps_paid
     overhead = (f["overhead_fixed"] + f["overhead_per_employee"] * employees
@@ -218,6 +257,13 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
     endpoints_per_seat = _p(params, "customers.endpoints_per_seat")
     price_per_seat = _p(params, "customers.price_per_seat")
     price_escalator = _p(params, "customers.price_escalator")
+    price_rise = _p(params, "customers.price_rise")
+    concession = _p(params, "customers.renewal_concession")
+    p_rise_leave = min(1.0, _p(params, "churn.price_rise_response") * price_rise
+                       if price_rise > 0 else 0.0)
+    close_response = _p(params, "sales.price_close_response")
+    referral_share = _p(params, "sales.referral_share")
+    strain_weight = _p(params, "churn.strain_weight")
     contract_months = _i(params, "customers.contract_months")
     account_hours = _p(params, "customers.account_hours_per_month")
     onboarding_hours = _p(params, "customers.onboarding_hours_per_seat")
@@ -253,6 +299,10 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
     owner_hours = _p(params, "staff.owner_hours_per_month")
     owner_sales_max = _p(params, "staff.owner_sales_hours_per_month")
     escalation_share = _p(params, "staff.escalation_share")
+    escalation_aligned = _p(params, "staff.escalation_share_aligned")
+    lead_techs = _i(params, "staff.escalation_lead_techs")
+    tiered_saving = _p(params, "tickets.tiered_desk_saving")
+    owner_share_led = _p(params, "staff.owner_escalation_share_led")
     mgmt_per_employee = _p(params, "staff.management_hours_per_employee")
     span = _p(params, "staff.techs_per_manager")
     manager_cost = _p(params, "staff.manager_cost_per_month")
@@ -297,12 +347,13 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
         if k < len(book):  # today's book, exactly: seats, price per seat, contract month
             seats, price, contract_month = book[k]
             customers.append(Customer(seats, price, _p(params, "start.alignment_score"),
-                                      -(int(contract_month) % contract_months)))
+                                      -(int(contract_month) % contract_months),
+                                      price_rise != 0.0))
             continue
         seats = _draw_seats(rng, run.seats_ppf)
         start = 1 - int(rng.integers(1, contract_months + 1))  # 1 - U{1..contract_months}
         customers.append(Customer(seats, price_per_seat, _p(params, "start.alignment_score"),
-                                  start))
+                                  start, price_rise != 0.0))
     techs = _i(params, "start.techs")
     techs_leaving = 0  # technicians let go at the end of last month
     months_over = months_under = 0  # consecutive months above hire_above / below layoff_below
@@ -356,16 +407,22 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
 
         # 2. tickets and the rest of the technicians' work
         n_r, n_a = tickets_month(rng, customers, rate_r, rate_a, endpoints_per_seat)
-        ticket_hours = n_r * hours_r + n_a * hours_a
+        tiered = techs >= lead_techs  # a lead and a tiered desk: faster first-line fixes
+        speed = 1.0 - tiered_saving if tiered else 1.0
+        hours_reactive = n_r * (hours_r * speed)
+        hours_aligned = n_a * hours_a  # seed 004's aligned time is already a top desk's
+        ticket_hours = hours_reactive + hours_aligned
         legacy_factor = math.exp(t / 12.0 * math.log1p(-decline)) if decline < 1.0 else 0.0
         legacy_projects = legacy_projects0 * legacy_factor
         n_projects = int(rng.poisson(n * (projects_per_year / 12.0)))
         ongoing = total(_sample_table(run.project_size_ppf, rng.random())
                         for _ in range(n_projects))
-        project_hours = (legacy_projects + ongoing) / bill_rate
+        project_hours = ((legacy_projects + ongoing) / bill_rate
+                         + onboarding_hours * onboarding_seats)
         seats_start = total(c.seats for c in customers)
         demand = (ticket_hours + backlog + proactive * endpoints_per_seat * seats_start
-                  + project_hours + onboarding_hours * onboarding_seats)
+                  + project_hours)
+        project_share = project_hours / demand if demand > 0 else 0.0
 
         # 3. the owner's month
         directs = techs - min(techs, int(managers * span)) + align_staff + managers + reps_paid
@@ -373,19 +430,23 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
         capacity = techs * tech_hours
         stretch = capacity * overtime_max
         esc_paid, mgmt_paid, care_paid, work, owner_overflow, unserved, selling = owners_month(
-            owner_hours, owner_sales_max, escalation_share * (n_r * hours_r),
+            owner_hours, owner_sales_max,
+            escalation_hours(hours_reactive, hours_aligned, escalation_share, escalation_aligned,
+                             techs, lead_techs, owner_share_led),
             mgmt_per_employee * directs, care, demand, capacity + stretch)
         overtime_hours = min(work - capacity, stretch) if work > capacity else 0.0
         care_share = care_paid / care if care > 0 else 1.0
         unserved_share = unserved / work if work > 0 else 0.0
         backlog = carry * unserved
-        service_failure += (unserved_share - service_failure) / memory
+        felt = service_felt(unserved_share, overtime_hours, work, strain_weight)
+        service_failure += (felt - service_failure) / memory
         utilization = work / capacity if capacity > 0 and work > 0 else 0.0
 
         # 4. meetings and the pipeline
         lam = meeting_rate(meetings_per_hour, selling, reps, rep_meetings, rep_start, rep_ramp, t)
         meetings = int(rng.poisson(lam))
-        deals = int(rng.binomial(meetings, p_deal))
+        deals = int(rng.binomial(meetings, deal_probability(
+            p_deal, price_rise, close_response, referral_share, overload, service_failure)))
         p_sign = 1.0 / (1.0 + cycle_months)
         for _ in range(deals):
             month = t + int(rng.geometric(p_sign)) - 1  # geometric on {0, 1, ...}
@@ -395,6 +456,7 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
         # 5. churn of the n customers present at the start of the month
         h = churn_hazard(h0, visibility, care_share, overload, service_failure)
         h_renewal = 1.0 - (1.0 - h) ** contract_months
+        factor = renewal_price_factor(price_escalator, concession, service_failure)
         stayed: list[Customer] = []
         churned = 0
         for c in customers:
@@ -403,11 +465,16 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
                 leaves = renews and rng.random() < h_renewal
             else:
                 leaves = rng.random() < h
+            if not leaves and renews and c.pending and p_rise_leave > 0:
+                leaves = rng.random() < p_rise_leave  # the rise reaches him: he may leave
             if leaves:
                 churned += 1
                 continue
             if renews:
-                c.price *= 1.0 + price_escalator
+                c.price *= factor
+                if c.pending:
+                    c.price *= 1.0 + price_rise
+                    c.pending = False
             stayed.append(c)
         customers = stayed
 
@@ -416,7 +483,7 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
         new_seats = 0
         for _ in range(new):
             seats = _draw_seats(rng, run.seats_ppf)
-            customers.append(Customer(seats, price_per_seat, 0.0, t))
+            customers.append(Customer(seats, price_per_seat * (1.0 + price_rise), 0.0, t))
             new_seats += seats
         onboarding_seats = new_seats
         n_after = len(customers)
@@ -446,9 +513,11 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
         products = legacy_products + ms_products
 
         # 9. profit, tax and cash
-        pretax = pretax_profit(managed, cloud, projects, legacy_products, ms_products, techs,
-                               overtime_hours, align_staff, managers, reps_paid, n_after,
-                               cash, finance)
+        gp_managed, gp_projects = gross_profit_by_line(managed, projects, techs, overtime_hours,
+                                                       align_staff, project_share, finance)
+        pretax = pretax_profit(managed, cloud, projects, legacy_products, ms_products,
+                               gp_managed, gp_projects, techs, align_staff, managers, reps_paid,
+                               n_after, cash, finance)
         year_to_date += pretax
         tax = tax_due(t, year_to_date, tax_rate)
         if t % 12 == 0:
@@ -485,7 +554,9 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
                revenue_managed=managed, revenue_cloud=cloud, pretax_profit=pretax,
                cash=cash, managers=managers, tech_quits=quits, service_failure=service_failure,
                tax_paid=tax, owner_escalation_hours=esc_paid, owner_management_hours=mgmt_paid,
-               owner_account_hours=care_paid, owner_overflow_hours=owner_overflow)
+               owner_account_hours=care_paid, owner_overflow_hours=owner_overflow,
+               project_hours=project_hours, work_hours=work, gross_profit_managed=gp_managed,
+               gross_profit_projects=gp_projects)
         if cash < -credit_limit:
             # Insolvent: the business closes; only the month's loss, tax and cash stay.
             keep = {"pretax_profit", "tax_paid", "cash"}

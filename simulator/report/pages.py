@@ -171,8 +171,13 @@ def summary_rows(result: SimulationResult, summary: Mapping[str, Any]) -> list[t
                  f"{money(final['mean'])} / {money(final['p5'])} / {money(final['p50'])} / "
                  f"{money(final['p95'])}"))
     end = summary["at_horizon"]
+    rows.append((f"Paths at or above the threshold at {label(months)}",
+                 pct(end["p_above_threshold"])))
     rows.append((f"Pretax margin, the 12 months to {label(months)}",
                  pct(end["pretax_margin_last_12_months"])))
+    rows.append((f"Gross margin, managed services / projects, the 12 months to {label(months)}",
+                 f"{pct(end['managed_gross_margin_last_12_months'])} / "
+                 f"{pct(end['projects_gross_margin_last_12_months'])}"))
     rows.append((f"Cash at {label(months)}: p10 / p50 / p90",
                  f"{money(end['cash_p10'])} / {money(end['cash_p50'])} / "
                  f"{money(end['cash_p90'])}"))

@@ -97,8 +97,16 @@ def summary_rows(summary: Mapping[str, Any]) -> list[tuple[str, Any, Any, Any]]:
     end = summary["at_horizon"]
     rows += [
         (f"median MRR at month {months} [$/month]", end["mrr_p50"], None, None),
+        (f"share of paths at or above the threshold at month {months}",
+         end["p_above_threshold"], None, None),
         (f"pretax margin, 12 months to month {months}", end["pretax_margin_last_12_months"],
          None, None),
+        (f"managed-services gross margin, 12 months to month {months}",
+         end["managed_gross_margin_last_12_months"], None, None),
+        (f"projects gross margin, 12 months to month {months}",
+         end["projects_gross_margin_last_12_months"], None, None),
+        (f"endpoints per technician at month {months}", end["endpoints_per_tech"], None,
+         None),
         (f"cash at month {months}, p10 [$]", end["cash_p10"], None, None),
         (f"cash at month {months}, p50 [$]", end["cash_p50"], None, None),
         (f"cash at month {months}, p90 [$]", end["cash_p90"], None, None),

@@ -432,18 +432,53 @@ class SimulationResult:
         months = {m for m in (12, 36, self.months, *by) if 0 <= m <= self.months}
         return sorted(months)
 
+    def p_above_at(self, month: int) -> float:
+        """Share of paths whose MRR is at or above the threshold in ``month`` (not
+        only "broke it once": still above it then). From the trajectories when
+        kept, else from the per-month histogram (to within a bin)."""
+        if self.metrics:
+            return float(np.mean(self["mrr"][:, month] >= self.threshold_mrr))
+        qs = np.linspace(0.0, 1.0, 2001)
+        values = self._folded().quantiles_of("mrr", qs)[:, month]
+        return float(1.0 - np.interp(self.threshold_mrr, values, qs, left=0.0, right=1.0))
+
+    def _endpoints_per_seat(self) -> float:
+        value = self.config.customers.endpoints_per_seat
+        return float(value) if isinstance(value, int | float) else float(value.frozen().mean())
+
     def at_horizon(self) -> dict[str, Any]:
-        """What the business looks like at the horizon: median MRR, the pretax margin of
-        the last 12 months (profit over revenue of all paths together, the mean
-        business's margin) and cash (p10 / p50 / p90)."""
+        """What the business looks like at the horizon: median MRR, the share of
+        paths above the threshold then, the pretax margin of the last 12 months
+        (profit over revenue of all paths together, the mean business's margin),
+        the gross margins of managed services and projects over the same months,
+        endpoints per technician (all technicians, and per full-time technician of
+        managed-services work: their hours less projects and onboarding) and cash
+        (p10 / p50 / p90)."""
         window = slice(max(1, self.months - 11), self.months + 1)
-        revenue = sum(float(self.mean(m)[window].sum()) for m in REVENUE_METRICS)
-        profit = float(self.mean("pretax_profit")[window].sum())
+
+        def total(name: str) -> float:
+            return float(self.mean(name)[window].sum())
+
+        revenue = sum(total(m) for m in REVENUE_METRICS)
+        profit = total("pretax_profit")
+        managed, projects = total("revenue_managed"), total("revenue_projects")
+        techs = total("techs")
+        endpoints = total("seats") * self._endpoints_per_seat()
+        work = total("work_hours")
+        service_techs = techs * (1.0 - total("project_hours") / work) if work > 0 else 0.0
         q = self.quantiles((0.1, 0.5, 0.9), metrics=["mrr", "cash"])
         return {
             "month": self.months,
             "mrr_p50": _float(q["mrr"][1, -1]),
+            "p_above_threshold": _float(self.p_above_at(self.months)),
             "pretax_margin_last_12_months": _float(profit / revenue) if revenue > 0 else None,
+            "managed_gross_margin_last_12_months": (
+                _float(total("gross_profit_managed") / managed) if managed > 0 else None),
+            "projects_gross_margin_last_12_months": (
+                _float(total("gross_profit_projects") / projects) if projects > 0 else None),
+            "endpoints_per_tech": _float(endpoints / techs) if techs > 0 else None,
+            "endpoints_per_service_tech": (
+                _float(endpoints / service_techs) if service_techs > 0 else None),
             "cash_p10": _float(q["cash"][0, -1]),
             "cash_p50": _float(q["cash"][1, -1]),
             "cash_p90": _float(q["cash"][2, -1]),
@@ -543,7 +578,8 @@ class SimulationResult:
         lines.append(f"P(insolvent by {self.month_label(self.months)}): {_pct(out.value)} "
                      f"(95% CI {_pct(out.low)}-{_pct(out.high)})")
         end = self.at_horizon()
-        lines.append(f"At {self.month_label(self.months)}: median MRR {_money(end['mrr_p50'])}; "
+        lines.append(f"At {self.month_label(self.months)}: median MRR {_money(end['mrr_p50'])} "
+                     f"({_pct(end['p_above_threshold'])} of paths at or above {thr}); "
                      f"pretax margin {_pct(end['pretax_margin_last_12_months'])} (last 12 "
                      f"months); cash p10 / p50 / p90 {_money(end['cash_p10'])} / "
                      f"{_money(end['cash_p50'])} / {_money(end['cash_p90'])}")
