@@ -133,7 +133,19 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--as-of", dest="as_of", metavar="DATE",
                        help="the date the records end (default: the latest date in them)")
         p.add_argument("--selling-hours", dest="selling_hours", type=float, metavar="H",
-                       help="hours a month the owner sold in the history (default: 40)")
+                       help="hours a month the owner means to sell (default: 40)")
+        p.add_argument("--date-format", dest="date_format", metavar="FORMAT",
+                       help="the exports' date order when it is ambiguous, e.g. %%m/%%d/%%Y "
+                            "(US) or %%d/%%m/%%Y")
+        p.add_argument("--decimal-comma", dest="decimal_comma", action="store_true",
+                       help="numbers are written 1.234,56 (otherwise a decimal comma is "
+                            "refused)")
+        p.add_argument("--config", dest="base_config", metavar="CONFIG",
+                       help="a config giving the values the fit does not (default: the "
+                            "calibrated defaults)")
+        p.add_argument("--set", dest="overrides", action="append", default=[],
+                       metavar="KEY=VALUE", help="hold a key as given instead of fitting it, "
+                                                 "e.g. --set tickets.hours_reactive=0.8")
 
     fit = sub.add_parser(
         "fit", help="write a config of your business fitted from your records",
@@ -352,10 +364,17 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         raise _flag_error("--out", f"{args.out}: exists; allowed: a new file, or --force to "
                                    "overwrite it")
     report = Path(args.report) if args.report else _default_out("fit", out.stem)
-    claim_out_dir(report, FIT_FILES, need_bytes=2_000_000)
-    result = fit_files(**tables, owner=args.owner, columns=args.columns, as_of=as_of,
-                       selling_hours=args.selling_hours)
+    options, base, held = _fit_options(args)
+    try:
+        result = fit_files(**tables, owner=args.owner, columns=args.columns, as_of=as_of,
+                           selling_hours=args.selling_hours, options=options, base=base,
+                           overrides=held)
+    except ValueError as exc:
+        if isinstance(exc, ConfigError):
+            raise
+        raise _flag_error("--as-of", str(exc)) from None
     fitted_config(result, str(out))  # the config is valid before anything is written
+    claim_out_dir(report, FIT_FILES, need_bytes=2_000_000)
     written = write_fit_report(result, report)
     write_text_atomic(out, config_text(result))
     for f in result.fitted:
@@ -365,6 +384,12 @@ def _cmd_fit(args: argparse.Namespace) -> int:
             continue
         interval = "" if low == high else f" (90% interval {low:.4g} to {high:.4g})"
         print(f"{f.key} = {f.estimate:.4g}{interval}: {f.comment}")
+    if result.replay is not None:
+        print(f"\ndoes the model hold your past? the fitted model run from your book of "
+              f"{result.replay.start.isoformat()}:")
+        print(f"  {'':<22} {'history':>12}   {'model median':>12}   [90% band]")
+        for line in result.replay.lines():
+            print(line)
     for line in result.warnings:
         print(f"warning: {line}", file=sys.stderr)
     print(f"\nwrote {out} and {written}/ (fit.html); check it with `msp-sim validate {out}`, "
@@ -392,6 +417,23 @@ def _records(args: argparse.Namespace) -> tuple[dict[str, Any], Any]:
         raise _flag_error("--selling-hours", f"out of range: got {args.selling_hours:g}; "
                                              "allowed: a number of hours > 0")
     return tables, as_of
+
+
+def _fit_options(args: argparse.Namespace) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+    """``fit``/``backtest``: how to read the exports, the base config's table
+    (``--config``) and the keys held by ``--set``, each checked."""
+    from .config import config_from_dict, parse_override
+    from .config.loader import read_toml_file
+    from .fit.tables import DATE_FORMATS, ReadOptions
+
+    fmt = args.date_format
+    if fmt is not None and fmt not in DATE_FORMATS:
+        raise _flag_error("--date-format", f"unknown format {fmt!r}; allowed: "
+                                           + ", ".join(DATE_FORMATS))
+    base = read_toml_file(args.base_config) if args.base_config else {}
+    held = dict(parse_override(text) for text in args.overrides)
+    config_from_dict(base, source=args.base_config or "--config", overrides=held)
+    return ReadOptions(date_format=fmt, decimal_comma=args.decimal_comma), base, held
 
 
 def _cmd_portfolio(args: argparse.Namespace) -> int:
@@ -461,14 +503,19 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
     if not 1 <= args.paths <= 100_000:
         raise _flag_error("--paths", f"out of range: got {args.paths}; allowed: 1 to 100,000")
     out = Path(args.out) if args.out else _default_out("backtest")
-    claim_out_dir(out, BACKTEST_FILES, need_bytes=2_000_000)
-    records = read_records(**tables, owner=args.owner, columns=args.columns)
+    read_options, base, held = _fit_options(args)
+    records = read_records(**tables, owner=args.owner, columns=args.columns,
+                           options=read_options)
     options = {} if args.selling_hours is None else {"selling_hours": args.selling_hours}
     try:
         result = backtest(**records, holdout=args.holdout, as_of=as_of, n_paths=args.paths,
-                          seed=args.seed, owner=args.owner, fit_options=options)
+                          seed=args.seed, owner=args.owner, fit_options=options, base=base,
+                          overrides=held)
     except ValueError as exc:
+        if isinstance(exc, ConfigError):
+            raise
         raise _flag_error("--holdout", str(exc)) from None
+    claim_out_dir(out, BACKTEST_FILES, need_bytes=2_000_000)
     written = write_backtest(result, out)
     for line in result.lines():
         print(line)
