@@ -81,8 +81,10 @@ class Business:
     """One MSP drawn from :class:`Params`, its records starting at ``records_start``."""
 
     def __init__(self, params: Params, rng: np.random.Generator,
-                 records_start: datetime.date = datetime.date(2022, 1, 1)):
+                 records_start: datetime.date = datetime.date(2022, 1, 1), *,
+                 tickets: bool = True):
         self.p = params
+        self.with_tickets = tickets
         self.rng = rng
         self.records_start = records_start
         self.clients: list[_Client] = []
@@ -101,7 +103,7 @@ class Business:
             self._sign(month(records_start, self.t - age) + datetime.timedelta(
                 days=int(rng.integers(0, 28))))
         while self.t < 0:
-            self._month(record=False)
+            self._month(record=False, tickets=tickets)
 
     # -- the process --------------------------------------------------------------
 
@@ -214,7 +216,7 @@ class Business:
     def run(self, months: int) -> None:
         """Run ``months`` recorded months."""
         for _ in range(months):
-            self._month()
+            self._month(tickets=self.with_tickets)
 
     @property
     def as_of(self) -> datetime.date:
@@ -248,6 +250,8 @@ class Business:
         now: managed MRR and clients at each month's end, shape ``(n, months)``."""
         mrr = np.empty((n, months))
         count = np.empty((n, months))
+        new = np.zeros((n, months))
+        lost = np.zeros((n, months))
         for k in range(n):
             world = copy.copy(self)
             world.rng = np.random.default_rng([seed, k])
@@ -258,13 +262,18 @@ class Business:
             world.deals, world.tickets, world.pnl = [], [], []
             world.techs = list(self.techs)
             for m in range(months):
+                first = month(world.records_start, world.t)
                 world._month(record=False, tickets=False)
                 end = month(world.records_start, world.t) - datetime.timedelta(days=1)
+                new[k, m] = sum(first <= c.start <= end for c in world.clients)
+                lost[k, m] = sum(c.end is not None and first <= c.end <= end
+                                 for c in world.clients)
                 active = [c for c in world.clients if c.start <= end and
                           (c.end is None or c.end > end)]
                 mrr[k, m] = sum(c.fee for c in active)
                 count[k, m] = len(active)
-        return {"mrr_managed": mrr, "customers": count}
+        return {"mrr_managed": mrr, "customers": count, "new_customers": new,
+                "churned": lost}
 
 
 VARIANTS: dict[str, Params] = {

@@ -313,6 +313,7 @@ def fit_summary(result: FitResult) -> dict[str, Any]:
         "not_fitted": {k: need for k, need in FITTABLE.items()
                        if result.get(k) is None},
         "warnings": list(result.warnings),
+        "replay": None if result.replay is None else result.replay.to_dict(),
         "version": package_version(),
     }
 

@@ -62,6 +62,8 @@ REPLAY_SERIES: dict[str, str] = {
 """Series of the replay check: engine metric -> words."""
 
 CALIBRATION_PATHS = 300
+PLAUSIBLE_OWNER_HOURS = 260.0
+"""Above this an owner's month is a warning (MODEL.md: about 200 hours)."""
 CALIBRATION_SEED = 20261206
 
 
@@ -229,44 +231,69 @@ def calibrate(result: FitResult, records: Mapping[str, Any], *,
     if "tickets.proactive_hours_per_endpoint" not in held and "start.techs" in fitted \
             and tickets:
         target, how = _target_utilization(tickets, work, owner, actual, value)
-        def gap_util(hours: float) -> float:
-            run = simulate({**changes, "tickets.proactive_hours_per_endpoint": hours})
-            return float(np.nanmean(run["utilization"][:, 1:])) - target
-        low = gap_util(0.0)
-        if low >= 0:
-            hours = 0.0
-            if low > 0.1:
-                result.warnings.append(f"replay: the tickets and projects alone keep the model's "
-                                       f"technicians {100 * (low + target):.0f}% busy against "
-                                       f"{100 * target:.0f}% ({how}); no proactive hours "
-                                       "left")
-        else:
-            top = 4.0
-            while gap_util(top) < 0 and top < 64:
-                top *= 2
-            hours = float(optimize.brentq(gap_util, 0.0, top, xtol=0.005))
+        # the work the model asks of the technicians without proactive hours, month by
+        # month; proactive hours fill the gap to the history's utilization (solved in
+        # closed form: a root search would meet the collapse of overloaded paths)
+        run = simulate({**changes, "tickets.proactive_hours_per_endpoint": 0.0})
+        tech_hours = value("staff.tech_hours_per_month")
+        techs_hist = float(np.nanmean(actual["techs"])) if np.isfinite(
+            actual["techs"]).any() else float(np.mean(run["techs"][:, 1:]))
+        work_model = float(np.mean(run["utilization"][:, 1:] * run["techs"][:, 1:]))
+        endpoints = float(np.mean(run["seats"][:, 1:])) * value(
+            "customers.endpoints_per_seat")
+        gap = target * techs_hist - work_model  # in technicians' months
+        hours = max(0.0, gap * tech_hours / endpoints) if endpoints > 0 else 0.0
+        if gap < -0.1 * techs_hist:
+            result.warnings.append(f"replay: the tickets and projects alone ask "
+                                   f"{work_model / techs_hist:.0%} of the history's "
+                                   f"{techs_hist:.1f} technicians against {target:.0%} "
+                                   f"({how}); no proactive hours left")
         changes["tickets.proactive_hours_per_endpoint"] = hours
         notes["tickets.proactive_hours_per_endpoint"] = (
             f"calibrated so that the replay of {replay_n} months keeps the technicians "
             f"{100 * target:.0f}% busy, as in the history ({how})")
-    # 2. the meeting rate: the history's first meetings in the model's selling hours
+    # 2. the owner's month: long enough that the hours he means to sell are left to him
+    # at the end of the replay (the history sold through its last months), then the
+    # meeting rate: the history's first meetings in the model's selling hours
+    if "staff.owner_hours_per_month" not in held and deals:
+        intended = value("staff.owner_sales_hours_per_month")
+
+        def gap_sell(hours: float) -> float:
+            run = simulate({**changes, "staff.owner_hours_per_month": hours})
+            return float(np.mean(run["owner_sales_hours"][:, -6:])) - 0.95 * intended
+        low_hours = value("staff.owner_hours_per_month")
+        if gap_sell(low_hours) < 0:
+            owner_hours = float(optimize.brentq(gap_sell, low_hours, 744.0, xtol=0.5)) \
+                if gap_sell(744.0) > 0 else 744.0
+            changes["staff.owner_hours_per_month"] = owner_hours
+            notes["staff.owner_hours_per_month"] = (
+                f"calibrated: the owner's month that leaves him the {intended:g} hours he "
+                f"means to sell (staff.owner_sales_hours_per_month) beside his escalations, "
+                f"management and account care at the end of the replay (the default "
+                f"{low_hours:.0f} hours would not)")
+            if owner_hours > PLAUSIBLE_OWNER_HOURS:
+                result.warnings.append(
+                    f"replay: the owner would need {owner_hours:.0f} hours a month to keep "
+                    f"{intended:g} selling hours beside his escalations, management and "
+                    "account care in the model; check staff.escalation_share, "
+                    "customers.account_hours_per_month, staff.management_hours_per_employee "
+                    "and staff.owner_sales_hours_per_month")
     if "sales.meetings_per_selling_hour" not in held and deals:
         observed = float(actual["meetings"].sum())
         if observed > 0:
             def gap_meet(rate: float) -> float:
                 run = simulate({**changes, "sales.meetings_per_selling_hour": rate})
                 return float(run["meetings"][:, 1:].sum(axis=1).mean()) - observed
-            if gap_meet(1.0) < 0:
+            if gap_meet(1.0) > 0:
+                rate = float(optimize.brentq(gap_meet, 1e-4, 1.0, xtol=1e-4))
+            else:
                 rate = 1.0
                 result.warnings.append(
                     f"replay: the model's owner has too few selling hours for the history's "
                     f"{observed:.0f} first meetings in {replay_n} months even at 1 meeting an "
-                    "hour: his month is taken by escalations, management and account care "
-                    "(check staff.owner_hours_per_month)")
-            else:
-                rate = float(optimize.brentq(gap_meet, 1e-4, 1.0, xtol=1e-4))
+                    "hour (check staff.owner_hours_per_month)")
             changes["sales.meetings_per_selling_hour"] = rate
-            total = sum(1 for d in deals)
+            total = len(deals)
             notes["sales.meetings_per_selling_hour"] = (
                 f"calibrated: the replay of {replay_n} months holds the history's "
                 f"{observed:.0f} first meetings in the model's owner selling hours "
@@ -329,6 +356,14 @@ def _apply(result: FitResult, changes: Mapping[str, Any], notes: Mapping[str, st
                       (max(0.0, hours - 1.645 * sd), hours + 1.645 * sd), 0, source,
                       notes["tickets.proactive_hours_per_endpoint"])
         _put(fitted, by_key, item)
+    owner_hours = changes.get("staff.owner_hours_per_month")
+    if owner_hours is not None:
+        table = {"dist": "triangular", "low": max(0.0, owner_hours - 40),
+                 "mode": owner_hours, "high": min(744.0, owner_hours + 40)}
+        from .estimate import _interval
+        _put(fitted, by_key, Fitted("staff.owner_hours_per_month", table, owner_hours,
+                                    _interval(table), 0, source,
+                                    notes["staff.owner_hours_per_month"]))
     rate = changes.get("sales.meetings_per_selling_hour")
     if rate is not None:
         count = len(deals)

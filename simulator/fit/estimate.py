@@ -244,10 +244,11 @@ def fit_tickets(tickets: Sequence[Ticket], clients: Sequence[Client] | None,
         out.append(fitted)
     staff = technicians_by_month(tickets, work or (), owner)
     if staff["techs"]:
-        now = staff["techs"][-1]
+        now = staff["now"]
         out.append(Fitted("start.techs", now, now, (now, now), now, source,
-                          f"fitted from {source}: {now} resources besides the owner worked "
-                          f"tickets or time entries in the 90 days to {last.isoformat()}"))
+                          f"fitted from {source}: resources besides the owner with tickets "
+                          f"or time entries, the median of the last three whole months to "
+                          f"{last.isoformat()}"))
     if owner is not None and hours.sum() > 0:
         mine = np.array([t.hours if t.resource == owner else 0.0 for t in tickets])
         share = float(mine.sum() / hours.sum())
@@ -332,23 +333,26 @@ def fit_ticket_rate(tickets: Sequence[Ticket], clients: Sequence[Client],
 def technicians_by_month(tickets: Sequence[Ticket], work: Sequence[WorkEntry],
                          owner: str | None) -> dict[str, list[Any]]:
     """Technicians on staff month by month: the resources besides the owner who worked
-    a ticket or a time entry in the 90 days to the month's end."""
+    a ticket or a time entry in the month (a leaver and his replacement both count in
+    the month they cross); ``now``: the median of the last three whole months."""
     dated = [(t.created, t.resource) for t in tickets] + [(w.date, w.resource) for w in work]
     dated = [(d, r) for d, r in dated if r and r != owner]
     if not dated:
-        return {"months": [], "techs": []}
-    dated.sort()
-    first, last = dated[0][0].replace(day=1), dated[-1][0]
+        return {"months": [], "techs": [], "now": 0}
+    by_month: dict[datetime.date, set[str]] = {}
+    for d, r in dated:
+        by_month.setdefault(d.replace(day=1), set()).add(r)
+    first, last = min(by_month), max(d for d, _ in dated)
     months, techs = [], []
     m = first
     while m <= last:
-        nxt = (m.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
-        month_end = min(nxt - datetime.timedelta(days=1), last)
-        lo = month_end - datetime.timedelta(days=90)
-        techs.append(len({r for d, r in dated if lo < d <= month_end}))
         months.append(m)
-        m = nxt
-    return {"months": months, "techs": techs}
+        techs.append(len(by_month.get(m, ())))
+        m = (m.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+    whole = techs[:-1] if (last + datetime.timedelta(days=1)).day != 1 and len(techs) > 1 \
+        else techs
+    now = int(round(float(np.median(whole[-3:]))))
+    return {"months": months, "techs": techs, "now": now}
 
 
 def signing_prices(clients: Sequence[Client]) -> tuple[np.ndarray, np.ndarray]:
@@ -365,22 +369,26 @@ def signing_prices(clients: Sequence[Client]) -> tuple[np.ndarray, np.ndarray]:
             np.array([d for d, _ in pairs], dtype=np.float64))
 
 
-def price_change_point(prices: np.ndarray, min_side: int = 5) -> tuple[int, float] | None:
-    """The signing after which new clients' price per seat stepped (Welch's t-test at
-    each split, :func:`scipy.stats.ttest_ind`; Bonferroni over the splits, 1%): its
-    index and the p-value, or ``None`` without a clear step."""
-    best: tuple[int, float] | None = None
-    splits = range(min_side, prices.size - min_side + 1)
-    for k in splits:
-        before, after = prices[:k], prices[k:]
-        if before.std() == 0 and after.std() == 0:
-            continue
-        p = float(stats.ttest_ind(before, after, equal_var=False).pvalue)
-        if math.isfinite(p) and (best is None or p < best[1]):
-            best = (k, p)
-    if best is None or best[1] * len(splits) >= 0.01:
+def price_change_point(prices: np.ndarray, min_side: int = 3) -> tuple[int, float] | None:
+    """The signing from which new clients' price per seat stepped: the least-squares
+    split (the step's maximum-likelihood position) and its F-test p-value
+    (:data:`scipy.stats.f`, Bonferroni over the splits); ``None`` without a step at 1%."""
+    n = prices.size
+    if n < 2 * min_side + 2:
         return None
-    return best
+    total = float(np.sum((prices - prices.mean()) ** 2))
+    best: tuple[int, float] | None = None
+    for k in range(min_side, n - min_side + 1):
+        a, b = prices[:k], prices[k:]
+        sse = float(np.sum((a - a.mean()) ** 2) + np.sum((b - b.mean()) ** 2))
+        if best is None or sse < best[1]:
+            best = (k, sse)
+    if best is None or best[1] <= 0:
+        return (best[0], 0.0) if best is not None and total > 0 else None
+    k, sse = best
+    f = (total - sse) / (sse / (n - 2))
+    p = float(stats.f.sf(f, 1, n - 2)) * (n - 2 * min_side + 1)
+    return (k, min(p, 1.0)) if p < 0.01 else None
 
 
 def fit_price(clients: Sequence[Client], source: str) -> list[Fitted]:
@@ -389,14 +397,38 @@ def fit_price(clients: Sequence[Client], source: str) -> list[Fitted]:
     ``customers.price_escalator`` from the agreements re-papered at a higher fee."""
     out = []
     prices, dates = signing_prices(clients)
-    step = price_change_point(prices) if prices.size >= 10 else None
     what = "mean fee per seat of {n} clients, standard error ${se:.2f}"
-    if step is not None:
-        since = datetime.date.fromordinal(int(dates[step[0]])).isoformat()
-        what = (f"mean fee per seat of the {{n}} clients signed since {since}, after a price "
-                f"change from ${prices[:step[0]].mean():.2f} (Welch p = {step[1]:.1g}), "
-                "standard error ${se:.2f}")
-        prices = prices[step[0]:]
+    rises = sorted(b.start for c in clients for a, b in zip(c.spells, c.spells[1:],
+                                                             strict=False)
+                   if a.seats > 0 and b.seats > 0 and b.fee / b.seats > 1.001 * a.fee / a.seats)
+    since: datetime.date | None = None
+    how = ""
+    if len(rises) >= 3:
+        # a price rise re-papered across the book: its date is when most were re-papered
+        since = rises[len(rises) // 2] - datetime.timedelta(days=31)
+        how = f"{len(rises)} agreements re-papered at a higher fee around " \
+              f"{rises[len(rises) // 2].isoformat()}"
+    else:
+        step = price_change_point(prices)
+        if step is not None:
+            since = datetime.date.fromordinal(int(dates[step[0] - 1]) + 1)
+            how = (f"new clients' price stepped from ${prices[:step[0]].mean():.2f} (F-test "
+                   f"p = {step[1]:.1g})")
+    if since is not None:
+        # today's price: each client's latest agreement made since the change
+        latest = []
+        for c in clients:
+            spells = c.spells or (None,)
+            recent = [sp for sp in spells if sp is not None and sp.start >= since]
+            if recent and recent[-1].seats > 0:
+                latest.append(recent[-1].fee / recent[-1].seats)
+            elif spells[0] is None and c.start >= since and c.seats > 0:
+                latest.append(c.monthly_fee / c.seats)
+        if len(latest) >= 2:
+            prices = np.array(latest, dtype=np.float64)
+            what = (f"mean fee per seat of the {{n}} agreements made since {since.isoformat()} "
+                    f"(signed or re-papered), after a price change ({how}); standard error "
+                    "${se:.2f}")
     fitted = _mean_of("customers.price_per_seat", prices, 1.0, source, what)
     if fitted:
         out.append(fitted)
