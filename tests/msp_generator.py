@@ -186,7 +186,7 @@ class Business:
             if hi <= lo:
                 continue
             rate = p.tickets_per_endpoint * c.ticket_mult * season
-            exposure = c.seats * p.endpoints_per_seat * (hi - lo).days / (365.25 / 12)
+            exposure = round(c.seats * p.endpoints_per_seat) * (hi - lo).days / (365.25 / 12)
             n = int(rng.poisson(rate * exposure))
             if n == 0:
                 continue

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
-from scipy import stats
+from scipy import optimize, special, stats
 
 from ..config.distributions import parse_distribution
 from .records import Client, Deal, PnlMonth, Ticket, WorkEntry
@@ -309,25 +309,87 @@ def fit_ticket_rate(tickets: Sequence[Ticket], clients: Sequence[Client],
     by_moy_n = np.bincount(moy, weights=n, minlength=12)
     by_moy_e = np.bincount(moy, weights=e, minlength=12)
     seen = by_moy_e > 0
-    rate_moy = np.where(seen, by_moy_n / np.where(seen, by_moy_e, 1), 0.0)
-    rate = float(rate_moy[seen].mean())
-    # the estimator is sum_m w_m n_m / E_m: its influence per client, summed over months
-    w = np.where(seen, 1.0 / (seen.sum() * np.where(seen, by_moy_e, 1)), 0.0)
-    resid = w[moy] * (n - rate_moy[moy] * e)
-    per_client = np.bincount(who, weights=resid)
-    g = per_client.size
-    se_cluster = math.sqrt(float(np.sum(per_client ** 2)) * g / max(g - 1, 1))
-    se_poisson = math.sqrt(float(np.sum(w[moy] ** 2 * rate_moy[moy] * e)) + 0.25 / e.sum() ** 2)
-    se = max(se_cluster, se_poisson)
-    seasonal = rate_moy / rate if rate > 0 else np.ones(12)
+    # month-of-year effects beside each client's own rate: the Poisson log-linear model
+    # with client and month-of-year effects, fitted by iterative proportional fitting (a
+    # client signed in spring would otherwise pass for a season)
+    season = np.ones(12)
+    g_all = int(who.max()) + 1
+    for _ in range(50):
+        own = np.bincount(who, weights=n, minlength=g_all) / np.maximum(
+            np.bincount(who, weights=season[moy] * e, minlength=g_all), 1e-12)
+        expected = np.bincount(moy, weights=own[who] * e, minlength=12)
+        new = np.where(seen & (expected > 0), by_moy_n / np.where(expected > 0, expected, 1),
+                       1.0)
+        new = np.where(seen, new / new[seen].mean(), 1.0) if new[seen].mean() > 0 else new
+        done = np.max(np.abs(new - season)) < 1e-6
+        season = new
+        if done:
+            break
+    # each client's tickets over its season-adjusted exposure, negative binomial across
+    # clients (a gamma-distributed rate of their own around the common mean): the rate
+    # by maximum likelihood, its 90% interval from the observed information
+    g = int(who.max()) + 1
+    n_i = np.bincount(who, weights=n, minlength=g)
+    x_i = np.bincount(who, weights=season[moy] * e, minlength=g)
+    keep = x_i > 0
+    n_i, x_i = n_i[keep], x_i[keep]
+    g = int(keep.sum())
+    rate, (low, high), shape = negative_binomial_rate(n_i, x_i)
+    # a few clients estimate their spread poorly: Student's t over the clients
+    widen = float(stats.t.ppf(0.95, max(g - 1, 1)) / stats.norm.ppf(0.95)) \
+        * math.sqrt(g / max(g - 1, 1))
+    sigma = max(widen * (math.log(high) - math.log(low)) / (2 * stats.norm.ppf(0.95)), 1e-6)
+    low, high = rate * math.exp(-stats.norm.ppf(0.95) * sigma), \
+        rate * math.exp(stats.norm.ppf(0.95) * sigma)
+    tau2 = rate ** 2 / shape if math.isfinite(shape) else 0.0
+    seasonal = season
     spread = float(seasonal[seen].max() - seasonal[seen].min()) if seen.sum() > 1 else 0.0
     note = f"; months of the year from {seasonal[seen].min():.2f}x to " \
            f"{seasonal[seen].max():.2f}x (the model has no seasons)" if spread > 0.3 else ""
-    fitted = _fitted("tickets.per_endpoint_reactive", lognormal_of(rate, se), rate,
+    table = {"dist": "lognormal", "median": rate, "sigma": sigma}
+    fitted = _fitted("tickets.per_endpoint_reactive", table, rate,
                      int(n.sum()), source, f"fitted from {source}: {int(n.sum())} tickets in "
-                     f"{e.sum():,.0f} endpoint-months of {g} clients, client-clustered "
-                     f"standard error {se:.3f}{note}")
+                     f"{e.sum():,.0f} endpoint-months of {g} clients, negative binomial "
+                     f"across clients (their own rates differ by sd {math.sqrt(tau2):.2f}), "
+                     f"90% interval {low:.3f} to {high:.3f}{note}")
     return fitted
+
+
+def negative_binomial_rate(counts: np.ndarray, exposure: np.ndarray
+                           ) -> tuple[float, tuple[float, float], float]:
+    """The common rate of counts over exposures when each unit has a gamma-distributed
+    rate of its own (negative binomial, shape ``k``): the maximum-likelihood rate, its
+    90% interval (log scale, observed information) and ``k`` (``inf``: no extra spread).
+    :func:`scipy.stats.nbinom` and :mod:`scipy.optimize` do the work."""
+    def loglik(log_rate: float, log_shape: float) -> float:
+        # stats.nbinom.logpmf(counts, k, k / (k + mu)) less its constant, in one pass
+        k = math.exp(log_shape)
+        mu = math.exp(log_rate) * exposure
+        return float(np.sum(special.gammaln(counts + k) + counts * np.log(mu)
+                            - (counts + k) * np.log(k + mu))) + counts.size * (
+            k * math.log(k) - float(special.gammaln(k)))
+
+    start = math.log(max(counts.sum(), 0.5) / exposure.sum())
+    fit = optimize.minimize(lambda th: -loglik(th[0], min(max(th[1], -6.0), 12.0)),
+                            x0=[start, 1.0], method="Nelder-Mead",
+                            options={"xatol": 1e-6, "fatol": 1e-9})
+    mle, log_shape = float(fit.x[0]), min(max(float(fit.x[1]), -6.0), 12.0)
+    # the observed information of (log rate, log shape) by central differences; the
+    # rate's interval on the log scale
+    h = 1e-3
+    f = [[-loglik(mle + a * h, log_shape + b * h) for b in (-1, 0, 1)] for a in (-1, 0, 1)]
+    hess = np.array([[(f[2][1] - 2 * f[1][1] + f[0][1]) / h ** 2,
+                      (f[2][2] - f[2][0] - f[0][2] + f[0][0]) / (4 * h ** 2)],
+                     [0.0, (f[1][2] - 2 * f[1][1] + f[1][0]) / h ** 2]])
+    hess[1, 0] = hess[0, 1]
+    if log_shape > 11.5 or not np.linalg.det(hess) > 0:
+        var = 1.0 / max(hess[0, 0], 1e-12)  # no extra spread: the rate alone
+    else:
+        var = float(np.linalg.inv(hess)[0, 0])
+    half = float(stats.norm.ppf(0.95)) * math.sqrt(max(var, 0.0))
+    low, high = mle - half, mle + half
+    shape = math.exp(log_shape) if log_shape < 11.5 else math.inf
+    return math.exp(mle), (math.exp(low), math.exp(high)), shape
 
 
 def technicians_by_month(tickets: Sequence[Ticket], work: Sequence[WorkEntry],
