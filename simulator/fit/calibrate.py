@@ -106,18 +106,22 @@ def _actual_series(clients: Sequence[Client], deals: Sequence[Deal],
     out: dict[str, list[float]] = {k: [] for k in REPLAY_SERIES}
     staff = technicians_by_month(tickets, work, owner)
     staff_of = dict(zip(staff["months"], staff["techs"], strict=False))
+    edges = [add_months(start, t).toordinal() for t in range(months + 1)]
+
+    def per_month(days: Sequence[datetime.date]) -> list[float]:
+        ordinals = np.array([d.toordinal() for d in days], dtype=np.int64)
+        return np.histogram(ordinals, bins=edges)[0].astype(float).tolist() if \
+            ordinals.size else [0.0] * months
+    out["meetings"] = per_month([d.date for d in deals])
+    out["new_customers"] = per_month([c.start for c in clients])
+    out["churned"] = per_month([c.end for c in clients if c.end is not None])
+    out["tickets"] = per_month([k.created for k in tickets])
     for t in range(months):
         first = add_months(start, t)
-        nxt = add_months(start, t + 1)
-        end = nxt - datetime.timedelta(days=1)
-        out["meetings"].append(sum(first <= d.date < nxt for d in deals))
-        out["new_customers"].append(sum(first <= c.start < nxt for c in clients))
-        out["churned"].append(sum(c.end is not None and first <= c.end < nxt
-                                  for c in clients))
+        end = add_months(start, t + 1) - datetime.timedelta(days=1)
         active = active_clients(clients, end)
         out["customers"].append(len(active))
         out["mrr_managed"].append(sum(c.fee_at(end) for c in active))
-        out["tickets"].append(sum(first <= k.created < nxt for k in tickets))
         out["techs"].append(staff_of.get(first, float("nan")))
     return {k: np.asarray(v, dtype=np.float64) for k, v in out.items()}
 
@@ -260,7 +264,9 @@ def calibrate(result: FitResult, records: Mapping[str, Any], *,
 
         def gap_sell(hours: float) -> float:
             run = simulate({**changes, "staff.owner_hours_per_month": hours})
-            return float(np.mean(run["owner_sales_hours"][:, -6:])) - 0.95 * intended
+            # the median path: a path gone insolvent sells nothing, whatever his month
+            return float(np.median(run["owner_sales_hours"][:, -6:].mean(axis=1))) \
+                - 0.95 * intended
         low_hours = value("staff.owner_hours_per_month")
         if gap_sell(low_hours) < 0:
             owner_hours = float(optimize.brentq(gap_sell, low_hours, 744.0, xtol=0.5)) \
@@ -441,5 +447,11 @@ def replay_check(result: FitResult, records: Mapping[str, Any], *,
                 f"replay: the history's {REPLAY_SERIES[name]} {what} ({total_act:,.1f}) is "
                 f"outside the fitted model's 90% band ({tq[0]:,.1f} to {tq[2]:,.1f}): the "
                 "model does not hold this part of your past")
+    dead = float(np.mean(np.asarray(run["mrr_managed"])[:, -1] <= 0))
+    if dead > 0.05 and actual["mrr_managed"][-1] > 0:
+        disagreements.append(
+            f"replay: {dead:.0%} of the model's replays end with no clients (cash ran out: "
+            "the model's costs, from the calibrated defaults, leave your business thinner "
+            "margins than it had); set start.cash and the cost keys with --set or --config")
     months_ = [add_months(start, t).isoformat()[:7] for t in range(replay_n)]
     return Replay(start, months_, act, q05, q50, q95, totals, disagreements)

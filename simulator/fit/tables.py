@@ -198,7 +198,7 @@ class Table:
     options: ReadOptions = field(default_factory=ReadOptions)
     warnings: list[str] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)
-    _formats: dict[str, str | None] = field(default_factory=dict)
+    _formats: dict[str, Any] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -278,6 +278,9 @@ class Table:
         """A date cell: a workbook date, an Excel serial number, ISO ``YYYY-MM-DD``, the
         file's slashed order, or ``--date-format``; a time of day is dropped; anything
         else (a partial date, trailing text) is refused."""
+        fast = self._column_dates(column)[k]
+        if fast is not None:
+            return fast
         value = self.rows[k].get(column)
         if isinstance(value, datetime.datetime):
             return value.date()
@@ -313,6 +316,31 @@ class Table:
         except ValueError:
             pass
         raise self.error(self.row_numbers[k], column, text, f"not a date; {allowed}")
+
+    def _column_dates(self, column: str) -> list[datetime.date | None]:
+        """The column's text dates read at once by :func:`pandas.to_datetime` with an
+        explicit format (ISO, or the file's order); ``None`` where a cell needs the
+        cell-by-cell reading (and its message)."""
+        key = "dates:" + column
+        if key in self._formats:
+            return self._formats[key]  # type: ignore[return-value]
+        import pandas as pd
+
+        cells = pd.Series([v.strip() if isinstance(v, str) else "" for v in
+                           (row.get(column) for row in self.rows)], dtype=object)
+        body = cells.str.replace(_TIME, r"\1", regex=True)
+        out = pd.Series([pd.NaT] * len(cells), dtype="datetime64[ns]")
+        iso = body.str.fullmatch(r"\d{4}-\d{2}-\d{2}")
+        if iso.any():
+            out[iso] = pd.to_datetime(body[iso], format="%Y-%m-%d", errors="coerce")
+        slashed = body.str.fullmatch(_SLASHED.pattern)
+        if slashed.any():
+            fmt = self._date_format(column)
+            if fmt is not None:
+                out[slashed] = pd.to_datetime(body[slashed], format=fmt, errors="coerce")
+        dates = [None if pd.isna(x) else x.date() for x in out]
+        self._formats[key] = dates  # type: ignore[assignment]
+        return dates
 
     def month(self, k: int, column: str) -> datetime.date:
         """A month: ``Dec 2023``, ``2023-12``, or any date (its month)."""
