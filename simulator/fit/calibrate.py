@@ -78,11 +78,11 @@ class Replay:
 
     start: datetime.date
     months: list[str]
-    actual: dict[str, list[float]]
+    actual: dict[str, list[float | None]]
     q05: dict[str, list[float]]
     q50: dict[str, list[float]]
     q95: dict[str, list[float]]
-    totals: dict[str, dict[str, float]]
+    totals: dict[str, dict[str, Any]]
     disagreements: list[str]
 
     def to_dict(self) -> dict[str, Any]:

@@ -244,7 +244,7 @@ def fit_tickets(tickets: Sequence[Ticket], clients: Sequence[Client] | None,
         out.append(fitted)
     staff = technicians_by_month(tickets, work or (), owner)
     if staff["techs"]:
-        now = staff["now"]
+        now = int(staff["now"])
         out.append(Fitted("start.techs", now, now, (now, now), now, source,
                           f"fitted from {source}: resources besides the owner with tickets "
                           f"or time entries, the median of the last three whole months to "
@@ -393,7 +393,7 @@ def negative_binomial_rate(counts: np.ndarray, exposure: np.ndarray
 
 
 def technicians_by_month(tickets: Sequence[Ticket], work: Sequence[WorkEntry],
-                         owner: str | None) -> dict[str, list[Any]]:
+                         owner: str | None) -> dict[str, Any]:
     """Technicians on staff month by month: the resources besides the owner who worked
     a ticket or a time entry in the month (a leaver and his replacement both count in
     the month they cross); ``now``: the median of the last three whole months."""
@@ -494,7 +494,8 @@ def fit_price(clients: Sequence[Client], source: str) -> list[Fitted]:
     fitted = _mean_of("customers.price_per_seat", prices, 1.0, source, what)
     if fitted:
         out.append(fitted)
-    uplifts, stays = [], 0
+    uplifts: list[float] = []
+    stays = 0
     for c in clients:
         if not c.spells:
             continue
@@ -505,13 +506,13 @@ def fit_price(clients: Sequence[Client], source: str) -> list[Fitted]:
                     and b.seats > 0:
                 uplifts.append((b.fee / b.seats) / (a.fee / a.seats) - 1)
     if stays:
-        rises = [u for u in uplifts if u > 0.001]
+        up = [u for u in uplifts if u > 0.001]
         # a one-off rise re-papered once per client is today's price (in the book), not a
         # rise at every renewal
-        again = len(rises) > stays
-        value = float(np.mean(rises)) if again else 0.0
+        again = len(up) > stays
+        value = float(np.mean(up)) if again else 0.0
         out.append(Fitted("customers.price_escalator", round(value, 4), value, (value, value),
-                          len(uplifts), source, f"fitted from {source}: {len(rises)} fee rises "
+                          len(uplifts), source, f"fitted from {source}: {len(up)} fee rises "
                           f"on {len(uplifts)} re-papered agreements of {stays} clients"
                           + ("" if again else "; at most one per client, read as a one-off "
                              "price change (today's fees are in the book)")))

@@ -705,8 +705,8 @@ def _pnl_by_month(path: Path, raw: list[tuple[int, list[Any]]],
                                            "Product Sales, Project Revenue, Total Expenses, "
                                            'or a --columns map [pnl] "Line" = '
                                            '"revenue_products"')])
-        header = ["month", *need]
-        out = [(number, header)]
+        header: list[Any] = ["month", *need]
+        out: list[tuple[int, list[Any]]] = [(number, header)]
         for j, m in months:
             out.append((number, [m, *[lines[n].get(j, 0.0) for n in need]]))
         return out
