@@ -34,7 +34,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
-from scipy import optimize
+from scipy import optimize, stats
 
 from .estimate import (
     DAYS_PER_MONTH,
@@ -196,7 +196,7 @@ def calibrate(result: FitResult, records: Mapping[str, Any], *,
               base: Mapping[str, Any] | None = None,
               overrides: Mapping[str, Any] | None = None,
               months: int = 24, n_paths: int = CALIBRATION_PATHS,
-              seed: int = CALIBRATION_SEED) -> FitResult:
+              seed: int = CALIBRATION_SEED, horizon: int = 24) -> FitResult:
     """Calibrate proactive hours, the meeting rate and the churn base rate jointly (see
     the module docstring); keys in ``overrides`` are held as given. Returns the
     result with the calibrated values in place of the per-column ones."""
@@ -257,13 +257,25 @@ def calibrate(result: FitResult, records: Mapping[str, Any], *,
             f"calibrated so that the replay of {replay_n} months keeps the technicians "
             f"{100 * target:.0f}% busy, as in the history ({how})")
     # 2. the owner's month: long enough that the hours he means to sell are left to him
-    # at the end of the replay (the history sold through its last months), then the
-    # meeting rate: the history's first meetings in the model's selling hours
+    # at the end of the replay (the history sold through its last months) and, when the
+    # history's meetings did not fall while its book grew, through the forecast's
+    # horizon too (the data show no squeeze); then the meeting rate: the history's
+    # first meetings in the model's selling hours
     if "staff.owner_hours_per_month" not in held and deals:
         intended = value("staff.owner_sales_hours_per_month")
+        half = replay_n // 2
+        first_half = int(actual["meetings"][:half].sum())
+        second_half = int(actual["meetings"][half:2 * half].sum())
+        falling = first_half + second_half > 0 and stats.binomtest(
+            second_half, first_half + second_half, 0.5, alternative="less").pvalue < 0.05
+        grew = actual["customers"][-1] > actual["customers"][0]
+        extra = 0 if falling or not grew else horizon
+        rate_then = float(actual["meetings"].sum()) / (intended * replay_n) if intended else 0.0
 
         def gap_sell(hours: float) -> float:
-            run = simulate({**changes, "staff.owner_hours_per_month": hours})
+            run = _run(data_of(result), state, start, replay_n + extra, n_paths, seed, base,
+                       overrides, {**changes, "staff.owner_hours_per_month": hours,
+                                   "sales.meetings_per_selling_hour": min(rate_then, 1.0)})
             # the median path: a path gone insolvent sells nothing, whatever his month
             return float(np.median(run["owner_sales_hours"][:, -6:].mean(axis=1))) \
                 - 0.95 * intended
@@ -275,8 +287,10 @@ def calibrate(result: FitResult, records: Mapping[str, Any], *,
             notes["staff.owner_hours_per_month"] = (
                 f"calibrated: the owner's month that leaves him the {intended:g} hours he "
                 f"means to sell (staff.owner_sales_hours_per_month) beside his escalations, "
-                f"management and account care at the end of the replay (the default "
-                f"{low_hours:.0f} hours would not)")
+                f"management and account care at the end of the replay"
+                + (f" and {extra} months on (the history's first meetings did not fall as "
+                   f"its book grew: {first_half} then {second_half})" if extra else "")
+                + f" (the default {low_hours:.0f} hours would not)")
             if owner_hours > PLAUSIBLE_OWNER_HOURS:
                 result.warnings.append(
                     f"replay: the owner would need {owner_hours:.0f} hours a month to keep "
