@@ -420,3 +420,21 @@ def test_cli_refuses_a_bad_export_and_writes_nothing(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "c.csv: row 2, column seats" in err[0], err
     assert not out.exists() and not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("table, text", [
+    ("pipeline", "date,prospect,proposal,outcome,close_date\n2024-01-05,A,yes,won,2024-02-01\n"
+                 "2024-01-09,B,yes,lost,2024-02-10\n2024-02-12,C,no,lost,2024-03-01\n"),
+    ("tickets", "created,client,hours,resource\n2024-01-05,Acme,1.5,Ann\n"
+                "2024-02-06,Acme,0.5,Bob\n"),
+    ("pnl", "month,revenue_products,revenue_projects,overhead\n2024-01,8000,4000,11000\n"
+            "2024-02,7500,12000,11500\n"),
+])
+def test_fit_without_clients_writes_a_valid_config(tmp_path, capsys, table, text):
+    path = tmp_path / f"{table}.csv"
+    path.write_text(text)
+    out = tmp_path / "mine.toml"
+    assert main(["fit", f"--{table}", str(path), "--out", str(out), "--report",
+                 str(tmp_path / "r")]) == 0
+    assert main(["validate", str(out)]) == 0
+    capsys.readouterr()
