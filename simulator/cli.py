@@ -374,9 +374,10 @@ def _cmd_fit(args: argparse.Namespace) -> int:
             raise
         raise _flag_error("--as-of", str(exc)) from None
     fitted_config(result, str(out))  # the config is valid before anything is written
+    text = config_text(result)
     claim_out_dir(report, FIT_FILES, need_bytes=2_000_000)
     written = write_fit_report(result, report)
-    write_text_atomic(out, config_text(result))
+    write_text_atomic(out, text)
     for f in result.fitted:
         low, high = f.interval90
         if isinstance(f.value, list):
