@@ -34,7 +34,10 @@ def test_fit_writes_a_valid_config_that_runs(data, tmp_path, capsys):
     assert "churn.annual_rate = " in out and "cancellations in" in out
     text = (tmp_path / "mine.toml").read_text()
     assert "# fitted from clients.csv:" in text
-    assert "not fitted (needs" not in text  # every fittable key came from the four tables
+    # every fittable key came from the four tables, but the escalator (one row a client)
+    assert [line for line in text.splitlines() if "not fitted (needs" in line] == [
+        "# price_escalator: not fitted (needs clients with several agreement rows per "
+        "client); the calibrated default 0.03 applies"]
     config = load_config(tmp_path / "mine.toml")
     assert config.churn.annual_rate.dist == "beta"
     assert main(["validate", str(tmp_path / "mine.toml")]) == 0
@@ -200,3 +203,35 @@ def test_book_and_customers_must_agree():
     assert config_from_dict({"start": {"book": book}}).start.customers == 1
     with pytest.raises(ConfigError, match="start.customers = 3: start.book lists 1 clients"):
         config_from_dict({"start": {"book": book, "customers": 3}}, "x.toml")
+
+
+def test_psa_exports_fit_replay_and_backtest_with_a_held_key(tmp_path, capsys):
+    """A generated business exported as ConnectWise would (US dates, agreement rows with
+    a re-papered price rise, opportunity stages, an internal ticket): fit, replay
+    printed, the held key kept; the backtest follows --set (issue 29)."""
+    from msp_generator import VARIANTS, Business, write_exports
+
+    business = Business(VARIANTS["heterogeneous"], np.random.default_rng(4))
+    business.run(36)
+    paths = write_exports(business.history(), tmp_path / "cw", "connectwise")
+    files = ["--clients", str(paths["clients"]), "--pipeline", str(paths["pipeline"]),
+             "--tickets", str(paths["tickets"]), "--pnl", str(paths["pnl"]),
+             "--owner", "Owner"]
+    out = tmp_path / "cw.toml"
+    assert main(["fit", *files, "--set", "tickets.hours_reactive=0.9", "--out", str(out),
+                 "--report", str(tmp_path / "r")]) == 0
+    printed = capsys.readouterr()
+    assert "does the model hold your past?" in printed.out
+    assert "first meetings" in printed.out and "left out of the reactive" in printed.err
+    config = load_config(out)
+    assert config.tickets.hours_reactive == 0.9
+    assert 130 <= config.customers.price_per_seat.mean() <= 150  # after the rise (140)
+    report = json.loads((tmp_path / "r" / "fit.json").read_text())
+    assert report["replay"]["totals"]["meetings"]["actual"] > 0
+    # a correction held fixed moves the backtest: churn held at 60% a year empties the book
+    bt = tmp_path / "bt"
+    assert main(["backtest", *files, "--set", "churn.annual_rate=0.6", "--paths", "200",
+                 "--holdout", "12", "--out", str(bt)]) == 0
+    capsys.readouterr()
+    clients = json.loads((bt / "backtest.json").read_text())["series"]["customers"]
+    assert clients["q50"][-1] < 0.75 * clients["actual"][0]

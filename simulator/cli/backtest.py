@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from .common import EXIT_OK, default_out, flag_error, record_files, record_tables
+from .common import EXIT_OK, default_out, fit_options, flag_error, record_files, record_tables
 
 
 def add_parser(sub: Any) -> None:
@@ -29,6 +29,7 @@ def add_parser(sub: Any) -> None:
 
 
 def command(args: argparse.Namespace) -> int:
+    from ..config import ConfigError
     from ..fit import read_records
     from ..fit.backtest import backtest
     from ..output import claim_out_dir
@@ -44,14 +45,19 @@ def command(args: argparse.Namespace) -> int:
     if not 1 <= args.paths <= 100_000:
         raise flag_error("--paths", f"out of range: got {args.paths}; allowed: 1 to 100,000")
     out = Path(args.out) if args.out else default_out("backtest")
-    claim_out_dir(out, BACKTEST_FILES, need_bytes=2_000_000)
-    records = read_records(**tables, owner=args.owner, columns=args.columns)
+    read_options, base, held = fit_options(args)
+    records = read_records(**tables, owner=args.owner, columns=args.columns,
+                           options=read_options)
     options = {} if args.selling_hours is None else {"selling_hours": args.selling_hours}
     try:
         result = backtest(**records, holdout=args.holdout, as_of=as_of, n_paths=args.paths,
-                          seed=args.seed, owner=args.owner, fit_options=options)
+                          seed=args.seed, owner=args.owner, fit_options=options, base=base,
+                          overrides=held)
     except ValueError as exc:
+        if isinstance(exc, ConfigError):
+            raise
         raise flag_error("--holdout", str(exc)) from None
+    claim_out_dir(out, BACKTEST_FILES, need_bytes=2_000_000)
     written = write_backtest(result, out)
     for line in result.lines():
         print(line)

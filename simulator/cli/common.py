@@ -40,7 +40,35 @@ def record_files(p: argparse.ArgumentParser) -> None:
     p.add_argument("--as-of", dest="as_of", metavar="DATE",
                    help="the date the records end (default: the latest date in them)")
     p.add_argument("--selling-hours", dest="selling_hours", type=float, metavar="H",
-                   help="hours a month the owner sold in the history (default: 40)")
+                   help="hours a month the owner means to sell (default: 40)")
+    p.add_argument("--date-format", dest="date_format", metavar="FORMAT",
+                   help="the exports' date order when it is ambiguous, e.g. %%m/%%d/%%Y "
+                        "(US) or %%d/%%m/%%Y")
+    p.add_argument("--decimal-comma", dest="decimal_comma", action="store_true",
+                   help="numbers are written 1.234,56 (otherwise a decimal comma is refused)")
+    p.add_argument("--config", dest="base_config", metavar="CONFIG",
+                   help="a config giving the values the fit does not (default: the "
+                        "calibrated defaults)")
+    p.add_argument("--set", dest="overrides", action="append", default=[],
+                   metavar="KEY=VALUE", help="hold a key as given instead of fitting it, "
+                                             "e.g. --set tickets.hours_reactive=0.8")
+
+
+def fit_options(args: argparse.Namespace) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+    """``fit``/``backtest``: how to read the exports, the base config's table
+    (``--config``) and the keys held by ``--set``, each checked."""
+    from ..config import config_from_dict, parse_override
+    from ..config.loader import read_toml_file
+    from ..fit.tables import DATE_FORMATS, ReadOptions
+
+    fmt = args.date_format
+    if fmt is not None and fmt not in DATE_FORMATS:
+        raise flag_error("--date-format", f"unknown format {fmt!r}; allowed: "
+                                          + ", ".join(DATE_FORMATS))
+    base = read_toml_file(args.base_config) if args.base_config else {}
+    held = dict(parse_override(text) for text in args.overrides)
+    config_from_dict(base, source=args.base_config or "--config", overrides=held)
+    return ReadOptions(date_format=fmt, decimal_comma=args.decimal_comma), base, held
 
 
 def common_flags(p: argparse.ArgumentParser, paths: bool = True) -> None:

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .common import EXIT_OK, default_out, flag_error, record_files, record_tables
+from .common import EXIT_OK, default_out, fit_options, flag_error, record_files, record_tables
 
 
 def add_parser(sub: Any) -> None:
@@ -29,6 +29,7 @@ def add_parser(sub: Any) -> None:
 
 
 def command(args: argparse.Namespace) -> int:
+    from ..config import ConfigError
     from ..fit import config_text, fit_files, fitted_config
     from ..output import claim_out_dir, write_text_atomic
     from ..report.files import FIT_FILES, write_fit_report
@@ -42,12 +43,20 @@ def command(args: argparse.Namespace) -> int:
         raise flag_error("--out", f"{args.out}: exists; allowed: a new file, or --force to "
                                    "overwrite it")
     report = Path(args.report) if args.report else default_out("fit", out.stem)
-    claim_out_dir(report, FIT_FILES, need_bytes=2_000_000)
-    result = fit_files(**tables, owner=args.owner, columns=args.columns, as_of=as_of,
-                       selling_hours=args.selling_hours)
+    options, base, held = fit_options(args)
+    try:
+        result = fit_files(**tables, owner=args.owner, columns=args.columns, as_of=as_of,
+                           selling_hours=args.selling_hours, options=options, base=base,
+                           overrides=held)
+    except ValueError as exc:
+        if isinstance(exc, ConfigError):
+            raise
+        raise flag_error("--as-of", str(exc)) from None
     fitted_config(result, str(out))  # the config is valid before anything is written
+    text = config_text(result)
+    claim_out_dir(report, FIT_FILES, need_bytes=2_000_000)
     written = write_fit_report(result, report)
-    write_text_atomic(out, config_text(result))
+    write_text_atomic(out, text)
     for f in result.fitted:
         low, high = f.interval90
         if isinstance(f.value, list):
@@ -55,6 +64,12 @@ def command(args: argparse.Namespace) -> int:
             continue
         interval = "" if low == high else f" (90% interval {low:.4g} to {high:.4g})"
         print(f"{f.key} = {f.estimate:.4g}{interval}: {f.comment}")
+    if result.replay is not None:
+        print(f"\ndoes the model hold your past? the fitted model run from your book of "
+              f"{result.replay.start.isoformat()}:")
+        print(f"  {'':<22} {'history':>12}   {'model median':>12}   [90% band]")
+        for line in result.replay.lines():
+            print(line)
     for line in result.warnings:
         print(f"warning: {line}", file=sys.stderr)
     print(f"\nwrote {out} and {written}/ (fit.html); check it with `msp-sim validate {out}`, "

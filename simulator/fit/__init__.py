@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 import json
 import math
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from ..config.schema import SECTIONS, param_specs
 from ..version import package_version
 from .estimate import FitResult, Fitted, fit_records
 from .records import clients_of, deals_of, pnl_of, tickets_of
-from .tables import read_column_map, read_table
+from .tables import ReadOptions, read_column_map, read_table
 
 __all__ = ["FITTABLE", "FitResult", "Fitted", "config_text", "fit_files", "fit_summary",
            "read_records"]
@@ -43,6 +44,10 @@ FITTABLE: dict[str, str] = {
     "tickets.hours_reactive": "tickets",
     "staff.escalation_share": "tickets with --owner",
     "finance.overhead_per_month": "pnl",
+    "customers.price_escalator": "clients with several agreement rows per client",
+    "projects.per_customer_year": "pnl and clients",
+    "sales.cycle_months": "pipeline with close dates",
+    "tickets.proactive_hours_per_endpoint": "tickets and clients (calibrated on the replay)",
 }
 """Every key a fit can give, and the data it needs."""
 
@@ -55,9 +60,12 @@ def read_records(
     *,
     owner: str | None = None,
     columns: str | Path | None = None,
+    options: ReadOptions | None = None,
 ) -> dict[str, Any]:
     """The records of the given files, checked (``clients``, ``deals``, ``tickets``,
-    ``pnl``; each ``None`` when its file is not given) and their file names (``sources``).
+    ``pnl``, ``work``: time entries on no ticket; each ``None`` when its file is not
+    given), their file names (``sources``) and the readers' ``warnings`` (future dates,
+    title rows, left-out ticket types, a file of exactly 5,000 rows).
 
     Raises
     ------
@@ -65,24 +73,30 @@ def read_records(
         A file cannot be read, or a row or column is wrong.
     """
     column_map = read_column_map(columns)
+    options = options or ReadOptions()
     out: dict[str, Any] = {"clients": None, "deals": None, "tickets": None, "pnl": None,
-                           "sources": {}}
+                           "work": None, "sources": {}, "warnings": []}
     if clients is not None:
-        table = read_table(clients, "clients", column_map)
+        table = read_table(clients, "clients", column_map, options)
         out["clients"], out["sources"]["clients"] = clients_of(table), table.name
+        out["warnings"] += table.warnings
     if pipeline is not None:
-        table = read_table(pipeline, "pipeline", column_map)
+        table = read_table(pipeline, "pipeline", column_map, options)
         out["deals"], out["sources"]["pipeline"] = deals_of(table), table.name
+        out["warnings"] += table.warnings
     if tickets is not None:
-        table = read_table(tickets, "tickets", column_map)
-        out["tickets"], out["sources"]["tickets"] = tickets_of(table, out["clients"]), table.name
-        if owner is not None and owner not in {t.resource for t in out["tickets"]}:
+        table = read_table(tickets, "tickets", column_map, options)
+        out["tickets"], out["work"] = tickets_of(table, out["clients"])
+        out["sources"]["tickets"] = table.name
+        out["warnings"] += table.warnings
+        names = {t.resource for t in out["tickets"]} | {w.resource for w in out["work"]}
+        if owner is not None and owner not in names:
             raise table.error(None, "resource", owner, "--owner names no resource of the "
-                              "tickets; allowed: one of " + ", ".join(
-                                  sorted({t.resource for t in out["tickets"]})[:8]))
+                              "tickets; allowed: one of " + ", ".join(sorted(names)[:8]))
     if pnl is not None:
-        table = read_table(pnl, "pnl", column_map)
+        table = read_table(pnl, "pnl", column_map, options)
         out["pnl"], out["sources"]["pnl"] = pnl_of(table), table.name
+        out["warnings"] += table.warnings
     return out
 
 
@@ -96,8 +110,13 @@ def fit_files(
     columns: str | Path | None = None,
     as_of: datetime.date | None = None,
     selling_hours: float | None = None,
+    options: ReadOptions | None = None,
+    base: Mapping[str, Any] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    calibrate: bool = True,
 ) -> FitResult:
-    """Read and fit a business's exports (each optional).
+    """Read and fit a business's exports (each optional): :func:`fit_business` of
+    :func:`read_records`.
 
     Raises
     ------
@@ -105,23 +124,76 @@ def fit_files(
         A file cannot be read, or a row or column is wrong (one line naming the
         file, the row and the column).
     """
-    records = read_records(clients, pipeline, tickets, pnl, owner=owner, columns=columns)
-    defaults = config_from_dict({})
+    records = read_records(clients, pipeline, tickets, pnl, owner=owner, columns=columns,
+                           options=options)
+    return fit_business(records, owner=owner, as_of=as_of, selling_hours=selling_hours,
+                        base=base, overrides=overrides, calibrate=calibrate)
+
+
+def fit_business(
+    records: Mapping[str, Any],
+    *,
+    owner: str | None = None,
+    as_of: datetime.date | None = None,
+    selling_hours: float | None = None,
+    base: Mapping[str, Any] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    calibrate: bool = True,
+    replay_months: int = 24,
+) -> FitResult:
+    """Fit the records column by column (:func:`~.estimate.fit_records`), calibrate
+    the business as a whole against its own history and check the replay
+    (:mod:`.calibrate`). ``base`` (a config table, ``--config``) gives the values the
+    fit does not; ``overrides`` (``--set``) are held as given, never fitted.
+
+    Raises
+    ------
+    ValueError
+        ``as_of`` is before the records begin.
+    """
+    from .calibrate import calibrate as calibrate_business
+    from .calibrate import replay_check
+
+    defaults = config_from_dict(dict(base or {}), source="--config")
+
     def mean(key: str) -> float:  # a default's value, or its distribution's mean
         value = defaults.get(key)
         return float(value.mean()) if hasattr(value, "mean") else float(value)
 
     hours = mean("staff.owner_sales_hours_per_month") if selling_hours is None \
         else selling_hours
-    return fit_records(records["clients"], records["deals"], records["tickets"],
-                       records["pnl"], sources=records["sources"],
-                       owner=owner, as_of=as_of, selling_hours=hours,
-                       endpoints_per_seat=mean("customers.endpoints_per_seat"),
-                       per_employee_overhead=mean("finance.overhead_per_employee_month"),
-                       per_customer_overhead=mean("finance.overhead_per_customer_month"),
-                       product_spend_per_seat_year=mean("projects.product_spend_per_seat_year"),
-                       project_revenue_per_customer_year=mean("projects.per_customer_year")
-                       * mean("projects.size"))
+    result = fit_records(records.get("clients"), records.get("deals"), records.get("tickets"),
+                         records.get("pnl"), sources=records.get("sources", {}),
+                         owner=owner, as_of=as_of, selling_hours=hours,
+                         work=records.get("work"), project_size=mean("projects.size"),
+                         endpoints_per_seat=mean("customers.endpoints_per_seat"),
+                         per_employee_overhead=mean("finance.overhead_per_employee_month"),
+                         per_customer_overhead=mean("finance.overhead_per_customer_month"),
+                         product_spend_per_seat_year=mean(
+                             "projects.product_spend_per_seat_year"),
+                         project_revenue_per_customer_year=mean("projects.per_customer_year")
+                         * mean("projects.size"))
+    result.warnings[:0] = list(records.get("warnings", ()))
+    held = dict(overrides or {})
+    result.fitted = [f for f in result.fitted if f.key not in held]
+    result.base = dict(base or {})
+    result.held = held
+    if calibrate and records.get("clients"):
+        data = {**records, "owner": owner}
+        if as_of is not None:
+            from .estimate import records_until
+
+            cut = records_until(records.get("clients"), records.get("deals"),
+                                records.get("tickets"), records.get("pnl"),
+                                records.get("work"), as_of)
+            data.update(zip(("clients", "deals", "tickets", "pnl", "work"), cut, strict=True))
+        result = calibrate_business(result, data, base=base, overrides=held,
+                                    months=replay_months)
+        result.replay = replay_check(result, data, base=base, overrides=held,
+                                     months=replay_months)
+        if result.replay is not None:
+            result.warnings += result.replay.disagreements
+    return result
 
 
 def _toml(value: Any) -> str:
@@ -129,6 +201,8 @@ def _toml(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, dict):
         return "{ " + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
     if isinstance(value, str):
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     if isinstance(value, datetime.date):
@@ -167,10 +241,14 @@ def _round(x: float) -> float:
 def config_data(result: FitResult) -> dict[str, dict[str, Any]]:
     """The fitted values as a config table (``{"section": {"key": value}}``)."""
     data: dict[str, dict[str, Any]] = {
-        "simulation": {"start_date": result.as_of.replace(day=1)}}
+        k: dict(v) if isinstance(v, Mapping) else v for k, v in result.base.items()}
+    data.setdefault("simulation", {})["start_date"] = result.as_of.replace(day=1)
     for f in result.fitted:
         section, name = f.key.split(".", 1)
         data.setdefault(section, {})[name] = _value(f)
+    for key, value in result.held.items():
+        section, name = key.split(".", 1)
+        data.setdefault(section, {})[name] = value
     return data
 
 
@@ -188,16 +266,20 @@ def config_text(result: FitResult) -> str:
     by_key = {f.key: f for f in result.fitted}
     defaults = config_from_dict({})
     for section in SECTIONS:
+        if not isinstance(data.get(section, {}), Mapping):
+            continue
         fitted = dict(data.get(section, {}))
         book = fitted.pop("book", None) if section == "start" else None
         missing = [k for k, need in FITTABLE.items() if k.startswith(section + ".")
-                   and k not in by_key]
+                   and k not in by_key and k not in result.held]
         if not fitted and not missing:
             continue
         lines += ["", f"[{section}]"]
         for name, value in fitted.items():
             key = f"{section}.{name}"
             note = by_key[key].comment if key in by_key else \
+                "held as given by --set" if key in result.held else \
+                "from --config" if key != "simulation.start_date" else \
                 "month 0 = the as-of month: reports name months by the calendar"
             lines.append(f"{name} = {_toml(value)}  # {note}")
         for key in missing:
@@ -233,6 +315,7 @@ def fit_summary(result: FitResult) -> dict[str, Any]:
         "not_fitted": {k: need for k, need in FITTABLE.items()
                        if result.get(k) is None},
         "warnings": list(result.warnings),
+        "replay": None if result.replay is None else result.replay.to_dict(),
         "version": package_version(),
     }
 

@@ -14,13 +14,13 @@ series, the coverage of each band over the months.
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from .estimate import DAYS_PER_MONTH, FitResult, fit_records
-from .records import Client, Deal, PnlMonth, Ticket
+from .estimate import DAYS_PER_MONTH, FitResult, active_clients, records_until, records_window
+from .records import Client, Deal, PnlMonth, Ticket, WorkEntry
 
 __all__ = ["SERIES", "BacktestResult", "backtest"]
 
@@ -76,19 +76,6 @@ class BacktestResult:
         return out
 
 
-def _truncate(clients: list[Client], deals: list[Deal], tickets: list[Ticket],
-              pnl: list[PnlMonth], cutoff: datetime.date
-              ) -> tuple[list[Client], list[Deal], list[Ticket], list[PnlMonth]]:
-    c_out = [replace(c, end=None if c.end is not None and c.end > cutoff else c.end)
-             for c in clients if c.start <= cutoff]
-    d_out = [d if d.close_date is None or d.close_date <= cutoff
-             else replace(d, outcome="open", close_date=None)
-             for d in deals if d.date <= cutoff]
-    t_out = [t for t in tickets if t.created <= cutoff]
-    p_out = [m for m in pnl if m.month < cutoff.replace(day=1)]
-    return c_out, d_out, t_out, p_out
-
-
 def _actual(clients: list[Client], tickets: list[Ticket], cutoff: datetime.date,
             holdout: int) -> dict[str, np.ndarray]:
     start = cutoff + datetime.timedelta(days=1)
@@ -96,8 +83,8 @@ def _actual(clients: list[Client], tickets: list[Ticket], cutoff: datetime.date,
     for t in range(1, holdout + 1):
         end = _add_months(start, t) - datetime.timedelta(days=1)
         first = _add_months(start, t - 1)
-        active = [c for c in clients if c.start <= end and (c.end is None or c.end > end)]
-        mrr.append(sum(c.monthly_fee for c in active))
+        active = active_clients(clients, end)
+        mrr.append(sum(c.fee_at(end) for c in active))
         count.append(len(active))
         raised.append(sum(first <= k.created <= end for k in tickets))
     return {"mrr_managed": np.array(mrr, dtype=np.float64),
@@ -110,8 +97,14 @@ def backtest(clients: list[Client], deals: list[Deal] | None = None,
              holdout: int = 12, as_of: datetime.date | None = None, n_paths: int = 2000,
              seed: int = 20261123, owner: str | None = None,
              fit_options: dict[str, Any] | None = None,
-             sources: dict[str, str] | None = None) -> BacktestResult:
-    """Fit on the records before the last ``holdout`` months, simulate them, compare.
+             sources: dict[str, str] | None = None, work: list[WorkEntry] | None = None,
+             base: dict[str, Any] | None = None,
+             overrides: dict[str, Any] | None = None,
+             warnings: list[str] | None = None) -> BacktestResult:
+    """Fit on the records before the last ``holdout`` months (the whole fit: per-column
+    estimates, calibration against the history up to then), simulate them, compare.
+    ``base`` (``--config``) and ``overrides`` (``--set``, held as given) as in
+    :func:`~simulator.fit.fit_business`.
 
     Raises
     ------
@@ -119,19 +112,25 @@ def backtest(clients: list[Client], deals: list[Deal] | None = None,
         Fewer than 12 months of records before the holdout.
     """
     from ..api import simulate
-    from . import fitted_config
+    from . import fit_business, fitted_config
 
     deals, tickets, pnl = list(deals or ()), list(tickets or ()), list(pnl or ())
-    dates = [c.start for c in clients] + [c.end for c in clients if c.end]
-    dates += [d.date for d in deals] + [t.created for t in tickets]
-    end = as_of or max(dates)
+    window = records_window(clients, deals, tickets, pnl, work)
+    if window is None:
+        raise ValueError("no dated records; allowed: at least one row")
+    end = as_of or window[1]
     cutoff = _add_months(end.replace(day=1), -holdout + 1) - datetime.timedelta(days=1)
-    history_months = (cutoff - min(dates)).days / DAYS_PER_MONTH
+    history_months = (cutoff - window[0]).days / DAYS_PER_MONTH
     if history_months < 12:
         raise ValueError(f"only {history_months:.0f} months of records before the last "
                          f"{holdout}; allowed: at least 12 months before the holdout")
-    fit = fit_records(*_truncate(list(clients), deals, tickets, pnl, cutoff), owner=owner,
-                      as_of=cutoff, sources=sources, **(fit_options or {}))
+    cut = records_until(list(clients), deals, tickets, pnl, work, cutoff)
+    records = dict(zip(("clients", "deals", "tickets", "pnl", "work"), cut, strict=True))
+    records["sources"] = sources or {}
+    records["warnings"] = list(warnings or ())
+    options = dict(fit_options or {})
+    fit = fit_business(records, owner=owner, as_of=cutoff, base=base, overrides=overrides,
+                       replay_months=min(24, int(history_months) - 1), **options)
     config = fitted_config(fit, "backtest")
     config = config.model_copy(update={"simulation": config.simulation.model_copy(
         update={"months": holdout})})

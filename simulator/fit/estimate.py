@@ -28,14 +28,14 @@ from __future__ import annotations
 import datetime
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
-from scipy import stats
+from scipy import optimize, special, stats
 
 from ..config.distributions import parse_distribution
-from .records import Client, Deal, PnlMonth, Ticket
+from .records import Client, Deal, PnlMonth, Ticket, WorkEntry
 
 __all__ = ["Fitted", "FitResult", "beta_of", "fit_records", "lognormal_of"]
 
@@ -83,6 +83,9 @@ class FitResult:
     warnings: list[str] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)
     curves: dict[str, Any] = field(default_factory=dict)
+    replay: Any = None
+    base: dict[str, Any] = field(default_factory=dict)
+    held: dict[str, Any] = field(default_factory=dict)
 
     def get(self, key: str) -> Fitted | None:
         """The fitted value of ``key``, if any."""
@@ -122,9 +125,13 @@ def _fitted(key: str, value: Any, estimate: float, count: float, source: str,
 # -- the fits ------------------------------------------------------------------------
 
 
-def fit_churn(clients: Sequence[Client], as_of: datetime.date, source: str) -> Fitted | None:
-    """``churn.annual_rate`` from tenures (censored at ``as_of`` while active)."""
-    tenures = _tenures(clients, as_of)
+def fit_churn(clients: Sequence[Client], as_of: datetime.date, source: str,
+              window_start: datetime.date | None = None) -> Fitted | None:
+    """``churn.annual_rate`` from client stays, censored at ``as_of`` while active and
+    left-truncated at ``window_start`` (the records' first date): a client already in
+    place then counts exposure from then on, since clients who left before it are not
+    in the export (counting their earlier tenure would bias churn low)."""
+    tenures = _tenures(clients, as_of, window_start)
     ended, active = tenures["ended"], tenures["active"]
     exposure = sum(ended) + sum(active)
     if exposure <= 0:
@@ -137,13 +144,13 @@ def fit_churn(clients: Sequence[Client], as_of: datetime.date, source: str) -> F
     mean, sd = 1 - m1, math.sqrt(max(m2 - m1 * m1, 0.0))
     mle = ""
     if events:
-        data = stats.CensoredData(uncensored=np.maximum(ended, 1e-9),
-                                  right=np.maximum(active, 1e-9))
-        _, scale = stats.expon.fit(data, floc=0)
-        mle = f"; MLE {100 * (1 - math.exp(-1 / scale)):.1f}%/year"
+        mle = f"; MLE {100 * (1 - math.exp(-events / exposure)):.1f}%/year"
+    truncated = tenures["truncated"]
+    note = (f", {truncated} clients already in place on {window_start.isoformat()} counted "
+            "from then (left truncation)") if truncated and window_start else ""
     return _fitted("churn.annual_rate", beta_of(mean, sd), mean, events, source,
                    f"fitted from {source}: {events} cancellations in {exposure:.0f} "
-                   f"client-years{mle}")
+                   f"client-years{mle}{note}")
 
 
 def _mean_of(key: str, values: np.ndarray, low: float, source: str, what: str
@@ -193,6 +200,13 @@ def fit_pipeline(deals: Sequence[Deal], as_of: datetime.date, selling_hours: flo
                         "decided proposals were won")
     if fitted:
         out.append(fitted)
+    cycles = np.array([(d.close_date - d.date).days / DAYS_PER_MONTH for d in deals
+                       if d.outcome == "won" and d.close_date is not None], dtype=np.float64)
+    if cycles.size >= 3:
+        mean = float(cycles.mean())
+        out.append(Fitted("sales.cycle_months", round(mean, 2), mean, (mean, mean),
+                          cycles.size, source, f"fitted from {source}: mean months from the "
+                          f"first meeting to the signing of {cycles.size} won deals"))
     return out
 
 
@@ -211,7 +225,8 @@ def endpoint_months(clients: Sequence[Client], first: datetime.date, last: datet
 
 def fit_tickets(tickets: Sequence[Ticket], clients: Sequence[Client] | None,
                 owner: str | None, endpoints_per_seat: float, source: str,
-                as_of: datetime.date | None = None) -> list[Fitted]:
+                as_of: datetime.date | None = None,
+                work: Sequence[WorkEntry] | None = None) -> list[Fitted]:
     """Tickets per endpoint (needs the clients), hours per ticket, escalation share, and
     the technicians (resources besides the owner in the last 90 days)."""
     out = []
@@ -219,25 +234,21 @@ def fit_tickets(tickets: Sequence[Ticket], clients: Sequence[Client] | None,
     last = max(t.created for t in tickets)
     end = max(last, as_of or last) + datetime.timedelta(days=1)
     if clients:
-        exposure = endpoint_months(clients, first, end, endpoints_per_seat)
-        if exposure > 0:
-            n = len(tickets)
-            a = n + 0.5
-            mean, sd = a / exposure, math.sqrt(a) / exposure
-            out.append(_fitted("tickets.per_endpoint_reactive", lognormal_of(mean, sd), mean,
-                               n, source, f"fitted from {source}: {n} tickets in "
-                               f"{exposure:,.0f} endpoint-months (a reactive book)"))
+        fitted = fit_ticket_rate(tickets, clients, first, end, endpoints_per_seat, source)
+        if fitted:
+            out.append(fitted)
     hours = np.array([t.hours for t in tickets], dtype=np.float64)
     fitted = _mean_of("tickets.hours_reactive", hours, 0.0, source,
                       "mean of {n} tickets' hours, standard error {se:.3f}")
     if fitted:
         out.append(fitted)
-    recent = last - datetime.timedelta(days=90)
-    staff = {t.resource for t in tickets if t.created >= recent and t.resource != owner}
-    if staff:
-        out.append(Fitted("start.techs", len(staff), len(staff), (len(staff),) * 2, len(staff),
-                          source, f"fitted from {source}: {len(staff)} resources besides the "
-                          f"owner worked tickets in the 90 days to {last.isoformat()}"))
+    staff = technicians_by_month(tickets, work or (), owner)
+    if staff["techs"]:
+        now = int(staff["now"])
+        out.append(Fitted("start.techs", now, now, (now, now), now, source,
+                          f"fitted from {source}: resources besides the owner with tickets "
+                          f"or time entries, the median of the last three whole months to "
+                          f"{last.isoformat()}"))
     if owner is not None and hours.sum() > 0:
         mine = np.array([t.hours if t.resource == owner else 0.0 for t in tickets])
         share = float(mine.sum() / hours.sum())
@@ -251,20 +262,282 @@ def fit_tickets(tickets: Sequence[Ticket], clients: Sequence[Client] | None,
     return out
 
 
+def client_month_counts(tickets: Sequence[Ticket], clients: Sequence[Client],
+                        first: datetime.date, end: datetime.date, endpoints_per_seat: float
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Tickets and endpoint-months by client and calendar month: ``(counts, exposure,
+    month_of_year, client index)``, one entry per client-month with exposure."""
+    months: list[datetime.date] = []
+    m = first.replace(day=1)
+    while m < end:
+        months.append(m)
+        m = (m.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+    index = {c.name: k for k, c in enumerate(clients)}
+    counts: dict[tuple[int, datetime.date], int] = {}
+    for t in tickets:
+        k = index.get(t.client)
+        if k is not None:
+            key = (k, t.created.replace(day=1))
+            counts[key] = counts.get(key, 0) + 1
+    n, e, moy, who = [], [], [], []
+    for k, c in enumerate(clients):
+        endpoints = c.endpoints if c.endpoints is not None else c.seats * endpoints_per_seat
+        for m in months:
+            nxt = (m.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+            lo, hi = max(c.start, m), min(c.end or nxt, nxt, end)
+            if hi <= lo:
+                continue
+            n.append(counts.get((k, m), 0))
+            e.append(endpoints * (hi - lo).days / DAYS_PER_MONTH)
+            moy.append(m.month - 1)
+            who.append(k)
+    return (np.array(n, dtype=np.float64), np.array(e, dtype=np.float64),
+            np.array(moy, dtype=np.int64), np.array(who, dtype=np.int64))
+
+
+def fit_ticket_rate(tickets: Sequence[Ticket], clients: Sequence[Client],
+                    first: datetime.date, end: datetime.date, endpoints_per_seat: float,
+                    source: str) -> Fitted | None:
+    """``tickets.per_endpoint_reactive``: tickets over endpoint-months by client-month,
+    with month-of-year effects and a client-clustered (sandwich) standard error, so
+    over-dispersion, client-to-client differences and seasonality widen the interval
+    instead of being taken for Poisson noise. The rate is the mean over the months of
+    the year (a history of 30 months does not weigh three winters double)."""
+    n, e, moy, who = client_month_counts(tickets, clients, first, end, endpoints_per_seat)
+    if e.sum() <= 0 or n.sum() < 1:
+        return None
+    by_moy_n = np.bincount(moy, weights=n, minlength=12)
+    by_moy_e = np.bincount(moy, weights=e, minlength=12)
+    seen = by_moy_e > 0
+    # month-of-year effects beside each client's own rate: the Poisson log-linear model
+    # with client and month-of-year effects, fitted by iterative proportional fitting (a
+    # client signed in spring would otherwise pass for a season)
+    season = np.ones(12)
+    g_all = int(who.max()) + 1
+    for _ in range(50):
+        own = np.bincount(who, weights=n, minlength=g_all) / np.maximum(
+            np.bincount(who, weights=season[moy] * e, minlength=g_all), 1e-12)
+        expected = np.bincount(moy, weights=own[who] * e, minlength=12)
+        new = np.where(seen & (expected > 0), by_moy_n / np.where(expected > 0, expected, 1),
+                       1.0)
+        new = np.where(seen, new / new[seen].mean(), 1.0) if new[seen].mean() > 0 else new
+        done = np.max(np.abs(new - season)) < 1e-6
+        season = new
+        if done:
+            break
+    # each client's tickets over its season-adjusted exposure, negative binomial across
+    # clients (a gamma-distributed rate of their own around the common mean): the rate
+    # by maximum likelihood, its 90% interval from the observed information
+    g = int(who.max()) + 1
+    n_i = np.bincount(who, weights=n, minlength=g)
+    x_i = np.bincount(who, weights=season[moy] * e, minlength=g)
+    keep = x_i > 0
+    n_i, x_i = n_i[keep], x_i[keep]
+    g = int(keep.sum())
+    rate, (low, high), shape = negative_binomial_rate(n_i, x_i)
+    # a few clients estimate their spread poorly: Student's t over the clients
+    widen = float(stats.t.ppf(0.95, max(g - 1, 1)) / stats.norm.ppf(0.95)) \
+        * math.sqrt(g / max(g - 1, 1))
+    sigma = max(widen * (math.log(high) - math.log(low)) / (2 * stats.norm.ppf(0.95)), 1e-6)
+    low, high = rate * math.exp(-stats.norm.ppf(0.95) * sigma), \
+        rate * math.exp(stats.norm.ppf(0.95) * sigma)
+    tau2 = rate ** 2 / shape if math.isfinite(shape) else 0.0
+    seasonal = season
+    spread = float(seasonal[seen].max() - seasonal[seen].min()) if seen.sum() > 1 else 0.0
+    note = f"; months of the year from {seasonal[seen].min():.2f}x to " \
+           f"{seasonal[seen].max():.2f}x (the model has no seasons)" if spread > 0.3 else ""
+    table = {"dist": "lognormal", "median": rate, "sigma": sigma}
+    fitted = _fitted("tickets.per_endpoint_reactive", table, rate,
+                     int(n.sum()), source, f"fitted from {source}: {int(n.sum())} tickets in "
+                     f"{e.sum():,.0f} endpoint-months of {g} clients, negative binomial "
+                     f"across clients (their own rates differ by sd {math.sqrt(tau2):.2f}), "
+                     f"90% interval {low:.3f} to {high:.3f}{note}")
+    return fitted
+
+
+def negative_binomial_rate(counts: np.ndarray, exposure: np.ndarray
+                           ) -> tuple[float, tuple[float, float], float]:
+    """The common rate of counts over exposures when each unit has a gamma-distributed
+    rate of its own (negative binomial, shape ``k``): the maximum-likelihood rate, its
+    90% interval (log scale, observed information) and ``k`` (``inf``: no extra spread).
+    :func:`scipy.stats.nbinom` and :mod:`scipy.optimize` do the work."""
+    def loglik(log_rate: float, log_shape: float) -> float:
+        # stats.nbinom.logpmf(counts, k, k / (k + mu)) less its constant, in one pass
+        k = math.exp(log_shape)
+        mu = math.exp(log_rate) * exposure
+        return float(np.sum(special.gammaln(counts + k) + counts * np.log(mu)
+                            - (counts + k) * np.log(k + mu))) + counts.size * (
+            k * math.log(k) - float(special.gammaln(k)))
+
+    start = math.log(max(counts.sum(), 0.5) / exposure.sum())
+    fit = optimize.minimize(lambda th: -loglik(th[0], min(max(th[1], -6.0), 12.0)),
+                            x0=[start, 1.0], method="Nelder-Mead",
+                            options={"xatol": 1e-6, "fatol": 1e-9})
+    mle, log_shape = float(fit.x[0]), min(max(float(fit.x[1]), -6.0), 12.0)
+    # the observed information of (log rate, log shape) by central differences; the
+    # rate's interval on the log scale
+    h = 1e-3
+    f = [[-loglik(mle + a * h, log_shape + b * h) for b in (-1, 0, 1)] for a in (-1, 0, 1)]
+    hess = np.array([[(f[2][1] - 2 * f[1][1] + f[0][1]) / h ** 2,
+                      (f[2][2] - f[2][0] - f[0][2] + f[0][0]) / (4 * h ** 2)],
+                     [0.0, (f[1][2] - 2 * f[1][1] + f[1][0]) / h ** 2]])
+    hess[1, 0] = hess[0, 1]
+    if log_shape > 11.5 or not np.linalg.det(hess) > 0:
+        var = 1.0 / max(hess[0, 0], 1e-12)  # no extra spread: the rate alone
+    else:
+        var = float(np.linalg.inv(hess)[0, 0])
+    half = float(stats.norm.ppf(0.95)) * math.sqrt(max(var, 0.0))
+    low, high = mle - half, mle + half
+    shape = math.exp(log_shape) if log_shape < 11.5 else math.inf
+    return math.exp(mle), (math.exp(low), math.exp(high)), shape
+
+
+def technicians_by_month(tickets: Sequence[Ticket], work: Sequence[WorkEntry],
+                         owner: str | None) -> dict[str, Any]:
+    """Technicians on staff month by month: the resources besides the owner who worked
+    a ticket or a time entry in the month (a leaver and his replacement both count in
+    the month they cross); ``now``: the median of the last three whole months."""
+    dated = [(t.created, t.resource) for t in tickets] + [(w.date, w.resource) for w in work]
+    dated = [(d, r) for d, r in dated if r and r != owner]
+    if not dated:
+        return {"months": [], "techs": [], "now": 0}
+    by_month: dict[datetime.date, set[str]] = {}
+    for d, r in dated:
+        by_month.setdefault(d.replace(day=1), set()).add(r)
+    first, last = min(by_month), max(d for d, _ in dated)
+    months, techs = [], []
+    m = first
+    while m <= last:
+        months.append(m)
+        techs.append(len(by_month.get(m, ())))
+        m = (m.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+    whole = techs[:-1] if (last + datetime.timedelta(days=1)).day != 1 and len(techs) > 1 \
+        else techs
+    now = int(round(float(np.median(whole[-3:]))))
+    return {"months": months, "techs": techs, "now": now}
+
+
+def signing_prices(clients: Sequence[Client]) -> tuple[np.ndarray, np.ndarray]:
+    """Each stay's price per seat when it signed, and the signing dates as ordinals,
+    in date order."""
+    pairs = []
+    for c in clients:
+        first = c.spells[0] if c.spells else None
+        fee, seats = (first.fee, first.seats) if first else (c.monthly_fee, c.seats)
+        if seats > 0:
+            pairs.append((c.start.toordinal(), fee / seats))
+    pairs.sort()
+    return (np.array([p for _, p in pairs], dtype=np.float64),
+            np.array([d for d, _ in pairs], dtype=np.float64))
+
+
+def price_change_point(prices: np.ndarray, min_side: int = 3) -> tuple[int, float] | None:
+    """The signing from which new clients' price per seat stepped: the least-squares
+    split (the step's maximum-likelihood position) and its F-test p-value
+    (:data:`scipy.stats.f`, Bonferroni over the splits); ``None`` without a step at 1%."""
+    n = prices.size
+    if n < 2 * min_side + 2:
+        return None
+    total = float(np.sum((prices - prices.mean()) ** 2))
+    best: tuple[int, float] | None = None
+    for k in range(min_side, n - min_side + 1):
+        a, b = prices[:k], prices[k:]
+        sse = float(np.sum((a - a.mean()) ** 2) + np.sum((b - b.mean()) ** 2))
+        if best is None or sse < best[1]:
+            best = (k, sse)
+    if best is None or best[1] <= 0:
+        return (best[0], 0.0) if best is not None and total > 0 else None
+    k, sse = best
+    f = (total - sse) / (sse / (n - 2))
+    p = float(stats.f.sf(f, 1, n - 2)) * (n - 2 * min_side + 1)
+    return (k, min(p, 1.0)) if p < 0.01 else None
+
+
+def fit_price(clients: Sequence[Client], source: str) -> list[Fitted]:
+    """``customers.price_per_seat``, the price new clients sign at: today's price, from the
+    signings after a price rise when there was one (:func:`price_change_point`); and
+    ``customers.price_escalator`` from the agreements re-papered at a higher fee."""
+    out = []
+    prices, dates = signing_prices(clients)
+    what = "mean fee per seat of {n} clients, standard error ${se:.2f}"
+    rises = sorted(b.start for c in clients for a, b in zip(c.spells, c.spells[1:],
+                                                             strict=False)
+                   if a.seats > 0 and b.seats > 0 and b.fee / b.seats > 1.001 * a.fee / a.seats)
+    since: datetime.date | None = None
+    how = ""
+    if len(rises) >= 3:
+        # a price rise re-papered across the book: its date is when most were re-papered
+        since = rises[len(rises) // 2] - datetime.timedelta(days=31)
+        how = f"{len(rises)} agreements re-papered at a higher fee around " \
+              f"{rises[len(rises) // 2].isoformat()}"
+    else:
+        step = price_change_point(prices)
+        if step is not None:
+            since = datetime.date.fromordinal(int(dates[step[0] - 1]) + 1)
+            how = (f"new clients' price stepped from ${prices[:step[0]].mean():.2f} (F-test "
+                   f"p = {step[1]:.1g})")
+    if since is not None:
+        # today's price: each client's latest agreement made since the change
+        latest = []
+        for c in clients:
+            spells = c.spells or (None,)
+            recent = [sp for sp in spells if sp is not None and sp.start >= since]
+            if recent and recent[-1].seats > 0:
+                latest.append(recent[-1].fee / recent[-1].seats)
+            elif spells[0] is None and c.start >= since and c.seats > 0:
+                latest.append(c.monthly_fee / c.seats)
+        if len(latest) >= 2:
+            prices = np.array(latest, dtype=np.float64)
+            what = (f"mean fee per seat of the {{n}} agreements made since {since.isoformat()} "
+                    f"(signed or re-papered), after a price change ({how}); standard error "
+                    "${se:.2f}")
+    fitted = _mean_of("customers.price_per_seat", prices, 1.0, source, what)
+    if fitted:
+        out.append(fitted)
+    uplifts: list[float] = []
+    stays = 0
+    for c in clients:
+        if not c.spells:
+            continue
+        stays += 1
+        ordered = sorted(c.spells, key=lambda s: s.start)
+        for a, b in zip(ordered, ordered[1:], strict=False):
+            if a.end is not None and abs((b.start - a.end).days) <= 31 and a.seats > 0 \
+                    and b.seats > 0:
+                uplifts.append((b.fee / b.seats) / (a.fee / a.seats) - 1)
+    if stays:
+        up = [u for u in uplifts if u > 0.001]
+        # a one-off rise re-papered once per client is today's price (in the book), not a
+        # rise at every renewal
+        again = len(up) > stays
+        value = float(np.mean(up)) if again else 0.0
+        out.append(Fitted("customers.price_escalator", round(value, 4), value, (value, value),
+                          len(uplifts), source, f"fitted from {source}: {len(up)} fee rises "
+                          f"on {len(uplifts)} re-papered agreements of {stays} clients"
+                          + ("" if again else "; at most one per client, read as a one-off "
+                             "price change (today's fees are in the book)")))
+    return out
+
+
 def months_between(start: datetime.date, end: datetime.date) -> int:
     """Whole months from ``start`` to ``end`` (0 within the first month)."""
     months = (end.year - start.year) * 12 + end.month - start.month
     return max(0, months - (end.day < start.day))
 
 
+def active_clients(clients: Sequence[Client], day: datetime.date) -> list[Client]:
+    """The clients signed by ``day`` and not gone by then."""
+    return [c for c in clients if c.start <= day and (c.end is None or c.end > day)]
+
+
 def fit_book(clients: Sequence[Client], as_of: datetime.date, source: str) -> list[Fitted]:
     """The book today exactly (``start.book``: every active client's seats, fee and months
     into its contract), and the seats and price of new clients."""
     out = []
-    active = [c for c in clients if c.end is None or c.end > as_of]
-    book = [{"client": c.name, "seats": c.seats, "monthly_fee": c.monthly_fee,
+    active = active_clients(clients, as_of)
+    book = [{"client": c.name, "seats": c.seats_at(as_of), "monthly_fee": c.fee_at(as_of),
              "contract_month": months_between(c.start, as_of)} for c in active]
-    out.append(Fitted("start.book", book, sum(c.monthly_fee for c in active),
+    out.append(Fitted("start.book", book, sum(c.fee_at(as_of) for c in active),
                       (0.0, 0.0), len(active), source,
                       f"fitted from {source}: the {len(active)} active clients exactly"))
     endpoints = [(c.endpoints, c.seats) for c in clients if c.endpoints is not None]
@@ -274,10 +547,10 @@ def fit_book(clients: Sequence[Client], as_of: datetime.date, source: str) -> li
                           (ratio, ratio), len(endpoints), source,
                           f"fitted from {source}: {sum(e for e, _ in endpoints):,.0f} endpoints "
                           f"on {sum(s for _, s in endpoints):,.0f} seats"))
+    mrr = sum(c.fee_at(as_of) for c in active)
     out.append(Fitted("start.customers", len(active), len(active), (len(active),) * 2,
                       len(active), source, f"fitted from {source}: {len(active)} active "
-                      f"clients on {as_of.isoformat()}, ${sum(c.monthly_fee for c in active):,.0f}"
-                      "/month managed services"))
+                      f"clients on {as_of.isoformat()}, ${mrr:,.0f}/month managed services"))
     seats = np.array([c.seats for c in clients], dtype=np.float64)
     if seats.size >= 3 and seats.std() > 0:
         sigma, _, scale = stats.lognorm.fit(seats, floc=0)
@@ -286,29 +559,43 @@ def fit_book(clients: Sequence[Client], as_of: datetime.date, source: str) -> li
         out.append(_fitted("customers.seats", table, float(seats.mean()), seats.size, source,
                            f"fitted from {source}: lognormal of {seats.size} clients' seats "
                            "(scipy.stats.lognorm.fit)"))
-    prices = np.array([c.monthly_fee / c.seats for c in clients], dtype=np.float64)
-    fitted = _mean_of("customers.price_per_seat", prices, 1.0, source,
-                      "mean fee per seat of {n} clients, standard error ${se:.2f}")
-    if fitted:
-        out.append(fitted)
+    out += fit_price(clients, source)
     return out
 
 
 def fit_pnl(months: Sequence[PnlMonth], techs: float | None, customers: float | None,
             per_employee: float, per_customer: float, source: str,
-            managed_products: float = 0.0, managed_projects: float = 0.0) -> list[Fitted]:
+            managed_products: float = 0.0, managed_projects: float = 0.0,
+            project_size: float = 0.0) -> list[Fitted]:
     """Legacy revenue lines (last 3 months, less what the model makes the managed book buy:
     ``managed_products`` and ``managed_projects`` $/month) and the fixed overhead (last 12
-    months, less the per-employee and per-customer parts the model adds)."""
+    months, less the per-employee and per-customer parts the model adds). With
+    ``project_size`` (the mean $ of a project) and clients, the project revenue of the
+    last 12 months (projects are lumpy: 3 months say little) is the managed clients'
+    projects: ``projects.per_customer_year``, its standard error from the months' spread;
+    the legacy project line is then 0."""
     last3, last12 = months[-3:], months[-12:]
     products_all = float(np.mean([m.revenue_products for m in last3]))
     projects_all = float(np.mean([m.revenue_projects for m in last3]))
     products = max(0.0, products_all - managed_products)
     projects = max(0.0, projects_all - managed_projects)
+    out = []
+    if project_size > 0 and customers and len(last12) >= 2:
+        monthly = np.array([m.revenue_projects for m in last12], dtype=np.float64)
+        rate = float(monthly.mean()) * 12 / (customers * project_size)
+        se = float(monthly.std(ddof=1) / math.sqrt(monthly.size)) * 12 / (customers
+                                                                         * project_size)
+        value = {"dist": "normal", "mean": rate, "sd": max(se, 1e-6), "low": 0.0}
+        out.append(_fitted("projects.per_customer_year", value, rate, len(last12), source,
+                           f"fitted from {source}: ${monthly.mean():,.0f}/month of projects "
+                           f"over {len(last12)} months from {customers:.0f} clients, at "
+                           f"${project_size:,.0f} a project"))
+        projects, projects_all, managed_projects = 0.0, float(monthly.mean()), \
+            float(monthly.mean())
     overhead = float(np.mean([m.overhead for m in last12]))
     fixed = max(0.0, overhead - per_employee * (techs or 0) - per_customer * (customers or 0))
     span = f"{last3[0].month.isoformat()[:7]} to {last3[-1].month.isoformat()[:7]}"
-    return [
+    return out + [
         Fitted("start.legacy_product_revenue", products, products, (products, products),
                len(last3), source, f"fitted from {source}: ${products_all:,.0f}/month "
                f"({span}) less ${managed_products:,.0f} the managed book buys in the model"),
@@ -337,27 +624,40 @@ def fit_records(
     per_customer_overhead: float = 100.0,
     product_spend_per_seat_year: float = 250.0,
     project_revenue_per_customer_year: float = 0.0,
+    work: Sequence[WorkEntry] | None = None,
+    project_size: float = 0.0,
 ) -> FitResult:
-    """Fit every value the records hold (see the module docstring)."""
+    """Fit every value the records hold (see the module docstring).
+
+    Raises
+    ------
+    ValueError
+        ``as_of`` is before the records begin.
+    """
     sources = sources or {}
-    dates: list[datetime.date] = []
-    for c in clients or ():
-        dates += [c.start] + ([c.end] if c.end else [])
-    dates += [d.date for d in deals or ()] + [t.created for t in tickets or ()]
-    dates += [m.month for m in pnl or ()]
+    window = records_window(clients, deals, tickets, pnl, work)
+    if window is None:
+        raise ValueError("no dated records; allowed: at least one row")
     if as_of is None:
-        as_of = max(dates) if dates else datetime.date.today()
+        as_of = window[1]
+    elif as_of < window[0]:
+        raise ValueError(f"--as-of {as_of.isoformat()} is before the records begin "
+                         f"({window[0].isoformat()}); allowed: a date on or after it")
+    else:
+        clients, deals, tickets, pnl, work = records_until(clients, deals, tickets, pnl, work,
+                                                           as_of)
     result = FitResult(as_of=as_of, fitted=[], files=dict(sources))
+    result.curves["window_start"] = window[0]
     if clients:
         src = sources.get("clients", "clients")
-        churn = fit_churn(clients, as_of, src)
+        churn = fit_churn(clients, as_of, src, window[0])
         if churn:
             result.fitted.append(churn)
             if churn.count < 5:
                 result.warnings.append(f"churn: only {churn.count:.0f} cancellations in "
                                        f"{src}: the churn distribution is wide")
         result.fitted += fit_book(clients, as_of, src)
-        result.curves["tenures"] = _tenures(clients, as_of)
+        result.curves["tenures"] = _tenures(clients, as_of, window[0])
     if deals:
         src = sources.get("pipeline", "pipeline")
         result.fitted += fit_pipeline(deals, as_of, selling_hours, src)
@@ -366,7 +666,8 @@ def fit_records(
             result.warnings.append(f"close rate: only {proposals} decided proposals in {src}")
     if tickets:
         src = sources.get("tickets", "tickets")
-        result.fitted += fit_tickets(tickets, clients, owner, endpoints_per_seat, src, as_of)
+        result.fitted += fit_tickets(tickets, clients, owner, endpoints_per_seat, src, as_of,
+                                     work)
         if owner is None:
             result.warnings.append("escalation share: not fitted (give --owner NAME, the "
                                    "owner's resource in the tickets)")
@@ -379,23 +680,78 @@ def fit_records(
         src = sources.get("pnl", "pnl")
         customers = result.get("start.customers")
         techs = result.get("start.techs")
-        active = [c for c in clients or () if c.end is None or c.end > as_of]
-        seats = sum(c.seats for c in active)
+        active = active_clients(clients or (), as_of)
+        seats = sum(c.seats_at(as_of) for c in active)
         result.fitted += fit_pnl(pnl, None if techs is None else techs.value,
                                  None if customers is None else customers.value,
                                  per_employee_overhead, per_customer_overhead, src,
                                  managed_products=product_spend_per_seat_year * seats / 12,
                                  managed_projects=project_revenue_per_customer_year
-                                 * len(active) / 12)
+                                 * len(active) / 12, project_size=project_size)
     return result
 
 
-def _tenures(clients: Sequence[Client], as_of: datetime.date) -> dict[str, Any]:
-    ended = [(c.end - c.start).days / DAYS_PER_YEAR for c in clients
-             if c.end is not None and c.end <= as_of]
-    active = [(as_of - c.start).days / DAYS_PER_YEAR for c in clients
-              if c.end is None or c.end > as_of]
-    return {"ended": ended, "active": active}
+def records_window(clients: Sequence[Client] | None, deals: Sequence[Deal] | None,
+                   tickets: Sequence[Ticket] | None, pnl: Sequence[PnlMonth] | None,
+                   work: Sequence[WorkEntry] | None = None
+                   ) -> tuple[datetime.date, datetime.date] | None:
+    """The records' first and last dates. The last is the last activity (a signing, a
+    cancellation, a meeting, a decision, a ticket, a time entry, a P&L month). The first
+    is the earliest activity that is not a signing (clients already in place when the
+    records start carry their old start dates; those who left before are missing), or
+    the first signing when the clients table is all there is."""
+    clients, deals, tickets = clients or (), deals or (), tickets or ()
+    pnl, work = pnl or (), work or ()
+    watched = [c.end for c in clients if c.end] + [d.date for d in deals]
+    watched += [d.close_date for d in deals if d.close_date]
+    watched += [t.created for t in tickets] + [w.date for w in work] + [m.month for m in pnl]
+    everything = watched + [c.start for c in clients]
+    if not everything:
+        return None
+    first = min(watched) if watched else min(everything)
+    if not (tickets or deals or pnl or work):
+        first = min(everything)  # a clients table alone: watched from its first signing
+    return first, max(everything)
+
+
+def records_until(clients: Sequence[Client] | None, deals: Sequence[Deal] | None,
+                  tickets: Sequence[Ticket] | None, pnl: Sequence[PnlMonth] | None,
+                  work: Sequence[WorkEntry] | None, cutoff: datetime.date
+                  ) -> tuple[list[Client], list[Deal], list[Ticket], list[PnlMonth],
+                             list[WorkEntry]]:
+    """The records as they stood on ``cutoff``: clients signed by then (a later
+    cancellation not yet known), deals decided later still open, later tickets, time
+    entries and P&L months left out."""
+    c_out = [replace(c, end=None if c.end is not None and c.end > cutoff else c.end,
+                     spells=tuple(replace(s, end=None if s.end is not None and s.end > cutoff
+                                          else s.end) for s in c.spells
+                                  if s.start <= cutoff))
+             for c in clients or () if c.start <= cutoff]
+    c_out = [replace(c, monthly_fee=c.fee_at(cutoff) or c.monthly_fee,
+                     seats=c.seats_at(cutoff)) if c.spells and c.end is None else c
+             for c in c_out]
+    d_out = [d if d.close_date is None or d.close_date <= cutoff
+             else replace(d, outcome="open", close_date=None)
+             for d in deals or () if d.date <= cutoff]
+    t_out = [t for t in tickets or () if t.created <= cutoff]
+    p_out = [m for m in pnl or () if m.month < cutoff.replace(day=1)]
+    w_out = [w for w in work or () if w.date <= cutoff]
+    return c_out, d_out, t_out, p_out, w_out
+
+
+def _tenures(clients: Sequence[Client], as_of: datetime.date,
+             window_start: datetime.date | None = None) -> dict[str, Any]:
+    """Years each stay was watched: from its start (or ``window_start``, the records'
+    first date, if later) to its end (``ended``) or to ``as_of`` (``active``)."""
+    w = window_start or datetime.date.min
+    ended = [(c.end - max(c.start, w)).days / DAYS_PER_YEAR for c in clients
+             if c.end is not None and c.end <= as_of and c.end >= w and c.start <= as_of]
+    active = [(as_of - max(c.start, w)).days / DAYS_PER_YEAR for c in clients
+              if (c.end is None or c.end > as_of) and c.start <= as_of]
+    truncated = sum(c.start < w <= (c.end or as_of) for c in clients)
+    return {"ended": ended, "active": active, "truncated": truncated,
+            "ages": [(as_of - c.start).days / DAYS_PER_YEAR for c in clients
+                     if (c.end is None or c.end > as_of) and c.start <= as_of]}
 
 
 def _tickets_by_month(tickets: Sequence[Ticket], clients: Sequence[Client],

@@ -489,9 +489,19 @@ def render_fit(result: FitResult, figures: Sequence[ReportFigure] | None = None,
     files = ", ".join(result.files.values()) or "no files"
     headlines = [f"{len(result.fitted)} values fitted from {files}, as of "
                  f"{result.as_of.isoformat()}."]
+    replay = None
+    if result.replay is not None:
+        from ..fit.calibrate import REPLAY_SERIES
+
+        replay = {"start": result.replay.start.isoformat(),
+                  "what": "totals over the months, and clients, MRR and technicians in the "
+                          "last month",
+                  "rows": [(f"{REPLAY_SERIES[k]} ({t['what']})", number(t["actual"]),
+                            number(t["q50"]), f"{number(t['q05'])} to {number(t['q95'])}")
+                           for k, t in result.replay.totals.items()]}
     return _render(
         "fit.html", title=title or "msp-sim fit: your MSP from your data", headlines=headlines,
-        warnings=result.warnings, rows=rows,
+        warnings=result.warnings, rows=rows, replay=replay,
         not_fitted=[(k, need) for k, need in FITTABLE.items() if result.get(k) is None],
         figures=figures, glossary=terms("90% interval", "never within the horizon"))
 
