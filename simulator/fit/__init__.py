@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Config, config_from_dict
-from ..config.schema import SECTIONS, param_specs
+from ..config.schema import SECTIONS
 from ..version import package_version
+from .config_table import config_data
 from .estimate import FitResult, Fitted, fit_records
 from .records import clients_of, deals_of, pnl_of, tickets_of
 from .tables import ReadOptions, read_column_map, read_table
@@ -211,45 +212,6 @@ def _toml(value: Any) -> str:
                                   and abs(value) < 1e15):
         return str(int(value))
     return repr(float(value))
-
-
-def _value(f: Fitted) -> Any:
-    """The value as written: integers rounded, a distribution given the key's bounds."""
-    spec = param_specs().get(f.key)
-    if spec is not None and spec.integer and not isinstance(f.value, dict):
-        return int(round(f.value))
-    if isinstance(f.value, list):
-        return f.value
-    if isinstance(f.value, dict):
-        table = {k: (_round(v) if isinstance(v, float) else v) for k, v in f.value.items()}
-        if table["dist"] in ("lognormal", "normal") and spec is not None:
-            low = spec.ge if spec.ge is not None else spec.gt
-            high = spec.le if spec.le is not None else spec.lt
-            if low is not None:
-                table["low"] = max(float(table.get("low", low)), float(low))
-            if high is not None:
-                table["high"] = min(float(table.get("high", high)), float(high))
-        return table
-    return round(float(f.value), 2) if isinstance(f.value, float) else f.value
-
-
-def _round(x: float) -> float:
-    """Six significant digits: the config stays readable and the fit is unchanged."""
-    return float(f"{x:.6g}")
-
-
-def config_data(result: FitResult) -> dict[str, dict[str, Any]]:
-    """The fitted values as a config table (``{"section": {"key": value}}``)."""
-    data: dict[str, dict[str, Any]] = {
-        k: dict(v) if isinstance(v, Mapping) else v for k, v in result.base.items()}
-    data.setdefault("simulation", {})["start_date"] = result.as_of.replace(day=1)
-    for f in result.fitted:
-        section, name = f.key.split(".", 1)
-        data.setdefault(section, {})[name] = _value(f)
-    for key, value in result.held.items():
-        section, name = key.split(".", 1)
-        data.setdefault(section, {})[name] = value
-    return data
 
 
 def config_text(result: FitResult) -> str:

@@ -201,7 +201,7 @@ def calibrate(result: FitResult, records: Mapping[str, Any], *,
     the module docstring); keys in ``overrides`` are held as given. Returns the
     result with the calibrated values in place of the per-column ones."""
     from ..config import config_from_dict
-    from . import config_data as data_of
+    from .config_table import config_data as data_of
 
     n = replay_months(result, records, months)
     if n < 6:
@@ -423,7 +423,7 @@ def replay_check(result: FitResult, records: Mapping[str, Any], *,
     """Run the fitted model from the book as it was ``months`` months ago and set the
     history beside it; a disagreement is a series whose total over the replay (or, for
     clients, MRR and technicians, its last month) falls outside the model's 90% band."""
-    from . import config_data as data_of
+    from .config_table import config_data as data_of
 
     n = replay_months(result, records, months)
     if n < 6:
