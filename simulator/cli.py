@@ -417,12 +417,13 @@ def _cmd_portfolio(args: argparse.Namespace) -> int:
         if not args.no_progress and sys.stderr.isatty():
             print(f"\r{done}/{total} MSPs", end="", file=sys.stderr, flush=True)
 
-    client = _connect(args)
     # finished MSPs are kept beside the output until it is written: a rerun after Ctrl-C
     # or a crash takes them from there
     from .output import Checkpoint
 
     checkpoint = Checkpoint(Path(out).absolute().parent / f".{Path(out).name}.checkpoint")
+    checkpoint.check()
+    client = _connect(args)
     start = time.perf_counter()
     try:
         result = portfolio(msps, n_paths=n_paths, seed=args.seed, levers=args.levers,
@@ -833,14 +834,15 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
                  f"({design:,} paths)", source="--n-base",
                  hint="a smaller --n-base or --paths-per-point")
     claim_out_dir(out, SENSITIVITY_FILES, need_bytes=2_000_000)
-    client = _connect(args)
-    print(f"computing sensitivity indices of {args.config} (n_base {n_base}, "
-          f"{args.paths_per_point} paths per point) ...", file=sys.stderr)
     # finished tasks are kept beside the output until it is written: a rerun after
     # Ctrl-C or a crash takes them from there
     from .output import Checkpoint
 
     checkpoint = Checkpoint(out.absolute().parent / f".{out.name}.checkpoint")
+    checkpoint.check()
+    client = _connect(args)
+    print(f"computing sensitivity indices of {args.config} (n_base {n_base}, "
+          f"{args.paths_per_point} paths per point) ...", file=sys.stderr)
     start = time.perf_counter()
     try:
         with _points_bar(args) as progress:

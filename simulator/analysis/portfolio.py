@@ -314,6 +314,36 @@ def _checkpoint_key(msp: Msp, n_paths: int, seed: int, levers: bool) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
 
 
+def _checked_piece(piece: Any, msp: Msp, months: int
+                   ) -> tuple[dict[str, Any], np.ndarray, list[dict[str, Any]]] | None:
+    """A kept MSP (:meth:`simulator.output.Checkpoint.load_json`) as ``_msp_result``
+    returns it, or ``None`` when it is not exactly that shape (then it is redone)."""
+
+    def number(x: Any) -> bool:
+        return x is None or (isinstance(x, int | float) and not isinstance(x, bool))
+
+    def value_ok(x: Any) -> bool:
+        return number(x) or (isinstance(x, list) and len(x) == 2 and all(map(number, x)))
+
+    if not isinstance(piece, dict) or set(piece) != {"entry", "p_break", "rows"}:
+        return None
+    entry, row, rows = piece["entry"], piece["p_break"], piece["rows"]
+    if not (isinstance(entry, dict) and entry.get("name") == msp.name
+            and entry.get("row") == msp.row
+            and all(value_ok(v) for k, v in entry.items() if k not in ("name", "row"))):
+        return None
+    if not (isinstance(row, list) and len(row) == months + 1 and all(
+            isinstance(p, float | int) and not isinstance(p, bool) and 0 <= p <= 1
+            for p in row)):
+        return None
+    if not (isinstance(rows, list) and all(
+            isinstance(r, dict) and set(r) == {"name", "msp", "value", "se", "set"}
+            and isinstance(r["name"], str) and r["msp"] == msp.name and number(r["value"])
+            and number(r["se"]) for r in rows)):
+        return None
+    return entry, np.asarray(row, dtype=np.float64), rows
+
+
 def portfolio(
     msps: Sequence[Msp],
     n_paths: int | None = None,
@@ -332,7 +362,8 @@ def portfolio(
         Run each MSP as a Dask task (:func:`simulator.distributed.connect`); the
         result is the same bits as without.
     checkpoint : simulator.output.Checkpoint, optional
-        Where each finished MSP is kept (``load(key)`` / ``save(key, value)``); a
+        Where each finished MSP is kept (as JSON, its types and shapes checked when
+        read back); a
         rerun with the same MSPs, paths, seed and levers takes them from there
         (after Ctrl-C or a crash) and gives exactly the uninterrupted result.
     progress : callable, optional
@@ -347,14 +378,17 @@ def portfolio(
     store = checkpoint
     if store is not None:
         for k, key in enumerate(keys):
-            kept = store.load(key)
+            kept = _checked_piece(store.load_json(key), msps[k], months)
             if kept is not None:
                 results[k] = kept
+            else:
+                store.drop(key)
 
     def keep(k: int, value: tuple[dict[str, Any], np.ndarray, list[dict[str, Any]]]) -> None:
         results[k] = value
         if store is not None:
-            store.save(keys[k], value)
+            entry, row, rows = value
+            store.save_json(keys[k], {"entry": entry, "p_break": row.tolist(), "rows": rows})
         if progress is not None:
             progress(len(results), len(msps))
 

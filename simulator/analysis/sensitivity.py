@@ -182,8 +182,9 @@ class _Model:
             stop = min(start + per_task, n_points)
             v, sd = values[:, start:stop], seeds[start:stop]
             key = self._key(v, sd) if self.checkpoint is not None else ""
-            kept = self.checkpoint.load(key) if self.checkpoint is not None else None
-            if kept is not None and kept.shape == (len(OUTCOMES), stop - start):
+            kept = (self.checkpoint.load_array(key, (len(OUTCOMES), stop - start))
+                    if self.checkpoint is not None else None)
+            if kept is not None:
                 y[:, start:stop] = kept
                 self._advance(stop - start)
             else:
@@ -192,7 +193,7 @@ class _Model:
         def keep(start: int, stop: int, key: str, block: np.ndarray) -> None:
             y[:, start:stop] = block
             if self.checkpoint is not None:
-                self.checkpoint.save(key, block)
+                self.checkpoint.save_array(key, block)
             self._advance(stop - start)
 
         if self.client is None:
@@ -613,7 +614,7 @@ def sensitivity(
         Run the design's points as Dask tasks of about 65,536 paths each (a
         client, or ``"local:N"`` / ``"tcp://HOST:PORT"``); the same bits.
     checkpoint : simulator.output.Checkpoint, optional
-        Where each finished task is kept (``load(key)`` / ``save(key, value)``,
+        Where each finished task is kept (``load_array`` / ``save_array``,
         keyed by a hash of its inputs); a rerun after Ctrl-C or a crash takes
         them from there and gives exactly the uninterrupted result.
     progress : callable, optional
