@@ -14,8 +14,9 @@ with the same seeds.
 
 ``connect("local:N")`` starts a ``LocalCluster`` of N single-threaded worker
 processes; ``connect("tcp://host:port")`` joins a running scheduler (an
-unreachable one is a clear error). Each worker gets its own numba cache
-directory and compiles or loads the engine once before any task
+unreachable one is a clear error). Each worker checks that it runs the client's msp-sim
+(version and a hash of the sources; another is refused), gets its own private numba
+cache directory and compiles or loads the engine once before any task
 (:class:`simulator._dask_plugin.EngineCache`), so workers never write one cache at the same time
 (numba issues 4807 and 7952).
 """
@@ -87,9 +88,13 @@ def connect(scheduler: str, source: str = "--scheduler", timeout: float = 10.0) 
     else:
         raise ConfigError(source, [("", MISSING, f'"{scheduler}": allowed: local:N or '
                                     "tcp://HOST:PORT")])
-    from ._dask_plugin import EngineCache
+    from ._dask_plugin import CodeMismatch, EngineCache
 
-    client.register_plugin(EngineCache())
+    try:
+        client.register_plugin(EngineCache())
+    except CodeMismatch as exc:
+        close(client)
+        raise ConfigError(source, [("", MISSING, str(exc))]) from None
     return client
 
 

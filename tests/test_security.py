@@ -201,3 +201,49 @@ def test_private_dir_is_made_0700_and_refuses_a_planted_one(tmp_path, monkeypatc
     cache = user_cache_dir("numba-w1")
     assert cache == tmp_path / "cache" / "msp-sim" / "numba-w1"
     assert os.stat(cache.parent).st_mode & 0o777 == 0o700
+
+
+def test_a_planted_numba_cache_folder_is_not_used(tmp_path, monkeypatch):
+    from simulator import private
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    pytest.importorskip("distributed")
+    from simulator._dask_plugin import numba_cache_dir
+
+    mine = numba_cache_dir("tcp://10.0.0.1:4000")  # negative control: made private
+    assert os.stat(mine).st_mode & 0o777 == 0o700 and "/" not in os.path.basename(mine)
+    planted = tmp_path / "cache" / "msp-sim" / "numba" / "worker-7"
+    planted.mkdir()
+    os.chmod(planted, 0o777)
+    fallback = numba_cache_dir(7)
+    assert fallback != str(planted) and os.stat(fallback).st_mode & 0o777 == 0o700
+    assert not private.is_private_dir(planted)
+
+
+# 7. a worker on other code is refused
+
+
+def test_a_worker_on_other_msp_sim_is_refused():
+    pytest.importorskip("distributed")
+    import subprocess
+    import sys
+
+    # the client believes in other sources; its workers (fresh processes) hash the real
+    # ones, so every worker refuses: one line, no run. (Matching workers: every test of
+    # tests/test_distributed.py connects with the real identity, the negative control.)
+    code = """
+import sys
+import simulator._dask_plugin as plugin
+from simulator.config import ConfigError
+from simulator.distributed import connect
+plugin.code_identity = lambda: ("0.0.0", "0" * 64)
+try:
+    connect("local:1")
+except ConfigError as exc:
+    print(exc)
+    sys.exit(3)
+"""
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, cwd=ROOT)
+    assert run.returncode == 3, run.stderr[-2000:]
+    assert "runs msp-sim" in run.stdout and "allowed: workers on the same msp-sim" in run.stdout
