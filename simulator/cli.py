@@ -306,7 +306,9 @@ def _paths_arg(text: str) -> int | str:
 
 
 def _error(message: str) -> None:
-    print(f"error: {message}", file=sys.stderr)
+    from .formatting import printable
+
+    print(f"error: {printable(message)}", file=sys.stderr)  # one line, whatever it quotes
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -356,8 +358,10 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     result = fit_files(**tables, owner=args.owner, columns=args.columns, as_of=as_of,
                        selling_hours=args.selling_hours)
     fitted_config(result, str(out))  # the config is valid before anything is written
+    text = config_text(result)  # and both outputs are made before either is written
+    _check_writable_file(out)
     written = write_fit_report(result, report)
-    write_text_atomic(out, config_text(result))
+    write_text_atomic(out, text)
     for f in result.fitted:
         low, high = f.interval90
         if isinstance(f.value, list):
@@ -370,6 +374,20 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     print(f"\nwrote {out} and {written}/ (fit.html); check it with `msp-sim validate {out}`, "
           f"run it with `msp-sim run {out}`")
     return EXIT_OK
+
+
+def _check_writable_file(path: Path) -> None:
+    """Refuse, before anything is written, a file that cannot be written: its nearest
+    existing folder is not a writable directory."""
+    from .output import OutputDirError
+
+    folder = path.absolute().parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputDirError(f"{path}: cannot write it ({folder} is not a directory you can "
+                             "write to); nothing written; allowed: a path in a directory you "
+                             "can write to")
 
 
 def _records(args: argparse.Namespace) -> tuple[dict[str, Any], Any]:

@@ -18,6 +18,7 @@ from typing import Any
 
 from ..config import Config, config_from_dict
 from ..config.schema import SECTIONS, param_specs
+from ..formatting import printable
 from ..version import package_version
 from .estimate import FitResult, Fitted, fit_records
 from .records import clients_of, deals_of, pnl_of, tickets_of
@@ -129,8 +130,12 @@ def _toml(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, dict):
         return "{ " + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + " }"
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, str):  # a TOML basic string: control characters as \\uXXXX
+        return '"' + "".join(
+            f"\\u{ord(c):04x}" if ord(c) < 0x20 or 0x7f <= ord(c) <= 0x9f else c
+            for c in value.replace("\\", "\\\\").replace('"', '\\"')) + '"'
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
     if isinstance(value, datetime.date):
         return value.isoformat()
     if isinstance(value, int) or (isinstance(value, float) and value.is_integer()
@@ -176,7 +181,7 @@ def config_data(result: FitResult) -> dict[str, dict[str, Any]]:
 
 def config_text(result: FitResult) -> str:
     """A complete config of the fitted business, a comment on every value."""
-    files = ", ".join(result.files.values()) or "no files"
+    files = printable(", ".join(result.files.values()) or "no files")  # comments: one line
     lines = [
         f"# My MSP, fitted by `msp-sim fit` (msp-sim {package_version()}) from {files},",
         f"# as of {result.as_of.isoformat()}. Each fitted value says where it comes from;",
@@ -199,14 +204,16 @@ def config_text(result: FitResult) -> str:
             key = f"{section}.{name}"
             note = by_key[key].comment if key in by_key else \
                 "month 0 = the as-of month: reports name months by the calendar"
-            lines.append(f"{name} = {_toml(value)}  # {note}")
+            lines.append(f"{name} = {_toml(value)}  # {printable(note)}")
         for key in missing:
             default = defaults.get(key)
-            shown = default.describe() if hasattr(default, "describe") else _toml(default)
+            shown = (default.describe() if hasattr(default, "describe")
+                     else "(empty)" if default in ((), []) else _toml(default))
             lines.append(f"# {key.split('.', 1)[1]}: not fitted (needs {FITTABLE[key]}); "
                          f"the calibrated default {shown} applies")
         if book:
-            lines += ["", f"# today's book, exactly ({by_key['start.book'].comment}): each "
+            source = printable(by_key["start.book"].comment)
+            lines += ["", f"# today's book, exactly ({source}): each "
                           "client's seats, fee ($/month) and months into its contract"]
             for client in book:
                 lines += ["[[start.book]]"] + [f"{k} = {_toml(v)}" for k, v in client.items()]
