@@ -66,6 +66,7 @@ def load_portfolio(path: str | Path, base: str | Path | Config | None = None) ->
         empty MSP name, no MSP at all.
     """
     from ..fit.tables import read_rows
+    from ..formatting import has_control
 
     path = Path(path)
     raw = [(n, r) for n, r in enumerate(read_rows(path), start=1)
@@ -100,6 +101,10 @@ def load_portfolio(path: str | Path, base: str | Path | Config | None = None) ->
         if not name:
             raise ConfigError(str(path), [(f"row {number}, column msp", MISSING,
                                            "empty; allowed: the MSP's name")])
+        if has_control(name):  # it reaches the workbook, the page and the terminal
+            raise ConfigError(str(path), [(f"row {number}, column msp", name,
+                                           "a control character (shown escaped); allowed: "
+                                           "printable text")])
         if name in seen:
             raise ConfigError(str(path), [(f"row {number}, column msp", name,
                                            f"listed twice (first in row {seen[name]}); "
