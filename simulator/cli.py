@@ -425,9 +425,18 @@ def _cmd_portfolio(args: argparse.Namespace) -> int:
     if args.seed is not None and args.seed < 0:
         raise _flag_error("--seed", f"out of range: got {args.seed}; allowed: an integer >= 0")
     msps = load_portfolio(path, args.base)
-    claim_out_dir(out, PORTFOLIO_FILES, need_bytes=2_000_000)
     n_paths = args.paths if args.paths is not None else min(
         2000, msps[0].config.simulation.paths)
+    from .analysis.portfolio import portfolio_bytes
+    from .memory import check_memory
+
+    months = msps[0].config.simulation.months
+    check_memory(portfolio_bytes(len(msps), n_paths, months, args.levers),
+                 f"{len(msps)} MSPs x {n_paths:,} paths x {months} months"
+                 + (" with their lever scans (each lever's trajectories kept)"
+                    if args.levers else ""),
+                 hint="fewer --paths" + (", or no --levers" if args.levers else ""))
+    claim_out_dir(out, PORTFOLIO_FILES, need_bytes=2_000_000)
     print(f"simulating {len(msps)} MSPs x {n_paths:,} paths"
           + (" with their levers" if args.levers else "") + " ...", file=sys.stderr)
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,10 @@ def _block(config: Config, seed: int, first: int, stop: int, total: int
     return out, fp, im, params
 
 
+_TCP = re.compile(r"tcp://([A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})|\[[0-9A-Fa-f:.]+\]):(\d{1,5})")
+"""A scheduler address: ``tcp://`` host name, IPv4 or ``[IPv6]``, ``:`` port."""
+
+
 def connect(scheduler: str, source: str = "--scheduler", timeout: float = 10.0) -> Any:
     """A Dask client for ``"local:N"`` (N worker processes here) or ``"tcp://HOST:PORT"``.
 
@@ -72,19 +77,31 @@ def connect(scheduler: str, source: str = "--scheduler", timeout: float = 10.0) 
             workers = int(text.removeprefix("local:"))
         except ValueError:
             workers = 0
-        if not 1 <= workers <= 512:
-            raise ConfigError(source, [("", MISSING, f'"{scheduler}": allowed: local:N with '
-                                        "1 <= N <= 512 worker processes, or tcp://HOST:PORT")])
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+            os.cpu_count() or 1)
+        if not 1 <= workers <= cores:  # more processes than cores only add memory
+            raise ConfigError(source, [("", MISSING, f'"{scheduler}": {workers} worker '
+                                        f"processes on {cores} cores; allowed: local:N with "
+                                        f"1 <= N <= {cores} (the cores here), or "
+                                        "tcp://HOST:PORT")])
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                dashboard_address=":0")
         client = Client(cluster)
     elif text.startswith("tcp://"):
+        from .formatting import printable
+
+        match = _TCP.fullmatch(text)
+        if match is None or not 1 <= int(match.group(2)) <= 65535:
+            raise ConfigError(source, [("", MISSING, f'"{printable(scheduler)}": not a '
+                                        "scheduler address; allowed: tcp://HOST:PORT (a host "
+                                        "name, an IPv4 address or [an IPv6 address], and a "
+                                        "port 1 to 65535), or local:N")])
         try:
             client = Client(text, timeout=timeout)
-        except OSError as exc:
+        except (OSError, ValueError) as exc:  # TimeoutError is an OSError
             raise ConfigError(source, [("", MISSING, f"cannot reach the scheduler at {text} "
-                                        f"({exc}); allowed: the address of a running "
-                                        "dask scheduler")]) from None
+                                        f"({type(exc).__name__}: {exc}); allowed: the address "
+                                        "of a running dask scheduler")]) from None
     else:
         raise ConfigError(source, [("", MISSING, f'"{scheduler}": allowed: local:N or '
                                     "tcp://HOST:PORT")])

@@ -310,6 +310,19 @@ def _msp_result(msp: Msp, n_paths: int, seed: int, levers: bool
     return _entry(msp, result), p_break, rows
 
 
+def portfolio_bytes(n_msps: int, n_paths: int, months: int, levers: bool) -> int:
+    """Estimated memory of :func:`portfolio` run here (bytes, beyond the interpreter):
+    one MSP at a time, its run without trajectories and, with ``levers``, its lever
+    scan (one lever's trajectories kept at a time, :func:`~simulator.analysis.levers.
+    lever_scan`); and each finished MSP's P(break) by month."""
+    from ..memory import run_bytes
+
+    one = run_bytes(n_paths, months, False)
+    if levers:
+        one = max(one, run_bytes(n_paths, months, True))
+    return one + n_msps * 8 * (months + 1)
+
+
 def _checkpoint_key(msp: Msp, n_paths: int, seed: int, levers: bool) -> str:
     import hashlib
 
