@@ -1044,9 +1044,23 @@ def _main(argv: Sequence[str]) -> int:
     except Exception as exc:  # a bug: one line, not a traceback (MSP_SIM_DEBUG=1 shows it)
         if os.environ.get("MSP_SIM_DEBUG"):
             raise
+        if getattr(args, "scheduler", None) is not None and _cluster_fault(exc):
+            _error(f"the Dask cluster {args.scheduler} failed during the run "
+                   f"({type(exc).__name__}: {exc}); nothing written; allowed: rerun with a "
+                   "running scheduler and workers (or without --scheduler)")
+            return EXIT_USAGE
         _error(f"internal error ({type(exc).__name__}: {exc}); nothing written; please "
                "report it with the command (MSP_SIM_DEBUG=1 shows the traceback)")
         return EXIT_FAILURE
+
+
+def _cluster_fault(exc: BaseException) -> bool:
+    """Whether ``exc`` comes from Dask losing its scheduler or workers (a cancelled
+    future, a closed comm), not from msp-sim."""
+    import concurrent.futures
+
+    return (isinstance(exc, concurrent.futures.CancelledError)
+            or type(exc).__module__.split(".")[0] in ("distributed", "tornado"))
 
 
 def _check_printable(args: argparse.Namespace) -> None:
