@@ -308,7 +308,8 @@ def _paths_arg(text: str) -> int | str:
 def _error(message: str) -> None:
     from .formatting import printable
 
-    print(f"error: {printable(message)}", file=sys.stderr)  # one line, whatever it quotes
+    # one line per problem (ConfigError's values are escaped where they are shown)
+    print(f"error: {printable(message, keep=chr(10))}", file=sys.stderr)
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:

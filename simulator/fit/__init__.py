@@ -18,7 +18,7 @@ from typing import Any
 
 from ..config import Config, config_from_dict
 from ..config.schema import SECTIONS, param_specs
-from ..formatting import printable
+from ..formatting import has_control, printable
 from ..version import package_version
 from .estimate import FitResult, Fitted, fit_records
 from .records import clients_of, deals_of, pnl_of, tickets_of
@@ -132,7 +132,7 @@ def _toml(value: Any) -> str:
         return "{ " + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + " }"
     if isinstance(value, str):  # a TOML basic string: control characters as \\uXXXX
         return '"' + "".join(
-            f"\\u{ord(c):04x}" if ord(c) < 0x20 or 0x7f <= ord(c) <= 0x9f else c
+            f"\\u{ord(c):04x}" if has_control(c) else c
             for c in value.replace("\\", "\\\\").replace('"', '\\"')) + '"'
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_toml(v) for v in value) + "]"
