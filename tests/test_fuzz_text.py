@@ -196,6 +196,7 @@ def test_fuzz_msp_names(folder, names):
         assert _clean(str(exc))
         return
     assert not any(has_control(m.name) for m in msps)
-    # (a quoted line break inside a name is the CSV reader's business: issue 29)
-    assert all(m.name == n.strip() for m, n in zip(msps, names, strict=True)
-               if "\r" not in n and "\n" not in n)
+    # (a line break inside a quoted name, any that str.splitlines knows, is the CSV
+    # reader's business: issue 29)
+    if all(len(f"x{n}x".splitlines()) == 1 for n in names):
+        assert [m.name for m in msps] == [n.strip() for n in names]
