@@ -23,7 +23,7 @@ import stat
 import tempfile
 import uuid
 import zipfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,26 @@ import numpy as np
 from .results import DEFAULT_QUANTILES, SimulationResult
 
 __all__ = [
+    "COMPARISON_JSON",
+    "P_BREAK_CHART",
+    "MRR_FAN_CHART",
+    "COMPARE_FILES",
+    "SENSITIVITY_JSON",
+    "TORNADO_PNG",
+    "INDICES_PNG",
+    "SENSITIVITY_HTML",
+    "SENSITIVITY_FILES",
+    "GOAL_JSON",
+    "GOAL_CHART",
+    "GOAL_HTML",
+    "GOAL_FILES",
+    "FIT_JSON",
+    "FIT_HTML",
+    "FIT_FILES",
+    "BACKTEST_JSON",
+    "BACKTEST_HTML",
+    "BACKTEST_FILES",
+    "PORTFOLIO_FILES",
     "Checkpoint",
     "FAN_CHART",
     "OUTPUT_FILES",
@@ -48,7 +68,6 @@ __all__ = [
     "json_text",
     "staged_directory",
     "write_directory",
-    "write_outputs",
     "write_paths",
     "write_quantiles_csv",
     "write_summary",
@@ -73,6 +92,45 @@ OUTPUT_FILES: frozenset[str] = frozenset(
 """Every file an output directory may hold."""
 
 
+COMPARISON_JSON = "comparison.json"
+P_BREAK_CHART = "p_break.png"
+MRR_FAN_CHART = "mrr_fan.png"
+COMPARE_FILES: frozenset[str] = frozenset(
+    {COMPARISON_JSON, P_BREAK_CHART, MRR_FAN_CHART, REPORT_HTML, RESULTS_XLSX})
+"""Every file a comparison's output directory may hold."""
+
+SENSITIVITY_JSON = "sensitivity.json"
+TORNADO_PNG = "tornado.png"
+INDICES_PNG = "sensitivity_indices.png"
+SENSITIVITY_HTML = "sensitivity.html"
+SENSITIVITY_FILES: frozenset[str] = frozenset(
+    {SENSITIVITY_JSON, TORNADO_PNG, INDICES_PNG, SENSITIVITY_HTML})
+"""Every file a sensitivity analysis's output directory may hold."""
+
+GOAL_JSON = "goal.json"
+GOAL_CHART = "goal.png"
+GOAL_HTML = "goal.html"
+GOAL_FILES: frozenset[str] = frozenset({GOAL_JSON, GOAL_CHART, GOAL_HTML})
+"""Every file a goal seek's output directory may hold."""
+
+
+FIT_JSON = "fit.json"
+FIT_HTML = "fit.html"
+FIT_FILES: frozenset[str] = frozenset({FIT_JSON, FIT_HTML, "tenure.png", "tickets.png"})
+"""Every file a fit report's directory may hold."""
+
+
+BACKTEST_JSON = "backtest.json"
+BACKTEST_HTML = "backtest.html"
+BACKTEST_FILES: frozenset[str] = frozenset({BACKTEST_JSON, BACKTEST_HTML, "backtest.png"})
+"""Every file a backtest's directory may hold."""
+
+
+PORTFOLIO_FILES: frozenset[str] = frozenset(
+    {"portfolio.json", "portfolio.html", "portfolio.xlsx", "portfolio.png"})
+"""Every file a portfolio's directory may hold."""
+
+
 class OutputDirError(ValueError):
     """The output directory cannot be used (a file, holds files msp-sim did not write,
     busy, not writable, too little space) or could not be written."""
@@ -91,11 +149,8 @@ def _out_path(out_dir: str | Path) -> Path:
 
 def _other_outputs(names: set[str]) -> str | None:
     """Which msp-sim command writes all of ``names``, if one does."""
-    from .report import files  # the report layer sits above this module
-
-    for command, allowed in (("run", OUTPUT_FILES), ("compare", files.COMPARE_FILES),
-                             ("goal", files.GOAL_FILES),
-                             ("sensitivity", files.SENSITIVITY_FILES)):
+    for command, allowed in (("run", OUTPUT_FILES), ("compare", COMPARE_FILES),
+                             ("goal", GOAL_FILES), ("sensitivity", SENSITIVITY_FILES)):
         if names <= allowed:
             return command
     return None
@@ -456,58 +511,6 @@ def write_quantiles_csv(
                     writer.writerow([month, name, repr(float(q)), repr(float(values[j, month]))])
 
 
-def write_outputs(
-    result: SimulationResult,
-    out_dir: str | Path,
-    save_paths: bool = True,
-    title: str | None = None,
-    levers: Any = None,
-    by: Sequence[int] = (),
-) -> Path:
-    """Write every output file of a run into ``out_dir``, atomically.
-
-    Parameters
-    ----------
-    result : SimulationResult
-        The run.
-    out_dir : str or Path
-        Target directory; created, or replaced if it holds only msp-sim outputs.
-    save_paths : bool
-        Write ``paths.npz`` (default): with every trajectory when the run kept
-        them (runs up to :data:`simulator.results.KEEP_PATHS_LIMIT` paths unless
-        told otherwise), else with the first-passage and insolvency months only.
-    title : str, optional
-        Title of ``report.html`` (default: the report layer's).
-    levers : LeverScanResult, optional
-        The run's lever scan (:func:`simulator.analysis.levers.lever_scan`):
-        ``summary.json`` gets its ``levers`` block and the report its section.
-    by : sequence of int
-        Months whose P(break) the summary and the report add to 12, 36 and the horizon.
-
-    Returns
-    -------
-    Path
-        The output directory.
-
-    Raises
-    ------
-    OutputDirError
-        See :func:`check_out_dir`; nothing is written.
-    """
-    from .report.files import write_run_report  # the report layer sits above this module
-
-    with staged_directory(out_dir) as tmp:
-        summary = result.summary(by)
-        if levers is not None:
-            summary["levers"] = levers.to_dict()
-        write_summary(summary, tmp / SUMMARY_JSON)
-        write_quantiles_csv(result, tmp / QUANTILES_CSV)
-        if save_paths:
-            write_paths(result, tmp / PATHS_NPZ)
-        write_run_report(result, tmp, summary, title, levers)
-    return Path(out_dir).absolute()
-
-
 class Checkpoint:
     """Finished pieces of a long analysis kept in a private directory, so a rerun after
     Ctrl-C or a crash takes them from there.
@@ -643,6 +646,25 @@ class Checkpoint:
         """Store a JSON value under ``key``, whole or not at all."""
         self._write(self._name(key, ".json"), json.dumps(value).encode("utf-8"))
 
+    def load(self, key: str) -> Any:
+        """The value stored under ``key`` by :meth:`save` (numbers, strings, lists,
+        tuples, string-keyed dicts and numeric arrays, rebuilt from JSON: never code),
+        or ``None``. The caller checks it is what it expects (``accept`` of
+        :func:`simulator.runner.map_ordered`)."""
+        data = self.load_json(key)
+        if data is None:
+            return None
+        try:
+            return _decoded(data)
+        except (TypeError, ValueError, KeyError, RecursionError):
+            self.drop(key)
+            return None
+
+    def save(self, key: str, value: Any) -> None:
+        """Store ``value`` (see :meth:`load` for the types) under ``key``, whole or not
+        at all."""
+        self.save_json(key, _encoded(value))
+
     def drop(self, key: str) -> None:
         """Forget the pieces under ``key`` (one the caller found malformed)."""
         for suffix in (".npy", ".json"):
@@ -655,6 +677,47 @@ class Checkpoint:
 
         if is_private_dir(self.folder):
             shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _encoded(value: Any) -> Any:
+    """``value`` as JSON data: tuples and numeric arrays tagged, dict keys strings."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind not in "biuf":
+            raise TypeError(f"cannot keep an array of {value.dtype} in a checkpoint")
+        return {"__array__": value.dtype.str, "shape": list(value.shape),
+                "data": value.ravel().tolist()}
+    if isinstance(value, tuple):
+        return {"__tuple__": [_encoded(v) for v in value]}
+    if isinstance(value, list):
+        return [_encoded(v) for v in value]
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        if "__array__" in value or "__tuple__" in value:
+            raise TypeError("a dict with a reserved key")
+        return {k: _encoded(v) for k, v in value.items()}
+    raise TypeError(f"cannot keep a {type(value).__name__} in a checkpoint")
+
+
+def _decoded(data: Any) -> Any:
+    """:func:`_encoded`'s inverse; only those types come back (ValueError otherwise)."""
+    if data is None or isinstance(data, bool | int | float | str):
+        return data
+    if isinstance(data, list):
+        return [_decoded(v) for v in data]
+    if isinstance(data, dict):
+        if "__tuple__" in data:
+            return tuple(_decoded(v) for v in data["__tuple__"])
+        if "__array__" in data:
+            dtype = np.dtype(data["__array__"])
+            if dtype.kind not in "biuf":
+                raise ValueError("not a numeric array")
+            return np.asarray(data["data"], dtype=dtype).reshape(
+                [int(n) for n in data["shape"]])
+        return {k: _decoded(v) for k, v in data.items()}
+    raise ValueError(f"not checkpoint data: {type(data).__name__}")
 
 
 _CHECKPOINT_MAX_BYTES = 1 << 28

@@ -162,7 +162,7 @@ def test_fuzz_workbook_names_are_text(names):
 def test_fuzz_scenario_names(folder, names):
     """A scenario file with any names: scenarios with exactly those names, or one clean
     ConfigError."""
-    from simulator.analysis.compare import load_scenarios
+    from simulator.analysis.scenarios import load_scenarios
 
     path = folder / "s.toml"
     path.write_text(f"base = {_toml_string(str(BASELINE))}\n" + "".join(

@@ -167,7 +167,7 @@ def test_more_local_workers_than_cores_is_refused():
     import os
 
     from simulator.config import ConfigError
-    from simulator.distributed import connect
+    from simulator.runner.dask import connect
 
     cores = len(os.sched_getaffinity(0))
     with pytest.raises(ConfigError, match=f"512 worker processes on {cores} cores; allowed: "
@@ -209,8 +209,8 @@ def test_a_toml_named_by_a_scenario_file_is_not_echoed(tmp_path, capsys):
 def test_dask_address_typos_and_a_dead_scheduler_are_one_line(tmp_path, capsys):
     pytest.importorskip("distributed")
     from simulator.config import ConfigError
-    from simulator.distributed import connect
     from simulator.explorer.app import free_port
+    from simulator.runner.dask import connect
 
     base = str(ROOT / "configs" / "baseline.toml")
     for address, words in (("tcp://127.0.0.1", "not a scheduler address"),

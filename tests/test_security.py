@@ -208,7 +208,7 @@ def test_a_planted_numba_cache_folder_is_not_used(tmp_path, monkeypatch):
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     pytest.importorskip("distributed")
-    from simulator._dask_plugin import numba_cache_dir
+    from simulator.runner._dask_plugin import numba_cache_dir
 
     mine = numba_cache_dir("tcp://10.0.0.1:4000")  # negative control: made private
     assert os.stat(mine).st_mode & 0o777 == 0o700 and "/" not in os.path.basename(mine)
@@ -233,9 +233,9 @@ def test_a_worker_on_other_msp_sim_is_refused():
     # tests/test_distributed.py connects with the real identity, the negative control.)
     code = """
 import sys
-import simulator._dask_plugin as plugin
+import simulator.runner._dask_plugin as plugin
 from simulator.config import ConfigError
-from simulator.distributed import connect
+from simulator.runner.dask import connect
 plugin.code_identity = lambda: ("0.0.0", "0" * 64)
 try:
     connect("local:1")

@@ -36,6 +36,7 @@ from ..config.loader import parse_override
 from ..config.schema import SECTIONS
 from ..formatting import finite_or_none as _f
 from ..results import package_version, require_pandas
+from ..runner import map_ordered
 
 __all__ = ["Msp", "PortfolioResult", "load_portfolio", "portfolio"]
 
@@ -246,8 +247,8 @@ class PortfolioResult:
     def plot(self) -> Any:
         """Expected MSPs broken through by month with the 95% interval, beside the spread
         of P(break by the horizon) across MSPs
-        (:func:`simulator.report.figures.portfolio_chart`)."""
-        from ..report.figures import portfolio_chart
+        (:func:`simulator.report.portfolio.portfolio_chart`)."""
+        from ..report.portfolio import portfolio_chart
 
         return portfolio_chart(self)
 
@@ -332,10 +333,9 @@ def _checkpoint_key(msp: Msp, n_paths: int, seed: int, levers: bool) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
 
 
-def _checked_piece(piece: Any, msp: Msp, months: int
-                   ) -> tuple[dict[str, Any], np.ndarray, list[dict[str, Any]]] | None:
-    """A kept MSP (:meth:`simulator.output.Checkpoint.load_json`) as ``_msp_result``
-    returns it, or ``None`` when it is not exactly that shape (then it is redone)."""
+def _checked_piece(piece: Any, msp: Msp, months: int) -> bool:
+    """Whether a kept MSP (:meth:`simulator.output.Checkpoint.load`) is exactly what
+    ``_msp_result`` returns (types and shapes); if not, it is redone."""
 
     def number(x: Any) -> bool:
         return x is None or (isinstance(x, int | float) and not isinstance(x, bool))
@@ -343,23 +343,22 @@ def _checked_piece(piece: Any, msp: Msp, months: int
     def value_ok(x: Any) -> bool:
         return number(x) or (isinstance(x, list) and len(x) == 2 and all(map(number, x)))
 
-    if not isinstance(piece, dict) or set(piece) != {"entry", "p_break", "rows"}:
-        return None
-    entry, row, rows = piece["entry"], piece["p_break"], piece["rows"]
+    if not (isinstance(piece, tuple) and len(piece) == 3):
+        return False
+    entry, row, rows = piece
     if not (isinstance(entry, dict) and entry.get("name") == msp.name
             and entry.get("row") == msp.row
             and all(value_ok(v) for k, v in entry.items() if k not in ("name", "row"))):
-        return None
-    if not (isinstance(row, list) and len(row) == months + 1 and all(
-            isinstance(p, float | int) and not isinstance(p, bool) and 0 <= p <= 1
-            for p in row)):
-        return None
+        return False
+    if not (isinstance(row, np.ndarray) and row.dtype == np.float64
+            and row.shape == (months + 1,) and bool(np.all((row >= 0) & (row <= 1)))):
+        return False
     if not (isinstance(rows, list) and all(
             isinstance(r, dict) and set(r) == {"name", "msp", "value", "se", "set"}
             and isinstance(r["name"], str) and r["msp"] == msp.name and number(r["value"])
             and number(r["se"]) for r in rows)):
-        return None
-    return entry, np.asarray(row, dtype=np.float64), rows
+        return False
+    return True
 
 
 def portfolio(
@@ -377,7 +376,7 @@ def portfolio(
     Parameters
     ----------
     client : distributed.Client, optional
-        Run each MSP as a Dask task (:func:`simulator.distributed.connect`); the
+        Run each MSP as a Dask task (:func:`simulator.runner.dask.connect`); the
         result is the same bits as without.
     checkpoint : simulator.output.Checkpoint, optional
         Where each finished MSP is kept (as JSON, its types and shapes checked when
@@ -391,36 +390,18 @@ def portfolio(
     n_paths = first.paths if n_paths is None else int(n_paths)
     seed = first.seed if seed is None else int(seed)
     months = int(first.months)
-    results: dict[int, tuple[dict[str, Any], np.ndarray, list[dict[str, Any]]]] = {}
     keys = [_checkpoint_key(m, n_paths, seed, levers) for m in msps]
-    store = checkpoint
-    if store is not None:
-        for k, key in enumerate(keys):
-            kept = _checked_piece(store.load_json(key), msps[k], months)
-            if kept is not None:
-                results[k] = kept
-            else:
-                store.drop(key)
+    finished = 0
 
-    def keep(k: int, value: tuple[dict[str, Any], np.ndarray, list[dict[str, Any]]]) -> None:
-        results[k] = value
-        if store is not None:
-            entry, row, rows = value
-            store.save_json(keys[k], {"entry": entry, "p_break": row.tolist(), "rows": rows})
-        if progress is not None:
-            progress(len(results), len(msps))
+    def done(_k: int, _value: Any, kept: bool) -> None:
+        nonlocal finished
+        finished += 1
+        if progress is not None and not kept:
+            progress(finished, len(msps))
 
-    todo = [k for k in range(len(msps)) if k not in results]
-    if client is not None and todo:
-        from distributed import as_completed
-
-        futures = {client.submit(_msp_result, msps[k], n_paths, seed, levers, pure=False): k
-                   for k in todo}
-        for future in as_completed(futures):
-            keep(futures[future], future.result())
-    else:
-        for k in todo:
-            keep(k, _msp_result(msps[k], n_paths, seed, levers))
+    results = map_ordered(_msp_result, [(m, n_paths, seed, levers) for m in msps],
+                          client=client, checkpoint=checkpoint, keys=keys, done=done,
+                          accept=lambda k, kept: _checked_piece(kept, msps[k], months))
     p_break = np.empty((len(msps), months + 1))
     entries = []
     lever_rows: dict[str, list[dict[str, Any]]] = {}

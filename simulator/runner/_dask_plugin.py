@@ -1,5 +1,5 @@
-"""The Dask worker plugin of :mod:`simulator.distributed` (imports Dask, so it is only
-imported once a cluster is used: ``import simulator.distributed`` stays cheap)."""
+"""The Dask worker plugin of :mod:`simulator.runner.dask` (imports Dask, so it is only
+imported once a cluster is used: ``import simulator.runner`` stays cheap)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 
 from distributed.diagnostics.plugin import WorkerPlugin
 
-from .version import code_identity
+from ..version import code_identity
 
 __all__ = ["CodeMismatch", "EngineCache"]
 
@@ -59,14 +59,14 @@ class EngineCache(WorkerPlugin):  # type: ignore[misc, valid-type]
         if "numba" not in sys.modules:
             os.environ["NUMBA_CACHE_DIR"] = numba_cache_dir(worker.name)
             os.environ["NUMBA_NUM_THREADS"] = "1"
-        from .api import engine_ready
+        from .warmup import engine_ready
 
         engine_ready()
 
 
 def numba_cache_dir(worker_name: Any) -> str:
     """This user's private numba cache folder for a worker (see :class:`EngineCache`)."""
-    from .private import user_cache_dir
+    from ..private import user_cache_dir
 
     name = re.sub(r"[^A-Za-z0-9_.-]", "_", str(worker_name))[:64] or "worker"
     try:
