@@ -110,16 +110,20 @@ def test_portfolio_rejects_a_poisoned_piece_of_the_right_key(tmp_path):
     class Msp:
         name, row = "Acme", 2
 
-    good = {"entry": {"name": "Acme", "row": 2, "p_break_by_horizon": 0.3,
-                      "p_break_by_horizon_ci95": [0.2, 0.4]},
-            "p_break": [0.0, 0.1, 0.3], "rows": []}
-    assert _checked_piece(good, Msp, 2) is not None  # negative control
-    for bad in ({**good, "p_break": [0.0, 0.1, 1.5]}, {**good, "p_break": [0.0, 0.1]},
-                {**good, "entry": {**good["entry"], "name": "Other"}},
-                {**good, "rows": [{"name": "x", "msp": "Acme", "value": "1", "se": 0,
-                                   "set": {}}]},
-                {**good, "extra": 1}, [1, 2, 3], None):
-        assert _checked_piece(bad, Msp, 2) is None
+    entry = {"name": "Acme", "row": 2, "p_break_by_horizon": 0.3,
+             "p_break_by_horizon_ci95": [0.2, 0.4]}
+    good = (entry, np.array([0.0, 0.1, 0.3]), [])
+    store = Checkpoint(tmp_path / "ck")
+    store.save("k", good)
+    kept = store.load("k")  # through the file: JSON back to a tuple and an array
+    assert _checked_piece(kept, Msp, 2)  # negative control
+    assert np.array_equal(kept[1], good[1]) and kept[0] == entry
+    for bad in ((entry, np.array([0.0, 0.1, 1.5]), []), (entry, np.array([0.0, 0.1]), []),
+                ({**entry, "name": "Other"}, good[1], []),
+                (entry, good[1], [{"name": "x", "msp": "Acme", "value": "1", "se": 0,
+                                   "set": {}}]),
+                (entry, good[1].tolist(), []), [entry, good[1], []], None):
+        assert not _checked_piece(bad, Msp, 2)
 
 
 # 3. locks and stale-output recovery refuse links and foreign owners
