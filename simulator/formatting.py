@@ -9,6 +9,7 @@ could not hold, or a bound beyond the horizon) and says so in words.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -17,6 +18,7 @@ __all__ = [
     "calendar_month",
     "count",
     "finite_or_none",
+    "has_control",
     "index",
     "interval",
     "money",
@@ -26,11 +28,36 @@ __all__ = [
     "pct",
     "pct_short",
     "points",
+    "printable",
     "pvalue",
     "short_money",
     "signed_dollars",
     "signed_money",
 ]
+
+
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+                          "\ufeff]")
+"""Control characters (C0, DEL, C1), line and paragraph separators, bidirectional
+overrides and the byte-order mark: what may move a terminal's cursor, recolour or clear
+it, reorder text, or make a file msp-sim wrote unreadable by msp-sim."""
+
+
+def printable(text: str, keep: str = "") -> str:
+    """``text`` with every control character escaped as Python writes it (``\\x1b``,
+    ``\\n``, ``\\u202e``), except those in ``keep``: what every message, name and
+    file shows of text someone typed or a file held."""
+
+    def escape(match: re.Match[str]) -> str:
+        char = match.group()
+        return char if char in keep else repr(char)[1:-1]
+
+    return _UNPRINTABLE.sub(escape, text)
+
+
+def has_control(text: str) -> bool:
+    """Whether ``text`` holds a character :func:`printable` escapes."""
+    return _UNPRINTABLE.search(text) is not None
 
 
 def finite_or_none(value: Any) -> float | None:

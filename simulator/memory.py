@@ -9,10 +9,12 @@ the estimate and the limit, what would not fit, instead of failing with
 from __future__ import annotations
 
 import os
+import re
 
 from .model.metrics import METRICS
 
-__all__ = ["BASELINE_BYTES", "check_memory", "memory_limit", "run_bytes"]
+__all__ = ["BASELINE_BYTES", "check_memory", "memory_limit", "parse_bytes", "result_bytes",
+           "run_bytes"]
 
 KEEP_PATHS_LIMIT = 200_000  # simulator.results.KEEP_PATHS_LIMIT (tests check they agree)
 CHUNK_SIZE = 8192  # simulator.api.DEFAULT_CHUNK_SIZE
@@ -43,20 +45,55 @@ def run_bytes(n_paths: int, months: int, keep_paths: bool | None = None,
                 + first)
     chunk = max(CHUNK_SIZE if chunk_size is None else chunk_size, PILOT_PATHS)
     buffer = 8 * min(chunk, n_paths) * len(METRICS) * (months + 1)
-    stats = len(METRICS) * (months + 1) * (4 * (BINS + 2) + 24)
-    return 2 * buffer + stats + first
+    return 2 * buffer + result_bytes(n_paths, months)
+
+
+def result_bytes(n_paths: int, months: int) -> int:
+    """What a finished run without trajectories holds: its per-month statistics and 16
+    bytes a path (first passage and insolvency month)."""
+    return len(METRICS) * (months + 1) * (4 * (BINS + 2) + 24) + 16 * n_paths
+
+
+_LIMIT = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*([KMGT]?)(I?)B?", re.IGNORECASE)
+
+
+def parse_bytes(text: str) -> int:
+    """Bytes of a size such as ``"8000000000"``, ``"8G"``, ``"8GB"`` (powers of 1000) or
+    ``"8GiB"`` (powers of 1024).
+
+    Raises
+    ------
+    ValueError
+        Not such a size (the text and what is allowed).
+    """
+    match = _LIMIT.fullmatch(text.strip())
+    if match is None or not match.group(2) and match.group(3):
+        raise ValueError(f'"{text}": not a size; allowed: bytes, or a number with K, M, G '
+                         "or T (powers of 1000, e.g. 8G or 8GB) or KiB, MiB, GiB, TiB "
+                         "(powers of 1024, e.g. 8GiB)")
+    number, unit, binary = match.groups()
+    power = "KMGT".find(unit.upper()) + 1 if unit else 0
+    return int(float(number) * (1024 if binary else 1000) ** power)
 
 
 def memory_limit() -> int:
-    """The memory a run may use, in bytes: ``MSP_SIM_MEMORY_LIMIT`` (bytes, or with a
-    K/M/G suffix) if set, else the system's available memory (``MemAvailable``)."""
-    text = os.environ.get("MSP_SIM_MEMORY_LIMIT", "").strip().upper().removesuffix("B")
+    """The memory a run may use, in bytes: ``MSP_SIM_MEMORY_LIMIT`` (:func:`parse_bytes`:
+    bytes, ``8G``, ``8GB``, ``8GiB``) if set, else the system's available memory
+    (``MemAvailable``).
+
+    Raises
+    ------
+    ConfigError
+        ``MSP_SIM_MEMORY_LIMIT`` is set but not a size (never silently ignored).
+    """
+    text = os.environ.get("MSP_SIM_MEMORY_LIMIT", "").strip()
     if text:
-        scale = {"K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12}.get(text[-1:], 1.0)
+        from .config import ConfigError
+
         try:
-            return int(float(text.rstrip("KMGT")) * scale)
-        except ValueError:
-            pass
+            return parse_bytes(text)
+        except ValueError as exc:
+            raise ConfigError("MSP_SIM_MEMORY_LIMIT", [("", None, str(exc))]) from None
     try:
         with open("/proc/meminfo", encoding="ascii") as fh:
             for line in fh:

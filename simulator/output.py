@@ -271,7 +271,7 @@ def claim_out_dir(out_dir: str | Path, allowed: frozenset[str] = OUTPUT_FILES,
             raise OutputDirError(f"{out_dir}: too little space: the output needs about "
                                  f"{_size(need_bytes)}, {_size(free)} free; allowed: a file "
                                  "system with more space, or fewer paths (or --no-save-paths)")
-        _clean_stale(out)
+        _clean_stale(out, allowed)
     except BaseException as exc:
         if claim is not None:
             claim.release(keep_parents=False)
@@ -302,9 +302,23 @@ def _size(n: float) -> str:
 
 def _lock(out: Path, created: list[Path]) -> _Claim:
     """Lock ``out`` (a ``.<name>.lock`` file beside it, ``flock``)."""
+    from .private import PrivacyError, check_own_file
+
     path = out.parent / f".{out.name}.lock"
     for _ in range(20):
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666 & ~_umask())
+        try:  # never through a link, never another user's file
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW
+                         | os.O_NONBLOCK, 0o600)
+        except OSError:
+            if os.path.islink(path):
+                raise OutputDirError(f"{path}: is a symbolic link, not msp-sim's lock; "
+                                     "allowed: remove it (it is not yours to follow)") from None
+            raise
+        try:
+            check_own_file(path, os.fstat(fd))
+        except PrivacyError as exc:
+            os.close(fd)
+            raise OutputDirError(f"{exc}; msp-sim writes nothing there") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -344,7 +358,7 @@ def _pid_alive(text: str) -> bool:
     return True
 
 
-def _clean_stale(out: Path) -> None:
+def _clean_stale(out: Path, allowed: frozenset[str] = OUTPUT_FILES) -> None:
     """Remove temporaries of runs that died writing ``out`` (its lock is held).
 
     A backup (``.<name>.old-*``) is the earlier output directory moved aside:
@@ -354,13 +368,38 @@ def _clean_stale(out: Path) -> None:
     for entry in sorted(os.listdir(out.parent)):
         path = out.parent / entry
         if entry.startswith(tmp_prefix):
-            if not _pid_alive(entry[len(tmp_prefix):]) and path.is_dir():
+            if not _pid_alive(entry[len(tmp_prefix):]) and _own_dir(path):
                 shutil.rmtree(path, ignore_errors=True)
-        elif entry.startswith(old_prefix) and not _pid_alive(entry[len(old_prefix):]):
-            if not (out.exists() or out.is_symlink()) and path.is_dir():
+        elif (entry.startswith(old_prefix) and not _pid_alive(entry[len(old_prefix):])
+              and _own_dir(path)):
+            if not (out.exists() or out.is_symlink()) and _outputs_only(path, allowed):
                 os.replace(path, out)
-            elif path.is_dir() and not path.is_symlink():
+            else:
                 shutil.rmtree(path, ignore_errors=True)
+
+
+def _own_dir(path: Path) -> bool:
+    """Whether ``path`` is a directory (not a link) of this user that no one else may
+    write (world-writable): the only kind msp-sim's temporaries and backups are, so the only kind it
+    removes or puts back (a planted one stays where it is)."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    return (stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid()
+            and not stat.S_IMODE(st.st_mode) & 0o002)
+
+
+def _outputs_only(path: Path, allowed: frozenset[str]) -> bool:
+    """Whether ``path`` holds only regular files of this user named in ``allowed`` (what
+    a backup of an earlier output of this command is)."""
+    try:
+        names = os.listdir(path)
+        return set(names) <= allowed and all(
+            stat.S_ISREG(st.st_mode) and st.st_uid == os.geteuid()
+            for st in (os.lstat(path / n) for n in names))
+    except OSError:
+        return False
 
 
 @contextlib.contextmanager
@@ -473,38 +512,216 @@ def write_quantiles_csv(
 
 
 class Checkpoint:
-    """Finished pieces of a long analysis kept in a directory, each written whole
-    (a temporary file renamed into place), so a rerun after Ctrl-C or a crash takes
-    them from there. A piece that cannot be read back is dropped and redone."""
+    """Finished pieces of a long analysis kept in a private directory, so a rerun after
+    Ctrl-C or a crash takes them from there.
+
+    Pieces are numpy arrays (``.npy``, read with ``allow_pickle=False``) or JSON, never
+    pickles: a piece is data of a checked type and shape, not code. The directory is
+    this user's alone (mode 0700, owner checked, :func:`simulator.private.private_dir`;
+    another's is refused); each piece is written whole (a temporary file created with
+    ``O_EXCL|O_NOFOLLOW``, then renamed into place) and read without following a
+    link. A piece's file name hashes its key with the package version, so a rerun on
+    other code never takes an older version's pieces. A piece that cannot be read back
+    (or is not the type or shape asked for) is dropped and redone.
+    """
 
     def __init__(self, folder: str | Path):
         self.folder = Path(folder)  # made by the first save
 
-    def load(self, key: str) -> Any:
-        """The piece stored under ``key``, or ``None``."""
-        import pickle
+    def check(self) -> None:
+        """Refuse, before any work, a directory in its place that is not this user's
+        alone (:class:`OutputDirError`)."""
+        from .private import PrivacyError, private_dir
 
-        path = self.folder / f"{key}.pkl"
-        if not path.is_file():
+        if os.path.lexists(self.folder):
+            try:
+                private_dir(self.folder)
+            except PrivacyError as exc:
+                raise OutputDirError(f"checkpoint {exc}") from None
+
+    def _name(self, key: str, suffix: str) -> str:
+        import hashlib
+
+        from .version import __version__
+
+        return hashlib.sha256(f"{__version__}|{key}".encode()).hexdigest()[:40] + suffix
+
+    def _read(self, name: str) -> bytes | None:
+        from .private import PrivacyError, check_own_file, open_private_dir
+
+        if not os.path.lexists(self.folder):
             return None
         try:
-            return pickle.loads(path.read_bytes())
-        except (OSError, pickle.UnpicklingError, EOFError):
-            path.unlink(missing_ok=True)
+            dir_fd = open_private_dir(self.folder)
+        except PrivacyError as exc:
+            raise OutputDirError(f"checkpoint {exc}") from None
+        try:
+            try:
+                fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dir_fd)
+            except FileNotFoundError:
+                return None
+            except OSError:  # a link or something else planted: drop it
+                with contextlib.suppress(OSError):
+                    os.unlink(name, dir_fd=dir_fd)
+                return None
+            with os.fdopen(fd, "rb") as fh:
+                try:
+                    check_own_file(self.folder / name, os.fstat(fh.fileno()))
+                except PrivacyError:
+                    return None
+                data = fh.read(_CHECKPOINT_MAX_BYTES + 1)
+            if len(data) > _CHECKPOINT_MAX_BYTES:
+                self._drop(name)
+                return None
+            return data
+        finally:
+            os.close(dir_fd)
+
+    def _drop(self, name: str) -> None:
+        with contextlib.suppress(OSError):
+            (self.folder / name).unlink()
+
+    def _write(self, name: str, data: bytes) -> None:
+        from .private import PrivacyError, open_private_dir
+
+        try:
+            dir_fd = open_private_dir(self.folder)
+        except PrivacyError as exc:
+            raise OutputDirError(f"checkpoint {exc}") from None
+        tmp = f".{name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+                         | os.O_CLOEXEC, 0o600, dir_fd=dir_fd)
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(data)
+                os.replace(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp, dir_fd=dir_fd)
+                raise
+        finally:
+            os.close(dir_fd)
+
+    def load_array(self, key: str, shape: tuple[int, ...]) -> np.ndarray | None:
+        """The float64 array of ``shape`` stored under ``key``, or ``None``."""
+        import io
+
+        name = self._name(key, ".npy")
+        data = self._read(name)
+        if data is None:
+            return None
+        try:
+            array = np.load(io.BytesIO(data), allow_pickle=False)
+        except (ValueError, OSError, EOFError):
+            array = None
+        if (not isinstance(array, np.ndarray) or array.dtype != np.float64
+                or array.shape != tuple(shape)):
+            self._drop(name)
+            return None
+        return array
+
+    def save_array(self, key: str, value: np.ndarray) -> None:
+        """Store a float64 array under ``key``, whole or not at all."""
+        import io
+
+        buffer = io.BytesIO()
+        np.save(buffer, np.ascontiguousarray(value, dtype=np.float64), allow_pickle=False)
+        self._write(self._name(key, ".npy"), buffer.getvalue())
+
+    def load_json(self, key: str) -> Any:
+        """The JSON value stored under ``key`` (the caller checks its types and shapes),
+        or ``None``."""
+        name = self._name(key, ".json")
+        data = self._read(name)
+        if data is None:
+            return None
+        try:
+            return json.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            self._drop(name)
+            return None
+
+    def save_json(self, key: str, value: Any) -> None:
+        """Store a JSON value under ``key``, whole or not at all."""
+        self._write(self._name(key, ".json"), json.dumps(value).encode("utf-8"))
+
+    def load(self, key: str) -> Any:
+        """The value stored under ``key`` by :meth:`save` (numbers, strings, lists,
+        tuples, string-keyed dicts and numeric arrays, rebuilt from JSON: never code),
+        or ``None``. The caller checks it is what it expects (``accept`` of
+        :func:`simulator.runner.map_ordered`)."""
+        data = self.load_json(key)
+        if data is None:
+            return None
+        try:
+            return _decoded(data)
+        except (TypeError, ValueError, KeyError, RecursionError):
+            self.drop(key)
             return None
 
     def save(self, key: str, value: Any) -> None:
-        """Store ``value`` under ``key``, whole or not at all."""
-        import pickle
+        """Store ``value`` (see :meth:`load` for the types) under ``key``, whole or not
+        at all."""
+        self.save_json(key, _encoded(value))
 
-        self.folder.mkdir(parents=True, exist_ok=True)
-        tmp = self.folder / f".{key}.tmp"
-        tmp.write_bytes(pickle.dumps(value))
-        os.replace(tmp, self.folder / f"{key}.pkl")
+    def drop(self, key: str) -> None:
+        """Forget the pieces under ``key`` (one the caller found malformed)."""
+        for suffix in (".npy", ".json"):
+            self._drop(self._name(key, suffix))
 
     def remove(self) -> None:
-        """Delete the directory (once the analysis's output is written)."""
-        shutil.rmtree(self.folder, ignore_errors=True)
+        """Delete the directory (once the analysis's output is written); one that is not
+        this user's alone is left alone."""
+        from .private import is_private_dir
+
+        if is_private_dir(self.folder):
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _encoded(value: Any) -> Any:
+    """``value`` as JSON data: tuples and numeric arrays tagged, dict keys strings."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind not in "biuf":
+            raise TypeError(f"cannot keep an array of {value.dtype} in a checkpoint")
+        return {"__array__": value.dtype.str, "shape": list(value.shape),
+                "data": value.ravel().tolist()}
+    if isinstance(value, tuple):
+        return {"__tuple__": [_encoded(v) for v in value]}
+    if isinstance(value, list):
+        return [_encoded(v) for v in value]
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        if "__array__" in value or "__tuple__" in value:
+            raise TypeError("a dict with a reserved key")
+        return {k: _encoded(v) for k, v in value.items()}
+    raise TypeError(f"cannot keep a {type(value).__name__} in a checkpoint")
+
+
+def _decoded(data: Any) -> Any:
+    """:func:`_encoded`'s inverse; only those types come back (ValueError otherwise)."""
+    if data is None or isinstance(data, bool | int | float | str):
+        return data
+    if isinstance(data, list):
+        return [_decoded(v) for v in data]
+    if isinstance(data, dict):
+        if "__tuple__" in data:
+            return tuple(_decoded(v) for v in data["__tuple__"])
+        if "__array__" in data:
+            dtype = np.dtype(data["__array__"])
+            if dtype.kind not in "biuf":
+                raise ValueError("not a numeric array")
+            return np.asarray(data["data"], dtype=dtype).reshape(
+                [int(n) for n in data["shape"]])
+        return {k: _decoded(v) for k, v in data.items()}
+    raise ValueError(f"not checkpoint data: {type(data).__name__}")
+
+
+_CHECKPOINT_MAX_BYTES = 1 << 28
+"""A kept piece larger than this is not one msp-sim wrote: it is dropped unread."""
 
 
 def write_text_atomic(path: str | Path, text: str) -> Path:

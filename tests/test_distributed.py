@@ -242,5 +242,10 @@ def _engine_setup() -> tuple[str, int]:
 def test_each_worker_has_its_own_numba_cache_and_one_engine_thread_per_task(client):
     setups = client.run(_engine_setup)
     caches = [cache for cache, _ in setups.values()]
-    assert all("msp-sim-numba-" in c for c in caches) and len(set(caches)) == len(caches)
+    assert all("msp-sim/numba/worker-" in c for c in caches) and len(set(caches)) == len(caches)
+    # private to this user (issue 28): not a predictable folder of the system temp directory
+    for cache in caches:
+        st = os.lstat(cache)
+        assert st.st_uid == os.geteuid() and st.st_mode & 0o777 == 0o700, cache
+        assert not cache.startswith(os.path.realpath(__import__("tempfile").gettempdir()))
     assert {threads for _, threads in setups.values()} == {1}

@@ -15,7 +15,7 @@ from pathlib import Path
 SIMULATOR = Path(__file__).resolve().parents[1] / "simulator"
 
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("simulator.version", "simulator.formatting", "simulator.model.metrics",
+    ("simulator.version", "simulator.formatting", "simulator.private", "simulator.model.metrics",
      "simulator.model.inputs", "simulator.model.reference"),
     ("simulator.config", "simulator.engine", "simulator.model"),
     ("simulator.results", "simulator.memory"),

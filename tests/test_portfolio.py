@@ -91,7 +91,7 @@ def test_resume_after_an_interrupt_equals_the_uninterrupted_run(files, tmp_path)
     with pytest.raises(KeyboardInterrupt):
         portfolio(msps, n_paths=200, levers=True, checkpoint=checkpoint,
                   progress=stop_after_three)
-    assert len(list(checkpoint.folder.glob("*.pkl"))) == 3
+    assert len(list(checkpoint.folder.glob("*.json"))) == 3
     seen = []
     resumed = portfolio(msps, n_paths=200, levers=True, checkpoint=checkpoint,
                         progress=lambda done, total: seen.append(done)).to_dict()

@@ -383,11 +383,14 @@ def compare(
 def compare_bytes(n_scenarios: int, n_paths: int, months: int,
                   chunk_size: int | None = None) -> int:
     """Estimated memory of :func:`compare` (bytes, beyond the interpreter)."""
-    from ..memory import run_bytes
+    from ..memory import result_bytes, run_bytes
 
-    if n_paths * n_scenarios <= KEEP_PATHS_LIMIT:
+    if n_paths * n_scenarios <= KEEP_PATHS_LIMIT:  # every scenario's trajectories kept
         return n_scenarios * run_bytes(n_paths, months, True)
-    return n_scenarios * (run_bytes(n_paths, months, False, chunk_size) + 8 * n_paths)
+    # scenarios run one after another: one run's chunk buffers at a time, and each
+    # finished one's statistics, first passages and final MRR (8 bytes a path) kept
+    return (run_bytes(n_paths, months, False, chunk_size) + 8 * n_paths
+            + (n_scenarios - 1) * (result_bytes(n_paths, months) + 8 * n_paths))
 
 
 def simulate_columns(

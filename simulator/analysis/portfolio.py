@@ -67,6 +67,7 @@ def load_portfolio(path: str | Path, base: str | Path | Config | None = None) ->
         empty MSP name, no MSP at all.
     """
     from ..fit.tables import read_rows
+    from ..formatting import has_control
 
     path = Path(path)
     raw = [(n, r) for n, r in enumerate(read_rows(path), start=1)
@@ -101,6 +102,10 @@ def load_portfolio(path: str | Path, base: str | Path | Config | None = None) ->
         if not name:
             raise ConfigError(str(path), [(f"row {number}, column msp", MISSING,
                                            "empty; allowed: the MSP's name")])
+        if has_control(name):  # it reaches the workbook, the page and the terminal
+            raise ConfigError(str(path), [(f"row {number}, column msp", name,
+                                           "a control character (shown escaped); allowed: "
+                                           "printable text")])
         if name in seen:
             raise ConfigError(str(path), [(f"row {number}, column msp", name,
                                            f"listed twice (first in row {seen[name]}); "
@@ -306,6 +311,19 @@ def _msp_result(msp: Msp, n_paths: int, seed: int, levers: bool
     return _entry(msp, result), p_break, rows
 
 
+def portfolio_bytes(n_msps: int, n_paths: int, months: int, levers: bool) -> int:
+    """Estimated memory of :func:`portfolio` run here (bytes, beyond the interpreter):
+    one MSP at a time, its run without trajectories and, with ``levers``, its lever
+    scan (one lever's trajectories kept at a time, :func:`~simulator.analysis.levers.
+    lever_scan`); and each finished MSP's P(break) by month."""
+    from ..memory import run_bytes
+
+    one = run_bytes(n_paths, months, False)
+    if levers:
+        one = max(one, run_bytes(n_paths, months, True))
+    return one + n_msps * 8 * (months + 1)
+
+
 def _checkpoint_key(msp: Msp, n_paths: int, seed: int, levers: bool) -> str:
     import hashlib
 
@@ -313,6 +331,34 @@ def _checkpoint_key(msp: Msp, n_paths: int, seed: int, levers: bool) -> str:
 
     text = f"{msp.name}|{config_sha256(msp.config)}|{n_paths}|{seed}|{levers}"
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+
+
+def _checked_piece(piece: Any, msp: Msp, months: int) -> bool:
+    """Whether a kept MSP (:meth:`simulator.output.Checkpoint.load`) is exactly what
+    ``_msp_result`` returns (types and shapes); if not, it is redone."""
+
+    def number(x: Any) -> bool:
+        return x is None or (isinstance(x, int | float) and not isinstance(x, bool))
+
+    def value_ok(x: Any) -> bool:
+        return number(x) or (isinstance(x, list) and len(x) == 2 and all(map(number, x)))
+
+    if not (isinstance(piece, tuple) and len(piece) == 3):
+        return False
+    entry, row, rows = piece
+    if not (isinstance(entry, dict) and entry.get("name") == msp.name
+            and entry.get("row") == msp.row
+            and all(value_ok(v) for k, v in entry.items() if k not in ("name", "row"))):
+        return False
+    if not (isinstance(row, np.ndarray) and row.dtype == np.float64
+            and row.shape == (months + 1,) and bool(np.all((row >= 0) & (row <= 1)))):
+        return False
+    if not (isinstance(rows, list) and all(
+            isinstance(r, dict) and set(r) == {"name", "msp", "value", "se", "set"}
+            and isinstance(r["name"], str) and r["msp"] == msp.name and number(r["value"])
+            and number(r["se"]) for r in rows)):
+        return False
+    return True
 
 
 def portfolio(
@@ -333,7 +379,8 @@ def portfolio(
         Run each MSP as a Dask task (:func:`simulator.runner.dask.connect`); the
         result is the same bits as without.
     checkpoint : simulator.output.Checkpoint, optional
-        Where each finished MSP is kept (``load(key)`` / ``save(key, value)``); a
+        Where each finished MSP is kept (as JSON, its types and shapes checked when
+        read back); a
         rerun with the same MSPs, paths, seed and levers takes them from there
         (after Ctrl-C or a crash) and gives exactly the uninterrupted result.
     progress : callable, optional
@@ -353,7 +400,8 @@ def portfolio(
             progress(finished, len(msps))
 
     results = map_ordered(_msp_result, [(m, n_paths, seed, levers) for m in msps],
-                          client=client, checkpoint=checkpoint, keys=keys, done=done)
+                          client=client, checkpoint=checkpoint, keys=keys, done=done,
+                          accept=lambda k, kept: _checked_piece(kept, msps[k], months))
     p_break = np.empty((len(msps), months + 1))
     entries = []
     lever_rows: dict[str, list[dict[str, Any]]] = {}

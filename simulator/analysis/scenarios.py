@@ -11,7 +11,7 @@ from typing import Any
 
 from ..config import SECTIONS, Config, ConfigError, config_from_dict, load_config, parse_override
 from ..config.distributions import kind_of
-from ..config.loader import MISSING
+from ..config.loader import MISSING, redacted
 
 __all__ = ["SCENARIO_FILE_KEYS", "SCENARIO_KEYS", "Scenario", "is_scenario_file", "load_scenarios",
            "read_toml", "resolve_scenarios"]
@@ -135,8 +135,8 @@ def load_scenarios(
         if key not in SCENARIO_FILE_KEYS:
             hint = (" (config sections belong in the base config, or in a scenario's set)"
                     if key in SECTIONS else "")
-            problems.append((key, value, f"unknown key{hint}; allowed at the top level of a "
-                             f"scenario file: {allowed_top}"))
+            problems.append((key, redacted(value), f"unknown key{hint}; allowed at the top "
+                             f"level of a scenario file: {allowed_top}"))
     for key in ("base", "title"):
         if key in data and not isinstance(data[key], str):
             problems.append((key, data[key], f"wrong type: got {_kind(data[key])}; allowed: "
@@ -181,7 +181,8 @@ def load_scenarios(
             seen.setdefault(name, i)
         for key, value in entry.items():
             if key not in SCENARIO_KEYS:
-                problems.append((f"{label}.{key}", value, f"unknown key; allowed in a "
+                problems.append((f"{label}.{key}", redacted(value), f"unknown key; allowed in "
+                                 "a "
                                  f"[[scenario]]: {allowed_keys}"))
         for key in ("description", "config"):
             if key in entry and not isinstance(entry[key], str):

@@ -591,7 +591,7 @@ def sensitivity(
         Run the design's points as Dask tasks of about 65,536 paths each (a
         client, or ``"local:N"`` / ``"tcp://HOST:PORT"``); the same bits.
     checkpoint : simulator.output.Checkpoint, optional
-        Where each finished task is kept (``load(key)`` / ``save(key, value)``,
+        Where each finished task is kept (``load_array`` / ``save_array``,
         keyed by a hash of its inputs); a rerun after Ctrl-C or a crash takes
         them from there and gives exactly the uninterrupted result.
     progress : callable, optional

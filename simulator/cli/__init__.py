@@ -93,6 +93,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         Arguments without the program name (default: ``sys.argv[1:]``).
     """
     handlers: dict[int, Any] = {}
+    streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _PrintableStream(sys.stdout), _PrintableStream(sys.stderr)
     try:
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGTERM, signal.SIGHUP):
@@ -109,6 +111,51 @@ def main(argv: Sequence[str] | None = None) -> int:
             output.release_claims()
         for sig, previous in handlers.items():
             signal.signal(sig, previous)
+        sys.stdout, sys.stderr = streams
+
+
+class _PrintableStream:
+    """``sys.stdout`` or ``sys.stderr`` with every control character but a newline, a
+    tab and a carriage return (progress bars) escaped (:func:`simulator.formatting.printable`):
+    no name, value or file's text a message quotes can move, recolour or clear the
+    terminal, or hide the rest of a line."""
+
+    def __init__(self, stream: Any):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        from ..formatting import printable
+
+        self._stream.write(printable(text, keep="\n\t\r"))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _check_printable(args: argparse.Namespace) -> None:
+    """Refuse a flag's text holding a control character (a name, title or path typed with
+    an escape sequence) before any work: it would reach a workbook, a page or the
+    terminal. ``--set`` values are checked with the config they change."""
+    from ..formatting import has_control, printable
+
+    for name, value in vars(args).items():
+        if name == "overrides" or callable(value):
+            continue
+        for text in value if isinstance(value, list | tuple) else [value]:
+            if isinstance(text, str) and has_control(text):
+                raise ConfigError(f"--{name.replace('_', '-')}",
+                                  [("", None, f'a control character in "{printable(text)}"; '
+                                    "allowed: printable text")])
+
+
+def _cluster_fault(exc: BaseException) -> bool:
+    """Whether ``exc`` comes from Dask losing its scheduler or workers (a cancelled
+    future, a closed comm), not from msp-sim."""
+    import concurrent.futures
+
+    return (isinstance(exc, concurrent.futures.CancelledError)
+            or type(exc).__module__.split(".")[0] in ("distributed", "tornado"))
 
 
 def _main(argv: Sequence[str]) -> int:
@@ -120,6 +167,7 @@ def _main(argv: Sequence[str]) -> int:
     except SystemExit as exc:  # --help, --version, usage errors
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     try:
+        _check_printable(args)
         if getattr(args, "out", None) is not None and not args.out.strip():
             raise OutputDirError("--out: an empty directory name; allowed: a directory path "
                                  "such as results/run1 (leave --out out for the default)")
@@ -142,6 +190,11 @@ def _main(argv: Sequence[str]) -> int:
     except Exception as exc:  # a bug: one line, not a traceback (MSP_SIM_DEBUG=1 shows it)
         if os.environ.get("MSP_SIM_DEBUG"):
             raise
+        if getattr(args, "scheduler", None) is not None and _cluster_fault(exc):
+            error(f"the Dask cluster {args.scheduler} failed during the run "
+                  f"({type(exc).__name__}: {exc}); nothing written; allowed: rerun with a "
+                  "running scheduler and workers (or without --scheduler)")
+            return EXIT_USAGE
         error(f"internal error ({type(exc).__name__}: {exc}); nothing written; please "
                "report it with the command (MSP_SIM_DEBUG=1 shows the traceback)")
         return EXIT_FAILURE

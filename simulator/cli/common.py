@@ -89,7 +89,10 @@ def common_flags(p: argparse.ArgumentParser, paths: bool = True) -> None:
 
 
 def error(message: str) -> None:
-    print(f"error: {message}", file=sys.stderr)
+    from ..formatting import printable
+
+    # one line per problem (ConfigError's values are escaped where they are shown)
+    print(f"error: {printable(message, keep=chr(10))}", file=sys.stderr)
 
 
 def record_tables(args: argparse.Namespace) -> tuple[dict[str, Any], Any]:

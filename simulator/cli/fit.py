@@ -53,7 +53,8 @@ def command(args: argparse.Namespace) -> int:
             raise
         raise flag_error("--as-of", str(exc)) from None
     fitted_config(result, str(out))  # the config is valid before anything is written
-    text = config_text(result)
+    text = config_text(result)  # and both outputs are made before either is written
+    _check_writable_file(out)
     claim_out_dir(report, FIT_FILES, need_bytes=2_000_000)
     written = write_fit_report(result, report)
     write_text_atomic(out, text)
@@ -75,3 +76,19 @@ def command(args: argparse.Namespace) -> int:
     print(f"\nwrote {out} and {written}/ (fit.html); check it with `msp-sim validate {out}`, "
           f"run it with `msp-sim run {out}`")
     return EXIT_OK
+
+
+def _check_writable_file(path: Path) -> None:
+    """Refuse, before anything is written, a file that cannot be written: its nearest
+    existing folder is not a writable directory."""
+    import os
+
+    from ..output import OutputDirError
+
+    folder = path.absolute().parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputDirError(f"{path}: cannot write it ({folder} is not a directory you can "
+                             "write to); nothing written; allowed: a path in a directory you "
+                             "can write to")

@@ -50,9 +50,18 @@ def command(args: argparse.Namespace) -> int:
     if args.seed is not None and args.seed < 0:
         raise flag_error("--seed", f"out of range: got {args.seed}; allowed: an integer >= 0")
     msps = load_portfolio(path, args.base)
-    claim_out_dir(out, PORTFOLIO_FILES, need_bytes=2_000_000)
     n_paths = args.paths if args.paths is not None else min(
         2000, msps[0].config.simulation.paths)
+    from ..analysis.portfolio import portfolio_bytes
+    from ..memory import check_memory
+
+    months = msps[0].config.simulation.months
+    check_memory(portfolio_bytes(len(msps), n_paths, months, args.levers),
+                 f"{len(msps)} MSPs x {n_paths:,} paths x {months} months"
+                 + (" with their lever scans (each lever's trajectories kept)"
+                    if args.levers else ""),
+                 hint="fewer --paths" + (", or no --levers" if args.levers else ""))
+    claim_out_dir(out, PORTFOLIO_FILES, need_bytes=2_000_000)
     print(f"simulating {len(msps)} MSPs x {n_paths:,} paths"
           + (" with their levers" if args.levers else "") + " ...", file=sys.stderr)
 
@@ -60,12 +69,13 @@ def command(args: argparse.Namespace) -> int:
         if not args.no_progress and sys.stderr.isatty():
             print(f"\r{done}/{total} MSPs", end="", file=sys.stderr, flush=True)
 
-    client = connect(args)
     # finished MSPs are kept beside the output until it is written: a rerun after Ctrl-C
     # or a crash takes them from there
     from ..output import Checkpoint
 
     checkpoint = Checkpoint(Path(out).absolute().parent / f".{Path(out).name}.checkpoint")
+    checkpoint.check()
+    client = connect(args)
     start = time.perf_counter()
     try:
         result = portfolio(msps, n_paths=n_paths, seed=args.seed, levers=args.levers,

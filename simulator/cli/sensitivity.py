@@ -104,14 +104,15 @@ def command(args: argparse.Namespace) -> int:
                  f"({design:,} paths)", source="--n-base",
                  hint="a smaller --n-base or --paths-per-point")
     claim_out_dir(out, SENSITIVITY_FILES, need_bytes=2_000_000)
-    client = connect(args)
-    print(f"computing sensitivity indices of {args.config} (n_base {n_base}, "
-          f"{args.paths_per_point} paths per point) ...", file=sys.stderr)
     # finished tasks are kept beside the output until it is written: a rerun after
     # Ctrl-C or a crash takes them from there
     from ..output import Checkpoint
 
     checkpoint = Checkpoint(out.absolute().parent / f".{out.name}.checkpoint")
+    checkpoint.check()
+    client = connect(args)
+    print(f"computing sensitivity indices of {args.config} (n_base {n_base}, "
+          f"{args.paths_per_point} paths per point) ...", file=sys.stderr)
     start = time.perf_counter()
     try:
         with _points_bar(args) as progress:

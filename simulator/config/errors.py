@@ -40,7 +40,10 @@ class ConfigError(ValueError):
         lines = []
         for key, value, message in problems:
             if key and value is not MISSING:
-                lines.append(f"{source}: {key} = {_show(value)}: {message}")
+                shown = _show(value)
+                if len(shown) > _SHOWN_MAX:  # a value, not a file's worth of text
+                    shown = shown[:_SHOWN_MAX - 3] + "..."
+                lines.append(f"{source}: {key} = {shown}: {message}")
             elif key:
                 lines.append(f"{source}: {key}: {message}")
             else:
@@ -68,14 +71,22 @@ class RawText(str):
     """Text typed on the command line, shown as typed (not quoted) in messages."""
 
 
+_SHOWN_MAX = 120
+"""The most characters of a value a message quotes."""
+
+
 def _show(value: Any) -> str:
     """A value as it would be written in TOML (``"abc"``, ``true``, ``{low = 1}``)."""
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, RawText):
-        return str(value)
+        from ..formatting import printable
+
+        return printable(str(value))
     if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        from ..formatting import printable
+
+        return '"' + printable(value.replace("\\", "\\\\").replace('"', '\\"')) + '"'
     if isinstance(value, float) and not math.isfinite(value):
         return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
     if isinstance(value, Mapping):

@@ -186,6 +186,12 @@ def config_from_dict(
         for key, value in items:
             _apply(cast(dict[str, Any], data), key, value, source)
             set_keys.add(".".join(p.strip() for p in key.split(".")))
+    text_problems = control_problems(data)
+    if text_problems:
+        from_set = any(k.split(".")[0] in {s.split(".")[0] for s in set_keys}
+                       for k, _, _ in text_problems)
+        raise ConfigError(f"{source} (with --set)" if from_set and source != "--set"
+                          else source, text_problems)
     try:
         config = Config.model_validate(data)
     except RecursionError:
@@ -198,7 +204,10 @@ def config_from_dict(
             loc = [str(p) for p in err["loc"]][:2]
             key = ".".join(loc)
             from_set = from_set or key in set_keys
-            problems.append((key, _lookup(data, loc), _message(err, loc, data)))
+            value = _lookup(data, loc)
+            if err["type"] == "extra_forbidden":
+                value = redacted(value)
+            problems.append((key, value, _message(err, loc, data)))
         raise ConfigError(
             f"{source} (with --set)" if from_set and source != "--set" else source, problems
         ) from None
@@ -209,6 +218,45 @@ def config_from_dict(
         from_set = any(k.startswith("correlations.") for k in set_keys)
         raise ConfigError(f"{source} (with --set)" if from_set else source, problems)
     return config
+
+
+def control_problems(data: Any, prefix: str = "") -> list[tuple[str, Any, str]]:
+    """A problem for every key or string of ``data`` (nested tables and arrays) holding a
+    control character: names and texts end up in workbooks, pages, TOML files and the
+    terminal, so they are refused here, before any work, naming the key."""
+    from ..formatting import has_control, printable
+
+    problems: list[tuple[str, Any, str]] = []
+    stack: list[tuple[str, Any]] = [(prefix, data)]
+    while stack and len(problems) < 5:
+        where, node = stack.pop()
+        if isinstance(node, Mapping):
+            for k, v in node.items():
+                key = f"{where}.{k}" if where else str(k)
+                if isinstance(k, str) and has_control(k):
+                    problems.append((printable(key), MISSING, "a control character in the "
+                                     "key; allowed: printable text"))
+                else:
+                    stack.append((key, v))
+        elif isinstance(node, list | tuple):
+            stack.extend((f"{where}[{i}]", v) for i, v in enumerate(node))
+        elif isinstance(node, str) and has_control(node):
+            problems.append((where or "(value)", node, "a control character (shown escaped); "
+                             "allowed: printable text without control characters"))
+    return problems
+
+
+def redacted(value: Any) -> Any:
+    """An unknown key's value as a message may show it: its numbers, true/false and
+    structure, every string as ``"..."`` (a .toml named by mistake, say a portfolio's or a
+    scenario's config, may hold passwords or keys, which must not reach a log)."""
+    if isinstance(value, str):
+        return RawText('"..."')
+    if isinstance(value, Mapping):
+        return {k: redacted(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redacted(v) for v in value]
+    return value
 
 
 def _lookup(data: Mapping, loc: list[str]) -> Any:
@@ -338,7 +386,7 @@ def read_toml_file(path: str | Path, source: str | None = None) -> dict[str, Any
     except UnicodeDecodeError:
         raise fail("cannot read the config: not UTF-8 text; allowed: a TOML file") from None
     try:
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
     except RecursionError:
         raise fail("malformed TOML: nested too deeply (arrays or tables inside each "
                    "other); allowed: sections of keys") from None
@@ -351,3 +399,7 @@ def read_toml_file(path: str | Path, source: str | None = None) -> dict[str, Any
             if shown:
                 message += f": {shown[:120]}"
         raise fail(message) from None
+    problems = control_problems(data)
+    if problems:
+        raise ConfigError(source, problems)
+    return data

@@ -20,6 +20,7 @@ import asyncio
 import functools
 import socket
 import sys
+import weakref
 import webbrowser
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -146,6 +147,16 @@ class ExploreApp:
         self.comparison = pn.pane.HTML("", sizing_mode="stretch_width")
         self.layout = self._layout()
 
+    def close(self) -> None:
+        """Free what the page held (its browser session ended): a queued or running
+        change is dropped, the worker thread ends, the runs and figures are let go."""
+        self._gen += 1
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self.model.forget()
+        for pane in (*self.figures.values(), self.results, self.changes, self.comparison):
+            pane.object = None
+        self.widgets.clear()
+
     # -- widgets -----------------------------------------------------------------------
 
     def _control(self, control: Any) -> Any:
@@ -210,7 +221,17 @@ class ExploreApp:
         layout = pn.Column(title, pn.Row(sidebar, main, sizing_mode="stretch_width"),
                            sizing_mode="stretch_width")
         if self._autostart:  # the first run once the page (or notebook cell) is shown
-            pn.state.onload(self._start)
+            # held weakly: Panel keeps onload callbacks in a WeakKeyDictionary keyed by
+            # the document, so a callback holding this app (and through it the document)
+            # would keep every page that never connected alive (~2 MB a page load)
+            start = weakref.WeakMethod(self._start)
+
+            async def first_run() -> None:
+                method = start()
+                if method is not None:
+                    await method()
+
+            pn.state.onload(first_run)
         return layout
 
     def _default_save_path(self) -> str:
@@ -287,13 +308,21 @@ class ExploreApp:
         self.changes.object = _html("changes", self.model.changes())
 
     async def _save(self, event: Any = None) -> None:
+        from ..formatting import printable
+
+        typed = self.save_path.value.strip()
         try:
-            path = self.model.save(self.save_path.value.strip())
-        except ConfigError as exc:
+            path = self.model.save(confined_path(typed))
+        except (ConfigError, ValueError) as exc:  # ValueError: OutputDirError too
             self.message.object = _message_html(str(exc), error=True)
             return
         except OSError as exc:
-            self.message.object = _message_html(f"{self.save_path.value}: {exc}", error=True)
+            self.message.object = _message_html(
+                f"{printable(typed)}: cannot write it ({exc.strerror or exc})", error=True)
+            return
+        except Exception as exc:  # reported on the page, never an uncaught callback error
+            self.message.object = _message_html(
+                f"{printable(typed)}: not saved ({type(exc).__name__}: {exc})", error=True)
             return
         self.message.object = _message_html(f"wrote {path}: msp-sim run {path}")
         self.save_path.value = self._default_save_path()
@@ -314,6 +343,31 @@ class ExploreApp:
             return
         self.comparison.object = _html("comparison", result.format_summary(),
                                        result.scenarios[1:])
+
+
+def confined_path(text: str, root: Path | None = None) -> Path:
+    """The file "Save as config" may write for ``text``: inside ``root`` (the working
+    directory), links resolved, so a page can never write elsewhere.
+
+    Raises
+    ------
+    ConfigError
+        Empty, or outside the working directory (``..``, an absolute path, ``~``, a link
+        leading out).
+    """
+    from ..config.errors import MISSING
+    from ..formatting import printable
+
+    root = (Path.cwd() if root is None else root).resolve()
+    shown = printable(text) or '""'
+    if not text:
+        raise ConfigError("save as", [("", MISSING, "an empty file name; allowed: a new "
+                                       ".toml file in the working directory")])
+    path = (root / text).resolve()
+    if root not in path.parents:
+        raise ConfigError(shown, [("", MISSING, f"outside the working directory {root}; "
+                                   "allowed: a new .toml file in it (or a folder in it)")])
+    return path
 
 
 def explore(config: Any, overrides: Any = None, *, paths: int | None = None,
@@ -345,26 +399,88 @@ def free_port(address: str = "127.0.0.1") -> int:
         return int(s.getsockname()[1])
 
 
+SESSION_CHECK_MS = 2_000
+SESSION_LIFETIME_MS = 15_000
+"""A session whose page never connected (or whose tab closed) ends this long after,
+checked every :data:`SESSION_CHECK_MS` (Bokeh's defaults: 15 s, every 17 s)."""
+
+
+def _release_memory() -> None:
+    """Collect a closed session's objects and hand freed heap back to the system
+    (glibc keeps freed pages otherwise, so RSS never falls back)."""
+    import ctypes
+    import ctypes.util
+    import gc
+
+    gc.collect()
+    name = ctypes.util.find_library("c")
+    if name and sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(name).malloc_trim(0)
+        except (OSError, AttributeError):  # pragma: no cover - not glibc
+            pass
+
+
+def _check_host(server: Any, hosts: list[str]) -> None:
+    """Answer 403 to a request whose ``Host`` is not the bound address (a page of
+    another site reaching 127.0.0.1 through DNS rebinding names its own host)."""
+    import tornado.web
+
+    application = server._tornado  # Bokeh's tornado Application
+    find_handler = application.find_handler
+    allowed = {h.lower() for h in hosts}
+
+    def checked(request: Any, **kwargs: Any) -> Any:
+        if (request.host or "").lower() not in allowed:
+            return application.get_handler_delegate(request, tornado.web.ErrorHandler,
+                                                    {"status_code": 403})
+        return find_handler(request, **kwargs)
+
+    application.find_handler = checked
+
+
 def serve(config: str | Path, overrides: Any = None, *, port: int = 5006,
           address: str = "127.0.0.1", show: bool = True, paths: int | None = None,
-          drag_paths: int | None = None) -> None:
+          drag_paths: int | None = None, max_sessions: int = 8) -> None:
     """Serve the explorer of a config file at ``http://address:port/`` until interrupted
-    (each browser tab gets its own settings)."""
+    (each browser tab gets its own settings).
+
+    At most ``max_sessions`` tabs at once (another gets a page saying so); a closed
+    tab's session frees its worker thread, runs and figures; a request whose ``Host``
+    is not the bound address is refused (403); "Save as config" writes only inside the
+    working directory."""
     from .model import DRAG_PATHS, REST_PATHS
 
     kwargs = {"paths": paths or REST_PATHS, "drag_paths": drag_paths or DRAG_PATHS}
     Explorer(config, overrides, **kwargs)  # a bad config stops here, with its message
     port = free_port(address) if port == 0 else port
+    live: set[int] = set()  # the open sessions' apps (by id)
 
     def app() -> Any:
         pn.extension(design="native")
-        return ExploreApp(Explorer(config, overrides, **kwargs)).layout
+        if len(live) >= max_sessions:
+            return pn.pane.HTML(_message_html(
+                f"{len(live)} explorer tabs are open, the most this explorer serves; "
+                "close one (its session ends within a minute) and reload", error=True))
+        page = ExploreApp(Explorer(config, overrides, **kwargs))
+        live.add(id(page))
+
+        def closed(context: Any) -> None:
+            live.discard(id(page))
+            page.close()
+            _release_memory()
+
+        pn.state.on_session_destroyed(closed)
+        return page.layout
 
     host = "localhost" if address in ("127.0.0.1", "0.0.0.0", "::1") else address
     origins = [f"{address}:{port}", f"localhost:{port}", f"127.0.0.1:{port}"]
     server = pn.serve({"/": app}, port=port, address=address, websocket_origin=origins,
                       show=False, start=False, title=f"msp-sim explore: {config}",
-                      verbose=False)
+                      verbose=False, check_unused_sessions=SESSION_CHECK_MS,
+                      unused_session_lifetime=SESSION_LIFETIME_MS)
+    if address not in ("0.0.0.0", "::"):
+        _check_host(server, origins)
     url = f"http://{host if address == '0.0.0.0' else address}:{port}/"
     print(f"msp-sim explore: serving {config} at {url} (Ctrl-C stops)", file=sys.stderr,
           flush=True)

@@ -31,6 +31,7 @@ from typing import Any
 from ..config import Config, ConfigError, config_from_dict, param_specs, parse_override
 from ..config.errors import MISSING
 from ..config.schema import SECTIONS, ParamSpec, section_model
+from ..formatting import has_control, printable
 from ..results import Estimate, SimulationResult
 
 __all__ = [
@@ -312,6 +313,11 @@ class Explorer:
         self._base_runs: dict[int, Outcome] = {}
         self.scenarios: list[tuple[str, dict[str, Any]]] = []
 
+    def forget(self) -> None:
+        """Let go of the kept runs and scenarios (the page that used them closed)."""
+        self._base_runs.clear()
+        self.scenarios.clear()
+
     # -- keys and values ---------------------------------------------------------
 
     @property
@@ -470,7 +476,7 @@ class Explorer:
         """The current settings as a config file: the starting file's keys with the
         changed ones replaced, each changed key commented with its starting value."""
         data = self._data(self._values)
-        lines = [f"# Written by msp-sim explore from {self.source}.",
+        lines = [f"# Written by msp-sim explore from {printable(self.source)}.",
                  "# Keys marked \"changed\" differ from it; everything else is as it was.", ""]
         for section in SECTIONS:
             table = data.get(section)
@@ -508,6 +514,9 @@ class Explorer:
     def add_scenario(self, name: str | None = None) -> str:
         """Keep the current settings as a scenario of :meth:`compare`; returns its name."""
         name = (name or "").strip() or f"settings {len(self.scenarios) + 1}"
+        if has_control(name):  # it reaches the page, a workbook and the terminal
+            raise ConfigError("compare", [("", MISSING, f'scenario name "{printable(name)}": '
+                                           "a control character; allowed: printable text")])
         taken = {"starting config", *(n for n, _ in self.scenarios)}
         if name in taken:
             raise ConfigError("compare", [("", MISSING, f'duplicate scenario name "{name}"; '

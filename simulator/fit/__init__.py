@@ -19,6 +19,7 @@ from typing import Any
 
 from ..config import Config, config_from_dict
 from ..config.schema import SECTIONS
+from ..formatting import has_control, printable
 from ..version import package_version
 from .config_table import config_data
 from .estimate import FitResult, Fitted, fit_records
@@ -202,10 +203,12 @@ def _toml(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, dict):
         return "{ " + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, str):  # a TOML basic string: control characters as \\uXXXX
+        return '"' + "".join(
+            f"\\u{ord(c):04x}" if has_control(c) else c
+            for c in value.replace("\\", "\\\\").replace('"', '\\"')) + '"'
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_toml(v) for v in value) + "]"
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     if isinstance(value, datetime.date):
         return value.isoformat()
     if isinstance(value, int) or (isinstance(value, float) and value.is_integer()
@@ -216,7 +219,7 @@ def _toml(value: Any) -> str:
 
 def config_text(result: FitResult) -> str:
     """A complete config of the fitted business, a comment on every value."""
-    files = ", ".join(result.files.values()) or "no files"
+    files = printable(", ".join(result.files.values()) or "no files")  # comments: one line
     lines = [
         f"# My MSP, fitted by `msp-sim fit` (msp-sim {package_version()}) from {files},",
         f"# as of {result.as_of.isoformat()}. Each fitted value says where it comes from;",
@@ -243,14 +246,16 @@ def config_text(result: FitResult) -> str:
                 "held as given by --set" if key in result.held else \
                 "from --config" if key != "simulation.start_date" else \
                 "month 0 = the as-of month: reports name months by the calendar"
-            lines.append(f"{name} = {_toml(value)}  # {note}")
+            lines.append(f"{name} = {_toml(value)}  # {printable(note)}")
         for key in missing:
             default = defaults.get(key)
-            shown = default.describe() if hasattr(default, "describe") else _toml(default)
+            shown = (default.describe() if hasattr(default, "describe")
+                     else "(empty)" if default in ((), []) else _toml(default))
             lines.append(f"# {key.split('.', 1)[1]}: not fitted (needs {FITTABLE[key]}); "
                          f"the calibrated default {shown} applies")
         if book:
-            lines += ["", f"# today's book, exactly ({by_key['start.book'].comment}): each "
+            source = printable(by_key["start.book"].comment)
+            lines += ["", f"# today's book, exactly ({source}): each "
                           "client's seats, fee ($/month) and months into its contract"]
             for client in book:
                 lines += ["[[start.book]]"] + [f"{k} = {_toml(v)}" for k, v in client.items()]

@@ -61,7 +61,8 @@ class BacktestResult:
                        "the business as it was then (its book exactly), compare month by "
                        "month: PIT = share of simulated futures below the actual (ties "
                        "counted half); coverage = share of months inside the 50% and 90% "
-                       "predictive bands"),
+                       "predictive bands; a month before a file's first record is not "
+                       "scored"),
             "series": self.series,
         }
 
@@ -70,7 +71,7 @@ class BacktestResult:
         out = []
         for name, s in self.series.items():
             words = SERIES[name][0]
-            out.append(f"{words}: {s['coverage50']:.0%} of {self.holdout} months inside the "
+            out.append(f"{words}: {s['coverage50']:.0%} of {len(s['months'])} months inside the "
                        f"50% band, {s['coverage90']:.0%} inside the 90% band; mean PIT "
                        f"{np.mean(s['pit']):.2f} (0.5 when unbiased)")
         return out
@@ -136,21 +137,29 @@ def backtest(clients: list[Client], deals: list[Deal] | None = None,
         update={"months": holdout})})
     run = simulate(config, n_paths=n_paths, seed=seed, progress=False, keep_paths=True)
     actual = _actual(list(clients), tickets, cutoff, holdout)
+    starts = [_add_months(cutoff + datetime.timedelta(days=1), t - 1)
+              for t in range(1, holdout + 1)]
+    client_dates = [c.start for c in clients]
     series = {}
     for name in SERIES:
         if name == "tickets" and not tickets:
             continue
-        sims = np.asarray(run[name][:, 1:], dtype=np.float64)
+        # a month before the file's first record is unknown, not zero: not scored
+        first = min([t.created for t in tickets] if name == "tickets" else client_dates)
+        scored = np.array([first.replace(day=1) <= m for m in starts])
+        if not scored.any():
+            continue
+        sims = np.asarray(run[name][:, 1:], dtype=np.float64)[:, scored]
         q = np.quantile(sims, BANDS, axis=0)
-        a = actual[name]
+        a = actual[name][scored]
         below = (sims < a).mean(axis=0)
         ties = (sims == a).mean(axis=0)
         pit = below + 0.5 * ties
         inside50 = (q[1] <= a) & (a <= q[3])
         inside90 = (q[0] <= a) & (a <= q[4])
         series[name] = {
-            "months": [_add_months(cutoff + datetime.timedelta(days=1), t - 1).isoformat()[:7]
-                       for t in range(1, holdout + 1)],
+            "months": [m.isoformat()[:7] for m, ok in zip(starts, scored, strict=True) if ok],
+            "month_after_cutoff": [t + 1 for t in np.flatnonzero(scored).tolist()],
             "actual": a.tolist(),
             "q05": q[0].tolist(), "q25": q[1].tolist(), "q50": q[2].tolist(),
             "q75": q[3].tolist(), "q95": q[4].tolist(),

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..config.schema import param_specs
+from ..formatting import printable
 from .estimate import FitResult, Fitted
 
 
@@ -16,8 +17,9 @@ def _value(f: Fitted) -> Any:
     spec = param_specs().get(f.key)
     if spec is not None and spec.integer and not isinstance(f.value, dict):
         return int(round(f.value))
-    if isinstance(f.value, list):
-        return f.value
+    if isinstance(f.value, list):  # the book: a client's name as printable text
+        return [{k: printable(v) if isinstance(v, str) else v for k, v in client.items()}
+                if isinstance(client, dict) else client for client in f.value]
     if isinstance(f.value, dict):
         table = {k: (_round(v) if isinstance(v, float) else v) for k, v in f.value.items()}
         if table["dist"] in ("lognormal", "normal") and spec is not None:

@@ -110,7 +110,7 @@ def backtest_chart(result: BacktestResult) -> Any:
 
     for ax, name in zip(axes, names, strict=True):
         s = result.series[name]
-        t = np.arange(1, len(s["actual"]) + 1)
+        t = np.asarray(s.get("month_after_cutoff", range(1, len(s["actual"]) + 1)))
         ax.fill_between(t, s["q05"], s["q95"], color=BLUE, alpha=0.15, linewidth=0,
                         label="90% band")
         ax.fill_between(t, s["q25"], s["q75"], color=BLUE, alpha=0.3, linewidth=0,

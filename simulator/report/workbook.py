@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..config.describe import config_rows
-from ..formatting import calendar_month
+from ..formatting import calendar_month, printable
 
 if TYPE_CHECKING:
     from ..analysis.compare import ComparisonResult
@@ -47,16 +47,32 @@ def _sheet(workbook: Any, title: str, header: Sequence[str],
     from openpyxl.styles import Font
 
     ws = workbook.create_sheet(title)
-    ws.append(list(header))
+    ws.append([_text(h) for h in header])
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        ws.append(list(row))
+        ws.append([_text(v) if isinstance(v, str) else v for v in row])
+    for line in ws.iter_rows():  # every string is text, never a formula (`=cmd|...`)
+        for cell in line:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"
+                if cell.value[:1] in _FORMULA_START:
+                    cell.quotePrefix = True  # and stays text when Excel edits it
     ws.freeze_panes = "A2"
     for column, name in zip(ws.columns, header, strict=False):
         width = max([len(str(name))] + [len(str(c.value)) for c in column[1:200]
                                          if c.value is not None])
         ws.column_dimensions[column[0].column_letter].width = min(max(10, width + 2), 60)
+
+
+_FORMULA_START = frozenset("=+-@\t\r|%")
+"""First characters that make a spreadsheet read a typed string as a formula (or DDE)."""
+
+
+def _text(value: Any) -> Any:
+    """``value`` with control characters escaped (:func:`simulator.formatting.printable`:
+    openpyxl refuses them, and they are never what a person meant to see)."""
+    return printable(value) if isinstance(value, str) else value
 
 
 def _bytes(workbook: Any) -> bytes:

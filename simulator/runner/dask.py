@@ -14,8 +14,9 @@ with the same seeds.
 
 ``connect("local:N")`` starts a ``LocalCluster`` of N single-threaded worker
 processes; ``connect("tcp://host:port")`` joins a running scheduler (an
-unreachable one is a clear error). Each worker gets its own numba cache
-directory and compiles or loads the engine once before any task
+unreachable one is a clear error). Each worker checks that it runs the client's msp-sim
+(version and a hash of the sources; another is refused), gets its own private numba
+cache directory and compiles or loads the engine once before any task
 (:class:`simulator.runner._dask_plugin.EngineCache`), so workers never write one cache
 at the same time (numba issues 4807 and 7952).
 """
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -41,6 +43,10 @@ __all__ = ["DEFAULT_TASK_PATHS", "close", "connect", "execute", "map_tasks",
 
 DEFAULT_TASK_PATHS = 65_536
 """Paths of a statistics-only run's task (about a second of one worker's engine)."""
+
+
+_TCP = re.compile(r"tcp://([A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})|\[[0-9A-Fa-f:.]+\]):(\d{1,5})")
+"""A scheduler address: ``tcp://`` host name, IPv4 or ``[IPv6]``, ``:`` port."""
 
 
 def connect(scheduler: str, source: str = "--scheduler", timeout: float = 10.0) -> Any:
@@ -63,25 +69,41 @@ def connect(scheduler: str, source: str = "--scheduler", timeout: float = 10.0) 
             workers = int(text.removeprefix("local:"))
         except ValueError:
             workers = 0
-        if not 1 <= workers <= 512:
-            raise ConfigError(source, [("", MISSING, f'"{scheduler}": allowed: local:N with '
-                                        "1 <= N <= 512 worker processes, or tcp://HOST:PORT")])
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+            os.cpu_count() or 1)
+        if not 1 <= workers <= cores:  # more processes than cores only add memory
+            raise ConfigError(source, [("", MISSING, f'"{scheduler}": {workers} worker '
+                                        f"processes on {cores} cores; allowed: local:N with "
+                                        f"1 <= N <= {cores} (the cores here), or "
+                                        "tcp://HOST:PORT")])
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                dashboard_address=":0")
         client = Client(cluster)
     elif text.startswith("tcp://"):
+        from ..formatting import printable
+
+        match = _TCP.fullmatch(text)
+        if match is None or not 1 <= int(match.group(2)) <= 65535:
+            raise ConfigError(source, [("", MISSING, f'"{printable(scheduler)}": not a '
+                                        "scheduler address; allowed: tcp://HOST:PORT (a host "
+                                        "name, an IPv4 address or [an IPv6 address], and a "
+                                        "port 1 to 65535), or local:N")])
         try:
             client = Client(text, timeout=timeout)
-        except OSError as exc:
+        except (OSError, ValueError) as exc:  # TimeoutError is an OSError
             raise ConfigError(source, [("", MISSING, f"cannot reach the scheduler at {text} "
-                                        f"({exc}); allowed: the address of a running "
-                                        "dask scheduler")]) from None
+                                        f"({type(exc).__name__}: {exc}); allowed: the address "
+                                        "of a running dask scheduler")]) from None
     else:
         raise ConfigError(source, [("", MISSING, f'"{scheduler}": allowed: local:N or '
                                     "tcp://HOST:PORT")])
-    from ._dask_plugin import EngineCache
+    from ._dask_plugin import CodeMismatch, EngineCache
 
-    client.register_plugin(EngineCache())
+    try:
+        client.register_plugin(EngineCache())
+    except CodeMismatch as exc:
+        close(client)
+        raise ConfigError(source, [("", MISSING, str(exc))]) from None
     return client
 
 

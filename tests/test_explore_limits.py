@@ -1,0 +1,76 @@
+"""Issue 28 item 8: the explorer frees a closed session's thread and runs, checks Host,
+caps sessions and saves only inside the working directory (each with a negative
+control). The long measurement (300 page loads, 20 browser sessions) is
+benchmarks/explore_memory.py; a short one runs here."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import threading
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("panel")
+
+from simulator.config import ConfigError  # noqa: E402
+from simulator.explorer.app import ExploreApp, confined_path  # noqa: E402
+from simulator.explorer.model import Explorer  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+
+def test_save_as_config_stays_in_the_working_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sub").mkdir()
+    assert confined_path("mine.toml") == tmp_path / "mine.toml"  # negative control
+    assert confined_path("sub/mine.toml") == tmp_path / "sub" / "mine.toml"
+    (tmp_path / "out").symlink_to("/tmp")
+    assert tmp_path in confined_path("~/x.toml").parents  # a folder named ~, not home
+    for bad in ("../mine.toml", "/etc/cron.d/x.toml", "out/x.toml", "sub/../../x.toml", ""):
+        with pytest.raises(ConfigError):
+            confined_path(bad)
+
+
+def test_a_closed_session_frees_its_thread_and_runs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    app = ExploreApp(Explorer(ROOT / "configs" / "baseline.toml", paths=200, drag_paths=100),
+                     autostart=False)
+    def workers():
+        return [t for t in threading.enumerate() if t.name.startswith("msp-explore")]
+
+    before = len(workers())
+    asyncio.run(app.refresh())  # a run on the session's worker thread
+    assert app.model._base_runs and len(workers()) == before + 1
+    app.save_path.value = "../escape.toml"
+    asyncio.run(app._save())  # refused on the page, not an uncaught error
+    assert "outside the working directory" in app.message.object
+    assert not (tmp_path.parent / "escape.toml").exists()
+    app.close()
+    for thread in workers():
+        thread.join(timeout=30)
+    assert len(workers()) == before and not app.model._base_runs
+
+
+def test_the_server_checks_host_and_stays_bounded():
+    import tempfile
+
+    from explore_memory import start, stop
+
+    with tempfile.TemporaryDirectory() as folder:
+        proc, port = start(Path(folder))
+        try:
+            url = f"http://127.0.0.1:{port}/"
+            with urllib.request.urlopen(url, timeout=120) as page:  # negative control
+                assert page.status == 200
+            request = urllib.request.Request(url, headers={"Host": f"evil.example:{port}"})
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(request, timeout=60)
+            refused.value.close()
+            assert refused.value.code == 403
+        finally:
+            stop(proc)
