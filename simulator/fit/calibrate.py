@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 from scipy import optimize, stats
 
+from ..formatting import printable
 from .estimate import (
     DAYS_PER_MONTH,
     FitResult,
@@ -132,7 +133,7 @@ def _start_state(result: FitResult, records: Mapping[str, Any], start: datetime.
     technicians then."""
     day = start - datetime.timedelta(days=1)
     clients = active_clients(records.get("clients") or (), day)
-    book = [{"client": c.name, "seats": c.seats_at(day), "monthly_fee": c.fee_at(day),
+    book = [{"client": printable(c.name), "seats": c.seats_at(day), "monthly_fee": c.fee_at(day),
              "contract_month": months_between(c.start, day)} for c in clients]
     state: dict[str, Any] = {"book": book} if book else {"customers": 0}
     staff = technicians_by_month(records.get("tickets") or (), records.get("work") or (),
