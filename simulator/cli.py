@@ -311,11 +311,13 @@ def _error(message: str) -> None:
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     from .config import describe_config
+    from .month_one import month_one
 
     config = load_config(args.config, overrides=args.overrides)
     print(describe_config(config), end="")
     print("\n* = set in your config (or by --set); every other value is msp-sim's default, "
           "with its source (docs/calibration.md)")
+    print(month_one(config).line())
     print(f"{args.config}: OK")
     return EXIT_OK
 
@@ -611,8 +613,12 @@ def _run_simulation(args: argparse.Namespace, config: Any, auto: bool, tolerance
                     client: Any) -> int:
     """``msp-sim run`` once its inputs are checked and its output claimed."""
     from .api import engine_ready, simulate
+    from .month_one import month_one
     from .output import write_outputs
 
+    month1 = month_one(config)
+    if not month1.steady:
+        print(month1.line(), file=sys.stderr)
     engine_ready(lambda: print(COMPILE_NOTICE, file=sys.stderr))
     sim = config.simulation
     start = time.perf_counter()
