@@ -361,12 +361,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     written = write_fit_report(result, report)
     write_text_atomic(out, config_text(result))
     for f in result.fitted:
-        low, high = f.interval90
-        if isinstance(f.value, list):
-            print(f"{f.key}: {len(f.value)} clients, ${f.estimate:,.0f}/month: {f.comment}")
-            continue
-        interval = "" if low == high else f" (90% interval {low:.4g} to {high:.4g})"
-        print(f"{f.key} = {f.estimate:.4g}{interval}: {f.comment}")
+        print(f.line())
     for line in result.warnings:
         print(f"warning: {line}", file=sys.stderr)
     print(f"\nwrote {out} and {written}/ (fit.html); check it with `msp-sim validate {out}`, "

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .config.schema import Config, param_specs
+from .formatting import money
 from .reference import owners_month, pretax_profit
 from .sampling import book_array
 
@@ -31,10 +32,6 @@ LOSS_WARN = 0.05
 def _expected(config: Config, key: str) -> float:
     value = config.get(key)
     return float(value) if isinstance(value, int | float) else float(value.mean())
-
-
-def _money(x: float) -> str:
-    return f"-${-x:,.0f}" if x < 0 else f"${x:,.0f}"
 
 
 @dataclass(frozen=True)
@@ -79,8 +76,8 @@ class MonthOne:
 
     def line(self) -> str:
         """One line in words: a warning naming each problem, or the month's figures."""
-        accounts = (f"pretax profit {_money(self.pretax_profit)} on revenue "
-                    f"{_money(self.revenue)}")
+        accounts = (f"pretax profit {money(self.pretax_profit)} on revenue "
+                    f"{money(self.revenue)}")
         if self.customers == 0:
             return ("month 1: no customers yet, so there is no steady state to check; "
                     f"{accounts}")
@@ -183,7 +180,7 @@ def month_one(config: Config) -> MonthOne:
         runway = (e["start.cash"] + e["finance.credit_limit"]) / -profit
         lasts = (f"cash plus credit last about {runway:,.0f} months at that rate"
                  if runway > 0 else "there is no cash or credit left")
-        problems.append(f"the month loses {_money(-profit)} before tax ({lasts}); if your "
+        problems.append(f"the month loses {money(-profit)} before tax ({lasts}); if your "
                         "P&L shows a profit, a price, cost or revenue input is off")
     return MonthOne(work_hours=work, capacity_hours=capacity, utilization=utilization,
                     unserved_share=unserved_share, selling_hours=selling,

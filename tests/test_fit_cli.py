@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -42,6 +43,13 @@ def test_fit_writes_a_valid_config_that_runs(data, tmp_path, capsys):
                  "--no-levers", "--no-progress", "--out", str(tmp_path / "run")]) == 0
     report = json.loads((tmp_path / "fit" / "fit.json").read_text())
     assert {f["key"] for f in report["fitted"]} >= {"churn.annual_rate", "sales.close_rate"}
+    # the log prints money in dollars, nothing in e-notation (issue 26)
+    assert not re.search(r"\d[eE][+-]?\d", out), out
+    assert re.search(r"start\.legacy_product_revenue = \$[\d,]+: ", out)
+    # the defaults the fit kept, which no export gives, are listed (issue 26)
+    assert {"start.cash", "finance.credit_limit", "staff.tech_cost_per_month"} <= set(
+        report["not_fitted"])
+    assert "# cash: not fitted (no export gives it" in text
     page = (tmp_path / "fit" / "fit.html").read_text(encoding="utf-8")
     assert "What your data say" in page and page.count("data:image/png;base64,") == 2
 

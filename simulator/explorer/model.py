@@ -187,7 +187,7 @@ class Outcome:
     n_paths, seed, months, threshold_mrr
         The run.
     p_break : dict of int to Estimate
-        P(break the threshold by month m) for 12, 36 and the horizon.
+        P(break the threshold by month m) for 12, 24, 36 and the horizon.
     p_insolvent : Estimate
         P(out of cash and credit by the horizon).
     median_months : Estimate
@@ -226,8 +226,8 @@ class Outcome:
 
 
 def report_months(months: int) -> list[int]:
-    """12, 36 and the horizon, those inside the horizon."""
-    return sorted({m for m in (12, 36, months) if 0 < m <= months})
+    """12, 24, 36 and the horizon, those inside the horizon."""
+    return sorted({m for m in (12, 24, 36, months) if 0 < m <= months})
 
 
 def outcome_of(result: SimulationResult, seconds: float = 0.0) -> Outcome:
