@@ -467,7 +467,7 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise _flag_error("--holdout", str(exc)) from None
     written = write_backtest(result, out)
-    for line in result.lines():
+    for line in [*result.verdict(), *result.lines()]:
         print(line)
     print(f"\nwrote {written}/: backtest.json, backtest.html, backtest.png")
     return EXIT_OK
@@ -642,8 +642,11 @@ def _run_simulation(args: argparse.Namespace, config: Any, auto: bool, tolerance
         scan = lever_scan(config, n_paths=lever_paths, levers=levers,
                           chunk_size=args.chunk_size, progress=_progress(args), client=client)
         elapsed_scan = time.perf_counter() - scan_start
+    from .config.describe import config_sources
+
     written = write_outputs(result, out, save_paths=args.save_paths is not False,
-                            title=args.title, levers=scan, by=args.by)
+                            title=args.title, levers=scan, by=args.by,
+                            sources=config_sources(args.config, args.overrides))
     print(result.format_summary(args.by))
     if scan is not None:
         print("\nLevers (same random numbers; the top three by P(break); every lever in "

@@ -424,6 +424,7 @@ def write_outputs(
     title: str | None = None,
     levers: Any = None,
     by: Sequence[int] = (),
+    sources: Mapping[str, str] | None = None,
 ) -> Path:
     """Write every output file of a run into ``out_dir``, atomically.
 
@@ -444,6 +445,9 @@ def write_outputs(
         ``summary.json`` gets its ``levers`` block and the report its section.
     by : sequence of int
         Months whose P(break) the summary and the report add to 12, 36 and the horizon.
+    sources : mapping, optional
+        Where each value the config sets comes from, by dotted key
+        (:func:`simulator.config.describe.config_sources`), for the report's inputs.
 
     Returns
     -------
@@ -465,7 +469,7 @@ def write_outputs(
         write_quantiles_csv(result, tmp / QUANTILES_CSV)
         if save_paths:
             write_paths(result, tmp / PATHS_NPZ)
-        write_run_report(result, tmp, summary, title, levers)
+        write_run_report(result, tmp, summary, title, levers, sources)
     return Path(out_dir).absolute()
 
 

@@ -153,6 +153,7 @@ def write_run_report(
     summary: Mapping[str, Any] | None = None,
     title: str | None = None,
     levers: LeverScanResult | None = None,
+    sources: Mapping[str, str] | None = None,
 ) -> list[Path]:
     """Write ``report.html``, ``results.xlsx``, ``fan_chart.png`` and
     ``time_to_threshold.png`` into ``out_dir``.
@@ -162,13 +163,13 @@ def write_run_report(
     """
     out = Path(out_dir)
     summary = result.summary() if summary is None else summary
-    (out / RESULTS_XLSX).write_bytes(run_workbook(result, summary, levers))
+    (out / RESULTS_XLSX).write_bytes(run_workbook(result, summary, levers, sources))
     figures = run_figures(result, levers)
     png = {f.section: f.png for f in figures}
     (out / FAN_CHART).write_bytes(png["mrr"])
     (out / TIME_CHART).write_bytes(png["chance"])
-    (out / REPORT_HTML).write_text(render_run(result, figures, summary, title, levers),
-                                   encoding="utf-8")
+    (out / REPORT_HTML).write_text(render_run(result, figures, summary, title, levers,
+                                              sources), encoding="utf-8")
     return [out / FAN_CHART, out / TIME_CHART, out / REPORT_HTML, out / RESULTS_XLSX]
 
 

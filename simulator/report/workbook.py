@@ -228,14 +228,17 @@ def _plain_number_format(row: Sequence[Any], value: Any) -> str:
     return COUNT if isinstance(value, int) else "#,##0.0###"
 
 
-def inputs_rows(config: Any) -> list[tuple[Any, ...]]:
-    """The Inputs sheet's rows: key, value (a number where it is one), unit, source."""
+def inputs_rows(config: Any, sources: Mapping[str, str] | None = None
+                ) -> list[tuple[Any, ...]]:
+    """The Inputs sheet's rows: key, value (a number where it is one), unit, source (where
+    the value comes from: ``sources``, the config, or the default's source)."""
     return [(r.key, _input_value(config, r.key, r.value), r.unit, r.source)
-            for r in config_rows(config)]
+            for r in config_rows(config, sources=sources)]
 
 
 def run_workbook(result: SimulationResult, summary: Mapping[str, Any],
-                 levers: LeverScanResult | None = None) -> bytes:
+                 levers: LeverScanResult | None = None,
+                 sources: Mapping[str, str] | None = None) -> bytes:
     """The run's ``results.xlsx`` as bytes."""
     workbook = _new()
     _sheet(workbook, "Summary", ["quantity", "value", "95% low", "95% high"],
@@ -257,8 +260,8 @@ def run_workbook(result: SimulationResult, summary: Mapping[str, Any],
                 for j in range(len(qs))]
         rows.append(row)
     _sheet(workbook, "Monthly", header, rows, formats)
-    _sheet(workbook, "Inputs", ["key", "value", "unit", "source"], inputs_rows(result.config),
-           [None, _input_format, None, None])
+    _sheet(workbook, "Inputs", ["key", "value", "unit", "source"],
+           inputs_rows(result.config, sources), [None, _input_format, None, None])
     return _bytes(workbook)
 
 
