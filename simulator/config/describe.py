@@ -108,9 +108,9 @@ def config_sources(path: str | Path, overrides: Iterable[str] = ()) -> dict[str,
 
 
 def _source_words(comment: str, path: Path) -> str:
-    fitted = re.search(r"fitted from .*", comment)
+    fitted = re.search(r"\((fitted from [^)]*)\)|(fitted from .*)", comment)
     if fitted:
-        return f"msp-sim fit, {fitted.group(0).rstrip(')')} ({path.name})"
+        return f"msp-sim fit, {fitted.group(1) or fitted.group(2)} ({path.name})"
     return f"your config ({path.name})" + (f": {comment}" if comment else "")
 
 
@@ -142,7 +142,9 @@ def config_rows(config: Config, value_text: Callable[[Any], str] = format_value,
                 value = value_text(raw)
             spec = specs.get(key)
             if spec is not None:
-                rows.append(ConfigRow(key, value, spec.unit, given or spec.source))
+                default = (spec.source if not spec.source.startswith("the user's") else
+                           f"not set in your config: msp-sim's default ({spec.source})")
+                rows.append(ConfigRow(key, value, spec.unit, given or default))
                 continue
             if key == "start.book" and given:
                 rows.append(ConfigRow(key, value, "clients", given))

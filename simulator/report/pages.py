@@ -232,10 +232,12 @@ def headline_details(result: SimulationResult, summary: Mapping[str, Any]) -> li
         chances.append(f"by {result.month_label(int(m))}: {pct_short(est.value)}")
     end = summary["at_horizon"]
     margin = end["pretax_margin_last_12_months"]
+    closed = (" (at least half of the futures have closed or lost every customer by then; a "
+              "closed business counts as $0)" if end["mrr_p50"] == 0 else "")
     return [
         f"Chance to break {short_money(result.threshold_mrr)} MRR " + "; ".join(chances) + ".",
         f"At {result.month_label(result.months)}, the median business has "
-        f"{money(end['mrr_p50'])} MRR, a pretax margin of {pct(margin)} over its last 12 "
+        f"{money(end['mrr_p50'])} MRR{closed}, a pretax margin of {pct(margin)} over its last 12 "
         f"months (all paths together) and {money(end['cash_p50'])} in cash (median; "
         f"p10 {money(end['cash_p10'])}).",
     ]
@@ -308,14 +310,18 @@ def render_run(
     convergence = [(f"{r['paths']:,}", pct(r["estimate"]), f"{100 * r['half_width']:.2f} pp")
                    for r in convergence_rows(result)]
     sections = []
+    closed_share = result.p_insolvent_by(result.months).value or 0.0
     for key, section_title, note in (*_RUN_SECTIONS, ("other", "Figures", "")):
         if key == "owner":
             note = owner_sentence(result)
-        elif key in ("mrr", "money"):
+        if key in ("mrr", "money"):
             note = f"{note} {closed_rule(result)}"
             if key == "mrr" and summary["mrr_final"]["p50"] == 0:
                 note += (" The median falls to $0 because at least half of the futures "
                          "have closed or lost every customer by the horizon.")
+        elif key in ("owner", "mix", "operations") and closed_share >= 0.05:
+            note = (f"{note} Closed futures ({pct(closed_share)}) count here as zero hours, "
+                    "revenue, tickets and staff from the month they close.")
         shown = [f for f in figures if f.section == key
                  or (key == "other" and f.section not in {s[0] for s in _RUN_SECTIONS})]
         if shown or (key == "convergence" and convergence) or (key == "levers" and levers):
