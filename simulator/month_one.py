@@ -178,8 +178,12 @@ def month_one(config: Config) -> MonthOne:
                         "and the technicians' overflow take the rest)")
     if n > 0 and profit < -LOSS_WARN * revenue:
         runway = (e["start.cash"] + e["finance.credit_limit"]) / -profit
-        lasts = (f"cash plus credit last about {runway:,.0f} months at that rate"
-                 if runway > 0 else "there is no cash or credit left")
+        if runway <= 0:
+            lasts = "there is no cash or credit left"
+        elif runway < 1.5:
+            lasts = "cash plus credit last about a month at that rate"
+        else:
+            lasts = f"cash plus credit last about {runway:,.0f} months at that rate"
         problems.append(f"the month loses {money(-profit)} before tax ({lasts}); if your "
                         "P&L shows a profit, a price, cost or revenue input is off")
     return MonthOne(work_hours=work, capacity_hours=capacity, utilization=utilization,

@@ -86,20 +86,22 @@ class BacktestResult:
         happen by chance, so the next step asks for the inputs to be checked, not
         replaced.
         """
-        misses = []
+        misses: list[tuple[str, str, str]] = []  # series, what happened, how to read runs
         for name, s in self.series.items():
             words = SERIES[name][0]
             pit = float(np.mean(s["pit"]))
             if pit > 0.5 + PIT_BIAS:
                 misses.append((name, f"{words} came in above most simulated futures (the "
-                                     f"model predicts too low; mean PIT {pit:.2f})"))
+                                     f"model predicts too low; mean PIT {pit:.2f})",
+                               f"pessimistic for {words}"))
             elif pit < 0.5 - PIT_BIAS:
                 misses.append((name, f"{words} came in below most simulated futures (the "
-                                     f"model predicts too high; mean PIT {pit:.2f})"))
+                                     f"model predicts too high; mean PIT {pit:.2f})",
+                               f"optimistic for {words}"))
             elif s["coverage90"] < COVERAGE90_LOW:
                 misses.append((name, f"{words} fell outside the 90% band in "
                                      f"{1 - s['coverage90']:.0%} of the months (the bands are "
-                                     "too narrow)"))
+                                     "too narrow)", f"too sure for {words}"))
         if not misses:
             return (f"Verdict: the model's forecasts held over the {self.holdout} months "
                     "after the cutoff: what happened sat inside its bands about as often as "
@@ -107,12 +109,13 @@ class BacktestResult:
                     "Next step: fit on all your records (msp-sim fit) and read the run's "
                     "chances with their bands; rerun this backtest when a few more months of "
                     "records have come in.")
-        checks = "; ".join(f"{SERIES[name][0]}: {DRIVERS[name]}" for name, _ in misses)
+        checks = "; ".join(f"{SERIES[name][0]}: {DRIVERS[name]}" for name, _, _ in misses)
+        reads = " and ".join(read for _, _, read in misses)
         return (f"Verdict: the model missed over the {self.holdout} months after the "
-                f"cutoff: " + "; ".join(text for _, text in misses) + ".",
+                f"cutoff: " + "; ".join(text for _, text, _ in misses) + ".",
                 f"Next step: check the inputs behind it against your records ({checks}), "
-                "set them in the fitted config, and rerun the backtest; until it holds, "
-                "read the run's chances as optimistic or pessimistic in that direction.")
+                "set them in the fitted config and rerun the backtest (over a few months a "
+                f"miss can be chance); until it holds, read the run's chances as {reads}.")
 
     def lines(self) -> list[str]:
         """One line per series: its coverage against the bands' nominal 50% and 90%."""

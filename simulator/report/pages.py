@@ -513,12 +513,9 @@ def render_fit(result: FitResult, figures: Sequence[ReportFigure] | None = None,
 
     figures = fit_figures(result) if figures is None else figures
 
-    def number(x: float) -> str:
-        return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.4g}"
-
-    rows = [{"key": f.key, "estimate": number(f.estimate),
+    rows = [{"key": f.key, "estimate": f.show(f.estimate),
              "interval": ("" if f.interval90[0] == f.interval90[1]
-                          else f"{number(f.interval90[0])} to {number(f.interval90[1])}"),
+                          else f"{f.show(f.interval90[0])} to {f.show(f.interval90[1])}"),
              "comment": f.comment} for f in result.fitted]
     files = ", ".join(result.files.values()) or "no files"
     headlines = [f"{len(result.fitted)} values fitted from {files}, as of "
