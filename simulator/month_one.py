@@ -22,7 +22,8 @@ from .sampling import book_array
 __all__ = ["MonthOne", "month_one"]
 
 UNSERVED_WARN = 0.02
-"""Share of month 1's technician work left undone above which month 1 is not steady."""
+"""Share of month 1's technician work left undone, or taken by the owner, above which
+month 1 is not steady."""
 SELLING_WARN = 0.5
 """Share of the owner's intended selling hours below which month 1 is not steady."""
 LOSS_WARN = 0.05
@@ -129,7 +130,7 @@ def month_one(config: Config) -> MonthOne:
     capacity = techs * tech_hours
     stretch = capacity * e["staff.overtime_max_share"]
     selling_intended = e["staff.owner_sales_hours_per_month"]
-    _, _, _, work, _, unserved, selling = owners_month(
+    _, _, _, work, owner_overflow, unserved, selling = owners_month(
         e["staff.owner_hours_per_month"], selling_intended,
         e["staff.escalation_share"] * reactive_hours,
         e["staff.management_hours_per_employee"] * (techs + reps),
@@ -167,6 +168,10 @@ def month_one(config: Config) -> MonthOne:
                         f"{capacity:,.0f} ({utilization:.0%} utilization) and "
                         f"{unserved_share:.0%} of the work ({unserved:,.0f} hours) is left "
                         "undone even with overtime and the owner's help")
+    elif owner_overflow > UNSERVED_WARN * work:
+        problems.append(f"the technicians are asked for {work:,.0f} hours against "
+                        f"{capacity:,.0f} ({utilization:.0%} utilization), more than overtime "
+                        f"covers: the owner takes {owner_overflow:,.0f} hours of their tickets")
     elif techs > 1 and utilization < e["staff.layoff_below"]:
         problems.append(f"the technicians are idle: {work:,.0f} hours of work for "
                         f"{capacity:,.0f} ({utilization:.0%} utilization, below "
