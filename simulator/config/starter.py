@@ -93,6 +93,10 @@ def _toml_value(value: Any) -> str:
                             for k, v in value.model_dump(exclude_none=True).items()) + " }"
 
 
+def _mean(value: Any) -> float:
+    return float(value) if isinstance(value, int | float) else float(value.mean())
+
+
 def starter_book(config: Config | None = None) -> list[dict[str, Any]]:
     """The example book of the starter: the baseline's clients written out.
 
@@ -106,8 +110,7 @@ def starter_book(config: Config | None = None) -> list[dict[str, Any]]:
         config = config_from_dict({"start": {k: v for k, (v, _m) in BASELINE_START.items()}})
     n = int(config.get("start.customers"))
     seats = config.customers.seats
-    price = config.customers.price_per_seat
-    price = float(price) if isinstance(price, int | float) else float(price.mean())
+    price = _mean(config.customers.price_per_seat)
     term = int(config.get("customers.contract_months"))
     book = []
     for k in range(n):
@@ -131,7 +134,7 @@ def starter_toml() -> str:
                                           if k != "customers"}, "book": book}})
     spend = float(base.get("projects.product_spend_per_seat_year"))
     per_year = float(base.get("projects.per_customer_year"))
-    size = base.projects.size.mean()
+    size = _mean(base.projects.size)
     lines = [
         "# My MSP: a starter config written by `msp-sim init`.",
         "# Fill in [start] and [[start.book]] with your business as it is today, then the",

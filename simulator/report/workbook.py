@@ -168,7 +168,7 @@ def _lever_rows(scan: LeverScanResult) -> tuple[list[str], list[Format], list[li
         "cumulative pretax profit [$]", "change in profit [$]",
         "change in profit, 95% low [$]", "change in profit, 95% high [$]",
         f"P(out of cash and credit by month {h})", "change in P(out of cash and credit)"]
-    formats: list[Format] = [PCT] * (7 if m != h else 6) + [COUNT] + [MONEY] * 4 + [PCT] * 2
+    formats: list[Format] = [*[PCT] * (7 if m != h else 6), COUNT, *[MONEY] * 4, *[PCT] * 2]
     rows = []
     for name, e in [("as is", data["as_is"])] + [(e["name"], e) for e in data["levers"]]:
         d = e.get("difference")
@@ -244,8 +244,8 @@ def run_workbook(result: SimulationResult, summary: Mapping[str, Any],
     _sheet(workbook, "Summary", ["quantity", "value", "95% low", "95% high"],
            summary_rows(summary), [None, _summary_format, _summary_format, _summary_format])
     if levers is not None:
-        header, formats, rows = _lever_rows(levers)
-        _sheet(workbook, "Levers", header, rows, formats)
+        lever_header, lever_formats, lever_rows = _lever_rows(levers)
+        _sheet(workbook, "Levers", lever_header, lever_rows, lever_formats)
     quantiles = {name: result.quantiles(qs, metrics=[name])[name]
                  for name, qs in MONTHLY_COLUMNS}
     start = result.config.simulation.start_date
@@ -278,8 +278,8 @@ def comparison_workbook(comp: ComparisonResult) -> bytes:
         f"cash p50 at month {h} [$]",
         f"change in P(break by month {h})", "change, 95% low", "change, 95% high",
         "McNemar p"]
-    formats: list[Format] = [None] + [PCT] * len(months) + [COUNT, PCT, MONEY, PCT, MONEY,
-                                                            MONEY, PCT, PCT, PCT, PVALUE]
+    formats: list[Format] = [None, *[PCT] * len(months), COUNT, PCT, MONEY, PCT, MONEY, MONEY,
+                             PCT, PCT, PCT, PVALUE]
     for e in data["scenarios"]:
         d = e["difference_vs_reference"]
         end = e["at_horizon"]
