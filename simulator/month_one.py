@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 from .config.schema import Config, param_specs
 from .formatting import money
-from .reference import owners_month, pretax_profit
-from .sampling import book_array
+from .model.reference import owners_month, pretax_profit
+from .model.sampling import book_array
 
 __all__ = ["MonthOne", "month_one"]
 

@@ -7,7 +7,7 @@ import pytest
 from scipy import stats
 
 from simulator.config.loader import config_from_dict
-from simulator.sampling import ALL_KEYS, PARAM_KEYS, draw_parameters, param_dtype, path_seeds
+from simulator.model.sampling import ALL_KEYS, PARAM_KEYS, draw_parameters, param_dtype, path_seeds
 
 TABLES = {
     "uniform": {"dist": "uniform", "low": 4, "high": 8},
