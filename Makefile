@@ -23,9 +23,11 @@ install: $(STAMP)
 run: install
 	$(BIN)/msp-sim run configs/baseline.toml --out results/baseline
 
+# pytest's default output: one line per test file with its progress in percent, then
+# the ten slowest tests (the whole suite takes about 9 minutes on 2 cores; README.md)
 test: install
 	$(BIN)/ruff check simulator tests benchmarks
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest --durations=10
 
 $(BENCH_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(BENCH_VENV)

@@ -10,11 +10,12 @@ Typical use::
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+# not even :mod:`typing` at import: ``import simulator`` stays instant, and the console
+# script's Ctrl-C guard comes right after it (type checkers take TYPE_CHECKING as true)
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # imported on first use
+    from typing import Any
 
-from .version import __version__
-
-if TYPE_CHECKING:  # imported on first use: ``import simulator`` stays instant
     from .config import Config, ConfigError, load_config
     from .config.shipped import shipped_config
 
@@ -40,6 +41,10 @@ _CONFIG = ("Config", "ConfigError", "load_config")
 def __getattr__(name: str) -> Any:
     """The config layer and the analyses, imported on first use (pydantic, scipy and
     numba take a while to load; ``msp-sim`` answers Ctrl-C meanwhile)."""
+    if name == "__version__":
+        from .version import package_version
+
+        return package_version()
     if name in _CONFIG:
         from . import config
 

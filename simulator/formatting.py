@@ -74,8 +74,12 @@ def count(value: int) -> str:
 
 
 def money(value: float | None) -> str:
-    """``$12,345`` (whole dollars); ``n/a`` for ``None``."""
-    return "n/a" if value is None else f"${value:,.0f}"
+    """``$12,345`` or ``-$88,850`` (whole dollars, the sign before the $); ``n/a`` for
+    ``None``."""
+    if value is None:
+        return "n/a"
+    text = f"{value:,.0f}"
+    return f"-${text[1:]}" if text.startswith("-") and text != "-0" else f"${text.lstrip('-')}"
 
 
 def signed_dollars(value: float | None) -> str:

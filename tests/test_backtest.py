@@ -61,6 +61,8 @@ def test_backtest_cli_and_too_short_history(records, tmp_path, capsys):
     assert {p.name for p in out.iterdir()} == {"backtest.json", "backtest.html",
                                                "backtest.png"}
     assert "inside the 90% band" in capsys.readouterr().out
+    page = (out / "backtest.html").read_text(encoding="utf-8")
+    assert 'id="headline">Verdict: the model' in page and "Next step: " in page
     young = tmp_path / "young.csv"
     young.write_text("client,start_date,end_date,seats,monthly_fee\n"
                      "A,2025-06-01,,10,1000\nB,2025-09-01,2026-05-01,5,500\n")
@@ -68,3 +70,23 @@ def test_backtest_cli_and_too_short_history(records, tmp_path, capsys):
                  "--out", str(tmp_path / "short")]) == 2
     err = capsys.readouterr().err
     assert "at least 12 months before the holdout" in err and not (tmp_path / "short").exists()
+
+
+def test_the_verdict_says_what_held_or_missed_and_the_next_step(records):
+    """A verdict sentence and a next step (issue 26): a forecast whose PITs sit high is
+    called too low and sends the reader to the inputs behind that series."""
+    import dataclasses
+
+    result = backtest(records.clients, records.deals, records.tickets, records.pnl,
+                      holdout=6, n_paths=200, owner=records.owner, as_of=records.as_of)
+    verdict, step = result.verdict()
+    assert verdict.startswith("Verdict: the model") and step.startswith("Next step: ")
+    assert result.to_dict()["verdict"] == [verdict, step]
+    held = {name: {**s, "pit": [0.5] * 6, "coverage90": 1.0}
+            for name, s in result.series.items()}
+    verdict, step = dataclasses.replace(result, series=held).verdict()
+    assert "held" in verdict and "msp-sim fit" in step
+    missed = {**held, "mrr_managed": {**held["mrr_managed"], "pit": [0.95] * 6}}
+    verdict, step = dataclasses.replace(result, series=missed).verdict()
+    assert "missed" in verdict and "managed MRR came in above" in verdict
+    assert "churn.annual_rate" in step and "rerun the backtest" in step

@@ -218,3 +218,15 @@ def test_cli_explore_bad_input(tmp_path, capsys):
     assert main(["explore", str(BASELINE), "--set", "churn.annual_rate=2",
                  "--no-browser"]) == 2
     assert "churn.annual_rate = 2: out of range" in capsys.readouterr().err
+
+
+def test_with_an_exact_book_the_price_control_says_it_prices_new_clients():
+    """Issue 26: with start.book the price moves new clients' price only; the label says so."""
+    from simulator.config.starter import starter_toml
+
+    booked = Explorer(config_from_dict(tomllib.loads(starter_toml())))
+    label = next(c.label for c in booked.controls if c.key == "customers.price_per_seat")
+    assert "new clients" in label and "book keeps its fees" in label
+    drawn = Explorer(config_from_dict({}))
+    assert next(c.label for c in drawn.controls
+                if c.key == "customers.price_per_seat") == "Price per seat"

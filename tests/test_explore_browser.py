@@ -71,6 +71,7 @@ def test_explore_in_chromium(tmp_path):
     webdriver = pytest.importorskip("selenium.webdriver")
     from selenium.webdriver.chrome.service import Service
 
+    from simulator.explorer import Explorer
     from simulator.explorer.app import free_port
 
     port = free_port()
@@ -110,6 +111,34 @@ def test_explore_in_chromium(tmp_path):
         assert after != before
         driver.get(f"http://127.0.0.1:{port}/")
         _wait("the first run", lambda: shown(before), proc=proc)
+
+        # every control's number box shows its whole value (issue 26: boxes squeezed by
+        # long labels showed nothing, or a clipped value under the spinner)
+        boxes = driver.execute_script(
+            "const out = []; const ctx = document.createElement('canvas').getContext('2d');"
+            "(function walk(root, host) {"
+            "  root.querySelectorAll('input').forEach(b => {"
+            "    if (!host || !host.classList.contains('slider-edit')) return;"
+            "    const st = getComputedStyle(b); ctx.font = st.font;"
+            "    out.push({value: b.value, client: b.clientWidth, scroll: b.scrollWidth,"
+            "              text: ctx.measureText(b.value).width"
+            "                    + parseFloat(st.paddingLeft) + parseFloat(st.paddingRight)});"
+            "  });"
+            "  root.querySelectorAll('*').forEach(n => n.shadowRoot && walk(n.shadowRoot, n));"
+            "})(document, null); return out;")
+        sliders = [c for c in Explorer(CONFIG).controls if c.kind != "toggle"]
+        assert len(boxes) == len(sliders)
+        spinner = 24  # the up/down arrows drawn over the box's right end [px]
+        for box, control in zip(boxes, sliders, strict=True):
+            assert box["value"] != "", control.key
+            assert float(box["value"]) == pytest.approx(Explorer(CONFIG).value(control.key))
+            assert box["scroll"] <= box["client"], (control.key, box)
+            assert box["text"] + spinner <= box["client"], (control.key, box)
+        # P(break) by 12, 24, 36 and the horizon, and the rule for closed businesses
+        assert attr("#p-break-by-24", "data-value") == repr(
+            simulator.simulate(load_config(CONFIG), n_paths=PATHS, seed=seed,
+                               progress=False).p_break_by(24).value)
+        assert attr("#insolvent-rule", "id")
 
         # tick the standardization program: the displayed P(break) becomes the API's
         driver.execute_script(

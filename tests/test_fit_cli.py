@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
 
 from simulator.cli import main
 from simulator.config import load_config
+from simulator.config.schema import param_specs
 from simulator.fit import fit_files
 from simulator.fit.synthetic import history, write_csv
 
@@ -45,6 +47,25 @@ def test_fit_writes_a_valid_config_that_runs(data, tmp_path, capsys):
                  "--no-levers", "--no-progress", "--out", str(tmp_path / "run")]) == 0
     report = json.loads((tmp_path / "fit" / "fit.json").read_text())
     assert {f["key"] for f in report["fitted"]} >= {"churn.annual_rate", "sales.close_rate"}
+    # the log prints money in dollars, nothing in e-notation (issue 26)
+    assert not re.search(r"\d[eE][+-]?\d", out), out
+    assert re.search(r"start\.legacy_product_revenue = \$[\d,]+: ", out)
+    # the defaults the fit kept, which no export gives, are listed (issue 26)
+    assert {"start.cash", "finance.credit_limit", "staff.tech_cost_per_month"} <= set(
+        report["not_fitted"])
+    assert "# cash: not fitted (no export gives it" in text
+    # the run's report and workbook give the fit, and which file, as the source of each
+    # fitted value, never the default's source (issue 26)
+    page = (tmp_path / "run" / "report.html").read_text(encoding="utf-8")
+    row = re.search(r"<tr><td>churn\.annual_rate</td>.*?</tr>", page, re.S).group(0)
+    assert "msp-sim fit, fitted from clients.csv" in row and "(mine.toml)" in row, row
+    assert "seed 003" not in row
+    inputs = {r[0].value: r[3].value for r in
+              openpyxl.load_workbook(tmp_path / "run" / "results.xlsx")["Inputs"].iter_rows()}
+    for key in ("churn.annual_rate", "sales.close_rate", "tickets.hours_reactive",
+                "start.book"):
+        assert inputs[key].startswith("msp-sim fit, fitted from "), (key, inputs[key])
+    assert inputs["finance.tools_share"] == param_specs()["finance.tools_share"].source
     page = (tmp_path / "fit" / "fit.html").read_text(encoding="utf-8")
     assert "What your data say" in page and page.count("data:image/png;base64,") == 2
 

@@ -138,7 +138,7 @@ def toml_text(data: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def light_report(result, out_dir, summary=None, title=None, levers=None):
+def light_report(result, out_dir, summary=None, title=None, levers=None, sources=None):
     """The run report without figures (the fuzz checks numbers, not pictures)."""
     (out_dir / "report.html").write_text("<html></html>")
     return []

@@ -47,4 +47,8 @@ def test_notebook_runs(path, tmp_path):
     client.execute()  # raises CellExecutionError on the first failing cell
     outputs = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs]
     assert not [o for o in outputs if o.get("output_type") == "error"]
+    # nothing on stderr: no warning (divide by zero, deprecations) reaches the reader
+    stderr = [o["text"] for o in outputs if o.get("output_type") == "stream"
+              and o.get("name") == "stderr"]
+    assert not stderr, stderr
     assert outputs  # the notebook printed or plotted something

@@ -9,15 +9,54 @@ from test_claims import CONFIGS
 import simulator
 from simulator.config.loader import config_from_dict
 from simulator.config.schema import param_specs
-from simulator.config.starter import assumption_keys, assumptions_uncertain, starter_toml
+from simulator.config.starter import (
+    FIRST_KEYS,
+    assumption_keys,
+    assumptions_uncertain,
+    starter_book,
+    starter_toml,
+)
 
 
-def test_the_starter_is_the_baseline_business():
+def test_the_starter_is_the_baseline_business_with_its_book_written_out():
     data = tomllib.loads(starter_toml())
-    # assumptions are commented out: their sections stand empty
-    assert all(not data[s] for s in data if s not in ("simulation", "start"))
-    assert config_from_dict(data, source="starter") == simulator.load_config(
-        CONFIGS / "baseline.toml")
+    starter = config_from_dict(data, source="starter")
+    # an exact book to fill: the baseline's 16 clients, which give start.customers
+    book = data["start"]["book"]
+    assert book == starter_book() and "customers" not in data["start"]
+    assert len(book) == 16 and starter.start.customers == 16
+    assert all(set(c) == {"client", "seats", "monthly_fee", "contract_month"} for c in book)
+    baseline = simulator.load_config(CONFIGS / "baseline.toml")
+    assert starter.start.model_copy(update={"book": ()}) == baseline.start
+    assert starter.model_copy(update={"start": baseline.start}) == baseline
+    # the book's MRR is the baseline's expected MRR (16 x ~26 seats x $125), not a draw
+    mrr = sum(c["monthly_fee"] for c in book)
+    assert 48_000 < mrr < 56_000 and f"${mrr:,} MRR" in starter_toml()
+
+
+def test_the_starter_sets_the_keys_a_coach_needs_first():
+    data = tomllib.loads(starter_toml())
+    for key in FIRST_KEYS:
+        section, name = key.split(".", 1)
+        assert name in data[section], key
+    # price per seat, seats, churn, tickets per endpoint and hours per ticket, technician
+    # cost, credit line and hiring
+    assert {"customers.price_per_seat", "customers.seats", "churn.annual_rate",
+            "tickets.per_endpoint_reactive", "tickets.hours_reactive",
+            "staff.tech_cost_per_month", "finance.credit_limit",
+            "staff.hire_cash_months"} <= set(FIRST_KEYS)
+    # every other section's keys are commented out
+    assert all(set(data[s]) <= {k.split(".", 1)[1] for k in FIRST_KEYS if k.startswith(s)}
+               for s in data if s not in ("simulation", "start"))
+
+
+def test_the_starter_says_what_the_legacy_lines_exclude():
+    text = starter_toml()
+    assert "outside the managed book" in text
+    # the managed book's own purchases and projects, in dollars for the book written
+    assert "projects.product_spend_per_seat_year" in text
+    seats = sum(c["seats"] for c in starter_book())
+    assert f"${250 * seats / 12:,.0f}/month for the book below" in text
 
 
 def test_the_starter_lists_every_assumption_with_its_range():
@@ -32,7 +71,8 @@ def test_the_starter_lists_every_assumption_with_its_range():
     for line in text.splitlines():
         if line.startswith("["):
             section = line.strip("[]")
-        elif line.startswith("# ") and " = " in line and section not in (None, "start"):
+        elif line.startswith("# ") and " = " in line and section not in (
+                None, "start", "start.book"):
             body = line[2:].split("  # ", 1)[0]
             config_from_dict(tomllib.loads(f"[{section}]\n{body}\n"), source="starter")
 

@@ -90,6 +90,7 @@ def scenario_summary(result: SimulationResult, months: Sequence[int] | None = No
     mrr = {"mean": _f(final.mean())}
     mrr.update({k: _f(v) for k, v in zip(qs, values, strict=True)})
     mrr["ci95"] = {"mean": mean_ci(final), **{k: _quantile_ci(final, p) for k, p in qs.items()}}
+    insolvent = result.p_insolvent_by(result.months)
     return {
         "config_sha256": config_sha256(result.config),
         "p_break_by": p_break,
@@ -97,4 +98,7 @@ def scenario_summary(result: SimulationResult, months: Sequence[int] | None = No
         "time_to_threshold": {"median": median.value, "ci95": [median.low, median.high],
                               "censored_fraction": _f(result.censored_fraction)},
         "mrr_final": mrr,
+        "p_insolvent_by_horizon": _f(insolvent.value),
+        "p_insolvent_by_horizon_ci95": [_f(insolvent.low), _f(insolvent.high)],
+        "at_horizon": result.at_horizon(),
     }

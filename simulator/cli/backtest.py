@@ -59,7 +59,7 @@ def command(args: argparse.Namespace) -> int:
         raise flag_error("--holdout", str(exc)) from None
     claim_out_dir(out, BACKTEST_FILES, need_bytes=2_000_000)
     written = write_backtest(result, out)
-    for line in result.lines():
+    for line in [*result.verdict(), *result.lines()]:
         print(line)
     print(f"\nwrote {written}/: backtest.json, backtest.html, backtest.png")
     return EXIT_OK

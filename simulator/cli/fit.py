@@ -59,12 +59,7 @@ def command(args: argparse.Namespace) -> int:
     written = write_fit_report(result, report)
     write_text_atomic(out, text)
     for f in result.fitted:
-        low, high = f.interval90
-        if isinstance(f.value, list):
-            print(f"{f.key}: {len(f.value)} clients, ${f.estimate:,.0f}/month: {f.comment}")
-            continue
-        interval = "" if low == high else f" (90% interval {low:.4g} to {high:.4g})"
-        print(f"{f.key} = {f.estimate:.4g}{interval}: {f.comment}")
+        print(f.line())
     if result.replay is not None:
         print(f"\ndoes the model hold your past? the fitted model run from your book of "
               f"{result.replay.start.isoformat()}:")

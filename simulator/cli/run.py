@@ -156,8 +156,12 @@ def _run_simulation(args: argparse.Namespace, config: Any, auto: bool, tolerance
                     client: Any) -> int:
     """``msp-sim run`` once its inputs are checked and its output claimed."""
     from ..api import engine_ready, simulate
+    from ..month_one import month_one
     from ..report import write_outputs
 
+    month1 = month_one(config)
+    if not month1.steady:
+        print(month1.line(), file=sys.stderr)
     engine_ready(lambda: print(COMPILE_NOTICE, file=sys.stderr))
     sim = config.simulation
     start = time.perf_counter()
@@ -186,8 +190,11 @@ def _run_simulation(args: argparse.Namespace, config: Any, auto: bool, tolerance
         scan = lever_scan(config, n_paths=lever_paths, levers=levers,
                           chunk_size=args.chunk_size, progress=progress_flag(args), client=client)
         elapsed_scan = time.perf_counter() - scan_start
+    from ..config.describe import config_sources
+
     written = write_outputs(result, out, save_paths=args.save_paths is not False,
-                            title=args.title, levers=scan, by=args.by)
+                            title=args.title, levers=scan, by=args.by,
+                            sources=config_sources(args.config, args.overrides))
     print(result.format_summary(args.by))
     if scan is not None:
         print("\nLevers (same random numbers; the top three by P(break); every lever in "

@@ -22,10 +22,12 @@ def add_parser(sub: Any) -> None:
 
 def command(args: argparse.Namespace) -> int:
     from ..config import describe_config
+    from ..month_one import month_one
 
     config = load_config(args.config, overrides=args.overrides)
     print(describe_config(config), end="")
     print("\n* = set in your config (or by --set); every other value is msp-sim's default, "
           "with its source (docs/calibration.md)")
+    print(month_one(config).line())
     print(f"{args.config}: OK")
     return EXIT_OK

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import re
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from pydantic import BaseModel
@@ -23,7 +24,7 @@ from .distributions import describe_value
 from .schema import SECTIONS, Config, param_specs
 from .sources import cite
 
-__all__ = ["ConfigRow", "config_rows", "describe_config", "format_value"]
+__all__ = ["ConfigRow", "config_rows", "config_sources", "describe_config", "format_value"]
 
 
 def _number(x: float) -> str:
@@ -72,20 +73,66 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
-def config_rows(config: Config, value_text: Callable[[Any], str] = format_value
-                ) -> list[ConfigRow]:
+SET_IN_CONFIG = "set in your config"
+"""The source of a value the config sets, when the file it came from is not known."""
+
+
+def config_sources(path: str | Path, overrides: Iterable[str] = ()) -> dict[str, str]:
+    """Where each value a config file sets comes from, in words, by dotted key.
+
+    A value ``msp-sim fit`` wrote (its line's comment begins ``fitted from``) says so
+    with the fit's comment, e.g. ``msp-sim fit, fitted from clients.csv: 10
+    cancellations in 85 client-years (mine.toml)``; any other value is ``your config
+    (mine.toml)`` with the line's comment. ``overrides`` (``--set KEY=VALUE``) win.
+    """
+    path = Path(path)
+    sources: dict[str, str] = {}
+    section = ""
+    comment = ""
+    for line in path.read_text(encoding="utf-8").splitlines():
+        text = line.strip()
+        if text.startswith("#"):
+            comment = text.lstrip("#").strip()
+            continue
+        if text.startswith("["):
+            section = text.strip("[]").strip()
+            if section == "start.book" and "start.book" not in sources:
+                sources["start.book"] = _source_words(comment, path)
+            continue
+        match = re.match(r"([A-Za-z0-9_]+)\s*=.*?(?:\s#\s*(.*))?$", text)
+        if match and section and "." not in section:
+            sources[f"{section}.{match.group(1)}"] = _source_words(match.group(2) or "", path)
+    for item in overrides:
+        sources[item.split("=", 1)[0].strip()] = "--set on the command line"
+    return sources
+
+
+def _source_words(comment: str, path: Path) -> str:
+    fitted = re.search(r"\((fitted from [^)]*)\)|(fitted from .*)", comment)
+    if fitted:
+        return f"msp-sim fit, {fitted.group(1) or fitted.group(2)} ({path.name})"
+    return f"your config ({path.name})" + (f": {comment}" if comment else "")
+
+
+def config_rows(config: Config, value_text: Callable[[Any], str] = format_value,
+                sources: Mapping[str, str] | None = None) -> list[ConfigRow]:
     """Every section and key of ``config`` with its value, unit and source, in schema order.
 
     ``value_text`` turns a value into words (default :func:`format_value`);
-    ``correlations.pairs`` is always described pair by pair.
+    ``correlations.pairs`` is always described pair by pair. The source of a model
+    value is where it came from: ``sources[key]`` (see :func:`config_sources`) where
+    given, :data:`SET_IN_CONFIG` for a value the config sets, else the default's source.
     """
     specs = param_specs()
+    sources = sources or {}
     rows = []
     for section in SECTIONS:
         block = getattr(config, section)
         for name, fld in type(block).model_fields.items():
             key = f"{section}.{name}"
             raw = getattr(block, name)
+            given = sources.get(key) or (SET_IN_CONFIG if name in block.model_fields_set
+                                         else None)
             if key == "correlations.pairs":
                 value = describe_pairs(raw)
             elif key == "start.book":
@@ -95,7 +142,12 @@ def config_rows(config: Config, value_text: Callable[[Any], str] = format_value
                 value = value_text(raw)
             spec = specs.get(key)
             if spec is not None:
-                rows.append(ConfigRow(key, value, spec.unit, spec.source))
+                default = (spec.source if not spec.source.startswith("the user's") else
+                           f"not set in your config: msp-sim's default ({spec.source})")
+                rows.append(ConfigRow(key, value, spec.unit, given or default))
+                continue
+            if key == "start.book" and given:
+                rows.append(ConfigRow(key, value, "clients", given))
                 continue
             unit, note = _split_description(fld.description or "")
             if not fld.description:

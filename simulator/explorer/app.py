@@ -121,7 +121,19 @@ def results_html(now: Outcome, base: Outcome | None = None) -> str:
     share = now.owner_share
     parts = ", ".join(f"{label} {100 * share.get(name, 0.0):.0f}%"
                       for name, label in _OWNER_LABELS.items())
-    return _html("results", table, min(24, now.months), parts, now)
+    return _html("results", table, min(24, now.months), parts, now, closed_note(now))
+
+
+def closed_note(now: Outcome) -> str:
+    """The one rule for closed (insolvent) businesses, in words, with this run's share."""
+    share = now.p_insolvent.value or 0.0
+    note = (f"A business that runs out of cash and credit closes ({pct(share)} of paths by "
+            f"month {now.months}): from then on it counts as $0 MRR, $0 revenue and no "
+            "customers, and keeps its cash deficit, in every number and chart here.")
+    if now.at_horizon["mrr_p50"] == 0:
+        note += (f" The median MRR at month {now.months} is $0 because at least half the "
+                 "paths have closed or lost every customer by then.")
+    return note
 
 
 def _message_html(text: str, error: bool = False) -> str:
@@ -161,20 +173,26 @@ class ExploreApp:
 
     def _control(self, control: Any) -> Any:
         value = self.model.value(control.key)
-        label = f"{control.label} [{control.unit}]"
+        tip = pn.widgets.TooltipIcon(value=control.describe())
         if control.kind == "toggle":
             widget = pn.widgets.Checkbox(label=control.label, value=bool(value))
+            row = pn.Row(widget, tip, sizing_mode="stretch_width")
         else:
             lo = min(control.lo, value)
             hi = max(control.hi, value)
             cls = (pn.widgets.EditableIntSlider if control.kind == "integer"
                    else pn.widgets.EditableFloatSlider)
-            widget = cls(label=label, start=lo, end=hi, step=control.step, value=value,
-                         sizing_mode="stretch_width")
+            # the label on a line of its own above the number box: beside it, a long
+            # label squeezed the box until its value was clipped or hidden (issue 26)
+            widget = cls(start=lo, end=hi, step=control.step, value=value,
+                         sizing_mode="stretch_width", css_classes=["explore-control"])
+            label = pn.pane.HTML(_html("control_label", control.label, control.unit),
+                                 sizing_mode="stretch_width", margin=(8, 10, 0, 10))
+            row = pn.Column(label, pn.Row(widget, tip, sizing_mode="stretch_width"),
+                            sizing_mode="stretch_width")
         widget.param.watch(partial(self._changed, control.key), "value")
         self.widgets[control.key] = widget
-        return pn.Row(widget, pn.widgets.TooltipIcon(value=control.describe()),
-                      sizing_mode="stretch_width")
+        return row
 
     def _field(self, key: str) -> Any:
         name = key.split(".", 1)[1]

@@ -108,10 +108,14 @@ def _spec(key: str) -> ParamSpec | None:
     return param_specs().get(key)
 
 
-def _controls(months: int) -> tuple[Control, ...]:
+def _controls(months: int, book: bool = False) -> tuple[Control, ...]:
+    """The controls; with an exact book (``start.book``) the price control says that it
+    prices new clients only (the book keeps its fees)."""
     out = []
     for key, label, rng, step in _CONTROLS:
         spec = _spec(key)
+        if book and key == "customers.price_per_seat":
+            label = "Price per seat of new clients (your book keeps its fees)"
         if spec is None:  # alignment.enabled
             out.append(Control(key, label, "toggle", 0, 1, 1, "on/off",
                                "seed 004: the standardization/alignment program", "", None))
@@ -190,7 +194,7 @@ class Outcome:
     n_paths, seed, months, threshold_mrr
         The run.
     p_break : dict of int to Estimate
-        P(break the threshold by month m) for 12, 36 and the horizon.
+        P(break the threshold by month m) for 12, 24, 36 and the horizon.
     p_insolvent : Estimate
         P(out of cash and credit by the horizon).
     median_months : Estimate
@@ -229,8 +233,8 @@ class Outcome:
 
 
 def report_months(months: int) -> list[int]:
-    """12, 36 and the horizon, those inside the horizon."""
-    return sorted({m for m in (12, 36, months) if 0 < m <= months})
+    """12, 24, 36 and the horizon, those inside the horizon."""
+    return sorted({m for m in (12, 24, 36, months) if 0 < m <= months})
 
 
 def outcome_of(result: SimulationResult, seconds: float = 0.0) -> Outcome:
@@ -306,7 +310,7 @@ class Explorer:
             raise ValueError("paths and drag_paths must be at least 1")
         self.paths = int(paths)
         self.drag_paths = int(drag_paths)
-        self.controls = _controls(self.base.simulation.months)
+        self.controls = _controls(self.base.simulation.months, bool(self.base.start.book))
         self._settings: dict[str, Any] = {}   # key -> what the person set
         self._values: dict[str, Any] = {}     # key -> the config value it gives
         self.config: Config = self.base

@@ -26,7 +26,8 @@ from .estimate import FitResult, Fitted, fit_records
 from .records import clients_of, deals_of, pnl_of, tickets_of
 from .tables import ReadOptions, read_column_map, read_table
 
-__all__ = ["FITTABLE", "FitResult", "Fitted", "config_text", "fit_files", "fit_summary",
+__all__ = ["FITTABLE", "NOT_IN_EXPORTS", "FitResult", "Fitted", "config_text", "fit_files",
+           "fit_summary",
            "read_records"]
 
 FITTABLE: dict[str, str] = {
@@ -52,6 +53,18 @@ FITTABLE: dict[str, str] = {
     "tickets.proactive_hours_per_endpoint": "tickets and clients (calibrated on the replay)",
 }
 """Every key a fit can give, and the data it needs."""
+
+NOT_IN_EXPORTS: dict[str, str] = {
+    "start.cash": "your bank balance today",
+    "finance.credit_limit": "your bank line",
+    "staff.tech_cost_per_month": "a technician's fully loaded cost from payroll",
+    "staff.hire_lag_months": "months from deciding to hire to a technician's first day",
+    "staff.hire_cash_months": "months of a hire's cost you want covered before hiring",
+    "finance.owner_pay_per_month": "what the business pays you a month",
+    "staff.owner_hours_per_month": "your own hours a month (your timesheet)",
+}
+"""Keys of the business no export gives: a fit keeps their defaults, lists them under
+``not_fitted`` in fit.json and in the fitted config, with what to measure."""
 
 
 def read_records(
@@ -237,7 +250,9 @@ def config_text(result: FitResult) -> str:
         book = fitted.pop("book", None) if section == "start" else None
         missing = [k for k, need in FITTABLE.items() if k.startswith(section + ".")
                    and k not in by_key and k not in result.held]
-        if not fitted and not missing:
+        kept = [k for k in NOT_IN_EXPORTS if k.startswith(section + ".")
+                and k.split(".", 1)[1] not in fitted and k not in result.held]
+        if not fitted and not missing and not kept:
             continue
         lines += ["", f"[{section}]"]
         for name, value in fitted.items():
@@ -253,6 +268,11 @@ def config_text(result: FitResult) -> str:
                      else "(empty)" if default in ((), []) else _toml(default))
             lines.append(f"# {key.split('.', 1)[1]}: not fitted (needs {FITTABLE[key]}); "
                          f"the calibrated default {shown} applies")
+        for key in kept:
+            default = defaults.get(key)
+            shown = default.describe() if hasattr(default, "describe") else _toml(default)
+            lines.append(f"# {key.split('.', 1)[1]}: not fitted (no export gives it: "
+                         f"{NOT_IN_EXPORTS[key]}); the default {shown} applies: set yours")
         if book:
             source = printable(by_key["start.book"].comment)
             lines += ["", f"# today's book, exactly ({source}): each "
@@ -267,6 +287,13 @@ def fitted_config(result: FitResult, source: str = "fit") -> Config:
     return config_from_dict(config_data(result), source=source)
 
 
+def _given(result: FitResult, key: str) -> bool:
+    """``key`` was given by the user (``--set`` or ``--config``), not left to a default."""
+    section, name = key.split(".", 1)
+    given = result.base.get(section)
+    return key in result.held or (isinstance(given, Mapping) and name in given)
+
+
 def fit_summary(result: FitResult) -> dict[str, Any]:
     """``fit.json``: every fitted value with its interval, count and source; warnings."""
     def num(x: float) -> float | None:
@@ -279,8 +306,10 @@ def fit_summary(result: FitResult) -> dict[str, Any]:
                     "interval90": [num(f.interval90[0]), num(f.interval90[1])],
                     "count": f.count, "source": f.source, "comment": f.comment}
                    for f in result.fitted],
-        "not_fitted": {k: need for k, need in FITTABLE.items()
-                       if result.get(k) is None},
+        "not_fitted": {**{k: f"needs {need}" for k, need in FITTABLE.items()
+                          if result.get(k) is None and not _given(result, k)},
+                       **{k: f"no export gives it ({what}): the default applies"
+                          for k, what in NOT_IN_EXPORTS.items() if not _given(result, k)}},
         "warnings": list(result.warnings),
         "replay": None if result.replay is None else result.replay.to_dict(),
         "version": package_version(),

@@ -31,6 +31,17 @@ SERIES: dict[str, tuple[str, str]] = {
 }
 """Series compared: model metric -> (words, unit)."""
 
+DRIVERS: dict[str, str] = {
+    "mrr_managed": "churn.annual_rate, customers.price_per_seat and the sales rates (sales.*)",
+    "customers": "churn.annual_rate and the sales rates (sales.*)",
+    "tickets": "tickets.per_endpoint_reactive and customers.endpoints_per_seat",
+}
+"""The inputs that move each series most: where a miss sends the reader."""
+PIT_BIAS = 0.25
+"""A mean PIT this far from 0.5 says the forecast sits too high or too low."""
+COVERAGE90_LOW = 2 / 3
+"""Below this share of months in the 90% band (nominal 9 in 10) the bands are too narrow."""
+
 BANDS = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 
@@ -64,7 +75,48 @@ class BacktestResult:
                        "predictive bands; a month before a file's first record is not "
                        "scored"),
             "series": self.series,
+            "verdict": list(self.verdict()),
         }
+
+    def verdict(self) -> tuple[str, str]:
+        """The verdict in one sentence, and the next step in one sentence.
+
+        A series misses when its mean PIT is more than :data:`PIT_BIAS` from 0.5 (what
+        happened sat above, or below, most futures) or fewer than :data:`COVERAGE90_LOW`
+        of its months fall inside the 90% band; with a few holdout months either can
+        happen by chance, so the next step asks for the inputs to be checked, not
+        replaced.
+        """
+        misses: list[tuple[str, str, str]] = []  # series, what happened, how to read runs
+        for name, s in self.series.items():
+            words = SERIES[name][0]
+            pit = float(np.mean(s["pit"]))
+            if pit > 0.5 + PIT_BIAS:
+                misses.append((name, f"{words} came in above most simulated futures (the "
+                                     f"model predicts too low; mean PIT {pit:.2f})",
+                               f"pessimistic for {words}"))
+            elif pit < 0.5 - PIT_BIAS:
+                misses.append((name, f"{words} came in below most simulated futures (the "
+                                     f"model predicts too high; mean PIT {pit:.2f})",
+                               f"optimistic for {words}"))
+            elif s["coverage90"] < COVERAGE90_LOW:
+                misses.append((name, f"{words} fell outside the 90% band in "
+                                     f"{1 - s['coverage90']:.0%} of the months (the bands are "
+                                     "too narrow)", f"too sure for {words}"))
+        if not misses:
+            return (f"Verdict: the model's forecasts held over the {self.holdout} months "
+                    "after the cutoff: what happened sat inside its bands about as often as "
+                    "the bands say, with no lean above or below.",
+                    "Next step: fit on all your records (msp-sim fit) and read the run's "
+                    "chances with their bands; rerun this backtest when a few more months of "
+                    "records have come in.")
+        checks = "; ".join(f"{SERIES[name][0]}: {DRIVERS[name]}" for name, _, _ in misses)
+        reads = " and ".join(read for _, _, read in misses)
+        return (f"Verdict: the model missed over the {self.holdout} months after the "
+                f"cutoff: " + "; ".join(text for _, text, _ in misses) + ".",
+                f"Next step: check the inputs behind it against your records ({checks}), "
+                "set them in the fitted config and rerun the backtest (over a few months a "
+                f"miss can be chance); until it holds, read the run's chances as {reads}.")
 
     def lines(self) -> list[str]:
         """One line per series: its coverage against the bands' nominal 50% and 90%."""

@@ -73,6 +73,28 @@ class Fitted:
     source: str
     comment: str
 
+    def show(self, x: float) -> str:
+        """A number of this value as a person reads it: money in dollars (``$55,000``,
+        ``$1.82``), other values in plain digits (``0.1157``, ``15,548``), never in
+        e-notation."""
+        from ..config.schema import param_specs
+        from ..formatting import money
+
+        spec = param_specs().get(self.key)
+        if isinstance(self.value, list) or (spec is not None and spec.unit.startswith("$")):
+            return money(x) if abs(x) >= 100 else f"${x:,.2f}"
+        return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.4g}"
+
+    def line(self) -> str:
+        """The fit log's line: ``key = estimate (90% interval ...): comment``, in
+        :meth:`show`'s words."""
+        if isinstance(self.value, list):
+            return f"{self.key}: {len(self.value)} clients, {self.show(self.estimate)}/month: " \
+                   f"{self.comment}"
+        low, high = self.interval90
+        interval = "" if low == high else f" (90% interval {self.show(low)} to {self.show(high)})"
+        return f"{self.key} = {self.show(self.estimate)}{interval}: {self.comment}"
+
 
 @dataclass
 class FitResult:

@@ -152,6 +152,7 @@ def write_outputs(
     title: str | None = None,
     levers: Any = None,
     by: Sequence[int] = (),
+    sources: Mapping[str, str] | None = None,
 ) -> Path:
     """Write every output file of a run into ``out_dir``, atomically.
 
@@ -172,6 +173,9 @@ def write_outputs(
         ``summary.json`` gets its ``levers`` block and the report its section.
     by : sequence of int
         Months whose P(break) the summary and the report add to 12, 36 and the horizon.
+    sources : mapping, optional
+        Where each value the config sets comes from, by dotted key
+        (:func:`simulator.config.describe.config_sources`), for the report's inputs.
 
     Returns
     -------
@@ -194,7 +198,7 @@ def write_outputs(
         write_quantiles_csv(result, tmp / QUANTILES_CSV)
         if save_paths:
             write_paths(result, tmp / PATHS_NPZ)
-        write_run_report(result, tmp, summary, title, levers)
+        write_run_report(result, tmp, summary, title, levers, sources)
     return Path(out_dir).absolute()
 
 
@@ -204,6 +208,7 @@ def write_run_report(
     summary: Mapping[str, Any] | None = None,
     title: str | None = None,
     levers: LeverScanResult | None = None,
+    sources: Mapping[str, str] | None = None,
 ) -> list[Path]:
     """Write ``report.html``, ``results.xlsx``, ``fan_chart.png`` and
     ``time_to_threshold.png`` into ``out_dir``.
@@ -213,13 +218,13 @@ def write_run_report(
     """
     out = Path(out_dir)
     summary = result.summary() if summary is None else summary
-    (out / RESULTS_XLSX).write_bytes(run_workbook(result, summary, levers))
+    (out / RESULTS_XLSX).write_bytes(run_workbook(result, summary, levers, sources))
     figures = run_figures(result, levers)
     png = {f.section: f.png for f in figures}
     (out / FAN_CHART).write_bytes(png["mrr"])
     (out / TIME_CHART).write_bytes(png["chance"])
-    (out / REPORT_HTML).write_text(render_run(result, figures, summary, title, levers),
-                                   encoding="utf-8")
+    (out / REPORT_HTML).write_text(render_run(result, figures, summary, title, levers,
+                                              sources), encoding="utf-8")
     return [out / FAN_CHART, out / TIME_CHART, out / REPORT_HTML, out / RESULTS_XLSX]
 
 

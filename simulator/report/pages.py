@@ -88,10 +88,12 @@ def _render(template: str, **context: Any) -> str:
     return environment().get_template(template).render(**context)
 
 
-def _input_sections(config: Config) -> list[tuple[str, list[ConfigRow]]]:
-    """The config's rows grouped by section, in schema order."""
+def _input_sections(config: Config, sources: Mapping[str, str] | None = None
+                    ) -> list[tuple[str, list[ConfigRow]]]:
+    """The config's rows grouped by section, in schema order, each with where its value
+    comes from (``sources``, the config, or the default's source)."""
     sections: dict[str, list[ConfigRow]] = {}
-    for row in config_rows(config):
+    for row in config_rows(config, sources=sources):
         sections.setdefault(row.key.split(".", 1)[0], []).append(row)
     return list(sections.items())
 
@@ -140,14 +142,15 @@ def summary_rows(result: SimulationResult, summary: Mapping[str, Any]) -> list[t
         ("Horizon", f"{months} months"),
         ("Seed", str(summary["seed"])),
         ("MRR threshold", f"{thr}/month, sustained {summary['sustain_months']} month(s)"),
-        (f"P(break {thr} by {label(months)})",
-         _estimate_text(summary["p_break_by_horizon"], *summary["p_break_by_horizon_ci95"])),
     ]
-    for m in summary["p_break_by_month"]:
-        if int(m) != months:
-            est = result.p_break_by(int(m))
-            rows.append((f"P(break {thr} by {label(int(m))})",
-                         _estimate_text(est.value, est.low, est.high)))
+    for m in sorted({*map(int, summary["p_break_by_month"]), months}):  # 12, 24, 36, ...
+        if m == months:
+            text = _estimate_text(summary["p_break_by_horizon"],
+                                  *summary["p_break_by_horizon_ci95"])
+        else:
+            est = result.p_break_by(m)
+            text = _estimate_text(est.value, est.low, est.high)
+        rows.append((f"P(break {thr} by {label(m)})", text))
     ci = summary["time_to_threshold_ci95"]
     for key, p in TIME_QUANTILES.items():
         value = summary["time_to_threshold"][key]
@@ -163,11 +166,11 @@ def summary_rows(result: SimulationResult, summary: Mapping[str, Any]) -> list[t
                  _estimate_text(summary["p_insolvent_by_horizon"],
                                 *summary["p_insolvent_by_horizon_ci95"])))
     rows.append(("MRR at start (median)", money(summary["mrr_start"]["p50"])))
-    for m, q in summary["mrr_at_month"].items():
-        rows.append((f"MRR at month {m}: p10 / p50 / p90",
+    for m, q in sorted(summary["mrr_at_month"].items(), key=lambda kv: int(kv[0])):
+        rows.append((f"MRR at month {m}: p10 / p50 / p90 ({CLOSED_AS_ZERO})",
                      f"{money(q['p10'])} / {money(q['p50'])} / {money(q['p90'])}"))
     final = summary["mrr_final"]
-    rows.append((f"MRR at {label(months)}: mean / p5 / p50 / p95",
+    rows.append((f"MRR at {label(months)}: mean / p5 / p50 / p95 ({CLOSED_AS_ZERO})",
                  f"{money(final['mean'])} / {money(final['p5'])} / {money(final['p50'])} / "
                  f"{money(final['p95'])}"))
     end = summary["at_horizon"]
@@ -205,19 +208,35 @@ def owner_sentence(result: SimulationResult) -> str:
             "The average of the simulated futures.")
 
 
+CLOSED_AS_ZERO = "closed businesses count as $0"
+"""The one rule for insolvent paths, as the tables say it."""
+
+
+def closed_rule(result: SimulationResult) -> str:
+    """The rule for insolvent paths in words, with the run's share of them: said under
+    every figure and table it shapes."""
+    share = result.p_insolvent_by(result.months).value
+    return (f"A future whose cash and credit run out closes ({pct(share)} of the futures by "
+            f"{result.month_label(result.months)}): from that month on it counts as $0 MRR, $0 "
+            "revenue and no customers, and its cash stays at the deficit it closed with, in "
+            "every figure and table of this report.")
+
+
 def headline_details(result: SimulationResult, summary: Mapping[str, Any]) -> list[str]:
     """The lines under the headline: the chance by each month a reader looks for, and the
     business at the horizon (median MRR, pretax margin, cash)."""
     chances = []
-    for m in summary["p_break_by_month"]:
+    for m in sorted(summary["p_break_by_month"], key=int):
         est = result.p_break_by(int(m))
         chances.append(f"by {result.month_label(int(m))}: {pct_short(est.value)}")
     end = summary["at_horizon"]
     margin = end["pretax_margin_last_12_months"]
+    closed = (" (at least half of the futures have closed or lost every customer by then; a "
+              "closed business counts as $0)" if end["mrr_p50"] == 0 else "")
     return [
         f"Chance to break {short_money(result.threshold_mrr)} MRR " + "; ".join(chances) + ".",
         f"At {result.month_label(result.months)}, the median business has "
-        f"{money(end['mrr_p50'])} MRR, a pretax margin of {pct(margin)} over its last 12 "
+        f"{money(end['mrr_p50'])} MRR{closed}, a pretax margin of {pct(margin)} over its last 12 "
         f"months (all paths together) and {money(end['cash_p50'])} in cash (median; "
         f"p10 {money(end['cash_p10'])}).",
     ]
@@ -264,6 +283,7 @@ def render_run(
     summary: Mapping[str, Any] | None = None,
     title: str | None = None,
     levers: LeverScanResult | None = None,
+    sources: Mapping[str, str] | None = None,
 ) -> str:
     """The run report as one self-contained HTML page.
 
@@ -280,15 +300,27 @@ def render_run(
         The page's title (default :data:`RUN_TITLE`).
     levers : LeverScanResult, optional
         The run's lever scan: its chart and table.
+    sources : mapping, optional
+        Where each value the config sets comes from
+        (:func:`simulator.config.describe.config_sources`), shown in the inputs.
     """
     summary = result.summary() if summary is None else summary
     figures = run_figures(result, levers) if figures is None else figures
     convergence = [(f"{r['paths']:,}", pct(r["estimate"]), f"{100 * r['half_width']:.2f} pp")
                    for r in convergence_rows(result)]
     sections = []
+    closed_share = result.p_insolvent_by(result.months).value or 0.0
     for key, section_title, note in (*_RUN_SECTIONS, ("other", "Figures", "")):
         if key == "owner":
             note = owner_sentence(result)
+        if key in ("mrr", "money"):
+            note = f"{note} {closed_rule(result)}"
+            if key == "mrr" and summary["mrr_final"]["p50"] == 0:
+                note += (" The median falls to $0 because at least half of the futures "
+                         "have closed or lost every customer by the horizon.")
+        elif key in ("owner", "mix", "operations") and closed_share >= 0.05:
+            note = (f"{note} Closed futures ({pct(closed_share)}) count here as zero hours, "
+                    "revenue, tickets and staff from the month they close.")
         shown = [f for f in figures if f.section == key
                  or (key == "other" and f.section not in {s[0] for s in _RUN_SECTIONS})]
         if shown or (key == "convergence" and convergence) or (key == "levers" and levers):
@@ -300,8 +332,9 @@ def render_run(
         run_line=result.headline(), summary_rows=summary_rows(result, summary),
         sections=sections, convergence=convergence, levers=_lever_rows(levers),
         lever_lines=[] if levers is None else levers.lines(),
-        levers_month=levers.scan_month if levers else result.months, months=result.months,
-        inputs=_input_sections(result.config),
+        levers_month=(levers.scan_month if levers and levers.scan_month != result.months
+                      else None), months=result.months,
+        inputs=_input_sections(result.config, sources),
         seed=summary["seed"], config_sha256=summary["config_sha256"],
         version=summary["version"],
         glossary=terms("path", "95% interval", "median", "p10 / p50 / p90",
@@ -475,16 +508,13 @@ def render_goal(result: GoalResult, figures: Sequence[ReportFigure] | None = Non
 def render_fit(result: FitResult, figures: Sequence[ReportFigure] | None = None,
                title: str | None = None) -> str:
     """The fit report as one self-contained HTML page."""
-    from ..fit import FITTABLE
+    from ..fit import fit_summary
 
     figures = fit_figures(result) if figures is None else figures
 
-    def number(x: float) -> str:
-        return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.4g}"
-
-    rows = [{"key": f.key, "estimate": number(f.estimate),
+    rows = [{"key": f.key, "estimate": f.show(f.estimate),
              "interval": ("" if f.interval90[0] == f.interval90[1]
-                          else f"{number(f.interval90[0])} to {number(f.interval90[1])}"),
+                          else f"{f.show(f.interval90[0])} to {f.show(f.interval90[1])}"),
              "comment": f.comment} for f in result.fitted]
     files = ", ".join(result.files.values()) or "no files"
     headlines = [f"{len(result.fitted)} values fitted from {files}, as of "
@@ -502,7 +532,7 @@ def render_fit(result: FitResult, figures: Sequence[ReportFigure] | None = None,
     return _render(
         "fit.html", title=title or "msp-sim fit: your MSP from your data", headlines=headlines,
         warnings=result.warnings, rows=rows, replay=replay,
-        not_fitted=[(k, need) for k, need in FITTABLE.items() if result.get(k) is None],
+        not_fitted=list(fit_summary(result)["not_fitted"].items()),
         figures=figures, glossary=terms("90% interval", "never within the horizon"))
 
 
@@ -528,7 +558,8 @@ def render_backtest(result: BacktestResult, figures: Sequence[ReportFigure] | No
         series.append({"title": f"{words[0].upper()}{words[1:]} ({unit})", "rows": rows})
     return _render(
         "backtest.html", title=title or "msp-sim backtest: the model against your last months",
-        headlines=result.lines(), cutoff=result.cutoff.isoformat(), holdout=result.holdout,
+        headlines=[*result.verdict(), *result.lines()], cutoff=result.cutoff.isoformat(),
+        holdout=result.holdout,
         n_paths=result.n_paths, figures=figures, series=series,
         glossary=terms("median", "90% interval"))
 

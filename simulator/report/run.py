@@ -277,7 +277,8 @@ def run_figures(result: SimulationResult, levers: LeverScanResult | None = None
     figures = [
         ReportFigure("chance", "P(break the threshold by month t), censoring-aware, with its "
                      "95% band", png_bytes(time_to_threshold_chart(result))),
-        ReportFigure("mrr", "MRR fan chart: 5-95% and 25-75% of paths, median, threshold",
+        ReportFigure("mrr", "MRR fan chart: 5-95% and 25-75% of paths, median, threshold "
+                     "(closed businesses count as $0)",
                      png_bytes(fan_chart(result))),
         ReportFigure("owner", "The owner's month: hours by what takes them (the average of the "
                      "simulated futures), and the sales meetings they leave",
