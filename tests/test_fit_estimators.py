@@ -1,0 +1,149 @@
+"""The fit's estimators where they can be wrong (simulator/fit/estimate.py).
+
+tests/test_fit_recovery.py checks the 90% intervals' coverage on synthetic
+histories in which the estimators' easy mistakes cost nothing (tickets and
+hours give the same escalation share there, few proposals are undecided).
+Here each estimator meets data that tell the right formula from the likely
+wrong one: hand cases with the answer written from the estimator's textbook
+definition, and replications that check bias and the standard error (not
+coverage alone). Tolerances: a replication mean within 4 standard errors.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+
+import numpy as np
+
+from simulator.fit.estimate import fit_churn, fit_pipeline, fit_records, fit_tickets
+from simulator.fit.records import Client, Deal, Ticket
+from simulator.fit.synthetic import history
+
+DAY = datetime.date(2024, 1, 15)
+
+
+def _deals(won: int, lost: int, open_: int, no_proposal: int) -> list[Deal]:
+    kinds = ([(True, "won")] * won + [(True, "lost")] * lost + [(True, "open")] * open_
+             + [(False, "lost")] * no_proposal)
+    return [Deal(DAY, f"P{k}", proposal, outcome, None, k + 2)
+            for k, (proposal, outcome) in enumerate(kinds)]
+
+
+def _beta_mean(successes: int, trials: int) -> float:
+    """Jeffreys posterior mean, Beta(successes + 1/2, failures + 1/2)."""
+    return (successes + 0.5) / (trials + 1.0)
+
+
+def test_close_rate_counts_decided_proposals_only():
+    """10 won, 10 lost, 20 proposals still open, 5 meetings without a proposal: the
+    close rate is 10 of 20 decided proposals (not 10 of 40); the proposal rate 40 of 45."""
+    fitted = {f.key: f for f in fit_pipeline(_deals(10, 10, 20, 5), DAY, 40.0, "p")}
+    assert fitted["sales.close_rate"].estimate == _beta_mean(10, 20)
+    assert fitted["sales.close_rate"].count == 20
+    assert fitted["sales.proposal_rate"].estimate == _beta_mean(40, 45)
+    # meetings per selling hour: Gamma(45 + 1/2, months) over 40 hours, one month here
+    assert fitted["sales.meetings_per_selling_hour"].estimate == 45.5 / 1.0 / 40.0
+
+
+def test_close_rate_is_unbiased_when_the_history_ends_mid_cycle():
+    """Six months of 30 meetings a month, proposals closing 7-60 days later: about 1
+    in 6 is still open at the as-of date. The fitted close rate's mean over 200
+    histories is the truth (the open ones are not losses), within 4 SE."""
+    rng = np.random.default_rng(11)
+    errors, opened = [], []
+    for _ in range(200):
+        h = history(rng, months=6, start_clients=0, meetings_per_month=30.0,
+                    proposal_rate=0.6, close_rate=0.35, tickets_per_endpoint=0.0)
+        fitted = {f.key: f for f in fit_pipeline(h.deals, h.as_of, 40.0, "p")}
+        errors.append(fitted["sales.close_rate"].estimate - 0.35)
+        opened.append(np.mean([d.outcome == "open" for d in h.deals if d.proposal]))
+    errors = np.array(errors)
+    assert np.mean(opened) > 0.1  # the case is not empty
+    se = errors.std(ddof=1) / math.sqrt(errors.size)
+    assert abs(errors.mean()) < 4 * se + 0.002, (errors.mean(), se)  # + the prior's pull
+
+
+def _tickets(hours, owner_flags, owner="Owner") -> list[Ticket]:
+    return [Ticket(DAY, DAY, "A", float(h), owner if mine else "Tech", k + 2)
+            for k, (h, mine) in enumerate(zip(hours, owner_flags, strict=True))]
+
+
+def _ratio_se(y: np.ndarray, x: np.ndarray) -> float:
+    """Cochran's ratio estimator R = sum y / sum x: se = sqrt(sum (y - R x)^2 / (n (n - 1)))
+    / mean x (Sampling Techniques, 3rd ed., eq. 6.9 without the finite-population term)."""
+    r = y.sum() / x.sum()
+    n = x.size
+    return math.sqrt(((y - r * x) ** 2).sum() / (n * (n - 1))) / x.mean()
+
+
+def test_escalation_share_is_of_hours_not_tickets():
+    """The owner works 2 of 10 tickets, the long ones: 9 of 17 hours (not 20%)."""
+    hours = np.array([4.5, 4.5, 1, 1, 1, 1, 1, 1, 1, 1])
+    mine = np.array([1, 1, 0, 0, 0, 0, 0, 0, 0, 0], dtype=bool)
+    fitted = {f.key: f for f in fit_tickets(_tickets(hours, mine), None, "Owner", 1.2, "t")}
+    share = fitted["staff.escalation_share"]
+    assert share.estimate == 9 / 17
+    assert share.value["mean"] == 9 / 17
+    y = np.where(mine, hours, 0.0)
+    np.testing.assert_allclose(share.value["sd"], _ratio_se(y, hours), rtol=1e-12)
+    # hours per ticket: the sample mean, normal with its standard error
+    h = fitted["tickets.hours_reactive"]
+    assert h.estimate == 1.7
+    np.testing.assert_allclose(h.value["sd"], hours.std(ddof=1) / math.sqrt(10), rtol=1e-12)
+    assert h.value["dist"] == "normal" and h.value["mean"] == 1.7
+
+
+def test_escalation_share_standard_error_by_replication():
+    """The owner takes the longer tickets (probability rising with hours; hours
+    lognormal with mean 2.5, straddling it): over 300 histories of 400 tickets the
+    fitted share is unbiased for the share of hours and its standard error is the
+    replications' spread (z-scores with mean 0 and sd 1, within 4 SE)."""
+    rng = np.random.default_rng(5)
+
+    def draw(n):
+        hours = np.exp(np.log(2.5) - 0.5 + rng.standard_normal(n))  # mean 2.5
+        mine = rng.random(n) < np.minimum(0.08 * hours, 1.0)
+        return hours, mine
+
+    big_h, big_m = draw(2_000_000)
+    truth = (big_h * big_m).sum() / big_h.sum()  # the share of hours, to ~1e-4
+    assert abs(truth - big_m.mean()) > 0.05  # tickets and hours disagree here
+    z, est = [], []
+    for _ in range(300):
+        hours, mine = draw(400)
+        hours = np.round(hours, 3) + 0.001
+        f = {f.key: f for f in fit_tickets(_tickets(hours, mine), None, "Owner", 1.2, "t")}
+        share = f["staff.escalation_share"]
+        est.append(share.estimate)
+        z.append((share.estimate - truth) / share.value["sd"])
+    z, est = np.array(z), np.array(est)
+    assert abs(z.mean()) < 4 / math.sqrt(z.size) + 0.05  # ratio-estimator bias is O(1/n)
+    assert abs(z.std(ddof=1) - 1) < 4 / math.sqrt(2 * z.size) + 0.05, z.std(ddof=1)
+    assert abs(est.mean() - truth) < 4 * est.std(ddof=1) / math.sqrt(est.size) + 0.002
+
+
+def test_churn_from_tenures_with_a_book_in_place_at_the_start():
+    """Clients who joined before the records begin count their whole tenure: 1 ended
+    after 1 year, 2 active for 2 years each = 5 client-years, 1 event. With the hazard
+    ~ Gamma(1.5, 5), the annual rate 1 - exp(-hazard) has mean 1 - (5/6)^1.5 and
+    E[(1 - exp(-hazard))^2] = 1 - 2 (5/6)^1.5 + (5/7)^1.5 (the gamma's Laplace transform)."""
+    as_of = datetime.date(2024, 1, 1)
+    start = as_of - datetime.timedelta(days=round(2 * 365.25))
+    clients = [
+        Client("A", start, start + datetime.timedelta(days=round(365.25)), 5, None, 500, 2),
+        Client("B", start, None, 5, None, 500, 3),
+        Client("C", start, None, 5, None, 500, 4),
+    ]
+    fitted = fit_churn(clients, as_of, "c")
+    exposure = (round(365.25) + 2 * round(2 * 365.25)) / 365.25
+    m1 = (exposure / (exposure + 1)) ** 1.5
+    m2 = 1 - 2 * m1 + (exposure / (exposure + 2)) ** 1.5
+    assert fitted.count == 1
+    np.testing.assert_allclose(fitted.estimate, 1 - m1, rtol=1e-12)
+    np.testing.assert_allclose(fitted.value["sd"], math.sqrt(m2 - (1 - m1) ** 2), rtol=1e-9)
+    # and the book today is the two active clients, months into their contracts counted
+    result = fit_records(clients, as_of=as_of)
+    book = result.get("start.book").value
+    assert [c["client"] for c in book] == ["B", "C"]
+    assert all(c["contract_month"] == 24 for c in book)
