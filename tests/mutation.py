@@ -24,6 +24,7 @@ prints the kill rate of each group. docs/testing.md records the figures.
 from __future__ import annotations
 
 import argparse
+import ast
 import fnmatch
 import os
 import re
@@ -34,7 +35,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "build" / "mutation"
-COPY = ("simulator", "tests", "configs", "examples", "README.md", "pyproject.toml")
+COPY = ("simulator", "tests", "configs", "examples", "docs", "README.md", "pyproject.toml")
+
+# Functions left unmutated: the path loops of the engine and the reference (each of
+# their mutants would carry a copy of a 400-line function: generating and importing
+# them is impractical on a 2-core machine). The mechanisms they call, one function each
+# (owners_month, pretax_profit, ...), are mutated.
+SKIP = {"simulator/engine/_kernel.py": ["_simulate_path", "run_paths"],
+        "simulator/reference.py": ["simulate_path", "simulate_reference"]}
 
 # group -> (modules to mutate, pytest arguments selecting its tests)
 GROUPS: dict[str, tuple[list[str], list[str]]] = {
@@ -46,17 +54,26 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
                     "tests/test_results.py"]),
     "compare": (["simulator/analysis/compare.py"],
                 ["tests/test_statistics.py", "tests/test_compare.py"]),
-    "fit": (["simulator/fit/estimate.py"],
-            ["tests/test_fit_estimators.py", "tests/test_fit_cli.py",
-             "tests/test_fit_recovery.py"]),
+    "fit": (["simulator/fit/estimate.py"], ["tests/test_fit_estimators.py"]),
     "levers": (["simulator/analysis/levers.py"], ["tests/test_levers.py"]),
     "reference": (["simulator/reference.py"],
-                  ["tests/test_reference.py", "tests/test_oracles.py", "-k",
-                   "not engine and not shipped"]),
+                  ["tests/test_oracles.py", "-k", "not engine and not shipped"]),
     "engine": (["simulator/engine/_kernel.py"],
-               ["tests/test_oracles.py", "tests/test_engine_vs_reference.py", "-k",
-                "(engine and not shipped) or analytic or bit_for_bit"]),
+               ["tests/test_oracles.py", "-k", "engine and not shipped"]),
 }
+
+
+def _skip_functions(path: Path, names: list[str]) -> None:
+    """Put ``# pragma: no mutate block`` at the top of each named function's body."""
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    tree = ast.parse("".join(lines))
+    starts = [node.body[0].lineno for node in ast.walk(tree)
+              if isinstance(node, ast.FunctionDef) and node.name in names]
+    assert len(starts) == len(names), (path, names)
+    for line in sorted(starts, reverse=True):
+        indent = lines[line - 1][:len(lines[line - 1]) - len(lines[line - 1].lstrip())]
+        lines.insert(line - 1, f"{indent}# pragma: no mutate block\n")
+    path.write_text("".join(lines), encoding="utf-8")
 
 
 def _prepare(group: str) -> Path:
@@ -80,10 +97,13 @@ def _prepare(group: str) -> Path:
         'source_paths = ["simulator"]',
         f"pytest_add_cli_args_test_selection = {tests!r}",
         f"pytest_add_cli_args = {pytest_args!r}",
-        'also_copy = ["tests", "configs", "examples", "README.md"]',
+        'also_copy = ["tests", "configs", "examples", "docs", "README.md"]',
     ]
     with open(where / "pyproject.toml", "a", encoding="utf-8") as fh:
         fh.write("\n".join(toml).replace("'", '"') + "\n")
+    for module, names in SKIP.items():
+        if module in modules:
+            _skip_functions(where / module, names)
     if group == "engine":
         for path in (where / "simulator" / "engine").glob("*.py"):
             text = path.read_text(encoding="utf-8")
@@ -101,7 +121,9 @@ def run_group(group: str, max_children: int, only: list[str] | None = None
     """Run one group (``only``: mutant name patterns, e.g. ``*x_pretax_profit__*``);
     returns (killed, total, counts by status)."""
     where = _prepare(group)
-    env = dict(os.environ, MSP_SIM_NO_PROGRESS="1")
+    # one engine thread: mutmut forks a child per mutant, and a fork of a process whose
+    # thread pool is running can deadlock
+    env = dict(os.environ, MSP_SIM_NO_PROGRESS="1", NUMBA_NUM_THREADS="1")
     if group == "engine":
         env["NUMBA_DISABLE_JIT"] = "1"
     mutmut = [sys.executable, "-m", "mutmut"]

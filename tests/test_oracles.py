@@ -196,6 +196,20 @@ def test_a_hire_waits_for_money(runner):
     assert m["techs"][:, :7].tolist() == [[1, 1, 1, 1, 1, 2, 2]] * 2
 
 
+def test_the_money_rule_holds_at_equality(runner):
+    """An alignment hire (step 7, cash at the start of the month) for $8,000 a month
+    needs 2 months of it: $3,000 of cash and $13,000 of credit are exactly $16,000, so
+    it is posted in month 1 and arrives in month 3 (lag 2); $1 less and it waits a
+    month (the month's profit comes first)."""
+    data = merged(BOOK, start={"cash": 3000.0}, finance={"credit_limit": 13_000.0},
+                  staff={"hire_cash_months": 2.0, "hire_lag_months": 2},
+                  alignment={"enabled": True, "start_month": 1, "staff_cost_per_month": 8000.0})
+    m, _, _ = run_paths(runner, data, n_paths=2, seed=1)
+    assert m["alignment_staff"][:, :5].tolist() == [[0, 0, 0, 1, 1]] * 2
+    m, _, _ = run_paths(runner, merged(data, start={"cash": 2999.0}), n_paths=2, seed=1)
+    assert m["alignment_staff"][:, :5].tolist() == [[0, 0, 0, 0, 1]] * 2
+
+
 def test_escalations_are_a_share_of_reactive_ticket_hours_only(runner):
     """Half the book aligned: reactive and aligned tickets ~ Poisson(100) each. With
     1 h and 0.4 h per ticket the month's counts are recovered from ``tickets`` and
