@@ -15,6 +15,7 @@ import datetime
 import math
 
 import numpy as np
+from scipy import stats
 
 from simulator.fit.estimate import fit_churn, fit_pipeline, fit_records, fit_tickets
 from simulator.fit.records import Client, Deal, Ticket
@@ -42,8 +43,21 @@ def test_close_rate_counts_decided_proposals_only():
     assert fitted["sales.close_rate"].estimate == _beta_mean(10, 20)
     assert fitted["sales.close_rate"].count == 20
     assert fitted["sales.proposal_rate"].estimate == _beta_mean(40, 45)
-    # meetings per selling hour: Gamma(45 + 1/2, months) over 40 hours, one month here
-    assert fitted["sales.meetings_per_selling_hour"].estimate == 45.5 / 1.0 / 40.0
+    # meetings per selling hour: Gamma(45 + 1/2, months) over 40 hours, one month here,
+    # written as the lognormal of the same mean and sd
+    meetings = fitted["sales.meetings_per_selling_hour"]
+    assert meetings.estimate == 45.5 / 1.0 / 40.0
+    table = meetings.value
+    assert table["dist"] == "lognormal"
+    written = stats.lognorm(s=table["sigma"], scale=table["median"])
+    np.testing.assert_allclose([written.mean(), written.std()],
+                               [45.5 / 40.0, math.sqrt(45.5) / 40.0], rtol=1e-12)
+    # the close rate's beta has the Jeffreys posterior's mean and sd
+    beta = fitted["sales.close_rate"].value
+    posterior = stats.beta(10.5, 10.5)
+    assert beta["dist"] == "beta"
+    np.testing.assert_allclose([beta["mean"], beta["sd"]], [posterior.mean(), posterior.std()],
+                               rtol=1e-12)
 
 
 def test_close_rate_is_unbiased_when_the_history_ends_mid_cycle():
@@ -139,7 +153,9 @@ def test_churn_from_tenures_with_a_book_in_place_at_the_start():
     exposure = (round(365.25) + 2 * round(2 * 365.25)) / 365.25
     m1 = (exposure / (exposure + 1)) ** 1.5
     m2 = 1 - 2 * m1 + (exposure / (exposure + 2)) ** 1.5
-    assert fitted.count == 1
+    assert fitted.count == 1 and fitted.key == "churn.annual_rate" and fitted.source == "c"
+    # the comment's MLE: the censored exponential's rate is events / exposure
+    assert f"MLE {100 * (1 - math.exp(-1 / exposure)):.1f}%/year" in fitted.comment
     np.testing.assert_allclose(fitted.estimate, 1 - m1, rtol=1e-12)
     np.testing.assert_allclose(fitted.value["sd"], math.sqrt(m2 - (1 - m1) ** 2), rtol=1e-9)
     # and the book today is the two active clients, months into their contracts counted
@@ -147,3 +163,14 @@ def test_churn_from_tenures_with_a_book_in_place_at_the_start():
     book = result.get("start.book").value
     assert [c["client"] for c in book] == ["B", "C"]
     assert all(c["contract_month"] == 24 for c in book)
+
+
+def test_churn_boundaries():
+    """A client whose end date is the as-of date has left (an event); a book with no
+    client-time yet has nothing to fit."""
+    as_of = datetime.date(2024, 1, 1)
+    start = datetime.date(2023, 1, 1)
+    gone = fit_churn([Client("A", start, as_of, 5, None, 500, 2),
+                      Client("B", start, None, 5, None, 500, 3)], as_of, "c")
+    assert gone.count == 1
+    assert fit_churn([Client("A", as_of, None, 5, None, 500, 2)], as_of, "c") is None
