@@ -60,6 +60,15 @@ def test_close_rate_counts_decided_proposals_only():
                                rtol=1e-12)
 
 
+def test_a_rate_needs_one_decided_trial():
+    """No decided proposal: no close rate; one won: Beta(1.5, 0.5)."""
+    assert "sales.close_rate" not in {f.key for f in fit_pipeline(_deals(0, 0, 3, 0), DAY,
+                                                                     40.0, "p")}
+    one = {f.key: f for f in fit_pipeline(_deals(1, 0, 0, 0), DAY, 40.0, "p")}
+    assert one["sales.close_rate"].count == 1
+    assert one["sales.close_rate"].estimate == 1.5 / 2.0
+
+
 def test_close_rate_is_unbiased_when_the_history_ends_mid_cycle():
     """Six months of 30 meetings a month, proposals closing 7-60 days later: about 1
     in 6 is still open at the as-of date. The fitted close rate's mean over 200
