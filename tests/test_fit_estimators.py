@@ -183,3 +183,37 @@ def test_churn_boundaries():
                       Client("B", start, None, 5, None, 500, 3)], as_of, "c")
     assert gone.count == 1
     assert fit_churn([Client("A", as_of, None, 5, None, 500, 2)], as_of, "c") is None
+
+
+def test_rates_per_month_and_per_endpoint_by_hand():
+    """Meetings: 45 between mid-January and the as-of date 15 March, the history
+    starting on 1 January: Gamma(45.5, months) with months = 74 days / (365.25 / 12).
+    Tickets: 31 in January on one client of 10 endpoints active all month, as of
+    31 January: 310 endpoint-days = 10 x 31 / (365.25 / 12) endpoint-months."""
+    deals = [Deal(datetime.date(2024, 1, 15), f"P{k}", False, "lost", None, k + 2)
+             for k in range(45)]
+    as_of = datetime.date(2024, 3, 15)
+    got = {f.key: f for f in fit_pipeline(deals, as_of, 40.0, "pipe.csv")}
+    months = 74 / (365.25 / 12)
+    meetings = got["sales.meetings_per_selling_hour"]
+    written = stats.lognorm(s=meetings.value["sigma"], scale=meetings.value["median"])
+    np.testing.assert_allclose([written.mean(), written.std()],
+                               [45.5 / months / 40, math.sqrt(45.5) / months / 40], rtol=1e-12)
+    assert meetings.source == "pipe.csv" and "45 first meetings in 2 months" in meetings.comment
+    assert got["sales.proposal_rate"].comment.endswith("0 of 45 first meetings led to a proposal")
+    client = Client("A", datetime.date(2023, 6, 1), None, 8, 10, 800, 2)
+    tickets = [Ticket(datetime.date(2024, 1, 1 + k), None, "A", 1.0 + (k % 2), "Tech", k + 2)
+               for k in range(31)]
+    got = {f.key: f for f in fit_tickets(tickets, [client], None, 1.2, "t.csv",
+                                         as_of=datetime.date(2024, 1, 31))}
+    exposure = 10 * 31 / (365.25 / 12)
+    rate = got["tickets.per_endpoint_reactive"]
+    written = stats.lognorm(s=rate.value["sigma"], scale=rate.value["median"])
+    np.testing.assert_allclose([rate.estimate, written.mean(), written.std()],
+                               [31.5 / exposure, 31.5 / exposure, math.sqrt(31.5) / exposure],
+                               rtol=1e-12)
+    assert rate.count == 31 and rate.source == "t.csv"
+    # no client-time: no rate
+    late = Client("B", datetime.date(2024, 3, 1), None, 8, 10, 800, 2)
+    assert "tickets.per_endpoint_reactive" not in {
+        f.key for f in fit_tickets(tickets, [late], None, 1.2, "t.csv")}
