@@ -17,7 +17,13 @@ import math
 import numpy as np
 from scipy import stats
 
-from simulator.fit.estimate import fit_churn, fit_pipeline, fit_records, fit_tickets
+from simulator.fit.estimate import (
+    endpoint_months,
+    fit_churn,
+    fit_pipeline,
+    fit_records,
+    fit_tickets,
+)
 from simulator.fit.records import Client, Deal, Ticket
 from simulator.fit.synthetic import history
 
@@ -217,3 +223,43 @@ def test_rates_per_month_and_per_endpoint_by_hand():
     late = Client("B", datetime.date(2024, 3, 1), None, 8, 10, 800, 2)
     assert "tickets.per_endpoint_reactive" not in {
         f.key for f in fit_tickets(tickets, [late], None, 1.2, "t.csv")}
+
+
+def test_tickets_fit_details_by_hand():
+    """Technicians: resources besides the owner in the 90 days to the last ticket; hours
+    per ticket a normal bounded below at 0; endpoints from seats when a client has no
+    count; the owner's share needs a share strictly between 0 and 1."""
+    last = datetime.date(2024, 6, 30)
+    tickets = [Ticket(last - datetime.timedelta(days=d), None, "A", h, who, k + 2)
+               for k, (d, h, who) in enumerate([(0, 2.0, "Owner"), (90, 1.0, "T1"),
+                                                (91, 1.0, "T2"), (10, 3.0, "T3"),
+                                                (5, 0.5, "Owner")])]
+    got = {f.key: f for f in fit_tickets(tickets, None, "Owner", 1.2, "t")}
+    techs = got["start.techs"]
+    assert (techs.value, techs.estimate, techs.interval90, techs.count) == (2, 2, (2, 2), 2)
+    assert techs.source == "t" and "2 resources besides the owner" in techs.comment
+    assert got["tickets.hours_reactive"].value["low"] == 0.0
+    assert got["staff.escalation_share"].estimate == 2.5 / 7.5
+    # the owner worked none or all of the hours: nothing to fit
+    for owner in ("Nobody", None):
+        assert "staff.escalation_share" not in {f.key for f in fit_tickets(
+            tickets, None, owner, 1.2, "t")}
+    solo = [Ticket(t.created, None, "A", t.hours, "Owner", t.row) for t in tickets]
+    assert "staff.escalation_share" not in {f.key for f in fit_tickets(solo, None, "Owner",
+                                                                       1.2, "t")}
+    # endpoint-months: a client without an endpoint count has seats x endpoints_per_seat;
+    # clients add up; a client that ends where it starts adds nothing
+    first, end = datetime.date(2024, 1, 1), datetime.date(2024, 1, 31)
+    clients = [Client("A", first, None, 10, None, 1000, 2),
+               Client("B", first, None, 5, 7, 500, 3),
+               Client("C", end, end, 5, 7, 500, 4)]
+    np.testing.assert_allclose(endpoint_months(clients, first, end, 1.2),
+                               (12 + 7) * 30 / (365.25 / 12), rtol=1e-12)
+
+
+def test_a_client_ending_on_the_as_of_date_counts_once():
+    as_of = datetime.date(2024, 1, 1)
+    start = datetime.date(2023, 1, 1)
+    result = fit_records([Client("A", start, as_of, 5, None, 500, 2)], as_of=as_of)
+    assert len(result.curves["tenures"]["ended"]) == 1
+    assert result.curves["tenures"]["active"] == []
