@@ -1,12 +1,12 @@
 """The peer benchmarks/run.py times: the reference model run under monaco.
 
 ``python benchmarks/monaco_peer.py N_PATHS`` runs ``N_PATHS`` paths of the
-baseline through :func:`simulator.reference.simulate_path` (the plain-Python
+baseline through :func:`simulator.model.reference.simulate_path` (the plain-Python
 model, one path a case) as a ``monaco.Sim`` with its multiprocessing backend
 (``singlethreaded=False``, ``usedask=False``: a ``ProcessPoolExecutor`` of one
 worker per CPU, forked), which is what a Python user would pick instead of
 this project's engine. The per-path parameters and seeds are the engine's own
-(``simulator.sampling``), so every framework runs the same paths; monaco's own
+(``simulator.model.sampling``), so every framework runs the same paths; monaco's own
 input draws are not used. Prints one JSON object: wall seconds (pool start,
 every case and the collection of outputs) and customer-months simulated.
 
@@ -32,8 +32,8 @@ def _preprocess(case):
 
 
 def _run(params, seed):
-    from simulator.metrics import METRICS
-    from simulator.reference import simulate_path
+    from simulator.model.metrics import METRICS
+    from simulator.model.reference import simulate_path
 
     metrics, first_passage, _ = simulate_path(params, seed, _DATA["run"])
     return (float(metrics[METRICS.index("customers"), 1:].sum()), first_passage)
@@ -48,7 +48,7 @@ def run(n_paths: int, seed: int = 1) -> dict:
     import monaco as mc
 
     import simulator
-    from simulator import sampling
+    from simulator.model import sampling
 
     config = simulator.load_config(BASELINE)
     _DATA.update(params=sampling.draw_parameters(config, seed, 0, n_paths),

@@ -23,7 +23,7 @@ from _common import BASELINE, git_commit
 from simulator.analysis.portfolio import Msp, portfolio
 from simulator.api import simulate
 from simulator.config import config_from_dict, load_config
-from simulator.distributed import close, connect
+from simulator.runner.dask import close, connect
 
 
 def _noop(k: int) -> int:

@@ -27,7 +27,7 @@ from pathlib import Path
 from _common import BASELINE, git_commit
 
 import simulator
-from simulator import output, report
+from simulator import report
 
 
 def main(paths: int = 10_000, repeats: int = 5) -> dict:
@@ -36,7 +36,7 @@ def main(paths: int = 10_000, repeats: int = 5) -> dict:
     summary = result.summary()
     figures = report.run_figures(result)
     with tempfile.TemporaryDirectory() as tmp:
-        output.write_outputs(result, Path(tmp) / "warm", save_paths=False)
+        report.write_outputs(result, Path(tmp) / "warm", save_paths=False)
         times: dict[str, list[float]] = {"figures": [], "page": [], "write": []}
         for k in range(repeats):
             t0 = time.perf_counter()
@@ -44,7 +44,7 @@ def main(paths: int = 10_000, repeats: int = 5) -> dict:
             t1 = time.perf_counter()
             report.render_run(result, figures, summary)
             t2 = time.perf_counter()
-            output.write_outputs(result, Path(tmp) / f"out{k}", save_paths=False)
+            report.write_outputs(result, Path(tmp) / f"out{k}", save_paths=False)
             t3 = time.perf_counter()
             times["figures"].append(t1 - t0)
             times["page"].append(t2 - t1)

@@ -50,13 +50,13 @@ import numpy as np
 from _common import BASELINE, ROOT, git_commit
 
 import simulator
-from simulator import sampling
 from simulator.api import DEFAULT_CHUNK_SIZE, engine_ready, simulate
 from simulator.engine import _random, run_chunk
 from simulator.engine._jit import jit
 from simulator.engine._threads import run_blocks
-from simulator.metrics import METRICS
-from simulator.reference import simulate_reference
+from simulator.model import sampling
+from simulator.model.metrics import METRICS
+from simulator.model.reference import simulate_reference
 
 CUSTOMERS = METRICS.index("customers")
 TARGETS = {  # key: (bound, "<=")
@@ -72,7 +72,9 @@ TARGETS = {  # key: (bound, "<=")
 BIG_RUN = """
 import json, sys, time
 import simulator
-from simulator import api, monthly_stats, sampling
+from simulator import api
+from simulator.model import sampling
+from simulator.results import monthly_stats
 from simulator.engine import run_chunk
 cfg = simulator.load_config(sys.argv[1])
 n, step = int(sys.argv[2]), int(sys.argv[3])

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import os
 
-from .metrics import METRICS
+from .model.metrics import METRICS
 
 __all__ = ["BASELINE_BYTES", "check_memory", "memory_limit", "run_bytes"]
 
 KEEP_PATHS_LIMIT = 200_000  # simulator.results.KEEP_PATHS_LIMIT (tests check they agree)
 CHUNK_SIZE = 8192  # simulator.api.DEFAULT_CHUNK_SIZE
-PILOT_PATHS = 8192  # simulator.monthly_stats.PILOT_PATHS
-BINS = 2048  # simulator.monthly_stats.DEFAULT_BINS
+PILOT_PATHS = 8192  # simulator.results.monthly_stats.PILOT_PATHS
+BINS = 2048  # simulator.results.monthly_stats.DEFAULT_BINS
 BASELINE_BYTES = 400_000_000
 """The interpreter with numpy, scipy, numba and matplotlib loaded (~300 MB), and the
 report's figures."""

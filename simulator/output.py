@@ -23,7 +23,7 @@ import stat
 import tempfile
 import uuid
 import zipfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,26 @@ import numpy as np
 from .results import DEFAULT_QUANTILES, SimulationResult
 
 __all__ = [
+    "COMPARISON_JSON",
+    "P_BREAK_CHART",
+    "MRR_FAN_CHART",
+    "COMPARE_FILES",
+    "SENSITIVITY_JSON",
+    "TORNADO_PNG",
+    "INDICES_PNG",
+    "SENSITIVITY_HTML",
+    "SENSITIVITY_FILES",
+    "GOAL_JSON",
+    "GOAL_CHART",
+    "GOAL_HTML",
+    "GOAL_FILES",
+    "FIT_JSON",
+    "FIT_HTML",
+    "FIT_FILES",
+    "BACKTEST_JSON",
+    "BACKTEST_HTML",
+    "BACKTEST_FILES",
+    "PORTFOLIO_FILES",
     "Checkpoint",
     "FAN_CHART",
     "OUTPUT_FILES",
@@ -48,7 +68,6 @@ __all__ = [
     "json_text",
     "staged_directory",
     "write_directory",
-    "write_outputs",
     "write_paths",
     "write_quantiles_csv",
     "write_summary",
@@ -73,6 +92,45 @@ OUTPUT_FILES: frozenset[str] = frozenset(
 """Every file an output directory may hold."""
 
 
+COMPARISON_JSON = "comparison.json"
+P_BREAK_CHART = "p_break.png"
+MRR_FAN_CHART = "mrr_fan.png"
+COMPARE_FILES: frozenset[str] = frozenset(
+    {COMPARISON_JSON, P_BREAK_CHART, MRR_FAN_CHART, REPORT_HTML, RESULTS_XLSX})
+"""Every file a comparison's output directory may hold."""
+
+SENSITIVITY_JSON = "sensitivity.json"
+TORNADO_PNG = "tornado.png"
+INDICES_PNG = "sensitivity_indices.png"
+SENSITIVITY_HTML = "sensitivity.html"
+SENSITIVITY_FILES: frozenset[str] = frozenset(
+    {SENSITIVITY_JSON, TORNADO_PNG, INDICES_PNG, SENSITIVITY_HTML})
+"""Every file a sensitivity analysis's output directory may hold."""
+
+GOAL_JSON = "goal.json"
+GOAL_CHART = "goal.png"
+GOAL_HTML = "goal.html"
+GOAL_FILES: frozenset[str] = frozenset({GOAL_JSON, GOAL_CHART, GOAL_HTML})
+"""Every file a goal seek's output directory may hold."""
+
+
+FIT_JSON = "fit.json"
+FIT_HTML = "fit.html"
+FIT_FILES: frozenset[str] = frozenset({FIT_JSON, FIT_HTML, "tenure.png", "tickets.png"})
+"""Every file a fit report's directory may hold."""
+
+
+BACKTEST_JSON = "backtest.json"
+BACKTEST_HTML = "backtest.html"
+BACKTEST_FILES: frozenset[str] = frozenset({BACKTEST_JSON, BACKTEST_HTML, "backtest.png"})
+"""Every file a backtest's directory may hold."""
+
+
+PORTFOLIO_FILES: frozenset[str] = frozenset(
+    {"portfolio.json", "portfolio.html", "portfolio.xlsx", "portfolio.png"})
+"""Every file a portfolio's directory may hold."""
+
+
 class OutputDirError(ValueError):
     """The output directory cannot be used (a file, holds files msp-sim did not write,
     busy, not writable, too little space) or could not be written."""
@@ -91,11 +149,8 @@ def _out_path(out_dir: str | Path) -> Path:
 
 def _other_outputs(names: set[str]) -> str | None:
     """Which msp-sim command writes all of ``names``, if one does."""
-    from .report import files  # the report layer sits above this module
-
-    for command, allowed in (("run", OUTPUT_FILES), ("compare", files.COMPARE_FILES),
-                             ("goal", files.GOAL_FILES),
-                             ("sensitivity", files.SENSITIVITY_FILES)):
+    for command, allowed in (("run", OUTPUT_FILES), ("compare", COMPARE_FILES),
+                             ("goal", GOAL_FILES), ("sensitivity", SENSITIVITY_FILES)):
         if names <= allowed:
             return command
     return None
@@ -415,58 +470,6 @@ def write_quantiles_csv(
             for name, values in table.items():
                 for j, q in enumerate(qs):
                     writer.writerow([month, name, repr(float(q)), repr(float(values[j, month]))])
-
-
-def write_outputs(
-    result: SimulationResult,
-    out_dir: str | Path,
-    save_paths: bool = True,
-    title: str | None = None,
-    levers: Any = None,
-    by: Sequence[int] = (),
-) -> Path:
-    """Write every output file of a run into ``out_dir``, atomically.
-
-    Parameters
-    ----------
-    result : SimulationResult
-        The run.
-    out_dir : str or Path
-        Target directory; created, or replaced if it holds only msp-sim outputs.
-    save_paths : bool
-        Write ``paths.npz`` (default): with every trajectory when the run kept
-        them (runs up to :data:`simulator.results.KEEP_PATHS_LIMIT` paths unless
-        told otherwise), else with the first-passage and insolvency months only.
-    title : str, optional
-        Title of ``report.html`` (default: the report layer's).
-    levers : LeverScanResult, optional
-        The run's lever scan (:func:`simulator.analysis.levers.lever_scan`):
-        ``summary.json`` gets its ``levers`` block and the report its section.
-    by : sequence of int
-        Months whose P(break) the summary and the report add to 12, 36 and the horizon.
-
-    Returns
-    -------
-    Path
-        The output directory.
-
-    Raises
-    ------
-    OutputDirError
-        See :func:`check_out_dir`; nothing is written.
-    """
-    from .report.files import write_run_report  # the report layer sits above this module
-
-    with staged_directory(out_dir) as tmp:
-        summary = result.summary(by)
-        if levers is not None:
-            summary["levers"] = levers.to_dict()
-        write_summary(summary, tmp / SUMMARY_JSON)
-        write_quantiles_csv(result, tmp / QUANTILES_CSV)
-        if save_paths:
-            write_paths(result, tmp / PATHS_NPZ)
-        write_run_report(result, tmp, summary, title, levers)
-    return Path(out_dir).absolute()
 
 
 class Checkpoint:

@@ -42,21 +42,21 @@ COPY = ("simulator", "tests", "configs", "examples", "docs", "README.md", "pypro
 # them is impractical on a 2-core machine). The mechanisms they call, one function each
 # (owners_month, pretax_profit, ...), are mutated.
 SKIP = {"simulator/engine/_kernel.py": ["_simulate_path", "run_paths"],
-        "simulator/reference.py": ["simulate_path", "simulate_reference"]}
+        "simulator/model/reference.py": ["simulate_path", "simulate_reference"]}
 
 # group -> (modules to mutate, pytest arguments selecting its tests)
 GROUPS: dict[str, tuple[list[str], list[str]]] = {
-    "sampling": (["simulator/sampling.py"],
+    "sampling": (["simulator/model/sampling.py"],
                  ["tests/test_sampling.py", "tests/test_correlations.py",
                   "tests/test_stable_draws.py"]),
-    "statistics": (["simulator/results.py", "simulator/monthly_stats.py"],
+    "statistics": (["simulator/results/result.py", "simulator/results/monthly_stats.py"],
                    ["tests/test_statistics.py", "tests/test_monthly_stats.py",
                     "tests/test_results.py"]),
-    "compare": (["simulator/analysis/compare.py"],
+    "compare": (["simulator/analysis/paired.py", "simulator/analysis/compare.py"],
                 ["tests/test_statistics.py", "tests/test_compare.py"]),
     "fit": (["simulator/fit/estimate.py"], ["tests/test_fit_estimators.py"]),
     "levers": (["simulator/analysis/levers.py"], ["tests/test_levers.py"]),
-    "reference": (["simulator/reference.py"],
+    "reference": (["simulator/model/reference.py"],
                   ["tests/test_oracles.py", "-k", "not engine and not shipped"]),
     "engine": (["simulator/engine/_kernel.py"],
                ["tests/test_oracles.py", "-k", "engine and not shipped"]),

@@ -22,7 +22,7 @@ from scipy import stats
 from simulator import simulate
 from simulator.analysis import AdaptiveResult, simulate_to_precision
 from simulator.config import ConfigError, config_from_dict
-from simulator.output import write_outputs
+from simulator.report import write_outputs
 
 ROOT = Path(__file__).resolve().parents[1]
 TOL = 0.01

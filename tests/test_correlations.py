@@ -11,7 +11,7 @@ from scipy import stats
 
 from simulator.config import ConfigError, config_from_dict, describe_config, load_config
 from simulator.config.describe import config_rows
-from simulator.sampling import draw_parameters
+from simulator.model.sampling import draw_parameters
 
 MEETINGS = {"dist": "triangular", "low": 3, "mode": 5, "high": 8}
 CLOSE = {"dist": "beta", "mean": 0.35, "sd": 0.08}

@@ -22,7 +22,7 @@ from simulator.config import ConfigError, load_config
 
 distributed = pytest.importorskip("distributed")
 
-from simulator.distributed import close, connect, simulate_distributed  # noqa: E402
+from simulator.runner.dask import close, connect, simulate_distributed  # noqa: E402
 
 BASELINE = os.path.join(os.path.dirname(__file__), "..", "configs", "baseline.toml")
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 ENGINE = Path(__file__).resolve().parents[1] / "simulator" / "engine"
-FORBIDDEN = ("simulator.config", "simulator.sampling", "pydantic")
+FORBIDDEN = ("simulator.config", "simulator.model.sampling", "pydantic")
 
 
 def _imports(path: Path) -> list[str]:
@@ -34,7 +34,7 @@ def test_no_engine_module_imports_the_config_layer():
 
 
 def test_importing_the_engine_does_not_import_sampling():
-    code = "import sys, simulator.engine; print('simulator.sampling' in sys.modules)"
+    code = "import sys, simulator.engine; print('simulator.model.sampling' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.strip()
     assert out == "False"

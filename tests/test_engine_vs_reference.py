@@ -54,9 +54,9 @@ from test_reference import (
 )
 
 from simulator.config.loader import config_from_dict
-from simulator.metrics import METRICS
-from simulator.reference import simulate_reference
-from simulator.sampling import draw_parameters, path_seeds, prepare
+from simulator.model.metrics import METRICS
+from simulator.model.reference import simulate_reference
+from simulator.model.sampling import draw_parameters, path_seeds, prepare
 
 engine = pytest.importorskip("simulator.engine")
 run_chunk = engine.run_chunk

@@ -15,9 +15,9 @@ from test_reference import NO_COSTS
 
 from simulator.config.loader import config_from_dict
 from simulator.engine import run_chunk
-from simulator.metrics import METRICS
-from simulator.reference import simulate_reference
-from simulator.sampling import draw_parameters, path_seeds, prepare
+from simulator.model.metrics import METRICS
+from simulator.model.reference import simulate_reference
+from simulator.model.sampling import draw_parameters, path_seeds, prepare
 
 CUSTOMERS = METRICS.index("customers")
 CHURNED = METRICS.index("churned")

@@ -171,9 +171,9 @@ def test_exact_book_month_0_is_the_client_list(data, tmp_path):
     from simulator.fit import fitted_config
     from simulator.fit.records import clients_of
     from simulator.fit.tables import read_table
-    from simulator.metrics import METRICS
-    from simulator.reference import simulate_reference
-    from simulator.sampling import draw_parameters, path_seeds, prepare
+    from simulator.model.metrics import METRICS
+    from simulator.model.reference import simulate_reference
+    from simulator.model.sampling import draw_parameters, path_seeds, prepare
 
     result = fit_files(clients=data["clients"])
     active = [c for c in clients_of(read_table(data["clients"], "clients"))

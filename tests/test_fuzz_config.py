@@ -196,7 +196,7 @@ def _inf_result(n=20, months=6):
     import numpy as np
 
     from simulator.config.loader import config_from_dict
-    from simulator.metrics import METRICS
+    from simulator.model.metrics import METRICS
     from simulator.results import SimulationResult
 
     config = config_from_dict({"simulation": {"months": months, "paths": n, "seed": 1}})
@@ -220,7 +220,7 @@ def test_non_finite_output_is_refused(tmp_path, monkeypatch, capsys, guard):
     monkeypatch.setitem(sys.modules, "simulator.api", fake)
     monkeypatch.setattr(report.files, "write_run_report", light_report)
     if not guard:
-        monkeypatch.setattr(cli, "_check_finite", lambda result, source: None)
+        monkeypatch.setattr("simulator.cli.run.check_finite", lambda result, source: None)
     path = tmp_path / "c.toml"
     path.write_text("[simulation]\nmonths = 6\npaths = 20\n")
     out = tmp_path / "out"

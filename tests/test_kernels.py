@@ -9,7 +9,7 @@ from scipy import stats
 
 from simulator.config.distributions import LognormalDist, TriangularDist
 from simulator.engine import _kernel, _random
-from simulator.sampling import ppf_table
+from simulator.model.sampling import ppf_table
 
 
 def naive_first_passage(mrr: np.ndarray, threshold: float, sustain: int) -> int:
@@ -79,9 +79,9 @@ def test_table_draws_follow_the_distribution_ks(dist):
 
 
 def test_run_chunk_writes_into_a_given_array_and_checks_it():
-    from simulator import sampling
     from simulator.config.loader import config_from_dict
     from simulator.engine import new_output, run_chunk
+    from simulator.model import sampling
 
     cfg = config_from_dict({"simulation": {"months": 8}})
     run = sampling.prepare(cfg)

@@ -7,7 +7,7 @@ import pytest
 
 from simulator.api import simulate
 from simulator.config.loader import config_from_dict
-from simulator.monthly_stats import MonthlyStats
+from simulator.results.monthly_stats import MonthlyStats
 
 
 def _chunks(rng, sizes, metrics=3, months=5, iid=False):
@@ -132,7 +132,7 @@ def _reference_fold(rows: np.ndarray, shift: np.ndarray, align: int):
 def test_block_sums_match_a_plain_python_fold(sizes, monkeypatch):
     """The compiled fold against the reference, bit for bit, with blocks of 32 paths
     (so chunks end inside blocks and blocks span chunks)."""
-    from simulator import monthly_stats
+    from simulator.results import monthly_stats
 
     monkeypatch.setattr(monthly_stats, "SUM_BLOCK_PATHS", 32)
     rng = np.random.default_rng(4)
@@ -150,7 +150,7 @@ def test_partials_merge_to_the_bits_of_a_local_fold(cuts, monkeypatch):
     """Paths folded in StatsPartials (as on Dask workers: ranges starting inside a block
     or on a boundary, run a few paths at a time) merge to the same bits as folding
     every path here."""
-    from simulator import monthly_stats
+    from simulator.results import monthly_stats
 
     monkeypatch.setattr(monthly_stats, "SUM_BLOCK_PATHS", 32)
     rng = np.random.default_rng(7)

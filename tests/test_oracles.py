@@ -35,7 +35,7 @@ import numpy as np
 import pytest
 from test_reference import QUIET, merged, run_paths, z_score
 
-from simulator.reference import simulate_reference
+from simulator.model.reference import simulate_reference
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = sorted((ROOT / "configs").glob("*.toml"))

@@ -17,9 +17,9 @@ from simulator import cli, output, report
 from simulator.config.describe import config_rows
 from simulator.config.loader import config_from_dict
 from simulator.formatting import pct_short
-from simulator.metrics import METRICS
+from simulator.model.metrics import METRICS
+from simulator.model.sampling import param_dtype
 from simulator.results import SimulationResult
-from simulator.sampling import param_dtype
 
 HAS_API = importlib.util.find_spec("simulator.api") is not None
 FILES = {"summary.json", "paths.npz", "quantiles.csv", "report.html", "fan_chart.png",
@@ -51,7 +51,7 @@ def snapshot(directory):
 
 
 def test_write_outputs_files(tmp_path, result):
-    out = output.write_outputs(result, tmp_path / "nested" / "run")
+    out = report.write_outputs(result, tmp_path / "nested" / "run")
     assert {p.name for p in out.iterdir()} == FILES
     assert [p.name for p in (tmp_path / "nested").iterdir()] == ["run"]  # no temp left
 
@@ -84,7 +84,7 @@ def test_write_outputs_files(tmp_path, result):
 
 
 def test_report_html(tmp_path, result):
-    out = output.write_outputs(result, tmp_path / "run", save_paths=False)
+    out = report.write_outputs(result, tmp_path / "run", save_paths=False)
     assert "paths.npz" not in {p.name for p in out.iterdir()}
     page = (out / "report.html").read_text(encoding="utf-8")
     shown = re.search(r'<p class="headline" id="headline">(.*?)</p>', page, re.S)
@@ -119,7 +119,7 @@ def test_report_headline_numbers_and_convergence(tmp_path, result):
     result.convergence = [{"paths": 10, "estimate": 0.5, "half_width": 0.3},
                           {"paths": 40, "estimate": 0.6, "half_width": 0.15}]
     try:
-        out = output.write_outputs(result, tmp_path / "run", save_paths=False)
+        out = report.write_outputs(result, tmp_path / "run", save_paths=False)
     finally:
         del result.convergence
     page = (out / "report.html").read_text(encoding="utf-8")
@@ -141,31 +141,31 @@ def test_revenue_mix_shares():
 
 def test_paths_npz_holds_what_the_run_kept(tmp_path, result):
     # A run that kept its trajectories writes them all ...
-    out = output.write_outputs(result, tmp_path / "a")
+    out = report.write_outputs(result, tmp_path / "a")
     with np.load(out / "paths.npz") as data:
         assert {"mrr", "first_passage"} <= set(data.files)
     # ... a run that kept only statistics writes the first-passage and insolvency months.
-    from simulator.monthly_stats import MonthlyStats
+    from simulator.results.monthly_stats import MonthlyStats
 
     block = np.stack([result[name] for name in result.metric_names], axis=1)
     streamed = SimulationResult(config=result.config, seed=result.seed, metrics={},
                                 first_passage=result.first_passage,
                                 insolvency_month=result.insolvency_month,
                                 stats=MonthlyStats.from_first_chunk(result.metric_names, block))
-    out = output.write_outputs(streamed, tmp_path / "b")
+    out = report.write_outputs(streamed, tmp_path / "b")
     with np.load(out / "paths.npz") as data:
         assert set(data.files) == {"first_passage", "insolvency_month"}
         np.testing.assert_array_equal(data["first_passage"], result.first_passage)
         np.testing.assert_array_equal(data["insolvency_month"], result.insolvency_month)
-    assert not (output.write_outputs(result, tmp_path / "c", save_paths=False)
+    assert not (report.write_outputs(result, tmp_path / "c", save_paths=False)
                 / "paths.npz").exists()
 
 
 def test_replaces_earlier_output(tmp_path, result):
     out = tmp_path / "run"
-    output.write_outputs(result, out, save_paths=False)
+    report.write_outputs(result, out, save_paths=False)
     other = make_result(seed=9)
-    output.write_outputs(other, out)
+    report.write_outputs(other, out)
     assert json.loads((out / "summary.json").read_text())["seed"] == 9
     assert {p.name for p in tmp_path.iterdir()} == {"run"}
 
@@ -173,7 +173,7 @@ def test_replaces_earlier_output(tmp_path, result):
 @pytest.mark.parametrize("writer", ["write_quantiles_csv", "write_paths", "write_summary"])
 def test_failure_leaves_existing_dir_untouched(tmp_path, result, monkeypatch, writer):
     out = tmp_path / "run"
-    output.write_outputs(result, out)
+    report.write_outputs(result, out)
     before = snapshot(out)
 
     def boom(*args, **kwargs):
@@ -181,7 +181,7 @@ def test_failure_leaves_existing_dir_untouched(tmp_path, result, monkeypatch, wr
 
     monkeypatch.setattr(output, writer, boom)
     with pytest.raises(RuntimeError, match="disk on fire"):
-        output.write_outputs(make_result(seed=9), out)
+        report.write_outputs(make_result(seed=9), out)
     assert snapshot(out) == before
     assert {p.name for p in tmp_path.iterdir()} == {"run"}
 
@@ -192,7 +192,7 @@ def test_failure_creates_nothing(tmp_path, result, monkeypatch):
 
     monkeypatch.setattr(report.files, "write_run_report", boom)
     with pytest.raises(KeyboardInterrupt):
-        output.write_outputs(result, tmp_path / "new" / "run")
+        report.write_outputs(result, tmp_path / "new" / "run")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -201,12 +201,12 @@ def test_refuses_foreign_directory(tmp_path, result):
     out.mkdir()
     (out / "thesis.tex").write_text("precious")
     with pytest.raises(output.OutputDirError, match="thesis.tex"):
-        output.write_outputs(result, out)
+        report.write_outputs(result, out)
     assert (out / "thesis.tex").read_text() == "precious"
     afile = tmp_path / "file"
     afile.write_text("x")
     with pytest.raises(output.OutputDirError, match="not a directory"):
-        output.write_outputs(result, afile)
+        report.write_outputs(result, afile)
 
 
 def test_config_rows_cover_every_key():
@@ -375,7 +375,7 @@ def test_run_result_has_the_analysis_shape(tmp_path, result):
     pytest.importorskip("pandas")
     assert result.to_dict() == json.loads(json.dumps(result.summary()))
     frame = result.to_frame()
-    out = output.write_outputs(result, tmp_path / "run", save_paths=False)
+    out = report.write_outputs(result, tmp_path / "run", save_paths=False)
     with open(out / "quantiles.csv", encoding="utf-8") as fh:
         rows = list(csv.reader(fh))[1:]
     assert len(frame) == len(rows)

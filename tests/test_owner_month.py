@@ -39,7 +39,7 @@ def test_owner_hours_add_up_and_selling_is_what_remains(run):
 
 
 def test_owner_month_in_the_report(run, tmp_path):
-    from simulator.output import write_outputs
+    from simulator.report import write_outputs
 
     out = write_outputs(run, tmp_path / "run", save_paths=False)
     page = (out / "report.html").read_text(encoding="utf-8")

@@ -18,9 +18,9 @@ from collections.abc import Callable
 import numpy as np
 
 from simulator.config.loader import config_from_dict
-from simulator.metrics import METRICS
-from simulator.reference import first_passage, simulate_reference
-from simulator.sampling import draw_parameters, path_seeds, prepare
+from simulator.model.metrics import METRICS
+from simulator.model.reference import first_passage, simulate_reference
+from simulator.model.sampling import draw_parameters, path_seeds, prepare
 
 Runner = Callable[..., tuple[np.ndarray, np.ndarray, np.ndarray]]
 

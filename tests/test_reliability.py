@@ -285,7 +285,8 @@ def test_compare_streams_per_path_scalars():
 
 
 def test_memory_constants_agree():
-    from simulator import api, memory, monthly_stats, results
+    from simulator import api, memory, results
+    from simulator.results import monthly_stats
 
     assert memory.KEEP_PATHS_LIMIT == results.KEEP_PATHS_LIMIT
     assert memory.CHUNK_SIZE == api.DEFAULT_CHUNK_SIZE
@@ -293,7 +294,7 @@ def test_memory_constants_agree():
     assert memory.BINS == monthly_stats.DEFAULT_BINS
     # a million kept paths over 60 months: every metric's trajectories (10.7 GB with the
     # 22 metrics the issue measured, 14.6 GB with today's), plus the process
-    from simulator.metrics import METRICS
+    from simulator.model.metrics import METRICS
 
     trajectories = 1_000_000 * len(METRICS) * 61 * 8
     assert trajectories < memory.run_bytes(1_000_000, 60, True) < trajectories + 2e9
@@ -356,7 +357,7 @@ def test_unexpected_exception_is_one_line(capsys, monkeypatch):
     def broken(args):
         raise ZeroDivisionError("float division by zero")
 
-    monkeypatch.setattr(cli, "_cmd_validate", broken)
+    monkeypatch.setattr("simulator.cli.validate.command", broken)
     monkeypatch.delenv("MSP_SIM_DEBUG", raising=False)
     code, _, err = run(capsys, "validate", BASELINE)
     assert code == 1 and "internal error (ZeroDivisionError" in one_error(err)

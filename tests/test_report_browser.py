@@ -31,10 +31,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from simulator import output, report
+from simulator import report
 from simulator.analysis import Scenario, compare, goal_seek, parse_target, sensitivity
 from simulator.config.loader import config_from_dict
-from simulator.metrics import METRICS
+from simulator.model.metrics import METRICS
 from simulator.results import SimulationResult
 
 BROWSERS = ("chromium", "chromium-browser")
@@ -155,7 +155,7 @@ def check_page(chromium: str, page: Path, tmp_path: Path, images_expected: int) 
 
 def test_report_loads_without_console_errors_and_shows_the_headline(chromium, tmp_path):
     result = _result()
-    out = output.write_outputs(result, tmp_path / "run", save_paths=False, title=HOSTILE)
+    out = report.write_outputs(result, tmp_path / "run", save_paths=False, title=HOSTILE)
     page = out / "report.html"
     dom = check_page(chromium, page, tmp_path, 7)
     shown = re.search(r'<p class="headline" id="headline">(.*?)</p>', dom, re.S)
@@ -182,7 +182,7 @@ def test_run_report_with_the_lever_scan(chromium, tmp_path):
     config = _small_config()
     result = simulate(config, progress=False)
     scan = lever_scan(config, n_paths=200)
-    out = output.write_outputs(result, tmp_path / "run", save_paths=False, title=HOSTILE,
+    out = report.write_outputs(result, tmp_path / "run", save_paths=False, title=HOSTILE,
                                levers=scan)
     dom = check_page(chromium, out / "report.html", tmp_path, 7)
     text = html.unescape(re.sub(r"<[^>]+>", "", dom))

@@ -11,7 +11,7 @@ import pytest
 
 import simulator
 from simulator.api import simulate
-from simulator.metrics import METRICS
+from simulator.model.metrics import METRICS
 
 SCRIPT = """
 import sys, numpy as np, simulator

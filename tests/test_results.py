@@ -10,9 +10,9 @@ import pytest
 
 from simulator.api import simulate
 from simulator.config.loader import config_from_dict
-from simulator.metrics import METRICS
+from simulator.model.metrics import METRICS
+from simulator.model.sampling import param_dtype
 from simulator.results import DEFAULT_QUANTILES, SimulationResult, config_sha256
-from simulator.sampling import param_dtype
 
 HAS_API = importlib.util.find_spec("simulator.api") is not None
 
@@ -238,7 +238,7 @@ def test_trajectories_are_read_only():
 def test_column_quantiles_equal_numpys(n):
     """The quantile kernel gives np.quantile's numbers bit for bit (ties, constants,
     sorted and reversed columns, extreme ranges, any q; a NaN is left to numpy)."""
-    from simulator.engine._quantiles import column_quantiles
+    from simulator.engine import column_quantiles
     from simulator.results import DEFAULT_QUANTILES
 
     rng = np.random.default_rng(n)

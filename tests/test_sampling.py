@@ -7,7 +7,7 @@ import pytest
 from scipy import stats
 
 from simulator.config.loader import config_from_dict
-from simulator.sampling import (
+from simulator.model.sampling import (
     ALL_KEYS,
     PARAM_KEYS,
     draw_parameters,

@@ -10,7 +10,7 @@ import textwrap
 import numpy as np
 
 from simulator.config.loader import config_from_dict
-from simulator.sampling import PARAM_KEYS, draw_parameters, key_uniforms
+from simulator.model.sampling import PARAM_KEYS, draw_parameters, key_uniforms
 
 UNCERTAIN = {
     "sales": {"close_rate": {"dist": "uniform", "low": 0.2, "high": 0.5},
@@ -45,7 +45,7 @@ _EXTENDED = textwrap.dedent("""
 
     import numpy as np
     from simulator.config.loader import config_from_dict
-    from simulator.sampling import PARAM_KEYS, draw_parameters
+    from simulator.model.sampling import PARAM_KEYS, draw_parameters
     assert "sales.aaa_test_only_key" in PARAM_KEYS, PARAM_KEYS
     data = json.loads(sys.argv[1])
     cfg = config_from_dict(data)

@@ -21,9 +21,9 @@ import numpy as np
 import pytest
 from scipy import special, stats
 
-from simulator.analysis.compare import paired_difference
 from simulator.analysis.convergence import _wilson
-from simulator.results import TimeToThreshold, _proportion
+from simulator.analysis.paired import paired_difference
+from simulator.results.result import TimeToThreshold, _proportion
 
 Z95 = stats.norm.ppf(0.975)
 

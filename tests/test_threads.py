@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 import simulator
-from simulator import api, sampling
+from simulator import api
 from simulator.engine import _threads, run_chunk
+from simulator.model import sampling
 
 
 @pytest.fixture
@@ -84,7 +85,7 @@ def test_engine_ready_gives_notice_when_slow(monkeypatch):
         time.sleep(0.3)
         return run_chunk(*args, **kwargs)
 
-    monkeypatch.setattr(api, "run_chunk", slow_run_chunk)
+    monkeypatch.setattr("simulator.runner.warmup.run_paths", slow_run_chunk)
     called = []
     api.engine_ready(lambda: called.append(1), delay=0.05)
     assert called == [1]

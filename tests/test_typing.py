@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PUBLIC_API = ["simulator/__init__.py", "simulator/api.py", "simulator/results.py",
+PUBLIC_API = ["simulator/__init__.py", "simulator/api.py", "simulator/results",
               "simulator/config", "simulator/version.py", "simulator/formatting.py",
-              "simulator/inputs.py", "simulator/output.py", "simulator/report",
+              "simulator/model/inputs.py", "simulator/output.py", "simulator/report",
               "simulator/fit", "simulator/analysis/levers.py"]
 
 

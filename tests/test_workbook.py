@@ -12,8 +12,7 @@ from simulator.analysis import compare
 from simulator.analysis.levers import lever_scan
 from simulator.api import simulate
 from simulator.config import config_from_dict
-from simulator.output import write_outputs
-from simulator.report import write_comparison
+from simulator.report import write_comparison, write_outputs
 
 openpyxl = pytest.importorskip("openpyxl")
 

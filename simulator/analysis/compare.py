@@ -2,7 +2,7 @@
 
 Every scenario is simulated with the same seed and number of paths. The
 engine derives path ``i``'s month-level stream and its parameter uniforms
-from ``(seed, i)`` alone (:mod:`simulator.sampling`), so path ``i`` of every
+from ``(seed, i)`` alone (:mod:`simulator.model.sampling`), so path ``i`` of every
 scenario faces the same luck: the same draws of every uncertain parameter
 (uniform ``k`` belongs to key ``k`` in every config) and the same stream of
 meetings, churn and tickets until the scenarios' decisions make the paths
@@ -44,6 +44,7 @@ paired differences use the pairing.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -51,16 +52,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
-from ..config import SECTIONS, Config, ConfigError, config_from_dict, load_config, parse_override
+from ..config import Config
 from ..config.describe import config_rows
-from ..config.distributions import kind_of
-from ..config.loader import MISSING
-from ..formatting import finite_or_none as _f
 from ..formatting import pvalue as _pval
-from ..results import KEEP_PATHS_LIMIT, SimulationResult, config_sha256, package_version
-from .common import CONFIDENCE, mean_ci, require_pandas
+from ..results import KEEP_PATHS_LIMIT, SimulationResult, package_version
+from ..runner import RunOptions, as_seed, map_ordered, run
+from .common import require_pandas
+from .paired import COMPARE_MONTHS, logrank_p, paired_difference, report_months, scenario_summary
+from .scenarios import Scenario, is_scenario_file, load_scenarios, read_toml, resolve_scenarios
 
 __all__ = [
     "COMPARE_MONTHS",
@@ -72,393 +72,10 @@ __all__ = [
     "load_scenarios",
 ]
 
-COMPARE_MONTHS: tuple[int, ...] = (12, 24, 36, 60)
-"""Months of ``p_break_by`` (those within the horizon, plus the horizon)."""
-
-SCENARIO_FILE_KEYS: dict[str, str] = {
-    "base": 'the base config, a path relative to this file (base = "baseline.toml")',
-    "title": "a title for the report (a string)",
-    "scenario": "the scenarios, an array of tables [[scenario]]",
-}
-SCENARIO_KEYS: dict[str, str] = {
-    "name": "the scenario's name (a non-empty string, unique)",
-    "description": "one line about it (a string)",
-    "config": "a config file used instead of base (relative to this file)",
-    "set": 'overrides, a table of dotted keys: set = { "alignment.enabled" = true }',
-}
-_SAME_KEYS = ("simulation.months", "simulation.threshold_mrr", "simulation.sustain_months")
 
 
-# -- scenarios ---------------------------------------------------------------
 
-
-@dataclass(frozen=True)
-class Scenario:
-    """A named config of a comparison.
-
-    Attributes
-    ----------
-    name : str
-        Shown in tables, legends and ``comparison.json``.
-    config : Config
-        The validated config.
-    description : str
-        Optional one-line description.
-    source : str
-        Where it came from (a file, or ``"<config>"``), for messages.
-    """
-
-    name: str
-    config: Config
-    description: str = ""
-    source: str = "<config>"
-
-
-def read_toml(path: Path) -> dict[str, Any]:
-    """The TOML table of ``path``; a missing, odd or malformed file raises load_config's
-    message (:func:`simulator.config.loader.read_toml_file`)."""
-    from ..config.loader import read_toml_file
-
-    return read_toml_file(path)
-
-
-def is_scenario_file(path: str | Path) -> bool:
-    """Whether ``path`` is a scenario file (has top-level ``base`` or ``[[scenario]]``).
-
-    Raises ConfigError when the file cannot be read or is malformed TOML.
-    """
-    data = read_toml(Path(path))
-    return "scenario" in data or "base" in data
-
-
-def _override_items(overrides: Sequence[str] | Mapping[str, Any] | None) -> dict[str, Any]:
-    if not overrides:
-        return {}
-    if isinstance(overrides, Mapping):
-        return dict(overrides)
-    return dict(parse_override(text) for text in overrides)
-
-
-def _flatten_set(table: Mapping[str, Any]) -> dict[str, Any]:
-    """``{"alignment": {"enabled": true}}`` or ``{"alignment.enabled": true}`` -> dotted keys."""
-    flat: dict[str, Any] = {}
-    twice: list[str] = []
-
-    def put(key: str, value: Any) -> None:
-        if key in flat:
-            twice.append(key)
-        flat[key] = value
-
-    for key, value in table.items():
-        if "." not in key and key in SECTIONS and isinstance(value, Mapping):
-            for sub, sub_value in value.items():
-                put(f"{key}.{sub}", sub_value)
-        else:
-            put(".".join(p.strip() for p in key.split(".")), value)
-    if twice:
-        raise ConfigError("set", [(k, MISSING, "given twice (as a dotted key and inside a "
-                                   "section table); allowed: each key once") for k in twice])
-    return flat
-
-
-def _kind(value: Any) -> str:
-    return kind_of(value)
-
-
-def load_scenarios(
-    path: str | Path,
-    overrides: Sequence[str] | Mapping[str, Any] | None = None,
-) -> list[Scenario]:
-    """Read a scenario file (``base`` + ``[[scenario]]`` tables) into scenarios.
-
-    Parameters
-    ----------
-    path : str or Path
-        The scenario file.
-    overrides : ``"KEY=VALUE"`` strings or mapping, optional
-        Applied to every scenario after its own ``set`` (the CLI's ``--set``).
-
-    Returns
-    -------
-    list of Scenario
-
-    Raises
-    ------
-    ConfigError
-        A malformed file, unknown or missing keys, a bad ``set`` (named
-        ``<file>: scenario "<name>"``) or a bad config file.
-    """
-    path = Path(path)
-    source = str(path)
-    data = read_toml(path)
-    problems: list[tuple[str, Any, str]] = []
-    allowed_top = ", ".join(SCENARIO_FILE_KEYS)
-    for key, value in data.items():
-        if key not in SCENARIO_FILE_KEYS:
-            hint = (" (config sections belong in the base config, or in a scenario's set)"
-                    if key in SECTIONS else "")
-            problems.append((key, value, f"unknown key{hint}; allowed at the top level of a "
-                             f"scenario file: {allowed_top}"))
-    for key in ("base", "title"):
-        if key in data and not isinstance(data[key], str):
-            problems.append((key, data[key], f"wrong type: got {_kind(data[key])}; allowed: "
-                             f"{SCENARIO_FILE_KEYS[key]}"))
-    raw = data.get("scenario")
-    if raw is None:
-        problems.append(("scenario", None, "missing: the file has no [[scenario]] tables; "
-                         "allowed: at least two [[scenario]] tables, each with a name"))
-        raw = []
-    elif not isinstance(raw, list) or not all(isinstance(s, Mapping) for s in raw):
-        got = "a table ([scenario])" if isinstance(raw, Mapping) else _kind(raw)
-        problems.append(("scenario", raw if not isinstance(raw, Mapping) else None,
-                         f"wrong type: got {got}; allowed: an array of tables, one "
-                         "[[scenario]] per scenario"))
-        raw = []
-    elif len(raw) < 2:
-        problems.append(("scenario", None, f"too few scenarios: got {len(raw)}; allowed: at "
-                         "least two [[scenario]] tables"))
-    if problems:
-        raise ConfigError(source, _dedupe(problems))
-
-    allowed_keys = ", ".join(SCENARIO_KEYS)
-    seen: dict[str, int] = {}
-    no_config: list[str] = []
-    specs: list[tuple[str, str, Path | None, dict[str, Any]]] = []
-    for i, entry in enumerate(raw, start=1):
-        label = f"scenario #{i}"
-        name = entry.get("name")
-        if not isinstance(name, str) or not name.strip():
-            shown = "missing" if name is None else f"wrong type: got {_kind(name)}"
-            if isinstance(name, str):
-                shown = "empty"
-            problems.append((f"{label}.name", name if name is not None else None,
-                             f"{shown}; allowed: {SCENARIO_KEYS['name']}"))
-            name = label
-        else:
-            name = name.strip()
-            label = f'scenario "{name}"'
-            if name in seen:
-                problems.append((f"{label}.name", name, f"duplicate name (also scenario "
-                                 f"#{seen[name]}); allowed: a name used once"))
-            seen.setdefault(name, i)
-        for key, value in entry.items():
-            if key not in SCENARIO_KEYS:
-                problems.append((f"{label}.{key}", value, f"unknown key; allowed in a "
-                                 f"[[scenario]]: {allowed_keys}"))
-        for key in ("description", "config"):
-            if key in entry and not isinstance(entry[key], str):
-                problems.append((f"{label}.{key}", entry[key], f"wrong type: got "
-                                 f"{_kind(entry[key])}; allowed: {SCENARIO_KEYS[key]}"))
-        sets = entry.get("set", {})
-        if not isinstance(sets, Mapping):
-            problems.append((f"{label}.set", sets, f"wrong type: got {_kind(sets)}; allowed: "
-                             f"{SCENARIO_KEYS['set']}"))
-            sets = {}
-        cfg = entry.get("config", data.get("base"))
-        if not isinstance(cfg, str):
-            if cfg is None:
-                no_config.append(name)
-            cfg = None
-        cfg_path = None if cfg is None else (path.parent / cfg)
-        try:
-            flat = _flatten_set(sets)
-        except ConfigError as exc:
-            problems.extend((f"{label}.set.{k}", v, m) for k, v, m in exc.problems)
-            flat = {}
-        specs.append((name, str(entry.get("description", "") or ""), cfg_path, flat))
-    if no_config:
-        shown = ", ".join(f'"{n}"' for n in no_config)
-        problems.append(("base", None, f"missing: the file has no base and scenario {shown} "
-                         'no config; allowed: base = "baseline.toml" at the top (relative to '
-                         'this file), or config = "..." in every scenario'))
-    if problems:
-        raise ConfigError(source, _dedupe(problems))
-
-    extra = _override_items(overrides)
-    raw_configs: dict[Path, dict[str, Any]] = {}
-    scenarios = []
-    for name, description, cfg_path, sets in specs:
-        assert cfg_path is not None
-        if cfg_path not in raw_configs:
-            try:
-                load_config(cfg_path)  # the file alone: its mistakes name the file
-            except ConfigError as exc:
-                raise ConfigError(f"{exc.source} (config of {source})", exc.problems) from None
-            raw_configs[cfg_path] = read_toml(cfg_path)
-        base = raw_configs[cfg_path]
-        try:
-            config_from_dict(base, source=str(cfg_path), overrides=sets)
-        except ConfigError as exc:
-            raise ConfigError(f'{source}: scenario "{name}" set', exc.problems) from None
-        config = config_from_dict(base, source=str(cfg_path), overrides={**sets, **extra})
-        scenarios.append(Scenario(name=name, config=config, description=description,
-                                  source=f'{source}: scenario "{name}"'))
-    return scenarios
-
-
-def _dedupe(problems: list[tuple[str, Any, str]]) -> list[tuple[str, Any, str]]:
-    out = []
-    for p in problems:
-        if p not in out:
-            out.append(p)
-    # a value of None reads as "no value" in the message
-    return [(k, MISSING if v is None else v, m) for k, v, m in out]
-
-
-def resolve_scenarios(
-    configs_or_paths: Any,
-    names: Sequence[str] | None,
-    overrides: Sequence[str] | Mapping[str, Any] | None,
-) -> list[Scenario]:
-    if isinstance(configs_or_paths, str | Path):
-        if not is_scenario_file(configs_or_paths):
-            raise ConfigError(str(configs_or_paths), [("", None, "one config is not a "
-                              "comparison; allowed: two or more configs, or a scenario file "
-                              "with base and [[scenario]] tables")])
-        scenarios = load_scenarios(configs_or_paths, overrides)
-    else:
-        if isinstance(configs_or_paths, Mapping):
-            items = list(configs_or_paths.items())
-        else:
-            items = [(None, item) for item in configs_or_paths]
-        scenarios = []
-        for i, (name, item) in enumerate(items, start=1):
-            if isinstance(item, Scenario):
-                scenarios.append(item)
-            elif isinstance(item, Config):
-                if overrides:
-                    data = item.model_dump(mode="python", by_alias=True, exclude_none=True)
-                    item = config_from_dict(data, source=f"scenario {i}", overrides=overrides)
-                scenarios.append(Scenario(name=str(name or f"scenario {i}"), config=item,
-                                          source=str(name or f"scenario {i}")))
-            elif isinstance(item, str | Path):
-                if is_scenario_file(item):
-                    raise ConfigError(str(item), [("", None, "a scenario file cannot be "
-                                      "combined with other configs; allowed: a scenario file "
-                                      "alone, or two or more config files")])
-                scenarios.append(Scenario(name=str(name or Path(item).stem),
-                                          config=load_config(item, overrides=overrides),
-                                          source=str(item)))
-            else:
-                raise TypeError(f"scenario {i}: expected a Config, a path or a Scenario, "
-                                f"got {type(item).__name__}")
-    if names is not None:
-        names = list(names)
-        if len(names) != len(scenarios):
-            raise ConfigError("--name", [("", None, f"{len(names)} names for "
-                              f"{len(scenarios)} scenarios; allowed: one name per scenario")])
-        scenarios = [Scenario(name=str(n), config=s.config, description=s.description,
-                              source=s.source) for n, s in zip(names, scenarios, strict=True)]
-    if len(scenarios) < 2:
-        raise ConfigError("compare", [("", None, f"too few scenarios: got {len(scenarios)}; "
-                                       "allowed: two or more")])
-    seen: dict[str, str] = {}
-    for s in scenarios:
-        if not s.name.strip():
-            raise ConfigError(s.source, [("", None, "empty scenario name; allowed: a "
-                                          "non-empty name (--name)")])
-        if s.name in seen:
-            raise ConfigError(s.source, [("", None, f'duplicate scenario name "{s.name}" '
-                                          f"(also {seen[s.name]}); allowed: distinct names "
-                                          "(give them with --name)")])
-        seen[s.name] = s.source
-    first = scenarios[0]
-    for s in scenarios[1:]:
-        for key in _SAME_KEYS:
-            a, b = first.config.get(key), s.config.get(key)
-            if a != b:
-                raise ConfigError(s.source, [(key, b, f'differs from scenario "{first.name}" '
-                                              f"({a:g}); allowed: the same value in every "
-                                              "scenario of a comparison (the same horizon and "
-                                              "threshold)")])
-    return scenarios
-
-
-# -- statistics --------------------------------------------------------------
-
-
-def _quantile_ci(x: np.ndarray, p: float) -> list[float | None]:
-    """Distribution-free 95% CI of the ``p`` quantile (scipy.stats.quantile_test)."""
-    ci = stats.quantile_test(x, p=p).confidence_interval(CONFIDENCE)
-    return [_f(ci.low), _f(ci.high)]
-
-
-def paired_difference(a: np.ndarray, b: np.ndarray, binary: bool) -> dict[str, Any]:
-    """Mean of ``b - a`` over paired paths with its 95% CI and a p-value."""
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
-    d = b - a
-    value = float(d.mean())
-    if np.all(d == d[0]):
-        ci = [value, value]
-        pvalue = 1.0 if value == 0 else 0.0
-    else:
-        res = stats.ttest_rel(b, a)
-        c = res.confidence_interval(CONFIDENCE)
-        ci = [_f(c.low), _f(c.high)]
-        pvalue = _f(res.pvalue)
-    if binary:  # exact McNemar test on the discordant paths
-        gain = int(np.count_nonzero(d > 0))
-        loss = int(np.count_nonzero(d < 0))
-        pvalue = 1.0 if gain + loss == 0 else float(stats.binomtest(gain, gain + loss).pvalue)
-    return {"value": value, "ci95": ci, "p_value": pvalue}
-
-
-def _censored(result: SimulationResult) -> Any:
-    fp = result.first_passage
-    hit = fp >= 0
-    return stats.CensoredData(uncensored=fp[hit].astype(np.float64),
-                              right=np.full(int(np.count_nonzero(~hit)), float(result.months)))
-
-
-def logrank_p(a: SimulationResult, b: SimulationResult) -> float | None:
-    """Two-sided log-rank p-value of two runs' censored first-passage times.
-
-    ``None`` when neither run breaks the threshold (no event: nothing to test).
-    """
-    if not (np.any(a.first_passage >= 0) or np.any(b.first_passage >= 0)):
-        return None
-    return _f(stats.logrank(_censored(a), _censored(b)).pvalue)
-
-
-def report_months(months: int) -> list[int]:
-    """:data:`COMPARE_MONTHS` within the horizon, plus the horizon itself."""
-    out = [m for m in COMPARE_MONTHS if m <= months]
-    if months not in out:
-        out.append(months)
-    return out
-
-
-def scenario_summary(result: SimulationResult, months: Sequence[int] | None = None,
-                     final: np.ndarray | None = None) -> dict[str, Any]:
-    """The per-scenario entry of ``comparison.json`` (without name and differences).
-
-    ``final``: every path's MRR at the horizon (default: from the kept trajectories).
-    """
-    months = report_months(result.months) if months is None else list(months)
-    p_break, p_ci = {}, {}
-    for m in months:
-        est = result.p_break_by(m)
-        p_break[str(m)] = _f(est.value)
-        p_ci[str(m)] = [_f(est.low), _f(est.high)]
-    median = result.time_quantile(0.5)
-    final = result["mrr"][:, -1] if final is None else final
-    qs = {"p5": 0.05, "p50": 0.5, "p95": 0.95}
-    values = np.quantile(final, list(qs.values()))
-    mrr = {"mean": _f(final.mean())}
-    mrr.update({k: _f(v) for k, v in zip(qs, values, strict=True)})
-    mrr["ci95"] = {"mean": mean_ci(final), **{k: _quantile_ci(final, p) for k, p in qs.items()}}
-    return {
-        "config_sha256": config_sha256(result.config),
-        "p_break_by": p_break,
-        "p_break_by_ci95": p_ci,
-        "time_to_threshold": {"median": median.value, "ci95": [median.low, median.high],
-                              "censored_fraction": _f(result.censored_fraction)},
-        "mrr_final": mrr,
-    }
-
-
-# -- the result --------------------------------------------------------------
+# -- the result
 
 
 @dataclass(repr=False)
@@ -624,7 +241,7 @@ class ComparisonResult:
         matplotlib.figure.Figure
             Drawn on an Agg canvas (no window, no pyplot state).
         """
-        from ..report.figures import comparison_overview
+        from ..report.compare import comparison_overview
 
         return comparison_overview(self)
 
@@ -716,7 +333,7 @@ def compare(
     chunk_size, progress
         Passed to :func:`simulator.api.simulate`.
     client : distributed.Client, optional
-        Simulate each scenario as a Dask task (:func:`simulator.distributed.connect`);
+        Simulate each scenario as a Dask task (:func:`simulator.runner.dask.connect`);
         the result is the same bits as without.
     keep_paths : bool, optional
         Keep every scenario's trajectories (default: when all scenarios
@@ -735,8 +352,6 @@ def compare(
         Bad configs or scenario file, fewer than two scenarios, duplicate
         names, or scenarios with different horizons or thresholds.
     """
-    from ..api import as_seed
-
     scenarios = resolve_scenarios(configs_or_paths, names, overrides)
     first = scenarios[0].config.simulation
     n_paths = first.paths if n_paths is None else int(n_paths)
@@ -753,21 +368,13 @@ def compare(
         keep_paths = n_paths * len(scenarios) <= KEEP_PATHS_LIMIT
     # paired differences need every path's final MRR and first passage, not trajectories
     results, finals = [], []
-    from ..distributed import using
-
-    with using(client) as dask_client:
-        if dask_client is not None:  # each scenario a Dask task: the same function, the same bits
-            futures = [dask_client.submit(simulate_columns, s.config, n_paths, seed,
-                                          [("mrr", -1)], keep_paths=keep_paths,
-                                          chunk_size=chunk_size, progress=False, pure=False)
-                       for s in scenarios]
-            runs = [f.result() for f in futures]
-        else:
-            runs = [simulate_columns(s.config, n_paths, seed, [("mrr", -1)],
-                                     keep_paths=keep_paths, chunk_size=chunk_size,
-                                     progress=progress) for s in scenarios]
-    for run, columns in runs:
-        results.append(run)
+    simulate = functools.partial(simulate_columns, keep_paths=keep_paths, chunk_size=chunk_size,
+                                 progress=progress if client is None else False)
+    # each scenario a Dask task, if a client: the same function, the same bits
+    runs = map_ordered(simulate, [(s.config, n_paths, seed, [("mrr", -1)]) for s in scenarios],
+                       client=client)
+    for result, columns in runs:
+        results.append(result)
         finals.append(columns[("mrr", -1)])
     return ComparisonResult(scenarios=scenarios, results=results, n_paths=n_paths,
                             seed=seed, title=title, final_mrr=finals)
@@ -802,49 +409,8 @@ def simulate_columns(
     ``simulate(..., keep_paths=False)`` (per-month statistics, first
     passages: bit-identical, tested) and only the columns are kept, 8 bytes
     a path each, so memory does not grow with the trajectories. With a Dask
-    ``client`` each chunk is a task (:func:`simulator.distributed.run_chunks`):
+    ``client`` each chunk is a task (:func:`simulator.runner.dask.execute`):
     the same bits.
     """
-    from ..api import DEFAULT_CHUNK_SIZE, chunk_ranges, progress_bar, simulate
-    from ..engine import new_output, run_chunk
-    from ..metrics import METRICS
-    from ..monthly_stats import PILOT_PATHS, MonthlyStats
-    from ..sampling import draw_parameters, path_seeds, prepare
-
-    if keep_paths:
-        run = simulate(config, n_paths=n_paths, seed=seed, chunk_size=chunk_size,
-                       progress=progress, keep_paths=True, client=client)
-        return run, {c: np.array(run[c[0]][:, c[1]]) for c in columns}
-    if client is not None:
-        from ..distributed import run_chunks
-
-        return run_chunks(config, n_paths, seed, client=client, chunk_size=chunk_size,
-                          keep_paths=False, progress=progress, columns=columns)
-    chunk_size = DEFAULT_CHUNK_SIZE if chunk_size is None else int(chunk_size)
-    prepared = prepare(config)
-    buffer = new_output(min(max(chunk_size, PILOT_PATHS), n_paths), prepared.months)
-    index = {c: (METRICS.index(c[0]), c[1]) for c in columns}
-    values = {c: np.empty(n_paths) for c in columns}
-    first_passage = np.empty(n_paths, dtype=np.int64)
-    insolvency_month = np.empty(n_paths, dtype=np.int64)
-    seeds = path_seeds(seed, 0, n_paths)
-    stats = None
-    with progress_bar(n_paths, progress) as bar:
-        # as simulate() without trajectories: the pilot chunk first (it fixes the
-        # statistics' bins), then chunk_size paths at a time
-        for start, stop in chunk_ranges(n_paths, chunk_size, keep_paths=False):
-            block = draw_parameters(config, seed, start, stop, n_paths=n_paths)
-            out, fp, im = run_chunk(block, seeds[start:stop], prepared,
-                                    out=buffer[:stop - start])
-            first_passage[start:stop] = fp
-            insolvency_month[start:stop] = im
-            for c, (k, month) in index.items():
-                values[c][start:stop] = out[:, k, month]
-            if stats is None:
-                stats = MonthlyStats.from_first_chunk(METRICS, out)
-            else:
-                stats.add(out)
-            bar.update(stop - start)
-    run = SimulationResult(config=config, seed=seed, metrics={}, first_passage=first_passage,
-                           params=None, stats=stats, insolvency_month=insolvency_month)
-    return run, values
+    return run(config, n_paths, seed, RunOptions(chunk_size, progress, keep_paths, client),
+               columns=columns)

@@ -31,8 +31,9 @@ from ..config import Config, ConfigError, config_from_dict, param_specs
 from ..formatting import finite_or_none as _f
 from ..formatting import pct_short, signed_dollars
 from ..results import SimulationResult, config_sha256, package_version, require_pandas
+from ..runner import RunOptions, as_seed, map_ordered, run
 from .common import mean_ci
-from .compare import paired_difference
+from .paired import paired_difference
 
 __all__ = [
     "DEFAULT_SCAN_PATHS",
@@ -401,8 +402,8 @@ class LeverScanResult:
 
     def plot(self) -> Any:
         """Each lever's change in P(break by the horizon) with its 95% interval
-        (:func:`simulator.report.figures.lever_chart`)."""
-        from ..report.figures import lever_chart
+        (:func:`simulator.report.levers.lever_chart`)."""
+        from ..report.levers import lever_chart
 
         return lever_chart(self)
 
@@ -432,10 +433,7 @@ def _scan_outcomes(config: Config, n_paths: int, seed: int, chunk_size: int | No
                    progress: bool | None) -> _Outcomes:
     """One scenario of the scan: every path's values for the paired differences (the
     trajectories are dropped as soon as they are reduced)."""
-    from ..api import simulate
-
-    return _Outcomes.of(simulate(config, n_paths=n_paths, seed=seed, chunk_size=chunk_size,
-                                 progress=progress, keep_paths=True))
+    return _Outcomes.of(run(config, n_paths, seed, RunOptions(chunk_size, progress, True))[0])
 
 
 def lever_scan(
@@ -471,9 +469,6 @@ def lever_scan(
     -------
     LeverScanResult
     """
-    from ..api import as_seed
-    from ..distributed import using
-
     levers = resolve_levers(config) if levers is None else list(levers)
     sim = config.simulation
     n_paths = min(sim.paths, DEFAULT_SCAN_PATHS) if n_paths is None else int(n_paths)
@@ -482,14 +477,9 @@ def lever_scan(
     seed = sim.seed if seed is None else as_seed(seed)
 
     configs = [config, *(apply_lever(config, lever) for lever in levers)]
-    with using(client) as dask_client:
-        if dask_client is not None:
-            futures = [dask_client.submit(_scan_outcomes, cfg, n_paths, seed, chunk_size, False,
-                                          pure=False) for cfg in configs]
-            outcomes = [f.result() for f in futures]
-        else:
-            outcomes = [_scan_outcomes(cfg, n_paths, seed, chunk_size, progress)
-                        for cfg in configs]
+    outcomes = map_ordered(_scan_outcomes, [(cfg, n_paths, seed, chunk_size,
+                                             progress if client is None else False)
+                                            for cfg in configs], client=client)
     as_is, pulled = outcomes[0], outcomes[1:]
     return LeverScanResult(config=config, levers=list(levers), n_paths=n_paths, seed=seed,
                            _as_is=as_is, _pulled=pulled)

@@ -36,6 +36,7 @@ from ..config.loader import parse_override
 from ..config.schema import SECTIONS
 from ..formatting import finite_or_none as _f
 from ..results import package_version, require_pandas
+from ..runner import map_ordered
 
 __all__ = ["Msp", "PortfolioResult", "load_portfolio", "portfolio"]
 
@@ -241,8 +242,8 @@ class PortfolioResult:
     def plot(self) -> Any:
         """Expected MSPs broken through by month with the 95% interval, beside the spread
         of P(break by the horizon) across MSPs
-        (:func:`simulator.report.figures.portfolio_chart`)."""
-        from ..report.figures import portfolio_chart
+        (:func:`simulator.report.portfolio.portfolio_chart`)."""
+        from ..report.portfolio import portfolio_chart
 
         return portfolio_chart(self)
 
@@ -329,7 +330,7 @@ def portfolio(
     Parameters
     ----------
     client : distributed.Client, optional
-        Run each MSP as a Dask task (:func:`simulator.distributed.connect`); the
+        Run each MSP as a Dask task (:func:`simulator.runner.dask.connect`); the
         result is the same bits as without.
     checkpoint : simulator.output.Checkpoint, optional
         Where each finished MSP is kept (``load(key)`` / ``save(key, value)``); a
@@ -342,33 +343,17 @@ def portfolio(
     n_paths = first.paths if n_paths is None else int(n_paths)
     seed = first.seed if seed is None else int(seed)
     months = int(first.months)
-    results: dict[int, tuple[dict[str, Any], np.ndarray, list[dict[str, Any]]]] = {}
     keys = [_checkpoint_key(m, n_paths, seed, levers) for m in msps]
-    store = checkpoint
-    if store is not None:
-        for k, key in enumerate(keys):
-            kept = store.load(key)
-            if kept is not None:
-                results[k] = kept
+    finished = 0
 
-    def keep(k: int, value: tuple[dict[str, Any], np.ndarray, list[dict[str, Any]]]) -> None:
-        results[k] = value
-        if store is not None:
-            store.save(keys[k], value)
-        if progress is not None:
-            progress(len(results), len(msps))
+    def done(_k: int, _value: Any, kept: bool) -> None:
+        nonlocal finished
+        finished += 1
+        if progress is not None and not kept:
+            progress(finished, len(msps))
 
-    todo = [k for k in range(len(msps)) if k not in results]
-    if client is not None and todo:
-        from distributed import as_completed
-
-        futures = {client.submit(_msp_result, msps[k], n_paths, seed, levers, pure=False): k
-                   for k in todo}
-        for future in as_completed(futures):
-            keep(futures[future], future.result())
-    else:
-        for k in todo:
-            keep(k, _msp_result(msps[k], n_paths, seed, levers))
+    results = map_ordered(_msp_result, [(m, n_paths, seed, levers) for m in msps],
+                          client=client, checkpoint=checkpoint, keys=keys, done=done)
     p_break = np.empty((len(msps), months + 1))
     entries = []
     lever_rows: dict[str, list[dict[str, Any]]] = {}

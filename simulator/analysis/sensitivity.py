@@ -14,14 +14,14 @@ The design and the estimators are :func:`scipy.stats.sobol_indices`
 (Saltelli 2010, scrambled Sobol' matrices A and B, ``n_base * (d + 2)``
 points). The model at a point is the engine itself: the point's parameter
 values are written into the structured parameter array of
-:func:`simulator.sampling.draw_parameters` (integer keys rounded), and
-``paths_per_point`` paths are run with :func:`simulator.engine.run_chunk`;
+:func:`simulator.model.sampling.draw_parameters` (integer keys rounded), and
+``paths_per_point`` paths are run with :func:`simulator.runner.plan.run_paths`;
 the point's outcome is the share, median or mean over those paths.
 
 **Month-level noise.** A path also has month-level randomness (meetings,
 churn, tickets). Its seeds are fixed per row of the design: row ``j`` of A
 and row ``j`` of every "A with column i from B" matrix use the same
-``paths_per_point`` seeds (:func:`simulator.sampling.path_seeds`), row ``j``
+``paths_per_point`` seeds (:func:`simulator.model.sampling.path_seeds`), row ``j``
 of B other ones. The noise is thus one more input that always sits with
 "the other inputs": the total index of a parameter includes its
 interactions with the noise, the first-order index is that of the
@@ -60,9 +60,11 @@ from scipy import stats
 from ..config.loader import ConfigError
 from ..config.schema import Config, param_specs
 from ..formatting import money, pct
-from ..metrics import METRICS
+from ..model.metrics import METRICS
+from ..model.sampling import draw_parameters, field_name, path_seeds, prepare
 from ..results import config_sha256, package_version
-from ..sampling import draw_parameters, field_name, path_seeds, prepare
+from ..runner import map_ordered, using
+from ..runner.plan import run_paths
 from .common import CONFIDENCE, require_pandas
 
 __all__ = [
@@ -85,7 +87,7 @@ TORNADO_QUANTILES = (0.05, 0.5, 0.95)
 N_RESAMPLES = 999
 _CHUNK_PATHS = 4096  # engine output is ~15 kB per 60-month path
 _TASK_PATHS = 65_536  # paths of one task (one checkpoint): about a second of engine
-_DESIGN_KEY = 2  # SeedSequence spawn keys 0 and 1 belong to simulator.sampling
+_DESIGN_KEY = 2  # SeedSequence spawn keys 0 and 1 belong to simulator.model.sampling
 
 
 # -- the model at a set of points -------------------------------------------
@@ -95,7 +97,7 @@ _DESIGN_KEY = 2  # SeedSequence spawn keys 0 and 1 belong to simulator.sampling
 class _PointModel:
     """What a design point's outcomes need (small and picklable: one copy per worker)."""
 
-    run: Any  # simulator.inputs.RunInputs
+    run: Any  # simulator.model.inputs.RunInputs
     base: np.ndarray  # one row of the structured parameter array: the fixed values
     keys: tuple[str, ...]
     integer: tuple[bool, ...]
@@ -107,8 +109,6 @@ def _point_outcomes(model: _PointModel, values: np.ndarray, seeds: np.ndarray) -
     A point's outcomes depend on its values and its ``k`` seeds only, so any
     grouping of points into calls (tasks) gives the same bits.
     """
-    from ..engine import run_chunk
-
     n_points, k = seeds.shape
     per_chunk = max(1, _CHUNK_PATHS // k)
     fp = np.empty((n_points, k), dtype=np.int64)
@@ -122,7 +122,7 @@ def _point_outcomes(model: _PointModel, values: np.ndarray, seeds: np.ndarray) -
             if model.integer[row]:
                 column = np.rint(column)
             params[field_name(key)] = np.repeat(column, k)
-        out, first, _ = run_chunk(params, seeds[start:stop].reshape(-1), model.run)
+        out, first, _ = run_paths(params, seeds[start:stop].reshape(-1), model.run)
         fp[start:stop] = first.reshape(-1, k)
         mrr[start:stop] = out[:, col_mrr, -1].reshape(-1, k)
     months = model.run.months
@@ -156,7 +156,6 @@ class _Model:
         self.done, self.total_points = 0, total_points
         self.identity = hashlib.sha256(
             f"{config_sha256(config)}|{','.join(keys)}|{','.join(OUTCOMES)}".encode()).digest()
-        self._scattered: Any = None
 
     def _key(self, values: np.ndarray, seeds: np.ndarray) -> str:
         import hashlib
@@ -176,45 +175,21 @@ class _Model:
         values = np.asarray(values, dtype=np.float64)
         n_points, k = seeds.shape
         per_task = max(1, _TASK_PATHS // k)
+        spans = [(a, min(a + per_task, n_points)) for a in range(0, n_points, per_task)]
+        keys = (None if self.checkpoint is None
+                else [self._key(values[:, a:b], seeds[a:b]) for a, b in spans])
         y = np.empty((len(OUTCOMES), n_points))
-        tasks = []
-        for start in range(0, n_points, per_task):
-            stop = min(start + per_task, n_points)
-            v, sd = values[:, start:stop], seeds[start:stop]
-            key = self._key(v, sd) if self.checkpoint is not None else ""
-            kept = self.checkpoint.load(key) if self.checkpoint is not None else None
-            if kept is not None and kept.shape == (len(OUTCOMES), stop - start):
-                y[:, start:stop] = kept
-                self._advance(stop - start)
-            else:
-                tasks.append((start, stop, key))
 
-        def keep(start: int, stop: int, key: str, block: np.ndarray) -> None:
-            y[:, start:stop] = block
-            if self.checkpoint is not None:
-                self.checkpoint.save(key, block)
-            self._advance(stop - start)
+        def done(i: int, block: np.ndarray, _kept: bool) -> None:
+            a, b = spans[i]
+            y[:, a:b] = block
+            self._advance(b - a)
 
-        if self.client is None:
-            for start, stop, key in tasks:
-                keep(start, stop, key, _point_outcomes(self.point_model, values[:, start:stop],
-                                                       seeds[start:stop]))
-            return y
-        from distributed import as_completed
-
-        if self._scattered is None:
-            self._scattered = self.client.scatter(self.point_model, broadcast=True, hash=False)
-        futures = {self.client.submit(_point_outcomes, self._scattered,
-                                      values[:, start:stop], seeds[start:stop],
-                                      pure=False): (start, stop, key)
-                   for start, stop, key in tasks}
-        try:
-            for future in as_completed(futures):
-                keep(*futures[future], future.result())
-                future.release()
-        finally:
-            for future in futures:  # stopped early (Ctrl-C, an error): cancel the rest
-                future.cancel()
+        map_ordered(_point_outcomes, [(values[:, a:b], seeds[a:b]) for a, b in spans],
+                    client=self.client, checkpoint=self.checkpoint, keys=keys,
+                    accept=lambda i, kept: kept.shape == (len(OUTCOMES),
+                                                          spans[i][1] - spans[i][0]),
+                    done=done, shared=self.point_model)
         return y
 
 
@@ -500,16 +475,19 @@ class SensitivityResult:
         outcomes : iterable of str, optional
             Outcomes to draw; default all.
         """
-        from ..report.figures import sensitivity_indices_chart, sensitivity_tornado_chart
+        names = self._chart_outcomes(kind, outcomes)
+        from ..report.sensitivity import sensitivity_chart
 
+        return sensitivity_chart(self, kind, names)
+
+    def _chart_outcomes(self, kind: str, outcomes: Iterable[str] | None) -> list[str]:
+        """The outcomes of a :meth:`plot` of ``kind``, checked."""
+        if kind not in ("tornado", "indices"):
+            raise ValueError(f"kind must be 'tornado' or 'indices', got {kind!r}")
         names = list(self.outcomes if outcomes is None else outcomes)
         for name in names:
             self._row(name)
-        if kind == "tornado":
-            return sensitivity_tornado_chart(self, names)
-        if kind == "indices":
-            return sensitivity_indices_chart(self, names)
-        raise ValueError(f"kind must be 'tornado' or 'indices', got {kind!r}")
+        return names
 
     def write(self, out_dir: str | Path, title: str | None = None) -> Path:
         """Write ``sensitivity.json``, ``sensitivity.html`` and the figures, atomically
@@ -663,8 +641,6 @@ def sensitivity(
             raise ValueError(f"parameter {bad[0] if bad else '(none given)'!r} is not an "
                              f"uncertain per-path key of this config; allowed: "
                              f"{', '.join(uncertain)}")
-    from ..distributed import using
-
     with using(client) as dask_client:
         total_points = n_base * (len(keys) + 2) + 2 * len(keys) + 1
         model = _Model(config, seed, keys, client=dask_client, checkpoint=checkpoint,

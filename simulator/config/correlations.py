@@ -7,7 +7,7 @@ A config may say that two uncertain per-path parameters move together::
       { a = "sales.meetings_per_selling_hour", b = "sales.close_rate", rho = 0.5 },
     ]
 
-``rho`` is a Spearman rank correlation. :mod:`simulator.sampling` realises
+``rho`` is a Spearman rank correlation. :mod:`simulator.model.sampling` realises
 it with a Gaussian copula: the per-path uniforms of the paired keys go
 through ``scipy.stats.norm.ppf``, are mixed by the Cholesky factor of the
 normal-scale correlation matrix ``R_ij = 2 sin(pi rho_ij / 6)`` (the Pearson

@@ -2,7 +2,7 @@
 
 Each table is a pydantic model that knows its support and builds the frozen
 ``scipy.stats`` distribution it stands for. Nothing here draws random numbers:
-sampling happens in :mod:`simulator.sampling` through inverse CDFs.
+sampling happens in :mod:`simulator.model.sampling` through inverse CDFs.
 
 :func:`parse_distribution` turns a table read from TOML into one of these
 models; every mistake in the table (no ``dist``, an unknown name, a missing

@@ -4,7 +4,7 @@ and defaults.
 This module is the one place that says which keys exist, what each means,
 its unit, the values it may take and where its default comes from. A model
 parameter may be a number or a distribution table; per-path draws of those
-tables are made in :mod:`simulator.sampling`.
+tables are made in :mod:`simulator.model.sampling`.
 
 Two keys are *per-unit* distributions rather than per-path uncertainty:
 ``customers.seats`` (the size of each new customer) and ``projects.size``

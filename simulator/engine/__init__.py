@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..inputs import RunInputs
-from ..metrics import METRICS
+from ..model.inputs import RunInputs
+from ..model.metrics import METRICS
+from ._accumulate import accumulate
 from ._kernel import METRIC_NAMES, N_METRICS, run_paths
+from ._quantiles import column_quantiles
 from ._threads import run_blocks
 
-__all__ = ["METRIC_NAMES", "new_output", "run_chunk"]
+__all__ = ["METRIC_NAMES", "accumulate", "column_quantiles", "new_output", "run_chunk"]
 
 if METRIC_NAMES != METRICS or len(METRICS) != N_METRICS:  # pragma: no cover - import guard
-    raise ImportError("engine metric layout differs from simulator.metrics.METRICS")
+    raise ImportError("engine metric layout differs from simulator.model.metrics.METRICS")
 
 
 _PAGE_FLOATS = 512  # float64 values per 4 KiB page
@@ -47,7 +49,7 @@ def run_chunk(
     Parameters
     ----------
     params : ndarray
-        Structured array of per-path parameters (``simulator.sampling.param_dtype()``).
+        Structured array of per-path parameters (``simulator.model.sampling.param_dtype()``).
     seeds : ndarray of uint64
         One month-level seed per path (``sampling.path_seeds``).
     run : RunInputs
@@ -73,7 +75,7 @@ def run_chunk(
     fields = params.dtype.fields
     if not fields or any(f[0] != np.float64 for f in fields.values()):
         raise TypeError("params must be a structured array of float64 fields "
-                        "(simulator.sampling.param_dtype())")
+                        "(simulator.model.sampling.param_dtype())")
     seeds = np.ascontiguousarray(seeds, dtype=np.uint64)
     if seeds.shape != params.shape or params.ndim != 1:
         raise ValueError("params and seeds must be 1-D arrays of the same length")

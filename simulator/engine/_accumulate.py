@@ -1,6 +1,6 @@
 """Compiled accumulation of per-month statistics over chunks of paths.
 
-Private: used by :class:`simulator.monthly_stats.MonthlyStats`, which keeps
+Private: used by :class:`simulator.results.monthly_stats.MonthlyStats`, which keeps
 running sums and fixed-bin histograms of every metric and month when a run
 is too large to keep every path's trajectory.
 """

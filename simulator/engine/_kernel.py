@@ -2,7 +2,7 @@
 
 Private: call :func:`simulator.engine.run_chunk`, which validates its inputs.
 Each mechanism of docs/model.md is one small ``@jit`` function below, named
-as in the docs and as its twin in :mod:`simulator.reference`; the path loop
+as in the docs and as its twin in :mod:`simulator.model.reference`; the path loop
 (:func:`_simulate_path`) calls them in the month's order. Each path owns a
 generator state (:mod:`simulator.engine._random`) seeded from its own 64-bit
 seed at the start of the path, so a path's month-level draws depend only on
@@ -18,7 +18,7 @@ import numpy as np
 from ._jit import jit
 from ._random import geometric0_log, poisson, randint, seed_state, uniform
 
-# Output axis of the metrics array. simulator.metrics.METRICS states the same
+# Output axis of the metrics array. simulator.model.metrics.METRICS states the same
 # order (tests keep them in step); kept here so the cached kernel is rebuilt
 # whenever the layout changes.
 METRIC_NAMES = (

@@ -53,7 +53,7 @@ _OWNER_LABELS = {
 
 def figures_png(outcome: Outcome) -> dict[str, bytes]:
     """The report's figures of a run as PNG bytes, by figure name."""
-    from ..report import figures
+    from ..report import run as figures
 
     return {name: figures.png_bytes(getattr(figures, name)(outcome.result))
             for name, _ in FIGURES}

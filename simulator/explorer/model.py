@@ -232,7 +232,7 @@ def report_months(months: int) -> list[int]:
 
 def outcome_of(result: SimulationResult, seconds: float = 0.0) -> Outcome:
     """The :class:`Outcome` of a simulation result."""
-    from ..report.figures import owner_month
+    from ..results.derived import owner_month
 
     months = result.months
     owner = owner_month(result)

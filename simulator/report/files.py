@@ -1,7 +1,7 @@
 """What each report writes, and the writing: every file through :mod:`simulator.output`.
 
 A run's report goes into the run's staged output directory
-(:func:`simulator.output.write_outputs` calls :func:`write_run_report`);
+(:func:`write_outputs` calls :func:`write_run_report`);
 a comparison, a sensitivity analysis and a goal seek each write their own
 directory all or nothing (:func:`simulator.output.write_directory`), which
 replaces an earlier one only when it holds nothing but the files named here.
@@ -9,19 +9,43 @@ replaces an earlier one only when it holds nothing but the files named here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..output import (
+    BACKTEST_FILES,
+    BACKTEST_HTML,
+    BACKTEST_JSON,
+    COMPARE_FILES,
+    COMPARISON_JSON,
     FAN_CHART,
+    FIT_FILES,
+    FIT_HTML,
+    FIT_JSON,
+    GOAL_CHART,
+    GOAL_FILES,
+    GOAL_HTML,
+    GOAL_JSON,
+    INDICES_PNG,
+    MRR_FAN_CHART,
+    P_BREAK_CHART,
+    PATHS_NPZ,
+    PORTFOLIO_FILES,
+    QUANTILES_CSV,
     REPORT_HTML,
     RESULTS_XLSX,
+    SENSITIVITY_FILES,
+    SENSITIVITY_HTML,
+    SENSITIVITY_JSON,
+    SUMMARY_JSON,
     TIME_CHART,
+    TORNADO_PNG,
     json_text,
     write_directory,
 )
-from .figures import comparison_figures, goal_figures, run_figures, sensitivity_figures
+from .compare import comparison_figures
+from .goal import goal_figures
 from .pages import (
     render_backtest,
     render_comparison,
@@ -31,6 +55,8 @@ from .pages import (
     render_run,
     render_sensitivity,
 )
+from .run import run_figures
+from .sensitivity import sensitivity_figures
 from .workbook import comparison_workbook, portfolio_workbook, run_workbook
 
 if TYPE_CHECKING:
@@ -60,43 +86,20 @@ __all__ = [
     "write_portfolio",
     "write_fit_report",
     "write_goal",
+    "write_outputs",
     "write_run_report",
     "write_sensitivity",
 ]
 
-COMPARISON_JSON = "comparison.json"
-P_BREAK_CHART = "p_break.png"
-MRR_FAN_CHART = "mrr_fan.png"
-COMPARE_FILES: frozenset[str] = frozenset(
-    {COMPARISON_JSON, P_BREAK_CHART, MRR_FAN_CHART, REPORT_HTML, RESULTS_XLSX})
-"""Every file a comparison's output directory may hold."""
-
-SENSITIVITY_JSON = "sensitivity.json"
-TORNADO_PNG = "tornado.png"
-INDICES_PNG = "sensitivity_indices.png"
-SENSITIVITY_HTML = "sensitivity.html"
-SENSITIVITY_FILES: frozenset[str] = frozenset(
-    {SENSITIVITY_JSON, TORNADO_PNG, INDICES_PNG, SENSITIVITY_HTML})
-"""Every file a sensitivity analysis's output directory may hold."""
-
-GOAL_JSON = "goal.json"
-GOAL_CHART = "goal.png"
-GOAL_HTML = "goal.html"
-GOAL_FILES: frozenset[str] = frozenset({GOAL_JSON, GOAL_CHART, GOAL_HTML})
-"""Every file a goal seek's output directory may hold."""
 
 
-FIT_JSON = "fit.json"
-FIT_HTML = "fit.html"
-FIT_FILES: frozenset[str] = frozenset({FIT_JSON, FIT_HTML, "tenure.png", "tickets.png"})
-"""Every file a fit report's directory may hold."""
 
 
 def write_fit_report(result: FitResult, out_dir: str | Path, title: str | None = None
                      ) -> Path:
     """Write ``fit.json``, ``fit.html`` and the figures as PNG, atomically."""
     from ..fit import fit_json
-    from .figures import fit_figures
+    from .fit import fit_figures
 
     figures = fit_figures(result)
     files: dict[str, str | bytes] = {FIT_JSON: fit_json(result),
@@ -106,16 +109,13 @@ def write_fit_report(result: FitResult, out_dir: str | Path, title: str | None =
     return write_directory(out_dir, files, FIT_FILES)
 
 
-BACKTEST_JSON = "backtest.json"
-BACKTEST_HTML = "backtest.html"
-BACKTEST_FILES: frozenset[str] = frozenset({BACKTEST_JSON, BACKTEST_HTML, "backtest.png"})
-"""Every file a backtest's directory may hold."""
 
 
 def write_backtest(result: BacktestResult, out_dir: str | Path, title: str | None = None
                    ) -> Path:
     """Write ``backtest.json``, ``backtest.html`` and ``backtest.png``, atomically."""
-    from .figures import ReportFigure, backtest_chart, png_bytes
+    from .fit import backtest_chart
+    from .style import ReportFigure, png_bytes
 
     png = png_bytes(backtest_chart(result))
     figure = ReportFigure("backtest", "Predicted (bands, median) against what happened", png)
@@ -126,15 +126,13 @@ def write_backtest(result: BacktestResult, out_dir: str | Path, title: str | Non
     }, BACKTEST_FILES)
 
 
-PORTFOLIO_FILES: frozenset[str] = frozenset(
-    {"portfolio.json", "portfolio.html", "portfolio.xlsx", "portfolio.png"})
-"""Every file a portfolio's directory may hold."""
 
 
 def write_portfolio(result: PortfolioResult, out_dir: str | Path, title: str | None = None
                     ) -> Path:
     """Write ``portfolio.json``, ``portfolio.html``, ``portfolio.xlsx`` and the figure."""
-    from .figures import ReportFigure, png_bytes, portfolio_chart
+    from .portfolio import portfolio_chart
+    from .style import ReportFigure, png_bytes
 
     png = png_bytes(portfolio_chart(result))
     figure = ReportFigure("portfolio", "MSPs past the threshold by month, and their chances",
@@ -145,6 +143,59 @@ def write_portfolio(result: PortfolioResult, out_dir: str | Path, title: str | N
         "portfolio.xlsx": portfolio_workbook(result),
         "portfolio.png": png,
     }, PORTFOLIO_FILES)
+
+
+def write_outputs(
+    result: SimulationResult,
+    out_dir: str | Path,
+    save_paths: bool = True,
+    title: str | None = None,
+    levers: Any = None,
+    by: Sequence[int] = (),
+) -> Path:
+    """Write every output file of a run into ``out_dir``, atomically.
+
+    Parameters
+    ----------
+    result : SimulationResult
+        The run.
+    out_dir : str or Path
+        Target directory; created, or replaced if it holds only msp-sim outputs.
+    save_paths : bool
+        Write ``paths.npz`` (default): with every trajectory when the run kept
+        them (runs up to :data:`simulator.results.KEEP_PATHS_LIMIT` paths unless
+        told otherwise), else with the first-passage and insolvency months only.
+    title : str, optional
+        Title of ``report.html`` (default: the report layer's).
+    levers : LeverScanResult, optional
+        The run's lever scan (:func:`simulator.analysis.levers.lever_scan`):
+        ``summary.json`` gets its ``levers`` block and the report its section.
+    by : sequence of int
+        Months whose P(break) the summary and the report add to 12, 36 and the horizon.
+
+    Returns
+    -------
+    Path
+        The output directory.
+
+    Raises
+    ------
+    OutputDirError
+        See :func:`check_out_dir`; nothing is written.
+    """
+    # read from simulator.output at call time: the writers are patched there in tests
+    from ..output import staged_directory, write_paths, write_quantiles_csv, write_summary
+
+    with staged_directory(out_dir) as tmp:
+        summary = result.summary(by)
+        if levers is not None:
+            summary["levers"] = levers.to_dict()
+        write_summary(summary, tmp / SUMMARY_JSON)
+        write_quantiles_csv(result, tmp / QUANTILES_CSV)
+        if save_paths:
+            write_paths(result, tmp / PATHS_NPZ)
+        write_run_report(result, tmp, summary, title, levers)
+    return Path(out_dir).absolute()
 
 
 def write_run_report(

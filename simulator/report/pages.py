@@ -21,22 +21,16 @@ import jinja2
 from ..config.describe import ConfigRow, config_rows
 from ..formatting import FILTERS, money, pct, pct_short, short_money
 from ..results import TIME_QUANTILES, SimulationResult
+from ..results.derived import OWNER_PARTS, convergence_rows, owner_month
 from ..version import package_version
-from .figures import (
-    OWNER_PARTS,
-    ReportFigure,
-    backtest_chart,
-    comparison_figures,
-    convergence_rows,
-    fit_figures,
-    goal_figures,
-    owner_month,
-    png_bytes,
-    portfolio_chart,
-    run_figures,
-    sensitivity_figures,
-)
+from .compare import comparison_figures
+from .fit import backtest_chart, fit_figures
 from .glossary import TERMS, cite, terms
+from .goal import goal_figures
+from .portfolio import portfolio_chart
+from .run import run_figures
+from .sensitivity import sensitivity_figures
+from .style import ReportFigure, png_bytes
 
 if TYPE_CHECKING:
     from ..analysis.compare import ComparisonResult
@@ -192,7 +186,7 @@ def owner_sentence(result: SimulationResult) -> str:
     m = data["month"]
     share = data["share"]
     tickets = share["owner_escalation_hours"] + share["owner_overflow_hours"]
-    other = sorted(((share[name], label) for name, label, _ in OWNER_PARTS
+    other = sorted(((share[name], label) for name, label in OWNER_PARTS
                     if name in ("owner_management_hours", "owner_account_hours")),
                    reverse=True)
     meetings = data["meetings"]
@@ -273,7 +267,7 @@ def render_run(
     result : SimulationResult
         The run (a ``convergence`` attribute adds the convergence section).
     figures : sequence of ReportFigure, optional
-        Default :func:`~simulator.report.figures.run_figures`; figures of an
+        Default :func:`~simulator.report.run.run_figures`; figures of an
         unknown section go under "Figures".
     summary : mapping, optional
         ``result.summary()`` if already computed.
@@ -381,7 +375,7 @@ def _comparison_headline(e: Mapping[str, Any], months: int, thr: str) -> str:
 def render_comparison(comp: ComparisonResult,
                       figures: Sequence[ReportFigure] | None = None) -> str:
     """The comparison report as one self-contained HTML page."""
-    from ..analysis.compare import report_months
+    from ..analysis.paired import report_months
 
     data = comp.to_dict()
     figures = comparison_figures(comp) if figures is None else figures

@@ -2,10 +2,10 @@
 
 ``simulate_distributed(config, client=...)`` runs exactly what
 :func:`simulator.api.simulate` runs, chunk for chunk (the same
-:func:`~simulator.api.chunk_ranges`, the same per-path seeds and parameter
+:func:`~simulator.runner.plan.chunk_ranges`, the same per-path seeds and parameter
 draws), but each chunk is a task on a Dask worker. The client places the
 chunks' trajectories in the run's array as they arrive, or, for a run that
-keeps statistics only, folds them into :class:`~simulator.monthly_stats.MonthlyStats`
+keeps statistics only, folds them into :class:`~simulator.results.monthly_stats.MonthlyStats`
 in path order (the fold is sequential, so this is what keeps the statistics
 bit-identical); at most ``window`` chunks are in flight or waiting, so the
 client's memory stays bounded. Results are the same bits as a local run for
@@ -16,8 +16,8 @@ with the same seeds.
 processes; ``connect("tcp://host:port")`` joins a running scheduler (an
 unreachable one is a clear error). Each worker gets its own numba cache
 directory and compiles or loads the engine once before any task
-(:class:`simulator._dask_plugin.EngineCache`), so workers never write one cache at the same time
-(numba issues 4807 and 7952).
+(:class:`simulator.runner._dask_plugin.EngineCache`), so workers never write one cache
+at the same time (numba issues 4807 and 7952).
 """
 
 from __future__ import annotations
@@ -30,25 +30,17 @@ from typing import Any
 
 import numpy as np
 
-from .config import Config, ConfigError
-from .config.errors import MISSING
+from ..config import Config, ConfigError
+from ..config.errors import MISSING
+from .collect import Collector
+from .plan import Plan, RunOptions
+from .progress import progress_callback
 
-__all__ = ["DEFAULT_TASK_PATHS", "close", "connect", "run_chunks", "simulate_distributed",
-           "using"]
+__all__ = ["DEFAULT_TASK_PATHS", "close", "connect", "execute", "map_tasks",
+           "simulate_distributed", "using"]
 
 DEFAULT_TASK_PATHS = 65_536
 """Paths of a statistics-only run's task (about a second of one worker's engine)."""
-
-
-def _block(config: Config, seed: int, first: int, stop: int, total: int
-           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """One chunk on a worker: paths ``first..stop-1`` of a run of ``total`` paths."""
-    from .engine import run_chunk
-    from .sampling import draw_parameters, path_seeds, prepare
-
-    params = draw_parameters(config, seed, first, stop, n_paths=total)
-    out, fp, im = run_chunk(params, path_seeds(seed, first, stop), prepare(config))
-    return out, fp, im, params
 
 
 def connect(scheduler: str, source: str = "--scheduler", timeout: float = 10.0) -> Any:
@@ -129,78 +121,43 @@ def simulate_distributed(
         Bit-identical to ``simulate(config, n_paths, seed, chunk_size=chunk_size,
         keep_paths=keep_paths, first_path=first_path)``.
     """
-    return run_chunks(config, n_paths, seed, client=client, chunk_size=chunk_size,
-                      keep_paths=keep_paths, first_path=first_path, window=window,
-                      progress=progress, task_paths=task_paths)[0]
+    plan = Plan.of(config, n_paths, seed, RunOptions(chunk_size, None, keep_paths),
+                   first_path=first_path)
+    return execute(plan, client, window=window, progress=progress, task_paths=task_paths)[0]
 
 
-def run_chunks(
-    config: Config | str | Path,
-    n_paths: int | None,
-    seed: int | np.random.Generator | None,
-    *,
-    client: Any,
-    chunk_size: int | None = None,
-    keep_paths: bool | None = None,
-    first_path: int = 0,
-    window: int | None = None,
-    progress: Callable[[int, int], None] | bool | None = None,
-    columns: Sequence[tuple[str, int]] = (),
-    task_paths: int | None = None,
-) -> tuple[Any, dict[tuple[str, int], np.ndarray]]:
-    """:func:`simulate_distributed`, plus every path's value of some ``(metric, month)``
-    columns (what :func:`simulator.analysis.compare.simulate_columns` returns).
+def execute(plan: Plan, client: Any, *, window: int | None = None,
+            progress: Callable[[int, int], None] | bool | None = None,
+            task_paths: int | None = None
+            ) -> tuple[Any, dict[tuple[str, int], np.ndarray]]:
+    """Run ``plan`` on ``client``'s workers: its result and asked-for columns, the same
+    bits as :func:`simulator.runner.local.execute`.
 
     With trajectories kept, a task is a chunk of ``chunk_size`` paths and sends
     them back. Without, the first chunk (the pilot that fixes the statistics'
     bins) does, and every later task of ``task_paths`` paths (default
     :data:`DEFAULT_TASK_PATHS`, run on its worker ``chunk_size`` paths at a
     time) folds its paths there and sends back a
-    :class:`~simulator.monthly_stats.StatsPartial` (a few MB), merged here in
+    :class:`~simulator.results.monthly_stats.StatsPartial` (a few MB), merged here in
     path order.
     """
     from distributed import as_completed
 
-    from .api import DEFAULT_CHUNK_SIZE, KEEP_PATHS_LIMIT, chunk_ranges, run_settings
-    from .metrics import METRICS
-    from .monthly_stats import MonthlyStats
-    from .results import SimulationResult
-    from .sampling import param_dtype
-
-    config, n_paths, seed = run_settings(config, n_paths, seed)
-    if first_path < 0:
-        raise ValueError(f"first_path must be non-negative, got {first_path}")
-    chunk_size = DEFAULT_CHUNK_SIZE if chunk_size is None else int(chunk_size)
-    if chunk_size < 1:
-        raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")
-    keep_paths = n_paths <= KEEP_PATHS_LIMIT if keep_paths is None else bool(keep_paths)
-    task_paths = max(chunk_size, DEFAULT_TASK_PATHS) if task_paths is None else int(task_paths)
+    task_paths = (max(plan.chunk_size, DEFAULT_TASK_PATHS) if task_paths is None
+                  else int(task_paths))
     if task_paths < 1:
         raise ValueError(f"task_paths must be at least 1, got {task_paths}")
     workers = max(1, len(client.scheduler_info().get("workers", {})))
     window = max(2, 2 * workers) if window is None else max(1, int(window))
-    report = _progress_callback(progress, n_paths)
+    report = progress_callback(progress, plan.n_paths, desc="simulating on the cluster")
+    keep_paths = plan.keep_paths
+    # with trajectories a task is a chunk; without, the pilot chunk, then tasks of
+    # task_paths (on block boundaries by default)
+    ranges = plan.ranges(None if keep_paths else task_paths)
+    collector = Collector(plan)
 
-    months = config.simulation.months
-    if keep_paths:
-        trajectories = np.empty((n_paths, len(METRICS), months + 1))
-        params: np.ndarray | None = np.empty(n_paths, dtype=param_dtype())
-        ranges = list(chunk_ranges(n_paths, chunk_size, keep_paths=True))
-    else:
-        params = None
-        # the pilot chunk, then tasks of task_paths (on block boundaries by default)
-        ranges = list(chunk_ranges(n_paths, task_paths, keep_paths=False))
-    first_passage = np.empty(n_paths, dtype=np.int64)
-    insolvency_month = np.empty(n_paths, dtype=np.int64)
-    column_index = [(METRICS.index(name), month) for name, month in columns]
-    values = {c: np.empty(n_paths) for c in columns}
-    stats: MonthlyStats | None = None
-
-    total = first_path + n_paths
-    config_future = client.scatter(config, broadcast=True, hash=False)
+    plan_future = client.scatter(plan, broadcast=True, hash=False)
     template: Any = None  # the statistics' bins, on every worker once the pilot is folded
-    pending: dict[int, Any] = {}
-    next_fold = 0  # the next task to fold, in path order
     done = 0
     submitted = 0
     futures = as_completed()
@@ -217,11 +174,10 @@ def run_chunks(
             key = f"msp-sim-chunk-{run_id}-{submitted}"
             task_of[key] = submitted
             if keep_paths or submitted == 0:
-                future = client.submit(_block, config_future, seed, first_path + start,
-                                       first_path + stop, total, key=key, pure=False)
+                future = client.submit(_chunk_task, plan_future, start, stop, key=key,
+                                       pure=False)
             else:
-                future = client.submit(_stats_task, config_future, seed, first_path, start,
-                                       stop, total, template, chunk_size, column_index,
+                future = client.submit(_stats_task, plan_future, start, stop, template,
                                        key=key, pure=False)
             futures.add(future)
             submitted += 1
@@ -233,93 +189,79 @@ def run_chunks(
             payload = future.result()
             future.release()
             start, stop = ranges[k]
-            first_passage[start:stop] = payload[1]
-            insolvency_month[start:stop] = payload[2]
             if keep_paths or k == 0:
-                block = payload[0]
-                for c, (m, month) in zip(columns, column_index, strict=True):
-                    values[c][start:stop] = block[:, m, month]
+                collector.place(start, stop, *payload)
             else:
-                for c, column in zip(columns, payload[3], strict=True):
-                    values[c][start:stop] = column
-            if keep_paths:
-                trajectories[start:stop] = payload[0]
-                assert params is not None
-                params[start:stop] = payload[3]
-            else:
-                pending[k] = payload[0]
-                while next_fold in pending:  # merge in path order: the sums are sequential
-                    part = pending.pop(next_fold)
-                    if stats is None:
-                        stats = MonthlyStats.from_first_chunk(METRICS, part)
-                        template = client.scatter(stats.empty(), broadcast=True, hash=False)
-                    else:
-                        stats.merge(part)
-                    next_fold += 1
+                collector.first_passage[start:stop] = payload[1]
+                collector.insolvency_month[start:stop] = payload[2]
+                collector.place_columns(start, stop, payload[3])
+            if not keep_paths and collector.fold_in_order(k, payload[0]):
+                template = client.scatter(collector.stats.empty(), broadcast=True, hash=False)
             done += stop - start
             report(done)
-            submit_more(len(pending))
+            submit_more(collector.waiting)
     finally:
         report(None)
         for future in futures.futures:  # stopped early (Ctrl-C, an error): cancel the rest
             future.cancel()
-    metrics = ({name: trajectories[:, k] for k, name in enumerate(METRICS)} if keep_paths
-               else {})
-    result = SimulationResult(config=config, seed=seed, metrics=metrics,
-                              first_passage=first_passage, params=params, stats=stats,
-                              insolvency_month=insolvency_month)
-    return result, values
+    return collector.result()
 
 
-def _stats_task(config: Config, seed: int, offset: int, start: int, stop: int, total: int,
-                template: Any, chunk_size: int, column_index: Sequence[tuple[int, int]]
+def _chunk_task(plan: Plan, start: int, stop: int
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One chunk on a worker: the plan's paths ``start..stop-1``."""
+    return plan.simulate(start, stop)
+
+
+def _stats_task(plan: Plan, start: int, stop: int, template: Any
                 ) -> tuple[Any, np.ndarray, np.ndarray, list[np.ndarray]]:
-    """A statistics task on a worker: the result's paths ``start..stop-1`` (the run's
-    ``offset + start ..``) folded into a StatsPartial, with their first passages,
-    insolvency months and the asked-for columns."""
-    from .engine import run_chunk
-    from .sampling import draw_parameters, path_seeds, prepare
-
-    run = prepare(config)
+    """A statistics task on a worker: the plan's paths ``start..stop-1`` folded into a
+    StatsPartial, with their first passages, insolvency months and the asked-for
+    columns."""
     n = stop - start
     fp = np.empty(n, dtype=np.int64)
     im = np.empty(n, dtype=np.int64)
-    columns = [np.empty(n) for _ in column_index]
+    columns = [np.empty(n) for _ in plan.column_index]
 
     def simulate(a: int, b: int) -> np.ndarray:
-        params = draw_parameters(config, seed, offset + a, offset + b, n_paths=total)
-        out, fp[a - start:b - start], im[a - start:b - start] = run_chunk(
-            params, path_seeds(seed, offset + a, offset + b), run)
-        for column, (m, month) in zip(columns, column_index, strict=True):
+        out, fp[a - start:b - start], im[a - start:b - start], _ = plan.simulate(a, b)
+        for column, (m, month) in zip(columns, plan.column_index, strict=True):
             column[a - start:b - start] = out[:, m, month]
         return out
 
-    return template.partial(start, stop, simulate, chunk_size), fp, im, columns
+    return template.partial(start, stop, simulate, plan.chunk_size), fp, im, columns
 
 
-def _progress_callback(progress: Callable[[int, int], None] | bool | None, total: int
-                       ) -> Callable[[int | None], None]:
-    """``report(done)`` after each finished task, ``report(None)`` at the end: a user's
-    callback, a tqdm bar of finished paths (``True``; ``None``: when stderr is a
-    terminal), or nothing."""
-    if callable(progress):
-        def call(done: int | None) -> None:
-            if done is not None:
-                progress(done, total)
-        return call
-    from .api import progress_bar
+def map_tasks(func: Callable[..., Any], tasks: Sequence[tuple[int, tuple[Any, ...]]],
+              done: Callable[[int, Any], None], client: Any, *, shared: Any = None,
+              window: int | None = None) -> None:
+    """``done(k, func(*args))`` for each task ``(k, args)`` as it finishes on
+    ``client``'s workers, at most ``window`` in flight (default: all); ``shared``, if
+    given, is sent to every worker once and is the first argument."""
+    from distributed import as_completed
 
-    bar = progress_bar(total, progress, desc="simulating on the cluster")
-    shown = 0
+    lead = () if shared is None else (client.scatter(shared, broadcast=True, hash=False),)
+    window = len(tasks) if window is None else max(1, int(window))
+    queue = list(tasks)
+    futures = as_completed()
+    index: dict[str, int] = {}
 
-    def update(done: int | None) -> None:
-        nonlocal shown
-        if done is None:
-            bar.close()
-        else:
-            bar.update(done - shown)
-            shown = done
-    return update
+    def submit_more() -> None:
+        while queue and futures.count() < window:
+            k, args = queue.pop(0)
+            future = client.submit(func, *lead, *args, pure=False)
+            index[future.key] = k
+            futures.add(future)
+
+    try:
+        submit_more()
+        for future in futures:
+            done(index.pop(future.key), future.result())
+            future.release()
+            submit_more()
+    finally:
+        for future in futures.futures:  # stopped early (Ctrl-C, an error): cancel the rest
+            future.cancel()
 
 
 @contextlib.contextmanager

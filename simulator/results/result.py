@@ -29,13 +29,13 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 from scipy import stats
 
-from .config.schema import Config
-from .formatting import finite_or_none as _float
-from .formatting import money as _money
-from .formatting import month_label as _month_label
-from .formatting import pct as _pct
-from .metrics import REVENUE_METRICS
-from .version import package_version
+from ..config.schema import Config
+from ..formatting import finite_or_none as _float
+from ..formatting import money as _money
+from ..formatting import month_label as _month_label
+from ..formatting import pct as _pct
+from ..model.metrics import REVENUE_METRICS
+from ..version import package_version
 
 if TYPE_CHECKING:  # (numba-backed: not imported at run time by the results layer)
     from .monthly_stats import MonthlyStats
@@ -77,7 +77,7 @@ def _column_quantiles(values: np.ndarray, qs: list[float]) -> np.ndarray:
     """Quantiles ``(len(qs), months + 1)`` of every column of ``(paths, months + 1)``:
     ``np.quantile``'s numbers, by the engine's selection kernel (about a third of
     ``np.quantile``'s time; :mod:`simulator.engine._quantiles`)."""
-    from .engine._quantiles import column_quantiles
+    from ..engine import column_quantiles
 
     out = column_quantiles(values, qs)
     if out is None:  # a NaN: numpy's rules
@@ -585,14 +585,14 @@ class SimulationResult:
         })
 
     def plot(self) -> Any:
-        """The MRR fan chart (:func:`simulator.report.figures.fan_chart`).
+        """The MRR fan chart (:func:`simulator.report.run.fan_chart`).
 
         Returns
         -------
         matplotlib.figure.Figure
             Drawn on an Agg canvas (no window, no pyplot state).
         """
-        from .report.figures import fan_chart
+        from ..report.run import fan_chart
 
         return fan_chart(self)
 

@@ -21,8 +21,8 @@ import numpy as np
 from scipy import stats
 from scipy.stats import qmc
 
-from .config.correlations import copula_factor
-from .config.schema import Config, param_specs
+from ..config.correlations import copula_factor
+from ..config.schema import Config, param_specs
 from .inputs import RunInputs, field_name
 from .inputs import param_dtype as _record_dtype
 

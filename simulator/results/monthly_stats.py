@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .engine._accumulate import accumulate
+from ..engine import accumulate
 
 __all__ = ["DEFAULT_BINS", "PILOT_PATHS", "SUM_BLOCK_PATHS", "MonthlyStats", "StatsPartial"]
 

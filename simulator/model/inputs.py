@@ -1,7 +1,7 @@
 """Plain records the engine reads: the per-path parameter dtype and the run's inputs.
 
-No pydantic and no config here: :mod:`simulator.sampling` builds these from a
-validated config, :mod:`simulator.engine` and :mod:`simulator.reference`
+No pydantic and no config here: :mod:`simulator.model.sampling` builds these from a
+validated config, :mod:`simulator.engine` and :mod:`simulator.model.reference`
 read them. Keeping them apart lets the compiled engine be imported (and
 tested) without the config layer.
 """

@@ -195,9 +195,9 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
     Parameters
     ----------
     params : numpy.void
-        One row of :func:`simulator.sampling.draw_parameters`.
+        One row of :func:`simulator.model.sampling.draw_parameters`.
     seed : int
-        The path's month-level seed (:func:`simulator.sampling.path_seeds`).
+        The path's month-level seed (:func:`simulator.model.sampling.path_seeds`).
     run : RunInputs
         Run-level inputs.
 
@@ -519,11 +519,11 @@ def simulate_reference(params: np.ndarray, seeds: np.ndarray,
     Parameters
     ----------
     params : ndarray
-        Structured per-path parameters (:func:`simulator.sampling.draw_parameters`).
+        Structured per-path parameters (:func:`simulator.model.sampling.draw_parameters`).
     seeds : ndarray of uint64
-        Month-level seeds (:func:`simulator.sampling.path_seeds`).
+        Month-level seeds (:func:`simulator.model.sampling.path_seeds`).
     run : RunInputs
-        Run-level inputs (:func:`simulator.sampling.prepare`).
+        Run-level inputs (:func:`simulator.model.sampling.prepare`).
 
     Returns
     -------

@@ -1,5 +1,5 @@
-"""The Dask worker plugin of :mod:`simulator.distributed` (imports Dask, so it is only
-imported once a cluster is used: ``import simulator.distributed`` stays cheap)."""
+"""The Dask worker plugin of :mod:`simulator.runner.dask` (imports Dask, so it is only
+imported once a cluster is used: ``import simulator.runner`` stays cheap)."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ class EngineCache(WorkerPlugin):  # type: ignore[misc, valid-type]
             os.environ["NUMBA_CACHE_DIR"] = os.path.join(base,
                                                          f"msp-sim-numba-{worker.name}")
             os.environ["NUMBA_NUM_THREADS"] = "1"
-        from .api import engine_ready
+        from .warmup import engine_ready
 
         engine_ready()
 

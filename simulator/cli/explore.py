@@ -1,0 +1,53 @@
+"""``msp-sim explore``: the interactive explorer."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from .common import EXIT_OK, SET_HELP, flag_error
+
+
+def add_parser(sub: Any) -> None:
+    """The ``explore`` subcommand and its flags."""
+    expl = sub.add_parser(
+        "explore", help="move the inputs and levers and see the answer change (a local web app)",
+        description="Serve an interactive explorer of a config at http://127.0.0.1:PORT/: "
+                    "controls for the inputs and levers, live results with common random "
+                    "numbers, 'Save as config' and 'Compare'. Needs the explore extra: "
+                    "pip install 'msp-sim[explore]'.")
+    expl.add_argument("config", metavar="CONFIG", help="TOML config file")
+    expl.add_argument("--port", type=int, default=5006, metavar="N",
+                      help="port to listen on (default 5006; 0: a free one)")
+    expl.add_argument("--address", default="127.0.0.1", metavar="HOST",
+                      help="address to bind (default 127.0.0.1: this computer only)")
+    expl.add_argument("--paths", type=int, metavar="N",
+                      help="paths per run when a control rests (default 5,000)")
+    expl.add_argument("--drag-paths", type=int, metavar="N",
+                      help="paths per run while a slider moves (default 1,000)")
+    expl.add_argument("--set", dest="overrides", action="append", default=[],
+                      metavar="KEY=VALUE", help=SET_HELP)
+    expl.add_argument("--no-browser", action="store_true",
+                      help="do not open a browser tab")
+    expl.set_defaults(handler=command)
+
+
+def command(args: argparse.Namespace) -> int:
+    for flag, value in (("--paths", args.paths), ("--drag-paths", args.drag_paths)):
+        if value is not None and value < 1:
+            raise flag_error(flag, f"out of range: got {value}; allowed: an integer >= 1")
+    if not 0 <= args.port <= 65535:
+        raise flag_error("--port", f"out of range: got {args.port}; allowed: an integer "
+                                    "with 0 <= value <= 65535")
+    try:
+        from ..explorer.app import serve
+    except ImportError as exc:
+        raise flag_error("explore", f"needs Panel ({exc}); allowed: after "
+                                     "pip install 'msp-sim[explore]'") from None
+    try:
+        serve(args.config, args.overrides, port=args.port, address=args.address,
+              show=not args.no_browser, paths=args.paths, drag_paths=args.drag_paths)
+    except KeyboardInterrupt:
+        print("\nstopped", file=sys.stderr)
+    return EXIT_OK

@@ -1,0 +1,62 @@
+"""``msp-sim fit``: a config of your business fitted from your records."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from .common import EXIT_OK, default_out, flag_error, record_files, record_tables
+
+
+def add_parser(sub: Any) -> None:
+    """The ``fit`` subcommand and its flags."""
+    fit = sub.add_parser(
+        "fit", help="write a config of your business fitted from your records",
+        description="Fit the model to your exports (CSV or XLSX, each optional; docs/fit.md "
+                    "gives the columns): every rate as a distribution that carries the "
+                    "uncertainty of your data, a comment on each value saying where it comes "
+                    "from. Writes the config and a fit report (fit.json, fit.html).")
+    record_files(fit)
+    fit.add_argument("--out", default="my_msp.toml", metavar="FILE.toml",
+                     help="the config to write (default: my_msp.toml); never overwritten "
+                          "unless --force")
+    fit.add_argument("--report", metavar="DIR",
+                     help="the fit report's directory (default: results/fit-<config name>)")
+    fit.add_argument("--force", action="store_true", help="overwrite the config if it exists")
+    fit.set_defaults(handler=command)
+
+
+def command(args: argparse.Namespace) -> int:
+    from ..fit import config_text, fit_files, fitted_config
+    from ..output import claim_out_dir, write_text_atomic
+    from ..report.files import FIT_FILES, write_fit_report
+
+    tables, as_of = record_tables(args)
+    out = Path(args.out)
+    if out.suffix != ".toml":
+        raise flag_error("--out", f"{args.out}: not a .toml name; allowed: a path ending in "
+                                   ".toml")
+    if out.exists() and not args.force:
+        raise flag_error("--out", f"{args.out}: exists; allowed: a new file, or --force to "
+                                   "overwrite it")
+    report = Path(args.report) if args.report else default_out("fit", out.stem)
+    claim_out_dir(report, FIT_FILES, need_bytes=2_000_000)
+    result = fit_files(**tables, owner=args.owner, columns=args.columns, as_of=as_of,
+                       selling_hours=args.selling_hours)
+    fitted_config(result, str(out))  # the config is valid before anything is written
+    written = write_fit_report(result, report)
+    write_text_atomic(out, config_text(result))
+    for f in result.fitted:
+        low, high = f.interval90
+        if isinstance(f.value, list):
+            print(f"{f.key}: {len(f.value)} clients, ${f.estimate:,.0f}/month: {f.comment}")
+            continue
+        interval = "" if low == high else f" (90% interval {low:.4g} to {high:.4g})"
+        print(f"{f.key} = {f.estimate:.4g}{interval}: {f.comment}")
+    for line in result.warnings:
+        print(f"warning: {line}", file=sys.stderr)
+    print(f"\nwrote {out} and {written}/ (fit.html); check it with `msp-sim validate {out}`, "
+          f"run it with `msp-sim run {out}`")
+    return EXIT_OK

@@ -1,0 +1,101 @@
+"""``msp-sim goal``: the value of one lever that meets a target."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from ..config import load_config
+from .common import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    check_chunk_size,
+    close,
+    common_flags,
+    config_overrides,
+    connect,
+    default_out,
+    error,
+    flag_error,
+    scheduler_flag,
+)
+
+
+def add_parser(sub: Any) -> None:
+    """The ``goal`` subcommand and its flags."""
+    goal = sub.add_parser(
+        "goal", help="find the value of one lever that meets a target",
+        description="Find the smallest (or largest, by the target's direction) value of one "
+                    "config key that meets a target, by root finding with common random "
+                    "numbers; writes goal.json, goal.html and goal.png.")
+    goal.add_argument("config", metavar="CONFIG", help="TOML config file")
+    goal.add_argument("--vary", required=True, metavar="KEY",
+                      help="the lever: a numeric key, e.g. sales.meetings_per_selling_hour")
+    goal.add_argument("--target", required=True, metavar="EXPR",
+                      help="e.g. 'p_break_by_36>=0.8', 'p_mrr_above_60>=0.5', "
+                           "'mrr_p50_36>=100000', 'customers_mean_60>=40' (>= or <=)")
+    goal.add_argument("--range", dest="range", metavar="LO:HI",
+                      help="search range of the lever (default: its distribution's support, "
+                           "or +-50%% of its value, within the allowed values)")
+    goal.add_argument("--xtol", type=float, metavar="X",
+                      help="tolerance on the lever (default 0.1%% of the range; integer "
+                           "keys: exact)")
+    common_flags(goal)
+    scheduler_flag(goal, "each evaluation's chunks of paths")
+    goal.add_argument("--out", metavar="DIR", help="output directory (default: "
+                      "results/goal-<config name>-<key>)")
+    goal.set_defaults(handler=command)
+
+
+def command(args: argparse.Namespace) -> int:
+    from ..analysis.goal import (
+        GoalUnreachable,
+        default_range,
+        goal_seek,
+        lever_spec,
+        parse_range,
+        parse_target,
+    )
+    from ..output import claim_out_dir
+    from ..report.files import GOAL_FILES, write_goal
+
+    check_chunk_size(args)
+    config = load_config(args.config,
+                         overrides=config_overrides(args, ("paths", "seed", "months")))
+    key = args.vary.strip()
+    lever_spec(key)
+    target = parse_target(args.target, config.simulation.months)
+    lo, hi = default_range(config, key) if args.range is None else parse_range(args.range, key)
+    if args.xtol is not None and not (math.isfinite(args.xtol) and args.xtol > 0):
+        raise flag_error("--xtol", f"out of range: got {args.xtol:g}; allowed: a number > 0")
+    out = (Path(args.out) if args.out is not None
+           else default_out("goal", Path(args.config).stem, key))
+    sim = config.simulation
+    from ..memory import check_memory, run_bytes
+
+    check_memory(run_bytes(sim.paths, sim.months, False, args.chunk_size),
+                 f"{sim.paths:,} paths x {sim.months} months per evaluation")
+    claim_out_dir(out, GOAL_FILES, need_bytes=2_000_000)
+    print(f"seeking {key} in [{lo:g}, {hi:g}] for {target.text} with {sim.paths:,} paths x "
+          f"{sim.months} months per evaluation (seed {sim.seed}) ...", file=sys.stderr)
+    client = connect(args)
+    start = time.perf_counter()
+    try:
+        result = goal_seek(config, key, target, range=None if args.range is None else (lo, hi),
+                           xtol=args.xtol, chunk_size=args.chunk_size, progress=False,
+                           client=client)
+    except GoalUnreachable as exc:  # an answer, not a usage mistake: exit status 1
+        error(f"{exc}; nothing written")
+        return EXIT_FAILURE
+    finally:
+        close(client)
+    elapsed = time.perf_counter() - start
+    written = write_goal(result, out, args.title)
+    print(result.format_summary())
+    files = sorted(p.name for p in written.iterdir())
+    print(f"\nsearched in {elapsed:.1f} s; wrote {written}/: {', '.join(files)}")
+    return EXIT_OK

@@ -1,0 +1,170 @@
+"""A run's plan: its settings, chunk ranges, per-path seeds and the columns asked for,
+and the one call of the engine (:func:`run_paths`) that every executor makes."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..config import Config, load_config
+from ..engine import run_chunk
+from ..model.inputs import RunInputs
+from ..model.metrics import METRICS
+from ..model.sampling import draw_parameters, path_seeds, prepare
+from ..results import KEEP_PATHS_LIMIT
+from ..results.monthly_stats import PILOT_PATHS
+
+__all__ = ["DEFAULT_CHUNK_SIZE", "Plan", "RunOptions", "as_seed", "chunk_ranges",
+           "run_paths", "run_settings"]
+
+DEFAULT_CHUNK_SIZE = 8192
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How to run, not what: the keyword tail of every simulating function.
+
+    Attributes
+    ----------
+    chunk_size : int, optional
+        Paths per engine call (default :data:`DEFAULT_CHUNK_SIZE`).
+    progress : bool or callable, optional
+        Show a progress bar (default: only when stderr is a terminal).
+    keep_paths : bool, optional
+        Keep every path's trajectories (default: runs of at most
+        :data:`~simulator.results.KEEP_PATHS_LIMIT` paths).
+    client : distributed.Client or str, optional
+        Run on a Dask cluster (a client, ``"local:N"`` or ``"tcp://HOST:PORT"``).
+    """
+
+    chunk_size: int | None = None
+    progress: Any = None
+    keep_paths: bool | None = None
+    client: Any = None
+
+    def but(self, **changes: Any) -> RunOptions:
+        """These options with some changed."""
+        from dataclasses import replace
+
+        return replace(self, **changes)
+
+
+def as_seed(seed: Any) -> int:
+    """Accept an int or a ``numpy.random.Generator`` (QuantEcon style)."""
+    if isinstance(seed, np.random.Generator):
+        return int(seed.integers(0, 2**63 - 1))
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer or a Generator, got {seed!r}")
+    return int(seed)
+
+
+def run_settings(config: Config | str | Path, n_paths: int | None,
+                 seed: int | np.random.Generator | None) -> tuple[Config, int, int]:
+    """A run's config (loaded if a path), number of paths and seed, defaults filled in
+    from ``config.simulation`` and checked."""
+    if not isinstance(config, Config):
+        config = load_config(config)
+    n_paths = config.simulation.paths if n_paths is None else int(n_paths)
+    if n_paths < 1:
+        raise ValueError(f"n_paths must be at least 1, got {n_paths}")
+    seed = config.simulation.seed if seed is None else as_seed(seed)
+    return config, n_paths, seed
+
+
+def chunk_ranges(n_paths: int, chunk_size: int, keep_paths: bool) -> Iterator[tuple[int, int]]:
+    """Path ranges of the run's chunks.
+
+    Without trajectories the first chunk is always the first
+    :data:`~simulator.results.monthly_stats.PILOT_PATHS` paths: they fix the
+    statistics' bins and shift, and every later path is folded in path order,
+    so the statistics are the same whatever ``chunk_size``.
+    """
+    start = 0
+    if not keep_paths:
+        start = min(PILOT_PATHS, n_paths)
+        yield 0, start
+    while start < n_paths:
+        stop = min(start + chunk_size, n_paths)
+        yield start, stop
+        start = stop
+
+
+def run_paths(params: np.ndarray, seeds: np.ndarray, run: RunInputs,
+              out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The engine on a block of paths (:func:`simulator.engine.run_chunk`): the one
+    place the package calls it."""
+    return run_chunk(params, seeds, run, out=out)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a run simulates: paths ``first_path .. first_path + n_paths - 1`` of the
+    run of ``config`` and ``seed``, in chunks of ``chunk_size``, keeping trajectories or
+    statistics, plus every path's value of some ``(metric, month)`` ``columns``."""
+
+    config: Config
+    seed: int
+    n_paths: int
+    chunk_size: int = DEFAULT_CHUNK_SIZE
+    keep_paths: bool = True
+    first_path: int = 0
+    columns: tuple[tuple[str, int], ...] = ()
+
+    @classmethod
+    def of(cls, config: Config | str | Path, n_paths: int | None,
+           seed: int | np.random.Generator | None, options: RunOptions | None = None, *,
+           first_path: int = 0, columns: Sequence[tuple[str, int]] = ()) -> Plan:
+        """The plan of a run, its defaults filled in and checked."""
+        options = RunOptions() if options is None else options
+        config, n_paths, seed = run_settings(config, n_paths, seed)
+        if first_path < 0:
+            raise ValueError(f"first_path must be non-negative, got {first_path}")
+        chunk_size = (DEFAULT_CHUNK_SIZE if options.chunk_size is None
+                      else int(options.chunk_size))
+        if chunk_size < 1:
+            raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")
+        keep_paths = (n_paths <= KEEP_PATHS_LIMIT if options.keep_paths is None
+                      else bool(options.keep_paths))
+        return cls(config, seed, n_paths, chunk_size, keep_paths, int(first_path),
+                   tuple((str(m), int(month)) for m, month in columns))
+
+    @property
+    def total(self) -> int:
+        """Paths of the whole run (what the parameter draws are relative to)."""
+        return self.first_path + self.n_paths
+
+    @functools.cached_property
+    def inputs(self) -> RunInputs:
+        """The run-level inputs of the engine."""
+        return prepare(self.config)
+
+    @functools.cached_property
+    def column_index(self) -> tuple[tuple[int, int], ...]:
+        """``(metric axis, month)`` of each asked-for column."""
+        return tuple((METRICS.index(name), month) for name, month in self.columns)
+
+    def ranges(self, chunk_size: int | None = None) -> list[tuple[int, int]]:
+        """Path ranges (of this plan's paths) of its chunks, the pilot first without
+        trajectories."""
+        return list(chunk_ranges(self.n_paths, chunk_size or self.chunk_size,
+                                 self.keep_paths))
+
+    def seeds(self, start: int, stop: int) -> np.ndarray:
+        """Month-level seeds of this plan's paths ``start..stop-1``."""
+        return path_seeds(self.seed, self.first_path + start, self.first_path + stop)
+
+    def simulate(self, start: int, stop: int, out: np.ndarray | None = None,
+                 seeds: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """This plan's paths ``start..stop-1``: trajectories, first passages,
+        insolvency months and parameters."""
+        params = draw_parameters(self.config, self.seed, self.first_path + start,
+                                 self.first_path + stop, n_paths=self.total)
+        seeds = self.seeds(start, stop) if seeds is None else seeds
+        out, fp, im = run_paths(params, seeds, self.inputs, out=out)
+        return out, fp, im, params
