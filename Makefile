@@ -37,8 +37,8 @@ bench: $(BENCH_STAMP)
 	$(BENCH_VENV)/bin/python benchmarks/run.py
 
 # Mutation testing of the engine, the reference, sampling, the statistics, the fit's
-# estimators and the lever scan (tests/mutation.py, mutmut; not in CI: about an hour on
-# 2 cores). GROUPS="fit levers" runs some of them; docs/testing.md has the figures.
+# estimators and the lever scan (tests/mutation.py, mutmut; not in CI: slow, from tens of
+# minutes a group up; docs/testing.md has the figures). GROUPS="fit levers" runs some.
 mutation: install
 	$(BIN)/python -m pip install --quiet -e '.[test,mutation]'
 	$(BIN)/python tests/mutation.py $(GROUPS)
