@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 BENCH_VENV := build/bench-venv
 BENCH_STAMP := $(BENCH_VENV)/.installed
 
-.PHONY: install run test bench lint clean
+.PHONY: install run test bench lint clean mutation
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,13 @@ $(BENCH_STAMP): pyproject.toml
 
 bench: $(BENCH_STAMP)
 	$(BENCH_VENV)/bin/python benchmarks/run.py
+
+# Mutation testing of the engine, the reference, sampling, the statistics, the fit's
+# estimators and the lever scan (tests/mutation.py, mutmut; not in CI: slow, from tens of
+# minutes a group up; docs/testing.md has the figures). GROUPS="fit levers" runs some.
+mutation: install
+	$(BIN)/python -m pip install --quiet -e '.[test,mutation]'
+	$(BIN)/python tests/mutation.py $(GROUPS)
 
 lint: install
 	$(BIN)/ruff check simulator tests benchmarks

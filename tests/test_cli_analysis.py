@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from simulator.cli import main
@@ -147,15 +148,34 @@ def test_compare_refuses_foreign_out_dir(tmp_path, user_dir, capsys):
 
 
 def test_goal(tmp_path, capsys):
+    from simulator.api import simulate
+    from simulator.config import load_config
+
+    # The target: halfway between the median MRR at month 12 at either end of the
+    # range (the same 200 paths), so the answer lies strictly inside it.
+    def median_at(churn: float) -> float:
+        cfg = load_config(BASELINE, overrides={"churn.annual_rate": churn,
+                                               "simulation.months": 12})
+        run = simulate(cfg, n_paths=200, seed=cfg.simulation.seed, progress=False)
+        return float(np.quantile(run["mrr"][:, 12], 0.5))
+
+    best, worst = median_at(0.08), median_at(0.15)
+    assert best > worst
+    target = (best + worst) / 2
     out = tmp_path / "goal"
     code = main(["goal", str(BASELINE), "--vary", "churn.annual_rate", "--target",
-                 "mrr_p50_12>=67500", "--out", str(out), *SMALL])
+                 f"mrr_p50_12>={target:.2f}", "--out", str(out), *SMALL])
     captured = capsys.readouterr()
     assert code == 0, captured.err
     data = json.loads((out / "goal.json").read_text(encoding="utf-8"))
     assert data["parameter"] == "churn.annual_rate"
     assert data["direction"] == "decreasing" and data["range"] == [0.08, 0.15]
-    assert data["achieved"] >= 67500
+    ends = {e["value"]: e["estimate"] for e in data["evaluations"]}
+    assert ends[0.08] == pytest.approx(best, rel=1e-12)
+    assert ends[0.15] == pytest.approx(worst, rel=1e-12)
+    assert 0.08 < data["value"] < 0.15 and not data["at_range_end"]
+    assert data["achieved"] >= round(target, 2)
+    assert data["achieved"] == pytest.approx(median_at(data["value"]), rel=1e-12)
     assert data["ci95"][0] <= data["achieved"] <= data["ci95"][1]
     assert data["evaluations"] and all(set(e) == {"value", "estimate", "ci95", "met"}
                                        for e in data["evaluations"])

@@ -162,3 +162,127 @@ def test_levers_take_distributions_everywhere():
     names = {lv.name: lv for lv in resolve_levers(cfg)}
     assert names["a service manager"].set == {"staff.techs_per_manager": 4}
     assert names["one more technician now"].set["start.techs"]["low"] == 4
+
+
+# -- each standard lever: what it sets, and its effect where the effect is known ---------
+
+def test_each_standard_lever_sets_its_keys_by_its_size():
+    cfg = _config(start={"customers": 16, "techs": 3},
+                  churn={"annual_rate": {"dist": "uniform", "low": 0.08, "high": 0.15}},
+                  customers={"price_per_seat": {"dist": "uniform", "low": 100, "high": 150}},
+                  staff={"escalation_share": {"dist": "triangular", "low": 0.1, "mode": 0.2,
+                                              "high": 0.3},
+                         "owner_sales_hours_per_month": 30.0, "techs_per_manager": 8.0})
+    got = {lv.name: lv.set for lv in resolve_levers(cfg)}
+    approx = pytest.approx
+    expected = {
+        "one more technician now": {"start.techs": 4},
+        "a salesperson from month 1": {"sales.reps": 1, "sales.rep_start_month": 1},
+        "a salesperson from month 6": {"sales.reps": 1, "sales.rep_start_month": 6},
+        "the standardization program": {"alignment.enabled": True, "alignment.start_month": 1},
+        "+10% price per seat": {"customers.price_per_seat": {
+            "dist": "uniform", "low": approx(110.0), "high": approx(165.0)}},
+        "-2 pp annual churn": {"churn.annual_rate": {
+            "dist": "uniform", "low": approx(0.06), "high": approx(0.13)}},
+        "a service manager": {"staff.techs_per_manager": 3},
+        "half the escalations": {"staff.escalation_share": {
+            "dist": "triangular", "low": approx(0.05), "mode": approx(0.1),
+            "high": approx(0.15)}},
+        "10 more selling hours a month": {"staff.owner_sales_hours_per_month": approx(40.0)},
+    }
+    assert got == expected
+    with_rep = {lv.name: lv.set for lv in resolve_levers(_config(sales={"reps": 2}))}
+    assert with_rep["one more salesperson"] == {"sales.reps": 3}
+    # numbers move as numbers; churn never goes below 0 and is left alone at 2% or less
+    low = {lv.name: lv.set for lv in resolve_levers(_config(churn={"annual_rate": 0.03}))}
+    assert low["-2 pp annual churn"] == {"churn.annual_rate": approx(0.01)}
+    assert "-2 pp annual churn" not in {
+        lv.name for lv in resolve_levers(_config(churn={"annual_rate": 0.02}))}
+
+
+def _effect(lever_name: str, base: dict, n_paths: int = 4, seed: int = 1):
+    """(as is, with the lever) runs of a config dict on the same seeds."""
+    from simulator.api import simulate
+
+    cfg = config_from_dict(base)
+    lever = next(lv for lv in resolve_levers(cfg) if lv.name == lever_name)
+    runs = [simulate(c, n_paths=n_paths, seed=seed, progress=False, keep_paths=True)
+            for c in (cfg, apply_lever(cfg, lever))]
+    return runs
+
+
+def _book(**sections):
+    from test_oracles import BOOK
+    from test_reference import merged
+
+    return merged(merged(BOOK, levers={}, sales={"proposal_rate": 0.0}), **sections)
+
+
+def test_lever_effects_on_staff_and_cost():
+    # one more technician: $6,500 more a month, from month 1
+    a, b = _effect("one more technician now", _book())
+    assert a["techs"][0, 0] == 1 and b["techs"][0, 0] == 2
+    np.testing.assert_allclose(a["pretax_profit"][:, 1:], (8800 - 6500) * 0.9, rtol=1e-12)
+    np.testing.assert_allclose(b["pretax_profit"][:, 1:], 8800 - 2 * 6500, rtol=1e-12)
+    # a salesperson from month 1 / 6: paid from then on ($7,000), ramping over 5 months
+    for month in (1, 6):
+        a, b = _effect(f"a salesperson from month {month}", _book(), n_paths=400)
+        t = np.arange(1, 13)
+        cost = np.where(t >= month, 7000.0, 0.0)
+        np.testing.assert_allclose(b["pretax_profit"][0, 1:],
+                                   np.where(cost > 0, 8800 - 6500 - cost, 2070.0), rtol=1e-12)
+        ramp = np.clip((t - month + 1) / 5, 0, 1) * 8.0
+        assert np.all(b["meetings"][:, 1:month] == 0) and np.all(a["meetings"] == 0)
+        for k in (month, month + 2, 12):
+            se = np.sqrt(ramp[k - 1] / 400)
+            assert abs(b["meetings"][:, k].mean() - ramp[k - 1]) < 4 * se, (month, k)
+    # one more salesperson: a second rep's cost
+    a, b = _effect("one more salesperson", _book(sales={"reps": 1, "proposal_rate": 0.0}))
+    np.testing.assert_allclose(a["pretax_profit"][:, 1:] - b["pretax_profit"][:, 1:], 7000.0,
+                               rtol=1e-12)
+
+
+def test_lever_effects_on_price_hours_and_the_owner():
+    a, b = _effect("+10% price per seat", _book())
+    np.testing.assert_allclose(b["revenue_managed"][:, 1:], 1.1 * a["revenue_managed"][:, 1:],
+                               rtol=1e-12)
+    np.testing.assert_allclose(a["revenue_managed"][:, 1:], 10_000.0, rtol=1e-12)
+    a, b = _effect("10 more selling hours a month", _book())
+    np.testing.assert_allclose(a["owner_sales_hours"][:, 1:], 40.0)
+    np.testing.assert_allclose(b["owner_sales_hours"][:, 1:], 50.0)
+    # half the escalations: the same tickets, half the owner's hours on them
+    tickets = _book(tickets={"per_endpoint_reactive": 1.0}, staff={
+        "escalation_share": 0.3, "owner_hours_per_month": 600.0, "hire_above": 10.0})
+    a, b = _effect("half the escalations", tickets)
+    np.testing.assert_array_equal(a["tickets"][:, 1], b["tickets"][:, 1])
+    assert a["owner_escalation_hours"][:, 1].min() > 10
+    np.testing.assert_allclose(b["owner_escalation_hours"][:, 1],
+                               0.5 * a["owner_escalation_hours"][:, 1], rtol=1e-12)
+    # a service manager: with a span of 2, posted in month 1, arrives after the 2-month
+    # lag and takes both technicians off the owner (8 h of management -> 4 h: himself)
+    a, b = _effect("a service manager", _book(start={"techs": 2}, staff={
+        "management_hours_per_employee": 4.0, "hire_lag_months": 2}))
+    assert np.all(a["managers"] == 0) and b["managers"][0].tolist()[:5] == [0, 0, 0, 1, 1]
+    np.testing.assert_allclose(a["owner_management_hours"][:, 3:], 8.0)
+    np.testing.assert_allclose(b["owner_management_hours"][:, 3:], 4.0)
+    # the standardization program: one alignment manager (10 clients, 20 each), hired in
+    # month 1, arriving in month 3, raising the book's score by the rate a month
+    a, b = _effect("the standardization program", _book(staff={"hire_lag_months": 2}))
+    assert np.all(a["alignment_staff"] == 0)
+    assert b["alignment_staff"][0].tolist()[:5] == [0, 0, 0, 1, 1]
+    np.testing.assert_allclose(b["alignment_mean"][:, 3:6], [[0.15, 0.3, 0.45]] * 4)
+
+
+def test_lever_effect_on_churn_is_two_points_a_year():
+    """1,000 one-seat customers, no sales, a constant hazard (no account care
+    discount, no overload): E[customers at month 12] = 1000 (1 - annual rate), 800
+    as is and 820 with the lever; the paired difference is +20 within 4 SE."""
+    base = _book(start={"customers": 1000}, customers={"seats": 1},
+                 churn={"annual_rate": 0.2, "visibility_reduction": 0.0,
+                        "overload_sensitivity": 0.0})
+    a, b = _effect("-2 pp annual churn", base, n_paths=400, seed=3)
+    for run, expected in ((a, 800.0), (b, 820.0)):
+        x = run["customers"][:, 12]
+        assert abs(x.mean() - expected) < 4 * x.std(ddof=1) / np.sqrt(x.size), x.mean()
+    d = b["customers"][:, 12] - a["customers"][:, 12]
+    assert abs(d.mean() - 20.0) < 4 * d.std(ddof=1) / np.sqrt(d.size) + 0.5

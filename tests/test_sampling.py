@@ -7,7 +7,14 @@ import pytest
 from scipy import stats
 
 from simulator.config.loader import config_from_dict
-from simulator.model.sampling import ALL_KEYS, PARAM_KEYS, draw_parameters, param_dtype, path_seeds
+from simulator.model.sampling import (
+    ALL_KEYS,
+    PARAM_KEYS,
+    draw_parameters,
+    key_uniforms,
+    param_dtype,
+    path_seeds,
+)
 
 TABLES = {
     "uniform": {"dist": "uniform", "low": 4, "high": 8},
@@ -39,11 +46,18 @@ def test_beta_table_mean_and_sd():
 def test_scalars_and_integers():
     cfg = config_from_dict({"start": {"customers": {"dist": "uniform", "low": 2, "high": 9}},
                             "sales": {"reps": 2}})
-    p = draw_parameters(cfg, 1, 0, 1000)
+    p = draw_parameters(cfg, 1, 0, 20_000)
     assert p.dtype == param_dtype() and len(p.dtype.names) == len(PARAM_KEYS)
     assert np.all(p["sales_reps"] == 2)
-    assert np.all(p["start_customers"] == np.rint(p["start_customers"]))
-    assert p["start_customers"].min() >= 2 and p["start_customers"].max() <= 9
+    # an integer key is its draw rounded to the nearest integer (docs/model.md), not
+    # truncated: exactly rint(2 + 7 u) of the key's own uniforms ...
+    u = key_uniforms(1, "start.customers", 0, 20_000)
+    np.testing.assert_array_equal(p["start_customers"], np.rint(2 + 7 * u))
+    # ... so the end points hold half the mass of the others: 1/14, 1/7 x 6, 1/14
+    counts = np.bincount(p["start_customers"].astype(int) - 2, minlength=8)
+    expected = 20_000 * np.array([0.5, 1, 1, 1, 1, 1, 1, 0.5]) / 7
+    assert stats.chisquare(counts, expected).pvalue > 1e-3
+    assert p["start_customers"].min() == 2 and p["start_customers"].max() == 9
 
 
 def test_slices_equal_the_whole_run_and_scenarios_share_uniforms():

@@ -16,8 +16,10 @@ PUBLIC_API = ["simulator/__init__.py", "simulator/api.py", "simulator/results",
               "simulator/fit", "simulator/analysis/levers.py", "simulator/month_one.py"]
 
 
-def test_mypy_passes_on_the_public_api(tmp_path):
-    run = subprocess.run([sys.executable, "-m", "mypy", "--cache-dir", str(tmp_path / "cache"),
+def test_mypy_passes_on_the_public_api():
+    # mypy's own incremental cache (.mypy_cache, git-ignored): a rerun re-checks only
+    # what changed (~2 s instead of ~15 s cold); a cold cache gives the same verdict.
+    run = subprocess.run([sys.executable, "-m", "mypy", "--cache-dir", str(ROOT / ".mypy_cache"),
                           *PUBLIC_API], cwd=ROOT, capture_output=True, text=True)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "Success: no issues found" in run.stdout

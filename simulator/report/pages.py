@@ -519,6 +519,9 @@ def render_fit(result: FitResult, figures: Sequence[ReportFigure] | None = None,
     files = ", ".join(result.files.values()) or "no files"
     headlines = [f"{len(result.fitted)} values fitted from {files}, as of "
                  f"{result.as_of.isoformat()}."]
+    def number(x: float) -> str:  # the replay's counts and dollars, no e-notation
+        return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.4g}"
+
     replay = None
     if result.replay is not None:
         from ..fit.calibrate import REPLAY_SERIES

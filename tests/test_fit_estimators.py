@@ -1,0 +1,265 @@
+"""The fit's estimators where they can be wrong (simulator/fit/estimate.py).
+
+tests/test_fit_recovery.py checks the 90% intervals' coverage on synthetic
+histories in which the estimators' easy mistakes cost nothing (tickets and
+hours give the same escalation share there, few proposals are undecided).
+Here each estimator meets data that tell the right formula from the likely
+wrong one: hand cases with the answer written from the estimator's textbook
+definition, and replications that check bias and the standard error (not
+coverage alone). Tolerances: a replication mean within 4 standard errors.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+
+import numpy as np
+from scipy import stats
+
+from simulator.fit.estimate import (
+    endpoint_months,
+    fit_churn,
+    fit_pipeline,
+    fit_records,
+    fit_tickets,
+)
+from simulator.fit.records import Client, Deal, Ticket
+from simulator.fit.synthetic import history
+
+DAY = datetime.date(2024, 1, 15)
+
+
+def _deals(won: int, lost: int, open_: int, no_proposal: int) -> list[Deal]:
+    kinds = ([(True, "won")] * won + [(True, "lost")] * lost + [(True, "open")] * open_
+             + [(False, "lost")] * no_proposal)
+    return [Deal(DAY, f"P{k}", proposal, outcome, None, k + 2)
+            for k, (proposal, outcome) in enumerate(kinds)]
+
+
+def _beta_mean(successes: int, trials: int) -> float:
+    """Jeffreys posterior mean, Beta(successes + 1/2, failures + 1/2)."""
+    return (successes + 0.5) / (trials + 1.0)
+
+
+def test_close_rate_counts_decided_proposals_only():
+    """10 won, 10 lost, 20 proposals still open, 5 meetings without a proposal: the
+    close rate is 10 of 20 decided proposals (not 10 of 40); the proposal rate 40 of 45."""
+    fitted = {f.key: f for f in fit_pipeline(_deals(10, 10, 20, 5), DAY, 40.0, "p")}
+    assert fitted["sales.close_rate"].estimate == _beta_mean(10, 20)
+    assert fitted["sales.close_rate"].count == 20
+    assert fitted["sales.proposal_rate"].estimate == _beta_mean(40, 45)
+    # meetings per selling hour: Gamma(45 + 1/2, months) over 40 hours, one month here,
+    # written as the lognormal of the same mean and sd
+    meetings = fitted["sales.meetings_per_selling_hour"]
+    assert meetings.estimate == 45.5 / 1.0 / 40.0
+    table = meetings.value
+    assert table["dist"] == "lognormal"
+    written = stats.lognorm(s=table["sigma"], scale=table["median"])
+    np.testing.assert_allclose([written.mean(), written.std()],
+                               [45.5 / 40.0, math.sqrt(45.5) / 40.0], rtol=1e-12)
+    # the close rate's beta has the Jeffreys posterior's mean and sd
+    beta = fitted["sales.close_rate"].value
+    posterior = stats.beta(10.5, 10.5)
+    assert beta["dist"] == "beta"
+    np.testing.assert_allclose([beta["mean"], beta["sd"]], [posterior.mean(), posterior.std()],
+                               rtol=1e-12)
+
+
+def test_a_rate_needs_one_decided_trial():
+    """No decided proposal: no close rate; one won: Beta(1.5, 0.5)."""
+    assert "sales.close_rate" not in {f.key for f in fit_pipeline(_deals(0, 0, 3, 0), DAY,
+                                                                     40.0, "p")}
+    one = {f.key: f for f in fit_pipeline(_deals(1, 0, 0, 0), DAY, 40.0, "p")}
+    assert one["sales.close_rate"].count == 1
+    assert one["sales.close_rate"].estimate == 1.5 / 2.0
+
+
+def test_close_rate_is_unbiased_when_the_history_ends_mid_cycle():
+    """Six months of 30 meetings a month, proposals closing 7-60 days later: about 1
+    in 6 is still open at the as-of date. The fitted close rate's mean over 200
+    histories is the truth (the open ones are not losses), within 4 SE."""
+    rng = np.random.default_rng(11)
+    errors, opened = [], []
+    for _ in range(200):
+        h = history(rng, months=6, start_clients=0, meetings_per_month=30.0,
+                    proposal_rate=0.6, close_rate=0.35, tickets_per_endpoint=0.0)
+        fitted = {f.key: f for f in fit_pipeline(h.deals, h.as_of, 40.0, "p")}
+        errors.append(fitted["sales.close_rate"].estimate - 0.35)
+        opened.append(np.mean([d.outcome == "open" for d in h.deals if d.proposal]))
+    errors = np.array(errors)
+    assert np.mean(opened) > 0.1  # the case is not empty
+    se = errors.std(ddof=1) / math.sqrt(errors.size)
+    assert abs(errors.mean()) < 4 * se + 0.002, (errors.mean(), se)  # + the prior's pull
+
+
+def _tickets(hours, owner_flags, owner="Owner") -> list[Ticket]:
+    return [Ticket(DAY, DAY, "A", float(h), owner if mine else "Tech", k + 2)
+            for k, (h, mine) in enumerate(zip(hours, owner_flags, strict=True))]
+
+
+def _ratio_se(y: np.ndarray, x: np.ndarray) -> float:
+    """Cochran's ratio estimator R = sum y / sum x: se = sqrt(sum (y - R x)^2 / (n (n - 1)))
+    / mean x (Sampling Techniques, 3rd ed., eq. 6.9 without the finite-population term)."""
+    r = y.sum() / x.sum()
+    n = x.size
+    return math.sqrt(((y - r * x) ** 2).sum() / (n * (n - 1))) / x.mean()
+
+
+def test_escalation_share_is_of_hours_not_tickets():
+    """The owner works 2 of 10 tickets, the long ones: 9 of 17 hours (not 20%)."""
+    hours = np.array([4.5, 4.5, 1, 1, 1, 1, 1, 1, 1, 1])
+    mine = np.array([1, 1, 0, 0, 0, 0, 0, 0, 0, 0], dtype=bool)
+    fitted = {f.key: f for f in fit_tickets(_tickets(hours, mine), None, "Owner", 1.2, "t")}
+    share = fitted["staff.escalation_share"]
+    assert share.estimate == 9 / 17
+    assert share.value["mean"] == 9 / 17
+    y = np.where(mine, hours, 0.0)
+    np.testing.assert_allclose(share.value["sd"], _ratio_se(y, hours), rtol=1e-12)
+    # hours per ticket: the sample mean, normal with its standard error
+    h = fitted["tickets.hours_reactive"]
+    assert h.estimate == 1.7
+    np.testing.assert_allclose(h.value["sd"], hours.std(ddof=1) / math.sqrt(10), rtol=1e-12)
+    assert h.value["dist"] == "normal" and h.value["mean"] == 1.7
+
+
+def test_escalation_share_standard_error_by_replication():
+    """The owner takes the longer tickets (probability rising with hours; hours
+    lognormal with mean 2.5, straddling it): over 300 histories of 400 tickets the
+    fitted share is unbiased for the share of hours and its standard error is the
+    replications' spread (z-scores with mean 0 and sd 1, within 4 SE)."""
+    rng = np.random.default_rng(5)
+
+    def draw(n):
+        hours = np.exp(np.log(2.5) - 0.5 + rng.standard_normal(n))  # mean 2.5
+        mine = rng.random(n) < np.minimum(0.08 * hours, 1.0)
+        return hours, mine
+
+    big_h, big_m = draw(2_000_000)
+    truth = (big_h * big_m).sum() / big_h.sum()  # the share of hours, to ~1e-4
+    assert abs(truth - big_m.mean()) > 0.05  # tickets and hours disagree here
+    z, est = [], []
+    for _ in range(300):
+        hours, mine = draw(400)
+        hours = np.round(hours, 3) + 0.001
+        f = {f.key: f for f in fit_tickets(_tickets(hours, mine), None, "Owner", 1.2, "t")}
+        share = f["staff.escalation_share"]
+        est.append(share.estimate)
+        z.append((share.estimate - truth) / share.value["sd"])
+    z, est = np.array(z), np.array(est)
+    assert abs(z.mean()) < 4 / math.sqrt(z.size) + 0.05  # ratio-estimator bias is O(1/n)
+    assert abs(z.std(ddof=1) - 1) < 4 / math.sqrt(2 * z.size) + 0.05, z.std(ddof=1)
+    assert abs(est.mean() - truth) < 4 * est.std(ddof=1) / math.sqrt(est.size) + 0.002
+
+
+def test_churn_from_tenures_with_a_book_in_place_at_the_start():
+    """Clients who joined before the records begin count their whole tenure: 1 ended
+    after 1 year, 2 active for 2 years each = 5 client-years, 1 event. With the hazard
+    ~ Gamma(1.5, 5), the annual rate 1 - exp(-hazard) has mean 1 - (5/6)^1.5 and
+    E[(1 - exp(-hazard))^2] = 1 - 2 (5/6)^1.5 + (5/7)^1.5 (the gamma's Laplace transform)."""
+    as_of = datetime.date(2024, 1, 1)
+    start = as_of - datetime.timedelta(days=round(2 * 365.25))
+    clients = [
+        Client("A", start, start + datetime.timedelta(days=round(365.25)), 5, None, 500, 2),
+        Client("B", start, None, 5, None, 500, 3),
+        Client("C", start, None, 5, None, 500, 4),
+    ]
+    fitted = fit_churn(clients, as_of, "c")
+    exposure = (round(365.25) + 2 * round(2 * 365.25)) / 365.25
+    m1 = (exposure / (exposure + 1)) ** 1.5
+    m2 = 1 - 2 * m1 + (exposure / (exposure + 2)) ** 1.5
+    assert fitted.count == 1 and fitted.key == "churn.annual_rate" and fitted.source == "c"
+    # the comment's MLE: the censored exponential's rate is events / exposure
+    assert f"MLE {100 * (1 - math.exp(-1 / exposure)):.1f}%/year" in fitted.comment
+    np.testing.assert_allclose(fitted.estimate, 1 - m1, rtol=1e-12)
+    np.testing.assert_allclose(fitted.value["sd"], math.sqrt(m2 - (1 - m1) ** 2), rtol=1e-9)
+    # and the book today is the two active clients, months into their contracts counted
+    result = fit_records(clients, as_of=as_of)
+    book = result.get("start.book").value
+    assert [c["client"] for c in book] == ["B", "C"]
+    assert all(c["contract_month"] == 24 for c in book)
+
+
+def test_churn_boundaries():
+    """A client whose end date is the as-of date has left (an event); a book with no
+    client-time yet has nothing to fit."""
+    as_of = datetime.date(2024, 1, 1)
+    start = datetime.date(2023, 1, 1)
+    gone = fit_churn([Client("A", start, as_of, 5, None, 500, 2),
+                      Client("B", start, None, 5, None, 500, 3)], as_of, "c")
+    assert gone.count == 1
+    assert fit_churn([Client("A", as_of, None, 5, None, 500, 2)], as_of, "c") is None
+
+
+def test_rates_per_month_and_per_endpoint_by_hand():
+    """Meetings: 45 between mid-January and the as-of date 15 March, the history
+    starting on 1 January: Gamma(45.5, months) with months = 74 days / (365.25 / 12).
+    Tickets: 31 in January on one client of 10 endpoints active all month, as of
+    31 January: 310 endpoint-days = 10 x 31 / (365.25 / 12) endpoint-months."""
+    deals = [Deal(datetime.date(2024, 1, 15), f"P{k}", False, "lost", None, k + 2)
+             for k in range(45)]
+    as_of = datetime.date(2024, 3, 15)
+    got = {f.key: f for f in fit_pipeline(deals, as_of, 40.0, "pipe.csv")}
+    months = 74 / (365.25 / 12)
+    meetings = got["sales.meetings_per_selling_hour"]
+    written = stats.lognorm(s=meetings.value["sigma"], scale=meetings.value["median"])
+    np.testing.assert_allclose([written.mean(), written.std()],
+                               [45.5 / months / 40, math.sqrt(45.5) / months / 40], rtol=1e-12)
+    assert meetings.source == "pipe.csv" and "45 first meetings in 2 months" in meetings.comment
+    assert got["sales.proposal_rate"].comment.endswith("0 of 45 first meetings led to a proposal")
+    client = Client("A", datetime.date(2023, 6, 1), None, 8, 10, 800, 2)
+    tickets = [Ticket(datetime.date(2024, 1, 1 + k), None, "A", 1.0 + (k % 2), "Tech", k + 2)
+               for k in range(31)]
+    got = {f.key: f for f in fit_tickets(tickets, [client], None, 1.2, "t.csv",
+                                         as_of=datetime.date(2024, 1, 31))}
+    exposure = 10 * 31 / (365.25 / 12)
+    rate = got["tickets.per_endpoint_reactive"]
+    written = stats.lognorm(s=rate.value["sigma"], scale=rate.value["median"])
+    np.testing.assert_allclose([rate.estimate, written.mean(), written.std()],
+                               [31.5 / exposure, 31.5 / exposure, math.sqrt(31.5) / exposure],
+                               rtol=1e-12)
+    assert rate.count == 31 and rate.source == "t.csv"
+    # no client-time: no rate
+    late = Client("B", datetime.date(2024, 3, 1), None, 8, 10, 800, 2)
+    assert "tickets.per_endpoint_reactive" not in {
+        f.key for f in fit_tickets(tickets, [late], None, 1.2, "t.csv")}
+
+
+def test_tickets_fit_details_by_hand():
+    """Technicians: resources besides the owner in the 90 days to the last ticket; hours
+    per ticket a normal bounded below at 0; endpoints from seats when a client has no
+    count; the owner's share needs a share strictly between 0 and 1."""
+    last = datetime.date(2024, 6, 30)
+    tickets = [Ticket(last - datetime.timedelta(days=d), None, "A", h, who, k + 2)
+               for k, (d, h, who) in enumerate([(0, 2.0, "Owner"), (90, 1.0, "T1"),
+                                                (91, 1.0, "T2"), (10, 3.0, "T3"),
+                                                (5, 0.5, "Owner")])]
+    got = {f.key: f for f in fit_tickets(tickets, None, "Owner", 1.2, "t")}
+    techs = got["start.techs"]
+    assert (techs.value, techs.estimate, techs.interval90, techs.count) == (2, 2, (2, 2), 2)
+    assert techs.source == "t" and "2 resources besides the owner" in techs.comment
+    assert got["tickets.hours_reactive"].value["low"] == 0.0
+    assert got["staff.escalation_share"].estimate == 2.5 / 7.5
+    # the owner worked none or all of the hours: nothing to fit
+    for owner in ("Nobody", None):
+        assert "staff.escalation_share" not in {f.key for f in fit_tickets(
+            tickets, None, owner, 1.2, "t")}
+    solo = [Ticket(t.created, None, "A", t.hours, "Owner", t.row) for t in tickets]
+    assert "staff.escalation_share" not in {f.key for f in fit_tickets(solo, None, "Owner",
+                                                                       1.2, "t")}
+    # endpoint-months: a client without an endpoint count has seats x endpoints_per_seat;
+    # clients add up; a client that ends where it starts adds nothing
+    first, end = datetime.date(2024, 1, 1), datetime.date(2024, 1, 31)
+    clients = [Client("A", first, None, 10, None, 1000, 2),
+               Client("B", first, None, 5, 7, 500, 3),
+               Client("C", end, end, 5, 7, 500, 4)]
+    np.testing.assert_allclose(endpoint_months(clients, first, end, 1.2),
+                               (12 + 7) * 30 / (365.25 / 12), rtol=1e-12)
+
+
+def test_a_client_ending_on_the_as_of_date_counts_once():
+    as_of = datetime.date(2024, 1, 1)
+    start = datetime.date(2023, 1, 1)
+    result = fit_records([Client("A", start, as_of, 5, None, 500, 2)], as_of=as_of)
+    assert len(result.curves["tenures"]["ended"]) == 1
+    assert result.curves["tenures"]["active"] == []

@@ -1,0 +1,395 @@
+"""Independent oracles: docs/model.md's equations, computed here by hand.
+
+tests/test_engine_vs_reference.py holds the engine to the plain-Python
+reference; a bug put in both (the reference copies the kernel step by step)
+passes there. The cases below are written from docs/model.md alone, a few
+lines of arithmetic each, and run on both runners:
+
+- interest on the drawn credit line (``credit_annual_rate / 12``), tax on a
+  year's positive pretax profit, no carry-back;
+- one month's P&L line by line (tools, technicians, overtime at its premium,
+  commissions, projects, products, the rep, overhead, marketing, the owner's
+  pay, the bonus pool);
+- the hiring rule (overload months running, the lag, the money rule) and
+  letting go (idle months running);
+- escalations charged on reactive ticket hours only;
+- the meeting rate with a rep's linear ramp;
+- the month's churn hazard (visibility by paid account care, convex in the
+  remembered unserved share);
+- the owner's month (model v2; ``test_owners_month_by_hand``: one test to
+  update when the model changes it);
+- an accounting re-build of every month's P&L and cash of every shipped
+  config from the engine's outputs and each path's parameters.
+
+Deterministic cases are exact up to float rounding (``rtol = 1e-12``);
+stochastic ones compare a sample mean with its expectation within 4 standard
+errors (false alarm 6e-5 each; seeds fixed).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_reference import QUIET, merged, run_paths, z_score
+
+from simulator.model.reference import simulate_reference
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIGS = sorted((ROOT / "configs").glob("*.toml"))
+
+
+def _engine_runner():
+    engine = pytest.importorskip("simulator.engine")
+    return engine.run_chunk
+
+
+@pytest.fixture(params=["reference", "engine"])
+def runner(request):
+    return simulate_reference if request.param == "reference" else _engine_runner()
+
+
+# A small business with nothing random: 10 customers of 10 seats at $100, one
+# endpoint a seat, one technician (140 hours, $6,500), an owner with 200 hours
+# and nothing to manage, no hiring, no letting go, nothing sold.
+BOOK = merged(
+    QUIET,
+    start={"customers": 10, "techs": 1, "cash": 1e6},
+    customers={"seats": 10, "price_per_seat": 100.0, "endpoints_per_seat": 1.0,
+               "account_hours_per_month": 0.0, "contract_months": 12},
+    cloud={"adoption": 0.0},
+    staff={"owner_hours_per_month": 200.0, "owner_sales_hours_per_month": 40.0,
+           "management_hours_per_employee": 0.0, "tech_hours_per_month": 140.0,
+           "tech_cost_per_month": 6500.0, "hire_above": 10.0, "layoff_below": 0.0,
+           "overtime_max_share": 0.15, "overtime_premium": 1.5},
+    finance={"tools_share": 0.12, "profit_share": 0.1, "credit_limit": 50_000.0,
+             "credit_annual_rate": 0.10},
+)
+HOURLY = 6500.0 / 140.0  # a technician's cost per contracted hour
+
+
+def test_interest_is_the_monthly_rate_on_the_drawn_credit(runner):
+    """No revenue, no staff, $10,000 drawn at 12% a year: 1% a month, compounding."""
+    data = merged(BOOK, start={"customers": 0, "techs": 0, "cash": -10_000.0},
+                  finance={"credit_limit": 1e6, "credit_annual_rate": 0.12})
+    m, _, im = run_paths(runner, data, n_paths=2, seed=1)
+    t = np.arange(13)
+    np.testing.assert_allclose(m["cash"], np.broadcast_to(-10_000.0 * 1.01 ** t, (2, 13)),
+                               rtol=1e-12)
+    np.testing.assert_allclose(m["pretax_profit"][:, 1:], -0.01 * -m["cash"][:, :-1],
+                               rtol=1e-12)  # a loss: no bonus pool
+    assert np.all(im == -1)
+    # cash on hand earns nothing: the same business with $10,000 in the bank
+    m, _, _ = run_paths(runner, merged(data, start={"cash": 10_000.0}), n_paths=2, seed=1)
+    assert np.all(m["pretax_profit"][:, 1:] == 0.0) and np.all(m["cash"] == 10_000.0)
+
+
+def test_tax_on_a_years_positive_profit_without_carry_back(runner):
+    """Year 1: $10,000 managed x 0.88 - $6,500 = $2,300, less the 10% bonus pool
+    = $2,070 a month, taxed 25% in month 12. Year 2: a rep ($5,000) from month 13
+    makes every month a $2,700 loss: no tax, and none given back."""
+    data = merged(BOOK, simulation={"months": 24},
+                  sales={"reps": 1, "rep_start_month": 13, "rep_cost_per_month": 5000.0,
+                         "rep_meetings_per_month": 0.0},
+                  finance={"tax_rate": 0.25})
+    m, _, _ = run_paths(runner, data, n_paths=2, seed=1)
+    profit = np.array([0.0] + [2070.0] * 12 + [-2700.0] * 12)
+    np.testing.assert_allclose(m["pretax_profit"], np.broadcast_to(profit, (2, 25)),
+                               rtol=1e-12)
+    tax = np.zeros(25)
+    tax[12] = 0.25 * 12 * 2070.0
+    np.testing.assert_allclose(m["tax_paid"], np.broadcast_to(tax, (2, 25)), rtol=1e-12,
+                               atol=1e-9)
+    np.testing.assert_allclose(m["cash"][:, -1], 1e6 + 12 * 2070.0 - tax[12] - 12 * 2700.0,
+                               rtol=1e-12)
+
+
+def _month1_profit(rep: bool, owner_pay: float) -> tuple[float, float]:
+    """docs/model.md step 9 for the P&L case below, month 1: (pretax profit, overtime hours)."""
+    f = 0.9 ** (1 / 12)  # legacy lines after one month of a 10%/year decline
+    managed, seats, customers = 10 * 10 * 100.0, 100, 10
+    cloud = seats * 0.5 * 20.0 * 0.1 * (1 + 0.2)
+    legacy_projects, legacy_products, ms_products = 2400.0 * f, 5000.0 * f, 120.0 / 12 * seats
+    work = 1.5 * seats + legacy_projects / 120.0  # proactive + project hours
+    overtime = min(max(work - 140.0, 0.0), 0.15 * 140.0)
+    revenue = managed + cloud + legacy_projects + legacy_products + ms_products
+    gross = (managed * (1 - 0.12) - 6500.0 - overtime * HOURLY * 1.5 + cloud
+             + (1 - 0.2) * legacy_projects + 0.045 * legacy_products + 0.11 * ms_products)
+    employees = 1 + int(rep)
+    opex = (5000.0 * rep + owner_pay + 1000.0 + 200.0 * employees + 50.0 * customers
+            + 0.02 * revenue)
+    profit = gross - opex
+    return (profit * 0.9 if profit > 0 else profit), overtime
+
+
+@pytest.mark.parametrize(("rep", "owner_pay"), [(True, 3000.0), (False, 0.0)])
+def test_one_months_profit_line_by_line(runner, rep, owner_pay):
+    data = merged(BOOK, simulation={"months": 1},
+                  start={"legacy_project_revenue": 2400.0, "legacy_product_revenue": 5000.0},
+                  cloud={"adoption": 0.5, "seat_price": 20.0, "commission_rate": 0.1,
+                         "attach_uplift": 0.2},
+                  tickets={"proactive_hours_per_endpoint": 1.5},
+                  projects={"product_spend_per_seat_year": 120.0, "bill_rate_per_hour": 120.0},
+                  legacy={"decline_annual": 0.1},
+                  sales={"reps": int(rep), "rep_start_month": 1, "rep_cost_per_month": 5000.0,
+                         "rep_meetings_per_month": 0.0},
+                  finance={"overhead_per_month": 1000.0, "overhead_per_employee_month": 200.0,
+                           "overhead_per_customer_month": 50.0, "marketing_share": 0.02,
+                           "owner_pay_per_month": owner_pay, "project_other_cost_share": 0.2,
+                           "product_margin_legacy": 0.045, "product_margin_ms": 0.11})
+    m, _, _ = run_paths(runner, data, n_paths=2, seed=1)
+    profit, overtime = _month1_profit(rep, owner_pay)
+    assert overtime == pytest.approx(21.0)  # the stretch is used up: the owner takes the rest
+    assert (profit < 0) == rep  # both signs of the bonus-pool rule
+    np.testing.assert_allclose(m["pretax_profit"][:, 1], profit, rtol=1e-12)
+    np.testing.assert_allclose(m["revenue_cloud"][:, 1], 120.0, rtol=1e-12)
+    np.testing.assert_allclose(m["revenue_products"][:, 1], 5000.0 * 0.9 ** (1 / 12) + 1000.0,
+                               rtol=1e-12)
+
+
+def test_overtime_costs_its_premium_and_no_more_than_the_stretch(runner):
+    """150 hours of work for 140 contracted: 10 overtime hours at 1.5 x $6,500/140;
+    300 hours: the stretch (21 hours) is paid, the rest is the owner's or undone."""
+    for proactive, hours in ((1.5, 10.0), (3.0, 21.0), (1.0, 0.0)):
+        data = merged(BOOK, simulation={"months": 1},
+                      tickets={"proactive_hours_per_endpoint": proactive})
+        m, _, _ = run_paths(runner, data, n_paths=2, seed=1)
+        expected = (10_000.0 * 0.88 - 6500.0 - hours * HOURLY * 1.5) * 0.9
+        np.testing.assert_allclose(m["pretax_profit"][:, 1], expected, rtol=1e-12)
+        np.testing.assert_allclose(m["utilization"][:, 1], 100 * proactive / 140.0, rtol=1e-12)
+
+
+# 150 hours of proactive work a month for a team of 140-hour technicians.
+LOADED = merged(BOOK, tickets={"proactive_hours_per_endpoint": 1.5},
+                staff={"hire_above": 0.85, "hire_after_months": 2, "hire_lag_months": 2,
+                       "layoff_below": 0.55, "layoff_after_months": 3})
+
+
+@pytest.mark.parametrize(("lag", "techs"), [
+    # over in months 1-2: posted in month 2, arrives in 2 + lag; two technicians are idle
+    # (150 < 0.55 x 280) for 3 months: one leaves at the start of the next month; again.
+    (2, [1, 1, 1, 1, 2, 2, 2, 1, 1, 1, 2, 2, 2]),
+    (0, [1, 1, 1, 2, 2, 2, 1, 1, 2, 2, 2, 1, 1]),  # lag 0: usable next month
+    (1, [1, 1, 1, 2, 2, 2, 1, 1, 2, 2, 2, 1, 1]),
+    (3, [1, 1, 1, 1, 1, 2, 2, 2, 1, 1, 1, 1, 2]),
+])
+def test_hiring_waits_for_overload_months_and_the_lag_and_idle_months_let_go(runner, lag,
+                                                                              techs):
+    data = merged(LOADED, staff={"hire_lag_months": lag})
+    m, _, _ = run_paths(runner, data, n_paths=2, seed=1)
+    assert m["techs"].tolist() == [techs, techs]
+
+
+def test_a_hire_waits_for_money(runner):
+    """No cash, $10,000 of credit, a hire needs 2 x $6,500 of cash plus unused credit.
+    Profit (8,800 - 6,500 - 10 overtime hours) x 0.9 = $1,443.21 a month: cash
+    reaches $3,000 in month 3, so the hire wanted since month 2 is posted in
+    month 3 and arrives in month 5."""
+    data = merged(LOADED, start={"cash": 0.0}, finance={"credit_limit": 10_000.0},
+                  staff={"hire_cash_months": 2.0})
+    m, _, _ = run_paths(runner, data, n_paths=2, seed=1)
+    profit = (8800.0 - 6500.0 - 10 * HOURLY * 1.5) * 0.9
+    np.testing.assert_allclose(m["cash"][:, 1:4], [[profit, 2 * profit, 3 * profit]] * 2,
+                               rtol=1e-12)
+    assert m["techs"][:, :7].tolist() == [[1, 1, 1, 1, 1, 2, 2]] * 2
+
+
+def test_the_money_rule_holds_at_equality(runner):
+    """An alignment hire (step 7, cash at the start of the month) for $8,000 a month
+    needs 2 months of it: $3,000 of cash and $13,000 of credit are exactly $16,000, so
+    it is posted in month 1 and arrives in month 3 (lag 2); $1 less and it waits a
+    month (the month's profit comes first)."""
+    data = merged(BOOK, start={"cash": 3000.0}, finance={"credit_limit": 13_000.0},
+                  staff={"hire_cash_months": 2.0, "hire_lag_months": 2},
+                  alignment={"enabled": True, "start_month": 1, "staff_cost_per_month": 8000.0})
+    m, _, _ = run_paths(runner, data, n_paths=2, seed=1)
+    assert m["alignment_staff"][:, :5].tolist() == [[0, 0, 0, 1, 1]] * 2
+    m, _, _ = run_paths(runner, merged(data, start={"cash": 2999.0}), n_paths=2, seed=1)
+    assert m["alignment_staff"][:, :5].tolist() == [[0, 0, 0, 0, 1]] * 2
+
+
+def test_escalations_are_a_share_of_reactive_ticket_hours_only(runner):
+    """Half the book aligned: reactive and aligned tickets ~ Poisson(100) each. With
+    1 h and 0.4 h per ticket the month's counts are recovered from ``tickets`` and
+    ``ticket_hours``; the owner's escalations are 0.2 x reactive hours exactly."""
+    data = merged(BOOK, start={"customers": 20, "alignment_score": 0.5},
+                  tickets={"per_endpoint_reactive": 1.0, "per_endpoint_aligned": 1.0,
+                           "hours_reactive": 1.0, "hours_aligned": 0.4},
+                  staff={"escalation_share": 0.2, "owner_hours_per_month": 700.0},
+                  alignment={"drift": 0.0})
+    m, _, _ = run_paths(runner, data, n_paths=20, seed=4)
+    tickets, hours = m["tickets"][:, 1:], m["ticket_hours"][:, 1:]
+    reactive = np.rint((hours - 0.4 * tickets) / 0.6)
+    assert abs(z_score(reactive.ravel(), 100.0)) < 4
+    assert abs(z_score((tickets - reactive).ravel(), 100.0)) < 4
+    np.testing.assert_allclose(m["owner_escalation_hours"][:, 1:], 0.2 * reactive * 1.0,
+                               rtol=1e-12)
+
+
+def test_meetings_follow_the_reps_linear_ramp(runner):
+    """One rep from month 2, 3-month ramp, 300 meetings a month at full speed:
+    means 0, 100, 200, 300, 300, ... (Poisson, 200 paths: SE <= 1.3)."""
+    data = merged(QUIET, sales={"reps": 1, "rep_start_month": 2, "rep_ramp_months": 3.0,
+                                "rep_meetings_per_month": 300.0, "proposal_rate": 0.0})
+    m, _, _ = run_paths(runner, data, n_paths=200, seed=6)
+    expected = [0, 0, 100, 200] + [300] * 9
+    assert np.all(m["meetings"][:, :2] == 0)
+    for t in range(2, 13):
+        assert abs(z_score(m["meetings"][:, t], expected[t])) < 4, t
+
+
+def test_churn_hazard_by_visibility_and_remembered_failure(runner):
+    """Month 1: 2,000 one-seat customers, 700 owner hours for 2,000 hours of
+    account care (paid share q = 0.35), no technician: all 1,000 hours of work are
+    undone (u = 1, so z = 1 / 2 months of memory). The hazard is
+    h0 (1 - 0.5 q) exp(1 x 0.5) with h0 = 1 - 0.8^(1/12)."""
+    data = merged(BOOK, start={"customers": 2000, "techs": 0},
+                  customers={"seats": 1, "account_hours_per_month": 1.0},
+                  tickets={"proactive_hours_per_endpoint": 0.5},
+                  staff={"owner_hours_per_month": 700.0},
+                  churn={"annual_rate": 0.2, "visibility_reduction": 0.5,
+                         "overload_sensitivity": 1.0, "service_memory_months": 2.0},
+                  simulation={"months": 1})
+    m, _, _ = run_paths(runner, data, n_paths=400, seed=5)
+    np.testing.assert_allclose(m["owner_account_hours"][:, 1], 700.0)
+    np.testing.assert_allclose(m["service_failure"][:, 1], 0.5)
+    h0 = 1 - 0.8 ** (1 / 12)
+    h = h0 * (1 - 0.5 * 0.35) * math.exp(0.5)
+    assert abs(z_score(m["churned"][:, 1], 2000 * h)) < 4
+
+
+def test_owners_month_by_hand(runner):
+    """Model v2's owner's month (docs/model.md step 3); update with the model.
+
+    One technician (140 h + 21 h of overtime), 200 h of proactive work, no
+    tickets: the overflow is 39 h. The owner's hours go to management
+    (4 h x 1 direct), then account care (0.5 h x 10 customers), then the
+    overflow, and what is left to selling, at most 40 h.
+    """
+    base = merged(BOOK, tickets={"proactive_hours_per_endpoint": 2.0},
+                  customers={"account_hours_per_month": 0.5},
+                  staff={"management_hours_per_employee": 4.0}, simulation={"months": 2},
+                  churn={"service_memory_months": 4.0})
+    cases = [  # owner hours: management, care, overflow taken, selling, unserved
+        (200.0, 4.0, 5.0, 39.0, 40.0, 0.0),
+        (80.0, 4.0, 5.0, 39.0, 32.0, 0.0),
+        (30.0, 4.0, 5.0, 21.0, 0.0, 18.0),
+        (6.0, 4.0, 2.0, 0.0, 0.0, 39.0),
+    ]
+    for owner, mgmt, care, taken, selling, unserved in cases:
+        data = merged(base, staff={"owner_hours_per_month": owner})
+        m, _, _ = run_paths(runner, data, n_paths=2, seed=1)
+        got = [m[name][0, 1] for name in ("owner_management_hours", "owner_account_hours",
+                                          "owner_overflow_hours", "owner_sales_hours")]
+        np.testing.assert_allclose(got, [mgmt, care, taken, selling], rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(m["unserved_share"][:, 1], unserved / 200.0, atol=1e-15)
+        np.testing.assert_allclose(m["service_failure"][:, 1], unserved / 200.0 / 4.0,
+                                   atol=1e-15)
+        # half the undone hours come back next month on top of the same 200
+        np.testing.assert_allclose(m["utilization"][:, 2], (200.0 + 0.5 * unserved) / 140.0,
+                                   rtol=1e-12)
+
+
+# --------------------------------------------------------------------------
+# accounting re-build of the shipped configs (engine outputs + per-path parameters)
+# --------------------------------------------------------------------------
+
+@pytest.fixture(scope="module", params=CONFIGS, ids=lambda p: p.stem)
+def shipped(request):
+    from simulator.api import simulate
+    from simulator.config import load_config
+
+    return simulate(load_config(request.param), n_paths=150, seed=30, progress=False,
+                    keep_paths=True)
+
+
+def _solvent(res) -> np.ndarray:
+    """(paths, months + 1): True in months before the path closes."""
+    months = np.arange(res.months + 1)[None, :]
+    im = res.insolvency_month[:, None]
+    return (im < 0) | (months < im)
+
+
+def test_shipped_configs_rebuild_pnl_and_cash(shipped):
+    """Every month's pretax profit, tax and cash of every path, from docs/model.md's
+    step 9 applied to the recorded revenue lines and staff and the path's parameters."""
+    res = shipped
+    p = {name: res.params[name][:, None] for name in res.params.dtype.names}
+    H = res.months
+    t = np.arange(1, H + 1)[None, :]
+    m = {name: res[name] for name in res.metric_names}
+    cur = {name: v[:, 1:] for name, v in m.items()}
+    cash_before = m["cash"][:, :-1]
+    managed, cloud = cur["revenue_managed"], cur["revenue_cloud"]
+    projects, products = cur["revenue_projects"], cur["revenue_products"]
+    decline = p["legacy_decline_annual"]
+    legacy_products = p["start_legacy_product_revenue"] * (1 - decline) ** (t / 12)
+    ms_products = p["projects_product_spend_per_seat_year"] / 12 * cur["seats"]
+    techs, staff, managers = cur["techs"], cur["alignment_staff"], cur["managers"]
+    reps = np.where(t >= p["sales_rep_start_month"], p["sales_reps"], 0.0)
+    capacity = techs * p["staff_tech_hours_per_month"]
+    work = cur["utilization"] * capacity
+    overtime = np.clip(work - capacity, 0.0, capacity * p["staff_overtime_max_share"])
+    hourly = p["staff_tech_cost_per_month"] / p["staff_tech_hours_per_month"]
+    revenue = managed + cloud + projects + products
+    gross = (managed * (1 - p["finance_tools_share"]) - techs * p["staff_tech_cost_per_month"]
+             - overtime * hourly * p["staff_overtime_premium"]
+             - staff * p["alignment_staff_cost_per_month"] + cloud
+             + (1 - p["finance_project_other_cost_share"]) * projects
+             + p["finance_product_margin_legacy"] * legacy_products
+             + p["finance_product_margin_ms"] * ms_products)
+    employees = techs + staff + managers + reps
+    opex = (managers * p["staff_manager_cost_per_month"] + reps * p["sales_rep_cost_per_month"]
+            + np.minimum(p["finance_owner_pay_per_month"], np.maximum(cash_before, 0.0))
+            + p["finance_overhead_per_month"] + p["finance_overhead_per_employee_month"] * employees
+            + p["finance_overhead_per_customer_month"] * cur["customers"]
+            + p["finance_marketing_share"] * revenue
+            + p["finance_credit_annual_rate"] / 12 * np.maximum(-cash_before, 0.0))
+    profit = gross - opex
+    profit = np.where(profit > 0, profit * (1 - p["finance_profit_share"]), profit)
+    alive = _solvent(res)[:, 1:]
+    scale = np.abs(revenue) + np.abs(opex) + 1.0
+    err = np.abs(profit - cur["pretax_profit"]) / scale
+    assert err[alive].max() < 1e-9, np.unravel_index(np.argmax(np.where(alive, err, 0)),
+                                                     err.shape)
+    # the revenue lines the profit used are the model's
+    np.testing.assert_allclose(products[alive], (legacy_products + ms_products)[alive],
+                               rtol=1e-9, atol=1e-6)
+    np.testing.assert_allclose(m["mrr_managed"][:, 1:][alive], managed[alive], rtol=1e-12)
+    np.testing.assert_allclose(m["mrr"][_solvent(res)],
+                               (m["mrr_managed"] + m["mrr_cloud"])[_solvent(res)], rtol=1e-12)
+    # cash: + pretax - tax every month, closed paths included
+    np.testing.assert_allclose(m["cash"][:, 1:], cash_before + cur["pretax_profit"]
+                               - cur["tax_paid"], rtol=1e-12, atol=1e-6)
+    # tax: the rate times the year's positive pretax profit, months 12, 24, ... only
+    tax = cur["tax_paid"]
+    assert np.all(tax[:, (t[0] % 12) != 0] == 0)
+    for year in range(H // 12):
+        ytd = m["pretax_profit"][:, 12 * year + 1:12 * year + 13].sum(axis=1)
+        np.testing.assert_allclose(tax[:, 12 * year + 11],
+                                   res.params["finance_tax_rate"] * np.maximum(ytd, 0.0),
+                                   rtol=1e-9, atol=1e-6)
+    # insolvency: the first month cash falls below minus the credit limit
+    below = m["cash"] < -res.params["finance_credit_limit"][:, None]
+    first = np.where(below.any(axis=1), below.argmax(axis=1), -1)
+    np.testing.assert_array_equal(res.insolvency_month, first)
+
+
+def test_shipped_configs_rebuild_the_owners_escalations(shipped):
+    """Escalations: ``escalation_share`` of the reactive ticket hours, reactive and
+    aligned counts recovered from ``tickets`` and ``ticket_hours`` (hours differ)."""
+    res = shipped
+    hr = res.params["tickets_hours_reactive"][:, None]
+    ha = res.params["tickets_hours_aligned"][:, None]
+    ok = np.abs(hr - ha)[:, 0] > 0.05
+    assert ok.sum() >= 100
+    alive = _solvent(res)[ok, 1:]
+    n, x = res["tickets"][ok, 1:], res["ticket_hours"][ok, 1:]
+    reactive = np.rint((x - ha[ok] * n) / (hr[ok] - ha[ok]))
+    owner = res.params["staff_owner_hours_per_month"][ok, None]
+    share = res.params["staff_escalation_share"][ok, None]
+    expected = np.minimum(share * reactive * hr[ok], owner)
+    np.testing.assert_allclose(res["owner_escalation_hours"][ok, 1:][alive], expected[alive],
+                               rtol=1e-9, atol=1e-9)
