@@ -12,12 +12,13 @@ lines of arithmetic each, and run on both runners:
   pay, the bonus pool);
 - the hiring rule (overload months running, the lag, the money rule) and
   letting go (idle months running);
-- escalations charged on reactive ticket hours only;
+- escalations of both ticket types, all the owner's below the lead size and his
+  kept share from it on, with the tiered desk's faster reactive tickets (model v3);
 - the meeting rate with a rep's linear ramp;
 - the month's churn hazard (visibility by paid account care, convex in the
   remembered unserved share);
-- the owner's month (model v2; ``test_owners_month_by_hand``: one test to
-  update when the model changes it);
+- the owner's month with the strain of overtime in the felt failure (model v3;
+  ``test_owners_month_by_hand``: one test to update when the model changes it);
 - an accounting re-build of every month's P&L and cash of every shipped
   config from the engine's outputs and each path's parameters.
 
@@ -28,6 +29,7 @@ errors (false alarm 6e-5 each; seeds fixed).
 
 from __future__ import annotations
 
+import itertools
 import math
 from pathlib import Path
 
@@ -210,22 +212,41 @@ def test_the_money_rule_holds_at_equality(runner):
     assert m["alignment_staff"][:, :5].tolist() == [[0, 0, 0, 0, 1]] * 2
 
 
-def test_escalations_are_a_share_of_reactive_ticket_hours_only(runner):
-    """Half the book aligned: reactive and aligned tickets ~ Poisson(100) each. With
-    1 h and 0.4 h per ticket the month's counts are recovered from ``tickets`` and
-    ``ticket_hours``; the owner's escalations are 0.2 x reactive hours exactly."""
+@pytest.mark.parametrize(("lead_techs", "saving", "owner_share"), [
+    (2, 0.25, 0.3),  # one technician, no lead: the owner is asked for every escalation
+    (1, 0.25, 0.3),  # a lead from one technician: reactive tickets 25% faster, owner keeps 30%
+])
+def test_escalations_of_both_ticket_types_go_to_the_owner_until_a_lead_takes_them(
+        runner, lead_techs, saving, owner_share):
+    """Half the book aligned: reactive and aligned tickets ~ Poisson(100) each, 1 h and
+    0.4 h per ticket, 1 h x g with g = 1 - saving once ``T >= escalation_lead_techs``
+    (docs/model.md step 2). The month's counts are recovered from ``tickets`` and
+    ``ticket_hours``; step 3: E' = 0.2 N_R g + 0.1 x 0.4 N_A, the owner is asked for E'
+    below the lead size and for 0.3 E' from it on, and the rest stays the technicians'
+    work: utilization = (X - E) / 140 (700 owner hours take every overflow: no backlog)."""
     data = merged(BOOK, start={"customers": 20, "alignment_score": 0.5},
                   tickets={"per_endpoint_reactive": 1.0, "per_endpoint_aligned": 1.0,
-                           "hours_reactive": 1.0, "hours_aligned": 0.4},
-                  staff={"escalation_share": 0.2, "owner_hours_per_month": 700.0},
+                           "hours_reactive": 1.0, "hours_aligned": 0.4,
+                           "tiered_desk_saving": saving},
+                  staff={"escalation_share": 0.2, "escalation_share_aligned": 0.1,
+                         "escalation_lead_techs": lead_techs,
+                         "owner_escalation_share_led": owner_share,
+                         "owner_hours_per_month": 700.0},
                   alignment={"drift": 0.0})
     m, _, _ = run_paths(runner, data, n_paths=20, seed=4)
+    led = 1 >= lead_techs
+    g = 1.0 - saving if led else 1.0
     tickets, hours = m["tickets"][:, 1:], m["ticket_hours"][:, 1:]
-    reactive = np.rint((hours - 0.4 * tickets) / 0.6)
+    reactive = np.rint((hours - 0.4 * tickets) / (1.0 * g - 0.4))
+    aligned = tickets - reactive
+    np.testing.assert_allclose(hours, reactive * 1.0 * g + aligned * 0.4, rtol=1e-12)
     assert abs(z_score(reactive.ravel(), 100.0)) < 4
-    assert abs(z_score((tickets - reactive).ravel(), 100.0)) < 4
-    np.testing.assert_allclose(m["owner_escalation_hours"][:, 1:], 0.2 * reactive * 1.0,
-                               rtol=1e-12)
+    assert abs(z_score(aligned.ravel(), 100.0)) < 4
+    escalated = 0.2 * reactive * 1.0 * g + 0.1 * aligned * 0.4
+    asked = owner_share * escalated if led else escalated
+    np.testing.assert_allclose(m["owner_escalation_hours"][:, 1:], asked, rtol=1e-12)
+    np.testing.assert_allclose(m["utilization"][:, 1:], (hours - asked) / 140.0, rtol=1e-12)
+    np.testing.assert_allclose(m["unserved_share"][:, 1:], 0.0, atol=0)
 
 
 def test_meetings_follow_the_reps_linear_ramp(runner):
@@ -261,12 +282,14 @@ def test_churn_hazard_by_visibility_and_remembered_failure(runner):
 
 
 def test_owners_month_by_hand(runner):
-    """Model v2's owner's month (docs/model.md step 3); update with the model.
+    """Model v3's owner's month (docs/model.md step 3); update with the model.
 
     One technician (140 h + 21 h of overtime), 200 h of proactive work, no
-    tickets: the overflow is 39 h. The owner's hours go to management
-    (4 h x 1 direct), then account care (0.5 h x 10 customers), then the
-    overflow, and what is left to selling, at most 40 h.
+    tickets (so no escalations): the overflow is 39 h. The owner's hours go to
+    management (4 h x 1 direct), then account care (0.5 h x 10 customers), then
+    the overflow, and what is left to selling, at most 40 h. The month's felt
+    failure is f = min(1, u + strain_weight x 21 / 200) (the overtime hours V = 21
+    of W = 200), remembered over 4 months: z = f / 4.
     """
     base = merged(BOOK, tickets={"proactive_hours_per_endpoint": 2.0},
                   customers={"account_hours_per_month": 0.5},
@@ -278,14 +301,18 @@ def test_owners_month_by_hand(runner):
         (30.0, 4.0, 5.0, 21.0, 0.0, 18.0),
         (6.0, 4.0, 2.0, 0.0, 0.0, 39.0),
     ]
-    for owner, mgmt, care, taken, selling, unserved in cases:
-        data = merged(base, staff={"owner_hours_per_month": owner})
+    strains = (0.0, 1.5, 5.0)  # none, some, the most the schema allows
+    for (owner, mgmt, care, taken, selling, unserved), strain in itertools.product(cases,
+                                                                                   strains):
+        data = merged(base, staff={"owner_hours_per_month": owner},
+                      churn={"service_memory_months": 4.0, "strain_weight": strain})
         m, _, _ = run_paths(runner, data, n_paths=2, seed=1)
         got = [m[name][0, 1] for name in ("owner_management_hours", "owner_account_hours",
                                           "owner_overflow_hours", "owner_sales_hours")]
         np.testing.assert_allclose(got, [mgmt, care, taken, selling], rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose(m["unserved_share"][:, 1], unserved / 200.0, atol=1e-15)
-        np.testing.assert_allclose(m["service_failure"][:, 1], unserved / 200.0 / 4.0,
+        felt = min(1.0, unserved / 200.0 + strain * 21.0 / 200.0)
+        np.testing.assert_allclose(m["service_failure"][:, 1], felt / 4.0, rtol=1e-12,
                                    atol=1e-15)
         # half the undone hours come back next month on top of the same 200
         np.testing.assert_allclose(m["utilization"][:, 2], (200.0 + 0.5 * unserved) / 140.0,
@@ -378,18 +405,33 @@ def test_shipped_configs_rebuild_pnl_and_cash(shipped):
 
 
 def test_shipped_configs_rebuild_the_owners_escalations(shipped):
-    """Escalations: ``escalation_share`` of the reactive ticket hours, reactive and
-    aligned counts recovered from ``tickets`` and ``ticket_hours`` (hours differ)."""
+    """Escalations (model v3, docs/model.md steps 2-3): reactive hours ``h_R g`` a ticket,
+    ``g = 1 - tiered_desk_saving`` in months with ``T >= escalation_lead_techs``, else 1;
+    ``E' = escalation_share N_R h_R g + escalation_share_aligned N_A h_A``; the owner is
+    asked for ``E'`` below the lead size and ``owner_escalation_share_led E'`` from it
+    on, and pays at most his hours. Reactive and aligned counts are recovered from
+    ``tickets`` and ``ticket_hours`` in the months whose two hours a ticket differ."""
     res = shipped
-    hr = res.params["tickets_hours_reactive"][:, None]
-    ha = res.params["tickets_hours_aligned"][:, None]
-    ok = np.abs(hr - ha)[:, 0] > 0.05
-    assert ok.sum() >= 100
-    alive = _solvent(res)[ok, 1:]
-    n, x = res["tickets"][ok, 1:], res["ticket_hours"][ok, 1:]
-    reactive = np.rint((x - ha[ok] * n) / (hr[ok] - ha[ok]))
-    owner = res.params["staff_owner_hours_per_month"][ok, None]
-    share = res.params["staff_escalation_share"][ok, None]
-    expected = np.minimum(share * reactive * hr[ok], owner)
-    np.testing.assert_allclose(res["owner_escalation_hours"][ok, 1:][alive], expected[alive],
-                               rtol=1e-9, atol=1e-9)
+    p = {name: res.params[name][:, None] for name in res.params.dtype.names}
+    techs = res["techs"][:, 1:]
+    led = techs >= p["staff_escalation_lead_techs"]
+    hr = p["tickets_hours_reactive"] * np.where(led, 1.0 - p["tickets_tiered_desk_saving"],
+                                                1.0)
+    ha = p["tickets_hours_aligned"] * np.ones_like(hr)
+    alive = _solvent(res)[:, 1:]
+    ok = alive & (np.abs(hr - ha) > 0.05)
+    assert ok.sum() >= 0.5 * alive.sum()
+    n, x = res["tickets"][:, 1:][ok], res["ticket_hours"][:, 1:][ok]
+    hr, ha = hr[ok], ha[ok]
+    reactive = np.rint((x - ha * n) / (hr - ha))
+    aligned = n - reactive
+    # the recovered counts give the recorded hours back: the tiered saving applies
+    np.testing.assert_allclose(reactive * hr + aligned * ha, x, rtol=1e-9, atol=1e-9)
+    escalated = (np.broadcast_to(p["staff_escalation_share"], ok.shape)[ok] * reactive * hr
+                 + np.broadcast_to(p["staff_escalation_share_aligned"], ok.shape)[ok]
+                 * aligned * ha)
+    asked = np.where(led[ok], np.broadcast_to(p["staff_owner_escalation_share_led"],
+                                              ok.shape)[ok] * escalated, escalated)
+    owner = np.broadcast_to(p["staff_owner_hours_per_month"], ok.shape)[ok]
+    np.testing.assert_allclose(res["owner_escalation_hours"][:, 1:][ok],
+                               np.minimum(asked, owner), rtol=1e-9, atol=1e-9)
