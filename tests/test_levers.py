@@ -180,8 +180,7 @@ def test_each_standard_lever_sets_its_keys_by_its_size():
         "a salesperson from month 1": {"sales.reps": 1, "sales.rep_start_month": 1},
         "a salesperson from month 6": {"sales.reps": 1, "sales.rep_start_month": 6},
         "the standardization program": {"alignment.enabled": True, "alignment.start_month": 1},
-        "+10% price per seat": {"customers.price_per_seat": {
-            "dist": "uniform", "low": approx(110.0), "high": approx(165.0)}},
+        "+10% price per seat": {"customers.price_rise": approx(0.1)},
         "-2 pp annual churn": {"churn.annual_rate": {
             "dist": "uniform", "low": approx(0.06), "high": approx(0.13)}},
         "a service manager": {"staff.techs_per_manager": 3},
@@ -198,6 +197,13 @@ def test_each_standard_lever_sets_its_keys_by_its_size():
     assert low["-2 pp annual churn"] == {"churn.annual_rate": approx(0.01)}
     assert "-2 pp annual churn" not in {
         lv.name for lv in resolve_levers(_config(churn={"annual_rate": 0.02}))}
+    # a decided rise r becomes (1 + r) x 1.1 - 1 = 1.1 r + 0.1, a distribution as a whole
+    risen = {lv.name: lv.set for lv in resolve_levers(_config(customers={"price_rise": 0.05}))}
+    assert risen["+10% price per seat"] == {"customers.price_rise": approx(0.155)}
+    risen = {lv.name: lv.set for lv in resolve_levers(_config(customers={"price_rise": {
+        "dist": "uniform", "low": 0.0, "high": 0.1}}))}
+    assert risen["+10% price per seat"] == {"customers.price_rise": {
+        "dist": "uniform", "low": approx(0.1), "high": approx(0.21)}}
 
 
 def _effect(lever_name: str, base: dict, n_paths: int = 4, seed: int = 1):
@@ -243,10 +249,40 @@ def test_lever_effects_on_staff_and_cost():
 
 
 def test_lever_effects_on_price_hours_and_the_owner():
-    a, b = _effect("+10% price per seat", _book())
-    np.testing.assert_allclose(b["revenue_managed"][:, 1:], 1.1 * a["revenue_managed"][:, 1:],
-                               rtol=1e-12)
+    """+10% price (docs/model.md steps 5-6, model v3): today's ten $1,000 clients renew
+    once in months 1-12 (contract starts spread over the 12 months before month 1); at
+    the renewal each leaves with probability 0.5 x 0.1 = 5% (churn.price_rise_response)
+    or stays at $1,100. With no churn, tickets or escalator otherwise, a month's managed
+    revenue is $1,000 a client not yet renewed plus $1,100 a renewed one, so the renewed
+    count k = (revenue - 1,000 x customers) / 100 is a whole number that only grows, is
+    10 x t / 12 x 0.95 in expectation and is every client left at month 12."""
+    a, b = _effect("+10% price per seat", _book(), n_paths=400, seed=2)
     np.testing.assert_allclose(a["revenue_managed"][:, 1:], 10_000.0, rtol=1e-12)
+    customers, revenue = b["customers"][:, 1:], b["revenue_managed"][:, 1:]
+    renewed = (revenue - 1000.0 * customers) / 100.0
+    np.testing.assert_allclose(renewed, np.rint(renewed), atol=1e-9)
+    renewed = np.rint(renewed)
+    assert np.all((renewed >= 0) & (renewed <= customers))
+    assert np.all(np.diff(renewed, axis=1) >= 0)
+    assert np.all(renewed[:, -1] == customers[:, -1])
+    np.testing.assert_array_equal(10 - customers, np.cumsum(b["churned"][:, 1:], axis=1))
+    for t in (3, 6, 12):
+        x = renewed[:, t - 1]
+        expected = 10 * t / 12 * 0.95
+        assert abs(x.mean() - expected) < 4 * x.std(ddof=1) / np.sqrt(x.size), (t, x.mean())
+    left = 10 - customers[:, -1]
+    assert abs(left.mean() - 0.5) < 4 * left.std(ddof=1) / np.sqrt(left.size), left.mean()
+    # new clients pay the rise from month 1 and close 1.1^-1 as often (price_close_response
+    # 1, no referrals lost while nothing fails): 20 meetings a month, every one a deal as is
+    sales = _book(start={"customers": 0}, sales={
+        "meetings_per_selling_hour": 0.5, "proposal_rate": 1.0, "close_rate": 1.0,
+        "cycle_months": 0.0, "price_close_response": 1.0})
+    a, b = _effect("+10% price per seat", sales, n_paths=200, seed=3)
+    np.testing.assert_allclose(a["revenue_managed"], 100.0 * a["seats"], rtol=1e-12)
+    np.testing.assert_allclose(b["revenue_managed"], 110.0 * b["seats"], rtol=1e-12)
+    np.testing.assert_array_equal(a["new_customers"], a["meetings"])
+    meetings, signed, p = b["meetings"].sum(), b["new_customers"].sum(), 1 / 1.1
+    assert abs(signed - p * meetings) < 4 * np.sqrt(meetings * p * (1 - p)), signed / meetings
     a, b = _effect("10 more selling hours a month", _book())
     np.testing.assert_allclose(a["owner_sales_hours"][:, 1:], 40.0)
     np.testing.assert_allclose(b["owner_sales_hours"][:, 1:], 50.0)

@@ -17,6 +17,8 @@ lines of arithmetic each, and run on both runners:
 - the meeting rate with a rep's linear ramp;
 - the month's churn hazard (visibility by paid account care, convex in the
   remembered unserved share);
+- a strained month (overtime) remembered as service failure and conceded at renewal
+  (model v3);
 - the owner's month with the strain of overtime in the felt failure (model v3;
   ``test_owners_month_by_hand``: one test to update when the model changes it);
 - an accounting re-build of every month's P&L and cash of every shipped
@@ -55,12 +57,14 @@ def runner(request):
 
 # A small business with nothing random: 10 customers of 10 seats at $100, one
 # endpoint a seat, one technician (140 hours, $6,500), an owner with 200 hours
-# and nothing to manage, no hiring, no letting go, nothing sold.
+# and nothing to manage, no hiring, no letting go, nothing sold, and renewals at
+# today's price (no concession for a strained month: its own test below).
 BOOK = merged(
     QUIET,
     start={"customers": 10, "techs": 1, "cash": 1e6},
     customers={"seats": 10, "price_per_seat": 100.0, "endpoints_per_seat": 1.0,
-               "account_hours_per_month": 0.0, "contract_months": 12},
+               "account_hours_per_month": 0.0, "contract_months": 12,
+               "renewal_concession": 0.0},
     cloud={"adoption": 0.0},
     staff={"owner_hours_per_month": 200.0, "owner_sales_hours_per_month": 40.0,
            "management_hours_per_employee": 0.0, "tech_hours_per_month": 140.0,
@@ -247,6 +251,33 @@ def test_escalations_of_both_ticket_types_go_to_the_owner_until_a_lead_takes_the
     np.testing.assert_allclose(m["owner_escalation_hours"][:, 1:], asked, rtol=1e-12)
     np.testing.assert_allclose(m["utilization"][:, 1:], (hours - asked) / 140.0, rtol=1e-12)
     np.testing.assert_allclose(m["unserved_share"][:, 1:], 0.0, atol=0)
+
+
+def test_a_strained_month_is_conceded_at_renewal(runner):
+    """150 hours of proactive work for 140 contracted: W = 150 every month, V = 10 hours of
+    overtime, nothing undone. Felt failure f = 0 + 1.5 x 10 / 150 = 0.1 (strain_weight
+    1.5), remembered over 3 months: z_t = z_(t-1) + (f - z_(t-1)) / 3 (docs/model.md
+    step 3). Each client ($1,000 a month) renews once in months 1-12 and pays
+    x (1 + 0.06 - 0.4 z_t) from then on (step 5), so the month's change of managed
+    revenue is 1,000 (0.06 - 0.4 z_t) times the number renewing: a whole number, ten
+    in all."""
+    data = merged(BOOK, tickets={"proactive_hours_per_endpoint": 1.5},
+                  customers={"price_escalator": 0.06, "renewal_concession": 0.4},
+                  churn={"strain_weight": 1.5, "service_memory_months": 3.0})
+    m, _, _ = run_paths(runner, data, n_paths=20, seed=7)
+    z = [0.0]
+    for _ in range(12):
+        z.append(z[-1] + (0.1 - z[-1]) / 3.0)
+    z = np.array(z)
+    np.testing.assert_allclose(m["service_failure"], np.broadcast_to(z, (20, 13)), rtol=1e-12,
+                               atol=1e-15)
+    np.testing.assert_allclose(m["unserved_share"][:, 1:], 0.0, atol=0)
+    step = 1000.0 * (0.06 - 0.4 * z[1:])
+    renewing = np.diff(m["revenue_managed"][:, 1:], axis=1, prepend=10_000.0) / step
+    np.testing.assert_allclose(renewing, np.rint(renewing), atol=1e-9)
+    assert np.all(np.rint(renewing) >= 0)
+    assert np.all(np.rint(renewing).sum(axis=1) == 10)
+    assert np.all(m["customers"] == 10)
 
 
 def test_meetings_follow_the_reps_linear_ramp(runner):
