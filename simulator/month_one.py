@@ -16,7 +16,12 @@ from dataclasses import dataclass
 
 from .config.schema import Config, param_specs
 from .formatting import money
-from .model.reference import owners_month, pretax_profit
+from .model.reference import (
+    escalation_hours,
+    gross_profit_by_line,
+    owners_month,
+    pretax_profit,
+)
 from .model.sampling import book_array
 
 __all__ = ["MonthOne", "month_one"]
@@ -113,8 +118,11 @@ def month_one(config: Config) -> MonthOne:
                      * (1.0 + e["cloud.attach_uplift"]))
     endpoints = seats * e["customers.endpoints_per_seat"]
     alignment = e["start.alignment_score"]
+    techs = int(round(e["start.techs"]))
+    lead_techs = e["staff.escalation_lead_techs"]
+    speed = 1.0 - e["tickets.tiered_desk_saving"] if techs >= lead_techs else 1.0
     reactive_hours = endpoints * (1.0 - alignment) * e["tickets.per_endpoint_reactive"] * e[
-        "tickets.hours_reactive"]
+        "tickets.hours_reactive"] * speed
     aligned_hours = endpoints * alignment * e["tickets.per_endpoint_aligned"] * e[
         "tickets.hours_aligned"]
     decline = e["legacy.decline_annual"]
@@ -122,9 +130,10 @@ def month_one(config: Config) -> MonthOne:
     legacy_projects = e["start.legacy_project_revenue"] * legacy_factor
     projects = legacy_projects + n * e["projects.per_customer_year"] / 12.0 * _expected(
         config, "projects.size")
+    project_hours = projects / e["projects.bill_rate_per_hour"]
     demand = (reactive_hours + aligned_hours + e["tickets.proactive_hours_per_endpoint"]
-              * endpoints + projects / e["projects.bill_rate_per_hour"])
-    techs = int(round(e["start.techs"]))
+              * endpoints + project_hours)
+    project_share = project_hours / demand if demand > 0 else 0.0
     reps = int(round(e["sales.reps"])) if e["sales.rep_start_month"] <= 1 else 0
     tech_hours = e["staff.tech_hours_per_month"]
     capacity = techs * tech_hours
@@ -132,7 +141,9 @@ def month_one(config: Config) -> MonthOne:
     selling_intended = e["staff.owner_sales_hours_per_month"]
     _, _, _, work, owner_overflow, unserved, selling = owners_month(
         e["staff.owner_hours_per_month"], selling_intended,
-        e["staff.escalation_share"] * reactive_hours,
+        escalation_hours(reactive_hours, aligned_hours, e["staff.escalation_share"],
+                         e["staff.escalation_share_aligned"], techs, lead_techs,
+                         e["staff.owner_escalation_share_led"]),
         e["staff.management_hours_per_employee"] * (techs + reps),
         e["customers.account_hours_per_month"] * n, demand, capacity + stretch)
     overtime = min(work - capacity, stretch) if work > capacity else 0.0
@@ -157,8 +168,10 @@ def month_one(config: Config) -> MonthOne:
         "profit_share": e["finance.profit_share"],
     }
     revenue = managed + cloud + projects + legacy_products + ms_products
-    profit = pretax_profit(managed, cloud, projects, legacy_products, ms_products, techs,
-                           overtime, 0, 0, reps, n, e["start.cash"], finance)
+    gp_managed, gp_projects = gross_profit_by_line(managed, projects, techs, overtime, 0,
+                                                   project_share, finance)
+    profit = pretax_profit(managed, cloud, projects, legacy_products, ms_products, gp_managed,
+                           gp_projects, techs, 0, 0, reps, n, e["start.cash"], finance)
     utilization = work / capacity if capacity > 0 and work > 0 else 0.0
     unserved_share = unserved / work if work > 0 else 0.0
 

@@ -14,7 +14,9 @@ from simulator.config.schema import param_specs
 from simulator.config.starter import starter_toml
 from simulator.month_one import month_one
 
-# six technicians (840 usable hours) asked for ~1,230: 30 clients of ~26 seats
+# six technicians (840 usable hours) asked for ~1,130 (model v3): 30 clients of ~26 seats,
+# 948 endpoints: 830 reactive hours (0.875 x 1 h) + 190 proactive (0.2 h) + 280 project
+# hours ($33.6k at $120) - the owner's 166 h of escalations (0.2 x 830)
 OVERLOADED = {"start": {"customers": 30, "techs": 6, "cash": 100_000,
                         "legacy_product_revenue": 30_000, "legacy_project_revenue": 20_000}}
 
@@ -31,7 +33,7 @@ def _toml(data: dict) -> str:
 def test_an_overloaded_month_one_is_named_in_words():
     check = month_one(config_from_dict(OVERLOADED))
     assert not check.steady
-    assert 1_150 < check.work_hours < 1_350 and check.capacity_hours == 840
+    assert 1_050 < check.work_hours < 1_250 and check.capacity_hours == 840
     line = check.line()
     assert line.startswith("warning: month 1 is far from a steady state")
     assert "\n" not in line
