@@ -17,8 +17,8 @@ lines of arithmetic each, and run on both runners:
 - the meeting rate with a rep's linear ramp;
 - the month's churn hazard (visibility by paid account care, convex in the
   remembered unserved share);
-- a strained month (overtime) remembered as service failure and conceded at renewal
-  (model v3);
+- a strained month (overtime) remembered as service failure, conceded at renewal
+  and costing referrals (model v3);
 - the owner's month with the strain of overtime in the felt failure (model v3;
   ``test_owners_month_by_hand``: one test to update when the model changes it);
 - an accounting re-build of every month's P&L and cash of every shipped
@@ -280,6 +280,29 @@ def test_a_strained_month_is_conceded_at_renewal(runner):
     assert np.all(m["customers"] == 10)
 
 
+def test_a_failing_service_loses_its_referrals(runner):
+    """Month 1 (docs/model.md steps 3-4, model v3): W = 150 hours for 140 contracted, 10 of
+    overtime, strain_weight 1.5 and one month of memory: z = 1.5 x 10 / 150 = 0.1. A
+    meeting becomes a deal with probability 1 x 1 x (1 - 0.3 (1 - exp(-4 x 0.1))) = 0.9011
+    (referral_share 0.3, overload_sensitivity 4, no price rise); with no cycle every deal
+    signs this month. 40 meetings a month on 400 paths: the signed share within 4 SE."""
+    data = merged(BOOK, simulation={"months": 1},
+                  tickets={"proactive_hours_per_endpoint": 1.5},
+                  sales={"meetings_per_selling_hour": 1.0, "proposal_rate": 1.0,
+                         "close_rate": 1.0, "cycle_months": 0.0, "referral_share": 0.3},
+                  churn={"strain_weight": 1.5, "service_memory_months": 1.0,
+                         "overload_sensitivity": 4.0})
+    m, _, _ = run_paths(runner, data, n_paths=400, seed=8)
+    np.testing.assert_allclose(m["service_failure"][:, 1], 0.1, rtol=1e-12)
+    p = 1.0 - 0.3 * (1.0 - math.exp(-0.4))
+    meetings, signed = m["meetings"][:, 1].sum(), m["new_customers"][:, 1].sum()
+    assert abs(meetings - 400 * 40) < 4 * math.sqrt(400 * 40)
+    assert abs(signed - p * meetings) < 4 * math.sqrt(meetings * p * (1 - p)), signed / meetings
+    # the same month without strain: every meeting a deal
+    m, _, _ = run_paths(runner, merged(data, churn={"strain_weight": 0.0}), n_paths=20, seed=8)
+    np.testing.assert_array_equal(m["new_customers"][:, 1], m["meetings"][:, 1])
+
+
 def test_meetings_follow_the_reps_linear_ramp(runner):
     """One rep from month 2, 3-month ramp, 300 meetings a month at full speed:
     means 0, 100, 200, 300, 300, ... (Poisson, 200 paths: SE <= 1.3)."""
@@ -412,6 +435,23 @@ def test_shipped_configs_rebuild_pnl_and_cash(shipped):
     err = np.abs(profit - cur["pretax_profit"]) / scale
     assert err[alive].max() < 1e-9, np.unravel_index(np.argmax(np.where(alive, err, 0)),
                                                      err.shape)
+    # gross profit by line (model v3): the technicians' cost L split by the project share
+    # s = P / D of the month's work, D = W + the escalations the owner took
+    labour = (techs * p["staff_tech_cost_per_month"]
+              + overtime * hourly * p["staff_overtime_premium"])
+    np.testing.assert_allclose(cur["work_hours"][capacity > 0], work[capacity > 0],
+                               rtol=1e-9, atol=1e-9)
+    demand = cur["work_hours"] + cur["owner_escalation_hours"]
+    share = np.divide(cur["project_hours"], demand, out=np.zeros_like(demand),
+                      where=demand > 0)
+    gp_managed = (managed * (1 - p["finance_tools_share"]) - (1 - share) * labour
+                  - staff * p["alignment_staff_cost_per_month"])
+    gp_projects = (1 - p["finance_project_other_cost_share"]) * projects - share * labour
+    for got, want in ((cur["gross_profit_managed"], gp_managed),
+                      (cur["gross_profit_projects"], gp_projects)):
+        err = np.abs(got - want) / scale
+        assert err[alive].max() < 1e-9, np.unravel_index(np.argmax(np.where(alive, err, 0)),
+                                                         err.shape)
     # the revenue lines the profit used are the model's
     np.testing.assert_allclose(products[alive], (legacy_products + ms_products)[alive],
                                rtol=1e-9, atol=1e-6)
