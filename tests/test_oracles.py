@@ -19,6 +19,7 @@ lines of arithmetic each, and run on both runners:
   remembered unserved share);
 - a strained month (overtime) remembered as service failure, conceded at renewal
   and costing referrals (model v3);
+- the sustained break by default (6 months, model v3);
 - the owner's month with the strain of overtime in the felt failure (model v3;
   ``test_owners_month_by_hand``: one test to update when the model changes it);
 - an accounting re-build of every month's P&L and cash of every shipped
@@ -371,6 +372,17 @@ def test_owners_month_by_hand(runner):
         # half the undone hours come back next month on top of the same 200
         np.testing.assert_allclose(m["utilization"][:, 2], (200.0 + 0.5 * unserved) / 140.0,
                                    rtol=1e-12)
+
+
+def test_the_default_break_is_sustained_for_six_months(runner):
+    """Model v3: a break is 6 months running at or above the threshold, counting month 0,
+    reported at the last of them (the whole horizon when it is shorter). The book's MRR
+    is $10,000 every month: first passage 5 with 12 months, 3 with 4, never above it."""
+    for months, threshold, first in ((12, 10_000.0, 5), (4, 10_000.0, 3), (12, 10_000.5, -1)):
+        data = merged(BOOK, simulation={"months": months, "threshold_mrr": threshold})
+        m, fp, _ = run_paths(runner, data, n_paths=2, seed=1)
+        assert np.all(m["mrr"] == 10_000.0)
+        assert fp.tolist() == [first, first], (months, threshold)
 
 
 # --------------------------------------------------------------------------
