@@ -229,4 +229,4 @@ def test_with_an_exact_book_the_price_control_says_it_prices_new_clients():
     assert "new clients" in label and "book keeps its fees" in label
     drawn = Explorer(config_from_dict({}))
     assert next(c.label for c in drawn.controls
-                if c.key == "customers.price_per_seat") == "Price per seat"
+                if c.key == "customers.price_per_seat") == "Price per seat today"

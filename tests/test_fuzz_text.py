@@ -143,7 +143,7 @@ def test_fuzz_workbook_names_are_text(names):
     from simulator.report.workbook import _bytes, _new, _sheet
 
     book = _new()
-    _sheet(book, "Names", ["name", "value"], [[n, 1.5] for n in names])
+    _sheet(book, "Names", ["name", "value"], [[n, 1.5] for n in names], [None, None])
     data = _bytes(book)
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         sheets = [archive.read(n) for n in archive.namelist()

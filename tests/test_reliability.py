@@ -271,7 +271,17 @@ def test_compare_streams_per_path_scalars():
     kept = compare(configs, n_paths=300, seed=5, keep_paths=True, progress=False)
     streamed = compare(configs, n_paths=300, seed=5, keep_paths=False, progress=False)
     assert not streamed.results[0].paths_kept and kept.results[0].paths_kept
-    assert streamed.to_dict() == kept.to_dict()
+    kept_d, streamed_d = kept.to_dict(), streamed.to_dict()
+    # the horizon's block (issue 26) comes from the monthly statistics: exact quantiles
+    # of kept trajectories, the streamed histograms' (within a bin) without them
+    kept_end = [s.pop("at_horizon") for s in kept_d["scenarios"]]
+    streamed_end = [s.pop("at_horizon") for s in streamed_d["scenarios"]]
+    assert streamed_d == kept_d
+    for a, b in zip(kept_end, streamed_end, strict=True):
+        assert a.keys() == b.keys()
+        for key in a:
+            tol = 1e-12 if "margin" in key or "endpoints" in key else 0.02
+            assert b[key] == pytest.approx(a[key], rel=tol, abs=1e-3), key
     run, cols = simulate_columns(configs[0], 9000, 2, [("mrr", -1), ("cash", 6)],
                                  keep_paths=False, chunk_size=1000, progress=False)
     ref = simulate(configs[0], n_paths=9000, seed=2, keep_paths=False, chunk_size=1000,

@@ -43,6 +43,7 @@ from .estimate import (
     Fitted,
     active_clients,
     beta_of,
+    interval90_of,
     lognormal_of,
     months_between,
     technicians_by_month,
@@ -381,17 +382,15 @@ def _apply(result: FitResult, changes: Mapping[str, Any], notes: Mapping[str, st
     if owner_hours is not None:
         table = {"dist": "triangular", "low": max(0.0, owner_hours - 40),
                  "mode": owner_hours, "high": min(744.0, owner_hours + 40)}
-        from .estimate import _interval
         _put(fitted, by_key, Fitted("staff.owner_hours_per_month", table, owner_hours,
-                                    _interval(table), 0, source,
+                                    interval90_of(table), 0, source,
                                     notes["staff.owner_hours_per_month"]))
     rate = changes.get("sales.meetings_per_selling_hour")
     if rate is not None:
         count = len(deals)
         rel = 1 / math.sqrt(count + 0.5)
         table = lognormal_of(rate, rate * rel)
-        from .estimate import _interval
-        item = Fitted("sales.meetings_per_selling_hour", table, rate, _interval(table), count,
+        item = Fitted("sales.meetings_per_selling_hour", table, rate, interval90_of(table), count,
                       source, notes["sales.meetings_per_selling_hour"])
         _put(fitted, by_key, item)
     factor = changes.get("churn.annual_rate")
@@ -401,10 +400,9 @@ def _apply(result: FitResult, changes: Mapping[str, Any], notes: Mapping[str, st
         hazard = -math.log1p(-mean)
         new_mean = 1 - math.exp(-hazard / factor)
         new_sd = sd * (1 - new_mean) / ((1 - mean) * factor)
-        from .estimate import _interval
         table = beta_of(new_mean, new_sd)
         _put(fitted, by_key, replace(old, value=table, estimate=new_mean,
-                                     interval90=_interval(table),
+                                     interval90=interval90_of(table),
                                      comment=old.comment + notes["churn.annual_rate"]))
     return replace(result, fitted=fitted)
 

@@ -132,7 +132,9 @@ def lognormal_of(mean: float, sd: float) -> dict[str, Any]:
             "sigma": float(math.sqrt(sigma2))}
 
 
-def _interval(table: dict[str, Any] | float) -> tuple[float, float]:
+def interval90_of(table: dict[str, Any] | float) -> tuple[float, float]:
+    """The 90% interval (5th to 95th percentile) of a fitted value: a number, or a
+    distribution table."""
     if not isinstance(table, dict):
         return float(table), float(table)
     frozen = parse_distribution(table).frozen()
@@ -141,7 +143,7 @@ def _interval(table: dict[str, Any] | float) -> tuple[float, float]:
 
 def _fitted(key: str, value: Any, estimate: float, count: float, source: str,
             comment: str) -> Fitted:
-    return Fitted(key, value, float(estimate), _interval(value), float(count), source, comment)
+    return Fitted(key, value, float(estimate), interval90_of(value), float(count), source, comment)
 
 
 # -- the fits ------------------------------------------------------------------------
