@@ -12,7 +12,10 @@ the line, ``msp-sim run`` prints it when it is a warning.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+
+import numpy as np
 
 from .config.schema import Config, param_specs
 from .formatting import money
@@ -36,8 +39,14 @@ LOSS_WARN = 0.05
 
 
 def _expected(config: Config, key: str) -> float:
+    """The key's expected value; the median where scipy cannot give a finite mean (a
+    truncated normal with a vanishing sd overflows in its density)."""
     value = config.get(key)
-    return float(value) if isinstance(value, int | float) else float(value.mean())
+    if isinstance(value, int | float):
+        return float(value)
+    with np.errstate(all="ignore"):
+        mean = float(value.mean())
+        return mean if math.isfinite(mean) else float(value.frozen().median())
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,8 @@ def test_a_closed_session_frees_its_thread_and_runs(tmp_path, monkeypatch):
     def workers():
         return [t for t in threading.enumerate() if t.name.startswith("msp-explore")]
 
-    before = len(workers())
+    earlier = set(workers())  # other tests' sessions, left to themselves
+    before = len(earlier)
     asyncio.run(app.refresh())  # a run on the session's worker thread
     assert app.model._base_runs and len(workers()) == before + 1
     app.save_path.value = "../escape.toml"
@@ -51,7 +52,7 @@ def test_a_closed_session_frees_its_thread_and_runs(tmp_path, monkeypatch):
     assert "outside the working directory" in app.message.object
     assert not (tmp_path.parent / "escape.toml").exists()
     app.close()
-    for thread in workers():
+    for thread in set(workers()) - earlier:  # this session's own thread only
         thread.join(timeout=30)
     assert len(workers()) == before and not app.model._base_runs
 
