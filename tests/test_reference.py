@@ -340,10 +340,10 @@ def check_selling_hours(runner: Runner, n_paths: int = 2000) -> None:
 def check_rep_ramp(runner: Runner, n_paths: int = 2000) -> None:
     """A rep starting in month 4 with a 4-month ramp: meetings 0, 0, 0, then
     2, 4, 6, 8, 8, ... a month (8 at full productivity); the rep is paid from month 4."""
-    data = merged(QUIET, sales={"reps": 1, "rep_start_month": 4, "rep_ramp_months": 4.0,
-                                "rep_meetings_per_month": 8.0, "rep_cost_per_month": 7000.0,
-                                "proposal_rate": 0.0})
-    m, _ = run_config(runner, data, n_paths=n_paths, seed=6)
+    sales = {"reps": 1, "rep_start_month": 4, "rep_ramp_months": 4.0,
+             "rep_meetings_per_month": 8.0, "rep_cost_per_month": 7000.0, "proposal_rate": 0.0,
+             "rep_washout_share": 0.0, "rep_productivity": 1.0}
+    m, _ = run_config(runner, merged(QUIET, sales=sales), n_paths=n_paths, seed=6)
     expected = [0, 0, 0, 0, 2, 4, 6, 8, 8, 8, 8, 8, 8]
     for t in range(1, 13):
         if expected[t] == 0:
@@ -353,6 +353,13 @@ def check_rep_ramp(runner: Runner, n_paths: int = 2000) -> None:
     # one technician ($6,500) all year, the rep ($7,000) from month 4; nothing else
     assert np.all(m["pretax_profit"][:, 1:4] == -6_500.0)
     assert np.all(m["pretax_profit"][:, 4:] == -13_500.0)
+    # a rep who washes out books a share of the firing line (half of plan): let go
+    # 4 + 4 (the ramp) + 2 review months in: paid in months 4..9, no meetings from 10
+    sales.update(rep_washout_share=1.0, rep_fire_below=0.5, rep_review_months=2)
+    m, _ = run_config(runner, merged(QUIET, sales=sales), n_paths=200, seed=6)
+    assert np.all(m["pretax_profit"][:, 4:10] == -13_500.0)
+    assert np.all(m["pretax_profit"][:, 10:] == -6_500.0)
+    assert np.all(m["meetings"][:, 10:] == 0) and m["meetings"][:, 7:10].mean() < 4.0
 
 
 def check_turnover(runner: Runner, n_paths: int = 2000) -> None:

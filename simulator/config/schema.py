@@ -411,6 +411,9 @@ class Start(_Section):
                                   integer=True)
     techs: ParamValue = param(1, "technicians", "the user's business today", ge=0, le=2_000,
                               integer=True)
+    managers: ParamValue = param(0, "service managers", "the user's business today (or a "
+                                 "plan: a service manager hired now)", ge=0, le=200,
+                                 integer=True)
     cash: ParamValue = param(50_000.0, "$", "the user's business today", ge=-1e12, le=1e12)
     legacy_product_revenue: ParamValue = param(0.0, "$/month", "the user's business today",
                                                ge=0, le=1e9)
@@ -429,9 +432,11 @@ class Sales(_Section):
                              integer=True)
     rep_start_month: ParamValue = param(1, "month", "the user's plan: month the reps start",
                                         ge=1, le=600, integer=True)
-    rep_ramp_months: ParamValue = param(5.0, "months to full productivity", "Bridge Group: "
-                                        "account executives ramp in about 5 months",
-                                        ge=0, le=60, plausible=(3.0, 9.0))
+    rep_ramp_months: ParamValue = param(
+        TriangularDist(dist="triangular", low=3.0, mode=5.0, high=12.0),
+        "months to full productivity", "Bridge Group: account executives ramp in about 5 "
+        "months; Sales Benchmark Index (736 new hires): 7% under 3 months, 51% in 3-6, 19% "
+        "in 7-12, 23% over 12", ge=0, le=60, plausible=(3.0, 12.0))
     rep_meetings_per_month: ParamValue = param(8.0, "meetings/month per rep at full "
                                                "productivity", "assumption: a dedicated "
                                                "appointment setter/rep", ge=0, le=1_000,
@@ -439,6 +444,22 @@ class Sales(_Section):
     rep_cost_per_month: ParamValue = param(7_000.0, "$/month per rep", "fully loaded "
                                            "salesperson, public MSP salary surveys", ge=0,
                                            le=1e7)
+    rep_washout_share: ParamValue = param(
+        0.5, "chance that a new salesperson washes out", "published figures: 50-70% of a "
+        "small firm's first sales hires fail; 30-40% of sales hires never reach quota "
+        "(D. Skok); 25% in well-run teams (OpenView)", ge=0, le=1, plausible=(0.3, 0.7))
+    rep_productivity: ParamValue = param(
+        TriangularDist(dist="triangular", low=0.4, mode=0.9, high=1.2),
+        "share of rep_meetings_per_month a rep who does not wash out books",
+        "assumption: average quota attainment is about 47% across reps (washouts included); "
+        "those who stay spread around 90% of plan", ge=0, le=5, plausible=(0.6, 1.1))
+    rep_fire_below: ParamValue = param(
+        0.5, "share of rep_meetings_per_month", "assumption: the owner lets a salesperson go "
+        "who books under half the planned meetings after the ramp and review", ge=0, le=5,
+        plausible=(0.3, 0.7))
+    rep_review_months: ParamValue = param(
+        3, "months after the ramp", "assumption: ramp milestones surface non-performers a "
+        "quarter after the ramp (D. Skok)", ge=0, le=60, integer=True, plausible=(2.0, 6.0))
     proposal_rate: ParamValue = param(0.5, "proposals per meeting", "assumption", ge=0, le=1,
                                       plausible=(0.3, 0.7))
     close_rate: ParamValue = param(0.35, "closes per proposal", "assumption", ge=0, le=1,
@@ -722,6 +743,15 @@ class Finance(_Section):
     credit_limit: ParamValue = param(50_000.0, "$", "the user's bank line", ge=0, le=1e12)
     credit_annual_rate: ParamValue = param(0.10, "1/year on the drawn balance", "assumption: "
                                            "prime plus a small-business spread", ge=0, le=1)
+    discount_rate: ParamValue = param(0.15, "1/year", "assumption: an owner's required "
+                                      "return on a small private business (12-25% for small "
+                                      "firms in build-up cost-of-equity tables)", ge=0, le=1,
+                                      plausible=(0.10, 0.25))
+    exit_multiple_factor: ParamValue = param(
+        TriangularDist(dist="triangular", low=0.75, mode=1.0, high=1.25),
+        "x the table multiple of adjusted EBITDA (docs/model.md, the owner's value)",
+        "broker and M&A ranges are about +-25% around a tier's middle (NuOptima tiers, "
+        "Solganick and Eight-M ranges)", gt=0, le=10, plausible=(0.75, 1.25))
 
 
 PAIR_FORM = '{a = "section.key", b = "section.key", rho = number with -1 < rho < 1}'

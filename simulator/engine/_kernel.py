@@ -183,6 +183,16 @@ def meeting_rate(meetings_per_hour, selling, reps, rep_meetings, rep_start, rep_
 
 
 @jit
+def rep_tenure_end(rep_start, ramp_months, review_months, productivity, fire_below, months):
+    """Step 4: the first month without the salespeople: the owner lets them go
+    ``review_months`` after the ramp when they book under ``fire_below`` of the
+    planned meetings (their pay and meetings stop); never (``months + 1``) otherwise."""
+    if productivity < fire_below:
+        return rep_start + int(math.ceil(ramp_months)) + int(review_months)
+    return months + 1
+
+
+@jit
 def churn_hazard(h0, visibility, care_share, overload, service_failure):
     """Step 5: this month's churn hazard of every customer of the path."""
     h = h0 * (1.0 - visibility * care_share) * math.exp(overload * service_failure)
@@ -289,6 +299,9 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
     align0 = p.start_alignment_score
     reps = int(p.sales_reps)
     rep_start = int(p.sales_rep_start_month)
+    rep_end = rep_tenure_end(rep_start, p.sales_rep_ramp_months, p.sales_rep_review_months,
+                             p.sales_rep_productivity, p.sales_rep_fire_below, H)
+    rep_meetings = p.sales_rep_meetings_per_month * p.sales_rep_productivity
     deal_prob = p.sales_proposal_rate * p.sales_close_rate
     cycle = p.sales_cycle_months
     endpoints_per_seat = p.customers_endpoints_per_seat
@@ -389,7 +402,7 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
     layoff_after = int(p.staff_layoff_after_months)
     align_staff = 0
     align_posted = 0
-    managers = 0
+    managers = int(p.start_managers)
     managers_posted = 0
     backlog = 0.0
     service_failure = 0.0
@@ -449,7 +462,7 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
             need = int(math.ceil(n / per_staff))
             if align_staff > need:
                 align_staff = need
-        reps_paid = reps if t >= rep_start else 0
+        reps_paid = reps if rep_start <= t < rep_end else 0  # fired reps cost nothing
 
         # 2. tickets and the rest of the technicians' work
         n_r, n_a = tickets_month(state, rate_r, rate_a, endpoints_per_seat, seats_unaligned,
@@ -494,9 +507,8 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
         utilization = work / capacity if capacity > 0.0 and work > 0.0 else 0.0
 
         # 4. meetings and the pipeline
-        lam_m = meeting_rate(p.sales_meetings_per_selling_hour, selling, reps,
-                             p.sales_rep_meetings_per_month, rep_start,
-                             p.sales_rep_ramp_months, t)
+        lam_m = meeting_rate(p.sales_meetings_per_selling_hour, selling, reps_paid,
+                             rep_meetings, rep_start, p.sales_rep_ramp_months, t)
         meetings = poisson(state, lam_m) if lam_m > 0.0 else 0
         deal_p = deal_probability(deal_prob, rise, p.sales_price_close_response,
                                   p.sales_referral_share, overload, service_failure)

@@ -158,6 +158,15 @@ def owners_month(owner_hours: float, owner_sales_max: float, escalations: float,
             selling)
 
 
+def rep_tenure_end(rep_start: int, ramp_months: float, review_months: int,
+                   productivity: float, fire_below: float, months: int) -> int:
+    """Step 4: the first month without the salespeople: let go ``review_months`` after the
+    ramp when they book under ``fire_below`` of plan; never (``months + 1``) otherwise."""
+    if productivity < fire_below:
+        return rep_start + math.ceil(ramp_months) + review_months
+    return months + 1
+
+
 def meeting_rate(meetings_per_hour: float, selling: float, reps: int, rep_meetings: float,
                  rep_start: int, rep_ramp: float, t: int) -> float:
     """Step 4: expected meetings from selling hours and (ramping) reps."""
@@ -274,7 +283,11 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
     reps = _i(params, "sales.reps")
     rep_start = _i(params, "sales.rep_start_month")
     rep_ramp = _p(params, "sales.rep_ramp_months")
-    rep_meetings = _p(params, "sales.rep_meetings_per_month")
+    rep_end = rep_tenure_end(rep_start, rep_ramp, _i(params, "sales.rep_review_months"),
+                             _p(params, "sales.rep_productivity"),
+                             _p(params, "sales.rep_fire_below"), H)
+    rep_meetings = (_p(params, "sales.rep_meetings_per_month")
+                    * _p(params, "sales.rep_productivity"))
     p_deal = _p(params, "sales.proposal_rate") * _p(params, "sales.close_rate")
     cycle_months = _p(params, "sales.cycle_months")
     annual_rate = _p(params, "churn.annual_rate")
@@ -358,7 +371,7 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
     techs_leaving = 0  # technicians let go at the end of last month
     months_over = months_under = 0  # consecutive months above hire_above / below layoff_below
     align_staff = 0  # alignment staff
-    managers = 0  # service managers
+    managers = _i(params, "start.managers")  # service managers
     backlog = 0.0
     service_failure = 0.0  # service failure: moving average of the unserved share
     utilization = 0.0
@@ -403,7 +416,7 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
         if not run.alignment_enabled or t < align_start:
             align_staff = 0
         align_staff = min(align_staff, math.ceil(n / clients_per_staff))
-        reps_paid = reps if t >= rep_start else 0
+        reps_paid = reps if rep_start <= t < rep_end else 0  # fired reps cost nothing
 
         # 2. tickets and the rest of the technicians' work
         n_r, n_a = tickets_month(rng, customers, rate_r, rate_a, endpoints_per_seat)
@@ -443,7 +456,8 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
         utilization = work / capacity if capacity > 0 and work > 0 else 0.0
 
         # 4. meetings and the pipeline
-        lam = meeting_rate(meetings_per_hour, selling, reps, rep_meetings, rep_start, rep_ramp, t)
+        lam = meeting_rate(meetings_per_hour, selling, reps_paid, rep_meetings, rep_start,
+                           rep_ramp, t)
         meetings = int(rng.poisson(lam))
         deals = int(rng.binomial(meetings, deal_probability(
             p_deal, price_rise, close_response, referral_share, overload, service_failure)))

@@ -39,6 +39,7 @@ __all__ = [
     "path_seeds",
     "ppf_table",
     "prepare",
+    "rep_outcomes",
 ]
 
 ALL_KEYS: tuple[str, ...] = tuple(param_specs())
@@ -136,7 +137,27 @@ def draw_parameters(
         if specs[key].integer:
             column = np.rint(column)
         out[field_name(key)] = column
+    rep_outcomes(seed, start, stop, out)
     return out
+
+
+def rep_outcomes(seed: int, start: int, stop: int, params: np.ndarray) -> np.ndarray:
+    """Each path's salesperson washes out or not: in place, a washout's
+    ``sales_rep_productivity`` becomes a uniform share of ``sales_rep_fire_below``
+    (under the firing line: the owner lets them go after the ramp and review).
+
+    One uniform per path from the stream of the name ``"sales.rep_washout"``
+    (:func:`key_uniforms`): ``u < washout_share`` washes out, and ``u /
+    washout_share`` (uniform given that) places the productivity. Common random
+    numbers: a lever that adds a rep meets the same rep on the same path.
+    """
+    u = key_uniforms(seed, "sales.rep_washout", start, stop)
+    share = params["sales_rep_washout_share"]
+    washed = u < share
+    below = np.divide(u, share, out=np.zeros_like(u), where=washed)
+    params["sales_rep_productivity"] = np.where(
+        washed, below * params["sales_rep_fire_below"], params["sales_rep_productivity"])
+    return params
 
 
 def correlate_uniforms(config: Config, u: np.ndarray, keys: list[str]) -> np.ndarray:

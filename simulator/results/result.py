@@ -453,7 +453,11 @@ class SimulationResult:
         the gross margins of managed services and projects over the same months,
         endpoints per technician (all technicians, and per full-time technician of
         managed-services work: their hours less projects and onboarding) and cash
-        (p10 / p50 / p90)."""
+        (p10 / p50 / p90); the owner's scoreboard (:func:`~.value.value_at_horizon`:
+        adjusted EBITDA, enterprise value and owner value, p10 / p50 / p90, and the
+        mean of the worst 10% of cash and of owner value)."""
+        from .value import value_at_horizon
+
         window = slice(max(1, self.months - 11), self.months + 1)
 
         def total(name: str) -> float:
@@ -482,6 +486,7 @@ class SimulationResult:
             "cash_p10": _float(q["cash"][0, -1]),
             "cash_p50": _float(q["cash"][1, -1]),
             "cash_p90": _float(q["cash"][2, -1]),
+            **value_at_horizon(self),
         }
 
     # -- summaries -----------------------------------------------------------
