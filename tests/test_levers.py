@@ -99,10 +99,11 @@ def test_scan_differences_equal_compare_bit_for_bit(scan):
         assert e["p_break_by"][h]["ci95"] == c["p_break_by_ci95"][h]
 
 
-def test_scan_is_sorted_by_effect_and_reproducible(scan):
+def test_scan_is_sorted_by_owner_value_and_reproducible(scan):
     data = scan.to_dict()
+    values = [e["difference"]["owner_value_mean"]["value"] for e in data["levers"]]
+    assert values == sorted(values, reverse=True)
     gains = [e["difference"]["p_break_by_horizon"]["value"] for e in data["levers"]]
-    assert gains == sorted(gains, reverse=True)
     # a salesperson from month 1 helps this small business: a clear, significant gain
     rep = next(e for e in data["levers"] if e["name"] == "a salesperson from month 1")
     assert rep["difference"]["p_break_by_horizon"]["ci95"][0] > 0
@@ -160,7 +161,8 @@ def test_levers_take_distributions_everywhere():
                          "escalation_share": {"dist": "uniform", "low": 0.1, "high": 0.3}},
                   start={"techs": {"dist": "uniform", "low": 3, "high": 6}})
     names = {lv.name: lv for lv in resolve_levers(cfg)}
-    assert names["a service manager"].set == {"staff.techs_per_manager": 4}
+    assert names["a service manager"].set == {"start.managers": 1,
+                                              "staff.escalation_lead_techs": 1}
     assert names["one more technician now"].set["start.techs"]["low"] == 4
 
 
@@ -182,11 +184,13 @@ def test_each_standard_lever_sets_its_keys_by_its_size():
         "the standardization program": {"alignment.enabled": True, "alignment.start_month": 1},
         "+10% price per seat": {"customers.price_rise": approx(0.1)},
         "-2 pp annual churn": {"churn.annual_rate": {
-            "dist": "uniform", "low": approx(0.06), "high": approx(0.13)}},
-        "a service manager": {"staff.techs_per_manager": 3},
+            "dist": "uniform", "low": approx(0.06), "high": approx(0.13)},
+            "customers.account_hours_per_month": approx(2.5)},
+        "a service manager": {"start.managers": 1, "staff.escalation_lead_techs": 1},
         "half the escalations": {"staff.escalation_share": {
             "dist": "triangular", "low": approx(0.05), "mode": approx(0.1),
-            "high": approx(0.15)}},
+            "high": approx(0.15)}, "start.techs": 4,
+            "finance.overhead_per_month": approx(4_000.0)},
         "10 more selling hours a month": {"staff.owner_sales_hours_per_month": approx(40.0)},
     }
     assert got == expected
@@ -194,7 +198,7 @@ def test_each_standard_lever_sets_its_keys_by_its_size():
     assert with_rep["one more salesperson"] == {"sales.reps": 3}
     # numbers move as numbers; churn never goes below 0 and is left alone at 2% or less
     low = {lv.name: lv.set for lv in resolve_levers(_config(churn={"annual_rate": 0.03}))}
-    assert low["-2 pp annual churn"] == {"churn.annual_rate": approx(0.01)}
+    assert low["-2 pp annual churn"]["churn.annual_rate"] == approx(0.01)
     assert "-2 pp annual churn" not in {
         lv.name for lv in resolve_levers(_config(churn={"annual_rate": 0.02}))}
     # a decided rise r becomes (1 + r) x 1.1 - 1 = 1.1 r + 0.1, a distribution as a whole
@@ -231,8 +235,11 @@ def test_lever_effects_on_staff_and_cost():
     np.testing.assert_allclose(a["pretax_profit"][:, 1:], (8800 - 6500) * 0.9, rtol=1e-12)
     np.testing.assert_allclose(b["pretax_profit"][:, 1:], 8800 - 2 * 6500, rtol=1e-12)
     # a salesperson from month 1 / 6: paid from then on ($7,000), ramping over 5 months
+    sure_rep = {"proposal_rate": 0.0, "rep_washout_share": 0.0, "rep_productivity": 1.0,
+                "rep_ramp_months": 5.0}
     for month in (1, 6):
-        a, b = _effect(f"a salesperson from month {month}", _book(), n_paths=400)
+        a, b = _effect(f"a salesperson from month {month}", _book(sales=sure_rep),
+                       n_paths=400)
         t = np.arange(1, 13)
         cost = np.where(t >= month, 7000.0, 0.0)
         np.testing.assert_allclose(b["pretax_profit"][0, 1:],
@@ -243,7 +250,7 @@ def test_lever_effects_on_staff_and_cost():
             se = np.sqrt(ramp[k - 1] / 400)
             assert abs(b["meetings"][:, k].mean() - ramp[k - 1]) < 4 * se, (month, k)
     # one more salesperson: a second rep's cost
-    a, b = _effect("one more salesperson", _book(sales={"reps": 1, "proposal_rate": 0.0}))
+    a, b = _effect("one more salesperson", _book(sales={"reps": 1, **sure_rep}))
     np.testing.assert_allclose(a["pretax_profit"][:, 1:] - b["pretax_profit"][:, 1:], 7000.0,
                                rtol=1e-12)
 
@@ -294,13 +301,18 @@ def test_lever_effects_on_price_hours_and_the_owner():
     assert a["owner_escalation_hours"][:, 1].min() > 10
     np.testing.assert_allclose(b["owner_escalation_hours"][:, 1],
                                0.5 * a["owner_escalation_hours"][:, 1], rtol=1e-12)
-    # a service manager: with a span of 2, posted in month 1, arrives after the 2-month
-    # lag and takes both technicians off the owner (8 h of management -> 4 h: himself)
+    # a service manager: one hire now, who takes both technicians off the owner (8 h of
+    # management -> 4 h: himself) and the escalations (the owner keeps 10% of them)
     a, b = _effect("a service manager", _book(start={"techs": 2}, staff={
         "management_hours_per_employee": 4.0, "hire_lag_months": 2}))
-    assert np.all(a["managers"] == 0) and b["managers"][0].tolist()[:5] == [0, 0, 0, 1, 1]
-    np.testing.assert_allclose(a["owner_management_hours"][:, 3:], 8.0)
-    np.testing.assert_allclose(b["owner_management_hours"][:, 3:], 4.0)
+    assert np.all(a["managers"] == 0) and b["managers"][0].tolist()[:5] == [0, 1, 1, 1, 1]
+    np.testing.assert_allclose(a["owner_management_hours"][:, 1:], 8.0)
+    np.testing.assert_allclose(b["owner_management_hours"][:, 1:], 4.0)
+    a, b = _effect("a service manager", tickets)
+    np.testing.assert_allclose(b["owner_escalation_hours"][:, 1],
+                               0.1 * a["owner_escalation_hours"][:, 1] * (
+                                   b["ticket_hours"][:, 1] / a["ticket_hours"][:, 1]),
+                               rtol=1e-9)
     # the standardization program: one alignment manager (10 clients, 20 each), hired in
     # month 1, arriving in month 3, raising the book's score by the rate a month
     a, b = _effect("the standardization program", _book(staff={"hire_lag_months": 2}))

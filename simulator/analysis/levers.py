@@ -26,19 +26,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
 from ..config import Config, ConfigError, config_from_dict, param_specs
 from ..formatting import finite_or_none as _f
-from ..formatting import pct_short, signed_dollars
+from ..formatting import money, pct_short, signed_dollars
 from ..results import SimulationResult, config_sha256, package_version, require_pandas
+from ..results.value import path_values
 from ..runner import RunOptions, as_seed, map_ordered, run
-from .common import mean_ci
+from .common import CONFIDENCE, mean_ci
 from .paired import paired_difference
 
 __all__ = [
     "DEFAULT_SCAN_PATHS",
     "STANDARD_LEVERS",
     "Lever",
+    "LeverCost",
     "LeverScanResult",
     "lever_scan",
     "resolve_levers",
@@ -51,12 +54,43 @@ SCAN_MONTH = 36
 
 
 @dataclass(frozen=True)
+class LeverCost:
+    """What a lever costs and risks, stated before any simulation.
+
+    Attributes
+    ----------
+    dollars_per_month : float
+        Nominal spend while the lever runs [$/month] (0 with a reason in ``cost``).
+    owner_hours_per_month : float
+        The owner's hours it takes [hours/month].
+    cost, risk : str
+        In words, with the numbers of the config.
+    source : str
+        Where the figures come from, or "assumption" with its range.
+    """
+
+    dollars_per_month: float
+    owner_hours_per_month: float
+    cost: str
+    risk: str
+    source: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON types."""
+        return {"dollars_per_month": _f(self.dollars_per_month),
+                "owner_hours_per_month": _f(self.owner_hours_per_month),
+                "cost": self.cost, "risk": self.risk, "source": self.source}
+
+
+@dataclass(frozen=True)
 class Lever:
-    """A move the owner can make: a name and the dotted-key overrides that model it."""
+    """A move the owner can make: a name, the dotted-key overrides that model it and
+    (standard levers) its cost and risk."""
 
     name: str
     description: str
     set: dict[str, Any]
+    cost: LeverCost | None = None
 
 
 # -- the standard levers -------------------------------------------------------
@@ -128,23 +162,40 @@ def _price(c: Config) -> dict[str, Any] | None:
     return {"customers.price_rise": shifted(scaled(c.customers.price_rise, 1.10), 0.10)}
 
 
+REVIEW_HOURS_PER_CLIENT_MONTH = 1.0
+"""Owner hours per client and month that buy 2 points less churn: a quarterly business
+review of about 3 hours (preparation, the meeting, follow-up) per client (assumption;
+0.5-2 hours a month)."""
+SENIOR_PREMIUM_PER_MONTH = 2_000.0
+"""What a senior technician costs over a technician [$/month] (assumption: a senior
+technician at about $8-9k fully loaded against $5.4-7.5k; 1,500-3,000)."""
+
+
 def _churn(c: Config) -> dict[str, Any] | None:
     if _typical(c.churn.annual_rate) <= 0.02:
         return None
-    return {"churn.annual_rate": shifted(c.churn.annual_rate, -0.02, floor=0.0)}
+    return {"churn.annual_rate": shifted(c.churn.annual_rate, -0.02, floor=0.0),
+            "customers.account_hours_per_month": shifted(c.customers.account_hours_per_month,
+                                                         REVIEW_HOURS_PER_CLIENT_MONTH)}
 
 
 def _manager(c: Config) -> dict[str, Any] | None:
-    techs = max(2, round(_typical(c.start.techs)))
-    if _typical(c.staff.techs_per_manager) <= techs:
-        return None  # the book already has (or soon gets) a manager
-    return {"staff.techs_per_manager": techs}
+    if _typical(c.start.managers) >= 1:
+        return None  # the business already has a service manager
+    # one hire now; the manager runs a tiered desk and takes the escalations (the owner
+    # keeps staff.owner_escalation_share_led of them)
+    return {"start.managers": 1, "staff.escalation_lead_techs": 1}
 
 
 def _escalations(c: Config) -> dict[str, Any] | None:
     if _typical(c.staff.escalation_share) <= 0:
         return None
-    return {"staff.escalation_share": scaled(c.staff.escalation_share, 0.5)}
+    # paid for: a senior technician (one more technician, plus the senior premium as a
+    # fixed cost) takes half of what reaches the owner
+    return {"staff.escalation_share": scaled(c.staff.escalation_share, 0.5),
+            "start.techs": shifted(c.start.techs, 1),
+            "finance.overhead_per_month": shifted(c.finance.overhead_per_month,
+                                                  SENIOR_PREMIUM_PER_MONTH)}
 
 
 def _selling_hours(c: Config) -> dict[str, Any] | None:
@@ -166,17 +217,111 @@ STANDARD_LEVERS: tuple[tuple[str, str, Callable[[Config], dict[str, Any] | None]
      _standardize),
     ("+10% price per seat", "customers.price_rise +10%: new clients from month 1, today's "
      "book at each client's renewal (some leave over it; fewer prospects close)", _price),
-    ("-2 pp annual churn", "churn.annual_rate - 0.02 (e.g. quarterly business reviews); only "
-     "when churn is above 2%", _churn),
-    ("a service manager", "staff.techs_per_manager = today's technicians: a service manager "
-     "is hired as soon as the rule allows and takes the technicians off the owner",
-     _manager),
-    ("half the escalations", "staff.escalation_share x 0.5 (a senior technician or runbooks "
-     "take half of what reaches the owner)", _escalations),
+    ("-2 pp annual churn", "churn.annual_rate - 0.02 bought with quarterly business reviews: "
+     "customers.account_hours_per_month + 1 (the owner's time); only when churn is above 2%",
+     _churn),
+    ("a service manager", "start.managers = 1: one service manager hired now, who manages the "
+     "technicians and takes the escalations (staff.escalation_lead_techs = 1: a tiered desk); "
+     "only when there is none", _manager),
+    ("half the escalations", "staff.escalation_share x 0.5, paid for by a senior technician: "
+     "start.techs + 1 and finance.overhead_per_month + the senior premium", _escalations),
     ("10 more selling hours a month", "staff.owner_sales_hours_per_month + 10: the owner "
      "protects ten more hours a month for sales", _selling_hours),
 )
 """``(name, what it means in the model, overrides of a config or None)``, in order."""
+
+
+def _money(x: float) -> str:
+    return f"${x:,.0f}"
+
+
+def lever_cost(name: str, c: Config) -> LeverCost | None:
+    """The cost and risk of standard lever ``name`` on business ``c`` (``None`` for a lever
+    of the user's)."""
+    tech = _typical(c.staff.tech_cost_per_month)
+    per_employee = _typical(c.finance.overhead_per_employee_month)
+    mgmt = _typical(c.staff.management_hours_per_employee)
+    clients = max(1.0, _typical(c.start.customers))
+    if name == "one more technician now":
+        return LeverCost(tech + per_employee, mgmt,
+                         f"{_money(tech)}/month pay and {_money(per_employee)}/month overhead; "
+                         f"{mgmt:g} owner hours/month of management",
+                         "idle hours while the work does not grow (the layoff rule lets one "
+                         "go after staff.layoff_after_months idle months); quits like any "
+                         "technician", "public salary surveys (staff.tech_cost_per_month)")
+    if name in ("a salesperson from month 1", "a salesperson from month 6",
+                "one more salesperson"):
+        rep = _typical(c.sales.rep_cost_per_month)
+        wash = _typical(c.sales.rep_washout_share)
+        fire = _typical(c.sales.rep_fire_below)
+        review = int(_typical(c.sales.rep_review_months))
+        return LeverCost(rep + per_employee, mgmt,
+                         f"{_money(rep)}/month pay and {_money(per_employee)}/month overhead "
+                         f"while employed; {mgmt:g} owner hours/month of management",
+                         f"washes out with probability {wash:.0%} (books under {fire:.0%} of "
+                         f"plan and is let go {review} months after a ramp of "
+                         f"{_typical(c.sales.rep_ramp_months):.0f} months, typically); those "
+                         "who stay book a drawn share of plan (sales.rep_productivity)",
+                         "50-70% of first sales hires fail; 30-40% of sales hires miss quota "
+                         "(D. Skok); ramp: Sales Benchmark Index; productivity: assumption "
+                         "(0.6-1.1 of plan)")
+    if name == "the standardization program":
+        staff = _typical(c.alignment.staff_cost_per_month)
+        per = _typical(c.alignment.clients_per_staff)
+        need = max(1, int(np.ceil(clients / per)))
+        return LeverCost(need * (staff + per_employee), need * mgmt,
+                         f"{need} alignment staff for {clients:.0f} clients (one per "
+                         f"{per:g}) at {_money(staff)}/month each, more as the book grows; "
+                         f"{mgmt:g} owner hours/month each",
+                         "the scores rise only while staff cover the clients (a hire the cash "
+                         "cannot pay for waits, and uncovered clients drift back); tickets "
+                         "fall months later",
+                         "TruMethods: one alignment manager per ~20 clients; BLS pay of "
+                         "network administrators; rate: assumption (0.08-0.25 a month)")
+    if name == "+10% price per seat":
+        leave = _typical(c.churn.price_rise_response) * 0.10
+        close = 1.0 - 1.1 ** -_typical(c.sales.price_close_response)
+        return LeverCost(0.0, 0.0,
+                         "no spend: the rise is a letter at each client's renewal",
+                         f"about {leave:.0%} of today's book leaves at the renewal that "
+                         f"brings the rise (churn.price_rise_response) and {close:.0%} fewer "
+                         "prospects close (sales.price_close_response)",
+                         "assumption: responses 0.2-1.0 (churn) and 0.5-2.0 (close rate)")
+    if name == "-2 pp annual churn":
+        hours = REVIEW_HOURS_PER_CLIENT_MONTH * clients
+        return LeverCost(0.0, hours,
+                         f"no spend: {REVIEW_HOURS_PER_CLIENT_MONTH:g} owner hour per client "
+                         f"and month of reviews ({hours:.0f} hours/month today, more as the "
+                         "book grows), taken from selling first",
+                         "the reviews crowd out selling and escalations when the owner is "
+                         "full; the 2 points are an assumption",
+                         "assumption: quarterly business reviews of ~3 hours (0.5-2 hours a "
+                         "client-month) buy 1-3 points of churn")
+    if name == "a service manager":
+        cost = _typical(c.staff.manager_cost_per_month)
+        return LeverCost(cost + per_employee, mgmt,
+                         f"{_money(cost)}/month pay and {_money(per_employee)}/month overhead; "
+                         f"{mgmt:g} owner hours/month of management (the technicians' "
+                         "management moves to the manager)",
+                         "a fixed cost a small book may not carry (cash risk); the owner "
+                         "keeps staff.owner_escalation_share_led of the escalations",
+                         "assumption: a senior technician's pay plus 30% "
+                         "(staff.manager_cost_per_month)")
+    if name == "half the escalations":
+        return LeverCost(tech + SENIOR_PREMIUM_PER_MONTH + per_employee, mgmt,
+                         f"a senior technician: {_money(tech)}/month plus a "
+                         f"{_money(SENIOR_PREMIUM_PER_MONTH)}/month premium and "
+                         f"{_money(per_employee)}/month overhead; {mgmt:g} owner hours/month",
+                         "the escalations still need doing (by the technicians now); a senior "
+                         "hire can quit like any technician",
+                         "assumption: senior premium $1,500-3,000/month; halving: seed 004 "
+                         "(a tiered desk)")
+    if name == "10 more selling hours a month":
+        return LeverCost(0.0, 10.0, "no spend: 10 owner hours/month, taken only from what "
+                         "is left after escalations, management and account care",
+                         "the hours exist only in months the owner has them to spare",
+                         "the user's plan")
+    return None
 
 
 def resolve_levers(config: Config, source: str = "[levers]") -> list[Lever]:
@@ -202,7 +347,8 @@ def resolve_levers(config: Config, source: str = "[levers]") -> list[Lever]:
         overrides = make(config)
         if overrides is not None:
             levers.append(Lever(name, description,
-                                {k: _within(k, v) for k, v in overrides.items()}))
+                                {k: _within(k, v) for k, v in overrides.items()},
+                                lever_cost(name, config)))
     for k, table in enumerate(config.levers.add, start=1):
         if table.name in {lever.name for lever in levers}:
             problems.append((f"levers.add[{k}].name", table.name, "a lever of that name "
@@ -255,6 +401,11 @@ class _Outcomes:
     insolvent: np.ndarray       # 1.0 where the path ran out of cash and credit
     cumulative_profit: np.ndarray
     mrr_final: np.ndarray
+    values: dict[str, np.ndarray]      # results.value.path_values: owner value, cash, ...
+    profit_path: np.ndarray            # mean cumulative pretax profit by month (0..H)
+    rep_meetings: np.ndarray           # a rep's meetings a month at full ramp, per path
+    rep_kept: np.ndarray               # the rep stays past the review (not let go)
+    managed_margin: float | None       # managed gross margin of the last 12 months
 
     @classmethod
     def of(cls, r: SimulationResult) -> _Outcomes:
@@ -265,6 +416,11 @@ class _Outcomes:
         profit = np.asarray(r["pretax_profit"][:, 1:].sum(axis=1), dtype=np.float64)
         mrr_final = np.array(r["mrr"][:, -1], dtype=np.float64)
         median = r.time_quantile(0.5)
+        values = path_values(r)
+        assert values is not None and r.params is not None
+        params = r.params
+        productivity = np.asarray(params["sales_rep_productivity"], dtype=np.float64)
+        end = r.at_horizon()
         summary = {
             "p_break_by": {str(m): _estimate(r.p_break_by(m))
                            for m in sorted({month, r.months})},
@@ -272,16 +428,89 @@ class _Outcomes:
             "cumulative_profit_mean": {"value": _f(profit.mean()), "ci95": mean_ci(profit)},
             "p_insolvent": _estimate(r.p_insolvent_by(r.months)),
             "mrr_final_mean": {"value": _f(mrr_final.mean()), "ci95": mean_ci(mrr_final)},
+            "owner_value_mean": {"value": _f(values["owner_value"].mean()),
+                                 "ci95": mean_ci(values["owner_value"])},
+            **{k: end[k] for k in ("owner_value_p10", "owner_value_p50", "owner_value_p90",
+                                   "owner_value_cvar10", "enterprise_value_p50",
+                                   "cash_p10", "cash_p50", "cash_cvar10")},
         }
         return cls(summary=summary,
                    broke=(fp >= 0).astype(np.float64),
                    broke_by_month=((fp >= 0) & (fp <= month)).astype(np.float64),
                    insolvent=(insolvency >= 0).astype(np.float64),
-                   cumulative_profit=profit, mrr_final=mrr_final)
+                   cumulative_profit=profit, mrr_final=mrr_final, values=values,
+                   profit_path=np.cumsum(r.mean("pretax_profit")),
+                   rep_meetings=(np.asarray(params["sales_rep_meetings_per_month"])
+                                 * productivity),
+                   rep_kept=productivity >= np.asarray(params["sales_rep_fire_below"]),
+                   managed_margin=end["managed_gross_margin_last_12_months"])
 
 
 def _estimate(est: Any) -> dict[str, Any]:
     return {"value": _f(est.value), "ci95": [_f(est.low), _f(est.high)]}
+
+
+def _pays_off(ref: _Outcomes, o: _Outcomes) -> dict[str, Any]:
+    """P(the lever raises the owner's value) over paired paths, with a Wilson interval."""
+    gain = int(np.count_nonzero(o.values["owner_value"] > ref.values["owner_value"]))
+    n = int(ref.values["owner_value"].size)
+    ci = stats.binomtest(gain, n).proportion_ci(CONFIDENCE, method="wilson")
+    return {"value": gain / n, "ci95": [_f(ci.low), _f(ci.high)]}
+
+
+def _payback_month(ref: _Outcomes, o: _Outcomes) -> int | None:
+    """The first month from which the lever's mean cumulative profit stays at or above the
+    business as it is (``None``: not by the horizon)."""
+    behind = np.flatnonzero(o.profit_path - ref.profit_path < 0.0)
+    if behind.size == 0:
+        return 0
+    last = int(behind[-1])
+    return None if last >= ref.profit_path.size - 1 else last + 1
+
+
+def _rep_break_even(ref: _Outcomes, o: _Outcomes) -> float | None:
+    """Meetings a month (at full ramp) a rep who stays must book to pay for themselves:
+    where a straight line through the paired gains in cumulative pretax profit of the
+    paths that kept their rep, against the rep's meetings, crosses zero (``None`` where
+    it does not rise)."""
+    kept = o.rep_kept
+    x = o.rep_meetings[kept]
+    if x.size < 10 or np.ptp(x) == 0:
+        return None
+    fit = stats.linregress(x, (o.cumulative_profit - ref.cumulative_profit)[kept])
+    if not fit.slope > 0:
+        return None
+    return float(-fit.intercept / fit.slope)
+
+
+def break_even(lever: Lever, ref: _Outcomes, o: _Outcomes, months: int) -> str:
+    """The lever's break-even in words (the rep's meetings, the price rise's lost clients,
+    the reviews' owner hour, else the month the lever's profit catches up)."""
+    gain = float((o.values["owner_value"] - ref.values["owner_value"]).mean())
+    if lever.name in ("a salesperson from month 1", "a salesperson from month 6",
+                      "one more salesperson"):
+        need = _rep_break_even(ref, o)
+        plan = float(np.median(o.rep_meetings[o.rep_kept])) if o.rep_kept.any() else 0.0
+        if need is not None:
+            return (f"the rep must book at least {max(need, 0.0):.1f} meetings a month to "
+                    f"pay for themselves (cumulative profit by month {months}); a rep who "
+                    f"stays books {plan:.1f} (median), a washout is let go after the review")
+    if lever.name == "+10% price per seat" and ref.managed_margin is not None:
+        g, r = ref.managed_margin, 0.10
+        if g + r > 0:
+            return (f"pays for itself while fewer than {r / (g + r):.0%} of the clients it "
+                    f"reaches leave over it (a client's gross profit rises from {g:.0%} to "
+                    f"{g + r:.0%} of today's fee)")
+    if lever.cost is not None and lever.cost.owner_hours_per_month > 0 \
+            and lever.cost.dollars_per_month == 0:
+        hours = lever.cost.owner_hours_per_month * months
+        return (f"each owner hour it takes returns {signed_dollars(gain / hours)} of owner "
+                f"value (about {hours:,.0f} hours over {months} months); worth it while "
+                "the owner's hour earns less elsewhere")
+    month = _payback_month(ref, o)
+    if month is None:
+        return f"its cost is not paid back in profit by month {months}"
+    return f"pays back its cost in profit by month {month} (mean cumulative profit)"
 
 
 @dataclass(repr=False)
@@ -329,8 +558,15 @@ class LeverScanResult:
         entries = []
         for lever, o in zip(self.levers, self._pulled, strict=True):
             entry: dict[str, Any] = {"name": lever.name, "description": lever.description,
-                                     "set": lever.set}
+                                     "set": lever.set,
+                                     "cost": (lever.cost.to_dict() if lever.cost is not None
+                                              else {"cost": "your lever: what its "
+                                                    "overrides set", "risk": None,
+                                                    "source": "your config"})}
             entry.update(o.summary)
+            entry["p_pays_off"] = _pays_off(ref, o)
+            entry["payback_month"] = _payback_month(ref, o)
+            entry["break_even"] = break_even(lever, ref, o, self.months)
             entry["difference"] = {
                 "p_break_by_horizon": paired_difference(ref.broke, o.broke, binary=True),
                 f"p_break_by_{month}": paired_difference(ref.broke_by_month, o.broke_by_month,
@@ -339,11 +575,13 @@ class LeverScanResult:
                                                             o.cumulative_profit, binary=False),
                 "p_insolvent": paired_difference(ref.insolvent, o.insolvent, binary=True),
                 "mrr_final_mean": paired_difference(ref.mrr_final, o.mrr_final, binary=False),
+                **{f"{k}_mean": paired_difference(ref.values[k], o.values[k], binary=False)
+                   for k in ("owner_value", "enterprise_value", "cash")},
             }
             entries.append(entry)
-        entries.sort(key=lambda e: (-(e["difference"]["p_break_by_horizon"]["value"] or 0.0),
-                                    -(e["difference"]["cumulative_profit_mean"]["value"]
-                                      or 0.0), e["name"]))
+        entries.sort(key=lambda e: (-(e["difference"]["owner_value_mean"]["value"] or 0.0),
+                                    -(e["difference"]["p_break_by_horizon"]["value"] or 0.0),
+                                    e["name"]))
         self._dict = {
             "n_paths": self.n_paths,
             "seed": int(self.seed),
@@ -356,7 +594,9 @@ class LeverScanResult:
                 "is): mean difference with a paired t 95% interval; p-value of a probability "
                 "by the exact McNemar test, of a mean by the paired t-test (as msp-sim "
                 "compare); cumulative profit is the pretax profit summed over months 1 to "
-                "the horizon"),
+                "the horizon; levers are ranked by the paired change in the owner's value "
+                "(pay plus the sale at the horizon, discounted: docs/model.md); P(pays off) "
+                "is the share of paths on which the lever raises it"),
             "as_is": ref.summary,
             "levers": entries,
             "config_sha256": config_sha256(self.config),
@@ -374,7 +614,9 @@ class LeverScanResult:
         Columns: ``p_break_by_horizon`` and ``p_break_by_<36>`` with ``_low`` /
         ``_high``, their differences ``diff_p_break_by_horizon`` (and ``_low``,
         ``_high``), ``median_months``, ``cumulative_profit_mean``,
-        ``diff_cumulative_profit``, ``p_insolvent``, ``diff_p_insolvent``, ``set``.
+        ``diff_cumulative_profit``, ``p_insolvent``, ``diff_p_insolvent``,
+        ``diff_owner_value`` (and ``_low``, ``_high``), ``p_pays_off``,
+        ``cost_dollars_per_month``, ``cost_owner_hours_per_month``, ``break_even``, ``set``.
         """
         pd = require_pandas()
         data = self.to_dict()
@@ -397,6 +639,13 @@ class LeverScanResult:
                 "diff_cumulative_profit": d["cumulative_profit_mean"]["value"],
                 "p_insolvent": e["p_insolvent"]["value"],
                 "diff_p_insolvent": d["p_insolvent"]["value"],
+                "diff_owner_value": d["owner_value_mean"]["value"],
+                "diff_owner_value_low": d["owner_value_mean"]["ci95"][0],
+                "diff_owner_value_high": d["owner_value_mean"]["ci95"][1],
+                "p_pays_off": e["p_pays_off"]["value"],
+                "cost_dollars_per_month": e["cost"].get("dollars_per_month"),
+                "cost_owner_hours_per_month": e["cost"].get("owner_hours_per_month"),
+                "break_even": e["break_even"],
                 "set": json.dumps(e["set"]),
             })
         return pd.DataFrame(rows).set_index("lever")
@@ -409,8 +658,10 @@ class LeverScanResult:
         return lever_chart(self)
 
     def lines(self, top: int | None = 3) -> list[str]:
-        """The top levers in words, e.g. ``"a salesperson from month 1: 25% -> 75% by month
-        60 (+50 pp [47, 53]); cumulative profit -$40,000"``."""
+        """The top levers (by the owner's value) in words, e.g. ``"a salesperson from month
+        1: 25% -> 75% by month 60 (+50 pp [47, 53]); owner value +$120,000 [90,000,
+        150,000], pays off on 55% of paths; cost $7,600/month, 4 owner hours/month;
+        cumulative profit -$40,000"``."""
         data = self.to_dict()
         h = str(self.months)
         before = data["as_is"]["p_break_by"][h]["value"]
@@ -419,11 +670,25 @@ class LeverScanResult:
             d = e["difference"]["p_break_by_horizon"]
             profit = e["difference"]["cumulative_profit_mean"]["value"]
             low, high = d["ci95"]
+            value = e["difference"]["owner_value_mean"]
+            cost = e["cost"]
+            spend = cost.get("dollars_per_month")
+            hours = cost.get("owner_hours_per_month")
+            price = ("cost: see its overrides" if spend is None else
+                     f"cost {money(spend)}/month, "
+                     f"{hours:g} owner hours/month")
             out.append(
                 f"{e['name']}: {pct_short(before)} -> {pct_short(e['p_break_by'][h]['value'])} "
                 f"by month {self.months} ({_pp(d['value'])} pp [{_pp(low)}, {_pp(high)}]); "
-                f"cumulative profit {signed_dollars(profit)}")
+                f"owner value {signed_dollars(value['value'])} "
+                f"[{_dollars(value['ci95'][0])}, {_dollars(value['ci95'][1])}], pays off on "
+                f"{pct_short(e['p_pays_off']['value'])} of paths; {price}; cumulative profit "
+                f"{signed_dollars(profit)}; {e['break_even']}")
         return out
+
+
+def _dollars(x: float | None) -> str:
+    return "n/a" if x is None else signed_dollars(x)
 
 
 def _pp(x: float | None) -> str:
