@@ -55,8 +55,11 @@ import numpy as np
 
 from ..config import Config
 from ..config.describe import config_rows
+from ..formatting import finite_or_none as _f
+from ..formatting import money, signed_dollars
 from ..formatting import pvalue as _pval
 from ..results import KEEP_PATHS_LIMIT, SimulationResult, package_version
+from ..results.value import cvar, path_values
 from ..runner import RunOptions, as_seed, map_ordered, run
 from .common import require_pandas
 from .paired import COMPARE_MONTHS, logrank_p, paired_difference, report_months, scenario_summary
@@ -104,12 +107,48 @@ class ComparisonResult:
     seed: int
     title: str = "Scenario comparison"
     final_mrr: list[np.ndarray] | None = field(default=None, repr=False)
+    final_cash: list[np.ndarray] | None = field(default=None, repr=False)
     _dict: dict[str, Any] | None = field(default=None, init=False, compare=False)
 
     def _final(self, i: int) -> np.ndarray:
         if self.final_mrr is not None:
             return self.final_mrr[i]
         return self.results[i]["mrr"][:, -1]
+
+    def _cash(self, i: int) -> np.ndarray | None:
+        """Every path's cash at the horizon (``None``: neither streamed nor kept)."""
+        if self.final_cash is not None:
+            return self.final_cash[i]
+        r = self.results[i]
+        return np.asarray(r["cash"][:, -1]) if r.paths_kept else None
+
+    def _money_block(self, i: int) -> dict[str, Any]:
+        """Cash at the horizon, cumulative profit and the owner's value of scenario ``i``
+        (p10 / p50 / p90, mean and the mean of the worst 10%; ``None`` where the run
+        kept no trajectories)."""
+        cash = self._cash(i)
+        values = path_values(self.results[i])
+        return {"cash_final": _spread(cash),
+                "cumulative_profit": (None if values is None
+                                      else _spread(values["cumulative_profit"])),
+                "owner_value": None if values is None else _spread(values["owner_value"]),
+                "enterprise_value": (None if values is None
+                                     else _spread(values["enterprise_value"]))}
+
+    def _money_differences(self, i: int) -> dict[str, Any]:
+        """Paired differences of scenario ``i`` against the reference: cash at the horizon,
+        P(insolvent), and with trajectories cumulative profit and the owner's value."""
+        ref, r = self.results[0], self.results[i]
+        out: dict[str, Any] = {
+            "p_insolvent": paired_difference(_insolvent(ref), _insolvent(r), binary=True)}
+        cash0, cash = self._cash(0), self._cash(i)
+        out["cash_final_mean"] = (None if cash0 is None or cash is None
+                                  else paired_difference(cash0, cash, binary=False))
+        v0, v = path_values(ref), path_values(r)
+        for key in ("cumulative_profit", "owner_value"):
+            out[f"{key}_mean"] = (None if v0 is None or v is None
+                                  else paired_difference(v0[key], v[key], binary=False))
+        return out
 
     def __repr__(self) -> str:
         return (f"ComparisonResult(scenarios={self.names}, n_paths={self.n_paths}, "
@@ -156,6 +195,7 @@ class ComparisonResult:
             if s.description:
                 entry["description"] = s.description
             entry.update(scenario_summary(r, months, self._final(i)))
+            entry.update(self._money_block(i))
             if r is ref:
                 entry["difference_vs_reference"] = None
             else:
@@ -163,6 +203,7 @@ class ComparisonResult:
                     "p_break_by_horizon": paired_difference(ref_broke, _broke(r), binary=True),
                     "mrr_final_mean": paired_difference(self._final(0), self._final(i),
                                               binary=False),
+                    **self._money_differences(i),
                 }
             entries.append(entry)
         ranks = self.logrank()
@@ -202,8 +243,11 @@ class ComparisonResult:
 
         Columns: ``p_break_by_<m>`` with ``_low``/``_high`` for each month,
         ``median_months`` with ``_low``/``_high``, ``censored_fraction``,
-        ``mrr_final_mean``/``_p5``/``_p50``/``_p95``, ``diff_p_break`` (vs the
-        reference) and ``logrank_p``.
+        ``mrr_final_mean``/``_p5``/``_p50``/``_p95``, ``p_insolvent``,
+        ``cash_final_p10``/``_p50``/``_cvar10``, ``cumulative_profit_mean``,
+        ``owner_value_p10``/``_p50``/``_p90``/``_cvar10``, ``diff_p_break``,
+        ``diff_p_insolvent``, ``diff_cash_final``, ``diff_cumulative_profit``,
+        ``diff_owner_value`` (vs the reference) and ``logrank_p``.
 
         Raises
         ------
@@ -226,8 +270,21 @@ class ComparisonResult:
                         "censored_fraction": t["censored_fraction"]})
             for k in ("mean", "p5", "p50", "p95"):
                 row[f"mrr_final_{k}"] = e["mrr_final"][k]
+            row["p_insolvent"] = e["p_insolvent_by_horizon"]
+            cash, profit, value = e["cash_final"], e["cumulative_profit"], e["owner_value"]
+            for k in ("p10", "p50", "cvar10"):
+                row[f"cash_final_{k}"] = None if cash is None else cash[k]
+            row["cumulative_profit_mean"] = None if profit is None else profit["mean"]
+            for k in ("p10", "p50", "p90", "cvar10"):
+                row[f"owner_value_{k}"] = None if value is None else value[k]
             diff = e["difference_vs_reference"]
             row["diff_p_break"] = None if diff is None else diff["p_break_by_horizon"]["value"]
+            for key, name in (("p_insolvent", "diff_p_insolvent"),
+                              ("cash_final_mean", "diff_cash_final"),
+                              ("cumulative_profit_mean", "diff_cumulative_profit"),
+                              ("owner_value_mean", "diff_owner_value")):
+                d = None if diff is None else diff[key]
+                row[name] = None if d is None else d["value"]
             row["logrank_p"] = (None if i == 0 else
                                 (lr[e["name"]] if isinstance(lr, dict) else lr))
             rows.append(row)
@@ -272,7 +329,9 @@ class ComparisonResult:
         lines = [f"{len(self.names)} scenarios x {self.n_paths:,} paths x {self.months} months, "
                  f"seed {self.seed} (common random numbers), threshold {thr} MRR",
                  f"{'scenario':<{width}}  {f'P(break by {self.months}) [95% CI]':<24}  "
-                 f"{'median months [CI]':<18}  MRR p50 at {self.months}"]
+                 f"{'median months [CI]':<18}  {f'MRR p50 at {self.months}':<14}  "
+                 f"{'P(insolvent)':<12}  {'cash p10 / p50':<21}  {'profit (mean)':<13}  "
+                 "owner value p50 (change [95% CI])"]
         for e in data["scenarios"]:
             p = e["p_break_by"][str(self.months)]
             lo, hi = e["p_break_by_ci95"][str(self.months)]
@@ -283,8 +342,21 @@ class ComparisonResult:
                 hi_t = ">H" if t["ci95"][1] is None else t["ci95"][1]
                 med = f"{t['median']} [{t['ci95'][0]}-{hi_t}]"
             prob = f"{100 * p:5.1f}% [{100 * lo:.1f}-{100 * hi:.1f}%]"
+            cash, profit, value = e["cash_final"], e["cumulative_profit"], e["owner_value"]
+            diff = e["difference_vs_reference"]
+            change = diff["owner_value_mean"] if diff is not None else None
+            money_cash = ("n/a" if cash is None else
+                          f"{money(cash['p10'])} / {money(cash['p50'])}")
+            owner = "n/a" if value is None else money(value["p50"])
+            if change is not None:
+                owner += (f" ({signed_dollars(change['value'])} "
+                          f"[{signed_dollars(change['ci95'][0])}, "
+                          f"{signed_dollars(change['ci95'][1])}])")
+            insolvent = f"{100 * e['p_insolvent_by_horizon']:.1f}%"
             lines.append(f"{e['name']:<{width}}  {prob:<24}  {med:<18}  "
-                         f"${e['mrr_final']['p50']:,.0f}")
+                         f"{money(e['mrr_final']['p50']):<14}  {insolvent:<12}  "
+                         f"{money_cash:<21}  "
+                         f"{'n/a' if profit is None else money(profit['mean']):<13}  {owner}")
         lr = data["logrank_p"]
         if isinstance(lr, dict):
             for name, p in lr.items():
@@ -296,6 +368,19 @@ class ComparisonResult:
 
 def _broke(result: SimulationResult) -> np.ndarray:
     return (result.first_passage >= 0).astype(np.float64)
+
+
+def _insolvent(result: SimulationResult) -> np.ndarray:
+    return (np.asarray(result.insolvency_month) >= 0).astype(np.float64)
+
+
+def _spread(x: np.ndarray | None) -> dict[str, Any] | None:
+    """Mean, p10 / p50 / p90 and the mean of the worst 10% of per-path values."""
+    if x is None:
+        return None
+    q = np.quantile(x, (0.1, 0.5, 0.9))
+    return {"mean": _f(x.mean()), "p10": _f(q[0]), "p50": _f(q[1]), "p90": _f(q[2]),
+            "cvar10": _f(cvar(x))}
 
 
 def compare(
@@ -367,17 +452,18 @@ def compare(
     if keep_paths is None:
         keep_paths = n_paths * len(scenarios) <= KEEP_PATHS_LIMIT
     # paired differences need every path's final MRR and first passage, not trajectories
-    results, finals = [], []
+    results, finals, cash = [], [], []
     simulate = functools.partial(simulate_columns, keep_paths=keep_paths, chunk_size=chunk_size,
                                  progress=progress if client is None else False)
     # each scenario a Dask task, if a client: the same function, the same bits
-    runs = map_ordered(simulate, [(s.config, n_paths, seed, [("mrr", -1)]) for s in scenarios],
-                       client=client)
+    runs = map_ordered(simulate, [(s.config, n_paths, seed, [("mrr", -1), ("cash", -1)])
+                                  for s in scenarios], client=client)
     for result, columns in runs:
         results.append(result)
         finals.append(columns[("mrr", -1)])
+        cash.append(columns[("cash", -1)])
     return ComparisonResult(scenarios=scenarios, results=results, n_paths=n_paths,
-                            seed=seed, title=title, final_mrr=finals)
+                            seed=seed, title=title, final_mrr=finals, final_cash=cash)
 
 
 def compare_bytes(n_scenarios: int, n_paths: int, months: int,
@@ -388,9 +474,9 @@ def compare_bytes(n_scenarios: int, n_paths: int, months: int,
     if n_paths * n_scenarios <= KEEP_PATHS_LIMIT:  # every scenario's trajectories kept
         return n_scenarios * run_bytes(n_paths, months, True)
     # scenarios run one after another: one run's chunk buffers at a time, and each
-    # finished one's statistics, first passages and final MRR (8 bytes a path) kept
-    return (run_bytes(n_paths, months, False, chunk_size) + 8 * n_paths
-            + (n_scenarios - 1) * (result_bytes(n_paths, months) + 8 * n_paths))
+    # finished one's statistics, first passages, final MRR and cash (16 bytes a path) kept
+    return (run_bytes(n_paths, months, False, chunk_size) + 16 * n_paths
+            + (n_scenarios - 1) * (result_bytes(n_paths, months) + 16 * n_paths))
 
 
 def simulate_columns(

@@ -197,7 +197,7 @@ def _run_simulation(args: argparse.Namespace, config: Any, auto: bool, tolerance
                             sources=config_sources(args.config, args.overrides))
     print(result.format_summary(args.by))
     if scan is not None:
-        print("\nLevers (same random numbers; the top three by P(break); every lever in "
+        print("\nLevers (same random numbers; the top three by the owner's value; every lever in "
               "report.html and summary.json):")
         for line in scan.lines(3):
             print(f"  {line}")

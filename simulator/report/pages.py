@@ -363,6 +363,11 @@ def _lever_rows(scan: LeverScanResult | None) -> list[dict[str, Any]]:
             "diff_profit": (f"{FILTERS['signed_money'](profit_diff['value'])} "
                             f"[{interval(profit_diff['ci95'], 'signed_money', ', ')}]"),
             "diff_insolvent": f"{FILTERS['points'](d['p_insolvent']['value'])} pp",
+            "diff_value": (f"{FILTERS['signed_money'](d['owner_value_mean']['value'])} "
+                           f"[{interval(d['owner_value_mean']['ci95'], 'signed_money', ', ')}]"),
+            "pays_off": pct(e["p_pays_off"]["value"]),
+            "cost": "; ".join(x for x in (e["cost"].get("cost"), e["cost"].get("risk"),
+                                          e["break_even"]) if x),
         })
     return rows
 
@@ -381,7 +386,8 @@ def _lever_cells(e: Mapping[str, Any], h: str, m: str) -> dict[str, str]:
     return {"p_month": chance(m), "p_horizon": chance(h), "median": months,
             "profit": money(e["cumulative_profit_mean"]["value"]),
             "insolvent": pct(e["p_insolvent"]["value"]),
-            "diff": "", "diff_profit": "", "diff_insolvent": ""}
+            "diff": "", "diff_profit": "", "diff_insolvent": "", "diff_value": "",
+            "pays_off": "", "cost": ""}
 
 
 def _toml(value: Any) -> str:

@@ -588,6 +588,17 @@ class SimulationResult:
                      f"pretax margin {_pct(end['pretax_margin_last_12_months'])} (last 12 "
                      f"months); cash p10 / p50 / p90 {_money(end['cash_p10'])} / "
                      f"{_money(end['cash_p50'])} / {_money(end['cash_p90'])}")
+        if end["owner_value_p50"] is not None:
+            rate = self.config.finance.discount_rate
+            lines.append(
+                f"Owner's value (pay plus the sale at {self.month_label(self.months)}, "
+                f"discounted{'' if hasattr(rate, 'frozen') else f' at {rate:.0%} a year'}) "
+                f"p10 / p50 / p90: {_money(end['owner_value_p10'])} / "
+                f"{_money(end['owner_value_p50'])} / {_money(end['owner_value_p90'])} "
+                f"(worst 10%: {_money(end['owner_value_cvar10'])}); enterprise value p50 "
+                f"{_money(end['enterprise_value_p50'])} at {end['exit_multiple_p50']:.1f}x "
+                f"adjusted EBITDA (p50 {_money(end['adjusted_ebitda_p50'])}); cash, worst "
+                f"10%: {_money(end['cash_cvar10'])}")
         months = self.report_months()
         if self.months not in months:
             months.append(self.months)

@@ -116,6 +116,14 @@ def path_values(result: SimulationResult) -> dict[str, np.ndarray] | None:
     """
     if not result.paths_kept or result.params is None:
         return None
+    memo = result._quantile_memo  # the result's cache of summaries of its trajectories
+    if "path_values" not in memo:
+        memo["path_values"] = _path_values(result)
+    return memo["path_values"]
+
+
+def _path_values(result: SimulationResult) -> dict[str, np.ndarray]:
+    assert result.params is not None
     H = result.months
     params = result.params
     window = slice(max(1, H - 11), H + 1)
