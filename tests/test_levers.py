@@ -334,3 +334,33 @@ def test_lever_effect_on_churn_is_two_points_a_year():
         assert abs(x.mean() - expected) < 4 * x.std(ddof=1) / np.sqrt(x.size), x.mean()
     d = b["customers"][:, 12] - a["customers"][:, 12]
     assert abs(d.mean() - 20.0) < 4 * d.std(ddof=1) / np.sqrt(d.size) + 0.5
+
+
+def test_every_lever_states_its_cost_risk_and_owner_value(scan):
+    """Issue 24: a non-zero cost or a stated reason for none; the paired change in the
+    owner's value with an interval; P(pays off); a break-even in words."""
+    for e in scan.to_dict()["levers"]:
+        cost = e["cost"]
+        assert cost["risk"] and cost["source"], e["name"]
+        assert (cost["dollars_per_month"] > 0 or cost["owner_hours_per_month"] > 0
+                or "no spend" in cost["cost"]), e["name"]
+        d = e["difference"]["owner_value_mean"]
+        assert d["ci95"][0] <= d["value"] <= d["ci95"][1], e["name"]
+        assert 0.0 <= e["p_pays_off"]["value"] <= 1.0 and e["break_even"], e["name"]
+    assert "owner value" in scan.lines(1)[0] and "pays off on" in scan.lines(1)[0]
+
+
+def test_a_salesperson_on_the_baseline_is_no_sure_thing():
+    """Half the first hires wash out and are let go: on the shipped baseline the rep
+    leaves P(break by 60) and P(pays off) well below certainty (issue 24: both < 90%)."""
+    from pathlib import Path
+
+    from simulator.config import load_config
+
+    cfg = load_config(Path(__file__).resolve().parents[1] / "configs" / "baseline.toml")
+    lever = next(lv for lv in resolve_levers(cfg) if lv.name == "a salesperson from month 1")
+    data = lever_scan(cfg, n_paths=400, levers=[lever]).to_dict()
+    rep = data["levers"][0]
+    assert rep["p_break_by"]["60"]["value"] < 0.9
+    assert rep["p_pays_off"]["value"] < 0.9
+    assert "meetings a month to pay for themselves" in rep["break_even"]

@@ -60,6 +60,9 @@ def runner(request):
 # endpoint a seat, one technician (140 hours, $6,500), an owner with 200 hours
 # and nothing to manage, no hiring, no letting go, nothing sold, and renewals at
 # today's price (no concession for a strained month: its own test below).
+SURE_REP = {"rep_washout_share": 0.0, "rep_productivity": 1.0}
+"""A salesperson who stays and books the plan (model v4 draws washouts and productivity)."""
+
 BOOK = merged(
     QUIET,
     start={"customers": 10, "techs": 1, "cash": 1e6},
@@ -99,7 +102,7 @@ def test_tax_on_a_years_positive_profit_without_carry_back(runner):
     makes every month a $2,700 loss: no tax, and none given back."""
     data = merged(BOOK, simulation={"months": 24},
                   sales={"reps": 1, "rep_start_month": 13, "rep_cost_per_month": 5000.0,
-                         "rep_meetings_per_month": 0.0},
+                         "rep_meetings_per_month": 0.0, **SURE_REP},
                   finance={"tax_rate": 0.25})
     m, _, _ = run_paths(runner, data, n_paths=2, seed=1)
     profit = np.array([0.0] + [2070.0] * 12 + [-2700.0] * 12)
@@ -141,7 +144,7 @@ def test_one_months_profit_line_by_line(runner, rep, owner_pay):
                   projects={"product_spend_per_seat_year": 120.0, "bill_rate_per_hour": 120.0},
                   legacy={"decline_annual": 0.1},
                   sales={"reps": int(rep), "rep_start_month": 1, "rep_cost_per_month": 5000.0,
-                         "rep_meetings_per_month": 0.0},
+                         "rep_meetings_per_month": 0.0, **SURE_REP},
                   finance={"overhead_per_month": 1000.0, "overhead_per_employee_month": 200.0,
                            "overhead_per_customer_month": 50.0, "marketing_share": 0.02,
                            "owner_pay_per_month": owner_pay, "project_other_cost_share": 0.2,
@@ -308,7 +311,8 @@ def test_meetings_follow_the_reps_linear_ramp(runner):
     """One rep from month 2, 3-month ramp, 300 meetings a month at full speed:
     means 0, 100, 200, 300, 300, ... (Poisson, 200 paths: SE <= 1.3)."""
     data = merged(QUIET, sales={"reps": 1, "rep_start_month": 2, "rep_ramp_months": 3.0,
-                                "rep_meetings_per_month": 300.0, "proposal_rate": 0.0})
+                                "rep_meetings_per_month": 300.0, "proposal_rate": 0.0,
+                                **SURE_REP})
     m, _, _ = run_paths(runner, data, n_paths=200, seed=6)
     expected = [0, 0, 100, 200] + [300] * 9
     assert np.all(m["meetings"][:, :2] == 0)
@@ -421,7 +425,11 @@ def test_shipped_configs_rebuild_pnl_and_cash(shipped):
     legacy_products = p["start_legacy_product_revenue"] * (1 - decline) ** (t / 12)
     ms_products = p["projects_product_spend_per_seat_year"] / 12 * cur["seats"]
     techs, staff, managers = cur["techs"], cur["alignment_staff"], cur["managers"]
-    reps = np.where(t >= p["sales_rep_start_month"], p["sales_reps"], 0.0)
+    # a rep under the firing line is let go rep_review_months after the ramp (model v4)
+    end = np.where(p["sales_rep_productivity"] < p["sales_rep_fire_below"],
+                   p["sales_rep_start_month"] + np.ceil(p["sales_rep_ramp_months"])
+                   + p["sales_rep_review_months"], np.inf)
+    reps = np.where((t >= p["sales_rep_start_month"]) & (t < end), p["sales_reps"], 0.0)
     capacity = techs * p["staff_tech_hours_per_month"]
     work = cur["utilization"] * capacity
     overtime = np.clip(work - capacity, 0.0, capacity * p["staff_overtime_max_share"])

@@ -275,10 +275,17 @@ def check_alignment_staffing(runner: Runner) -> None:
                   customers={"seats": 10},
                   staff={"hire_lag_months": 2},
                   alignment={"enabled": True, "start_month": 0, "clients_per_staff": 20.0,
-                             "rate": 0.1, "drift": 0.02})
+                             "rate": 0.1, "drift": 0.02, "staff_points_per_month": 2.0})
     m, _ = run_config(runner, data, n_paths=2, seed=4)
     assert np.all(m["alignment_staff"][:, :7] == [0, 0, 0, 1, 2, 2, 2])
     np.testing.assert_allclose(m["alignment_mean"][:, :5], [[0, 0, 0, 0.05, 0.15]] * 2,
+                               atol=1e-12)
+    # model v4: the speed is the staff's: one manager set to 40 clients (one hire) with
+    # the same 2 points a month still works on 20 clients at 0.1 (mean +0.05 a month)
+    one = merged(data, alignment={"clients_per_staff": 40.0})
+    m, _ = run_config(runner, one, n_paths=2, seed=4)
+    assert np.all(m["alignment_staff"][:, :7] == [0, 0, 0, 1, 1, 1, 1])
+    np.testing.assert_allclose(m["alignment_mean"][:, 3:6], [[0.05, 0.1, 0.15]] * 2,
                                atol=1e-12)
 
 

@@ -273,9 +273,11 @@ def lever_cost(name: str, c: Config) -> LeverCost | None:
                          f"{need} alignment staff for {clients:.0f} clients (one per "
                          f"{per:g}) at {_money(staff)}/month each, more as the book grows; "
                          f"{mgmt:g} owner hours/month each",
-                         "the scores rise only while staff cover the clients (a hire the cash "
-                         "cannot pay for waits, and uncovered clients drift back); tickets "
-                         "fall months later",
+                         "the speed is the staff's: each adds "
+                         f"{_typical(c.alignment.staff_points_per_month):g} score points a "
+                         f"month, a client takes {_typical(c.alignment.rate):g} a month; a hire "
+                         "the cash cannot pay for waits and the clients it would reach drift "
+                         "back; tickets fall months later",
                          "TruMethods: one alignment manager per ~20 clients; BLS pay of "
                          "network administrators; rate: assumption (0.08-0.25 a month)")
     if name == "+10% price per seat":

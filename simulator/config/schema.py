@@ -668,6 +668,11 @@ class Alignment(_Section):
                                              ge=0, le=1e7)
     rate: ParamValue = param(0.15, "score/month", "assumption: about 7 months to align a "
                              "client", ge=0, le=1, plausible=(0.08, 0.25))
+    staff_points_per_month: ParamValue = param(
+        3.0, "score points a month per alignment staff member", "TruMethods: one alignment "
+        "manager per about 20 clients, each aligned at the rate (20 x 0.15): the program's "
+        "speed is its staff's hours; clients_per_staff only decides when to hire",
+        gt=0, le=10_000, plausible=(2.0, 4.5))
     drift: ParamValue = param(0.02, "score/month", "assumption", ge=0, le=1,
                               plausible=(0.0, 0.05))
 

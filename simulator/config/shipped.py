@@ -20,7 +20,8 @@ __all__ = ["SHIPPED", "shipped_config"]
 SHIPPED: dict[str, dict[str, Any]] = {
     "baseline": {},
     "standardized": {"alignment.enabled": True},
-    "sales_engine": {"sales.reps": 1},
+    "sales_engine": {"sales.reps": 1, "sales.rep_washout_share": 0.0,
+                     "sales.rep_productivity": 1.0, "sales.rep_ramp_months": 5.0},
     "reactive_plateau": {"staff.hire_above": 1.2},
     "full_solution": {"cloud.adoption": 1.0, "staff.hire_above": 1.2,
                       "projects.onboarding_fee_per_seat": 150.0,

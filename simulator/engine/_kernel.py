@@ -193,6 +193,17 @@ def rep_tenure_end(rep_start, ramp_months, review_months, productivity, fire_bel
 
 
 @jit
+def clients_aligned(clients, align_staff, staff_points, rate):
+    """Step 7: how many clients (in signing order) the alignment staff work on this
+    month: each staff member adds ``staff_points`` score points a month, a client
+    takes ``rate`` of them (all clients when the rate is 0)."""
+    if rate <= 0.0:
+        return clients
+    covered = int(align_staff * staff_points / rate + 1e-9)
+    return covered if covered < clients else clients
+
+
+@jit
 def churn_hazard(h0, visibility, care_share, overload, service_failure):
     """Step 5: this month's churn hazard of every customer of the path."""
     h = h0 * (1.0 - visibility * care_share) * math.exp(overload * service_failure)
@@ -647,7 +658,8 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
                     and can_pay(cash, credit_limit, hire_cash_months, align_cost)):
                 align_posted += 1
                 align_arrivals[t + lag] += 1
-            covered = min(n, int(align_staff * per_staff))
+            covered = clients_aligned(n, align_staff, p.alignment_staff_points_per_month,
+                                      p.alignment_rate)
         else:
             covered = 0
         if aligning or not scores_zero:

@@ -167,6 +167,14 @@ def rep_tenure_end(rep_start: int, ramp_months: float, review_months: int,
     return months + 1
 
 
+def clients_aligned(clients: int, align_staff: int, staff_points: float, rate: float) -> int:
+    """Step 7: clients (in signing order) the alignment staff work on: each adds
+    ``staff_points`` score points a month, a client takes ``rate`` of them."""
+    if rate <= 0:
+        return clients
+    return min(clients, int(align_staff * staff_points / rate + 1e-9))
+
+
 def meeting_rate(meetings_per_hour: float, selling: float, reps: int, rep_meetings: float,
                  rep_start: int, rep_ramp: float, t: int) -> float:
     """Step 4: expected meetings from selling hours and (ramping) reps."""
@@ -325,6 +333,7 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
     clients_per_staff = _p(params, "alignment.clients_per_staff")
     align_cost = _p(params, "alignment.staff_cost_per_month")
     align_rate = _p(params, "alignment.rate")
+    staff_points = _p(params, "alignment.staff_points_per_month")
     align_drift = _p(params, "alignment.drift")
     onboarding_fee = _p(params, "projects.onboarding_fee_per_seat")
     projects_per_year = _p(params, "projects.per_customer_year")
@@ -509,7 +518,7 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
             if align_staff + posted < target and can_pay(cash, credit_limit, hire_cash_months,
                                                align_cost):
                 align_arrivals[t + lag] = align_arrivals.get(t + lag, 0) + 1
-            covered = min(n_after, int(align_staff * clients_per_staff))
+            covered = clients_aligned(n_after, align_staff, staff_points, align_rate)
         else:
             covered = 0
         for k, c in enumerate(customers):  # in order of joining: longest-standing first
