@@ -55,7 +55,9 @@ def mm_inf(**extra) -> dict:
         "start": {"customers": 0, "techs": 0, "cash": 1e6},
         "sales": {"meetings_per_selling_hour": 0.0, "reps": 1, "rep_meetings_per_month": 4.0,
                   "rep_ramp_months": 0, "rep_cost_per_month": 0, "proposal_rate": 1.0,
-                  "close_rate": P_SIGN, "cycle_months": 0},
+                  "close_rate": P_SIGN, "cycle_months": 0,
+                  # a rep who stays and books the plan (model v4 draws washouts)
+                  "rep_washout_share": 0.0, "rep_productivity": 1.0},
         "customers": {"seats": 1, "price_per_seat": 1000, "account_hours_per_month": 0,
                       "price_escalator": 0, "onboarding_hours_per_seat": 0},
         "cloud": {"adoption": 0},

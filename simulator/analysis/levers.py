@@ -264,7 +264,7 @@ def lever_cost(name: str, c: Config) -> LeverCost | None:
                          "who stay book a drawn share of plan (sales.rep_productivity)",
                          "50-70% of first sales hires fail; 30-40% of sales hires miss quota "
                          "(D. Skok); ramp: Sales Benchmark Index; productivity: assumption "
-                         "(0.6-1.1 of plan)")
+                         "(0.4-1.2 of plan)")
     if name == "the standardization program":
         staff = _typical(c.alignment.staff_cost_per_month)
         per = _typical(c.alignment.clients_per_staff)

@@ -452,7 +452,7 @@ class Sales(_Section):
         TriangularDist(dist="triangular", low=0.4, mode=0.9, high=1.2),
         "share of rep_meetings_per_month a rep who does not wash out books",
         "assumption: average quota attainment is about 47% across reps (washouts included); "
-        "those who stay spread around 90% of plan", ge=0, le=5, plausible=(0.6, 1.1))
+        "those who stay spread around 90% of plan", ge=0, le=5, plausible=(0.4, 1.2))
     rep_fire_below: ParamValue = param(
         0.5, "share of rep_meetings_per_month", "assumption: the owner lets a salesperson go "
         "who books under half the planned meetings after the ramp and review", ge=0, le=5,

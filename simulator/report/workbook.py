@@ -191,8 +191,12 @@ def _lever_rows(scan: LeverScanResult) -> tuple[list[str], list[Format], list[li
         f"change in {by_h}", "change, 95% low", "change, 95% high", "median months",
         "cumulative pretax profit [$]", "change in profit [$]",
         "change in profit, 95% low [$]", "change in profit, 95% high [$]",
-        f"P(out of cash and credit by month {h})", "change in P(out of cash and credit)"]
-    formats: list[Format] = [*[PCT] * (7 if m != h else 6), COUNT, *[MONEY] * 4, *[PCT] * 2]
+        f"P(out of cash and credit by month {h})", "change in P(out of cash and credit)",
+        "owner value, mean [$]", "change in owner value [$]", "change, 95% low [$]",
+        "change, 95% high [$]", "P(pays off)", "spend [$/month]", "owner hours [hours/month]",
+        "cost, risk and break-even"]
+    formats: list[Format] = [*[PCT] * (7 if m != h else 6), COUNT, *[MONEY] * 4, *[PCT] * 2,
+                             *[MONEY] * 4, PCT, MONEY, COUNT, None]
     rows = []
     for name, e in [("as is", data["as_is"])] + [(e["name"], e) for e in data["levers"]]:
         d = e.get("difference")
@@ -205,6 +209,15 @@ def _lever_rows(scan: LeverScanResult) -> tuple[list[str], list[Format], list[li
             *([None] * 3 if d is None else [d["cumulative_profit_mean"]["value"],
                                             *d["cumulative_profit_mean"]["ci95"]]),
             e["p_insolvent"]["value"], None if d is None else d["p_insolvent"]["value"],
+            e["owner_value_mean"]["value"],
+            *([None] * 3 if d is None else [d["owner_value_mean"]["value"],
+                                            *d["owner_value_mean"]["ci95"]]),
+            None if d is None else e["p_pays_off"]["value"],
+            None if d is None else e["cost"].get("dollars_per_month"),
+            None if d is None else e["cost"].get("owner_hours_per_month"),
+            "" if d is None else "; ".join(x for x in (e["cost"].get("cost"),
+                                                       e["cost"].get("risk"),
+                                                       e["break_even"]) if x),
             "" if d is None else "; ".join(f"{k} = {v}" for k, v in e["set"].items()),
         ])
     return ["lever", *header, "overrides (dotted keys)"], [None, *formats, None], rows
