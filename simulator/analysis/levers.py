@@ -407,6 +407,7 @@ class _Outcomes:
     profit_path: np.ndarray            # mean cumulative pretax profit by month (0..H)
     rep_meetings: np.ndarray           # a rep's meetings a month at full ramp, per path
     rep_kept: np.ndarray               # the rep stays past the review (not let go)
+    rep_pay: np.ndarray                # a kept rep's pay and overhead to the horizon [$]
     managed_margin: float | None       # managed gross margin of the last 12 months
 
     @classmethod
@@ -445,6 +446,9 @@ class _Outcomes:
                    rep_meetings=(np.asarray(params["sales_rep_meetings_per_month"])
                                  * productivity),
                    rep_kept=productivity >= np.asarray(params["sales_rep_fire_below"]),
+                   rep_pay=((params["sales_rep_cost_per_month"]
+                             + params["finance_overhead_per_employee_month"])
+                            * np.maximum(r.months - params["sales_rep_start_month"] + 1, 0.0)),
                    managed_margin=end["managed_gross_margin_last_12_months"])
 
 
@@ -472,17 +476,20 @@ def _payback_month(ref: _Outcomes, o: _Outcomes) -> int | None:
 
 def _rep_break_even(ref: _Outcomes, o: _Outcomes) -> float | None:
     """Meetings a month (at full ramp) a rep who stays must book to pay for themselves:
-    where a straight line through the paired gains in cumulative pretax profit of the
-    paths that kept their rep, against the rep's meetings, crosses zero (``None`` where
-    it does not rise)."""
+    their pay and overhead to the horizon over what one more meeting a month adds to
+    cumulative pretax profit (the slope of a straight line through the paired gains of
+    the paths that kept their rep against the rep's meetings, measured within the
+    meetings those reps book; ``None`` where it does not rise)."""
     kept = o.rep_kept
     x = o.rep_meetings[kept]
     if x.size < 10 or np.ptp(x) == 0:
         return None
-    fit = stats.linregress(x, (o.cumulative_profit - ref.cumulative_profit)[kept])
+    pay = o.rep_pay[kept]
+    # the gain before the rep's pay, so the slope is what meetings bring
+    fit = stats.linregress(x, (o.cumulative_profit - ref.cumulative_profit)[kept] + pay)
     if not fit.slope > 0:
         return None
-    return float(-fit.intercept / fit.slope)
+    return float(pay.mean() / fit.slope)
 
 
 def break_even(lever: Lever, ref: _Outcomes, o: _Outcomes, months: int) -> str:
@@ -662,8 +669,8 @@ class LeverScanResult:
     def lines(self, top: int | None = 3) -> list[str]:
         """The top levers (by the owner's value) in words, e.g. ``"a salesperson from month
         1: 25% -> 75% by month 60 (+50 pp [47, 53]); owner value +$120,000 [90,000,
-        150,000], pays off on 55% of paths; cost $7,600/month, 4 owner hours/month;
-        cumulative profit -$40,000"``."""
+        150,000], pays off on 55% of paths; out of cash 3% (+1 pp); cost $7,600/month,
+        4 owner hours/month; cumulative profit -$40,000; ..."``."""
         data = self.to_dict()
         h = str(self.months)
         before = data["as_is"]["p_break_by"][h]["value"]
@@ -684,8 +691,10 @@ class LeverScanResult:
                 f"by month {self.months} ({_pp(d['value'])} pp [{_pp(low)}, {_pp(high)}]); "
                 f"owner value {signed_dollars(value['value'])} "
                 f"[{_dollars(value['ci95'][0])}, {_dollars(value['ci95'][1])}], pays off on "
-                f"{pct_short(e['p_pays_off']['value'])} of paths; {price}; cumulative profit "
-                f"{signed_dollars(profit)}; {e['break_even']}")
+                f"{pct_short(e['p_pays_off']['value'])} of paths; out of cash "
+                f"{pct_short(e['p_insolvent']['value'])} "
+                f"({_pp(e['difference']['p_insolvent']['value'])} pp); {price}; cumulative "
+                f"profit {signed_dollars(profit)}; {e['break_even']}")
         return out
 
 

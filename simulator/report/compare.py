@@ -203,9 +203,10 @@ def comparison_workbook(comp: ComparisonResult) -> bytes:
         f"P(out of cash and credit by month {h})", f"cash p10 at month {h} [$]",
         f"cash p50 at month {h} [$]",
         f"change in P(break by month {h})", "change, 95% low", "change, 95% high",
-        "McNemar p"]
+        "McNemar p", f"owner value p50 [$] (pay and the sale at month {h}, discounted)",
+        "change in owner value (mean) [$]"]
     formats: list[Format] = [None, *[PCT] * len(months), COUNT, PCT, MONEY, PCT, MONEY, MONEY,
-                             PCT, PCT, PCT, PVALUE]
+                             PCT, PCT, PCT, PVALUE, MONEY, MONEY]
     for e in data["scenarios"]:
         d = e["difference_vs_reference"]
         end = e["at_horizon"]
@@ -216,7 +217,10 @@ def comparison_workbook(comp: ComparisonResult) -> bytes:
                end["cash_p50"]]
             + ([None] * 4 if d is None else [d["p_break_by_horizon"]["value"],
                                              *d["p_break_by_horizon"]["ci95"],
-                                             d["p_break_by_horizon"]["p_value"]]))
+                                             d["p_break_by_horizon"]["p_value"]])
+            + [None if e["owner_value"] is None else e["owner_value"]["p50"],
+               None if d is None or d["owner_value_mean"] is None
+               else d["owner_value_mean"]["value"]])
     workbook = new_workbook()
     sheet(workbook, "Scenarios", header, frame_rows, formats)
     sheet(workbook, "Inputs", ["key"] + comp.names,

@@ -97,6 +97,11 @@ def lever_page_rows(scan: LeverScanResult | None) -> list[dict[str, Any]]:
             "diff_profit": (f"{FILTERS['signed_money'](profit_diff['value'])} "
                             f"[{interval(profit_diff['ci95'], 'signed_money', ', ')}]"),
             "diff_insolvent": f"{FILTERS['points'](d['p_insolvent']['value'])} pp",
+            "diff_value": (f"{FILTERS['signed_money'](d['owner_value_mean']['value'])} "
+                           f"[{interval(d['owner_value_mean']['ci95'], 'signed_money', ', ')}]"),
+            "pays_off": pct(e["p_pays_off"]["value"]),
+            "cost": "; ".join(x for x in (e["cost"].get("cost"), e["cost"].get("risk"),
+                                          e["break_even"]) if x),
         })
     return rows
 
@@ -115,7 +120,8 @@ def _lever_cells(e: Mapping[str, Any], h: str, m: str) -> dict[str, str]:
     return {"p_month": chance(m), "p_horizon": chance(h), "median": months,
             "profit": money(e["cumulative_profit_mean"]["value"]),
             "insolvent": pct(e["p_insolvent"]["value"]),
-            "diff": "", "diff_profit": "", "diff_insolvent": ""}
+            "diff": "", "diff_profit": "", "diff_insolvent": "", "diff_value": "",
+            "pays_off": "", "cost": ""}
 
 
 def _toml(value: Any) -> str:
@@ -138,8 +144,12 @@ def lever_sheet_rows(scan: LeverScanResult) -> tuple[list[str], list[Format], li
         f"change in {by_h}", "change, 95% low", "change, 95% high", "median months",
         "cumulative pretax profit [$]", "change in profit [$]",
         "change in profit, 95% low [$]", "change in profit, 95% high [$]",
-        f"P(out of cash and credit by month {h})", "change in P(out of cash and credit)"]
-    formats: list[Format] = [*[PCT] * (7 if m != h else 6), COUNT, *[MONEY] * 4, *[PCT] * 2]
+        f"P(out of cash and credit by month {h})", "change in P(out of cash and credit)",
+        "owner value, mean [$]", "change in owner value [$]", "change, 95% low [$]",
+        "change, 95% high [$]", "P(pays off)", "spend [$/month]", "owner hours [hours/month]",
+        "cost, risk and break-even"]
+    formats: list[Format] = [*[PCT] * (7 if m != h else 6), COUNT, *[MONEY] * 4, *[PCT] * 2,
+                             *[MONEY] * 4, PCT, MONEY, COUNT, None]
     rows = []
     for name, e in [("as is", data["as_is"])] + [(e["name"], e) for e in data["levers"]]:
         d = e.get("difference")
@@ -152,6 +162,15 @@ def lever_sheet_rows(scan: LeverScanResult) -> tuple[list[str], list[Format], li
             *([None] * 3 if d is None else [d["cumulative_profit_mean"]["value"],
                                             *d["cumulative_profit_mean"]["ci95"]]),
             e["p_insolvent"]["value"], None if d is None else d["p_insolvent"]["value"],
+            e["owner_value_mean"]["value"],
+            *([None] * 3 if d is None else [d["owner_value_mean"]["value"],
+                                            *d["owner_value_mean"]["ci95"]]),
+            None if d is None else e["p_pays_off"]["value"],
+            None if d is None else e["cost"].get("dollars_per_month"),
+            None if d is None else e["cost"].get("owner_hours_per_month"),
+            "" if d is None else "; ".join(x for x in (e["cost"].get("cost"),
+                                                       e["cost"].get("risk"),
+                                                       e["break_even"]) if x),
             "" if d is None else "; ".join(f"{k} = {v}" for k, v in e["set"].items()),
         ])
     return ["lever", *header, "overrides (dotted keys)"], [None, *formats, None], rows
