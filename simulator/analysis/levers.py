@@ -703,7 +703,9 @@ def _dollars(x: float | None) -> str:
 
 
 def _pp(x: float | None) -> str:
-    return "n/a" if x is None else f"{100 * x:+.0f}"
+    if x is None:
+        return "n/a"
+    return "0" if abs(100 * x) < 0.5 else f"{100 * x:+.0f}"
 
 
 def _scan_outcomes(config: Config, n_paths: int, seed: int, chunk_size: int | None,
