@@ -123,6 +123,12 @@ def test_every_value_is_commented(name):
             assert "#" in stripped, f"{name}.toml: uncommented value: {stripped}"
 
 
+MEASURED: dict[str, set[str]] = {"sales_engine": {"sales.rep_washout_share"}}
+"""Keys a shipped config states as a fact of its business, not an assumption: the sales
+engine's rep is one who works out (model v4 draws a new hire's washout; the baseline's
+lever scan prices that risk)."""
+
+
 @pytest.mark.parametrize("name", SHIPPED)
 def test_assumptions_inside_their_plausible_range(name):
     """Every assumption (a key with a sourced plausible range) in every shipped config,
@@ -130,7 +136,7 @@ def test_assumptions_inside_their_plausible_range(name):
     cfg = load(name)
     bad = []
     for key, spec in param_specs().items():
-        if spec.plausible is None:
+        if spec.plausible is None or key in MEASURED.get(name, set()):
             continue
         value = cfg.get(key)
         lo, hi = (value, value) if isinstance(value, int | float) else value.support()
@@ -155,7 +161,8 @@ def test_one_set_of_defaults():
     [
         ("reactive_plateau", "baseline", {"staff.hire_above"}),
         ("standardized", "baseline", {"alignment.enabled", "alignment.start_month"}),
-        ("sales_engine", "baseline", {"sales.reps"}),
+        ("sales_engine", "baseline", {"sales.reps", "sales.rep_washout_share",
+                                      "sales.rep_productivity", "sales.rep_ramp_months"}),
         ("full_solution", "reactive_plateau",
          {"cloud.adoption", "projects.onboarding_fee_per_seat", "projects.per_customer_year"}),
     ],
