@@ -9,7 +9,13 @@ from simulator.config import config_from_dict
 from simulator.model.metrics import METRICS
 from simulator.model.sampling import param_dtype
 from simulator.results import SimulationResult
-from simulator.results.value import cvar, exit_multiple, path_values, value_at_horizon
+from simulator.results.value import (
+    cvar,
+    exit_multiple,
+    path_values,
+    path_values_of,
+    value_at_horizon,
+)
 
 
 def _three_paths() -> SimulationResult:
@@ -70,6 +76,10 @@ def test_value_arithmetic_by_hand():
     assert v["cash"].tolist() == [170_000, -80_000, -14_000]
     # the worst 10% of three paths is the worst path
     assert cvar(v["cash"]) == -80_000
+    # the same numbers from a chunk's plain arrays (a run that keeps no trajectories)
+    r = _three_paths()
+    chunk = path_values_of(dict(r.metrics), r.params, r.insolvency_month, 10.0)
+    assert all(np.array_equal(chunk[k], v[k]) for k in v)
     block = value_at_horizon(_three_paths())
     assert block["cash_cvar10"] == -80_000
     assert block["owner_value_p50"] == pytest.approx(np.median(v["owner_value"]))

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from .result import SimulationResult
 
 __all__ = ["EXIT_MULTIPLE_TABLE", "ExitMultipleTable", "cvar", "exit_multiple",
-           "largest_client_share", "path_values", "value_at_horizon"]
+           "largest_client_share", "path_values", "path_values_of", "value_at_horizon"]
 
 
 class ExitMultipleTable(NamedTuple):
@@ -118,38 +118,43 @@ def path_values(result: SimulationResult) -> dict[str, np.ndarray] | None:
         return None
     memo = result._quantile_memo  # the result's cache of summaries of its trajectories
     if "path_values" not in memo:
-        memo["path_values"] = _path_values(result)
+        memo["path_values"] = path_values_of(result, result.params, result.insolvency_month,
+                                             result.config.customers.seats)
     return memo["path_values"]
 
 
-def _path_values(result: SimulationResult) -> dict[str, np.ndarray]:
-    assert result.params is not None
-    H = result.months
-    params = result.params
+def path_values_of(metrics: Any, params: np.ndarray, insolvency_month: np.ndarray,
+                   seats: Any) -> dict[str, np.ndarray]:
+    """:func:`path_values` of any block of paths: ``metrics[name]`` gives a metric's
+    trajectories ``(paths, months + 1)`` (a result, or a dict of a chunk's), ``params``
+    their per-path parameters, ``seats`` the config's ``customers.seats``. The one place
+    per-path values at the horizon are computed (a run that keeps no trajectories can
+    call it chunk by chunk)."""
+    cash = np.asarray(metrics["cash"], dtype=np.float64)
+    H = cash.shape[1] - 1
     window = slice(max(1, H - 11), H + 1)
     span = window.stop - window.start
-    cash = np.asarray(result["cash"], dtype=np.float64)
     before = cash[:, window.start - 1:H]  # the cash each month of the window starts with
-    profit = np.asarray(result["pretax_profit"], dtype=np.float64)
+    profit = np.asarray(metrics["pretax_profit"], dtype=np.float64)
     interest = params["finance_credit_annual_rate"][:, None] / 12.0 * np.maximum(-before, 0.0)
     pay = params["finance_owner_pay_per_month"][:, None]
     shortfall = pay - np.minimum(pay, np.maximum(before, 0.0))
     adjusted = (profit[:, window].sum(axis=1) + interest.sum(axis=1)
                 - shortfall.sum(axis=1)) * (12.0 / span)
-    revenue = sum(np.asarray(result[m], dtype=np.float64)[:, window].sum(axis=1)
+    revenue = sum(np.asarray(metrics[m], dtype=np.float64)[:, window].sum(axis=1)
                   for m in REVENUE_METRICS)
-    recurring = (np.asarray(result["revenue_managed"])[:, window].sum(axis=1)
-                 + np.asarray(result["revenue_cloud"])[:, window].sum(axis=1))
+    recurring = (np.asarray(metrics["revenue_managed"])[:, window].sum(axis=1)
+                 + np.asarray(metrics["revenue_cloud"])[:, window].sum(axis=1))
     with np.errstate(divide="ignore", invalid="ignore"):
         recurring_share = np.where(revenue > 0, recurring / revenue, 0.0)
-        book = np.asarray(result["customers"], dtype=np.float64)[:, window].mean(axis=1)
-        lost = np.asarray(result["churned"], dtype=np.float64)[:, window].sum(axis=1)
+        book = np.asarray(metrics["customers"], dtype=np.float64)[:, window].mean(axis=1)
+        lost = np.asarray(metrics["churned"], dtype=np.float64)[:, window].sum(axis=1)
         annual_churn = np.where(book > 0, lost / book * (12.0 / span), 0.0)
-    customers = np.asarray(result["customers"], dtype=np.float64)[:, H]
-    top = largest_client_share(customers, result.config.customers.seats)
+    customers = np.asarray(metrics["customers"], dtype=np.float64)[:, H]
+    top = largest_client_share(customers, seats)
     multiple = exit_multiple(adjusted, recurring_share, annual_churn, top,
                              params["finance_exit_multiple_factor"])
-    solvent = np.asarray(result.insolvency_month) < 0
+    solvent = np.asarray(insolvency_month) < 0
     enterprise = np.where(solvent, multiple * np.maximum(adjusted, 0.0), 0.0)
     sale = np.where(solvent, np.maximum(enterprise + cash[:, H], 0.0), 0.0)
     monthly = (1.0 + params["finance_discount_rate"]) ** (-1.0 / 12.0)
