@@ -11,11 +11,14 @@ fewer escalations, more of the owner's time for selling. A config's
 anyone can re-run it with ``msp-sim compare``; the paired differences are
 computed exactly as ``compare`` computes them, on the same per-path values.
 
-Per lever: P(break by month 36 and by the horizon) with Wilson 95%
-intervals, the median months to the threshold, the mean cumulative pretax
-profit over the horizon and P(out of cash and credit), each with its
-paired difference from the business as it is (what the lever buys and what
-it costs), sorted by the gain in P(break by the horizon).
+Per lever: what it costs and risks before any simulation (:class:`LeverCost`:
+spend, owner hours, risk, source); P(break by month 36 and by the horizon)
+with Wilson 95% intervals, the median months to the threshold, the mean
+cumulative pretax profit over the horizon, P(out of cash and credit) and the
+owner's value (:mod:`simulator.results.value`), each with its paired
+difference from the business as it is; P(it pays off) (the share of paired
+paths on which the owner's value rises), the payback month and a break-even in
+words; sorted by the paired change in the owner's value.
 """
 
 from __future__ import annotations
