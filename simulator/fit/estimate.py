@@ -778,6 +778,19 @@ def _tenures(clients: Sequence[Client], as_of: datetime.date,
                      if (c.end is None or c.end > as_of) and c.start <= as_of]}
 
 
+def tenure_survival(tenures: dict[str, Any]) -> tuple[np.ndarray, np.ndarray] | None:
+    """Kaplan-Meier survival of the client tenures (``scipy.stats.ecdf`` on the stays that
+    ended, those still active censored): ``(years, share still a client)``, or ``None``
+    when no stay has ended."""
+    ended, active = tenures["ended"], tenures["active"]
+    if not ended:
+        return None
+    data = stats.CensoredData(uncensored=np.maximum(ended, 1e-9),
+                              right=np.maximum(active, 1e-9))
+    sf = stats.ecdf(data).sf
+    return sf.quantiles, sf.probabilities
+
+
 def _tickets_by_month(tickets: Sequence[Ticket], clients: Sequence[Client],
                       endpoints_per_seat: float) -> dict[str, list[Any]]:
     counts: dict[datetime.date, int] = {}

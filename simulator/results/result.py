@@ -620,17 +620,25 @@ class SimulationResult:
             "value": values.transpose(2, 0, 1).ravel(),
         })
 
-    def plot(self) -> Any:
-        """The MRR fan chart (:func:`simulator.report.run.fan_chart`).
+    def plot(self, kind: str = "mrr", ax: Any = None) -> Any:
+        """One of the run report's figures (:func:`simulator.report.run.plot_run`).
+
+        Parameters
+        ----------
+        kind : str
+            ``"mrr"`` (the fan chart, default), ``"chance"``, ``"owner"``, ``"mix"``,
+            ``"operations"``, ``"money"`` or ``"convergence"``.
+        ax : matplotlib Axes (or a sequence of them for a figure of several panels), optional
+            Draw there; default a new figure.
 
         Returns
         -------
         matplotlib.figure.Figure
-            Drawn on an Agg canvas (no window, no pyplot state).
+            Drawn on an Agg canvas (no window, no pyplot state) unless ``ax`` is given.
         """
-        from ..report.run import fan_chart
+        from ..report.run import plot_run
 
-        return fan_chart(self)
+        return plot_run(self, kind, ax)
 
 
 def require_pandas() -> Any:
