@@ -181,9 +181,8 @@ def test_every_figure_function_takes_ax():
 
 
 def test_a_run_figure_draws_into_given_axes():
-    from matplotlib.figure import Figure
-
     import numpy as np
+    from matplotlib.figure import Figure
 
     from simulator.config.loader import config_from_dict
     from simulator.model.metrics import METRICS
