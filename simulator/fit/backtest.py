@@ -19,7 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from .estimate import DAYS_PER_MONTH, FitResult, active_clients, records_until, records_window
+from .estimate import FitResult
+from .history import DAYS_PER_MONTH, active_clients, records_until, records_window
 from .records import Client, Deal, PnlMonth, Ticket, WorkEntry
 
 __all__ = ["SERIES", "BacktestResult", "backtest"]

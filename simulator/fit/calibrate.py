@@ -37,17 +37,8 @@ import numpy as np
 from scipy import optimize, stats
 
 from ..formatting import printable
-from .estimate import (
-    DAYS_PER_MONTH,
-    FitResult,
-    Fitted,
-    active_clients,
-    beta_of,
-    interval90_of,
-    lognormal_of,
-    months_between,
-    technicians_by_month,
-)
+from .estimate import FitResult, Fitted, beta_of, interval90_of, lognormal_of
+from .history import DAYS_PER_MONTH, active_clients, months_between, technicians_by_month
 from .records import Client, Deal, Ticket, WorkEntry
 
 __all__ = ["REPLAY_SERIES", "Replay", "calibrate", "replay_check", "simulate_fitted"]

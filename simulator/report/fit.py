@@ -50,9 +50,9 @@ __all__ = [
 
 @styled
 def tenure_chart(result: FitResult, ax: Any = None) -> Any:
-    """Kaplan-Meier survival of client tenures (:func:`simulator.fit.estimate.tenure_survival`)
+    """Kaplan-Meier survival of client tenures (:func:`simulator.fit.history.tenure_survival`)
     against the fitted constant-hazard curve, with its 90% band."""
-    from ..fit.estimate import tenure_survival
+    from ..fit.history import tenure_survival
 
     tenures = result.curves["tenures"]
     fitted = result.get("churn.annual_rate")
