@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
-from scipy import stats
 
 from ..config.schema import Config
 from ..formatting import finite_or_none as _float
@@ -129,6 +128,8 @@ class TimeToThreshold:
         """Estimate from first-passage months (-1 = never), censored at ``months``."""
         fp = np.asarray(first_passage)
         hit = fp >= 0
+        from scipy import stats  # (on first use: commands that never need it skip ~0.5 s)
+
         data = stats.CensoredData(
             uncensored=fp[hit].astype(np.float64),
             right=np.full(int(np.count_nonzero(~hit)), float(months)),
@@ -208,6 +209,8 @@ def _first_reaching(times: np.ndarray, values: np.ndarray, p: float) -> int | No
 
 
 def _proportion(k: int, n: int) -> Estimate:
+    from scipy import stats
+
     ci = stats.binomtest(k, n).proportion_ci(confidence_level=_CONFIDENCE, method="wilson")
     return Estimate(value=k / n, low=float(ci.low), high=float(ci.high))
 
