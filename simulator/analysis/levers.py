@@ -34,8 +34,9 @@ from scipy import stats
 from ..config import Config, ConfigError, config_from_dict, param_specs
 from ..formatting import finite_or_none as _f
 from ..formatting import money, pct_short, signed_dollars
+from ..model.sampling import draw_parameters
 from ..results import SimulationResult, config_sha256, package_version, require_pandas
-from ..results.value import path_values
+from ..results.value import VALUE_METRICS, cvar, path_values_of
 from ..runner import RunOptions, as_seed, map_ordered, run
 from .common import CONFIDENCE, mean_ci
 from .paired import paired_difference
@@ -396,9 +397,13 @@ def _within(key: str, value: Any) -> Any:
 # -- the scan --------------------------------------------------------------------
 
 
-SCAN_COLUMNS: tuple[tuple[str, int | None], ...] = (("pretax_profit", None), ("mrr", -1))
-"""What the scan reads of a run beside first passages and insolvency months: every
-month's pretax profit (summed per path) and the horizon's MRR."""
+SCAN_COLUMNS: tuple[tuple[str, int | None], ...] = (
+    ("mrr", -1), ("gross_profit_managed", None),
+    *((name, None) for name in VALUE_METRICS if name != "pretax_profit"),
+    ("pretax_profit", None))
+"""What the scan reads of a run beside first passages and insolvency months: the horizon's
+MRR, every month of what the owner's value reads (:data:`simulator.results.value.
+VALUE_METRICS`) and of managed gross profit."""
 
 
 @dataclass
@@ -411,7 +416,7 @@ class _Outcomes:
     insolvent: np.ndarray       # 1.0 where the path ran out of cash and credit
     cumulative_profit: np.ndarray
     mrr_final: np.ndarray
-    values: dict[str, np.ndarray]      # results.value.path_values: owner value, cash, ...
+    values: dict[str, np.ndarray]      # results.value.path_values_of: owner value, cash
     profit_path: np.ndarray            # mean cumulative pretax profit by month (0..H)
     rep_meetings: np.ndarray           # a rep's meetings a month at full ramp, per path
     rep_kept: np.ndarray               # the rep stays past the review (not let go)
@@ -427,16 +432,24 @@ class _Outcomes:
         insolvency = np.asarray(r.insolvency_month)
         month = min(SCAN_MONTH, r.months)
         if columns is None:
-            columns = {("pretax_profit", None): r["pretax_profit"], ("mrr", -1): r["mrr"][:, -1]}
-        profit = np.asarray(columns[("pretax_profit", None)][:, 1:].sum(axis=1),
-                            dtype=np.float64)
+            columns = {("mrr", -1): r["mrr"][:, -1],
+                       **{(name, None): r[name] for name, month in SCAN_COLUMNS
+                          if month is None}}
+        metrics = {name: np.asarray(columns[(name, None)], dtype=np.float64)
+                   for name, month in SCAN_COLUMNS if month is None}
+        profit = metrics["pretax_profit"][:, 1:].sum(axis=1)
         mrr_final = np.array(columns[("mrr", -1)], dtype=np.float64)
         median = r.time_quantile(0.5)
-        values = path_values(r)
-        assert values is not None and r.params is not None
-        params = r.params
+        # a run of outcomes only keeps no parameters: they are drawn again (the same bits)
+        params = (r.params if r.params is not None
+                  else draw_parameters(r.config, int(r.seed or 0), 0, r.n_paths, r.n_paths))
+        values = path_values_of(metrics, params, insolvency, r.config.customers.seats)
         productivity = np.asarray(params["sales_rep_productivity"], dtype=np.float64)
-        end = r.at_horizon()
+        window = slice(max(1, r.months - 11), r.months + 1)
+        managed = metrics["revenue_managed"][:, window].sum()
+        owner, cash = values["owner_value"], values["cash"]
+        q_owner = np.quantile(owner, (0.1, 0.5, 0.9))
+        q_cash = np.quantile(cash, (0.1, 0.5))
         summary = {
             "p_break_by": {str(m): _estimate(r.p_break_by(m))
                            for m in sorted({month, r.months})},
@@ -446,23 +459,25 @@ class _Outcomes:
             "mrr_final_mean": {"value": _f(mrr_final.mean()), "ci95": mean_ci(mrr_final)},
             "owner_value_mean": {"value": _f(values["owner_value"].mean()),
                                  "ci95": mean_ci(values["owner_value"])},
-            **{k: end[k] for k in ("owner_value_p10", "owner_value_p50", "owner_value_p90",
-                                   "owner_value_cvar10", "enterprise_value_p50",
-                                   "cash_p10", "cash_p50", "cash_cvar10")},
+            "owner_value_p10": _f(q_owner[0]), "owner_value_p50": _f(q_owner[1]),
+            "owner_value_p90": _f(q_owner[2]), "owner_value_cvar10": _f(cvar(owner)),
+            "enterprise_value_p50": _f(np.median(values["enterprise_value"])),
+            "cash_p10": _f(q_cash[0]), "cash_p50": _f(q_cash[1]), "cash_cvar10": _f(cvar(cash)),
         }
         return cls(summary=summary,
                    broke=(fp >= 0).astype(np.float64),
                    broke_by_month=((fp >= 0) & (fp <= month)).astype(np.float64),
                    insolvent=(insolvency >= 0).astype(np.float64),
                    cumulative_profit=profit, mrr_final=mrr_final, values=values,
-                   profit_path=np.cumsum(r.mean("pretax_profit")),
+                   profit_path=np.cumsum(metrics["pretax_profit"].mean(axis=0)),
                    rep_meetings=(np.asarray(params["sales_rep_meetings_per_month"])
                                  * productivity),
                    rep_kept=productivity >= np.asarray(params["sales_rep_fire_below"]),
                    rep_pay=((params["sales_rep_cost_per_month"]
                              + params["finance_overhead_per_employee_month"])
                             * np.maximum(r.months - params["sales_rep_start_month"] + 1, 0.0)),
-                   managed_margin=end["managed_gross_margin_last_12_months"])
+                   managed_margin=(_f(metrics["gross_profit_managed"][:, window].sum()
+                                      / managed) if managed > 0 else None))
 
 
 def _estimate(est: Any) -> dict[str, Any]:

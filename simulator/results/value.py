@@ -18,8 +18,13 @@ from ..model.metrics import REVENUE_METRICS
 if TYPE_CHECKING:
     from .result import SimulationResult
 
-__all__ = ["EXIT_MULTIPLE_TABLE", "ExitMultipleTable", "cvar", "exit_multiple",
+__all__ = ["EXIT_MULTIPLE_TABLE", "VALUE_METRICS", "ExitMultipleTable", "cvar", "exit_multiple",
            "largest_client_share", "path_values", "path_values_of", "value_at_horizon"]
+
+
+VALUE_METRICS: tuple[str, ...] = ("cash", "pretax_profit", *REVENUE_METRICS, "customers",
+                                   "churned")
+"""The metrics :func:`path_values_of` reads (every month of each)."""
 
 
 class ExitMultipleTable(NamedTuple):
