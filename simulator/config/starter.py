@@ -4,9 +4,11 @@
 ``[start]`` values to fill in (with units), set to the baseline's so that the
 file as written gives the baseline's answers, and every assumption listed,
 commented out, with its default, plausible range and how to measure it.
-:func:`assumptions_uncertain` turns every assumption a config gives as a fixed
-number into a uniform distribution over its plausible range, for a
-sensitivity analysis that cannot miss a hidden constant.
+:func:`assumptions_uncertain` turns every assumption the config does not set
+into a uniform distribution over its plausible range (the flat version of the
+default, which is triangular around the sourced value), for a sensitivity
+analysis that cannot miss a hidden constant; what the config sets (the user's
+file, ``--set``, ``msp-sim fit``'s output) it never touches (:func:`set_keys`).
 """
 
 from __future__ import annotations
@@ -14,10 +16,10 @@ from __future__ import annotations
 from typing import Any
 
 from .distributions import UniformDist
-from .schema import Config, param_specs
+from .schema import SECTIONS, Config, param_specs
 
 __all__ = ["BASELINE_START", "FIRST_KEYS", "assumption_keys", "assumptions_uncertain",
-           "starter_book", "starter_toml"]
+           "set_keys", "starter_book", "starter_toml"]
 
 BASELINE_START: dict[str, tuple[float, str]] = {
     "customers": (16, "managed-services customers today"),
@@ -61,17 +63,27 @@ def _plausible(key: str) -> tuple[float, float]:
     return plausible
 
 
-def assumptions_uncertain(config: Config) -> tuple[Config, list[str]]:
-    """``config`` with every assumption it fixes made uniform over its plausible range.
+def set_keys(config: Config) -> set[str]:
+    """The dotted keys ``config`` sets itself rather than leaving at the schema's default:
+    those its file or ``--set`` gives (``msp-sim fit`` writes what it fitted into the
+    file), or a Python update adds (pydantic's ``model_fields_set`` of each section)."""
+    return {f"{section}.{name}" for section in SECTIONS
+            for name in getattr(config, section).model_fields_set}
 
-    Returns the new config and the keys it changed; assumptions the config
-    already gives as distributions keep them.
+
+def assumptions_uncertain(config: Config) -> tuple[Config, list[str]]:
+    """``config`` with every assumption it leaves at its default made uniform over its
+    plausible range.
+
+    Returns the new config and the keys it changed. A key the config sets, as a
+    number (measured, or fitted by ``msp-sim fit``) or as a distribution, is never
+    touched (:func:`set_keys`).
     """
     changed = []
     updates: dict[str, dict[str, Any]] = {}
+    chosen = set_keys(config)
     for key in assumption_keys():
-        value = config.get(key)
-        if not isinstance(value, int | float):
+        if key in chosen:
             continue
         lo, hi = _plausible(key)
         section, name = key.split(".", 1)
