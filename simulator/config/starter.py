@@ -105,6 +105,15 @@ def _toml_value(value: Any) -> str:
                             for k, v in value.model_dump(exclude_none=True).items()) + " }"
 
 
+def _typical(key: str, value: Any) -> float:
+    """A number, or the sourced value of an assumption left uncertain by default (else the
+    distribution's mean)."""
+    if isinstance(value, int | float):
+        return float(value)
+    point = param_specs()[key].point
+    return point if point is not None else float(value.mean())
+
+
 def _mean(value: Any) -> float:
     return float(value) if isinstance(value, int | float) else float(value.mean())
 
@@ -123,7 +132,7 @@ def starter_book(config: Config | None = None) -> list[dict[str, Any]]:
     n = int(config.get("start.customers"))
     seats = config.customers.seats
     price = _mean(config.customers.price_per_seat)
-    term = int(config.get("customers.contract_months"))
+    term = int(_typical("customers.contract_months", config.get("customers.contract_months")))
     book = []
     for k in range(n):
         q = (k + 0.5) / n
@@ -144,8 +153,9 @@ def starter_toml() -> str:
     seats = sum(c["seats"] for c in book)
     base = config_from_dict({"start": {**{k: v for k, (v, _m) in BASELINE_START.items()
                                           if k != "customers"}, "book": book}})
-    spend = float(base.get("projects.product_spend_per_seat_year"))
-    per_year = float(base.get("projects.per_customer_year"))
+    spend = _typical("projects.product_spend_per_seat_year",
+                     base.get("projects.product_spend_per_seat_year"))
+    per_year = _typical("projects.per_customer_year", base.get("projects.per_customer_year"))
     size = _mean(base.projects.size)
     lines = [
         "# My MSP: a starter config written by `msp-sim init`.",
@@ -153,8 +163,9 @@ def starter_toml() -> str:
         "# keys under \"measure these first\" in each section. As written it is the",
         "# baseline business (configs/baseline.toml) with its 16 clients written out.",
         "# Everything else is the calibrated average MSP (docs/calibration.md); the",
-        "# assumptions are commented out at their defaults: measure yours and",
-        "# uncomment the line, or give a range,",
+        "# assumptions are commented out: left out, each is drawn over its plausible",
+        "# range, so every answer says how much they could move it. Measure yours and",
+        "# uncomment the line with your value, or give a range,",
         "# e.g. { dist = \"uniform\", low = 0.1, high = 0.2 }.",
         "# Check it with `msp-sim validate FILE` (it also says whether month 1 is close",
         "# to a steady state), run it with `msp-sim run FILE`.",
@@ -206,13 +217,21 @@ def starter_toml() -> str:
                 lines.append("# measure these first:")
                 for k in first:
                     assign = f"{k.split('.', 1)[1]} = {_toml_value(defaults.get(k))}"
-                    lines.append(f"{assign:<28} # [{specs[k].unit}] {FIRST_KEYS[k]}; "
+                    rng = ("" if specs[k].plausible is None else
+                           f"plausible {_g(specs[k].plausible[0])}-"
+                           f"{_g(specs[k].plausible[1])}; ")
+                    lines.append(f"{assign:<28} # [{specs[k].unit}] {FIRST_KEYS[k]}; {rng}"
                                  f"default: {specs[k].source}")
                 if any(k not in FIRST_KEYS for k in keys if k.startswith(f"{sec}.")):
                     lines.append("# assumptions (uncomment to change):")
         if key in FIRST_KEYS:
             continue
         lo, hi = _plausible(key)
+        if spec.point is not None:  # left out, it is drawn over its range (issue 24)
+            lines.append(f"# {name} = {_g(spec.point)}  # [{spec.unit}] plausible "
+                         f"{_g(lo)}-{_g(hi)} (left out: drawn over that range, most likely "
+                         f"{_g(spec.point)}); {spec.source}")
+            continue
         lines.append(f"# {name} = {_toml_value(defaults.get(key))}  # [{spec.unit}] plausible "
                      f"{_g(lo)}-{_g(hi)}; {spec.source}")
     return "\n".join(lines) + "\n"
