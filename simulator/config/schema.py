@@ -210,9 +210,13 @@ def param(default: Any, unit: str, source: str, **limits: Any) -> Any:
 
 def uncertain_default(default: Any, spec: ParamSpec) -> tuple[Any, ParamSpec]:
     """An assumption's default made uncertain (issue 24): a sourced single value ``x`` of a
-    key with a plausible range ``(lo, hi)`` becomes ``triangular(lo, mode=x, hi)``, its
-    spec remembering ``point = x``. Unchanged: keys without a plausible range, per-unit
-    keys and defaults that are distributions already.
+    key with a plausible range ``(lo, hi)`` becomes a triangular distribution whose mean is
+    ``x`` (the calibration to the benchmarks, docs/calibration.md, holds on average),
+    spread over the plausible range: mode ``3x - lo - hi``; where ``x`` lies in an outer
+    third of the range the mode sits at the near end and the far end comes in to
+    ``3x - 2 lo`` (or ``3x - 2 hi``) to keep that mean; ``x`` at an end of its range gives
+    ``triangular(lo, x, hi)``. The spec remembers ``point = x``. Unchanged: keys without a
+    plausible range, per-unit keys and defaults that are distributions already.
 
     Raises
     ------
@@ -222,12 +226,24 @@ def uncertain_default(default: Any, spec: ParamSpec) -> tuple[Any, ParamSpec]:
     if spec.plausible is None or spec.per_unit or not isinstance(default, int | float):
         return default, spec
     lo, hi = spec.plausible
-    if not lo <= default <= hi or not lo < hi:
-        raise ValueError(f"default {default:g} outside its plausible range {lo:g}-{hi:g}")
+    x = float(default)
+    if not lo <= x <= hi or not lo < hi:
+        raise ValueError(f"default {x:g} outside its plausible range {lo:g}-{hi:g}")
+    mode = 3 * x - lo - hi
+    if x in (lo, hi):
+        mode = x
+    elif mode < lo:
+        mode, hi = lo, 3 * x - 2 * lo
+    elif mode > hi:
+        mode, lo = hi, 3 * x - 2 * hi
     from dataclasses import replace
 
-    return (TriangularDist(dist="triangular", low=lo, mode=float(default), high=hi),
-            replace(spec, point=float(default)))
+    return (TriangularDist(dist="triangular", low=_round6(lo), mode=_round6(mode),
+                           high=_round6(hi)), replace(spec, point=x))
+
+
+def _round6(x: float) -> float:
+    return float(f"{x:.6g}")
 
 
 def _spec(model: type[BaseModel], name: str | None) -> ParamSpec | None:
@@ -509,8 +525,8 @@ class Customers(_Section):
                                            "who waited on tickets negotiates the renewal "
                                            "down", ge=0, le=1, plausible=(0.25, 1.0))
     contract_months: ParamValue = param(36, "months", "seed 001: contracts typically three "
-                                        "years (one- and two-year terms assumed possible)",
-                                        ge=1, le=240, integer=True, plausible=(12.0, 36.0))
+                                        "years (one- to five-year terms assumed possible)",
+                                        ge=1, le=240, integer=True, plausible=(12.0, 60.0))
     account_hours_per_month: ParamValue = param(1.5, "owner hours/customer/month", "seed "
                                                 "000: reviews and reports keep customers "
                                                 "renewing; size assumed", ge=0, le=200,
@@ -525,9 +541,9 @@ class Cloud(_Section):
     adoption: ParamValue = param(0.8, "share of seats on resold cloud", "assumption", ge=0,
                                  le=1, plausible=(0.5, 1.0))
     seat_price: ParamValue = param(12.5, "$/user/month", "seed 000: Office 365 Business "
-                                   "Premium $12.50 (Microsoft 365 Business Premium lists "
-                                   "at $22 since 2022)", ge=0, le=10_000,
-                                   plausible=(12.5, 22.0))
+                                   "Premium $12.50; Microsoft 365 Business lists at $6 "
+                                   "(Basic) to $22 (Premium) a user a month", ge=0,
+                                   le=10_000, plausible=(6.0, 22.0))
     commission_rate: ParamValue = param(0.05, "fraction", "seed 000: about 5%; range assumed",
                                       ge=0, le=1, plausible=(0.03, 0.08))
     attach_uplift: ParamValue = param(UniformDist(dist="uniform", low=0.25, high=0.75),
@@ -604,7 +620,7 @@ class Staff(_Section):
                                             "fully loaded technician $5.4-7.5k/month "
                                             "(public salary surveys)", ge=0, le=1e7)
     hire_above: ParamValue = param(0.85, "utilization", "assumption: hire when techs run above "
-                                   "85%", gt=0, le=10, plausible=(0.75, 0.95))
+                                   "85%", gt=0, le=10)
     hire_lag_months: ParamValue = param(2, "months", "assumption: time to recruit", ge=0,
                                         le=60, integer=True, plausible=(1.0, 4.0))
     hire_after_months: ParamValue = param(2, "months", "MODEL.md: hire when utilization "
@@ -734,7 +750,7 @@ class Finance(_Section):
         0.25, "share of project revenue", "assumption: subcontractors, travel, parts and "
         "fixed-fee overruns billed inside projects (technician labour is costed separately); "
         "project gross margin ~28% against Service Leadership's 19-25% (docs/calibration.md)",
-        ge=0, le=1, plausible=(0.25, 0.45))
+        ge=0, le=1, plausible=(0.15, 0.45))
     product_margin_ms: ParamValue = param(0.11, "gross margin", "seed 002: 10-12% as trusted "
                                           "advisor", ge=0, le=1, plausible=(0.10, 0.12))
     product_margin_legacy: ParamValue = param(0.045, "gross margin", "seed 002: transactional "
