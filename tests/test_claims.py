@@ -30,8 +30,8 @@ import pytest
 
 import simulator
 from simulator.config.loader import config_from_dict
-from simulator.model.sampling import field_name
 from simulator.config.schema import SECTIONS, param_specs
+from simulator.model.sampling import field_name
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "configs"

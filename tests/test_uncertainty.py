@@ -134,7 +134,7 @@ def test_fitted_values_are_never_redrawn(tmp_path):
         assert widened.get(key) == config.get(key), key
     result = simulate(config, progress=False)
     split = uncertainty_split(result, ["p_insolvent_by_horizon"])
-    for key, f in fitted.items():
+    for key in fitted:
         column = result.params[field_name(key)]
         if isinstance(config.get(key), int | float):  # a fitted number: never drawn
             assert np.all(column == config.get(key)) and key not in split.assumptions

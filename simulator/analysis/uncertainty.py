@@ -114,6 +114,9 @@ def assumption_label(key: str) -> str:
 
 _LABELS = {
     "staff.escalation_share": "share of ticket time escalated to the owner",
+    "staff.escalation_lead_techs": "team size at which a lead takes the escalations",
+    "staff.owner_escalation_share_led": "escalations the owner keeps once a lead takes them",
+    "tickets.tiered_desk_saving": "ticket time a tiered desk saves",
     "staff.owner_hours_per_month": "owner's working hours a month",
     "tickets.hours_reactive": "hours per reactive ticket",
     "tickets.per_endpoint_reactive": "reactive tickets per endpoint a month",
@@ -132,6 +135,16 @@ _LABELS = {
     "sales.close_rate": "close rate of proposals",
     "sales.proposal_rate": "proposals per meeting",
 }
+
+
+def _value(key: str, x: float) -> str:
+    """An input's value with its unit where it is money or a count, else 3 digits."""
+    unit = param_specs()[key].unit
+    if unit.startswith("$"):
+        return money(x)
+    if param_specs()[key].integer:
+        return f"{x:.0f}"
+    return f"{x:.3g}"
 
 
 @dataclass(frozen=True)
@@ -197,6 +210,11 @@ class HeadlineSplit:
             **({"note": self.note} if self.note else {}),
         }
 
+    def effect_text(self, e: AssumptionEffect) -> str:
+        """``76% at 0.13, 15% at 0.269``: the headline at the input's low and high end."""
+        return (f"{self.fmt(e.at_low)} at {_value(e.key, e.low_value)}, {self.fmt(e.at_high)} "
+                f"at {_value(e.key, e.high_value)}")
+
     def sentence(self) -> str:
         """The headline in owner words with both kinds of uncertainty."""
         lo, hi = self.mc_interval
@@ -243,13 +261,15 @@ class UncertaintySplit:
         }
 
     def lines(self) -> list[str]:
-        """One sentence per headline, then how to measure the top assumptions of the first."""
+        """One sentence per headline, then what each top assumption of the first does to it
+        and how to measure it."""
         out = [h.sentence() for h in self.headlines.values()]
         first = next(iter(self.headlines.values()), None)
         if first is not None and first.top:
             out.append("What to measure first:")
             for e in first.top:
-                out.append(f"  {assumption_label(e.key)}: {how_to_measure(e.key)}")
+                out.append(f"  {assumption_label(e.key)} ({first.effect_text(e)}): "
+                           f"{how_to_measure(e.key)}")
         return out
 
 
