@@ -56,7 +56,9 @@ __all__ = [
     "HeadlineSplit",
     "UncertaintySplit",
     "assumption_label",
+    "describe",
     "drawn_keys",
+    "sentence",
     "uncertainty_split",
 ]
 
@@ -191,16 +193,11 @@ class HeadlineSplit:
     top: tuple[AssumptionEffect, ...] = ()
     note: str = ""
 
-    def fmt(self, x: float | None) -> str:
-        """A value of this headline in words (``34%`` or ``$81,700``)."""
-        if x is None:
-            return "n/a"
-        return pct_short(x) if self.kind == "probability" else money(x)
-
     def to_dict(self) -> dict[str, Any]:
         rng = self.plausible_range
         return {
             "label": self.label,
+            "kind": self.kind,
             "value": finite_or_none(self.value),
             "mc_interval": [finite_or_none(x) for x in self.mc_interval],
             "plausible_range": None if rng is None else [finite_or_none(x) for x in rng],
@@ -210,27 +207,9 @@ class HeadlineSplit:
             **({"note": self.note} if self.note else {}),
         }
 
-    def effect_text(self, e: AssumptionEffect) -> str:
-        """``76% at 0.13, 15% at 0.269``: the headline at the input's low and high end."""
-        return (f"{self.fmt(e.at_low)} at {_value(e.key, e.low_value)}, {self.fmt(e.at_high)} "
-                f"at {_value(e.key, e.high_value)}")
-
     def sentence(self) -> str:
-        """The headline in owner words with both kinds of uncertainty."""
-        lo, hi = self.mc_interval
-        text = (f"{self.label[0].upper()}{self.label[1:]}: {self.fmt(self.value)} "
-                f"(luck: {self.fmt(lo)} to {self.fmt(hi)})")
-        if self.plausible_range is None:
-            return text + (f"; {self.note}" if self.note else "")
-        a, b = self.plausible_range
-        text += (f"; between {self.fmt(a)} and {self.fmt(b)} depending on what you haven't "
-                 "measured")
-        if self.top:
-            names = [assumption_label(e.key) for e in self.top]
-            joined = names[0] if len(names) == 1 else (", ".join(names[:-1]) + " and "
-                                                       + names[-1])
-            text += f"; mainly {joined}"
-        return text + "."
+        """The headline in owner words with both kinds of uncertainty (:func:`sentence`)."""
+        return sentence(self.to_dict())
 
 
 @dataclass(repr=False)
@@ -261,16 +240,60 @@ class UncertaintySplit:
         }
 
     def lines(self) -> list[str]:
-        """One sentence per headline, then what each top assumption of the first does to it
-        and how to measure it."""
-        out = [h.sentence() for h in self.headlines.values()]
-        first = next(iter(self.headlines.values()), None)
-        if first is not None and first.top:
-            out.append("What to measure first:")
-            for e in first.top:
-                out.append(f"  {assumption_label(e.key)} ({first.effect_text(e)}): "
-                           f"{how_to_measure(e.key)}")
-        return out
+        """:func:`describe` of :meth:`to_dict`."""
+        return describe(self.to_dict())
+
+
+# -- in words (from the summary.json block, so the CLI and the report say the same) ------
+
+
+def fmt(kind: str, x: float | None) -> str:
+    """A headline's value in words: ``34%`` for a chance, ``$81,700`` for an amount."""
+    if x is None:
+        return "n/a"
+    return pct_short(x) if kind == "probability" else money(x)
+
+
+def effect_text(head: dict[str, Any], top: dict[str, Any]) -> str:
+    """``76% at 0.13, 15% at 0.269``: a headline at an input's low and high end."""
+    kind = head.get("kind", "probability")
+    return (f"{fmt(kind, top['at_low'])} at {_value(top['name'], top['low_value'])}, "
+            f"{fmt(kind, top['at_high'])} at {_value(top['name'], top['high_value'])}")
+
+
+def _joined(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def sentence(head: dict[str, Any]) -> str:
+    """A headline block (``uncertainty.headlines.<name>`` of ``summary.json``) in owner
+    words: ``Chance to break $100,000 MRR by month 60: 46% (luck: 45% to 47%); between 1%
+    and 96% depending on what you haven't measured; mainly ...``."""
+    kind = head.get("kind", "probability")
+    lo, hi = head["mc_interval"]
+    label = head["label"]
+    text = (f"{label[0].upper()}{label[1:]}: {fmt(kind, head['value'])} "
+            f"(luck: {fmt(kind, lo)} to {fmt(kind, hi)})")
+    if head.get("plausible_range") is None:
+        return text + (f"; {head['note']}" if head.get("note") else "") + "."
+    a, b = head["plausible_range"]
+    text += (f"; between {fmt(kind, a)} and {fmt(kind, b)} depending on what you haven't "
+             "measured")
+    if head.get("top_assumptions"):
+        text += "; mainly " + _joined([t["label"] for t in head["top_assumptions"]])
+    return text + "."
+
+
+def describe(block: dict[str, Any]) -> list[str]:
+    """The ``uncertainty`` block of ``summary.json`` in owner words: one sentence per
+    headline, then what each top assumption of the first does to it and how to measure it."""
+    heads = list(block.get("headlines", {}).values())
+    out = [sentence(h) for h in heads]
+    if heads and heads[0].get("top_assumptions"):
+        out.append("What to measure first:")
+        for t in heads[0]["top_assumptions"]:
+            out.append(f"  {t['label']} ({effect_text(heads[0], t)}): {t['how_to_measure']}")
+    return out
 
 
 # -- the fits -------------------------------------------------------------------

@@ -37,6 +37,8 @@ MEASURE: dict[str, str] = {
     "staff.escalation_share": "in the PSA, the owner's hours on tickets over all ticket "
                               "hours, for the last three months",
     "staff.owner_hours_per_month": "keep a timesheet of your own hours for four weeks",
+    "staff.escalation_lead_techs": "your plan: at how many technicians a senior technician "
+                                   "or desk lead takes the escalations off you",
     "staff.owner_sales_hours_per_month": "the same timesheet: hours spent prospecting, in "
                                          "meetings and on proposals",
     "staff.management_hours_per_employee": "the same timesheet: one-to-ones, scheduling and "
