@@ -279,9 +279,13 @@ def test_compare_streams_per_path_scalars():
     assert streamed_d == kept_d
     for a, b in zip(kept_end, streamed_end, strict=True):
         assert a.keys() == b.keys()
+        # a histogram's bin is a share of the whole spread: a quantile near $0 (cash p10)
+        # is within a few bins, not within 2% of itself
+        spread = a["cash_p90"] - a["cash_p10"]
         for key in a:
             tol = 1e-12 if "margin" in key or "endpoints" in key else 0.02
-            assert b[key] == pytest.approx(a[key], rel=tol, abs=1e-3), key
+            near = 0.005 * spread if key.startswith("cash") else 1e-3
+            assert b[key] == pytest.approx(a[key], rel=tol, abs=near), key
     run, cols = simulate_columns(configs[0], 9000, 2, [("mrr", -1), ("cash", 6)],
                                  keep_paths=False, chunk_size=1000, progress=False)
     ref = simulate(configs[0], n_paths=9000, seed=2, keep_paths=False, chunk_size=1000,

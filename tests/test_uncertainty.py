@@ -148,3 +148,26 @@ def test_how_to_measure_covers_every_assumption():
         if spec.plausible is not None:
             assert how_to_measure(key), key
     assert "timesheet" in how_to_measure("staff.owner_hours_per_month")
+
+
+def test_sensitivity_ranks_cash_questions_too(baseline_path):
+    """Sensitivity has insolvency, cash and cumulative profit outcomes (issue 24)."""
+    from simulator.analysis.sensitivity import OUTCOMES, sensitivity
+
+    assert {"p_insolvent_by_horizon", "cash_final_median",
+            "cumulative_profit_mean"} <= set(OUTCOMES)
+    config = load_config(baseline_path, overrides={"simulation.months": 24})
+    keys = ["customers.price_per_seat", "tickets.hours_reactive"]
+    result = sensitivity(config, n_base=8, paths_per_point=4, tornado_paths=200,
+                         parameters=keys, n_resamples=20)
+    data = result.to_dict()
+    blocks = {b["outcome"]: b for b in data["outcomes"]}
+    assert set(OUTCOMES) == set(blocks)
+    cash, profit = (result.outcomes.index(o) for o in ("cash_final_median",
+                                                       "cumulative_profit_mean"))
+    price = result.parameters.index("customers.price_per_seat")
+    # a higher price leaves more cash and profit, other draws equal (common random numbers)
+    assert result.tornado_high[cash, price] > result.tornado_low[cash, price]
+    assert result.tornado_high[profit, price] > result.tornado_low[profit, price]
+    assert result.format_outcome("cash_final_median", 1234.0) == "$1,234"
+    assert "out of cash" in result.outcome_label("p_insolvent_by_horizon")
