@@ -28,9 +28,14 @@ OWNER_TIME = {"staff.escalation_share", "staff.owner_hours_per_month",
 
 
 @pytest.fixture(scope="module")
-def baseline_split(baseline_path):
-    config = load_config(baseline_path, overrides={"simulation.paths": 3000})
-    return uncertainty_split(simulate(config, progress=False))
+def baseline_run(baseline_path):
+    config = load_config(baseline_path, overrides={"simulation.paths": 2000})
+    return simulate(config, progress=False)
+
+
+@pytest.fixture(scope="module")
+def baseline_split(baseline_run):
+    return uncertainty_split(baseline_run)
 
 
 def test_every_assumption_has_a_range_and_is_uncertain_by_default():
@@ -42,8 +47,9 @@ def test_every_assumption_has_a_range_and_is_uncertain_by_default():
         assert not isinstance(value, int | float), f"{key} is fixed by default"
         lo, hi = value.support()
         assert spec.plausible[0] <= lo and hi <= spec.plausible[1] + 1e-9, key
-        if spec.point is not None:  # the sourced value stays the most likely one
-            assert value.mode == spec.point
+        if spec.point is not None and spec.point not in spec.plausible:
+            # the sourced value stays the mean: the calibration holds on average
+            assert float(value.mean()) == pytest.approx(spec.point, rel=1e-5)
     assert param_specs()["tickets.hours_reactive"].plausible == (0.75, 1.25)
     # the user's business today and the user's decisions are never assumptions
     for key in ("start.cash", "sales.reps", "customers.price_rise", "finance.credit_limit"):
@@ -171,3 +177,45 @@ def test_sensitivity_ranks_cash_questions_too(baseline_path):
     assert result.tornado_high[profit, price] > result.tornado_low[profit, price]
     assert result.format_outcome("cash_final_median", 1234.0) == "$1,234"
     assert "out of cash" in result.outcome_label("p_insolvent_by_horizon")
+
+
+def test_summary_json_and_the_reports_first_screen_give_both(baseline_run, tmp_path):
+    import json
+
+    from simulator.report import write_outputs
+
+    out = write_outputs(baseline_run, tmp_path / "run", save_paths=False)
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    head = summary["uncertainty"]["headlines"]["p_break_by_horizon"]
+    assert head["mc_interval"] == pytest.approx(summary["p_break_by_horizon_ci95"])
+    lo, hi = head["plausible_range"]
+    page = (out / "report.html").read_text(encoding="utf-8")
+    first = page[page.index('id="headline"'):page.index("</section>")]
+    assert 'id="advice"' in first and "What to measure next" in first
+    assert "haven&#39;t measured: between" in first
+    label = head["top_assumptions"][0]["label"]
+    assert label[0].upper() + label[1:] in first
+    # the glossary explains the new words
+    assert "what you haven&#39;t measured" in page and "assumption" in page
+
+
+def test_the_first_screen_shows_what_the_lever_scan_states():
+    """The advice names the scan's first lever and shows whatever cost, risk, break-even
+    and chance to pay off its entry gives (the lever scan's own fields, issue 24 item 2)."""
+    from simulator.report.run.advice import advice
+
+    summary = {"months": 60, "threshold_mrr": 100_000.0, "p_break_by_horizon": 0.4,
+               "p_break_by_horizon_ci95": [0.39, 0.41], "levers": {
+                   "months": 60, "as_is": {"p_break_by": {"60": {"value": 0.4}}},
+                   "levers": [{"name": "a salesperson", "p_break_by": {"60": {"value": 0.7}},
+                               "difference": {"cumulative_profit_mean": {"value": -5e4}},
+                               "cost": "$7,000 a month", "risk": {"text": "half wash out"},
+                               "break_even": "at least 3.1 meetings a month",
+                               "p_pays_off": 0.62}]}}
+    screen = advice(summary)
+    assert screen["lever"]["name"] == "a salesperson"
+    assert "40% to 70%" in screen["lever"]["effect"]
+    assert screen["lever"]["facts"] == [
+        ("Cost", "$7,000 a month"), ("Risk", "half wash out"),
+        ("Break-even", "at least 3.1 meetings a month"), ("Chance it pays off", "62%")]
+    assert screen["answer"].startswith("40% chance to break $100k MRR within 60 months")

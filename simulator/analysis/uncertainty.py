@@ -255,10 +255,11 @@ def fmt(kind: str, x: float | None) -> str:
 
 
 def effect_text(head: dict[str, Any], top: dict[str, Any]) -> str:
-    """``76% at 0.13, 15% at 0.269``: a headline at an input's low and high end."""
+    """``76% if it is 0.13, 15% if it is 0.269``: a headline at an input's low and high
+    end."""
     kind = head.get("kind", "probability")
-    return (f"{fmt(kind, top['at_low'])} at {_value(top['name'], top['low_value'])}, "
-            f"{fmt(kind, top['at_high'])} at {_value(top['name'], top['high_value'])}")
+    return (f"{fmt(kind, top['at_low'])} if it is {_value(top['name'], top['low_value'])}, "
+            f"{fmt(kind, top['at_high'])} if it is {_value(top['name'], top['high_value'])}")
 
 
 def _joined(names: list[str]) -> str:
