@@ -179,17 +179,14 @@ def test_sensitivity_ranks_cash_questions_too(baseline_path):
     assert "out of cash" in result.outcome_label("p_insolvent_by_horizon")
 
 
-def test_summary_json_and_the_reports_first_screen_give_both(baseline_run, tmp_path):
-    import json
+def test_the_reports_first_screen_gives_both(baseline_run, baseline_split):
+    """(summary.json's block: tests/test_output.py; figures left out here, they cost
+    seconds and say nothing of it)"""
+    from simulator.report.run.page import render_run
 
-    from simulator.report import write_outputs
-
-    out = write_outputs(baseline_run, tmp_path / "run", save_paths=False)
-    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    summary = {**baseline_run.summary(), "uncertainty": baseline_split.to_dict()}
     head = summary["uncertainty"]["headlines"]["p_break_by_horizon"]
-    assert head["mc_interval"] == pytest.approx(summary["p_break_by_horizon_ci95"])
-    lo, hi = head["plausible_range"]
-    page = (out / "report.html").read_text(encoding="utf-8")
+    page = render_run(baseline_run, figures=[], summary=summary)
     first = page[page.index('id="headline"'):page.index("</section>")]
     assert 'id="advice"' in first and "What to measure next" in first
     assert "haven&#39;t measured: between" in first
