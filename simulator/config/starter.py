@@ -217,9 +217,8 @@ def starter_toml() -> str:
                 lines.append("# measure these first:")
                 for k in first:
                     assign = f"{k.split('.', 1)[1]} = {_toml_value(defaults.get(k))}"
-                    rng = ("" if specs[k].plausible is None else
-                           f"plausible {_g(specs[k].plausible[0])}-"
-                           f"{_g(specs[k].plausible[1])}; ")
+                    bounds = specs[k].plausible
+                    rng = "" if bounds is None else f"plausible {_g(bounds[0])}-{_g(bounds[1])}; "
                     lines.append(f"{assign:<28} # [{specs[k].unit}] {FIRST_KEYS[k]}; {rng}"
                                  f"default: {specs[k].source}")
                 if any(k not in FIRST_KEYS for k in keys if k.startswith(f"{sec}.")):

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ...analysis.uncertainty import effect_text, fmt, sentence
 from ...formatting import pct_short, short_money, signed_dollars
 
 if TYPE_CHECKING:
@@ -80,6 +79,10 @@ def advice(summary: Mapping[str, Any]) -> dict[str, Any]:
         or None: ``name``, ``effect``, ``facts`` as (label, text) pairs), ``measure``
         (list of (label, how to measure) pairs).
     """
+    # the words are the analysis layer's, imported when a page is made (importing the
+    # report layer imports no analysis)
+    from ...analysis.uncertainty import effect_text, fmt, sentence
+
     months = summary["months"]
     thr = short_money(summary["threshold_mrr"])
     p = summary["p_break_by_horizon"]
