@@ -126,8 +126,9 @@ def _point_outcomes(model: _PointModel, values: np.ndarray, seeds: np.ndarray) -
     mrr = np.empty((n_points, k))
     cash = np.empty((n_points, k))
     profit = np.empty((n_points, k))
-    col_mrr, col_cash = METRICS.index("mrr"), METRICS.index("cash")
-    col_profit = METRICS.index("pretax_profit")
+    # outcomes only: the engine writes MRR, cash and profit alone (first passages and
+    # insolvency months come anyway)
+    keep = np.array([METRICS.index(m) for m in ("mrr", "cash", "pretax_profit")])
     for start in range(0, n_points, per_chunk):
         stop = min(start + per_chunk, n_points)
         params = np.repeat(model.base, (stop - start) * k)
@@ -136,12 +137,13 @@ def _point_outcomes(model: _PointModel, values: np.ndarray, seeds: np.ndarray) -
             if model.integer[row]:
                 column = np.rint(column)
             params[field_name(key)] = np.repeat(column, k)
-        out, first, closed = run_paths(params, seeds[start:stop].reshape(-1), model.run)
+        out, first, closed = run_paths(params, seeds[start:stop].reshape(-1), model.run,
+                                       keep=keep)
         fp[start:stop] = first.reshape(-1, k)
         insolvent[start:stop] = (np.asarray(closed) >= 0).reshape(-1, k)
-        mrr[start:stop] = out[:, col_mrr, -1].reshape(-1, k)
-        cash[start:stop] = out[:, col_cash, -1].reshape(-1, k)
-        profit[start:stop] = out[:, col_profit, 1:].sum(axis=1).reshape(-1, k)
+        mrr[start:stop] = out[:, 0, -1].reshape(-1, k)
+        cash[start:stop] = out[:, 1, -1].reshape(-1, k)
+        profit[start:stop] = out[:, 2, 1:].sum(axis=1).reshape(-1, k)
     months = model.run.months
     return np.stack([np.mean(fp >= 0, axis=1), np.median(mrr, axis=1),
                      np.mean(np.where(fp >= 0, fp, months), axis=1),
@@ -485,7 +487,8 @@ class SensitivityResult:
             return money(value)
         return f"{value:.1f}"
 
-    def plot(self, kind: str = "tornado", outcomes: Iterable[str] | None = None):
+    def plot(self, kind: str = "tornado", outcomes: Iterable[str] | None = None,
+             ax: Any = None) -> Any:
         """A :class:`matplotlib.figure.Figure`: one panel per outcome.
 
         Parameters
@@ -496,11 +499,13 @@ class SensitivityResult:
             ``"indices"``: first-order and total indices with 95% intervals.
         outcomes : iterable of str, optional
             Outcomes to draw; default all.
+        ax : sequence of matplotlib Axes, optional
+            One per outcome; default a new figure.
         """
         names = self._chart_outcomes(kind, outcomes)
         from ..report.sensitivity import sensitivity_chart
 
-        return sensitivity_chart(self, kind, names)
+        return sensitivity_chart(self, kind, names, ax)
 
     def _chart_outcomes(self, kind: str, outcomes: Iterable[str] | None) -> list[str]:
         """The outcomes of a :meth:`plot` of ``kind``, checked."""
