@@ -81,7 +81,10 @@ class _Headline:
 
 def _final(name: str) -> Callable[[SimulationResult], np.ndarray | None]:
     def outcome(r: SimulationResult) -> np.ndarray | None:
-        return np.asarray(r[name][:, -1], dtype=np.float64) if r.paths_kept else None
+        if r.paths_kept:
+            return np.asarray(r[name][:, -1], dtype=np.float64)
+        kept = r.horizon_values or {}  # runs without trajectories keep some per path
+        return np.asarray(kept[name], dtype=np.float64) if name in kept else None
     return outcome
 
 
@@ -468,7 +471,8 @@ def uncertainty_split(result: SimulationResult,
     ----------
     result : SimulationResult
         A run with its per-path draws (``result.params``). Median headlines need
-        the trajectories (runs that kept them); they are left out otherwise.
+        each path's value at the horizon (kept trajectories, or the horizon values a
+        run without them keeps); they are left out otherwise.
     headlines : list of str, optional
         Names of :data:`HEADLINES`; default all that the run allows.
 
