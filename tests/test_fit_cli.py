@@ -39,7 +39,8 @@ def test_fit_writes_a_valid_config_that_runs(data, tmp_path, capsys):
     # every fittable key came from the four tables, but the escalator (one row a client)
     assert [line for line in text.splitlines() if "not fitted (needs" in line] == [
         "# price_escalator: not fitted (needs clients with several agreement rows per "
-        "client); the calibrated default 0.03 applies"]
+        "client); the calibrated default 0.03 (uncertain: triangular(low=0, mode=0.04, "
+        "high=0.05), drawn per path) applies"]
     config = load_config(tmp_path / "mine.toml")
     assert config.churn.annual_rate.dist == "beta"
     assert main(["validate", str(tmp_path / "mine.toml")]) == 0
@@ -75,7 +76,10 @@ def test_fit_keeps_defaults_it_cannot_fit_and_says_so(data, tmp_path):
                  str(tmp_path / "c.toml"), "--report", str(tmp_path / "r")]) == 0
     text = (tmp_path / "c.toml").read_text()
     assert "# close_rate: not fitted (needs pipeline); the calibrated default" in text
-    assert load_config(tmp_path / "c.toml").sales.close_rate == 0.35
+    # left out, it is uncertain around the calibrated 0.35 (issue 24), not set by the fit
+    kept = load_config(tmp_path / "c.toml")
+    assert kept.sales.close_rate.mean() == pytest.approx(0.35)
+    assert "close_rate" not in kept.sales.model_fields_set
 
 
 def test_more_clients_give_a_narrower_churn_distribution(tmp_path):

@@ -31,13 +31,17 @@ def _toml(data: dict) -> str:
 
 
 def test_an_overloaded_month_one_is_named_in_words():
-    check = month_one(config_from_dict(OVERLOADED))
+    config = config_from_dict(OVERLOADED)
+    check = month_one(config)
+    # six technicians at the expected usable hours (uncertain by default, issue 24)
+    capacity = 6 * config.staff.tech_hours_per_month.mean()
     assert not check.steady
-    assert 1_050 < check.work_hours < 1_250 and check.capacity_hours == 840
+    assert 1_050 < check.work_hours < 1_250
+    assert check.capacity_hours == pytest.approx(capacity)
     line = check.line()
     assert line.startswith("warning: month 1 is far from a steady state")
     assert "\n" not in line
-    assert "against 840" in line and "left undone" in line
+    assert f"against {capacity:,.0f}" in line and "left undone" in line
     assert f"keeps {check.selling_hours:,.0f} of the 40 hours" in line
 
 
@@ -74,7 +78,9 @@ def test_the_check_is_the_engines_month_one(data):
         value = config.get(key)
         if not isinstance(value, int | float):
             section, name = key.split(".", 1)
-            means.setdefault(section, {})[name] = value.mean()
+            mean = value.mean()  # an integer key at its nearest integer
+            means.setdefault(section, {})[name] = (
+                round(mean) if param_specs()[key].integer else mean)
     config = config_from_dict({**data, **{s: {**data.get(s, {}), **v} for s, v in
                                           means.items()}})
     check = month_one(config)

@@ -73,7 +73,7 @@ BOOK = merged(
     staff={"owner_hours_per_month": 200.0, "owner_sales_hours_per_month": 40.0,
            "management_hours_per_employee": 0.0, "tech_hours_per_month": 140.0,
            "tech_cost_per_month": 6500.0, "hire_above": 10.0, "layoff_below": 0.0,
-           "overtime_max_share": 0.15, "overtime_premium": 1.5},
+           "overtime_max_share": 0.15, "overtime_premium": 1.5, "backlog_carry": 0.5},
     finance={"tools_share": 0.12, "profit_share": 0.1, "credit_limit": 50_000.0,
              "credit_annual_rate": 0.10},
 )

@@ -56,6 +56,12 @@ def test_write_outputs_files(tmp_path, result):
     assert [p.name for p in (tmp_path / "nested").iterdir()] == ["run"]  # no temp left
 
     summary = json.loads((out / "summary.json").read_text())
+    # issue 24: the run's two kinds of uncertainty, each headline with its luck interval
+    # (40 paths are too few to split them over the drawn inputs: said in a note)
+    block = summary.pop("uncertainty")
+    head = block["headlines"]["p_break_by_horizon"]
+    assert head["mc_interval"] == pytest.approx(summary["p_break_by_horizon_ci95"])
+    assert head["plausible_range"] is None and "too few" in head["note"]
     assert summary == json.loads(json.dumps(result.summary()))
 
     with np.load(out / "paths.npz") as npz:
@@ -217,7 +223,9 @@ def test_config_rows_cover_every_key():
     rows = {r.key: r for r in config_rows(config)}
     assert rows["churn.mode"].value == "renewal"
     assert rows["churn.annual_rate"].unit == "1/year"
-    assert rows["customers.contract_months"].value == "36"
+    # an assumption left out is drawn over its range around the sourced 36 (issue 24)
+    assert rows["customers.contract_months"].value == "triangular(low=12, mode=36, high=60)"
+    assert rows["finance.tax_rate"].value == "0.21"
     assert rows["alignment.enabled"].value == "false"
     assert rows["simulation.months"].value == "60"
     sections = {k.split(".")[0] for k in rows}

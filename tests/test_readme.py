@@ -1,6 +1,6 @@
 """The quick start's example outputs are what ``make run`` prints (issue 12).
 
-The summary block and the levers block under "`make run` prints a summary
+The summary block, the luck block and the levers block under "`make run` prints a summary
 such as" come from ``msp-sim run configs/baseline.toml``: each of their lines
 must be among what it prints. (Every ``$ msp-sim`` block is checked by
 ``test_readme_examples.py``.)
@@ -41,8 +41,8 @@ def _run(argv: list[str], tmp_path: Path, capsys, monkeypatch) -> list[str]:
 
 def test_quick_start_output_is_make_runs(tmp_path, capsys, monkeypatch):
     start = README.index("`make run` prints a summary such as")
-    blocks = _blocks(README[start:start + 3000])[:2]
-    assert len(blocks) == 2 and "P(MRR >= $100,000 by month 60)" in blocks[0]
+    blocks = _blocks(README[start:start + 4000])[:3]
+    assert len(blocks) == 3 and "P(MRR >= $100,000 by month 60)" in blocks[0]
     printed = _run(["run", "configs/baseline.toml"], tmp_path, capsys, monkeypatch)
     for line in "".join(blocks).splitlines():
         assert line in printed, line

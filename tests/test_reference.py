@@ -18,7 +18,7 @@ from collections.abc import Callable
 import numpy as np
 
 from simulator.config.loader import config_from_dict
-from simulator.config.schema import DEFAULT_SUSTAIN_MONTHS
+from simulator.config.schema import DEFAULT_SUSTAIN_MONTHS, param_specs
 from simulator.model.metrics import METRICS
 from simulator.model.reference import first_passage, simulate_reference
 from simulator.model.sampling import draw_parameters, path_seeds, prepare
@@ -33,7 +33,18 @@ NO_COSTS: dict = {"overhead_per_month": 0.0, "overhead_per_employee_month": 0.0,
                   "owner_pay_per_month": 0.0, "tax_rate": 0.0}
 """[finance] with no cost beyond technicians and tools, and no tax."""
 
-QUIET: dict = {
+def _points() -> dict:
+    """Every assumption at its sourced value, a number (issue 24 made them uncertain by
+    default; the hand computations hold at those values)."""
+    out: dict = {}
+    for key, spec in param_specs().items():
+        if spec.point is not None:
+            section, name = key.split(".", 1)
+            out.setdefault(section, {})[name] = int(spec.point) if spec.integer else spec.point
+    return out
+
+
+_QUIET: dict = {
     "simulation": {"months": 12},
     "start": {"customers": 0, "techs": 1, "legacy_product_revenue": 0.0,
               "legacy_project_revenue": 0.0, "cash": 1e6},
@@ -62,6 +73,10 @@ def merged(base: dict, **sections: dict) -> dict:
     for section, values in sections.items():
         out.setdefault(section, {}).update(values)
     return out
+
+
+QUIET: dict = merged(_points(), **_QUIET)
+"""A quiet business: every assumption at its sourced value, nothing random."""
 
 
 def run_paths(runner: Runner, data: dict, n_paths: int, seed: int

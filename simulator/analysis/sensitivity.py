@@ -8,7 +8,14 @@ parameters (the keys given as distribution tables):
 - ``mrr_final_median``: median MRR at the horizon [$/month];
 - ``time_to_threshold``: mean of ``min(first passage, H)`` [months], the
   restricted mean time to the threshold (paths that never break it count
-  as ``H``, the censoring time).
+  as ``H``, the censoring time);
+- ``p_insolvent_by_horizon``: P(the business runs out of cash and credit by
+  the horizon);
+- ``cash_final_median``: median cash at the horizon [$];
+- ``cumulative_profit_mean``: mean pretax profit summed over the horizon [$].
+
+The last three rank what decides a cash question (issue 24), which can differ
+from what decides growth.
 
 The design and the estimators are :func:`scipy.stats.sobol_indices`
 (Saltelli 2010, scrambled Sobol' matrices A and B, ``n_base * (d + 2)``
@@ -77,6 +84,9 @@ OUTCOMES: dict[str, str] = {
     "p_break_by_horizon": "P(MRR breaks the threshold by the horizon)",
     "mrr_final_median": "median MRR at the horizon [$/month]",
     "time_to_threshold": "mean months to the threshold, censored at the horizon",
+    "p_insolvent_by_horizon": "P(out of cash and credit by the horizon)",
+    "cash_final_median": "median cash at the horizon [$]",
+    "cumulative_profit_mean": "mean pretax profit summed over the horizon [$]",
 }
 """The outcomes analysed, name -> meaning."""
 
@@ -112,8 +122,13 @@ def _point_outcomes(model: _PointModel, values: np.ndarray, seeds: np.ndarray) -
     n_points, k = seeds.shape
     per_chunk = max(1, _CHUNK_PATHS // k)
     fp = np.empty((n_points, k), dtype=np.int64)
+    insolvent = np.empty((n_points, k), dtype=bool)
     mrr = np.empty((n_points, k))
-    keep_mrr = np.array([METRICS.index("mrr")])
+    cash = np.empty((n_points, k))
+    profit = np.empty((n_points, k))
+    # outcomes only: the engine writes MRR, cash and profit alone (first passages and
+    # insolvency months come anyway)
+    keep = np.array([METRICS.index(m) for m in ("mrr", "cash", "pretax_profit")])
     for start in range(0, n_points, per_chunk):
         stop = min(start + per_chunk, n_points)
         params = np.repeat(model.base, (stop - start) * k)
@@ -122,14 +137,18 @@ def _point_outcomes(model: _PointModel, values: np.ndarray, seeds: np.ndarray) -
             if model.integer[row]:
                 column = np.rint(column)
             params[field_name(key)] = np.repeat(column, k)
-        # outcomes only: the engine writes MRR alone (first passages come anyway)
-        out, first, _ = run_paths(params, seeds[start:stop].reshape(-1), model.run,
-                                  keep=keep_mrr)
+        out, first, closed = run_paths(params, seeds[start:stop].reshape(-1), model.run,
+                                       keep=keep)
         fp[start:stop] = first.reshape(-1, k)
+        insolvent[start:stop] = (np.asarray(closed) >= 0).reshape(-1, k)
         mrr[start:stop] = out[:, 0, -1].reshape(-1, k)
+        cash[start:stop] = out[:, 1, -1].reshape(-1, k)
+        profit[start:stop] = out[:, 2, 1:].sum(axis=1).reshape(-1, k)
     months = model.run.months
     return np.stack([np.mean(fp >= 0, axis=1), np.median(mrr, axis=1),
-                     np.mean(np.where(fp >= 0, fp, months), axis=1)])
+                     np.mean(np.where(fp >= 0, fp, months), axis=1),
+                     np.mean(insolvent, axis=1), np.median(cash, axis=1),
+                     np.mean(profit, axis=1)])
 
 
 class _Model:
@@ -452,6 +471,9 @@ class SensitivityResult:
             "p_break_by_horizon": f"P(break {thr} MRR by month {months})",
             "mrr_final_median": f"Median MRR at month {months}",
             "time_to_threshold": f"Mean months to {thr} MRR (censored at {months})",
+            "p_insolvent_by_horizon": f"P(out of cash and credit by month {months})",
+            "cash_final_median": f"Median cash at month {months}",
+            "cumulative_profit_mean": f"Mean pretax profit over months 1-{months}",
         }[outcome]
 
     @staticmethod
@@ -459,9 +481,9 @@ class SensitivityResult:
         """A value of ``outcome`` in words: ``43.1%``, ``$89,700`` or ``41.2`` (months)."""
         if value is None:
             return "n/a"
-        if outcome == "p_break_by_horizon":
+        if outcome in ("p_break_by_horizon", "p_insolvent_by_horizon"):
             return pct(value)
-        if outcome == "mrr_final_median":
+        if outcome in ("mrr_final_median", "cash_final_median", "cumulative_profit_mean"):
             return money(value)
         return f"{value:.1f}"
 

@@ -187,6 +187,7 @@ def _run_simulation(args: argparse.Namespace, config: Any, auto: bool, tolerance
                             title=args.title, levers=scan, by=args.by,
                             sources=config_sources(args.config, args.overrides))
     print(result.format_summary(args.by))
+    _print_uncertainty(written)
     if scan is not None:
         print("\nLevers (same random numbers; the top three by the owner's value; every lever in "
               "report.html and summary.json):")
@@ -204,6 +205,21 @@ def _run_simulation(args: argparse.Namespace, config: Any, auto: bool, tolerance
     scanned = "" if scan is None else f", levers scanned in {elapsed_scan:.1f} s"
     print(f"\nsimulated in {elapsed:.1f} s{scanned}; wrote {written}/: {', '.join(files)}")
     return EXIT_OK
+
+
+def _print_uncertainty(written: Path) -> None:
+    """The run's two kinds of uncertainty in owner words, from the summary.json just
+    written (the report's first screen says the same)."""
+    import json
+
+    from ..analysis.uncertainty import describe
+    from ..output import SUMMARY_JSON
+
+    block = json.loads((written / SUMMARY_JSON).read_text(encoding="utf-8")).get("uncertainty")
+    if block and block.get("headlines"):
+        print("\nLuck against what you haven't measured (the assumptions drawn per path):")
+        for line in describe(block):
+            print(f"  {line}")
 
 
 def _paths_arg(text: str) -> int | str:

@@ -52,6 +52,7 @@ __all__ = [
     "ParamValue",
     "param_specs",
     "section_model",
+    "uncertain_default",
 ]
 
 ParamValue = float | Distribution
@@ -79,7 +80,11 @@ class ParamSpec:
         A per-customer/per-project distribution rather than per-path uncertainty.
     plausible : (float, float) or None
         For an assumption: the sourced range of values a typical MSP may have
-        (docs/calibration.md); ``None`` for what the user measures.
+        (docs/calibration.md); ``None`` for what the user measures or decides.
+    point : float or None
+        For an assumption whose source gives one value: that value. The key's
+        default is then uncertain, ``triangular(low, mode=point, high)`` over
+        :attr:`plausible` (drawn per path unless the config sets the key).
     """
 
     unit: str
@@ -91,6 +96,7 @@ class ParamSpec:
     integer: bool = False
     per_unit: bool = False
     plausible: tuple[float, float] | None = None
+    point: float | None = None
 
     @property
     def assumption(self) -> bool:
@@ -196,9 +202,48 @@ def param(default: Any, unit: str, source: str, **limits: Any) -> Any:
         :class:`ParamSpec`.
     """
     spec = ParamSpec(unit=unit, source=source, **limits)
+    default, spec = uncertain_default(default, spec)
     # the spec rides in json_schema_extra, which pydantic types as JSON values only
     extra = cast(dict[str, Any], {"spec": spec})
     return Field(default=default, validate_default=True, json_schema_extra=extra)
+
+
+def uncertain_default(default: Any, spec: ParamSpec) -> tuple[Any, ParamSpec]:
+    """An assumption's default made uncertain (issue 24): a sourced single value ``x`` of a
+    key with a plausible range ``(lo, hi)`` becomes a triangular distribution whose mean is
+    ``x`` (the calibration to the benchmarks, docs/calibration.md, holds on average),
+    spread over the plausible range: mode ``3x - lo - hi``; where ``x`` lies in an outer
+    third of the range the mode sits at the near end and the far end comes in to
+    ``3x - 2 lo`` (or ``3x - 2 hi``) to keep that mean; ``x`` at an end of its range gives
+    ``triangular(lo, x, hi)``. The spec remembers ``point = x``. Unchanged: keys without a
+    plausible range, per-unit keys and defaults that are distributions already.
+
+    Raises
+    ------
+    ValueError
+        The sourced value lies outside its own plausible range (a schema mistake).
+    """
+    if spec.plausible is None or spec.per_unit or not isinstance(default, int | float):
+        return default, spec
+    lo, hi = spec.plausible
+    x = float(default)
+    if not lo <= x <= hi or not lo < hi:
+        raise ValueError(f"default {x:g} outside its plausible range {lo:g}-{hi:g}")
+    mode = 3 * x - lo - hi
+    if x in (lo, hi):
+        mode = x
+    elif mode < lo:
+        mode, hi = lo, 3 * x - 2 * lo
+    elif mode > hi:
+        mode, lo = hi, 3 * x - 2 * hi
+    from dataclasses import replace
+
+    return (TriangularDist(dist="triangular", low=_round6(lo), mode=_round6(mode),
+                           high=_round6(hi)), replace(spec, point=x))
+
+
+def _round6(x: float) -> float:
+    return float(f"{x:.6g}")
 
 
 def _spec(model: type[BaseModel], name: str | None) -> ParamSpec | None:
@@ -442,8 +487,9 @@ class Sales(_Section):
                                                "appointment setter/rep", ge=0, le=1_000,
                                                plausible=(4.0, 12.0))
     rep_cost_per_month: ParamValue = param(7_000.0, "$/month per rep", "fully loaded "
-                                           "salesperson, public MSP salary surveys", ge=0,
-                                           le=1e7)
+                                           "salesperson, public MSP salary surveys; range "
+                                           "assumed", ge=0, le=1e7,
+                                           plausible=(5_500.0, 9_000.0))
     rep_washout_share: ParamValue = param(
         0.5, "chance that a new salesperson washes out", "published figures: 50-70% of a "
         "small firm's first sales hires fail; 30-40% of sales hires never reach quota "
@@ -500,7 +546,8 @@ class Customers(_Section):
                                            "who waited on tickets negotiates the renewal "
                                            "down", ge=0, le=1, plausible=(0.25, 1.0))
     contract_months: ParamValue = param(36, "months", "seed 001: contracts typically three "
-                                        "years", ge=1, le=240, integer=True)
+                                        "years (one- to five-year terms assumed possible)",
+                                        ge=1, le=240, integer=True, plausible=(12.0, 60.0))
     account_hours_per_month: ParamValue = param(1.5, "owner hours/customer/month", "seed "
                                                 "000: reviews and reports keep customers "
                                                 "renewing; size assumed", ge=0, le=200,
@@ -515,8 +562,11 @@ class Cloud(_Section):
     adoption: ParamValue = param(0.8, "share of seats on resold cloud", "assumption", ge=0,
                                  le=1, plausible=(0.5, 1.0))
     seat_price: ParamValue = param(12.5, "$/user/month", "seed 000: Office 365 Business "
-                                   "Premium $12.50", ge=0, le=10_000)
-    commission_rate: ParamValue = param(0.05, "fraction", "seed 000: about 5%", ge=0, le=1)
+                                   "Premium $12.50; Microsoft 365 Business lists at $6 "
+                                   "(Basic) to $22 (Premium) a user a month", ge=0,
+                                   le=10_000, plausible=(6.0, 22.0))
+    commission_rate: ParamValue = param(0.05, "fraction", "seed 000: about 5%; range assumed",
+                                      ge=0, le=1, plausible=(0.03, 0.08))
     attach_uplift: ParamValue = param(UniformDist(dist="uniform", low=0.25, high=0.75),
                                       "fraction", "seed 000: other cloud services add 25-75%",
                                       ge=0, le=10)
@@ -563,10 +613,12 @@ class Tickets(_Section):
     per_endpoint_aligned: ParamValue = param(UniformDist(dist="uniform", low=0.2, high=0.5),
                                              "tickets/endpoint/month", "seed 004: top MSPs "
                                              "0.2-0.5", ge=0, le=100)
-    hours_reactive: ParamValue = param(1.0, "hours/ticket", "seed 004: a full hour", ge=0,
-                                       le=100)
-    hours_aligned: ParamValue = param(0.4, "hours/ticket", "seed 004: under 30 minutes", ge=0,
-                                      le=100)
+    hours_reactive: ParamValue = param(1.0, "hours/ticket", "seed 004: a full hour; 45-75 "
+                                       "minutes assumed (measure: PSA time logged / "
+                                       "tickets)", ge=0, le=100, plausible=(0.75, 1.25))
+    hours_aligned: ParamValue = param(0.4, "hours/ticket", "seed 004: under 30 minutes; "
+                                      "range assumed", ge=0, le=100,
+                                      plausible=(0.25, 0.6))
     proactive_hours_per_endpoint: ParamValue = param(
         0.2, "technician hours/endpoint/month", "assumption: patching, monitoring, "
         "backups and maintenance outside tickets, mostly scripted in the RMM (seed 002: "
@@ -581,7 +633,9 @@ class Tickets(_Section):
 
 class Staff(_Section):
     tech_hours_per_month: ParamValue = param(140.0, "usable hours/tech/month", "140 usable of "
-                                             "160", ge=1, le=744)
+                                             "160; 120-150 assumed (measure: PSA hours "
+                                             "logged per technician)", ge=1, le=744,
+                                             plausible=(120.0, 150.0))
     tech_cost_per_month: ParamValue = param(UniformDist(dist="uniform", low=5_400.0,
                                                         high=7_500.0), "$/month",
                                             "fully loaded technician $5.4-7.5k/month "
@@ -589,16 +643,16 @@ class Staff(_Section):
     hire_above: ParamValue = param(0.85, "utilization", "assumption: hire when techs run above "
                                    "85%", gt=0, le=10)
     hire_lag_months: ParamValue = param(2, "months", "assumption: time to recruit", ge=0,
-                                        le=60, integer=True)
+                                        le=60, integer=True, plausible=(1.0, 4.0))
     hire_after_months: ParamValue = param(2, "months", "MODEL.md: hire when utilization "
                                           "stays above hire_above this many months running",
-                                          ge=1, le=60, integer=True)
+                                          ge=1, le=60, integer=True, plausible=(1.0, 4.0))
     layoff_below: ParamValue = param(0.55, "utilization", "assumption: an owner lets a "
                                      "technician go when the team stays this idle (0: never)",
                                      ge=0, le=10, plausible=(0.4, 0.65))
     layoff_after_months: ParamValue = param(3, "months", "assumption: months running below "
                                             "layoff_below before one technician is let go",
-                                            ge=1, le=60, integer=True)
+                                            ge=1, le=60, integer=True, plausible=(2.0, 6.0))
     overtime_max_share: ParamValue = param(0.15, "extra hours / contracted hours",
                                            "assumption: technicians stretch to about 46 "
                                            "hours a week before work goes undone", ge=0, le=1,
@@ -608,7 +662,7 @@ class Staff(_Section):
                                          ge=0, le=10)
     hire_cash_months: ParamValue = param(2.0, "months of a hire's cost in cash plus credit",
                                          "assumption: a hire the money cannot pay for waits",
-                                         ge=0, le=60)
+                                         ge=0, le=60, plausible=(1.0, 4.0))
     backlog_carry: ParamValue = param(0.5, "fraction of unserved hours", "assumption", ge=0,
                                       le=0.95, plausible=(0.3, 0.7))
     owner_hours_per_month: ParamValue = param(
@@ -645,7 +699,8 @@ class Staff(_Section):
                                           "technicians", gt=0, le=1_000, plausible=(6.0, 10.0))
     manager_cost_per_month: ParamValue = param(8_500.0, "$/month per service manager",
                                                "assumption: a senior technician's pay plus "
-                                               "30%", ge=0, le=1e7)
+                                               "30%", ge=0, le=1e7,
+                                               plausible=(7_000.0, 10_500.0))
     tech_turnover_annual: ParamValue = param(0.2, "1/year", "service-desk attrition about "
                                              "20% a year (docs/calibration.md), help desks "
                                              "up to 38%", ge=0, lt=1, plausible=(0.15, 0.38))
@@ -660,12 +715,14 @@ class Alignment(_Section):
     )
     start_month: ParamValue = param(0, "month", "the user's plan", ge=0, le=600, integer=True)
     clients_per_staff: ParamValue = param(20.0, "clients per alignment manager", "TruMethods: "
-                                          "one per about 20 clients", gt=0, le=10_000)
+                                          "one per about 20 clients; 15-30 assumed", gt=0,
+                                          le=10_000, plausible=(15.0, 30.0))
     staff_cost_per_month: ParamValue = param(10_000.0, "$/month", "a senior network "
                                              "administrator, fully loaded: US median pay of "
                                              "network and computer systems administrators "
-                                             "$96,800 a year (BLS, May 2024) x ~1.25",
-                                             ge=0, le=1e7)
+                                             "$96,800 a year (BLS, May 2024) x ~1.25; "
+                                             "+-20% assumed", ge=0, le=1e7,
+                                             plausible=(8_000.0, 12_000.0))
     rate: ParamValue = param(0.15, "score/month", "assumption: about 7 months to align a "
                              "client", ge=0, le=1, plausible=(0.08, 0.25))
     staff_points_per_month: ParamValue = param(
@@ -707,7 +764,8 @@ class Projects(_Section):
 
 class Legacy(_Section):
     decline_annual: ParamValue = param(0.1, "fraction/year", "seed 001: keep the VAR core "
-                                       "while new growth goes to MRR", ge=0, le=1)
+                                       "while new growth goes to MRR; size and range "
+                                       "assumed", ge=0, le=1, plausible=(0.05, 0.2))
 
 
 class Finance(_Section):
@@ -718,11 +776,12 @@ class Finance(_Section):
         0.25, "share of project revenue", "assumption: subcontractors, travel, parts and "
         "fixed-fee overruns billed inside projects (technician labour is costed separately); "
         "project gross margin ~28% against Service Leadership's 19-25% (docs/calibration.md)",
-        ge=0, le=1, plausible=(0.25, 0.45))
+        ge=0, le=1, plausible=(0.15, 0.45))
     product_margin_ms: ParamValue = param(0.11, "gross margin", "seed 002: 10-12% as trusted "
-                                          "advisor", ge=0, le=1)
+                                          "advisor", ge=0, le=1, plausible=(0.10, 0.12))
     product_margin_legacy: ParamValue = param(0.045, "gross margin", "seed 002: transactional "
-                                              "4-5%", ge=0, le=1)
+                                              "4-5%", ge=0, le=1,
+                                              plausible=(0.04, 0.05))
     overhead_per_month: ParamValue = param(2_000.0, "$/month, fixed", "assumption: office, "
                                            "accounting, insurance, admin (docs/calibration.md)",
                                            ge=0, le=1e9, plausible=(1_000.0, 6_000.0))
@@ -747,7 +806,8 @@ class Finance(_Section):
                                  "US federal corporate rate since 2018", ge=0, lt=1)
     credit_limit: ParamValue = param(50_000.0, "$", "the user's bank line", ge=0, le=1e12)
     credit_annual_rate: ParamValue = param(0.10, "1/year on the drawn balance", "assumption: "
-                                           "prime plus a small-business spread", ge=0, le=1)
+                                           "prime plus a small-business spread", ge=0, le=1,
+                                           plausible=(0.08, 0.14))
     discount_rate: ParamValue = param(0.15, "1/year", "assumption: an owner's required "
                                       "return on a small private business (12-25% for small "
                                       "firms in build-up cost-of-equity tables)", ge=0, le=1,

@@ -37,7 +37,7 @@ SHIPPED: dict[str, dict[str, Any]] = {
                       "start.legacy_project_revenue": 25_000},
     "startup": {"start.customers": 0, "start.techs": 0, "start.cash": 50_000,
                 "start.legacy_product_revenue": 0, "start.legacy_project_revenue": 0,
-                "finance.owner_pay_per_month": 4000.0,
+                "finance.overhead_per_month": 2000.0, "finance.owner_pay_per_month": 4000.0,
                 "sales.meetings_per_selling_hour": {"dist": "uniform", "low": 0.05,
                                                     "high": 0.08}},
 }

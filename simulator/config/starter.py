@@ -4,9 +4,11 @@
 ``[start]`` values to fill in (with units), set to the baseline's so that the
 file as written gives the baseline's answers, and every assumption listed,
 commented out, with its default, plausible range and how to measure it.
-:func:`assumptions_uncertain` turns every assumption a config gives as a fixed
-number into a uniform distribution over its plausible range, for a
-sensitivity analysis that cannot miss a hidden constant.
+:func:`assumptions_uncertain` turns every assumption the config does not set
+into a uniform distribution over its plausible range (the flat version of the
+default, which is triangular around the sourced value), for a sensitivity
+analysis that cannot miss a hidden constant; what the config sets (the user's
+file, ``--set``, ``msp-sim fit``'s output) it never touches (:func:`set_keys`).
 """
 
 from __future__ import annotations
@@ -14,10 +16,10 @@ from __future__ import annotations
 from typing import Any
 
 from .distributions import UniformDist
-from .schema import Config, param_specs
+from .schema import SECTIONS, Config, param_specs
 
 __all__ = ["BASELINE_START", "FIRST_KEYS", "assumption_keys", "assumptions_uncertain",
-           "starter_book", "starter_toml"]
+           "set_keys", "starter_book", "starter_toml"]
 
 BASELINE_START: dict[str, tuple[float, str]] = {
     "customers": (16, "managed-services customers today"),
@@ -61,17 +63,27 @@ def _plausible(key: str) -> tuple[float, float]:
     return plausible
 
 
-def assumptions_uncertain(config: Config) -> tuple[Config, list[str]]:
-    """``config`` with every assumption it fixes made uniform over its plausible range.
+def set_keys(config: Config) -> set[str]:
+    """The dotted keys ``config`` sets itself rather than leaving at the schema's default:
+    those its file or ``--set`` gives (``msp-sim fit`` writes what it fitted into the
+    file), or a Python update adds (pydantic's ``model_fields_set`` of each section)."""
+    return {f"{section}.{name}" for section in SECTIONS
+            for name in getattr(config, section).model_fields_set}
 
-    Returns the new config and the keys it changed; assumptions the config
-    already gives as distributions keep them.
+
+def assumptions_uncertain(config: Config) -> tuple[Config, list[str]]:
+    """``config`` with every assumption it leaves at its default made uniform over its
+    plausible range.
+
+    Returns the new config and the keys it changed. A key the config sets, as a
+    number (measured, or fitted by ``msp-sim fit``) or as a distribution, is never
+    touched (:func:`set_keys`).
     """
     changed = []
     updates: dict[str, dict[str, Any]] = {}
+    chosen = set_keys(config)
     for key in assumption_keys():
-        value = config.get(key)
-        if not isinstance(value, int | float):
+        if key in chosen:
             continue
         lo, hi = _plausible(key)
         section, name = key.split(".", 1)
@@ -93,6 +105,15 @@ def _toml_value(value: Any) -> str:
                             for k, v in value.model_dump(exclude_none=True).items()) + " }"
 
 
+def _typical(key: str, value: Any) -> float:
+    """A number, or the sourced value of an assumption left uncertain by default (else the
+    distribution's mean)."""
+    if isinstance(value, int | float):
+        return float(value)
+    point = param_specs()[key].point
+    return point if point is not None else float(value.mean())
+
+
 def _mean(value: Any) -> float:
     return float(value) if isinstance(value, int | float) else float(value.mean())
 
@@ -111,7 +132,7 @@ def starter_book(config: Config | None = None) -> list[dict[str, Any]]:
     n = int(config.get("start.customers"))
     seats = config.customers.seats
     price = _mean(config.customers.price_per_seat)
-    term = int(config.get("customers.contract_months"))
+    term = int(_typical("customers.contract_months", config.get("customers.contract_months")))
     book = []
     for k in range(n):
         q = (k + 0.5) / n
@@ -132,8 +153,9 @@ def starter_toml() -> str:
     seats = sum(c["seats"] for c in book)
     base = config_from_dict({"start": {**{k: v for k, (v, _m) in BASELINE_START.items()
                                           if k != "customers"}, "book": book}})
-    spend = float(base.get("projects.product_spend_per_seat_year"))
-    per_year = float(base.get("projects.per_customer_year"))
+    spend = _typical("projects.product_spend_per_seat_year",
+                     base.get("projects.product_spend_per_seat_year"))
+    per_year = _typical("projects.per_customer_year", base.get("projects.per_customer_year"))
     size = _mean(base.projects.size)
     lines = [
         "# My MSP: a starter config written by `msp-sim init`.",
@@ -141,8 +163,9 @@ def starter_toml() -> str:
         "# keys under \"measure these first\" in each section. As written it is the",
         "# baseline business (configs/baseline.toml) with its 16 clients written out.",
         "# Everything else is the calibrated average MSP (docs/calibration.md); the",
-        "# assumptions are commented out at their defaults: measure yours and",
-        "# uncomment the line, or give a range,",
+        "# assumptions are commented out: left out, each is drawn over its plausible",
+        "# range, so every answer says how much they could move it. Measure yours and",
+        "# uncomment the line with your value, or give a range,",
         "# e.g. { dist = \"uniform\", low = 0.1, high = 0.2 }.",
         "# Check it with `msp-sim validate FILE` (it also says whether month 1 is close",
         "# to a steady state), run it with `msp-sim run FILE`.",
@@ -194,13 +217,20 @@ def starter_toml() -> str:
                 lines.append("# measure these first:")
                 for k in first:
                     assign = f"{k.split('.', 1)[1]} = {_toml_value(defaults.get(k))}"
-                    lines.append(f"{assign:<28} # [{specs[k].unit}] {FIRST_KEYS[k]}; "
+                    bounds = specs[k].plausible
+                    rng = "" if bounds is None else f"plausible {_g(bounds[0])}-{_g(bounds[1])}; "
+                    lines.append(f"{assign:<28} # [{specs[k].unit}] {FIRST_KEYS[k]}; {rng}"
                                  f"default: {specs[k].source}")
                 if any(k not in FIRST_KEYS for k in keys if k.startswith(f"{sec}.")):
                     lines.append("# assumptions (uncomment to change):")
         if key in FIRST_KEYS:
             continue
         lo, hi = _plausible(key)
+        if spec.point is not None:  # left out, it is drawn over its range (issue 24)
+            lines.append(f"# {name} = {_g(spec.point)}  # [{spec.unit}] plausible "
+                         f"{_g(lo)}-{_g(hi)} (left out: drawn over that range, most likely "
+                         f"{_g(spec.point)}); {spec.source}")
+            continue
         lines.append(f"# {name} = {_toml_value(defaults.get(key))}  # [{spec.unit}] plausible "
                      f"{_g(lo)}-{_g(hi)}; {spec.source}")
     return "\n".join(lines) + "\n"

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Config, config_from_dict
-from ..config.schema import SECTIONS
+from ..config.schema import SECTIONS, param_specs
 from ..formatting import has_control, printable
 from ..version import package_version
 from .config_table import config_data
@@ -266,6 +266,9 @@ def config_text(result: FitResult) -> str:
             default = defaults.get(key)
             shown = (default.describe() if hasattr(default, "describe")
                      else "(empty)" if default in ((), []) else _toml(default))
+            point = param_specs()[key].point if key in param_specs() else None
+            if point is not None and hasattr(default, "describe"):  # issue 24
+                shown = f"{point:g} (uncertain: {shown}, drawn per path)"
             lines.append(f"# {key.split('.', 1)[1]}: not fitted (needs {FITTABLE[key]}); "
                          f"the calibrated default {shown} applies")
         for key in kept:

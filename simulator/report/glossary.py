@@ -46,6 +46,19 @@ TERMS: dict[str, str] = {
     "total effect": "the share it explains on its own and together with other inputs; much "
                     "above its first order effect means the input matters through its "
                     "interplay with others.",
+    "luck": "the month-to-month chance in the simulated futures (which clients sign, leave "
+            "or call): its 95% interval says how precisely the simulation pins a number down "
+            "for the business as the inputs describe it. More paths make it narrower.",
+    "what you haven't measured": "the inputs nobody has measured for your business (the "
+                                 "assumptions) are drawn anew in every simulated future over "
+                                 "their plausible ranges; the range given is where 8 in 10 "
+                                 "of the businesses that fit your inputs land. Measuring the "
+                                 "inputs named narrows it; more paths do not.",
+    "assumption": "an input with a sourced plausible range that no record of yours pins down "
+                  "(owner hours, escalations, hours per ticket, ...); unless your config sets "
+                  "it, every simulated future draws its own value over that range, so the "
+                  "answer carries what it does not know. A value you set, or that msp-sim "
+                  "fit fitted, is never redrawn.",
     "tornado": "each input moved to a low (5th percentile) and a high (95th percentile) "
                "value with the others at their typical values: the longest bars matter most.",
 }

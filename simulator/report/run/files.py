@@ -30,6 +30,7 @@ from ..workbook import (
     sheet,
     workbook_bytes,
 )
+from .advice import with_uncertainty
 from .figures import run_figures
 from .page import render_run
 
@@ -194,7 +195,7 @@ def write_outputs(
     from ...output import staged_directory, write_paths, write_quantiles_csv, write_summary
 
     with staged_directory(out_dir) as tmp:
-        summary = result.summary(by)
+        summary = with_uncertainty(result, result.summary(by))  # issue 24: both kinds
         if levers is not None:
             summary["levers"] = levers.to_dict()
         write_summary(summary, tmp / SUMMARY_JSON)

@@ -12,6 +12,7 @@ from ..glossary import terms
 from ..levers import lever_page_rows
 from ..pages import input_sections, render_page
 from ..style import ReportFigure
+from .advice import advice, with_uncertainty
 from .figures import run_figures
 
 if TYPE_CHECKING:
@@ -205,7 +206,9 @@ def render_run(
         Where each value the config sets comes from
         (:func:`simulator.config.describe.config_sources`), shown in the inputs.
     """
-    summary = result.summary() if summary is None else summary
+    summary = with_uncertainty(result, result.summary() if summary is None else summary)
+    if levers is not None and "levers" not in summary:
+        summary["levers"] = levers.to_dict()
     figures = run_figures(result, levers) if figures is None else figures
     convergence = [(f"{r['paths']:,}", pct(r["estimate"]), f"{100 * r['half_width']:.2f} pp")
                    for r in convergence_rows(result)]
@@ -229,6 +232,7 @@ def render_run(
                              "figures": shown})
     return render_page(
         "run.html", title=title or RUN_TITLE, headline=result.headline(),
+        advice=advice(summary),
         details=headline_details(result, summary),
         summary_rows=summary_rows(result, summary),
         sections=sections, convergence=convergence, levers=lever_page_rows(levers),
@@ -238,7 +242,8 @@ def render_run(
         inputs=input_sections(result.config, sources),
         seed=summary["seed"], config_sha256=summary["config_sha256"],
         version=summary["version"],
-        glossary=terms("path", "95% interval", "median", "p10 / p50 / p90",
+        glossary=terms("path", "luck", "what you haven't measured", "assumption",
+                       "95% interval", "median", "p10 / p50 / p90",
                        "never within the horizon", "out of cash and credit", "pretax margin",
                        *(("percentage points (pp)", "paired difference") if levers else ())))
 
