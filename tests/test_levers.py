@@ -171,7 +171,9 @@ def test_levers_take_distributions_everywhere():
 def test_each_standard_lever_sets_its_keys_by_its_size():
     cfg = _config(start={"customers": 16, "techs": 3},
                   churn={"annual_rate": {"dist": "uniform", "low": 0.08, "high": 0.15}},
-                  customers={"price_per_seat": {"dist": "uniform", "low": 100, "high": 150}},
+                  customers={"price_per_seat": {"dist": "uniform", "low": 100, "high": 150},
+                             "account_hours_per_month": 1.5},
+                  finance={"overhead_per_month": 2_000.0},
                   staff={"escalation_share": {"dist": "triangular", "low": 0.1, "mode": 0.2,
                                               "high": 0.3},
                          "owner_sales_hours_per_month": 30.0, "techs_per_manager": 8.0})
