@@ -113,7 +113,7 @@ def _point_outcomes(model: _PointModel, values: np.ndarray, seeds: np.ndarray) -
     per_chunk = max(1, _CHUNK_PATHS // k)
     fp = np.empty((n_points, k), dtype=np.int64)
     mrr = np.empty((n_points, k))
-    col_mrr = METRICS.index("mrr")
+    keep_mrr = np.array([METRICS.index("mrr")])
     for start in range(0, n_points, per_chunk):
         stop = min(start + per_chunk, n_points)
         params = np.repeat(model.base, (stop - start) * k)
@@ -122,9 +122,11 @@ def _point_outcomes(model: _PointModel, values: np.ndarray, seeds: np.ndarray) -
             if model.integer[row]:
                 column = np.rint(column)
             params[field_name(key)] = np.repeat(column, k)
-        out, first, _ = run_paths(params, seeds[start:stop].reshape(-1), model.run)
+        # outcomes only: the engine writes MRR alone (first passages come anyway)
+        out, first, _ = run_paths(params, seeds[start:stop].reshape(-1), model.run,
+                                  keep=keep_mrr)
         fp[start:stop] = first.reshape(-1, k)
-        mrr[start:stop] = out[:, col_mrr, -1].reshape(-1, k)
+        mrr[start:stop] = out[:, 0, -1].reshape(-1, k)
     months = model.run.months
     return np.stack([np.mean(fp >= 0, axis=1), np.median(mrr, axis=1),
                      np.mean(np.where(fp >= 0, fp, months), axis=1)])

@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
-from scipy import stats
 
 from ..config.schema import Config
 from ..formatting import finite_or_none as _float
@@ -130,6 +129,8 @@ class TimeToThreshold:
         """Estimate from first-passage months (-1 = never), censored at ``months``."""
         fp = np.asarray(first_passage)
         hit = fp >= 0
+        from scipy import stats  # (on first use: commands that never need it skip ~0.5 s)
+
         data = stats.CensoredData(
             uncensored=fp[hit].astype(np.float64),
             right=np.full(int(np.count_nonzero(~hit)), float(months)),
@@ -209,6 +210,8 @@ def _first_reaching(times: np.ndarray, values: np.ndarray, p: float) -> int | No
 
 
 def _proportion(k: int, n: int) -> Estimate:
+    from scipy import stats
+
     ci = stats.binomtest(k, n).proportion_ci(confidence_level=_CONFIDENCE, method="wilson")
     return Estimate(value=k / n, low=float(ci.low), high=float(ci.high))
 
@@ -238,6 +241,12 @@ class SimulationResult:
         moments and histograms accumulated chunk by chunk. Quantiles then come
         from the histograms (to within one bin), means and standard deviations
         are exact, and first-passage times are kept for every path.
+    horizon_values : dict of str to ndarray, optional
+        For runs without trajectories: every path's ``"mrr"`` and ``"cash"`` at the
+        horizon, so :meth:`at_horizon` and :meth:`p_above_at` of the horizon are
+        exact (the same numbers as from kept trajectories). A run of outcomes only
+        (``RunOptions(outcomes_only=True)``) has neither metrics nor statistics:
+        its first passages and insolvency months alone.
 
     The trajectories are held as read-only views (``result["mrr"]`` cannot
     be written to): quantiles and the time to the threshold are computed
@@ -251,6 +260,7 @@ class SimulationResult:
     params: np.ndarray | None = None
     stats: MonthlyStats | None = None
     insolvency_month: np.ndarray | None = None
+    horizon_values: dict[str, np.ndarray] | None = None
     _ttt: TimeToThreshold | None = field(default=None, init=False, repr=False, compare=False)
     _quantile_memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -260,8 +270,8 @@ class SimulationResult:
         self.first_passage = np.asarray(self.first_passage)
         if self.first_passage.ndim != 1 or self.first_passage.size == 0:
             raise ValueError("first_passage must be a non-empty 1-d array")
-        if "mrr" not in self.metrics and self.stats is None:
-            raise ValueError("metrics must contain 'mrr' (or stats must be given)")
+        if self.metrics and "mrr" not in self.metrics:
+            raise ValueError("metrics must contain 'mrr'")
         shape = (self.first_passage.size, self.config.simulation.months + 1)
         for name, values in self.metrics.items():
             if np.shape(values) != shape:
@@ -309,7 +319,8 @@ class SimulationResult:
     def _folded(self) -> MonthlyStats:
         """The per-month statistics of a run that kept no trajectories."""
         if self.stats is None:
-            raise ValueError("this result holds neither trajectories nor statistics")
+            raise ValueError("this result holds neither trajectories nor statistics (a run "
+                             "of outcomes only: first passages and insolvency months)")
         return self.stats
 
     @property
@@ -439,6 +450,8 @@ class SimulationResult:
         kept, else from the per-month histogram (to within a bin)."""
         if self.metrics:
             return float(np.mean(self["mrr"][:, month] >= self.threshold_mrr))
+        if month == self.months and self.horizon_values is not None:
+            return float(np.mean(self.horizon_values["mrr"] >= self.threshold_mrr))
         qs = np.linspace(0.0, 1.0, 2001)
         values = self._folded().quantiles_of("mrr", qs)[:, month]
         return float(1.0 - np.interp(self.threshold_mrr, values, qs, left=0.0, right=1.0))
@@ -467,7 +480,7 @@ class SimulationResult:
         endpoints = total("seats") * self._endpoints_per_seat()
         work = total("work_hours")
         service_techs = techs * (1.0 - total("project_hours") / work) if work > 0 else 0.0
-        q = self.quantiles((0.1, 0.5, 0.9), metrics=["mrr", "cash"])
+        q = self._horizon_quantiles((0.1, 0.5, 0.9), ("mrr", "cash"))
         return {
             "month": self.months,
             "mrr_p50": _float(q["mrr"][1, -1]),
@@ -484,6 +497,16 @@ class SimulationResult:
             "cash_p50": _float(q["cash"][1, -1]),
             "cash_p90": _float(q["cash"][2, -1]),
         }
+
+    def _horizon_quantiles(self, qs: tuple[float, ...], names: tuple[str, ...]
+                           ) -> dict[str, np.ndarray]:
+        """Quantiles ``qs`` of metrics ``names`` across paths, shape ``(len(qs), 1)``:
+        exact from the horizon's per-path values when a run kept them instead of
+        trajectories (the same selection as for trajectories: the same bits)."""
+        if self.metrics or self.horizon_values is None:
+            return {name: q[:, -1:] for name, q in self.quantiles(qs, names).items()}
+        return {name: _column_quantiles(self.horizon_values[name][:, None], list(qs))
+                for name in names}
 
     # -- summaries -----------------------------------------------------------
 
