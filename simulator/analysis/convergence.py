@@ -35,6 +35,7 @@ __all__ = [
     "DEFAULT_MAX_PATHS",
     "DEFAULT_TOLERANCE",
     "AdaptiveResult",
+    "check_sampling",
     "check_tolerance",
     "simulate_to_precision",
 ]
@@ -113,7 +114,9 @@ def check_tolerance(tolerance: float, max_paths: int, source: str = "simulate_to
         raise ConfigError(source, problems)
 
 
-def _check_sampling(config: Config, source: str) -> None:
+def check_sampling(config: Config, source: str) -> None:
+    """Raise :class:`ConfigError` for Latin hypercube sampling: an adaptive run cannot
+    add paths to it."""
     if config.simulation.sampling == "lhs":
         raise ConfigError(source, [(
             "simulation.sampling", "lhs",
@@ -178,7 +181,7 @@ def simulate_to_precision(
     if not isinstance(config, Config):
         config = load_config(config)
     check_tolerance(tolerance, max_paths)
-    _check_sampling(config, "simulate_to_precision")
+    check_sampling(config, "simulate_to_precision")
     seed = config.simulation.seed if seed is None else as_seed(seed)
     months = config.simulation.months
     n = 0

@@ -174,7 +174,7 @@ def _main(argv: Sequence[str]) -> int:
                                  "such as results/run1 (leave --out out for the default)")
         return args.handler(args)
     except (ConfigError, OutputDirError) as exc:
-        error(str(as_flags(exc) if isinstance(exc, ConfigError) else exc))
+        error(as_flags(exc) if isinstance(exc, ConfigError) else str(exc))
         return EXIT_USAGE
     except MemoryError:
         error("out of memory: the run did not fit in the memory available; nothing "

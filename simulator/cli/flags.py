@@ -28,15 +28,17 @@ SET_HELP = ("override a config key, e.g. --set churn.annual_rate=0.12 or "
 
 class Flag(NamedTuple):
     """A parameter's flag (or positional name), its argparse options (a ``{}`` in the
-    help is filled per command) and the config key it overrides, if any."""
+    help is filled per command), the config key it overrides, if any, and whether the
+    library names the parameter in its errors (shown with the flag here)."""
 
     flag: str
     options: Mapping[str, Any]
     key: str | None = None
+    named: bool = False
 
 
-def _flag(flag: str, key: str | None = None, **options: Any) -> Flag:
-    return Flag(flag, options, key)
+def _flag(flag: str, key: str | None = None, named: bool = False, **options: Any) -> Flag:
+    return Flag(flag, options, key, named)
 
 
 FLAGS: dict[str, Flag] = {
@@ -47,12 +49,17 @@ FLAGS: dict[str, Flag] = {
     # the simulation's shorthands and how to run it
     "paths": _flag("--paths", "simulation.paths", type=int, metavar="N",
                    help="paths per simulation (overrides simulation.paths)"),
-    "chunk_size": _flag("--chunk-size", type=int, metavar="N",
+    "chunk_size": _flag("--chunk-size", named=True, type=int, metavar="N",
                         help="paths simulated per chunk (default: automatic)"),
     "seed": _flag("--seed", "simulation.seed", type=int, metavar="S",
                   help="seed (overrides simulation.seed)"),
     "months": _flag("--months", "simulation.months", type=int, metavar="M",
                     help="horizon in months (overrides simulation.months)"),
+    "tolerance": _flag("--tolerance", named=True, type=float, metavar="T",
+                       help="with --paths auto: target half-width of the 95%% CI of P(break "
+                            "by the horizon) (default 0.005)"),
+    "max_paths": _flag("--max-paths", named=True, type=int, metavar="N",
+                       help="with --paths auto: the most paths to simulate (default 100,000)"),
     "overrides": _flag("--set", action="append", default=[], metavar="KEY=VALUE",
                        help=SET_HELP),
     "no_progress": _flag("--no-progress", action="store_true", help="no progress bar"),
@@ -134,13 +141,18 @@ def flag_of(parameter: str) -> str:
     return flag.flag if flag is not None else "--" + parameter.replace("_", "-")
 
 
-def as_flags(exc: ConfigError) -> ConfigError:
-    """``exc`` with its source shown as the flag when it names a parameter of the table
-    (the library names parameters; the command line shows flags)."""
-    flag = FLAGS.get(exc.source)
-    if flag is None or not flag.flag.startswith("-"):
-        return exc
-    return ConfigError(flag.flag, exc.problems)
+def as_flags(exc: ConfigError) -> str:
+    """``exc``'s message with each parameter the library names (the error's source, or a
+    problem's key: ``chunk_size``, ``tolerance``) shown as its flag (``--chunk-size: out
+    of range: got 0; ...``): the library names parameters, the command line flags."""
+    lines = []
+    for key, value, message in exc.problems:
+        named = FLAGS.get(key) if key else FLAGS.get(exc.source)
+        if named is not None and named.named:
+            lines.append(f"{named.flag}: {message}")
+        else:
+            lines.append(str(ConfigError(exc.source, [(key, value, message)])))
+    return "\n".join(lines)
 
 
 def config_overrides(args: argparse.Namespace, names: Sequence[str] = SIMULATION

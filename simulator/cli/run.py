@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from ..config import ConfigError, load_config
+from ..config import load_config
 from .common import (
     COMPILE_NOTICE,
     EXIT_OK,
@@ -31,11 +30,7 @@ def add_parser(sub: Any) -> None:
         "type": _paths_arg, "metavar": "N|auto", "help": "number of paths (overrides "
         "simulation.paths); 'auto' adds paths until the 95%% CI of P(break by the horizon) "
         "is narrower than --tolerance"})
-    run.add_argument("--tolerance", type=float, metavar="T",
-                     help="with --paths auto: target half-width of the 95%% CI of P(break by "
-                          "the horizon) (default 0.005)")
-    run.add_argument("--max-paths", type=int, metavar="N",
-                     help="with --paths auto: the most paths to simulate (default 100,000)")
+    add_flags(run, "tolerance", "max_paths")
     add_flags(run, "seed", "months", "overrides", "out", "chunk_size", "no_progress",
               out={"help": "output directory (default: results/<config name>); replaced "
                            "if it holds an earlier run"})
@@ -75,25 +70,17 @@ def command(args: argparse.Namespace) -> int:
                 raise flag_error(flag, f"given without --paths auto; allowed: {flag} only "
                                         "with --paths auto")
     else:
-        from ..analysis.convergence import DEFAULT_MAX_PATHS, DEFAULT_TOLERANCE
+        from ..analysis.convergence import (
+            DEFAULT_MAX_PATHS,
+            DEFAULT_TOLERANCE,
+            check_sampling,
+            check_tolerance,
+        )
 
         tolerance = DEFAULT_TOLERANCE if args.tolerance is None else args.tolerance
         max_paths = DEFAULT_MAX_PATHS if args.max_paths is None else args.max_paths
-        if not (math.isfinite(tolerance) and 0 < tolerance < 0.5):
-            raise flag_error("--tolerance", f"out of range: got {tolerance:g}; allowed: a "
-                                             "number with 0 < value < 0.5 (half-width of the "
-                                             "95% CI of a probability)")
-        from ..results import KEEP_PATHS_LIMIT
-
-        if not 1 <= max_paths <= KEEP_PATHS_LIMIT:
-            raise flag_error("--max-paths", f"out of range: got {max_paths}; allowed: an "
-                                             f"integer with 1 <= value <= {KEEP_PATHS_LIMIT} "
-                                             "(an adaptive run keeps every trajectory)")
-        if config.simulation.sampling == "lhs":
-            raise ConfigError(args.config, [(
-                "simulation.sampling", "lhs",
-                "--paths auto cannot add paths to a Latin hypercube run (it is stratified "
-                'over the whole run); allowed with --paths auto: "random" or "sobol"')])
+        check_tolerance(tolerance, max_paths)  # the library's rules, shown with the flags
+        check_sampling(config, args.config)
     for month in args.by:
         if not 0 <= month <= config.simulation.months:
             raise flag_error("--by", f"out of range: got {month}; allowed: a month with 0 <= "
