@@ -233,7 +233,7 @@ class ComparisonResult:
             rows.append(row)
         return pd.DataFrame(rows).set_index("scenario")
 
-    def plot(self) -> Any:
+    def plot(self, ax: Any = None) -> Any:
         """P(break by month t) with 95% bands and MRR medians with 25-75% bands, overlaid.
 
         Returns
@@ -243,7 +243,7 @@ class ComparisonResult:
         """
         from ..report.compare import comparison_overview
 
-        return comparison_overview(self)
+        return comparison_overview(self, ax)
 
     def write(self, out_dir: str | Path) -> Path:
         """Write ``comparison.json``, ``report.html`` and the PNG figures, atomically

@@ -287,7 +287,7 @@ class GoalResult:
         pd = require_pandas()
         return pd.DataFrame([e._asdict() for e in self.evaluations])
 
-    def plot(self) -> Any:
+    def plot(self, ax: Any = None) -> Any:
         """The outcome against the lever at every evaluation, with CIs and the answer.
 
         Returns
@@ -296,7 +296,7 @@ class GoalResult:
         """
         from ..report.goal import goal_chart
 
-        return goal_chart(self)
+        return goal_chart(self, ax)
 
     def write(self, out_dir: str | Path, title: str | None = None) -> Path:
         """Write ``goal.json``, ``goal.png`` and ``goal.html`` into ``out_dir``, atomically

@@ -411,12 +411,12 @@ class LeverScanResult:
             })
         return pd.DataFrame(rows).set_index("lever")
 
-    def plot(self) -> Any:
+    def plot(self, ax: Any = None) -> Any:
         """Each lever's change in P(break by the horizon) with its 95% interval
         (:func:`simulator.report.levers.lever_chart`)."""
         from ..report.levers import lever_chart
 
-        return lever_chart(self)
+        return lever_chart(self, ax)
 
     def lines(self, top: int | None = 3) -> list[str]:
         """The top levers in words, e.g. ``"a salesperson from month 1: 25% -> 75% by month

@@ -244,13 +244,13 @@ class PortfolioResult:
                                                     if k != "name" and not isinstance(v, list)}}
                              for e in self.entries]).set_index("msp")
 
-    def plot(self) -> Any:
+    def plot(self, ax: Any = None) -> Any:
         """Expected MSPs broken through by month with the 95% interval, beside the spread
         of P(break by the horizon) across MSPs
         (:func:`simulator.report.portfolio.portfolio_chart`)."""
         from ..report.portfolio import portfolio_chart
 
-        return portfolio_chart(self)
+        return portfolio_chart(self, ax)
 
 
 SCIPY_POISSON_BINOM_MAX = 32

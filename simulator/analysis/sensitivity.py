@@ -465,7 +465,8 @@ class SensitivityResult:
             return money(value)
         return f"{value:.1f}"
 
-    def plot(self, kind: str = "tornado", outcomes: Iterable[str] | None = None):
+    def plot(self, kind: str = "tornado", outcomes: Iterable[str] | None = None,
+             ax: Any = None) -> Any:
         """A :class:`matplotlib.figure.Figure`: one panel per outcome.
 
         Parameters
@@ -476,11 +477,13 @@ class SensitivityResult:
             ``"indices"``: first-order and total indices with 95% intervals.
         outcomes : iterable of str, optional
             Outcomes to draw; default all.
+        ax : sequence of matplotlib Axes, optional
+            One per outcome; default a new figure.
         """
         names = self._chart_outcomes(kind, outcomes)
         from ..report.sensitivity import sensitivity_chart
 
-        return sensitivity_chart(self, kind, names)
+        return sensitivity_chart(self, kind, names, ax)
 
     def _chart_outcomes(self, kind: str, outcomes: Iterable[str] | None) -> list[str]:
         """The outcomes of a :meth:`plot` of ``kind``, checked."""

@@ -33,6 +33,7 @@ from ..formatting import finite_or_none as _float
 from ..formatting import money as _money
 from ..formatting import month_label as _month_label
 from ..formatting import pct as _pct
+from ..formatting import pct_short, short_money
 from ..model.metrics import REVENUE_METRICS
 from ..version import package_version
 
@@ -557,19 +558,29 @@ class SimulationResult:
         }
 
     def headline(self) -> str:
-        """One sentence: the chance of breaking the threshold and the median time."""
+        """The run's headline, every number with its 95% confidence interval: the one
+        sentence the report opens with.
+
+        E.g. ``"62% chance to break $100k MRR within 60 months (95% CI 61-63%);
+        median 41 months [38-44]. 4% chance of running out of cash and credit by
+        month 60 (95% CI 3-5%)"``. The probability is the share of paths that
+        break the threshold by the horizon (Wilson interval); the median is the
+        censoring-aware median time to the threshold with the interval from the
+        pointwise band of its CDF.
+        """
         est = self.p_break_by(self.months)
-        median = self.time_quantile(0.5).value
-        text = (f"MRR reaches {_money(self.threshold_mrr)}{_sustained(self.sustain_months)} "
-                f"by month {self.months} in {_pct(est.value)} of {self.n_paths:,} simulated "
-                f"paths (95% CI {_pct(est.low)}-{_pct(est.high)})")
-        if median is None:
-            text += "; the median time is beyond the horizon"
-        else:
-            text += f"; median time to get there: {median} months"
+        median = self.time_quantile(0.5)
         out = self.p_insolvent_by(self.months)
-        return (text + f". {_pct(out.value)} run out of cash and credit by month "
-                f"{self.months} (95% CI {_pct(out.low)}-{_pct(out.high)}).")
+        broke = (f". {pct_short(out.value)} chance of running out of cash and credit by month "
+                 f"{self.months} (95% CI {pct_short(out.low)}\u2013{pct_short(out.high)})")
+        text = (f"{pct_short(est.value)} chance to break {short_money(self.threshold_mrr)} MRR"
+                f"{_sustained(self.sustain_months)} within {self.months} months (95% CI "
+                f"{pct_short(est.low)}\u2013{pct_short(est.high)})")
+        if median.value is None:
+            return (text + f"; the median time is beyond month {self.months} (fewer than half "
+                    f"of the paths break it){broke}")
+        high = f"beyond {self.months}" if median.high is None else str(median.high)
+        return text + f"; median {median.value} months [{median.low}\u2013{high}]{broke}"
 
     def format_summary(self, by: Sequence[int] = ()) -> str:
         """A short human-readable summary of the run: the chance of breaking the threshold
@@ -643,17 +654,25 @@ class SimulationResult:
             "value": values.transpose(2, 0, 1).ravel(),
         })
 
-    def plot(self) -> Any:
-        """The MRR fan chart (:func:`simulator.report.run.fan_chart`).
+    def plot(self, kind: str = "mrr", ax: Any = None) -> Any:
+        """One of the run report's figures (:func:`simulator.report.run.plot_run`).
+
+        Parameters
+        ----------
+        kind : str
+            ``"mrr"`` (the fan chart, default), ``"chance"``, ``"owner"``, ``"mix"``,
+            ``"operations"``, ``"money"`` or ``"convergence"``.
+        ax : matplotlib Axes (or a sequence of them for a figure of several panels), optional
+            Draw there; default a new figure.
 
         Returns
         -------
         matplotlib.figure.Figure
-            Drawn on an Agg canvas (no window, no pyplot state).
+            Drawn on an Agg canvas (no window, no pyplot state) unless ``ax`` is given.
         """
-        from ..report.run import fan_chart
+        from ..report.run import plot_run
 
-        return fan_chart(self)
+        return plot_run(self, kind, ax)
 
 
 def require_pandas() -> Any:

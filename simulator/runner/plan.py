@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ..config import Config, load_config
+from ..config import Config, ConfigError, load_config
 from ..engine import run_chunk
 from ..model.inputs import RunInputs
 from ..model.metrics import METRICS
@@ -20,6 +20,7 @@ from ..results import KEEP_PATHS_LIMIT
 from ..results.monthly_stats import PILOT_PATHS
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "FINAL_COLUMNS", "Column", "Plan", "RunOptions", "as_seed",
+           "check_chunk_size",
            "chunk_ranges", "run_paths", "run_settings"]
 
 DEFAULT_CHUNK_SIZE = 8192
@@ -58,6 +59,13 @@ class RunOptions:
         from dataclasses import replace
 
         return replace(self, **changes)
+
+
+def check_chunk_size(chunk_size: int | None) -> None:
+    """Refuse a chunk size below 1 (``None``: the default)."""
+    if chunk_size is not None and chunk_size < 1:
+        raise ConfigError("chunk_size", [("", None, f"out of range: got {chunk_size}; "
+                                                    "allowed: an integer >= 1")])
 
 
 def as_seed(seed: Any) -> int:
@@ -144,8 +152,7 @@ class Plan:
             raise ValueError(f"first_path must be non-negative, got {first_path}")
         chunk_size = (DEFAULT_CHUNK_SIZE if options.chunk_size is None
                       else int(options.chunk_size))
-        if chunk_size < 1:
-            raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")
+        check_chunk_size(chunk_size)
         keep_paths = (n_paths <= KEEP_PATHS_LIMIT if options.keep_paths is None
                       else bool(options.keep_paths))
         if options.outcomes_only:
