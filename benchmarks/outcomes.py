@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> dict:
                          n_paths=n, seed=3, progress=False).to_dict()
 
     def book() -> dict:
-        return portfolio(msps, n_paths=n // 4, seed=3).to_dict()
+        return portfolio(msps, n_paths=n, seed=3).to_dict()
 
     calls = {"goal": goal, "portfolio": book}
     answers: dict[str, dict] = {}
@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> dict:
                                                    time.process_time() - c0))
     after = load()
     print(f"msp-sim {simulator.__version__} at {git_commit()}; goal {n:,} paths, portfolio "
-          f"{PORTFOLIO_ROWS} MSPs x {n // 4:,} paths; numba threads {args.threads}; "
+          f"{PORTFOLIO_ROWS} MSPs x {n:,} paths; numba threads {args.threads}; "
           f"{args.rounds} interleaved rounds")
     print(f"before: {before}; after: {after}")
     fig = {}
