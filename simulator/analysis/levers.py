@@ -144,7 +144,10 @@ def _manager(c: Config) -> dict[str, Any] | None:
 def _escalations(c: Config) -> dict[str, Any] | None:
     if _typical(c.staff.escalation_share) <= 0:
         return None
-    return {"staff.escalation_share": scaled(c.staff.escalation_share, 0.5)}
+    # both ticket types escalate (model v3): halving only the reactive share left the
+    # owner 0.58-0.65 of his escalation hours
+    return {"staff.escalation_share": scaled(c.staff.escalation_share, 0.5),
+            "staff.escalation_share_aligned": scaled(c.staff.escalation_share_aligned, 0.5)}
 
 
 def _selling_hours(c: Config) -> dict[str, Any] | None:
@@ -171,8 +174,9 @@ STANDARD_LEVERS: tuple[tuple[str, str, Callable[[Config], dict[str, Any] | None]
     ("a service manager", "staff.techs_per_manager = today's technicians: a service manager "
      "is hired as soon as the rule allows and takes the technicians off the owner",
      _manager),
-    ("half the escalations", "staff.escalation_share x 0.5 (a senior technician or runbooks "
-     "take half of what reaches the owner)", _escalations),
+    ("half the escalations", "staff.escalation_share and staff.escalation_share_aligned x "
+     "0.5: a senior technician or runbooks take half of what reaches the owner, and those "
+     "hours become the technicians' work (hired for by the hiring rule)", _escalations),
     ("10 more selling hours a month", "staff.owner_sales_hours_per_month + 10: the owner "
      "protects ten more hours a month for sales", _selling_hours),
 )
