@@ -112,11 +112,11 @@ def escalation_hours(hours_reactive, hours_aligned, share_reactive, share_aligne
 
 
 @jit
-def overtime_efficiency(months_running, fatigue_months):
+def overtime_efficiency(months_running, fatigue):
     """Step 3: the work an overtime hour gets done after ``months_running``
-    months of overtime running: ``1 / (1 + months_running / fatigue_months)``
+    months of overtime running: ``1 / (1 + fatigue * months_running)``
     (sustained overtime stops paying: tired technicians fix less per hour)."""
-    return 1.0 / (1.0 + months_running / fatigue_months)
+    return 1.0 / (1.0 + fatigue * months_running)
 
 
 @jit
@@ -430,7 +430,7 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
     lead_techs = p.staff_escalation_lead_techs
     tiered_saving = p.tickets_tiered_desk_saving
     owner_share_led = p.staff_owner_escalation_share_led
-    fatigue_months = p.staff_overtime_fatigue_months
+    fatigue = p.staff_overtime_fatigue
     overtime_run = 0  # consecutive months of overtime before this one
     scores_zero = align0 == 0.0  # every score is 0 and stays 0 without alignment
 
@@ -508,7 +508,7 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
         care = care_hours * n
         capacity = techs * tech_hours
         stretch = capacity * p.staff_overtime_max_share
-        efficiency = overtime_efficiency(overtime_run, fatigue_months)
+        efficiency = overtime_efficiency(overtime_run, fatigue)
         (esc_paid, mgmt_paid, care_paid, work, owner_overflow, unserved,
          selling) = owners_month(
             p.staff_owner_hours_per_month, p.staff_owner_sales_hours_per_month,

@@ -116,10 +116,11 @@ def escalation_hours(hours_reactive: float, hours_aligned: float, share_reactive
     return escalated if techs < lead_techs else owner_share_led * escalated
 
 
-def overtime_efficiency(months_running: int, fatigue_months: float) -> float:
+def overtime_efficiency(months_running: int, fatigue: float) -> float:
     """Step 3: work an overtime hour gets done after ``months_running`` months of
-    overtime running (sustained overtime stops paying)."""
-    return 1.0 / (1.0 + months_running / fatigue_months)
+    overtime running, ``1 / (1 + fatigue * months_running)`` (sustained overtime
+    stops paying)."""
+    return 1.0 / (1.0 + fatigue * months_running)
 
 
 def overtime_worked(work: float, capacity: float, stretch: float, efficiency: float) -> float:
@@ -312,7 +313,7 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
     hire_lag = _i(params, "staff.hire_lag_months")
     hire_after = _i(params, "staff.hire_after_months")
     overtime_max = _p(params, "staff.overtime_max_share")
-    fatigue_months = _p(params, "staff.overtime_fatigue_months")
+    fatigue = _p(params, "staff.overtime_fatigue")
     layoff_below = _p(params, "staff.layoff_below")
     layoff_after = _i(params, "staff.layoff_after_months")
     hire_cash_months = _p(params, "staff.hire_cash_months")
@@ -451,7 +452,7 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
         care = account_hours * n
         capacity = techs * tech_hours
         stretch = capacity * overtime_max
-        efficiency = overtime_efficiency(overtime_run, fatigue_months)
+        efficiency = overtime_efficiency(overtime_run, fatigue)
         esc_paid, mgmt_paid, care_paid, work, owner_overflow, unserved, selling = owners_month(
             owner_hours, owner_sales_max,
             escalation_hours(hours_reactive, hours_aligned, escalation_share, escalation_aligned,
