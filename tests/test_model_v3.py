@@ -190,6 +190,7 @@ def test_price_rise_reaches_the_book_at_renewal():
     ("staff.escalation_share_aligned", "2", "0 <= value <= 1"),
     ("staff.escalation_lead_techs", "0", "1 <= value <= 1000"),
     ("staff.owner_escalation_share_led", "-0.1", "0 <= value <= 1"),
+    ("staff.overtime_fatigue", "11", "0 <= value <= 10"),
 ])
 def test_new_keys_are_checked_with_their_range(key, bad, allowed, capsys):
     """One line naming the file, the key, the value and what is allowed; exit 2."""
