@@ -24,6 +24,7 @@ from .model.reference import (
     gross_profit_by_line,
     owners_month,
     pretax_profit,
+    projects_billed,
 )
 from .model.sampling import book_array
 
@@ -169,7 +170,10 @@ def month_one(config: Config, limits: SteadyLimits = SteadyLimits()) -> MonthOne
                          e["staff.owner_escalation_share_led"]),
         e["staff.management_hours_per_employee"] * (techs + reps),
         e["customers.account_hours_per_month"] * n, demand, capacity + stretch)
-    overtime = min(work - capacity, stretch) if work > capacity else 0.0
+    overtime = min(work - capacity, stretch) if work > capacity else 0.0  # no fatigue yet
+    # projects are billed on the hours delivered (the onboarding fee waits for signings)
+    projects = projects_billed(projects, e["projects.bill_rate_per_hour"], project_share,
+                               unserved)
     legacy_products = e["start.legacy_product_revenue"] * legacy_factor
     ms_products = e["projects.product_spend_per_seat_year"] / 12.0 * seats
     tech_cost = e["staff.tech_cost_per_month"]

@@ -176,6 +176,7 @@ def test_each_standard_lever_sets_its_keys_by_its_size():
                   finance={"overhead_per_month": 2_000.0},
                   staff={"escalation_share": {"dist": "triangular", "low": 0.1, "mode": 0.2,
                                               "high": 0.3},
+                         "escalation_share_aligned": 0.18,
                          "owner_sales_hours_per_month": 30.0, "techs_per_manager": 8.0})
     got = {lv.name: lv.set for lv in resolve_levers(cfg)}
     approx = pytest.approx
@@ -191,8 +192,8 @@ def test_each_standard_lever_sets_its_keys_by_its_size():
         "a service manager": {"start.managers": 1, "staff.escalation_lead_techs": 1},
         "half the escalations": {"staff.escalation_share": {
             "dist": "triangular", "low": approx(0.05), "mode": approx(0.1),
-            "high": approx(0.15)}, "start.techs": 4,
-            "finance.overhead_per_month": approx(4_000.0)},
+            "high": approx(0.15)}, "staff.escalation_share_aligned": approx(0.09),
+            "start.techs": 4, "finance.overhead_per_month": approx(4_000.0)},
         "10 more selling hours a month": {"staff.owner_sales_hours_per_month": approx(40.0)},
     }
     assert got == expected
@@ -296,8 +297,11 @@ def test_lever_effects_on_price_hours_and_the_owner():
     np.testing.assert_allclose(a["owner_sales_hours"][:, 1:], 40.0)
     np.testing.assert_allclose(b["owner_sales_hours"][:, 1:], 50.0)
     # half the escalations: the same tickets, half the owner's hours on them
-    tickets = _book(tickets={"per_endpoint_reactive": 1.0}, staff={
-        "escalation_share": 0.3, "owner_hours_per_month": 600.0, "hire_above": 10.0})
+    # (both ticket types: a half-aligned book raises tickets that escalate at each share)
+    tickets = _book(start={"alignment_score": 0.5},
+                    tickets={"per_endpoint_reactive": 1.0, "per_endpoint_aligned": 1.0},
+                    staff={"escalation_share": 0.3, "escalation_share_aligned": 0.2,
+                           "owner_hours_per_month": 600.0, "hire_above": 10.0})
     a, b = _effect("half the escalations", tickets)
     np.testing.assert_array_equal(a["tickets"][:, 1], b["tickets"][:, 1])
     assert a["owner_escalation_hours"][:, 1].min() > 10

@@ -73,7 +73,8 @@ BOOK = merged(
     staff={"owner_hours_per_month": 200.0, "owner_sales_hours_per_month": 40.0,
            "management_hours_per_employee": 0.0, "tech_hours_per_month": 140.0,
            "tech_cost_per_month": 6500.0, "hire_above": 10.0, "layoff_below": 0.0,
-           "overtime_max_share": 0.15, "overtime_premium": 1.5, "backlog_carry": 0.5},
+           "overtime_max_share": 0.15, "overtime_premium": 1.5, "backlog_carry": 0.5,
+           "overtime_fatigue": 0.0},
     finance={"tools_share": 0.12, "profit_share": 0.1, "credit_limit": 50_000.0,
              "credit_annual_rate": 0.10},
 )
@@ -257,6 +258,46 @@ def test_escalations_of_both_ticket_types_go_to_the_owner_until_a_lead_takes_the
     np.testing.assert_allclose(m["unserved_share"][:, 1:], 0.0, atol=0)
 
 
+def test_sustained_overtime_stops_paying(runner):
+    """W = 150 hours for 140 contracted every month, overtime up to 21 hours, fatigue 0.5
+    (docs/model.md step 3, model v3): after m months of overtime running an overtime hour
+    gets e = 1 / (1 + 0.5 m) of an hour's work done, so the team works V = min(10 / e, 21)
+    hours (10, 15, 20, 21, 21, ...) and delivers e V; the owner takes the rest (10 - e V,
+    from month 4). Profit (8,800 - 6,500 - V x $46.43 x 1.5) x 0.9."""
+    data = merged(LOADED, staff={"hire_above": 10.0, "overtime_fatigue": 0.5})
+    m, _, _ = run_paths(runner, data, n_paths=2, seed=1)
+    e = 1.0 / (1.0 + 0.5 * np.arange(12))
+    worked = np.minimum(10.0 / e, 21.0)
+    np.testing.assert_allclose(worked[:4], [10.0, 15.0, 20.0, 21.0], rtol=1e-12)
+    profit = (8800.0 - 6500.0 - worked * HOURLY * 1.5) * 0.9
+    np.testing.assert_allclose(m["pretax_profit"][:, 1:], np.broadcast_to(profit, (2, 12)),
+                               rtol=1e-12)
+    np.testing.assert_allclose(m["owner_overflow_hours"][:, 1:],
+                               np.broadcast_to(10.0 - e * worked, (2, 12)), rtol=1e-9,
+                               atol=1e-12)
+    np.testing.assert_allclose(m["unserved_share"][:, 1:], 0.0, atol=0)
+    assert m["owner_overflow_hours"][0, 3] == 0 and m["owner_overflow_hours"][0, 4] > 1
+
+
+def test_projects_are_billed_on_the_hours_delivered(runner):
+    """$12,000 of T&M a month at $120 an hour (100 hours, no decline) and 100 hours of
+    maintenance for one technician (140 + 21 hours of overtime) and an owner with no hours:
+    month 1, 39 hours undone, half of them project hours (s = 100 / 200): $12,000 - 120 x
+    0.5 x 39 = $9,660 billed (docs/model.md step 8, model v3). Month 2 carries half the
+    undone hours: D = 219.5, 58.5 undone, s = 100 / 219.5."""
+    data = merged(BOOK, start={"legacy_project_revenue": 12_000.0},
+                  legacy={"decline_annual": 0.0},
+                  projects={"bill_rate_per_hour": 120.0},
+                  tickets={"proactive_hours_per_endpoint": 1.0},
+                  staff={"owner_hours_per_month": 0.0, "escalation_share": 0.0,
+                         "backlog_carry": 0.5})
+    m, _, _ = run_paths(runner, data, n_paths=2, seed=1)
+    np.testing.assert_allclose(m["revenue_projects"][:, 1], 9660.0, rtol=1e-12)
+    np.testing.assert_allclose(m["revenue_projects"][:, 2], 12_000.0 - 120.0 * 58.5 * 100.0
+                               / 219.5, rtol=1e-12)
+    np.testing.assert_allclose(m["unserved_share"][:, 1], 39.0 / 200.0, rtol=1e-12)
+
+
 def test_a_strained_month_is_conceded_at_renewal(runner):
     """150 hours of proactive work for 140 contracted: W = 150 every month, V = 10 hours of
     overtime, nothing undone. Felt failure f = 0 + 1.5 x 10 / 150 = 0.1 (strain_weight
@@ -432,7 +473,16 @@ def test_shipped_configs_rebuild_pnl_and_cash(shipped):
     reps = np.where((t >= p["sales_rep_start_month"]) & (t < end), p["sales_reps"], 0.0)
     capacity = techs * p["staff_tech_hours_per_month"]
     work = cur["utilization"] * capacity
-    overtime = np.clip(work - capacity, 0.0, capacity * p["staff_overtime_max_share"])
+    # overtime (model v3): (W - K) / e hours worked, at most the stretch, with
+    # e = 1 / (1 + fatigue m) after m months of overtime running
+    stretch = capacity * p["staff_overtime_max_share"]
+    running = np.zeros_like(work)
+    for j in range(1, H):
+        worked = (cur["work_hours"][:, j - 1] > capacity[:, j - 1]) & (stretch[:, j - 1] > 0)
+        running[:, j] = np.where(worked, running[:, j - 1] + 1, 0)
+    efficiency = 1.0 / (1.0 + p["staff_overtime_fatigue"] * running)
+    overtime = np.where(cur["work_hours"] > capacity,
+                        np.minimum((cur["work_hours"] - capacity) / efficiency, stretch), 0.0)
     hourly = p["staff_tech_cost_per_month"] / p["staff_tech_hours_per_month"]
     revenue = managed + cloud + projects + products
     gross = (managed * (1 - p["finance_tools_share"]) - techs * p["staff_tech_cost_per_month"]

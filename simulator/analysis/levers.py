@@ -195,8 +195,10 @@ def _escalations(c: Config) -> dict[str, Any] | None:
     if _typical(c.staff.escalation_share) <= 0:
         return None
     # paid for: a senior technician (one more technician, plus the senior premium as a
-    # fixed cost) takes half of what reaches the owner
+    # fixed cost) takes half of what reaches the owner; both ticket types escalate (model
+    # v3): halving only the reactive share left the owner 0.58-0.65 of his escalation hours
     return {"staff.escalation_share": scaled(c.staff.escalation_share, 0.5),
+            "staff.escalation_share_aligned": scaled(c.staff.escalation_share_aligned, 0.5),
             "start.techs": shifted(c.start.techs, 1),
             "finance.overhead_per_month": shifted(c.finance.overhead_per_month,
                                                   SENIOR_PREMIUM_PER_MONTH)}
@@ -227,7 +229,8 @@ STANDARD_LEVERS: tuple[tuple[str, str, Callable[[Config], dict[str, Any] | None]
     ("a service manager", "start.managers = 1: one service manager hired now, who manages the "
      "technicians and takes the escalations (staff.escalation_lead_techs = 1: a tiered desk); "
      "only when there is none", _manager),
-    ("half the escalations", "staff.escalation_share x 0.5, paid for by a senior technician: "
+    ("half the escalations", "staff.escalation_share and staff.escalation_share_aligned x 0.5 "
+     "(both ticket types), paid for by a senior technician: "
      "start.techs + 1 and finance.overhead_per_month + the senior premium", _escalations),
     ("10 more selling hours a month", "staff.owner_sales_hours_per_month + 10: the owner "
      "protects ten more hours a month for sales", _selling_hours),

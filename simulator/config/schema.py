@@ -657,6 +657,12 @@ class Staff(_Section):
                                            "assumption: technicians stretch to about 46 "
                                            "hours a week before work goes undone", ge=0, le=1,
                                            plausible=(0.05, 0.25))
+    overtime_fatigue: ParamValue = param(
+        0.3, "work lost per month of overtime running: an overtime hour gets 1 / (1 + "
+        "fatigue x months) of an hour's work done", "assumption: sustained overtime stops "
+        "paying (Business Roundtable 1980, 'Scheduled Overtime Effect on Construction "
+        "Projects': after several weeks of overtime productivity reaches the point of no "
+        "return; MCAA Bulletin OT1, 2011); 0: none", ge=0, le=10, plausible=(0.1, 0.6))
     overtime_premium: ParamValue = param(1.5, "x the hourly cost of a technician",
                                          "time and a half (US Fair Labor Standards Act)",
                                          ge=0, le=10)

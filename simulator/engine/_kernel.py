@@ -108,6 +108,33 @@ def escalation_hours(hours_reactive, hours_aligned, share_reactive, share_aligne
 
 
 @jit
+def overtime_efficiency(months_running, fatigue):
+    """Step 3: the work an overtime hour gets done after ``months_running``
+    months of overtime running: ``1 / (1 + fatigue * months_running)``
+    (sustained overtime stops paying: tired technicians fix less per hour)."""
+    return 1.0 / (1.0 + fatigue * months_running)
+
+
+@jit
+def overtime_worked(work, capacity, stretch, efficiency):
+    """Step 3: overtime hours worked (and paid) to get ``work`` done beyond
+    ``capacity``: ``(work - capacity) / efficiency``, at most ``stretch``."""
+    if work <= capacity:
+        return 0.0
+    hours = (work - capacity) / efficiency
+    return hours if hours < stretch else stretch
+
+
+@jit
+def projects_billed(billable, bill_rate, project_share, unserved):
+    """Step 8: project and T&M revenue billed on the hours delivered: the
+    project share of the month's undone hours is not billed (at
+    ``bill_rate`` a technician hour, at most the month's billable revenue)."""
+    lost = bill_rate * project_share * unserved
+    return billable - lost if lost < billable else 0.0
+
+
+@jit
 def service_felt(unserved_share, overtime_hours, work, strain_weight):
     """Step 3: the month's service failure as customers feel it: the work left
     undone plus ``strain_weight`` times the share of the work done in overtime
@@ -424,6 +451,8 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
     lead_techs = p.staff_escalation_lead_techs
     tiered_saving = p.tickets_tiered_desk_saving
     owner_share_led = p.staff_owner_escalation_share_led
+    fatigue = p.staff_overtime_fatigue
+    overtime_run = 0  # consecutive months of overtime before this one
     scores_zero = align0 == 0.0  # every score is 0 and stays 0 without alignment
 
     # --- month 0 -------------------------------------------------------------
@@ -500,13 +529,15 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
         care = care_hours * n
         capacity = techs * tech_hours
         stretch = capacity * p.staff_overtime_max_share
+        efficiency = overtime_efficiency(overtime_run, fatigue)
         (esc_paid, mgmt_paid, care_paid, work, owner_overflow, unserved,
          selling) = owners_month(
             p.staff_owner_hours_per_month, p.staff_owner_sales_hours_per_month,
             escalation_hours(hours_reactive, hours_aligned, escalation_r, escalation_a, techs,
                              lead_techs, owner_share_led),
-            mgmt_hours * directs, care, demand, capacity + stretch)
-        overtime_hours = min(work - capacity, stretch) if work > capacity else 0.0
+            mgmt_hours * directs, care, demand, capacity + efficiency * stretch)
+        overtime_hours = overtime_worked(work, capacity, stretch, efficiency)
+        overtime_run = overtime_run + 1 if overtime_hours > 0.0 else 0
         care_share = care_paid / care if care > 0.0 else 1.0
         unserved_share = unserved / work if work > 0.0 else 0.0
         backlog = carry * unserved
@@ -680,7 +711,8 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
         # 8. revenue
         cloud = seat_total * cloud_per_seat
         legacy_products = legacy_products0 * legacy_factor
-        projects = legacy_projects + onboarding_fee * new_seats + ongoing
+        projects = (projects_billed(legacy_projects + ongoing, bill_rate, project_share,
+                                    unserved) + onboarding_fee * new_seats)
         products_ms = product_spend * seat_total
         products = legacy_products + products_ms
 

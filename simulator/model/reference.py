@@ -116,6 +116,27 @@ def escalation_hours(hours_reactive: float, hours_aligned: float, share_reactive
     return escalated if techs < lead_techs else owner_share_led * escalated
 
 
+def overtime_efficiency(months_running: int, fatigue: float) -> float:
+    """Step 3: work an overtime hour gets done after ``months_running`` months of
+    overtime running, ``1 / (1 + fatigue * months_running)`` (sustained overtime
+    stops paying)."""
+    return 1.0 / (1.0 + fatigue * months_running)
+
+
+def overtime_worked(work: float, capacity: float, stretch: float, efficiency: float) -> float:
+    """Step 3: overtime hours worked (and paid) to get ``work`` done beyond ``capacity``."""
+    if work <= capacity:
+        return 0.0
+    return min((work - capacity) / efficiency, stretch)
+
+
+def projects_billed(billable: float, bill_rate: float, project_share: float,
+                    unserved: float) -> float:
+    """Step 8: project and T&M revenue billed on the hours delivered (the project
+    share of the undone hours is not billed)."""
+    return max(billable - bill_rate * project_share * unserved, 0.0)
+
+
 def service_felt(unserved_share: float, overtime_hours: float, work: float,
                  strain_weight: float) -> float:
     """Step 3: the service failure customers feel this month."""
@@ -313,6 +334,7 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
     hire_lag = _i(params, "staff.hire_lag_months")
     hire_after = _i(params, "staff.hire_after_months")
     overtime_max = _p(params, "staff.overtime_max_share")
+    fatigue = _p(params, "staff.overtime_fatigue")
     layoff_below = _p(params, "staff.layoff_below")
     layoff_after = _i(params, "staff.layoff_after_months")
     hire_cash_months = _p(params, "staff.hire_cash_months")
@@ -386,6 +408,7 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
     utilization = 0.0
     year_to_date = 0.0
     onboarding_seats = 0  # seats signed last month
+    overtime_run = 0  # consecutive months of overtime before this one
     cash = _p(params, "start.cash")
     tech_arrivals: dict[int, int] = {}  # month -> technicians arriving
     align_arrivals: dict[int, int] = {}  # month -> alignment staff arriving
@@ -451,12 +474,14 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
         care = account_hours * n
         capacity = techs * tech_hours
         stretch = capacity * overtime_max
+        efficiency = overtime_efficiency(overtime_run, fatigue)
         esc_paid, mgmt_paid, care_paid, work, owner_overflow, unserved, selling = owners_month(
             owner_hours, owner_sales_max,
             escalation_hours(hours_reactive, hours_aligned, escalation_share, escalation_aligned,
                              techs, lead_techs, owner_share_led),
-            mgmt_per_employee * directs, care, demand, capacity + stretch)
-        overtime_hours = min(work - capacity, stretch) if work > capacity else 0.0
+            mgmt_per_employee * directs, care, demand, capacity + efficiency * stretch)
+        overtime_hours = overtime_worked(work, capacity, stretch, efficiency)
+        overtime_run = overtime_run + 1 if overtime_hours > 0 else 0
         care_share = care_paid / care if care > 0 else 1.0
         unserved_share = unserved / work if work > 0 else 0.0
         backlog = carry * unserved
@@ -530,7 +555,8 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
         # 8. revenue
         managed, cloud = mrr_parts()
         seats_total = total(c.seats for c in customers)
-        projects = legacy_projects + onboarding_fee * new_seats + ongoing
+        projects = (projects_billed(legacy_projects + ongoing, bill_rate, project_share, unserved)
+                    + onboarding_fee * new_seats)
         legacy_products = legacy_products0 * legacy_factor
         ms_products = product_spend / 12.0 * seats_total
         products = legacy_products + ms_products
