@@ -63,6 +63,7 @@ __all__ = [
     "lever_cost_per_month",
     "objective",
     "ocba_allocation",
+    "ocba_sample",
     "plan_search",
     "plan_space",
     "probability_correct_selection",
@@ -366,6 +367,26 @@ def ocba_allocation(means: np.ndarray, sds: np.ndarray, total: int,
     return alloc
 
 
+def ocba_sample(values: Callable[[], list[np.ndarray]],
+                extend: Callable[[Sequence[int]], None], extra_total: int,
+                rounds: int) -> None:
+    """Spend ``extra_total`` more paths on designs by OCBA in ``rounds`` rounds.
+
+    ``values()`` gives each design's per-path values so far (a prefix of the common
+    paths); ``extend(targets)`` brings design ``i`` to ``targets[i]`` paths.
+    """
+    for r in range(rounds):
+        current = values()
+        if len(current) < 2 or extra_total <= 0:
+            return
+        have = np.array([v.size for v in current])
+        step = extra_total * (r + 1) // rounds - extra_total * r // rounds
+        alloc = ocba_allocation(np.array([v.mean() for v in current]),
+                                np.array([v.std(ddof=1) for v in current]),
+                                int(have.sum()) + step, have)
+        extend([int(a) for a in alloc])
+
+
 def probability_correct_selection(values: Sequence[np.ndarray], best: int) -> float:
     """P(the chosen design is the best) by the Bonferroni bound over paired differences:
     ``1 - sum_j P(design j beats it)``, each ``Phi(-mean(d_j) / se(d_j))`` over the paths
@@ -564,6 +585,14 @@ def plan_search(
     ValueError
         An unknown objective, a bad limit, or more bundles than ``max_bundles``.
     """
+    if isinstance(client, str):  # one cluster for every stage, closed at the end
+        from ..runner import using
+
+        with using(client) as connected:
+            return plan_search(config, objective_name, budget=budget,
+                               max_p_insolvent=max_p_insolvent, settings=settings, seed=seed,
+                               levers=levers, chunk_size=chunk_size, client=connected,
+                               voi_boot=voi_boot)
     settings = PlanSettings() if settings is None else settings
     months = int(config.simulation.months)
     obj = objective(objective_name, months)
@@ -636,20 +665,15 @@ def plan_search(
 
     extra_total = (len(finalists) * nf // 2 if settings.ocba_paths is None
                    else settings.ocba_paths)
-    for r in range(settings.ocba_rounds):
-        pool = [b for b in finalists if feasible(b)] or list(finalists)
-        if len(pool) < 2 or extra_total <= 0:
-            break
-        have = np.array([store[b].n for b in pool])
-        total = int(have.sum()) + extra_total * (r + 1) // settings.ocba_rounds \
-            - extra_total * r // settings.ocba_rounds
-        values = [obj.per_path(store[b]) for b in pool]
-        alloc = ocba_allocation(np.array([v.mean() for v in values]),
-                                np.array([v.std(ddof=1) for v in values]), total, have)
-        # whole blocks: every design's paths stay a prefix of the common paths
-        for b, n in zip(pool, alloc, strict=True):
+    ocba_pool = [b for b in finalists if feasible(b)] or list(finalists)
+
+    def extend(targets: Sequence[int]) -> None:
+        for b, n in zip(ocba_pool, targets, strict=True):
             if n > store[b].n:
                 simulate([b], int(n))
+
+    ocba_sample(lambda: [obj.per_path(store[b]) for b in ocba_pool], extend, extra_total,
+                settings.ocba_rounds)
     pool = [b for b in finalists if feasible(b)]
     if not pool:
         pool = sorted(finalists, key=lambda b: store[b].insolvent.mean())[:1]
