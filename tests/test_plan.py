@@ -223,3 +223,18 @@ def test_cli_writes_plan_files(tmp_path, baseline24):
     assert main(["plan", str(CONFIGS / "baseline.toml"), "--objective", "p-break-by:99",
                  "--out", str(tmp_path / "bad")]) == 2
     assert not (tmp_path / "bad").exists()
+
+
+def test_lever_scan_reports_value_of_information(baseline24):
+    from simulator.analysis.levers import lever_scan
+    from simulator.analysis.voi import VOI_MIN_PATHS
+
+    levers = [lv for lv in resolve_levers(baseline24)
+              if lv.name in ("a salesperson from month 1", "+10% price per seat")]
+    scan = lever_scan(baseline24, VOI_MIN_PATHS, seed=4, levers=levers, progress=False)
+    voi = scan.to_dict()["value_of_information"]
+    assert voi["decisions"][0] == "as is" and len(voi["decisions"]) == 3
+    assert all(0 <= v["value"] <= voi["evpi"]["value"] for v in voi["evppi"].values())
+    assert voi["lines"] and "perfect information" in voi["lines"][0]
+    small = lever_scan(baseline24, 50, seed=4, levers=levers[:1], progress=False)
+    assert "not estimated" in small.to_dict()["value_of_information"]["note"]

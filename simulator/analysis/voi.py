@@ -30,11 +30,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy.interpolate import make_smoothing_spline
 
-__all__ = ["VoiEstimate", "conditional_means", "evpi", "evppi", "value_of_information"]
+__all__ = ["VoiEstimate", "conditional_means", "evpi", "evppi", "scan_value_of_information",
+           "value_of_information"]
 
 MAX_BINS = 24
 """Bins of an assumption's draws the spline is fitted on (equal counts)."""
@@ -148,3 +150,57 @@ def value_of_information(nb: np.ndarray, draws: Mapping[str, np.ndarray], n_boot
     total = evpi(nb)
     out = {key: evppi(x, nb, n_boot=n_boot, seed=seed) for key, x in draws.items()}
     return total, dict(sorted(out.items(), key=lambda kv: -kv[1].value))
+
+
+SCAN_DECISIONS = 4
+"""The business as it is and the levers best on average: the lever decision of a scan."""
+VOI_MIN_PATHS = 1000
+"""Fewer paths than this and the regression is not attempted (Strong, Oakley & Brennan
+used thousands of samples; a spline on a few hundred noisy paths mostly fits luck)."""
+
+
+def scan_value_of_information(scan: Any, n_boot: int = 5, top: int = 3) -> dict[str, Any]:
+    """The value of information of a lever scan's decision (cumulative pretax profit).
+
+    The decision is between the business as it is and the ``SCAN_DECISIONS - 1``
+    levers with the largest mean cumulative profit; each path's draws are the
+    business's (:func:`simulator.model.sampling.draw_parameters` with the scan's
+    seed: the draws every lever shares, common random numbers).
+
+    Returns
+    -------
+    dict
+        ``evpi``, ``evppi`` (every uncertain assumption, largest first, the ``top``
+        with bootstrap standard errors), ``decisions`` and ``lines`` (in words).
+    """
+    from ..model.sampling import draw_parameters
+    from .plan import uncertain_draws, voi_lines
+
+    if scan.n_paths < VOI_MIN_PATHS:
+        return {"note": f"not estimated: {scan.n_paths:,} paths per lever, at least "
+                        f"{VOI_MIN_PATHS:,} needed (--lever-paths)", "lines": []}
+
+    outcomes = [scan._as_is, *scan._pulled]
+    names = ["as is", *(lever.name for lever in scan.levers)]
+    means = [float(o.cumulative_profit.mean()) for o in outcomes]
+    order = [0] + sorted(range(1, len(outcomes)), key=lambda k: -means[k])[:SCAN_DECISIONS - 1]
+    if len(order) < 2:
+        return {"decisions": names[:1], "lines": []}
+    nb = np.column_stack([outcomes[k].cumulative_profit for k in order])
+    draws = uncertain_draws(scan.config, draw_parameters(scan.config, scan.seed, 0,
+                                                         scan.n_paths))
+    total, each = value_of_information(nb, draws, n_boot=0, seed=scan.seed)
+    best = list(each)[:top]
+    each.update(value_of_information(nb, {k: draws[k] for k in best}, n_boot=n_boot,
+                                     seed=scan.seed)[1])
+
+    def worth(v: float) -> str:
+        return f"${v:,.0f}"
+
+    lines = [f"Choosing among {', '.join(names[k] for k in order)} on cumulative profit: "
+             f"perfect information about everything (the months' luck too) would be worth "
+             f"at most {worth(total.value)}."]
+    lines += voi_lines(each, total.value, worth, top)
+    return {"decisions": [names[k] for k in order], "outcome": "cumulative_profit",
+            "evpi": total.to_dict(), "evppi": {k: v.to_dict() for k, v in each.items()},
+            "lines": lines}

@@ -331,7 +331,8 @@ def render_run(
         details=headline_details(result, summary),
         run_line=result.headline(), summary_rows=summary_rows(result, summary),
         sections=sections, convergence=convergence, levers=_lever_rows(levers),
-        lever_lines=[] if levers is None else levers.lines(),
+        lever_lines=[] if levers is None else [
+            *levers.lines(), *levers.to_dict()["value_of_information"]["lines"]],
         levers_month=(levers.scan_month if levers and levers.scan_month != result.months
                       else None), months=result.months,
         inputs=_input_sections(result.config, sources),
