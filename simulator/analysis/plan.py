@@ -46,13 +46,13 @@ from scipy import stats
 
 from ..config import Config
 from ..formatting import finite_or_none as _f
-from ..model.sampling import ALL_KEYS, draw_parameters
+from ..model.sampling import draw_parameters
 from ..results import config_sha256, package_version
 from ..runner import RunOptions, as_seed, map_ordered, run
 from .common import mean_ci
 from .levers import Lever, apply_lever, resolve_levers
 from .paired import paired_difference
-from .voi import value_of_information
+from .voi import uncertain_draws, value_of_information, voi_lines
 
 __all__ = [
     "OBJECTIVES",
@@ -745,19 +745,6 @@ VOI_TOP = 3
 """Assumptions whose value of information gets a bootstrap standard error."""
 
 
-def uncertain_draws(config: Config, params: np.ndarray) -> dict[str, np.ndarray]:
-    """Each uncertain assumption's per-path draws (the keys a distribution sets)."""
-    from ..model.inputs import field_name
-
-    names = set(params.dtype.names or ())
-    out = {}
-    for key in ALL_KEYS:
-        f = field_name(key)
-        if f in names and np.ptp(params[f]) > 0:
-            out[key] = np.asarray(params[f], dtype=np.float64)
-    return out
-
-
 def _voi(config: Config, obj: Objective, factors: list[Factor],
          store: dict[Bundle, PathOutcomes],
          pool: list[Bundle], best: Bundle, seed: int, n_boot: int) -> dict[str, Any]:
@@ -787,24 +774,3 @@ def _voi(config: Config, obj: Objective, factors: list[Factor],
             "evpi": total.to_dict(),
             "evppi": {k: v.to_dict() for k, v in each.items()}, "lines": lines}
 
-
-def voi_lines(each: dict[str, Any], evpi_value: float, worth: Callable[[float], str],
-              top: int = VOI_TOP) -> list[str]:
-    """The value of information in words: what is worth measuring, what is not."""
-    lines = []
-    keys = list(each)
-    for key in keys[:top]:
-        e = each[key]
-        if e.value > 2 * (e.se or 0.0) and e.value > 0.01 * evpi_value:
-            lines.append(f"Measuring {key} before deciding is worth about {worth(e.value)} "
-                         f"(SE {worth(e.se or 0.0)}).")
-    if not lines and keys:
-        e = each[keys[0]]
-        lines.append(f"No single assumption is worth measuring before this choice: the "
-                     f"best stays best across their plausible ranges (the largest, {keys[0]}, "
-                     f"is worth about {worth(e.value)}).")
-    nothing = [k for k in keys if each[k].value <= 0.01 * max(evpi_value, 1e-12)]
-    if nothing:
-        lines.append(f"{len(nothing)} of {len(keys)} assumptions (e.g. {nothing[-1]}) are "
-                     "worth about nothing for this decision.")
-    return lines

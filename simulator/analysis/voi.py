@@ -28,15 +28,17 @@ the bootstrap over paths (the spline refitted on every resample).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from scipy.interpolate import make_smoothing_spline
 
+from ..model.sampling import ALL_KEYS
+
 __all__ = ["VoiEstimate", "conditional_means", "evpi", "evppi", "scan_value_of_information",
-           "value_of_information"]
+           "uncertain_draws", "value_of_information", "voi_lines"]
 
 MAX_BINS = 24
 """Bins of an assumption's draws the spline is fitted on (equal counts)."""
@@ -174,7 +176,6 @@ def scan_value_of_information(scan: Any, n_boot: int = 5, top: int = 3) -> dict[
         with bootstrap standard errors), ``decisions`` and ``lines`` (in words).
     """
     from ..model.sampling import draw_parameters
-    from .plan import uncertain_draws, voi_lines
 
     if scan.n_paths < VOI_MIN_PATHS:
         return {"note": f"not estimated: {scan.n_paths:,} paths per lever, at least "
@@ -204,3 +205,38 @@ def scan_value_of_information(scan: Any, n_boot: int = 5, top: int = 3) -> dict[
     return {"decisions": [names[k] for k in order], "outcome": "cumulative_profit",
             "evpi": total.to_dict(), "evppi": {k: v.to_dict() for k, v in each.items()},
             "lines": lines}
+
+
+def uncertain_draws(config: Any, params: np.ndarray) -> dict[str, np.ndarray]:
+    """Each uncertain assumption's per-path draws (the keys a distribution sets)."""
+    from ..model.inputs import field_name
+
+    names = set(params.dtype.names or ())
+    out = {}
+    for key in ALL_KEYS:
+        f = field_name(key)
+        if f in names and np.ptp(params[f]) > 0:
+            out[key] = np.asarray(params[f], dtype=np.float64)
+    return out
+
+
+def voi_lines(each: dict[str, Any], evpi_value: float, worth: Callable[[float], str],
+              top: int = 3) -> list[str]:
+    """The value of information in words: what is worth measuring, what is not."""
+    lines = []
+    keys = list(each)
+    for key in keys[:top]:
+        e = each[key]
+        if e.value > 2 * (e.se or 0.0) and e.value > 0.01 * evpi_value:
+            lines.append(f"Measuring {key} before deciding is worth about {worth(e.value)} "
+                         f"(SE {worth(e.se or 0.0)}).")
+    if not lines and keys:
+        e = each[keys[0]]
+        lines.append(f"No single assumption is worth measuring before this choice: the "
+                     f"best stays best across their plausible ranges (the largest, {keys[0]}, "
+                     f"is worth about {worth(e.value)}).")
+    nothing = [k for k in keys if each[k].value <= 0.01 * max(evpi_value, 1e-12)]
+    if nothing:
+        lines.append(f"{len(nothing)} of {len(keys)} assumptions (e.g. {nothing[-1]}) are "
+                     "worth about nothing for this decision.")
+    return lines
