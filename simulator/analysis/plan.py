@@ -498,7 +498,11 @@ class PlanResult:
         """The answer in words."""
         obj = self.objective
         b = self.best
-        out = [f"Best plan: {b['name']} (levers ${b['cost_per_month']:,.0f}/month).",
+        out = [f"Best plan: {b['name']} (levers ${b['cost_per_month']:,.0f}/month)."]
+        if not b["feasible"]:
+            out[0] += (f" No finalist keeps P(out of cash) within "
+                       f"{100 * (self.max_p_insolvent or 0):.1f}%: this is the least risky.")
+        out += [
                f"  {obj.label}: {obj.format(b['objective']['value'])} (95% CI "
                f"{obj.format(b['objective']['ci95'][0])} to "
                f"{obj.format(b['objective']['ci95'][1])}); P(out of cash) "
@@ -605,10 +609,15 @@ def plan_search(
     n_runs = [0, 0]
     store: dict[Bundle, PathOutcomes] = {}
 
-    def simulate(bundles: Sequence[Bundle], n: int) -> None:
-        """Make sure every bundle has at least ``n`` paths (more paths, same seed)."""
+    def simulate(bundles: Sequence[Bundle], n: int | Sequence[int]) -> None:
+        """Make sure every bundle has at least ``n`` paths (more paths, same seed), the
+        runs of every bundle one list of tasks."""
+        targets: dict[Bundle, int] = {}
+        for b, m in zip(bundles, [n] * len(bundles) if isinstance(n, int) else n,
+                        strict=True):
+            targets[b] = max(targets.get(b, 0), int(m))
         tasks, keys = [], []
-        for b in dict.fromkeys(bundles):
+        for b, n in targets.items():
             have = store[b].n if b in store else 0
             if have >= n:
                 continue
@@ -668,9 +677,7 @@ def plan_search(
     ocba_pool = [b for b in finalists if feasible(b)] or list(finalists)
 
     def extend(targets: Sequence[int]) -> None:
-        for b, n in zip(ocba_pool, targets, strict=True):
-            if n > store[b].n:
-                simulate([b], int(n))
+        simulate(ocba_pool, targets)
 
     ocba_sample(lambda: [obj.per_path(store[b]) for b in ocba_pool], extend, extra_total,
                 settings.ocba_rounds)
