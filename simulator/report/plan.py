@@ -1,4 +1,5 @@
-"""The plan report: ``plan.json``, ``plan.html``, ``plan.xlsx`` and its figure."""
+"""A plan search: its figure, its page (``plan.html``), its workbook (``plan.xlsx``) and
+its files."""
 
 from __future__ import annotations
 
@@ -7,22 +8,17 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..output import json_text, write_directory
+from ..output import PLAN_FILES, PLAN_HTML, PLAN_JSON, PLAN_XLSX, json_text, write_directory
 from .glossary import terms
-from .pages import _input_sections, _render
+from .pages import input_sections, render_page
 from .style import BLUE, GREEN, ReportFigure, figure, png_bytes, styled
-from .workbook import MONEY, PCT, Format, _bytes, _new, _sheet
+from .workbook import MONEY, PCT, Format, new_workbook, sheet, workbook_bytes
 
 if TYPE_CHECKING:
     from ..analysis.plan import PlanResult
 
 __all__ = ["PLAN_FILES", "PLAN_HTML", "PLAN_JSON", "PLAN_XLSX", "plan_chart", "plan_workbook",
            "render_plan", "write_plan"]
-
-PLAN_JSON = "plan.json"
-PLAN_HTML = "plan.html"
-PLAN_XLSX = "plan.xlsx"
-PLAN_FILES: frozenset[str] = frozenset({PLAN_JSON, PLAN_HTML, PLAN_XLSX})
 
 
 @styled
@@ -79,7 +75,7 @@ def render_plan(result: PlanResult, figures: list[ReportFigure] | None = None,
                 for key, v in list(voi.get("evppi", {}).items())[:12]]
     screened = [(s["name"], f"${s['cost_per_month']:,.0f}", obj.format(s["objective"]),
                  f"{100 * s['p_insolvent']:.1f}%") for s in result.screened]
-    return _render(
+    return render_page(
         "plan.html", title=title or f"msp-sim plan: {obj.label}",
         headlines=result.lines()[:3], seed=result.seed,
         n_final=result.settings.n_final, n_screen=result.settings.n_screen,
@@ -87,7 +83,7 @@ def render_plan(result: PlanResult, figures: list[ReportFigure] | None = None,
                          "P(out of cash)", "within the cash limit", "vs the best (95% CI)"],
         finalists=finalists, levers=levers, waiting=waiting, voi_lines=voi.get("lines", []),
         voi_rows=voi_rows, figures=figures, screened=screened, objective_label=obj.label,
-        inputs=_input_sections(result.config), method=data["method"],
+        inputs=input_sections(result.config), method=data["method"],
         config_sha256=data["config_sha256"], version=data["version"],
         glossary=terms("path", "95% interval", "paired difference"))
 
@@ -102,8 +98,8 @@ def plan_workbook(result: PlanResult) -> bytes:
     """``plan.xlsx``: finalists, the plan's levers, waiting, value of information, screening."""
     obj = result.objective
     unit: Format = PCT if obj.probability else MONEY
-    workbook = _new()
-    _sheet(workbook, "Finalists",
+    workbook = new_workbook()
+    sheet(workbook, "Finalists",
            ["plan", "levers' cost [$/month]", obj.label, "95% low", "95% high",
             "P(out of cash)", "within the cash limit", "vs the best", "vs best 95% low",
             "vs best 95% high", "paths"],
@@ -112,27 +108,27 @@ def plan_workbook(result: PlanResult) -> bytes:
              f["difference_from_best"]["value"], *f["difference_from_best"]["ci95"],
              f["n_paths"]] for f in result.finalists],
            [None, MONEY, unit, unit, unit, PCT, None, unit, unit, unit, "#,##0"])
-    _sheet(workbook, "Levers in the plan",
+    sheet(workbook, "Levers in the plan",
            ["lever", "option", "on top of the others", "on top 95% low", "on top 95% high",
             "alone", "alone 95% low", "alone 95% high", "interaction"],
            [[lv["lever"], lv["option"], lv["on_top"]["value"], *lv["on_top"]["ci95"],
              lv["alone"]["value"], *lv["alone"]["ci95"], lv["interaction"]]
             for lv in result.levers_in_plan], [None, None, *[unit] * 7])
-    _sheet(workbook, "Value of waiting",
+    sheet(workbook, "Value of waiting",
            ["lever", "in the plan", "instead", "difference", "95% low", "95% high"],
            [[w["lever"], w["chosen"], w["instead"], w["difference"]["value"],
              *w["difference"]["ci95"]] for w in result.waiting],
            [None, None, None, unit, unit, unit])
     voi = result.voi
-    _sheet(workbook, "Value of information", ["assumption", "EVPPI", "SE"],
+    sheet(workbook, "Value of information", ["assumption", "EVPPI", "SE"],
            [["everything (EVPI, luck included)", voi["evpi"]["value"], voi["evpi"]["se"]]]
            + [[k, v["value"], v["se"]] for k, v in voi.get("evppi", {}).items()]
            if "evpi" in voi else [], [None, unit, unit])
-    _sheet(workbook, "Screened", ["plan", "levers' cost [$/month]", obj.label,
+    sheet(workbook, "Screened", ["plan", "levers' cost [$/month]", obj.label,
                                   "P(out of cash)"],
            [[s["name"], s["cost_per_month"], s["objective"], s["p_insolvent"]]
             for s in result.screened], [None, MONEY, unit, PCT])
-    return _bytes(workbook)
+    return workbook_bytes(workbook)
 
 
 def write_plan(result: PlanResult, out_dir: str | Path, title: str | None = None) -> Path:
