@@ -27,7 +27,7 @@ from simulator.runner import RunOptions, run
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 SMALL = PlanSettings(n_screen=40, n_final=300, finalists=3, timing_top=1, ocba_paths=200,
-                     ocba_rounds=2)
+                     ocba_rounds=2, tune_trials=4, tune_batch=2)
 
 
 @pytest.fixture(scope="module")
@@ -175,16 +175,21 @@ def test_evppi_closed_form_and_irrelevant_assumption():
 def test_bit_identical_threads_chunks_and_dask(baseline24):
     import numba
 
-    levers = _cost_levers(baseline24)[:2]
+    # a cost lever and the salesperson (a timed lever: its trigger tuned by Optuna)
+    levers = [_cost_levers(baseline24)[0], *(lv for lv in resolve_levers(baseline24)
+                                             if lv.name == "a salesperson from month 1")]
     settings = PlanSettings(n_screen=30, n_final=120, finalists=2, timing_top=1,
-                            ocba_paths=60, ocba_rounds=1)
+                            ocba_paths=60, ocba_rounds=1, tune_trials=4, tune_batch=2)
 
     def key(r):
         d = r.to_dict()
         d.pop("version")
         return json.dumps(d, sort_keys=True)
 
-    ref = key(plan_search(baseline24, levers=levers, settings=settings, seed=2, voi_boot=2))
+    first = plan_search(baseline24, levers=levers, settings=settings, seed=2, voi_boot=2)
+    tuned = [o for f in first.factors for o in f.options if "covers" in o.label]
+    assert len(tuned) > 1  # the grid's trigger and Optuna's trials
+    ref = key(first)
     before = numba.get_num_threads()
     numba.set_num_threads(1)
     try:

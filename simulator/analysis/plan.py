@@ -12,7 +12,11 @@ The search, every candidate on the same seed and paths (common random numbers):
 1. *Screening*: every bundle of the levers pulled now (at most
    ``max_bundles``), at ``n_screen`` paths.
 2. *Timing*: every timing and trigger variant of the ``timing_top`` best
-   screened bundles' timed levers, at ``n_screen`` paths.
+   screened bundles' timed levers, at ``n_screen`` paths; then the trigger
+   thresholds of the best one's levers (a rep's gross-margin multiple, the client
+   count that starts standardization, the team size of the first manager) tuned
+   by Optuna's seeded TPE sampler (``tune_trials`` trials in batches of
+   ``tune_batch``, the insolvency limit as its ``constraints_func``).
 3. *Final*: the ``finalists`` best (the insolvency limit is soft until here:
    a bundle is dropped only when its 95% interval lies above it) re-run at
    ``n_final`` paths; then ``ocba_paths`` more paths shared among them by
@@ -423,6 +427,8 @@ class PlanSettings:
     ocba_paths: int | None = None  # default: finalists x n_final / 2
     ocba_rounds: int = 2
     max_bundles: int = 1024
+    tune_trials: int = 12  # Optuna trials on the best bundle's trigger thresholds
+    tune_batch: int = 4  # trials simulated together (one list of tasks)
 
 
 @dataclass(repr=False)
@@ -659,6 +665,12 @@ def plan_search(
                                             or bundle_cost(factors, v) <= budget)]
     simulate(variants, ns)
     ranked = sorted(store, key=screen_key, reverse=True)
+    # 2b. Optuna on the trigger thresholds of the best screened bundle's levers
+    grid_sizes = [len(f.options) for f in factors]
+    factors, tuned = _tune_triggers(config, factors, ranked[0], store, simulate, obj, ns,
+                                    max_p_insolvent, settings, seed)
+    best_tuned = max(tuned, key=screen_key) if tuned else None
+    ranked = sorted(store, key=screen_key, reverse=True)
     screened = [{"name": bundle_name(factors, b), "bundle": list(b),
                  "cost_per_month": bundle_cost(factors, b),
                  "objective": _f(mean(b, ns)),
@@ -693,8 +705,11 @@ def plan_search(
     pulled = [k for k, i in enumerate(best) if i]
     minus = {k: tuple(0 if j == k else i for j, i in enumerate(best)) for k in pulled}
     alone = {k: tuple(best[k] if j == k else 0 for j in range(len(factors))) for k in pulled}
+    # the other timings of each timed lever: its grid, and the best thresholds Optuna found
     swaps = {k: [tuple(o if j == k else i for j, i in enumerate(best))
-                 for o in range(1, len(factors[k].options)) if o != best[k]]
+                 for o in range(1, len(factors[k].options))
+                 if o != best[k] and (o < grid_sizes[k]
+                                      or (best_tuned is not None and o == best_tuned[k]))]
              for k in pulled if factors[k].timed}
     extra = [none, *minus.values(), *alone.values(), *itertools.chain(*swaps.values())]
     simulate(extra, nf)
@@ -744,6 +759,85 @@ def plan_search(
                       screened=screened, finalists=finalist_entries, best=best_entry,
                       p_correct_selection=pcs, levers_in_plan=in_plan, waiting=waiting,
                       voi=voi, runs=n_runs[0], paths_simulated=n_runs[1])
+
+
+TRIGGER_KNOBS: dict[str, tuple[str, bool]] = {
+    "sales.rep_hire_margin_multiple": ("once gross profit covers {:.2f}x the cost", False),
+    "alignment.start_clients": ("when the book reaches {:.0f} clients", True),
+    "staff.first_manager_at_techs": ("the first at {:.0f} technicians", True),
+}
+"""The trigger keys Optuna tunes: an option's label and whether the key is an integer."""
+
+
+def _knob_range(config: Config, key: str) -> tuple[float, float]:
+    if key == "sales.rep_hire_margin_multiple":
+        return 0.5, 5.0
+    if key == "alignment.start_clients":
+        clients = round(_median(config.start.customers))
+        return clients + 1, clients + 25
+    techs = round(_median(config.start.techs))
+    return techs + 1, techs + 8
+
+
+def _tune_triggers(config: Config, factors: list[Factor], best: Bundle,
+                   store: dict[Bundle, PathOutcomes], simulate: Callable[..., None],
+                   obj: Objective, n: int, max_p: float | None, settings: PlanSettings,
+                   seed: int) -> tuple[list[Factor], list[Bundle]]:
+    """Tune the trigger thresholds of ``best``'s timed levers by Optuna's TPE (seeded; the
+    insolvency limit as its ``constraints_func``), each trial a new option of its factor
+    (``factors`` is extended in place: ``simulate`` reads it) simulated at ``n`` paths like
+    every screened bundle. Returns the factors and the bundles of the trials."""
+    knobs = []  # (factor index, trigger key, option set it starts from)
+    for k, (f, i) in enumerate(zip(factors, best, strict=True)):
+        if not i or not f.timed:
+            continue
+        trigger = next((o for o in f.options if o.timing == "trigger"), None)
+        key = None if trigger is None else next(
+            (key for key in TRIGGER_KNOBS if key in trigger.set), None)
+        if key is not None:
+            knobs.append((k, key, trigger))
+    if not knobs or settings.tune_trials <= 0:
+        return factors, []
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+    def constraint(trial: Any) -> tuple[float]:
+        return (float(trial.user_attrs.get("excess", 0.0)),)
+
+    sampler = optuna.samplers.TPESampler(
+        seed=seed % 2**32, n_startup_trials=min(4, settings.tune_trials),
+        constraints_func=constraint if max_p is not None else None)
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    tried: list[Bundle] = []
+    left = settings.tune_trials
+    while left > 0:
+        trials, bundles = [], []
+        for _ in range(min(settings.tune_batch, left)):
+            trial = study.ask()
+            bundle = list(best)
+            for k, key, trigger in knobs:
+                low, high = _knob_range(config, key)
+                label, integer = TRIGGER_KNOBS[key]
+                value = (trial.suggest_int(key, int(low), int(high)) if integer
+                         else trial.suggest_float(key, low, high))
+                option = Option(label.format(value), {**trigger.set, key: value},
+                                trigger.cost_per_month, "trigger")
+                f = factors[k]
+                if option.label not in [o.label for o in f.options]:
+                    factors[k] = f = Factor(f.name, (*f.options, option))
+                bundle[k] = [o.label for o in f.options].index(option.label)
+            trials.append(trial)
+            bundles.append(tuple(bundle))
+        simulate(bundles, n)
+        for trial, b in zip(trials, bundles, strict=True):
+            o = store[b].head(n)
+            if max_p is not None:
+                trial.set_user_attr("excess", float(o.insolvent.mean()) - max_p)
+            study.tell(trial, float(obj.per_path(o).mean()))
+        tried += bundles
+        left -= len(trials)
+    return factors, tried
 
 
 VOI_DECISIONS = 4
