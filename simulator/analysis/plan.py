@@ -16,15 +16,19 @@ The search, every candidate on the same seed and paths (common random numbers):
    thresholds of the best one's levers (a rep's gross-margin multiple, the client
    count that starts standardization, the team size of the first manager) tuned
    by Optuna's seeded TPE sampler (``tune_trials`` trials in batches of
-   ``tune_batch``, the insolvency limit as its ``constraints_func``).
+   ``tune_batch``, the insolvency limit as its constraint).
 3. *Final*: the ``finalists`` best (the insolvency limit is soft until here:
    a bundle is dropped only when its 95% interval lies above it) re-run at
    ``n_final`` paths; then ``ocba_paths`` more paths shared among them by
    the optimal computing budget allocation (OCBA, Chen et al. 2000) in
    ``ocba_rounds`` rounds; the best feasible one (P(insolvent) at most the
    limit on the final paths) is the plan.
-4. *Answer*: P(correct selection) by the Bonferroni bound over the paired
-   differences with every other finalist, ``1 - sum_j Phi(-d_j / se_j)``; what
+4. *Answer*: the finalist whose worst paired difference with any other is largest
+   (on the paths each pair shares); P(correct selection) by the Bonferroni bound
+   over those paired differences, ``1 - sum_j Phi(-d_j / se_j)``, and P(good
+   selection), the same within an indifference zone (0.5 pp of a probability, 1% of a
+   dollar objective), since near-identical plans (thresholds 1.43x and 1.5x) are
+   equally good and no number of paths separates them; what
    each lever of the plan is worth on top of the others and alone (and so
    their interaction); the value of waiting (its trigger or start month
    against pulling it now); the value of information
@@ -71,6 +75,7 @@ __all__ = [
     "plan_search",
     "plan_space",
     "probability_correct_selection",
+    "select_best",
 ]
 
 
@@ -391,18 +396,35 @@ def ocba_sample(values: Callable[[], list[np.ndarray]],
         extend([int(a) for a in alloc])
 
 
-def probability_correct_selection(values: Sequence[np.ndarray], best: int) -> float:
-    """P(the chosen design is the best) by the Bonferroni bound over paired differences:
-    ``1 - sum_j P(design j beats it)``, each ``Phi(-mean(d_j) / se(d_j))`` over the paths
-    the two share (common random numbers); clipped to [0, 1]."""
+def _common_difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    n = min(a.size, b.size)
+    return a[:n] - b[:n]
+
+
+def select_best(values: Sequence[np.ndarray]) -> int:
+    """The design whose worst paired difference with any other (over the paths the two
+    share, common random numbers) is largest: the one that beats every other when one
+    does, whatever extra paths OCBA gave some of them."""
+    def worst(i: int) -> float:
+        return min((float(_common_difference(values[i], v).mean())
+                    for j, v in enumerate(values) if j != i), default=0.0)
+
+    return max(range(len(values)), key=worst)
+
+
+def probability_correct_selection(values: Sequence[np.ndarray], best: int,
+                                  indifference: float = 0.0) -> float:
+    """P(the chosen design is the best, or within ``indifference`` of it) by the
+    Bonferroni bound over paired differences: ``1 - sum_j P(design j beats it by more
+    than the indifference)``, each ``Phi(-(mean(d_j) + indifference) / se(d_j))`` over
+    the paths the two share (common random numbers); clipped to [0, 1]."""
     miss = 0.0
     for j, v in enumerate(values):
         if j == best:
             continue
-        n = min(v.size, values[best].size)
-        d = values[best][:n] - v[:n]
-        se = float(d.std(ddof=1) / math.sqrt(n)) if n > 1 else 0.0
-        mean = float(d.mean())
+        d = _common_difference(values[best], v)
+        se = float(d.std(ddof=1) / math.sqrt(d.size)) if d.size > 1 else 0.0
+        mean = float(d.mean()) + indifference
         miss += (0.0 if mean > 0 else 1.0) if se == 0 else float(stats.norm.sf(mean / se))
     return float(min(1.0, max(0.0, 1.0 - miss)))
 
@@ -446,6 +468,8 @@ class PlanResult:
     finalists: list[dict[str, Any]]
     best: dict[str, Any]
     p_correct_selection: float
+    p_good_selection: float
+    indifference: float
     levers_in_plan: list[dict[str, Any]]
     waiting: list[dict[str, Any]]
     voi: dict[str, Any]
@@ -477,6 +501,8 @@ class PlanResult:
                      "timing": o.timing} for o in f.options]} for f in self.factors],
                 "best": self.best,
                 "p_correct_selection": self.p_correct_selection,
+                "p_good_selection": {"value": self.p_good_selection,
+                                     "indifference": self.indifference},
                 "finalists": self.finalists,
                 "levers_in_plan": self.levers_in_plan,
                 "value_of_waiting": self.waiting,
@@ -488,8 +514,10 @@ class PlanResult:
                     "every bundle of levers on the same seed and paths (common random "
                     "numbers); screening of every bundle at n_screen paths, the timing and "
                     "trigger variants of the best ones, the finalists re-run at n_final "
-                    "paths plus an OCBA allocation of ocba_paths; P(correct selection) by "
-                    "the Bonferroni bound over paired differences with every finalist; "
+                    "paths plus an OCBA allocation of ocba_paths; the best beats every other "
+                    "finalist on their common paths by the largest worst margin; P(correct "
+                    "selection) by the Bonferroni bound over paired differences with every "
+                    "finalist, P(good selection) the same within the indifference zone; "
                     "value of information by the regression method of Strong, Oakley & "
                     "Brennan (2014), smoothing splines by GCV"),
                 "config_sha256": config_sha256(self.config),
@@ -516,7 +544,9 @@ class PlanResult:
                f"{100 * b['p_insolvent']['ci95'][0]:.1f}-"
                f"{100 * b['p_insolvent']['ci95'][1]:.1f}%).",
                f"  It is the best of the {len(self.finalists)} finalists with probability "
-               f"{100 * self.p_correct_selection:.0f}% (P(correct selection))."]
+               f"{100 * self.p_correct_selection:.0f}% (P(correct selection)), and within "
+               f"{obj.format_diff(self.indifference).lstrip('+')} of the best with probability "
+               f"{100 * self.p_good_selection:.0f}%."]
         for f in self.finalists[1:4]:
             d = f["difference_from_best"]
             out.append(f"  runner-up: {f['name']}: {obj.format(f['objective']['value'])} "
@@ -536,7 +566,7 @@ class PlanResult:
 
 
 def _feasible_soft(o: PathOutcomes, max_p: float | None) -> bool:
-    return max_p is None or _wilson(o.insolvent)[1] <= max_p
+    return bool(max_p is None or _wilson(o.insolvent)[1] <= max_p)
 
 
 def _summary(o: PathOutcomes, obj: Objective) -> dict[str, Any]:
@@ -682,7 +712,8 @@ def plan_search(
     simulate(finalists, nf)
 
     def feasible(b: Bundle) -> bool:
-        return max_p_insolvent is None or store[b].insolvent.mean() <= max_p_insolvent
+        return bool(max_p_insolvent is None
+                    or store[b].insolvent.mean() <= max_p_insolvent)
 
     extra_total = (len(finalists) * nf // 2 if settings.ocba_paths is None
                    else settings.ocba_paths)
@@ -696,9 +727,14 @@ def plan_search(
     pool = [b for b in finalists if feasible(b)]
     if not pool:
         pool = sorted(finalists, key=lambda b: store[b].insolvent.mean())[:1]
-    best = max(pool, key=lambda b: mean(b))
     values = [obj.per_path(store[b]) for b in pool]
+    best = pool[select_best(values)]
     pcs = probability_correct_selection(values, pool.index(best))
+    # plans within the indifference zone are as good as each other: 0.5 pp of a
+    # probability, 1% of a dollar objective's typical size
+    zone = (0.005 if obj.probability
+            else 0.01 * float(np.mean(np.abs(obj.per_path(store[best])))))
+    pgs = probability_correct_selection(values, pool.index(best), zone)
 
     # 4. the plan's levers on top of the others and alone, waiting, the business as is
     none: Bundle = tuple(0 for _ in factors)
@@ -744,12 +780,10 @@ def plan_search(
         for alt in alternatives:
             d = diff(alt, best)
             chosen, other = factors[k].options[best[k]], factors[k].options[alt[k]]
-            verb = "is worth" if (d["value"] or 0) >= 0 else "costs"
             waiting.append({"lever": factors[k].name, "chosen": chosen.label,
                             "instead": other.label, "difference": d,
                             "text": (f"{factors[k].name} {chosen.label} rather than "
-                                     f"{other.label} {verb} "
-                                     f"{obj.format_diff(abs(d['value'] or 0.0))}"
+                                     f"{other.label}: {obj.format_diff(d['value'])}"
                                      f" (95% CI {obj.format_diff(d['ci95'][0])} to "
                                      f"{obj.format_diff(d['ci95'][1])})")})
 
@@ -757,7 +791,8 @@ def plan_search(
     return PlanResult(config=config, objective=obj, factors=factors, settings=settings,
                       seed=seed, budget=budget, max_p_insolvent=max_p_insolvent,
                       screened=screened, finalists=finalist_entries, best=best_entry,
-                      p_correct_selection=pcs, levers_in_plan=in_plan, waiting=waiting,
+                      p_correct_selection=pcs, p_good_selection=pgs, indifference=zone,
+                      levers_in_plan=in_plan, waiting=waiting,
                       voi=voi, runs=n_runs[0], paths_simulated=n_runs[1])
 
 
@@ -784,7 +819,7 @@ def _tune_triggers(config: Config, factors: list[Factor], best: Bundle,
                    obj: Objective, n: int, max_p: float | None, settings: PlanSettings,
                    seed: int) -> tuple[list[Factor], list[Bundle]]:
     """Tune the trigger thresholds of ``best``'s timed levers by Optuna's TPE (seeded; the
-    insolvency limit as its ``constraints_func``), each trial a new option of its factor
+    insolvency limit as its constraint), each trial a new option of its factor
     (``factors`` is extended in place: ``simulate`` reads it) simulated at ``n`` paths like
     every screened bundle. Returns the factors and the bundles of the trials."""
     knobs = []  # (factor index, trigger key, option set it starts from)
@@ -802,12 +837,8 @@ def _tune_triggers(config: Config, factors: list[Factor], best: Bundle,
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
 
-    def constraint(trial: Any) -> tuple[float]:
-        return (float(trial.user_attrs.get("excess", 0.0)),)
-
-    sampler = optuna.samplers.TPESampler(
-        seed=seed % 2**32, n_startup_trials=min(4, settings.tune_trials),
-        constraints_func=constraint if max_p is not None else None)
+    sampler = optuna.samplers.TPESampler(seed=seed % 2**32,
+                                         n_startup_trials=min(4, settings.tune_trials))
     study = optuna.create_study(direction="maximize", sampler=sampler)
     tried: list[Bundle] = []
     left = settings.tune_trials
@@ -832,8 +863,8 @@ def _tune_triggers(config: Config, factors: list[Factor], best: Bundle,
         simulate(bundles, n)
         for trial, b in zip(trials, bundles, strict=True):
             o = store[b].head(n)
-            if max_p is not None:
-                trial.set_user_attr("excess", float(o.insolvent.mean()) - max_p)
+            if max_p is not None:  # feasible at <= 0 (Optuna 5's constraints)
+                trial.set_constraint("p_insolvent_excess", float(o.insolvent.mean()) - max_p)
             study.tell(trial, float(obj.per_path(o).mean()))
         tried += bundles
         left -= len(trials)
