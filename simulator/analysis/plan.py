@@ -707,7 +707,15 @@ def plan_search(
                  "p_insolvent": float(store[b].head(ns).insolvent.mean())} for b in ranked]
 
     # 3. the finalists at n_final paths, then OCBA
-    finalists = ranked[:settings.finalists]
+    finalists: list[Bundle] = []  # distinct in effect: a threshold that fires at once
+    for b in ranked:                # is "now" again, its paths the same bits
+        head = store[b].head(ns)
+        if not any(np.array_equal(obj.per_path(head), obj.per_path(store[f].head(ns)))
+                   and np.array_equal(head.cash_final, store[f].head(ns).cash_final)
+                   for f in finalists):
+            finalists.append(b)
+        if len(finalists) == settings.finalists:
+            break
     nf = settings.n_final
     simulate(finalists, nf)
 
