@@ -117,20 +117,26 @@ class PathOutcomes:
         return (self.insolvency_month >= 0).astype(np.float64)
 
 
+PLAN_COLUMNS: tuple[tuple[str, int | None], ...] = (("pretax_profit", None), ("cash", -1))
+"""What a plan's run reads beside first passages and insolvency months: every month's
+pretax profit (summed per path) and the horizon's cash (a run of outcomes only)."""
+
+
 def _outcomes_task(config: Config, n_paths: int, seed: int, first_path: int,
                    chunk_size: int | None) -> PathOutcomes:
     """One run of the plan search, reduced to its per-path outcomes (a map task)."""
-    result, _ = run(config, n_paths, seed, RunOptions(chunk_size, False, True),
-                    first_path=first_path)
+    result, columns = run(config, n_paths, seed,
+                          RunOptions(chunk_size, False, outcomes_only=True),
+                          first_path=first_path, columns=PLAN_COLUMNS)
     extra = {}
     owner_value = getattr(result, "owner_value", None)  # issue 24's owner value, when there
     if callable(owner_value):
         extra["owner_value"] = np.asarray(owner_value(), dtype=np.float64)
     return PathOutcomes(
         months=result.months,
-        cumulative_profit=np.asarray(result["pretax_profit"][:, 1:].sum(axis=1),
+        cumulative_profit=np.asarray(columns[("pretax_profit", None)][:, 1:].sum(axis=1),
                                      dtype=np.float64),
-        cash_final=np.array(result["cash"][:, -1], dtype=np.float64),
+        cash_final=np.array(columns[("cash", -1)], dtype=np.float64),
         first_passage=np.array(result.first_passage, dtype=np.int64),
         insolvency_month=np.array(result.insolvency_month, dtype=np.int64),
         extra=extra)
