@@ -10,17 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from ..config import load_config
-from .common import (
-    EXIT_OK,
-    check_chunk_size,
-    close,
-    common_flags,
-    config_overrides,
-    connect,
-    default_out,
-    flag_error,
-    scheduler_flag,
-)
+from .common import EXIT_OK, close, connect, default_out, flag_error
+from .flags import SIMULATION, add_flags, config_overrides
 
 
 def add_parser(sub: Any) -> None:
@@ -32,7 +23,7 @@ def add_parser(sub: Any) -> None:
                     "many paths with an OCBA allocation); report the best plan, its runner-"
                     "ups, P(correct selection), what each lever adds, the value of waiting "
                     "and what to measure first; writes plan.json, plan.html and plan.xlsx.")
-    plan.add_argument("config", metavar="CONFIG", help="TOML config file")
+    add_flags(plan, "config")
     plan.add_argument("--objective", default="cum-profit", metavar="NAME",
                       help="what the plan maximizes: cum-profit (default), final-cash, "
                            "p-solvent, p-break-by:MONTH, owner-value")
@@ -46,10 +37,9 @@ def add_parser(sub: Any) -> None:
                       help="paths per bundle while screening (default 200)")
     plan.add_argument("--finalists", type=int, metavar="K", default=6,
                       help="bundles re-run at --paths paths (default 6)")
-    common_flags(plan)
-    scheduler_flag(plan, "every stage's bundles")
-    plan.add_argument("--out", metavar="DIR", help="output directory (default: "
-                      "results/plan-<config name>)")
+    add_flags(plan, *SIMULATION, "scheduler", "out", scheduler="every stage's bundles",
+              out="results/plan-<config name>",
+              paths={"help": "paths per finalist (default 2000)"})
     plan.set_defaults(handler=command)
 
 
@@ -57,9 +47,11 @@ def command(args: argparse.Namespace) -> int:
     from ..analysis.plan import PlanSettings, objective, plan_search
     from ..output import claim_out_dir
     from ..report.plan import PLAN_FILES, write_plan
+    from ..runner.plan import check_chunk_size
 
-    check_chunk_size(args)
-    config = load_config(args.config, overrides=config_overrides(args, ("seed", "months")))
+    check_chunk_size(args.chunk_size)
+    config = load_config(args.config, overrides=config_overrides(
+        args, ("seed", "months", "overrides")))
     try:
         objective(args.objective, config.simulation.months)
     except ValueError as exc:
