@@ -7,7 +7,9 @@
 * :func:`simulate_to_precision`: add paths until P(break by the horizon) is
   known to a given half-width (``msp-sim run --paths auto``);
 * :func:`sensitivity`: which uncertain input drives the outcome
-  (:class:`SensitivityResult`).
+  (:class:`SensitivityResult`);
+* :func:`plan_search`: the best combination and timing of levers under a budget, and
+  what to measure first (:class:`PlanResult`, ``msp-sim plan``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from .compare import ComparisonResult, Scenario, compare, load_scenarios
 from .convergence import AdaptiveResult, simulate_to_precision
 from .goal import GoalResult, GoalUnreachable, Target, goal_seek, parse_target
 from .levers import Lever, LeverScanResult, lever_scan
+from .plan import PlanResult, PlanSettings, plan_search
 from .sensitivity import SensitivityResult, sensitivity
 
 __all__ = [
@@ -25,6 +28,8 @@ __all__ = [
     "GoalUnreachable",
     "Lever",
     "LeverScanResult",
+    "PlanResult",
+    "PlanSettings",
     "Scenario",
     "SensitivityResult",
     "Target",
@@ -33,6 +38,7 @@ __all__ = [
     "lever_scan",
     "load_scenarios",
     "parse_target",
+    "plan_search",
     "sensitivity",
     "simulate_to_precision",
 ]

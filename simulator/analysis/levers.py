@@ -642,6 +642,9 @@ class LeverScanResult:
             "config_sha256": config_sha256(self.config),
             "version": package_version(),
         }
+        from .voi import scan_value_of_information  # issue 25: what to measure first
+
+        self._dict["value_of_information"] = scan_value_of_information(self)
         return self._dict
 
     def to_json(self, indent: int | None = 2) -> str:

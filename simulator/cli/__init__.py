@@ -37,7 +37,7 @@ def _version() -> str:
 
 
 COMMANDS = ("run", "validate", "init", "fit", "portfolio", "backtest", "compare", "goal",
-            "sensitivity", "explore")
+            "plan", "sensitivity", "explore")
 """The subcommands, in ``--help`` order: one module of this package each."""
 
 

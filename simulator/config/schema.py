@@ -477,6 +477,10 @@ class Sales(_Section):
                              integer=True)
     rep_start_month: ParamValue = param(1, "month", "the user's plan: month the reps start",
                                         ge=1, le=600, integer=True)
+    rep_hire_margin_multiple: ParamValue = param(
+        0.0, "x the reps' monthly cost", "the user's plan (a trigger rule): the reps start, "
+        "no earlier than rep_start_month, the month after a month whose gross profit covers "
+        "this many times their monthly cost (0: at rep_start_month)", ge=0, le=100)
     rep_ramp_months: ParamValue = param(
         TriangularDist(dist="triangular", low=3.0, mode=5.0, high=12.0),
         "months to full productivity", "Bridge Group: account executives ramp in about 5 "
@@ -703,6 +707,11 @@ class Staff(_Section):
     techs_per_manager: ParamValue = param(8.0, "technicians per service manager",
                                           "assumption: service-manager spans of 6-10 "
                                           "technicians", gt=0, le=1_000, plausible=(6.0, 10.0))
+    first_manager_at_techs: ParamValue = param(
+        0, "technicians", "the user's plan (a trigger rule): the first service manager is "
+        "hired once the team (with the technicians posted) reaches this many technicians, "
+        "later ones by techs_per_manager (0: by techs_per_manager only)", ge=0, le=1_000,
+        integer=True)
     manager_cost_per_month: ParamValue = param(8_500.0, "$/month per service manager",
                                                "assumption: a senior technician's pay plus "
                                                "30%", ge=0, le=1e7,
@@ -720,6 +729,10 @@ class Alignment(_Section):
         False, description="true | false: run the standardization/alignment program (seed 004)"
     )
     start_month: ParamValue = param(0, "month", "the user's plan", ge=0, le=600, integer=True)
+    start_clients: ParamValue = param(0, "clients", "the user's plan (a trigger rule): the "
+                                      "program starts, no earlier than start_month, the "
+                                      "month after the book reaches this many clients (0: "
+                                      "at start_month)", ge=0, le=20_000, integer=True)
     clients_per_staff: ParamValue = param(20.0, "clients per alignment manager", "TruMethods: "
                                           "one per about 20 clients; 15-30 assumed", gt=0,
                                           le=10_000, plausible=(15.0, 30.0))

@@ -303,6 +303,25 @@ def can_pay(cash, credit_limit, months, cost):
 
 
 @jit
+def trigger_start(start, earliest, t, H, fired):
+    """The plan's trigger rules: a start not yet set (``start > H``) is set to the
+    month after ``t`` (no earlier than ``earliest``) once the rule ``fired``."""
+    if start > H and fired:
+        return t + 1 if t + 1 > earliest else earliest
+    return start
+
+
+@jit
+def managers_wanted(planned, span, first_at):
+    """Step 10: service managers the team calls for: one per ``span`` technicians,
+    and the first once it reaches ``first_at`` technicians (0: no such rule)."""
+    wanted = int(planned / span)
+    if first_at > 0 and planned >= first_at and wanted < 1:
+        wanted = 1
+    return wanted
+
+
+@jit
 def _renew(c, t, term, factor, rise, horizon, price, pending, renew_at, renewals_due):
     """Customer ``c`` renews in month ``t``: its price moves by ``factor``
     (:func:`renewal_price_factor`) and a pending price rise applies; its next
@@ -334,6 +353,11 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
     align0 = p.start_alignment_score
     reps = int(p.sales_reps)
     rep_start = int(p.sales_rep_start_month)
+    rep_earliest = rep_start
+    rep_multiple = p.sales_rep_hire_margin_multiple
+    rep_waits = rep_multiple > 0.0 and reps > 0  # the reps start by the trigger rule
+    if rep_waits:
+        rep_start = H + 1
     rep_end = rep_tenure_end(rep_start, p.sales_rep_ramp_months, p.sales_rep_review_months,
                              p.sales_rep_productivity, p.sales_rep_fire_below, H)
     rep_meetings = p.sales_rep_meetings_per_month * p.sales_rep_productivity
@@ -369,6 +393,11 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
     mgmt_hours = p.staff_management_hours_per_employee
     span = p.staff_techs_per_manager
     align_start = int(p.alignment_start_month)
+    align_earliest = align_start
+    align_clients = int(p.alignment_start_clients)
+    align_waits = align_clients > 0 and alignment_enabled  # starts by the trigger rule
+    if align_waits:
+        align_start = H + 1
     per_staff = p.alignment_clients_per_staff
     align_cost = p.alignment_staff_cost_per_month
     onboarding_fee = p.projects_onboarding_fee_per_seat
@@ -722,6 +751,19 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
         profit = pretax_profit(managed, cloud, projects, legacy_products, products_ms,
                                gp_managed, gp_projects, techs, align_staff, managers, reps_paid,
                                n, cash, p)
+        if rep_waits and rep_start > H:
+            gross = (gp_managed + gp_projects + cloud
+                     + p.finance_product_margin_legacy * legacy_products
+                     + p.finance_product_margin_ms * products_ms)
+            rep_start = trigger_start(rep_start, rep_earliest, t, H, gross >= rep_multiple
+                                      * reps * p.sales_rep_cost_per_month)
+            # a rep hired by the rule is reviewed from the month they start
+            rep_end = rep_tenure_end(rep_start, p.sales_rep_ramp_months,
+                                     p.sales_rep_review_months, p.sales_rep_productivity,
+                                     p.sales_rep_fire_below, H)
+        if align_waits and align_start > H:
+            align_start = trigger_start(align_start, align_earliest, t, H,
+                                        n >= align_clients)
         year_to_date += profit
         tax = tax_due(t, year_to_date, p.finance_tax_rate)
         if t % 12 == 0:
@@ -744,7 +786,8 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
             techs_leaving = 1
             planned -= 1
             months_under = 0
-        if (managers + managers_posted < int(planned / span)
+        if (managers + managers_posted < managers_wanted(planned, span,
+                                                         int(p.staff_first_manager_at_techs))
                 and can_pay(cash, credit_limit, hire_cash_months,
                             p.staff_manager_cost_per_month)):
             managers_posted += 1

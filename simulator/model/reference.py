@@ -266,6 +266,19 @@ def can_pay(cash: float, credit_limit: float, months: float, cost: float) -> boo
     return cash + credit_limit >= months * cost
 
 
+def trigger_start(start: int, earliest: int, t: int, horizon: int, fired: bool) -> int:
+    """The plan's trigger rules: a start not yet set (``start > horizon``) becomes the
+    month after ``t`` (no earlier than ``earliest``) once the rule has ``fired``."""
+    return max(t + 1, earliest) if start > horizon and fired else start
+
+
+def managers_wanted(planned: int, span: float, first_at: int) -> int:
+    """Step 10: one service manager per ``span`` technicians; the first once the team
+    reaches ``first_at`` technicians (0: no such rule)."""
+    wanted = int(planned / span)
+    return max(wanted, 1) if first_at > 0 and planned >= first_at else wanted
+
+
 def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, int]:
     """Simulate one path.
 
@@ -311,6 +324,11 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
     meetings_per_hour = _p(params, "sales.meetings_per_selling_hour")
     reps = _i(params, "sales.reps")
     rep_start = _i(params, "sales.rep_start_month")
+    rep_earliest = rep_start
+    rep_multiple = _p(params, "sales.rep_hire_margin_multiple")
+    rep_waits = rep_multiple > 0 and reps > 0  # the reps start by the trigger rule
+    if rep_waits:
+        rep_start = run.months + 1
     rep_ramp = _p(params, "sales.rep_ramp_months")
     rep_end = rep_tenure_end(rep_start, rep_ramp, _i(params, "sales.rep_review_months"),
                              _p(params, "sales.rep_productivity"),
@@ -352,6 +370,12 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
     turnover_annual = _p(params, "staff.tech_turnover_annual")
     turnover_overload = _p(params, "staff.turnover_overload")
     align_start = _i(params, "alignment.start_month")
+    align_earliest = align_start
+    align_clients = _i(params, "alignment.start_clients")
+    align_waits = align_clients > 0 and run.alignment_enabled  # starts by the trigger rule
+    if align_waits:
+        align_start = run.months + 1
+    first_manager_at = _i(params, "staff.first_manager_at_techs")
     clients_per_staff = _p(params, "alignment.clients_per_staff")
     align_cost = _p(params, "alignment.staff_cost_per_month")
     align_rate = _p(params, "alignment.rate")
@@ -567,6 +591,18 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
         pretax = pretax_profit(managed, cloud, projects, legacy_products, ms_products,
                                gp_managed, gp_projects, techs, align_staff, managers, reps_paid,
                                n_after, cash, finance)
+        if rep_waits:
+            gross = (gp_managed + gp_projects + cloud + finance["margin_legacy"] * legacy_products
+                     + finance["margin_ms"] * ms_products)
+            rep_start = trigger_start(rep_start, rep_earliest, t, run.months,
+                                      gross >= rep_multiple * reps * finance["rep_cost"])
+            # a rep hired by the rule is reviewed from the month they start
+            rep_end = rep_tenure_end(rep_start, rep_ramp, _i(params, "sales.rep_review_months"),
+                                     _p(params, "sales.rep_productivity"),
+                                     _p(params, "sales.rep_fire_below"), H)
+        if align_waits:
+            align_start = trigger_start(align_start, align_earliest, t, run.months,
+                                        n_after >= align_clients)
         year_to_date += pretax
         tax = tax_due(t, year_to_date, tax_rate)
         if t % 12 == 0:
@@ -588,7 +624,8 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
             techs_leaving = 1
             planned -= 1
             months_under = 0
-        if managers + sum(manager_arrivals.values()) < int(planned / span) and can_pay(
+        if managers + sum(manager_arrivals.values()) < managers_wanted(
+                planned, span, first_manager_at) and can_pay(
                 cash, credit_limit, hire_cash_months, manager_cost):
             manager_arrivals[t + lag] = manager_arrivals.get(t + lag, 0) + 1
 

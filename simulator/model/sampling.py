@@ -220,7 +220,7 @@ def ppf_table(value, size: int = PPF_TABLE_SIZE) -> np.ndarray:
         return np.full(size, float(value))
     q = np.linspace(0.0, 1.0, size)
     q[0], q[-1] = 0.5 / size, 1.0 - 0.5 / size
-    return np.asarray(value.frozen().ppf(q), dtype=np.float64)
+    return np.asarray(_frozen(value).ppf(q), dtype=np.float64)  # frozen once per table
 
 
 def prepare(config: Config) -> RunInputs:

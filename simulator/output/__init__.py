@@ -49,6 +49,10 @@ __all__ = [
     "GOAL_CHART",
     "GOAL_HTML",
     "GOAL_FILES",
+    "PLAN_JSON",
+    "PLAN_HTML",
+    "PLAN_XLSX",
+    "PLAN_FILES",
     "FIT_JSON",
     "FIT_HTML",
     "FIT_FILES",
@@ -115,6 +119,10 @@ GOAL_JSON = "goal.json"
 GOAL_CHART = "goal.png"
 GOAL_HTML = "goal.html"
 GOAL_FILES: frozenset[str] = frozenset({GOAL_JSON, GOAL_CHART, GOAL_HTML})
+PLAN_JSON = "plan.json"
+PLAN_HTML = "plan.html"
+PLAN_XLSX = "plan.xlsx"
+PLAN_FILES: frozenset[str] = frozenset({PLAN_JSON, PLAN_HTML, PLAN_XLSX})
 """Every file a goal seek's output directory may hold."""
 
 
@@ -149,7 +157,8 @@ def _out_path(out_dir: str | Path) -> Path:
 def _other_outputs(names: set[str]) -> str | None:
     """Which msp-sim command writes all of ``names``, if one does."""
     for command, allowed in (("run", OUTPUT_FILES), ("compare", COMPARE_FILES),
-                             ("goal", GOAL_FILES), ("sensitivity", SENSITIVITY_FILES)):
+                             ("goal", GOAL_FILES), ("sensitivity", SENSITIVITY_FILES),
+                             ("plan", PLAN_FILES)):
         if names <= allowed:
             return command
     return None

@@ -2,7 +2,7 @@
 and its files, over the machinery they share.
 
 * :mod:`.run` (a package: figures, page, files), :mod:`.levers`, :mod:`.compare`,
-  :mod:`.sensitivity`, :mod:`.goal`, :mod:`.portfolio`, :mod:`.fit` (fit and
+  :mod:`.sensitivity`, :mod:`.goal`, :mod:`.plan`, :mod:`.portfolio`, :mod:`.fit` (fit and
   backtest): a kind's figure functions, its ``render_*`` page and its
   ``write_*`` files;
 * :mod:`.style`: the one figure style (matplotlib, PNG bytes);
@@ -25,6 +25,7 @@ from ..results.derived import SERVICE_LEADERSHIP_STAGES, ServiceLeadershipStage,
 from .compare import comparison_figures, render_comparison, write_comparison
 from .fit import write_backtest, write_fit_report
 from .goal import goal_figures, render_goal, write_goal
+from .plan import plan_figures, render_plan, write_plan
 from .portfolio import write_portfolio
 from .run import (
     fan_chart,
@@ -49,9 +50,11 @@ __all__ = [
     "fan_chart",
     "goal_figures",
     "headline",
+    "plan_figures",
     "png_bytes",
     "render_comparison",
     "render_goal",
+    "render_plan",
     "render_run",
     "render_sensitivity",
     "revenue_mix",
@@ -63,6 +66,7 @@ __all__ = [
     "write_fit_report",
     "write_goal",
     "write_outputs",
+    "write_plan",
     "write_portfolio",
     "write_run_report",
     "write_sensitivity",

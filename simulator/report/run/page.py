@@ -236,7 +236,8 @@ def render_run(
         details=headline_details(result, summary),
         summary_rows=summary_rows(result, summary),
         sections=sections, convergence=convergence, levers=lever_page_rows(levers),
-        lever_lines=[] if levers is None else levers.lines(),
+        lever_lines=[] if levers is None else [
+            *levers.lines(), *levers.to_dict()["value_of_information"]["lines"]],
         levers_month=(levers.scan_month if levers and levers.scan_month != result.months
                       else None), months=result.months,
         inputs=input_sections(result.config, sources),
