@@ -140,6 +140,26 @@ def _message_html(text: str, error: bool = False) -> str:
     return _html("message", text, error)
 
 
+def _unregister_js_callbacks(layout: Any) -> None:
+    """Take the page's JS links and callbacks out of Panel's registry.
+
+    ``panel.links.Callback.registry`` is a ``WeakKeyDictionary`` keyed by a link's
+    source, but its values (the links) hold their ``args`` strongly, and an editable
+    slider's callback names its own slider: value -> key, so the key never dies, and
+    through the widgets' watchers the whole page (its app, runs and figures) stayed
+    alive after its session ended (issue 28: ~4 MB a page load). ``unwatch`` (a
+    :class:`~panel.links.Callback`) and ``unlink`` (a :class:`~panel.links.Link`) are
+    Panel's own ways to unregister one."""
+    from panel.links import Callback, Link
+
+    for viewable in layout.select():
+        for callback in list(Callback.registry.get(viewable, ())):
+            if isinstance(callback, Link):
+                callback.unlink()
+            else:
+                callback.unwatch()
+
+
 class ExploreApp:
     """The Panel layout of an :class:`Explorer` (``.layout``) and its callbacks."""
 
@@ -165,6 +185,7 @@ class ExploreApp:
         self._gen += 1
         self._pool.shutdown(wait=False, cancel_futures=True)
         self.model.forget()
+        _unregister_js_callbacks(self.layout)
         for pane in (*self.figures.values(), self.results, self.changes, self.comparison):
             pane.object = None
         self.widgets.clear()
