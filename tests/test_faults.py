@@ -31,7 +31,7 @@ DRIVER = textwrap.dedent("""
     import sys, time
     from pathlib import Path
     point, marker = sys.argv[1], Path(sys.argv[2])
-    import simulator.api, simulator.output, simulator.report.files as files
+    import simulator.api, simulator.output, simulator.report.run.files as files
     from simulator import cli
 
     def pause():

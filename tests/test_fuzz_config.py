@@ -160,7 +160,7 @@ def all_finite(node) -> bool:
 @given(data=config(), overrides=st.one_of(st.just([]), st.lists(override(), max_size=2),
                                          st.lists(allowed_override(), max_size=2)))
 def test_fuzz_run(tmp_path_factory, monkeypatch, capsys, data, overrides):
-    monkeypatch.setattr(report.files, "write_run_report", light_report)
+    monkeypatch.setattr(report.run.files, "write_run_report", light_report)
     root = tmp_path_factory.mktemp("fuzz")
     path = root / "fuzz.toml"
     path.write_text(toml_text(data), encoding="utf-8")
@@ -218,7 +218,7 @@ def test_non_finite_output_is_refused(tmp_path, monkeypatch, capsys, guard):
     fake.simulate = lambda config, **kwargs: _inf_result()
     fake.engine_ready = lambda *args, **kwargs: 0.0
     monkeypatch.setitem(sys.modules, "simulator.api", fake)
-    monkeypatch.setattr(report.files, "write_run_report", light_report)
+    monkeypatch.setattr(report.run.files, "write_run_report", light_report)
     if not guard:
         monkeypatch.setattr("simulator.cli.run.check_finite", lambda result, source: None)
     path = tmp_path / "c.toml"

@@ -140,7 +140,9 @@ def test_fuzz_workbook_names_are_text(names):
     """Every typed name is a text cell (printable, never a formula) in a workbook."""
     import openpyxl
 
-    from simulator.report.workbook import _bytes, _new, _sheet
+    from simulator.report.workbook import new_workbook as _new
+    from simulator.report.workbook import sheet as _sheet
+    from simulator.report.workbook import workbook_bytes as _bytes
 
     book = _new()
     _sheet(book, "Names", ["name", "value"], [[n, 1.5] for n in names], [None, None])

@@ -20,19 +20,26 @@ def naive_first_passage(mrr: np.ndarray, threshold: float, sustain: int) -> int:
     return -1
 
 
+def _passage(mrr, threshold: float, sustain: int) -> int:
+    """The kernel's first passage of one path's MRR (its ``(month, metric)`` block)."""
+    block = np.zeros((len(mrr), len(_kernel.METRIC_NAMES)))
+    block[:, _kernel.METRIC_NAMES.index("mrr")] = mrr
+    return _kernel._first_passage(block, threshold, sustain)
+
+
 @pytest.mark.parametrize("sustain", [1, 2, 3, 7])
 def test_first_passage_matches_naive(sustain):
     rng = np.random.default_rng(0)
     for _ in range(300):
         mrr = rng.uniform(80, 120, size=rng.integers(1, 40))
-        assert _kernel._first_passage(mrr, 100.0, sustain) == naive_first_passage(
+        assert _passage(mrr, 100.0, sustain) == naive_first_passage(
             mrr, 100.0, sustain)
 
 
 def test_first_passage_counts_month_zero_and_equality():
-    assert _kernel._first_passage(np.array([100.0, 0.0]), 100.0, 1) == 0
-    assert _kernel._first_passage(np.array([99.0, 100.0, 100.0]), 100.0, 2) == 2
-    assert _kernel._first_passage(np.array([101.0, 99.0, 101.0]), 100.0, 2) == -1
+    assert _passage(np.array([100.0, 0.0]), 100.0, 1) == 0
+    assert _passage(np.array([99.0, 100.0, 100.0]), 100.0, 2) == 2
+    assert _passage(np.array([101.0, 99.0, 101.0]), 100.0, 2) == -1
 
 
 @numba.njit

@@ -193,7 +193,7 @@ def test_failure_creates_nothing(tmp_path, result, monkeypatch):
     def boom(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(report.files, "write_run_report", boom)
+    monkeypatch.setattr(report.run.files, "write_run_report", boom)
     with pytest.raises(KeyboardInterrupt):
         report.write_outputs(result, tmp_path / "new" / "run")
     assert list(tmp_path.iterdir()) == []

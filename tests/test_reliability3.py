@@ -81,7 +81,7 @@ def test_msp_names_are_text_and_control_characters_refused_up_front(tmp_path, ca
     import openpyxl
 
     from simulator.analysis.portfolio import load_portfolio, portfolio
-    from simulator.report.workbook import portfolio_workbook
+    from simulator.report.portfolio import portfolio_workbook
 
     base = ROOT / "configs" / "baseline.toml"
     sheet = tmp_path / "p.csv"

@@ -242,14 +242,14 @@ def test_fit_and_backtest_reports(chromium, tmp_path):
     h = history(np.random.default_rng(3), months=30, seats_median=6.0)
     fit = fit_records(h.clients, h.deals, h.tickets, h.pnl, owner=h.owner, as_of=h.as_of,
                       sources={"clients": HOSTILE})
-    out = report.files.write_fit_report(fit, tmp_path / "fit", title=HOSTILE)
+    out = report.fit.write_fit_report(fit, tmp_path / "fit", title=HOSTILE)
     dom = check_page(chromium, out / "fit.html", tmp_path, 2)
     text = html.unescape(re.sub(r"<[^>]+>", "", dom))
     assert "What your data say" in text and "churn.annual_rate" in text
     assert f"fitted from {HOSTILE}:" in text  # a hostile file name, shown as text
     result = backtest(h.clients, h.deals, h.tickets, h.pnl, holdout=6, n_paths=200,
                       as_of=h.as_of)
-    out = report.files.write_backtest(result, tmp_path / "bt", title=HOSTILE)
+    out = report.fit.write_backtest(result, tmp_path / "bt", title=HOSTILE)
     dom = check_page(chromium, out / "backtest.html", tmp_path, 1)
     assert "Predicted and actual" in dom and "inside the 90% band" in dom
 
@@ -260,7 +260,7 @@ def test_portfolio_report(chromium, tmp_path):
     msps = [Msp(HOSTILE + f" {k}", _small_config(start={"customers": 10 + 4 * k, "techs": 3}),
                 k + 2) for k in range(3)]
     result = portfolio(msps, n_paths=200, levers=True)
-    out = report.files.write_portfolio(result, tmp_path / "pf", title=HOSTILE)
+    out = report.portfolio.write_portfolio(result, tmp_path / "pf", title=HOSTILE)
     dom = check_page(chromium, out / "portfolio.html", tmp_path, 1)
     text = html.unescape(re.sub(r"<[^>]+>", "", dom))
     assert f"{HOSTILE} 2" in text and "Which lever moves the most MSPs" in text

@@ -15,7 +15,7 @@ from simulator.config.schema import param_specs
 from simulator.report import SENSITIVITY_FILES, write_sensitivity
 
 # The report layer's writing module (simulator.report names the function as well).
-report_files = importlib.import_module("simulator.report.files")
+report_files = importlib.import_module("simulator.report.sensitivity")
 
 PRICE = "customers.price_per_seat"
 DUMMY = "sales.rep_meetings_per_month"  # no effect at all while sales.reps = 0

@@ -248,7 +248,7 @@ class ComparisonResult:
     def write(self, out_dir: str | Path) -> Path:
         """Write ``comparison.json``, ``report.html`` and the PNG figures, atomically
         (:func:`simulator.report.write_comparison`)."""
-        from ..report.files import write_comparison
+        from ..report.compare import write_comparison
 
         return write_comparison(self, out_dir)
 

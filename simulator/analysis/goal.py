@@ -300,7 +300,7 @@ class GoalResult:
     def write(self, out_dir: str | Path, title: str | None = None) -> Path:
         """Write ``goal.json``, ``goal.png`` and ``goal.html`` into ``out_dir``, atomically
         (:func:`simulator.report.write_goal`)."""
-        from ..report.files import write_goal
+        from ..report.goal import write_goal
 
         return write_goal(self, out_dir, title)
 

@@ -492,7 +492,7 @@ class SensitivityResult:
     def write(self, out_dir: str | Path, title: str | None = None) -> Path:
         """Write ``sensitivity.json``, ``sensitivity.html`` and the figures, atomically
         (:func:`simulator.report.write_sensitivity`)."""
-        from ..report.files import write_sensitivity
+        from ..report.sensitivity import write_sensitivity
 
         return write_sensitivity(self, out_dir, title)
 

@@ -32,8 +32,8 @@ def command(args: argparse.Namespace) -> int:
     from ..config import ConfigError
     from ..fit import read_records
     from ..fit.backtest import backtest
-    from ..output import claim_out_dir
-    from ..report.files import BACKTEST_FILES, write_backtest
+    from ..output import BACKTEST_FILES, claim_out_dir
+    from ..report.fit import write_backtest
 
     tables, as_of = record_tables(args)
     if not tables["clients"]:

@@ -45,8 +45,8 @@ def add_parser(sub: Any) -> None:
 
 def command(args: argparse.Namespace) -> int:
     from ..analysis.compare import compare, is_scenario_file
-    from ..output import claim_out_dir
-    from ..report.files import COMPARE_FILES, write_comparison
+    from ..output import COMPARE_FILES, claim_out_dir
+    from ..report.compare import write_comparison
 
     check_chunk_size(args)
     overrides = config_overrides(args, ("paths", "seed", "months"))

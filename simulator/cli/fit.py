@@ -31,8 +31,8 @@ def add_parser(sub: Any) -> None:
 def command(args: argparse.Namespace) -> int:
     from ..config import ConfigError
     from ..fit import config_text, fit_files, fitted_config
-    from ..output import claim_out_dir, write_text_atomic
-    from ..report.files import FIT_FILES, write_fit_report
+    from ..output import FIT_FILES, claim_out_dir, write_text_atomic
+    from ..report.fit import write_fit_report
 
     tables, as_of = record_tables(args)
     out = Path(args.out)

@@ -60,8 +60,8 @@ def command(args: argparse.Namespace) -> int:
         parse_range,
         parse_target,
     )
-    from ..output import claim_out_dir
-    from ..report.files import GOAL_FILES, write_goal
+    from ..output import GOAL_FILES, claim_out_dir
+    from ..report.goal import write_goal
 
     check_chunk_size(args)
     config = load_config(args.config,

@@ -39,8 +39,8 @@ def add_parser(sub: Any) -> None:
 
 def command(args: argparse.Namespace) -> int:
     from ..analysis.portfolio import load_portfolio, portfolio
-    from ..output import claim_out_dir
-    from ..report.files import PORTFOLIO_FILES, write_portfolio
+    from ..output import PORTFOLIO_FILES, claim_out_dir
+    from ..report.portfolio import write_portfolio
 
     path = Path(args.portfolio_file)
     out = Path(args.out) if args.out else default_out("portfolio", path.stem)

@@ -59,8 +59,8 @@ MAX_N_BASE = 2**20
 
 def command(args: argparse.Namespace) -> int:
     from ..analysis.sensitivity import OUTCOMES, sensitivity
-    from ..output import claim_out_dir
-    from ..report.files import SENSITIVITY_FILES, write_sensitivity
+    from ..output import SENSITIVITY_FILES, claim_out_dir
+    from ..report.sensitivity import write_sensitivity
 
     config = load_config(args.config, overrides=config_overrides(args, ("seed", "months")))
     if args.all_assumptions:

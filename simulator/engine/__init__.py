@@ -18,10 +18,13 @@ if METRIC_NAMES != METRICS or len(METRICS) != N_METRICS:  # pragma: no cover - i
 
 
 _PAGE_FLOATS = 512  # float64 values per 4 KiB page
+_ALL_METRICS = np.arange(N_METRICS, dtype=np.int64)
 
 
-def new_output(n_paths: int, months: int, touch: bool = True) -> np.ndarray:
-    """An uninitialised ``(n_paths, len(METRICS), months + 1)`` array for :func:`run_chunk`.
+def new_output(n_paths: int, months: int, touch: bool = True,
+               n_metrics: int = N_METRICS) -> np.ndarray:
+    """An uninitialised ``(n_paths, n_metrics, months + 1)`` array for :func:`run_chunk`
+    (``n_metrics``: the metrics it keeps, default all of ``METRICS``).
 
     With ``touch`` its pages are touched here, one write per 4 KiB page on
     the calling thread. That was worth it with the former ``prange`` engine
@@ -35,14 +38,15 @@ def new_output(n_paths: int, months: int, touch: bool = True) -> np.ndarray:
     :func:`simulator.simulate` takes its trajectories untouched and its
     reused statistics buffer touched.
     """
-    out = np.empty((n_paths, N_METRICS, months + 1), dtype=np.float64)
-    if touch:
+    out = np.empty((n_paths, n_metrics, months + 1), dtype=np.float64)
+    if touch and out.size:
         out.reshape(-1)[::_PAGE_FLOATS] = 0.0
     return out
 
 
 def run_chunk(
-    params: np.ndarray, seeds: np.ndarray, run: RunInputs, out: np.ndarray | None = None
+    params: np.ndarray, seeds: np.ndarray, run: RunInputs, out: np.ndarray | None = None,
+    keep: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Simulate a block of paths.
 
@@ -59,11 +63,17 @@ def run_chunk(
         write the metrics into (e.g. a slice of a whole run's array, or a
         buffer reused from chunk to chunk, see :func:`new_output`); a new
         one by default.
+    keep : array of int, optional
+        Indices (into ``METRICS``) of the metrics to write, in this order: ``out``
+        is then ``(n_paths, len(keep), months + 1)`` (default: every metric). First
+        passages and insolvency months come whatever is kept: a run that reads
+        only per-path outcomes keeps none.
 
     Returns
     -------
     metrics : ndarray, shape (n_paths, len(METRICS), months + 1)
-        Path-major, so each path writes one contiguous block.
+        Path-major, so each path writes one contiguous block (``len(keep)``
+        metrics with ``keep``).
     first_passage : ndarray of int64, shape (n_paths,)
         First month at which MRR has been at or above the threshold for
         ``sustain_months`` months running, or -1.
@@ -82,7 +92,12 @@ def run_chunk(
     if run.months < 1 or run.sustain_months < 1:
         raise ValueError("months and sustain_months must be at least 1")
     n = params.size
-    shape = (n, N_METRICS, run.months + 1)
+    if keep is None:
+        keep = _ALL_METRICS
+    keep = np.ascontiguousarray(keep, dtype=np.int64)
+    if keep.ndim != 1 or (keep.size and (keep.min() < 0 or keep.max() >= N_METRICS)):
+        raise ValueError(f"keep must be a 1-D array of metric indices in 0..{N_METRICS - 1}")
+    shape = (n, keep.size, run.months + 1)
     if out is None:
         out = np.empty(shape, dtype=np.float64)
     elif (not isinstance(out, np.ndarray) or out.shape != shape or out.dtype != np.float64
@@ -98,7 +113,7 @@ def run_chunk(
         def block(lo: int, hi: int) -> None:
             run_paths(params[lo:hi], seeds[lo:hi], run.months, run.threshold_mrr,
                       run.sustain_months, run.churn_at_renewal, run.alignment_enabled,
-                      seats_ppf, size_ppf, book, out[lo:hi], first_passage[lo:hi],
+                      seats_ppf, size_ppf, book, keep, out[lo:hi], first_passage[lo:hi],
                       insolvency_month[lo:hi])
 
         run_blocks(block, n)

@@ -1,12 +1,28 @@
-"""The figures of a comparison of scenarios."""
+"""A comparison of scenarios: its figures, its page (``report.html``) and its files
+(``comparison.json``, ``results.xlsx``, the PNG figures)."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..formatting import FILTERS, money, pct
+from ..output import (
+    COMPARE_FILES,
+    COMPARISON_JSON,
+    MRR_FAN_CHART,
+    P_BREAK_CHART,
+    REPORT_HTML,
+    RESULTS_XLSX,
+    json_text,
+    write_directory,
+)
+from .glossary import terms
+from .pages import render_page
 from .style import (
     FAN_QUANTILES,
     RED,
@@ -20,16 +36,31 @@ from .style import (
     series_color,
     styled,
 )
+from .workbook import (
+    COUNT,
+    MONEY,
+    PCT,
+    PVALUE,
+    Format,
+    new_workbook,
+    number_or_text,
+    plain_number_format,
+    sheet,
+    workbook_bytes,
+)
 
 if TYPE_CHECKING:
-
     from ..analysis.compare import ComparisonResult
+
 
 __all__ = [
     "comparison_fans_chart",
     "comparison_figures",
     "comparison_overview",
     "comparison_p_break_chart",
+    "comparison_workbook",
+    "render_comparison",
+    "write_comparison",
 ]
 
 
@@ -121,3 +152,88 @@ def comparison_figures(comp: ComparisonResult) -> list[ReportFigure]:
         ReportFigure("fans", "MRR fan charts (5-95%, 25-75%, median)",
                      png_bytes(comparison_fans_chart(comp))),
     ]
+
+
+# -- the page and the files -------------------------------------------------------
+
+
+def _comparison_headline(e: Mapping[str, Any], months: int, thr: str) -> str:
+    m = str(months)
+    t = e["time_to_threshold"]
+    text = (f"{e['name']}: {pct(e['p_break_by'][m])} chance to break {thr} MRR within "
+            f"{months} months (95% CI {pct(e['p_break_by_ci95'][m][0])}-"
+            f"{pct(e['p_break_by_ci95'][m][1])})")
+    if t["median"] is None:
+        return text + "; median time beyond the horizon."
+    high = FILTERS["month"](t["ci95"][1], "beyond the horizon")
+    return text + f"; median {t['median']} months [{t['ci95'][0]}-{high}]."
+
+
+def render_comparison(comp: ComparisonResult,
+                      figures: Sequence[ReportFigure] | None = None) -> str:
+    """The comparison report as one self-contained HTML page."""
+    from ..analysis.paired import report_months
+
+    data = comp.to_dict()
+    figures = comparison_figures(comp) if figures is None else figures
+    thr = money(comp.threshold_mrr)
+    lr = data["logrank_p"]
+    logrank = lr if isinstance(lr, dict) else {data["scenarios"][1]["name"]: lr}
+    return render_page(
+        "compare.html", title=comp.title,
+        headlines=[_comparison_headline(e, comp.months, thr) for e in data["scenarios"]],
+        scenarios=data["scenarios"], n_paths=comp.n_paths, months=comp.months,
+        seed=comp.seed, threshold=comp.threshold_mrr, report_months=report_months(comp.months),
+        reference=data["reference"], logrank=logrank,
+        difference_method=data["difference_method"], logrank_test=data["logrank_test"],
+        figures=figures, differing=comp.differing_inputs(), version=data["version"],
+        glossary=terms("path", "95% interval", "median", "never within the horizon",
+                       "percentage points (pp)", "paired difference", "p-value"))
+
+
+def comparison_workbook(comp: ComparisonResult) -> bytes:
+    """A comparison's ``results.xlsx`` as bytes: its scenario table and differing inputs."""
+    frame_rows = []
+    data = comp.to_dict()
+    months = [m for m in data["scenarios"][0]["p_break_by"]]
+    h = data["months"]
+    header = ["scenario"] + [f"P(break by month {m})" for m in months] + [
+        "median months", "share never within the horizon",
+        f"MRR p50 at month {h} [$] (closed businesses count as $0)",
+        f"P(out of cash and credit by month {h})", f"cash p10 at month {h} [$]",
+        f"cash p50 at month {h} [$]",
+        f"change in P(break by month {h})", "change, 95% low", "change, 95% high",
+        "McNemar p"]
+    formats: list[Format] = [None, *[PCT] * len(months), COUNT, PCT, MONEY, PCT, MONEY, MONEY,
+                             PCT, PCT, PCT, PVALUE]
+    for e in data["scenarios"]:
+        d = e["difference_vs_reference"]
+        end = e["at_horizon"]
+        frame_rows.append(
+            [e["name"]] + [e["p_break_by"][m] for m in months]
+            + [e["time_to_threshold"]["median"], e["time_to_threshold"]["censored_fraction"],
+               e["mrr_final"]["p50"], e["p_insolvent_by_horizon"], end["cash_p10"],
+               end["cash_p50"]]
+            + ([None] * 4 if d is None else [d["p_break_by_horizon"]["value"],
+                                             *d["p_break_by_horizon"]["ci95"],
+                                             d["p_break_by_horizon"]["p_value"]]))
+    workbook = new_workbook()
+    sheet(workbook, "Scenarios", header, frame_rows, formats)
+    sheet(workbook, "Inputs", ["key"] + comp.names,
+           [[key, *map(number_or_text, values)] for key, values in comp.differing_inputs()],
+           [None] + [plain_number_format] * len(comp.names))
+    return workbook_bytes(workbook)
+
+
+def write_comparison(comp: ComparisonResult, out_dir: str | Path) -> Path:
+    """Write ``comparison.json``, ``report.html``, ``results.xlsx`` and the two PNG figures,
+    atomically."""
+    figures = comparison_figures(comp)
+    png = {f.section: f.png for f in figures}
+    return write_directory(out_dir, {
+        COMPARISON_JSON: json_text(comp.to_dict()),
+        P_BREAK_CHART: png["p_break"],
+        MRR_FAN_CHART: png["fans"],
+        REPORT_HTML: render_comparison(comp, figures),
+        RESULTS_XLSX: comparison_workbook(comp),
+    }, COMPARE_FILES)

@@ -1,11 +1,26 @@
-"""The figures of a fit of a business's own records and of its backtest."""
+"""A fit of a business's own records and its backtest: their figures, pages and files."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..formatting import money
+from ..output import (
+    BACKTEST_FILES,
+    BACKTEST_HTML,
+    BACKTEST_JSON,
+    FIT_FILES,
+    FIT_HTML,
+    FIT_JSON,
+    json_text,
+    write_directory,
+)
+from .glossary import terms
+from .pages import render_page
 from .style import (
     BLUE,
     RED,
@@ -17,15 +32,19 @@ from .style import (
 )
 
 if TYPE_CHECKING:
-
     from ..fit.backtest import BacktestResult
     from ..fit.estimate import FitResult
+
 
 __all__ = [
     "backtest_chart",
     "fit_figures",
+    "render_backtest",
+    "render_fit",
     "tenure_chart",
     "tickets_by_month_chart",
+    "write_backtest",
+    "write_fit_report",
 ]
 
 
@@ -126,3 +145,97 @@ def backtest_chart(result: BacktestResult) -> Any:
         ax.grid(alpha=0.3)
     axes[0].legend(loc="best", fontsize=7, frameon=False)
     return fig
+
+
+# -- the pages and the files ------------------------------------------------------
+
+
+def render_fit(result: FitResult, figures: Sequence[ReportFigure] | None = None,
+               title: str | None = None) -> str:
+    """The fit report as one self-contained HTML page."""
+    from ..fit import fit_summary
+
+    figures = fit_figures(result) if figures is None else figures
+
+    rows = [{"key": f.key, "estimate": f.show(f.estimate),
+             "interval": ("" if f.interval90[0] == f.interval90[1]
+                          else f"{f.show(f.interval90[0])} to {f.show(f.interval90[1])}"),
+             "comment": f.comment} for f in result.fitted]
+    files = ", ".join(result.files.values()) or "no files"
+    headlines = [f"{len(result.fitted)} values fitted from {files}, as of "
+                 f"{result.as_of.isoformat()}."]
+    def number(x: float) -> str:  # the replay's counts and dollars, no e-notation
+        return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.4g}"
+
+    replay = None
+    if result.replay is not None:
+        from ..fit.calibrate import REPLAY_SERIES
+
+        replay = {"start": result.replay.start.isoformat(),
+                  "what": "totals over the months, and clients, MRR and technicians in the "
+                          "last month",
+                  "rows": [(f"{REPLAY_SERIES[k]} ({t['what']})", number(t["actual"]),
+                            number(t["q50"]), f"{number(t['q05'])} to {number(t['q95'])}")
+                           for k, t in result.replay.totals.items()]}
+    return render_page(
+        "fit.html", title=title or "msp-sim fit: your MSP from your data", headlines=headlines,
+        warnings=result.warnings, rows=rows, replay=replay,
+        not_fitted=list(fit_summary(result)["not_fitted"].items()),
+        figures=figures, glossary=terms("90% interval", "never within the horizon"))
+
+
+def render_backtest(result: BacktestResult, figures: Sequence[ReportFigure] | None = None,
+                    title: str | None = None) -> str:
+    """The backtest report as one self-contained HTML page."""
+    from ..fit.backtest import SERIES
+
+    if figures is None:
+        figures = [ReportFigure("backtest", "Predicted (bands, median) against what happened",
+                                png_bytes(backtest_chart(result)))]
+
+    def cell(name: str, x: float) -> str:
+        return money(x) if name == "mrr_managed" else f"{x:,.0f}"
+
+    series = []
+    for name, s in result.series.items():
+        rows = [(s["months"][k], cell(name, s["actual"][k]), cell(name, s["q50"][k]),
+                 f"{cell(name, s['q25'][k])} to {cell(name, s['q75'][k])}",
+                 f"{cell(name, s['q05'][k])} to {cell(name, s['q95'][k])}",
+                 f"{s['pit'][k]:.2f}") for k in range(len(s["months"]))]
+        words, unit = SERIES[name]
+        series.append({"title": f"{words[0].upper()}{words[1:]} ({unit})", "rows": rows})
+    return render_page(
+        "backtest.html", title=title or "msp-sim backtest: the model against your last months",
+        headlines=[*result.verdict(), *result.lines()], cutoff=result.cutoff.isoformat(),
+        holdout=result.holdout,
+        n_paths=result.n_paths, figures=figures, series=series,
+        glossary=terms("median", "90% interval"))
+
+
+def write_fit_report(result: FitResult, out_dir: str | Path, title: str | None = None
+                     ) -> Path:
+    """Write ``fit.json``, ``fit.html`` and the figures as PNG, atomically."""
+    from ..fit import fit_json
+    from .fit import fit_figures
+
+    figures = fit_figures(result)
+    files: dict[str, str | bytes] = {FIT_JSON: fit_json(result),
+                                     FIT_HTML: render_fit(result, figures, title)}
+    for f in figures:
+        files[f"{f.section}.png"] = f.png
+    return write_directory(out_dir, files, FIT_FILES)
+
+
+def write_backtest(result: BacktestResult, out_dir: str | Path, title: str | None = None
+                   ) -> Path:
+    """Write ``backtest.json``, ``backtest.html`` and ``backtest.png``, atomically."""
+    from .fit import backtest_chart
+    from .style import ReportFigure, png_bytes
+
+    png = png_bytes(backtest_chart(result))
+    figure = ReportFigure("backtest", "Predicted (bands, median) against what happened", png)
+    return write_directory(out_dir, {
+        BACKTEST_JSON: json_text(result.to_dict()),
+        BACKTEST_HTML: render_backtest(result, [figure], title),
+        "backtest.png": png,
+    }, BACKTEST_FILES)

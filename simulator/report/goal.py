@@ -1,11 +1,16 @@
-"""The figure of a goal seek."""
+"""A goal seek: its figure, its page (``goal.html``) and its files."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..output import GOAL_CHART, GOAL_FILES, GOAL_HTML, GOAL_JSON, json_text, write_directory
+from .glossary import terms
+from .pages import input_sections, render_page
 from .style import (
     BLUE,
     GREEN,
@@ -17,12 +22,14 @@ from .style import (
 )
 
 if TYPE_CHECKING:
-
     from ..analysis.goal import GoalResult
+
 
 __all__ = [
     "goal_chart",
     "goal_figures",
+    "render_goal",
+    "write_goal",
 ]
 
 
@@ -59,3 +66,37 @@ def goal_figures(result: GoalResult) -> list[ReportFigure]:
     """The goal report's figure (also written as ``goal.png``)."""
     return [ReportFigure("goal", "The outcome at every lever value tried (95% intervals), "
                          "the target and the value found", png_bytes(goal_chart(result)))]
+
+
+# -- the page and the files -------------------------------------------------------
+
+
+def render_goal(result: GoalResult, figures: Sequence[ReportFigure] | None = None,
+                title: str | None = None) -> str:
+    """The goal-seek report as one self-contained HTML page."""
+    data = result.to_dict()
+    figures = goal_figures(result) if figures is None else figures
+    lines = result.format_summary().splitlines()
+    headlines = [ln for ln in lines if not ln.startswith("note: ")]
+    notes = [ln.removeprefix("note: ") for ln in lines if ln.startswith("note: ")]
+    fmt = result.outcome_text
+    evaluations = [(result.value_text(e.value), fmt(e.estimate),
+                    f"{fmt(e.low)} to {fmt(e.high)}", "yes" if e.met else "no")
+                   for e in result.evaluations]
+    return render_page(
+        "goal.html", title=title or f"msp-sim goal: {result.target.text}",
+        headlines=headlines, notes=notes, n_paths=result.n_paths, seed=result.seed,
+        parameter=result.parameter, target_quantity=result.target.quantity,
+        evaluations=evaluations, figures=figures, inputs=input_sections(result.config),
+        method=data["method"], config_sha256=data["config_sha256"], version=data["version"],
+        glossary=terms("path", "95% interval", "paired difference"))
+
+
+def write_goal(result: GoalResult, out_dir: str | Path, title: str | None = None) -> Path:
+    """Write ``goal.json``, ``goal.png`` and ``goal.html`` into ``out_dir``, atomically."""
+    figures = goal_figures(result)
+    return write_directory(out_dir, {
+        GOAL_JSON: json_text(result.to_dict()),
+        GOAL_CHART: figures[0].png,
+        GOAL_HTML: render_goal(result, figures, title),
+    }, GOAL_FILES)

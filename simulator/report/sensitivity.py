@@ -1,11 +1,25 @@
-"""The figures of a sensitivity analysis: the tornado and the Sobol' indices."""
+"""A sensitivity analysis: its figures (the tornado and the Sobol' indices), its page
+and its files."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..output import (
+    INDICES_PNG,
+    SENSITIVITY_FILES,
+    SENSITIVITY_HTML,
+    SENSITIVITY_JSON,
+    TORNADO_PNG,
+    json_text,
+    write_directory,
+)
+from .glossary import terms
+from .pages import render_page
 from .style import (
     BLUE,
     RED,
@@ -16,14 +30,16 @@ from .style import (
 )
 
 if TYPE_CHECKING:
-
     from ..analysis.sensitivity import SensitivityResult
 
+
 __all__ = [
+    "render_sensitivity",
     "sensitivity_chart",
     "sensitivity_figures",
     "sensitivity_indices_chart",
     "sensitivity_tornado_chart",
+    "write_sensitivity",
 ]
 
 
@@ -120,3 +136,71 @@ def sensitivity_figures(result: SensitivityResult) -> list[ReportFigure]:
         ReportFigure("indices", "Sobol' indices with 95% bootstrap intervals",
                      png_bytes(sensitivity_indices_chart(result, names))),
     ]
+
+
+# -- the page and the files -------------------------------------------------------
+
+
+def _method_note(result: SensitivityResult) -> str:
+    note = (f"Sobol' indices by scipy.stats.sobol_indices: {result.n_base} base rows, "
+            f"{result.evaluations:,} design points of {result.paths_per_point} paths each "
+            "(month-level seeds shared between a row of A and its A-with-one-column-from-B "
+            "rows, so a parameter without effect scores exactly 0; the noise counts in the "
+            "variance and in each parameter's total effect through interactions). 95% "
+            "intervals: percentile bootstrap over the base rows. Fixed-number inputs are not "
+            "analysed.")
+    if result.correlations_ignored:
+        note += (" The config's [correlations] are not applied here: Sobol' indices assume "
+                 "independent inputs.")
+    return note
+
+
+def render_sensitivity(result: SensitivityResult,
+                       figures: Sequence[ReportFigure] | None = None,
+                       title: str | None = None) -> str:
+    """The sensitivity report as one self-contained HTML page."""
+    data = result.to_dict()
+    figures = sensitivity_figures(result) if figures is None else figures
+    outcomes = []
+    for block in data["outcomes"]:
+        name = block["outcome"]
+        bars = {b["parameter"]: b for b in block["tornado"]["bars"]}
+        rows = [dict(row, at_low=result.format_outcome(name, bars[row["parameter"]]["at_low"]),
+                     at_high=result.format_outcome(name, bars[row["parameter"]]["at_high"]))
+                for row in block["indices"]]
+        variance, unexplained = block["variance"], block["unexplained"]
+        outcomes.append({
+            "label": result.outcome_label(name), "rows": rows,
+            "variance": "n/a" if variance is None else f"{variance:.4g}",
+            "unexplained": "n/a" if unexplained is None else f"{unexplained:.2f}",
+            "base": result.format_outcome(name, block["tornado"]["base"]),
+        })
+    return render_page(
+        "sensitivity.html", title=title or "msp-sim: which uncertain input drives the outcome",
+        headlines=result.headlines(), outcomes=outcomes, figures=figures,
+        parameters=data["parameters"], method_note=_method_note(result), seed=data["seed"],
+        config_sha256=data["config_sha256"], version=data["version"],
+        glossary=terms("path", "first order effect", "total effect", "95% interval",
+                       "tornado"))
+
+
+def write_sensitivity(result: SensitivityResult, out_dir: str | Path,
+                      title: str | None = None) -> Path:
+    """Write ``sensitivity.json``, ``tornado.png``, the indices chart and ``sensitivity.html``.
+
+    All files go to a temporary directory next to ``out_dir`` that replaces
+    it only when complete, so a failure leaves ``out_dir`` as it was.
+
+    Raises
+    ------
+    simulator.output.OutputDirError
+        ``out_dir`` is a file or holds other files; nothing is written.
+    """
+    figures = sensitivity_figures(result)
+    png = {f.section: f.png for f in figures}
+    return write_directory(out_dir, {
+        SENSITIVITY_JSON: json_text(result.to_dict()),
+        TORNADO_PNG: png["tornado"],
+        INDICES_PNG: png["indices"],
+        SENSITIVITY_HTML: render_sensitivity(result, figures, title),
+    }, SENSITIVITY_FILES)

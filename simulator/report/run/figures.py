@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..results.derived import (
+from ...results.derived import (
     OWNER_PARTS,
     REVENUE_LINES,
     SERVICE_LEADERSHIP_STAGES,
@@ -17,8 +17,8 @@ from ..results.derived import (
     owner_month,
     revenue_mix,
 )
-from .levers import lever_chart
-from .style import (
+from ..levers import lever_chart
+from ..style import (
     BLUE,
     FAN_QUANTILES,
     GREEN,
@@ -39,8 +39,8 @@ from .style import (
 
 if TYPE_CHECKING:
 
-    from ..analysis.levers import LeverScanResult
-    from ..results import SimulationResult
+    from ...analysis.levers import LeverScanResult
+    from ...results import SimulationResult
 
 __all__ = [
     "OWNER_COLORS",
