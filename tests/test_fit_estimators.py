@@ -347,3 +347,51 @@ def test_a_client_ending_on_the_as_of_date_counts_once():
     result = fit_records([Client("A", start, as_of, 5, None, 500, 2)], as_of=as_of)
     assert len(result.curves["tenures"]["ended"]) == 1
     assert result.curves["tenures"]["active"] == []
+
+
+def test_sales_cycle_is_the_mean_months_to_a_won_signing():
+    """Won deals signed 61, 92 and 122 days after the first meeting: the cycle is their
+    mean in months of 365.25 / 12 days (lost and open deals do not count); fewer than
+    three won deals with a close date: no cycle."""
+    first = datetime.date(2024, 1, 1)
+    deals = [Deal(first, f"W{k}", True, "won", first + datetime.timedelta(days=d), k + 2)
+             for k, d in enumerate((61, 92, 122))]
+    deals += [Deal(first, "L", True, "lost", first + datetime.timedelta(days=400), 9),
+              Deal(first, "O", True, "open", None, 10)]
+    got = {f.key: f for f in fit_pipeline(deals, datetime.date(2024, 6, 1), 40.0, "p")}
+    cycle = got["sales.cycle_months"]
+    mean = (61 + 92 + 122) / 3 / (365.25 / 12)
+    assert (cycle.value, cycle.estimate, cycle.interval90, cycle.count, cycle.source) == (
+        round(mean, 2), mean, (mean, mean), 3, "p")
+    assert cycle.comment == ("fitted from p: mean months from the first meeting to the "
+                             "signing of 3 won deals")
+    assert got["sales.close_rate"].comment == "fitted from p: 3 of 4 decided proposals were won"
+    assert got["sales.close_rate"].source == got["sales.proposal_rate"].source == "p"
+    assert "sales.cycle_months" not in {f.key for f in fit_pipeline(deals[1:], deals[0].date,
+                                                                    40.0, "p")}
+
+
+def test_client_months_by_hand():
+    """Tickets and endpoint-months by client and calendar month: A (10 endpoints) all of
+    January and February 2024; B (5 seats, no endpoint count: 5 x 1.2 endpoints) from
+    10 January to 15 February, with no ticket in February (a zero, not a gap); C signed
+    after the window (nothing). The window ends on 20 February."""
+    from simulator.fit.estimate import client_month_counts
+
+    day = datetime.date
+    clients = [Client("A", day(2023, 1, 1), None, 8, 10, 800, 2),
+               Client("B", day(2024, 1, 10), day(2024, 2, 15), 5, None, 500, 3),
+               Client("C", day(2024, 3, 1), None, 5, 7, 500, 4)]
+    tickets = [Ticket(day(2024, 1, 3), None, "A", 1.0, "T", 2),
+               Ticket(day(2024, 1, 30), None, "A", 1.0, "T", 3),
+               Ticket(day(2024, 2, 2), None, "A", 1.0, "T", 4),
+               Ticket(day(2024, 1, 12), None, "B", 1.0, "T", 5)]
+    n, e, moy, who = client_month_counts(tickets, clients, day(2024, 1, 1), day(2024, 2, 20),
+                                         1.2)
+    per_month = 365.25 / 12
+    np.testing.assert_array_equal(n, [2, 1, 1, 0])
+    np.testing.assert_allclose(e, np.array([10 * 31, 10 * 19, 6 * 22, 6 * 14]) / per_month,
+                               rtol=1e-12)
+    np.testing.assert_array_equal(moy, [0, 1, 0, 1])
+    np.testing.assert_array_equal(who, [0, 0, 1, 1])
+    assert n.dtype == e.dtype == np.float64 and moy.dtype == who.dtype == np.int64
