@@ -462,20 +462,21 @@ def _release_memory() -> None:
 
 def _check_host(server: Any, hosts: list[str]) -> None:
     """Answer 403 to a request whose ``Host`` is not the bound address (a page of
-    another site reaching 127.0.0.1 through DNS rebinding names its own host)."""
+    another site reaching 127.0.0.1 through DNS rebinding names its own host).
+
+    Tornado's own host routing (``Application.add_handlers``, whose host patterns are
+    tried before the catch-all one Bokeh's handlers live in): every host name but the
+    bound ones is routed to a 403. Bokeh's ``Server`` exposes its tornado Application
+    only as ``_tornado``; Bokeh's public ``allow_websocket_origin`` checks a
+    websocket's ``Origin``, not a page request's ``Host``."""
+    import re
+
     import tornado.web
 
-    application = server._tornado  # Bokeh's tornado Application
-    find_handler = application.find_handler
-    allowed = {h.lower() for h in hosts}
-
-    def checked(request: Any, **kwargs: Any) -> Any:
-        if (request.host or "").lower() not in allowed:
-            return application.get_handler_delegate(request, tornado.web.ErrorHandler,
-                                                    {"status_code": 403})
-        return find_handler(request, **kwargs)
-
-    application.find_handler = checked
+    names = sorted({h.rsplit(":", 1)[0].lower() for h in hosts})
+    others = "(?!(?:" + "|".join(re.escape(n) for n in names) + ")$).*$"
+    server._tornado.add_handlers(others, [(r".*", tornado.web.ErrorHandler,
+                                           {"status_code": 403})])
 
 
 def serve(config: str | Path, overrides: Any = None, *, port: int = 5006,
