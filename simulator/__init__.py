@@ -18,10 +18,12 @@ if TYPE_CHECKING:  # imported on first use
 
     from .config import Config, ConfigError, load_config
     from .config.shipped import shipped_config
+    from .runner import RunOptions
 
 __all__ = [
     "Config",
     "ConfigError",
+    "RunOptions",
     "__version__",
     "compare",
     "explore",
@@ -53,6 +55,10 @@ def __getattr__(name: str) -> Any:
         from .config.shipped import shipped_config
 
         return shipped_config
+    if name == "RunOptions":
+        from .runner import RunOptions
+
+        return RunOptions
     if name in _ANALYSIS:
         from . import analysis
 

@@ -27,15 +27,28 @@ from .model.reference import (
 )
 from .model.sampling import book_array
 
-__all__ = ["MonthOne", "month_one"]
+__all__ = ["MonthOne", "SteadyLimits", "month_one"]
 
-UNSERVED_WARN = 0.02
-"""Share of month 1's technician work left undone, or taken by the owner, above which
-month 1 is not steady."""
-SELLING_WARN = 0.5
-"""Share of the owner's intended selling hours below which month 1 is not steady."""
-LOSS_WARN = 0.05
-"""Pretax loss, as a share of month 1's revenue, above which month 1 is not steady."""
+
+
+@dataclass(frozen=True)
+class SteadyLimits:
+    """Where month 1 stops being steady (the defaults are :func:`month_one`'s).
+
+    Attributes
+    ----------
+    unserved : float
+        Share of month 1's technician work left undone, or taken by the owner,
+        above which month 1 is not steady.
+    selling : float
+        Share of the owner's intended selling hours below which month 1 is not steady.
+    loss : float
+        Pretax loss, as a share of month 1's revenue, above which month 1 is not steady.
+    """
+
+    unserved: float = 0.02
+    selling: float = 0.5
+    loss: float = 0.05
 
 
 def _expected(config: Config, key: str) -> float:
@@ -108,12 +121,13 @@ class MonthOne:
                 f"{self.selling_hours_intended:,.0f} selling hours, {accounts}")
 
 
-def month_one(config: Config) -> MonthOne:
+def month_one(config: Config, limits: SteadyLimits = SteadyLimits()) -> MonthOne:
     """Month 1 of ``config``'s starting business, from the model's own accounting.
 
     Every uncertain input is taken at its mean, today's book exactly where
     ``[[start.book]]`` gives it and at the mean seats and price otherwise;
-    nobody quits, no backlog, no signings (docs/model.md, month 0).
+    nobody quits, no backlog, no signings (docs/model.md, month 0). ``limits``
+    says where month 1 stops being steady.
     """
     e = {key: _expected(config, key) for key in param_specs(per_unit=False)}
     book = book_array(config)
@@ -185,12 +199,12 @@ def month_one(config: Config) -> MonthOne:
     unserved_share = unserved / work if work > 0 else 0.0
 
     problems = []
-    if unserved_share > UNSERVED_WARN:
+    if unserved_share > limits.unserved:
         problems.append(f"the technicians are asked for {work:,.0f} hours against "
                         f"{capacity:,.0f} ({utilization:.0%} utilization) and "
                         f"{unserved_share:.0%} of the work ({unserved:,.0f} hours) is left "
                         "undone even with overtime and the owner's help")
-    elif owner_overflow > UNSERVED_WARN * work:
+    elif owner_overflow > limits.unserved * work:
         problems.append(f"the technicians are asked for {work:,.0f} hours against "
                         f"{capacity:,.0f} ({utilization:.0%} utilization), more than overtime "
                         f"covers: the owner takes {owner_overflow:,.0f} hours of their tickets")
@@ -199,11 +213,11 @@ def month_one(config: Config) -> MonthOne:
                         f"{capacity:,.0f} ({utilization:.0%} utilization, below "
                         f"staff.layoff_below = {e['staff.layoff_below']:.0%}, so the model "
                         "lets technicians go)")
-    if selling_intended > 0 and selling < SELLING_WARN * selling_intended:
+    if selling_intended > 0 and selling < limits.selling * selling_intended:
         problems.append(f"the owner keeps {selling:,.0f} of the {selling_intended:,.0f} "
                         "hours he means to sell (escalations, management, account care "
                         "and the technicians' overflow take the rest)")
-    if n > 0 and profit < -LOSS_WARN * revenue:
+    if n > 0 and profit < -limits.loss * revenue:
         runway = (e["start.cash"] + e["finance.credit_limit"]) / -profit
         if runway <= 0:
             lasts = "there is no cash or credit left"

@@ -18,12 +18,12 @@ import numpy as np
 from scipy import optimize, stats
 
 from simulator.fit.estimate import (
-    endpoint_months,
     fit_churn,
     fit_pipeline,
     fit_records,
     fit_tickets,
 )
+from simulator.fit.history import endpoint_months
 from simulator.fit.records import Client, Deal, Ticket
 from simulator.fit.synthetic import history
 

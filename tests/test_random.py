@@ -19,7 +19,7 @@ ALPHA = 1e-3
 
 
 @numba.njit
-def _draw(kind, param, seed, n):
+def _draw(kind, param, seed, n, trials=0):
     state = np.empty(4, dtype=np.uint64)
     _random.seed_state(state, seed)
     out = np.empty(n)
@@ -30,6 +30,8 @@ def _draw(kind, param, seed, n):
             out[k] = _random.poisson(state, param)
         elif kind == 3:
             out[k] = _random.geometric0(state, param)
+        elif kind == 5:
+            out[k] = _random.binomial(state, trials, param)
         else:
             out[k] = _random.randint(state, 1, int(param) + 1)
     return out
@@ -82,6 +84,23 @@ def test_geometric_chi_square(p):
         return
     dist = stats.geom(p, loc=-1)  # failures before the first success
     assert _chi2_discrete(sample, dist.pmf, int(dist.ppf(1 - 1e-9))) > ALPHA
+
+
+@pytest.mark.parametrize(("trials", "p"), [(1, 0.3), (8, 0.0107), (25, 0.04), (12, 0.5),
+                                          (40, 0.93), (200, 0.4), (300, 0.01)])
+def test_binomial_chi_square(trials, p):
+    # inversion (n min(p, 1 - p) <= 30, either side of 1/2) and one uniform a trial
+    sample = _draw(5, p, 5, 60_000, trials)
+    assert sample.min() >= 0 and sample.max() <= trials
+    dist = stats.binom(trials, p)
+    if dist.pmf(0) < 1 - 1e-12:
+        assert _chi2_discrete(sample, dist.pmf, trials) > ALPHA
+    assert abs(sample.mean() - trials * p) < 4 * np.sqrt(trials * p * (1 - p) / sample.size)
+
+
+def test_binomial_edges():
+    assert np.all(_draw(5, 0.0, 6, 100, 9) == 0) and np.all(_draw(5, 1.0, 6, 100, 9) == 9)
+    assert np.all(_draw(5, 0.5, 6, 100, 0) == 0)
 
 
 def test_randint_uniform_over_the_range():

@@ -161,3 +161,44 @@ def test_every_page_explains_its_words_and_names_its_sources():
     assert cite("seed 003: 8-15% a year") == f"{SOURCES['003']}: 8-15% a year"
     assert cite("seeds 004 and 002") .startswith(SOURCES["004"])
     assert cite("no seed here") == "no seed here"
+
+
+REPORT = sorted((ROOT / "report").rglob("*.py"))
+
+
+def test_every_figure_function_takes_ax():
+    """Every drawing function (``@styled``) takes ``ax=None``: a caller can draw it into
+    axes of its own (PyMC-Marketing's clv plots)."""
+    found = []
+    for path in REPORT:
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.FunctionDef) and any(
+                    getattr(d, "id", None) == "styled" for d in node.decorator_list):
+                found.append(node.name)
+                args = {a.arg: a for a in node.args.args + node.args.kwonlyargs}
+                assert "ax" in args, f"{path.name}: {node.name} takes no ax"
+    assert len(found) >= 15, found
+
+
+def test_a_run_figure_draws_into_given_axes():
+    import numpy as np
+    from matplotlib.figure import Figure
+
+    from simulator.config.loader import config_from_dict
+    from simulator.model.metrics import METRICS
+    from simulator.results import SimulationResult
+
+    rng = np.random.default_rng(2)  # a made-up run: the drawing is what is tested
+    config = config_from_dict({"simulation": {"months": 12, "paths": 64, "seed": 2}})
+    result = SimulationResult(config=config, seed=2,
+                              metrics={m: rng.random((64, 13)) for m in METRICS},
+                              first_passage=rng.integers(-1, 13, 64))
+    for kind, panels in (("mrr", 1), ("mix", 2), ("operations", 3)):
+        host = Figure()
+        axes = host.subplots(1, panels)
+        assert result.plot(kind, ax=list(axes) if panels > 1 else axes) is host
+        assert len(host.axes) == panels  # nothing added beside the caller's axes
+    with pytest.raises(ValueError, match="kind must be one of"):
+        result.plot("pie")
+    with pytest.raises(ValueError, match="draws on 2 axes"):
+        result.plot("mix", ax=[Figure().add_subplot()])

@@ -233,7 +233,7 @@ class ComparisonResult:
             rows.append(row)
         return pd.DataFrame(rows).set_index("scenario")
 
-    def plot(self) -> Any:
+    def plot(self, ax: Any = None) -> Any:
         """P(break by month t) with 95% bands and MRR medians with 25-75% bands, overlaid.
 
         Returns
@@ -243,7 +243,7 @@ class ComparisonResult:
         """
         from ..report.compare import comparison_overview
 
-        return comparison_overview(self)
+        return comparison_overview(self, ax)
 
     def write(self, out_dir: str | Path) -> Path:
         """Write ``comparison.json``, ``report.html`` and the PNG figures, atomically
@@ -403,9 +403,14 @@ def simulate_columns(
     chunk_size: int | None = None,
     progress: bool | None = None,
     client: Any = None,
+    outcomes_only: bool = False,
 ) -> tuple[SimulationResult, dict[tuple[str, int], np.ndarray]]:
     """:func:`simulator.api.simulate`, plus every path's value of some ``(metric, month)``
     columns (month ``-1``: the horizon).
+
+    With ``outcomes_only`` the run keeps neither trajectories nor statistics: its
+    first passages, insolvency months and the columns alone (the same bits), the
+    engine writing only the columns' metrics.
 
     With ``keep_paths`` the run keeps its trajectories and the columns are
     slices of them. Otherwise the run is the same chunk by chunk as
@@ -415,5 +420,6 @@ def simulate_columns(
     ``client`` each chunk is a task (:func:`simulator.runner.dask.execute`):
     the same bits.
     """
-    return run(config, n_paths, seed, RunOptions(chunk_size, progress, keep_paths, client),
+    return run(config, n_paths, seed,
+               RunOptions(chunk_size, progress, keep_paths, client, outcomes_only),
                columns=columns)

@@ -126,13 +126,14 @@ class _Evaluator:
 
         v = float(round(v)) if self.integer else float(v)
         if v not in self.cache:
-            # targets read one per-path value (or the first passages): streamed, no
-            # trajectories kept
+            # targets read one per-path value (or the first passages): outcomes only,
+            # neither trajectories nor monthly statistics
             column = self.target.column
             run, values = simulate_columns(
                 with_value(self.config, self.key, v), self.n_paths, self.seed,
                 [] if column is None else [column], keep_paths=False,
-                chunk_size=self.chunk_size, progress=self.progress, client=self.client)
+                chunk_size=self.chunk_size, progress=self.progress, client=self.client,
+                outcomes_only=True)
             est = self.target.estimate(run, None if column is None else values[column])
             if not math.isfinite(est.value):
                 raise ConfigError(self.key, [("", None, f"the simulation overflowed at "
@@ -286,7 +287,7 @@ class GoalResult:
         pd = require_pandas()
         return pd.DataFrame([e._asdict() for e in self.evaluations])
 
-    def plot(self) -> Any:
+    def plot(self, ax: Any = None) -> Any:
         """The outcome against the lever at every evaluation, with CIs and the answer.
 
         Returns
@@ -295,7 +296,7 @@ class GoalResult:
         """
         from ..report.goal import goal_chart
 
-        return goal_chart(self)
+        return goal_chart(self, ax)
 
     def write(self, out_dir: str | Path, title: str | None = None) -> Path:
         """Write ``goal.json``, ``goal.png`` and ``goal.html`` into ``out_dir``, atomically

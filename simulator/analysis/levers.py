@@ -245,6 +245,11 @@ def _within(key: str, value: Any) -> Any:
 # -- the scan --------------------------------------------------------------------
 
 
+SCAN_COLUMNS: tuple[tuple[str, int | None], ...] = (("pretax_profit", None), ("mrr", -1))
+"""What the scan reads of a run beside first passages and insolvency months: every
+month's pretax profit (summed per path) and the horizon's MRR."""
+
+
 @dataclass
 class _Outcomes:
     """What the scan keeps of a run: its summary and the per-path values it pairs."""
@@ -257,13 +262,18 @@ class _Outcomes:
     mrr_final: np.ndarray
 
     @classmethod
-    def of(cls, r: SimulationResult) -> _Outcomes:
-        """Reduce a run that kept its trajectories (which are then let go)."""
+    def of(cls, r: SimulationResult, columns: dict[Any, np.ndarray] | None = None
+           ) -> _Outcomes:
+        """Reduce a run: its kept trajectories (which are then let go) or, from a run
+        of outcomes only, its :data:`SCAN_COLUMNS` (the same bits)."""
         fp = np.asarray(r.first_passage)
         insolvency = np.asarray(r.insolvency_month)
         month = min(SCAN_MONTH, r.months)
-        profit = np.asarray(r["pretax_profit"][:, 1:].sum(axis=1), dtype=np.float64)
-        mrr_final = np.array(r["mrr"][:, -1], dtype=np.float64)
+        if columns is None:
+            columns = {("pretax_profit", None): r["pretax_profit"], ("mrr", -1): r["mrr"][:, -1]}
+        profit = np.asarray(columns[("pretax_profit", None)][:, 1:].sum(axis=1),
+                            dtype=np.float64)
+        mrr_final = np.array(columns[("mrr", -1)], dtype=np.float64)
         median = r.time_quantile(0.5)
         summary = {
             "p_break_by": {str(m): _estimate(r.p_break_by(m))
@@ -401,12 +411,12 @@ class LeverScanResult:
             })
         return pd.DataFrame(rows).set_index("lever")
 
-    def plot(self) -> Any:
+    def plot(self, ax: Any = None) -> Any:
         """Each lever's change in P(break by the horizon) with its 95% interval
         (:func:`simulator.report.levers.lever_chart`)."""
         from ..report.levers import lever_chart
 
-        return lever_chart(self)
+        return lever_chart(self, ax)
 
     def lines(self, top: int | None = 3) -> list[str]:
         """The top levers in words, e.g. ``"a salesperson from month 1: 25% -> 75% by month
@@ -432,9 +442,10 @@ def _pp(x: float | None) -> str:
 
 def _scan_outcomes(config: Config, n_paths: int, seed: int, chunk_size: int | None,
                    progress: bool | None) -> _Outcomes:
-    """One scenario of the scan: every path's values for the paired differences (the
-    trajectories are dropped as soon as they are reduced)."""
-    return _Outcomes.of(run(config, n_paths, seed, RunOptions(chunk_size, progress, True))[0])
+    """One scenario of the scan: every path's values for the paired differences, from a
+    run of outcomes only (first passages, insolvency months, :data:`SCAN_COLUMNS`)."""
+    options = RunOptions(chunk_size, progress, outcomes_only=True)
+    return _Outcomes.of(*run(config, n_paths, seed, options, columns=SCAN_COLUMNS))
 
 
 def lever_scan(

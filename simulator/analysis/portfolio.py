@@ -244,13 +244,13 @@ class PortfolioResult:
                                                     if k != "name" and not isinstance(v, list)}}
                              for e in self.entries]).set_index("msp")
 
-    def plot(self) -> Any:
+    def plot(self, ax: Any = None) -> Any:
         """Expected MSPs broken through by month with the 95% interval, beside the spread
         of P(break by the horizon) across MSPs
         (:func:`simulator.report.portfolio.portfolio_chart`)."""
         from ..report.portfolio import portfolio_chart
 
-        return portfolio_chart(self)
+        return portfolio_chart(self, ax)
 
 
 SCIPY_POISSON_BINOM_MAX = 32
@@ -293,11 +293,11 @@ def _msp_result(msp: Msp, n_paths: int, seed: int, levers: bool
                 ) -> tuple[dict[str, Any], np.ndarray, list[dict[str, Any]]]:
     """One MSP's part of a portfolio: its entry, its P(break by month t) and, with
     ``levers``, each lever's paired change (a task on a Dask worker, or run here)."""
-    from ..api import simulate
+    from ..runner import RunOptions, run
     from .levers import lever_scan
 
-    result = simulate(msp.config, n_paths=n_paths, seed=seed, progress=False,
-                      keep_paths=False)
+    # first passages and insolvency months only: no trajectories, no monthly statistics
+    result = run(msp.config, n_paths, seed, RunOptions(progress=False, outcomes_only=True))[0]
     p_break = result.time_to_threshold().cdf(np.arange(result.months + 1))
     rows = []
     if levers:

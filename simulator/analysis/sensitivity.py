@@ -113,7 +113,7 @@ def _point_outcomes(model: _PointModel, values: np.ndarray, seeds: np.ndarray) -
     per_chunk = max(1, _CHUNK_PATHS // k)
     fp = np.empty((n_points, k), dtype=np.int64)
     mrr = np.empty((n_points, k))
-    col_mrr = METRICS.index("mrr")
+    keep_mrr = np.array([METRICS.index("mrr")])
     for start in range(0, n_points, per_chunk):
         stop = min(start + per_chunk, n_points)
         params = np.repeat(model.base, (stop - start) * k)
@@ -122,9 +122,11 @@ def _point_outcomes(model: _PointModel, values: np.ndarray, seeds: np.ndarray) -
             if model.integer[row]:
                 column = np.rint(column)
             params[field_name(key)] = np.repeat(column, k)
-        out, first, _ = run_paths(params, seeds[start:stop].reshape(-1), model.run)
+        # outcomes only: the engine writes MRR alone (first passages come anyway)
+        out, first, _ = run_paths(params, seeds[start:stop].reshape(-1), model.run,
+                                  keep=keep_mrr)
         fp[start:stop] = first.reshape(-1, k)
-        mrr[start:stop] = out[:, col_mrr, -1].reshape(-1, k)
+        mrr[start:stop] = out[:, 0, -1].reshape(-1, k)
     months = model.run.months
     return np.stack([np.mean(fp >= 0, axis=1), np.median(mrr, axis=1),
                      np.mean(np.where(fp >= 0, fp, months), axis=1)])
@@ -463,7 +465,8 @@ class SensitivityResult:
             return money(value)
         return f"{value:.1f}"
 
-    def plot(self, kind: str = "tornado", outcomes: Iterable[str] | None = None):
+    def plot(self, kind: str = "tornado", outcomes: Iterable[str] | None = None,
+             ax: Any = None) -> Any:
         """A :class:`matplotlib.figure.Figure`: one panel per outcome.
 
         Parameters
@@ -474,11 +477,13 @@ class SensitivityResult:
             ``"indices"``: first-order and total indices with 95% intervals.
         outcomes : iterable of str, optional
             Outcomes to draw; default all.
+        ax : sequence of matplotlib Axes, optional
+            One per outcome; default a new figure.
         """
         names = self._chart_outcomes(kind, outcomes)
         from ..report.sensitivity import sensitivity_chart
 
-        return sensitivity_chart(self, kind, names)
+        return sensitivity_chart(self, kind, names, ax)
 
     def _chart_outcomes(self, kind: str, outcomes: Iterable[str] | None) -> list[str]:
         """The outcomes of a :meth:`plot` of ``kind``, checked."""

@@ -6,7 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from .common import EXIT_OK, default_out, fit_options, flag_error, record_files, record_tables
+from .common import EXIT_OK, default_out, fit_options, flag_error, record_tables
+from .flags import RECORDS, add_flags
 
 
 def add_parser(sub: Any) -> None:
@@ -17,14 +18,12 @@ def add_parser(sub: Any) -> None:
                     "months from the business as it was then, and compare with what "
                     "happened (managed MRR, clients, tickets): predictive bands, coverage "
                     "and PIT values in backtest.json, a chart in backtest.html.")
-    record_files(back)
+    add_flags(back, *RECORDS)
     back.add_argument("--holdout", type=int, default=12, metavar="MONTHS",
                       help="months held out at the end (default 12)")
-    back.add_argument("--paths", type=int, default=2000, metavar="N",
-                      help="simulated futures (default 2000)")
-    back.add_argument("--seed", type=int, default=20261123, metavar="S", help="seed")
-    back.add_argument("--out", metavar="DIR",
-                      help="output directory (default: results/backtest)")
+    add_flags(back, "paths", "seed", "out", out="results/backtest",
+              paths={"default": 2000, "help": "simulated futures (default 2000)"},
+              seed={"default": 20261123, "help": "seed"})
     back.set_defaults(handler=command)
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,42 +16,6 @@ EXIT_FAILURE = 1
 EXIT_USAGE = 2
 COMPILE_NOTICE = ("compiling the simulation engine (once after an install or update, "
                   "~10 s; cached afterwards) ...")
-
-SET_HELP = ("override a config key, e.g. --set churn.annual_rate=0.12 or "
-            "--set 'churn.annual_rate={dist=\"uniform\", low=0.08, high=0.12}' "
-            "(value parsed as TOML; repeatable)")
-
-
-def record_files(p: argparse.ArgumentParser) -> None:
-    for table, what in (("clients", "client list: client, start_date, end_date, seats, "
-                         "[endpoints], monthly_fee"),
-                        ("pipeline", "first meetings: date, prospect, proposal, outcome, "
-                         "close_date"),
-                        ("tickets", "tickets: created, closed, client, hours, resource "
-                         "(PSA headers recognised)"),
-                        ("pnl", "monthly P&L: month, revenue_products, revenue_projects, "
-                         "overhead")):
-        p.add_argument(f"--{table}", metavar="FILE", help=what)
-    p.add_argument("--owner", metavar="NAME",
-                   help="the owner's resource name in the tickets (escalation share)")
-    p.add_argument("--columns", metavar="MAP.toml",
-                   help='header mapping: [tickets] "Hrs" = "hours" (any table)')
-    p.add_argument("--as-of", dest="as_of", metavar="DATE",
-                   help="the date the records end (default: the latest date in them)")
-    p.add_argument("--selling-hours", dest="selling_hours", type=float, metavar="H",
-                   help="hours a month the owner means to sell (default: 40)")
-    p.add_argument("--date-format", dest="date_format", metavar="FORMAT",
-                   help="the exports' date order when it is ambiguous, e.g. %%m/%%d/%%Y "
-                        "(US) or %%d/%%m/%%Y")
-    p.add_argument("--decimal-comma", dest="decimal_comma", action="store_true",
-                   help="numbers are written 1.234,56 (otherwise a decimal comma is refused)")
-    p.add_argument("--config", dest="base_config", metavar="CONFIG",
-                   help="a config giving the values the fit does not (default: the "
-                        "calibrated defaults)")
-    p.add_argument("--set", dest="overrides", action="append", default=[],
-                   metavar="KEY=VALUE", help="hold a key as given instead of fitting it, "
-                                             "e.g. --set tickets.hours_reactive=0.8")
-
 
 def fit_options(args: argparse.Namespace) -> tuple[Any, dict[str, Any], dict[str, Any]]:
     """``fit``/``backtest``: how to read the exports, the base config's table
@@ -69,23 +32,6 @@ def fit_options(args: argparse.Namespace) -> tuple[Any, dict[str, Any], dict[str
     held = dict(parse_override(text) for text in args.overrides)
     config_from_dict(base, source=args.base_config or "--config", overrides=held)
     return ReadOptions(date_format=fmt, decimal_comma=args.decimal_comma), base, held
-
-
-def common_flags(p: argparse.ArgumentParser, paths: bool = True) -> None:
-    if paths:
-        p.add_argument("--paths", type=int, metavar="N",
-                       help="paths per simulation (overrides simulation.paths)")
-        p.add_argument("--chunk-size", type=int, metavar="N",
-                       help="paths simulated per chunk (default: automatic)")
-    p.add_argument("--seed", type=int, metavar="S",
-                   help="seed (overrides simulation.seed)")
-    p.add_argument("--months", type=int, metavar="M", help="horizon in months "
-                   "(overrides simulation.months)")
-    p.add_argument("--set", dest="overrides", action="append", default=[],
-                   metavar="KEY=VALUE", help=SET_HELP)
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.add_argument("--title", metavar="TEXT", help="title of the HTML report (default: "
-                   "the scenario file's title, or one naming the analysis)")
 
 
 def error(message: str) -> None:
@@ -117,13 +63,6 @@ def record_tables(args: argparse.Namespace) -> tuple[dict[str, Any], Any]:
     return tables, as_of
 
 
-def scheduler_flag(parser: argparse.ArgumentParser, what: str) -> None:
-    parser.add_argument("--scheduler", metavar="local:N|tcp://HOST:PORT",
-                        help=f"run {what} as Dask tasks: N local worker processes, or a "
-                             "running scheduler (results bit-identical to a local run; "
-                             "needs msp-sim[dask])")
-
-
 def connect(args: argparse.Namespace) -> Any:
     """The Dask client of ``--scheduler``, or None; a bad or unreachable scheduler is a
     one-line error (exit 2) here, before any work."""
@@ -143,22 +82,6 @@ def close(client: Any) -> None:
 
 def flag_error(flag: str, message: str) -> ConfigError:
     return ConfigError(flag, [("", None, message)])
-
-
-def config_overrides(args: argparse.Namespace, flags: Sequence[str]) -> list[str]:
-    """``--set`` plus the shorthands (``--paths``, ``--seed``, ``--months``) as overrides."""
-    overrides = list(args.overrides)
-    for flag in flags:
-        value = getattr(args, flag, None)
-        if value is not None and value != "auto":
-            overrides.append(f"simulation.{flag}={value}")
-    return overrides
-
-
-def check_chunk_size(args: argparse.Namespace) -> None:
-    if getattr(args, "chunk_size", None) is not None and args.chunk_size < 1:
-        raise ConfigError("--chunk-size", [("", None, f"out of range: got {args.chunk_size}; "
-                                                      "allowed: an integer >= 1")])
 
 
 def progress_flag(args: argparse.Namespace) -> bool | None:

@@ -11,16 +11,13 @@ from typing import Any
 from ..config import ConfigError
 from .common import (
     EXIT_OK,
-    check_chunk_size,
     check_finite,
     close,
-    common_flags,
-    config_overrides,
     connect,
     default_out,
     progress_flag,
-    scheduler_flag,
 )
+from .flags import SIMULATION, add_flags, config_overrides
 
 
 def add_parser(sub: Any) -> None:
@@ -31,15 +28,12 @@ def add_parser(sub: Any) -> None:
                     "random numbers) and write comparison.json, report.html and figures. "
                     "Give config files, or one scenario file (base = \"config.toml\" plus "
                     "[[scenario]] tables with name and set).")
-    comp.add_argument("configs", nargs="+", metavar="CONFIG",
-                      help="config files, or one scenario file")
+    add_flags(comp, "configs")
     comp.add_argument("--name", dest="names", action="append", metavar="NAME",
                       help="scenario names, one per scenario in order (default: the file "
                            "names, or the scenario file's names)")
-    common_flags(comp)
-    scheduler_flag(comp, "each scenario")
-    comp.add_argument("--out", metavar="DIR", help="output directory (default: "
-                      "results/compare-<names>)")
+    add_flags(comp, *SIMULATION, "scheduler", "out", scheduler="each scenario",
+              out="results/compare-<names>")
     comp.set_defaults(handler=command)
 
 
@@ -47,9 +41,10 @@ def command(args: argparse.Namespace) -> int:
     from ..analysis.compare import compare, is_scenario_file
     from ..output import COMPARE_FILES, claim_out_dir
     from ..report.compare import write_comparison
+    from ..runner.plan import check_chunk_size
 
-    check_chunk_size(args)
-    overrides = config_overrides(args, ("paths", "seed", "months"))
+    check_chunk_size(args.chunk_size)
+    overrides = config_overrides(args)
     paths = [Path(c) for c in args.configs]
     scenario_files = [p for p in paths if is_scenario_file(p)]
     if scenario_files and len(paths) > 1:

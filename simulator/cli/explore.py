@@ -6,7 +6,8 @@ import argparse
 import sys
 from typing import Any
 
-from .common import EXIT_OK, SET_HELP, flag_error
+from .common import EXIT_OK, flag_error
+from .flags import add_flags
 
 
 def add_parser(sub: Any) -> None:
@@ -17,7 +18,7 @@ def add_parser(sub: Any) -> None:
                     "controls for the inputs and levers, live results with common random "
                     "numbers, 'Save as config' and 'Compare'. Needs the explore extra: "
                     "pip install 'msp-sim[explore]'.")
-    expl.add_argument("config", metavar="CONFIG", help="TOML config file")
+    add_flags(expl, "config")
     expl.add_argument("--port", type=int, default=5006, metavar="N",
                       help="port to listen on (default 5006; 0: a free one)")
     expl.add_argument("--address", default="127.0.0.1", metavar="HOST",
@@ -26,8 +27,7 @@ def add_parser(sub: Any) -> None:
                       help="paths per run when a control rests (default 5,000)")
     expl.add_argument("--drag-paths", type=int, metavar="N",
                       help="paths per run while a slider moves (default 1,000)")
-    expl.add_argument("--set", dest="overrides", action="append", default=[],
-                      metavar="KEY=VALUE", help=SET_HELP)
+    add_flags(expl, "overrides")
     expl.add_argument("--no-browser", action="store_true",
                       help="do not open a browser tab")
     expl.set_defaults(handler=command)

@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .common import EXIT_OK, default_out, fit_options, flag_error, record_files, record_tables
+from .common import EXIT_OK, default_out, fit_options, flag_error, record_tables
+from .flags import RECORDS, add_flags
 
 
 def add_parser(sub: Any) -> None:
@@ -18,7 +19,7 @@ def add_parser(sub: Any) -> None:
                     "gives the columns): every rate as a distribution that carries the "
                     "uncertainty of your data, a comment on each value saying where it comes "
                     "from. Writes the config and a fit report (fit.json, fit.html).")
-    record_files(fit)
+    add_flags(fit, *RECORDS)
     fit.add_argument("--out", default="my_msp.toml", metavar="FILE.toml",
                      help="the config to write (default: my_msp.toml); never overwritten "
                           "unless --force")

@@ -13,16 +13,13 @@ from ..config import load_config
 from .common import (
     EXIT_FAILURE,
     EXIT_OK,
-    check_chunk_size,
     close,
-    common_flags,
-    config_overrides,
     connect,
     default_out,
     error,
     flag_error,
-    scheduler_flag,
 )
+from .flags import SIMULATION, add_flags, config_overrides
 
 
 def add_parser(sub: Any) -> None:
@@ -32,7 +29,7 @@ def add_parser(sub: Any) -> None:
         description="Find the smallest (or largest, by the target's direction) value of one "
                     "config key that meets a target, by root finding with common random "
                     "numbers; writes goal.json, goal.html and goal.png.")
-    goal.add_argument("config", metavar="CONFIG", help="TOML config file")
+    add_flags(goal, "config")
     goal.add_argument("--vary", required=True, metavar="KEY",
                       help="the lever: a numeric key, e.g. sales.meetings_per_selling_hour")
     goal.add_argument("--target", required=True, metavar="EXPR",
@@ -44,10 +41,8 @@ def add_parser(sub: Any) -> None:
     goal.add_argument("--xtol", type=float, metavar="X",
                       help="tolerance on the lever (default 0.1%% of the range; integer "
                            "keys: exact)")
-    common_flags(goal)
-    scheduler_flag(goal, "each evaluation's chunks of paths")
-    goal.add_argument("--out", metavar="DIR", help="output directory (default: "
-                      "results/goal-<config name>-<key>)")
+    add_flags(goal, *SIMULATION, "scheduler", "out", scheduler="each evaluation's chunks of paths",
+              out="results/goal-<config name>-<key>")
     goal.set_defaults(handler=command)
 
 
@@ -62,10 +57,10 @@ def command(args: argparse.Namespace) -> int:
     )
     from ..output import GOAL_FILES, claim_out_dir
     from ..report.goal import write_goal
+    from ..runner.plan import check_chunk_size
 
-    check_chunk_size(args)
-    config = load_config(args.config,
-                         overrides=config_overrides(args, ("paths", "seed", "months")))
+    check_chunk_size(args.chunk_size)
+    config = load_config(args.config, overrides=config_overrides(args))
     key = args.vary.strip()
     lever_spec(key)
     target = parse_target(args.target, config.simulation.months)

@@ -8,7 +8,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .common import EXIT_OK, close, connect, default_out, flag_error, scheduler_flag
+from .common import EXIT_OK, close, connect, default_out, flag_error
+from .flags import add_flags
 
 
 def add_parser(sub: Any) -> None:
@@ -22,18 +23,15 @@ def add_parser(sub: Any) -> None:
     port.add_argument("portfolio_file", metavar="PORTFOLIO", help="CSV or XLSX file")
     port.add_argument("--base", metavar="CONFIG",
                       help="the config every row starts from (default: the defaults)")
-    port.add_argument("--paths", type=int, metavar="N",
-                      help="paths per MSP (default: the base config's simulation.paths, at "
-                           "most 2,000)")
-    port.add_argument("--seed", type=int, metavar="S", help="seed (default: the base's)")
+    add_flags(port, "paths", "seed", paths={"help": "paths per MSP (default: the base "
+                                            "config's simulation.paths, at most 2,000)"},
+              seed={"help": "seed (default: the base's)"})
     port.add_argument("--levers", action="store_true",
                       help="also scan the standard levers of every MSP: how many more MSPs "
                            "each would take past the threshold")
-    scheduler_flag(port, "each MSP")
-    port.add_argument("--title", metavar="TEXT", help="title of portfolio.html")
-    port.add_argument("--out", metavar="DIR",
-                      help="output directory (default: results/portfolio-<file name>)")
-    port.add_argument("--no-progress", action="store_true", help="no progress line")
+    add_flags(port, "scheduler", "title", "out", "no_progress", scheduler="each MSP",
+              title="title of portfolio.html", out="results/portfolio-<file name>",
+              no_progress="no progress line")
     port.set_defaults(handler=command)
 
 

@@ -13,16 +13,13 @@ from ..config import ConfigError, load_config
 from .common import (
     COMPILE_NOTICE,
     EXIT_OK,
-    SET_HELP,
-    check_chunk_size,
     check_finite,
     close,
-    config_overrides,
     connect,
     flag_error,
     progress_flag,
-    scheduler_flag,
 )
+from .flags import add_flags, config_overrides
 
 
 def add_parser(sub: Any) -> None:
@@ -30,25 +27,18 @@ def add_parser(sub: Any) -> None:
     run = sub.add_parser("run", help="simulate a config and write the outputs",
                          description="Simulate a config and write summary.json, paths.npz, "
                                      "quantiles.csv and report.html into the output directory.")
-    run.add_argument("config", metavar="CONFIG", help="TOML config file")
-    run.add_argument("--paths", type=_paths_arg, metavar="N|auto", help="number of paths "
-                     "(overrides simulation.paths); 'auto' adds paths until the 95%% CI of "
-                     "P(break by the horizon) is narrower than --tolerance")
+    add_flags(run, "config", "paths", paths={
+        "type": _paths_arg, "metavar": "N|auto", "help": "number of paths (overrides "
+        "simulation.paths); 'auto' adds paths until the 95%% CI of P(break by the horizon) "
+        "is narrower than --tolerance"})
     run.add_argument("--tolerance", type=float, metavar="T",
                      help="with --paths auto: target half-width of the 95%% CI of P(break by "
                           "the horizon) (default 0.005)")
     run.add_argument("--max-paths", type=int, metavar="N",
                      help="with --paths auto: the most paths to simulate (default 100,000)")
-    run.add_argument("--seed", type=int, metavar="S", help="run seed (overrides simulation.seed)")
-    run.add_argument("--months", type=int, metavar="M", help="horizon in months "
-                     "(overrides simulation.months)")
-    run.add_argument("--set", dest="overrides", action="append", default=[],
-                     metavar="KEY=VALUE", help=SET_HELP)
-    run.add_argument("--out", metavar="DIR", help="output directory "
-                     "(default: results/<config name>); replaced if it holds an earlier run")
-    run.add_argument("--chunk-size", type=int, metavar="N",
-                     help="paths simulated per chunk (default: automatic)")
-    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_flags(run, "seed", "months", "overrides", "out", "chunk_size", "no_progress",
+              out={"help": "output directory (default: results/<config name>); replaced "
+                           "if it holds an earlier run"})
     run.add_argument("--by", dest="by", type=int, action="append", default=[], metavar="MONTH",
                      help="also report the chance to break the threshold by MONTH "
                           "(repeatable; 12, 36 and the horizon are always reported)")
@@ -59,9 +49,9 @@ def add_parser(sub: Any) -> None:
     run.add_argument("--lever-paths", type=int, metavar="N",
                      help="paths per lever in the scan (default: the run's paths, at most "
                           "10,000)")
-    scheduler_flag(run, "the chunks of paths, and the lever scan's scenarios")
-    run.add_argument("--title", metavar="TEXT",
-                     help="title of report.html (default: \"msp-sim: MRR growth simulation\")")
+    add_flags(run, "scheduler", "title",
+              scheduler="the chunks of paths, and the lever scan's scenarios",
+              title='title of report.html (default: "msp-sim: MRR growth simulation")')
     run.add_argument("--save-paths", action=argparse.BooleanOptionalAction, default=None,
                      help="keep and write every path's trajectories to paths.npz (default: "
                           "for runs of at most 200,000 paths; larger runs keep per-month "
@@ -72,11 +62,12 @@ def add_parser(sub: Any) -> None:
 def command(args: argparse.Namespace) -> int:
     from ..output import claim_out_dir
     from ..results import KEEP_PATHS_LIMIT as KEEP_PATHS
+    from ..runner.plan import check_chunk_size
 
     auto = args.paths == "auto"
     config = load_config(args.config,
-                         overrides=config_overrides(args, ("paths", "seed", "months")))
-    check_chunk_size(args)
+                         overrides=config_overrides(args))
+    check_chunk_size(args.chunk_size)
     tolerance, max_paths = 0.0, 0
     if not auto:
         for flag, value in (("--tolerance", args.tolerance), ("--max-paths", args.max_paths)):

@@ -14,14 +14,12 @@ from ..config import ConfigError, load_config
 from .common import (
     EXIT_OK,
     close,
-    common_flags,
-    config_overrides,
     connect,
     default_out,
     flag_error,
     progress_flag,
-    scheduler_flag,
 )
+from .flags import add_flags, config_overrides
 
 
 def add_parser(sub: Any) -> None:
@@ -32,8 +30,7 @@ def add_parser(sub: Any) -> None:
                     "MRR at the horizon and the time to the threshold with respect to the "
                     "config's uncertain inputs, plus a tornado chart; writes "
                     "sensitivity.json, sensitivity.html and figures.")
-    sens.add_argument("config", metavar="CONFIG", help="TOML config file")
-    common_flags(sens, paths=False)
+    add_flags(sens, "config", "seed", "months", "overrides", "no_progress", "title")
     sens.add_argument("--n-base", type=int, default=256, metavar="N",
                       help="rows of each Sobol' matrix, a power of 2 >= 8 (default 256)")
     sens.add_argument("--paths-per-point", type=int, default=16, metavar="N",
@@ -48,9 +45,8 @@ def add_parser(sub: Any) -> None:
                       help="also scan every assumption the config fixes (escalation share, "
                            "owner hours, turnover, ...), each uniform over its sourced "
                            "plausible range (docs/calibration.md)")
-    scheduler_flag(sens, "the design's points, about 65,536 paths a task")
-    sens.add_argument("--out", metavar="DIR", help="output directory (default: "
-                      "results/sensitivity-<config name>)")
+    add_flags(sens, "scheduler", "out", scheduler="the design's points, about 65,536 paths a task",
+              out="results/sensitivity-<config name>")
     sens.set_defaults(handler=command)
 
 
@@ -62,7 +58,7 @@ def command(args: argparse.Namespace) -> int:
     from ..output import SENSITIVITY_FILES, claim_out_dir
     from ..report.sensitivity import write_sensitivity
 
-    config = load_config(args.config, overrides=config_overrides(args, ("seed", "months")))
+    config = load_config(args.config, overrides=config_overrides(args))
     if args.all_assumptions:
         from ..config.starter import assumptions_uncertain
 

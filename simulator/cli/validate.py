@@ -6,7 +6,8 @@ import argparse
 from typing import Any
 
 from ..config import load_config
-from .common import EXIT_OK, SET_HELP
+from .common import EXIT_OK
+from .flags import add_flags
 
 
 def add_parser(sub: Any) -> None:
@@ -14,9 +15,7 @@ def add_parser(sub: Any) -> None:
     validate = sub.add_parser("validate", help="check a config and print every resolved key",
                               description="Validate a config and print every section and "
                                           "key with its value, unit and source.")
-    validate.add_argument("config", metavar="CONFIG", help="TOML config file")
-    validate.add_argument("--set", dest="overrides", action="append", default=[],
-                          metavar="KEY=VALUE", help=SET_HELP)
+    add_flags(validate, "config", "overrides")
     validate.set_defaults(handler=command)
 
 

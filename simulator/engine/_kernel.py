@@ -16,7 +16,7 @@ import math
 import numpy as np
 
 from ._jit import jit
-from ._random import geometric0_log, poisson, randint, seed_state, uniform
+from ._random import binomial, geometric0_log, poisson, randint, seed_state, uniform
 
 # Output axis of the metrics array. simulator.model.metrics.METRICS states the same
 # order (tests keep them in step); kept here so the cached kernel is rebuilt
@@ -77,17 +77,13 @@ def _grow(arr, n):
 @jit
 def staff_turnover(state, techs, quit_base, turnover_overload, utilization_before):
     """Step 1: technicians who quit this month, each with probability
-    ``min(1, quit_base * (1 + turnover_overload * max(utilization - 1, 0)))``."""
+    ``min(1, quit_base * (1 + turnover_overload * max(utilization - 1, 0)))``: one
+    binomial draw (one uniform, where a uniform per technician drew 8 a month)."""
     over = utilization_before - 1.0 if utilization_before > 1.0 else 0.0
     q = quit_base * (1.0 + turnover_overload * over)
     if q > 1.0:
         q = 1.0
-    quits = 0
-    if q > 0.0:
-        for _ in range(techs):
-            if uniform(state) < q:
-                quits += 1
-    return quits
+    return binomial(state, techs, q)
 
 
 @jit

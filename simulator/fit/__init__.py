@@ -196,7 +196,7 @@ def fit_business(
     if calibrate and records.get("clients"):
         data = {**records, "owner": owner}
         if as_of is not None:
-            from .estimate import records_until
+            from .history import records_until
 
             cut = records_until(records.get("clients"), records.get("deals"),
                                 records.get("tickets"), records.get("pnl"),

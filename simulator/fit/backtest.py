@@ -19,7 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from .estimate import DAYS_PER_MONTH, FitResult, active_clients, records_until, records_window
+from .estimate import FitResult
+from .history import DAYS_PER_MONTH, active_clients, records_until, records_window
 from .records import Client, Deal, PnlMonth, Ticket, WorkEntry
 
 __all__ = ["SERIES", "BacktestResult", "backtest"]
@@ -164,8 +165,9 @@ def backtest(clients: list[Client], deals: list[Deal] | None = None,
     ValueError
         Fewer than 12 months of records before the holdout.
     """
-    from ..api import simulate
-    from . import fit_business, fitted_config
+    from . import fit_business
+    from .calibrate import simulate_fitted
+    from .config_table import config_data
 
     deals, tickets, pnl = list(deals or ()), list(tickets or ()), list(pnl or ())
     window = records_window(clients, deals, tickets, pnl, work)
@@ -184,10 +186,7 @@ def backtest(clients: list[Client], deals: list[Deal] | None = None,
     options = dict(fit_options or {})
     fit = fit_business(records, owner=owner, as_of=cutoff, base=base, overrides=overrides,
                        replay_months=min(24, int(history_months) - 1), **options)
-    config = fitted_config(fit, "backtest")
-    config = config.model_copy(update={"simulation": config.simulation.model_copy(
-        update={"months": holdout})})
-    run = simulate(config, n_paths=n_paths, seed=seed, progress=False, keep_paths=True)
+    run = simulate_fitted(config_data(fit), holdout, n_paths, seed, source="backtest")
     actual = _actual(list(clients), tickets, cutoff, holdout)
     starts = [_add_months(cutoff + datetime.timedelta(days=1), t - 1)
               for t in range(1, holdout + 1)]

@@ -37,20 +37,11 @@ import numpy as np
 from scipy import optimize, stats
 
 from ..formatting import printable
-from .estimate import (
-    DAYS_PER_MONTH,
-    FitResult,
-    Fitted,
-    active_clients,
-    beta_of,
-    interval90_of,
-    lognormal_of,
-    months_between,
-    technicians_by_month,
-)
+from .estimate import FitResult, Fitted, beta_of, interval90_of, lognormal_of
+from .history import DAYS_PER_MONTH, active_clients, months_between, technicians_by_month
 from .records import Client, Deal, Ticket, WorkEntry
 
-__all__ = ["REPLAY_SERIES", "Replay", "calibrate", "replay_check"]
+__all__ = ["REPLAY_SERIES", "Replay", "calibrate", "replay_check", "simulate_fitted"]
 
 REPLAY_SERIES: dict[str, str] = {
     "meetings": "first meetings",
@@ -147,22 +138,52 @@ def _start_state(result: FitResult, records: Mapping[str, Any], start: datetime.
     return state
 
 
-def _run(config_data: dict[str, Any], state: Mapping[str, Any], start: datetime.date,
-         months: int, n_paths: int, seed: int, base: Mapping[str, Any] | None,
-         overrides: Mapping[str, Any] | None, changes: Mapping[str, Any] | None = None):
+def simulate_fitted(data: Mapping[str, Any], months: int, n_paths: int, seed: int, *,
+                    source: str, start: datetime.date | None = None,
+                    state: Mapping[str, Any] | None = None,
+                    changes: Mapping[str, Any] | None = None,
+                    overrides: Mapping[str, Any] | None = None) -> Any:
+    """Simulate a fitted business for ``months`` months, every path kept: the one way the
+    fit runs the model (the calibration's replays, the replay check, the backtest).
+
+    Parameters
+    ----------
+    data : mapping
+        The config's tables (the fitted config, over a base).
+    start : date, optional
+        The first day simulated (a replay: ``simulation.start_date``, the break
+        counted from one month at the threshold); default the config's.
+    state : mapping, optional
+        The business at ``start`` (``start.book``, ``customers``, ``techs``),
+        replacing the config's.
+    changes : mapping, optional
+        Dotted keys set before validation (the calibration's trial values).
+    overrides : mapping, optional
+        Keys held by the user (``--set``), applied as overrides.
+    """
     from ..api import simulate
     from ..config import config_from_dict
 
-    data = _merge(base or {}, config_data)
-    data["start"] = {**{k: v for k, v in data.get("start", {}).items()
-                        if k not in ("book", "customers", "techs")}, **state}
-    data["simulation"] = {**data.get("simulation", {}), "months": months,
-                          "start_date": start, "sustain_months": 1}
+    data = _merge(data, {})
+    if state is not None:
+        data["start"] = {**{k: v for k, v in data.get("start", {}).items()
+                            if k not in ("book", "customers", "techs")}, **state}
+    data["simulation"] = {**data.get("simulation", {}), "months": months}
+    if start is not None:
+        data["simulation"].update(start_date=start, sustain_months=1)
     for key, value in (changes or {}).items():
         section, name = key.split(".", 1)
         data.setdefault(section, {})[name] = value
-    config = config_from_dict(data, source="replay", overrides=dict(overrides or {}))
+    config = config_from_dict(data, source=source, overrides=dict(overrides or {}))
     return simulate(config, n_paths=n_paths, seed=seed, progress=False, keep_paths=True)
+
+
+def _run(config_data: dict[str, Any], state: Mapping[str, Any], start: datetime.date,
+         months: int, n_paths: int, seed: int, base: Mapping[str, Any] | None,
+         overrides: Mapping[str, Any] | None, changes: Mapping[str, Any] | None = None):
+    return simulate_fitted(_merge(base or {}, config_data), months, n_paths, seed,
+                           source="replay", start=start, state=state, changes=changes,
+                           overrides=overrides)
 
 
 def _merge(base: Mapping[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:

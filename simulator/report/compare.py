@@ -28,6 +28,7 @@ from .style import (
     RED,
     ReportFigure,
     bands,
+    draw_on,
     figure,
     money_axis,
     month_axis_label,
@@ -97,32 +98,35 @@ def _draw_mrr_overlay(ax: Any, comp: ComparisonResult) -> None:
 
 
 @styled
-def comparison_overview(comp: ComparisonResult) -> Any:
+def comparison_overview(comp: ComparisonResult, ax: Any = None) -> Any:
     """P(break by month t) with 95% bands beside MRR medians with 25-75% bands, overlaid."""
-    fig = figure(12.0, 4.6, constrained=True)
-    left, right = fig.subplots(1, 2)
+    fig, (left, right) = draw_on(ax, 12.0, 4.6, ncols=2, constrained=True)
     _draw_p_break(left, comp)
     _draw_mrr_overlay(right, comp)
     return fig
 
 
 @styled
-def comparison_p_break_chart(comp: ComparisonResult) -> Any:
+def comparison_p_break_chart(comp: ComparisonResult, ax: Any = None) -> Any:
     """Overlaid censoring-aware CDFs of the time to the threshold, with 95% bands."""
-    fig = figure(constrained=True)
-    _draw_p_break(fig.add_subplot(), comp)
+    fig, ax = draw_on(ax, constrained=True)
+    _draw_p_break(ax, comp)
     return fig
 
 
 @styled
-def comparison_fans_chart(comp: ComparisonResult) -> Any:
-    """One MRR fan chart per scenario (5-95%, 25-75%, median), on a shared scale."""
+def comparison_fans_chart(comp: ComparisonResult, ax: Any = None) -> Any:
+    """One MRR fan chart per scenario (5-95%, 25-75%, median), on a shared scale (``ax``:
+    a sequence of one axes per scenario, else a grid of them)."""
     n = len(comp.results)
     cols = min(n, 3)
     rows = math.ceil(n / cols)
-    fig = figure(4.2 * cols, 3.4 * rows, constrained=True)
-    axes = np.atleast_1d(fig.subplots(rows, cols, sharex=True, sharey=True, squeeze=False)
-                         ).ravel()
+    if ax is None:
+        fig = figure(4.2 * cols, 3.4 * rows, constrained=True)
+        axes = fig.subplots(rows, cols, sharex=True, sharey=True, squeeze=False).ravel()
+    else:
+        axes = np.atleast_1d(ax)
+        fig = draw_on(list(axes), ncols=n)[0]
     t = np.arange(comp.months + 1)
     top = comp.threshold_mrr
     for i, (name, r) in enumerate(zip(comp.names, comp.results, strict=True)):

@@ -25,7 +25,7 @@ from .style import (
     BLUE,
     RED,
     ReportFigure,
-    figure,
+    draw_on,
     money_axis,
     png_bytes,
     styled,
@@ -49,22 +49,18 @@ __all__ = [
 
 
 @styled
-def tenure_chart(result: FitResult) -> Any:
-    """Kaplan-Meier survival of client tenures (scipy.stats.ecdf on the censored tenures)
+def tenure_chart(result: FitResult, ax: Any = None) -> Any:
+    """Kaplan-Meier survival of client tenures (:func:`simulator.fit.history.tenure_survival`)
     against the fitted constant-hazard curve, with its 90% band."""
-    from scipy import stats
+    from ..fit.history import tenure_survival
 
     tenures = result.curves["tenures"]
     fitted = result.get("churn.annual_rate")
-    fig = figure(8.0, 4.0, constrained=True)
-    ax = fig.add_subplot()
-    ended, active = tenures["ended"], tenures["active"]
-    top = max(ended + active + [1.0])
-    if ended:
-        data = stats.CensoredData(uncensored=np.maximum(ended, 1e-9),
-                                  right=np.maximum(active, 1e-9))
-        sf = stats.ecdf(data).sf
-        ax.step(sf.quantiles, sf.probabilities, where="post", color=BLUE, linewidth=2,
+    fig, ax = draw_on(ax, 8.0, 4.0, constrained=True)
+    top = max(tenures["ended"] + tenures["active"] + [1.0])
+    survival = tenure_survival(tenures)
+    if survival is not None:
+        ax.step(*survival, where="post", color=BLUE, linewidth=2,
                 label="your clients (Kaplan-Meier)")
     if fitted is not None:
         years = np.linspace(0, top, 200)
@@ -85,12 +81,11 @@ def tenure_chart(result: FitResult) -> Any:
 
 
 @styled
-def tickets_by_month_chart(result: FitResult) -> Any:
+def tickets_by_month_chart(result: FitResult, ax: Any = None) -> Any:
     """Tickets per endpoint by month against the fitted rate and its 90% interval."""
     data = result.curves["tickets_by_month"]
     fitted = result.get("tickets.per_endpoint_reactive")
-    fig = figure(8.0, 3.6, constrained=True)
-    ax = fig.add_subplot()
+    fig, ax = draw_on(ax, 8.0, 3.6, constrained=True)
     x = np.arange(len(data["months"]))
     y = np.array([np.nan if v is None else v for v in data["per_endpoint"]], dtype=float)
     ax.plot(x, y, color=BLUE, marker="o", markersize=3, label="tickets per endpoint")
@@ -120,11 +115,11 @@ def fit_figures(result: FitResult) -> list[ReportFigure]:
 
 
 @styled
-def backtest_chart(result: BacktestResult) -> Any:
+def backtest_chart(result: BacktestResult, ax: Any = None) -> Any:
     """Each series' 50% and 90% predictive bands and median, with what happened."""
     names = list(result.series)
-    fig = figure(4.2 * len(names), 3.6, constrained=True)
-    axes = np.atleast_1d(fig.subplots(1, len(names)))
+    fig, axes = draw_on(ax, 4.2 * len(names), 3.6, ncols=len(names), constrained=True)
+    axes = np.atleast_1d(axes)
     from ..fit.backtest import SERIES
 
     for ax, name in zip(axes, names, strict=True):

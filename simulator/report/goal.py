@@ -16,7 +16,7 @@ from .style import (
     GREEN,
     RED,
     ReportFigure,
-    figure,
+    draw_on,
     png_bytes,
     styled,
 )
@@ -34,10 +34,9 @@ __all__ = [
 
 
 @styled
-def goal_chart(result: GoalResult) -> Any:
+def goal_chart(result: GoalResult, ax: Any = None) -> Any:
     """The outcome against the lever at every evaluation, with CIs and the answer."""
-    fig = figure(constrained=True)
-    ax = fig.add_subplot()
+    fig, ax = draw_on(ax, constrained=True)
     evs = sorted(result.evaluations, key=lambda e: e.value)
     x = np.array([e.value for e in evs])
     y = np.array([e.estimate for e in evs])

@@ -12,7 +12,7 @@ from .style import (
     GREEN,
     GREY,
     RED,
-    figure,
+    draw_on,
     styled,
 )
 from .workbook import (
@@ -34,15 +34,14 @@ __all__ = [
 
 
 @styled
-def lever_chart(scan: LeverScanResult) -> Any:
+def lever_chart(scan: LeverScanResult, ax: Any = None) -> Any:
     """Each lever's change in P(break by the horizon) against the business as it is, in
     percentage points with its 95% interval, largest on top; the change in cumulative
     profit written beside each bar."""
     data = scan.to_dict()
     entries = data["levers"][::-1]  # largest effect on top
     n = len(entries)
-    fig = figure(9.0, 1.2 + 0.42 * max(n, 1), constrained=True)
-    ax = fig.add_subplot()
+    fig, ax = draw_on(ax, 9.0, 1.2 + 0.42 * max(n, 1), constrained=True)
     pos = np.arange(n)
     diff = np.array([100 * (e["difference"]["p_break_by_horizon"]["value"] or 0.0)
                      for e in entries])

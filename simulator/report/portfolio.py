@@ -16,8 +16,7 @@ from .style import (
     BLUE,
     GREY,
     ReportFigure,
-    figure,
-    panels,
+    draw_on,
     png_bytes,
     styled,
 )
@@ -43,13 +42,12 @@ __all__ = [
 
 
 @styled
-def portfolio_chart(result: PortfolioResult) -> Any:
+def portfolio_chart(result: PortfolioResult, ax: Any = None) -> Any:
     """Expected MSPs broken through by month (95% interval), beside the spread of
     P(break by the horizon) across the MSPs."""
     counts = result.expected_breaking()
     t = np.arange(result.months + 1)
-    fig = figure(9.0, 3.8)
-    left, right = panels(fig, 2, 0.9, width_ratios=[3.0, 2.0])
+    fig, (left, right) = draw_on(ax, 9.0, 3.8, ncols=2, gap=0.9, width_ratios=[3.0, 2.0])
     left.fill_between(t, counts["low"], counts["high"], step="mid", color=BLUE, alpha=0.2,
                       linewidth=0, label="95% interval")
     left.plot(t, counts["expected"], color=BLUE, linewidth=2, label="expected")

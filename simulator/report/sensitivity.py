@@ -24,6 +24,7 @@ from .style import (
     BLUE,
     RED,
     ReportFigure,
+    draw_on,
     figure,
     png_bytes,
     styled,
@@ -49,9 +50,14 @@ _LOW_COLOR = RED
 _HIGH_COLOR = BLUE
 
 
-def _stacked_axes(result: SensitivityResult, names: list[str]) -> tuple[Any, Any, int]:
-    """A figure with one row of axes per outcome, tall enough for every input."""
+def _stacked_axes(result: SensitivityResult, names: list[str], ax: Any = None
+                  ) -> tuple[Any, Any, int]:
+    """``ax`` (one axes per outcome), else a figure with one row of axes per outcome, tall
+    enough for every input."""
     d = len(result.parameters)
+    if ax is not None:
+        axes = list(np.atleast_1d(ax))
+        return draw_on(axes, ncols=len(names))[0], axes, d
     fig = figure(8.0, 0.6 + len(names) * (0.9 + 0.42 * d), constrained=True)
     return fig, fig.subplots(len(names), 1, squeeze=False)[:, 0], d
 
@@ -61,10 +67,11 @@ def _param_text(value: float) -> str:
 
 
 @styled
-def sensitivity_tornado_chart(result: SensitivityResult, names: list[str]) -> Any:
+def sensitivity_tornado_chart(result: SensitivityResult, names: list[str], ax: Any = None
+                              ) -> Any:
     """Each input at its 5th / 95th percentile, the others at their medians (one panel per
     outcome in ``names``)."""
-    fig, axes, d = _stacked_axes(result, names)
+    fig, axes, d = _stacked_axes(result, names, ax)
     for ax, name in zip(axes, names, strict=True):
         i = result.outcomes.index(name)
         base = float(result.tornado_base[i])
@@ -96,9 +103,10 @@ def sensitivity_tornado_chart(result: SensitivityResult, names: list[str]) -> An
 
 
 @styled
-def sensitivity_indices_chart(result: SensitivityResult, names: list[str]) -> Any:
+def sensitivity_indices_chart(result: SensitivityResult, names: list[str], ax: Any = None
+                              ) -> Any:
     """First-order and total Sobol' indices with 95% intervals (one panel per outcome)."""
-    fig, axes, d = _stacked_axes(result, names)
+    fig, axes, d = _stacked_axes(result, names, ax)
     for ax, name in zip(axes, names, strict=True):
         i = result.outcomes.index(name)
         order = result.ranking(name)[::-1]
@@ -120,11 +128,12 @@ def sensitivity_indices_chart(result: SensitivityResult, names: list[str]) -> An
     return fig
 
 
-def sensitivity_chart(result: SensitivityResult, kind: str, names: list[str]) -> Any:
+def sensitivity_chart(result: SensitivityResult, kind: str, names: list[str], ax: Any = None
+                      ) -> Any:
     """:func:`sensitivity_tornado_chart` (``kind="tornado"``) or
     :func:`sensitivity_indices_chart` (``"indices"``) of the outcomes ``names``."""
     chart = sensitivity_tornado_chart if kind == "tornado" else sensitivity_indices_chart
-    return chart(result, names)
+    return chart(result, names, ax)
 
 
 def sensitivity_figures(result: SensitivityResult) -> list[ReportFigure]:

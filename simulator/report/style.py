@@ -35,7 +35,9 @@ __all__ = [
     "SERIES_COLORS",
     "STYLE",
     "bands",
+    "draw_on",
     "figure",
+    "finish",
     "money_axis",
     "month_axis_label",
     "panels",
@@ -128,6 +130,35 @@ def panels(fig, ncols: int, gap: float, width_ratios=None):
     panel = ((params.right - params.left) * fig.get_figwidth() - gap * (ncols - 1)) / ncols
     return fig.subplots(1, ncols, width_ratios=width_ratios,
                         gridspec_kw={"wspace": gap / panel})
+
+
+def draw_on(ax: Any = None, width: float = 8.0, height: float = 4.5, *, ncols: int = 1,
+            gap: float = 0.0, width_ratios: Any = None, constrained: bool = False):
+    """The figure and axes a figure function draws on: ``ax`` when given (an Axes, or a
+    sequence of ``ncols`` of them), else a new :func:`figure` of ``width`` x ``height``
+    inches with ``ncols`` axes side by side (:func:`panels`, ``gap`` inches apart).
+
+    Every figure function opens with this, so a caller can draw any figure into axes of
+    its own (a notebook's grid, a dashboard), and the report gets the fixed style."""
+    if ax is not None:
+        first = ax if ncols == 1 and not isinstance(ax, list | tuple) else ax[0]
+        if ncols > 1 and len(ax) != ncols:
+            raise ValueError(f"this figure draws on {ncols} axes; got {len(ax)}")
+        return first.figure, ax
+    fig = figure(width, height, constrained=constrained)
+    if ncols == 1:
+        return fig, fig.add_subplot()
+    if constrained:
+        return fig, fig.subplots(1, ncols, width_ratios=width_ratios)
+    return fig, panels(fig, ncols, gap, width_ratios)
+
+
+def finish(fig: Any, path: Any = None) -> Any:
+    """Every figure function's ending: save ``fig`` as PNG when ``path`` is given, return
+    it."""
+    if path is not None:
+        save_png(fig, path)
+    return fig
 
 
 def money_axis(ax) -> None:

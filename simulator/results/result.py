@@ -27,13 +27,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
-from scipy import stats
 
 from ..config.schema import Config
 from ..formatting import finite_or_none as _float
 from ..formatting import money as _money
 from ..formatting import month_label as _month_label
 from ..formatting import pct as _pct
+from ..formatting import pct_short, short_money
 from ..model.metrics import REVENUE_METRICS
 from ..version import package_version
 
@@ -129,6 +129,8 @@ class TimeToThreshold:
         """Estimate from first-passage months (-1 = never), censored at ``months``."""
         fp = np.asarray(first_passage)
         hit = fp >= 0
+        from scipy import stats  # (on first use: commands that never need it skip ~0.5 s)
+
         data = stats.CensoredData(
             uncensored=fp[hit].astype(np.float64),
             right=np.full(int(np.count_nonzero(~hit)), float(months)),
@@ -208,6 +210,8 @@ def _first_reaching(times: np.ndarray, values: np.ndarray, p: float) -> int | No
 
 
 def _proportion(k: int, n: int) -> Estimate:
+    from scipy import stats
+
     ci = stats.binomtest(k, n).proportion_ci(confidence_level=_CONFIDENCE, method="wilson")
     return Estimate(value=k / n, low=float(ci.low), high=float(ci.high))
 
@@ -237,6 +241,12 @@ class SimulationResult:
         moments and histograms accumulated chunk by chunk. Quantiles then come
         from the histograms (to within one bin), means and standard deviations
         are exact, and first-passage times are kept for every path.
+    horizon_values : dict of str to ndarray, optional
+        For runs without trajectories: every path's ``"mrr"`` and ``"cash"`` at the
+        horizon, so :meth:`at_horizon` and :meth:`p_above_at` of the horizon are
+        exact (the same numbers as from kept trajectories). A run of outcomes only
+        (``RunOptions(outcomes_only=True)``) has neither metrics nor statistics:
+        its first passages and insolvency months alone.
 
     The trajectories are held as read-only views (``result["mrr"]`` cannot
     be written to): quantiles and the time to the threshold are computed
@@ -250,6 +260,7 @@ class SimulationResult:
     params: np.ndarray | None = None
     stats: MonthlyStats | None = None
     insolvency_month: np.ndarray | None = None
+    horizon_values: dict[str, np.ndarray] | None = None
     _ttt: TimeToThreshold | None = field(default=None, init=False, repr=False, compare=False)
     _quantile_memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -259,8 +270,8 @@ class SimulationResult:
         self.first_passage = np.asarray(self.first_passage)
         if self.first_passage.ndim != 1 or self.first_passage.size == 0:
             raise ValueError("first_passage must be a non-empty 1-d array")
-        if "mrr" not in self.metrics and self.stats is None:
-            raise ValueError("metrics must contain 'mrr' (or stats must be given)")
+        if self.metrics and "mrr" not in self.metrics:
+            raise ValueError("metrics must contain 'mrr'")
         shape = (self.first_passage.size, self.config.simulation.months + 1)
         for name, values in self.metrics.items():
             if np.shape(values) != shape:
@@ -308,7 +319,8 @@ class SimulationResult:
     def _folded(self) -> MonthlyStats:
         """The per-month statistics of a run that kept no trajectories."""
         if self.stats is None:
-            raise ValueError("this result holds neither trajectories nor statistics")
+            raise ValueError("this result holds neither trajectories nor statistics (a run "
+                             "of outcomes only: first passages and insolvency months)")
         return self.stats
 
     @property
@@ -438,6 +450,8 @@ class SimulationResult:
         kept, else from the per-month histogram (to within a bin)."""
         if self.metrics:
             return float(np.mean(self["mrr"][:, month] >= self.threshold_mrr))
+        if month == self.months and self.horizon_values is not None:
+            return float(np.mean(self.horizon_values["mrr"] >= self.threshold_mrr))
         qs = np.linspace(0.0, 1.0, 2001)
         values = self._folded().quantiles_of("mrr", qs)[:, month]
         return float(1.0 - np.interp(self.threshold_mrr, values, qs, left=0.0, right=1.0))
@@ -466,7 +480,7 @@ class SimulationResult:
         endpoints = total("seats") * self._endpoints_per_seat()
         work = total("work_hours")
         service_techs = techs * (1.0 - total("project_hours") / work) if work > 0 else 0.0
-        q = self.quantiles((0.1, 0.5, 0.9), metrics=["mrr", "cash"])
+        q = self._horizon_quantiles((0.1, 0.5, 0.9), ("mrr", "cash"))
         return {
             "month": self.months,
             "mrr_p50": _float(q["mrr"][1, -1]),
@@ -483,6 +497,16 @@ class SimulationResult:
             "cash_p50": _float(q["cash"][1, -1]),
             "cash_p90": _float(q["cash"][2, -1]),
         }
+
+    def _horizon_quantiles(self, qs: tuple[float, ...], names: tuple[str, ...]
+                           ) -> dict[str, np.ndarray]:
+        """Quantiles ``qs`` of metrics ``names`` across paths, shape ``(len(qs), 1)``:
+        exact from the horizon's per-path values when a run kept them instead of
+        trajectories (the same selection as for trajectories: the same bits)."""
+        if self.metrics or self.horizon_values is None:
+            return {name: q[:, -1:] for name, q in self.quantiles(qs, names).items()}
+        return {name: _column_quantiles(self.horizon_values[name][:, None], list(qs))
+                for name in names}
 
     # -- summaries -----------------------------------------------------------
 
@@ -534,19 +558,29 @@ class SimulationResult:
         }
 
     def headline(self) -> str:
-        """One sentence: the chance of breaking the threshold and the median time."""
+        """The run's headline, every number with its 95% confidence interval: the one
+        sentence the report opens with.
+
+        E.g. ``"62% chance to break $100k MRR within 60 months (95% CI 61-63%);
+        median 41 months [38-44]. 4% chance of running out of cash and credit by
+        month 60 (95% CI 3-5%)"``. The probability is the share of paths that
+        break the threshold by the horizon (Wilson interval); the median is the
+        censoring-aware median time to the threshold with the interval from the
+        pointwise band of its CDF.
+        """
         est = self.p_break_by(self.months)
-        median = self.time_quantile(0.5).value
-        text = (f"MRR reaches {_money(self.threshold_mrr)}{_sustained(self.sustain_months)} "
-                f"by month {self.months} in {_pct(est.value)} of {self.n_paths:,} simulated "
-                f"paths (95% CI {_pct(est.low)}-{_pct(est.high)})")
-        if median is None:
-            text += "; the median time is beyond the horizon"
-        else:
-            text += f"; median time to get there: {median} months"
+        median = self.time_quantile(0.5)
         out = self.p_insolvent_by(self.months)
-        return (text + f". {_pct(out.value)} run out of cash and credit by month "
-                f"{self.months} (95% CI {_pct(out.low)}-{_pct(out.high)}).")
+        broke = (f". {pct_short(out.value)} chance of running out of cash and credit by month "
+                 f"{self.months} (95% CI {pct_short(out.low)}\u2013{pct_short(out.high)})")
+        text = (f"{pct_short(est.value)} chance to break {short_money(self.threshold_mrr)} MRR"
+                f"{_sustained(self.sustain_months)} within {self.months} months (95% CI "
+                f"{pct_short(est.low)}\u2013{pct_short(est.high)})")
+        if median.value is None:
+            return (text + f"; the median time is beyond month {self.months} (fewer than half "
+                    f"of the paths break it){broke}")
+        high = f"beyond {self.months}" if median.high is None else str(median.high)
+        return text + f"; median {median.value} months [{median.low}\u2013{high}]{broke}"
 
     def format_summary(self, by: Sequence[int] = ()) -> str:
         """A short human-readable summary of the run: the chance of breaking the threshold
@@ -620,17 +654,25 @@ class SimulationResult:
             "value": values.transpose(2, 0, 1).ravel(),
         })
 
-    def plot(self) -> Any:
-        """The MRR fan chart (:func:`simulator.report.run.fan_chart`).
+    def plot(self, kind: str = "mrr", ax: Any = None) -> Any:
+        """One of the run report's figures (:func:`simulator.report.run.plot_run`).
+
+        Parameters
+        ----------
+        kind : str
+            ``"mrr"`` (the fan chart, default), ``"chance"``, ``"owner"``, ``"mix"``,
+            ``"operations"``, ``"money"`` or ``"convergence"``.
+        ax : matplotlib Axes (or a sequence of them for a figure of several panels), optional
+            Draw there; default a new figure.
 
         Returns
         -------
         matplotlib.figure.Figure
-            Drawn on an Agg canvas (no window, no pyplot state).
+            Drawn on an Agg canvas (no window, no pyplot state) unless ``ax`` is given.
         """
-        from ..report.run import fan_chart
+        from ..report.run import plot_run
 
-        return fan_chart(self)
+        return plot_run(self, kind, ax)
 
 
 def require_pandas() -> Any:

@@ -16,6 +16,7 @@ from typing import Any
 
 _WHERE = {
     "DEFAULT_CHUNK_SIZE": ".plan", "Plan": ".plan", "RunOptions": ".plan", "as_seed": ".plan",
+    "check_chunk_size": ".plan",
     "chunk_ranges": ".plan", "run_paths": ".plan", "run_settings": ".plan",
     "progress_bar": ".progress", "engine_ready": ".warmup",
     "map_ordered": ".dispatch", "run": ".dispatch", "using": ".dispatch",

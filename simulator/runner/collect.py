@@ -12,7 +12,7 @@ from ..model.metrics import METRICS
 from ..model.sampling import param_dtype
 from ..results import SimulationResult
 from ..results.monthly_stats import PILOT_PATHS, MonthlyStats
-from .plan import Plan
+from .plan import FINAL_COLUMNS, Plan
 
 __all__ = ["Collector"]
 
@@ -24,8 +24,11 @@ class Collector:
     (:meth:`target`); each metric is a ``(paths, months + 1)`` view of it.
     Without, every chunk is folded into :class:`MonthlyStats` in path order
     (the sums are sequential: what keeps the statistics bit-identical whoever
-    ran the chunks) and only first passages, insolvency months and the asked-for
-    columns are kept, so memory stays flat in the number of paths.
+    ran the chunks) and only first passages, insolvency months, the asked-for
+    columns and the horizon's MRR and cash (``FINAL_COLUMNS``) are kept, so
+    memory stays flat in the number of paths. A run of outcomes only
+    (``plan.statistics`` false) folds nothing: the engine writes the metrics of
+    its columns alone into a buffer reused by every chunk.
     """
 
     def __init__(self, plan: Plan, buffer_paths: int = 0):
@@ -33,7 +36,7 @@ class Collector:
         n, months = plan.n_paths, plan.config.simulation.months
         self.first_passage = np.empty(n, dtype=np.int64)
         self.insolvency_month = np.empty(n, dtype=np.int64)
-        self.values = {c: np.empty(n) for c in plan.columns}
+        self.values = {c: np.empty(plan.column_shape(n, c)) for c in plan.gathered}
         self.stats: MonthlyStats | None = None
         self._pending: dict[int, Any] = {}
         self._next = 0  # the next range to fold, in path order
@@ -44,7 +47,8 @@ class Collector:
         else:
             self.trajectories, self.params = None, None
             if buffer_paths:  # one buffer, reused by every chunk: no fresh memory per chunk
-                self.buffer = new_output(min(max(buffer_paths, PILOT_PATHS), n), months)
+                size = min(max(buffer_paths, PILOT_PATHS if plan.folds else 1), n)
+                self.buffer = new_output(size, months, n_metrics=plan.recorded.size)
 
     def target(self, start: int, stop: int) -> np.ndarray | None:
         """Where the engine writes paths ``start..stop-1`` (``None``: a fresh array)."""
@@ -68,8 +72,8 @@ class Collector:
                                              for m, month in self.plan.column_index])
 
     def place_columns(self, start: int, stop: int, columns: list[np.ndarray]) -> None:
-        """The asked-for columns of paths ``start..stop-1`` (a run without trajectories)."""
-        for c, column in zip(self.plan.columns, columns, strict=True):
+        """The gathered columns of paths ``start..stop-1`` (a run without trajectories)."""
+        for c, column in zip(self.plan.gathered, columns, strict=True):
             self.values[c][start:stop] = column
 
     def fold(self, out: np.ndarray) -> None:
@@ -106,9 +110,14 @@ class Collector:
             metrics = {name: self.trajectories[:, k] for k, name in enumerate(METRICS)}
             values = {c: np.array(self.trajectories[:, m, month])
                       for c, (m, month) in zip(plan.columns, plan.column_index, strict=True)}
+            horizon = None
         else:
-            metrics, values = {}, self.values
+            metrics = {}
+            values = {c: self.values[c] for c in plan.columns}
+            horizon = ({name: self.values[(name, month)] for name, month in FINAL_COLUMNS}
+                       if plan.folds else None)
         result = SimulationResult(config=plan.config, seed=plan.seed, metrics=metrics,
                                   first_passage=self.first_passage, params=self.params,
-                                  stats=self.stats, insolvency_month=self.insolvency_month)
+                                  stats=self.stats, insolvency_month=self.insolvency_month,
+                                  horizon_values=horizon)
         return result, values

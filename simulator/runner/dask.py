@@ -173,8 +173,9 @@ def execute(plan: Plan, client: Any, *, window: int | None = None,
     window = max(2, 2 * workers) if window is None else max(1, int(window))
     report = progress_callback(progress, plan.n_paths, desc="simulating on the cluster")
     keep_paths = plan.keep_paths
-    # with trajectories a task is a chunk; without, the pilot chunk, then tasks of
-    # task_paths (on block boundaries by default)
+    folds = plan.folds
+    # with trajectories a task is a chunk; without, the pilot chunk (when it folds),
+    # then tasks of task_paths (on block boundaries by default)
     ranges = plan.ranges(None if keep_paths else task_paths)
     collector = Collector(plan)
 
@@ -191,12 +192,15 @@ def execute(plan: Plan, client: Any, *, window: int | None = None,
         (a statistics task only once the pilot has fixed the bins)."""
         nonlocal submitted
         while (submitted < len(ranges) and futures.count() + waiting < window
-               and (keep_paths or submitted == 0 or template is not None)):
+               and (not folds or submitted == 0 or template is not None)):
             start, stop = ranges[submitted]
             key = f"msp-sim-chunk-{run_id}-{submitted}"
             task_of[key] = submitted
-            if keep_paths or submitted == 0:
+            if keep_paths or (folds and submitted == 0):
                 future = client.submit(_chunk_task, plan_future, start, stop, key=key,
+                                       pure=False)
+            elif not folds:
+                future = client.submit(_outcomes_task, plan_future, start, stop, key=key,
                                        pure=False)
             else:
                 future = client.submit(_stats_task, plan_future, start, stop, template,
@@ -211,13 +215,13 @@ def execute(plan: Plan, client: Any, *, window: int | None = None,
             payload = future.result()
             future.release()
             start, stop = ranges[k]
-            if keep_paths or k == 0:
+            if keep_paths or (folds and k == 0):
                 collector.place(start, stop, *payload)
             else:
                 collector.first_passage[start:stop] = payload[1]
                 collector.insolvency_month[start:stop] = payload[2]
                 collector.place_columns(start, stop, payload[3])
-            if not keep_paths and collector.fold_in_order(k, payload[0]):
+            if folds and collector.fold_in_order(k, payload[0]):
                 template = client.scatter(collector.stats.empty(), broadcast=True, hash=False)
             done += stop - start
             report(done)
@@ -235,15 +239,14 @@ def _chunk_task(plan: Plan, start: int, stop: int
     return plan.simulate(start, stop)
 
 
-def _stats_task(plan: Plan, start: int, stop: int, template: Any
-                ) -> tuple[Any, np.ndarray, np.ndarray, list[np.ndarray]]:
-    """A statistics task on a worker: the plan's paths ``start..stop-1`` folded into a
-    StatsPartial, with their first passages, insolvency months and the asked-for
-    columns."""
+def _task_outputs(plan: Plan, start: int, stop: int
+                  ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], Callable[..., Any]]:
+    """A task's first passages, insolvency months and gathered columns, and the
+    function that simulates its paths ``a..b-1`` into them (returning the output)."""
     n = stop - start
     fp = np.empty(n, dtype=np.int64)
     im = np.empty(n, dtype=np.int64)
-    columns = [np.empty(n) for _ in plan.column_index]
+    columns = [np.empty(plan.column_shape(n, c)) for c in plan.gathered]
 
     def simulate(a: int, b: int) -> np.ndarray:
         out, fp[a - start:b - start], im[a - start:b - start], _ = plan.simulate(a, b)
@@ -251,7 +254,26 @@ def _stats_task(plan: Plan, start: int, stop: int, template: Any
             column[a - start:b - start] = out[:, m, month]
         return out
 
+    return fp, im, columns, simulate
+
+
+def _stats_task(plan: Plan, start: int, stop: int, template: Any
+                ) -> tuple[Any, np.ndarray, np.ndarray, list[np.ndarray]]:
+    """A statistics task on a worker: the plan's paths ``start..stop-1`` folded into a
+    StatsPartial, with their first passages, insolvency months and the gathered
+    columns."""
+    fp, im, columns, simulate = _task_outputs(plan, start, stop)
     return template.partial(start, stop, simulate, plan.chunk_size), fp, im, columns
+
+
+def _outcomes_task(plan: Plan, start: int, stop: int
+                   ) -> tuple[None, np.ndarray, np.ndarray, list[np.ndarray]]:
+    """An outcomes task on a worker (a plan of outcomes only): the first passages,
+    insolvency months and columns of paths ``start..stop-1``, ``chunk_size`` at a time."""
+    fp, im, columns, simulate = _task_outputs(plan, start, stop)
+    for a in range(start, stop, plan.chunk_size):
+        simulate(a, min(a + plan.chunk_size, stop))
+    return None, fp, im, columns
 
 
 def map_tasks(func: Callable[..., Any], tasks: Sequence[tuple[int, tuple[Any, ...]]],

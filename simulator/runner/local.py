@@ -27,7 +27,7 @@ def execute(plan: Plan, progress: Any = None
             out, fp, im, params = plan.simulate(start, stop, out=collector.target(start, stop),
                                                 seeds=seeds[start:stop])
             collector.place(start, stop, out, fp, im, params)
-            if not plan.keep_paths:
+            if plan.folds:
                 collector.fold(out)
             report(stop)
     finally:

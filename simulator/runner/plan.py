@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ..config import Config, load_config
+from ..config import Config, ConfigError, load_config
 from ..engine import run_chunk
 from ..model.inputs import RunInputs
 from ..model.metrics import METRICS
@@ -19,8 +19,9 @@ from ..model.sampling import draw_parameters, path_seeds, prepare
 from ..results import KEEP_PATHS_LIMIT
 from ..results.monthly_stats import PILOT_PATHS
 
-__all__ = ["DEFAULT_CHUNK_SIZE", "Plan", "RunOptions", "as_seed", "chunk_ranges",
-           "run_paths", "run_settings"]
+__all__ = ["DEFAULT_CHUNK_SIZE", "FINAL_COLUMNS", "Column", "Plan", "RunOptions", "as_seed",
+           "check_chunk_size",
+           "chunk_ranges", "run_paths", "run_settings"]
 
 DEFAULT_CHUNK_SIZE = 8192
 
@@ -40,18 +41,31 @@ class RunOptions:
         :data:`~simulator.results.KEEP_PATHS_LIMIT` paths).
     client : distributed.Client or str, optional
         Run on a Dask cluster (a client, ``"local:N"`` or ``"tcp://HOST:PORT"``).
+    outcomes_only : bool, optional
+        The caller reads only per-path outcomes: first passages (the sustained
+        break), insolvency months and the asked-for columns. No trajectories and
+        no monthly statistics are made, and the engine writes only the metrics of
+        those columns (``goal``, ``portfolio``, the lever scan, ``sensitivity``).
     """
 
     chunk_size: int | None = None
     progress: Any = None
     keep_paths: bool | None = None
     client: Any = None
+    outcomes_only: bool = False
 
     def but(self, **changes: Any) -> RunOptions:
         """These options with some changed."""
         from dataclasses import replace
 
         return replace(self, **changes)
+
+
+def check_chunk_size(chunk_size: int | None) -> None:
+    """Refuse a chunk size below 1 (``None``: the default)."""
+    if chunk_size is not None and chunk_size < 1:
+        raise ConfigError("chunk_size", [("", None, f"out of range: got {chunk_size}; "
+                                                    "allowed: an integer >= 1")])
 
 
 def as_seed(seed: Any) -> int:
@@ -95,17 +109,28 @@ def chunk_ranges(n_paths: int, chunk_size: int, keep_paths: bool) -> Iterator[tu
 
 
 def run_paths(params: np.ndarray, seeds: np.ndarray, run: RunInputs,
-              out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+              out: np.ndarray | None = None, keep: np.ndarray | None = None
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The engine on a block of paths (:func:`simulator.engine.run_chunk`): the one
-    place the package calls it."""
-    return run_chunk(params, seeds, run, out=out)
+    place the package calls it; ``keep``: the metric indices written (default all)."""
+    return run_chunk(params, seeds, run, out=out, keep=keep)
+
+
+FINAL_COLUMNS: tuple[tuple[str, int], ...] = (("mrr", -1), ("cash", -1))
+"""Per-path columns every run without trajectories keeps beside its statistics: the
+horizon's MRR and cash, so the result's horizon block is exact (``at_horizon``)."""
+
+Column = tuple[str, int | None]
+"""``(metric, month)``: every path's value of a metric in a month (``-1``: the horizon;
+``None``: every month, an ``(n_paths, months + 1)`` array)."""
 
 
 @dataclass(frozen=True)
 class Plan:
     """What a run simulates: paths ``first_path .. first_path + n_paths - 1`` of the
-    run of ``config`` and ``seed``, in chunks of ``chunk_size``, keeping trajectories or
-    statistics, plus every path's value of some ``(metric, month)`` ``columns``."""
+    run of ``config`` and ``seed``, in chunks of ``chunk_size``, keeping trajectories,
+    statistics or (``statistics`` false) neither, plus every path's value of some
+    ``(metric, month)`` ``columns``."""
 
     config: Config
     seed: int
@@ -113,12 +138,13 @@ class Plan:
     chunk_size: int = DEFAULT_CHUNK_SIZE
     keep_paths: bool = True
     first_path: int = 0
-    columns: tuple[tuple[str, int], ...] = ()
+    columns: tuple[Column, ...] = ()
+    statistics: bool = True
 
     @classmethod
     def of(cls, config: Config | str | Path, n_paths: int | None,
            seed: int | np.random.Generator | None, options: RunOptions | None = None, *,
-           first_path: int = 0, columns: Sequence[tuple[str, int]] = ()) -> Plan:
+           first_path: int = 0, columns: Sequence[Column] = ()) -> Plan:
         """The plan of a run, its defaults filled in and checked."""
         options = RunOptions() if options is None else options
         config, n_paths, seed = run_settings(config, n_paths, seed)
@@ -126,12 +152,15 @@ class Plan:
             raise ValueError(f"first_path must be non-negative, got {first_path}")
         chunk_size = (DEFAULT_CHUNK_SIZE if options.chunk_size is None
                       else int(options.chunk_size))
-        if chunk_size < 1:
-            raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")
+        check_chunk_size(chunk_size)
         keep_paths = (n_paths <= KEEP_PATHS_LIMIT if options.keep_paths is None
                       else bool(options.keep_paths))
+        if options.outcomes_only:
+            keep_paths = False
         return cls(config, seed, n_paths, chunk_size, keep_paths, int(first_path),
-                   tuple((str(m), int(month)) for m, month in columns))
+                   tuple((str(m), None if month is None else int(month))
+                         for m, month in columns),
+                   statistics=not options.outcomes_only)
 
     @property
     def total(self) -> int:
@@ -143,16 +172,44 @@ class Plan:
         """The run-level inputs of the engine."""
         return prepare(self.config)
 
+    @property
+    def folds(self) -> bool:
+        """Whether the run folds its paths into monthly statistics (no trajectories)."""
+        return self.statistics and not self.keep_paths
+
     @functools.cached_property
-    def column_index(self) -> tuple[tuple[int, int], ...]:
-        """``(metric axis, month)`` of each asked-for column."""
-        return tuple((METRICS.index(name), month) for name, month in self.columns)
+    def gathered(self) -> tuple[Column, ...]:
+        """The columns the run collects: the asked-for ones, then, when it folds,
+        :data:`FINAL_COLUMNS` not asked for."""
+        extra = tuple(c for c in FINAL_COLUMNS if c not in self.columns) if self.folds else ()
+        return self.columns + extra
+
+    @functools.cached_property
+    def recorded(self) -> np.ndarray:
+        """Indices (into ``METRICS``) of the metrics the engine writes: all of them,
+        or, for a run of outcomes only, those of its columns."""
+        if self.statistics:
+            return np.arange(len(METRICS), dtype=np.int64)
+        return np.array(sorted({METRICS.index(name) for name, _ in self.columns}),
+                        dtype=np.int64)
+
+    @functools.cached_property
+    def column_index(self) -> tuple[tuple[int, int | slice], ...]:
+        """``(axis in the engine's output, month)`` of each gathered column (a month
+        ``None`` as ``slice(None)``)."""
+        axis = {int(m): k for k, m in enumerate(self.recorded)}
+        return tuple((axis[METRICS.index(name)], slice(None) if month is None else month)
+                     for name, month in self.gathered)
+
+    def column_shape(self, n: int, column: Column) -> tuple[int, ...]:
+        """Shape of ``n`` paths' values of ``column``."""
+        return (n,) if column[1] is not None else (n, self.config.simulation.months + 1)
 
     def ranges(self, chunk_size: int | None = None) -> list[tuple[int, int]]:
-        """Path ranges (of this plan's paths) of its chunks, the pilot first without
-        trajectories."""
+        """Path ranges (of this plan's paths) of its chunks, the pilot first when it
+        folds statistics."""
         return list(chunk_ranges(self.n_paths, chunk_size or self.chunk_size,
-                                 self.keep_paths))
+                                 not self.folds))
 
     def seeds(self, start: int, stop: int) -> np.ndarray:
         """Month-level seeds of this plan's paths ``start..stop-1``."""
@@ -166,5 +223,5 @@ class Plan:
         params = draw_parameters(self.config, self.seed, self.first_path + start,
                                  self.first_path + stop, n_paths=self.total)
         seeds = self.seeds(start, stop) if seeds is None else seeds
-        out, fp, im = run_paths(params, seeds, self.inputs, out=out)
+        out, fp, im = run_paths(params, seeds, self.inputs, out=out, keep=self.recorded)
         return out, fp, im, params

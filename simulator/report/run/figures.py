@@ -3,7 +3,6 @@ the revenue mix against the Service Leadership stages, operations, money, conver
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,13 +26,12 @@ from ..style import (
     RED,
     ReportFigure,
     bands,
-    figure,
+    draw_on,
+    finish,
     money_axis,
     month_axis_label,
-    panels,
     png_bytes,
     probability_axes,
-    save_png,
     styled,
 )
 
@@ -43,6 +41,8 @@ if TYPE_CHECKING:
     from ...results import SimulationResult
 
 __all__ = [
+    "RUN_CHARTS",
+    "plot_run",
     "OWNER_COLORS",
     "convergence_chart",
     "fan_chart",
@@ -56,7 +56,7 @@ __all__ = [
 
 
 @styled
-def fan_chart(result: SimulationResult, path: str | Path | None = None):
+def fan_chart(result: SimulationResult, path: str | Path | None = None, ax: Any = None):
     """MRR fan chart: 5-95% and 25-75% bands, median and the threshold line.
 
     Returns the :class:`matplotlib.figure.Figure`; saves it as PNG when
@@ -64,8 +64,7 @@ def fan_chart(result: SimulationResult, path: str | Path | None = None):
     """
     q = result.quantiles((0.05, 0.25, 0.5, 0.75, 0.95), metrics=["mrr"])["mrr"]
     t = np.arange(result.months + 1)
-    fig = figure()
-    ax = fig.add_subplot()
+    fig, ax = draw_on(ax)
     ax.fill_between(t, q[0], q[4], color=BLUE, alpha=0.18, linewidth=0, label="5-95%")
     ax.fill_between(t, q[1], q[3], color=BLUE, alpha=0.35, linewidth=0, label="25-75%")
     ax.plot(t, q[2], color=BLUE, linewidth=2, label="median")
@@ -79,13 +78,12 @@ def fan_chart(result: SimulationResult, path: str | Path | None = None):
     money_axis(ax)
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", frameon=False)
-    if path is not None:
-        save_png(fig, path)
-    return fig
+    return finish(fig, path)
 
 
 @styled
-def time_to_threshold_chart(result: SimulationResult, path: str | Path | None = None):
+def time_to_threshold_chart(result: SimulationResult, path: str | Path | None = None,
+                            ax: Any = None):
     """Censoring-aware CDF of the time to the threshold with its 95% band.
 
     Paths that never break the threshold are censored at the horizon, so the
@@ -95,8 +93,7 @@ def time_to_threshold_chart(result: SimulationResult, path: str | Path | None = 
     t = np.arange(result.months + 1)
     cdf = ttt.cdf(t)
     low, high = ttt.cdf_band(t)
-    fig = figure()
-    ax = fig.add_subplot()
+    fig, ax = draw_on(ax)
     ax.fill_between(t, low, high, step="post", color=BLUE, alpha=0.25, linewidth=0,
                     label="95% confidence band")
     ax.step(t, cdf, where="post", color=BLUE, linewidth=2,
@@ -111,13 +108,12 @@ def time_to_threshold_chart(result: SimulationResult, path: str | Path | None = 
             fontsize=9, color="#333333")
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", frameon=False)
-    if path is not None:
-        save_png(fig, path)
-    return fig
+    return finish(fig, path)
 
 
 @styled
-def revenue_mix_chart(result: SimulationResult, path: str | Path | None = None):
+def revenue_mix_chart(result: SimulationResult, path: str | Path | None = None,
+                      ax: Any = None):
     """Revenue mix over time (stacked shares) beside the Service Leadership stages.
 
     Left: the mean business's share of products, projects, managed services
@@ -127,8 +123,7 @@ def revenue_mix_chart(result: SimulationResult, path: str | Path | None = None):
     """
     mix = revenue_mix(result)
     t = np.arange(1, result.months + 1)
-    fig = figure(9.0, 4.6)
-    left, right = panels(fig, 2, 0.9, width_ratios=[3.2, 2.0])
+    fig, (left, right) = draw_on(ax, 9.0, 4.6, ncols=2, gap=0.9, width_ratios=[3.2, 2.0])
     left.stackplot(t, *(100 * mix[name] for name, _, _ in REVENUE_LINES),
                    labels=[label for _, _, label in REVENUE_LINES],
                    colors=[LINE_COLORS[name] for name, _, _ in REVENUE_LINES], alpha=0.9)
@@ -141,13 +136,10 @@ def revenue_mix_chart(result: SimulationResult, path: str | Path | None = None):
     left.legend(loc="lower left", fontsize=8, framealpha=0.85)
 
     last = {name: float(mix[name][-1]) for name, _, _ in REVENUE_LINES}
-    window = slice(max(1, result.months - 11), result.months + 1)
-    revenue = sum(float(result.mean(metric)[window].mean()) for _, metric, _ in REVENUE_LINES)
-    profit = float(result.mean("pretax_profit")[window].mean())
-    margin = profit / revenue if revenue > 0 else float("nan")
+    margin = result.at_horizon()["pretax_margin_last_12_months"]
     columns = [(f"simulated\nmonth {result.months}", last["products"], last["projects"],
                 last["managed"] + last["cloud"],
-                f"pretax {100 * margin:.1f}%" if math.isfinite(margin) else "")]
+                f"pretax {100 * margin:.1f}%" if margin is not None else "")]
     for stage in SERVICE_LEADERSHIP_STAGES:
         columns.append((f"{stage.name}\n{100 * stage.products:g}/{100 * stage.projects:g}/"
                         f"{100 * stage.managed:g}", stage.products, stage.projects,
@@ -170,19 +162,17 @@ def revenue_mix_chart(result: SimulationResult, path: str | Path | None = None):
     right.yaxis.set_major_formatter(lambda v, _pos: f"{v:.0f}%")
     right.set_title("vs Service Leadership stages\n(products/projects/MS, pretax profit)",
                     fontsize=9)
-    if path is not None:
-        save_png(fig, path)
-    return fig
+    return finish(fig, path)
 
 
 @styled
-def operations_chart(result: SimulationResult, path: str | Path | None = None):
+def operations_chart(result: SimulationResult, path: str | Path | None = None,
+                     ax: Any = None):
     """Tickets per month, technician utilization and headcount (median and bands)."""
     names = ["tickets", "utilization", "techs", "alignment_staff"]
     q = result.quantiles(FAN_QUANTILES, metrics=names)
     t = np.arange(result.months + 1)
-    fig = figure(9.0, 3.6)
-    axes = panels(fig, 3, 0.55)
+    fig, axes = draw_on(ax, 9.0, 3.6, ncols=3, gap=0.55)
     bands(axes[0], t, q["tickets"], BLUE)
     axes[0].set_title("Help-desk tickets per month")
     bands(axes[1], t[1:], q["utilization"][:, 1:], BLUE, "utilization")
@@ -204,18 +194,16 @@ def operations_chart(result: SimulationResult, path: str | Path | None = None):
         ax.set_xlim(0, result.months)
         ax.set_xlabel(month_axis_label(result.config))
         ax.grid(alpha=0.3)
-    if path is not None:
-        save_png(fig, path)
-    return fig
+    return finish(fig, path)
 
 
 @styled
-def profit_cash_chart(result: SimulationResult, path: str | Path | None = None):
+def profit_cash_chart(result: SimulationResult, path: str | Path | None = None,
+                      ax: Any = None):
     """Pretax profit per month and cash: 5-95% and 25-75% bands and the median."""
     q = result.quantiles(FAN_QUANTILES, metrics=["pretax_profit", "cash"])
     t = np.arange(result.months + 1)
-    fig = figure(9.0, 3.6)
-    axes = panels(fig, 2, 0.95)
+    fig, axes = draw_on(ax, 9.0, 3.6, ncols=2, gap=0.95)
     bands(axes[0], t[1:], q["pretax_profit"][:, 1:], BLUE)
     axes[0].set_title("Pretax profit ($/month)")
     bands(axes[1], t, q["cash"], BLUE)
@@ -226,20 +214,17 @@ def profit_cash_chart(result: SimulationResult, path: str | Path | None = None):
         ax.set_xlabel(month_axis_label(result.config))
         money_axis(ax)
         ax.grid(alpha=0.3)
-    if path is not None:
-        save_png(fig, path)
-    return fig
+    return finish(fig, path)
 
 
 @styled
-def convergence_chart(result: Any, path: str | Path | None = None):
+def convergence_chart(result: Any, path: str | Path | None = None, ax: Any = None):
     """Convergence trace: the estimate of P(break by the horizon) +- its 95% half-width."""
     rows = convergence_rows(result)
     paths = np.array([r["paths"] for r in rows], dtype=np.float64)
     est = np.array([r["estimate"] for r in rows])
     half = np.array([r["half_width"] for r in rows])
-    fig = figure(9.0, 3.4)
-    left, right = panels(fig, 2, 0.7)
+    fig, (left, right) = draw_on(ax, 9.0, 3.4, ncols=2, gap=0.7)
     left.fill_between(paths, est - half, est + half, color=BLUE, alpha=0.25, linewidth=0,
                       label="95% CI")
     left.plot(paths, est, color=BLUE, marker="o", markersize=3, label="estimate")
@@ -266,9 +251,7 @@ def convergence_chart(result: Any, path: str | Path | None = None):
             ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
             ax.xaxis.set_minor_formatter(NullFormatter())
         ax.grid(alpha=0.3)
-    if path is not None:
-        save_png(fig, path)
-    return fig
+    return finish(fig, path)
 
 
 def run_figures(result: SimulationResult, levers: LeverScanResult | None = None
@@ -315,13 +298,13 @@ OWNER_COLORS = {
 
 
 @styled
-def owner_month_chart(result: SimulationResult, path: str | Path | None = None):
+def owner_month_chart(result: SimulationResult, path: str | Path | None = None,
+                      ax: Any = None):
     """Where the owner's hours go, month by month (the average business, stacked), beside
     the meetings he gets against those his intended selling hours would give."""
     data = owner_month(result)
     t = np.arange(1, result.months + 1)
-    fig = figure(9.0, 3.8)
-    left, right = panels(fig, 2, 0.9, width_ratios=[3.0, 2.0])
+    fig, (left, right) = draw_on(ax, 9.0, 3.8, ncols=2, gap=0.9, width_ratios=[3.0, 2.0])
     left.stackplot(t, *(data["hours"][name][1:] for name, _ in OWNER_PARTS),
                    labels=[label for _, label in OWNER_PARTS],
                    colors=[OWNER_COLORS[name] for name, _ in OWNER_PARTS], alpha=0.9)
@@ -342,6 +325,18 @@ def owner_month_chart(result: SimulationResult, path: str | Path | None = None):
     right.legend(loc="best", fontsize=7, frameon=False)
     for ax in (left, right):
         ax.grid(alpha=0.3)
-    if path is not None:
-        save_png(fig, path)
-    return fig
+    return finish(fig, path)
+
+
+RUN_CHARTS: dict[str, Any] = {
+    "mrr": fan_chart, "chance": time_to_threshold_chart, "owner": owner_month_chart,
+    "mix": revenue_mix_chart, "operations": operations_chart, "money": profit_cash_chart,
+    "convergence": convergence_chart}
+"""The run's figures by section: what ``result.plot(kind)`` draws."""
+
+
+def plot_run(result: SimulationResult, kind: str = "mrr", ax: Any = None) -> Any:
+    """The run figure ``kind`` (a key of :data:`RUN_CHARTS`), on ``ax`` when given."""
+    if kind not in RUN_CHARTS:
+        raise ValueError(f"kind must be one of {', '.join(RUN_CHARTS)}; got {kind!r}")
+    return RUN_CHARTS[kind](result, ax=ax)

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ...formatting import FILTERS, money, pct, pct_short, short_money
-from ...results import TIME_QUANTILES
+from ...results import TIME_QUANTILES, SimulationResult
 from ...results.derived import OWNER_PARTS, convergence_rows, owner_month
 from ..glossary import terms
 from ..levers import lever_page_rows
@@ -16,7 +16,6 @@ from .figures import run_figures
 
 if TYPE_CHECKING:
     from ...analysis.levers import LeverScanResult
-    from ...results import SimulationResult
 
 __all__ = ["CLOSED_AS_ZERO", "RUN_TITLE", "closed_rule", "headline", "headline_details",
            "owner_sentence", "render_run", "summary_rows"]
@@ -25,31 +24,9 @@ RUN_TITLE = "msp-sim: MRR growth simulation"
 """Title of a run report unless one is given."""
 
 
-def headline(result: SimulationResult) -> str:
-    """The run report's first sentence, every number with its 95% confidence interval.
-
-    E.g. ``"62% chance to break $100k MRR within 60 months (95% CI 61-63%);
-    median 41 months [38-44]. 4% chance of running out of cash and credit by
-    month 60 (95% CI 3-5%)"``. The probability is the share of paths that
-    break the threshold by the horizon (Wilson interval); the median is the
-    censoring-aware median time to the threshold with the interval from the
-    pointwise band of its CDF.
-    """
-    est = result.p_break_by(result.months)
-    median = result.time_quantile(0.5)
-    out = result.p_insolvent_by(result.months)
-    broke = (f". {pct_short(out.value)} chance of running out of cash and credit by month "
-             f"{result.months} (95% CI {pct_short(out.low)}\u2013{pct_short(out.high)})")
-    sustained = ("" if result.sustain_months == 1
-                 else f" (sustained {result.sustain_months} months)")
-    text = (f"{pct_short(est.value)} chance to break {short_money(result.threshold_mrr)} MRR"
-            f"{sustained} within {result.months} months (95% CI {pct_short(est.low)}\u2013"
-            f"{pct_short(est.high)})")
-    if median.value is None:
-        return (text + f"; the median time is beyond month {result.months} (fewer than half "
-                f"of the paths break it){broke}")
-    high = f"beyond {result.months}" if median.high is None else str(median.high)
-    return text + f"; median {median.value} months [{median.low}\u2013{high}]{broke}"
+headline = SimulationResult.headline
+"""The run report's first sentence: the run's one headline
+(:meth:`simulator.results.SimulationResult.headline`)."""
 
 
 def _estimate_text(value: float | None, low: float | None, high: float | None) -> str:
@@ -251,9 +228,9 @@ def render_run(
             sections.append({"key": key, "title": section_title, "note": note,
                              "figures": shown})
     return render_page(
-        "run.html", title=title or RUN_TITLE, headline=headline(result),
+        "run.html", title=title or RUN_TITLE, headline=result.headline(),
         details=headline_details(result, summary),
-        run_line=result.headline(), summary_rows=summary_rows(result, summary),
+        summary_rows=summary_rows(result, summary),
         sections=sections, convergence=convergence, levers=lever_page_rows(levers),
         lever_lines=[] if levers is None else levers.lines(),
         levers_month=(levers.scan_month if levers and levers.scan_month != result.months

@@ -5,6 +5,10 @@ the target, and only when all of them are written moves it into place
 (replacing an earlier output directory at the very end). A failure or an
 interrupt at any point leaves the target as it was.
 
+The package also holds the one registry of output file names; :mod:`.atomic`
+has the atomic steps (a file written whole, a directory moved into place) and
+:mod:`.checkpoint` the :class:`Checkpoint` store of long analyses.
+
 ``paths.npz`` is written with :func:`numpy.savez` (uncompressed): for
 10,000 paths x 61 months x 22 metrics (107 MB), ``savez_compressed`` took
 6.2 s against 0.4 s and saved only half the space.
@@ -18,10 +22,8 @@ import fcntl
 import json
 import os
 import shutil
-import signal
 import stat
 import tempfile
-import uuid
 import zipfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -29,7 +31,9 @@ from typing import Any
 
 import numpy as np
 
-from .results import DEFAULT_QUANTILES, SimulationResult
+from ..results import DEFAULT_QUANTILES, SimulationResult
+from .atomic import OutputDirError, current_umask, make_parents, move_into_place, write_text_atomic
+from .checkpoint import Checkpoint
 
 __all__ = [
     "COMPARISON_JSON",
@@ -129,11 +133,6 @@ BACKTEST_FILES: frozenset[str] = frozenset({BACKTEST_JSON, BACKTEST_HTML, "backt
 PORTFOLIO_FILES: frozenset[str] = frozenset(
     {"portfolio.json", "portfolio.html", "portfolio.xlsx", "portfolio.png"})
 """Every file a portfolio's directory may hold."""
-
-
-class OutputDirError(ValueError):
-    """The output directory cannot be used (a file, holds files msp-sim did not write,
-    busy, not writable, too little space) or could not be written."""
 
 
 def _out_path(out_dir: str | Path) -> Path:
@@ -252,7 +251,7 @@ def claim_out_dir(out_dir: str | Path, allowed: frozenset[str] = OUTPUT_FILES,
     if out in _CLAIMS:
         return out
     try:
-        created = _make_parents(out.parent)
+        created = make_parents(out.parent)
     except OSError as exc:
         blocker = next((p for p in [out.parent, *out.parent.parents]
                         if p.exists() and not p.is_dir()), None)
@@ -302,7 +301,7 @@ def _size(n: float) -> str:
 
 def _lock(out: Path, created: list[Path]) -> _Claim:
     """Lock ``out`` (a ``.<name>.lock`` file beside it, ``flock``)."""
-    from .private import PrivacyError, check_own_file
+    from ..private import PrivacyError, check_own_file
 
     path = out.parent / f".{out.name}.lock"
     for _ in range(20):
@@ -430,9 +429,9 @@ def staged_directory(out_dir: str | Path, allowed: frozenset[str] = OUTPUT_FILES
                 os.chown(tmp, -1, st.st_gid)
             os.chmod(tmp, stat.S_IMODE(st.st_mode))
         else:
-            os.chmod(tmp, 0o777 & ~_umask())
+            os.chmod(tmp, 0o777 & ~current_umask())
         yield tmp
-        _move_into_place(tmp, out)
+        move_into_place(tmp, out)
         claim.release(keep_parents=True)
     except BaseException as exc:
         if tmp is not None:
@@ -511,279 +510,3 @@ def write_quantiles_csv(
                     writer.writerow([month, name, repr(float(q)), repr(float(values[j, month]))])
 
 
-class Checkpoint:
-    """Finished pieces of a long analysis kept in a private directory, so a rerun after
-    Ctrl-C or a crash takes them from there.
-
-    Pieces are numpy arrays (``.npy``, read with ``allow_pickle=False``) or JSON, never
-    pickles: a piece is data of a checked type and shape, not code. The directory is
-    this user's alone (mode 0700, owner checked, :func:`simulator.private.private_dir`;
-    another's is refused); each piece is written whole (a temporary file created with
-    ``O_EXCL|O_NOFOLLOW``, then renamed into place) and read without following a
-    link. A piece's file name hashes its key with the package version, so a rerun on
-    other code never takes an older version's pieces. A piece that cannot be read back
-    (or is not the type or shape asked for) is dropped and redone.
-    """
-
-    def __init__(self, folder: str | Path):
-        self.folder = Path(folder)  # made by the first save
-
-    def check(self) -> None:
-        """Refuse, before any work, a directory in its place that is not this user's
-        alone (:class:`OutputDirError`)."""
-        from .private import PrivacyError, private_dir
-
-        if os.path.lexists(self.folder):
-            try:
-                private_dir(self.folder)
-            except PrivacyError as exc:
-                raise OutputDirError(f"checkpoint {exc}") from None
-
-    def _name(self, key: str, suffix: str) -> str:
-        import hashlib
-
-        from .version import __version__
-
-        return hashlib.sha256(f"{__version__}|{key}".encode()).hexdigest()[:40] + suffix
-
-    def _read(self, name: str) -> bytes | None:
-        from .private import PrivacyError, check_own_file, open_private_dir
-
-        if not os.path.lexists(self.folder):
-            return None
-        try:
-            dir_fd = open_private_dir(self.folder)
-        except PrivacyError as exc:
-            raise OutputDirError(f"checkpoint {exc}") from None
-        try:
-            try:
-                fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dir_fd)
-            except FileNotFoundError:
-                return None
-            except OSError:  # a link or something else planted: drop it
-                with contextlib.suppress(OSError):
-                    os.unlink(name, dir_fd=dir_fd)
-                return None
-            with os.fdopen(fd, "rb") as fh:
-                try:
-                    check_own_file(self.folder / name, os.fstat(fh.fileno()))
-                except PrivacyError:
-                    return None
-                data = fh.read(_CHECKPOINT_MAX_BYTES + 1)
-            if len(data) > _CHECKPOINT_MAX_BYTES:
-                self._drop(name)
-                return None
-            return data
-        finally:
-            os.close(dir_fd)
-
-    def _drop(self, name: str) -> None:
-        with contextlib.suppress(OSError):
-            (self.folder / name).unlink()
-
-    def _write(self, name: str, data: bytes) -> None:
-        from .private import PrivacyError, open_private_dir
-
-        try:
-            dir_fd = open_private_dir(self.folder)
-        except PrivacyError as exc:
-            raise OutputDirError(f"checkpoint {exc}") from None
-        tmp = f".{name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:12]}"
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
-                         | os.O_CLOEXEC, 0o600, dir_fd=dir_fd)
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(data)
-                os.replace(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp, dir_fd=dir_fd)
-                raise
-        finally:
-            os.close(dir_fd)
-
-    def load_array(self, key: str, shape: tuple[int, ...]) -> np.ndarray | None:
-        """The float64 array of ``shape`` stored under ``key``, or ``None``."""
-        import io
-
-        name = self._name(key, ".npy")
-        data = self._read(name)
-        if data is None:
-            return None
-        try:
-            array = np.load(io.BytesIO(data), allow_pickle=False)
-        except (ValueError, OSError, EOFError):
-            array = None
-        if (not isinstance(array, np.ndarray) or array.dtype != np.float64
-                or array.shape != tuple(shape)):
-            self._drop(name)
-            return None
-        return array
-
-    def save_array(self, key: str, value: np.ndarray) -> None:
-        """Store a float64 array under ``key``, whole or not at all."""
-        import io
-
-        buffer = io.BytesIO()
-        np.save(buffer, np.ascontiguousarray(value, dtype=np.float64), allow_pickle=False)
-        self._write(self._name(key, ".npy"), buffer.getvalue())
-
-    def load_json(self, key: str) -> Any:
-        """The JSON value stored under ``key`` (the caller checks its types and shapes),
-        or ``None``."""
-        name = self._name(key, ".json")
-        data = self._read(name)
-        if data is None:
-            return None
-        try:
-            return json.loads(data.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError, RecursionError):
-            self._drop(name)
-            return None
-
-    def save_json(self, key: str, value: Any) -> None:
-        """Store a JSON value under ``key``, whole or not at all."""
-        self._write(self._name(key, ".json"), json.dumps(value).encode("utf-8"))
-
-    def load(self, key: str) -> Any:
-        """The value stored under ``key`` by :meth:`save` (numbers, strings, lists,
-        tuples, string-keyed dicts and numeric arrays, rebuilt from JSON: never code),
-        or ``None``. The caller checks it is what it expects (``accept`` of
-        :func:`simulator.runner.map_ordered`)."""
-        data = self.load_json(key)
-        if data is None:
-            return None
-        try:
-            return _decoded(data)
-        except (TypeError, ValueError, KeyError, RecursionError):
-            self.drop(key)
-            return None
-
-    def save(self, key: str, value: Any) -> None:
-        """Store ``value`` (see :meth:`load` for the types) under ``key``, whole or not
-        at all."""
-        self.save_json(key, _encoded(value))
-
-    def drop(self, key: str) -> None:
-        """Forget the pieces under ``key`` (one the caller found malformed)."""
-        for suffix in (".npy", ".json"):
-            self._drop(self._name(key, suffix))
-
-    def remove(self) -> None:
-        """Delete the directory (once the analysis's output is written); one that is not
-        this user's alone is left alone."""
-        from .private import is_private_dir
-
-        if is_private_dir(self.folder):
-            shutil.rmtree(self.folder, ignore_errors=True)
-
-
-def _encoded(value: Any) -> Any:
-    """``value`` as JSON data: tuples and numeric arrays tagged, dict keys strings."""
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        if value.dtype.kind not in "biuf":
-            raise TypeError(f"cannot keep an array of {value.dtype} in a checkpoint")
-        return {"__array__": value.dtype.str, "shape": list(value.shape),
-                "data": value.ravel().tolist()}
-    if isinstance(value, tuple):
-        return {"__tuple__": [_encoded(v) for v in value]}
-    if isinstance(value, list):
-        return [_encoded(v) for v in value]
-    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
-        if "__array__" in value or "__tuple__" in value:
-            raise TypeError("a dict with a reserved key")
-        return {k: _encoded(v) for k, v in value.items()}
-    raise TypeError(f"cannot keep a {type(value).__name__} in a checkpoint")
-
-
-def _decoded(data: Any) -> Any:
-    """:func:`_encoded`'s inverse; only those types come back (ValueError otherwise)."""
-    if data is None or isinstance(data, bool | int | float | str):
-        return data
-    if isinstance(data, list):
-        return [_decoded(v) for v in data]
-    if isinstance(data, dict):
-        if "__tuple__" in data:
-            return tuple(_decoded(v) for v in data["__tuple__"])
-        if "__array__" in data:
-            dtype = np.dtype(data["__array__"])
-            if dtype.kind not in "biuf":
-                raise ValueError("not a numeric array")
-            return np.asarray(data["data"], dtype=dtype).reshape(
-                [int(n) for n in data["shape"]])
-        return {k: _decoded(v) for k, v in data.items()}
-    raise ValueError(f"not checkpoint data: {type(data).__name__}")
-
-
-_CHECKPOINT_MAX_BYTES = 1 << 28
-"""A kept piece larger than this is not one msp-sim wrote: it is dropped unread."""
-
-
-def write_text_atomic(path: str | Path, text: str) -> Path:
-    """Write ``text`` to ``path`` whole or not at all (a temporary file beside it,
-    then renamed over it); missing parent directories are created.
-
-    Raises
-    ------
-    OutputDirError
-        The file cannot be written there (the path and the system's reason).
-    """
-    path = Path(path)
-    tmp = path.parent / f".{path.name}.tmp-{uuid.uuid4().hex[:12]}"
-    try:
-        _make_parents(path.parent)
-        tmp.write_text(text, encoding="utf-8")
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
-        raise OutputDirError(f"{path}: cannot write it ({exc.strerror or exc}); allowed: a "
-                             "path in a directory you can write to") from None
-    return path
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def _make_parents(parent: Path) -> list[Path]:
-    """Create ``parent`` and missing ancestors; return those created, outermost first."""
-    missing = []
-    p = parent
-    while not p.exists():
-        missing.append(p)
-        p = p.parent
-    parent.mkdir(parents=True, exist_ok=True)
-    return list(reversed(missing))
-
-
-def _move_into_place(tmp: Path, out: Path) -> None:
-    """Rename ``tmp`` to ``out`` (an earlier ``out`` moved aside, then removed); signals
-    that would stop the program wait until both renames are done."""
-    blocked = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
-    old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
-    try:
-        if not (out.exists() or out.is_symlink()):
-            os.replace(tmp, out)
-            return
-        backup = out.parent / f".{out.name}.old-{os.getpid()}-{uuid.uuid4().hex[:12]}"
-        os.replace(out, backup)
-        try:
-            os.replace(tmp, out)
-        except BaseException:
-            os.replace(backup, out)
-            raise
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
-    if backup.is_dir() and not backup.is_symlink():
-        shutil.rmtree(backup, ignore_errors=True)
-    else:
-        backup.unlink(missing_ok=True)

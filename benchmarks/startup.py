@@ -1,0 +1,113 @@
+"""A small run's start-up against its engine time: ``python benchmarks/startup.py``.
+
+Times ``msp-sim run configs/baseline.toml --paths 10000 --no-levers`` as whole
+processes with a warm numba cache (best of ``--rounds``, wall and the child's CPU
+time), and the engine on the same 10,000 paths in this process (best of
+``--rounds``, into a reused array, the same numba threads), interleaved round by
+round; the target is the run over its engine time (<= 10, issue 27). Then one
+more run under ``python -X importtime`` gives what the command imports, largest
+first, and ``--help``'s imports beside it. Prints the machine's load average.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numba
+from _common import BASELINE, git_commit
+
+import simulator
+from simulator.api import engine_ready
+from simulator.engine import run_chunk
+from simulator.model import sampling
+
+PATHS = 10_000
+HEAVY = ("scipy.stats", "scipy.optimize", "matplotlib", "matplotlib.pyplot", "pydantic",
+         "openpyxl", "pandas", "jinja2", "numba", "numpy", "distributed", "tqdm")
+
+
+def cli(args: list[str], env: dict | None = None) -> tuple[float, float, str]:
+    """Wall and CPU seconds of ``msp-sim ARGS`` as a whole process, and its stderr."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "simulator.cli", *args], check=True,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, proc.stderr
+
+
+def imports(stderr: str) -> dict[str, float]:
+    """Cumulative import seconds of the :data:`HEAVY` packages in ``-X importtime`` output."""
+    out = {}
+    for line in stderr.splitlines():
+        if not line.startswith("import time:") or "|" not in line:
+            continue
+        _, cumulative, name = line.split("|")
+        name = name.strip()
+        if name in HEAVY and name not in out:
+            out[name] = int(cumulative) / 1e6
+    return out
+
+
+def load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} / {five:.2f} / {fifteen:.2f} on {os.cpu_count()} CPUs"
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args(argv)
+    engine_ready(statistics=True)
+    config = simulator.load_config(BASELINE)
+    params = sampling.draw_parameters(config, config.simulation.seed, 0, PATHS)
+    seeds = sampling.path_seeds(config.simulation.seed, 0, PATHS)
+    inputs = sampling.prepare(config)
+    out, _, _ = run_chunk(params, seeds, inputs)
+    before = load()
+    runs, engines = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        command = ["run", str(BASELINE), "--paths", str(PATHS), "--no-levers", "--no-progress"]
+        for k in range(args.rounds):
+            runs.append(cli([*command, "--out", str(Path(tmp) / f"run{k}")])[:2])
+            w0, c0 = time.perf_counter(), time.process_time()
+            run_chunk(params, seeds, inputs, out=out)
+            engines.append((time.perf_counter() - w0, time.process_time() - c0))
+        _, _, trace = cli([*command, "--out", str(Path(tmp) / "trace")],
+                          env=dict(os.environ, PYTHONPROFILEIMPORTTIME="1"))
+        _, _, help_trace = cli(["--help"], env=dict(os.environ, PYTHONPROFILEIMPORTTIME="1"))
+    after = load()
+    run_wall, run_cpu = min(r[0] for r in runs), min(r[1] for r in runs)
+    engine_wall, engine_cpu = min(e[0] for e in engines), min(e[1] for e in engines)
+    fig = {"run_wall_s": run_wall, "run_cpu_s": run_cpu, "engine_wall_s": engine_wall,
+           "engine_cpu_s": engine_cpu, "run_over_engine_wall": run_wall / engine_wall,
+           "run_over_engine_cpu": run_cpu / engine_cpu}
+    print(f"msp-sim {simulator.__version__} at {git_commit()}; numba threads "
+          f"{numba.get_num_threads()}; best of {args.rounds} interleaved rounds")
+    print(f"before: {before}; after: {after}")
+    print(f"msp-sim run --paths {PATHS:,} --no-levers: {run_wall:.2f} s wall, {run_cpu:.2f} s "
+          f"CPU; engine on the same paths {engine_wall:.3f} s wall, {engine_cpu:.3f} s CPU; "
+          f"run/engine {fig['run_over_engine_wall']:.1f} wall, "
+          f"{fig['run_over_engine_cpu']:.1f} CPU (target <= 10: "
+          f"{'met' if fig['run_over_engine_wall'] <= 10 else 'NOT met'})")
+    for name, trace_text in (("run", trace), ("--help", help_trace)):
+        found = imports(trace_text)
+        print(f"{name} imports (s, cumulative, one traced run): " + ", ".join(
+            f"{k} {v:.2f}" for k, v in sorted(found.items(), key=lambda kv: -kv[1])))
+    print(json.dumps({k: round(v, 4) for k, v in fig.items()}))
+    return fig
+
+
+if __name__ == "__main__":
+    main()
