@@ -373,20 +373,21 @@ def test_sales_cycle_is_the_mean_months_to_a_won_signing():
 
 def test_client_months_by_hand():
     """Tickets and endpoint-months by client and calendar month: A (10 endpoints) all of
-    January and February 2024; B (5 seats, no endpoint count: 5 x 1.2 endpoints) from
-    10 January to 15 February, with no ticket in February (a zero, not a gap); C signed
-    after the window (nothing). The window ends on 20 February."""
+    January and February 2023 (a common year: February has 28 days); B (5 seats, no
+    endpoint count: 5 x 1.2 endpoints) from 10 January to 15 February, with no ticket
+    in February (a zero, not a gap); C signed after the window (nothing). The window
+    ends on 20 February."""
     from simulator.fit.estimate import client_month_counts
 
     day = datetime.date
     clients = [Client("A", day(2023, 1, 1), None, 8, 10, 800, 2),
-               Client("B", day(2024, 1, 10), day(2024, 2, 15), 5, None, 500, 3),
-               Client("C", day(2024, 3, 1), None, 5, 7, 500, 4)]
-    tickets = [Ticket(day(2024, 1, 3), None, "A", 1.0, "T", 2),
-               Ticket(day(2024, 1, 30), None, "A", 1.0, "T", 3),
-               Ticket(day(2024, 2, 2), None, "A", 1.0, "T", 4),
-               Ticket(day(2024, 1, 12), None, "B", 1.0, "T", 5)]
-    n, e, moy, who = client_month_counts(tickets, clients, day(2024, 1, 1), day(2024, 2, 20),
+               Client("B", day(2023, 1, 10), day(2023, 2, 15), 5, None, 500, 3),
+               Client("C", day(2023, 3, 1), None, 5, 7, 500, 4)]
+    tickets = [Ticket(day(2023, 1, 3), None, "A", 1.0, "T", 2),
+               Ticket(day(2023, 1, 30), None, "A", 1.0, "T", 3),
+               Ticket(day(2023, 2, 2), None, "A", 1.0, "T", 4),
+               Ticket(day(2023, 1, 12), None, "B", 1.0, "T", 5)]
+    n, e, moy, who = client_month_counts(tickets, clients, day(2023, 1, 1), day(2023, 2, 20),
                                          1.2)
     per_month = 365.25 / 12
     np.testing.assert_array_equal(n, [2, 1, 1, 0])
