@@ -36,7 +36,7 @@ def test_save_as_config_stays_in_the_working_directory(tmp_path, monkeypatch):
             confined_path(bad)
 
 
-def test_a_closed_session_frees_its_thread_and_runs(tmp_path, monkeypatch):
+def test_a_closed_session_frees_its_thread_runs_and_page(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     app = ExploreApp(Explorer(ROOT / "configs" / "baseline.toml", paths=200, drag_paths=100),
                      autostart=False)
@@ -55,6 +55,17 @@ def test_a_closed_session_frees_its_thread_and_runs(tmp_path, monkeypatch):
     for thread in set(workers()) - earlier:  # this session's own thread only
         thread.join(timeout=30)
     assert len(workers()) == before and not app.model._base_runs
+    # and the closed page is garbage: issue 28's leak kept every page (its app, widgets
+    # and runs) alive through Panel's Callback.registry, which holds the editable
+    # sliders' JS callbacks (~4 MB a page load); without _unregister_js_callbacks in
+    # close() this fails
+    import gc
+    import weakref
+
+    refs = [weakref.ref(x) for x in (app, app.model, *app.layout.select())]
+    del app
+    gc.collect()
+    assert [r() for r in refs if r() is not None] == []
 
 
 def test_the_server_checks_host_and_stays_bounded():
@@ -75,3 +86,4 @@ def test_the_server_checks_host_and_stays_bounded():
             assert refused.value.code == 403
         finally:
             stop(proc)
+

@@ -15,8 +15,7 @@ import datetime
 import math
 
 import numpy as np
-import pytest
-from scipy import stats
+from scipy import optimize, stats
 
 from simulator.fit.estimate import (
     fit_churn,
@@ -192,63 +191,139 @@ def test_churn_boundaries():
     assert fit_churn([Client("A", as_of, None, 5, None, 500, 2)], as_of, "c") is None
 
 
-FIT_V1 = pytest.mark.xfail(
-    strict=True, reason="encodes fit v1's estimators (meetings over calendar months, "
-    "Poisson-gamma tickets, technicians of the last 90 days), replaced by fit v2 (issue 29); "
-    "to be rewritten by hand for fit v2")
+def _export(folder, name: str, header: str, rows: list[str]):
+    """A small hand-made export: a CSV file of ``rows`` under ``header``."""
+    path = folder / name
+    path.write_text("\n".join([header, *rows]) + "\n")
+    return path
 
 
-@FIT_V1
-def test_rates_per_month_and_per_endpoint_by_hand():
-    """Meetings: 45 between mid-January and the as-of date 15 March, the history
-    starting on 1 January: Gamma(45.5, months) with months = 74 days / (365.25 / 12).
-    Tickets: 31 in January on one client of 10 endpoints active all month, as of
-    31 January: 310 endpoint-days = 10 x 31 / (365.25 / 12) endpoint-months."""
-    deals = [Deal(datetime.date(2024, 1, 15), f"P{k}", False, "lost", None, k + 2)
-             for k in range(45)]
-    as_of = datetime.date(2024, 3, 15)
-    got = {f.key: f for f in fit_pipeline(deals, as_of, 40.0, "pipe.csv")}
+def test_rates_per_month_and_per_endpoint_by_hand(tmp_path):
+    """Hand-made exports read as a user's files are.
+
+    Meetings: 45 on 15 January, the as-of date 15 March, the history starting on
+    1 January: Gamma(45.5, months) with months = 74 days / (365.25 / 12), written as
+    the lognormal of that mean and sd.
+
+    Tickets: clients A and B (10 endpoints each) active all of January and February
+    2024 (31 and 29 days), 10 tickets each in January and 20 each in February. The two
+    clients are alike (no spread across clients: the negative binomial's shape runs to
+    its Poisson limit), so the rate is the mean of the months' rates (each month of the
+    year counted once, not weighted by its tickets): (r_jan + r_feb) / 2 with
+    r = tickets / (20 x days / (365.25 / 12)); its log-scale sd is the Poisson's
+    1 / sqrt(60), widened by Student's t on 2 - 1 degrees of freedom over the normal and
+    by sqrt(2 / 1)."""
+    from simulator.fit import read_records
+
+    pipe = _export(tmp_path, "pipe.csv", "date,prospect,proposal,outcome,close_date",
+                   [f"2024-01-15,P{k},no,lost,2024-02-01" for k in range(45)])
+    deals = read_records(pipeline=pipe)["deals"]
+    got = {f.key: f for f in fit_pipeline(deals, datetime.date(2024, 3, 15), 40.0, "pipe.csv")}
     months = 74 / (365.25 / 12)
     meetings = got["sales.meetings_per_selling_hour"]
     written = stats.lognorm(s=meetings.value["sigma"], scale=meetings.value["median"])
-    np.testing.assert_allclose([written.mean(), written.std()],
-                               [45.5 / months / 40, math.sqrt(45.5) / months / 40], rtol=1e-12)
+    np.testing.assert_allclose([meetings.estimate, written.mean(), written.std()],
+                               [45.5 / months / 40, 45.5 / months / 40,
+                                math.sqrt(45.5) / months / 40], rtol=1e-12)
     assert meetings.source == "pipe.csv" and "45 first meetings in 2 months" in meetings.comment
     assert got["sales.proposal_rate"].comment.endswith("0 of 45 first meetings led to a proposal")
-    client = Client("A", datetime.date(2023, 6, 1), None, 8, 10, 800, 2)
-    tickets = [Ticket(datetime.date(2024, 1, 1 + k), None, "A", 1.0 + (k % 2), "Tech", k + 2)
-               for k in range(31)]
-    got = {f.key: f for f in fit_tickets(tickets, [client], None, 1.2, "t.csv",
-                                         as_of=datetime.date(2024, 1, 31))}
-    exposure = 10 * 31 / (365.25 / 12)
+    assert got["sales.proposal_rate"].estimate == _beta_mean(0, 45)
+    assert "sales.close_rate" not in got  # no proposal: nothing decided
+
+    clients = _export(tmp_path, "clients.csv", "client,start_date,end_date,seats,endpoints,"
+                      "monthly_fee", ["A,2023-06-01,,8,10,800", "B,2023-06-01,,8,10,800"])
+    rows = [f"2024-{m:02d}-{d:02d},{c},1.5,Tech" for c in "AB"
+            for m, n in ((1, 10), (2, 20)) for d in range(1, n + 1)]
+    tickets = _export(tmp_path, "tickets.csv", "created,client,hours,resource", rows)
+    records = read_records(clients=clients, tickets=tickets)
+    got = {f.key: f for f in fit_tickets(records["tickets"], records["clients"], None, 1.2,
+                                         "tickets.csv", as_of=datetime.date(2024, 2, 29))}
+    per_month = 365.25 / 12
+    r_jan, r_feb = 10 / (10 * 31 / per_month), 20 / (10 * 29 / per_month)
     rate = got["tickets.per_endpoint_reactive"]
-    written = stats.lognorm(s=rate.value["sigma"], scale=rate.value["median"])
-    np.testing.assert_allclose([rate.estimate, written.mean(), written.std()],
-                               [31.5 / exposure, 31.5 / exposure, math.sqrt(31.5) / exposure],
-                               rtol=1e-12)
-    assert rate.count == 31 and rate.source == "t.csv"
+    np.testing.assert_allclose(rate.estimate, (r_jan + r_feb) / 2, rtol=1e-5)
+    assert rate.value["dist"] == "lognormal"
+    np.testing.assert_allclose(rate.value["median"], (r_jan + r_feb) / 2, rtol=1e-5)
+    widen = stats.t.ppf(0.95, 1) / stats.norm.ppf(0.95) * math.sqrt(2)
+    np.testing.assert_allclose(rate.value["sigma"], widen / math.sqrt(60), rtol=1e-3)
+    assert rate.count == 60 and rate.source == "tickets.csv"
+    assert f"60 tickets in {20 * 60 / per_month:,.0f} endpoint-months of 2 clients" \
+        in rate.comment
+    assert "their own rates differ by sd 0.00" in rate.comment
+    # months of the year from r_jan / mean to r_feb / mean, noted (the model has no seasons)
+    mean = (r_jan + r_feb) / 2
+    assert f"from {r_jan / mean:.2f}x to {r_feb / mean:.2f}x" in rate.comment
     # no client-time: no rate
     late = Client("B", datetime.date(2024, 3, 1), None, 8, 10, 800, 2)
     assert "tickets.per_endpoint_reactive" not in {
-        f.key for f in fit_tickets(tickets, [late], None, 1.2, "t.csv")}
+        f.key for f in fit_tickets(records["tickets"], [late], None, 1.2, "t.csv")}
 
 
-@FIT_V1
-def test_tickets_fit_details_by_hand():
-    """Technicians: resources besides the owner in the 90 days to the last ticket; hours
-    per ticket a normal bounded below at 0; endpoints from seats when a client has no
-    count; the owner's share needs a share strictly between 0 and 1."""
-    last = datetime.date(2024, 6, 30)
-    tickets = [Ticket(last - datetime.timedelta(days=d), None, "A", h, who, k + 2)
-               for k, (d, h, who) in enumerate([(0, 2.0, "Owner"), (90, 1.0, "T1"),
-                                                (91, 1.0, "T2"), (10, 3.0, "T3"),
-                                                (5, 0.5, "Owner")])]
-    got = {f.key: f for f in fit_tickets(tickets, None, "Owner", 1.2, "t")}
+def test_ticket_rate_across_clients_that_differ_is_the_negative_binomial_mle():
+    """Three clients of 10 endpoints each, all of January: 2, 12 and 40 tickets. With
+    equal exposures the negative binomial's maximum-likelihood mean is the sample mean
+    whatever its shape (the score in the mean is sum (n - m) k / (m (k + m))), so the
+    rate is 54 / 3 tickets over 10 x 31 / (365.25 / 12) endpoint-months; the shape is
+    the one that maximises :func:`scipy.stats.nbinom.logpmf` at that mean (found here by
+    :func:`scipy.optimize.minimize_scalar`), which the comment gives as the clients'
+    sd of rates, rate / sqrt(shape). A Poisson fit's interval (sd of the log rate
+    1 / sqrt(54)) would be far too narrow for such clients."""
+    counts = (2, 12, 40)
+    clients = [Client(name, datetime.date(2023, 1, 1), None, 8, 10, 800, k + 2)
+               for k, name in enumerate("ABC")]
+    tickets = [Ticket(datetime.date(2024, 1, 1 + d % 31), None, name, 1.0, "Tech", 2 + d)
+               for name, n in zip("ABC", counts, strict=True) for d in range(n)]
+    got = {f.key: f for f in fit_tickets(tickets, clients, None, 1.2, "t",
+                                         as_of=datetime.date(2024, 1, 31))}
+    rate = got["tickets.per_endpoint_reactive"]
+    exposure = 10 * 31 / (365.25 / 12)
+    m = sum(counts) / 3
+    np.testing.assert_allclose(rate.estimate, m / exposure, rtol=1e-5)
+    n = np.array(counts)
+    best = optimize.minimize_scalar(
+        lambda log_k: -stats.nbinom.logpmf(n, math.exp(log_k),
+                                           math.exp(log_k) / (math.exp(log_k) + m)).sum(),
+        bounds=(-6, 12), method="bounded", options={"xatol": 1e-9})
+    shape = math.exp(best.x)
+    assert f"their own rates differ by sd {m / exposure / math.sqrt(shape):.2f}" in rate.comment
+    assert rate.value["sigma"] > 3 / math.sqrt(sum(counts))  # wider than Poisson's
+
+
+def test_tickets_fit_details_by_hand(tmp_path):
+    """Technicians: the resources besides the owner who worked a ticket or a time entry
+    (a row with no ticket number) in each calendar month, and today's count the median
+    of the last three whole months (a month the records end inside is not whole). Hours
+    per ticket: a normal of the sample mean and its standard error, bounded below at 0.
+    The owner's share of hours needs a share strictly between 0 and 1."""
+    from simulator.fit import read_records
+    from simulator.fit.estimate import technicians_by_month
+
+    rows = ["1,2024-03-04,A,1.0,T1", "2,2024-04-02,A,1.0,T1", "3,2024-04-20,A,2.0,Owner",
+            "4,2024-05-06,A,3.0,T2", "5,2024-05-07,A,0.5,Owner", "6,2024-06-10,A,1.0,T1",
+            ",2024-06-11,A,4.0,T3",  # a time entry: T3 is on staff in June
+            "7,2024-07-01,A,1.0,T1", "8,2024-07-02,A,1.0,T2", "9,2024-07-03,A,1.0,T3",
+            "10,2024-07-15,A,1.0,T4"]
+    path = _export(tmp_path, "t.csv", "ticket,created,client,hours,resource", rows)
+    records = read_records(tickets=path, owner="Owner")
+    tickets, work = records["tickets"], records["work"]
+    assert len(tickets) == 10 and len(work) == 1
+    staff = technicians_by_month(tickets, work, "Owner")
+    assert [m.month for m in staff["months"]] == [3, 4, 5, 6, 7]
+    assert staff["techs"] == [1, 1, 1, 2, 4]
+    # July ends inside the records: the last three whole months are April to June
+    assert staff["now"] == 1
+    got = {f.key: f for f in fit_tickets(tickets, None, "Owner", 1.2, "t", work=work)}
     techs = got["start.techs"]
-    assert (techs.value, techs.estimate, techs.interval90, techs.count) == (2, 2, (2, 2), 2)
-    assert techs.source == "t" and "2 resources besides the owner" in techs.comment
-    assert got["tickets.hours_reactive"].value["low"] == 0.0
-    assert got["staff.escalation_share"].estimate == 2.5 / 7.5
+    assert (techs.value, techs.estimate, techs.interval90, techs.count) == (1, 1, (1, 1), 1)
+    assert techs.source == "t" and "the median of the last three whole months" in techs.comment
+    # the records running to 31 July make July whole: median of May, June, July = 2
+    full = [*tickets, Ticket(datetime.date(2024, 7, 31), None, "A", 1.0, "T1", 99)]
+    assert technicians_by_month(full, work, "Owner")["now"] == 2
+    hours = np.array([t.hours for t in tickets])
+    h = got["tickets.hours_reactive"].value
+    assert h == {"dist": "normal", "mean": hours.mean(), "sd": h["sd"], "low": 0.0}
+    np.testing.assert_allclose(h["sd"], hours.std(ddof=1) / math.sqrt(10), rtol=1e-12)
+    assert got["staff.escalation_share"].estimate == 2.5 / 12.5
     # the owner worked none or all of the hours: nothing to fit
     for owner in ("Nobody", None):
         assert "staff.escalation_share" not in {f.key for f in fit_tickets(
@@ -272,3 +347,52 @@ def test_a_client_ending_on_the_as_of_date_counts_once():
     result = fit_records([Client("A", start, as_of, 5, None, 500, 2)], as_of=as_of)
     assert len(result.curves["tenures"]["ended"]) == 1
     assert result.curves["tenures"]["active"] == []
+
+
+def test_sales_cycle_is_the_mean_months_to_a_won_signing():
+    """Won deals signed 61, 92 and 122 days after the first meeting: the cycle is their
+    mean in months of 365.25 / 12 days (lost and open deals do not count); fewer than
+    three won deals with a close date: no cycle."""
+    first = datetime.date(2024, 1, 1)
+    deals = [Deal(first, f"W{k}", True, "won", first + datetime.timedelta(days=d), k + 2)
+             for k, d in enumerate((61, 92, 122))]
+    deals += [Deal(first, "L", True, "lost", first + datetime.timedelta(days=400), 9),
+              Deal(first, "O", True, "open", None, 10)]
+    got = {f.key: f for f in fit_pipeline(deals, datetime.date(2024, 6, 1), 40.0, "p")}
+    cycle = got["sales.cycle_months"]
+    mean = (61 + 92 + 122) / 3 / (365.25 / 12)
+    assert (cycle.value, cycle.estimate, cycle.interval90, cycle.count, cycle.source) == (
+        round(mean, 2), mean, (mean, mean), 3, "p")
+    assert cycle.comment == ("fitted from p: mean months from the first meeting to the "
+                             "signing of 3 won deals")
+    assert got["sales.close_rate"].comment == "fitted from p: 3 of 4 decided proposals were won"
+    assert got["sales.close_rate"].source == got["sales.proposal_rate"].source == "p"
+    assert "sales.cycle_months" not in {f.key for f in fit_pipeline(deals[1:], deals[0].date,
+                                                                    40.0, "p")}
+
+
+def test_client_months_by_hand():
+    """Tickets and endpoint-months by client and calendar month: A (10 endpoints) all of
+    January and February 2023 (a common year: February has 28 days); B (5 seats, no
+    endpoint count: 5 x 1.2 endpoints) from 10 January to 15 February, with no ticket
+    in February (a zero, not a gap); C signed after the window (nothing). The window
+    ends on 20 February."""
+    from simulator.fit.estimate import client_month_counts
+
+    day = datetime.date
+    clients = [Client("A", day(2023, 1, 1), None, 8, 10, 800, 2),
+               Client("B", day(2023, 1, 10), day(2023, 2, 15), 5, None, 500, 3),
+               Client("C", day(2023, 3, 1), None, 5, 7, 500, 4)]
+    tickets = [Ticket(day(2023, 1, 3), None, "A", 1.0, "T", 2),
+               Ticket(day(2023, 1, 30), None, "A", 1.0, "T", 3),
+               Ticket(day(2023, 2, 2), None, "A", 1.0, "T", 4),
+               Ticket(day(2023, 1, 12), None, "B", 1.0, "T", 5)]
+    n, e, moy, who = client_month_counts(tickets, clients, day(2023, 1, 1), day(2023, 2, 20),
+                                         1.2)
+    per_month = 365.25 / 12
+    np.testing.assert_array_equal(n, [2, 1, 1, 0])
+    np.testing.assert_allclose(e, np.array([10 * 31, 10 * 19, 6 * 22, 6 * 14]) / per_month,
+                               rtol=1e-12)
+    np.testing.assert_array_equal(moy, [0, 1, 0, 1])
+    np.testing.assert_array_equal(who, [0, 0, 1, 1])
+    assert n.dtype == e.dtype == np.float64 and moy.dtype == who.dtype == np.int64

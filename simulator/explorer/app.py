@@ -140,6 +140,26 @@ def _message_html(text: str, error: bool = False) -> str:
     return _html("message", text, error)
 
 
+def _unregister_js_callbacks(layout: Any) -> None:
+    """Take the page's JS links and callbacks out of Panel's registry.
+
+    ``panel.links.Callback.registry`` is a ``WeakKeyDictionary`` keyed by a link's
+    source, but its values (the links) hold their ``args`` strongly, and an editable
+    slider's callback names its own slider: value -> key, so the key never dies, and
+    through the widgets' watchers the whole page (its app, runs and figures) stayed
+    alive after its session ended (issue 28: ~4 MB a page load). ``unwatch`` (a
+    :class:`~panel.links.Callback`) and ``unlink`` (a :class:`~panel.links.Link`) are
+    Panel's own ways to unregister one."""
+    from panel.links import Callback, Link
+
+    for viewable in layout.select():
+        for callback in list(Callback.registry.get(viewable, ())):
+            if isinstance(callback, Link):
+                callback.unlink()
+            else:
+                callback.unwatch()
+
+
 class ExploreApp:
     """The Panel layout of an :class:`Explorer` (``.layout``) and its callbacks."""
 
@@ -165,6 +185,7 @@ class ExploreApp:
         self._gen += 1
         self._pool.shutdown(wait=False, cancel_futures=True)
         self.model.forget()
+        _unregister_js_callbacks(self.layout)
         for pane in (*self.figures.values(), self.results, self.changes, self.comparison):
             pane.object = None
         self.widgets.clear()
@@ -441,20 +462,21 @@ def _release_memory() -> None:
 
 def _check_host(server: Any, hosts: list[str]) -> None:
     """Answer 403 to a request whose ``Host`` is not the bound address (a page of
-    another site reaching 127.0.0.1 through DNS rebinding names its own host)."""
+    another site reaching 127.0.0.1 through DNS rebinding names its own host).
+
+    Tornado's own host routing (``Application.add_handlers``, whose host patterns are
+    tried before the catch-all one Bokeh's handlers live in): every host name but the
+    bound ones is routed to a 403. Bokeh's ``Server`` exposes its tornado Application
+    only as ``_tornado``; Bokeh's public ``allow_websocket_origin`` checks a
+    websocket's ``Origin``, not a page request's ``Host``."""
+    import re
+
     import tornado.web
 
-    application = server._tornado  # Bokeh's tornado Application
-    find_handler = application.find_handler
-    allowed = {h.lower() for h in hosts}
-
-    def checked(request: Any, **kwargs: Any) -> Any:
-        if (request.host or "").lower() not in allowed:
-            return application.get_handler_delegate(request, tornado.web.ErrorHandler,
-                                                    {"status_code": 403})
-        return find_handler(request, **kwargs)
-
-    application.find_handler = checked
+    names = sorted({h.rsplit(":", 1)[0].lower() for h in hosts})
+    others = "(?!(?:" + "|".join(re.escape(n) for n in names) + ")$).*$"
+    server._tornado.add_handlers(others, [(r".*", tornado.web.ErrorHandler,
+                                           {"status_code": 403})])
 
 
 def serve(config: str | Path, overrides: Any = None, *, port: int = 5006,
