@@ -91,13 +91,13 @@ def test_budget_excludes_a_lever(baseline24):
 
 
 def test_max_p_insolvent_holds_on_other_seeds():
-    # a startup with $60k: one salesperson keeps P(out of cash) near 5%, two earn more but
-    # run out of cash about 12% of the time (measured at 400 paths)
+    # a startup with $150k: one salesperson (who may wash out) keeps P(out of cash) near
+    # 11%, two earn more but run out of cash about 25% of the time (measured at 400 paths)
     config = load_config(CONFIGS / "startup.toml", overrides=["simulation.months=36",
-                                                              "start.cash=60000"])
+                                                              "start.cash=150000"])
     levers = [Lever("one salesperson", "", {"sales.reps": 1}),
               Lever("two salespeople", "", {"sales.reps": 2})]
-    limit = 0.08
+    limit = 0.15
     result = plan_search(config, "cum-profit", levers=levers, max_p_insolvent=limit,
                          settings=SMALL, seed=5, voi_boot=0)
     assert result.best["feasible"] and result.best["p_insolvent"]["value"] <= limit

@@ -56,6 +56,7 @@ from ..config import Config
 from ..formatting import finite_or_none as _f
 from ..model.sampling import draw_parameters
 from ..results import config_sha256, package_version
+from ..results.value import VALUE_METRICS, path_values_of
 from ..runner import RunOptions, as_seed, map_ordered, run
 from .common import mean_ci
 from .levers import Lever, apply_lever, resolve_levers
@@ -117,9 +118,11 @@ class PathOutcomes:
         return (self.insolvency_month >= 0).astype(np.float64)
 
 
-PLAN_COLUMNS: tuple[tuple[str, int | None], ...] = (("pretax_profit", None), ("cash", -1))
-"""What a plan's run reads beside first passages and insolvency months: every month's
-pretax profit (summed per path) and the horizon's cash (a run of outcomes only)."""
+PLAN_COLUMNS: tuple[tuple[str, int | None], ...] = tuple(
+    (name, None) for name in VALUE_METRICS)
+"""What a plan's run reads beside first passages and insolvency months: every month of
+what the owner's value reads (:data:`simulator.results.value.VALUE_METRICS`, pretax profit
+and cash among them; a run of outcomes only)."""
 
 
 def _outcomes_task(config: Config, n_paths: int, seed: int, first_path: int,
@@ -128,15 +131,16 @@ def _outcomes_task(config: Config, n_paths: int, seed: int, first_path: int,
     result, columns = run(config, n_paths, seed,
                           RunOptions(chunk_size, False, outcomes_only=True),
                           first_path=first_path, columns=PLAN_COLUMNS)
-    extra = {}
-    owner_value = getattr(result, "owner_value", None)  # issue 24's owner value, when there
-    if callable(owner_value):
-        extra["owner_value"] = np.asarray(owner_value(), dtype=np.float64)
+    metrics = {name: columns[(name, None)] for name in VALUE_METRICS}
+    # a run of outcomes only keeps no parameters: they are drawn again (the same bits)
+    params = draw_parameters(config, seed, first_path, first_path + n_paths,
+                             n_paths=first_path + n_paths)
+    values = path_values_of(metrics, params, result.insolvency_month, config.customers.seats)
+    extra = {"owner_value": values["owner_value"]}
     return PathOutcomes(
         months=result.months,
-        cumulative_profit=np.asarray(columns[("pretax_profit", None)][:, 1:].sum(axis=1),
-                                     dtype=np.float64),
-        cash_final=np.array(columns[("cash", -1)], dtype=np.float64),
+        cumulative_profit=values["cumulative_profit"],
+        cash_final=values["cash"],
         first_passage=np.array(result.first_passage, dtype=np.int64),
         insolvency_month=np.array(result.insolvency_month, dtype=np.int64),
         extra=extra)
@@ -167,10 +171,6 @@ class Objective:
 
 
 def _owner_value(o: PathOutcomes) -> np.ndarray:
-    if "owner_value" not in o.extra:
-        raise ValueError("--objective owner-value: this version computes no owner value yet "
-                         "(finance's exit multiple, issue 24); allowed now: cum-profit, "
-                         "final-cash, p-break-by:MONTH, p-solvent")
     return o.extra["owner_value"]
 
 
@@ -249,9 +249,9 @@ def lever_cost_per_month(config: Config, lever: Lever | dict[str, Any]) -> float
     and selling-hour moves cost no dollars here (their costs in hours and risks are
     the model's).
     """
-    stated = getattr(lever, "cost_per_month", None)
+    stated = getattr(lever, "cost", None)  # a standard lever's stated cost (LeverCost)
     if stated is not None:
-        return float(stated)
+        return float(stated.dollars_per_month)
     s = lever.set if isinstance(lever, Lever) else lever
     cost = 0.0
     if "start.techs" in s:
@@ -264,7 +264,8 @@ def lever_cost_per_month(config: Config, lever: Lever | dict[str, Any]) -> float
         staff = math.ceil(max(_median(config.start.customers), 1.0)
                           / _median(config.alignment.clients_per_staff))
         cost += staff * _median(config.alignment.staff_cost_per_month)
-    if "staff.techs_per_manager" in s or "staff.first_manager_at_techs" in s:
+    if ("start.managers" in s or "staff.techs_per_manager" in s
+            or "staff.first_manager_at_techs" in s):
         cost += _median(config.staff.manager_cost_per_month)
     return cost
 
@@ -314,9 +315,13 @@ def plan_space(config: Config, levers: Sequence[Lever] | None = None,
             options += [Option(f"when the book reaches {clients + n} clients",
                                {**lever.set, "alignment.start_clients": clients + n}, cost,
                                "trigger") for n in CLIENT_TRIGGER_STEPS]
-        elif "staff.techs_per_manager" in lever.set:
+        elif "start.managers" in lever.set or "staff.techs_per_manager" in lever.set:
+            # the manager hired by the rule takes the escalations from the same team size
             options += [Option(f"the first at {techs + n} technicians",
-                               {"staff.first_manager_at_techs": techs + n}, cost, "trigger")
+                               {"staff.first_manager_at_techs": techs + n,
+                                **({"staff.escalation_lead_techs": techs + n}
+                                   if "staff.escalation_lead_techs" in lever.set else {})},
+                               cost, "trigger")
                         for n in TECH_TRIGGER_STEPS]
         factors.append(Factor(lever.name, (none, *options)))
     if reps:

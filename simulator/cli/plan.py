@@ -24,9 +24,10 @@ def add_parser(sub: Any) -> None:
                     "ups, P(correct selection), what each lever adds, the value of waiting "
                     "and what to measure first; writes plan.json, plan.html and plan.xlsx.")
     add_flags(plan, "config")
-    plan.add_argument("--objective", default="cum-profit", metavar="NAME",
-                      help="what the plan maximizes: cum-profit (default), final-cash, "
-                           "p-solvent, p-break-by:MONTH, owner-value")
+    plan.add_argument("--objective", default="owner-value", metavar="NAME",
+                      help="what the plan maximizes: owner-value (default: pay taken, "
+                           "distributions and the exit value, discounted), cum-profit, "
+                           "final-cash, p-solvent, p-break-by:MONTH")
     plan.add_argument("--budget", type=float, metavar="USD",
                       help="$/month the plan's levers may cost together (a lever costing "
                            "more is never chosen)")
