@@ -314,7 +314,11 @@ def test_lever_effects_on_price_hours_and_the_owner():
     assert np.all(a["managers"] == 0) and b["managers"][0].tolist()[:5] == [0, 1, 1, 1, 1]
     np.testing.assert_allclose(a["owner_management_hours"][:, 1:], 8.0)
     np.testing.assert_allclose(b["owner_management_hours"][:, 1:], 4.0)
-    a, b = _effect("a service manager", tickets)
+    # (an all-reactive book: the tiered desk's saving scales every ticket hour alike)
+    reactive = _book(tickets={"per_endpoint_reactive": 1.0},
+                     staff={"escalation_share": 0.3, "owner_hours_per_month": 600.0,
+                            "hire_above": 10.0})
+    a, b = _effect("a service manager", reactive)
     np.testing.assert_allclose(b["owner_escalation_hours"][:, 1],
                                0.1 * a["owner_escalation_hours"][:, 1] * (
                                    b["ticket_hours"][:, 1] / a["ticket_hours"][:, 1]),
