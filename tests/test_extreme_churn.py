@@ -23,7 +23,7 @@ CUSTOMERS = METRICS.index("customers")
 CHURNED = METRICS.index("churned")
 
 # Feedback and money off: no tickets or other technician work, no owner
-# duties, no costs; a salesperson at full speed from month 1 makes
+# duties, no costs; a salesperson who stays (no washout) at full speed from month 1 makes
 # Poisson(2) meetings a month, one deal a month in expectation.
 QUIET = {
     "tickets": {"per_endpoint_reactive": 0, "per_endpoint_aligned": 0,
@@ -34,7 +34,8 @@ QUIET = {
               "tech_turnover_annual": 0, "tech_cost_per_month": 0},
     "sales": {"meetings_per_selling_hour": 0, "reps": 1, "rep_meetings_per_month": 2,
               "rep_ramp_months": 0, "rep_cost_per_month": 0, "proposal_rate": 1,
-              "close_rate": 0.5, "cycle_months": 0},
+              "close_rate": 0.5, "cycle_months": 0, "rep_washout_share": 0,
+              "rep_productivity": 1},
     "finance": dict(NO_COSTS),
     "churn": {"visibility_reduction": 0, "annual_rate": 0.999999},
     "start": {"customers": 5},

@@ -12,7 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PUBLIC_API = ["simulator/__init__.py", "simulator/api.py", "simulator/results",
               "simulator/config", "simulator/version.py", "simulator/formatting.py",
-              "simulator/model/inputs.py", "simulator/output.py", "simulator/report",
+              "simulator/model/inputs.py", "simulator/output", "simulator/report",
               "simulator/fit", "simulator/analysis/levers.py", "simulator/month_one.py"]
 
 

@@ -133,8 +133,9 @@ def _outcomes_task(config: Config, n_paths: int, seed: int, first_path: int,
                           first_path=first_path, columns=PLAN_COLUMNS)
     metrics = {name: columns[(name, None)] for name in VALUE_METRICS}
     # a run of outcomes only keeps no parameters: they are drawn again (the same bits)
-    params = draw_parameters(config, seed, first_path, first_path + n_paths,
-                             n_paths=first_path + n_paths)
+    params = (result.params if result.params is not None  # a Dask run keeps none
+              else draw_parameters(config, seed, first_path, first_path + n_paths,
+                                   n_paths=first_path + n_paths))
     values = path_values_of(metrics, params, result.insolvency_month, config.customers.seats)
     extra = {"owner_value": values["owner_value"]}
     return PathOutcomes(

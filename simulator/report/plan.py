@@ -11,7 +11,7 @@ import numpy as np
 from ..output import PLAN_FILES, PLAN_HTML, PLAN_JSON, PLAN_XLSX, json_text, write_directory
 from .glossary import terms
 from .pages import input_sections, render_page
-from .style import BLUE, GREEN, ReportFigure, figure, png_bytes, styled
+from .style import BLUE, GREEN, ReportFigure, draw_on, png_bytes, styled
 from .workbook import MONEY, PCT, Format, new_workbook, sheet, workbook_bytes
 
 if TYPE_CHECKING:
@@ -22,10 +22,9 @@ __all__ = ["PLAN_FILES", "PLAN_HTML", "PLAN_JSON", "PLAN_XLSX", "plan_chart", "p
 
 
 @styled
-def plan_chart(result: PlanResult) -> Any:
+def plan_chart(result: PlanResult, ax: Any = None) -> Any:
     """The finalists' objective with 95% intervals, the best in green."""
-    fig = figure(constrained=True)
-    ax = fig.add_subplot()
+    fig, ax = draw_on(ax, constrained=True)
     rows = result.finalists[::-1]
     y = np.arange(len(rows))
     value = np.array([r["objective"]["value"] for r in rows], dtype=float)

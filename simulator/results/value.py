@@ -123,7 +123,8 @@ def path_values(result: SimulationResult) -> dict[str, np.ndarray] | None:
         return None
     memo = result._quantile_memo  # the result's cache of summaries of its trajectories
     if "path_values" not in memo:
-        memo["path_values"] = path_values_of(result, result.params, result.insolvency_month,
+        insolvency = np.asarray(result.insolvency_month)  # set by the result's checks
+        memo["path_values"] = path_values_of(result, result.params, insolvency,
                                              result.config.customers.seats)
     return memo["path_values"]
 
