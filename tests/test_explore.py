@@ -230,3 +230,52 @@ def test_with_an_exact_book_the_price_control_says_it_prices_new_clients():
     drawn = Explorer(config_from_dict({}))
     assert next(c.label for c in drawn.controls
                 if c.key == "customers.price_per_seat") == "Price per seat today"
+
+
+
+def test_app_best_plan_view_shows_plan_searchs_answer():
+    """Issue 25: the "best plan" button runs plan_search on the current settings (through
+    Explorer.plan) and shows its own words; a bad limit gets a one-line message; a closed
+    page with a plan shown is still garbage."""
+    import gc
+    import types
+    import weakref
+
+    pytest.importorskip("panel")
+    from simulator.analysis.levers import Lever
+    from simulator.analysis.plan import PlanSettings
+    from simulator.explorer.app import ExploreApp
+
+    app = ExploreApp(Explorer(BASELINE, ["simulation.months=24",
+                                         "finance.overhead_per_month=5000"], paths=N,
+                              drag_paths=200), autostart=False)
+    tiny = PlanSettings(n_screen=20, n_final=60, finalists=2, timing_top=1, ocba_paths=40,
+                        ocba_rounds=1, tune_trials=0)
+    levers = [Lever("a cheaper office", "", {"finance.overhead_per_month": 2000.0}),
+              Lever("a grander office", "", {"finance.overhead_per_month": 8000.0})]
+    calls = []
+
+    def plan(model, *args):  # the view's call, at a tiny precision on two known levers
+        calls.append(args)
+        return Explorer.plan(model, *args, settings=tiny, levers=levers, voi_boot=2)
+
+    app.model.plan = types.MethodType(plan, app.model)
+    app.plan_budget.value = "abc"
+    asyncio.run(app._plan())
+    assert "plan: budget: got &#34;abc&#34;; allowed: dollars a month" in app.plan.object
+    assert calls == []
+    app.plan_objective.value = "cum-profit"
+    app.plan_budget.value = "$5,000"
+    app.plan_max_p.value = "50%"
+    asyncio.run(app._plan())
+    assert calls == [("cum-profit", 5000.0, 0.5)]
+    html = app.plan.object
+    assert 'data-best="a cheaper office"' in html
+    assert "Best plan: a cheaper office" in html and "P(out of cash) " in html
+    assert "P(correct selection)" in html and "runner-up: " in html
+    assert "20 paths each" in html and not app.buttons["plan"].disabled
+    app.close()
+    refs = [weakref.ref(x) for x in (app, app.model, *app.layout.select())]
+    del app
+    gc.collect()
+    assert [r() for r in refs if r() is not None] == []

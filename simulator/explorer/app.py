@@ -33,9 +33,9 @@ import panel as pn
 from ..config import ConfigError
 from ..config.schema import SECTIONS
 from ..formatting import money, pct, signed_dollars
-from .model import Explorer, Outcome
+from .model import PLAN_OBJECTIVES, PLAN_SETTINGS, Explorer, Outcome, plan_limits
 
-__all__ = ["ExploreApp", "explore", "figures_png", "results_html", "serve"]
+__all__ = ["ExploreApp", "explore", "figures_png", "plan_html", "results_html", "serve"]
 
 FIGURES: tuple[tuple[str, str], ...] = (
     ("fan_chart", "MRR fan chart"),
@@ -136,6 +136,22 @@ def closed_note(now: Outcome) -> str:
     return note
 
 
+def plan_html(result: Any, stale: bool = False) -> str:
+    """The "best plan" view of a :class:`~simulator.analysis.plan.PlanResult`: its own
+    words (:meth:`~simulator.analysis.plan.PlanResult.lines`) and the precision it ran at.
+    The best plan's name, P(out of cash) and P(correct selection) carry ``data-`` values
+    for tests and scripts."""
+    d = result.to_dict()
+    precision = d["precision"]
+    best = d["best"]
+    note = (f"{len(d['screened'])} bundles screened at {precision['n_screen']:,} paths each, "
+            f"the {len(d['finalists'])} finalists at {precision['n_final']:,} paths and more "
+            f"shared by OCBA ({d['paths_simulated']:,} paths in {d['runs']} runs), seed "
+            f"{d['seed']}, every plan on the same random numbers; for a firmer answer "
+            f"(and plan.html, plan.xlsx) run msp-sim plan on the saved config")
+    return _html("plan", result.lines(), best, d["p_correct_selection"], note, stale)
+
+
 def _message_html(text: str, error: bool = False) -> str:
     return _html("message", text, error)
 
@@ -177,6 +193,7 @@ class ExploreApp:
                         for name, _ in FIGURES}
         self.changes = pn.pane.HTML("", sizing_mode="stretch_width")
         self.comparison = pn.pane.HTML("", sizing_mode="stretch_width")
+        self.plan = pn.pane.HTML("", sizing_mode="stretch_width")
         self.layout = self._layout()
 
     def close(self) -> None:
@@ -186,7 +203,8 @@ class ExploreApp:
         self._pool.shutdown(wait=False, cancel_futures=True)
         self.model.forget()
         _unregister_js_callbacks(self.layout)
-        for pane in (*self.figures.values(), self.results, self.changes, self.comparison):
+        for pane in (*self.figures.values(), self.results, self.changes, self.comparison,
+                     self.plan):
             pane.object = None
         self.widgets.clear()
 
@@ -243,7 +261,15 @@ class ExploreApp:
         add.on_click(self._compare)
         reset = pn.widgets.Button(label="Back to the starting config")
         reset.on_click(self._reset)
-        self.buttons = {"save": save, "compare": add, "reset": reset}
+        self.plan_objective = pn.widgets.Select(label="Maximize", options=list(PLAN_OBJECTIVES),
+                                                value=PLAN_OBJECTIVES[0], width=150)
+        self.plan_budget = pn.widgets.TextInput(label="Budget [$/month]", placeholder="none",
+                                                width=150)
+        self.plan_max_p = pn.widgets.TextInput(label="Max P(out of cash)",
+                                               placeholder="none, or e.g. 5%", width=150)
+        plan = pn.widgets.Button(label="Find the best plan", color="primary")
+        plan.on_click(self._plan)
+        self.buttons = {"save": save, "compare": add, "reset": reset, "plan": plan}
         title = pn.pane.HTML(_html("heading", self.model.source), sizing_mode="stretch_width")
         sidebar = pn.Column(
             pn.pane.HTML(_html("controls_note")),
@@ -256,7 +282,10 @@ class ExploreApp:
             self.message, self.results, self.status, tabs,
             pn.pane.HTML(_html("text", "Changed from the starting config", "bold")), self.changes,
             pn.Row(self.save_path, save), pn.Row(self.scenario_name, add),
-            self.comparison, sizing_mode="stretch_width", min_width=600)
+            self.comparison,
+            pn.pane.HTML(_html("plan_note", PLAN_SETTINGS), sizing_mode="stretch_width"),
+            pn.Row(self.plan_objective, self.plan_budget, self.plan_max_p, plan),
+            self.plan, sizing_mode="stretch_width", min_width=600)
         layout = pn.Column(title, pn.Row(sidebar, main, sizing_mode="stretch_width"),
                            sizing_mode="stretch_width")
         if self._autostart:  # the first run once the page (or notebook cell) is shown
@@ -382,6 +411,31 @@ class ExploreApp:
             return
         self.comparison.object = _html("comparison", result.format_summary(),
                                        result.scenarios[1:])
+
+    async def _plan(self, event: Any = None) -> None:
+        """Search the best plan of the current settings on the worker thread (one search at
+        a time: the button is off meanwhile)."""
+        try:
+            budget, max_p = plan_limits(self.plan_budget.value, self.plan_max_p.value)
+        except ConfigError as exc:
+            self.plan.object = _message_html(str(exc), error=True)
+            return
+        button = self.buttons["plan"]
+        button.disabled = True
+        self.plan.object = _html("text", "searching the plans ...", "quiet")
+        config = self.model.config
+        loop = asyncio.get_running_loop()
+        try:
+            result = await loop.run_in_executor(self._pool, partial(
+                self.model.plan, self.plan_objective.value, budget, max_p))
+        except (ConfigError, ValueError) as exc:  # e.g. more bundles than allowed
+            self.plan.object = _message_html(f"plan: {exc}", error=True)
+            return
+        finally:
+            button.disabled = False
+        if not self.widgets:  # the page closed meanwhile
+            return
+        self.plan.object = plan_html(result, stale=self.model.config != config)
 
 
 def confined_path(text: str, root: Path | None = None) -> Path:

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..analysis.plan import PlanSettings
 from ..config import Config, ConfigError, config_from_dict, param_specs, parse_override
 from ..config.errors import MISSING
 from ..config.schema import SECTIONS, ParamSpec, section_model
@@ -37,6 +38,7 @@ from ..results import Estimate, SimulationResult
 __all__ = [
     "CONTROLS",
     "DRAG_PATHS",
+    "PLAN_SETTINGS",
     "REST_PATHS",
     "Control",
     "Explorer",
@@ -52,6 +54,18 @@ DRAG_PATHS = 1_000
 CHUNK_PATHS = 1_000
 """Paths per engine call: the engine gives the interpreter back between chunks (and the
 results do not depend on it)."""
+
+PLAN_SETTINGS = PlanSettings(n_screen=40, n_final=300, finalists=3, timing_top=1,
+                             ocba_paths=300, ocba_rounds=2, tune_trials=4, tune_batch=4)
+"""The precision of the explorer's "best plan" search (:func:`~simulator.analysis.plan.
+plan_search`): every bundle screened at 40 paths, 3 finalists at 300 paths plus 300
+shared by OCBA, 4 Optuna trials on the trigger thresholds (``msp-sim plan``: 200 and
+2,000 paths, 6 finalists). On the baseline's ~270 bundles it takes 10-25 s on a 2-core
+machine, most of it the per-bundle cost of a run (drawing every path's parameters) and
+the value of information, not the paths."""
+PLAN_OBJECTIVES = ("owner-value", "cum-profit", "final-cash", "p-solvent", "p-break-by")
+"""What the explorer's plan search may maximize (:func:`~simulator.analysis.plan.objective`;
+``p-break-by``: by the horizon)."""
 
 # key, label, slider range when the value is inside it, step
 _CONTROLS: tuple[tuple[str, str, tuple[float, float] | None, float], ...] = (
@@ -542,6 +556,19 @@ class Explorer:
         return compare(scenarios, n_paths=n_paths or self.paths, seed=self.seed,
                        progress=False, chunk_size=CHUNK_PATHS)
 
+    def plan(self, objective: str = "owner-value", budget: float | None = None,
+             max_p_insolvent: float | None = None, *, settings: PlanSettings | None = None,
+             levers: Any = None, voi_boot: int = 10) -> Any:
+        """The best plan for the current config (:func:`~simulator.analysis.plan.plan_search`
+        with the config's seed and levers, at :data:`PLAN_SETTINGS` unless told)."""
+        from ..analysis.plan import plan_search
+
+        return plan_search(self.config, objective, budget=budget,
+                           max_p_insolvent=max_p_insolvent,
+                           settings=PLAN_SETTINGS if settings is None else settings,
+                           seed=self.seed, levers=levers, chunk_size=CHUNK_PATHS,
+                           voi_boot=voi_boot)
+
     def changes(self) -> list[tuple[str, str, str]]:
         """``(key, starting value, current value)`` of each changed key, as TOML text."""
         out = []
@@ -550,3 +577,35 @@ class Explorer:
             out.append((key, "(unset)" if was is None else toml_value(was), toml_value(value)))
         return out
 
+
+
+def plan_limits(budget: str, max_p_insolvent: str) -> tuple[float | None, float | None]:
+    """The plan's budget ($/month) and cash-risk limit as typed (empty: none; the limit as a
+    probability, ``0.05``, or a percentage, ``5%``).
+
+    Raises
+    ------
+    ConfigError
+        Not a number, a negative budget, or a limit outside 0-1 (0-100%).
+    """
+    def number(name: str, text: str, allowed: str) -> float | None:
+        text = text.strip().replace(",", "").lstrip("$")
+        if not text:
+            return None
+        percent = text.endswith("%")
+        try:
+            value = float(text.rstrip("%").strip())
+        except ValueError:
+            value = math.nan
+        if percent:
+            value /= 100
+        bad = not math.isfinite(value) or value < 0 or (name == "max P(insolvent)"
+                                                        and value > 1)
+        if bad:
+            raise ConfigError("plan", [("", MISSING, f"{name}: got \"{printable(text)}\"; "
+                                       f"allowed: {allowed}, or empty for none")])
+        return value
+
+    return (number("budget", budget, "dollars a month >= 0"),
+            number("max P(insolvent)", max_p_insolvent, "a probability from 0 to 1 "
+                   "(0.05) or a percentage (5%)"))
