@@ -3,6 +3,7 @@ the commit they ran at (run them as ``python benchmarks/NAME.py``)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -17,3 +18,9 @@ def git_commit() -> str:
                               capture_output=True, text=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
+
+
+def load() -> str:
+    """The machine's load averages and CPU count (printed beside every timing)."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} / {five:.2f} / {fifteen:.2f} on {os.cpu_count()} CPUs"

@@ -22,12 +22,11 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import time
 
 import numba
 import numpy as np
-from _common import BASELINE, git_commit
+from _common import BASELINE, git_commit, load
 
 import simulator
 from simulator.api import engine_ready
@@ -78,11 +77,6 @@ def floor_means(params, seeds, run) -> dict[str, float]:
             "projects": float(out[:, METRICS.index("customers"), month].mean()
                               * float(np.mean(params["projects_per_customer_year"])) / 12.0),
             "techs": techs, "quit_q": 1.0 - (1.0 - annual) ** (1.0 / 12.0)}
-
-
-def load() -> str:
-    one, five, fifteen = os.getloadavg()
-    return f"load average {one:.2f} / {five:.2f} / {fifteen:.2f} on {os.cpu_count()} CPUs"
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -18,14 +18,13 @@ import argparse
 import contextlib
 import importlib
 import json
-import os
 import tempfile
 import time
 from pathlib import Path
 
 import numba
 import numpy as np
-from _common import BASELINE, git_commit
+from _common import BASELINE, git_commit, load
 
 import simulator
 from simulator import runner
@@ -55,11 +54,6 @@ def former_runs():
         yield
     finally:
         runner.run, compare.run, levers.run = saved
-
-
-def load() -> str:
-    one, five, fifteen = os.getloadavg()
-    return f"load average {one:.2f} / {five:.2f} / {fifteen:.2f} on {os.cpu_count()} CPUs"
 
 
 def main(argv: list[str] | None = None) -> dict:

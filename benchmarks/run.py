@@ -53,8 +53,8 @@ from pathlib import Path
 
 import numba
 import numpy as np
-from _common import BASELINE, ROOT, git_commit
-from floor import floor_means, floor_paths, load
+from _common import BASELINE, ROOT, git_commit, load
+from floor import floor_means, floor_paths
 
 import simulator
 from simulator.api import DEFAULT_CHUNK_SIZE, engine_ready, simulate

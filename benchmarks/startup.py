@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 import numba
-from _common import BASELINE, git_commit
+from _common import BASELINE, git_commit, load
 
 import simulator
 from simulator.api import engine_ready
@@ -57,11 +57,6 @@ def imports(stderr: str) -> dict[str, float]:
         if name in HEAVY and name not in out:
             out[name] = int(cumulative) / 1e6
     return out
-
-
-def load() -> str:
-    one, five, fifteen = os.getloadavg()
-    return f"load average {one:.2f} / {five:.2f} / {fifteen:.2f} on {os.cpu_count()} CPUs"
 
 
 def main(argv: list[str] | None = None) -> dict:
