@@ -155,8 +155,9 @@ def month_one(config: Config, limits: SteadyLimits = SteadyLimits()) -> MonthOne
     projects = legacy_projects + n * e["projects.per_customer_year"] / 12.0 * _expected(
         config, "projects.size")
     project_hours = projects / e["projects.bill_rate_per_hour"]
-    demand = (reactive_hours + aligned_hours + e["tickets.proactive_hours_per_endpoint"]
-              * endpoints + project_hours)
+    maintenance = endpoints * (e["tickets.proactive_hours_per_endpoint"] * (1.0 - alignment)
+                               + e["tickets.proactive_hours_aligned"] * alignment)
+    demand = reactive_hours + aligned_hours + maintenance + project_hours
     project_share = project_hours / demand if demand > 0 else 0.0
     reps = int(round(e["sales.reps"])) if e["sales.rep_start_month"] <= 1 else 0
     tech_hours = e["staff.tech_hours_per_month"]

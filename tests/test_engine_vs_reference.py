@@ -257,7 +257,7 @@ DETERMINISTIC = merged(
     churn={"price_rise_response": 0.0},
     cloud={"attach_uplift": 0.4},
     staff={"owner_hours_per_month": 150.0, "hire_lag_months": 1, "techs_per_manager": 3.0},
-    tickets={"proactive_hours_per_endpoint": 0.6},
+    tickets={"proactive_hours_per_endpoint": 0.6, "proactive_hours_aligned": 0.45},
     alignment={"enabled": True, "start_month": 3, "clients_per_staff": 12.0,
                "staff_cost_per_month": 8_000.0},
     projects={"product_spend_per_seat_year": 300.0},

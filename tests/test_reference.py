@@ -52,7 +52,7 @@ _QUIET: dict = {
     "sales": {"meetings_per_selling_hour": 0.0, "reps": 0},
     "churn": {"annual_rate": 0.0},
     "tickets": {"per_endpoint_reactive": 0.0, "per_endpoint_aligned": 0.0,
-                "proactive_hours_per_endpoint": 0.0},
+                "proactive_hours_per_endpoint": 0.0, "proactive_hours_aligned": 0.0},
     "customers": {"price_escalator": 0.0, "onboarding_hours_per_seat": 0.0,
                   "price_per_seat": 125.0},
     "staff": {"tech_turnover_annual": 0.0, "escalation_share": 0.2,

@@ -130,6 +130,7 @@ _LABELS = {
     "customers.price_per_seat": "price per seat",
     "churn.annual_rate": "yearly client churn",
     "tickets.proactive_hours_per_endpoint": "proactive (maintenance) hours per endpoint",
+    "tickets.proactive_hours_aligned": "maintenance hours per aligned endpoint",
     "staff.owner_sales_hours_per_month": "owner's selling hours a month",
     "staff.management_hours_per_employee": "owner's management hours per employee",
     "staff.tech_cost_per_month": "a technician's monthly cost",

@@ -628,6 +628,12 @@ class Tickets(_Section):
         "backups and maintenance outside tickets, mostly scripted in the RMM (seed 002: "
         "automated management tools take an engineer from about 100 to 1,500 desktops)",
         ge=0, le=100, plausible=(0.1, 0.3))
+    proactive_hours_aligned: ParamValue = param(
+        0.05, "technician hours/aligned endpoint/month", "assumption: an aligned endpoint "
+        "runs the MSP's standard stack, whose patching, monitoring and backups are "
+        "scripted end to end (seed 002: automated management tools take an engineer from "
+        "about 100 to 1,500 desktops, under 0.1 hour a desktop a month for all his work)",
+        ge=0, le=100, plausible=(0.02, 0.1))
     tiered_desk_saving: ParamValue = param(
         0.2, "share of reactive ticket time saved", "assumption: from staff."
         "escalation_lead_techs technicians a tiered desk with a lead and runbooks fixes "
@@ -751,6 +757,11 @@ class Alignment(_Section):
         gt=0, le=10_000, plausible=(2.0, 4.5))
     drift: ParamValue = param(0.02, "score/month", "assumption", ge=0, le=1,
                               plausible=(0.0, 0.05))
+    onboarding_score: ParamValue = param(
+        0.5, "alignment score of a client signed while the program runs", "assumption: "
+        "the onboarding installs the MSP's standard stack (seed 004: standards are "
+        "implemented when something new is installed, and drift in use), the rest of the "
+        "alignment follows at the program's pace", ge=0, le=1, plausible=(0.25, 0.75))
 
     @field_validator("enabled", mode="before")
     @classmethod
@@ -792,7 +803,7 @@ class Finance(_Section):
                                     "security stack; fit to seed 002 (docs/calibration.md)",
                                     ge=0, le=1, plausible=(0.08, 0.2))
     project_other_cost_share: ParamValue = param(
-        0.25, "share of project revenue", "assumption: subcontractors, travel, parts and "
+        0.22, "share of project revenue", "assumption: subcontractors, travel, parts and "
         "fixed-fee overruns billed inside projects (technician labour is costed separately); "
         "project gross margin ~28% against Service Leadership's 19-25% (docs/calibration.md)",
         ge=0, le=1, plausible=(0.15, 0.45))
@@ -808,9 +819,9 @@ class Finance(_Section):
         600.0, "$/employee/month", "assumption: desk, laptop, licences and training beyond "
         "the fully loaded pay (docs/calibration.md)", ge=0, le=1e7, plausible=(300.0, 900.0))
     overhead_per_customer_month: ParamValue = param(
-        100.0, "$/customer/month", "assumption: billing, licences and admin per account",
+        150.0, "$/customer/month", "assumption: billing, licences and admin per account",
         ge=0, le=1e7, plausible=(50.0, 200.0))
-    marketing_share: ParamValue = param(0.035, "share of revenue", "assumption: marketing "
+    marketing_share: ParamValue = param(0.025, "share of revenue", "assumption: marketing "
                                         "programmes outside salespeople (docs/calibration.md)",
                                         ge=0, le=1, plausible=(0.01, 0.04))
     owner_pay_per_month: ParamValue = param(10_000.0, "$/month", "assumption: the owner paid "

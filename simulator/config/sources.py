@@ -52,6 +52,8 @@ MEASURE: dict[str, str] = {
     "tickets.per_endpoint_aligned": "the same count for your standardized clients",
     "tickets.proactive_hours_per_endpoint": "in the PSA, hours logged on maintenance, "
                                             "patching and backups over managed endpoints",
+    "tickets.proactive_hours_aligned": "the same hours for your standardized clients' "
+                                       "endpoints",
     "customers.endpoints_per_seat": "in the RMM, managed endpoints over billed seats",
     "customers.price_per_seat": "your price list: what a new client pays per seat, all in",
     "customers.onboarding_hours_per_seat": "in the PSA, hours logged on your last few "

@@ -87,6 +87,16 @@ def staff_turnover(state, techs, quit_base, turnover_overload, utilization_befor
 
 
 @jit
+def maintenance_hours(proactive, proactive_aligned, endpoints_per_seat, seats_unaligned,
+                      seats_aligned):
+    """Step 2: the month's proactive (maintenance) hours: ``proactive`` an endpoint of the
+    reactive-type book, ``proactive_aligned`` an endpoint of the aligned one (a standard
+    stack scripted in the RMM, seed 002)."""
+    return (proactive * endpoints_per_seat * seats_unaligned
+            + proactive_aligned * endpoints_per_seat * seats_aligned)
+
+
+@jit
 def tickets_month(state, rate_r, rate_a, endpoints_per_seat, seats_unaligned, seats_aligned):
     """Step 2: reactive-type and aligned-type ticket counts of the month."""
     lam_r = rate_r * endpoints_per_seat * seats_unaligned
@@ -206,13 +216,23 @@ def meeting_rate(meetings_per_hour, selling, reps, rep_meetings, rep_start, rep_
 
 
 @jit
-def rep_tenure_end(rep_start, ramp_months, review_months, productivity, fire_below, months):
-    """Step 4: the first month without the salespeople: the owner lets them go
-    ``review_months`` after the ramp when they book under ``fire_below`` of the
-    planned meetings (their pay and meetings stop); never (``months + 1``) otherwise."""
-    if productivity < fire_below:
-        return rep_start + int(math.ceil(ramp_months)) + int(review_months)
-    return months + 1
+def reps_on_payroll(reps, rep_start, t, ramp_months, review_months, productivity, fire_below):
+    """Step 4: the salespeople paid in month ``t``: none before ``rep_start``; the owner
+    lets them go ``review_months`` after the ramp when they book under ``fire_below`` of
+    the planned meetings (their pay and meetings stop)."""
+    if t < rep_start:
+        return 0
+    if (productivity < fire_below
+            and t >= rep_start + int(math.ceil(ramp_months)) + int(review_months)):
+        return 0
+    return reps
+
+
+@jit
+def onboarding_alignment(aligning, onboarding_score):
+    """Step 6: a new client's alignment score: a shop running the program onboards it
+    onto its standard stack (``onboarding_score``); otherwise it starts reactive (0)."""
+    return onboarding_score if aligning else 0.0
 
 
 @jit
@@ -358,8 +378,6 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
     rep_waits = rep_multiple > 0.0 and reps > 0  # the reps start by the trigger rule
     if rep_waits:
         rep_start = H + 1
-    rep_end = rep_tenure_end(rep_start, p.sales_rep_ramp_months, p.sales_rep_review_months,
-                             p.sales_rep_productivity, p.sales_rep_fire_below, H)
     rep_meetings = p.sales_rep_meetings_per_month * p.sales_rep_productivity
     deal_prob = p.sales_proposal_rate * p.sales_close_rate
     cycle = p.sales_cycle_months
@@ -385,6 +403,7 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
     hours_r = p.tickets_hours_reactive
     hours_a = p.tickets_hours_aligned
     proactive = p.tickets_proactive_hours_per_endpoint
+    proactive_aligned = p.tickets_proactive_hours_aligned
     tech_hours = p.staff_tech_hours_per_month
     tech_cost = p.staff_tech_cost_per_month
     lag = max(int(p.staff_hire_lag_months), 1)
@@ -399,6 +418,7 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
     if align_waits:
         align_start = H + 1
     per_staff = p.alignment_clients_per_staff
+    onboarding_score = p.alignment_onboarding_score
     align_cost = p.alignment_staff_cost_per_month
     onboarding_fee = p.projects_onboarding_fee_per_seat
     projects_per_month = p.projects_per_customer_year / 12.0
@@ -528,7 +548,9 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
             need = int(math.ceil(n / per_staff))
             if align_staff > need:
                 align_staff = need
-        reps_paid = reps if rep_start <= t < rep_end else 0  # fired reps cost nothing
+        reps_paid = reps_on_payroll(reps, rep_start, t, p.sales_rep_ramp_months,
+                                    p.sales_rep_review_months, p.sales_rep_productivity,
+                                    p.sales_rep_fire_below)  # fired reps cost nothing
 
         # 2. tickets and the rest of the technicians' work
         n_r, n_a = tickets_month(state, rate_r, rate_a, endpoints_per_seat, seats_unaligned,
@@ -549,7 +571,9 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
             ongoing += _draw_from_table(state, size_ppf)
         project_hours = ((legacy_projects + ongoing) / bill_rate
                          + onboarding_hours * onboarding_seats)
-        demand = (ticket_hours + backlog + proactive * endpoints_per_seat * seat_total
+        demand = (ticket_hours + backlog
+                  + maintenance_hours(proactive, proactive_aligned, endpoints_per_seat,
+                                      seats_unaligned, seats_aligned)
                   + project_hours)
         project_share = project_hours / demand if demand > 0.0 else 0.0
 
@@ -693,7 +717,8 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
             s = _draw_seats(state, seats_ppf)
             seats[n] = s
             price[n] = price_new
-            align[n] = 0.0
+            a_new = onboarding_alignment(aligning, onboarding_score)
+            align[n] = a_new
             pending[n] = False
             renew_at[n] = t + term
             if t + term <= H:
@@ -704,7 +729,8 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
             new_seats += s
             seat_total += s
             managed += s * price_new
-            seats_unaligned += s
+            seats_unaligned += s * (1.0 - a_new)
+            seats_aligned += s * a_new
             n += 1
         onboarding_seats = new_seats
 
@@ -757,10 +783,6 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
                      + p.finance_product_margin_ms * products_ms)
             rep_start = trigger_start(rep_start, rep_earliest, t, H, gross >= rep_multiple
                                       * reps * p.sales_rep_cost_per_month)
-            # a rep hired by the rule is reviewed from the month they start
-            rep_end = rep_tenure_end(rep_start, p.sales_rep_ramp_months,
-                                     p.sales_rep_review_months, p.sales_rep_productivity,
-                                     p.sales_rep_fire_below, H)
         if align_waits and align_start > H:
             align_start = trigger_start(align_start, align_earliest, t, H,
                                         n >= align_clients)

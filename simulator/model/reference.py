@@ -107,6 +107,16 @@ def tickets_month(rng: np.random.Generator, customers: list[Customer], rate_r: f
     return int(rng.poisson(lam_r)), int(rng.poisson(lam_a))
 
 
+def maintenance_hours(customers: list[Customer], proactive: float, proactive_aligned: float,
+                      endpoints_per_seat: float) -> float:
+    """Step 2: proactive (maintenance) hours: ``proactive`` an endpoint of the reactive-type
+    book, ``proactive_aligned`` an endpoint of the aligned one."""
+    unaligned = total(c.seats * (1.0 - c.alignment) for c in customers)
+    aligned = total(c.seats * c.alignment for c in customers)
+    return (proactive * endpoints_per_seat * unaligned
+            + proactive_aligned * endpoints_per_seat * aligned)
+
+
 def escalation_hours(hours_reactive: float, hours_aligned: float, share_reactive: float,
                      share_aligned: float, techs: int, lead_techs: float,
                      owner_share_led: float) -> float:
@@ -179,13 +189,21 @@ def owners_month(owner_hours: float, owner_sales_max: float, escalations: float,
             selling)
 
 
-def rep_tenure_end(rep_start: int, ramp_months: float, review_months: int,
-                   productivity: float, fire_below: float, months: int) -> int:
-    """Step 4: the first month without the salespeople: let go ``review_months`` after the
-    ramp when they book under ``fire_below`` of plan; never (``months + 1``) otherwise."""
-    if productivity < fire_below:
-        return rep_start + math.ceil(ramp_months) + review_months
-    return months + 1
+def reps_on_payroll(reps: int, rep_start: int, t: int, ramp_months: float,
+                    review_months: int, productivity: float, fire_below: float) -> int:
+    """Step 4: the salespeople paid in month ``t``: none before ``rep_start``; let go
+    ``review_months`` after the ramp when they book under ``fire_below`` of plan."""
+    if t < rep_start:
+        return 0
+    if productivity < fire_below and t >= rep_start + math.ceil(ramp_months) + review_months:
+        return 0
+    return reps
+
+
+def onboarding_alignment(aligning: bool, onboarding_score: float) -> float:
+    """Step 6: a new client's alignment score: onboarded onto the standard stack
+    (``onboarding_score``) by a shop running the program; 0 (reactive) otherwise."""
+    return onboarding_score if aligning else 0.0
 
 
 def clients_aligned(clients: int, align_staff: int, staff_points: float, rate: float) -> int:
@@ -330,9 +348,6 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
     if rep_waits:
         rep_start = run.months + 1
     rep_ramp = _p(params, "sales.rep_ramp_months")
-    rep_end = rep_tenure_end(rep_start, rep_ramp, _i(params, "sales.rep_review_months"),
-                             _p(params, "sales.rep_productivity"),
-                             _p(params, "sales.rep_fire_below"), H)
     rep_meetings = (_p(params, "sales.rep_meetings_per_month")
                     * _p(params, "sales.rep_productivity"))
     p_deal = _p(params, "sales.proposal_rate") * _p(params, "sales.close_rate")
@@ -346,6 +361,7 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
     hours_r = _p(params, "tickets.hours_reactive")
     hours_a = _p(params, "tickets.hours_aligned")
     proactive = _p(params, "tickets.proactive_hours_per_endpoint")
+    proactive_aligned = _p(params, "tickets.proactive_hours_aligned")
     tech_hours = _p(params, "staff.tech_hours_per_month")
     tech_cost = _p(params, "staff.tech_cost_per_month")
     hire_above = _p(params, "staff.hire_above")
@@ -381,6 +397,7 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
     align_rate = _p(params, "alignment.rate")
     staff_points = _p(params, "alignment.staff_points_per_month")
     align_drift = _p(params, "alignment.drift")
+    onboarding_score = _p(params, "alignment.onboarding_score")
     onboarding_fee = _p(params, "projects.onboarding_fee_per_seat")
     projects_per_year = _p(params, "projects.per_customer_year")
     product_spend = _p(params, "projects.product_spend_per_seat_year")
@@ -472,7 +489,10 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
         if not run.alignment_enabled or t < align_start:
             align_staff = 0
         align_staff = min(align_staff, math.ceil(n / clients_per_staff))
-        reps_paid = reps if rep_start <= t < rep_end else 0  # fired reps cost nothing
+        reps_paid = reps_on_payroll(reps, rep_start, t, rep_ramp,
+                                    _i(params, "sales.rep_review_months"),
+                                    _p(params, "sales.rep_productivity"),
+                                    _p(params, "sales.rep_fire_below"))  # fired reps cost nothing
 
         # 2. tickets and the rest of the technicians' work
         n_r, n_a = tickets_month(rng, customers, rate_r, rate_a, endpoints_per_seat)
@@ -488,8 +508,9 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
                         for _ in range(n_projects))
         project_hours = ((legacy_projects + ongoing) / bill_rate
                          + onboarding_hours * onboarding_seats)
-        seats_start = total(c.seats for c in customers)
-        demand = (ticket_hours + backlog + proactive * endpoints_per_seat * seats_start
+        demand = (ticket_hours + backlog
+                  + maintenance_hours(customers, proactive, proactive_aligned,
+                                      endpoints_per_seat)
                   + project_hours)
         project_share = project_hours / demand if demand > 0 else 0.0
 
@@ -551,11 +572,13 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
         customers = stayed
 
         # 6. signings
+        aligning = run.alignment_enabled and t >= align_start
         new = pipeline.pop(t, 0)
         new_seats = 0
         for _ in range(new):
             seats = _draw_seats(rng, run.seats_ppf)
-            customers.append(Customer(seats, price_per_seat * (1.0 + price_rise), 0.0, t))
+            customers.append(Customer(seats, price_per_seat * (1.0 + price_rise),
+                                      onboarding_alignment(aligning, onboarding_score), t))
             new_seats += seats
         onboarding_seats = new_seats
         n_after = len(customers)
@@ -596,10 +619,6 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
                      + finance["margin_ms"] * ms_products)
             rep_start = trigger_start(rep_start, rep_earliest, t, run.months,
                                       gross >= rep_multiple * reps * finance["rep_cost"])
-            # a rep hired by the rule is reviewed from the month they start
-            rep_end = rep_tenure_end(rep_start, rep_ramp, _i(params, "sales.rep_review_months"),
-                                     _p(params, "sales.rep_productivity"),
-                                     _p(params, "sales.rep_fire_below"), H)
         if align_waits:
             align_start = trigger_start(align_start, align_earliest, t, run.months,
                                         n_after >= align_clients)
