@@ -57,11 +57,13 @@ def add_parser(sub: Any) -> None:
 def command(args: argparse.Namespace) -> int:
     from ..output import claim_out_dir
     from ..results import KEEP_PATHS_LIMIT as KEEP_PATHS
-    from ..runner.plan import check_chunk_size
 
     auto = args.paths == "auto"
     config = load_config(args.config,
                          overrides=config_overrides(args))
+    # the engine's imports (numba, scipy.stats: seconds) only once the config is good
+    from ..runner.plan import check_chunk_size
+
     check_chunk_size(args.chunk_size)
     tolerance, max_paths = 0.0, 0
     if not auto:
