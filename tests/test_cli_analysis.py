@@ -46,8 +46,10 @@ def one_error(err: str) -> str:
 
 def test_run_paths_auto(tmp_path, capsys):
     out = tmp_path / "auto"
+    # a small lever scan (its default is 10,000 paths): the scan after an auto run, cheaply
     code = main(["run", str(BASELINE), "--paths", "auto", "--tolerance", "0.02", "--months",
-                 "24", "--out", str(out), "--no-progress", "--no-save-paths"])
+                 "24", "--out", str(out), "--no-progress", "--no-save-paths",
+                 "--lever-paths", "200"])
     captured = capsys.readouterr()
     assert code == 0, captured.err
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
