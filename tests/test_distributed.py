@@ -79,7 +79,7 @@ def test_columns_of_a_statistics_run_on_the_cluster(client):
     from simulator.analysis.compare import simulate_columns
 
     cfg = load_config(BASELINE, overrides={"simulation.months": 24})
-    cols = [("mrr", -1), ("cash", 12)]
+    cols = [("mrr", -1), ("cash", 12), ("owner_value", -1)]  # a value, from each chunk
     run, values = simulate_columns(cfg, 13_000, 2, cols, keep_paths=False, chunk_size=3000)
     there, remote = simulate_columns(cfg, 13_000, 2, cols, keep_paths=False, chunk_size=3000,
                                      client=client)
