@@ -15,7 +15,8 @@ from scipy import stats
 
 from .records import Client, Deal, PnlMonth, Ticket, WorkEntry
 
-__all__ = ["DAYS_PER_MONTH", "DAYS_PER_YEAR", "active_clients", "client_month_counts",
+__all__ = ["DAYS_PER_MONTH", "DAYS_PER_YEAR", "active_clients", "add_months",
+           "client_month_counts",
            "endpoint_months", "months_between", "records_until", "records_window",
            "technicians_by_month", "tenure_survival", "client_tenures", "ticket_drift",
            "tickets_by_month"]
@@ -93,6 +94,12 @@ def technicians_by_month(tickets: Sequence[Ticket], work: Sequence[WorkEntry],
         else techs
     now = int(round(float(np.median(whole[-3:]))))
     return {"months": months, "techs": techs, "now": now}
+
+
+def add_months(day: datetime.date, months: int) -> datetime.date:
+    """The first day of the month ``months`` after ``day``'s (before it, if negative)."""
+    index = day.year * 12 + day.month - 1 + months
+    return datetime.date(index // 12, index % 12 + 1, 1)
 
 
 def months_between(start: datetime.date, end: datetime.date) -> int:
