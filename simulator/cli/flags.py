@@ -100,6 +100,67 @@ FLAGS: dict[str, Flag] = {
     "held": _flag("--set", dest="overrides", action="append", default=[],
                   metavar="KEY=VALUE", help="hold a key as given instead of fitting it, "
                                             "e.g. --set tickets.hours_reactive=0.8"),
+    # run
+    "by": _flag("--by", type=int, action="append", default=[], metavar="MONTH",
+                help="also report the chance to break the threshold by MONTH (repeatable; "
+                     "12, 36 and the horizon are always reported)"),
+    "no_levers": _flag("--no-levers", action="store_true",
+                       help="skip the lever scan (by default every run also simulates the "
+                            "standard levers with the same random numbers; [levers] in the "
+                            "config adds or leaves out levers)"),
+    "lever_paths": _flag("--lever-paths", type=int, metavar="N",
+                         help="paths per lever in the scan (default: the run's paths, at "
+                              "most 10,000)"),
+    "save_paths": _flag("--save-paths", action=argparse.BooleanOptionalAction, default=None,
+                        help="keep and write every path's trajectories to paths.npz "
+                             "(default: for runs of at most 200,000 paths; larger runs keep "
+                             "per-month statistics and write first-passage months only)"),
+    # compare
+    "names": _flag("--name", action="append", metavar="NAME",
+                   help="scenario names, one per scenario in order (default: the file "
+                        "names, or the scenario file's names)"),
+    # goal
+    "vary": _flag("--vary", required=True, metavar="KEY",
+                  help="the lever: a numeric key, e.g. sales.meetings_per_selling_hour"),
+    "target": _flag("--target", required=True, metavar="EXPR",
+                    help="e.g. 'p_break_by_36>=0.8', 'p_mrr_above_60>=0.5', "
+                         "'mrr_p50_36>=100000', 'customers_mean_60>=40' (>= or <=)"),
+    "range": _flag("--range", metavar="LO:HI",
+                   help="search range of the lever (default: its distribution's support, "
+                        "or +-50%% of its value, within the allowed values)"),
+    "xtol": _flag("--xtol", type=float, metavar="X",
+                  help="tolerance on the lever (default 0.1%% of the range; integer keys: "
+                       "exact)"),
+    # plan
+    "objective": _flag("--objective", default="owner-value", metavar="NAME",
+                       help="what the plan maximizes: owner-value (default: pay taken, "
+                            "distributions and the exit value, discounted), cum-profit, "
+                            "final-cash, p-solvent, p-break-by:MONTH"),
+    "budget": _flag("--budget", type=float, metavar="USD",
+                    help="$/month the plan's levers may cost together (a lever costing "
+                         "more is never chosen)"),
+    "max_p_insolvent": _flag("--max-p-insolvent", type=float, metavar="P",
+                             help="the largest P(out of cash and credit by the horizon) a "
+                                  "plan may have, e.g. 0.05 (checked on the final paths)"),
+    "screen_paths": _flag("--screen-paths", type=int, metavar="N", default=200,
+                          help="paths per bundle while screening (default 200)"),
+    "finalists": _flag("--finalists", type=int, metavar="K", default=6,
+                       help="bundles re-run at --paths paths (default 6)"),
+    # sensitivity
+    "n_base": _flag("--n-base", type=int, default=256, metavar="N",
+                    help="rows of each Sobol' matrix, a power of 2 >= 8 (default 256)"),
+    "paths_per_point": _flag("--paths-per-point", type=int, default=16, metavar="N",
+                             help="paths averaged at each design point (default 16)"),
+    "tornado_paths": _flag("--tornado-paths", type=int, default=2000, metavar="N",
+                           help="paths at each tornado point (default 2000)"),
+    "outcomes": _flag("--outcome", action="append", metavar="NAME",
+                      help="an outcome to analyse (repeatable; default all)"),
+    "parameters": _flag("--parameter", action="append", metavar="KEY",
+                        help="an uncertain key to analyse (repeatable; default all)"),
+    "all_assumptions": _flag("--all-assumptions", action="store_true",
+                             help="also scan every assumption the config fixes (escalation "
+                                  "share, owner hours, turnover, ...), each uniform over its "
+                                  "sourced plausible range (docs/calibration.md)"),
 }
 """Every shared parameter: its flag, argparse options and the config key it overrides."""
 
