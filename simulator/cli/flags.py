@@ -5,21 +5,23 @@ name the library gives it: ``chunk_size``, ``paths``), its flag and its
 argparse options, and the config key the flag overrides where it is a
 shorthand for ``--set`` (``--paths`` for ``simulation.paths``). Commands add
 their flags from here (:func:`add_flags`) instead of repeating argparse blocks;
-a library error that names a parameter is shown with its flag
-(:func:`as_flags`), and the shorthands become overrides in one place
+a library error that names a parameter (as its source or key, or in its text in
+backquotes: ```range```) is shown with its flag (:func:`as_flags`,
+:func:`with_flags`), and the shorthands become overrides in one place
 (:func:`config_overrides`).
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 from ..config import ConfigError
 
 __all__ = ["FLAGS", "RECORDS", "SIMULATION", "Flag", "add_flags", "as_flags",
-           "config_overrides", "flag_of"]
+           "config_overrides", "flag_of", "with_flags"]
 
 SET_HELP = ("override a config key, e.g. --set churn.annual_rate=0.12 or "
             "--set 'churn.annual_rate={dist=\"uniform\", low=0.08, high=0.12}' "
@@ -47,7 +49,7 @@ FLAGS: dict[str, Flag] = {
     "configs": _flag("configs", nargs="+", metavar="CONFIG",
                      help="config files, or one scenario file"),
     # the simulation's shorthands and how to run it
-    "paths": _flag("--paths", "simulation.paths", type=int, metavar="N",
+    "paths": _flag("--paths", "simulation.paths", named=True, type=int, metavar="N",
                    help="paths per simulation (overrides simulation.paths)"),
     "chunk_size": _flag("--chunk-size", named=True, type=int, metavar="N",
                         help="paths simulated per chunk (default: automatic)"),
@@ -60,10 +62,10 @@ FLAGS: dict[str, Flag] = {
                             "by the horizon) (default 0.005)"),
     "max_paths": _flag("--max-paths", named=True, type=int, metavar="N",
                        help="with --paths auto: the most paths to simulate (default 100,000)"),
-    "overrides": _flag("--set", action="append", default=[], metavar="KEY=VALUE",
+    "overrides": _flag("--set", named=True, action="append", default=[], metavar="KEY=VALUE",
                        help=SET_HELP),
     "no_progress": _flag("--no-progress", action="store_true", help="no progress bar"),
-    "scheduler": _flag("--scheduler", metavar="local:N|tcp://HOST:PORT",
+    "scheduler": _flag("--scheduler", named=True, metavar="local:N|tcp://HOST:PORT",
                        help="run {} as Dask tasks: N local worker processes, or a running "
                             "scheduler (results bit-identical to a local run; needs "
                             "msp-sim[dask])"),
@@ -116,16 +118,16 @@ FLAGS: dict[str, Flag] = {
                              "(default: for runs of at most 200,000 paths; larger runs keep "
                              "per-month statistics and write first-passage months only)"),
     # compare
-    "names": _flag("--name", action="append", metavar="NAME",
+    "names": _flag("--name", named=True, action="append", metavar="NAME",
                    help="scenario names, one per scenario in order (default: the file "
                         "names, or the scenario file's names)"),
     # goal
-    "vary": _flag("--vary", required=True, metavar="KEY",
+    "vary": _flag("--vary", named=True, required=True, metavar="KEY",
                   help="the lever: a numeric key, e.g. sales.meetings_per_selling_hour"),
-    "target": _flag("--target", required=True, metavar="EXPR",
+    "target": _flag("--target", named=True, required=True, metavar="EXPR",
                     help="e.g. 'p_break_by_36>=0.8', 'p_mrr_above_60>=0.5', "
                          "'mrr_p50_36>=100000', 'customers_mean_60>=40' (>= or <=)"),
-    "range": _flag("--range", metavar="LO:HI",
+    "range": _flag("--range", named=True, metavar="LO:HI",
                    help="search range of the lever (default: its distribution's support, "
                         "or +-50%% of its value, within the allowed values)"),
     "xtol": _flag("--xtol", type=float, metavar="X",
@@ -202,18 +204,33 @@ def flag_of(parameter: str) -> str:
     return flag.flag if flag is not None else "--" + parameter.replace("_", "-")
 
 
+_NAMED_IN_TEXT = re.compile(r"`([a-z_]+)`")
+"""A parameter a library message names in its text: ```range```."""
+
+
+def with_flags(text: str) -> str:
+    """``text`` with each parameter named in backquotes (```range```, ```out```) shown as
+    its flag (``--range``, ``--out``); other backquoted words are left as they are."""
+    return _NAMED_IN_TEXT.sub(
+        lambda m: FLAGS[m.group(1)].flag if m.group(1) in FLAGS else m.group(0), text)
+
+
 def as_flags(exc: ConfigError) -> str:
     """``exc``'s message with each parameter the library names (the error's source, or a
-    problem's key: ``chunk_size``, ``tolerance``) shown as its flag (``--chunk-size: out
-    of range: got 0; ...``): the library names parameters, the command line flags."""
+    problem's key: ``chunk_size``, ``tolerance``; or in backquotes in its text) shown as
+    its flag (``--chunk-size: out of range: got 0; ...``): the library names parameters,
+    the command line flags."""
+    source = exc.source
+    if FLAGS.get(source) is not None and FLAGS[source].named:
+        source = FLAGS[source].flag
     lines = []
     for key, value, message in exc.problems:
-        named = FLAGS.get(key) if key else FLAGS.get(exc.source)
+        named = FLAGS.get(key) if key else None
         if named is not None and named.named:
             lines.append(f"{named.flag}: {message}")
         else:
-            lines.append(str(ConfigError(exc.source, [(key, value, message)])))
-    return "\n".join(lines)
+            lines.append(str(ConfigError(source, [(key, value, message)])))
+    return with_flags("\n".join(lines))
 
 
 def config_overrides(args: argparse.Namespace, names: Sequence[str] = SIMULATION

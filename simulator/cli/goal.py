@@ -19,7 +19,7 @@ from .common import (
     error,
     flag_error,
 )
-from .flags import SIMULATION, add_flags, config_overrides
+from .flags import SIMULATION, add_flags, config_overrides, with_flags
 
 
 def add_parser(sub: Any) -> None:
@@ -73,7 +73,7 @@ def command(args: argparse.Namespace) -> int:
                            xtol=args.xtol, chunk_size=args.chunk_size, progress=False,
                            client=client)
     except GoalUnreachable as exc:  # an answer, not a usage mistake: exit status 1
-        error(f"{exc}; nothing written")
+        error(with_flags(f"{exc}; nothing written"))
         return EXIT_FAILURE
     finally:
         close(client)

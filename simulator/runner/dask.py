@@ -49,7 +49,7 @@ _TCP = re.compile(r"tcp://([A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})|\[[0-9A-Fa-f:.]+\
 """A scheduler address: ``tcp://`` host name, IPv4 or ``[IPv6]``, ``:`` port."""
 
 
-def connect(scheduler: str, source: str = "--scheduler", timeout: float = 10.0) -> Any:
+def connect(scheduler: str, source: str = "scheduler", timeout: float = 10.0) -> Any:
     """A Dask client for ``"local:N"`` (N worker processes here) or ``"tcp://HOST:PORT"``.
 
     Raises
