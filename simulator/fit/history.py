@@ -43,11 +43,12 @@ def client_month_counts(tickets: Sequence[Ticket], clients: Sequence[Client],
                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Tickets and endpoint-months by client and calendar month: ``(counts, exposure,
     month_of_year, client index)``, one entry per client-month with exposure."""
-    months: list[datetime.date] = []
+    months: list[tuple[datetime.date, datetime.date]] = []  # (first day, next month's)
     m = first.replace(day=1)
     while m < end:
-        months.append(m)
-        m = (m.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+        nxt = (m.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+        months.append((m, nxt))
+        m = nxt
     index = {c.name: k for k, c in enumerate(clients)}
     counts: dict[tuple[int, datetime.date], int] = {}
     for t in tickets:
@@ -58,8 +59,7 @@ def client_month_counts(tickets: Sequence[Ticket], clients: Sequence[Client],
     n, e, moy, who = [], [], [], []
     for k, c in enumerate(clients):
         endpoints = c.endpoints if c.endpoints is not None else c.seats * endpoints_per_seat
-        for m in months:
-            nxt = (m.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+        for m, nxt in months:
             lo, hi = max(c.start, m), min(c.end or nxt, nxt, end)
             if hi <= lo:
                 continue
