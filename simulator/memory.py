@@ -107,7 +107,7 @@ def memory_limit() -> int:
         return 2**62
 
 
-def check_memory(need: int, what: str, source: str = "--paths", hint: str = "fewer paths"
+def check_memory(need: int, what: str, source: str = "paths", hint: str = "fewer paths"
                  ) -> None:
     """Refuse up front (a ConfigError naming ``source``) what would not fit in memory.
 

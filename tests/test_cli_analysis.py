@@ -46,8 +46,10 @@ def one_error(err: str) -> str:
 
 def test_run_paths_auto(tmp_path, capsys):
     out = tmp_path / "auto"
+    # a small lever scan (its default is 10,000 paths): the scan after an auto run, cheaply
     code = main(["run", str(BASELINE), "--paths", "auto", "--tolerance", "0.02", "--months",
-                 "24", "--out", str(out), "--no-progress", "--no-save-paths"])
+                 "24", "--out", str(out), "--no-progress", "--no-save-paths",
+                 "--lever-paths", "200"])
     captured = capsys.readouterr()
     assert code == 0, captured.err
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
@@ -257,3 +259,17 @@ def test_sensitivity_mistakes(user_dir, capsys, args, words):
     for w in words:
         assert w in line, (w, err)
     assert untouched(user_dir)
+
+
+def test_library_parameters_are_shown_as_flags():
+    """The library names parameters (an error's source, or backquoted in its text); the
+    command line shows each as its flag, and leaves other backquoted words alone."""
+    from simulator.cli.flags import as_flags, with_flags
+    from simulator.config import ConfigError
+
+    assert with_flags("widen `range`; see `msp-sim run`") == "widen --range; see `msp-sim run`"
+    exc = ConfigError("range", [("churn.annual_rate", 0.5, "out of range; allowed: `range` "
+                                                           "LO:HI or `names`")])
+    assert as_flags(exc) == ("--range: churn.annual_rate = 0.5: out of range; allowed: "
+                             "--range LO:HI or --name")
+    assert str(exc).startswith("range: churn.annual_rate = 0.5")

@@ -226,7 +226,7 @@ def test_bad_set_syntax(text, shown, words):
     with pytest.raises(ConfigError) as info:
         parse_override(text)
     message = str(info.value)
-    assert message.startswith("--set: "), message
+    assert message.startswith("overrides: "), message  # the CLI: --set
     assert shown in message, message
     for w in words:
         assert w in message, (w, message)
@@ -237,7 +237,8 @@ def test_bad_set_value_names_file_key_value_and_allowed(tmp_path):
     with pytest.raises(ConfigError) as info:
         load_config(path, overrides=["churn.annual_rate=1.5"])
     message = str(info.value)
-    assert message.startswith(f"{path} (with --set): churn.annual_rate = 1.5: out of range")
+    assert message.startswith(f"{path} (with `overrides`): churn.annual_rate = 1.5: out of "
+                              "range")
     assert "0 <= value < 1" in message
 
 

@@ -187,6 +187,6 @@ def test_bad_correlation_from_set_names_the_override(tmp_path: Path):
     text = f'correlations.pairs=[{{a = "{M}", b = "{C}", rho = 2}}]'
     with pytest.raises(ConfigError) as info:
         load_config(path, overrides=[text])
-    assert str(info.value).startswith(f"{path} (with --set): correlations.pairs")
+    assert str(info.value).startswith(f"{path} (with `overrides`): correlations.pairs")
     good = load_config(path, overrides=[text.replace("rho = 2", "rho = 0.25")])
     assert good.correlations.pairs[0].rho == 0.25

@@ -79,7 +79,7 @@ def test_columns_of_a_statistics_run_on_the_cluster(client):
     from simulator.analysis.compare import simulate_columns
 
     cfg = load_config(BASELINE, overrides={"simulation.months": 24})
-    cols = [("mrr", -1), ("cash", 12)]
+    cols = [("mrr", -1), ("cash", 12), ("owner_value", -1)]  # a value, from each chunk
     run, values = simulate_columns(cfg, 13_000, 2, cols, keep_paths=False, chunk_size=3000)
     there, remote = simulate_columns(cfg, 13_000, 2, cols, keep_paths=False, chunk_size=3000,
                                      client=client)
@@ -213,8 +213,11 @@ def test_lever_scan_on_the_cluster_is_bit_identical(client):
     assert there.to_dict() == here.to_dict()
 
 
-def test_cli_sensitivity_and_goal_on_a_local_cluster_write_the_same(tmp_path):
-    scheduler = "local:2"
+def test_cli_sensitivity_and_goal_on_a_cluster_write_the_same(client, tmp_path):
+    # the module's cluster by its address (the CLI's tcp:// path): each local:2 started
+    # a cluster of its own, two worker processes, for each command (test_cli_run_... does)
+    scheduler = client.scheduler.address
+    assert scheduler.startswith("tcp://")
     import json
 
     from simulator.cli import main

@@ -72,7 +72,7 @@ def test_ambiguous_dates_need_a_date_format(tmp_path):
         Beta,02/03/2024,,5,500
         """)
     _refused(lambda: read_records(path), "amb.csv", "row 2, column start_date",
-             '"01/08/2024"', "ambiguous date", "--date-format")
+             '"01/08/2024"', "ambiguous date", "`date_format`")
     clients = read_records(path, options=ReadOptions(date_format="%d/%m/%Y"))["clients"]
     assert clients[0].start == d(2024, 8, 1)
 
@@ -99,7 +99,7 @@ def test_decimal_commas_refused_unless_asked_for(tmp_path):
         2024-01-06;Acme;1.234,5;Ann
         """)
     _refused(lambda: read_records(tickets=path), "row 2, column hours", '"1,5"',
-             "a decimal comma", "--decimal-comma")
+             "a decimal comma", "`decimal_comma`")
     tickets = read_records(tickets=path, options=ReadOptions(decimal_comma=True))["tickets"]
     assert [t.hours for t in tickets] == [1.5, 1234.5]
     money = _write(tmp_path, "us.csv", """

@@ -260,7 +260,7 @@ def test_bad_targets(text, words):
     with pytest.raises(ConfigError) as info:
         parse_target(text, months=60)
     message = str(info.value)
-    assert message.startswith("--target: ")
+    assert message.startswith("target: ")  # the CLI: --target
     for w in words:
         assert w in message, (w, message)
 
@@ -277,7 +277,7 @@ def test_default_ranges():
 
 
 def test_bad_ranges_and_levers():
-    with pytest.raises(ConfigError, match=r"--range: churn.annual_rate: out of range: got "
+    with pytest.raises(ConfigError, match=r"range: churn.annual_rate: out of range: got "
                                           r"0.5:1.5; allowed: 0 <= value < 1"):
         parse_range("0.5:1.5", "churn.annual_rate")
     with pytest.raises(ConfigError, match="bad range: got \"5\"; allowed: LO:HI"):

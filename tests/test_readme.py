@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from simulator.cli import main
-
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
@@ -31,18 +29,11 @@ def _blocks(text: str) -> list[str]:
     return blocks
 
 
-
-
-def _run(argv: list[str], tmp_path: Path, capsys, monkeypatch) -> list[str]:
-    monkeypatch.chdir(ROOT)
-    assert main([*argv, "--out", str(tmp_path / "out"), "--no-progress"]) == 0
-    return capsys.readouterr().out.splitlines()
-
-
-def test_quick_start_output_is_make_runs(tmp_path, capsys, monkeypatch):
+def test_quick_start_output_is_make_runs(make_run_printed):
+    """(``make_run_printed``: tests/conftest.py, one run shared with
+    test_readme_examples.py.)"""
     start = README.index("`make run` prints a summary such as")
     blocks = _blocks(README[start:start + 4000])[:3]
     assert len(blocks) == 3 and "P(MRR >= $100,000 by month 60)" in blocks[0]
-    printed = _run(["run", "configs/baseline.toml"], tmp_path, capsys, monkeypatch)
     for line in "".join(blocks).splitlines():
-        assert line in printed, line
+        assert line in make_run_printed, line

@@ -81,12 +81,11 @@ def test_readme_block(tmp_path, command, expected):
     assert _matches(expected, printed), "\n".join(["README:", *expected, "printed:", *printed])
 
 
-def test_make_run_block(tmp_path):
+def test_make_run_block(make_run_printed):
+    """(``make_run_printed``: tests/conftest.py, the one ``make run`` of the session.)"""
     block = _MAKE_RUN.search(README.read_text(encoding="utf-8")).group(1).rstrip("\n")
-    printed = _printed("$ msp-sim run configs/baseline.toml", _scratch(tmp_path, ""
-                       "```toml\n[[scenario]]\n```"))
     for line in block.split("\n"):
-        assert line in printed, (line, printed)
+        assert line in make_run_printed, (line, make_run_printed)
 
 
 def test_matching_is_not_vacuous():

@@ -271,6 +271,7 @@ def test_compare_streams_per_path_scalars():
     run is the run simulate() makes (bit-identical first passages and statistics)."""
     from simulator.analysis.compare import compare, simulate_columns
     from simulator.api import simulate
+    from simulator.results.value import PATH_VALUES, path_values
 
     configs = [load_config(BASELINE), load_config(ROOT / "configs" / "standardized.toml")]
     kept = compare(configs, n_paths=300, seed=5, keep_paths=True, progress=False)
@@ -284,22 +285,18 @@ def test_compare_streams_per_path_scalars():
     kept_end = [s.pop("at_horizon") for s in kept_d["scenarios"]]
     streamed_end = [s.pop("at_horizon") for s in streamed_d["scenarios"]]
     # the owner's value and what it reads (issue 24) need every month of a path: a run
-    # without trajectories reports them as None (not yet streamed chunk by chunk)
-    for scenario in streamed_d["scenarios"]:
-        for key in PER_PATH_VALUES:
-            assert scenario[key] is None, key
+    # without trajectories computes them chunk by chunk, the same as from trajectories
     for scenario in kept_d["scenarios"]:
         for key in PER_PATH_VALUES:
-            assert scenario.pop(key) is not None, key
-    for scenario in streamed_d["scenarios"]:
-        for key in PER_PATH_VALUES:
-            scenario.pop(key)
-    for kept_s, streamed_s in zip(kept_d["scenarios"][1:], streamed_d["scenarios"][1:],
-                                  strict=True):
+            assert scenario[key] is not None, key
+    for scenario in kept_d["scenarios"][1:]:
         for key in ("owner_value_mean", "cumulative_profit_mean"):
-            assert kept_s["difference_vs_reference"].pop(key) is not None
-            assert streamed_s["difference_vs_reference"].pop(key) is None
+            assert scenario["difference_vs_reference"][key] is not None, key
     assert streamed_d == kept_d
+    for i, result in enumerate(kept.results):
+        for key in PER_PATH_VALUES:
+            assert np.array_equal(streamed.final_values[i][key], path_values(result)[key])
+    # the run's own at_horizon block (result.summary) still reads them from trajectories
     for a, b in zip(kept_end, streamed_end, strict=True):
         assert a.keys() == b.keys()
         for key in a:
@@ -309,7 +306,9 @@ def test_compare_streams_per_path_scalars():
                 assert b[key] == pytest.approx(a[key], rel=1e-12), key
             else:
                 assert b[key] == a[key], key
-    run, cols = simulate_columns(configs[0], 9000, 2, [("mrr", -1), ("cash", 6)],
+    # a pilot of 8,192 paths and a chunk of 808: values of every chunk in path order
+    run, cols = simulate_columns(configs[0], 9000, 2, [("mrr", -1), ("cash", 6),
+                                                       *((k, -1) for k in PER_PATH_VALUES)],
                                  keep_paths=False, chunk_size=1000, progress=False)
     ref = simulate(configs[0], n_paths=9000, seed=2, keep_paths=False, chunk_size=1000,
                    progress=False)
@@ -318,6 +317,9 @@ def test_compare_streams_per_path_scalars():
     assert np.array_equal(run.insolvency_month, ref.insolvency_month)
     assert np.array_equal(run.quantiles()["mrr"], ref.quantiles()["mrr"])
     assert np.array_equal(cols[("mrr", -1)], full["mrr"][:, -1])
+    assert set(path_values(full)) == set(PATH_VALUES)
+    for key in PER_PATH_VALUES:
+        assert np.array_equal(cols[(key, -1)], path_values(full)[key]), key
     assert np.array_equal(cols[("cash", 6)], full["cash"][:, 6])
 
 

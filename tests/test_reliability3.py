@@ -136,12 +136,17 @@ def test_memory_limit_takes_units_and_refuses_what_it_cannot_read(monkeypatch):
 
 def test_compare_estimate_counts_one_run_at_a_time():
     from simulator.analysis.compare import compare_bytes
-    from simulator.memory import run_bytes
+    from simulator.memory import result_bytes, run_bytes
 
     one = run_bytes(1_000_000, 60, False)
     # eight scenarios run one after another: one run's buffers, eight results (the old
-    # estimate, eight runs' buffers at once, was 8 * one)
-    assert one < compare_bytes(8, 1_000_000, 60) < 2.5 * one
+    # estimate, eight runs' buffers at once, was 8 * one); each result with its five
+    # streamed columns (MRR, cash, cumulative profit, enterprise and owner value: 40
+    # bytes a path, 16 before the values were streamed, so 3x and no longer 2.5x)
+    assert one < compare_bytes(8, 1_000_000, 60) < 3 * one
+    # and each scenario more adds one result and its columns, not a run's buffers
+    assert (compare_bytes(8, 1_000_000, 60) - compare_bytes(7, 1_000_000, 60)
+            == result_bytes(1_000_000, 60) + 40 * 1_000_000)
     # negative control: kept trajectories are all held at once
     assert compare_bytes(2, 50_000, 60) == 2 * run_bytes(50_000, 60, True)
 

@@ -24,7 +24,7 @@ from simulator.report import pages
 ROOT = Path(__file__).resolve().parents[1] / "simulator"
 ANALYSIS = sorted((ROOT / "analysis").glob("*.py"))
 WRITING_CALLS = {"open", "write_text", "write_bytes", "savefig", "mkdir", "write_directory",
-                 "staged_directory", "write_text_atomic", "rmtree"}
+                 "write_report", "staged_directory", "write_text_atomic", "rmtree"}
 MARKUP = re.compile(r"<\s*(!DOCTYPE|html|head|body|table|tr|td|th|p|h[1-6]|figure|img|div|span"
                     r"|style|ul|li)\b", re.IGNORECASE)
 

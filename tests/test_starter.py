@@ -121,9 +121,12 @@ def test_sensitivity_all_assumptions_scans_the_fixed_ones(tmp_path, capsys):
     from simulator.cli import main
 
     out = tmp_path / "sens"
+    # one outcome: the report's two charts draw a panel of ~100 bars per outcome (six
+    # panels took most of this test's time); the scan's inputs are the same for each
     code = main(["sensitivity", str(CONFIGS / "baseline.toml"), "--all-assumptions",
                  "--months", "12", "--n-base", "8", "--paths-per-point", "1",
-                 "--tornado-paths", "10", "--out", str(out), "--no-progress"])
+                 "--tornado-paths", "10", "--outcome", "p_break_by_horizon",
+                 "--out", str(out), "--no-progress"])
     captured = capsys.readouterr()
     assert code == 0, captured.err
     scanned = {row["parameter"] for row in json.loads(

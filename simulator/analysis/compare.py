@@ -92,9 +92,13 @@ class ComparisonResult:
     results : list of SimulationResult
         One run per scenario, same seed and number of paths (with every
         trajectory only when they fit, see :func:`compare`).
-    final_mrr : list of ndarray or None
-        Every path's MRR at the horizon, per scenario (the paired statistics);
+    final_mrr, final_cash : list of ndarray or None
+        Every path's MRR and cash at the horizon, per scenario (the paired statistics);
         default: from the kept trajectories.
+    final_values : list of dict or None
+        Every path's :data:`COMPARE_VALUES` (cumulative profit, enterprise and owner's
+        value), per scenario, streamed chunk by chunk; default: from the kept
+        trajectories.
     n_paths, seed : int
         The common run size and seed.
     title : str
@@ -108,6 +112,7 @@ class ComparisonResult:
     title: str = "Scenario comparison"
     final_mrr: list[np.ndarray] | None = field(default=None, repr=False)
     final_cash: list[np.ndarray] | None = field(default=None, repr=False)
+    final_values: list[dict[str, np.ndarray]] | None = field(default=None, repr=False)
     _dict: dict[str, Any] | None = field(default=None, init=False, compare=False)
 
     def _final(self, i: int) -> np.ndarray:
@@ -122,12 +127,19 @@ class ComparisonResult:
         r = self.results[i]
         return np.asarray(r["cash"][:, -1]) if r.paths_kept else None
 
+    def _values(self, i: int) -> Mapping[str, np.ndarray] | None:
+        """Every path's :data:`COMPARE_VALUES` of scenario ``i`` (``None``: neither
+        streamed nor kept)."""
+        if self.final_values is not None:
+            return self.final_values[i]
+        return path_values(self.results[i])
+
     def _money_block(self, i: int) -> dict[str, Any]:
         """Cash at the horizon, cumulative profit and the owner's value of scenario ``i``
         (p10 / p50 / p90, mean and the mean of the worst 10%; ``None`` where the run
-        kept no trajectories)."""
+        neither streamed nor kept them)."""
         cash = self._cash(i)
-        values = path_values(self.results[i])
+        values = self._values(i)
         return {"cash_final": _spread(cash),
                 "cumulative_profit": (None if values is None
                                       else _spread(values["cumulative_profit"])),
@@ -137,14 +149,14 @@ class ComparisonResult:
 
     def _money_differences(self, i: int) -> dict[str, Any]:
         """Paired differences of scenario ``i`` against the reference: cash at the horizon,
-        P(insolvent), and with trajectories cumulative profit and the owner's value."""
+        P(insolvent), cumulative profit and the owner's value."""
         ref, r = self.results[0], self.results[i]
         out: dict[str, Any] = {
             "p_insolvent": paired_difference(_insolvent(ref), _insolvent(r), binary=True)}
         cash0, cash = self._cash(0), self._cash(i)
         out["cash_final_mean"] = (None if cash0 is None or cash is None
                                   else paired_difference(cash0, cash, binary=False))
-        v0, v = path_values(ref), path_values(r)
+        v0, v = self._values(0), self._values(i)
         for key in ("cumulative_profit", "owner_value"):
             out[f"{key}_mean"] = (None if v0 is None or v is None
                                   else paired_difference(v0[key], v[key], binary=False))
@@ -366,6 +378,16 @@ class ComparisonResult:
         return "\n".join(lines)
 
 
+COMPARE_VALUES: tuple[str, ...] = ("cumulative_profit", "enterprise_value", "owner_value")
+"""The per-path values at the horizon (:data:`simulator.results.value.PATH_VALUES`) a
+comparison pairs and spreads."""
+
+COMPARE_COLUMNS: tuple[tuple[str, int], ...] = (("mrr", -1), ("cash", -1),
+                                                *((name, -1) for name in COMPARE_VALUES))
+"""Every path's columns a comparison keeps (month ``-1``: the horizon), from the
+trajectories or, without them, chunk by chunk."""
+
+
 def _broke(result: SimulationResult) -> np.ndarray:
     return (result.first_passage >= 0).astype(np.float64)
 
@@ -424,8 +446,10 @@ def compare(
         Keep every scenario's trajectories (default: when all scenarios
         together have at most :data:`~simulator.results.KEEP_PATHS_LIMIT`
         paths). Otherwise each run keeps per-month statistics and the paired
-        statistics use each path's final MRR and first passage, streamed
-        chunk by chunk: memory grows by 24 bytes a path and scenario.
+        statistics use each path's first passage, insolvency month and
+        :data:`COMPARE_COLUMNS` (MRR, cash, cumulative profit, enterprise and
+        owner's value at the horizon), streamed chunk by chunk: memory grows by
+        56 bytes a path and scenario.
 
     Returns
     -------
@@ -451,19 +475,22 @@ def compare(
                 title = file_title.strip()
     if keep_paths is None:
         keep_paths = n_paths * len(scenarios) <= KEEP_PATHS_LIMIT
-    # paired differences need every path's final MRR and first passage, not trajectories
-    results, finals, cash = [], [], []
+    # paired differences need every path's final MRR, cash, values and first passage,
+    # not trajectories: without them, each chunk's are kept as it comes
+    results, finals, cash, values = [], [], [], []
     simulate = functools.partial(simulate_columns, keep_paths=keep_paths, chunk_size=chunk_size,
                                  progress=progress if client is None else False)
     # each scenario a Dask task, if a client: the same function, the same bits
-    runs = map_ordered(simulate, [(s.config, n_paths, seed, [("mrr", -1), ("cash", -1)])
+    runs = map_ordered(simulate, [(s.config, n_paths, seed, COMPARE_COLUMNS)
                                   for s in scenarios], client=client)
     for result, columns in runs:
         results.append(result)
         finals.append(columns[("mrr", -1)])
         cash.append(columns[("cash", -1)])
+        values.append({name: columns[(name, -1)] for name in COMPARE_VALUES})
     return ComparisonResult(scenarios=scenarios, results=results, n_paths=n_paths,
-                            seed=seed, title=title, final_mrr=finals, final_cash=cash)
+                            seed=seed, title=title, final_mrr=finals, final_cash=cash,
+                            final_values=values)
 
 
 def compare_bytes(n_scenarios: int, n_paths: int, months: int,
@@ -474,9 +501,10 @@ def compare_bytes(n_scenarios: int, n_paths: int, months: int,
     if n_paths * n_scenarios <= KEEP_PATHS_LIMIT:  # every scenario's trajectories kept
         return n_scenarios * run_bytes(n_paths, months, True)
     # scenarios run one after another: one run's chunk buffers at a time, and each
-    # finished one's statistics, first passages, final MRR and cash (16 bytes a path) kept
-    return (run_bytes(n_paths, months, False, chunk_size) + 16 * n_paths
-            + (n_scenarios - 1) * (result_bytes(n_paths, months) + 16 * n_paths))
+    # finished one's statistics, first passages and COMPARE_COLUMNS (8 bytes each a path)
+    columns = 8 * len(COMPARE_COLUMNS) * n_paths
+    return (run_bytes(n_paths, months, False, chunk_size) + columns
+            + (n_scenarios - 1) * (result_bytes(n_paths, months) + columns))
 
 
 def simulate_columns(

@@ -138,7 +138,7 @@ class _Evaluator:
             if not math.isfinite(est.value):
                 raise ConfigError(self.key, [("", None, f"the simulation overflowed at "
                                               f"{self.key} = {_g(v)}: {self.target.quantity} "
-                                              "is not a finite number; allowed: a --range "
+                                              "is not a finite number; allowed: a `range` "
                                               "of values of the size a business has")])
             ev = Evaluation(v, float(est.value), est.low, est.high,
                             self.target.met(float(est.value)))
@@ -339,7 +339,7 @@ class GoalResult:
         ]
         if self.at_range_end:
             lines.append(f"note: the target is met over the whole range; the boundary may lie "
-                         f"beyond {v(self.value)} (widen --range to find it)")
+                         f"beyond {v(self.value)} (widen `range` to find it)")
         if self.widened_from:
             lo, hi = self.widened_from
             lines.append(f"note: the target is not met in the default range [{_g(lo)}, {_g(hi)}]; "
@@ -435,7 +435,7 @@ def _seek(config: Config | str | Path, key: str, target: str | Target,
     months = config.simulation.months
     if isinstance(target, Target):
         if target.month > months:
-            raise target_error("--target", f"month {target.month} of {target.text} is beyond the "
+            raise target_error("target", f"month {target.month} of {target.text} is beyond the "
                         f"horizon (simulation.months = {months})")
     else:
         target = parse_target(target, months)
@@ -489,13 +489,13 @@ def _seek(config: Config | str | Path, key: str, target: str | Target,
         elif widened_from is not None:
             hint = (f"the search widened the default range to the key's limits "
                     f"({spec.range_text() or 'unbounded'}) or by {_WIDEN_STEPS} steps: try "
-                    "another lever or target, or a --range further out")
+                    "another lever or target, or a `range` further out")
         elif good_high:
-            hint = (f"try a --range reaching above {_g(hi)} (the target needs more {key}), "
-                    f"e.g. --range={_g(lo)}:{_g(hi + (hi - lo))}")
+            hint = (f"try a `range` reaching above {_g(hi)} (the target needs more {key}), "
+                    f"e.g. `range`={_g(lo)}:{_g(hi + (hi - lo))}")
         else:
-            hint = (f"try a --range reaching below {_g(lo)} (the target needs less {key}), "
-                    f"e.g. --range={_g(lo - (hi - lo))}:{_g(hi)}")
+            hint = (f"try a `range` reaching below {_g(lo)} (the target needs less {key}), "
+                    f"e.g. `range`={_g(lo - (hi - lo))}:{_g(hi)}")
         raise GoalUnreachable(
             f"{target.text} is not reached for {key} in [{_g(lo)}, {_g(hi)}]: "
             f"{target.quantity} = {fmt(e_lo.estimate)} (95% CI {fmt(e_lo.low)} to "

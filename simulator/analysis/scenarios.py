@@ -284,7 +284,7 @@ def resolve_scenarios(
     if names is not None:
         names = list(names)
         if len(names) != len(scenarios):
-            raise ConfigError("--name", [("", None, f"{len(names)} names for "
+            raise ConfigError("names", [("", None, f"{len(names)} names for "
                               f"{len(scenarios)} scenarios; allowed: one name per scenario")])
         scenarios = [Scenario(name=str(n), config=s.config, description=s.description,
                               source=s.source) for n, s in zip(names, scenarios, strict=True)]
@@ -295,11 +295,11 @@ def resolve_scenarios(
     for s in scenarios:
         if not s.name.strip():
             raise ConfigError(s.source, [("", None, "empty scenario name; allowed: a "
-                                          "non-empty name (--name)")])
+                                          "non-empty name (`names`)")])
         if s.name in seen:
             raise ConfigError(s.source, [("", None, f'duplicate scenario name "{s.name}" '
                                           f"(also {seen[s.name]}); allowed: distinct names "
-                                          "(give them with --name)")])
+                                          "(give them with `names`)")])
         seen[s.name] = s.source
     first = scenarios[0]
     for s in scenarios[1:]:

@@ -145,29 +145,29 @@ def parse_target(text: str, months: int | None = None) -> Target:
     Raises
     ------
     ConfigError
-        With source ``--target``: the text, what is wrong and the grammar.
+        With source ``target``: the text, what is wrong and the grammar.
     """
     if not isinstance(text, str):
-        raise target_error("--target", f"wrong type: got {type(text).__name__}; allowed: a string "
+        raise target_error("target", f"wrong type: got {type(text).__name__}; allowed: a string "
                     f"such as {TARGET_GRAMMAR}")
     m = _TARGET_RE.match(text)
     if not m:
-        raise target_error("--target", f'bad target: got "{text}"; allowed: {TARGET_GRAMMAR}')
+        raise target_error("target", f'bad target: got "{text}"; allowed: {TARGET_GRAMMAR}')
     lhs, op_text, rhs = m.group("lhs"), m.group("op"), m.group("rhs")
     op = _OPS.get(op_text)
     if op is None:
-        raise target_error("--target", f'bad comparison "{op_text}" in "{text}"; allowed: >= or <= '
+        raise target_error("target", f'bad comparison "{op_text}" in "{text}"; allowed: >= or <= '
                     "(estimates are shares or quantiles: > and < are not distinguished)")
     lhs = lhs.lower()
 
     def month_of(word: str) -> int:
         if word == "horizon":
             if months is None:
-                raise target_error("--target", f'"horizon" in "{text}" needs the config\'s horizon')
+                raise target_error("target", f'"horizon" in "{text}" needs the config\'s horizon')
             return int(months)
         value = int(word)
         if months is not None and value > months:
-            raise target_error("--target", f'month {value} in "{text}" is beyond the horizon '
+            raise target_error("target", f'month {value} in "{text}" is beyond the horizon '
                         f"(simulation.months = {months}); allowed: 0..{months}")
         return value
 
@@ -176,18 +176,18 @@ def parse_target(text: str, months: int | None = None) -> Target:
         if lhs.startswith(prefix):
             word = lhs[len(prefix):]
             if not (word.isdigit() or word == "horizon"):
-                raise target_error("--target", f'bad month "{word}" in "{text}"; allowed: '
+                raise target_error("target", f'bad month "{word}" in "{text}"; allowed: '
                             f"{prefix}<month> with a month 0..horizon or 'horizon'")
             kind, month = prefix[:-1], month_of(word)
             break
     else:
         sm = _STAT_RE.match(lhs)
         if not sm:
-            raise target_error("--target", f'bad quantity "{lhs}" in "{text}"; allowed: '
+            raise target_error("target", f'bad quantity "{lhs}" in "{text}"; allowed: '
                         f"{TARGET_GRAMMAR}")
         metric = sm.group("metric")
         if metric not in METRICS:
-            raise target_error("--target", f'unknown metric "{metric}" in "{text}"; allowed: '
+            raise target_error("target", f'unknown metric "{metric}" in "{text}"; allowed: '
                         f"{', '.join(METRICS)}")
         stat = sm.group("stat")
         if stat == "mean":
@@ -195,7 +195,7 @@ def parse_target(text: str, months: int | None = None) -> Target:
         else:
             q = float(stat[1:]) / 100
             if not 0 < q < 1:
-                raise target_error("--target", f'bad percentile "{stat}" in "{text}"; allowed: '
+                raise target_error("target", f'bad percentile "{stat}" in "{text}"; allowed: '
                             "p1 .. p99")
             kind = "quantile"
         month = month_of(sm.group("month"))
@@ -203,15 +203,15 @@ def parse_target(text: str, months: int | None = None) -> Target:
     try:
         value = float(rhs[:-1] if percent else rhs)
     except ValueError:
-        raise target_error("--target", f'bad value "{rhs}" in "{text}"; allowed: a number'
+        raise target_error("target", f'bad value "{rhs}" in "{text}"; allowed: a number'
                     + (" or a percentage such as 80%" if kind.startswith("p_") else "")
                     ) from None
     if percent:
         value /= 100
     if not math.isfinite(value):
-        raise target_error("--target", f'bad value "{rhs}" in "{text}"; allowed: a finite number')
+        raise target_error("target", f'bad value "{rhs}" in "{text}"; allowed: a finite number')
     if kind in ("p_break_by", "p_mrr_above") and not 0 <= value <= 1:
-        raise target_error("--target", f'bad value "{rhs}" in "{text}": a probability; allowed: '
+        raise target_error("target", f'bad value "{rhs}" in "{text}": a probability; allowed: '
                     "0 <= value <= 1, or a percentage 0%..100%")
     return Target(quantity=lhs if not lhs.endswith("horizon") else
                   lhs[: -len("horizon")] + str(month), op=op, value=value, kind=kind,
@@ -221,7 +221,7 @@ def parse_target(text: str, months: int | None = None) -> Target:
 # -- the lever ---------------------------------------------------------------
 
 
-def lever_spec(key: str, source: str = "--vary") -> ParamSpec:
+def lever_spec(key: str, source: str = "vary") -> ParamSpec:
     """The spec of a numeric per-path key that goal seek may vary.
 
     Raises
@@ -285,8 +285,8 @@ def default_range(config: Config, key: str) -> tuple[float, float]:
         else:
             lo, hi = _bounds(spec)
             if not (math.isfinite(lo) and math.isfinite(hi)):
-                raise ConfigError("--range", [(key, MISSING, f"no default range: {key} = 0 and "
-                                               "the key is unbounded; allowed: give --range "
+                raise ConfigError("range", [(key, MISSING, f"no default range: {key} = 0 and "
+                                               "the key is unbounded; allowed: give `range` "
                                                "LO:HI")])
     else:
         lo, hi = value.support()
@@ -296,9 +296,9 @@ def default_range(config: Config, key: str) -> tuple[float, float]:
             hi = float(value.frozen().ppf(0.999))
     lo, hi = within_bounds(spec, lo, hi)
     if not lo < hi:
-        raise ConfigError("--range", [(key, MISSING, f"no default range: [{number_text(lo)}, "
+        raise ConfigError("range", [(key, MISSING, f"no default range: [{number_text(lo)}, "
                                        f"{number_text(hi)}] is empty; allowed: give "
-                                       "--range LO:HI")])
+                                       "`range` LO:HI")])
     return lo, hi
 
 
@@ -308,7 +308,7 @@ def parse_range(text: str | tuple[float, float], key: str) -> tuple[float, float
     Raises
     ------
     ConfigError
-        With source ``--range``: not two numbers, ``LO >= HI``, or outside the
+        With source ``range``: not two numbers, ``LO >= HI``, or outside the
         key's allowed values.
     """
     spec = lever_spec(key)
@@ -319,7 +319,7 @@ def parse_range(text: str | tuple[float, float], key: str) -> tuple[float, float
                 raise ValueError
             lo, hi = float(parts[0]), float(parts[1])
         except ValueError:
-            raise ConfigError("--range", [(key, MISSING, f'bad range: got "{text}"; allowed: '
+            raise ConfigError("range", [(key, MISSING, f'bad range: got "{text}"; allowed: '
                                            "LO:HI, two numbers such as 2:8")]) from None
     else:
         try:
@@ -329,15 +329,15 @@ def parse_range(text: str | tuple[float, float], key: str) -> tuple[float, float
                                          "pair (low, high) of numbers")]) from None
     shown = f"{number_text(lo)}:{number_text(hi)}"
     if not (math.isfinite(lo) and math.isfinite(hi)) or not lo < hi:
-        raise ConfigError("--range", [(key, MISSING, f"bad range: got {shown}; allowed: finite "
+        raise ConfigError("range", [(key, MISSING, f"bad range: got {shown}; allowed: finite "
                                        "LO < HI")])
     if not spec.check(lo, hi):
-        raise ConfigError("--range", [(key, MISSING, f"out of range: got {shown}; allowed: "
+        raise ConfigError("range", [(key, MISSING, f"out of range: got {shown}; allowed: "
                                        f"{spec.range_text()}")])
     if spec.integer:
         lo, hi = float(math.ceil(lo)), float(math.floor(hi))
         if not lo < hi:
-            raise ConfigError("--range", [(key, MISSING, f"bad range: got {shown}, which holds "
+            raise ConfigError("range", [(key, MISSING, f"bad range: got {shown}, which holds "
                                            "fewer than two integers; allowed: LO < HI "
                                            f"({key} is a count)")])
     return lo, hi

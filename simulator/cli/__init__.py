@@ -23,7 +23,7 @@ from typing import Any
 
 from ..config import ConfigError
 from .common import EXIT_FAILURE, EXIT_USAGE, error
-from .flags import as_flags
+from .flags import as_flags, with_flags
 
 __all__ = ["main"]
 
@@ -174,7 +174,7 @@ def _main(argv: Sequence[str]) -> int:
                                  "such as results/run1 (leave --out out for the default)")
         return args.handler(args)
     except (ConfigError, OutputDirError) as exc:
-        error(as_flags(exc) if isinstance(exc, ConfigError) else str(exc))
+        error(as_flags(exc) if isinstance(exc, ConfigError) else with_flags(str(exc)))
         return EXIT_USAGE
     except MemoryError:
         error("out of memory: the run did not fit in the memory available; nothing "

@@ -28,11 +28,7 @@ def add_parser(sub: Any) -> None:
                     "random numbers) and write comparison.json, report.html and figures. "
                     "Give config files, or one scenario file (base = \"config.toml\" plus "
                     "[[scenario]] tables with name and set).")
-    add_flags(comp, "configs")
-    comp.add_argument("--name", dest="names", action="append", metavar="NAME",
-                      help="scenario names, one per scenario in order (default: the file "
-                           "names, or the scenario file's names)")
-    add_flags(comp, *SIMULATION, "scheduler", "out", scheduler="each scenario",
+    add_flags(comp, "configs", "names", *SIMULATION, "scheduler", "out", scheduler="each scenario",
               out="results/compare-<names>")
     comp.set_defaults(handler=command)
 

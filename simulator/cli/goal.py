@@ -19,7 +19,7 @@ from .common import (
     error,
     flag_error,
 )
-from .flags import SIMULATION, add_flags, config_overrides
+from .flags import SIMULATION, add_flags, config_overrides, with_flags
 
 
 def add_parser(sub: Any) -> None:
@@ -29,19 +29,8 @@ def add_parser(sub: Any) -> None:
         description="Find the smallest (or largest, by the target's direction) value of one "
                     "config key that meets a target, by root finding with common random "
                     "numbers; writes goal.json, goal.html and goal.png.")
-    add_flags(goal, "config")
-    goal.add_argument("--vary", required=True, metavar="KEY",
-                      help="the lever: a numeric key, e.g. sales.meetings_per_selling_hour")
-    goal.add_argument("--target", required=True, metavar="EXPR",
-                      help="e.g. 'p_break_by_36>=0.8', 'p_mrr_above_60>=0.5', "
-                           "'mrr_p50_36>=100000', 'customers_mean_60>=40' (>= or <=)")
-    goal.add_argument("--range", dest="range", metavar="LO:HI",
-                      help="search range of the lever (default: its distribution's support, "
-                           "or +-50%% of its value, within the allowed values)")
-    goal.add_argument("--xtol", type=float, metavar="X",
-                      help="tolerance on the lever (default 0.1%% of the range; integer "
-                           "keys: exact)")
-    add_flags(goal, *SIMULATION, "scheduler", "out", scheduler="each evaluation's chunks of paths",
+    add_flags(goal, "config", "vary", "target", "range", "xtol", *SIMULATION, "scheduler", "out",
+              scheduler="each evaluation's chunks of paths",
               out="results/goal-<config name>-<key>")
     goal.set_defaults(handler=command)
 
@@ -84,7 +73,7 @@ def command(args: argparse.Namespace) -> int:
                            xtol=args.xtol, chunk_size=args.chunk_size, progress=False,
                            client=client)
     except GoalUnreachable as exc:  # an answer, not a usage mistake: exit status 1
-        error(f"{exc}; nothing written")
+        error(with_flags(f"{exc}; nothing written"))
         return EXIT_FAILURE
     finally:
         close(client)

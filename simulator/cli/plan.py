@@ -23,22 +23,8 @@ def add_parser(sub: Any) -> None:
                     "many paths with an OCBA allocation); report the best plan, its runner-"
                     "ups, P(correct selection), what each lever adds, the value of waiting "
                     "and what to measure first; writes plan.json, plan.html and plan.xlsx.")
-    add_flags(plan, "config")
-    plan.add_argument("--objective", default="owner-value", metavar="NAME",
-                      help="what the plan maximizes: owner-value (default: pay taken, "
-                           "distributions and the exit value, discounted), cum-profit, "
-                           "final-cash, p-solvent, p-break-by:MONTH")
-    plan.add_argument("--budget", type=float, metavar="USD",
-                      help="$/month the plan's levers may cost together (a lever costing "
-                           "more is never chosen)")
-    plan.add_argument("--max-p-insolvent", type=float, metavar="P",
-                      help="the largest P(out of cash and credit by the horizon) a plan may "
-                           "have, e.g. 0.05 (checked on the final paths)")
-    plan.add_argument("--screen-paths", type=int, metavar="N", default=200,
-                      help="paths per bundle while screening (default 200)")
-    plan.add_argument("--finalists", type=int, metavar="K", default=6,
-                      help="bundles re-run at --paths paths (default 6)")
-    add_flags(plan, *SIMULATION, "scheduler", "out", scheduler="every stage's bundles",
+    add_flags(plan, "config", "objective", "budget", "max_p_insolvent", "screen_paths",
+              "finalists", *SIMULATION, "scheduler", "out", scheduler="every stage's bundles",
               out="results/plan-<config name>",
               paths={"help": "paths per finalist (default 2000)"})
     plan.set_defaults(handler=command)

@@ -30,38 +30,26 @@ def add_parser(sub: Any) -> None:
         "type": _paths_arg, "metavar": "N|auto", "help": "number of paths (overrides "
         "simulation.paths); 'auto' adds paths until the 95%% CI of P(break by the horizon) "
         "is narrower than --tolerance"})
-    add_flags(run, "tolerance", "max_paths")
-    add_flags(run, "seed", "months", "overrides", "out", "chunk_size", "no_progress",
+    add_flags(run, "tolerance", "max_paths", "seed", "months", "overrides", "out", "chunk_size",
+              "no_progress", "by", "no_levers", "lever_paths", "scheduler", "title",
+              "save_paths",
               out={"help": "output directory (default: results/<config name>); replaced "
-                           "if it holds an earlier run"})
-    run.add_argument("--by", dest="by", type=int, action="append", default=[], metavar="MONTH",
-                     help="also report the chance to break the threshold by MONTH "
-                          "(repeatable; 12, 36 and the horizon are always reported)")
-    run.add_argument("--no-levers", action="store_true",
-                     help="skip the lever scan (by default every run also simulates the "
-                          "standard levers with the same random numbers; [levers] in the "
-                          "config adds or leaves out levers)")
-    run.add_argument("--lever-paths", type=int, metavar="N",
-                     help="paths per lever in the scan (default: the run's paths, at most "
-                          "10,000)")
-    add_flags(run, "scheduler", "title",
+                           "if it holds an earlier run"},
               scheduler="the chunks of paths, and the lever scan's scenarios",
               title='title of report.html (default: "msp-sim: MRR growth simulation")')
-    run.add_argument("--save-paths", action=argparse.BooleanOptionalAction, default=None,
-                     help="keep and write every path's trajectories to paths.npz (default: "
-                          "for runs of at most 200,000 paths; larger runs keep per-month "
-                          "statistics and write first-passage months only)")
     run.set_defaults(handler=command)
 
 
 def command(args: argparse.Namespace) -> int:
     from ..output import claim_out_dir
     from ..results import KEEP_PATHS_LIMIT as KEEP_PATHS
-    from ..runner.plan import check_chunk_size
 
     auto = args.paths == "auto"
     config = load_config(args.config,
                          overrides=config_overrides(args))
+    # the engine's imports (numba, scipy.stats: seconds) only once the config is good
+    from ..runner.plan import check_chunk_size
+
     check_chunk_size(args.chunk_size)
     tolerance, max_paths = 0.0, 0
     if not auto:

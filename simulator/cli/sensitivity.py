@@ -30,22 +30,9 @@ def add_parser(sub: Any) -> None:
                     "MRR at the horizon and the time to the threshold with respect to the "
                     "config's uncertain inputs, plus a tornado chart; writes "
                     "sensitivity.json, sensitivity.html and figures.")
-    add_flags(sens, "config", "seed", "months", "overrides", "no_progress", "title")
-    sens.add_argument("--n-base", type=int, default=256, metavar="N",
-                      help="rows of each Sobol' matrix, a power of 2 >= 8 (default 256)")
-    sens.add_argument("--paths-per-point", type=int, default=16, metavar="N",
-                      help="paths averaged at each design point (default 16)")
-    sens.add_argument("--tornado-paths", type=int, default=2000, metavar="N",
-                      help="paths at each tornado point (default 2000)")
-    sens.add_argument("--outcome", dest="outcomes", action="append", metavar="NAME",
-                      help="an outcome to analyse (repeatable; default all)")
-    sens.add_argument("--parameter", dest="parameters", action="append", metavar="KEY",
-                      help="an uncertain key to analyse (repeatable; default all)")
-    sens.add_argument("--all-assumptions", action="store_true",
-                      help="also scan every assumption the config fixes (escalation share, "
-                           "owner hours, turnover, ...), each uniform over its sourced "
-                           "plausible range (docs/calibration.md)")
-    add_flags(sens, "scheduler", "out", scheduler="the design's points, about 65,536 paths a task",
+    add_flags(sens, "config", "seed", "months", "overrides", "no_progress", "title", "n_base",
+              "paths_per_point", "tornado_paths", "outcomes", "parameters", "all_assumptions",
+              "scheduler", "out", scheduler="the design's points, about 65,536 paths a task",
               out="results/sensitivity-<config name>")
     sens.set_defaults(handler=command)
 

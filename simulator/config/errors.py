@@ -22,7 +22,7 @@ class ConfigError(ValueError):
     Parameters
     ----------
     source : str
-        The file (or ``"--set"``) the mistake comes from.
+        The file (or a parameter: ``"overrides"``) the mistake comes from.
     problems : list of (key, value, message)
         One entry per mistake found: the dotted key (``""`` for the whole
         file), the offending value as given (a private sentinel when there

@@ -9,8 +9,9 @@ for example ``configs/x.toml: churn.annual_rate = 1.2: out of range: got 1.2;
 allowed: a number with 0 <= value < 1, or a distribution table inside that
 range``. Problems that concern the whole file (missing, unreadable, malformed
 TOML) have no key: ``<file>: <problem>``. When the offending key was given
-with ``--set``, ``<file>`` reads ``<file> (with --set)``; mistakes in the
-``--set`` text itself have ``--set`` as their file.
+with overrides (the CLI's ``--set``), ``<file>`` reads ``<file> (with `overrides`)``;
+mistakes in an override's text itself have ``overrides`` as their file (the CLI shows
+both as ``--set``).
 """
 
 from __future__ import annotations
@@ -62,19 +63,20 @@ _SET_VALUES = (
 
 
 def _split_key(key: str, value: Any) -> tuple[str, str]:
-    """``"churn.annual_rate"`` -> ``("churn", "annual_rate")``, or a ``--set`` ConfigError."""
+    """``"churn.annual_rate"`` -> ``("churn", "annual_rate")``, or an ``overrides`` ConfigError."""
     parts = key.split(".")
     if len(parts) == 2 and all(p.strip() for p in parts):
         section, name = (p.strip() for p in parts)
         if section not in SECTIONS:
-            raise ConfigError("--set", [(key, value, f'unknown section "{section}"; allowed '
+            raise ConfigError("overrides", [(key, value, f'unknown section "{section}"; allowed '
                                          f"sections: {_SETS}{_suggest(section, SECTIONS)}")])
         return section, name
     homes = _home_of(parts[-1].strip()) if parts else []
     hint = f" (did you mean {homes[0]}.{parts[-1].strip()}?)" if len(homes) == 1 else ""
     shown = f'"{key}"' if key else "an empty key"
-    raise ConfigError("--set", [(key or "--set", value, f"bad key: got {shown}; allowed: a "
-                                 f"dotted key {_SET_SYNTAX}; sections: {_SETS}{hint}")])
+    raise ConfigError("overrides", [(key or "`overrides`", value,
+                                      f"bad key: got {shown}; allowed: a dotted key "
+                                      f"{_SET_SYNTAX}; sections: {_SETS}{hint}")])
 
 
 def parse_override(text: str) -> tuple[str, Any]:
@@ -97,25 +99,25 @@ def parse_override(text: str) -> tuple[str, Any]:
     Raises
     ------
     ConfigError
-        With source ``"--set"``: no ``=``, a key that is not ``SECTION.KEY``
+        With source ``"overrides"``: no ``=``, a key that is not ``SECTION.KEY``
         with a known section, or a value that is neither TOML nor a bare word.
     """
     if "=" not in text:
-        raise ConfigError("--set", [(text.strip() or "--set", MISSING,
+        raise ConfigError("overrides", [(text.strip() or "`overrides`", MISSING,
                                      f'bad syntax: got "{text}"; allowed: {_SET_SYNTAX}')])
     key, raw = (part.strip() for part in text.split("=", 1))
     raw = RawText(raw)
     if not key:
-        raise ConfigError("--set", [(text.strip(), MISSING, "bad syntax: got an empty key; "
+        raise ConfigError("overrides", [(text.strip(), MISSING, "bad syntax: got an empty key; "
                                      f"allowed: {_SET_SYNTAX}")])
     _split_key(key, raw)
     if "\n" in raw or "\r" in raw:
-        raise ConfigError("--set", [(key, raw, f"bad value: got a line break; allowed: "
+        raise ConfigError("overrides", [(key, raw, f"bad value: got a line break; allowed: "
                                      f"{_SET_VALUES}")])
     try:
         value = tomllib.loads(f"v = {raw}")["v"]
     except RecursionError:
-        raise ConfigError("--set", [(key, MISSING, "bad value: nested too deeply; allowed: "
+        raise ConfigError("overrides", [(key, MISSING, "bad value: nested too deeply; allowed: "
                                      f"{_SET_VALUES}")]) from None
     except tomllib.TOMLDecodeError:
         if raw and all(c.isalnum() or c in "_-" for c in raw):
@@ -126,7 +128,7 @@ def parse_override(text: str) -> tuple[str, Any]:
             except ValueError:
                 problem = (key, raw, "bad value: not valid TOML") if raw else (
                     key, MISSING, "bad value: got an empty value")
-                raise ConfigError("--set", [(problem[0], problem[1], f"{problem[2]}; allowed: "
+                raise ConfigError("overrides", [(problem[0], problem[1], f"{problem[2]}; allowed: "
                                              f"{_SET_VALUES}")]) from None
     return key, value
 
@@ -190,7 +192,7 @@ def config_from_dict(
     if text_problems:
         from_set = any(k.split(".")[0] in {s.split(".")[0] for s in set_keys}
                        for k, _, _ in text_problems)
-        raise ConfigError(f"{source} (with --set)" if from_set and source != "--set"
+        raise ConfigError(f"{source} (with `overrides`)" if from_set and source != "overrides"
                           else source, text_problems)
     try:
         config = Config.model_validate(data)
@@ -209,14 +211,14 @@ def config_from_dict(
                 value = redacted(value)
             problems.append((key, value, _message(err, loc, data)))
         raise ConfigError(
-            f"{source} (with --set)" if from_set and source != "--set" else source, problems
-        ) from None
+            f"{source} (with `overrides`)" if from_set and source != "overrides" else source,
+            problems) from None
     # Which keys may be correlated depends on the other sections: checked on the whole config.
     # A key pinned to a number by an override leaves its pairs inactive (not an error).
     problems = correlation_problems(config, pinned=set_keys)
     if problems:
         from_set = any(k.startswith("correlations.") for k in set_keys)
-        raise ConfigError(f"{source} (with --set)" if from_set else source, problems)
+        raise ConfigError(f"{source} (with `overrides`)" if from_set else source, problems)
     return config
 
 

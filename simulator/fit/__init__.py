@@ -106,7 +106,7 @@ def read_records(
         out["warnings"] += table.warnings
         names = {t.resource for t in out["tickets"]} | {w.resource for w in out["work"]}
         if owner is not None and owner not in names:
-            raise table.error(None, "resource", owner, "--owner names no resource of the "
+            raise table.error(None, "resource", owner, "`owner` names no resource of the "
                               "tickets; allowed: one of " + ", ".join(sorted(names)[:8]))
     if pnl is not None:
         table = read_table(pnl, "pnl", column_map, options)

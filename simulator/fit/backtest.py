@@ -20,7 +20,13 @@ from typing import Any
 import numpy as np
 
 from .estimate import FitResult
-from .history import DAYS_PER_MONTH, active_clients, records_until, records_window
+from .history import (
+    DAYS_PER_MONTH,
+    active_clients,
+    add_months,
+    records_until,
+    records_window,
+)
 from .records import Client, Deal, PnlMonth, Ticket, WorkEntry
 
 __all__ = ["SERIES", "BacktestResult", "backtest"]
@@ -44,11 +50,6 @@ COVERAGE90_LOW = 2 / 3
 """Below this share of months in the 90% band (nominal 9 in 10) the bands are too narrow."""
 
 BANDS = (0.05, 0.25, 0.5, 0.75, 0.95)
-
-
-def _add_months(date: datetime.date, months: int) -> datetime.date:
-    index = date.year * 12 + date.month - 1 + months
-    return datetime.date(index // 12, index % 12 + 1, 1)
 
 
 @dataclass
@@ -135,8 +136,8 @@ def _actual(clients: list[Client], tickets: list[Ticket], cutoff: datetime.date,
     start = cutoff + datetime.timedelta(days=1)
     mrr, count, raised = [], [], []
     for t in range(1, holdout + 1):
-        end = _add_months(start, t) - datetime.timedelta(days=1)
-        first = _add_months(start, t - 1)
+        end = add_months(start, t) - datetime.timedelta(days=1)
+        first = add_months(start, t - 1)
         active = active_clients(clients, end)
         mrr.append(sum(c.fee_at(end) for c in active))
         count.append(len(active))
@@ -174,7 +175,7 @@ def backtest(clients: list[Client], deals: list[Deal] | None = None,
     if window is None:
         raise ValueError("no dated records; allowed: at least one row")
     end = as_of or window[1]
-    cutoff = _add_months(end.replace(day=1), -holdout + 1) - datetime.timedelta(days=1)
+    cutoff = add_months(end.replace(day=1), -holdout + 1) - datetime.timedelta(days=1)
     history_months = (cutoff - window[0]).days / DAYS_PER_MONTH
     if history_months < 12:
         raise ValueError(f"only {history_months:.0f} months of records before the last "
@@ -188,7 +189,7 @@ def backtest(clients: list[Client], deals: list[Deal] | None = None,
                        replay_months=min(24, int(history_months) - 1), **options)
     run = simulate_fitted(config_data(fit), holdout, n_paths, seed, source="backtest")
     actual = _actual(list(clients), tickets, cutoff, holdout)
-    starts = [_add_months(cutoff + datetime.timedelta(days=1), t - 1)
+    starts = [add_months(cutoff + datetime.timedelta(days=1), t - 1)
               for t in range(1, holdout + 1)]
     client_dates = [c.start for c in clients]
     series = {}

@@ -38,7 +38,13 @@ from scipy import optimize, stats
 
 from ..formatting import printable
 from .estimate import FitResult, Fitted, beta_of, interval90_of, lognormal_of
-from .history import DAYS_PER_MONTH, active_clients, months_between, technicians_by_month
+from .history import (
+    DAYS_PER_MONTH,
+    active_clients,
+    add_months,
+    months_between,
+    technicians_by_month,
+)
 from .records import Client, Deal, Ticket, WorkEntry
 
 __all__ = ["REPLAY_SERIES", "Replay", "calibrate", "replay_check", "simulate_fitted"]
@@ -58,11 +64,6 @@ CALIBRATION_PATHS = 300
 PLAUSIBLE_OWNER_HOURS = 260.0
 """Above this an owner's month is a warning (MODEL.md: about 200 hours)."""
 CALIBRATION_SEED = 20261206
-
-
-def add_months(day: datetime.date, months: int) -> datetime.date:
-    index = day.year * 12 + day.month - 1 + months
-    return datetime.date(index // 12, index % 12 + 1, 1)
 
 
 @dataclass

@@ -593,7 +593,7 @@ def fit_records(
     if as_of is None:
         as_of = window[1]
     elif as_of < window[0]:
-        raise ValueError(f"--as-of {as_of.isoformat()} is before the records begin "
+        raise ValueError(f"`as_of` {as_of.isoformat()} is before the records begin "
                          f"({window[0].isoformat()}); allowed: a date on or after it")
     else:
         clients, deals, tickets, pnl, work = records_until(clients, deals, tickets, pnl, work,

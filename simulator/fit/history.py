@@ -15,7 +15,8 @@ from scipy import stats
 
 from .records import Client, Deal, PnlMonth, Ticket, WorkEntry
 
-__all__ = ["DAYS_PER_MONTH", "DAYS_PER_YEAR", "active_clients", "client_month_counts",
+__all__ = ["DAYS_PER_MONTH", "DAYS_PER_YEAR", "active_clients", "add_months",
+           "client_month_counts",
            "endpoint_months", "months_between", "records_until", "records_window",
            "technicians_by_month", "tenure_survival", "client_tenures", "ticket_drift",
            "tickets_by_month"]
@@ -42,11 +43,12 @@ def client_month_counts(tickets: Sequence[Ticket], clients: Sequence[Client],
                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Tickets and endpoint-months by client and calendar month: ``(counts, exposure,
     month_of_year, client index)``, one entry per client-month with exposure."""
-    months: list[datetime.date] = []
+    months: list[tuple[datetime.date, datetime.date]] = []  # (first day, next month's)
     m = first.replace(day=1)
     while m < end:
-        months.append(m)
-        m = (m.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+        nxt = (m.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+        months.append((m, nxt))
+        m = nxt
     index = {c.name: k for k, c in enumerate(clients)}
     counts: dict[tuple[int, datetime.date], int] = {}
     for t in tickets:
@@ -57,8 +59,7 @@ def client_month_counts(tickets: Sequence[Ticket], clients: Sequence[Client],
     n, e, moy, who = [], [], [], []
     for k, c in enumerate(clients):
         endpoints = c.endpoints if c.endpoints is not None else c.seats * endpoints_per_seat
-        for m in months:
-            nxt = (m.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+        for m, nxt in months:
             lo, hi = max(c.start, m), min(c.end or nxt, nxt, end)
             if hi <= lo:
                 continue
@@ -93,6 +94,12 @@ def technicians_by_month(tickets: Sequence[Ticket], work: Sequence[WorkEntry],
         else techs
     now = int(round(float(np.median(whole[-3:]))))
     return {"months": months, "techs": techs, "now": now}
+
+
+def add_months(day: datetime.date, months: int) -> datetime.date:
+    """The first day of the month ``months`` after ``day``'s (before it, if negative)."""
+    index = day.year * 12 + day.month - 1 + months
+    return datetime.date(index // 12, index % 12 + 1, 1)
 
 
 def months_between(start: datetime.date, end: datetime.date) -> int:

@@ -242,7 +242,7 @@ class Table:
             if first_big and second_big:
                 raise self.error(None, column, None, "the file mixes day-first and "
                                  "month-first dates; allowed: one order per file (or "
-                                 "--date-format)")
+                                 "`date_format`)")
             if first_big:
                 fmt = f"%d{sep}%m{sep}{year}"
             elif second_big:
@@ -252,7 +252,7 @@ class Table:
                 value = str(self.rows[k].get(col)).strip()
                 raise self.error(self.row_numbers[k], col, value,
                                  "ambiguous date: no day in the file is above 12, so it can "
-                                 "be month/day or day/month; allowed: --date-format "
+                                 "be month/day or day/month; allowed: `date_format` "
                                  f"%m{sep}%d{sep}{year} (US) or %d{sep}%m{sep}{year}")
         self._formats[""] = fmt
         return fmt
@@ -360,7 +360,7 @@ class Table:
                 raise self.error(self.row_numbers[k], column, text,
                                  f"{parsed}; allowed: {kind} >= {minimum:g} such as 1234.5 "
                                  "or 1,234.5" + ("" if self.options.decimal_comma else
-                                                 " (--decimal-comma for 1.234,5)"))
+                                                 " (`decimal_comma` for 1.234,5)"))
             x = parsed
         if not math.isfinite(x) or x < minimum or (integer and not x.is_integer()):
             raise self.error(self.row_numbers[k], column, RawText(text),
@@ -501,7 +501,7 @@ def _pnl_by_month(path: Path, raw: list[tuple[int, list[Any]]],
                                            f"a line for {', '.join(missing)} (its lines: "
                                            f"{', '.join(labels)}); allowed: lines such as "
                                            "Product Sales, Project Revenue, Total Expenses, "
-                                           'or a --columns map [pnl] "Line" = '
+                                           'or a `columns` map [pnl] "Line" = '
                                            '"revenue_products"')])
         header: list[Any] = ["month", *need]
         out: list[tuple[int, list[Any]]] = [(number, header)]
@@ -560,7 +560,7 @@ def read_table(path: str | Path, kind: str,
             raise table.error(None, column, None, "missing; the header has "
                               + (", ".join(h for h in header if h) or "nothing")
                               + f"; allowed: the columns {', '.join(COLUMNS[kind])}"
-                              + (" (or a --columns map)" if kind != "pnl" else ""))
+                              + (" (or a `columns` map)" if kind != "pnl" else ""))
     if kind == "pipeline" and "stage" not in names:
         for column in ("proposal", "outcome", "close_date"):
             if column not in names:

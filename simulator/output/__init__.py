@@ -146,8 +146,8 @@ PORTFOLIO_FILES: frozenset[str] = frozenset(
 def _out_path(out_dir: str | Path) -> Path:
     """The absolute output path; a symbolic link is written through (its target)."""
     if not str(out_dir).strip():
-        raise OutputDirError("--out '': an empty directory name; allowed: a directory path "
-                             "such as results/run1 (or leave --out out for the default)")
+        raise OutputDirError("`out` '': an empty directory name; allowed: a directory path "
+                             "such as results/run1 (or leave `out` out for the default)")
     out = Path(out_dir).absolute()
     if out.is_symlink():
         out = Path(os.path.realpath(out))
@@ -200,15 +200,15 @@ def check_out_dir(out_dir: str | Path, allowed: frozenset[str] = OUTPUT_FILES) -
         if odd:
             raise OutputDirError(f"{out_dir}: refusing to replace it: {', '.join(odd[:5])} "
                                  "is not a regular file (msp-sim writes only regular files, "
-                                 "so it is someone else's); choose another --out")
+                                 "so it is someone else's); choose another `out`")
         if foreign:
             shown = ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "")
             other = _other_outputs(set(os.listdir(out)))
             if other is not None:
                 raise OutputDirError(f"{out_dir}: holds the output of msp-sim {other} "
-                                     f"({shown}), not of this command; choose another --out")
+                                     f"({shown}), not of this command; choose another `out`")
             raise OutputDirError(f"{out_dir}: refusing to replace a directory holding files "
-                                 f"msp-sim did not write ({shown}); choose another --out")
+                                 f"msp-sim did not write ({shown}); choose another `out`")
     return out
 
 
@@ -335,7 +335,7 @@ def _lock(out: Path, created: list[Path]) -> _Claim:
             who = f" (process {holder})" if holder.isdigit() else ""
             raise OutputDirError(f"{out}: busy: another msp-sim{who} is writing this output "
                                  "directory; allowed: wait for it to finish, or choose "
-                                 "another --out") from None
+                                 "another `out`") from None
         try:
             same = os.path.samestat(os.fstat(fd), os.stat(path))
         except FileNotFoundError:
@@ -348,7 +348,7 @@ def _lock(out: Path, created: list[Path]) -> _Claim:
             return claim
         os.close(fd)  # the holder removed it as we opened it: try again
     raise OutputDirError(f"{out}: busy: could not lock it; allowed: try again, or choose "
-                         "another --out")  # pragma: no cover
+                         "another `out`")  # pragma: no cover
 
 
 def _pid_alive(text: str) -> bool:

@@ -19,10 +19,9 @@ from ..output import (
     REPORT_HTML,
     RESULTS_XLSX,
     json_text,
-    write_directory,
 )
 from .glossary import terms
-from .pages import render_page
+from .pages import render_page, write_report
 from .style import (
     FAN_QUANTILES,
     RED,
@@ -237,11 +236,8 @@ def write_comparison(comp: ComparisonResult, out_dir: str | Path) -> Path:
     """Write ``comparison.json``, ``report.html``, ``results.xlsx`` and the two PNG figures,
     atomically."""
     figures = comparison_figures(comp)
-    png = {f.section: f.png for f in figures}
-    return write_directory(out_dir, {
+    return write_report(out_dir, COMPARE_FILES, {
         COMPARISON_JSON: json_text(comp.to_dict()),
-        P_BREAK_CHART: png["p_break"],
-        MRR_FAN_CHART: png["fans"],
         REPORT_HTML: render_comparison(comp, figures),
         RESULTS_XLSX: comparison_workbook(comp),
-    }, COMPARE_FILES)
+    }, figures, {"p_break": P_BREAK_CHART, "fans": MRR_FAN_CHART})

@@ -17,10 +17,9 @@ from ..output import (
     FIT_HTML,
     FIT_JSON,
     json_text,
-    write_directory,
 )
 from .glossary import terms
-from .pages import render_page
+from .pages import render_page, write_report
 from .style import (
     BLUE,
     RED,
@@ -214,11 +213,9 @@ def write_fit_report(result: FitResult, out_dir: str | Path, title: str | None =
     from .fit import fit_figures
 
     figures = fit_figures(result)
-    files: dict[str, str | bytes] = {FIT_JSON: fit_json(result),
-                                     FIT_HTML: render_fit(result, figures, title)}
-    for f in figures:
-        files[f"{f.section}.png"] = f.png
-    return write_directory(out_dir, files, FIT_FILES)
+    return write_report(out_dir, FIT_FILES, {FIT_JSON: fit_json(result),
+                                             FIT_HTML: render_fit(result, figures, title)},
+                        figures)
 
 
 def write_backtest(result: BacktestResult, out_dir: str | Path, title: str | None = None
@@ -227,10 +224,9 @@ def write_backtest(result: BacktestResult, out_dir: str | Path, title: str | Non
     from .fit import backtest_chart
     from .style import ReportFigure, png_bytes
 
-    png = png_bytes(backtest_chart(result))
-    figure = ReportFigure("backtest", "Predicted (bands, median) against what happened", png)
-    return write_directory(out_dir, {
+    figure = ReportFigure("backtest", "Predicted (bands, median) against what happened",
+                          png_bytes(backtest_chart(result)))
+    return write_report(out_dir, BACKTEST_FILES, {
         BACKTEST_JSON: json_text(result.to_dict()),
         BACKTEST_HTML: render_backtest(result, [figure], title),
-        "backtest.png": png,
-    }, BACKTEST_FILES)
+    }, [figure])

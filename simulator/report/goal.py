@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..output import GOAL_CHART, GOAL_FILES, GOAL_HTML, GOAL_JSON, json_text, write_directory
+from ..output import GOAL_CHART, GOAL_FILES, GOAL_HTML, GOAL_JSON, json_text
 from .glossary import terms
-from .pages import input_sections, render_page
+from .pages import input_sections, render_page, write_report
 from .style import (
     BLUE,
     GREEN,
@@ -94,8 +94,7 @@ def render_goal(result: GoalResult, figures: Sequence[ReportFigure] | None = Non
 def write_goal(result: GoalResult, out_dir: str | Path, title: str | None = None) -> Path:
     """Write ``goal.json``, ``goal.png`` and ``goal.html`` into ``out_dir``, atomically."""
     figures = goal_figures(result)
-    return write_directory(out_dir, {
+    return write_report(out_dir, GOAL_FILES, {
         GOAL_JSON: json_text(result.to_dict()),
-        GOAL_CHART: figures[0].png,
         GOAL_HTML: render_goal(result, figures, title),
-    }, GOAL_FILES)
+    }, figures, {"goal": GOAL_CHART})

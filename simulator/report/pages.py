@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import base64
 import functools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jinja2
@@ -26,8 +27,26 @@ from .glossary import TERMS, cite
 
 if TYPE_CHECKING:
     from ..config import Config
+    from .style import ReportFigure
 
-__all__ = ["environment", "input_sections", "png_data_uri", "render_page"]
+__all__ = ["environment", "input_sections", "png_data_uri", "render_page", "write_report"]
+
+
+def write_report(out_dir: str | Path, allowed: frozenset[str], files: Mapping[str, bytes | str],
+                 figures: Sequence[ReportFigure] = (),
+                 png_names: Mapping[str, str] | None = None) -> Path:
+    """Write a report's ``files`` (name -> text or bytes: its JSON, page, workbook) and
+    its ``figures`` as PNG files, as the directory ``out_dir``, all or nothing
+    (:func:`simulator.output.write_directory`; ``allowed``: the names it may hold).
+
+    ``png_names`` maps a figure's section to its file name; default every figure as
+    ``<section>.png``. Returns the directory.
+    """
+    from ..output import write_directory
+
+    pngs = ({f"{f.section}.png": f.png for f in figures} if png_names is None
+            else {png_names[f.section]: f.png for f in figures if f.section in png_names})
+    return write_directory(out_dir, {**files, **pngs}, allowed)
 
 
 def png_data_uri(png: bytes) -> str:

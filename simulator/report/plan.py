@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..output import PLAN_FILES, PLAN_HTML, PLAN_JSON, PLAN_XLSX, json_text, write_directory
+from ..output import PLAN_FILES, PLAN_HTML, PLAN_JSON, PLAN_XLSX, json_text
 from .glossary import terms
-from .pages import input_sections, render_page
+from .pages import input_sections, render_page, write_report
 from .style import BLUE, GREEN, ReportFigure, draw_on, png_bytes, styled
 from .workbook import MONEY, PCT, Format, new_workbook, sheet, workbook_bytes
 
@@ -132,8 +132,8 @@ def plan_workbook(result: PlanResult) -> bytes:
 
 def write_plan(result: PlanResult, out_dir: str | Path, title: str | None = None) -> Path:
     """Write ``plan.json``, ``plan.html`` and ``plan.xlsx`` into ``out_dir``, atomically."""
-    return write_directory(out_dir, {
+    return write_report(out_dir, PLAN_FILES, {
         PLAN_JSON: json_text(result.to_dict()),
         PLAN_HTML: render_plan(result, None, title),
         PLAN_XLSX: plan_workbook(result),
-    }, PLAN_FILES)
+    })

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..formatting import FILTERS, pct, short_money
-from ..output import PORTFOLIO_FILES, json_text, write_directory
+from ..output import PORTFOLIO_FILES, json_text
 from .glossary import terms
-from .pages import render_page
+from .pages import render_page, write_report
 from .style import (
     BLUE,
     GREY,
@@ -143,12 +143,10 @@ def write_portfolio(result: PortfolioResult, out_dir: str | Path, title: str | N
     from .portfolio import portfolio_chart
     from .style import ReportFigure, png_bytes
 
-    png = png_bytes(portfolio_chart(result))
     figure = ReportFigure("portfolio", "MSPs past the threshold by month, and their chances",
-                          png)
-    return write_directory(out_dir, {
+                          png_bytes(portfolio_chart(result)))
+    return write_report(out_dir, PORTFOLIO_FILES, {
         "portfolio.json": json_text(result.to_dict()),
         "portfolio.html": render_portfolio(result, [figure], title),
         "portfolio.xlsx": portfolio_workbook(result),
-        "portfolio.png": png,
-    }, PORTFOLIO_FILES)
+    }, [figure])

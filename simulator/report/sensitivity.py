@@ -16,10 +16,9 @@ from ..output import (
     SENSITIVITY_JSON,
     TORNADO_PNG,
     json_text,
-    write_directory,
 )
 from .glossary import terms
-from .pages import render_page
+from .pages import render_page, write_report
 from .style import (
     BLUE,
     RED,
@@ -206,10 +205,7 @@ def write_sensitivity(result: SensitivityResult, out_dir: str | Path,
         ``out_dir`` is a file or holds other files; nothing is written.
     """
     figures = sensitivity_figures(result)
-    png = {f.section: f.png for f in figures}
-    return write_directory(out_dir, {
+    return write_report(out_dir, SENSITIVITY_FILES, {
         SENSITIVITY_JSON: json_text(result.to_dict()),
-        TORNADO_PNG: png["tornado"],
-        INDICES_PNG: png["indices"],
         SENSITIVITY_HTML: render_sensitivity(result, figures, title),
-    }, SENSITIVITY_FILES)
+    }, figures, {"tornado": TORNADO_PNG, "indices": INDICES_PNG})

@@ -18,13 +18,20 @@ from ..model.metrics import REVENUE_METRICS
 if TYPE_CHECKING:
     from .result import SimulationResult
 
-__all__ = ["EXIT_MULTIPLE_TABLE", "VALUE_METRICS", "ExitMultipleTable", "cvar", "exit_multiple",
-           "largest_client_share", "path_values", "path_values_of", "value_at_horizon"]
+__all__ = ["EXIT_MULTIPLE_TABLE", "PATH_VALUES", "VALUE_METRICS", "ExitMultipleTable", "cvar",
+           "exit_multiple", "largest_client_share", "path_values", "path_values_of",
+           "value_at_horizon"]
 
 
 VALUE_METRICS: tuple[str, ...] = ("cash", "pretax_profit", *REVENUE_METRICS, "customers",
                                    "churned")
 """The metrics :func:`path_values_of` reads (every month of each)."""
+
+PATH_VALUES: tuple[str, ...] = ("cash", "cumulative_profit", "adjusted_ebitda",
+                                "recurring_share", "annual_churn", "top_client_share",
+                                "exit_multiple", "enterprise_value", "owner_value")
+"""The per-path values at the horizon :func:`path_values_of` gives (a run can keep any of
+them chunk by chunk, as the column ``(name, -1)``: :mod:`simulator.runner.plan`)."""
 
 
 class ExitMultipleTable(NamedTuple):

@@ -12,6 +12,7 @@ from ..model.metrics import METRICS
 from ..model.sampling import param_dtype
 from ..results import KEEP_PATHS_LIMIT, SimulationResult
 from ..results.monthly_stats import PILOT_PATHS, MonthlyStats
+from ..results.value import path_values
 from .plan import FINAL_COLUMNS, Plan
 
 __all__ = ["Collector"]
@@ -74,8 +75,7 @@ class Collector:
         else:
             if self.params is not None and params is not None:
                 self.params[start:stop] = params
-            self.place_columns(start, stop, [out[:, m, month]
-                                             for m, month in self.plan.column_index])
+            self.place_columns(start, stop, self.plan.take(out, im, params))
 
     def place_columns(self, start: int, stop: int, columns: list[np.ndarray]) -> None:
         """The gathered columns of paths ``start..stop-1`` (a run without trajectories)."""
@@ -114,16 +114,23 @@ class Collector:
         plan = self.plan
         if self.trajectories is not None:
             metrics = {name: self.trajectories[:, k] for k, name in enumerate(METRICS)}
-            values = {c: np.array(self.trajectories[:, m, month])
-                      for c, (m, month) in zip(plan.columns, plan.column_index, strict=True)}
             horizon = None
         else:
             metrics = {}
-            values = {c: self.values[c] for c in plan.columns}
             horizon = ({name: self.values[(name, month)] for name, month in FINAL_COLUMNS}
                        if plan.folds else None)
         result = SimulationResult(config=plan.config, seed=plan.seed, metrics=metrics,
                                   first_passage=self.first_passage, params=self.params,
                                   stats=self.stats, insolvency_month=self.insolvency_month,
                                   horizon_values=horizon)
+        if self.trajectories is None:
+            return result, {c: self.values[c] for c in plan.columns}
+        values = {}
+        for c, index in zip(plan.columns, plan.column_index, strict=True):
+            if index is None:  # a per-path value, from the kept trajectories
+                kept = path_values(result)
+                assert kept is not None  # a run with trajectories keeps its parameters
+                values[c] = kept[c[0]]
+            else:
+                values[c] = np.array(self.trajectories[:, index[0], index[1]])
         return result, values

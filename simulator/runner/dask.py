@@ -49,7 +49,7 @@ _TCP = re.compile(r"tcp://([A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})|\[[0-9A-Fa-f:.]+\
 """A scheduler address: ``tcp://`` host name, IPv4 or ``[IPv6]``, ``:`` port."""
 
 
-def connect(scheduler: str, source: str = "--scheduler", timeout: float = 10.0) -> Any:
+def connect(scheduler: str, source: str = "scheduler", timeout: float = 10.0) -> Any:
     """A Dask client for ``"local:N"`` (N worker processes here) or ``"tcp://HOST:PORT"``.
 
     Raises
@@ -249,9 +249,10 @@ def _task_outputs(plan: Plan, start: int, stop: int
     columns = [np.empty(plan.column_shape(n, c)) for c in plan.gathered]
 
     def simulate(a: int, b: int) -> np.ndarray:
-        out, fp[a - start:b - start], im[a - start:b - start], _ = plan.simulate(a, b)
-        for column, (m, month) in zip(columns, plan.column_index, strict=True):
-            column[a - start:b - start] = out[:, m, month]
+        out, fp[a - start:b - start], im[a - start:b - start], params = plan.simulate(a, b)
+        for column, value in zip(columns, plan.take(out, im[a - start:b - start], params),
+                                 strict=True):
+            column[a - start:b - start] = value
         return out
 
     return fp, im, columns, simulate

@@ -18,6 +18,7 @@ from ..model.metrics import METRICS
 from ..model.sampling import draw_parameters, path_seeds, prepare
 from ..results import KEEP_PATHS_LIMIT
 from ..results.monthly_stats import PILOT_PATHS
+from ..results.value import PATH_VALUES, VALUE_METRICS, path_values_of
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "FINAL_COLUMNS", "Column", "Plan", "RunOptions", "as_seed",
            "check_chunk_size",
@@ -122,7 +123,9 @@ horizon's MRR and cash, so the result's horizon block is exact (``at_horizon``).
 
 Column = tuple[str, int | None]
 """``(metric, month)``: every path's value of a metric in a month (``-1``: the horizon;
-``None``: every month, an ``(n_paths, months + 1)`` array)."""
+``None``: every month, an ``(n_paths, months + 1)`` array); or ``(name, -1)`` with a
+name of :data:`simulator.results.value.PATH_VALUES` (the owner's value, cumulative
+profit ...), computed from each chunk's trajectories as they come."""
 
 
 @dataclass(frozen=True)
@@ -185,21 +188,58 @@ class Plan:
         return self.columns + extra
 
     @functools.cached_property
-    def recorded(self) -> np.ndarray:
-        """Indices (into ``METRICS``) of the metrics the engine writes: all of them,
-        or, for a run of outcomes only, those of its columns."""
-        if self.statistics:
-            return np.arange(len(METRICS), dtype=np.int64)
-        return np.array(sorted({METRICS.index(name) for name, _ in self.columns}),
-                        dtype=np.int64)
+    def values(self) -> bool:
+        """Whether a column is a per-path value of :func:`~simulator.results.value.
+        path_values_of` (not a metric): the engine then writes what it reads."""
+        return any(name not in METRICS for name, _ in self.columns)
 
     @functools.cached_property
-    def column_index(self) -> tuple[tuple[int, int | slice], ...]:
+    def recorded(self) -> np.ndarray:
+        """Indices (into ``METRICS``) of the metrics the engine writes: all of them,
+        or, for a run of outcomes only, those of its columns (and of the values')."""
+        if self.statistics:
+            return np.arange(len(METRICS), dtype=np.int64)
+        names = {name for name, _ in self.columns if name in METRICS}
+        if self.values:
+            names.update(VALUE_METRICS)
+        return np.array(sorted(METRICS.index(name) for name in names), dtype=np.int64)
+
+    @functools.cached_property
+    def column_index(self) -> tuple[tuple[int, int | slice] | None, ...]:
         """``(axis in the engine's output, month)`` of each gathered column (a month
-        ``None`` as ``slice(None)``)."""
+        ``None`` as ``slice(None)``; ``None`` for a per-path value)."""
         axis = {int(m): k for k, m in enumerate(self.recorded)}
-        return tuple((axis[METRICS.index(name)], slice(None) if month is None else month)
-                     for name, month in self.gathered)
+        index: list[tuple[int, int | slice] | None] = []
+        for name, month in self.gathered:
+            if name in METRICS:
+                index.append((axis[METRICS.index(name)],
+                              slice(None) if month is None else month))
+            elif name in PATH_VALUES and month == -1:
+                index.append(None)
+            else:
+                raise ValueError(f"column ({name!r}, {month!r}): allowed: a metric "
+                                 f"({', '.join(METRICS)}) with a month, or a per-path "
+                                 f"value ({', '.join(PATH_VALUES)}) with month -1")
+        return tuple(index)
+
+    def take(self, out: np.ndarray, insolvency_month: np.ndarray,
+             params: np.ndarray) -> list[np.ndarray]:
+        """The gathered columns of a chunk: slices of its output ``out`` (the engine's,
+        ``(paths, recorded metrics, months + 1)``) and its paths' values at the horizon
+        (:func:`~simulator.results.value.path_values_of`, row by row: the same bits
+        whatever the chunks)."""
+        values: dict[str, np.ndarray] | None = None
+        columns = []
+        for (name, _), index in zip(self.gathered, self.column_index, strict=True):
+            if index is not None:
+                columns.append(out[:, index[0], index[1]])
+                continue
+            if values is None:
+                axis = {METRICS[int(m)]: k for k, m in enumerate(self.recorded)}
+                values = path_values_of({m: out[:, axis[m]] for m in VALUE_METRICS}, params,
+                                        insolvency_month, self.config.customers.seats)
+            columns.append(values[name])
+        return columns
 
     def column_shape(self, n: int, column: Column) -> tuple[int, ...]:
         """Shape of ``n`` paths' values of ``column``."""
