@@ -1,14 +1,16 @@
 """The engine against the model's floor, one thread: ``python benchmarks/floor.py``.
 
-The floor kernel does per path-month what any exact engine of model v3 must
-(docs/model.md, issue 27): one large Poisson (the month's tickets), ~1.7
-small Poissons (meetings every month, a project count seven months in ten),
-one binomial (technician quits), ten uniforms (deals, churn clocks, seats,
-project sizes), one ``exp`` (the legacy decay or the churn hazard) and the
-month's ``N_METRICS`` float64 outputs (``8 N_METRICS`` bytes), written in
-order. Its means are the engine's own on the same config and paths (mean
-tickets, meetings, projects and technicians of an engine run), and its output
-width is the engine's metric count: it moves with the model.
+The floor kernel does per path-month what any exact engine of the model must
+(docs/model.md, issue 27): one large Poisson (the month's tickets), two small
+Poissons (the meetings and the project count, each drawn every month), one
+binomial (technician quits), the uniforms the engine draws outside those
+samplers (a deal draw per meeting; a sales-cycle delay, a seat count and a
+churn clock per new client; a size per project; the starting book's seats,
+renewal months and churn clocks, spread over the months), one ``exp`` (the
+churn hazard) and the month's ``N_METRICS`` float64 outputs (``8 N_METRICS``
+bytes), written in order. Its means and its count of uniforms are the engine's
+own on the same config and paths (:func:`floor_means`, from an engine run), and
+its output width is the engine's metric count: it moves with the model.
 
 Both kernels run on the calling thread (numba threads set to 1) into arrays
 allocated and touched before the timings (no page faults). A round alternates
@@ -35,27 +37,28 @@ from simulator.engine._jit import jit
 from simulator.model import sampling
 from simulator.model.metrics import METRICS
 
-SMALL_POISSON_MONTHS = 7  # of every 10: a second small Poisson (projects), ~1.7 a month
-UNIFORMS = 10
-
 
 @jit
-def floor_paths(seeds, months, tickets, meetings, projects, techs, quit_q, out):
+def floor_paths(seeds, months, tickets, meetings, projects, techs, quit_q, uniforms, out):
     """The model's minimum work for each path (module docstring) into ``out``
-    ``(paths, months + 1, N_METRICS)``, each month one contiguous row."""
+    ``(paths, months + 1, N_METRICS)``, each month one contiguous row; ``uniforms``
+    is the mean count of a month's uniforms outside the samplers."""
     for i in range(seeds.size):
         state = np.empty(4, dtype=np.uint64)
         _random.seed_state(state, seeds[i])
         block = out[i]
         acc = 0.0
+        owed = 0.0
         for t in range(months + 1):
             n_t = _random.poisson(state, tickets)
             n_m = _random.poisson(state, meetings)
-            n_p = _random.poisson(state, projects) if t % 10 < SMALL_POISSON_MONTHS else 0
+            n_p = _random.poisson(state, projects)
             quits = _random.binomial(state, techs, quit_q)
+            owed += uniforms
             u = 0.0
-            for _ in range(UNIFORMS):
+            for _ in range(int(owed)):
                 u += _random.uniform(state)
+            owed -= int(owed)
             acc += math.exp(-u * 0.01) + n_t + n_m + n_p + quits
             row = block[t]
             for m in range(row.size):
@@ -67,16 +70,26 @@ def floor_means(params, seeds, run) -> dict[str, float]:
     """The engine's per-month means on these paths: what the floor draws with."""
     out, _, _ = run_chunk(params, seeds, run)
     month = slice(1, None)
+    months = out.shape[2] - 1
 
     def mean(name: str) -> float:
         return float(out[:, METRICS.index(name), month].mean())
 
     techs = max(1, round(mean("techs")))
     annual = float(np.mean(params["staff_tech_turnover_annual"]))
-    return {"tickets": mean("tickets"), "meetings": mean("meetings"),
-            "projects": float(out[:, METRICS.index("customers"), month].mean()
-                              * float(np.mean(params["projects_per_customer_year"])) / 12.0),
-            "techs": techs, "quit_q": 1.0 - (1.0 - annual) ** (1.0 / 12.0)}
+    projects = mean("customers") * float(np.mean(params["projects_per_customer_year"])) / 12.0
+    start_book = float(np.mean(params["start_customers"]))
+    uniforms = (mean("meetings") + 3.0 * mean("new_customers") + projects
+                + 3.0 * start_book / months)
+    return {"tickets": mean("tickets"), "meetings": mean("meetings"), "projects": projects,
+            "techs": techs, "quit_q": 1.0 - (1.0 - annual) ** (1.0 / 12.0),
+            "uniforms": uniforms}
+
+
+def floor_args(means: dict[str, float]) -> tuple:
+    """:func:`floor_paths`'s arguments after ``seeds, months`` (and before ``out``)."""
+    return (means["tickets"], means["meetings"], means["projects"], int(means["techs"]),
+            means["quit_q"], means["uniforms"])
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -98,8 +111,7 @@ def main(argv: list[str] | None = None) -> dict:
     means = floor_means(params, seeds, run)
     engine_out = np.zeros((n, N_METRICS, months + 1))
     floor_out = np.zeros((n, months + 1, N_METRICS))
-    args_floor = (seeds, months, means["tickets"], means["meetings"], means["projects"],
-                  int(means["techs"]), means["quit_q"], floor_out)
+    args_floor = (seeds, months, *floor_args(means), floor_out)
     floor_paths(*args_floor)  # (compiled outside the timings)
     run_chunk(params, seeds, run, out=engine_out)
     before = load()

@@ -54,7 +54,7 @@ from pathlib import Path
 import numba
 import numpy as np
 from _common import BASELINE, ROOT, git_commit, load
-from floor import floor_means, floor_paths
+from floor import floor_args, floor_means, floor_paths
 
 import simulator
 from simulator.api import DEFAULT_CHUNK_SIZE, engine_ready, simulate
@@ -120,8 +120,7 @@ print(json.dumps(dict(wall=wall, rss_mb=rss_mb, engine=engine, split=split)))
 def _floor_kernel(seeds, months, means, out):
     """:func:`floor.floor_paths` on the engine's threads, in blocks, as ``run_chunk`` runs."""
     def block(lo: int, hi: int) -> None:
-        floor_paths(seeds[lo:hi], months, means["tickets"], means["meetings"],
-                    means["projects"], int(means["techs"]), means["quit_q"], out[lo:hi])
+        floor_paths(seeds[lo:hi], months, *floor_args(means), out[lo:hi])
 
     run_blocks(block, seeds.size)
 

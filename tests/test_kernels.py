@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numba
 import numpy as np
 import pytest
@@ -106,3 +108,24 @@ def test_run_chunk_writes_into_a_given_array_and_checks_it():
                 np.empty((30, 9, n_metrics)).transpose(0, 2, 1)):
         with pytest.raises(ValueError, match="out must be"):
             run_chunk(params, seeds, run, out=bad)
+
+
+def test_engine_cache_is_stamped_with_every_engine_module(tmp_path, monkeypatch):
+    """numba checks a cached function against its own file only (numba issue #1833): the
+    engine's locator adds a digest of every engine module to the stamp, so a change to a
+    mechanism (engine/_mechanisms.py) recompiles the path loop that inlines it."""
+    from simulator.engine import _jit
+
+    for kernel in (_kernel.run_paths, _kernel._simulate_path):  # what numba itself uses
+        assert isinstance(kernel._cache._impl.locator, _jit._EngineCacheLocator)
+    locator = _jit._EngineCacheLocator.from_function(_kernel.run_paths.py_func,
+                                                    _kernel.__file__)
+    assert locator is not None
+    assert locator.get_source_stamp()[1] == _jit.engine_sources_stamp()
+    assert _jit._EngineCacheLocator.from_function(_table_draws, __file__) is None
+    for name in ("_kernel.py", "_mechanisms.py"):
+        (tmp_path / name).write_text(Path(_kernel.__file__).with_name(name).read_text())
+    monkeypatch.setattr(_jit, "_ENGINE", tmp_path)
+    before = _jit.engine_sources_stamp()
+    (tmp_path / "_mechanisms.py").write_text("# a changed mechanism\n", encoding="utf-8")
+    assert _jit.engine_sources_stamp() != before

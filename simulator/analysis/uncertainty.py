@@ -30,6 +30,12 @@ share of the outcome's variation it explains is reported (``explained``), and
 the range is only as good as that fit. Only inputs the config leaves uncertain
 enter: a value the user set or ``fit`` fitted as a number is never drawn, so
 never moves an answer here (docs/model.md, "Two kinds of uncertainty").
+
+The fits run on one BLAS thread (:func:`threadpoolctl.threadpool_limits`): their
+products of a ``(paths, inputs)`` matrix with a vector gain nothing from more, a
+second OpenBLAS thread left the whole split at 4x its one-thread CPU time on a
+busy 2-core machine (5.5 against 1.4 s for 10,000 paths, benchmarks/RESULTS.md),
+and the figures it gives no longer depend on the machine's cores in their last digit.
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ from typing import Any
 
 import numpy as np
 from scipy import optimize, special, stats
+from threadpoolctl import threadpool_limits
 
 from ..config.schema import param_specs
 from ..config.sources import how_to_measure
@@ -349,7 +356,7 @@ def _denoise(eta: np.ndarray, x: np.ndarray, cov: np.ndarray) -> float:
     total = float(np.var(eta))
     if total <= 0:
         return 0.0
-    noise = float(np.mean(np.einsum("ij,jk,ik->i", x, cov, x)))
+    noise = float(np.mean(np.sum((x @ cov) * x, axis=1)))  # x_i' cov x_i, row by row
     return math.sqrt(max(total - noise, 0.0) / total)
 
 
@@ -492,11 +499,12 @@ def uncertainty_split(result: SimulationResult,
     keys, draws = [keys[j] for j in varied], draws[:, varied]
     thr = f"${result.threshold_mrr:,.0f}"
     split = UncertaintySplit(result.n_paths, tuple(keys))
-    for name in names:
-        head = HEADLINES[name]
-        y = head.outcome(result)
-        if y is None:
-            continue
-        label = head.label.format(thr=thr, months=result.months)
-        split.headlines[name] = _split_one(name, head, y, draws, keys, label)
+    with threadpool_limits(limits=1, user_api="blas"):  # (module docstring)
+        for name in names:
+            head = HEADLINES[name]
+            y = head.outcome(result)
+            if y is None:
+                continue
+            label = head.label.format(thr=thr, months=result.months)
+            split.headlines[name] = _split_one(name, head, y, draws, keys, label)
     return split
