@@ -213,6 +213,23 @@ def test_lever_scan_on_the_cluster_is_bit_identical(client):
     assert there.to_dict() == here.to_dict()
 
 
+def test_an_outcomes_only_run_on_the_cluster_keeps_the_same_parameters(client):
+    """A run of outcomes only keeps its paths' parameters on Dask as here (what the lever
+    scan's and the plan's owner values read), bit for bit."""
+    from simulator.runner import RunOptions, run
+
+    cfg = load_config(BASELINE, overrides={"simulation.months": 12})
+    cols = [("cash", None)]
+    here, local = run(cfg, 300, 4, RunOptions(100, False, outcomes_only=True), columns=cols,
+                      first_path=50)
+    there, remote = run(cfg, 300, 4, RunOptions(100, False, client=client, outcomes_only=True),
+                        columns=cols, first_path=50)
+    assert here.params is not None and there.params is not None
+    assert there.params.tobytes() == here.params.tobytes()
+    np.testing.assert_array_equal(remote[("cash", None)], local[("cash", None)])
+    np.testing.assert_array_equal(there.first_passage, here.first_passage)
+
+
 def test_cli_sensitivity_and_goal_on_a_local_cluster_write_the_same(tmp_path):
     scheduler = "local:2"
     import json

@@ -34,12 +34,18 @@ from scipy import stats
 from ..config import Config, ConfigError, config_from_dict, param_specs
 from ..formatting import finite_or_none as _f
 from ..formatting import money, pct_short, signed_dollars
-from ..model.sampling import draw_parameters
-from ..results import SimulationResult, config_sha256, package_version, require_pandas
+from ..results import (
+    KEEP_PATHS_LIMIT,
+    SimulationResult,
+    config_sha256,
+    package_version,
+    require_pandas,
+)
 from ..results.value import VALUE_METRICS, cvar, path_values_of
 from ..runner import RunOptions, as_seed, map_ordered, run
-from .common import CONFIDENCE, mean_ci
+from .common import CONFIDENCE, mean_ci, run_params
 from .paired import paired_difference
+from .voi import uncertain_draws
 
 __all__ = [
     "DEFAULT_SCAN_PATHS",
@@ -425,12 +431,15 @@ class _Outcomes:
     rep_kept: np.ndarray               # the rep stays past the review (not let go)
     rep_pay: np.ndarray                # a kept rep's pay and overhead to the horizon [$]
     managed_margin: float | None       # managed gross margin of the last 12 months
+    draws: dict[str, np.ndarray] | None = None  # the uncertain assumptions' per-path draws
 
     @classmethod
-    def of(cls, r: SimulationResult, columns: dict[Any, np.ndarray] | None = None
-           ) -> _Outcomes:
+    def of(cls, r: SimulationResult, columns: dict[Any, np.ndarray] | None = None,
+           draws: bool = False) -> _Outcomes:
         """Reduce a run: its kept trajectories (which are then let go) or, from a run
-        of outcomes only, its :data:`SCAN_COLUMNS` (the same bits)."""
+        of outcomes only, its :data:`SCAN_COLUMNS` (the same bits); ``draws``: keep
+        the uncertain assumptions' draws (:func:`~.voi.uncertain_draws`, the as-is run's
+        for the value of information)."""
         fp = np.asarray(r.first_passage)
         insolvency = np.asarray(r.insolvency_month)
         month = min(SCAN_MONTH, r.months)
@@ -443,9 +452,7 @@ class _Outcomes:
         profit = metrics["pretax_profit"][:, 1:].sum(axis=1)
         mrr_final = np.array(columns[("mrr", -1)], dtype=np.float64)
         median = r.time_quantile(0.5)
-        # a run of outcomes only keeps no parameters: they are drawn again (the same bits)
-        params = (r.params if r.params is not None
-                  else draw_parameters(r.config, int(r.seed or 0), 0, r.n_paths, r.n_paths))
+        params = run_params(r)
         values = path_values_of(metrics, params, insolvency, r.config.customers.seats)
         productivity = np.asarray(params["sales_rep_productivity"], dtype=np.float64)
         window = slice(max(1, r.months - 11), r.months + 1)
@@ -480,7 +487,8 @@ class _Outcomes:
                              + params["finance_overhead_per_employee_month"])
                             * np.maximum(r.months - params["sales_rep_start_month"] + 1, 0.0)),
                    managed_margin=(_f(metrics["gross_profit_managed"][:, window].sum()
-                                      / managed) if managed > 0 else None))
+                                      / managed) if managed > 0 else None),
+                   draws=uncertain_draws(params) if draws else None)
 
 
 def _estimate(est: Any) -> dict[str, Any]:
@@ -743,11 +751,12 @@ def _pp(x: float | None) -> str:
 
 
 def _scan_outcomes(config: Config, n_paths: int, seed: int, chunk_size: int | None,
-                   progress: bool | None) -> _Outcomes:
+                   progress: bool | None, draws: bool = False) -> _Outcomes:
     """One scenario of the scan: every path's values for the paired differences, from a
     run of outcomes only (first passages, insolvency months, :data:`SCAN_COLUMNS`)."""
     options = RunOptions(chunk_size, progress, outcomes_only=True)
-    return _Outcomes.of(*run(config, n_paths, seed, options, columns=SCAN_COLUMNS))
+    return _Outcomes.of(*run(config, n_paths, seed, options, columns=SCAN_COLUMNS),
+                        draws=draws)
 
 
 def lever_scan(
@@ -786,14 +795,15 @@ def lever_scan(
     levers = resolve_levers(config) if levers is None else list(levers)
     sim = config.simulation
     n_paths = min(sim.paths, DEFAULT_SCAN_PATHS) if n_paths is None else int(n_paths)
-    if n_paths < 1:
-        raise ValueError(f"n_paths must be at least 1, got {n_paths}")
+    if not 1 <= n_paths <= KEEP_PATHS_LIMIT:
+        raise ValueError(f"n_paths: got {n_paths}; allowed: 1 to {KEEP_PATHS_LIMIT:,} (the "
+                         "scan pairs every path's values)")
     seed = sim.seed if seed is None else as_seed(seed)
 
     configs = [config, *(apply_lever(config, lever) for lever in levers)]
     outcomes = map_ordered(_scan_outcomes, [(cfg, n_paths, seed, chunk_size,
-                                             progress if client is None else False)
-                                            for cfg in configs], client=client)
+                                             progress if client is None else False, k == 0)
+                                            for k, cfg in enumerate(configs)], client=client)
     as_is, pulled = outcomes[0], outcomes[1:]
     return LeverScanResult(config=config, levers=list(levers), n_paths=n_paths, seed=seed,
                            _as_is=as_is, _pulled=pulled)

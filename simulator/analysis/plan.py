@@ -58,7 +58,7 @@ from ..model.sampling import draw_parameters
 from ..results import config_sha256, package_version
 from ..results.value import VALUE_METRICS, path_values_of
 from ..runner import RunOptions, as_seed, map_ordered, run
-from .common import mean_ci
+from .common import mean_ci, run_params
 from .levers import Lever, apply_lever, resolve_levers
 from .paired import paired_difference
 from .voi import uncertain_draws, value_of_information, voi_lines
@@ -132,11 +132,8 @@ def _outcomes_task(config: Config, n_paths: int, seed: int, first_path: int,
                           RunOptions(chunk_size, False, outcomes_only=True),
                           first_path=first_path, columns=PLAN_COLUMNS)
     metrics = {name: columns[(name, None)] for name in VALUE_METRICS}
-    # a run of outcomes only keeps no parameters: they are drawn again (the same bits)
-    params = (result.params if result.params is not None  # a Dask run keeps none
-              else draw_parameters(config, seed, first_path, first_path + n_paths,
-                                   n_paths=first_path + n_paths))
-    values = path_values_of(metrics, params, result.insolvency_month, config.customers.seats)
+    values = path_values_of(metrics, run_params(result), result.insolvency_month,
+                            config.customers.seats)
     extra = {"owner_value": values["owner_value"]}
     return PathOutcomes(
         months=result.months,
@@ -909,7 +906,7 @@ def _voi(config: Config, obj: Objective, factors: list[Factor],
     n = min(store[b].n for b in rivals)
     nb = np.column_stack([obj.per_path(store[b].head(n)) for b in rivals])
     # the business's draws on these paths: every bundle's, but for the keys it overrides
-    draws = uncertain_draws(config, draw_parameters(config, seed, 0, n))
+    draws = uncertain_draws(draw_parameters(config, seed, 0, n))
     total, each = value_of_information(nb, draws, n_boot=0, seed=seed)
     top = list(each)[:VOI_TOP]
     _, boot = value_of_information(nb, {k: draws[k] for k in top}, n_boot=n_boot, seed=seed)

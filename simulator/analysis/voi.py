@@ -186,8 +186,8 @@ def scan_value_of_information(scan: Any, n_boot: int = 5, top: int = 3) -> dict[
 
     The decision is between the business as it is and the ``SCAN_DECISIONS - 1``
     levers with the largest mean cumulative profit; each path's draws are the
-    business's (:func:`simulator.model.sampling.draw_parameters` with the scan's
-    seed: the draws every lever shares, common random numbers).
+    business's (the as-is run's parameters: the draws every lever shares, common
+    random numbers).
 
     Returns
     -------
@@ -195,8 +195,6 @@ def scan_value_of_information(scan: Any, n_boot: int = 5, top: int = 3) -> dict[
         ``evpi``, ``evppi`` (every uncertain assumption, largest first, the ``top``
         with bootstrap standard errors), ``decisions`` and ``lines`` (in words).
     """
-    from ..model.sampling import draw_parameters
-
     if scan.n_paths < VOI_MIN_PATHS:
         return {"note": f"not estimated: {scan.n_paths:,} paths per lever, at least "
                         f"{VOI_MIN_PATHS:,} needed (--lever-paths)", "lines": []}
@@ -208,8 +206,7 @@ def scan_value_of_information(scan: Any, n_boot: int = 5, top: int = 3) -> dict[
     if len(order) < 2:
         return {"decisions": names[:1], "lines": []}
     nb = np.column_stack([outcomes[k].cumulative_profit for k in order])
-    draws = uncertain_draws(scan.config, draw_parameters(scan.config, scan.seed, 0,
-                                                         scan.n_paths))
+    draws = scan._as_is.draws  # the as-is run's: the draws every lever shares
     total, each = value_of_information(nb, draws, n_boot=0, seed=scan.seed)
     best = list(each)[:top]
     each.update(value_of_information(nb, {k: draws[k] for k in best}, n_boot=n_boot,
@@ -227,7 +224,7 @@ def scan_value_of_information(scan: Any, n_boot: int = 5, top: int = 3) -> dict[
             "lines": lines}
 
 
-def uncertain_draws(config: Any, params: np.ndarray) -> dict[str, np.ndarray]:
+def uncertain_draws(params: np.ndarray) -> dict[str, np.ndarray]:
     """Each uncertain assumption's per-path draws (the keys a distribution sets)."""
     from ..model.inputs import field_name
 

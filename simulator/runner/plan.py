@@ -173,6 +173,13 @@ class Plan:
         return prepare(self.config)
 
     @property
+    def keeps_params(self) -> bool:
+        """Whether the run keeps every path's parameters: with its trajectories, or in a
+        run of outcomes only of at most :data:`~simulator.results.KEEP_PATHS_LIMIT` paths
+        (what per-path values such as the owner's value read; ~1 kB a path)."""
+        return self.keep_paths or (not self.statistics and self.n_paths <= KEEP_PATHS_LIMIT)
+
+    @property
     def folds(self) -> bool:
         """Whether the run folds its paths into monthly statistics (no trajectories)."""
         return self.statistics and not self.keep_paths
