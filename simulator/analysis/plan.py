@@ -61,7 +61,7 @@ from ..runner import RunOptions, as_seed, map_ordered, run
 from .common import mean_ci, run_params
 from .levers import Lever, apply_lever, resolve_levers
 from .paired import paired_difference
-from .voi import uncertain_draws, value_of_information, voi_lines
+from .voi import VoiSettings, uncertain_draws, value_of_information, voi_lines
 
 __all__ = [
     "OBJECTIVES",
@@ -268,25 +268,20 @@ def lever_cost_per_month(config: Config, lever: Lever | dict[str, Any]) -> float
     return cost
 
 
-REP_TRIGGER_MULTIPLES = (1.5, 3.0)
-"""Trigger options of a salesperson: hire once a month's gross profit covers k x the cost."""
-CLIENT_TRIGGER_STEPS = (5, 10)
-"""Trigger options of the standardization program: start at today's clients + N."""
-TECH_TRIGGER_STEPS = (2, 4)
-"""Trigger options of a service manager: the first at today's technicians + T."""
-
-
 def plan_space(config: Config, levers: Sequence[Lever] | None = None,
-               budget: float | None = None) -> list[Factor]:
+               budget: float | None = None, settings: PlanSettings | None = None
+               ) -> list[Factor]:
     """The factors of the plan: each lever of the scan with its timings and triggers.
 
     The salesperson levers (from month 1, from month 6) become one factor with the
     trigger "once a month's gross profit covers k x the rep's cost"
-    (:data:`REP_TRIGGER_MULTIPLES`); the standardization program gets "when the book
-    reaches today's clients + N" (:data:`CLIENT_TRIGGER_STEPS`); the service manager
-    "at today's technicians + T" (:data:`TECH_TRIGGER_STEPS`). Options that cost more
-    than ``budget`` a month are left out (a factor left with no option is dropped).
+    (``settings.rep_trigger_multiples``); the standardization program gets "when the
+    book reaches today's clients + N" (``settings.client_trigger_steps``); the service
+    manager "at today's technicians + T" (``settings.tech_trigger_steps``). Options that
+    cost more than ``budget`` a month are left out (a factor left with no option is
+    dropped).
     """
+    settings = PlanSettings() if settings is None else settings
     levers = resolve_levers(config) if levers is None else list(levers)
     clients = round(_median(config.start.customers))
     techs = round(_median(config.start.techs))
@@ -300,7 +295,7 @@ def plan_space(config: Config, levers: Sequence[Lever] | None = None,
             if not reps:
                 reps.append(Option("from month 1" if start == 1 else f"from month {start}",
                                    dict(lever.set), cost, "now" if start == 1 else "later"))
-                for k in REP_TRIGGER_MULTIPLES:
+                for k in settings.rep_trigger_multiples:
                     reps.append(Option(f"once gross profit covers {k:g}x the cost",
                                        {**lever.set, "sales.rep_start_month": 1,
                                         "sales.rep_hire_margin_multiple": k}, cost, "trigger"))
@@ -312,7 +307,7 @@ def plan_space(config: Config, levers: Sequence[Lever] | None = None,
         if lever.set.get("alignment.enabled") is True:
             options += [Option(f"when the book reaches {clients + n} clients",
                                {**lever.set, "alignment.start_clients": clients + n}, cost,
-                               "trigger") for n in CLIENT_TRIGGER_STEPS]
+                               "trigger") for n in settings.client_trigger_steps]
         elif "start.managers" in lever.set or "staff.techs_per_manager" in lever.set:
             # the manager hired by the rule takes the escalations from the same team size
             options += [Option(f"the first at {techs + n} technicians",
@@ -320,7 +315,7 @@ def plan_space(config: Config, levers: Sequence[Lever] | None = None,
                                 **({"staff.escalation_lead_techs": techs + n}
                                    if "staff.escalation_lead_techs" in lever.set else {})},
                                cost, "trigger")
-                        for n in TECH_TRIGGER_STEPS]
+                        for n in settings.tech_trigger_steps]
         factors.append(Factor(lever.name, (none, *options)))
     if reps:
         reps.sort(key=lambda o: (o.timing != "now", o.timing != "later", o.label))
@@ -460,6 +455,19 @@ class PlanSettings:
     max_bundles: int = 1024
     tune_trials: int = 12  # Optuna trials on the best bundle's trigger thresholds
     tune_batch: int = 4  # trials simulated together (one list of tasks)
+    rep_trigger_multiples: tuple[float, ...] = (1.5, 3.0)
+    """Trigger options of a salesperson: hire once a month's gross profit covers k x the
+    cost."""
+    client_trigger_steps: tuple[int, ...] = (5, 10)
+    """Trigger options of the standardization program: start at today's clients + N."""
+    tech_trigger_steps: tuple[int, ...] = (2, 4)
+    """Trigger options of a service manager: the first at today's technicians + T."""
+    voi_decisions: int = 4
+    """The best plan and its closest rivals: the decision the value of information is of."""
+    voi_top: int = 3
+    """Assumptions whose value of information gets a bootstrap standard error."""
+    voi: VoiSettings = VoiSettings()
+    """How the value of information's regression is fitted."""
 
 
 @dataclass(repr=False)
@@ -650,7 +658,7 @@ def plan_search(
     if max_p_insolvent is not None and not 0 <= max_p_insolvent <= 1:
         raise ValueError(f"--max-p-insolvent: got {max_p_insolvent}; allowed: 0 to 1")
     seed = config.simulation.seed if seed is None else as_seed(seed)
-    factors = plan_space(config, levers, budget)
+    factors = plan_space(config, levers, budget, settings)
     n_runs = [0, 0]
     store: dict[Bundle, PathOutcomes] = {}
 
@@ -804,7 +812,7 @@ def plan_search(
                                      f" (95% CI {obj.format_diff(d['ci95'][0])} to "
                                      f"{obj.format_diff(d['ci95'][1])})")})
 
-    voi = _voi(config, obj, factors, store, pool, best, seed, voi_boot)
+    voi = _voi(config, obj, factors, store, pool, best, seed, voi_boot, settings)
     return PlanResult(config=config, objective=obj, factors=factors, settings=settings,
                       seed=seed, budget=budget, max_p_insolvent=max_p_insolvent,
                       screened=screened, finalists=finalist_entries, best=best_entry,
@@ -888,17 +896,12 @@ def _tune_triggers(config: Config, factors: list[Factor], best: Bundle,
     return factors, tried
 
 
-VOI_DECISIONS = 4
-"""The best plan and its closest rivals: the decision the value of information is of."""
-VOI_TOP = 3
-"""Assumptions whose value of information gets a bootstrap standard error."""
-
-
 def _voi(config: Config, obj: Objective, factors: list[Factor],
-         store: dict[Bundle, PathOutcomes],
-         pool: list[Bundle], best: Bundle, seed: int, n_boot: int) -> dict[str, Any]:
+         store: dict[Bundle, PathOutcomes], pool: list[Bundle], best: Bundle, seed: int,
+         n_boot: int, settings: PlanSettings) -> dict[str, Any]:
     """Value of information of choosing among the best plan and its rivals."""
-    rivals = sorted(pool, key=lambda b: -float(obj.per_path(store[b]).mean()))[:VOI_DECISIONS]
+    rivals = sorted(pool, key=lambda b: -float(obj.per_path(store[b]).mean())
+                    )[:settings.voi_decisions]
     if best not in rivals:
         rivals = [best, *rivals[:-1]]
     if len(rivals) < 2:
@@ -907,9 +910,10 @@ def _voi(config: Config, obj: Objective, factors: list[Factor],
     nb = np.column_stack([obj.per_path(store[b].head(n)) for b in rivals])
     # the business's draws on these paths: every bundle's, but for the keys it overrides
     draws = uncertain_draws(draw_parameters(config, seed, 0, n))
-    total, each = value_of_information(nb, draws, n_boot=0, seed=seed)
-    top = list(each)[:VOI_TOP]
-    _, boot = value_of_information(nb, {k: draws[k] for k in top}, n_boot=n_boot, seed=seed)
+    total, each = value_of_information(nb, draws, n_boot=0, seed=seed, settings=settings.voi)
+    top = list(each)[:settings.voi_top]
+    _, boot = value_of_information(nb, {k: draws[k] for k in top}, n_boot=n_boot, seed=seed,
+                                   settings=settings.voi)
     each.update(boot)
     unit = obj.format_diff
 
