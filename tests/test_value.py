@@ -78,7 +78,7 @@ def test_value_arithmetic_by_hand():
     assert cvar(v["cash"]) == -80_000
     # the same numbers from a chunk's plain arrays (a run that keeps no trajectories)
     r = _three_paths()
-    chunk = path_values_of(dict(r.metrics), r.params, r.insolvency_month, 10.0)
+    chunk = path_values_of(dict(r.metrics), r.params, r.insolvency_month, r.config)
     assert all(np.array_equal(chunk[k], v[k]) for k in v)
     block = value_at_horizon(_three_paths())
     assert block["cash_cvar10"] == -80_000

@@ -176,9 +176,6 @@ REVIEW_HOURS_PER_CLIENT_MONTH = 1.0
 """Owner hours per client and month that buy 2 points less churn: a quarterly business
 review of about 3 hours (preparation, the meeting, follow-up) per client (assumption;
 0.5-2 hours a month)."""
-SENIOR_PREMIUM_PER_MONTH = 2_000.0
-"""What a senior technician costs over a technician [$/month] (assumption: a senior
-technician at about $8-9k fully loaded against $5.4-7.5k; 1,500-3,000)."""
 
 
 def _churn(c: Config) -> dict[str, Any] | None:
@@ -206,8 +203,8 @@ def _escalations(c: Config) -> dict[str, Any] | None:
     return {"staff.escalation_share": scaled(c.staff.escalation_share, 0.5),
             "staff.escalation_share_aligned": scaled(c.staff.escalation_share_aligned, 0.5),
             "start.techs": shifted(c.start.techs, 1),
-            "finance.overhead_per_month": shifted(c.finance.overhead_per_month,
-                                                  SENIOR_PREMIUM_PER_MONTH)}
+            "finance.overhead_per_month": shifted(
+                c.finance.overhead_per_month, _typical(c.staff.senior_tech_premium_per_month))}
 
 
 def _selling_hours(c: Config) -> dict[str, Any] | None:
@@ -323,9 +320,10 @@ def lever_cost(name: str, c: Config) -> LeverCost | None:
                          "assumption: a senior technician's pay plus 30% "
                          "(staff.manager_cost_per_month)")
     if name == "half the escalations":
-        return LeverCost(tech + SENIOR_PREMIUM_PER_MONTH + per_employee, mgmt,
+        premium = _typical(c.staff.senior_tech_premium_per_month)
+        return LeverCost(tech + premium + per_employee, mgmt,
                          f"a senior technician: {_money(tech)}/month plus a "
-                         f"{_money(SENIOR_PREMIUM_PER_MONTH)}/month premium and "
+                         f"{_money(premium)}/month premium and "
                          f"{_money(per_employee)}/month overhead; {mgmt:g} owner hours/month",
                          "the escalations still need doing (by the technicians now); a senior "
                          "hire can quit like any technician",
@@ -453,7 +451,7 @@ class _Outcomes:
         mrr_final = np.array(columns[("mrr", -1)], dtype=np.float64)
         median = r.time_quantile(0.5)
         params = run_params(r)
-        values = path_values_of(metrics, params, insolvency, r.config.customers.seats)
+        values = path_values_of(metrics, params, insolvency, r.config)
         productivity = np.asarray(params["sales_rep_productivity"], dtype=np.float64)
         window = slice(max(1, r.months - 11), r.months + 1)
         managed = metrics["revenue_managed"][:, window].sum()

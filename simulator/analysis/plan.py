@@ -132,8 +132,7 @@ def _outcomes_task(config: Config, n_paths: int, seed: int, first_path: int,
                           RunOptions(chunk_size, False, outcomes_only=True),
                           first_path=first_path, columns=PLAN_COLUMNS)
     metrics = {name: columns[(name, None)] for name in VALUE_METRICS}
-    values = path_values_of(metrics, run_params(result), result.insolvency_month,
-                            config.customers.seats)
+    values = path_values_of(metrics, run_params(result), result.insolvency_month, config)
     extra = {"owner_value": values["owner_value"]}
     return PathOutcomes(
         months=result.months,
