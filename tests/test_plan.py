@@ -13,12 +13,11 @@ import pytest
 from scipy import stats
 
 from simulator.analysis.levers import Lever, resolve_levers
-from simulator.analysis.plan import (
-    PlanSettings,
+from simulator.analysis.plan import PlanSettings, plan_search
+from simulator.analysis.plan_space import plan_space
+from simulator.analysis.selection import (
     ocba_allocation,
     ocba_sample,
-    plan_search,
-    plan_space,
     probability_correct_selection,
     select_best,
 )
