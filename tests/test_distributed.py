@@ -205,7 +205,7 @@ def test_goal_seek_on_the_cluster_is_bit_identical(client):
 
 
 def test_lever_scan_on_the_cluster_is_bit_identical(client):
-    from simulator.analysis.levers import lever_scan
+    from simulator.analysis.scan import lever_scan
 
     cfg = load_config(BASELINE, overrides={"simulation.months": 24})
     here = lever_scan(cfg, n_paths=400, seed=3, progress=False)

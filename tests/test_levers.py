@@ -9,14 +9,8 @@ import pytest
 
 from simulator.analysis import compare
 from simulator.analysis.compare import Scenario
-from simulator.analysis.levers import (
-    Lever,
-    apply_lever,
-    lever_scan,
-    resolve_levers,
-    scaled,
-    shifted,
-)
+from simulator.analysis.levers import Lever, apply_lever, resolve_levers, scaled, shifted
+from simulator.analysis.scan import lever_scan
 from simulator.cli import main
 from simulator.config import ConfigError, config_from_dict
 

@@ -232,7 +232,7 @@ def test_cli_writes_plan_files(tmp_path, baseline24):
 
 
 def test_lever_scan_reports_value_of_information(baseline24):
-    from simulator.analysis.levers import lever_scan
+    from simulator.analysis.scan import lever_scan
     from simulator.analysis.voi import VOI_MIN_PATHS
 
     levers = [lv for lv in resolve_levers(baseline24)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..config import Config
-from .levers import Lever, resolve_levers
+from .levers import Lever, resolve_levers, typical
 from .voi import VoiSettings
 
 __all__ = ["TRIGGER_KNOBS", "Bundle", "Factor", "Option", "PlanSettings", "bundle_cost",
@@ -74,10 +74,6 @@ class Factor:
         return len(self.options) > 2
 
 
-def _median(value: Any) -> float:
-    return float(value.frozen().median()) if hasattr(value, "frozen") else float(value)
-
-
 def lever_cost_per_month(config: Config, lever: Lever | dict[str, Any]) -> float:
     """What a lever adds to the monthly costs at its start ($/month, typical values).
 
@@ -93,18 +89,18 @@ def lever_cost_per_month(config: Config, lever: Lever | dict[str, Any]) -> float
     s = lever.set if isinstance(lever, Lever) else lever
     cost = 0.0
     if "start.techs" in s:
-        extra = _median(s["start.techs"]) - _median(config.start.techs)
-        cost += max(extra, 0.0) * _median(config.staff.tech_cost_per_month)
+        extra = typical(s["start.techs"]) - typical(config.start.techs)
+        cost += max(extra, 0.0) * typical(config.staff.tech_cost_per_month)
     if "sales.reps" in s:
-        extra = _median(s["sales.reps"]) - _median(config.sales.reps)
-        cost += max(extra, 0.0) * _median(config.sales.rep_cost_per_month)
+        extra = typical(s["sales.reps"]) - typical(config.sales.reps)
+        cost += max(extra, 0.0) * typical(config.sales.rep_cost_per_month)
     if s.get("alignment.enabled") and not config.alignment.enabled:
-        staff = math.ceil(max(_median(config.start.customers), 1.0)
-                          / _median(config.alignment.clients_per_staff))
-        cost += staff * _median(config.alignment.staff_cost_per_month)
+        staff = math.ceil(max(typical(config.start.customers), 1.0)
+                          / typical(config.alignment.clients_per_staff))
+        cost += staff * typical(config.alignment.staff_cost_per_month)
     if ("start.managers" in s or "staff.techs_per_manager" in s
             or "staff.first_manager_at_techs" in s):
-        cost += _median(config.staff.manager_cost_per_month)
+        cost += typical(config.staff.manager_cost_per_month)
     return cost
 
 
@@ -123,8 +119,8 @@ def plan_space(config: Config, levers: Sequence[Lever] | None = None,
     """
     settings = PlanSettings() if settings is None else settings
     levers = resolve_levers(config) if levers is None else list(levers)
-    clients = round(_median(config.start.customers))
-    techs = round(_median(config.start.techs))
+    clients = round(typical(config.start.customers))
+    techs = round(typical(config.start.techs))
     none = Option("not pulled", {}, 0.0, "")
     factors: list[Factor] = []
     reps: list[Option] = []
@@ -208,7 +204,7 @@ def knob_range(config: Config, key: str) -> tuple[float, float]:
     if key == "sales.rep_hire_margin_multiple":
         return 0.5, 5.0
     if key == "alignment.start_clients":
-        clients = round(_median(config.start.customers))
+        clients = round(typical(config.start.customers))
         return clients + 1, clients + 25
-    techs = round(_median(config.start.techs))
+    techs = round(typical(config.start.techs))
     return techs + 1, techs + 8

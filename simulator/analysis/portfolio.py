@@ -294,7 +294,7 @@ def _msp_result(msp: Msp, n_paths: int, seed: int, levers: bool
     """One MSP's part of a portfolio: its entry, its P(break by month t) and, with
     ``levers``, each lever's paired change (a task on a Dask worker, or run here)."""
     from ..runner import RunOptions, run
-    from .levers import lever_scan
+    from .scan import lever_scan
 
     # first passages and insolvency months only: no trajectories, no monthly statistics
     result = run(msp.config, n_paths, seed, RunOptions(progress=False, outcomes_only=True))[0]
