@@ -181,7 +181,8 @@ def test_sensitivity_on_the_cluster_is_bit_identical(client, monkeypatch):
 
     sens_module = importlib.import_module("simulator.analysis.sensitivity")
 
-    monkeypatch.setattr(sens_module, "_TASK_PATHS", 256)  # many tasks, arriving in any order
+    monkeypatch.setattr(importlib.import_module("simulator.analysis.sobol"), "_TASK_PATHS",
+                        256)  # many tasks, arriving in any order
     cfg = load_config(BASELINE, overrides={"simulation.months": 24})
     kwargs = dict(n_base=16, seed=7, paths_per_point=4, tornado_paths=100, n_resamples=30)
     here = sens_module.sensitivity(cfg, **kwargs)
