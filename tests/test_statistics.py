@@ -21,9 +21,10 @@ import numpy as np
 import pytest
 from scipy import special, stats
 
-from simulator.analysis.convergence import _wilson
 from simulator.analysis.paired import paired_difference
-from simulator.results.result import TimeToThreshold, _proportion
+from simulator.results.survival import TimeToThreshold
+from simulator.results.survival import proportion as _proportion
+from simulator.results.survival import proportion as _wilson  # the convergence rule's too
 
 Z95 = stats.norm.ppf(0.975)
 
