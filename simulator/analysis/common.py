@@ -7,12 +7,10 @@ import numpy as np
 from scipy import stats
 
 from ..formatting import finite_or_none
-from ..results import KEEP_PATHS_LIMIT, SimulationResult, require_pandas
+from ..results import CONFIDENCE, KEEP_PATHS_LIMIT, SimulationResult, require_pandas
 
 __all__ = ["CONFIDENCE", "mean_ci", "require_pandas", "run_params"]
 
-CONFIDENCE = 0.95
-"""Level of every interval the analyses report."""
 
 
 def mean_ci(x: np.ndarray) -> list[float | None]:

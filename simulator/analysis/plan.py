@@ -54,12 +54,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from ..config import Config
 from ..formatting import finite_or_none as _f
 from ..model.sampling import draw_parameters
-from ..results import config_sha256, package_version
+from ..results import Estimate, config_sha256, package_version, proportion
 from ..results.value import VALUE_METRICS, path_values_of
 from ..runner import RunOptions, as_seed, map_ordered, run
 from .common import mean_ci, run_params
@@ -78,7 +77,7 @@ from .plan_space import (
     plan_space,
 )
 from .selection import ocba_sample, probability_correct_selection, select_best
-from .voi import uncertain_draws, value_of_information, voi_lines
+from .voi import uncertain_draws, value_with_errors, voi_lines
 
 __all__ = ["OBJECTIVES", "Objective", "PathOutcomes", "PlanResult", "PlanSettings", "objective",
            "plan_search"]
@@ -327,14 +326,13 @@ class PlanResult:
         return "\n".join(self.lines())
 
 
-def _wilson(x: np.ndarray) -> tuple[float, float, float]:
-    k, n = int(round(float(x.sum()))), int(x.size)
-    ci = stats.binomtest(k, n).proportion_ci(0.95, method="wilson")
-    return k / n, float(ci.low), float(ci.high)
+def _wilson(x: np.ndarray) -> Estimate:
+    """The share of ones in ``x`` with its Wilson 95% interval."""
+    return proportion(int(round(float(x.sum()))), int(x.size))
 
 
 def _feasible_soft(o: PathOutcomes, max_p: float | None) -> bool:
-    return bool(max_p is None or _wilson(o.insolvent)[1] <= max_p)
+    return bool(max_p is None or _wilson(o.insolvent).low <= max_p)
 
 
 def _summary(o: PathOutcomes, obj: Objective) -> dict[str, Any]:
@@ -672,15 +670,10 @@ def _voi(config: Config, obj: Objective, factors: list[Factor],
     nb = np.column_stack([obj.per_path(store[b].head(n)) for b in rivals])
     # the business's draws on these paths: every bundle's, but for the keys it overrides
     draws = uncertain_draws(draw_parameters(config, seed, 0, n))
-    total, each = value_of_information(nb, draws, n_boot=0, seed=seed, settings=settings.voi)
-    top = list(each)[:settings.voi_top]
-    _, boot = value_of_information(nb, {k: draws[k] for k in top}, n_boot=n_boot, seed=seed,
-                                   settings=settings.voi)
-    each.update(boot)
-    unit = obj.format_diff
+    total, each = value_with_errors(nb, draws, n_boot, settings.voi_top, seed, settings.voi)
 
     def worth(v: float) -> str:
-        return unit(v).lstrip("+")
+        return obj.format_diff(v).lstrip("+")
 
     lines = [f"Perfect information about everything (the months' luck too) would be worth "
              f"at most {worth(total.value)} for this choice."]

@@ -34,11 +34,12 @@ from ..results import (
     SimulationResult,
     config_sha256,
     package_version,
+    proportion,
     require_pandas,
 )
 from ..results.value import VALUE_METRICS, cvar, path_values_of
 from ..runner import RunOptions, as_seed, map_ordered, run
-from .common import CONFIDENCE, mean_ci, run_params
+from .common import mean_ci, run_params
 from .levers import Lever, apply_lever, resolve_levers
 from .paired import paired_difference
 from .voi import scan_value_of_information, uncertain_draws
@@ -142,10 +143,9 @@ def _estimate(est: Any) -> dict[str, Any]:
 
 def _pays_off(ref: _Outcomes, o: _Outcomes) -> dict[str, Any]:
     """P(the lever raises the owner's value) over paired paths, with a Wilson interval."""
-    gain = int(np.count_nonzero(o.values["owner_value"] > ref.values["owner_value"]))
-    n = int(ref.values["owner_value"].size)
-    ci = stats.binomtest(gain, n).proportion_ci(CONFIDENCE, method="wilson")
-    return {"value": gain / n, "ci95": [_f(ci.low), _f(ci.high)]}
+    est = proportion(int(np.count_nonzero(o.values["owner_value"] > ref.values["owner_value"])),
+                     int(ref.values["owner_value"].size))
+    return {"value": est.value, "ci95": [_f(est.low), _f(est.high)]}
 
 
 def _payback_month(ref: _Outcomes, o: _Outcomes) -> int | None:

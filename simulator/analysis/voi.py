@@ -38,7 +38,8 @@ from scipy.interpolate import make_smoothing_spline
 from ..model.sampling import ALL_KEYS
 
 __all__ = ["VoiEstimate", "VoiSettings", "conditional_means", "evpi", "evppi",
-           "scan_value_of_information", "uncertain_draws", "value_of_information", "voi_lines"]
+           "scan_value_of_information", "uncertain_draws", "value_of_information",
+           "value_with_errors", "voi_lines"]
 
 
 @dataclass(frozen=True)
@@ -192,6 +193,17 @@ def value_of_information(nb: np.ndarray, draws: Mapping[str, np.ndarray], n_boot
     return total, dict(sorted(out.items(), key=lambda kv: -kv[1].value))
 
 
+def value_with_errors(nb: np.ndarray, draws: Mapping[str, np.ndarray], n_boot: int, top: int,
+                      seed: int, settings: VoiSettings = VoiSettings()
+                      ) -> tuple[VoiEstimate, dict[str, VoiEstimate]]:
+    """:func:`value_of_information` with bootstrap standard errors for the ``top``
+    largest assumptions alone (the others' splines fitted once)."""
+    total, each = value_of_information(nb, draws, n_boot=0, seed=seed, settings=settings)
+    each.update(value_of_information(nb, {k: draws[k] for k in list(each)[:top]},
+                                     n_boot=n_boot, seed=seed, settings=settings)[1])
+    return total, each
+
+
 SCAN_DECISIONS = 4
 """The business as it is and the levers best on average: the lever decision of a scan."""
 VOI_MIN_PATHS = 1000
@@ -226,10 +238,7 @@ def scan_value_of_information(scan: Any, n_boot: int = 5, top: int = 3,
         return {"decisions": names[:1], "lines": []}
     nb = np.column_stack([outcomes[k].cumulative_profit for k in order])
     draws = scan._as_is.draws  # the as-is run's: the draws every lever shares
-    total, each = value_of_information(nb, draws, n_boot=0, seed=scan.seed, settings=settings)
-    best = list(each)[:top]
-    each.update(value_of_information(nb, {k: draws[k] for k in best}, n_boot=n_boot,
-                                     seed=scan.seed, settings=settings)[1])
+    total, each = value_with_errors(nb, draws, n_boot, top, scan.seed, settings)
 
     def worth(v: float) -> str:
         return f"${v:,.0f}"
