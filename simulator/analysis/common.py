@@ -3,13 +3,16 @@ import (:func:`simulator.results.require_pandas`)."""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import numpy as np
 from scipy import stats
 
 from ..formatting import finite_or_none
 from ..results import CONFIDENCE, KEEP_PATHS_LIMIT, SimulationResult, require_pandas
 
-__all__ = ["CONFIDENCE", "mean_ci", "require_pandas", "run_params"]
+__all__ = ["CONFIDENCE", "JsonResult", "mean_ci", "require_pandas", "run_params"]
 
 
 
@@ -35,3 +38,14 @@ def run_params(result: SimulationResult) -> np.ndarray:
         raise ValueError(f"n_paths: got {result.n_paths:,} in one run; allowed: at most "
                          f"{KEEP_PATHS_LIMIT:,} (what keeps every path's parameters)")
     return result.params
+
+
+class JsonResult:
+    """What every analysis result has: :meth:`to_json`, its ``to_dict()`` as JSON text."""
+
+    def to_dict(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """:meth:`to_dict` as JSON text (a number that is not finite is refused)."""
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)

@@ -47,7 +47,6 @@ statistics are :mod:`.selection`.
 from __future__ import annotations
 
 import itertools
-import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -61,7 +60,7 @@ from ..model.sampling import draw_parameters
 from ..results import Estimate, config_sha256, package_version, proportion
 from ..results.value import VALUE_METRICS, path_values_of
 from ..runner import RunOptions, as_seed, map_ordered, run
-from .common import mean_ci, run_params
+from .common import JsonResult, mean_ci, run_params
 from .levers import Lever, apply_lever
 from .paired import paired_difference
 from .plan_space import (
@@ -215,7 +214,7 @@ def objective(name: str, months: int | None = None) -> Objective:
 
 
 @dataclass(repr=False)
-class PlanResult:
+class PlanResult(JsonResult):
     """The plan search's answer (:meth:`to_dict` is ``plan.json``)."""
 
     config: Config
@@ -285,9 +284,6 @@ class PlanResult:
                 "version": package_version(),
             }
         return self._dict
-
-    def to_json(self, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
 
     def lines(self) -> list[str]:
         """The answer in words."""

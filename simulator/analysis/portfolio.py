@@ -20,7 +20,6 @@ differences, with a normal 95% interval from their standard errors).
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ from ..config.schema import SECTIONS
 from ..formatting import finite_or_none as _f
 from ..results import package_version, require_pandas
 from ..runner import map_ordered
+from .common import JsonResult
 
 __all__ = ["Msp", "PortfolioResult", "load_portfolio", "portfolio"]
 
@@ -149,7 +149,7 @@ def load_portfolio(path: str | Path, base: str | Path | Config | None = None) ->
 
 
 @dataclass(repr=False)
-class PortfolioResult:
+class PortfolioResult(JsonResult):
     """Every MSP's chances and the portfolio's count of breakthroughs.
 
     Attributes
@@ -232,10 +232,6 @@ class PortfolioResult:
                 "P(break by the horizon), summed over MSPs; 95% interval from the paired "
                 "standard errors (normal)")
         return out
-
-    def to_json(self, indent: int | None = 2) -> str:
-        """:meth:`to_dict` as JSON text."""
-        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
 
     def to_frame(self) -> Any:
         """One row per MSP (pandas DataFrame, index = MSP name)."""

@@ -39,7 +39,7 @@ from ..results import (
 )
 from ..results.value import VALUE_METRICS, cvar, path_values_of
 from ..runner import RunOptions, as_seed, map_ordered, run
-from .common import mean_ci, run_params
+from .common import JsonResult, mean_ci, run_params
 from .levers import Lever, apply_lever, resolve_levers
 from .paired import paired_difference
 from .voi import scan_value_of_information, uncertain_draws
@@ -207,7 +207,7 @@ def break_even(lever: Lever, ref: _Outcomes, o: _Outcomes, months: int) -> str:
 
 
 @dataclass(repr=False)
-class LeverScanResult:
+class LeverScanResult(JsonResult):
     """The business as it is against each lever, with common random numbers.
 
     Attributes
@@ -297,10 +297,6 @@ class LeverScanResult:
         }
         self._dict["value_of_information"] = scan_value_of_information(self)
         return self._dict
-
-    def to_json(self, indent: int | None = 2) -> str:
-        """:meth:`to_dict` as JSON text."""
-        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
 
     def to_frame(self) -> Any:
         """One row per lever, by effect (pandas DataFrame, index = lever name).

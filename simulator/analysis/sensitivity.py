@@ -40,7 +40,6 @@ not applied here (the result says so).
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -57,7 +56,7 @@ from ..formatting import money, pct
 from ..model.sampling import path_seeds
 from ..results import config_sha256, package_version
 from ..runner import using
-from .common import require_pandas
+from .common import JsonResult, require_pandas
 from .sobol import OUTCOMES, DesignModel, SobolFunc, bootstrap_indices, quantile_of
 
 __all__ = [
@@ -78,7 +77,7 @@ _DESIGN_KEY = 2  # SeedSequence spawn keys 0 and 1 belong to simulator.model.sam
 
 
 @dataclass(repr=False)
-class SensitivityResult:
+class SensitivityResult(JsonResult):
     """Sobol' indices and tornado values of each outcome.
 
     Attributes
@@ -217,10 +216,6 @@ class SensitivityResult:
             "config_sha256": config_sha256(self.config),
             "version": package_version(),
         }
-
-    def to_json(self, indent: int | None = 2) -> str:
-        """:meth:`to_dict` as JSON text."""
-        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
 
     def to_frame(self):
         """One row per outcome and parameter (pandas, an optional dependency).
