@@ -57,11 +57,19 @@ class VoiSettings:
         and the smoothing spline fitted for the largest ``smoothed_max`` alone (the
         rest keep their binned estimate, an over-estimate of a value already below
         the last smoothed one's).
+    min_paths : int
+        Fewer paths than this and a lever scan's value of information is not
+        estimated (Strong, Oakley & Brennan used thousands of samples; a spline on a
+        few hundred noisy paths mostly fits luck).
+    scan_decisions : int
+        A scan's decision: the business as it is and the levers best on average.
     """
 
     max_bins: int = 24
     min_per_bin: int = 20
     smoothed_max: int = 12
+    min_paths: int = 1000
+    scan_decisions: int = 4
 
 
 @dataclass(frozen=True)
@@ -204,18 +212,11 @@ def value_with_errors(nb: np.ndarray, draws: Mapping[str, np.ndarray], n_boot: i
     return total, each
 
 
-SCAN_DECISIONS = 4
-"""The business as it is and the levers best on average: the lever decision of a scan."""
-VOI_MIN_PATHS = 1000
-"""Fewer paths than this and the regression is not attempted (Strong, Oakley & Brennan
-used thousands of samples; a spline on a few hundred noisy paths mostly fits luck)."""
-
-
 def scan_value_of_information(scan: Any, n_boot: int = 5, top: int = 3,
                               settings: VoiSettings = VoiSettings()) -> dict[str, Any]:
     """The value of information of a lever scan's decision (cumulative pretax profit).
 
-    The decision is between the business as it is and the ``SCAN_DECISIONS - 1``
+    The decision is between the business as it is and the ``scan_decisions - 1``
     levers with the largest mean cumulative profit; each path's draws are the
     business's (the as-is run's parameters: the draws every lever shares, common
     random numbers).
@@ -226,14 +227,15 @@ def scan_value_of_information(scan: Any, n_boot: int = 5, top: int = 3,
         ``evpi``, ``evppi`` (every uncertain assumption, largest first, the ``top``
         with bootstrap standard errors), ``decisions`` and ``lines`` (in words).
     """
-    if scan.n_paths < VOI_MIN_PATHS:
+    if scan.n_paths < settings.min_paths:
         return {"note": f"not estimated: {scan.n_paths:,} paths per lever, at least "
-                        f"{VOI_MIN_PATHS:,} needed (--lever-paths)", "lines": []}
+                        f"{settings.min_paths:,} needed (--lever-paths)", "lines": []}
 
     outcomes = [scan._as_is, *scan._pulled]
     names = ["as is", *(lever.name for lever in scan.levers)]
     means = [float(o.cumulative_profit.mean()) for o in outcomes]
-    order = [0] + sorted(range(1, len(outcomes)), key=lambda k: -means[k])[:SCAN_DECISIONS - 1]
+    order = [0] + sorted(range(1, len(outcomes)),
+                         key=lambda k: -means[k])[:settings.scan_decisions - 1]
     if len(order) < 2:
         return {"decisions": names[:1], "lines": []}
     nb = np.column_stack([outcomes[k].cumulative_profit for k in order])
