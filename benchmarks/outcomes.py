@@ -34,7 +34,7 @@ from simulator.api import engine_ready
 
 PORTFOLIO_ROWS = 12
 compare = importlib.import_module("simulator.analysis.compare")
-levers = importlib.import_module("simulator.analysis.levers")
+scan = importlib.import_module("simulator.analysis.scan")
 
 
 @contextlib.contextmanager
@@ -48,12 +48,12 @@ def former_runs():
             options = options.but(outcomes_only=False, keep_paths=False)
         return inner(config, n_paths, seed, options, **kwargs)
 
-    saved = (runner.run, compare.run, levers.run)
-    runner.run = compare.run = levers.run = run
+    saved = (runner.run, compare.run, scan.run)
+    runner.run = compare.run = scan.run = run
     try:
         yield
     finally:
-        runner.run, compare.run, levers.run = saved
+        runner.run, compare.run, scan.run = saved
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -181,7 +181,8 @@ def test_sensitivity_on_the_cluster_is_bit_identical(client, monkeypatch):
 
     sens_module = importlib.import_module("simulator.analysis.sensitivity")
 
-    monkeypatch.setattr(sens_module, "_TASK_PATHS", 256)  # many tasks, arriving in any order
+    monkeypatch.setattr(importlib.import_module("simulator.analysis.sobol"), "_TASK_PATHS",
+                        256)  # many tasks, arriving in any order
     cfg = load_config(BASELINE, overrides={"simulation.months": 24})
     kwargs = dict(n_base=16, seed=7, paths_per_point=4, tornado_paths=100, n_resamples=30)
     here = sens_module.sensitivity(cfg, **kwargs)
@@ -205,12 +206,29 @@ def test_goal_seek_on_the_cluster_is_bit_identical(client):
 
 
 def test_lever_scan_on_the_cluster_is_bit_identical(client):
-    from simulator.analysis.levers import lever_scan
+    from simulator.analysis.scan import lever_scan
 
     cfg = load_config(BASELINE, overrides={"simulation.months": 24})
     here = lever_scan(cfg, n_paths=400, seed=3, progress=False)
     there = lever_scan(cfg, n_paths=400, seed=3, client=client)
     assert there.to_dict() == here.to_dict()
+
+
+def test_an_outcomes_only_run_on_the_cluster_keeps_the_same_parameters(client):
+    """A run of outcomes only keeps its paths' parameters on Dask as here (what the lever
+    scan's and the plan's owner values read), bit for bit."""
+    from simulator.runner import RunOptions, run
+
+    cfg = load_config(BASELINE, overrides={"simulation.months": 12})
+    cols = [("cash", None)]
+    here, local = run(cfg, 300, 4, RunOptions(100, False, outcomes_only=True), columns=cols,
+                      first_path=50)
+    there, remote = run(cfg, 300, 4, RunOptions(100, False, client=client, outcomes_only=True),
+                        columns=cols, first_path=50)
+    assert here.params is not None and there.params is not None
+    assert there.params.tobytes() == here.params.tobytes()
+    np.testing.assert_array_equal(remote[("cash", None)], local[("cash", None)])
+    np.testing.assert_array_equal(there.first_passage, here.first_passage)
 
 
 def test_cli_sensitivity_and_goal_on_a_cluster_write_the_same(client, tmp_path):

@@ -31,7 +31,7 @@ DOORS = {
     ("simulator.results.result", "SimulationResult.plot"),
     ("simulator.analysis.compare", "ComparisonResult.plot"),
     ("simulator.analysis.compare", "ComparisonResult.write"),
-    ("simulator.analysis.levers", "LeverScanResult.plot"),
+    ("simulator.analysis.scan", "LeverScanResult.plot"),
     ("simulator.analysis.goal", "GoalResult.plot"),
     ("simulator.analysis.goal", "GoalResult.write"),
     ("simulator.analysis.sensitivity", "SensitivityResult.plot"),

@@ -9,14 +9,8 @@ import pytest
 
 from simulator.analysis import compare
 from simulator.analysis.compare import Scenario
-from simulator.analysis.levers import (
-    Lever,
-    apply_lever,
-    lever_scan,
-    resolve_levers,
-    scaled,
-    shifted,
-)
+from simulator.analysis.levers import Lever, apply_lever, resolve_levers, scaled, shifted
+from simulator.analysis.scan import lever_scan
 from simulator.cli import main
 from simulator.config import ConfigError, config_from_dict
 
@@ -374,3 +368,17 @@ def test_a_salesperson_on_the_baseline_is_no_sure_thing():
     assert rep["p_break_by"]["60"]["value"] < 0.9
     assert rep["p_pays_off"]["value"] < 0.9
     assert "meetings a month to pay for themselves" in rep["break_even"]
+
+
+def test_the_senior_premium_is_the_configs():
+    """"half the escalations" pays staff.senior_tech_premium_per_month (default $2,000)."""
+    def escalations(**staff):
+        cfg = _config(finance={"overhead_per_month": 2_000.0},
+                      staff={"tech_cost_per_month": 6_000.0, **staff})
+        return next(lv for lv in resolve_levers(cfg) if lv.name == "half the escalations")
+
+    default, dearer = escalations(), escalations(senior_tech_premium_per_month=3_000.0)
+    assert default.set["finance.overhead_per_month"] == 4_000.0
+    assert dearer.set["finance.overhead_per_month"] == 5_000.0
+    assert dearer.cost.dollars_per_month - default.cost.dollars_per_month == 1_000.0
+    assert "$3,000/month premium" in dearer.cost.cost

@@ -72,7 +72,7 @@ def test_a_statistics_run_has_the_exact_horizon_block(baseline, kept):
 
 
 def test_lever_scan_outcomes_equal_those_of_kept_trajectories(baseline, kept):
-    from simulator.analysis.levers import _Outcomes, _scan_outcomes
+    from simulator.analysis.scan import _Outcomes, _scan_outcomes
 
     fast = _scan_outcomes(baseline, PATHS, 5, None, False)
     slow = _Outcomes.of(kept)

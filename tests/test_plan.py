@@ -13,12 +13,11 @@ import pytest
 from scipy import stats
 
 from simulator.analysis.levers import Lever, resolve_levers
-from simulator.analysis.plan import (
-    PlanSettings,
+from simulator.analysis.plan import PlanSettings, plan_search
+from simulator.analysis.plan_space import plan_space
+from simulator.analysis.selection import (
     ocba_allocation,
     ocba_sample,
-    plan_search,
-    plan_space,
     probability_correct_selection,
     select_best,
 )
@@ -233,12 +232,12 @@ def test_cli_writes_plan_files(tmp_path, baseline24):
 
 
 def test_lever_scan_reports_value_of_information(baseline24):
-    from simulator.analysis.levers import lever_scan
-    from simulator.analysis.voi import VOI_MIN_PATHS
+    from simulator.analysis.scan import lever_scan
+    from simulator.analysis.voi import VoiSettings
 
     levers = [lv for lv in resolve_levers(baseline24)
               if lv.name in ("a salesperson from month 1", "+10% price per seat")]
-    scan = lever_scan(baseline24, VOI_MIN_PATHS, seed=4, levers=levers, progress=False)
+    scan = lever_scan(baseline24, VoiSettings().min_paths, seed=4, levers=levers, progress=False)
     voi = scan.to_dict()["value_of_information"]
     assert voi["decisions"][0] == "as is" and len(voi["decisions"]) == 3
     assert all(0 <= v["value"] <= voi["evpi"]["value"] for v in voi["evppi"].values())

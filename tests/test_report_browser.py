@@ -177,7 +177,7 @@ def _small_config(**extra):
 
 
 def test_run_report_with_the_lever_scan(chromium, tmp_path):
-    from simulator.analysis.levers import lever_scan
+    from simulator.analysis.scan import lever_scan
     from simulator.api import simulate
 
     config = _small_config()

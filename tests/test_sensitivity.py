@@ -232,8 +232,8 @@ def test_headlines_name_a_driver_only_when_one_stands_out(known):
 def test_an_interrupted_design_resumes_from_its_checkpoint(tmp_path, monkeypatch):
     """Ctrl-C in the middle of the design, then a rerun: only the unfinished tasks run,
     and the result is the uninterrupted one, bit for bit."""
-    sens_module = importlib.import_module("simulator.analysis.sensitivity")
-    monkeypatch.setattr(sens_module, "_TASK_PATHS", 64)  # 16 points a task: many tasks
+    sobol = importlib.import_module("simulator.analysis.sobol")
+    monkeypatch.setattr(sobol, "_TASK_PATHS", 64)  # 16 points a task: many tasks
     kwargs = dict(n_base=16, seed=6, paths_per_point=4, tornado_paths=40, n_resamples=30)
     whole = sensitivity(_config(), **kwargs).to_dict()
     d = len(whole["parameters"])
@@ -241,13 +241,13 @@ def test_an_interrupted_design_resumes_from_its_checkpoint(tmp_path, monkeypatch
 
     store = output.Checkpoint(tmp_path / "ck")
     calls = []
-    real = sens_module._point_outcomes
+    real = sobol.point_outcomes
 
     def counted(model, values, seeds):
         calls.append(values.shape[1])
         return real(model, values, seeds)
 
-    monkeypatch.setattr(sens_module, "_point_outcomes", counted)
+    monkeypatch.setattr(sobol, "point_outcomes", counted)
 
     def interrupt(done, total):
         if done >= 40:

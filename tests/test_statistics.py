@@ -21,9 +21,10 @@ import numpy as np
 import pytest
 from scipy import special, stats
 
-from simulator.analysis.convergence import _wilson
 from simulator.analysis.paired import paired_difference
-from simulator.results.result import TimeToThreshold, _proportion
+from simulator.results.survival import TimeToThreshold
+from simulator.results.survival import proportion as _proportion
+from simulator.results.survival import proportion as _wilson  # the convergence rule's too
 
 Z95 = stats.norm.ppf(0.975)
 
@@ -137,7 +138,7 @@ def test_sobol_indices_and_intervals_on_a_known_function():
     """f = x1 + 2 x2 + 0 x3 with x ~ U(0, 1): variances 1/12, 4/12, 0, so the first-order
     and total indices are 0.2, 0.8, 0 (additive: both the same). The project's
     bootstrap intervals (percentile, over the base rows) contain them."""
-    from simulator.analysis.sensitivity import _bootstrap
+    from simulator.analysis.sobol import bootstrap_indices as _bootstrap
 
     n, d = 1024, 3
     design = stats.qmc.Sobol(2 * d, scramble=True, rng=np.random.default_rng(1)).random(n)

@@ -78,7 +78,7 @@ def test_value_arithmetic_by_hand():
     assert cvar(v["cash"]) == -80_000
     # the same numbers from a chunk's plain arrays (a run that keeps no trajectories)
     r = _three_paths()
-    chunk = path_values_of(dict(r.metrics), r.params, r.insolvency_month, 10.0)
+    chunk = path_values_of(dict(r.metrics), r.params, r.insolvency_month, r.config)
     assert all(np.array_equal(chunk[k], v[k]) for k in v)
     block = value_at_horizon(_three_paths())
     assert block["cash_cvar10"] == -80_000
@@ -94,3 +94,26 @@ def test_exit_multiple_table_moves_with_size_recurring_churn_and_concentration()
     assert exit_multiple(np.array([100_000.0]), 0.3, 0.2, 0.3)[0] == pytest.approx(1.5)
     assert exit_multiple(np.array([500_000.0]), 0.6, 0.08, 0.05, factor=0.8)[0] == \
         pytest.approx(0.8 * base)
+
+
+def test_the_exit_multiple_table_is_the_configs_value_section():
+    """The [value] section is the table: its defaults are the numbers above, an edited
+    table moves the multiple, and a bad one is one line naming key, value and allowed."""
+    from simulator.config import ConfigError
+
+    r = _three_paths()  # path 0: 3.5 + 0.5 - 0.25 + 0 turns, x 1.2 = 4.5 (above)
+    richer = config_from_dict({"simulation": {"months": 12}, "customers": {"seats": 10},
+                               "value": {"exit_size_bands": [[0, 5.0]],
+                                         "exit_multiple_max": 6.0}})
+    v = path_values_of(dict(r.metrics), r.params, r.insolvency_month, richer)
+    assert v["exit_multiple"][0] == 6.0  # (5 + 0.5 - 0.25) x 1.2 = 6.3, clipped to 6
+    assert exit_multiple(np.array([500_000.0]), 0.6, 0.08, 0.05, table=richer.value)[0] == 5.0
+    for bad, shown in (({"exit_churn_turns": [[0.1, 0.5], [0.05, 0.0]]}, "ascending"),
+                       ({"exit_multiple_max": 0.5}, "exit_multiple_min"),
+                       ({"exit_size_bands": [[0, "x"]]}, "[from, value]")):
+        with pytest.raises(ConfigError) as err:
+            config_from_dict({"value": bad})
+        text = str(err.value)
+        key = next(iter(bad))
+        assert text.count("\n") == 0 and f"value.{key}" in text and "allowed" in text, text
+        assert shown in text

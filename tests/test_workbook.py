@@ -9,7 +9,7 @@ import json
 import pytest
 
 from simulator.analysis import compare
-from simulator.analysis.levers import lever_scan
+from simulator.analysis.scan import lever_scan
 from simulator.api import simulate
 from simulator.config import config_from_dict
 from simulator.report import write_comparison, write_outputs

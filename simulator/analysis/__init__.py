@@ -17,8 +17,9 @@ from __future__ import annotations
 from .compare import ComparisonResult, Scenario, compare, load_scenarios
 from .convergence import AdaptiveResult, simulate_to_precision
 from .goal import GoalResult, GoalUnreachable, Target, goal_seek, parse_target
-from .levers import Lever, LeverScanResult, lever_scan
+from .levers import Lever
 from .plan import PlanResult, PlanSettings, plan_search
+from .scan import LeverScanResult, lever_scan
 from .sensitivity import SensitivityResult, sensitivity
 
 __all__ = [

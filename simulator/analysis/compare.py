@@ -45,7 +45,6 @@ paired differences use the pairing.
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,7 +60,7 @@ from ..formatting import pvalue as _pval
 from ..results import KEEP_PATHS_LIMIT, SimulationResult, package_version
 from ..results.value import cvar, path_values
 from ..runner import RunOptions, as_seed, map_ordered, run
-from .common import require_pandas
+from .common import JsonResult, require_pandas
 from .paired import COMPARE_MONTHS, logrank_p, paired_difference, report_months, scenario_summary
 from .scenarios import Scenario, is_scenario_file, load_scenarios, read_toml, resolve_scenarios
 
@@ -82,7 +81,7 @@ __all__ = [
 
 
 @dataclass(repr=False)
-class ComparisonResult:
+class ComparisonResult(JsonResult):
     """Scenarios simulated with common random numbers.
 
     Attributes
@@ -245,10 +244,6 @@ class ComparisonResult:
             "version": package_version(),
         }
         return self._dict
-
-    def to_json(self, indent: int | None = 2) -> str:
-        """``comparison.json`` as text."""
-        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
 
     def to_frame(self) -> Any:
         """One row per scenario (pandas DataFrame, index = scenario name).

@@ -28,7 +28,7 @@ import numpy as np
 from scipy import stats
 
 from ..config import Config, ConfigError, load_config
-from ..results import KEEP_PATHS_LIMIT, SimulationResult
+from ..results import KEEP_PATHS_LIMIT, SimulationResult, proportion
 
 __all__ = [
     "DEFAULT_INITIAL_PATHS",
@@ -125,11 +125,6 @@ def check_sampling(config: Config, source: str) -> None:
             'count: "random" or "sobol"')])
 
 
-def _wilson(k: int, n: int) -> tuple[float, float, float]:
-    ci = stats.binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
-    return k / n, float(ci.low), float(ci.high)
-
-
 def _next_total(n: int, k: int, tolerance: float, max_paths: int) -> int:
     z2 = _Z * _Z
     p = (k + z2 / 2) / (n + z2)
@@ -196,7 +191,7 @@ def simulate_to_precision(
         k += int(np.count_nonzero((fp >= 0) & (fp <= months)))
         n = target
         chunks.append(part)
-        est, low, high = _wilson(k, n)
+        est, low, high = proportion(k, n)
         half = (high - low) / 2
         trace.append({"paths": n, "estimate": est, "half_width": half, "ci95": [low, high]})
         if half < tolerance or n >= max_paths:

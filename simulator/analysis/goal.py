@@ -43,7 +43,6 @@ distribution was replaced.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -55,7 +54,7 @@ from scipy import optimize
 
 from ..config import Config, ConfigError, load_config
 from ..results import Estimate, config_sha256, package_version
-from .common import require_pandas
+from .common import JsonResult, require_pandas
 from .targets import (
     Target,
     default_range,
@@ -190,7 +189,7 @@ def _boundary(ev: _Evaluator, which: str, lo: float, hi: float, good_high: bool,
 
 
 @dataclass(repr=False)
-class GoalResult:
+class GoalResult(JsonResult):
     """The lever value that meets a target.
 
     Attributes
@@ -271,10 +270,6 @@ class GoalResult:
             "config_sha256": config_sha256(self.config),
             "version": package_version(),
         }
-
-    def to_json(self, indent: int | None = 2) -> str:
-        """``goal.json`` as text."""
-        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
 
     def to_frame(self) -> Any:
         """The evaluations as a pandas DataFrame (value, estimate, low, high, met), in order.

@@ -38,46 +38,48 @@ A lever whose monthly cost exceeds ``budget`` is never a candidate, nor is a
 bundle whose levers' costs add up to more. Every stage is a list of runs
 handed to :func:`simulator.runner.map_ordered` (bundles as tasks, here or on
 Dask): the answer is the same bits on any threads, chunking or workers.
+
+The space of plans (factors, options, bundles, their costs and the search's
+:class:`~.plan_space.PlanSettings`) is :mod:`.plan_space`; OCBA and the selection
+statistics are :mod:`.selection`.
 """
 
 from __future__ import annotations
 
 import itertools
-import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from ..config import Config
 from ..formatting import finite_or_none as _f
 from ..model.sampling import draw_parameters
-from ..results import config_sha256, package_version
+from ..results import Estimate, config_sha256, package_version, proportion
 from ..results.value import VALUE_METRICS, path_values_of
 from ..runner import RunOptions, as_seed, map_ordered, run
-from .common import mean_ci
-from .levers import Lever, apply_lever, resolve_levers
+from .common import JsonResult, mean_ci, run_params
+from .levers import Lever, apply_lever
 from .paired import paired_difference
-from .voi import uncertain_draws, value_of_information, voi_lines
+from .plan_space import (
+    TRIGGER_KNOBS,
+    Bundle,
+    Factor,
+    Option,
+    PlanSettings,
+    bundle_cost,
+    bundle_name,
+    bundle_set,
+    knob_range,
+    plan_space,
+)
+from .selection import ocba_sample, probability_correct_selection, select_best
+from .voi import uncertain_draws, value_with_errors, voi_lines
 
-__all__ = [
-    "OBJECTIVES",
-    "Factor",
-    "Objective",
-    "Option",
-    "PlanResult",
-    "lever_cost_per_month",
-    "objective",
-    "ocba_allocation",
-    "ocba_sample",
-    "plan_search",
-    "plan_space",
-    "probability_correct_selection",
-    "select_best",
-]
+__all__ = ["OBJECTIVES", "Objective", "PathOutcomes", "PlanResult", "PlanSettings", "objective",
+           "plan_search"]
 
 
 # -- what a run gives the plan -----------------------------------------------------
@@ -132,11 +134,7 @@ def _outcomes_task(config: Config, n_paths: int, seed: int, first_path: int,
                           RunOptions(chunk_size, False, outcomes_only=True),
                           first_path=first_path, columns=PLAN_COLUMNS)
     metrics = {name: columns[(name, None)] for name in VALUE_METRICS}
-    # a run of outcomes only keeps no parameters: they are drawn again (the same bits)
-    params = (result.params if result.params is not None  # a Dask run keeps none
-              else draw_parameters(config, seed, first_path, first_path + n_paths,
-                                   n_paths=first_path + n_paths))
-    values = path_values_of(metrics, params, result.insolvency_month, config.customers.seats)
+    values = path_values_of(metrics, run_params(result), result.insolvency_month, config)
     extra = {"owner_value": values["owner_value"]}
     return PathOutcomes(
         months=result.months,
@@ -212,261 +210,11 @@ def objective(name: str, months: int | None = None) -> Objective:
                      + ", ".join([*OBJECTIVES, "p-break-by:MONTH"]))
 
 
-# -- the space of plans --------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Option:
-    """One choice of a factor: its overrides, its monthly cost and when it starts."""
-
-    label: str
-    set: dict[str, Any]
-    cost_per_month: float
-    timing: str  # "" (not pulled), "now", "later" (a start month) or "trigger"
-
-
-@dataclass(frozen=True)
-class Factor:
-    """A lever and its timings; ``options[0]`` is "not pulled"."""
-
-    name: str
-    options: tuple[Option, ...]
-
-    @property
-    def timed(self) -> bool:
-        return len(self.options) > 2
-
-
-def _median(value: Any) -> float:
-    return float(value.frozen().median()) if hasattr(value, "frozen") else float(value)
-
-
-def lever_cost_per_month(config: Config, lever: Lever | dict[str, Any]) -> float:
-    """What a lever adds to the monthly costs at its start ($/month, typical values).
-
-    A lever that states its cost (``cost_per_month``, issue 24's levers) gives it;
-    otherwise it is read off what the overrides hire: technicians, salespeople,
-    alignment staff for today's book, a service manager; price, churn, escalation
-    and selling-hour moves cost no dollars here (their costs in hours and risks are
-    the model's).
-    """
-    stated = getattr(lever, "cost", None)  # a standard lever's stated cost (LeverCost)
-    if stated is not None:
-        return float(stated.dollars_per_month)
-    s = lever.set if isinstance(lever, Lever) else lever
-    cost = 0.0
-    if "start.techs" in s:
-        extra = _median(s["start.techs"]) - _median(config.start.techs)
-        cost += max(extra, 0.0) * _median(config.staff.tech_cost_per_month)
-    if "sales.reps" in s:
-        extra = _median(s["sales.reps"]) - _median(config.sales.reps)
-        cost += max(extra, 0.0) * _median(config.sales.rep_cost_per_month)
-    if s.get("alignment.enabled") and not config.alignment.enabled:
-        staff = math.ceil(max(_median(config.start.customers), 1.0)
-                          / _median(config.alignment.clients_per_staff))
-        cost += staff * _median(config.alignment.staff_cost_per_month)
-    if ("start.managers" in s or "staff.techs_per_manager" in s
-            or "staff.first_manager_at_techs" in s):
-        cost += _median(config.staff.manager_cost_per_month)
-    return cost
-
-
-REP_TRIGGER_MULTIPLES = (1.5, 3.0)
-"""Trigger options of a salesperson: hire once a month's gross profit covers k x the cost."""
-CLIENT_TRIGGER_STEPS = (5, 10)
-"""Trigger options of the standardization program: start at today's clients + N."""
-TECH_TRIGGER_STEPS = (2, 4)
-"""Trigger options of a service manager: the first at today's technicians + T."""
-
-
-def plan_space(config: Config, levers: Sequence[Lever] | None = None,
-               budget: float | None = None) -> list[Factor]:
-    """The factors of the plan: each lever of the scan with its timings and triggers.
-
-    The salesperson levers (from month 1, from month 6) become one factor with the
-    trigger "once a month's gross profit covers k x the rep's cost"
-    (:data:`REP_TRIGGER_MULTIPLES`); the standardization program gets "when the book
-    reaches today's clients + N" (:data:`CLIENT_TRIGGER_STEPS`); the service manager
-    "at today's technicians + T" (:data:`TECH_TRIGGER_STEPS`). Options that cost more
-    than ``budget`` a month are left out (a factor left with no option is dropped).
-    """
-    levers = resolve_levers(config) if levers is None else list(levers)
-    clients = round(_median(config.start.customers))
-    techs = round(_median(config.start.techs))
-    none = Option("not pulled", {}, 0.0, "")
-    factors: list[Factor] = []
-    reps: list[Option] = []
-    for lever in levers:
-        cost = lever_cost_per_month(config, lever)
-        start = lever.set.get("sales.rep_start_month")
-        if "sales.reps" in lever.set and start is not None:  # the salesperson, by month
-            if not reps:
-                reps.append(Option("from month 1" if start == 1 else f"from month {start}",
-                                   dict(lever.set), cost, "now" if start == 1 else "later"))
-                for k in REP_TRIGGER_MULTIPLES:
-                    reps.append(Option(f"once gross profit covers {k:g}x the cost",
-                                       {**lever.set, "sales.rep_start_month": 1,
-                                        "sales.rep_hire_margin_multiple": k}, cost, "trigger"))
-            else:
-                reps.insert(1, Option(f"from month {start}", dict(lever.set), cost,
-                                      "now" if start == 1 else "later"))
-            continue
-        options = [Option("now", dict(lever.set), cost, "now")]
-        if lever.set.get("alignment.enabled") is True:
-            options += [Option(f"when the book reaches {clients + n} clients",
-                               {**lever.set, "alignment.start_clients": clients + n}, cost,
-                               "trigger") for n in CLIENT_TRIGGER_STEPS]
-        elif "start.managers" in lever.set or "staff.techs_per_manager" in lever.set:
-            # the manager hired by the rule takes the escalations from the same team size
-            options += [Option(f"the first at {techs + n} technicians",
-                               {"staff.first_manager_at_techs": techs + n,
-                                **({"staff.escalation_lead_techs": techs + n}
-                                   if "staff.escalation_lead_techs" in lever.set else {})},
-                               cost, "trigger")
-                        for n in TECH_TRIGGER_STEPS]
-        factors.append(Factor(lever.name, (none, *options)))
-    if reps:
-        reps.sort(key=lambda o: (o.timing != "now", o.timing != "later", o.label))
-        factors.insert(0, Factor("a salesperson", (none, *reps)))
-    if budget is not None:
-        factors = [Factor(f.name, (none, *(o for o in f.options[1:]
-                                           if o.cost_per_month <= budget)))
-                   for f in factors]
-        factors = [f for f in factors if len(f.options) > 1]
-    return factors
-
-
-Bundle = tuple[int, ...]
-
-
-def bundle_cost(factors: Sequence[Factor], bundle: Bundle) -> float:
-    """The monthly cost of a bundle's levers."""
-    return float(sum(f.options[i].cost_per_month for f, i in zip(factors, bundle, strict=True)))
-
-
-def bundle_name(factors: Sequence[Factor], bundle: Bundle) -> str:
-    """A bundle in words ("as is" when nothing is pulled)."""
-    parts = []
-    for f, i in zip(factors, bundle, strict=True):
-        if i:
-            o = f.options[i]
-            parts.append(f.name if o.timing == "now" and len(f.options) == 2
-                         else f"{f.name} ({o.label})")
-    return " + ".join(parts) if parts else "as is"
-
-
-def bundle_set(factors: Sequence[Factor], bundle: Bundle) -> dict[str, Any]:
-    """A bundle's overrides (later factors' keys after earlier ones')."""
-    out: dict[str, Any] = {}
-    for f, i in zip(factors, bundle, strict=True):
-        out.update(f.options[i].set)
-    return out
-
-
-# -- ranking and selection -------------------------------------------------------------
-
-
-def ocba_allocation(means: np.ndarray, sds: np.ndarray, total: int,
-                    minimum: np.ndarray | None = None) -> np.ndarray:
-    """OCBA's share of ``total`` paths among designs (Chen, Lin, Yucesan & Chick 2000),
-    maximizing the best: ``N_i / N_j = (s_i / d_i)^2 / (s_j / d_j)^2`` for non-best
-    designs (``d`` the gap to the best), ``N_b = s_b sqrt(sum_i N_i^2 / s_i^2)``.
-    Integer counts summing to ``total`` (at least ``minimum`` each, when given)."""
-    means = np.asarray(means, dtype=np.float64)
-    sds = np.maximum(np.asarray(sds, dtype=np.float64), 1e-12 * (1 + np.abs(means).max()))
-    k = means.size
-    b = int(np.argmax(means))
-    gap = np.maximum(means[b] - means, 1e-9 * (1 + np.abs(means).max()))
-    ratio = (sds / gap) ** 2
-    ratio[b] = 0.0
-    others = np.arange(k) != b
-    ratio[b] = sds[b] * math.sqrt(float(np.sum(ratio[others] ** 2 / sds[others] ** 2)))
-    share = ratio / ratio.sum()
-    alloc = np.floor(share * total).astype(np.int64)
-    if minimum is not None:  # what is already spent: a design never loses paths
-        alloc = np.maximum(alloc, np.asarray(minimum, dtype=np.int64))
-    return alloc
-
-
-def ocba_sample(values: Callable[[], list[np.ndarray]],
-                extend: Callable[[Sequence[int]], None], extra_total: int,
-                rounds: int) -> None:
-    """Spend ``extra_total`` more paths on designs by OCBA in ``rounds`` rounds.
-
-    ``values()`` gives each design's per-path values so far (a prefix of the common
-    paths); ``extend(targets)`` brings design ``i`` to ``targets[i]`` paths.
-    """
-    for r in range(rounds):
-        current = values()
-        if len(current) < 2 or extra_total <= 0:
-            return
-        have = np.array([v.size for v in current])
-        step = extra_total * (r + 1) // rounds - extra_total * r // rounds
-        alloc = ocba_allocation(np.array([v.mean() for v in current]),
-                                np.array([v.std(ddof=1) for v in current]),
-                                int(have.sum()) + step, have)
-        extend([int(a) for a in alloc])
-
-
-def _common_difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    n = min(a.size, b.size)
-    return a[:n] - b[:n]
-
-
-def select_best(values: Sequence[np.ndarray]) -> int:
-    """The design whose worst paired difference with any other (over the paths the two
-    share, common random numbers) is largest: the one that beats every other when one
-    does, whatever extra paths OCBA gave some of them."""
-    def worst(i: int) -> float:
-        return min((float(_common_difference(values[i], v).mean())
-                    for j, v in enumerate(values) if j != i), default=0.0)
-
-    return max(range(len(values)), key=worst)
-
-
-def probability_correct_selection(values: Sequence[np.ndarray], best: int,
-                                  indifference: float = 0.0) -> float:
-    """P(the chosen design is the best, or within ``indifference`` of it) by the
-    Bonferroni bound over paired differences: ``1 - sum_j P(design j beats it by more
-    than the indifference)``, each ``Phi(-(mean(d_j) + indifference) / se(d_j))`` over
-    the paths the two share (common random numbers); clipped to [0, 1]."""
-    miss = 0.0
-    for j, v in enumerate(values):
-        if j == best:
-            continue
-        d = _common_difference(values[best], v)
-        se = float(d.std(ddof=1) / math.sqrt(d.size)) if d.size > 1 else 0.0
-        mean = float(d.mean()) + indifference
-        miss += (0.0 if mean > 0 else 1.0) if se == 0 else float(stats.norm.sf(mean / se))
-    return float(min(1.0, max(0.0, 1.0 - miss)))
-
-
-def _wilson(x: np.ndarray) -> tuple[float, float, float]:
-    k, n = int(round(float(x.sum()))), int(x.size)
-    ci = stats.binomtest(k, n).proportion_ci(0.95, method="wilson")
-    return k / n, float(ci.low), float(ci.high)
-
-
 # -- the search ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class PlanSettings:
-    """How hard the search looks (the precision of :func:`plan_search`)."""
-
-    n_screen: int = 200
-    n_final: int = 2000
-    finalists: int = 6
-    timing_top: int = 3
-    ocba_paths: int | None = None  # default: finalists x n_final / 2
-    ocba_rounds: int = 2
-    max_bundles: int = 1024
-    tune_trials: int = 12  # Optuna trials on the best bundle's trigger thresholds
-    tune_batch: int = 4  # trials simulated together (one list of tasks)
-
-
 @dataclass(repr=False)
-class PlanResult:
+class PlanResult(JsonResult):
     """The plan search's answer (:meth:`to_dict` is ``plan.json``)."""
 
     config: Config
@@ -537,9 +285,6 @@ class PlanResult:
             }
         return self._dict
 
-    def to_json(self, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
-
     def lines(self) -> list[str]:
         """The answer in words."""
         obj = self.objective
@@ -577,8 +322,13 @@ class PlanResult:
         return "\n".join(self.lines())
 
 
+def _wilson(x: np.ndarray) -> Estimate:
+    """The share of ones in ``x`` with its Wilson 95% interval."""
+    return proportion(int(round(float(x.sum()))), int(x.size))
+
+
 def _feasible_soft(o: PathOutcomes, max_p: float | None) -> bool:
-    return bool(max_p is None or _wilson(o.insolvent)[1] <= max_p)
+    return bool(max_p is None or _wilson(o.insolvent).low <= max_p)
 
 
 def _summary(o: PathOutcomes, obj: Objective) -> dict[str, Any]:
@@ -646,18 +396,59 @@ def plan_search(
                                levers=levers, chunk_size=chunk_size, client=connected,
                                voi_boot=voi_boot)
     settings = PlanSettings() if settings is None else settings
-    months = int(config.simulation.months)
-    obj = objective(objective_name, months)
+    obj = objective(objective_name, int(config.simulation.months))
     if budget is not None and not (math.isfinite(budget) and budget >= 0):
         raise ValueError(f"--budget: got {budget}; allowed: dollars a month >= 0")
     if max_p_insolvent is not None and not 0 <= max_p_insolvent <= 1:
         raise ValueError(f"--max-p-insolvent: got {max_p_insolvent}; allowed: 0 to 1")
     seed = config.simulation.seed if seed is None else as_seed(seed)
-    factors = plan_space(config, levers, budget)
-    n_runs = [0, 0]
-    store: dict[Bundle, PathOutcomes] = {}
+    search = _Search(config, plan_space(config, levers, budget, settings), obj, seed,
+                     chunk_size, client, max_p_insolvent)
+    grid_sizes = [len(f.options) for f in search.factors]
+    ranked, best_tuned = _screen(search, budget, settings)
+    ns = settings.n_screen
+    screened = [{"name": search.name(b), "bundle": list(b), "cost_per_month": search.cost(b),
+                 "objective": _f(search.mean(b, ns)),
+                 "p_insolvent": float(search.store[b].head(ns).insolvent.mean())}
+                for b in ranked]
+    finalists, pool, best = _final(search, ranked, settings)
+    values = [obj.per_path(search.store[b]) for b in pool]
+    pcs = probability_correct_selection(values, pool.index(best))
+    # plans within the indifference zone are as good as each other: 0.5 pp of a
+    # probability, 1% of a dollar objective's typical size
+    zone = (0.005 if obj.probability
+            else 0.01 * float(np.mean(np.abs(obj.per_path(search.store[best])))))
+    pgs = probability_correct_selection(values, pool.index(best), zone)
+    in_plan, waiting, best_entry = _answer(search, best, grid_sizes, best_tuned,
+                                           settings.n_final)
+    finalist_entries = []
+    for b in sorted(finalists, key=lambda b: (b != best, -search.mean(b))):
+        e = search.entry(b)
+        e["difference_from_best"] = search.diff(best, b)
+        finalist_entries.append(e)
+    voi = _voi(config, obj, search.factors, search.store, pool, best, seed, voi_boot,
+               settings)
+    return PlanResult(config=config, objective=obj, factors=search.factors,
+                      settings=settings, seed=seed, budget=budget,
+                      max_p_insolvent=max_p_insolvent, screened=screened,
+                      finalists=finalist_entries, best=best_entry,
+                      p_correct_selection=pcs, p_good_selection=pgs, indifference=zone,
+                      levers_in_plan=in_plan, waiting=waiting,
+                      voi=voi, runs=search.runs, paths_simulated=search.paths)
 
-    def simulate(bundles: Sequence[Bundle], n: int | Sequence[int]) -> None:
+
+class _Search:
+    """A plan search's runs: every bundle's paths so far (paths ``0 .. n - 1`` of the
+    common seed), more simulated in lists of tasks (:func:`~simulator.runner.map_ordered`)."""
+
+    def __init__(self, config: Config, factors: list[Factor], obj: Objective, seed: int,
+                 chunk_size: int | None, client: Any, max_p: float | None):
+        self.config, self.factors, self.obj, self.seed = config, factors, obj, seed
+        self.chunk_size, self.client, self.max_p = chunk_size, client, max_p
+        self.store: dict[Bundle, PathOutcomes] = {}
+        self.runs = self.paths = 0
+
+    def simulate(self, bundles: Sequence[Bundle], n: int | Sequence[int]) -> None:
         """Make sure every bundle has at least ``n`` paths (more paths, same seed), the
         runs of every bundle one list of tasks."""
         targets: dict[Bundle, int] = {}
@@ -665,60 +456,82 @@ def plan_search(
                         strict=True):
             targets[b] = max(targets.get(b, 0), int(m))
         tasks, keys = [], []
-        for b, n in targets.items():
-            have = store[b].n if b in store else 0
-            if have >= n:
+        for b, m in targets.items():
+            have = self.store[b].n if b in self.store else 0
+            if have >= m:
                 continue
-            cfg = apply_lever(config, Lever(bundle_name(factors, b), "",
-                                            bundle_set(factors, b)))
-            tasks.append((cfg, n - have, seed, have, chunk_size))
+            cfg = apply_lever(self.config, Lever(self.name(b), "", bundle_set(self.factors, b)))
+            tasks.append((cfg, m - have, self.seed, have, self.chunk_size))
             keys.append(b)
-        for b, out in zip(keys, map_ordered(_outcomes_task, tasks, client=client),
+        for b, out in zip(keys, map_ordered(_outcomes_task, tasks, client=self.client),
                           strict=True):
-            store[b] = store[b].then(out) if b in store else out
-            n_runs[0] += 1
-            n_runs[1] += out.n
+            self.store[b] = self.store[b].then(out) if b in self.store else out
+            self.runs += 1
+            self.paths += out.n
 
-    def mean(b: Bundle, n: int | None = None) -> float:
-        o = store[b] if n is None else store[b].head(n)
-        return float(obj.per_path(o).mean())
+    def name(self, b: Bundle) -> str:
+        return bundle_name(self.factors, b)
 
-    # 1. screening: every bundle of levers pulled now
+    def cost(self, b: Bundle) -> float:
+        return bundle_cost(self.factors, b)
+
+    def mean(self, b: Bundle, n: int | None = None) -> float:
+        o = self.store[b] if n is None else self.store[b].head(n)
+        return float(self.obj.per_path(o).mean())
+
+    def screen_key(self, n: int) -> Callable[[Bundle], tuple[bool, float]]:
+        """Screening's order: feasible (softly) first, then by the mean of ``n`` paths."""
+        return lambda b: (_feasible_soft(self.store[b].head(n), self.max_p), self.mean(b, n))
+
+    def feasible(self, b: Bundle) -> bool:
+        return bool(self.max_p is None or self.store[b].insolvent.mean() <= self.max_p)
+
+    def diff(self, a: Bundle, b: Bundle) -> dict[str, Any]:
+        """Paired difference b - a of the objective over their common first paths."""
+        n = min(self.store[a].n, self.store[b].n)
+        return paired_difference(self.obj.per_path(self.store[a].head(n)),
+                                 self.obj.per_path(self.store[b].head(n)),
+                                 binary=self.obj.probability)
+
+    def entry(self, b: Bundle) -> dict[str, Any]:
+        return {"name": self.name(b), "bundle": list(b),
+                "set": bundle_set(self.factors, b), "cost_per_month": self.cost(b),
+                "feasible": self.feasible(b), **_summary(self.store[b], self.obj)}
+
+
+def _screen(search: _Search, budget: float | None, settings: PlanSettings
+            ) -> tuple[list[Bundle], Bundle | None]:
+    """Stages 1 and 2: every bundle of levers pulled now, the timings and triggers of
+    the best ones and Optuna's thresholds, at ``n_screen`` paths. Returns every bundle
+    simulated, best first, and the best of Optuna's (``None``: none tried)."""
+    factors, ns = search.factors, settings.n_screen
     first = [tuple(range(min(len(f.options), 2))) for f in factors]
     bundles = [b for b in itertools.product(*first)
-               if budget is None or bundle_cost(factors, b) <= budget]
+               if budget is None or search.cost(b) <= budget]
     if len(bundles) > settings.max_bundles:
         raise ValueError(f"{len(bundles)} bundles of {len(factors)} levers; allowed: at most "
                          f"{settings.max_bundles} (leave levers out with [levers] skip)")
-    ns = settings.n_screen
-    simulate(bundles, ns)
-
-    def screen_key(b: Bundle) -> tuple[bool, float]:
-        return (_feasible_soft(store[b].head(ns), max_p_insolvent), mean(b, ns))
-
-    ranked = sorted(bundles, key=screen_key, reverse=True)
-    # 2. timing and triggers of the best screened bundles' timed levers
+    search.simulate(bundles, ns)
+    key = search.screen_key(ns)
+    ranked = sorted(bundles, key=key, reverse=True)
     variants: list[Bundle] = []
     for b in ranked[:settings.timing_top]:
         choices = [range(1, len(f.options)) if (i and f.timed) else (i,)
                    for f, i in zip(factors, b, strict=True)]
         variants += [v for v in itertools.product(*choices)
-                     if v not in store and (budget is None
-                                            or bundle_cost(factors, v) <= budget)]
-    simulate(variants, ns)
-    ranked = sorted(store, key=screen_key, reverse=True)
-    # 2b. Optuna on the trigger thresholds of the best screened bundle's levers
-    grid_sizes = [len(f.options) for f in factors]
-    factors, tuned = _tune_triggers(config, factors, ranked[0], store, simulate, obj, ns,
-                                    max_p_insolvent, settings, seed)
-    best_tuned = max(tuned, key=screen_key) if tuned else None
-    ranked = sorted(store, key=screen_key, reverse=True)
-    screened = [{"name": bundle_name(factors, b), "bundle": list(b),
-                 "cost_per_month": bundle_cost(factors, b),
-                 "objective": _f(mean(b, ns)),
-                 "p_insolvent": float(store[b].head(ns).insolvent.mean())} for b in ranked]
+                     if v not in search.store and (budget is None or search.cost(v) <= budget)]
+    search.simulate(variants, ns)
+    ranked = sorted(search.store, key=key, reverse=True)
+    tuned = _tune_triggers(search, ranked[0], settings)
+    best_tuned = max(tuned, key=key) if tuned else None
+    return sorted(search.store, key=key, reverse=True), best_tuned
 
-    # 3. the finalists at n_final paths, then OCBA
+
+def _final(search: _Search, ranked: list[Bundle], settings: PlanSettings
+           ) -> tuple[list[Bundle], list[Bundle], Bundle]:
+    """Stage 3: the finalists (distinct in effect) at ``n_final`` paths, then OCBA's.
+    Returns the finalists, the pool the plan is chosen from and the plan."""
+    obj, store, ns = search.obj, search.store, settings.n_screen
     finalists: list[Bundle] = []  # distinct in effect: a threshold that fires at once
     for b in ranked:                # is "now" again, its paths the same bits
         head = store[b].head(ns)
@@ -729,76 +542,51 @@ def plan_search(
         if len(finalists) == settings.finalists:
             break
     nf = settings.n_final
-    simulate(finalists, nf)
-
-    def feasible(b: Bundle) -> bool:
-        return bool(max_p_insolvent is None
-                    or store[b].insolvent.mean() <= max_p_insolvent)
-
+    search.simulate(finalists, nf)
     extra_total = (len(finalists) * nf // 2 if settings.ocba_paths is None
                    else settings.ocba_paths)
-    ocba_pool = [b for b in finalists if feasible(b)] or list(finalists)
-
-    def extend(targets: Sequence[int]) -> None:
-        simulate(ocba_pool, targets)
-
-    ocba_sample(lambda: [obj.per_path(store[b]) for b in ocba_pool], extend, extra_total,
+    ocba_pool = [b for b in finalists if search.feasible(b)] or list(finalists)
+    ocba_sample(lambda: [obj.per_path(store[b]) for b in ocba_pool],
+                lambda targets: search.simulate(ocba_pool, targets), extra_total,
                 settings.ocba_rounds)
-    pool = [b for b in finalists if feasible(b)]
+    pool = [b for b in finalists if search.feasible(b)]
     if not pool:
         pool = sorted(finalists, key=lambda b: store[b].insolvent.mean())[:1]
-    values = [obj.per_path(store[b]) for b in pool]
-    best = pool[select_best(values)]
-    pcs = probability_correct_selection(values, pool.index(best))
-    # plans within the indifference zone are as good as each other: 0.5 pp of a
-    # probability, 1% of a dollar objective's typical size
-    zone = (0.005 if obj.probability
-            else 0.01 * float(np.mean(np.abs(obj.per_path(store[best])))))
-    pgs = probability_correct_selection(values, pool.index(best), zone)
+    best = pool[select_best([obj.per_path(store[b]) for b in pool])]
+    return finalists, pool, best
 
-    # 4. the plan's levers on top of the others and alone, waiting, the business as is
+
+def _answer(search: _Search, best: Bundle, grid_sizes: list[int], best_tuned: Bundle | None,
+            nf: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
+    """Stage 4: the plan's levers on top of the others and alone, the value of waiting
+    (each timed lever's other grid timings and Optuna's best threshold) and the plan
+    against the business as it is. Returns the levers in the plan, the waiting and the
+    plan's entry."""
+    factors, obj = search.factors, search.obj
     none: Bundle = tuple(0 for _ in factors)
     pulled = [k for k, i in enumerate(best) if i]
     minus = {k: tuple(0 if j == k else i for j, i in enumerate(best)) for k in pulled}
     alone = {k: tuple(best[k] if j == k else 0 for j in range(len(factors))) for k in pulled}
-    # the other timings of each timed lever: its grid, and the best thresholds Optuna found
     swaps = {k: [tuple(o if j == k else i for j, i in enumerate(best))
                  for o in range(1, len(factors[k].options))
                  if o != best[k] and (o < grid_sizes[k]
                                       or (best_tuned is not None and o == best_tuned[k]))]
              for k in pulled if factors[k].timed}
-    extra = [none, *minus.values(), *alone.values(), *itertools.chain(*swaps.values())]
-    simulate(extra, nf)
-
-    def diff(a: Bundle, b: Bundle) -> dict[str, Any]:
-        """Paired difference b - a of the objective over their common first paths."""
-        n = min(store[a].n, store[b].n)
-        return paired_difference(obj.per_path(store[a].head(n)),
-                                 obj.per_path(store[b].head(n)), binary=obj.probability)
-
-    def entry(b: Bundle) -> dict[str, Any]:
-        return {"name": bundle_name(factors, b), "bundle": list(b),
-                "set": bundle_set(factors, b), "cost_per_month": bundle_cost(factors, b),
-                "feasible": feasible(b), **_summary(store[b], obj)}
-
-    finalist_entries = []
-    for b in sorted(finalists, key=lambda b: (b != best, -mean(b))):
-        e = entry(b)
-        e["difference_from_best"] = diff(best, b)
-        finalist_entries.append(e)
-    best_entry = entry(best)
-    best_entry["difference_from_as_is"] = diff(none, best)
-    best_entry["as_is"] = _summary(store[none], obj)
+    search.simulate([none, *minus.values(), *alone.values(),
+                     *itertools.chain(*swaps.values())], nf)
+    best_entry = search.entry(best)
+    best_entry["difference_from_as_is"] = search.diff(none, best)
+    best_entry["as_is"] = _summary(search.store[none], obj)
     in_plan = []
     for k in pulled:
-        on_top, solo = diff(minus[k], best), diff(none, alone[k])
+        on_top, solo = search.diff(minus[k], best), search.diff(none, alone[k])
         in_plan.append({"lever": factors[k].name, "option": factors[k].options[best[k]].label,
                         "on_top": on_top, "alone": solo,
                         "interaction": _f(on_top["value"] - solo["value"])})
     waiting = []
     for k, alternatives in swaps.items():
         for alt in alternatives:
-            d = diff(alt, best)
+            d = search.diff(alt, best)
             chosen, other = factors[k].options[best[k]], factors[k].options[alt[k]]
             waiting.append({"lever": factors[k].name, "chosen": chosen.label,
                             "instead": other.label, "difference": d,
@@ -806,42 +594,15 @@ def plan_search(
                                      f"{other.label}: {obj.format_diff(d['value'])}"
                                      f" (95% CI {obj.format_diff(d['ci95'][0])} to "
                                      f"{obj.format_diff(d['ci95'][1])})")})
-
-    voi = _voi(config, obj, factors, store, pool, best, seed, voi_boot)
-    return PlanResult(config=config, objective=obj, factors=factors, settings=settings,
-                      seed=seed, budget=budget, max_p_insolvent=max_p_insolvent,
-                      screened=screened, finalists=finalist_entries, best=best_entry,
-                      p_correct_selection=pcs, p_good_selection=pgs, indifference=zone,
-                      levers_in_plan=in_plan, waiting=waiting,
-                      voi=voi, runs=n_runs[0], paths_simulated=n_runs[1])
+    return in_plan, waiting, best_entry
 
 
-TRIGGER_KNOBS: dict[str, tuple[str, bool]] = {
-    "sales.rep_hire_margin_multiple": ("once gross profit covers {:.2f}x the cost", False),
-    "alignment.start_clients": ("when the book reaches {:.0f} clients", True),
-    "staff.first_manager_at_techs": ("the first at {:.0f} technicians", True),
-}
-"""The trigger keys Optuna tunes: an option's label and whether the key is an integer."""
-
-
-def _knob_range(config: Config, key: str) -> tuple[float, float]:
-    if key == "sales.rep_hire_margin_multiple":
-        return 0.5, 5.0
-    if key == "alignment.start_clients":
-        clients = round(_median(config.start.customers))
-        return clients + 1, clients + 25
-    techs = round(_median(config.start.techs))
-    return techs + 1, techs + 8
-
-
-def _tune_triggers(config: Config, factors: list[Factor], best: Bundle,
-                   store: dict[Bundle, PathOutcomes], simulate: Callable[..., None],
-                   obj: Objective, n: int, max_p: float | None, settings: PlanSettings,
-                   seed: int) -> tuple[list[Factor], list[Bundle]]:
+def _tune_triggers(search: _Search, best: Bundle, settings: PlanSettings) -> list[Bundle]:
     """Tune the trigger thresholds of ``best``'s timed levers by Optuna's TPE (seeded; the
     insolvency limit as its constraint), each trial a new option of its factor
-    (``factors`` is extended in place: ``simulate`` reads it) simulated at ``n`` paths like
-    every screened bundle. Returns the factors and the bundles of the trials."""
+    (``search.factors`` is extended in place) simulated at ``n_screen`` paths like every
+    screened bundle. Returns the bundles of the trials."""
+    factors, n, max_p = search.factors, settings.n_screen, search.max_p
     knobs = []  # (factor index, trigger key, option set it starts from)
     for k, (f, i) in enumerate(zip(factors, best, strict=True)):
         if not i or not f.timed:
@@ -852,12 +613,12 @@ def _tune_triggers(config: Config, factors: list[Factor], best: Bundle,
         if key is not None:
             knobs.append((k, key, trigger))
     if not knobs or settings.tune_trials <= 0:
-        return factors, []
+        return []
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
 
-    sampler = optuna.samplers.TPESampler(seed=seed % 2**32,
+    sampler = optuna.samplers.TPESampler(seed=search.seed % 2**32,
                                          n_startup_trials=min(4, settings.tune_trials))
     study = optuna.create_study(direction="maximize", sampler=sampler)
     tried: list[Bundle] = []
@@ -868,7 +629,7 @@ def _tune_triggers(config: Config, factors: list[Factor], best: Bundle,
             trial = study.ask()
             bundle = list(best)
             for k, key, trigger in knobs:
-                low, high = _knob_range(config, key)
+                low, high = knob_range(search.config, key)
                 label, integer = TRIGGER_KNOBS[key]
                 value = (trial.suggest_int(key, int(low), int(high)) if integer
                          else trial.suggest_float(key, low, high))
@@ -880,28 +641,23 @@ def _tune_triggers(config: Config, factors: list[Factor], best: Bundle,
                 bundle[k] = [o.label for o in f.options].index(option.label)
             trials.append(trial)
             bundles.append(tuple(bundle))
-        simulate(bundles, n)
+        search.simulate(bundles, n)
         for trial, b in zip(trials, bundles, strict=True):
-            o = store[b].head(n)
+            o = search.store[b].head(n)
             if max_p is not None:  # feasible at <= 0 (Optuna 5's constraints)
                 trial.set_constraint("p_insolvent_excess", float(o.insolvent.mean()) - max_p)
-            study.tell(trial, float(obj.per_path(o).mean()))
+            study.tell(trial, float(search.obj.per_path(o).mean()))
         tried += bundles
         left -= len(trials)
-    return factors, tried
-
-
-VOI_DECISIONS = 4
-"""The best plan and its closest rivals: the decision the value of information is of."""
-VOI_TOP = 3
-"""Assumptions whose value of information gets a bootstrap standard error."""
+    return tried
 
 
 def _voi(config: Config, obj: Objective, factors: list[Factor],
-         store: dict[Bundle, PathOutcomes],
-         pool: list[Bundle], best: Bundle, seed: int, n_boot: int) -> dict[str, Any]:
+         store: dict[Bundle, PathOutcomes], pool: list[Bundle], best: Bundle, seed: int,
+         n_boot: int, settings: PlanSettings) -> dict[str, Any]:
     """Value of information of choosing among the best plan and its rivals."""
-    rivals = sorted(pool, key=lambda b: -float(obj.per_path(store[b]).mean()))[:VOI_DECISIONS]
+    rivals = sorted(pool, key=lambda b: -float(obj.per_path(store[b]).mean())
+                    )[:settings.voi_decisions]
     if best not in rivals:
         rivals = [best, *rivals[:-1]]
     if len(rivals) < 2:
@@ -909,15 +665,11 @@ def _voi(config: Config, obj: Objective, factors: list[Factor],
     n = min(store[b].n for b in rivals)
     nb = np.column_stack([obj.per_path(store[b].head(n)) for b in rivals])
     # the business's draws on these paths: every bundle's, but for the keys it overrides
-    draws = uncertain_draws(config, draw_parameters(config, seed, 0, n))
-    total, each = value_of_information(nb, draws, n_boot=0, seed=seed)
-    top = list(each)[:VOI_TOP]
-    _, boot = value_of_information(nb, {k: draws[k] for k in top}, n_boot=n_boot, seed=seed)
-    each.update(boot)
-    unit = obj.format_diff
+    draws = uncertain_draws(draw_parameters(config, seed, 0, n))
+    total, each = value_with_errors(nb, draws, n_boot, settings.voi_top, seed, settings.voi)
 
     def worth(v: float) -> str:
-        return unit(v).lstrip("+")
+        return obj.format_diff(v).lstrip("+")
 
     lines = [f"Perfect information about everything (the months' luck too) would be worth "
              f"at most {worth(total.value)} for this choice."]

@@ -20,7 +20,6 @@ differences, with a normal 95% interval from their standard errors).
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ from ..config.schema import SECTIONS
 from ..formatting import finite_or_none as _f
 from ..results import package_version, require_pandas
 from ..runner import map_ordered
+from .common import JsonResult
 
 __all__ = ["Msp", "PortfolioResult", "load_portfolio", "portfolio"]
 
@@ -149,7 +149,7 @@ def load_portfolio(path: str | Path, base: str | Path | Config | None = None) ->
 
 
 @dataclass(repr=False)
-class PortfolioResult:
+class PortfolioResult(JsonResult):
     """Every MSP's chances and the portfolio's count of breakthroughs.
 
     Attributes
@@ -233,10 +233,6 @@ class PortfolioResult:
                 "standard errors (normal)")
         return out
 
-    def to_json(self, indent: int | None = 2) -> str:
-        """:meth:`to_dict` as JSON text."""
-        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
-
     def to_frame(self) -> Any:
         """One row per MSP (pandas DataFrame, index = MSP name)."""
         pd = require_pandas()
@@ -294,7 +290,7 @@ def _msp_result(msp: Msp, n_paths: int, seed: int, levers: bool
     """One MSP's part of a portfolio: its entry, its P(break by month t) and, with
     ``levers``, each lever's paired change (a task on a Dask worker, or run here)."""
     from ..runner import RunOptions, run
-    from .levers import lever_scan
+    from .scan import lever_scan
 
     # first passages and insolvency months only: no trajectories, no monthly statistics
     result = run(msp.config, n_paths, seed, RunOptions(progress=False, outcomes_only=True))[0]

@@ -19,26 +19,12 @@ from what decides growth.
 
 The design and the estimators are :func:`scipy.stats.sobol_indices`
 (Saltelli 2010, scrambled Sobol' matrices A and B, ``n_base * (d + 2)``
-points). The model at a point is the engine itself: the point's parameter
-values are written into the structured parameter array of
-:func:`simulator.model.sampling.draw_parameters` (integer keys rounded), and
-``paths_per_point`` paths are run with :func:`simulator.runner.plan.run_paths`;
-the point's outcome is the share, median or mean over those paths.
+points). The model at a point is the engine itself, ``paths_per_point`` paths
+averaged, their month-level noise held by common random numbers
+(:mod:`.sobol`).
 
-**Month-level noise.** A path also has month-level randomness (meetings,
-churn, tickets). Its seeds are fixed per row of the design: row ``j`` of A
-and row ``j`` of every "A with column i from B" matrix use the same
-``paths_per_point`` seeds (:func:`simulator.model.sampling.path_seeds`), row ``j``
-of B other ones. The noise is thus one more input that always sits with
-"the other inputs": the total index of a parameter includes its
-interactions with the noise, the first-order index is that of the
-noise-averaged model, and the variance the indices divide is that of the
-point outcome, noise included. A parameter without effect gets exactly 0.
-``1 - sum(first_order)`` (``unexplained``) is the share of interactions
-plus noise; averaging more paths per point shrinks the noise share (as
-``1 / paths_per_point`` for the two mean-type outcomes).
-
-Confidence intervals: percentile bootstrap over the ``n_base`` rows with
+Confidence intervals (:func:`~.sobol.bootstrap_indices`): percentile bootstrap
+over the ``n_base`` rows with
 :func:`scipy.stats.bootstrap` (seeded; ``SobolResult.bootstrap`` has no
 ``rng`` argument and would draw from NumPy's global generator), each
 resample's indices computed by ``scipy.stats.sobol_indices`` itself.
@@ -54,7 +40,6 @@ not applied here (the result says so).
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -66,13 +51,13 @@ from scipy import stats
 
 from ..config.loader import ConfigError
 from ..config.schema import Config, param_specs
+from ..formatting import finite_or_none as _f
 from ..formatting import money, pct
-from ..model.metrics import METRICS
-from ..model.sampling import draw_parameters, field_name, path_seeds, prepare
+from ..model.sampling import path_seeds
 from ..results import config_sha256, package_version
-from ..runner import map_ordered, using
-from ..runner.plan import run_paths
-from .common import CONFIDENCE, require_pandas
+from ..runner import using
+from .common import JsonResult, require_pandas
+from .sobol import OUTCOMES, DesignModel, SobolFunc, bootstrap_indices, quantile_of
 
 __all__ = [
     "OUTCOMES",
@@ -80,214 +65,19 @@ __all__ = [
     "sensitivity",
 ]
 
-OUTCOMES: dict[str, str] = {
-    "p_break_by_horizon": "P(MRR breaks the threshold by the horizon)",
-    "mrr_final_median": "median MRR at the horizon [$/month]",
-    "time_to_threshold": "mean months to the threshold, censored at the horizon",
-    "p_insolvent_by_horizon": "P(out of cash and credit by the horizon)",
-    "cash_final_median": "median cash at the horizon [$]",
-    "cumulative_profit_mean": "mean pretax profit summed over the horizon [$]",
-}
-"""The outcomes analysed, name -> meaning."""
-
 DEFAULT_PATHS_PER_POINT = 16
 DEFAULT_TORNADO_PATHS = 2000
 TORNADO_QUANTILES = (0.05, 0.5, 0.95)
 """Low, base and high value of a parameter in the tornado chart (its distribution's quantiles)."""
 N_RESAMPLES = 999
-_CHUNK_PATHS = 4096  # engine output is ~15 kB per 60-month path
-_TASK_PATHS = 65_536  # paths of one task (one checkpoint): about a second of engine
 _DESIGN_KEY = 2  # SeedSequence spawn keys 0 and 1 belong to simulator.model.sampling
-
-
-# -- the model at a set of points -------------------------------------------
-
-
-@dataclass(frozen=True)
-class _PointModel:
-    """What a design point's outcomes need (small and picklable: one copy per worker)."""
-
-    run: Any  # simulator.model.inputs.RunInputs
-    base: np.ndarray  # one row of the structured parameter array: the fixed values
-    keys: tuple[str, ...]
-    integer: tuple[bool, ...]
-
-
-def _point_outcomes(model: _PointModel, values: np.ndarray, seeds: np.ndarray) -> np.ndarray:
-    """Outcomes ``(len(OUTCOMES), N)`` at points ``values`` ``(d, N)``, seeds ``(N, k)``.
-
-    A point's outcomes depend on its values and its ``k`` seeds only, so any
-    grouping of points into calls (tasks) gives the same bits.
-    """
-    n_points, k = seeds.shape
-    per_chunk = max(1, _CHUNK_PATHS // k)
-    fp = np.empty((n_points, k), dtype=np.int64)
-    insolvent = np.empty((n_points, k), dtype=bool)
-    mrr = np.empty((n_points, k))
-    cash = np.empty((n_points, k))
-    profit = np.empty((n_points, k))
-    # outcomes only: the engine writes MRR, cash and profit alone (first passages and
-    # insolvency months come anyway)
-    keep = np.array([METRICS.index(m) for m in ("mrr", "cash", "pretax_profit")])
-    for start in range(0, n_points, per_chunk):
-        stop = min(start + per_chunk, n_points)
-        params = np.repeat(model.base, (stop - start) * k)
-        for row, key in enumerate(model.keys):
-            column = values[row, start:stop]
-            if model.integer[row]:
-                column = np.rint(column)
-            params[field_name(key)] = np.repeat(column, k)
-        out, first, closed = run_paths(params, seeds[start:stop].reshape(-1), model.run,
-                                       keep=keep)
-        fp[start:stop] = first.reshape(-1, k)
-        insolvent[start:stop] = (np.asarray(closed) >= 0).reshape(-1, k)
-        mrr[start:stop] = out[:, 0, -1].reshape(-1, k)
-        cash[start:stop] = out[:, 1, -1].reshape(-1, k)
-        profit[start:stop] = out[:, 2, 1:].sum(axis=1).reshape(-1, k)
-    months = model.run.months
-    return np.stack([np.mean(fp >= 0, axis=1), np.median(mrr, axis=1),
-                     np.mean(np.where(fp >= 0, fp, months), axis=1),
-                     np.mean(insolvent, axis=1), np.median(cash, axis=1),
-                     np.mean(profit, axis=1)])
-
-
-class _Model:
-    """Outcomes of the engine at parameter points, ``paths`` fixed seeds per point.
-
-    The points of a call are split into tasks of about :data:`_TASK_PATHS`
-    paths; each finished task is kept in ``checkpoint`` (if given) under a
-    hash of everything it depends on, and run on ``client``'s workers (if
-    given) or here. A rerun takes the kept tasks: the same bits.
-    """
-
-    def __init__(self, config: Config, seed: int, keys: Sequence[str], *,
-                 client: Any = None, checkpoint: Any = None,
-                 progress: Callable[[int, int], None] | None = None, total_points: int = 0):
-        import hashlib
-
-        specs = param_specs()
-        base = draw_parameters(config, seed, 0, 1)  # scalar keys as the engine sees them
-        for key in param_specs(per_unit=False):
-            value = config.get(key)
-            if not isinstance(value, int | float):  # uncertain: at its median unless varied
-                base[field_name(key)] = _quantile(value, 0.5, specs[key].integer)
-        self.point_model = _PointModel(prepare(config), base, tuple(keys),
-                                       tuple(specs[k].integer for k in keys))
-        self.client, self.checkpoint, self.progress = client, checkpoint, progress
-        self.done, self.total_points = 0, total_points
-        self.identity = hashlib.sha256(
-            f"{config_sha256(config)}|{','.join(keys)}|{','.join(OUTCOMES)}".encode()).digest()
-
-    def _key(self, values: np.ndarray, seeds: np.ndarray) -> str:
-        import hashlib
-
-        h = hashlib.sha256(self.identity)
-        h.update(np.ascontiguousarray(values).tobytes())
-        h.update(np.ascontiguousarray(seeds).tobytes())
-        return h.hexdigest()[:32]
-
-    def _advance(self, points: int) -> None:
-        self.done += points
-        if self.progress is not None:
-            self.progress(self.done, max(self.total_points, self.done))
-
-    def __call__(self, values: np.ndarray, seeds: np.ndarray) -> np.ndarray:
-        """Outcomes ``(len(OUTCOMES), N)`` at points ``values`` ``(d, N)``, seeds ``(N, k)``."""
-        values = np.asarray(values, dtype=np.float64)
-        n_points, k = seeds.shape
-        per_task = max(1, _TASK_PATHS // k)
-        spans = [(a, min(a + per_task, n_points)) for a in range(0, n_points, per_task)]
-        keys = (None if self.checkpoint is None
-                else [self._key(values[:, a:b], seeds[a:b]) for a, b in spans])
-        y = np.empty((len(OUTCOMES), n_points))
-
-        def done(i: int, block: np.ndarray, _kept: bool) -> None:
-            a, b = spans[i]
-            y[:, a:b] = block
-            self._advance(b - a)
-
-        map_ordered(_point_outcomes, [(values[:, a:b], seeds[a:b]) for a, b in spans],
-                    client=self.client, checkpoint=self.checkpoint, keys=keys,
-                    accept=lambda i, kept: kept.shape == (len(OUTCOMES),
-                                                          spans[i][1] - spans[i][0]),
-                    done=done, shared=self.point_model)
-        return y
-
-
-class _SobolFunc:
-    """The ``func`` of :func:`scipy.stats.sobol_indices`, with common random numbers.
-
-    scipy evaluates A, then B, then the ``d`` matrices "A with column i from
-    B" in one call (column ``j * d + i``). Row ``j`` of A and of those
-    matrices get seed block ``j``, row ``j`` of B block ``n + j``. The
-    layout is checked against A and B, so a change in scipy fails loudly.
-    """
-
-    def __init__(self, model: _Model, seed: int, n: int, paths: int):
-        self.model, self.n, self.paths = model, n, paths
-        self.seeds = path_seeds(seed, 0, 2 * n * paths).reshape(2 * n, paths)
-        self.calls: list[tuple[np.ndarray, np.ndarray]] = []
-
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x, dtype=np.float64)
-        d, n = x.shape[0], self.n
-        call = len(self.calls)
-        if call == 0 and x.shape[1] == n:
-            blocks = np.arange(n)
-        elif call == 1 and x.shape[1] == n:
-            blocks = n + np.arange(n)
-        elif call == 2 and x.shape[1] == n * d:
-            a, b = self.calls[0][0], self.calls[1][0]
-            expected = np.repeat(a, d, axis=1)
-            rows = np.arange(d)
-            for j in range(n):
-                expected[rows, j * d + rows] = b[:, j]
-            if not np.array_equal(x, expected):
-                raise RuntimeError("scipy.stats.sobol_indices evaluated an unexpected design; "
-                                   "the common-random-number layout needs updating")
-            blocks = np.repeat(np.arange(n), d)
-        else:
-            raise RuntimeError("scipy.stats.sobol_indices evaluated an unexpected design "
-                               f"(call {call + 1}, shape {x.shape})")
-        y = self.model(x, self.seeds[blocks])
-        self.calls.append((x.copy(), y.copy()))  # scipy centres its arrays in place
-        return y
-
-    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``f_A (s, n)``, ``f_B (s, n)``, ``f_AB (d, s, n)`` as scipy forms them."""
-        f_a, f_b, f_ab = (c[1] for c in self.calls)
-        s, n = f_a.shape
-        d = f_ab.shape[1] // n
-        return f_a, f_b, np.moveaxis(f_ab.reshape(s, n, d), -1, 0)
-
-
-def _quantile(value: Any, q: float, integer: bool) -> float:
-    x = float(value.frozen().ppf(q))
-    return float(np.rint(x)) if integer else x
-
-
-def _bootstrap(f_a: np.ndarray, f_b: np.ndarray, f_ab: np.ndarray, rng: np.random.Generator,
-               n_resamples: int) -> tuple[np.ndarray, np.ndarray]:
-    """Percentile 95% intervals, shape ``(2, s, d)`` each (first order, total)."""
-    s, n = f_a.shape
-    d = f_ab.shape[0]
-
-    def statistic(idx: np.ndarray) -> np.ndarray:
-        res = stats.sobol_indices(func={"f_A": f_a[:, idx], "f_B": f_b[:, idx],
-                                        "f_AB": f_ab[..., idx]}, n=n)
-        return np.stack([np.reshape(res.first_order, (s, d)),
-                         np.reshape(res.total_order, (s, d))])
-
-    boot = stats.bootstrap((np.arange(n),), statistic, vectorized=False, method="percentile",
-                           n_resamples=n_resamples, confidence_level=CONFIDENCE, rng=rng)
-    return np.asarray(boot.confidence_interval.low), np.asarray(boot.confidence_interval.high)
 
 
 # -- result -------------------------------------------------------------------
 
 
 @dataclass(repr=False)
-class SensitivityResult:
+class SensitivityResult(JsonResult):
     """Sobol' indices and tornado values of each outcome.
 
     Attributes
@@ -381,24 +171,24 @@ class SensitivityResult:
             blocks.append({
                 "outcome": name,
                 "description": OUTCOMES[name],
-                "mean": _num(self.mean[i]),
-                "variance": _num(self.variance[i]),
-                "unexplained": _num(1.0 - float(np.sum(self.first_order[i]))),
+                "mean": _f(self.mean[i]),
+                "variance": _f(self.variance[i]),
+                "unexplained": _f(1.0 - float(np.sum(self.first_order[i]))),
                 "indices": [{
                     "parameter": self.parameters[j],
-                    "first_order": _num(self.first_order[i, j]),
-                    "total": _num(self.total[i, j]),
-                    "ci95": {"first_order": [_num(v) for v in self.first_order_ci[i, j]],
-                             "total": [_num(v) for v in self.total_ci[i, j]]},
+                    "first_order": _f(self.first_order[i, j]),
+                    "total": _f(self.total[i, j]),
+                    "ci95": {"first_order": [_f(v) for v in self.first_order_ci[i, j]],
+                             "total": [_f(v) for v in self.total_ci[i, j]]},
                 } for j in order],
                 "tornado": {
-                    "base": _num(self.tornado_base[i]),
+                    "base": _f(self.tornado_base[i]),
                     "bars": [{
                         "parameter": self.parameters[j],
-                        "low_value": _num(self.tornado_values[j, 0]),
-                        "high_value": _num(self.tornado_values[j, 2]),
-                        "at_low": _num(self.tornado_low[i, j]),
-                        "at_high": _num(self.tornado_high[i, j]),
+                        "low_value": _f(self.tornado_values[j, 0]),
+                        "high_value": _f(self.tornado_values[j, 2]),
+                        "at_low": _f(self.tornado_low[i, j]),
+                        "at_high": _f(self.tornado_high[i, j]),
                     } for j in self.swing_order(name)],
                 },
             })
@@ -418,18 +208,14 @@ class SensitivityResult:
                 "parameter": key,
                 "distribution": self.config.get(key).describe(),
                 "unit": specs[key].unit,
-                "low": _num(self.tornado_values[j, 0]),
-                "base": _num(self.tornado_values[j, 1]),
-                "high": _num(self.tornado_values[j, 2]),
+                "low": _f(self.tornado_values[j, 0]),
+                "base": _f(self.tornado_values[j, 1]),
+                "high": _f(self.tornado_values[j, 2]),
             } for j, key in enumerate(self.parameters)],
             "outcomes": blocks,
             "config_sha256": config_sha256(self.config),
             "version": package_version(),
         }
-
-    def to_json(self, indent: int | None = 2) -> str:
-        """:meth:`to_dict` as JSON text."""
-        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
 
     def to_frame(self):
         """One row per outcome and parameter (pandas, an optional dependency).
@@ -565,11 +351,6 @@ def _share(x: float) -> str:
     return f"{max(0.0, 100 * float(x)):.0f}%"
 
 
-def _num(value: Any) -> float | None:
-    value = float(value)
-    return value if math.isfinite(value) else None
-
-
 # -- the analysis -------------------------------------------------------------
 
 
@@ -670,13 +451,13 @@ def sensitivity(
                              f"{', '.join(uncertain)}")
     with using(client) as dask_client:
         total_points = n_base * (len(keys) + 2) + 2 * len(keys) + 1
-        model = _Model(config, seed, keys, client=dask_client, checkpoint=checkpoint,
+        model = DesignModel(config, seed, keys, client=dask_client, checkpoint=checkpoint,
                        progress=progress, total_points=total_points)
         return _indices(config, seed, keys, names, model, n_base, int(paths_per_point),
                         int(tornado_paths), int(n_resamples))
 
 
-def _indices(config: Config, seed: int, keys: list[str], names: list[str], model: _Model,
+def _indices(config: Config, seed: int, keys: list[str], names: list[str], model: DesignModel,
              n_base: int, paths_per_point: int, tornado_paths: int,
              n_resamples: int) -> SensitivityResult:
     """:func:`sensitivity` once its arguments are checked: the design, the bootstrap and
@@ -685,7 +466,7 @@ def _indices(config: Config, seed: int, keys: list[str], names: list[str], model
     # Every outcome comes from the same engine runs, so all are computed (scipy also
     # fails on a single output of a single input) and the requested rows kept.
     rows = [list(OUTCOMES).index(name) for name in names]
-    func = _SobolFunc(model, seed, n_base, int(paths_per_point))
+    func = SobolFunc(model, seed, n_base, int(paths_per_point))
     dists = [config.get(k).frozen() for k in keys]
     design_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(_DESIGN_KEY,)))
     res = stats.sobol_indices(func=func, n=n_base, dists=dists, rng=design_rng)
@@ -694,11 +475,11 @@ def _indices(config: Config, seed: int, keys: list[str], names: list[str], model
     total = np.reshape(res.total_order, (len(OUTCOMES), d))[rows]
     f_a, f_b, f_ab = func.arrays()
     boot_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(_DESIGN_KEY, 1)))
-    low, high = _bootstrap(f_a, f_b, f_ab, boot_rng, int(n_resamples))
+    low, high = bootstrap_indices(f_a, f_b, f_ab, boot_rng, int(n_resamples))
     low, high = low[:, rows], high[:, rows]
     both = np.concatenate([f_a, f_b], axis=1)[rows]
 
-    values = np.array([[_quantile(config.get(k), q, specs[k].integer)
+    values = np.array([[quantile_of(config.get(k), q, specs[k].integer)
                         for q in TORNADO_QUANTILES] for k in keys])
     points = np.repeat(values[:, 1:2], 2 * d + 1, axis=1)  # column 0: every key at base
     for j in range(d):

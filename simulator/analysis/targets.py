@@ -17,7 +17,7 @@ from ..config import Config, ConfigError, param_specs
 from ..config.loader import MISSING
 from ..config.schema import ParamSpec
 from ..model.metrics import METRICS
-from ..results import Estimate, SimulationResult
+from ..results import Estimate, SimulationResult, proportion
 from .common import CONFIDENCE, mean_ci
 
 __all__ = ["TARGET_GRAMMAR", "Target", "default_range", "lever_spec", "number_text",
@@ -116,9 +116,8 @@ class Target:
             return result.p_break_by(m)
         if self.kind == "p_mrr_above":
             mrr = result["mrr"][:, m] if values is None else values
-            k = int(np.count_nonzero(mrr >= result.threshold_mrr))
-            ci = stats.binomtest(k, result.n_paths).proportion_ci(CONFIDENCE, method="wilson")
-            return Estimate(k / result.n_paths, float(ci.low), float(ci.high))
+            return proportion(int(np.count_nonzero(mrr >= result.threshold_mrr)),
+                              result.n_paths)
         x = result[self.metric][:, m] if values is None else values
         if self.kind == "mean":
             lo, hi = mean_ci(x)

@@ -53,7 +53,7 @@ from ..config.schema import param_specs
 from ..config.sources import how_to_measure
 from ..formatting import finite_or_none, money, pct_short
 from ..model.sampling import field_name
-from ..results import SimulationResult
+from ..results import SimulationResult, proportion
 from .common import CONFIDENCE
 
 __all__ = [
@@ -370,9 +370,8 @@ def _median_interval(y: np.ndarray) -> tuple[float, float]:
 
 
 def _proportion_interval(y: np.ndarray) -> tuple[float, float]:
-    ci = stats.binomtest(int(y.sum()), y.size).proportion_ci(confidence_level=CONFIDENCE,
-                                                             method="wilson")
-    return float(ci.low), float(ci.high)
+    est = proportion(int(y.sum()), y.size)
+    return float(est.low), float(est.high)
 
 
 class _Features:

@@ -37,12 +37,39 @@ from scipy.interpolate import make_smoothing_spline
 
 from ..model.sampling import ALL_KEYS
 
-__all__ = ["VoiEstimate", "conditional_means", "evpi", "evppi", "scan_value_of_information",
-           "uncertain_draws", "value_of_information", "voi_lines"]
+__all__ = ["VoiEstimate", "VoiSettings", "conditional_means", "evpi", "evppi",
+           "scan_value_of_information", "uncertain_draws", "value_of_information",
+           "value_with_errors", "voi_lines"]
 
-MAX_BINS = 24
-"""Bins of an assumption's draws the spline is fitted on (equal counts)."""
-MIN_PER_BIN = 20
+
+@dataclass(frozen=True)
+class VoiSettings:
+    """How the regression of the value of information is fitted.
+
+    Attributes
+    ----------
+    max_bins : int
+        Bins of an assumption's draws the spline is fitted on (equal counts).
+    min_per_bin : int
+        Paths a bin holds at least (fewer bins on fewer paths).
+    smoothed_max : int
+        With more uncertain assumptions than this, EVPPI is screened by binned means
+        and the smoothing spline fitted for the largest ``smoothed_max`` alone (the
+        rest keep their binned estimate, an over-estimate of a value already below
+        the last smoothed one's).
+    min_paths : int
+        Fewer paths than this and a lever scan's value of information is not
+        estimated (Strong, Oakley & Brennan used thousands of samples; a spline on a
+        few hundred noisy paths mostly fits luck).
+    scan_decisions : int
+        A scan's decision: the business as it is and the levers best on average.
+    """
+
+    max_bins: int = 24
+    min_per_bin: int = 20
+    smoothed_max: int = 12
+    min_paths: int = 1000
+    scan_decisions: int = 4
 
 
 @dataclass(frozen=True)
@@ -56,13 +83,13 @@ class VoiEstimate:
         return {"value": float(self.value), "se": None if self.se is None else float(self.se)}
 
 
-def _groups(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _groups(x: np.ndarray, settings: VoiSettings) -> tuple[np.ndarray, np.ndarray]:
     """``(order, bin of each sorted path)``: equal-count bins of ``x`` that never split
     a run of equal values; one bin per distinct value when there are few."""
     order = np.argsort(x, kind="stable")
     xs = x[order]
     n = xs.size
-    n_bins = max(1, min(MAX_BINS, n // MIN_PER_BIN))
+    n_bins = max(1, min(settings.max_bins, n // settings.min_per_bin))
     distinct = np.flatnonzero(np.diff(xs) > 0) + 1  # starts of new values
     if distinct.size + 1 <= n_bins:
         starts = np.concatenate(([0], distinct))
@@ -74,13 +101,14 @@ def _groups(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return order, np.cumsum(label)
 
 
-def conditional_means(x: np.ndarray, y: np.ndarray, smooth: bool = True) -> np.ndarray:
+def conditional_means(x: np.ndarray, y: np.ndarray, smooth: bool = True,
+                      settings: VoiSettings = VoiSettings()) -> np.ndarray:
     """``E[y_d | x]`` at every path: each column of ``y`` (shape ``(n, D)``) regressed on
     ``x`` by a GCV smoothing spline on binned means (group means when ``x`` has fewer
     than 5 distinct bins, the spline's fit is ill-posed, or ``smooth`` is false)."""
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64).reshape(x.size, -1)
-    order, group = _groups(x)
+    order, group = _groups(x, settings)
     counts = np.bincount(group).astype(np.float64)
     xb = np.bincount(group, weights=x[order]) / counts
     fitted_sorted = np.empty((x.size, y.shape[1]))
@@ -106,8 +134,9 @@ def _relative(nb: np.ndarray) -> np.ndarray:
     return nb - nb[:, [best]]
 
 
-def _evppi_value(x: np.ndarray, rel: np.ndarray, smooth: bool = True) -> float:
-    g = conditional_means(x, rel, smooth)
+def _evppi_value(x: np.ndarray, rel: np.ndarray, settings: VoiSettings,
+                 smooth: bool = True) -> float:
+    g = conditional_means(x, rel, smooth, settings)
     return float(np.maximum(g.max(axis=1), 0.0).mean() - max(g.mean(axis=0).max(), 0.0))
 
 
@@ -120,7 +149,8 @@ def evpi(nb: np.ndarray) -> VoiEstimate:
     return VoiEstimate(float(gain.mean()), se)
 
 
-def evppi(x: np.ndarray, nb: np.ndarray, n_boot: int = 0, seed: int = 0) -> VoiEstimate:
+def evppi(x: np.ndarray, nb: np.ndarray, n_boot: int = 0, seed: int = 0,
+          settings: VoiSettings = VoiSettings()) -> VoiEstimate:
     """EVPPI of one assumption drawn as ``x`` (per path), net benefits ``nb[i, d]``.
 
     ``n_boot`` bootstrap resamples of the paths give the standard error (0: none).
@@ -129,26 +159,21 @@ def evppi(x: np.ndarray, nb: np.ndarray, n_boot: int = 0, seed: int = 0) -> VoiE
     rel = _relative(nb)
     if np.ptp(x) == 0:
         return VoiEstimate(0.0, 0.0 if n_boot else None)
-    value = _evppi_value(x, rel)
+    value = _evppi_value(x, rel, settings)
     if n_boot <= 0:
         return VoiEstimate(value, None)
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(25,)))
-    boots = [_evppi_value(x[i], rel[i]) for i in
+    boots = [_evppi_value(x[i], rel[i], settings) for i in
              (rng.integers(0, x.size, x.size) for _ in range(n_boot))]
     return VoiEstimate(value, float(np.std(boots, ddof=1)))
 
 
-SMOOTHED_MAX = 12
-"""With more uncertain assumptions than this, EVPPI is screened by binned means and the
-smoothing spline fitted for the largest ``SMOOTHED_MAX`` alone (the rest keep their
-binned estimate, an over-estimate of a value already below the twelfth's)."""
-
-
 def value_of_information(nb: np.ndarray, draws: Mapping[str, np.ndarray], n_boot: int = 20,
-                         seed: int = 0) -> tuple[VoiEstimate, dict[str, VoiEstimate]]:
+                         seed: int = 0, settings: VoiSettings = VoiSettings()
+                         ) -> tuple[VoiEstimate, dict[str, VoiEstimate]]:
     """EVPI and every assumption's EVPPI (with bootstrap standard errors), largest first.
 
-    More than :data:`SMOOTHED_MAX` assumptions: screened by binned means first.
+    More than ``settings.smoothed_max`` assumptions: screened by binned means first.
 
     Parameters
     ----------
@@ -159,35 +184,42 @@ def value_of_information(nb: np.ndarray, draws: Mapping[str, np.ndarray], n_boot
     """
     total = evpi(nb)
     keys = list(draws)
-    if len(keys) > SMOOTHED_MAX:
+    if len(keys) > settings.smoothed_max:
         # screen: binned (group-mean) EVPPI of every assumption, itself between 0 and
         # EVPI and never below the smoothed one by more than the bins' noise; the
-        # spline's GCV (~30 ms a fit) only for the SMOOTHED_MAX largest
+        # spline's GCV (~30 ms a fit) only for the smoothed_max largest
         rel = _relative(nb)
-        screen = {key: (_evppi_value(np.asarray(x, dtype=np.float64), rel, smooth=False)
+        screen = {key: (_evppi_value(np.asarray(x, dtype=np.float64), rel, settings,
+                                     smooth=False)
                         if np.ptp(x) > 0 else 0.0) for key, x in draws.items()}
-        keys = sorted(keys, key=lambda k: -screen[k])[:SMOOTHED_MAX]
+        keys = sorted(keys, key=lambda k: -screen[k])[:settings.smoothed_max]
         out = {key: VoiEstimate(value, None) for key, value in screen.items()}
     else:
         out = {}
-    out.update({key: evppi(draws[key], nb, n_boot=n_boot, seed=seed) for key in keys})
+    out.update({key: evppi(draws[key], nb, n_boot=n_boot, seed=seed, settings=settings)
+                for key in keys})
     return total, dict(sorted(out.items(), key=lambda kv: -kv[1].value))
 
 
-SCAN_DECISIONS = 4
-"""The business as it is and the levers best on average: the lever decision of a scan."""
-VOI_MIN_PATHS = 1000
-"""Fewer paths than this and the regression is not attempted (Strong, Oakley & Brennan
-used thousands of samples; a spline on a few hundred noisy paths mostly fits luck)."""
+def value_with_errors(nb: np.ndarray, draws: Mapping[str, np.ndarray], n_boot: int, top: int,
+                      seed: int, settings: VoiSettings = VoiSettings()
+                      ) -> tuple[VoiEstimate, dict[str, VoiEstimate]]:
+    """:func:`value_of_information` with bootstrap standard errors for the ``top``
+    largest assumptions alone (the others' splines fitted once)."""
+    total, each = value_of_information(nb, draws, n_boot=0, seed=seed, settings=settings)
+    each.update(value_of_information(nb, {k: draws[k] for k in list(each)[:top]},
+                                     n_boot=n_boot, seed=seed, settings=settings)[1])
+    return total, each
 
 
-def scan_value_of_information(scan: Any, n_boot: int = 5, top: int = 3) -> dict[str, Any]:
+def scan_value_of_information(scan: Any, n_boot: int = 5, top: int = 3,
+                              settings: VoiSettings = VoiSettings()) -> dict[str, Any]:
     """The value of information of a lever scan's decision (cumulative pretax profit).
 
-    The decision is between the business as it is and the ``SCAN_DECISIONS - 1``
+    The decision is between the business as it is and the ``scan_decisions - 1``
     levers with the largest mean cumulative profit; each path's draws are the
-    business's (:func:`simulator.model.sampling.draw_parameters` with the scan's
-    seed: the draws every lever shares, common random numbers).
+    business's (the as-is run's parameters: the draws every lever shares, common
+    random numbers).
 
     Returns
     -------
@@ -195,25 +227,20 @@ def scan_value_of_information(scan: Any, n_boot: int = 5, top: int = 3) -> dict[
         ``evpi``, ``evppi`` (every uncertain assumption, largest first, the ``top``
         with bootstrap standard errors), ``decisions`` and ``lines`` (in words).
     """
-    from ..model.sampling import draw_parameters
-
-    if scan.n_paths < VOI_MIN_PATHS:
+    if scan.n_paths < settings.min_paths:
         return {"note": f"not estimated: {scan.n_paths:,} paths per lever, at least "
-                        f"{VOI_MIN_PATHS:,} needed (--lever-paths)", "lines": []}
+                        f"{settings.min_paths:,} needed (--lever-paths)", "lines": []}
 
     outcomes = [scan._as_is, *scan._pulled]
     names = ["as is", *(lever.name for lever in scan.levers)]
     means = [float(o.cumulative_profit.mean()) for o in outcomes]
-    order = [0] + sorted(range(1, len(outcomes)), key=lambda k: -means[k])[:SCAN_DECISIONS - 1]
+    order = [0] + sorted(range(1, len(outcomes)),
+                         key=lambda k: -means[k])[:settings.scan_decisions - 1]
     if len(order) < 2:
         return {"decisions": names[:1], "lines": []}
     nb = np.column_stack([outcomes[k].cumulative_profit for k in order])
-    draws = uncertain_draws(scan.config, draw_parameters(scan.config, scan.seed, 0,
-                                                         scan.n_paths))
-    total, each = value_of_information(nb, draws, n_boot=0, seed=scan.seed)
-    best = list(each)[:top]
-    each.update(value_of_information(nb, {k: draws[k] for k in best}, n_boot=n_boot,
-                                     seed=scan.seed)[1])
+    draws = scan._as_is.draws  # the as-is run's: the draws every lever shares
+    total, each = value_with_errors(nb, draws, n_boot, top, scan.seed, settings)
 
     def worth(v: float) -> str:
         return f"${v:,.0f}"
@@ -227,7 +254,7 @@ def scan_value_of_information(scan: Any, n_boot: int = 5, top: int = 3) -> dict[
             "lines": lines}
 
 
-def uncertain_draws(config: Any, params: np.ndarray) -> dict[str, np.ndarray]:
+def uncertain_draws(params: np.ndarray) -> dict[str, np.ndarray]:
     """Each uncertain assumption's per-path draws (the keys a distribution sets)."""
     from ..model.inputs import field_name
 

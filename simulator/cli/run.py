@@ -77,7 +77,8 @@ def command(args: argparse.Namespace) -> int:
     levers = None
     lever_paths = 0
     if config.levers.scan and not args.no_levers:
-        from ..analysis.levers import DEFAULT_SCAN_PATHS, resolve_levers
+        from ..analysis.levers import resolve_levers
+        from ..analysis.scan import DEFAULT_SCAN_PATHS
         from ..results import KEEP_PATHS_LIMIT
 
         levers = resolve_levers(config, args.config)  # a bad [levers] stops here, exit 2
@@ -148,7 +149,7 @@ def _run_simulation(args: argparse.Namespace, config: Any, auto: bool, tolerance
     check_finite(result, args.config)
     scan = None
     if levers:
-        from ..analysis.levers import lever_scan
+        from ..analysis.scan import lever_scan
 
         print(f"scanning {len(levers)} levers with {lever_paths:,} paths each (same random "
               "numbers; --no-levers skips it) ...", file=sys.stderr)

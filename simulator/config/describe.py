@@ -69,6 +69,8 @@ def format_value(value: Any) -> str:
     if hasattr(value, "describe"):
         return value.describe()
     if isinstance(value, tuple):
+        if value and all(isinstance(v, tuple) and len(v) == 2 for v in value):  # a step table
+            return "; ".join(f"from {format_value(a)}: {format_value(b)}" for a, b in value)
         return "; ".join(format_value(v) for v in value) if value else "none"
     return str(value)
 

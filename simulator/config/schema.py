@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import itertools
 import math
 import re
 from dataclasses import dataclass
@@ -722,6 +723,11 @@ class Staff(_Section):
                                                "assumption: a senior technician's pay plus "
                                                "30%", ge=0, le=1e7,
                                                plausible=(7_000.0, 10_500.0))
+    senior_tech_premium_per_month: ParamValue = param(
+        2_000.0, "$/month a senior technician costs over a technician", "assumption: a "
+        "senior technician at about $8-9k/month fully loaded against $5.4-7.5k, so "
+        "$1,500-3,000 (the lever \"half the escalations\" pays it; no plausible range "
+        "here: the engine never reads it, and an unset assumption is drawn)", ge=0, le=1e7)
     tech_turnover_annual: ParamValue = param(0.2, "1/year", "service-desk attrition about "
                                              "20% a year (docs/calibration.md), help desks "
                                              "up to 38%", ge=0, lt=1, plausible=(0.15, 0.38))
@@ -847,6 +853,77 @@ class Finance(_Section):
         "x the table multiple of adjusted EBITDA (docs/model.md, the owner's value)",
         "broker and M&A ranges are about +-25% around a tier's middle (NuOptima tiers, "
         "Solganick and Eight-M ranges)", gt=0, le=10, plausible=(0.75, 1.25))
+
+
+STEPS_FORM = "an array of [from, value] pairs of finite numbers, the froms ascending"
+"""How a step table of ``[value]`` is written, for messages."""
+
+
+def _step_table(value: Any) -> tuple[tuple[float, float], ...]:
+    """A step table: ``[[from, value], ...]``, at least one row, ``from`` ascending."""
+    if not isinstance(value, list | tuple) or not value:
+        raise ValueError(f"wrong type: got {kind_of(value)}; allowed: {STEPS_FORM}")
+    rows = []
+    for row in value:
+        if (not isinstance(row, list | tuple) or len(row) != 2
+                or not all(isinstance(x, int | float) and not isinstance(x, bool)
+                           and math.isfinite(x) for x in row)):
+            raise ValueError(f"not a [from, value] pair: got {row!r}; allowed: {STEPS_FORM}")
+        rows.append((float(row[0]), float(row[1])))
+    if any(b[0] <= a[0] for a, b in itertools.pairwise(rows)):
+        raise ValueError(f"froms not ascending: got {[r[0] for r in rows]}; allowed: "
+                         f"{STEPS_FORM}")
+    return tuple(rows)
+
+
+class Value(BaseModel):
+    """The exit-multiple table of the owner's value (docs/model.md, "The owner's value"):
+    a path's multiple of adjusted EBITDA is its size band's plus the turns of its
+    recurring share, churn and largest client, times ``finance.exit_multiple_factor``,
+    clipped to ``[exit_multiple_min, exit_multiple_max]``. A table's first row applies
+    below its ``from`` too."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    exit_size_bands: tuple[tuple[float, float], ...] = Field(
+        ((0.0, 3.5), (250_000.0, 4.5), (1_000_000.0, 5.5), (2_000_000.0, 7.0)),
+        description="[adjusted EBITDA from ($/year), base multiple] rows: NuOptima's "
+        "lower-middle-market tiers (owner-led ~3-4x; $250k-1M ~4-5x; $1-2M ~5-6x; "
+        "$2-5M ~6-8x; the middle of each)")
+    exit_recurring_turns: tuple[tuple[float, float], ...] = Field(
+        ((0.0, -0.5), (0.5, 0.0), (0.7, 0.5), (0.85, 1.0)),
+        description="[recurring share of revenue from, turns] rows: DealFlow-OS (85%+ "
+        "under managed contracts 6-8x, half project work 3.5-5x)")
+    exit_churn_turns: tuple[tuple[float, float], ...] = Field(
+        ((0.0, 0.5), (0.05, 0.0), (0.10, -0.25), (0.15, -0.5)),
+        description="[annual churn from, turns] rows: DealFlow-OS (under 5% excellent, "
+        "5-10% standard, over 15% a treadmill)")
+    exit_concentration_turns: tuple[tuple[float, float], ...] = Field(
+        ((0.0, 0.0), (0.10, -0.25), (0.15, -0.5), (0.25, -1.0)),
+        description="[largest client's share from, turns] rows: Eight-M (10-15% a mild "
+        "haircut, 15-25% a bigger one, over 25% often a deal breaker)")
+    exit_multiple_min: float = Field(1.0, description="x adjusted EBITDA: the lowest "
+                                     "multiple, a number > 0 (assumption)")
+    exit_multiple_max: float = Field(12.0, description="x adjusted EBITDA: the highest "
+                                     "multiple, a number >= exit_multiple_min (assumption)")
+
+    @field_validator("exit_size_bands", "exit_recurring_turns", "exit_churn_turns",
+                     "exit_concentration_turns", mode="before")
+    @classmethod
+    def _steps(cls, value: Any) -> tuple[tuple[float, float], ...]:
+        return _step_table(value)
+
+    @field_validator("exit_multiple_min", "exit_multiple_max", mode="before")
+    @classmethod
+    def _multiple(cls, value: Any, info: ValidationInfo) -> float:
+        low = info.data.get("exit_multiple_min") if info.field_name == "exit_multiple_max" \
+            else None
+        allowed = "a number > 0" if low is None else f"a number >= {_g(low)} (exit_multiple_min)"
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"wrong type: got {kind_of(value)}; allowed: {allowed}")
+        if not (math.isfinite(value) and value > 0 and (low is None or value >= low)):
+            raise ValueError(f"out of range: got {value}; allowed: {allowed}")
+        return float(value)
 
 
 PAIR_FORM = '{a = "section.key", b = "section.key", rho = number with -1 < rho < 1}'
@@ -992,6 +1069,7 @@ class Config(BaseModel):
     projects: Projects = Field(default_factory=Projects)
     legacy: Legacy = Field(default_factory=Legacy)
     finance: Finance = Field(default_factory=Finance)
+    value: Value = Field(default_factory=Value)
     correlations: Correlations = Field(default_factory=Correlations)
     levers: Levers = Field(default_factory=Levers)
 

@@ -24,7 +24,7 @@ from .workbook import (
 
 if TYPE_CHECKING:
 
-    from ..analysis.levers import LeverScanResult
+    from ..analysis.scan import LeverScanResult
 
 __all__ = [
     "lever_chart",

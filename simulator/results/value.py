@@ -9,18 +9,18 @@ p50 / p90 and the CVaR of the worst 10%).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..config.schema import Config, Value
 from ..model.metrics import REVENUE_METRICS
 
 if TYPE_CHECKING:
     from .result import SimulationResult
 
-__all__ = ["EXIT_MULTIPLE_TABLE", "PATH_VALUES", "VALUE_METRICS", "ExitMultipleTable", "cvar",
-           "exit_multiple", "largest_client_share", "path_values", "path_values_of",
-           "value_at_horizon"]
+__all__ = ["PATH_VALUES", "VALUE_METRICS", "cvar", "exit_multiple", "largest_client_share",
+           "path_values", "path_values_of", "value_at_horizon"]
 
 
 VALUE_METRICS: tuple[str, ...] = ("cash", "pretax_profit", *REVENUE_METRICS, "customers",
@@ -34,41 +34,9 @@ PATH_VALUES: tuple[str, ...] = ("cash", "cumulative_profit", "adjusted_ebitda",
 them chunk by chunk, as the column ``(name, -1)``: :mod:`simulator.runner.plan`)."""
 
 
-class ExitMultipleTable(NamedTuple):
-    """Multiples of adjusted EBITDA paid for an MSP (public broker and M&A figures).
-
-    ``size_bands``: (adjusted EBITDA from [$/year], base multiple), ascending;
-    the adjustments add turns for the quality of the revenue.
-    """
-
-    size_bands: tuple[tuple[float, float], ...]
-    recurring: tuple[tuple[float, float], ...]       # (recurring share at least, turns)
-    churn: tuple[tuple[float, float], ...]           # (annual churn at least, turns)
-    concentration: tuple[tuple[float, float], ...]   # (largest client's share at least, turns)
-    lowest: float
-    highest: float
-
-
-EXIT_MULTIPLE_TABLE = ExitMultipleTable(
-    # NuOptima's lower-middle-market tiers: owner-led ~3-4x; $250k-1M adjusted EBITDA
-    # ~4-5x; $1-2M ~5-6x; $2-5M ~6-8x (the middle of each range)
-    size_bands=((-np.inf, 3.5), (250_000.0, 4.5), (1_000_000.0, 5.5), (2_000_000.0, 7.0)),
-    # DealFlow-OS: 85%+ of revenue under managed contracts 6-8x, half project work 3.5-5x
-    recurring=((0.0, -0.5), (0.5, 0.0), (0.7, 0.5), (0.85, 1.0)),
-    # DealFlow-OS: churn under 5% excellent, 5-10% standard, over 15% a treadmill
-    churn=((0.0, 0.5), (0.05, 0.0), (0.10, -0.25), (0.15, -0.5)),
-    # Eight-M: a client at 10-15% of revenue a mild haircut, 15-25% a bigger one,
-    # over 25% often a deal breaker
-    concentration=((0.0, 0.0), (0.10, -0.25), (0.15, -0.5), (0.25, -1.0)),
-    lowest=1.0,
-    highest=12.0,
-)
-"""The default exit-multiple table; each path's multiple is then scaled by its draw of
-``finance.exit_multiple_factor`` (the spread of deals around a tier's middle)."""
-
-
 def _step(table: tuple[tuple[float, float], ...], x: np.ndarray) -> np.ndarray:
-    """The value of the last row whose threshold ``x`` reaches (a step function)."""
+    """The value of the last row whose threshold ``x`` reaches (a step function; the
+    first row's below its threshold too)."""
     edges = np.array([edge for edge, _ in table])
     values = np.array([value for _, value in table])
     return values[np.clip(np.searchsorted(edges, x, side="right") - 1, 0, len(values) - 1)]
@@ -76,18 +44,20 @@ def _step(table: tuple[tuple[float, float], ...], x: np.ndarray) -> np.ndarray:
 
 def exit_multiple(adjusted_ebitda: np.ndarray, recurring_share: np.ndarray,
                   annual_churn: np.ndarray, top_client_share: np.ndarray,
-                  factor: np.ndarray | float = 1.0,
-                  table: ExitMultipleTable = EXIT_MULTIPLE_TABLE) -> np.ndarray:
+                  factor: np.ndarray | float = 1.0, table: Value | None = None) -> np.ndarray:
     """The multiple of adjusted EBITDA a buyer pays, per path.
 
     ``(size band + recurring + churn + concentration turns) x factor``, clipped to
-    ``[table.lowest, table.highest]``.
+    ``[exit_multiple_min, exit_multiple_max]`` of ``table`` (a config's ``[value]``
+    section; default the schema's).
     """
-    turns = (_step(table.size_bands, np.asarray(adjusted_ebitda, dtype=np.float64))
-             + _step(table.recurring, np.asarray(recurring_share, dtype=np.float64))
-             + _step(table.churn, np.asarray(annual_churn, dtype=np.float64))
-             + _step(table.concentration, np.asarray(top_client_share, dtype=np.float64)))
-    return np.clip(turns * factor, table.lowest, table.highest)
+    t = Value() if table is None else table
+    turns = (_step(t.exit_size_bands, np.asarray(adjusted_ebitda, dtype=np.float64))
+             + _step(t.exit_recurring_turns, np.asarray(recurring_share, dtype=np.float64))
+             + _step(t.exit_churn_turns, np.asarray(annual_churn, dtype=np.float64))
+             + _step(t.exit_concentration_turns,
+                     np.asarray(top_client_share, dtype=np.float64)))
+    return np.clip(turns * factor, t.exit_multiple_min, t.exit_multiple_max)
 
 
 def largest_client_share(customers: np.ndarray, seats: Any) -> np.ndarray:
@@ -131,16 +101,16 @@ def path_values(result: SimulationResult) -> dict[str, np.ndarray] | None:
     memo = result._quantile_memo  # the result's cache of summaries of its trajectories
     if "path_values" not in memo:
         insolvency = np.asarray(result.insolvency_month)  # set by the result's checks
-        memo["path_values"] = path_values_of(result, result.params, insolvency,
-                                             result.config.customers.seats)
+        memo["path_values"] = path_values_of(result, result.params, insolvency, result.config)
     return memo["path_values"]
 
 
 def path_values_of(metrics: Any, params: np.ndarray, insolvency_month: np.ndarray,
-                   seats: Any) -> dict[str, np.ndarray]:
+                   config: Config) -> dict[str, np.ndarray]:
     """:func:`path_values` of any block of paths: ``metrics[name]`` gives a metric's
     trajectories ``(paths, months + 1)`` (a result, or a dict of a chunk's), ``params``
-    their per-path parameters, ``seats`` the config's ``customers.seats``. The one place
+    their per-path parameters, ``config`` the run's (its ``customers.seats`` and
+    ``[value]`` exit-multiple table). The one place
     per-path values at the horizon are computed (a run that keeps no trajectories can
     call it chunk by chunk)."""
     cash = np.asarray(metrics["cash"], dtype=np.float64)
@@ -164,9 +134,9 @@ def path_values_of(metrics: Any, params: np.ndarray, insolvency_month: np.ndarra
         lost = np.asarray(metrics["churned"], dtype=np.float64)[:, window].sum(axis=1)
         annual_churn = np.where(book > 0, lost / book * (12.0 / span), 0.0)
     customers = np.asarray(metrics["customers"], dtype=np.float64)[:, H]
-    top = largest_client_share(customers, seats)
+    top = largest_client_share(customers, config.customers.seats)
     multiple = exit_multiple(adjusted, recurring_share, annual_churn, top,
-                             params["finance_exit_multiple_factor"])
+                             params["finance_exit_multiple_factor"], config.value)
     solvent = np.asarray(insolvency_month) < 0
     enterprise = np.where(solvent, multiple * np.maximum(adjusted, 0.0), 0.0)
     sale = np.where(solvent, np.maximum(enterprise + cash[:, H], 0.0), 0.0)

@@ -10,7 +10,7 @@ import numpy as np
 from ..engine import new_output
 from ..model.metrics import METRICS
 from ..model.sampling import param_dtype
-from ..results import KEEP_PATHS_LIMIT, SimulationResult
+from ..results import SimulationResult
 from ..results.monthly_stats import PILOT_PATHS, MonthlyStats
 from ..results.value import path_values
 from .plan import FINAL_COLUMNS, Plan
@@ -42,15 +42,11 @@ class Collector:
         self._pending: dict[int, Any] = {}
         self._next = 0  # the next range to fold, in path order
         self.buffer: np.ndarray | None = None
+        self.params = np.empty(n, dtype=param_dtype()) if plan.keeps_params else None
         if plan.keep_paths:
             self.trajectories = new_output(n, months, touch=False)
-            self.params: np.ndarray | None = np.empty(n, dtype=param_dtype())
         else:
             self.trajectories = None
-            # a run of outcomes only keeps its paths' parameters (what per-path values such
-            # as the owner's value read; ~1 kB a path) up to the kept-paths limit
-            self.params = (np.empty(n, dtype=param_dtype())
-                           if not plan.statistics and n <= KEEP_PATHS_LIMIT else None)
             if buffer_paths:  # one buffer, reused by every chunk: no fresh memory per chunk
                 size = min(max(buffer_paths, PILOT_PATHS if plan.folds else 1), n)
                 self.buffer = new_output(size, months, n_metrics=plan.recorded.size)
@@ -73,14 +69,16 @@ class Collector:
             assert self.params is not None
             self.params[start:stop] = params
         else:
-            if self.params is not None and params is not None:
-                self.params[start:stop] = params
-            self.place_columns(start, stop, self.plan.take(out, im, params))
+            self.place_columns(start, stop, self.plan.take(out, im, params), params)
 
-    def place_columns(self, start: int, stop: int, columns: list[np.ndarray]) -> None:
-        """The gathered columns of paths ``start..stop-1`` (a run without trajectories)."""
+    def place_columns(self, start: int, stop: int, columns: list[np.ndarray],
+                      params: np.ndarray | None = None) -> None:
+        """The gathered columns of paths ``start..stop-1`` (a run without trajectories)
+        and, where the run keeps them, their parameters."""
         for c, column in zip(self.plan.gathered, columns, strict=True):
             self.values[c][start:stop] = column
+        if self.params is not None and params is not None:
+            self.params[start:stop] = params
 
     def fold(self, out: np.ndarray) -> None:
         """Fold the run's next chunk of trajectories into the statistics."""

@@ -34,6 +34,7 @@ import numpy as np
 
 from ..config import Config, ConfigError
 from ..config.errors import MISSING
+from ..model.sampling import param_dtype
 from .collect import Collector
 from .plan import Plan, RunOptions
 from .progress import progress_callback
@@ -220,7 +221,7 @@ def execute(plan: Plan, client: Any, *, window: int | None = None,
             else:
                 collector.first_passage[start:stop] = payload[1]
                 collector.insolvency_month[start:stop] = payload[2]
-                collector.place_columns(start, stop, payload[3])
+                collector.place_columns(start, stop, payload[3], payload[4])
             if folds and collector.fold_in_order(k, payload[0]):
                 template = client.scatter(collector.stats.empty(), broadcast=True, hash=False)
             done += stop - start
@@ -239,42 +240,51 @@ def _chunk_task(plan: Plan, start: int, stop: int
     return plan.simulate(start, stop)
 
 
+_Outputs = tuple[Any, np.ndarray, np.ndarray, list[np.ndarray], np.ndarray | None]
+"""What a task without trajectories sends back: its partial statistics (or None), first
+passages, insolvency months, columns and parameters (or None)."""
+
+
 def _task_outputs(plan: Plan, start: int, stop: int
-                  ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], Callable[..., Any]]:
-    """A task's first passages, insolvency months and gathered columns, and the
-    function that simulates its paths ``a..b-1`` into them (returning the output)."""
+                  ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], np.ndarray | None,
+                             Callable[..., Any]]:
+    """A task's first passages, insolvency months, gathered columns and (where the plan
+    keeps them) parameters, and the function that simulates its paths ``a..b-1`` into
+    them (returning the output)."""
     n = stop - start
     fp = np.empty(n, dtype=np.int64)
     im = np.empty(n, dtype=np.int64)
     columns = [np.empty(plan.column_shape(n, c)) for c in plan.gathered]
+    params = np.empty(n, dtype=param_dtype()) if plan.keeps_params else None
 
     def simulate(a: int, b: int) -> np.ndarray:
-        out, fp[a - start:b - start], im[a - start:b - start], params = plan.simulate(a, b)
-        for column, value in zip(columns, plan.take(out, im[a - start:b - start], params),
+        out, fp[a - start:b - start], im[a - start:b - start], p = plan.simulate(a, b)
+        for column, value in zip(columns, plan.take(out, im[a - start:b - start], p),
                                  strict=True):
             column[a - start:b - start] = value
+        if params is not None:
+            params[a - start:b - start] = p
         return out
 
-    return fp, im, columns, simulate
+    return fp, im, columns, params, simulate
 
 
-def _stats_task(plan: Plan, start: int, stop: int, template: Any
-                ) -> tuple[Any, np.ndarray, np.ndarray, list[np.ndarray]]:
+def _stats_task(plan: Plan, start: int, stop: int, template: Any) -> _Outputs:
     """A statistics task on a worker: the plan's paths ``start..stop-1`` folded into a
     StatsPartial, with their first passages, insolvency months and the gathered
     columns."""
-    fp, im, columns, simulate = _task_outputs(plan, start, stop)
-    return template.partial(start, stop, simulate, plan.chunk_size), fp, im, columns
+    fp, im, columns, params, simulate = _task_outputs(plan, start, stop)
+    return template.partial(start, stop, simulate, plan.chunk_size), fp, im, columns, params
 
 
-def _outcomes_task(plan: Plan, start: int, stop: int
-                   ) -> tuple[None, np.ndarray, np.ndarray, list[np.ndarray]]:
+def _outcomes_task(plan: Plan, start: int, stop: int) -> _Outputs:
     """An outcomes task on a worker (a plan of outcomes only): the first passages,
-    insolvency months and columns of paths ``start..stop-1``, ``chunk_size`` at a time."""
-    fp, im, columns, simulate = _task_outputs(plan, start, stop)
+    insolvency months, columns and parameters (as a local run keeps them) of paths
+    ``start..stop-1``, ``chunk_size`` at a time."""
+    fp, im, columns, params, simulate = _task_outputs(plan, start, stop)
     for a in range(start, stop, plan.chunk_size):
         simulate(a, min(a + plan.chunk_size, stop))
-    return None, fp, im, columns
+    return None, fp, im, columns, params
 
 
 def map_tasks(func: Callable[..., Any], tasks: Sequence[tuple[int, tuple[Any, ...]]],

@@ -176,6 +176,13 @@ class Plan:
         return prepare(self.config)
 
     @property
+    def keeps_params(self) -> bool:
+        """Whether the run keeps every path's parameters: with its trajectories, or in a
+        run of outcomes only of at most :data:`~simulator.results.KEEP_PATHS_LIMIT` paths
+        (what per-path values such as the owner's value read; ~1 kB a path)."""
+        return self.keep_paths or (not self.statistics and self.n_paths <= KEEP_PATHS_LIMIT)
+
+    @property
     def folds(self) -> bool:
         """Whether the run folds its paths into monthly statistics (no trajectories)."""
         return self.statistics and not self.keep_paths
@@ -237,7 +244,7 @@ class Plan:
             if values is None:
                 axis = {METRICS[int(m)]: k for k, m in enumerate(self.recorded)}
                 values = path_values_of({m: out[:, axis[m]] for m in VALUE_METRICS}, params,
-                                        insolvency_month, self.config.customers.seats)
+                                        insolvency_month, self.config)
             columns.append(values[name])
         return columns
 

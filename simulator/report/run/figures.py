@@ -37,7 +37,7 @@ from ..style import (
 
 if TYPE_CHECKING:
 
-    from ...analysis.levers import LeverScanResult
+    from ...analysis.scan import LeverScanResult
     from ...results import SimulationResult
 
 __all__ = [

@@ -35,7 +35,7 @@ from .figures import run_figures
 from .page import render_run
 
 if TYPE_CHECKING:
-    from ...analysis.levers import LeverScanResult
+    from ...analysis.scan import LeverScanResult
     from ...results import SimulationResult
 
 __all__ = ["MONTHLY_COLUMNS", "run_workbook", "summary_rows", "write_outputs",
@@ -173,7 +173,7 @@ def write_outputs(
     title : str, optional
         Title of ``report.html`` (default: the report layer's).
     levers : LeverScanResult, optional
-        The run's lever scan (:func:`simulator.analysis.levers.lever_scan`):
+        The run's lever scan (:func:`simulator.analysis.scan.lever_scan`):
         ``summary.json`` gets its ``levers`` block and the report its section.
     by : sequence of int
         Months whose P(break) the summary and the report add to 12, 36 and the horizon.

@@ -16,7 +16,7 @@ from .advice import advice, with_uncertainty
 from .figures import run_figures
 
 if TYPE_CHECKING:
-    from ...analysis.levers import LeverScanResult
+    from ...analysis.scan import LeverScanResult
 
 __all__ = ["CLOSED_AS_ZERO", "RUN_TITLE", "closed_rule", "headline", "headline_details",
            "owner_sentence", "render_run", "summary_rows"]
