@@ -10,7 +10,7 @@ import pytest
 
 from simulator.api import simulate
 from simulator.config.loader import config_from_dict
-from simulator.model.metrics import METRICS
+from simulator.model.metrics import METRICS, REVENUE_METRICS
 from simulator.model.sampling import param_dtype
 from simulator.results import DEFAULT_QUANTILES, SimulationResult, config_sha256
 
@@ -55,6 +55,11 @@ def test_basic_properties():
     assert res.metric_names == METRICS
     with pytest.raises(KeyError, match="unknown metric"):
         res["nope"]
+    # the standard deviation over paths (ddof=1) of every month; 0 for a single path
+    np.testing.assert_allclose(res.std("cash"), res["cash"].std(axis=0, ddof=1), rtol=1e-12)
+    two = make_result([3, -1])
+    np.testing.assert_allclose(two.std("cash"), two["cash"].std(axis=0, ddof=1), rtol=1e-12)
+    np.testing.assert_array_equal(make_result([3]).std("mrr"), np.zeros(11))
 
 
 def test_seed_defaults_to_config():
@@ -94,6 +99,54 @@ def test_ecdf_hand_checked_small_case():
     # median CI: high side reaches 0.5 at t=3; low side never does
     med = res.time_quantile(0.5)
     assert (med.low, med.high) == (3, None)
+
+
+def test_at_horizon_by_hand():
+    """The horizon's scoreboard from its definition: the last 12 months (13-24 of 24) of
+    every path together; MRR and cash quantiles of the horizon month."""
+    fp = np.r_[24, np.arange(39) % 26 - 1]  # path 0 sits exactly on the threshold at 24
+    res = make_result(fp, months=24)
+    h = res.at_horizon()
+
+    def total(name):
+        return res[name][:, 13:25].sum()
+
+    revenue = sum(total(name) for name in REVENUE_METRICS)
+    endpoints = total("seats") * 1.2  # customers.endpoints_per_seat's default
+    service_techs = total("techs") * (1 - total("project_hours") / total("work_hours"))
+    mrr, cash = res["mrr"][:, 24], res["cash"][:, 24]
+    assert res["mrr"][0, 24] == res.threshold_mrr
+    expected = {
+        "month": 24, "mrr_p50": np.median(mrr), "p_above_threshold": np.mean(fp >= 0),
+        "pretax_margin_last_12_months": total("pretax_profit") / revenue,
+        "managed_gross_margin_last_12_months": (total("gross_profit_managed")
+                                                / total("revenue_managed")),
+        "projects_gross_margin_last_12_months": (total("gross_profit_projects")
+                                                 / total("revenue_projects")),
+        "endpoints_per_tech": endpoints / total("techs"),
+        "endpoints_per_service_tech": endpoints / service_techs,
+        "cash_p10": np.quantile(cash, 0.1), "cash_p50": np.quantile(cash, 0.5),
+        "cash_p90": np.quantile(cash, 0.9)}
+    assert {k: h[k] for k in expected} == pytest.approx(expected, rel=1e-12)
+    # P(at or above the threshold) in an earlier month: the same count, that month
+    assert res.p_above_at(10) == np.mean((fp >= 0) & (fp <= 10))
+
+
+def test_p_insolvent_by_counts_months_and_checks_its_range():
+    res = make_result(SMALL)
+    im = np.array([0, 3, -1, 5, -1, 10, 3, -1])
+    res = SimulationResult(config=res.config, seed=1, metrics=res.metrics,
+                           first_passage=res.first_passage, insolvency_month=im)
+    for month, k in ((0, 1), (2, 1), (3, 3), (5, 4), (10, 5)):
+        assert res.p_insolvent_by(month).value == k / 8, month
+    with pytest.raises(ValueError, match="month must be in 0..10"):
+        res.p_insolvent_by(11)
+    with pytest.raises(ValueError, match="month must be in 0..10"):
+        res.p_insolvent_by(-1)
+    np.testing.assert_array_equal(make_result(SMALL).insolvency_month, -1)
+    for p in (0.0, 1.0):
+        with pytest.raises(ValueError, match="p must be in"):
+            res.time_quantile(p)
 
 
 def test_p_break_by_matches_direct_count():
@@ -167,6 +220,17 @@ def test_summary_contract():
     assert s["p_break_by_horizon"] + s["censored_fraction"] == pytest.approx(1.0)
     assert s["mrr_final"]["p50"] == pytest.approx(np.median(res["mrr"][:, -1]))
     assert len(s["config_sha256"]) == 64
+    assert s["sampling"] == "random" and s["paths_kept"] is True and s["start_date"] is None
+    # each reported month: the mean and the quantiles of that month's MRR
+    names = ("p5", "p10", "p25", "p50", "p75", "p90", "p95")
+    for m, entry in s["mrr_at_month"].items():
+        col = res["mrr"][:, int(m)]
+        assert entry == pytest.approx({"mean": col.mean(), **dict(zip(
+            names, np.quantile(col, DEFAULT_QUANTILES), strict=True))}, rel=1e-12), m
+    assert s["mrr_start"] == pytest.approx({"mean": res["mrr"][:, 0].mean(),
+                                            "p50": np.median(res["mrr"][:, 0])}, rel=1e-12)
+    assert s["p_break_by_month"] == {str(m): pytest.approx(res.p_break_by(m).value)
+                                     for m in (12, 36, 60)}
     assert s["config_sha256"] == config_sha256(res.config)
 
 
