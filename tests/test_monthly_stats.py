@@ -124,7 +124,10 @@ def test_streamed_run_agrees_with_kept_run(pair):
         assert abs(streamed.p_above_at(month) - kept.p_above_at(month)) < 0.01, month
     assert 0.05 < kept.p_above_at(12) < 0.95
     assert streamed.summary()["p_break_by_horizon"] == kept.summary()["p_break_by_horizon"]
-    with pytest.raises(KeyError, match="kept no trajectories"):
+    with pytest.raises(KeyError, match="unknown metric 'nope'"):
+        streamed.stats.mean_of("nope")
+    with pytest.raises(KeyError, match=r"kept no trajectories; use quantiles\(\), mean\(\) or "
+                       r"std\(\) \(or simulate\(..., keep_paths=True\)\)"):
         streamed["mrr"]
 
 

@@ -72,9 +72,45 @@ def test_seed_defaults_to_config():
 def test_shape_mismatch_is_rejected():
     res = make_result(SMALL)
     bad = dict(res.metrics, mrr=res["mrr"][:, :5])
-    with pytest.raises(ValueError, match="shape"):
+    with pytest.raises(ValueError, match=r"metric 'mrr' has shape \(8, 5\), expected \(8, 11\)"):
         SimulationResult(config=res.config, seed=1, metrics=bad,
                          first_passage=res.first_passage)
+    kw = {"config": res.config, "seed": 1, "metrics": res.metrics}
+    for fp in ([], [[1, 2]]):
+        with pytest.raises(ValueError, match="first_passage must be a non-empty 1-d array"):
+            SimulationResult(**kw, first_passage=np.array(fp))
+    one = SimulationResult(config=res.config, seed=1, metrics={k: v[:1] for k, v in
+                                                               res.metrics.items()},
+                           first_passage=[3])
+    assert one.n_paths == 1 and one.insolvency_month.dtype == np.int64
+    with pytest.raises(ValueError, match="metrics must contain 'mrr'"):
+        SimulationResult(config=res.config, seed=1, first_passage=res.first_passage,
+                         metrics={k: v for k, v in res.metrics.items() if k != "mrr"})
+    with pytest.raises(ValueError, match="params has 7 rows, expected 8"):
+        SimulationResult(**kw, first_passage=res.first_passage, params=res.params[:7])
+    with pytest.raises(ValueError, match=r"insolvency_month has shape \(7,\), expected \(8,\)"):
+        SimulationResult(**kw, first_passage=res.first_passage, insolvency_month=[-1] * 7)
+    with pytest.raises(ValueError, match=r"neither trajectories nor statistics \(a run of "
+                       "outcomes only: first passages and insolvency months"):
+        SimulationResult(config=res.config, seed=1, metrics={},
+                         first_passage=res.first_passage).mean("mrr")
+    with pytest.raises(KeyError, match="unknown metric 'nope'; available: mrr, "):
+        res["nope"]
+
+
+def test_config_sha256_is_the_sha256_of_the_canonical_json():
+    """SHA-256 of the config's JSON: aliases, sorted keys, no spaces, ASCII escapes (a
+    book client's name may not be ASCII)."""
+    import hashlib
+
+    cfg = config_from_dict({"start": {"book": [{"client": "Müller", "seats": 5,
+                                                  "monthly_fee": 600}]},
+                           "churn": {"annual_rate": {"dist": "beta", "mean": 0.11, "sd": 0.02}}})
+    data = cfg.model_dump(mode="json", by_alias=True)
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    assert '"mean":0.11' in text and text.isascii() and "\\u00fc" in text
+    assert ", " not in text and ": " not in text
+    assert config_sha256(cfg) == hashlib.sha256(text.encode("ascii")).hexdigest()
 
 
 def test_ecdf_hand_checked_small_case():
@@ -160,10 +196,28 @@ def test_p_break_by_matches_direct_count():
         assert est.low <= est.value <= est.high
         # the ECDF agrees with the direct count (censoring only at the horizon)
         assert res.time_to_threshold().cdf(month) == pytest.approx(direct)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="month must be in 0..24, got 25"):
         res.p_break_by(25)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="month must be in 0..24, got -1"):
         res.p_break_by(-1)
+
+
+def test_months_are_labelled_with_the_calendar_month_from_the_start_date():
+    res = make_result(SMALL)
+    assert res.month_label(3) == "month 3"
+    dated = config_from_dict({"simulation": {"months": 10, "start_date": "2026-01-01"}})
+    res = SimulationResult(config=dated, seed=1, metrics=res.metrics,
+                           first_passage=res.first_passage)
+    assert res.month_label(3) == "month 3 (Apr 2026)"
+    # the months whose chances a reader sees first: 12, 36, the horizon and those asked
+    assert res._chance_months((0, 4, 11)) == [0, 4, 10]
+
+
+def test_every_path_breaking_at_once_closes_the_band_at_zero_and_one():
+    ttt = make_result([0, 0, 0, 0]).time_to_threshold()
+    assert ttt.months == 10 and ttt.n_events == 4
+    low, high = ttt.confidence_band()
+    assert (low.tolist(), high.tolist()) == ([0.0], [1.0])
 
 
 def test_all_paths_break_no_warning_and_closed_band():
@@ -196,6 +250,14 @@ def test_quantiles_per_month():
     np.testing.assert_allclose(q["cash"], np.quantile(res["cash"], qs, axis=0))
     assert set(res.quantiles()) == set(METRICS)
     assert res.quantiles()["mrr"].shape == (7, 11)
+    # a NaN in a month: numpy's rules (that month's quantiles are NaN, the others as is)
+    metrics = dict(res.metrics, cash=res["cash"].copy())
+    metrics["cash"][2, 4] = np.nan
+    nan = SimulationResult(config=res.config, seed=1, metrics=metrics,
+                           first_passage=res.first_passage)
+    got = nan.quantiles(qs, metrics=["cash"])["cash"]
+    np.testing.assert_array_equal(got, np.quantile(metrics["cash"], qs, axis=0))
+    assert np.isnan(got[:, 4]).all() and not np.isnan(got[:, 3]).any()
 
 
 def test_summary_contract():
