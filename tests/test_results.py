@@ -250,6 +250,14 @@ def test_quantiles_per_month():
     np.testing.assert_allclose(q["cash"], np.quantile(res["cash"], qs, axis=0))
     assert set(res.quantiles()) == set(METRICS)
     assert res.quantiles()["mrr"].shape == (7, 11)
+    # the rows of quantiles.csv: (month, metric, quantile, value), every cell once
+    frame = res.to_frame(qs)
+    assert list(frame.columns) == ["month", "metric", "quantile", "value"]
+    assert len(frame) == 11 * len(METRICS) * 3
+    table = res.quantiles(qs)
+    for row in frame.sample(40, random_state=0).itertuples():
+        assert row.value == table[row.metric][qs.index(row.quantile), row.month], row
+    assert frame["month"].tolist()[:3 * len(METRICS)] == [0] * 3 * len(METRICS)
     # a NaN in a month: numpy's rules (that month's quantiles are NaN, the others as is)
     metrics = dict(res.metrics, cash=res["cash"].copy())
     metrics["cash"][2, 4] = np.nan
