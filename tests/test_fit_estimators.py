@@ -15,6 +15,7 @@ import datetime
 import math
 
 import numpy as np
+import pytest
 from scipy import optimize, stats
 
 from simulator.fit.estimate import (
@@ -396,3 +397,46 @@ def test_client_months_by_hand():
     np.testing.assert_array_equal(moy, [0, 1, 0, 1])
     np.testing.assert_array_equal(who, [0, 0, 1, 1])
     assert n.dtype == e.dtype == np.float64 and moy.dtype == who.dtype == np.int64
+
+
+def test_negative_binomial_interval_is_the_observed_information_by_hand():
+    """Unequal exposures (so the rate and the shape are not orthogonal): the maximum of
+    :func:`scipy.stats.nbinom.logpmf` over (log rate, log shape), and the 90% interval of
+    the log rate from the inverse of the observed information, written out from the
+    log-likelihood's second derivatives (l = lgamma(y + k) - lgamma(k) + k log k
+    + y log mu - (y + k) log(k + mu), mu = rate x exposure)."""
+    from scipy import special
+
+    from simulator.fit.estimate import negative_binomial_rate
+
+    y = np.array([3.0, 25.0, 7.0, 60.0, 0.0, 14.0])
+    e = np.array([10.0, 40.0, 12.0, 55.0, 8.0, 30.0])
+
+    def nll(th):
+        k, mu = math.exp(th[1]), math.exp(th[0]) * e
+        return -stats.nbinom.logpmf(y, k, k / (k + mu)).sum()
+
+    best = optimize.minimize(nll, [math.log(y.sum() / e.sum()), 0.0], method="Nelder-Mead",
+                             options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 20_000})
+    rate, k = math.exp(best.x[0]), math.exp(best.x[1])
+    got_rate, (low, high), got_k = negative_binomial_rate(y, e)
+    assert got_rate == pytest.approx(rate, rel=1e-5) and got_k == pytest.approx(k, rel=1e-3)
+    mu = rate * e
+    d_eta2 = np.sum(-k * mu * (k + y) / (k + mu) ** 2)              # d2l / d(log rate)^2
+    d_eta_kappa = np.sum(k * (y - mu) * mu / (k + mu) ** 2)          # d2l / dlog rate dlog k
+    d_k2 = np.sum(special.polygamma(1, y + k) - special.polygamma(1, k) + 1 / k
+                  - 1 / (k + mu) - (mu - y) / (k + mu) ** 2)
+    d_k = np.sum(special.digamma(y + k) - special.digamma(k) + math.log(k) + 1
+                 - np.log(k + mu) - (y + k) / (k + mu))
+    info = -np.array([[d_eta2, d_eta_kappa], [d_eta_kappa, k * k * d_k2 + k * d_k]])
+    assert abs(info[0, 1]) > 0.05 * math.sqrt(info[0, 0] * info[1, 1])  # not orthogonal
+    half = stats.norm.ppf(0.95) * math.sqrt(np.linalg.inv(info)[0, 0])
+    assert (low, high) == pytest.approx((rate * math.exp(-half), rate * math.exp(half)),
+                                        rel=1e-4)
+    # counts with no extra spread: a Poisson rate (shape inf), its interval from the
+    # Poisson information (the count) alone
+    even = np.array([6.0, 6.0, 6.0, 6.0])
+    got_rate, (low, high), got_k = negative_binomial_rate(even, np.full(4, 2.0))
+    assert got_rate == pytest.approx(3.0, rel=1e-5) and got_k == math.inf
+    half = stats.norm.ppf(0.95) / math.sqrt(24.0)
+    assert (low, high) == pytest.approx((3 * math.exp(-half), 3 * math.exp(half)), rel=1e-4)
