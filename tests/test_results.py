@@ -317,10 +317,44 @@ def test_config_sha256_depends_on_config():
 
 
 def test_format_summary():
-    text = make_result([2, 3, 4, 5, 6, -1, -1, -1], months=60).format_summary()
-    assert "P(MRR >= $100,000 by month 60): 62.5%" in text
-    assert "Median time to $100,000: 5 months" in text
-    assert "month  12" in text and "month  60" in text
+    """By hand: 5 of 8 paths break by month 2-6 (62.5%, Wilson 30.6-86.3%); the CDF
+    reaches 1/2 at month 5 (4 of 8), its band's high side at 3 and its low side never;
+    path i's MRR from its passage is 100,000 x (1 + 0.01 (t - f + i)) (make_result)."""
+    res = make_result([2, 3, 4, 5, 6, -1, -1, -1], months=60)
+    lines = res.format_summary().splitlines()
+    chance = "62.5% (95% CI 30.6%-86.3%)"
+    assert lines[:6] + lines[-4:] == [
+        "8 paths x 60 months, seed 7, threshold $100,000 MRR",
+        f"P(MRR >= $100,000 by month 12): {chance}",
+        f"P(MRR >= $100,000 by month 36): {chance}",
+        f"P(MRR >= $100,000 by month 60): {chance}",
+        "Median time to $100,000: 5 months (95% CI 3-beyond horizon; not reached in 37.5% "
+        "of paths)",
+        "P(insolvent by month 60): 0.0% (95% CI 0.0%-32.4%)",
+        "MRR p10 / p50 / p90:",
+        "  month  12: $58,000 / $110,000 / $110,000",
+        "  month  36: $74,000 / $134,000 / $134,000",
+        "  month  60: $90,000 / $158,000 / $158,000"]
+    assert lines[6].startswith("At month 60: median MRR $158,000 (62.5% of paths at or above "
+                               "$100,000); pretax margin ")
+    assert res.headline() == (
+        "62% chance to break $100k MRR within 60 months (95% CI 31%\u201386%); median 5 "
+        "months [3\u2013beyond 60]. 0.0% chance of running out of cash and credit by month 60 "
+        "(95% CI 0.0%\u201332%)")
+    # sustained for 3 months, one path insolvent in month 7; no path breaking
+    sustained = SimulationResult(
+        config=config_from_dict({"simulation": {"months": 60, "sustain_months": 3}}), seed=1,
+        metrics=res.metrics, first_passage=res.first_passage,
+        insolvency_month=[-1, -1, 7, -1, -1, -1, -1, -1])
+    assert sustained.headline().startswith(
+        "62% chance to break $100k MRR (sustained 3 months) within 60 months")
+    assert sustained.headline().endswith(
+        "12% chance of running out of cash and credit by month 60 (95% CI 2%\u201347%)")
+    assert "threshold $100,000 MRR (sustained 3 months)" in sustained.format_summary()
+    assert make_result([-1] * 5, months=12).headline() == (
+        "0.0% chance to break $100k MRR within 12 months (95% CI 0.0%\u201343%); the median "
+        "time is beyond month 12 (fewer than half of the paths break it). 0.0% chance of "
+        "running out of cash and credit by month 12 (95% CI 0.0%\u201343%)")
     text = make_result(SMALL).format_summary()
     assert "month  10" in text  # horizon shown when 12/36/60 are beyond it
 
