@@ -440,3 +440,51 @@ def test_negative_binomial_interval_is_the_observed_information_by_hand():
     assert got_rate == pytest.approx(3.0, rel=1e-5) and got_k == math.inf
     half = stats.norm.ppf(0.95) / math.sqrt(24.0)
     assert (low, high) == pytest.approx((3 * math.exp(-half), 3 * math.exp(half)), rel=1e-4)
+
+
+def test_seasons_and_clients_are_the_poisson_log_linear_fit_and_t_widens_the_interval():
+    """Clients of unlike rates, one signed in July, with winter months busier: the
+    month-of-year factors are those of the Poisson log-linear model with client and
+    month-of-year effects (maximised here by scipy.optimize; normalised to a mean of 1
+    over the months seen); the rate is the negative binomial's on the season-adjusted
+    exposures; its 90% interval is widened by Student's t with g - 1 degrees of freedom
+    and the clustered variance's g / (g - 1) (CR1; g = 4 clients)."""
+    from simulator.fit.estimate import fit_ticket_rate, negative_binomial_rate
+    from simulator.fit.history import client_month_counts
+
+    rng = np.random.default_rng(12)
+    first, end = datetime.date(2022, 1, 1), datetime.date(2023, 7, 1)
+    clients = [Client("A", first, None, 8, 10, 800, 2),
+               Client("B", datetime.date(2022, 7, 1), None, 16, 20, 1600, 3),
+               Client("C", first, None, 4, 5, 400, 4),
+               Client("D", first, datetime.date(2023, 3, 1), 8, 12, 900, 5)]
+    level, season = {"A": 0.9, "B": 2.0, "C": 0.5, "D": 1.2}, 1 + 0.5 * np.cos(
+        2 * np.pi * np.arange(12) / 12)
+    tickets = []
+    for c in clients:
+        m = max(c.start, first)
+        while m < (c.end or end):
+            lam = level[c.name] * c.endpoints * season[m.month - 1]
+            tickets += [Ticket(m.replace(day=1 + d % 28), None, c.name, 1.0, "T", 9)
+                        for d in range(rng.poisson(lam))]
+            m = (m + datetime.timedelta(days=32)).replace(day=1)
+    got = fit_ticket_rate(tickets, clients, first, end, 1.2, "t.csv")
+    n, e, moy, who = client_month_counts(tickets, clients, first, end, 1.2)
+
+    def nll(th):  # client log rates, then 11 month-of-year effects (January's is 0)
+        log_mu = th[who] + np.r_[0.0, th[4:]][moy] + np.log(e)
+        return np.sum(np.exp(log_mu) - n * log_mu)
+
+    fit = optimize.minimize(nll, np.zeros(15), method="BFGS", options={"gtol": 1e-10})
+    factor = np.exp(np.r_[0.0, fit.x[4:]])
+    factor /= factor.mean()
+    assert f"months of the year from {factor.min():.2f}x to {factor.max():.2f}x" in got.comment
+    x = np.bincount(who, weights=factor[moy] * e)
+    rate, (low, high), _ = negative_binomial_rate(np.bincount(who, weights=n), x)
+    assert got.estimate == pytest.approx(rate, rel=1e-4)
+    z = stats.norm.ppf(0.95)
+    sigma = stats.t.ppf(0.95, 3) / z * math.sqrt(4 / 3) * math.log(high / low) / (2 * z)
+    assert got.value["sigma"] == pytest.approx(sigma, rel=1e-4)
+    assert (f"90% interval {rate * math.exp(-z * sigma):.3f} to "
+            f"{rate * math.exp(z * sigma):.3f}") in got.comment
+    assert "of 4 clients" in got.comment
