@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 
@@ -166,6 +167,20 @@ def test_at_horizon_by_hand():
     assert {k: h[k] for k in expected} == pytest.approx(expected, rel=1e-12)
     # P(at or above the threshold) in an earlier month: the same count, that month
     assert res.p_above_at(10) == np.mean((fp >= 0) & (fp <= 10))
+    # a horizon inside the first year: months 1-10; a business of no revenue, no staff:
+    # no margins and no endpoints per technician
+    short = make_result(SMALL)
+    expected = short["pretax_profit"][:, 1:].sum() / sum(
+        short[name][:, 1:].sum() for name in REVENUE_METRICS)
+    assert short.at_horizon()["pretax_margin_last_12_months"] == pytest.approx(expected)
+    zero = SimulationResult(config=short.config, seed=1, first_passage=short.first_passage,
+                            metrics={k: (v if k == "mrr" else np.zeros_like(v))
+                                     for k, v in short.metrics.items()})
+    empty = zero.at_horizon()
+    assert [empty[k] for k in ("pretax_margin_last_12_months",
+                               "managed_gross_margin_last_12_months",
+                               "projects_gross_margin_last_12_months", "endpoints_per_tech",
+                               "endpoints_per_service_tech")] == [None] * 5
 
 
 def test_p_insolvent_by_counts_months_and_checks_its_range():
@@ -209,6 +224,11 @@ def test_months_are_labelled_with_the_calendar_month_from_the_start_date():
     res = SimulationResult(config=dated, seed=1, metrics=res.metrics,
                            first_passage=res.first_passage)
     assert res.month_label(3) == "month 3 (Apr 2026)"
+    assert res.summary()["start_date"] == "2026-01-01"
+    # (a date in the config: its JSON is what the fingerprint hashes)
+    data = dated.model_dump(mode="json", by_alias=True)
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    assert config_sha256(dated) == hashlib.sha256(text.encode("ascii")).hexdigest()
     # the months whose chances a reader sees first: 12, 36, the horizon and those asked
     assert res._chance_months((0, 4, 11)) == [0, 4, 10]
 
@@ -258,6 +278,16 @@ def test_quantiles_per_month():
     for row in frame.sample(40, random_state=0).itertuples():
         assert row.value == table[row.metric][qs.index(row.quantile), row.month], row
     assert frame["month"].tolist()[:3 * len(METRICS)] == [0] * 3 * len(METRICS)
+    import sys
+
+    saved = sys.modules.get("pandas")
+    sys.modules["pandas"] = None  # as if not installed
+    try:
+        with pytest.raises(ImportError, match=r"^to_frame\(\) needs pandas, an optional "
+                           "dependency of msp-sim: pip install pandas$"):
+            res.to_frame(qs)
+    finally:
+        sys.modules["pandas"] = saved
     # a NaN in a month: numpy's rules (that month's quantiles are NaN, the others as is)
     metrics = dict(res.metrics, cash=res["cash"].copy())
     metrics["cash"][2, 4] = np.nan
@@ -301,7 +331,20 @@ def test_summary_contract():
                                             "p50": np.median(res["mrr"][:, 0])}, rel=1e-12)
     assert s["p_break_by_month"] == {str(m): pytest.approx(res.p_break_by(m).value)
                                      for m in (12, 36, 60)}
+    assert s["mrr_final"]["mean"] == pytest.approx(res["mrr"][:, -1].mean(), rel=1e-12)
+    assert s["time_to_threshold_ci95"] == {
+        key: [res.time_quantile(p).low, res.time_quantile(p).high]
+        for key, p in (("median", 0.5), ("p10", 0.1), ("p25", 0.25), ("p75", 0.75),
+                       ("p90", 0.9))}
+    assert s["p_insolvent_by_horizon"] == 0.0
+    assert s["p_insolvent_by_horizon_ci95"] == [0.0, pytest.approx(wilson_high_of_none(300))]
+    assert s["at_horizon"] == res.at_horizon()
     assert s["config_sha256"] == config_sha256(res.config)
+
+
+def wilson_high_of_none(n, z=1.959963984540054):
+    """The upper end of Wilson's 95% interval for 0 successes in n: z^2 / (n + z^2)."""
+    return z * z / (n + z * z)
 
 
 def test_summary_months_within_horizon_only():
