@@ -108,6 +108,7 @@ def test_latin_hypercube_is_stratified_and_sliced_from_the_whole_run():
                                                         "high": 0.5}}})
     a, b = (draw_parameters(sobol, s, 0, 64)["churn_annual_rate"] for s in (1, 2))
     assert not np.array_equal(a, b) and a.min() > 0 and b.min() > 0
+    np.testing.assert_array_equal(draw_parameters(sobol, 1, 0, 64)["churn_annual_rate"], a)
 
 
 def test_a_washout_rep_books_a_uniform_share_of_the_firing_line():
