@@ -488,3 +488,37 @@ def test_seasons_and_clients_are_the_poisson_log_linear_fit_and_t_widens_the_int
     assert (f"90% interval {rate * math.exp(-z * sigma):.3f} to "
             f"{rate * math.exp(z * sigma):.3f}") in got.comment
     assert "of 4 clients" in got.comment
+
+
+def test_half_a_year_of_flat_or_seasonal_tickets():
+    """Six months (January-June) of records, two clients alike (one counted in seats x
+    endpoints_per_seat): each month's tickets per endpoint-month r_m are the same for
+    both, so the month factors are r_m over their mean over the six months seen (the
+    months not seen left alone) and the rate is that mean; months that differ by
+    less than 0.3x (the same count in months of 28-31 days) get no note of seasons."""
+    from simulator.fit.estimate import fit_ticket_rate
+    from simulator.fit.history import client_month_counts
+
+    first, end = datetime.date(2023, 1, 1), datetime.date(2023, 7, 1)
+    clients = [Client("A", first, None, 8, 10, 800, 2),
+               Client("B", first, None, 10, None, 900, 3)]
+
+    def tickets_of(per_month):
+        out = []
+        for c, endpoints in zip(clients, (10, 12), strict=True):
+            for month in range(1, 7):
+                out += [Ticket(datetime.date(2023, month, 1 + d % 28), None, c.name, 1.0,
+                               "T", 9) for d in range(round(per_month[month - 1] * endpoints))]
+        return out
+
+    for busy in ([0.5] * 6, [1.0, 1.0, 0.5, 0.5, 0.5, 0.5]):
+        tickets = tickets_of(busy)
+        got = fit_ticket_rate(tickets, clients, first, end, 1.2, "t.csv")
+        n, e, moy, _ = client_month_counts(tickets, clients, first, end, 1.2)
+        r = np.bincount(moy, weights=n)[:6] / np.bincount(moy, weights=e)[:6]
+        assert got.estimate == pytest.approx(r.mean(), rel=1e-4)
+        factor = r / r.mean()
+        note = f"months of the year from {factor.min():.2f}x to {factor.max():.2f}x"
+        assert (note in got.comment) == (busy[0] == 1.0), got.comment
+        assert busy[0] == 1.0 or got.comment[-1].isdigit()  # the interval ends it
+        assert f"{e.sum():,.0f} endpoint-months of 2 clients" in got.comment
