@@ -15,6 +15,7 @@ import datetime
 import math
 
 import numpy as np
+import pytest
 from scipy import optimize, stats
 
 from simulator.fit.estimate import (
@@ -396,3 +397,128 @@ def test_client_months_by_hand():
     np.testing.assert_array_equal(moy, [0, 1, 0, 1])
     np.testing.assert_array_equal(who, [0, 0, 1, 1])
     assert n.dtype == e.dtype == np.float64 and moy.dtype == who.dtype == np.int64
+
+
+def test_negative_binomial_interval_is_the_observed_information_by_hand():
+    """Unequal exposures (so the rate and the shape are not orthogonal): the maximum of
+    :func:`scipy.stats.nbinom.logpmf` over (log rate, log shape), and the 90% interval of
+    the log rate from the inverse of the observed information, written out from the
+    log-likelihood's second derivatives (l = lgamma(y + k) - lgamma(k) + k log k
+    + y log mu - (y + k) log(k + mu), mu = rate x exposure)."""
+    from scipy import special
+
+    from simulator.fit.estimate import negative_binomial_rate
+
+    y = np.array([3.0, 25.0, 7.0, 60.0, 0.0, 14.0])
+    e = np.array([10.0, 40.0, 12.0, 55.0, 8.0, 30.0])
+
+    def nll(th):
+        k, mu = math.exp(th[1]), math.exp(th[0]) * e
+        return -stats.nbinom.logpmf(y, k, k / (k + mu)).sum()
+
+    best = optimize.minimize(nll, [math.log(y.sum() / e.sum()), 0.0], method="Nelder-Mead",
+                             options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 20_000})
+    rate, k = math.exp(best.x[0]), math.exp(best.x[1])
+    got_rate, (low, high), got_k = negative_binomial_rate(y, e)
+    assert got_rate == pytest.approx(rate, rel=1e-5) and got_k == pytest.approx(k, rel=1e-3)
+    mu = rate * e
+    d_eta2 = np.sum(-k * mu * (k + y) / (k + mu) ** 2)              # d2l / d(log rate)^2
+    d_eta_kappa = np.sum(k * (y - mu) * mu / (k + mu) ** 2)          # d2l / dlog rate dlog k
+    d_k2 = np.sum(special.polygamma(1, y + k) - special.polygamma(1, k) + 1 / k
+                  - 1 / (k + mu) - (mu - y) / (k + mu) ** 2)
+    d_k = np.sum(special.digamma(y + k) - special.digamma(k) + math.log(k) + 1
+                 - np.log(k + mu) - (y + k) / (k + mu))
+    info = -np.array([[d_eta2, d_eta_kappa], [d_eta_kappa, k * k * d_k2 + k * d_k]])
+    assert abs(info[0, 1]) > 0.05 * math.sqrt(info[0, 0] * info[1, 1])  # not orthogonal
+    half = stats.norm.ppf(0.95) * math.sqrt(np.linalg.inv(info)[0, 0])
+    assert (low, high) == pytest.approx((rate * math.exp(-half), rate * math.exp(half)),
+                                        rel=1e-4)
+    # counts with no extra spread: a Poisson rate (shape inf), its interval from the
+    # Poisson information (the count) alone
+    even = np.array([6.0, 6.0, 6.0, 6.0])
+    got_rate, (low, high), got_k = negative_binomial_rate(even, np.full(4, 2.0))
+    assert got_rate == pytest.approx(3.0, rel=1e-5) and got_k == math.inf
+    half = stats.norm.ppf(0.95) / math.sqrt(24.0)
+    assert (low, high) == pytest.approx((3 * math.exp(-half), 3 * math.exp(half)), rel=1e-4)
+
+
+def test_seasons_and_clients_are_the_poisson_log_linear_fit_and_t_widens_the_interval():
+    """Clients of unlike rates, one signed in July, with winter months busier: the
+    month-of-year factors are those of the Poisson log-linear model with client and
+    month-of-year effects (maximised here by scipy.optimize; normalised to a mean of 1
+    over the months seen); the rate is the negative binomial's on the season-adjusted
+    exposures; its 90% interval is widened by Student's t with g - 1 degrees of freedom
+    and the clustered variance's g / (g - 1) (CR1; g = 4 clients)."""
+    from simulator.fit.estimate import fit_ticket_rate, negative_binomial_rate
+    from simulator.fit.history import client_month_counts
+
+    rng = np.random.default_rng(12)
+    first, end = datetime.date(2022, 1, 1), datetime.date(2023, 7, 1)
+    clients = [Client("A", first, None, 8, 10, 800, 2),
+               Client("B", datetime.date(2022, 7, 1), None, 16, 20, 1600, 3),
+               Client("C", first, None, 4, 5, 400, 4),
+               Client("D", first, datetime.date(2023, 3, 1), 8, 12, 900, 5)]
+    level, season = {"A": 0.9, "B": 2.0, "C": 0.5, "D": 1.2}, 1 + 0.5 * np.cos(
+        2 * np.pi * np.arange(12) / 12)
+    tickets = []
+    for c in clients:
+        m = max(c.start, first)
+        while m < (c.end or end):
+            lam = level[c.name] * c.endpoints * season[m.month - 1]
+            tickets += [Ticket(m.replace(day=1 + d % 28), None, c.name, 1.0, "T", 9)
+                        for d in range(rng.poisson(lam))]
+            m = (m + datetime.timedelta(days=32)).replace(day=1)
+    got = fit_ticket_rate(tickets, clients, first, end, 1.2, "t.csv")
+    n, e, moy, who = client_month_counts(tickets, clients, first, end, 1.2)
+
+    def nll(th):  # client log rates, then 11 month-of-year effects (January's is 0)
+        log_mu = th[who] + np.r_[0.0, th[4:]][moy] + np.log(e)
+        return np.sum(np.exp(log_mu) - n * log_mu)
+
+    fit = optimize.minimize(nll, np.zeros(15), method="BFGS", options={"gtol": 1e-10})
+    factor = np.exp(np.r_[0.0, fit.x[4:]])
+    factor /= factor.mean()
+    assert f"months of the year from {factor.min():.2f}x to {factor.max():.2f}x" in got.comment
+    x = np.bincount(who, weights=factor[moy] * e)
+    rate, (low, high), _ = negative_binomial_rate(np.bincount(who, weights=n), x)
+    assert got.estimate == pytest.approx(rate, rel=1e-4)
+    z = stats.norm.ppf(0.95)
+    sigma = stats.t.ppf(0.95, 3) / z * math.sqrt(4 / 3) * math.log(high / low) / (2 * z)
+    assert got.value["sigma"] == pytest.approx(sigma, rel=1e-4)
+    assert (f"90% interval {rate * math.exp(-z * sigma):.3f} to "
+            f"{rate * math.exp(z * sigma):.3f}") in got.comment
+    assert "of 4 clients" in got.comment
+
+
+def test_half_a_year_of_flat_or_seasonal_tickets():
+    """Six months (January-June) of records, two clients alike (one counted in seats x
+    endpoints_per_seat): each month's tickets per endpoint-month r_m are the same for
+    both, so the month factors are r_m over their mean over the six months seen (the
+    months not seen left alone) and the rate is that mean; months that differ by
+    less than 0.3x (the same count in months of 28-31 days) get no note of seasons."""
+    from simulator.fit.estimate import fit_ticket_rate
+    from simulator.fit.history import client_month_counts
+
+    first, end = datetime.date(2023, 1, 1), datetime.date(2023, 7, 1)
+    clients = [Client("A", first, None, 8, 10, 800, 2),
+               Client("B", first, None, 10, None, 900, 3)]
+
+    def tickets_of(per_month):
+        out = []
+        for c, endpoints in zip(clients, (10, 12), strict=True):
+            for month in range(1, 7):
+                out += [Ticket(datetime.date(2023, month, 1 + d % 28), None, c.name, 1.0,
+                               "T", 9) for d in range(round(per_month[month - 1] * endpoints))]
+        return out
+
+    for busy in ([0.5] * 6, [1.0, 1.0, 0.5, 0.5, 0.5, 0.5]):
+        tickets = tickets_of(busy)
+        got = fit_ticket_rate(tickets, clients, first, end, 1.2, "t.csv")
+        n, e, moy, _ = client_month_counts(tickets, clients, first, end, 1.2)
+        r = np.bincount(moy, weights=n)[:6] / np.bincount(moy, weights=e)[:6]
+        assert got.estimate == pytest.approx(r.mean(), rel=1e-4)
+        factor = r / r.mean()
+        note = f"months of the year from {factor.min():.2f}x to {factor.max():.2f}x"
+        assert (note in got.comment) == (busy[0] == 1.0), got.comment
+        assert busy[0] == 1.0 or got.comment[-1].isdigit()  # the interval ends it
+        assert f"{e.sum():,.0f} endpoint-months of 2 clients" in got.comment

@@ -58,6 +58,29 @@ def test_standard_levers_follow_the_business():
     assert "the standardization program" not in aligned
     rep = next(lv for lv in resolve_levers(_config()) if lv.name == "a salesperson from month 6")
     assert rep.set == {"sales.reps": 1, "sales.rep_start_month": 6}
+    managed = [lv.name for lv in resolve_levers(_config(start={"managers": 1}))]
+    assert "a service manager" not in managed and "half the escalations" in managed
+
+
+def test_outcomes_of_kept_trajectories_are_the_outcomes_only_runs_bits():
+    """What the scan keeps of a run is the same from a run that kept its trajectories
+    (its columns read here) as from a run of outcomes only (the columns it returns)."""
+    from simulator.analysis.levers import SCAN_COLUMNS, _Outcomes
+    from simulator.api import simulate
+    from simulator.runner import RunOptions, run
+
+    cfg = _config(simulation={"months": 24, "paths": 60})
+    kept = _Outcomes.of(simulate(cfg, n_paths=60, seed=4, progress=False, keep_paths=True))
+    only = _Outcomes.of(*run(cfg, 60, 4, RunOptions(None, False, outcomes_only=True),
+                             columns=SCAN_COLUMNS))
+    assert json.dumps(kept.summary, sort_keys=True) == json.dumps(only.summary, sort_keys=True)
+    for name in ("broke", "broke_by_month", "insolvent", "cumulative_profit", "mrr_final",
+                 "profit_path", "rep_meetings", "rep_kept", "rep_pay"):
+        np.testing.assert_array_equal(getattr(kept, name), getattr(only, name), err_msg=name)
+    assert kept.managed_margin == only.managed_margin and kept.values.keys() == only.values.keys()
+    for name in kept.values:
+        np.testing.assert_array_equal(kept.values[name], only.values[name], err_msg=name)
+    assert 0 < kept.broke.sum() < 60 and np.ptp(kept.mrr_final) > 0
 
 
 def test_levers_section_skips_and_adds():

@@ -41,6 +41,22 @@ def test_accumulation_matches_numpy_naive():
             assert stats.hist[m, t, 0] == np.count_nonzero(pos < 0)
             assert stats.hist[m, t, -1] == np.count_nonzero(pos >= 64)
             assert edges[0] == stats.lo[m, t]
+    # the bins span each cell's range in the first chunk, widened by half on each side
+    span = chunks[0].max(axis=0) - chunks[0].min(axis=0)
+    np.testing.assert_allclose(stats.lo, chunks[0].min(axis=0) - 0.5 * span, rtol=1e-12)
+    np.testing.assert_allclose(stats.width, 2 * span / 64, rtol=1e-12)
+    assert stats.hist.dtype == np.int32
+    # (a cell constant in the first chunk: a span of |value|, or 1 about 0)
+    flat = MonthlyStats.from_first_chunk(("a",), np.array(
+        [[[-3.0, 0.0, x]] for x in (0.0, 0.5, 0.25, 0.5)]), bins=8)
+    np.testing.assert_allclose(flat.lo, [[-4.5, -0.5, -0.25]])
+    np.testing.assert_allclose(flat.width, [[0.75, 0.25, 0.125]])
+    # two paths: the standard deviation divides by n - 1 = 1; one path: 0
+    two = MonthlyStats.from_first_chunk(("a", "b", "c"), chunks[0][:2], bins=8)
+    np.testing.assert_allclose(two.std_of("a"), chunks[0][:2, 0].std(axis=0, ddof=1),
+                               rtol=1e-10)
+    one = MonthlyStats.from_first_chunk(("a", "b", "c"), chunks[0][:1], bins=8)
+    np.testing.assert_array_equal(one.std_of("c"), 0.0)
 
 
 def test_histogram_quantiles_within_one_bin():
@@ -67,6 +83,12 @@ def test_histogram_quantiles_within_one_bin():
         # quantiles averages out (a bin too high gives about +0.5)
         offset = ((got - np.clip(got, lo, hi)) / width)[inside]
         assert abs(offset.mean()) < 0.15, offset.mean()
+        # the ends are the exact extremes, and no quantile leaves them (the extreme
+        # values sit inside their bins: linear interpolation alone would leave them)
+        ends = stats.quantiles_of(name, [0.0, 1e-4, 1 - 1e-4, 1.0])
+        np.testing.assert_array_equal(ends[0], whole[:, k].min(axis=0))
+        np.testing.assert_array_equal(ends[3], whole[:, k].max(axis=0))
+        assert np.all((ends[1:3] >= ends[0]) & (ends[1:3] <= ends[3]))
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +106,7 @@ def test_streamed_run_agrees_with_kept_run(pair):
     np.testing.assert_array_equal(kept.first_passage, streamed.first_passage)
     for name in ("mrr", "customers", "cash", "utilization"):
         np.testing.assert_allclose(streamed.mean(name), kept.mean(name), rtol=1e-10, atol=1e-9)
+        np.testing.assert_allclose(streamed.std(name), kept.std(name), rtol=1e-8, atol=1e-9)
         # Any value between the sample's q-quantile atoms (CDF reaching q, and
         # reaching q + 1/n: they differ at ties, as with integer counts) is a
         # valid q-quantile; the histogram must land there to within one bin
@@ -95,8 +118,21 @@ def test_streamed_run_agrees_with_kept_run(pair):
         got = streamed.quantiles(tuple(qs), metrics=[name])[name]
         slack = streamed.stats.width[streamed.stats.names.index(name)] + 1e-9
         assert np.all((got >= lo - slack) & (got <= hi + slack)), name
+    # P(MRR at or above the threshold): exact at the horizon (its values are kept), from the
+    # histogram (to within a bin's mass) before it
+    assert streamed.p_above_at(24) == kept.p_above_at(24)
+    for month in (0, 6, 12, 18):
+        assert abs(streamed.p_above_at(month) - kept.p_above_at(month)) < 0.01, month
+    assert 0.05 < kept.p_above_at(12) < 0.95
+    # the horizon's quantiles: from its kept values, the same numbers
+    ends, kept_ends = streamed.at_horizon(), kept.at_horizon()
+    for key in ("mrr_p50", "cash_p10", "cash_p50", "cash_p90"):
+        assert ends[key] == kept_ends[key], key
     assert streamed.summary()["p_break_by_horizon"] == kept.summary()["p_break_by_horizon"]
-    with pytest.raises(KeyError, match="kept no trajectories"):
+    with pytest.raises(KeyError, match="unknown metric 'nope'"):
+        streamed.stats.mean_of("nope")
+    with pytest.raises(KeyError, match=r"kept no trajectories; use quantiles\(\), mean\(\) or "
+                       r"std\(\) \(or simulate\(..., keep_paths=True\)\)"):
         streamed["mrr"]
 
 
@@ -170,8 +206,25 @@ def test_partials_merge_to_the_bits_of_a_local_fold(cuts, monkeypatch):
         part = merged.empty().partial(a, b, simulate, max_paths=40)
         merged.merge(part)
     assert max(calls) <= 32  # whole blocks at a time, at most max_paths
+    assert min(calls) > 0  # no call for an empty range of paths
     for field in ("count", "sum1", "sum2", "carry1", "carry2", "hist", "vmin", "vmax"):
         np.testing.assert_array_equal(getattr(merged, field), getattr(local, field),
                                       err_msg=field)
+    # more paths a call: whole blocks (3 of 32 for 100), each block folded
+    calls.clear()
+    merged = MonthlyStats.from_first_chunk(("a", "b", "c"), rows[:64], bins=64)
+    merged.merge(merged.empty().partial(64, 420, simulate, max_paths=100))
+    assert calls == [96, 96, 96, 68]
+    for field in ("count", "sum1", "sum2", "carry1", "carry2", "hist", "vmin", "vmax"):
+        np.testing.assert_array_equal(getattr(merged, field), getattr(local, field),
+                                      err_msg=field)
+    # empty(): no path (zero sums and counts, no extremes), the same bins and shift
+    empty = local.empty()
+    assert empty.count == 0 and empty.names == local.names and np.any(local.sum1)
+    for field in ("sum1", "sum2", "carry1", "carry2", "hist"):
+        np.testing.assert_array_equal(getattr(empty, field), 0, err_msg=field)
+    assert np.all(empty.vmin == np.inf) and np.all(empty.vmax == -np.inf)
+    for field in ("shift", "lo", "width"):
+        np.testing.assert_array_equal(getattr(empty, field), getattr(local, field))
     with pytest.raises(ValueError, match="merge in path order"):
         merged.merge(merged.empty().partial(500, 510, lambda a, b: rows[:10], 40))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 
@@ -10,7 +11,7 @@ import pytest
 
 from simulator.api import simulate
 from simulator.config.loader import config_from_dict
-from simulator.model.metrics import METRICS
+from simulator.model.metrics import METRICS, REVENUE_METRICS
 from simulator.model.sampling import param_dtype
 from simulator.results import DEFAULT_QUANTILES, SimulationResult, config_sha256
 
@@ -55,6 +56,11 @@ def test_basic_properties():
     assert res.metric_names == METRICS
     with pytest.raises(KeyError, match="unknown metric"):
         res["nope"]
+    # the standard deviation over paths (ddof=1) of every month; 0 for a single path
+    np.testing.assert_allclose(res.std("cash"), res["cash"].std(axis=0, ddof=1), rtol=1e-12)
+    two = make_result([3, -1])
+    np.testing.assert_allclose(two.std("cash"), two["cash"].std(axis=0, ddof=1), rtol=1e-12)
+    np.testing.assert_array_equal(make_result([3]).std("mrr"), np.zeros(11))
 
 
 def test_seed_defaults_to_config():
@@ -67,9 +73,45 @@ def test_seed_defaults_to_config():
 def test_shape_mismatch_is_rejected():
     res = make_result(SMALL)
     bad = dict(res.metrics, mrr=res["mrr"][:, :5])
-    with pytest.raises(ValueError, match="shape"):
+    with pytest.raises(ValueError, match=r"metric 'mrr' has shape \(8, 5\), expected \(8, 11\)"):
         SimulationResult(config=res.config, seed=1, metrics=bad,
                          first_passage=res.first_passage)
+    kw = {"config": res.config, "seed": 1, "metrics": res.metrics}
+    for fp in ([], [[1, 2]]):
+        with pytest.raises(ValueError, match="first_passage must be a non-empty 1-d array"):
+            SimulationResult(**kw, first_passage=np.array(fp))
+    one = SimulationResult(config=res.config, seed=1, metrics={k: v[:1] for k, v in
+                                                               res.metrics.items()},
+                           first_passage=[3])
+    assert one.n_paths == 1 and one.insolvency_month.dtype == np.int64
+    with pytest.raises(ValueError, match="metrics must contain 'mrr'"):
+        SimulationResult(config=res.config, seed=1, first_passage=res.first_passage,
+                         metrics={k: v for k, v in res.metrics.items() if k != "mrr"})
+    with pytest.raises(ValueError, match="params has 7 rows, expected 8"):
+        SimulationResult(**kw, first_passage=res.first_passage, params=res.params[:7])
+    with pytest.raises(ValueError, match=r"insolvency_month has shape \(7,\), expected \(8,\)"):
+        SimulationResult(**kw, first_passage=res.first_passage, insolvency_month=[-1] * 7)
+    with pytest.raises(ValueError, match=r"neither trajectories nor statistics \(a run of "
+                       "outcomes only: first passages and insolvency months"):
+        SimulationResult(config=res.config, seed=1, metrics={},
+                         first_passage=res.first_passage).mean("mrr")
+    with pytest.raises(KeyError, match="unknown metric 'nope'; available: mrr, "):
+        res["nope"]
+
+
+def test_config_sha256_is_the_sha256_of_the_canonical_json():
+    """SHA-256 of the config's JSON: aliases, sorted keys, no spaces, ASCII escapes (a
+    book client's name may not be ASCII)."""
+    import hashlib
+
+    cfg = config_from_dict({"start": {"book": [{"client": "Müller", "seats": 5,
+                                                  "monthly_fee": 600}]},
+                           "churn": {"annual_rate": {"dist": "beta", "mean": 0.11, "sd": 0.02}}})
+    data = cfg.model_dump(mode="json", by_alias=True)
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    assert '"mean":0.11' in text and text.isascii() and "\\u00fc" in text
+    assert ", " not in text and ": " not in text
+    assert config_sha256(cfg) == hashlib.sha256(text.encode("ascii")).hexdigest()
 
 
 def test_ecdf_hand_checked_small_case():
@@ -96,6 +138,68 @@ def test_ecdf_hand_checked_small_case():
     assert (med.low, med.high) == (3, None)
 
 
+def test_at_horizon_by_hand():
+    """The horizon's scoreboard from its definition: the last 12 months (13-24 of 24) of
+    every path together; MRR and cash quantiles of the horizon month."""
+    fp = np.r_[24, np.arange(39) % 26 - 1]  # path 0 sits exactly on the threshold at 24
+    res = make_result(fp, months=24)
+    h = res.at_horizon()
+
+    def total(name):
+        return res[name][:, 13:25].sum()
+
+    revenue = sum(total(name) for name in REVENUE_METRICS)
+    endpoints = total("seats") * 1.2  # customers.endpoints_per_seat's default
+    service_techs = total("techs") * (1 - total("project_hours") / total("work_hours"))
+    mrr, cash = res["mrr"][:, 24], res["cash"][:, 24]
+    assert res["mrr"][0, 24] == res.threshold_mrr
+    expected = {
+        "month": 24, "mrr_p50": np.median(mrr), "p_above_threshold": np.mean(fp >= 0),
+        "pretax_margin_last_12_months": total("pretax_profit") / revenue,
+        "managed_gross_margin_last_12_months": (total("gross_profit_managed")
+                                                / total("revenue_managed")),
+        "projects_gross_margin_last_12_months": (total("gross_profit_projects")
+                                                 / total("revenue_projects")),
+        "endpoints_per_tech": endpoints / total("techs"),
+        "endpoints_per_service_tech": endpoints / service_techs,
+        "cash_p10": np.quantile(cash, 0.1), "cash_p50": np.quantile(cash, 0.5),
+        "cash_p90": np.quantile(cash, 0.9)}
+    assert {k: h[k] for k in expected} == pytest.approx(expected, rel=1e-12)
+    # P(at or above the threshold) in an earlier month: the same count, that month
+    assert res.p_above_at(10) == np.mean((fp >= 0) & (fp <= 10))
+    # a horizon inside the first year: months 1-10; a business of no revenue, no staff:
+    # no margins and no endpoints per technician
+    short = make_result(SMALL)
+    expected = short["pretax_profit"][:, 1:].sum() / sum(
+        short[name][:, 1:].sum() for name in REVENUE_METRICS)
+    assert short.at_horizon()["pretax_margin_last_12_months"] == pytest.approx(expected)
+    zero = SimulationResult(config=short.config, seed=1, first_passage=short.first_passage,
+                            metrics={k: (v if k == "mrr" else np.zeros_like(v))
+                                     for k, v in short.metrics.items()})
+    empty = zero.at_horizon()
+    assert [empty[k] for k in ("pretax_margin_last_12_months",
+                               "managed_gross_margin_last_12_months",
+                               "projects_gross_margin_last_12_months", "endpoints_per_tech",
+                               "endpoints_per_service_tech")] == [None] * 5
+
+
+def test_p_insolvent_by_counts_months_and_checks_its_range():
+    res = make_result(SMALL)
+    im = np.array([0, 3, -1, 5, -1, 10, 3, -1])
+    res = SimulationResult(config=res.config, seed=1, metrics=res.metrics,
+                           first_passage=res.first_passage, insolvency_month=im)
+    for month, k in ((0, 1), (2, 1), (3, 3), (5, 4), (10, 5)):
+        assert res.p_insolvent_by(month).value == k / 8, month
+    with pytest.raises(ValueError, match="month must be in 0..10"):
+        res.p_insolvent_by(11)
+    with pytest.raises(ValueError, match="month must be in 0..10"):
+        res.p_insolvent_by(-1)
+    np.testing.assert_array_equal(make_result(SMALL).insolvency_month, -1)
+    for p in (0.0, 1.0):
+        with pytest.raises(ValueError, match="p must be in"):
+            res.time_quantile(p)
+
+
 def test_p_break_by_matches_direct_count():
     rng = np.random.default_rng(3)
     fp = rng.integers(-1, 25, size=500)
@@ -107,10 +211,33 @@ def test_p_break_by_matches_direct_count():
         assert est.low <= est.value <= est.high
         # the ECDF agrees with the direct count (censoring only at the horizon)
         assert res.time_to_threshold().cdf(month) == pytest.approx(direct)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="month must be in 0..24, got 25"):
         res.p_break_by(25)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="month must be in 0..24, got -1"):
         res.p_break_by(-1)
+
+
+def test_months_are_labelled_with_the_calendar_month_from_the_start_date():
+    res = make_result(SMALL)
+    assert res.month_label(3) == "month 3"
+    dated = config_from_dict({"simulation": {"months": 10, "start_date": "2026-01-01"}})
+    res = SimulationResult(config=dated, seed=1, metrics=res.metrics,
+                           first_passage=res.first_passage)
+    assert res.month_label(3) == "month 3 (Apr 2026)"
+    assert res.summary()["start_date"] == "2026-01-01"
+    # (a date in the config: its JSON is what the fingerprint hashes)
+    data = dated.model_dump(mode="json", by_alias=True)
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    assert config_sha256(dated) == hashlib.sha256(text.encode("ascii")).hexdigest()
+    # the months whose chances a reader sees first: 12, 36, the horizon and those asked
+    assert res._chance_months((0, 4, 11)) == [0, 4, 10]
+
+
+def test_every_path_breaking_at_once_closes_the_band_at_zero_and_one():
+    ttt = make_result([0, 0, 0, 0]).time_to_threshold()
+    assert ttt.months == 10 and ttt.n_events == 4
+    low, high = ttt.confidence_band()
+    assert (low.tolist(), high.tolist()) == ([0.0], [1.0])
 
 
 def test_all_paths_break_no_warning_and_closed_band():
@@ -143,6 +270,32 @@ def test_quantiles_per_month():
     np.testing.assert_allclose(q["cash"], np.quantile(res["cash"], qs, axis=0))
     assert set(res.quantiles()) == set(METRICS)
     assert res.quantiles()["mrr"].shape == (7, 11)
+    # the rows of quantiles.csv: (month, metric, quantile, value), every cell once
+    frame = res.to_frame(qs)
+    assert list(frame.columns) == ["month", "metric", "quantile", "value"]
+    assert len(frame) == 11 * len(METRICS) * 3
+    table = res.quantiles(qs)
+    for row in frame.sample(40, random_state=0).itertuples():
+        assert row.value == table[row.metric][qs.index(row.quantile), row.month], row
+    assert frame["month"].tolist()[:3 * len(METRICS)] == [0] * 3 * len(METRICS)
+    import sys
+
+    saved = sys.modules.get("pandas")
+    sys.modules["pandas"] = None  # as if not installed
+    try:
+        with pytest.raises(ImportError, match=r"^to_frame\(\) needs pandas, an optional "
+                           "dependency of msp-sim: pip install pandas$"):
+            res.to_frame(qs)
+    finally:
+        sys.modules["pandas"] = saved
+    # a NaN in a month: numpy's rules (that month's quantiles are NaN, the others as is)
+    metrics = dict(res.metrics, cash=res["cash"].copy())
+    metrics["cash"][2, 4] = np.nan
+    nan = SimulationResult(config=res.config, seed=1, metrics=metrics,
+                           first_passage=res.first_passage)
+    got = nan.quantiles(qs, metrics=["cash"])["cash"]
+    np.testing.assert_array_equal(got, np.quantile(metrics["cash"], qs, axis=0))
+    assert np.isnan(got[:, 4]).all() and not np.isnan(got[:, 3]).any()
 
 
 def test_summary_contract():
@@ -167,7 +320,31 @@ def test_summary_contract():
     assert s["p_break_by_horizon"] + s["censored_fraction"] == pytest.approx(1.0)
     assert s["mrr_final"]["p50"] == pytest.approx(np.median(res["mrr"][:, -1]))
     assert len(s["config_sha256"]) == 64
+    assert s["sampling"] == "random" and s["paths_kept"] is True and s["start_date"] is None
+    # each reported month: the mean and the quantiles of that month's MRR
+    names = ("p5", "p10", "p25", "p50", "p75", "p90", "p95")
+    for m, entry in s["mrr_at_month"].items():
+        col = res["mrr"][:, int(m)]
+        assert entry == pytest.approx({"mean": col.mean(), **dict(zip(
+            names, np.quantile(col, DEFAULT_QUANTILES), strict=True))}, rel=1e-12), m
+    assert s["mrr_start"] == pytest.approx({"mean": res["mrr"][:, 0].mean(),
+                                            "p50": np.median(res["mrr"][:, 0])}, rel=1e-12)
+    assert s["p_break_by_month"] == {str(m): pytest.approx(res.p_break_by(m).value)
+                                     for m in (12, 36, 60)}
+    assert s["mrr_final"]["mean"] == pytest.approx(res["mrr"][:, -1].mean(), rel=1e-12)
+    assert s["time_to_threshold_ci95"] == {
+        key: [res.time_quantile(p).low, res.time_quantile(p).high]
+        for key, p in (("median", 0.5), ("p10", 0.1), ("p25", 0.25), ("p75", 0.75),
+                       ("p90", 0.9))}
+    assert s["p_insolvent_by_horizon"] == 0.0
+    assert s["p_insolvent_by_horizon_ci95"] == [0.0, pytest.approx(wilson_high_of_none(300))]
+    assert s["at_horizon"] == res.at_horizon()
     assert s["config_sha256"] == config_sha256(res.config)
+
+
+def wilson_high_of_none(n, z=1.959963984540054):
+    """The upper end of Wilson's 95% interval for 0 successes in n: z^2 / (n + z^2)."""
+    return z * z / (n + z * z)
 
 
 def test_summary_months_within_horizon_only():
@@ -183,10 +360,44 @@ def test_config_sha256_depends_on_config():
 
 
 def test_format_summary():
-    text = make_result([2, 3, 4, 5, 6, -1, -1, -1], months=60).format_summary()
-    assert "P(MRR >= $100,000 by month 60): 62.5%" in text
-    assert "Median time to $100,000: 5 months" in text
-    assert "month  12" in text and "month  60" in text
+    """By hand: 5 of 8 paths break by month 2-6 (62.5%, Wilson 30.6-86.3%); the CDF
+    reaches 1/2 at month 5 (4 of 8), its band's high side at 3 and its low side never;
+    path i's MRR from its passage is 100,000 x (1 + 0.01 (t - f + i)) (make_result)."""
+    res = make_result([2, 3, 4, 5, 6, -1, -1, -1], months=60)
+    lines = res.format_summary().splitlines()
+    chance = "62.5% (95% CI 30.6%-86.3%)"
+    assert lines[:6] + lines[-4:] == [
+        "8 paths x 60 months, seed 7, threshold $100,000 MRR",
+        f"P(MRR >= $100,000 by month 12): {chance}",
+        f"P(MRR >= $100,000 by month 36): {chance}",
+        f"P(MRR >= $100,000 by month 60): {chance}",
+        "Median time to $100,000: 5 months (95% CI 3-beyond horizon; not reached in 37.5% "
+        "of paths)",
+        "P(insolvent by month 60): 0.0% (95% CI 0.0%-32.4%)",
+        "MRR p10 / p50 / p90:",
+        "  month  12: $58,000 / $110,000 / $110,000",
+        "  month  36: $74,000 / $134,000 / $134,000",
+        "  month  60: $90,000 / $158,000 / $158,000"]
+    assert lines[6].startswith("At month 60: median MRR $158,000 (62.5% of paths at or above "
+                               "$100,000); pretax margin ")
+    assert res.headline() == (
+        "62% chance to break $100k MRR within 60 months (95% CI 31%\u201386%); median 5 "
+        "months [3\u2013beyond 60]. 0.0% chance of running out of cash and credit by month 60 "
+        "(95% CI 0.0%\u201332%)")
+    # sustained for 3 months, one path insolvent in month 7; no path breaking
+    sustained = SimulationResult(
+        config=config_from_dict({"simulation": {"months": 60, "sustain_months": 3}}), seed=1,
+        metrics=res.metrics, first_passage=res.first_passage,
+        insolvency_month=[-1, -1, 7, -1, -1, -1, -1, -1])
+    assert sustained.headline().startswith(
+        "62% chance to break $100k MRR (sustained 3 months) within 60 months")
+    assert sustained.headline().endswith(
+        "12% chance of running out of cash and credit by month 60 (95% CI 2%\u201347%)")
+    assert "threshold $100,000 MRR (sustained 3 months)" in sustained.format_summary()
+    assert make_result([-1] * 5, months=12).headline() == (
+        "0.0% chance to break $100k MRR within 12 months (95% CI 0.0%\u201343%); the median "
+        "time is beyond month 12 (fewer than half of the paths break it). 0.0% chance of "
+        "running out of cash and credit by month 12 (95% CI 0.0%\u201343%)")
     text = make_result(SMALL).format_summary()
     assert "month  10" in text  # horizon shown when 12/36/60 are beyond it
 

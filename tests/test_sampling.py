@@ -87,3 +87,64 @@ def test_path_seeds_are_prefix_stable_and_distinct():
     np.testing.assert_array_equal(path_seeds(1, 500, 600), a[500:600])
     assert a.dtype == np.uint64
     assert len(np.unique(a)) == a.size  # 64-bit words: ~3e-12 collisions expected
+
+
+def test_latin_hypercube_is_stratified_and_sliced_from_the_whole_run():
+    cfg = config_from_dict({"simulation": {"sampling": "lhs"},
+                            "churn": {"annual_rate": {"dist": "uniform", "low": 0, "high": 0.5}},
+                            "sales": {"close_rate": {"dist": "uniform", "low": 0.2, "high": 0.6}}})
+    whole = draw_parameters(cfg, 4, 0, 400, 400)
+    # one point in each of the 400 equal strata of every key
+    for key, low, high in (("churn_annual_rate", 0, 0.5), ("sales_close_rate", 0.2, 0.6)):
+        strata = np.floor((whole[key] - low) / (high - low) * 400).astype(int)
+        np.testing.assert_array_equal(np.sort(strata), np.arange(400))
+    # a slice of paths is the whole run's design, sliced; another seed, another design
+    np.testing.assert_array_equal(draw_parameters(cfg, 4, 100, 250, 400), whole[100:250])
+    other = draw_parameters(cfg, 5, 0, 400, 400)["churn_annual_rate"]
+    assert not np.array_equal(other, whole["churn_annual_rate"])
+    # a scrambled Sobol' design moves with the seed as well (unscrambled, it starts at 0)
+    sobol = config_from_dict({"simulation": {"sampling": "sobol"},
+                              "churn": {"annual_rate": {"dist": "uniform", "low": 0,
+                                                        "high": 0.5}}})
+    a, b = (draw_parameters(sobol, s, 0, 64)["churn_annual_rate"] for s in (1, 2))
+    assert not np.array_equal(a, b) and a.min() > 0 and b.min() > 0
+    np.testing.assert_array_equal(draw_parameters(sobol, 1, 0, 64)["churn_annual_rate"], a)
+
+
+def test_a_washout_rep_books_a_uniform_share_of_the_firing_line():
+    """sales.rep_washout: u < washout share washes out, at (u / share) x fire_below of plan."""
+    cfg = config_from_dict({"sales": {"rep_washout_share": 0.4, "rep_fire_below": 0.5,
+                                      "rep_productivity": 0.9}})
+    p = draw_parameters(cfg, 3, 0, 2000)
+    u = key_uniforms(3, "sales.rep_washout", 0, 2000)
+    np.testing.assert_allclose(p["sales_rep_productivity"],
+                               np.where(u < 0.4, u / 0.4 * 0.5, 0.9), rtol=1e-12)
+    assert 0.3 < np.mean(p["sales_rep_productivity"] < 0.5) < 0.5
+
+
+def test_per_unit_tables_and_run_inputs():
+    from simulator.model.sampling import PPF_TABLE_SIZE, ppf_table, prepare
+
+    cfg = config_from_dict({
+        "customers": {"seats": {"dist": "triangular", "low": 2, "mode": 8, "high": 40}},
+        "churn": {"mode": "renewal"}, "alignment": {"enabled": True},
+        "start": {"book": [{"seats": 10, "monthly_fee": 1500, "contract_month": 7},
+                           {"seats": 4, "monthly_fee": 480}]}})
+    # the inverse CDF at equally spaced probabilities, the ends moved in by half a step
+    q = np.linspace(0, 1, 9)
+    q[0], q[-1] = 0.5 / 9, 1 - 0.5 / 9
+    table = ppf_table(cfg.customers.seats, size=9)
+    np.testing.assert_allclose(table, stats.triang(6 / 38, loc=2, scale=38).ppf(q), rtol=1e-10)
+    assert table.dtype == np.float64
+    np.testing.assert_array_equal(ppf_table(7, size=5), np.full(5, 7.0))
+    inputs = prepare(cfg)
+    np.testing.assert_array_equal(inputs.seats_ppf, ppf_table(cfg.customers.seats))
+    assert inputs.seats_ppf.size == PPF_TABLE_SIZE
+    np.testing.assert_array_equal(inputs.project_size_ppf, ppf_table(cfg.projects.size))
+    assert inputs.churn_at_renewal is True and inputs.alignment_enabled is True
+    # today's book: (seats, price per seat, contract month) a client
+    np.testing.assert_array_equal(inputs.book, [[10, 150, 7], [4, 120, 0]])
+    assert inputs.book.dtype == np.float64
+    plain = prepare(config_from_dict({}))
+    assert plain.churn_at_renewal is False and plain.alignment_enabled is False
+    assert plain.book.shape == (0, 3)

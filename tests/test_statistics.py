@@ -97,6 +97,12 @@ def test_kaplan_meier_greenwood_band_and_quantiles_by_hand():
     # no censoring before the horizon: the estimate is the empirical CDF
     np.testing.assert_allclose(ttt.cdf(t), [np.mean(event & (fp <= x)) for x in t], atol=1e-12)
     assert ttt.censored_fraction == np.mean(~event)
+    # a step function: 0 before the first event, between events the last step's value
+    assert ttt.cdf(-1) == 0.0 and ttt.cdf(t[-1] + 0.5) == ttt.cdf_values[-1]
+    np.testing.assert_array_equal(ttt.cdf(t[1:] - 0.5), 1 - s[:-1])
+    band_low, band_high = ttt.cdf_band(np.concatenate(([-1.0], t, t[1:] - 0.5)))
+    np.testing.assert_array_equal(band_low, np.concatenate(([0.0], low, low[:-1])))
+    np.testing.assert_array_equal(band_high, np.concatenate(([0.0], high, high[:-1])))
     # the month by which half broke: first month the CDF reaches 0.5; its interval from
     # the band's sides
     q = ttt.quantile(0.5)
