@@ -65,7 +65,7 @@ def test_standard_levers_follow_the_business():
 def test_outcomes_of_kept_trajectories_are_the_outcomes_only_runs_bits():
     """What the scan keeps of a run is the same from a run that kept its trajectories
     (its columns read here) as from a run of outcomes only (the columns it returns)."""
-    from simulator.analysis.levers import SCAN_COLUMNS, _Outcomes
+    from simulator.analysis.scan import SCAN_COLUMNS, _Outcomes
     from simulator.api import simulate
     from simulator.runner import RunOptions, run
 
