@@ -202,6 +202,7 @@ def test_price_rise_reaches_the_book_at_renewal():
     ("staff.overtime_fatigue", "11", "0 <= value <= 10"),
     ("tickets.proactive_hours_aligned", "-0.1", "0 <= value <= 100"),
     ("alignment.onboarding_score", "1.5", "0 <= value <= 1"),
+    ("finance.standard_stack_cost_per_endpoint", "-5", "0 <= value <= 10000"),
 ])
 def test_new_keys_are_checked_with_their_range(key, bad, allowed, capsys):
     """One line naming the file, the key, the value and what is allowed; exit 2."""
