@@ -180,6 +180,7 @@ def month_one(config: Config, limits: SteadyLimits = SteadyLimits()) -> MonthOne
     tech_cost = e["staff.tech_cost_per_month"]
     finance = {
         "tools_share": e["finance.tools_share"], "tech_cost": tech_cost,
+        "stack_cost": e["finance.standard_stack_cost_per_endpoint"],
         "tech_hours": tech_hours, "overtime_premium": e["staff.overtime_premium"],
         "align_cost": e["alignment.staff_cost_per_month"],
         "project_other_cost_share": e["finance.project_other_cost_share"],
@@ -197,7 +198,7 @@ def month_one(config: Config, limits: SteadyLimits = SteadyLimits()) -> MonthOne
     }
     revenue = managed + cloud + projects + legacy_products + ms_products
     gp_managed, gp_projects = gross_profit_by_line(managed, projects, techs, overtime, 0,
-                                                   project_share, finance)
+                                                   project_share, endpoints * alignment, finance)
     profit = pretax_profit(managed, cloud, projects, legacy_products, ms_products, gp_managed,
                            gp_projects, techs, 0, 0, reps, n, e["start.cash"], finance)
     utilization = work / capacity if capacity > 0 and work > 0 else 0.0

@@ -57,7 +57,8 @@ def test_summary_reports_gross_margin_by_line():
 
 def test_standardized_technicians_carry_more_endpoints():
     """Year 5: a standardized shop's technicians, project work included, carry >= 250
-    endpoints each (measured 255, 536 per service FTE; issue 24's drawn population gave 186 before
+    endpoints each (measured 256, 538 per service FTE with the standard stack charged; 255, 536
+    without; issue 24's drawn population gave 186 before
     aligned endpoints' scripted maintenance and onboarding onto the standard stack), the
     reactive baseline's far fewer."""
     std = run("standardized", n_paths=2000).summary()["at_horizon"]
@@ -202,6 +203,7 @@ def test_price_rise_reaches_the_book_at_renewal():
     ("staff.overtime_fatigue", "11", "0 <= value <= 10"),
     ("tickets.proactive_hours_aligned", "-0.1", "0 <= value <= 100"),
     ("alignment.onboarding_score", "1.5", "0 <= value <= 1"),
+    ("finance.standard_stack_cost_per_endpoint", "-5", "0 <= value <= 10000"),
 ])
 def test_new_keys_are_checked_with_their_range(key, bad, allowed, capsys):
     """One line naming the file, the key, the value and what is allowed; exit 2."""

@@ -56,6 +56,22 @@ def runner(request):
     return simulate_reference if request.param == "reference" else _engine_runner()
 
 
+def test_standard_stack_is_charged_on_aligned_endpoints(runner):
+    """Ten clients of 10 seats, 1.5 endpoints a seat, half aligned and no drift: the
+    standard stack at $10 an aligned endpoint takes 10 x 1.5 x 100 x 0.5 = $750 a month
+    from managed-services gross profit, and nothing else moves (docs/model.md step 9)."""
+    data = merged(BOOK, start={"alignment_score": 0.5},
+                  customers={"endpoints_per_seat": 1.5}, alignment={"drift": 0.0})
+    free, _, _ = run_paths(runner, merged(data, finance={
+        "standard_stack_cost_per_endpoint": 0.0}), n_paths=2, seed=5)
+    paid, _, _ = run_paths(runner, merged(data, finance={
+        "standard_stack_cost_per_endpoint": 10.0}), n_paths=2, seed=5)
+    np.testing.assert_allclose(free["gross_profit_managed"][:, 1:]
+                               - paid["gross_profit_managed"][:, 1:], 750.0, rtol=1e-12)
+    for name in ("revenue_managed", "gross_profit_projects", "work_hours"):
+        np.testing.assert_array_equal(free[name], paid[name])
+
+
 # A small business with nothing random: 10 customers of 10 seats at $100, one
 # endpoint a seat, one technician (140 hours, $6,500), an owner with 200 hours
 # and nothing to manage, no hiring, no letting go, nothing sold, and renewals at
@@ -485,9 +501,29 @@ def test_shipped_configs_rebuild_pnl_and_cash(shipped):
                         np.minimum((cur["work_hours"] - capacity) / efficiency, stretch), 0.0)
     hourly = p["staff_tech_cost_per_month"] / p["staff_tech_hours_per_month"]
     revenue = managed + cloud + projects + products
+    # the standard stack on aligned endpoints: c x endpoints/seat x sum of seats x score. The
+    # outputs hold the mean score, not the seat-weighted sum, so the stack is read back as the
+    # managed line's residual and bounded: 0 with no client aligned, the whole book's
+    # endpoints with every client fully aligned, in between otherwise
+    labour = (techs * p["staff_tech_cost_per_month"]
+              + overtime * hourly * p["staff_overtime_premium"])
+    demand = cur["work_hours"] + cur["owner_escalation_hours"]
+    share = np.divide(cur["project_hours"], demand, out=np.zeros_like(demand),
+                      where=demand > 0)
+    full_stack = (p["finance_standard_stack_cost_per_endpoint"]
+                  * p["customers_endpoints_per_seat"] * cur["seats"])
+    stack = (managed * (1 - p["finance_tools_share"]) - (1 - share) * labour
+             - staff * p["alignment_staff_cost_per_month"] - cur["gross_profit_managed"])
+    scale = np.abs(revenue) + 1.0
+    alive = _solvent(res)[:, 1:]
+    align = cur["alignment_mean"]
+    for where, want in ((align == 0.0, 0.0), (align == 1.0, full_stack)):
+        err = np.abs(stack - want) / scale
+        assert err[alive & where].max(initial=0.0) < 1e-9
+    assert np.all((stack >= -1e-9 * scale) & (stack <= full_stack + 1e-9 * scale))
     gross = (managed * (1 - p["finance_tools_share"]) - techs * p["staff_tech_cost_per_month"]
              - overtime * hourly * p["staff_overtime_premium"]
-             - staff * p["alignment_staff_cost_per_month"] + cloud
+             - staff * p["alignment_staff_cost_per_month"] - stack + cloud
              + (1 - p["finance_project_other_cost_share"]) * projects
              + p["finance_product_margin_legacy"] * legacy_products
              + p["finance_product_margin_ms"] * ms_products)
@@ -500,25 +536,17 @@ def test_shipped_configs_rebuild_pnl_and_cash(shipped):
             + p["finance_credit_annual_rate"] / 12 * np.maximum(-cash_before, 0.0))
     profit = gross - opex
     profit = np.where(profit > 0, profit * (1 - p["finance_profit_share"]), profit)
-    alive = _solvent(res)[:, 1:]
     scale = np.abs(revenue) + np.abs(opex) + 1.0
     err = np.abs(profit - cur["pretax_profit"]) / scale
     assert err[alive].max() < 1e-9, np.unravel_index(np.argmax(np.where(alive, err, 0)),
                                                      err.shape)
     # gross profit by line (model v3): the technicians' cost L split by the project share
-    # s = P / D of the month's work, D = W + the escalations the owner took
-    labour = (techs * p["staff_tech_cost_per_month"]
-              + overtime * hourly * p["staff_overtime_premium"])
+    # s = P / D of the month's work, D = W + the escalations the owner took (the managed
+    # line's formula is checked through the stack's bounds above and the profit)
     np.testing.assert_allclose(cur["work_hours"][capacity > 0], work[capacity > 0],
                                rtol=1e-9, atol=1e-9)
-    demand = cur["work_hours"] + cur["owner_escalation_hours"]
-    share = np.divide(cur["project_hours"], demand, out=np.zeros_like(demand),
-                      where=demand > 0)
-    gp_managed = (managed * (1 - p["finance_tools_share"]) - (1 - share) * labour
-                  - staff * p["alignment_staff_cost_per_month"])
     gp_projects = (1 - p["finance_project_other_cost_share"]) * projects - share * labour
-    for got, want in ((cur["gross_profit_managed"], gp_managed),
-                      (cur["gross_profit_projects"], gp_projects)):
+    for got, want in ((cur["gross_profit_projects"], gp_projects),):
         err = np.abs(got - want) / scale
         assert err[alive].max() < 1e-9, np.unravel_index(np.argmax(np.where(alive, err, 0)),
                                                          err.shape)

@@ -241,10 +241,14 @@ def lever_cost(name: str, c: Config) -> LeverCost | None:
         staff = typical(c.alignment.staff_cost_per_month)
         per = typical(c.alignment.clients_per_staff)
         need = max(1, int(np.ceil(clients / per)))
-        return LeverCost(need * (staff + per_employee), need * mgmt,
+        licences = (clients * typical(c.customers.seats) * typical(c.customers.endpoints_per_seat)
+                    * typical(c.finance.standard_stack_cost_per_endpoint))
+        return LeverCost(need * (staff + per_employee) + licences, need * mgmt,
                          f"{need} alignment staff for {clients:.0f} clients (one per "
                          f"{per:g}) at {money(staff)}/month each, more as the book grows; "
-                         f"{mgmt:g} owner hours/month each",
+                         f"{mgmt:g} owner hours/month each; the standard stack's licences, "
+                         f"{money(licences)}/month once today's book is aligned "
+                         "(finance.standard_stack_cost_per_endpoint)",
                          "the speed is the staff's: each adds "
                          f"{typical(c.alignment.staff_points_per_month):g} score points a "
                          f"month, a client takes {typical(c.alignment.rate):g} a month; a hire "

@@ -79,7 +79,8 @@ def lever_cost_per_month(config: Config, lever: Lever | dict[str, Any]) -> float
 
     A lever that states its cost (``cost_per_month``, issue 24's levers) gives it;
     otherwise it is read off what the overrides hire: technicians, salespeople,
-    alignment staff for today's book, a service manager; price, churn, escalation
+    alignment staff and the standard stack's licences for today's book, a service
+    manager; price, churn, escalation
     and selling-hour moves cost no dollars here (their costs in hours and risks are
     the model's).
     """
@@ -98,6 +99,10 @@ def lever_cost_per_month(config: Config, lever: Lever | dict[str, Any]) -> float
         staff = math.ceil(max(typical(config.start.customers), 1.0)
                           / typical(config.alignment.clients_per_staff))
         cost += staff * typical(config.alignment.staff_cost_per_month)
+        # the standard stack's licences once today's book is aligned (as the lever states)
+        cost += (typical(config.start.customers) * typical(config.customers.seats)
+                 * typical(config.customers.endpoints_per_seat)
+                 * typical(config.finance.standard_stack_cost_per_endpoint))
     if ("start.managers" in s or "staff.techs_per_manager" in s
             or "staff.first_manager_at_techs" in s):
         cost += typical(config.staff.manager_cost_per_month)

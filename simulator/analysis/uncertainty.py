@@ -144,6 +144,7 @@ _LABELS = {
     "staff.tech_hours_per_month": "usable hours per technician a month",
     "finance.owner_pay_per_month": "owner's pay a month",
     "finance.overhead_per_month": "fixed overhead a month",
+    "finance.standard_stack_cost_per_endpoint": "standard-stack licences per aligned endpoint",
     "sales.meetings_per_selling_hour": "first meetings per selling hour",
     "sales.close_rate": "close rate of proposals",
     "sales.proposal_rate": "proposals per meeting",

@@ -805,9 +805,19 @@ class Legacy(_Section):
 
 
 class Finance(_Section):
-    tools_share: ParamValue = param(0.12, "share of MS revenue", "assumption: RMM/PSA/"
-                                    "security stack; fit to seed 002 (docs/calibration.md)",
+    tools_share: ParamValue = param(0.12, "share of MS revenue", "assumption: the baseline "
+                                    "RMM/PSA/antivirus every client gets (the aligned "
+                                    "endpoints' extra stack is standard_stack_cost_per_endpoint)"
+                                    "; fit to seed 002 (docs/calibration.md)",
                                     ge=0, le=1, plausible=(0.08, 0.2))
+    standard_stack_cost_per_endpoint: ParamValue = param(
+        12.0, "$/aligned endpoint/month", "vendor list prices: the standard stack an aligned "
+        "endpoint runs beyond the baseline RMM/PSA of tools_share: EDR $3-15 an endpoint a "
+        "month (edrcost.com), endpoint backup (a Datto endpoint backup resold at $25 a PC a "
+        "month, darkecloud.com), Microsoft 365 backup $1.90 a user (Syncro), DNS filtering and "
+        "documentation; a standardized shop's tool cost 20-30% of its seat price (TruMethods); "
+        "charged on seats x endpoints_per_seat x alignment (docs/calibration.md)",
+        ge=0, le=10_000, plausible=(6.0, 20.0))
     project_other_cost_share: ParamValue = param(
         0.22, "share of project revenue", "assumption: subcontractors, travel, parts and "
         "fixed-fee overruns billed inside projects (technician labour is costed separately); "

@@ -76,8 +76,11 @@ MEASURE: dict[str, str] = {
                                            "over headcount",
     "finance.overhead_per_customer_month": "the P&L: billing, licences and admin over "
                                            "clients",
-    "finance.tools_share": "the P&L: RMM, PSA and security tools over managed-services "
-                           "revenue",
+    "finance.tools_share": "the P&L: the RMM, PSA and antivirus every client gets over "
+                           "managed-services revenue",
+    "finance.standard_stack_cost_per_endpoint": "vendor invoices: EDR, backup and "
+                                                "documentation licences of your standardized "
+                                                "clients over their endpoints",
     "finance.marketing_share": "the P&L: marketing over revenue",
     "finance.project_other_cost_share": "the P&L: project costs other than your "
                                         "technicians' time over project revenue",

@@ -502,7 +502,8 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
 
         # 9. profit, tax and cash
         gp_managed, gp_projects = gross_profit_by_line(managed, projects, techs, overtime_hours,
-                                                       align_staff, project_share, p)
+                                                       align_staff, project_share,
+                                                       endpoints_per_seat * seats_aligned, p)
         profit = pretax_profit(managed, cloud, projects, legacy_products, products_ms,
                                gp_managed, gp_projects, techs, align_staff, managers, reps_paid,
                                n, cash, p)

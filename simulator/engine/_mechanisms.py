@@ -229,15 +229,18 @@ def churn_hazard(h0, visibility, care_share, overload, service_failure):
 
 @jit
 def gross_profit_by_line(managed, projects, techs, overtime_hours, align_staff, project_share,
-                         p):
+                         aligned_endpoints, p):
     """Step 9: gross profit of managed services and of projects: the technicians'
     cost (pay and overtime) split by the share of their hours that went to
-    projects and onboarding; alignment staff and tools are managed-services costs."""
+    projects and onboarding; alignment staff, tools (the baseline RMM/PSA share of
+    revenue) and the standard stack licensed on each aligned endpoint are
+    managed-services costs."""
     tech_cost = p.staff_tech_cost_per_month
     hourly = tech_cost / p.staff_tech_hours_per_month
     labour = techs * tech_cost + overtime_hours * hourly * p.staff_overtime_premium
     gp_managed = (managed * (1.0 - p.finance_tools_share) - (1.0 - project_share) * labour
-                  - align_staff * p.alignment_staff_cost_per_month)
+                  - align_staff * p.alignment_staff_cost_per_month
+                  - aligned_endpoints * p.finance_standard_stack_cost_per_endpoint)
     gp_projects = (1.0 - p.finance_project_other_cost_share) * projects - project_share * labour
     return gp_managed, gp_projects
 

@@ -231,13 +231,14 @@ def churn_hazard(h0: float, visibility: float, care_share: float, overload: floa
 
 
 def gross_profit_by_line(managed: float, projects: float, techs: int, overtime_hours: float,
-                         align_staff: int, project_share: float,
+                         align_staff: int, project_share: float, aligned_endpoints: float,
                          f: dict[str, float]) -> tuple[float, float]:
-    """Step 9: managed-services and projects gross profit (technicians' cost split by hours)."""
+    """Step 9: managed-services and projects gross profit (technicians' cost split by hours;
+    the standard stack licensed on each aligned endpoint)."""
     labour = (techs * f["tech_cost"]
               + overtime_hours * (f["tech_cost"] / f["tech_hours"]) * f["overtime_premium"])
     gp_managed = (managed * (1.0 - f["tools_share"]) - (1.0 - project_share) * labour
-                  - align_staff * f["align_cost"])
+                  - align_staff * f["align_cost"] - aligned_endpoints * f["stack_cost"])
     gp_projects = (1.0 - f["project_other_cost_share"]) * projects - project_share * labour
     return gp_managed, gp_projects
 
@@ -409,6 +410,7 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
     tax_rate = _p(params, "finance.tax_rate")
     finance = {
         "tools_share": _p(params, "finance.tools_share"), "tech_cost": tech_cost,
+        "stack_cost": _p(params, "finance.standard_stack_cost_per_endpoint"),
         "tech_hours": tech_hours, "overtime_premium": _p(params, "staff.overtime_premium"),
         "align_cost": align_cost,
         "project_other_cost_share": _p(params, "finance.project_other_cost_share"),
@@ -609,8 +611,10 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
         products = legacy_products + ms_products
 
         # 9. profit, tax and cash
+        aligned_endpoints = endpoints_per_seat * total(c.seats * c.alignment for c in customers)
         gp_managed, gp_projects = gross_profit_by_line(managed, projects, techs, overtime_hours,
-                                                       align_staff, project_share, finance)
+                                                       align_staff, project_share,
+                                                       aligned_endpoints, finance)
         pretax = pretax_profit(managed, cloud, projects, legacy_products, ms_products,
                                gp_managed, gp_projects, techs, align_staff, managers, reps_paid,
                                n_after, cash, finance)
