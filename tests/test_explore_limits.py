@@ -68,7 +68,39 @@ def test_a_closed_session_frees_its_thread_runs_and_page(tmp_path, monkeypatch):
     assert [r() for r in refs if r() is not None] == []
 
 
-def test_the_server_checks_host_and_stays_bounded():
+def _status_of(url: str, host: str) -> int:
+    request = urllib.request.Request(url, headers={"Host": host})
+    try:
+        with urllib.request.urlopen(request, timeout=120) as page:
+            return page.status
+    except urllib.error.HTTPError as refused:
+        refused.close()
+        return refused.code
+
+
+def _websocket_status(port: int, host: str) -> int:
+    """The status of a websocket handshake to the page's ``/ws`` naming ``host`` (101
+    when the socket opened), from an allowed ``Origin`` (Bokeh's own origin check
+    passes: a 403 is the Host check's)."""
+    from tornado.httpclient import HTTPClientError, HTTPRequest
+    from tornado.websocket import websocket_connect
+
+    async def handshake() -> int:
+        request = HTTPRequest(f"ws://127.0.0.1:{port}/ws", request_timeout=60,
+                              headers={"Host": host, "Origin": f"http://127.0.0.1:{port}"})
+        try:
+            socket = await websocket_connect(request, subprotocols=["bokeh", "x"])
+        except HTTPClientError as exc:
+            return exc.code
+        socket.close()
+        return 101
+
+    return asyncio.run(handshake())
+
+
+def test_the_server_checks_host():
+    """Bokeh's public authorization hook (``host_check``) refuses a forged ``Host`` on
+    the page and on its websocket; the bound address and localhost are served."""
     import tempfile
 
     from explore_memory import start, stop
@@ -77,13 +109,11 @@ def test_the_server_checks_host_and_stays_bounded():
         proc, port = start(Path(folder))
         try:
             url = f"http://127.0.0.1:{port}/"
-            with urllib.request.urlopen(url, timeout=120) as page:  # negative control
-                assert page.status == 200
-            request = urllib.request.Request(url, headers={"Host": f"evil.example:{port}"})
-            with pytest.raises(urllib.error.HTTPError) as refused:
-                urllib.request.urlopen(request, timeout=60)
-            refused.value.close()
-            assert refused.value.code == 403
+            assert _status_of(url, f"127.0.0.1:{port}") == 200  # negative control
+            for forged in (f"evil.example:{port}", "127.0.0.1", f"127.0.0.1.evil:{port}"):
+                assert _status_of(url, forged) == 403, forged
+            assert _websocket_status(port, f"evil.example:{port}") == 403
+            for good in (f"127.0.0.1:{port}", f"localhost:{port}"):  # negative controls
+                assert _websocket_status(port, good) == 101
         finally:
             stop(proc)
-
