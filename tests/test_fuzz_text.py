@@ -213,11 +213,13 @@ EXPORT_TODAY = datetime.date(2026, 12, 6)
 EPOCH = datetime.date(1899, 12, 30)  # Excel's day 0 (1900 serials from March 1900)
 
 
-def _date_cell(day: datetime.date, style: str, ambiguous: list[bool]) -> str:
-    """``day`` written in a file's one date ``style``; notes whether day/month could
-    swap (slashed, both at most 12 and different)."""
+def _date_cell(day: datetime.date, style: str, slashed: list[tuple[bool, bool]]) -> str:
+    """``day`` written in a file's one date ``style``; for a slashed date notes whether
+    day and month could swap (both at most 12 and different) and whether it decides the
+    file's order (a day above 12)."""
     if style in ("dmy", "mdy"):
-        ambiguous.append(day.day <= 12 and day.month <= 12 and day.day != day.month)
+        slashed.append((day.day <= 12 and day.month <= 12 and day.day != day.month,
+                        day.day > 12))
         first, second = (day.day, day.month) if style == "dmy" else (day.month, day.day)
         return f"{first:02d}/{second:02d}/{day.year}"
     return {"iso": day.isoformat(), "iso-time": f"{day.isoformat()} 09:30",
@@ -259,15 +261,15 @@ def test_fuzz_fit_exports_read_right_or_refused(folder, style, rows, bad):
     from simulator.fit.tables import ReadOptions
 
     path = folder / "clients.csv"
-    ambiguous: list[bool] = []
+    slashed: list[tuple[bool, bool]] = []
     must_refuse, expected = bad is not None, {}
     with open(path, "w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["client", "start_date", "end_date", "seats", "monthly_fee"])
         for i, (name, begin, days, (seats_text, seats), (fee_text, fee)) in enumerate(rows):
             stop = None if days is None else begin + datetime.timedelta(days=days)
-            cells = [_date_cell(begin, style, ambiguous),
-                     "" if stop is None else _date_cell(stop, style, ambiguous),
+            cells = [_date_cell(begin, style, slashed),
+                     "" if stop is None else _date_cell(stop, style, slashed),
                      seats_text, fee_text]
             if bad is not None and bad[2] % len(rows) == i:
                 cells[bad[0]] = bad[1]
@@ -278,7 +280,9 @@ def test_fuzz_fit_exports_read_right_or_refused(folder, style, rows, bad):
                 must_refuse |= seats == 0
                 expected[i + 2] = (f"{name} {i}", begin,
                                    stop if stop and stop <= EXPORT_TODAY else None, seats, fee)
-    undecidable = bool(ambiguous) and all(ambiguous)
+    # no day above 12 and some day/month that could swap: no reader can tell the order
+    # (a bad cell may hide the deciding one, but then the file is refused anyway)
+    undecidable = any(a for a, _ in slashed) and not any(d for _, d in slashed)
     try:
         clients = read_records(path, options=ReadOptions(today=EXPORT_TODAY))["clients"]
     except ConfigError as exc:
