@@ -59,7 +59,7 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
     "levers": (["simulator/analysis/levers.py"], ["tests/test_levers.py"]),
     "reference": (["simulator/model/reference.py"],
                   ["tests/test_oracles.py", "-k", "not engine and not shipped"]),
-    "engine": (["simulator/engine/_kernel.py"],
+    "engine": (["simulator/engine/_mechanisms.py", "simulator/engine/_kernel.py"],
                ["tests/test_oracles.py", "-k", "engine and not shipped"]),
 }
 

@@ -8,7 +8,7 @@ import pytest
 from scipy import stats
 
 from simulator.config.distributions import LognormalDist, TriangularDist
-from simulator.engine import _kernel, _random
+from simulator.engine import _kernel, _mechanisms, _random
 from simulator.model.sampling import ppf_table
 
 
@@ -48,7 +48,7 @@ def _table_draws(table, seed, n):
     _random.seed_state(state, seed)
     out = np.empty(n)
     for k in range(n):
-        out[k] = _kernel._draw_from_table(state, table)
+        out[k] = _mechanisms.draw_from_table(state, table)
     return out
 
 

@@ -10,7 +10,7 @@ xoshiro256** generators, :mod:`simulator.engine._random`), so engine and
 reference agree in distribution, and bit for bit only where nothing is random.
 
 Each mechanism of docs/model.md is one function here with the same name as
-its twin in ``simulator/engine/_kernel.py`` (``staff_turnover``,
+its twin in ``simulator/engine/_mechanisms.py`` (``staff_turnover``,
 ``tickets_month``, ``owners_month``, ``meeting_rate``, ``churn_hazard``,
 ``pretax_profit``, ``tax_due``, ``wants_technician``, ``can_pay``), so the
 two can be read side by side. Readings taken where docs/model.md leaves (or
