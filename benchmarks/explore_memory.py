@@ -3,15 +3,18 @@
 Starts ``msp-sim explore configs/baseline.toml`` on a free port of 127.0.0.1 and reads
 the server's resident memory and thread count from ``/proc``:
 
-* page loads: ``GET /`` N times (each makes a Bokeh session that never connects); RSS
-  after 10 and after N, then once the unconnected sessions have expired;
-* browser sessions: headless Chromium (selenium, Debian's chromium-driver) opens a tab,
-  waits for the first full run and closes it, K times; RSS and threads before (after one
-  warm-up tab) and once the closed sessions have ended.
+* page loads: ``GET /`` N times (each makes a Bokeh session that never connects), the
+  session cap raised through ``--max-sessions`` above N so that every load is a whole
+  explorer page (never the short "too many tabs" page); RSS after 10 and after N, then
+  once the unconnected sessions have expired;
+* browser sessions: headless Chromium (selenium, Debian's chromium-driver) opens K tabs
+  in batches, each batch's tabs loading at once, all K open together, each waiting for
+  its first full run; then every tab closes. RSS and threads before (after one warm-up
+  tab), with the K tabs open, and once the closed sessions have ended.
 
-Usage: ``python benchmarks/explore_memory.py [PAGE_LOADS] [BROWSER_SESSIONS]``
-(default 300 and 20). The test suite runs :func:`measure` with small counts
-(tests/test_explore_limits.py).
+Usage: ``python benchmarks/explore_memory.py [PAGE_LOADS] [BROWSER_SESSIONS] [BATCH]``
+(default 300, 20 and 5). Runs outside the suite (minutes); the suite checks that a
+closed page is garbage and that the cap holds (tests/test_explore_limits.py).
 """
 
 from __future__ import annotations
@@ -29,7 +32,10 @@ ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "configs" / "baseline.toml"
 PATHS, DRAG_PATHS = 500, 200
 SETTLE_S = 25.0
-"""Long enough for an unconnected or closed session to end (15 s, checked every 2 s)."""
+"""Long enough for an unconnected session to end (15 s, checked every 2 s)."""
+CLOSE_WAIT_S = 120.0
+"""The longest wait for closed tabs' sessions to end (15 s after the socket closes,
+checked every 2 s; longer on a loaded machine)."""
 
 
 def _status(pid: int) -> tuple[float, int]:
@@ -39,15 +45,16 @@ def _status(pid: int) -> tuple[float, int]:
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["Threads"])
 
 
-def start(folder: Path, python: str = sys.executable, cwd: Path = ROOT
-          ) -> tuple[subprocess.Popen, int]:
+def start(folder: Path, python: str = sys.executable, cwd: Path = ROOT,
+          max_sessions: int = 8) -> tuple[subprocess.Popen, int]:
     """The explorer served from ``folder`` on a free port: the process and the port."""
     from simulator.explorer.app import free_port
 
     port = free_port()
     proc = subprocess.Popen(
         [python, "-m", "simulator.cli", "explore", str(CONFIG), "--port", str(port),
-         "--no-browser", "--paths", str(PATHS), "--drag-paths", str(DRAG_PATHS)],
+         "--no-browser", "--paths", str(PATHS), "--drag-paths", str(DRAG_PATHS),
+         "--max-sessions", str(max_sessions)],
         cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**__import__("os").environ, "PYTHONPATH": str(cwd)})
     line = proc.stderr.readline()
@@ -72,12 +79,14 @@ def page_loads(proc: subprocess.Popen, port: int, n: int, settle_s: float = SETT
                ) -> dict[str, float]:
     """RSS (MB) after 10 and after ``n`` page loads, and once their sessions ended."""
     out: dict[str, float] = {}
+    began = time.monotonic()
     for i in range(1, n + 1):
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=120) as page:
             page.read()
         if i == min(10, n):
             out["rss_after_10_mb"], out["threads_after_10"] = _status(proc.pid)
     out["rss_after_n_mb"], out["threads_after_n"] = _status(proc.pid)
+    out["seconds_per_load"] = round((time.monotonic() - began) / n, 2)
     time.sleep(settle_s)
     out["rss_settled_mb"], out["threads_settled"] = _status(proc.pid)
     return out
@@ -111,52 +120,89 @@ return e ? e.getAttribute('data-paths') : null;
 """
 
 
-def browser_sessions(proc: subprocess.Popen, port: int, n: int, settle_s: float = SETTLE_S,
-                     timeout_s: float = 180.0) -> dict[str, float]:
-    """RSS (MB) and threads before ``n`` browser sessions (after one warm-up), and once
-    they have closed and ended. Each tab waits for its first full run."""
+def _wait_run(driver: object, timeout_s: float) -> None:
+    """Until the page in ``driver``'s current tab shows its first full run."""
+    end = time.monotonic() + timeout_s
+    while driver.execute_script(_RAN) != str(PATHS):
+        if time.monotonic() > end:
+            raise RuntimeError("timed out waiting for the first run")
+        time.sleep(0.2)
 
-    def one() -> None:
-        driver = _driver()
-        try:
-            driver.get(f"http://127.0.0.1:{port}/")
-            end = time.monotonic() + timeout_s
-            while driver.execute_script(_RAN) != str(PATHS):
-                if time.monotonic() > end:
-                    raise RuntimeError("timed out waiting for the first run")
-                time.sleep(0.2)
-        finally:
-            driver.quit()
 
-    one()
-    time.sleep(settle_s)
+def _until_ended(proc: subprocess.Popen, threads: int) -> float:
+    """Wait until closed tabs' sessions have ended (the server back to ``threads``
+    threads, at most :data:`CLOSE_WAIT_S`), then 5 s more; the seconds waited."""
+    closed = time.monotonic()
+    while _status(proc.pid)[1] > threads and time.monotonic() - closed < CLOSE_WAIT_S:
+        time.sleep(1.0)
+    time.sleep(5.0)
+    return round(time.monotonic() - closed, 1)
+
+
+def browser_sessions(proc: subprocess.Popen, port: int, n: int, batch: int = 5,
+                     timeout_s: float = 300.0
+                     ) -> dict[str, float]:
+    """RSS (MB) and threads before ``n`` browser sessions (after one warm-up tab), with
+    all ``n`` open (opened ``batch`` at a time, each batch's tabs loading together),
+    and once they have closed and their sessions ended."""
+    url = f"http://127.0.0.1:{port}/"
+    idle_threads = _status(proc.pid)[1]
+    driver = _driver()
+    try:
+        driver.get(url)
+        _wait_run(driver, timeout_s)
+    finally:
+        driver.quit()
+    _until_ended(proc, idle_threads)
     out: dict[str, float] = {}
     out["rss_before_mb"], out["threads_before"] = _status(proc.pid)
-    for _ in range(n):
-        one()
-    out["rss_open_mb"], out["threads_open"] = _status(proc.pid)
-    time.sleep(settle_s)
+    drivers = []
+    try:
+        for first in range(0, n, batch):
+            driver = _driver()
+            drivers.append(driver)
+            driver.set_page_load_timeout(timeout_s)
+            tabs = []
+            for k in range(min(batch, n - first)):
+                if k:
+                    driver.switch_to.new_window("tab")
+                driver.execute_script("window.location.href = arguments[0];", url)
+                tabs.append(driver.current_window_handle)
+            for tab in tabs:
+                driver.switch_to.window(tab)
+                _wait_run(driver, timeout_s)
+        out["tabs_open"] = sum(len(d.window_handles) for d in drivers)
+        out["rss_open_mb"], out["threads_open"] = _status(proc.pid)
+    finally:
+        for driver in drivers:
+            driver.quit()
+    out["seconds_to_end"] = _until_ended(proc, out["threads_before"])
     out["rss_after_mb"], out["threads_after"] = _status(proc.pid)
     return out
 
 
-def measure(page_load_count: int, session_count: int, python: str = sys.executable,
-            cwd: Path = ROOT) -> dict[str, dict[str, float]]:
-    """Both measurements on one fresh explorer."""
-    with tempfile.TemporaryDirectory() as folder:
-        proc, port = start(Path(folder), python, cwd)
-        try:
-            result = {"page_loads": page_loads(proc, port, page_load_count)}
-            if session_count:
-                result["browser_sessions"] = browser_sessions(proc, port, session_count)
-            return result
-        finally:
-            stop(proc)
+def measure(page_load_count: int, session_count: int, batch: int = 5,
+            python: str = sys.executable, cwd: Path = ROOT) -> dict[str, dict[str, float]]:
+    """Each measurement on its own fresh explorer, its session cap above the count (so
+    the cap masks nothing)."""
+    result = {}
+    for name, count in (("page_loads", page_load_count), ("browser_sessions", session_count)):
+        if not count:
+            continue
+        with tempfile.TemporaryDirectory() as folder:
+            proc, port = start(Path(folder), python, cwd, max_sessions=count + 10)
+            try:
+                result[name] = (page_loads(proc, port, count) if name == "page_loads"
+                                else browser_sessions(proc, port, count, batch))
+            finally:
+                stop(proc)
+    return result
 
 
 if __name__ == "__main__":
     sys.path.insert(0, str(ROOT))
     loads = int(sys.argv[1]) if len(sys.argv) > 1 else 300
     sessions = int(sys.argv[2]) if len(sys.argv) > 2 else 20
-    print(json.dumps({"page_loads": loads, "browser_sessions": sessions,
-                      **measure(loads, sessions)}, indent=2))
+    batch = int(sys.argv[3]) if len(sys.argv) > 3 else 5
+    print(json.dumps({"page_loads": loads, "browser_sessions": sessions, "batch": batch,
+                      **measure(loads, sessions, batch)}, indent=2), flush=True)

@@ -215,6 +215,8 @@ def test_cli_explore_bad_input(tmp_path, capsys):
     assert "missing.toml: cannot read the config: no such file" in capsys.readouterr().err
     assert main(["explore", str(BASELINE), "--port", "70000", "--no-browser"]) == 2
     assert "--port: out of range: got 70000" in capsys.readouterr().err
+    assert main(["explore", str(BASELINE), "--max-sessions", "0", "--no-browser"]) == 2
+    assert "--max-sessions: out of range: got 0" in capsys.readouterr().err
     assert main(["explore", str(BASELINE), "--set", "churn.annual_rate=2",
                  "--no-browser"]) == 2
     assert "churn.annual_rate = 2: out of range" in capsys.readouterr().err

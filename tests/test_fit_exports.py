@@ -75,6 +75,14 @@ def test_ambiguous_dates_need_a_date_format(tmp_path):
              '"01/08/2024"', "ambiguous date", "`date_format`")
     clients = read_records(path, options=ReadOptions(date_format="%d/%m/%Y"))["clients"]
     assert clients[0].start == d(2024, 8, 1)
+    # day and month alike in every slashed date: either order reads the same (the fuzz
+    # found 01/01/2015 refused as "not a date")
+    same = _write(tmp_path, "same.csv", """
+        client,start_date,end_date,seats,monthly_fee
+        Acme,01/01/2024,03/03/2025,10,1000
+        """)
+    (acme,) = read_records(same)["clients"]
+    assert (acme.start, acme.end) == (d(2024, 1, 1), d(2025, 3, 3))
 
 
 @pytest.mark.parametrize("cell, needle", [("2024-01", "not a date"),

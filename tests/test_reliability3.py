@@ -196,16 +196,20 @@ def test_escape_sequences_from_files_and_set_never_reach_the_terminal(tmp_path, 
     assert main(["validate", str(base)]) == 0  # negative control
 
 
-def test_a_toml_named_by_a_scenario_file_is_not_echoed(tmp_path, capsys):
+def test_a_toml_named_by_a_scenario_or_portfolio_file_is_not_echoed(tmp_path, capsys):
     secrets = tmp_path / "secrets.toml"
     secrets.write_text('[aws]\nsecret_key = "AKIA-SECRET"\nretries = 3\n')
     scenarios = tmp_path / "s.toml"
     scenarios.write_text('[[scenario]]\nname = "a"\nconfig = "secrets.toml"\n'
                          '[[scenario]]\nname = "b"\nconfig = "secrets.toml"\n'
                          'token = "TOKEN-SECRET"\n')
-    for args in (["compare", str(scenarios)], ["validate", str(secrets)]):
-        assert main([*args, "--out", str(tmp_path / "o")] if args[0] == "compare"
-                    else args) == 2
+    sheet = tmp_path / "p.csv"  # and one named by a portfolio file
+    sheet.write_text("msp,config\nA,secrets.toml\nB,secrets.toml\n")
+    base = str(ROOT / "configs" / "baseline.toml")
+    for args in (["compare", str(scenarios), "--out", str(tmp_path / "o")],
+                 ["portfolio", str(sheet), "--base", base, "--out", str(tmp_path / "o")],
+                 ["validate", str(secrets)]):
+        assert main(args) == 2
         err = capsys.readouterr().err
         assert "SECRET" not in err and "unknown" in err, err
     assert 'aws = {secret_key = "...", retries = 3}' in err  # the structure, no text

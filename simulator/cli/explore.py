@@ -27,6 +27,9 @@ def add_parser(sub: Any) -> None:
                       help="paths per run when a control rests (default 5,000)")
     expl.add_argument("--drag-paths", type=int, metavar="N",
                       help="paths per run while a slider moves (default 1,000)")
+    expl.add_argument("--max-sessions", type=int, default=8, metavar="N",
+                      help="browser tabs served at once (default 8; another tab is asked "
+                           "to close one)")
     add_flags(expl, "overrides")
     expl.add_argument("--no-browser", action="store_true",
                       help="do not open a browser tab")
@@ -34,7 +37,8 @@ def add_parser(sub: Any) -> None:
 
 
 def command(args: argparse.Namespace) -> int:
-    for flag, value in (("--paths", args.paths), ("--drag-paths", args.drag_paths)):
+    for flag, value in (("--paths", args.paths), ("--drag-paths", args.drag_paths),
+                        ("--max-sessions", args.max_sessions)):
         if value is not None and value < 1:
             raise flag_error(flag, f"out of range: got {value}; allowed: an integer >= 1")
     if not 0 <= args.port <= 65535:
@@ -47,7 +51,8 @@ def command(args: argparse.Namespace) -> int:
                                      "pip install 'msp-sim[explore]'") from None
     try:
         serve(args.config, args.overrides, port=args.port, address=args.address,
-              show=not args.no_browser, paths=args.paths, drag_paths=args.drag_paths)
+              show=not args.no_browser, paths=args.paths, drag_paths=args.drag_paths,
+              max_sessions=args.max_sessions)
     except KeyboardInterrupt:
         print("\nstopped", file=sys.stderr)
     return EXIT_OK

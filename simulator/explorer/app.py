@@ -514,23 +514,41 @@ def _release_memory() -> None:
             pass
 
 
-def _check_host(server: Any, hosts: list[str]) -> None:
-    """Answer 403 to a request whose ``Host`` is not the bound address (a page of
-    another site reaching 127.0.0.1 through DNS rebinding names its own host).
+def host_check(hosts: list[str]) -> Any:
+    """A Bokeh authorization hook (``bokeh.server.auth_provider.AuthProvider``, public:
+    the ``auth_provider`` a Bokeh ``Server`` takes) that answers 403 to any request
+    whose ``Host`` is not one of ``hosts`` (``name:port``): a page of another site
+    reaching 127.0.0.1 through DNS rebinding names its own host.
 
-    Tornado's own host routing (``Application.add_handlers``, whose host patterns are
-    tried before the catch-all one Bokeh's handlers live in): every host name but the
-    bound ones is routed to a 403. Bokeh's ``Server`` exposes its tornado Application
-    only as ``_tornado``; Bokeh's public ``allow_websocket_origin`` checks a
-    websocket's ``Origin``, not a page request's ``Host``."""
-    import re
-
+    Every Bokeh and Panel handler of a page, its websocket and its metadata asks the
+    hook for the user before it answers (Tornado's ``authenticated``); the hook's
+    ``get_user`` refuses a foreign ``Host`` there. Bokeh's own
+    ``allow_websocket_origin`` checks a websocket's ``Origin``, not a request's
+    ``Host``."""
     import tornado.web
+    from bokeh.server.auth_provider import AuthProvider
 
-    names = sorted({h.rsplit(":", 1)[0].lower() for h in hosts})
-    others = "(?!(?:" + "|".join(re.escape(n) for n in names) + ")$).*$"
-    server._tornado.add_handlers(others, [(r".*", tornado.web.ErrorHandler,
-                                           {"status_code": 403})])
+    allowed = frozenset(h.lower() for h in hosts)
+
+    def refuse(handler: Any) -> str:
+        raise tornado.web.HTTPError(403, "Host %s is not this explorer's address",
+                                    handler.request.host)
+
+    def user(handler: Any) -> str:
+        if handler.request.host.lower() not in allowed:
+            refuse(handler)
+        return "local"
+
+    class HostCheck(AuthProvider):
+        @property
+        def get_user(self) -> Callable[[Any], str]:
+            return user
+
+        @property
+        def get_login_url(self) -> Callable[[Any], str]:
+            return refuse
+
+    return HostCheck()
 
 
 def serve(config: str | Path, overrides: Any = None, *, port: int = 5006,
@@ -568,13 +586,15 @@ def serve(config: str | Path, overrides: Any = None, *, port: int = 5006,
         return page.layout
 
     host = "localhost" if address in ("127.0.0.1", "0.0.0.0", "::1") else address
-    origins = [f"{address}:{port}", f"localhost:{port}", f"127.0.0.1:{port}"]
+    bound = f"[{address}]" if ":" in address else address
+    origins = [f"{bound}:{port}", f"localhost:{port}", f"127.0.0.1:{port}"]
+    if address == "::1":
+        origins.append(f"[::1]:{port}")
+    guard = {} if address in ("0.0.0.0", "::") else {"auth_provider": host_check(origins)}
     server = pn.serve({"/": app}, port=port, address=address, websocket_origin=origins,
                       show=False, start=False, title=f"msp-sim explore: {config}",
                       verbose=False, check_unused_sessions=SESSION_CHECK_MS,
-                      unused_session_lifetime=SESSION_LIFETIME_MS)
-    if address not in ("0.0.0.0", "::"):
-        _check_host(server, origins)
+                      unused_session_lifetime=SESSION_LIFETIME_MS, **guard)
     url = f"http://{host if address == '0.0.0.0' else address}:{port}/"
     print(f"msp-sim explore: serving {config} at {url} (Ctrl-C stops)", file=sys.stderr,
           flush=True)

@@ -219,7 +219,7 @@ class Table:
             return self._formats[""]
         fmt = self.options.date_format
         if fmt is None:
-            first_big = second_big = False
+            first_big = second_big = slashed = False
             ambiguous: tuple[int, str] | None = None
             sep, short = "/", False
             columns = [c for c in DATE_COLUMNS.get(self.kind, ()) if c in self.columns]
@@ -231,6 +231,7 @@ class Table:
                     m = _SLASHED.match(_strip_time(value.strip()))
                     if not m:
                         continue
+                    slashed = True
                     sep = value.strip()[len(m.group(1))]
                     short = len(m.group(3)) == 2
                     a, b = int(m.group(1)), int(m.group(2))
@@ -254,6 +255,8 @@ class Table:
                                  "ambiguous date: no day in the file is above 12, so it can "
                                  "be month/day or day/month; allowed: `date_format` "
                                  f"%m{sep}%d{sep}{year} (US) or %d{sep}%m{sep}{year}")
+            elif slashed:  # day and month alike in every one (01/01/2024): either order
+                fmt = f"%d{sep}%m{sep}{year}"
         self._formats[""] = fmt
         return fmt
 
