@@ -19,7 +19,7 @@ import numpy as np
 
 from .config.schema import Config, param_specs
 from .formatting import money
-from .model.reference import (
+from .model.mechanisms import (
     escalation_hours,
     gross_profit_by_line,
     owners_month,

@@ -16,7 +16,7 @@ SIMULATOR = Path(__file__).resolve().parents[1] / "simulator"
 
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("simulator.version", "simulator.formatting", "simulator.private", "simulator.model.metrics",
-     "simulator.model.inputs", "simulator.model.reference"),
+     "simulator.model.inputs", "simulator.model.mechanisms", "simulator.model.reference"),
     ("simulator.config", "simulator.engine", "simulator.model"),
     ("simulator.results", "simulator.memory"),
     ("simulator.runner",),
