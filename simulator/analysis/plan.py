@@ -54,7 +54,7 @@ from typing import Any
 
 import numpy as np
 
-from ..config import Config
+from ..config import Config, ConfigError
 from ..formatting import finite_or_none as _f
 from ..model.sampling import draw_parameters
 from ..results import Estimate, config_sha256, package_version, proportion
@@ -78,8 +78,8 @@ from .plan_space import (
 from .selection import ocba_sample, probability_correct_selection, select_best
 from .voi import uncertain_draws, value_with_errors, voi_lines
 
-__all__ = ["OBJECTIVES", "Objective", "PathOutcomes", "PlanResult", "PlanSettings", "objective",
-           "plan_search"]
+__all__ = ["OBJECTIVES", "Objective", "PathOutcomes", "PlanResult", "PlanSettings", "check_limits",
+           "objective", "plan_search"]
 
 
 # -- what a run gives the plan -----------------------------------------------------
@@ -201,12 +201,12 @@ def objective(name: str, months: int | None = None) -> Objective:
         text = name.partition(":")[2]
         month = months if not text else (int(text) if text.isdigit() else -1)
         if month is None or month < 1 or (months is not None and month > months):
-            raise ValueError(f"--objective {name}: allowed: p-break-by:M with M a month in "
+            raise ValueError(f"`objective` {name}: allowed: p-break-by:M with M a month in "
                              f"1..{months or 'the horizon'}")
         return Objective(f"p-break-by:{month}", f"P(break the threshold by month {month})",
                          True, lambda o: ((o.first_passage >= 0)
                                           & (o.first_passage <= month)).astype(np.float64))
-    raise ValueError(f"--objective {name}: unknown; allowed: "
+    raise ValueError(f"`objective` {name}: unknown; allowed: "
                      + ", ".join([*OBJECTIVES, "p-break-by:MONTH"]))
 
 
@@ -345,6 +345,18 @@ def _summary(o: PathOutcomes, obj: Objective) -> dict[str, Any]:
             "n_paths": o.n}
 
 
+def check_limits(budget: float | None, max_p_insolvent: float | None) -> None:
+    """Refuse a ``budget`` [$/month] that is not a finite amount >= 0 and a
+    ``max_p_insolvent`` that is not a probability (ConfigError naming the parameter)."""
+    if budget is not None and not (math.isfinite(budget) and budget >= 0):
+        raise ConfigError("budget", [("", None, f"out of range: got {budget:g}; allowed: "
+                                                "dollars a month >= 0")])
+    p = max_p_insolvent
+    if p is not None and not (math.isfinite(p) and 0 <= p <= 1):
+        raise ConfigError("max_p_insolvent", [("", None, f"out of range: got {p:g}; allowed: "
+                                                         "a probability from 0 to 1")])
+
+
 def plan_search(
     config: Config,
     objective_name: str = "cum-profit",
@@ -397,10 +409,7 @@ def plan_search(
                                voi_boot=voi_boot)
     settings = PlanSettings() if settings is None else settings
     obj = objective(objective_name, int(config.simulation.months))
-    if budget is not None and not (math.isfinite(budget) and budget >= 0):
-        raise ValueError(f"--budget: got {budget}; allowed: dollars a month >= 0")
-    if max_p_insolvent is not None and not 0 <= max_p_insolvent <= 1:
-        raise ValueError(f"--max-p-insolvent: got {max_p_insolvent}; allowed: 0 to 1")
+    check_limits(budget, max_p_insolvent)
     seed = config.simulation.seed if seed is None else as_seed(seed)
     search = _Search(config, plan_space(config, levers, budget, settings), obj, seed,
                      chunk_size, client, max_p_insolvent)

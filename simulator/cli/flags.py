@@ -138,10 +138,10 @@ FLAGS: dict[str, Flag] = {
                        help="what the plan maximizes: owner-value (default: pay taken, "
                             "distributions and the exit value, discounted), cum-profit, "
                             "final-cash, p-solvent, p-break-by:MONTH"),
-    "budget": _flag("--budget", type=float, metavar="USD",
+    "budget": _flag("--budget", named=True, type=float, metavar="USD",
                     help="$/month the plan's levers may cost together (a lever costing "
                          "more is never chosen)"),
-    "max_p_insolvent": _flag("--max-p-insolvent", type=float, metavar="P",
+    "max_p_insolvent": _flag("--max-p-insolvent", named=True, type=float, metavar="P",
                              help="the largest P(out of cash and credit by the horizon) a "
                                   "plan may have, e.g. 0.05 (checked on the final paths)"),
     "screen_paths": _flag("--screen-paths", type=int, metavar="N", default=200,

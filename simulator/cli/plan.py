@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
 from pathlib import Path
@@ -31,7 +30,7 @@ def add_parser(sub: Any) -> None:
 
 
 def command(args: argparse.Namespace) -> int:
-    from ..analysis.plan import PlanSettings, objective, plan_search
+    from ..analysis.plan import PlanSettings, check_limits, objective, plan_search
     from ..output import claim_out_dir
     from ..report.plan import PLAN_FILES, write_plan
     from ..runner.plan import check_chunk_size
@@ -43,13 +42,8 @@ def command(args: argparse.Namespace) -> int:
         objective(args.objective, config.simulation.months)
     except ValueError as exc:
         raise flag_error("--objective", str(exc).partition(": ")[2]) from None
-    if args.budget is not None and not (math.isfinite(args.budget) and args.budget >= 0):
-        raise flag_error("--budget", f"out of range: got {args.budget:g}; allowed: dollars "
-                                     "a month >= 0")
     p = args.max_p_insolvent
-    if p is not None and not (math.isfinite(p) and 0 <= p <= 1):
-        raise flag_error("--max-p-insolvent", f"out of range: got {p:g}; allowed: a "
-                                              "probability from 0 to 1")
+    check_limits(args.budget, p)
     for flag, value in (("--paths", args.paths), ("--screen-paths", args.screen_paths),
                         ("--finalists", args.finalists)):
         if value is not None and value < (2 if flag == "--finalists" else 10):
