@@ -240,6 +240,7 @@ def test_app_best_plan_view_shows_plan_searchs_answer():
     Explorer.plan) and shows its own words; a bad limit gets a one-line message; a closed
     page with a plan shown is still garbage."""
     import gc
+    import threading
     import types
     import weakref
 
@@ -248,6 +249,10 @@ def test_app_best_plan_view_shows_plan_searchs_answer():
     from simulator.analysis.plan import PlanSettings
     from simulator.explorer.app import ExploreApp
 
+    def workers():
+        return {t for t in threading.enumerate() if t.name.startswith("msp-explore")}
+
+    earlier = workers()  # other tests' sessions, left to themselves
     app = ExploreApp(Explorer(BASELINE, ["simulation.months=24",
                                          "finance.overhead_per_month=5000"], paths=N,
                               drag_paths=200), autostart=False)
@@ -277,6 +282,10 @@ def test_app_best_plan_view_shows_plan_searchs_answer():
     assert "P(correct selection)" in html and "runner-up: " in html
     assert "20 paths each" in html and not app.buttons["plan"].disabled
     app.close()
+    # the session's worker thread ends after its last task lets go of it (close() does
+    # not wait for it: a session closing mid-run must not block the server)
+    for thread in workers() - earlier:
+        thread.join(timeout=30)
     refs = [weakref.ref(x) for x in (app, app.model, *app.layout.select())]
     del app
     gc.collect()
