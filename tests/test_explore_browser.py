@@ -162,7 +162,7 @@ def test_explore_in_chromium(tmp_path):
                               "arguments[0].dispatchEvent(new Event('change'));", box)
         with pytest.raises(ConfigError) as exc:
             load_config(CONFIG, {"simulation.threshold_mrr": -5})
-        expected = str(exc.value).replace(" (with --set)", "")
+        expected = str(exc.value).replace(" (with `overrides`)", "")
         _wait("the message", lambda: driver.execute_script(
             FIND + "const e = find(document, '.explore-message');"
             "return e && e.textContent === arguments[0];", expected))
