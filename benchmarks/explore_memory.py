@@ -184,6 +184,8 @@ def browser_sessions(proc: subprocess.Popen, port: int, n: int, batch: int = 5,
         out[f"rss_after_mb{tag}"], out[f"threads_after{tag}"] = _status(proc.pid)
         out[f"rss_after_vs_before{tag}"] = round(
             out[f"rss_after_mb{tag}"] / out["rss_before_mb"] - 1, 3)
+        print(json.dumps({k: v for k, v in out.items() if k.endswith(tag)}),
+              file=sys.stderr, flush=True)  # each round as it ends
     return out
 
 
