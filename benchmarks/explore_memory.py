@@ -12,8 +12,9 @@ the server's resident memory and thread count from ``/proc``:
   its first full run; then every tab closes. RSS and threads before (after one warm-up
   tab), with the K tabs open, and once the closed sessions have ended.
 
-Usage: ``python benchmarks/explore_memory.py [PAGE_LOADS] [BROWSER_SESSIONS] [BATCH]``
-(default 300, 20 and 5). Runs outside the suite (minutes); the suite checks that a
+Usage: ``python benchmarks/explore_memory.py [PAGE_LOADS] [BROWSER_SESSIONS] [BATCH]
+[ROUNDS]`` (default 300, 20, 5 and 1; ROUNDS opens and closes the K tabs that many
+times on one server, RSS after each). Runs outside the suite (minutes); the suite checks that a
 closed page is garbage and that the cap holds (tests/test_explore_limits.py).
 """
 
@@ -140,11 +141,12 @@ def _until_ended(proc: subprocess.Popen, threads: int) -> float:
 
 
 def browser_sessions(proc: subprocess.Popen, port: int, n: int, batch: int = 5,
-                     timeout_s: float = 300.0
-                     ) -> dict[str, float]:
+                     timeout_s: float = 300.0, rounds: int = 1) -> dict[str, float]:
     """RSS (MB) and threads before ``n`` browser sessions (after one warm-up tab), with
     all ``n`` open (opened ``batch`` at a time, each batch's tabs loading together),
-    and once they have closed and their sessions ended."""
+    and once they have closed and their sessions ended; ``rounds`` times on the same
+    server (RSS flat from one round to the next: the allocator keeping freed memory;
+    RSS climbing by as much each round: a leak)."""
     url = f"http://127.0.0.1:{port}/"
     idle_threads = _status(proc.pid)[1]
     driver = _driver()
@@ -156,33 +158,40 @@ def browser_sessions(proc: subprocess.Popen, port: int, n: int, batch: int = 5,
     _until_ended(proc, idle_threads)
     out: dict[str, float] = {}
     out["rss_before_mb"], out["threads_before"] = _status(proc.pid)
-    drivers = []
-    try:
-        for first in range(0, n, batch):
-            driver = _driver()
-            drivers.append(driver)
-            driver.set_page_load_timeout(timeout_s)
-            tabs = []
-            for k in range(min(batch, n - first)):
-                if k:
-                    driver.switch_to.new_window("tab")
-                driver.execute_script("window.location.href = arguments[0];", url)
-                tabs.append(driver.current_window_handle)
-            for tab in tabs:
-                driver.switch_to.window(tab)
-                _wait_run(driver, timeout_s)
-        out["tabs_open"] = sum(len(d.window_handles) for d in drivers)
-        out["rss_open_mb"], out["threads_open"] = _status(proc.pid)
-    finally:
-        for driver in drivers:
-            driver.quit()
-    out["seconds_to_end"] = _until_ended(proc, out["threads_before"])
-    out["rss_after_mb"], out["threads_after"] = _status(proc.pid)
+    for round_ in range(1, rounds + 1):
+        tag = "" if rounds == 1 else f"_round{round_}"
+        drivers = []
+        try:
+            for first in range(0, n, batch):
+                driver = _driver()
+                drivers.append(driver)
+                driver.set_page_load_timeout(timeout_s)
+                tabs = []
+                for k in range(min(batch, n - first)):
+                    if k:
+                        driver.switch_to.new_window("tab")
+                    driver.execute_script("window.location.href = arguments[0];", url)
+                    tabs.append(driver.current_window_handle)
+                for tab in tabs:
+                    driver.switch_to.window(tab)
+                    _wait_run(driver, timeout_s)
+            out[f"tabs_open{tag}"] = sum(len(d.window_handles) for d in drivers)
+            out[f"rss_open_mb{tag}"], out[f"threads_open{tag}"] = _status(proc.pid)
+        finally:
+            for driver in drivers:
+                driver.quit()
+        out[f"seconds_to_end{tag}"] = _until_ended(proc, out["threads_before"])
+        out[f"rss_after_mb{tag}"], out[f"threads_after{tag}"] = _status(proc.pid)
+        out[f"rss_after_vs_before{tag}"] = round(
+            out[f"rss_after_mb{tag}"] / out["rss_before_mb"] - 1, 3)
+        print(json.dumps({k: v for k, v in out.items() if k.endswith(tag)}),
+              file=sys.stderr, flush=True)  # each round as it ends
     return out
 
 
 def measure(page_load_count: int, session_count: int, batch: int = 5,
-            python: str = sys.executable, cwd: Path = ROOT) -> dict[str, dict[str, float]]:
+            python: str = sys.executable, cwd: Path = ROOT, rounds: int = 1
+            ) -> dict[str, dict[str, float]]:
     """Each measurement on its own fresh explorer, its session cap above the count (so
     the cap masks nothing)."""
     result = {}
@@ -193,7 +202,7 @@ def measure(page_load_count: int, session_count: int, batch: int = 5,
             proc, port = start(Path(folder), python, cwd, max_sessions=count + 10)
             try:
                 result[name] = (page_loads(proc, port, count) if name == "page_loads"
-                                else browser_sessions(proc, port, count, batch))
+                                else browser_sessions(proc, port, count, batch, rounds=rounds))
             finally:
                 stop(proc)
     return result
@@ -204,5 +213,7 @@ if __name__ == "__main__":
     loads = int(sys.argv[1]) if len(sys.argv) > 1 else 300
     sessions = int(sys.argv[2]) if len(sys.argv) > 2 else 20
     batch = int(sys.argv[3]) if len(sys.argv) > 3 else 5
+    rounds = int(sys.argv[4]) if len(sys.argv) > 4 else 1
     print(json.dumps({"page_loads": loads, "browser_sessions": sessions, "batch": batch,
-                      **measure(loads, sessions, batch)}, indent=2), flush=True)
+                      "rounds": rounds, **measure(loads, sessions, batch, rounds=rounds)},
+                     indent=2), flush=True)

@@ -112,6 +112,29 @@ def _pulled(url: str) -> list[object]:
 # collected unclosed after their loops end; the server runs in its own process
 @pytest.mark.filterwarnings("ignore::ResourceWarning",
                             "ignore::pytest.PytestUnraisableExceptionWarning")
+def test_freed_heap_goes_back_once_the_closed_sessions_thread_has_ended():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from simulator.explorer.app import _release_after, _release_memory
+
+    class Loop:  # the server's Tornado loop, as far as _release_after uses it
+        def __init__(self):
+            self.called, self.queued = threading.Event(), []
+
+        def add_callback(self, callback):
+            self.queued.append(callback)
+            self.called.set()
+
+    go = threading.Event()
+    pool, loop = ThreadPoolExecutor(1), Loop()
+    pool.submit(go.wait, 10)  # a run still going when the tab closes
+    _release_after(pool, loop, delay_s=0.0)
+    assert not loop.called.wait(0.2)  # not while the run goes (negative control)
+    go.set()
+    assert loop.called.wait(10) and loop.queued == [_release_memory]
+    _release_memory()  # gc + malloc_trim: harmless on any platform
+
+
 def test_the_server_checks_host_and_caps_sessions():
     """Bokeh's public authorization hook (``host_check``) refuses a forged ``Host`` on
     the page and on its websocket; the bound address and localhost are served. With

@@ -498,6 +498,27 @@ SESSION_LIFETIME_MS = 15_000
 checked every :data:`SESSION_CHECK_MS` (Bokeh's defaults: 15 s, every 17 s)."""
 
 
+RELEASE_DELAY_S = 2.0
+"""How long after a closed session's worker thread has ended the freed heap is handed
+back: Bokeh discards the session's document after the ``on_session_destroyed``
+callbacks, so a trim inside the callback finds most of the page still alive."""
+
+
+def _release_after(pool: ThreadPoolExecutor, loop: Any, delay_s: float = RELEASE_DELAY_S
+                   ) -> None:
+    """Once ``pool``'s worker thread has finished its run and ended, and ``delay_s``
+    later, :func:`_release_memory` on ``loop`` (the server's Tornado loop)."""
+    import threading
+    import time
+
+    def wait() -> None:
+        pool.shutdown(wait=True)
+        time.sleep(delay_s)
+        loop.add_callback(_release_memory)  # thread-safe, unlike call_later
+
+    threading.Thread(target=wait, name="explore-release", daemon=True).start()
+
+
 def _release_memory() -> None:
     """Collect a closed session's objects and hand freed heap back to the system
     (glibc keeps freed pages otherwise, so RSS never falls back)."""
@@ -561,6 +582,8 @@ def serve(config: str | Path, overrides: Any = None, *, port: int = 5006,
     tab's session frees its worker thread, runs and figures; a request whose ``Host``
     is not the bound address is refused (403); "Save as config" writes only inside the
     working directory."""
+    from tornado.ioloop import IOLoop
+
     from .model import DRAG_PATHS, REST_PATHS
 
     kwargs = {"paths": paths or REST_PATHS, "drag_paths": drag_paths or DRAG_PATHS}
@@ -580,7 +603,7 @@ def serve(config: str | Path, overrides: Any = None, *, port: int = 5006,
         def closed(context: Any) -> None:
             live.discard(id(page))
             page.close()
-            _release_memory()
+            _release_after(page._pool, IOLoop.current())  # the server's loop
 
         pn.state.on_session_destroyed(closed)
         return page.layout
