@@ -25,8 +25,8 @@ from ..config import Config, ConfigError, config_from_dict, param_specs
 from ..formatting import finite_or_none as _f
 from ..formatting import money
 
-__all__ = ["STANDARD_LEVERS", "Lever", "LeverCost", "apply_lever", "lever_cost",
-           "resolve_levers", "scaled", "shifted", "typical"]
+__all__ = ["STANDARD_LEVERS", "Lever", "LeverCost", "alignment_program_need", "apply_lever",
+           "lever_cost", "resolve_levers", "scaled", "shifted", "typical"]
 
 
 @dataclass(frozen=True)
@@ -207,6 +207,17 @@ STANDARD_LEVERS: tuple[tuple[str, str, Callable[[Config], dict[str, Any] | None]
 """``(name, what it means in the model, overrides of a config or None)``, in order."""
 
 
+def alignment_program_need(c: Config) -> tuple[int, float]:
+    """What the standardization program needs for today's book (typical values): the
+    alignment staff (one per ``alignment.clients_per_staff`` clients, at least one) and
+    the standard stack's licences [$/month] once the book is aligned."""
+    clients = max(1.0, typical(c.start.customers))
+    staff = max(1, int(np.ceil(clients / typical(c.alignment.clients_per_staff))))
+    licences = (clients * typical(c.customers.seats) * typical(c.customers.endpoints_per_seat)
+                * typical(c.finance.standard_stack_cost_per_endpoint))
+    return staff, licences
+
+
 def lever_cost(name: str, c: Config) -> LeverCost | None:
     """The cost and risk of standard lever ``name`` on business ``c`` (``None`` for a lever
     of the user's)."""
@@ -240,9 +251,7 @@ def lever_cost(name: str, c: Config) -> LeverCost | None:
     if name == "the standardization program":
         staff = typical(c.alignment.staff_cost_per_month)
         per = typical(c.alignment.clients_per_staff)
-        need = max(1, int(np.ceil(clients / per)))
-        licences = (clients * typical(c.customers.seats) * typical(c.customers.endpoints_per_seat)
-                    * typical(c.finance.standard_stack_cost_per_endpoint))
+        need, licences = alignment_program_need(c)
         return LeverCost(need * (staff + per_employee) + licences, need * mgmt,
                          f"{need} alignment staff for {clients:.0f} clients (one per "
                          f"{per:g}) at {money(staff)}/month each, more as the book grows; "

@@ -11,13 +11,12 @@ with Optuna, within :func:`knob_range`.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ..config import Config
-from .levers import Lever, resolve_levers, typical
+from .levers import Lever, alignment_program_need, resolve_levers, typical
 from .voi import VoiSettings
 
 __all__ = ["TRIGGER_KNOBS", "Bundle", "Factor", "Option", "PlanSettings", "bundle_cost",
@@ -96,13 +95,8 @@ def lever_cost_per_month(config: Config, lever: Lever | dict[str, Any]) -> float
         extra = typical(s["sales.reps"]) - typical(config.sales.reps)
         cost += max(extra, 0.0) * typical(config.sales.rep_cost_per_month)
     if s.get("alignment.enabled") and not config.alignment.enabled:
-        staff = math.ceil(max(typical(config.start.customers), 1.0)
-                          / typical(config.alignment.clients_per_staff))
-        cost += staff * typical(config.alignment.staff_cost_per_month)
-        # the standard stack's licences once today's book is aligned (as the lever states)
-        cost += (typical(config.start.customers) * typical(config.customers.seats)
-                 * typical(config.customers.endpoints_per_seat)
-                 * typical(config.finance.standard_stack_cost_per_endpoint))
+        staff, licences = alignment_program_need(config)
+        cost += staff * typical(config.alignment.staff_cost_per_month) + licences
     if ("start.managers" in s or "staff.techs_per_manager" in s
             or "staff.first_manager_at_techs" in s):
         cost += typical(config.staff.manager_cost_per_month)
