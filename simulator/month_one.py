@@ -145,10 +145,12 @@ def month_one(config: Config, limits: SteadyLimits = SteadyLimits()) -> MonthOne
     techs = int(round(e["start.techs"]))
     lead_techs = e["staff.escalation_lead_techs"]
     speed = 1.0 - e["tickets.tiered_desk_saving"] if techs >= lead_techs else 1.0
+    # the starting maintenance debt raises month 1's tickets (docs/model.md step 2)
+    neglect = 1.0 + e["tickets.neglect_ticket_uplift"] * e["start.maintenance_debt"]
     reactive_hours = endpoints * (1.0 - alignment) * e["tickets.per_endpoint_reactive"] * e[
-        "tickets.hours_reactive"] * speed
+        "tickets.hours_reactive"] * speed * neglect
     aligned_hours = endpoints * alignment * e["tickets.per_endpoint_aligned"] * e[
-        "tickets.hours_aligned"]
+        "tickets.hours_aligned"] * neglect
     decline = e["legacy.decline_annual"]
     legacy_factor = (1.0 - decline) ** (1.0 / 12.0)
     legacy_projects = e["start.legacy_project_revenue"] * legacy_factor

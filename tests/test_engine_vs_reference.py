@@ -118,6 +118,7 @@ def _outcomes(m: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         "owner_escalation_total": m["owner_escalation_hours"][:, 1:].sum(axis=1),
         "gross_profit_managed_total": m["gross_profit_managed"][:, 1:].sum(axis=1),
         "gross_profit_projects_total": m["gross_profit_projects"][:, 1:].sum(axis=1),
+        "maintenance_debt_mean": m["maintenance_debt"][:, 1:].mean(axis=1),
     }
 
 
@@ -149,6 +150,8 @@ def _scenario(name: str) -> dict:
         staff={"hire_lag_months": 0, "techs_per_manager": 4.0, "turnover_overload": 4.0,
                "hire_above": 1.3, "escalation_lead_techs": 6},
         alignment={"enabled": True, "start_month": 6},
+        start={"maintenance_debt": 0.3},  # a neglected estate to begin with
+        tickets={"neglect_ticket_uplift": 1.0, "maintenance_debt_months": 9.0},
         projects={"onboarding_fee_per_seat": 300.0},
         finance={"credit_limit": 20_000.0},
     )
@@ -250,7 +253,7 @@ DETERMINISTIC = merged(
     simulation={"months": 36},
     start={"customers": 30, "techs": 2, "cash": 5_000.0,
            "legacy_product_revenue": 20_000.0, "legacy_project_revenue": 15_000.0,
-           "alignment_score": 0.3},
+           "alignment_score": 0.3, "maintenance_debt": 0.2},
     customers={"seats": 17, "price_per_seat": 123.0, "price_escalator": 0.01,
                "contract_months": 1, "account_hours_per_month": 4.0,
                "renewal_concession": 0.1, "price_rise": 0.05},
@@ -279,6 +282,7 @@ def test_deterministic_case_bit_for_bit():
     assert mr["alignment_staff"][0, -1] == 3 and mr["owner_sales_hours"][0, -1] < 40
     assert mr["managers"][0, -1] >= 1 and mr["techs"][0, -1] > 2
     assert (mr["cash"][0] < 0).any() and (mr["tax_paid"][0] > 0).any()
+    assert 0 < mr["maintenance_debt"][0, -1] != 0.2
 
 
 def test_insolvent_case_bit_for_bit():

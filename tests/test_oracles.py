@@ -20,6 +20,8 @@ lines of arithmetic each, and run on both runners:
 - a strained month (overtime) remembered as service failure, conceded at renewal
   and costing referrals (model v3);
 - the sustained break by default (6 months, model v3);
+- maintenance debt: built from the maintenance an overloaded team skips, paid off at its
+  time constant, raising the ticket rate (model v3);
 - the owner's month with the strain of overtime in the felt failure (model v3;
   ``test_owners_month_by_hand``: one test to update when the model changes it);
 - an accounting re-build of every month's P&L and cash of every shipped
@@ -433,6 +435,60 @@ def test_owners_month_by_hand(runner):
         # half the undone hours come back next month on top of the same 200
         np.testing.assert_allclose(m["utilization"][:, 2], (200.0 + 0.5 * unserved) / 140.0,
                                    rtol=1e-12)
+
+
+@pytest.mark.parametrize(("techs", "proactive", "debt0", "months"), [
+    (1, 2.0, 0.0, 18.0),  # 161 h of 200 served: part of the maintenance skipped
+    (0, 2.0, 0.3, 9.0),  # nobody to do it: all of it skipped (the share is capped at 1)
+    (1, 1.0, 0.4, 18.0),  # 100 h for 140: nothing skipped, the starting debt is paid off
+])
+def test_maintenance_debt_builds_from_skipped_maintenance(runner, techs, proactive, debt0,
+                                                          months):
+    """docs/model.md step 3 (model v3, maintenance debt): no tickets, ``proactive`` hours an
+    endpoint on 100 endpoints (K = 100 x proactive), one technician (140 h + 21 h of
+    overtime) or none, an owner with no hours. Undone U_t = max(K + 0.5 U_(t-1) - 161, 0)
+    (half carried as backlog); the overloaded team skips maintenance first, so the skipped
+    share is s_t = min(U_t, K) / K and the debt d_t = d_(t-1) + (s_t - d_(t-1)) /
+    maintenance_debt_months, from d_0 = start.maintenance_debt."""
+    data = merged(BOOK, start={"techs": techs, "maintenance_debt": debt0},
+                  tickets={"proactive_hours_per_endpoint": proactive,
+                           "maintenance_debt_months": months},
+                  staff={"owner_hours_per_month": 0.0, "escalation_share": 0.0,
+                         "hire_after_months": 60})  # (no team hires when it has nobody)
+    m, _, _ = run_paths(runner, data, n_paths=2, seed=1)
+    maintenance, capacity = 100.0 * proactive, techs * 161.0
+    undone, debt = 0.0, [debt0]
+    for _ in range(12):
+        undone = max(maintenance + 0.5 * undone - capacity, 0.0)
+        debt.append(debt[-1] + (min(undone, maintenance) / maintenance - debt[-1]) / months)
+    np.testing.assert_allclose(m["maintenance_debt"], np.broadcast_to(debt, (2, 13)),
+                               rtol=1e-12, atol=1e-15)
+    if debt0 > 0 and techs == 1 and proactive == 1.0:  # paid off geometrically
+        np.testing.assert_allclose(debt, debt0 * (1 - 1 / months) ** np.arange(13), rtol=1e-12)
+
+
+def test_maintenance_debt_raises_the_ticket_rate(runner):
+    """docs/model.md step 2 (model v3): 100 endpoints, half aligned (no drift), 1 ticket an
+    endpoint a month of each type, a starting maintenance debt of 0.5 with uplift 0.8 and
+    a 12-month time constant. Nothing goes undone (an owner with 700 hours takes any
+    overflow), so the debt is paid off as d_t = 0.5 (11/12)^t and month t raises
+    Poisson(100 (1 + 0.8 d_(t-1))) tickets: 140 in month 1. 300 paths, each month's mean
+    within 4 SE; without debt the same months raise 100."""
+    data = merged(BOOK, start={"alignment_score": 0.5, "maintenance_debt": 0.5},
+                  tickets={"per_endpoint_reactive": 1.0, "per_endpoint_aligned": 1.0,
+                           "neglect_ticket_uplift": 0.8, "maintenance_debt_months": 12.0},
+                  staff={"owner_hours_per_month": 700.0}, alignment={"drift": 0.0})
+    m, _, _ = run_paths(runner, data, n_paths=300, seed=11)
+    debt = 0.5 * (11 / 12) ** np.arange(13)
+    np.testing.assert_allclose(m["maintenance_debt"], np.broadcast_to(debt, (300, 13)),
+                               rtol=1e-12)
+    assert np.all(m["unserved_share"] == 0)
+    for t in range(1, 13):
+        assert abs(z_score(m["tickets"][:, t], 100 * (1 + 0.8 * debt[t - 1]))) < 4, t
+    m, _, _ = run_paths(runner, merged(data, start={"maintenance_debt": 0.0}), n_paths=300,
+                        seed=11)
+    assert np.all(m["maintenance_debt"] == 0)
+    assert abs(z_score(m["tickets"][:, 1:].ravel(), 100.0)) < 4
 
 
 def test_the_default_break_is_sustained_for_six_months(runner):

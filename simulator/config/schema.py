@@ -467,6 +467,11 @@ class Start(_Section):
                                                ge=0, le=1e9)
     alignment_score: ParamValue = param(0.0, "score in [0, 1]", "new customers start "
                                         "misaligned (seed 004)", ge=0, le=1)
+    maintenance_debt: ParamValue = param(0.0, "share of the estate neglected, in [0, 1]",
+                                         "the user's business today: a plateaued shop "
+                                         "that has skipped maintenance for months starts "
+                                         "with some (seed 004's reactive spiral)", ge=0,
+                                         le=1)
 
 
 class Sales(_Section):
@@ -635,6 +640,16 @@ class Tickets(_Section):
         "scripted end to end (seed 002: automated management tools take an engineer from "
         "about 100 to 1,500 desktops, under 0.1 hour a desktop a month for all his work)",
         ge=0, le=100, plausible=(0.02, 0.1))
+    maintenance_debt_months: ParamValue = param(
+        18.0, "months", "assumption: the time constant of maintenance debt (seed 004: an "
+        "overloaded team has no time for proactive work, and systems drift out of line in "
+        "use); skipped patching, updates and clean-ups show in tickets over a year or two, "
+        "and paying the debt back takes as long", ge=1, le=120, plausible=(9.0, 24.0))
+    neglect_ticket_uplift: ParamValue = param(
+        0.5, "extra tickets at full maintenance debt (fraction)", "assumption: an estate "
+        "left without maintenance raises 50% more tickets (seed 004: reactive shops 0.75-1.0 "
+        "tickets an endpoint a month against 0.2-0.5 for top MSPs, the gap alignment and "
+        "upkeep close)", ge=0, le=10, plausible=(0.25, 1.0))
     tiered_desk_saving: ParamValue = param(
         0.2, "share of reactive ticket time saved", "assumption: from staff."
         "escalation_lead_techs technicians a tiered desk with a lead and runbooks fixes "

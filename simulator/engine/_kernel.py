@@ -26,6 +26,7 @@ from ._mechanisms import (
     draw_seats,
     escalation_hours,
     gross_profit_by_line,
+    maintenance_debt,
     maintenance_hours,
     managers_wanted,
     meeting_rate,
@@ -59,7 +60,7 @@ METRIC_NAMES = (
     "pretax_profit", "cash", "managers", "tech_quits", "service_failure", "tax_paid",
     "owner_escalation_hours", "owner_management_hours", "owner_account_hours",
     "owner_overflow_hours", "project_hours", "work_hours", "gross_profit_managed",
-    "gross_profit_projects",
+    "gross_profit_projects", "maintenance_debt",
 )
 _MRR, _MRR_MANAGED, _MRR_CLOUD, _CUSTOMERS, _SEATS, _MEETINGS = 0, 1, 2, 3, 4, 5
 _NEW, _CHURNED, _TICKETS, _TICKET_HOURS, _OWNER_SALES = 6, 7, 8, 9, 10
@@ -69,7 +70,8 @@ _REV_PRODUCTS, _REV_PROJECTS, _REV_MANAGED, _REV_CLOUD, _PROFIT, _CASH = (
 _MANAGERS, _QUITS, _SERVICE_FAILURE, _TAX = 22, 23, 24, 25
 _OWNER_ESC, _OWNER_MGMT, _OWNER_CARE, _OWNER_OVERFLOW = 26, 27, 28, 29
 _PROJECT_HOURS, _WORK_HOURS, _GP_MANAGED, _GP_PROJECTS = 30, 31, 32, 33
-N_METRICS = 34
+_DEBT = 34
+N_METRICS = 35
 
 
 # --- the path loop --------------------------------------------------------------
@@ -133,6 +135,9 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
     hours_a = p.tickets_hours_aligned
     proactive = p.tickets_proactive_hours_per_endpoint
     proactive_aligned = p.tickets_proactive_hours_aligned
+    debt = p.start_maintenance_debt  # maintenance debt: the estate's neglected share
+    debt_months = p.tickets_maintenance_debt_months
+    uplift = p.tickets_neglect_ticket_uplift
     tech_hours = p.staff_tech_hours_per_month
     tech_cost = p.staff_tech_cost_per_month
     lag = max(int(p.staff_hire_lag_months), 1)
@@ -258,6 +263,7 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
     row[_TECHS] = techs
     row[_ALIGN_MEAN] = align_sum / n if n > 0 else 0.0
     row[_CASH] = cash
+    row[_DEBT] = debt
 
     for t in range(1, H + 1):
         # 1. staff: arrivals, quits; alignment staff follow the client count
@@ -283,7 +289,7 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
 
         # 2. tickets and the rest of the technicians' work
         n_r, n_a = tickets_month(state, rate_r, rate_a, endpoints_per_seat, seats_unaligned,
-                                 seats_aligned)
+                                 seats_aligned, 1.0 + uplift * debt)
         tiered = techs >= lead_techs  # a lead and a tiered desk: faster first-line fixes
         speed = 1.0 - tiered_saving if tiered else 1.0
         hours_reactive = n_r * (hours_r * speed)
@@ -300,10 +306,9 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
             ongoing += draw_from_table(state, size_ppf)
         project_hours = ((legacy_projects + ongoing) / bill_rate
                          + onboarding_hours * onboarding_seats)
-        demand = (ticket_hours + backlog
-                  + maintenance_hours(proactive, proactive_aligned, endpoints_per_seat,
-                                      seats_unaligned, seats_aligned)
-                  + project_hours)
+        maintenance = maintenance_hours(proactive, proactive_aligned, endpoints_per_seat,
+                                        seats_unaligned, seats_aligned)
+        demand = ticket_hours + backlog + maintenance + project_hours
         project_share = project_hours / demand if demand > 0.0 else 0.0
 
         # 3. the owner's month
@@ -323,6 +328,7 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
         care_share = care_paid / care if care > 0.0 else 1.0
         unserved_share = unserved / work if work > 0.0 else 0.0
         backlog = carry * unserved
+        debt = maintenance_debt(debt, maintenance, unserved, debt_months)
         felt = service_felt(unserved_share, overtime_hours, work, p.churn_strain_weight)
         service_failure += (felt - service_failure) / memory
         utilization = work / capacity if capacity > 0.0 and work > 0.0 else 0.0
@@ -581,6 +587,7 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
         row[_WORK_HOURS] = work
         row[_GP_MANAGED] = gp_managed
         row[_GP_PROJECTS] = gp_projects
+        row[_DEBT] = debt
         if insolvent:
             _close_down(o, t, H)
             return t

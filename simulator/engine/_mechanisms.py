@@ -18,7 +18,8 @@ from ._random import binomial, poisson, uniform
 
 __all__ = [
     "can_pay", "churn_hazard", "clients_aligned", "deal_probability", "draw_from_table",
-    "draw_seats", "escalation_hours", "gross_profit_by_line", "maintenance_hours",
+    "draw_seats", "escalation_hours", "gross_profit_by_line", "maintenance_debt",
+    "maintenance_hours",
     "managers_wanted", "meeting_rate", "onboarding_alignment", "overtime_efficiency",
     "overtime_worked", "owners_month", "pretax_profit", "projects_billed", "renew",
     "renewal_price_factor", "reps_on_payroll", "service_felt", "staff_turnover", "tax_due",
@@ -71,10 +72,28 @@ def maintenance_hours(proactive, proactive_aligned, endpoints_per_seat, seats_un
 
 
 @jit
-def tickets_month(state, rate_r, rate_a, endpoints_per_seat, seats_unaligned, seats_aligned):
-    """Step 2: reactive-type and aligned-type ticket counts of the month."""
-    lam_r = rate_r * endpoints_per_seat * seats_unaligned
-    lam_a = rate_a * endpoints_per_seat * seats_aligned
+def maintenance_debt(debt, maintenance, unserved, debt_months):
+    """Step 3: the maintenance debt after the month: an overloaded team skips proactive
+    maintenance first (seed 004), so ``min(unserved, maintenance)`` of the month's
+    ``maintenance`` hours go undone; the debt moves towards the skipped share by
+    ``1 / debt_months`` a month (it builds while maintenance is skipped and is paid off
+    at the same pace once it is done again). In [0, 1]: 1 is an estate left without
+    maintenance for good."""
+    if maintenance > 0.0:
+        skipped = unserved if unserved < maintenance else maintenance
+        share = skipped / maintenance
+    else:
+        share = 0.0
+    return debt + (share - debt) / debt_months
+
+
+@jit
+def tickets_month(state, rate_r, rate_a, endpoints_per_seat, seats_unaligned, seats_aligned,
+                  neglect):
+    """Step 2: reactive-type and aligned-type ticket counts of the month; ``neglect`` (``1 +
+    neglect_ticket_uplift * maintenance debt``) multiplies both rates."""
+    lam_r = rate_r * neglect * endpoints_per_seat * seats_unaligned
+    lam_a = rate_a * neglect * endpoints_per_seat * seats_aligned
     n_r = poisson(state, lam_r) if lam_r > 0.0 else 0
     n_a = poisson(state, lam_a) if lam_a > 0.0 else 0
     return n_r, n_a

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = ["Customer", "total", "staff_turnover", "tickets_month", "maintenance_hours",
+           "maintenance_debt",
            "escalation_hours", "overtime_efficiency", "overtime_worked", "projects_billed",
            "service_felt", "deal_probability", "renewal_price_factor", "owners_month",
            "reps_on_payroll", "onboarding_alignment", "clients_aligned", "meeting_rate",
@@ -46,10 +47,12 @@ def staff_turnover(rng: np.random.Generator, techs: int, quit_base: float,
 
 
 def tickets_month(rng: np.random.Generator, customers: list[Customer], rate_r: float, rate_a: float,
-                  endpoints_per_seat: float) -> tuple[int, int]:
-    """Step 2: reactive-type and aligned-type ticket counts."""
-    lam_r = rate_r * endpoints_per_seat * total(c.seats * (1.0 - c.alignment) for c in customers)
-    lam_a = rate_a * endpoints_per_seat * total(c.seats * c.alignment for c in customers)
+                  endpoints_per_seat: float, neglect: float = 1.0) -> tuple[int, int]:
+    """Step 2: reactive-type and aligned-type ticket counts; ``neglect`` (``1 +
+    neglect_ticket_uplift * maintenance debt``) multiplies both rates."""
+    lam_r = (rate_r * neglect * endpoints_per_seat
+             * total(c.seats * (1.0 - c.alignment) for c in customers))
+    lam_a = rate_a * neglect * endpoints_per_seat * total(c.seats * c.alignment for c in customers)
     return int(rng.poisson(lam_r)), int(rng.poisson(lam_a))
 
 
@@ -61,6 +64,16 @@ def maintenance_hours(customers: list[Customer], proactive: float, proactive_ali
     aligned = total(c.seats * c.alignment for c in customers)
     return (proactive * endpoints_per_seat * unaligned
             + proactive_aligned * endpoints_per_seat * aligned)
+
+
+def maintenance_debt(debt: float, maintenance: float, unserved: float,
+                     debt_months: float) -> float:
+    """Step 3: the maintenance debt after the month. The undone hours come out of
+    maintenance first (seed 004: an overloaded team has no time for proactive work): the
+    skipped share ``min(unserved, maintenance) / maintenance`` (0 without maintenance);
+    ``debt + (skipped share - debt) / debt_months``."""
+    share = min(unserved, maintenance) / maintenance if maintenance > 0 else 0.0
+    return debt + (share - debt) / debt_months
 
 
 def escalation_hours(hours_reactive: float, hours_aligned: float, share_reactive: float,

@@ -49,6 +49,9 @@ METRIC_INFO: dict[str, tuple[str, str]] = {
                                         "share)"),
     "gross_profit_projects": ("$/month", "projects gross profit (revenue less other direct "
                                          "costs and the technicians' project share)"),
+    "maintenance_debt": ("share", "maintenance debt: the estate's neglected share, the "
+                                  "undone share of proactive maintenance remembered over "
+                                  "tickets.maintenance_debt_months (raises the ticket rate)"),
 }
 
 METRICS: tuple[str, ...] = tuple(METRIC_INFO)

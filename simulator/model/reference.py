@@ -49,6 +49,7 @@ from .mechanisms import (
     deal_probability,
     escalation_hours,
     gross_profit_by_line,
+    maintenance_debt,
     maintenance_hours,
     managers_wanted,
     meeting_rate,
@@ -165,6 +166,8 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
     hours_a = _p(params, "tickets.hours_aligned")
     proactive = _p(params, "tickets.proactive_hours_per_endpoint")
     proactive_aligned = _p(params, "tickets.proactive_hours_aligned")
+    debt_months = _p(params, "tickets.maintenance_debt_months")
+    uplift = _p(params, "tickets.neglect_ticket_uplift")
     tech_hours = _p(params, "staff.tech_hours_per_month")
     tech_cost = _p(params, "staff.tech_cost_per_month")
     hire_above = _p(params, "staff.hire_above")
@@ -249,6 +252,7 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
     align_staff = 0  # alignment staff
     managers = _i(params, "start.managers")  # service managers
     backlog = 0.0
+    debt = _p(params, "start.maintenance_debt")  # the estate's neglected share
     service_failure = 0.0  # service failure: moving average of the unserved share
     utilization = 0.0
     year_to_date = 0.0
@@ -275,7 +279,7 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
            owner_sales_hours=owner_sales_max, techs=techs, alignment_staff=align_staff,
            alignment_mean=(total(c.alignment for c in customers) / len(customers)
                            if customers else 0.0),
-           cash=cash)
+           cash=cash, maintenance_debt=debt)
 
     # ---- months 1..H -----------------------------------------------------
     h0 = 1.0 - (1.0 - annual_rate) ** (1.0 / 12.0)
@@ -299,7 +303,8 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
                                     _p(params, "sales.rep_fire_below"))  # fired reps cost nothing
 
         # 2. tickets and the rest of the technicians' work
-        n_r, n_a = tickets_month(rng, customers, rate_r, rate_a, endpoints_per_seat)
+        n_r, n_a = tickets_month(rng, customers, rate_r, rate_a, endpoints_per_seat,
+                                 1.0 + uplift * debt)
         tiered = techs >= lead_techs  # a lead and a tiered desk: faster first-line fixes
         speed = 1.0 - tiered_saving if tiered else 1.0
         hours_reactive = n_r * (hours_r * speed)
@@ -312,10 +317,9 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
                         for _ in range(n_projects))
         project_hours = ((legacy_projects + ongoing) / bill_rate
                          + onboarding_hours * onboarding_seats)
-        demand = (ticket_hours + backlog
-                  + maintenance_hours(customers, proactive, proactive_aligned,
-                                      endpoints_per_seat)
-                  + project_hours)
+        maintenance = maintenance_hours(customers, proactive, proactive_aligned,
+                                        endpoints_per_seat)
+        demand = ticket_hours + backlog + maintenance + project_hours
         project_share = project_hours / demand if demand > 0 else 0.0
 
         # 3. the owner's month
@@ -334,6 +338,7 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
         care_share = care_paid / care if care > 0 else 1.0
         unserved_share = unserved / work if work > 0 else 0.0
         backlog = carry * unserved
+        debt = maintenance_debt(debt, maintenance, unserved, debt_months)
         felt = service_felt(unserved_share, overtime_hours, work, strain_weight)
         service_failure += (felt - service_failure) / memory
         utilization = work / capacity if capacity > 0 and work > 0 else 0.0
@@ -467,7 +472,7 @@ def simulate_path(params, seed: int, run: RunInputs) -> tuple[np.ndarray, int, i
                tax_paid=tax, owner_escalation_hours=esc_paid, owner_management_hours=mgmt_paid,
                owner_account_hours=care_paid, owner_overflow_hours=owner_overflow,
                project_hours=project_hours, work_hours=work, gross_profit_managed=gp_managed,
-               gross_profit_projects=gp_projects)
+               gross_profit_projects=gp_projects, maintenance_debt=debt)
         if cash < -credit_limit:
             # Insolvent: the business closes; only the month's loss, tax and cash stay.
             keep = {"pretax_profit", "tax_paid", "cash"}
