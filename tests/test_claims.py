@@ -162,7 +162,7 @@ def test_one_set_of_defaults():
 @pytest.mark.parametrize(
     ("name", "base", "keys"),
     [
-        ("reactive_plateau", "baseline", {"staff.hire_above"}),
+        ("reactive_plateau", "baseline", {"staff.hire_above", "start.maintenance_debt"}),
         ("standardized", "baseline", {"alignment.enabled", "alignment.start_month"}),
         ("sales_engine", "baseline", {"sales.reps", "sales.rep_washout_share",
                                       "sales.rep_productivity", "sales.rep_ramp_months"}),
@@ -175,7 +175,12 @@ def test_scenarios_are_the_same_business(name, base, keys):
     differ = {k for k in param_specs() if a.get(k) != b.get(k)}
     differ |= {f"alignment.{k}" for k in ("enabled",) if a.alignment.enabled != b.alignment.enabled}
     assert differ <= keys and differ, differ
-    assert a.start == b.start
+    # the plateau's hiring at 120% has left a maintenance debt (docs/calibration.md): the
+    # one fact of today's business a policy leaves behind
+    start_differ = {k for k in type(a.start).model_fields if getattr(a.start, k)
+                    != getattr(b.start, k)}
+    allowed = {"maintenance_debt"} if name == "reactive_plateau" else set()
+    assert start_differ <= allowed, start_differ
 
 
 def test_no_simulator_code_mentions_the_band():
