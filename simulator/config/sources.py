@@ -54,6 +54,11 @@ MEASURE: dict[str, str] = {
                                             "patching and backups over managed endpoints",
     "tickets.proactive_hours_aligned": "the same hours for your standardized clients' "
                                        "endpoints",
+    "tickets.neglect_ticket_uplift": "in the PSA and RMM, tickets an endpoint a month of "
+                                     "clients whose patching and maintenance lapsed over "
+                                     "those of your well-maintained clients, less one",
+    "tickets.maintenance_debt_months": "in the PSA, the months a client's tickets take to "
+                                       "settle after lapsed maintenance is caught up",
     "customers.endpoints_per_seat": "in the RMM, managed endpoints over billed seats",
     "customers.price_per_seat": "your price list: what a new client pays per seat, all in",
     "customers.onboarding_hours_per_seat": "in the PSA, hours logged on your last few "
