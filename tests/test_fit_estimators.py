@@ -522,3 +522,34 @@ def test_half_a_year_of_flat_or_seasonal_tickets():
         assert (note in got.comment) == (busy[0] == 1.0), got.comment
         assert busy[0] == 1.0 or got.comment[-1].isdigit()  # the interval ends it
         assert f"{e.sum():,.0f} endpoint-months of 2 clients" in got.comment
+
+
+def test_histories_under_one_client_year_or_one_ticket_hour_are_fitted():
+    """Issue 30: the fits need exposure and hours above 0, not above 1. One client
+    watched for 0.5 years (none left): hazard ~ Gamma(1/2, 0.5), the annual rate's mean
+    1 - (0.5 / 1.5)^0.5; one client who left after 0.25 years: Gamma(1.5, 0.25). Two
+    tickets of 0.25 and 0.5 hours, the owner on the first: a share of 1/3 of 0.75 hours,
+    Cochran's ratio standard error."""
+    as_of = datetime.date(2024, 1, 1)
+    half = as_of - datetime.timedelta(days=round(0.5 * 365.25))
+    fitted = fit_churn([Client("A", half, None, 5, None, 500, 2)], as_of, "c")
+    b = round(0.5 * 365.25) / 365.25
+    assert fitted is not None and fitted.count == 0
+    np.testing.assert_allclose(fitted.estimate, 1 - (b / (b + 1)) ** 0.5, rtol=1e-12)
+    assert fitted.comment == "fitted from c: 0 cancellations in 1 client-years"  # 0.501
+    quarter = as_of - datetime.timedelta(days=91)
+    left = fit_churn([Client("A", quarter, as_of, 5, None, 500, 2)], as_of, "c")
+    b = 91 / 365.25
+    assert left is not None and left.count == 1
+    np.testing.assert_allclose(left.estimate, 1 - (b / (b + 1)) ** 1.5, rtol=1e-12)
+    assert f"MLE {100 * (1 - math.exp(-1 / b)):.1f}%/year" in left.comment
+
+    hours = np.array([0.25, 0.5])
+    mine = np.array([True, False])
+    got = {f.key: f for f in fit_tickets(_tickets(hours, mine), None, "Owner", 1.2, "t")}
+    share = got["staff.escalation_share"]
+    assert share.estimate == pytest.approx(1 / 3, rel=1e-12) and share.count == 2
+    np.testing.assert_allclose(share.value["sd"],
+                               _ratio_se(np.where(mine, hours, 0.0), hours), rtol=1e-12)
+    assert "worked 33.3% of 1 ticket hours" in share.comment
+    assert got["tickets.hours_reactive"].estimate == pytest.approx(0.375, rel=1e-12)

@@ -405,3 +405,131 @@ def test_the_senior_premium_is_the_configs():
     assert dearer.set["finance.overhead_per_month"] == 5_000.0
     assert dearer.cost.dollars_per_month - default.cost.dollars_per_month == 1_000.0
     assert "$3,000/month premium" in dearer.cost.cost
+
+
+def test_every_standard_levers_stated_cost_by_hand():
+    """Issue 30: each standard lever's spend, owner hours, cost, risk and source, from
+    the config's numbers by hand (docs/levers.md, "What each lever costs and risks"):
+    a distribution counts by its median, the alignment staff are ceil(clients / clients
+    per staff), the licences clients x seats x endpoints per seat x the stack's price."""
+    from simulator.analysis.levers import STANDARD_LEVERS, lever_cost
+
+    cfg = _config(start={"customers": 23, "techs": 3},
+                  staff={"tech_cost_per_month": {"dist": "uniform", "low": 5_000.0,
+                                                 "high": 7_000.0},
+                         "management_hours_per_employee": 3.5,
+                         "manager_cost_per_month": 8_250.0,
+                         "senior_tech_premium_per_month": 1_750.0},
+                  finance={"overhead_per_employee_month": 700.0,
+                           "standard_stack_cost_per_endpoint": 12.0},
+                  sales={"rep_cost_per_month": 7_300.0, "rep_washout_share": 0.45,
+                         "rep_fire_below": 0.35, "rep_review_months": 4.0,
+                         "rep_ramp_months": 6.0, "price_close_response": 1.0},
+                  alignment={"staff_cost_per_month": 9_500.0, "clients_per_staff": 10.0,
+                             "staff_points_per_month": 3.0, "rate": 0.15},
+                  customers={"seats": 20.0, "endpoints_per_seat": 1.5},
+                  churn={"price_rise_response": 0.4})
+    got = {name: lever_cost(name, cfg) for name, _, _ in STANDARD_LEVERS}
+    # tech $6,000 (the uniform's median), overhead $700 per employee, 3.5 owner hours
+    tech = got["one more technician now"]
+    assert (tech.dollars_per_month, tech.owner_hours_per_month) == (6_700.0, 3.5)
+    assert tech.cost == ("$6,000/month pay and $700/month overhead; 3.5 owner hours/month "
+                         "of management")
+    assert tech.risk == ("idle hours while the work does not grow (the layoff rule lets one "
+                         "go after staff.layoff_after_months idle months); quits like any "
+                         "technician")
+    assert tech.source == "public salary surveys (staff.tech_cost_per_month)"
+    for name in ("a salesperson from month 1", "a salesperson from month 6",
+                 "one more salesperson"):
+        rep = got[name]
+        assert (rep.dollars_per_month, rep.owner_hours_per_month) == (8_000.0, 3.5), name
+        assert rep.cost == ("$7,300/month pay and $700/month overhead while employed; "
+                            "3.5 owner hours/month of management")
+        assert rep.risk == ("washes out with probability 45% (books under 35% of plan and is "
+                            "let go 4 months after a ramp of 6 months, typically); those who "
+                            "stay book a drawn share of plan (sales.rep_productivity)")
+        assert rep.source.startswith("50-70% of first sales hires fail; 30-40% of sales ")
+        assert "(D. Skok); ramp: Sales Benchmark Index; productivity: assumption " \
+               "(0.4-1.2 of plan)" in rep.source
+    # 23 clients, one staff per 10: 3 staff at $9,500 + $700; licences 23 x 20 x 1.5 x $12
+    program = got["the standardization program"]
+    licences = 23 * 20 * 1.5 * 12.0
+    assert program.dollars_per_month == pytest.approx(3 * (9_500 + 700) + licences, rel=1e-12)
+    assert program.owner_hours_per_month == pytest.approx(3 * 3.5)
+    assert program.cost == ("3 alignment staff for 23 clients (one per 10) at $9,500/month "
+                            "each, more as the book grows; 3.5 owner hours/month each; the "
+                            "standard stack's licences, $8,280/month once today's book is "
+                            "aligned (finance.standard_stack_cost_per_endpoint)")
+    assert program.risk == ("the speed is the staff's: each adds 3 score points a month, a "
+                            "client takes 0.15 a month; a hire the cash cannot pay for waits "
+                            "and the clients it would reach drift back; tickets fall months "
+                            "later")
+    assert program.source == ("TruMethods: one alignment manager per ~20 clients; BLS pay of "
+                              "network administrators; rate: assumption (0.08-0.25 a month)")
+    # +10%: 0.4 x 10% = 4% leave at the renewal; 1 - 1.1^-1 = 9.09% fewer close
+    price = got["+10% price per seat"]
+    assert (price.dollars_per_month, price.owner_hours_per_month) == (0.0, 0.0)
+    assert price.cost == "no spend: the rise is a letter at each client's renewal"
+    assert price.risk == ("about 4% of today's book leaves at the renewal that brings the "
+                          "rise (churn.price_rise_response) and 9% fewer prospects close "
+                          "(sales.price_close_response)")
+    assert price.source == "assumption: responses 0.2-1.0 (churn) and 0.5-2.0 (close rate)"
+    steep = lever_cost("+10% price per seat", _config(sales={"price_close_response": 3.0},
+                                                       churn={"price_rise_response": 0.95}))
+    # 0.95 x 10% = 9.5% -> "10%" (rounded, not 9%); 1 - 1.1^-3 = 24.9% -> "25%"
+    assert steep.risk.startswith("about 10% of today's book") and "and 25% fewer" in steep.risk
+    # -2 pp churn: 1 owner hour per client and month, 23 clients
+    churn = got["-2 pp annual churn"]
+    assert (churn.dollars_per_month, churn.owner_hours_per_month) == (0.0, 23.0)
+    assert churn.cost == ("no spend: 1 owner hour per client and month of reviews (23 "
+                          "hours/month today, more as the book grows), taken from selling "
+                          "first")
+    assert churn.risk == ("the reviews crowd out selling and escalations when the owner is "
+                          "full; the 2 points are an assumption")
+    assert churn.source == ("assumption: quarterly business reviews of ~3 hours (0.5-2 hours "
+                            "a client-month) buy 1-3 points of churn")
+    manager = got["a service manager"]
+    assert (manager.dollars_per_month, manager.owner_hours_per_month) == (8_950.0, 3.5)
+    assert manager.cost == ("$8,250/month pay and $700/month overhead; 3.5 owner hours/month "
+                            "of management (the technicians' management moves to the "
+                            "manager)")
+    assert manager.risk == ("a fixed cost a small book may not carry (cash risk); the owner "
+                            "keeps staff.owner_escalation_share_led of the escalations")
+    assert manager.source == ("assumption: a senior technician's pay plus 30% "
+                              "(staff.manager_cost_per_month)")
+    senior = got["half the escalations"]
+    assert (senior.dollars_per_month, senior.owner_hours_per_month) == (8_450.0, 3.5)
+    assert senior.cost == ("a senior technician: $6,000/month plus a $1,750/month premium "
+                           "and $700/month overhead; 3.5 owner hours/month")
+    assert senior.risk == ("the escalations still need doing (by the technicians now); a "
+                           "senior hire can quit like any technician")
+    assert senior.source == ("assumption: senior premium $1,500-3,000/month; halving: seed "
+                             "004 (a tiered desk)")
+    hours = got["10 more selling hours a month"]
+    assert (hours.dollars_per_month, hours.owner_hours_per_month) == (0.0, 10.0)
+    assert hours.cost == ("no spend: 10 owner hours/month, taken only from what is left "
+                          "after escalations, management and account care")
+    assert hours.risk == "the hours exist only in months the owner has them to spare"
+    assert hours.source == "the user's plan"
+    assert lever_cost("a lever of the user's", cfg) is None
+    assert tech.to_dict() == {"dollars_per_month": 6_700.0, "owner_hours_per_month": 3.5,
+                              "cost": tech.cost, "risk": tech.risk, "source": tech.source}
+
+
+def test_no_client_book_counts_as_one_client_and_the_program_rounds_staff_up():
+    """``max(1, clients)`` and ``ceil``: an empty book still needs one alignment staff
+    and one client's licences and reviews; 21 clients at 10 per staff need 3."""
+    from simulator.analysis.levers import alignment_program_need, lever_cost
+
+    def program(customers):
+        return _config(start={"customers": customers},
+                       alignment={"clients_per_staff": 10.0},
+                       customers={"seats": 4.0, "endpoints_per_seat": 1.25},
+                       finance={"standard_stack_cost_per_endpoint": 8.0})
+
+    assert alignment_program_need(program(0)) == (1, pytest.approx(1 * 4 * 1.25 * 8.0))
+    assert alignment_program_need(program(10)) == (1, pytest.approx(10 * 4 * 1.25 * 8.0))
+    assert alignment_program_need(program(21)) == (3, pytest.approx(21 * 4 * 1.25 * 8.0))
+    assert lever_cost("-2 pp annual churn", program(0)).owner_hours_per_month == 1.0
+    assert "1 alignment staff for 1 clients" in lever_cost("the standardization program",
+                                                           program(0)).cost
