@@ -553,3 +553,145 @@ def test_histories_under_one_client_year_or_one_ticket_hour_are_fitted():
                                _ratio_se(np.where(mine, hours, 0.0), hours), rtol=1e-12)
     assert "worked 33.3% of 1 ticket hours" in share.comment
     assert got["tickets.hours_reactive"].estimate == pytest.approx(0.375, rel=1e-12)
+
+
+def _split_by_hand(prices: np.ndarray, min_side: int = 3) -> tuple[int, float]:
+    """The least-squares split (first of the smallest residual sums, both sides at least
+    ``min_side``), the F statistic of one step against none on n - 2 degrees of freedom,
+    Bonferroni over the n - 2 min_side + 1 splits tried."""
+    n = prices.size
+    sse = {k: ((prices[:k] - prices[:k].mean()) ** 2).sum()
+           + ((prices[k:] - prices[k:].mean()) ** 2).sum()
+           for k in range(min_side, n - min_side + 1)}
+    k = min(sse, key=lambda j: (sse[j], j))
+    total = ((prices - prices.mean()) ** 2).sum()
+    f = (total - sse[k]) / (sse[k] / (n - 2))
+    return k, stats.f.sf(f, 1, n - 2) * (n - 2 * min_side + 1)
+
+
+def test_price_step_is_the_least_squares_split_and_its_bonferroni_f_test():
+    from simulator.fit.estimate import price_change_point
+
+    step = np.array([98.0, 101, 100, 99, 102, 119, 121, 120, 122, 118])
+    k, p = _split_by_hand(step)
+    assert k == 5 and p < 0.01
+    got = price_change_point(step)
+    assert got[0] == 5
+    np.testing.assert_allclose(got[1], p, rtol=1e-9)
+    # 8 prices (2 x 3 + 2) are enough, 7 are not
+    eight = np.array([100.0, 101, 99, 100, 130, 131, 129, 130])
+    k, p = _split_by_hand(eight)
+    assert price_change_point(eight) == (k, pytest.approx(p, rel=1e-9)) and k == 4
+    assert price_change_point(eight[1:]) is None
+    # a step too small for 1% after Bonferroni: raw p under 1%, times 5 splits over it
+    small = np.array([100.0, 103, 97, 101, 99, 104, 107, 102, 106, 105])
+    k, p = _split_by_hand(small)
+    assert 0.01 < p and p / 5 < 0.01
+    assert price_change_point(small) is None
+    # an exact step: no residual, p = 0; no change at all: nothing
+    assert price_change_point(np.repeat([100.0, 120.0], 4)) == (4, 0.0)
+    assert price_change_point(np.full(10, 100.0)) is None
+
+
+def _stay(name, start, fees, seats=10.0, years=1, row=2):
+    """A client re-papered every ``years`` years at each fee of ``fees`` in turn."""
+    from simulator.fit.records import Spell
+
+    starts = [start.replace(year=start.year + years * j) for j in range(len(fees))]
+    spells = tuple(Spell(s, starts[j + 1] if j + 1 < len(fees) else None, seats, fee, row + j)
+                   for j, (s, fee) in enumerate(zip(starts, fees, strict=True)))
+    return Client(name, start, None, seats, None, fees[-1], row, spells)
+
+
+def test_price_since_a_step_in_new_clients_prices_by_hand():
+    """Ten clients without agreement rows signing a month apart, the last five at ~$120
+    a seat: the price is the mean of those five, signed since the day after the fifth
+    signing; no escalator without agreement rows."""
+    from simulator.fit.estimate import fit_price
+
+    per_seat = [98.0, 101, 100, 99, 102, 119, 121, 120, 122, 118]
+    days = [datetime.date(2023, m, 1) for m in range(1, 11)]
+    clients = [Client(f"C{j}", d, None, 10, None, 10 * p, j + 2)
+               for j, (d, p) in enumerate(zip(days, per_seat, strict=True))]
+    got = fit_price(clients, "s")
+    assert [f.key for f in got] == ["customers.price_per_seat"]
+    recent = np.array(per_seat[5:])
+    price = got[0]
+    assert price.estimate == pytest.approx(120.0, rel=1e-12) and price.count == 5
+    assert price.value == {"dist": "normal", "mean": pytest.approx(120.0, rel=1e-12),
+                           "sd": pytest.approx(recent.std(ddof=1) / math.sqrt(5), rel=1e-12),
+                           "low": 1.0}
+    _, p = _split_by_hand(np.array(per_seat))
+    assert price.comment == (
+        "fitted from s: mean fee per seat of the 5 agreements made since 2023-05-02 "
+        "(signed or re-papered), after a price change (new clients' price stepped from "
+        f"$100.00 (F-test p = {p:.1g})); standard error "
+        f"${recent.std(ddof=1) / math.sqrt(5):.2f}")
+
+
+def test_price_after_a_rise_re_papered_across_the_book_and_the_escalator():
+    """Three clients re-papered every year at +5%: six rises; the book's rise dates from
+    the median rise (the fourth) less 31 days; today's price is each client's latest
+    agreement since then; the escalator 5% (more rises than clients). Re-papered once
+    each, the rise is a one-off: escalator 0."""
+    from simulator.fit.estimate import fit_price
+
+    bases = [100.0, 110.0, 90.0]
+    starts = [datetime.date(2021, 1, 4), datetime.date(2021, 2, 1), datetime.date(2021, 3, 1)]
+    clients = [_stay(f"C{j}", s, [10 * b, 10 * b * 1.05, 10 * b * 1.05 ** 2], row=10 * j)
+               for j, (s, b) in enumerate(zip(starts, bases, strict=True))]
+    got = {f.key: f for f in fit_price(clients, "s")}
+    latest = np.array(bases) * 1.05 ** 2
+    price = got["customers.price_per_seat"]
+    np.testing.assert_allclose(price.estimate, latest.mean(), rtol=1e-12)
+    np.testing.assert_allclose(price.value["sd"], latest.std(ddof=1) / math.sqrt(3),
+                               rtol=1e-12)
+    since = datetime.date(2023, 1, 4) - datetime.timedelta(days=31)
+    assert (f"the 3 agreements made since {since.isoformat()} (signed or re-papered), after "
+            "a price change (6 agreements re-papered at a higher fee around 2023-01-04)"
+            in price.comment)
+    esc = got["customers.price_escalator"]
+    assert esc.value == pytest.approx(0.05, abs=1e-12) and esc.count == 6
+    assert esc.comment == "fitted from s: 6 fee rises on 6 re-papered agreements of 3 clients"
+    once = [_stay(f"C{j}", s, [10 * b, 10 * b * 1.05], row=10 * j)
+            for j, (s, b) in enumerate(zip(starts, bases, strict=True))]
+    esc = {f.key: f for f in fit_price(once, "s")}["customers.price_escalator"]
+    assert esc.value == 0.0 and esc.estimate == 0.0 and esc.count == 3
+    assert esc.comment == ("fitted from s: 3 fee rises on 3 re-papered agreements of 3 "
+                           "clients; at most one per client, read as a one-off price change "
+                           "(today's fees are in the book)")
+
+
+def test_book_endpoints_customers_and_seats_by_hand():
+    """Three active clients of four: the book exactly, endpoints per seat over the
+    clients with an endpoint count, the seats' lognormal by maximum likelihood with the
+    location at 0 (the mean and sd of the logs)."""
+    from simulator.fit.estimate import fit_book
+
+    as_of = datetime.date(2024, 1, 1)
+    clients = [Client("A", datetime.date(2022, 3, 1), None, 10, 14, 1_000, 2),
+               Client("B", datetime.date(2021, 5, 1), None, 25, None, 2_500, 3),
+               Client("C", datetime.date(2021, 1, 1), datetime.date(2023, 2, 1), 5, 6, 400, 4),
+               Client("D", datetime.date(2023, 6, 15), None, 40, 50, 3_900, 5)]
+    got = {f.key: f for f in fit_book(clients, as_of, "b")}
+    assert got["start.book"].value == [
+        {"client": "A", "seats": 10, "monthly_fee": 1_000, "contract_month": 22},
+        {"client": "B", "seats": 25, "monthly_fee": 2_500, "contract_month": 32},
+        {"client": "D", "seats": 40, "monthly_fee": 3_900, "contract_month": 6}]
+    assert got["start.book"].estimate == 7_400 and got["start.book"].count == 3
+    eps = got["customers.endpoints_per_seat"]
+    assert eps.value == round(70 / 55, 4) and eps.estimate == 70 / 55 and eps.count == 3
+    assert eps.comment == "fitted from b: 70 endpoints on 55 seats"
+    n = got["start.customers"]
+    assert (n.value, n.count) == (3, 3)
+    assert n.comment == ("fitted from b: 3 active clients on 2024-01-01, $7,400/month "
+                         "managed services")
+    seats = got["customers.seats"]
+    logs = np.log([10.0, 25, 5, 40])
+    assert seats.value["dist"] == "lognormal" and seats.value["low"] == 1.0
+    assert seats.value["high"] == 80.0  # 2 x the largest, at least 10
+    np.testing.assert_allclose(seats.value["median"], math.exp(logs.mean()), rtol=1e-6)
+    np.testing.assert_allclose(seats.value["sigma"], logs.std(), rtol=1e-6)
+    assert seats.estimate == 20.0 and seats.count == 4
+    assert seats.comment == ("fitted from b: lognormal of 4 clients' seats "
+                             "(scipy.stats.lognorm.fit)")
