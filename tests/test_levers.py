@@ -533,3 +533,144 @@ def test_no_client_book_counts_as_one_client_and_the_program_rounds_staff_up():
     assert lever_cost("-2 pp annual churn", program(0)).owner_hours_per_month == 1.0
     assert "1 alignment staff for 1 clients" in lever_cost("the standardization program",
                                                            program(0)).cost
+
+
+def _outcomes(owner_value, profit_path=(0.0,), cumulative_profit=None, rep_meetings=None,
+              rep_kept=None, rep_pay=None, managed_margin=None):
+    """A scenario's outcomes built by hand (only what the scan's pairings read)."""
+    from simulator.analysis.scan import _Outcomes
+
+    owner = np.asarray(owner_value, dtype=np.float64)
+    n = owner.size
+    zeros = np.zeros(n)
+    return _Outcomes(summary={}, broke=zeros, broke_by_month=zeros, insolvent=zeros,
+                     cumulative_profit=(zeros if cumulative_profit is None
+                                        else np.asarray(cumulative_profit, dtype=np.float64)),
+                     mrr_final=zeros, values={"owner_value": owner},
+                     profit_path=np.asarray(profit_path, dtype=np.float64),
+                     rep_meetings=zeros if rep_meetings is None else np.asarray(rep_meetings),
+                     rep_kept=(np.zeros(n, dtype=bool) if rep_kept is None
+                               else np.asarray(rep_kept)),
+                     rep_pay=zeros if rep_pay is None else np.asarray(rep_pay),
+                     managed_margin=managed_margin)
+
+
+def test_pays_off_and_payback_by_their_definitions():
+    """P(pays off): the share of paired paths whose owner value rises (a tie does not),
+    with its Wilson 95% interval; payback: the first month from which the lever's mean
+    cumulative profit stays at or above the business as it is."""
+    from scipy.stats import binomtest
+
+    from simulator.analysis.scan import _payback_month, _pays_off
+
+    ref = _outcomes([1.0, 2, 3, 4, 5], profit_path=[0.0, -10, -5, 10, 30])
+    lever = _outcomes([2.0, 2, 5, 1, 6], profit_path=[0.0, -20, -8, 12, 31])
+    ci = binomtest(3, 5).proportion_ci(confidence_level=0.95, method="wilson")
+    assert _pays_off(ref, lever) == {"value": 0.6, "ci95": [pytest.approx(ci.low, rel=1e-12),
+                                                             pytest.approx(ci.high, rel=1e-12)]}
+    assert _payback_month(ref, lever) == 3  # behind in months 1 and 2, level or ahead after
+    behind_at_the_end = _outcomes([0.0] * 5, profit_path=[0.0, -20, -8, 12, 29])
+    assert _payback_month(ref, behind_at_the_end) is None
+    never_behind = _outcomes([0.0] * 5, profit_path=[0.0, -10, -5, 10, 30])  # level
+    assert _payback_month(ref, never_behind) == 0
+
+
+def test_break_even_in_words_by_branch():
+    """The rep's meetings (pay over the slope of the paired gains before pay), the price
+    rise's clients (r / (g + r)), the owner's hour (mean gain over hours), else payback."""
+    from simulator.analysis.levers import LeverCost
+    from simulator.analysis.scan import break_even
+
+    months = 24
+    x = np.arange(1.0, 13.0)                     # 12 kept reps' meetings a month
+    pay = np.full(12, 1_000.0)
+    ref = _outcomes(np.zeros(12), profit_path=[0.0, 0, 0], cumulative_profit=np.zeros(12),
+                    managed_margin=0.3)
+    rep = _outcomes(np.ones(12), profit_path=[0.0, -1, 1], cumulative_profit=250 * x - pay,
+                    rep_meetings=x, rep_kept=np.ones(12, dtype=bool), rep_pay=pay)
+    spend = LeverCost(8_000.0, 4.0, "", "", "")
+    lever = Lever("a salesperson from month 1", "", {}, spend)
+    assert break_even(lever, ref, rep, months) == (
+        "the rep must book at least 4.0 meetings a month to pay for themselves (cumulative "
+        "profit by month 24); a rep who stays books 6.5 (median), a washout is let go after "
+        "the review")
+    # fewer than 10 kept reps: no slope; the lever's profit path decides
+    few = _outcomes(np.ones(12), profit_path=[0.0, -1, 1], cumulative_profit=250 * x - pay,
+                    rep_meetings=x, rep_kept=x <= 9, rep_pay=pay)
+    assert break_even(lever, ref, few, months) == ("pays back its cost in profit by month 2 "
+                                                   "(mean cumulative profit)")
+    price = Lever("+10% price per seat", "", {}, LeverCost(0.0, 0.0, "", "", ""))
+    assert break_even(price, ref, rep, months) == (
+        "pays for itself while fewer than 25% of the clients it reaches leave over it (a "
+        "client's gross profit rises from 30% to 40% of today's fee)")
+    no_margin = _outcomes(np.zeros(12), profit_path=[0.0, 0, 0])
+    behind = _outcomes(np.zeros(12), profit_path=[0.0, 1, -1])
+    assert break_even(price, no_margin, behind, months) == (
+        "its cost is not paid back in profit by month 24")
+    hours = Lever("-2 pp annual churn", "", {}, LeverCost(0.0, 23.0, "", "", ""))
+    gain = _outcomes(np.full(12, 1_104.0), profit_path=[0.0, -1, -1])
+    # 1,104 of owner value over 23 hours x 24 months = 552 hours: $2 an hour
+    assert break_even(hours, no_margin, gain, months) == (
+        "each owner hour it takes returns +$2 of owner value (about 552 hours over 24 "
+        "months); worth it while the owner's hour earns less elsewhere")
+
+
+def test_scan_table_and_lines_are_its_summary(scan):
+    """``to_frame`` is ``to_dict`` lever by lever, column by column; ``lines`` writes the
+    same numbers in words."""
+    from simulator.analysis.scan import _dollars, _pp
+    from simulator.formatting import money, pct_short, signed_dollars
+
+    assert (_pp(None), _pp(0.004), _pp(0.25), _pp(-0.123)) == ("n/a", "0", "+25", "-12")
+    assert (_dollars(None), _dollars(1_234.4), _dollars(-5.0)) == ("n/a", "+$1,234", "-$5")
+    data = scan.to_dict()
+    h, m = str(scan.months), str(scan.scan_month)
+    frame = scan.to_frame()
+    assert list(frame.index) == [e["name"] for e in data["levers"]]
+    for e in data["levers"]:
+        d, row = e["difference"], frame.loc[e["name"]]
+        expected = {
+            "p_break_by_horizon": e["p_break_by"][h]["value"],
+            "p_break_by_horizon_low": e["p_break_by"][h]["ci95"][0],
+            "p_break_by_horizon_high": e["p_break_by"][h]["ci95"][1],
+            f"p_break_by_{m}": e["p_break_by"][m]["value"],
+            "diff_p_break_by_horizon": d["p_break_by_horizon"]["value"],
+            "diff_p_break_by_horizon_low": d["p_break_by_horizon"]["ci95"][0],
+            "diff_p_break_by_horizon_high": d["p_break_by_horizon"]["ci95"][1],
+            f"diff_p_break_by_{m}": d[f"p_break_by_{m}"]["value"],
+            "median_months": e["median_months"]["value"],
+            "cumulative_profit_mean": e["cumulative_profit_mean"]["value"],
+            "diff_cumulative_profit": d["cumulative_profit_mean"]["value"],
+            "p_insolvent": e["p_insolvent"]["value"],
+            "diff_p_insolvent": d["p_insolvent"]["value"],
+            "diff_owner_value": d["owner_value_mean"]["value"],
+            "diff_owner_value_low": d["owner_value_mean"]["ci95"][0],
+            "diff_owner_value_high": d["owner_value_mean"]["ci95"][1],
+            "p_pays_off": e["p_pays_off"]["value"],
+            "cost_dollars_per_month": e["cost"]["dollars_per_month"],
+            "cost_owner_hours_per_month": e["cost"]["owner_hours_per_month"],
+            "break_even": e["break_even"],
+            "set": json.dumps(e["set"]),
+        }
+        assert sorted(row.index) == sorted(expected), e["name"]
+        for column, value in expected.items():
+            got = row[column]
+            assert got == value or (value is None and got != got), (e["name"], column)
+    before = data["as_is"]["p_break_by"][h]["value"]
+    lines = scan.lines(None)
+    assert len(lines) == len(data["levers"]) and scan.lines(2) == lines[:2]
+    for e, line in zip(data["levers"], lines, strict=True):
+        d = e["difference"]["p_break_by_horizon"]
+        value, cost = e["difference"]["owner_value_mean"], e["cost"]
+        assert line == (
+            f"{e['name']}: {pct_short(before)} -> {pct_short(e['p_break_by'][h]['value'])} "
+            f"by month {scan.months} ({_pp(d['value'])} pp [{_pp(d['ci95'][0])}, "
+            f"{_pp(d['ci95'][1])}]); owner value {signed_dollars(value['value'])} "
+            f"[{signed_dollars(value['ci95'][0])}, {signed_dollars(value['ci95'][1])}], pays "
+            f"off on {pct_short(e['p_pays_off']['value'])} of paths; out of cash "
+            f"{pct_short(e['p_insolvent']['value'])} "
+            f"({_pp(e['difference']['p_insolvent']['value'])} pp); cost "
+            f"{money(cost['dollars_per_month'])}/month, {cost['owner_hours_per_month']:g} "
+            "owner hours/month; cumulative profit "
+            f"{signed_dollars(e['difference']['cumulative_profit_mean']['value'])}; "
+            f"{e['break_even']}")
