@@ -674,3 +674,42 @@ def test_scan_table_and_lines_are_its_summary(scan):
             "owner hours/month; cumulative profit "
             f"{signed_dollars(e['difference']['cumulative_profit_mean']['value'])}; "
             f"{e['break_even']}")
+
+
+def test_the_scan_runs_its_seed_and_keeps_the_as_is_draws():
+    """A scenario of the scan is the run of its seed (not the config's) and, for the
+    business as it is, keeps the per-path draws of the uncertain assumptions."""
+    from simulator.analysis.scan import _Outcomes, _scan_outcomes
+    from simulator.api import simulate
+
+    cfg = _config(simulation={"months": 24, "paths": 40})  # the config's seed is 11
+    got = _scan_outcomes(cfg, 40, 4, None, False, draws=True)
+    kept = _Outcomes.of(simulate(cfg, n_paths=40, seed=4, progress=False, keep_paths=True),
+                        draws=True)
+    assert json.dumps(got.summary, sort_keys=True) == json.dumps(kept.summary, sort_keys=True)
+    np.testing.assert_array_equal(got.cumulative_profit, kept.cumulative_profit)
+    assert got.draws and got.draws.keys() == kept.draws.keys()
+    for name in kept.draws:
+        np.testing.assert_array_equal(got.draws[name], kept.draws[name], err_msg=name)
+    assert _scan_outcomes(cfg, 40, 4, None, False).draws is None
+
+
+def test_a_users_lever_in_the_scan_and_the_scans_method():
+    cfg = _config(simulation={"months": 24, "paths": 30})
+    scan = lever_scan(cfg, n_paths=30, levers=[Lever("two reps", "mine", {"sales.reps": 2})])
+    data = scan.to_dict()
+    (entry,) = data["levers"]
+    assert entry["cost"] == {"cost": "your lever: what its overrides set", "risk": None,
+                             "source": "your config"}
+    assert "; cost: see its overrides; cumulative profit " in scan.lines()[0]
+    assert (data["n_paths"], data["seed"], data["months"], data["scan_month"]) == (30, 11, 24,
+                                                                                  24)
+    assert data["method"] == (
+        "every lever simulated with the seed and paths of the business as it is (common "
+        "random numbers); differences are paired over paths (lever minus as is): mean "
+        "difference with a paired t 95% interval; p-value of a probability by the exact "
+        "McNemar test, of a mean by the paired t-test (as msp-sim compare); cumulative "
+        "profit is the pretax profit summed over months 1 to the horizon; levers are ranked "
+        "by the paired change in the owner's value (pay plus the sale at the horizon, "
+        "discounted: docs/model.md); P(pays off) is the share of paths on which the lever "
+        "raises it")
