@@ -695,3 +695,138 @@ def test_book_endpoints_customers_and_seats_by_hand():
     assert seats.estimate == 20.0 and seats.count == 4
     assert seats.comment == ("fitted from b: lognormal of 4 clients' seats "
                              "(scipy.stats.lognorm.fit)")
+
+
+def _pnl(n: int = 12):
+    from simulator.fit.records import PnlMonth
+
+    return [PnlMonth(datetime.date(2023, k + 1, 1), 1_000.0 + 10 * k, 2_000.0 + 300 * (k % 3),
+                     9_000.0 + 50 * k, k + 2) for k in range(n)]
+
+
+def test_pnl_lines_and_fixed_overhead_by_hand():
+    """Legacy lines: the last 3 months' mean less what the model's book buys (never below
+    0); fixed overhead: the last 12 months' mean less the per-employee and per-customer
+    parts; with a project size, projects per client-year from the last 12 months."""
+    from simulator.fit.estimate import fit_pnl
+
+    got = {f.key: f for f in fit_pnl(_pnl(), 3, 10, 400.0, 100.0, "q",
+                                     managed_products=500.0, managed_projects=700.0)}
+    assert list(got) == ["start.legacy_product_revenue", "start.legacy_project_revenue",
+                         "finance.overhead_per_month"]
+    products, projects = got["start.legacy_product_revenue"], got["start.legacy_project_revenue"]
+    assert products.value == pytest.approx(1_100.0 - 500.0, rel=1e-12) and products.count == 3
+    assert products.comment == ("fitted from q: $1,100/month (2023-10 to 2023-12) less $500 "
+                                "the managed book buys in the model")
+    assert projects.value == pytest.approx(2_300.0 - 700.0, rel=1e-12)
+    assert projects.comment == ("fitted from q: $2,300/month (2023-10 to 2023-12) less $700 "
+                                "of managed clients' projects in the model")
+    fixed = got["finance.overhead_per_month"]
+    assert fixed.value == pytest.approx(9_275.0 - 3 * 400 - 10 * 100, rel=1e-12)
+    assert fixed.count == 12 and fixed.comment == (
+        "fitted from q: $9,275/month over 12 months, less the per-employee and per-customer "
+        "overhead the model adds")
+    bare = {f.key: f.value for f in fit_pnl(_pnl(), None, None, 400.0, 100.0, "q",
+                                            managed_products=5_000.0)}
+    assert bare["finance.overhead_per_month"] == pytest.approx(9_275.0, rel=1e-12)
+    assert bare["start.legacy_product_revenue"] == 0.0
+    # projects of $5,000 from 10 clients: 12 x mean / (10 x 5,000) a client-year
+    lumpy = {f.key: f for f in fit_pnl(_pnl(), 3, 10, 400.0, 100.0, "q",
+                                       project_size=5_000.0)}
+    monthly = np.array([2_000.0 + 300 * (k % 3) for k in range(12)])
+    rate = lumpy["projects.per_customer_year"]
+    assert rate.value == {"dist": "normal", "mean": pytest.approx(2_300 * 12 / 50_000),
+                          "sd": pytest.approx(monthly.std(ddof=1) / math.sqrt(12) * 12 / 50_000),
+                          "low": 0.0}
+    assert rate.count == 12 and rate.comment == ("fitted from q: $2,300/month of projects "
+                                                 "over 12 months from 10 clients, at $5,000 a "
+                                                 "project")
+    assert lumpy["start.legacy_project_revenue"].value == 0.0
+    assert "$2,300/month (2023-10 to 2023-12) less $2,300 of managed" in \
+        lumpy["start.legacy_project_revenue"].comment
+
+
+def test_ticket_months_drift_and_tenure_curve_by_hand():
+    """Tickets by calendar month over the month's endpoint-months; the drift warning of
+    the exact Poisson means test between the history's halves; the tenure curve is
+    Kaplan-Meier (ended 1 and 2 years, one censored at 1.5: 2/3 from 1 year, 0 at 2)."""
+    from simulator.fit.history import tenure_survival, ticket_drift, tickets_by_month
+
+    start = datetime.date(2023, 1, 1)
+    clients = [Client("A", start, None, 10, None, 1_000, 2)]  # 12 endpoints at 1.2 a seat
+    tickets = [Ticket(datetime.date(2023, 1, d), None, "A", 1.0, "T", d) for d in (3, 9, 20)]
+    tickets.append(Ticket(datetime.date(2023, 3, 5), None, "A", 1.0, "T", 30))
+    got = tickets_by_month(tickets, clients, 1.2)
+    assert got["months"] == ["2023-01", "2023-03"] and got["tickets"] == [3, 1]
+    np.testing.assert_allclose(got["per_endpoint"],
+                               [3 / (12 * 31 / (365.25 / 12)), 1 / (12 * 31 / (365.25 / 12))],
+                               rtol=1e-12)
+    assert tickets_by_month(tickets, [], 1.2)["per_endpoint"] == [None, None]
+
+    # 60 tickets over Jan-Apr 2023: 45 in the first half, 15 in the second
+    first = [Ticket(start + datetime.timedelta(days=k % 59), None, "A", 1.0, "T", k)
+             for k in range(45)]
+    second = [Ticket(datetime.date(2023, 3, 2) + datetime.timedelta(days=k % 59), None, "A",
+                     1.0, "T", 100 + k) for k in range(14)]
+    second.append(Ticket(datetime.date(2023, 4, 30), None, "A", 1.0, "T", 200))
+    many = first + second
+    mid = start + (datetime.date(2023, 5, 1) - start) / 2
+    k1 = sum(t.created < mid for t in many)
+    e1 = 12 * (mid - start).days / (365.25 / 12)
+    e2 = 12 * (datetime.date(2023, 5, 1) - mid).days / (365.25 / 12)
+    p = stats.poisson_means_test(k1, e1, 60 - k1, e2).pvalue
+    assert k1 == 45 and p < 0.01
+    assert ticket_drift(many, clients, 1.2) == (
+        f"tickets per endpoint drifted: {k1 / e1:.2f} in the first half of the history, "
+        f"{(60 - k1) / e2:.2f} in the second (p = {p:.2g}); the fit pools both")
+    assert ticket_drift(many[:39], clients, 1.2) is None  # under 40 tickets
+    assert ticket_drift(many, [], 1.2) is None
+    later = [Client("B", datetime.date(2023, 4, 1), None, 10, None, 1_000, 2)]
+    assert ticket_drift(many, later, 1.2) is None  # no endpoint-months in the first half
+
+    years, share = tenure_survival({"ended": [1.0, 2.0], "active": [1.5]})
+    np.testing.assert_allclose(years, [1.0, 1.5, 2.0])  # scipy lists the censored time too
+    np.testing.assert_allclose(share, [2 / 3, 2 / 3, 0.0], atol=1e-12)
+    assert tenure_survival({"ended": [], "active": [1.0]}) is None
+
+
+def test_fit_records_passes_each_file_its_label_window_and_as_of():
+    """fit_records hands each estimator its file's name as the source, the records' first
+    date (left truncation), the as-of date, the clients and the fitted technicians and
+    customers (each estimator is checked by hand above)."""
+    from simulator.fit.estimate import fit_book, fit_pnl
+    from simulator.fit.history import records_window
+
+    rng = np.random.default_rng(3)
+    h = history(rng, months=18, start_clients=10, meetings_per_month=6.0)
+    names = {"clients": "c.csv", "pipeline": "d.csv", "tickets": "t.csv", "pnl": "p.csv"}
+    as_of = h.as_of - datetime.timedelta(days=40)
+    got = fit_records(h.clients, h.deals, h.tickets, h.pnl, sources=names, owner="Owner",
+                      as_of=as_of)
+    by_source = {f.key: f.source for f in got.fitted}
+    assert by_source["churn.annual_rate"] == "c.csv" and by_source["start.book"] == "c.csv"
+    assert by_source["sales.close_rate"] == "d.csv"
+    assert by_source["tickets.per_endpoint_reactive"] == "t.csv"
+    assert by_source["staff.escalation_share"] == "t.csv"
+    assert by_source["finance.overhead_per_month"] == "p.csv"
+    plain = fit_records(h.clients, h.deals, h.tickets, h.pnl, owner="Owner", as_of=as_of)
+    assert {f.key: f.source for f in plain.fitted}["start.book"] == "clients"
+    assert {f.source for f in plain.fitted} == {"clients", "pipeline", "tickets", "pnl"}
+    window = records_window(h.clients, h.deals, h.tickets, h.pnl)
+    from simulator.fit.history import records_until
+
+    c, d, t, p, _ = records_until(h.clients, h.deals, h.tickets, h.pnl, None, as_of)
+    churn = fit_churn(c, as_of, "c.csv", window[0])
+    assert got.get("churn.annual_rate") == churn and "left truncation" in churn.comment
+    rate = {f.key: f for f in fit_tickets(t, c, "Owner", 1.2, "t.csv", as_of)}
+    assert got.get("tickets.per_endpoint_reactive") == rate["tickets.per_endpoint_reactive"]
+    techs, customers = got.get("start.techs").value, got.get("start.customers").value
+    assert techs > 0 and customers > 0
+    seats = sum(x.seats_at(as_of) for x in c if x.start <= as_of and (x.end is None
+                                                                     or x.end > as_of))
+    pnl = {f.key: f for f in fit_pnl(p, techs, customers, 400.0, 100.0, "p.csv",
+                                     managed_products=250.0 * seats / 12)}
+    assert got.get("finance.overhead_per_month") == pnl["finance.overhead_per_month"]
+    assert got.get("start.legacy_product_revenue") == pnl["start.legacy_product_revenue"]
+    assert [f.key for f in fit_book(c, as_of, "c.csv")] == [
+        f.key for f in got.fitted if f.source == "c.csv" and f.key != "churn.annual_rate"]
