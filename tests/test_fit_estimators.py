@@ -830,3 +830,45 @@ def test_fit_records_passes_each_file_its_label_window_and_as_of():
     assert got.get("start.legacy_product_revenue") == pnl["start.legacy_product_revenue"]
     assert [f.key for f in fit_book(c, as_of, "c.csv")] == [
         f.key for f in got.fitted if f.source == "c.csv" and f.key != "churn.annual_rate"]
+
+
+def test_records_as_they_stood_and_tenure_ages_by_hand():
+    """records_until: an agreement row starting on the cut-off counts (and sets the fee and
+    seats), a deal decided later is open again; client_tenures' ages count a client who
+    signs on the as-of date (age 0); signing_prices reads a stay's first agreement."""
+    from simulator.fit.estimate import signing_prices
+    from simulator.fit.history import client_tenures, records_until
+    from simulator.fit.records import Spell
+
+    cut = datetime.date(2024, 3, 1)
+    start = datetime.date(2023, 3, 1)
+    spells = (Spell(start, cut, 10, 1_000.0, 2), Spell(cut, None, 12, 1_440.0, 3))
+    client = Client("A", start, None, 12, None, 1_440.0, 2, spells)
+    deal = Deal(datetime.date(2024, 1, 10), "P", True, "won", datetime.date(2024, 3, 20), 2)
+    c, d, _, _, _ = records_until([client], [deal], [], [], [], cut)
+    assert c[0].spells == spells and (c[0].monthly_fee, c[0].seats) == (1_440.0, 12)
+    assert d == [Deal(deal.date, "P", True, "open", None, 2)]
+    before = datetime.date(2024, 2, 29)
+    c, _, _, _, _ = records_until([client], [], [], [], [], before)
+    assert c[0].spells == (Spell(start, None, 10, 1_000.0, 2),)
+    assert (c[0].monthly_fee, c[0].seats) == (1_000.0, 10)
+    assert signing_prices([client])[0].tolist() == [100.0]  # the first row's $1,000 / 10
+
+    new = Client("N", cut, None, 5, None, 500.0, 4)
+    tenures = client_tenures([client, new], cut)
+    assert tenures["active"] == [366 / 365.25, 0.0] and tenures["ended"] == []
+    assert tenures["ages"] == [366 / 365.25, 0.0] and tenures["truncated"] == 0
+
+
+def test_a_fitted_value_reads_as_a_person_reads_it():
+    """Plain digits from 1,000 with thousands separators, 4 significant digits below;
+    dollars whole from $100, with cents below."""
+    from simulator.fit.estimate import Fitted
+
+    plain = Fitted("start.customers", 3, 3.0, (3.0, 3.0), 3, "c", "x")
+    assert [plain.show(x) for x in (1_000.0, 999.5, 15_548.2, 0.11574)] == [
+        "1,000", "999.5", "15,548", "0.1157"]
+    money = Fitted("finance.overhead_per_month", 5_000.0, 5_000.0, (5_000.0, 5_000.0), 12,
+                   "p", "y")
+    assert [money.show(x) for x in (100.0, 99.5, 55_000.0)] == ["$100", "$99.50", "$55,000"]
+    assert money.line() == "finance.overhead_per_month = $5,000: y"
