@@ -713,3 +713,26 @@ def test_a_users_lever_in_the_scan_and_the_scans_method():
         "by the paired change in the owner's value (pay plus the sale at the horizon, "
         "discounted: docs/model.md); P(pays off) is the share of paths on which the lever "
         "raises it")
+
+
+def test_a_moved_distribution_stays_inside_its_keys_range_and_names_clash():
+    """``_within``: a moved distribution's ``low`` and ``high`` are clamped to the key's
+    allowed range (``ge``/``gt`` below, ``le``/``lt`` above); numbers and keys without a
+    range pass as they are. A lever added under a standard lever's name is refused."""
+    from simulator.analysis.levers import _within
+
+    moved = {"dist": "uniform", "low": -0.8, "high": 1.4}
+    assert _within("customers.price_rise", moved) == {"dist": "uniform", "low": -0.5,
+                                                      "high": 1.0}
+    assert _within("churn.annual_rate", moved) == {"dist": "uniform", "low": 0, "high": 1}
+    inside = {"dist": "triangular", "low": 0.1, "mode": 0.2, "high": 0.3}
+    assert _within("staff.escalation_share", inside) == inside
+    assert _within("staff.escalation_share", {"dist": "normal", "mean": 0.2, "sd": 0.1}) == {
+        "dist": "normal", "mean": 0.2, "sd": 0.1}
+    assert _within("customers.price_rise", 1.7) == 1.7
+    assert _within("no.such_key", moved) is moved
+    with pytest.raises(ConfigError) as err:
+        resolve_levers(_config(levers={"add": [{"name": "+10% price per seat",
+                                                "set": {"sales.reps": 2}}]}))
+    assert err.value.problems == [("levers.add[1].name", "+10% price per seat",
+                                   "a lever of that name exists; allowed: a new name")]
