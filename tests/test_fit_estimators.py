@@ -872,3 +872,47 @@ def test_a_fitted_value_reads_as_a_person_reads_it():
                    "p", "y")
     assert [money.show(x) for x in (100.0, 99.5, 55_000.0)] == ["$100", "$99.50", "$55,000"]
     assert money.line() == "finance.overhead_per_month = $5,000: y"
+
+
+def test_rows_without_seats_or_endpoints_are_skipped_and_as_of_sets_the_ticket_window():
+    """An agreement row of 0 seats has no price per seat (it is skipped, not divided by);
+    tickets of clients with no endpoints have no rate; fit_records gives the ticket fit
+    its as-of date, which extends the exposure past the last ticket."""
+    from simulator.fit.estimate import fit_price, fit_ticket_rate
+    from simulator.fit.records import Spell
+
+    per_seat = [98.0, 101, 100, 99, 102, 119, 121, 120, 122, 118]
+    days = [datetime.date(2023, m, 1) for m in range(1, 11)]
+    clients = [Client(f"C{j}", d, None, 10, None, 10 * p, j + 2)
+               for j, (d, p) in enumerate(zip(days, per_seat, strict=True))]
+    empty = Client("Z", datetime.date(2023, 11, 1), None, 0, None, 0.0, 40)
+    paused = Client("P", datetime.date(2022, 1, 3), None, 10, None, 1_000.0, 50, (
+        Spell(datetime.date(2022, 1, 3), datetime.date(2022, 6, 1), 10, 1_000.0, 50),
+        Spell(datetime.date(2022, 6, 1), datetime.date(2022, 9, 1), 0, 0.0, 51),
+        Spell(datetime.date(2022, 9, 1), None, 10, 1_000.0, 52)))
+    with_both = {f.key: f for f in fit_price([*clients, empty, paused], "s")}
+    alone = {f.key: f for f in fit_price(clients, "s")}
+    assert with_both["customers.price_per_seat"].estimate == pytest.approx(
+        alone["customers.price_per_seat"].estimate, rel=1e-12)
+    assert with_both["customers.price_escalator"].count == 0  # no pair of priced rows
+
+    start = datetime.date(2023, 1, 1)
+    bare = [Client("A", start, None, 10, 0.0, 1_000.0, 2)]
+    tickets = [Ticket(start + datetime.timedelta(days=k), None, "A", 1.0, "T", k)
+               for k in range(5)]
+    assert fit_ticket_rate(tickets, bare, start, datetime.date(2023, 2, 1), 1.2, "t") is None
+
+    rng = np.random.default_rng(3)
+    h = history(rng, months=18, start_clients=10)
+    cut = h.as_of - datetime.timedelta(days=60)
+    early = [t for t in h.tickets if t.created <= cut]
+    as_of = cut + datetime.timedelta(days=45)
+    got = fit_records(h.clients, None, early, None, as_of=as_of).get(
+        "tickets.per_endpoint_reactive")
+    from simulator.fit.history import records_until
+
+    c, _, t, _, _ = records_until(h.clients, None, early, None, None, as_of)
+    want = {f.key: f for f in fit_tickets(t, c, None, 1.2, "tickets", as_of)}
+    short = {f.key: f for f in fit_tickets(t, c, None, 1.2, "tickets", None)}
+    assert got == want["tickets.per_endpoint_reactive"]
+    assert got.estimate != short["tickets.per_endpoint_reactive"].estimate
