@@ -608,9 +608,10 @@ def test_break_even_in_words_by_branch():
     assert break_even(price, no_margin, behind, months) == (
         "its cost is not paid back in profit by month 24")
     hours = Lever("-2 pp annual churn", "", {}, LeverCost(0.0, 23.0, "", "", ""))
-    gain = _outcomes(np.full(12, 1_104.0), profit_path=[0.0, -1, -1])
-    # 1,104 of owner value over 23 hours x 24 months = 552 hours: $2 an hour
-    assert break_even(hours, no_margin, gain, months) == (
+    valued = _outcomes(np.full(12, 100.0), profit_path=[0.0, 0, 0])
+    gain = _outcomes(np.full(12, 1_204.0), profit_path=[0.0, -1, -1])
+    # 1,104 more owner value (paired) over 23 hours x 24 months = 552 hours: $2 an hour
+    assert break_even(hours, valued, gain, months) == (
         "each owner hour it takes returns +$2 of owner value (about 552 hours over 24 "
         "months); worth it while the owner's hour earns less elsewhere")
 
@@ -736,3 +737,14 @@ def test_a_moved_distribution_stays_inside_its_keys_range_and_names_clash():
                                                 "set": {"sales.reps": 2}}]}))
     assert err.value.problems == [("levers.add[1].name", "+10% price per seat",
                                    "a lever of that name exists; allowed: a new name")]
+
+
+def test_scaling_a_normal_stretches_its_sd_and_no_other_spread():
+    """``scaled``: a normal's mean and sd (and bounds) by the factor; a lognormal's median
+    and bounds but not its sigma (a shape, not a scale)."""
+    normal = {"dist": "normal", "mean": 0.2, "sd": 0.05, "low": 0.0}
+    assert scaled(normal, 0.5) == {"dist": "normal", "mean": pytest.approx(0.1),
+                                   "sd": pytest.approx(0.025), "low": 0.0}
+    logn = {"dist": "lognormal", "median": 20.0, "sigma": 0.6, "low": 3.0, "high": 200.0}
+    assert scaled(logn, 2.0) == {"dist": "lognormal", "median": 40.0, "sigma": 0.6,
+                                 "low": 6.0, "high": 400.0}
