@@ -608,8 +608,8 @@ def test_break_even_in_words_by_branch():
     assert break_even(price, no_margin, behind, months) == (
         "its cost is not paid back in profit by month 24")
     hours = Lever("-2 pp annual churn", "", {}, LeverCost(0.0, 23.0, "", "", ""))
-    valued = _outcomes(np.full(12, 100.0), profit_path=[0.0, 0, 0])
-    gain = _outcomes(np.full(12, 1_204.0), profit_path=[0.0, -1, -1])
+    valued = _outcomes(np.full(12, 600.0), profit_path=[0.0, 0, 0])
+    gain = _outcomes(np.full(12, 1_704.0), profit_path=[0.0, -1, -1])
     # 1,104 more owner value (paired) over 23 hours x 24 months = 552 hours: $2 an hour
     assert break_even(hours, valued, gain, months) == (
         "each owner hour it takes returns +$2 of owner value (about 552 hours over 24 "
