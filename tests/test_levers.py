@@ -748,3 +748,45 @@ def test_scaling_a_normal_stretches_its_sd_and_no_other_spread():
     logn = {"dist": "lognormal", "median": 20.0, "sigma": 0.6, "low": 3.0, "high": 200.0}
     assert scaled(logn, 2.0) == {"dist": "lognormal", "median": 40.0, "sigma": 0.6,
                                  "low": 6.0, "high": 400.0}
+
+
+def test_what_the_scan_keeps_of_a_run_by_its_definitions():
+    """``_Outcomes.of`` on a kept run, each field from the trajectories: break by the
+    scan month counts first passages in months 0 to it (inclusive), the profit path is
+    the cumulative mean over paths, the managed margin is the last 12 months' gross
+    profit over revenue (``None`` without revenue), the quantiles and intervals are
+    those of the per-path values."""
+    from simulator.analysis.common import mean_ci
+    from simulator.analysis.scan import _Outcomes
+    from simulator.api import simulate
+
+    cfg = _config(simulation={"months": 24, "paths": 80, "threshold_mrr": 60_000})
+    r = simulate(cfg, n_paths=80, seed=2, progress=False, keep_paths=True)
+    o = _Outcomes.of(r)
+    fp = np.asarray(r.first_passage)
+    assert np.any(fp == 24) and np.any(fp > 0) and np.any(fp < 0)  # the edges occur
+    np.testing.assert_array_equal(o.broke_by_month, ((fp >= 0) & (fp <= 24)).astype(float))
+    np.testing.assert_array_equal(o.broke, (fp >= 0).astype(float))
+    np.testing.assert_allclose(o.profit_path, np.cumsum(r["pretax_profit"].mean(axis=0)),
+                               rtol=1e-12)
+    margin = r["gross_profit_managed"][:, 13:25].sum() / r["revenue_managed"][:, 13:25].sum()
+    assert o.managed_margin == pytest.approx(margin, rel=1e-12)
+    owner, cash = o.values["owner_value"], o.values["cash"]
+    s = o.summary
+    assert s["owner_value_mean"] == {"value": pytest.approx(owner.mean(), rel=1e-12),
+                                     "ci95": mean_ci(owner)}
+    assert s["cash_p10"] == pytest.approx(np.quantile(cash, 0.1), rel=1e-12)
+    assert s["cash_p50"] == pytest.approx(np.quantile(cash, 0.5), rel=1e-12)
+    median = r.time_quantile(0.5)
+    assert s["median_months"] == {"value": median.value, "ci95": [median.low, median.high]}
+    # already above the threshold at the start: every path breaks in month 0
+    above = _Outcomes.of(simulate(_config(simulation={"months": 24, "paths": 20,
+                                                      "threshold_mrr": 1_000}),
+                                  n_paths=20, seed=2, progress=False, keep_paths=True))
+    assert above.broke_by_month.tolist() == [1.0] * 20
+    # no clients and no selling: no managed revenue, no margin
+    empty = _Outcomes.of(simulate(_config(start={"customers": 0, "techs": 1},
+                                          sales={"proposal_rate": 0.0},
+                                          simulation={"months": 24, "paths": 10}),
+                                  n_paths=10, seed=2, progress=False, keep_paths=True))
+    assert empty.managed_margin is None
