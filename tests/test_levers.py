@@ -779,11 +779,12 @@ def test_what_the_scan_keeps_of_a_run_by_its_definitions():
     assert s["cash_p50"] == pytest.approx(np.quantile(cash, 0.5), rel=1e-12)
     median = r.time_quantile(0.5)
     assert s["median_months"] == {"value": median.value, "ci95": [median.low, median.high]}
-    # already above the threshold at the start: every path breaks in month 0
-    above = _Outcomes.of(simulate(_config(simulation={"months": 24, "paths": 20,
-                                                      "threshold_mrr": 1_000}),
-                                  n_paths=20, seed=2, progress=False, keep_paths=True))
-    assert above.broke_by_month.tolist() == [1.0] * 20
+    # above the threshold at the start, one month sustained: every path breaks in month 0
+    run0 = simulate(_config(simulation={"months": 24, "paths": 20, "threshold_mrr": 1_000,
+                                        "sustain_months": 1}),
+                    n_paths=20, seed=2, progress=False, keep_paths=True)
+    assert np.asarray(run0.first_passage).tolist() == [0] * 20
+    assert _Outcomes.of(run0).broke_by_month.tolist() == [1.0] * 20
     # no clients and no selling: no managed revenue, no margin
     empty = _Outcomes.of(simulate(_config(start={"customers": 0, "techs": 1},
                                           sales={"proposal_rate": 0.0},
