@@ -200,7 +200,10 @@ def run_group(group: str, max_children: int, only: list[str] | None = None,
         (where / "sample.txt").write_text(
             f"# {len(names)} of {len(every)} mutants, seed {seed}\n" + "\n".join(names) + "\n",
             encoding="utf-8")
-    if deadline is None or time.monotonic() < deadline:
+    if sample is not None and not names:
+        print(f"{group}: no mutants to sample (see build/mutation/{group}/run.log)",
+              file=sys.stderr)
+    elif deadline is None or time.monotonic() < deadline:
         _mutmut(["run", "--max-children", str(max_children), *names], where, env, log, deadline)
     status = _listing(where, env)
     if names:
