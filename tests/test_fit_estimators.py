@@ -916,3 +916,47 @@ def test_rows_without_seats_or_endpoints_are_skipped_and_as_of_sets_the_ticket_w
     short = {f.key: f for f in fit_tickets(t, c, None, 1.2, "tickets", None)}
     assert got == want["tickets.per_endpoint_reactive"]
     assert got.estimate != short["tickets.per_endpoint_reactive"].estimate
+
+
+def test_fresh_sample_survivors_beta_cap_flat_drift_equal_fees_and_curves():
+    """A second sample's survivors (seed 1): the beta's sd is capped at 0.999 sqrt(m (1 -
+    m)); a history with the same rate in both halves gives no drift warning; a row
+    re-papered at the same fee is no rise; equal seats give no lognormal; fit_records
+    keeps the window's start and the left-truncated tenures as curves and passes the
+    drift warning on; a ticket on the cut-off date counts."""
+    from simulator.fit.estimate import beta_of, fit_book, fit_price
+    from simulator.fit.history import client_tenures, records_until, records_window
+
+    assert beta_of(0.5, 0.6) == {"dist": "beta", "mean": 0.5,
+                                 "sd": pytest.approx(0.999 * 0.5, rel=1e-12)}
+    assert beta_of(0.2, 0.6)["sd"] == pytest.approx(0.999 * math.sqrt(0.16), rel=1e-12)
+
+    from simulator.fit.history import ticket_drift
+
+    start = datetime.date(2023, 1, 1)
+    clients = [Client("A", start, None, 10, None, 1_000, 2)]
+    flat = [Ticket(start + datetime.timedelta(days=2 * k), None, "A", 1.0, "T", k)
+            for k in range(60)]  # one every two days: the same rate in both halves
+    assert ticket_drift(flat, clients, 1.2) is None
+
+    same = [_stay(f"C{j}", datetime.date(2021, 1 + j, 4), [1_000.0 + 100 * j] * 2,
+                  row=10 * j) for j in range(3)]
+    price = {f.key: f for f in fit_price(same, "s")}["customers.price_per_seat"]
+    assert "price change" not in price.comment
+    equal = [Client(n, start, None, 12, None, 1_200, k) for k, n in enumerate("XYZ")]
+    assert "customers.seats" not in {f.key for f in fit_book(equal, start, "b")}
+
+    rng = np.random.default_rng(3)
+    h = history(rng, months=18, start_clients=10, tickets_per_endpoint=0.9)
+    late = h.tickets + [Ticket(h.as_of - datetime.timedelta(days=d), None,
+                               h.clients[0].name, 1.0, "T", 10_000 + k)
+                        for k, d in enumerate(range(0, 240, 2)) for _ in range(3)]
+    got = fit_records(h.clients, None, late, None, as_of=h.as_of)
+    window = records_window(h.clients, None, late, None)
+    assert got.curves["window_start"] == window[0]
+    c, _, t, _, _ = records_until(h.clients, None, late, None, None, h.as_of)
+    assert got.curves["tenures"] == client_tenures(c, h.as_of, window[0])
+    drift = ticket_drift(t, c, 1.2)
+    assert drift is not None and drift in got.warnings
+    cut = h.tickets[-1].created
+    assert records_until(None, None, h.tickets, None, None, cut)[2][-1] == h.tickets[-1]
