@@ -589,11 +589,13 @@ def test_break_even_in_words_by_branch():
     rep = _outcomes(np.ones(12), profit_path=[0.0, -1, 1], cumulative_profit=250 * x - pay,
                     rep_meetings=x, rep_kept=np.ones(12, dtype=bool), rep_pay=pay)
     spend = LeverCost(8_000.0, 4.0, "", "", "")
-    lever = Lever("a salesperson from month 1", "", {}, spend)
-    assert break_even(lever, ref, rep, months) == (
-        "the rep must book at least 4.0 meetings a month to pay for themselves (cumulative "
-        "profit by month 24); a rep who stays books 6.5 (median), a washout is let go after "
-        "the review")
+    for name in ("one more salesperson", "a salesperson from month 6",
+                 "a salesperson from month 1"):
+        lever = Lever(name, "", {}, spend)
+        assert break_even(lever, ref, rep, months) == (
+            "the rep must book at least 4.0 meetings a month to pay for themselves "
+            "(cumulative profit by month 24); a rep who stays books 6.5 (median), a washout "
+            "is let go after the review"), name
     # fewer than 10 kept reps: no slope; the lever's profit path decides
     few = _outcomes(np.ones(12), profit_path=[0.0, -1, 1], cumulative_profit=250 * x - pay,
                     rep_meetings=x, rep_kept=x <= 9, rep_pay=pay)
@@ -622,7 +624,8 @@ def test_scan_table_and_lines_are_its_summary(scan):
     from simulator.analysis.scan import _dollars, _pp
     from simulator.formatting import money, pct_short, signed_dollars
 
-    assert (_pp(None), _pp(0.004), _pp(0.25), _pp(-0.123)) == ("n/a", "0", "+25", "-12")
+    assert (_pp(None), _pp(0.004), _pp(0.25), _pp(-0.123), _pp(0.99)) == (
+        "n/a", "0", "+25", "-12", "+99")
     assert (_dollars(None), _dollars(1_234.4), _dollars(-5.0)) == ("n/a", "+$1,234", "-$5")
     data = scan.to_dict()
     h, m = str(scan.months), str(scan.scan_month)
@@ -702,6 +705,18 @@ def test_a_users_lever_in_the_scan_and_the_scans_method():
     (entry,) = data["levers"]
     assert entry["cost"] == {"cost": "your lever: what its overrides set", "risk": None,
                              "source": "your config"}
+    from simulator.results import config_sha256, package_version
+
+    assert data["config_sha256"] == config_sha256(cfg) and data["version"] == package_version()
+    default = lever_scan(cfg, levers=[]).to_dict()  # n_paths: simulation.paths (30)
+    assert default["n_paths"] == 30 and default["levers"] == []
+    with pytest.raises(ValueError, match=r"n_paths: got 0; allowed: 1 to .* \(the scan pairs "
+                                         r"every path's values\)"):
+        lever_scan(cfg, n_paths=0)
+    risen = {lv.name: lv.set for lv in resolve_levers(_config(customers={"price_rise": {
+        "dist": "uniform", "low": 0.5, "high": 0.95}}))}
+    # 1.1 x 0.95 + 0.1 = 1.145, clamped to the key's largest allowed rise, 1.0
+    assert risen["+10% price per seat"]["customers.price_rise"]["high"] == 1.0
     assert "; cost: see its overrides; cumulative profit " in scan.lines()[0]
     assert (data["n_paths"], data["seed"], data["months"], data["scan_month"]) == (30, 11, 24,
                                                                                   24)
@@ -779,6 +794,25 @@ def test_what_the_scan_keeps_of_a_run_by_its_definitions():
     assert s["cash_p50"] == pytest.approx(np.quantile(cash, 0.5), rel=1e-12)
     median = r.time_quantile(0.5)
     assert s["median_months"] == {"value": median.value, "ci95": [median.low, median.high]}
+    from simulator.analysis.common import run_params
+    from simulator.results.value import cvar
+
+    assert sorted(s) == sorted([
+        "p_break_by", "median_months", "cumulative_profit_mean", "p_insolvent",
+        "mrr_final_mean", "owner_value_mean", "owner_value_p10", "owner_value_p50",
+        "owner_value_p90", "owner_value_cvar10", "enterprise_value_p50", "cash_p10",
+        "cash_p50", "cash_cvar10"])
+    assert s["cumulative_profit_mean"]["ci95"] == mean_ci(o.cumulative_profit)
+    assert s["owner_value_cvar10"] == pytest.approx(cvar(owner), rel=1e-12)
+    assert s["enterprise_value_p50"] == pytest.approx(
+        np.median(o.values["enterprise_value"]), rel=1e-12)
+    params = run_params(r)
+    np.testing.assert_array_equal(
+        o.rep_kept, params["sales_rep_productivity"] >= params["sales_rep_fire_below"])
+    np.testing.assert_allclose(o.rep_pay, (params["sales_rep_cost_per_month"]
+                                           + params["finance_overhead_per_employee_month"])
+                               * np.maximum(24 - params["sales_rep_start_month"] + 1, 0.0),
+                               rtol=1e-12)
     # above the threshold at the start, one month sustained: every path breaks in month 0
     run0 = simulate(_config(simulation={"months": 24, "paths": 20, "threshold_mrr": 1_000,
                                         "sustain_months": 1}),
