@@ -40,10 +40,11 @@ bench: $(BENCH_STAMP)
 
 # Mutation testing of the engine, the reference, sampling, the statistics, the fit's
 # estimators and the lever scan (tests/mutation.py, mutmut; not in CI: slow, from tens of
-# minutes a group up; docs/testing.md has the figures). GROUPS="fit levers" runs some.
+# minutes a group up; docs/testing.md has the figures). GROUPS="fit levers" runs some;
+# MUTATION_ARGS="--sample 150 --time-limit 20" a fixed-seed sample of each, in bounded time.
 mutation: install
 	$(BIN)/python -m pip install --quiet -e '.[test,mutation]'
-	$(BIN)/python tests/mutation.py $(GROUPS)
+	$(BIN)/python tests/mutation.py $(GROUPS) $(MUTATION_ARGS)
 
 lint: install
 	$(BIN)/ruff check simulator tests benchmarks

@@ -16,8 +16,16 @@ the runner-agnostic checks on the engine only.
 Usage::
 
     .venv/bin/python tests/mutation.py [GROUP ...] [--max-children N]
+        [--sample N [--seed S]] [--time-limit MINUTES] [--only PATTERN]
 
-Writes ``build/mutation/GROUP/results.txt`` (every mutant and its status) and
+``--sample N`` runs a fixed-seed random sample of N of each group's mutants
+(drawn from all of them, or from those ``--only`` matches) so that a group can be
+measured in bounded time; the kill rate is then an estimate, printed with its
+Wilson 95% interval. ``--time-limit`` stops a group's run after so many minutes
+(mutmut saves each verdict as it comes: the mutants checked so far are counted,
+the rest are reported as not checked and left out of the rate).
+
+Writes ``build/mutation/GROUP/results.txt`` (every mutant run and its status) and
 prints the kill rate of each group. docs/testing.md records the figures.
 """
 
@@ -26,9 +34,12 @@ from __future__ import annotations
 import argparse
 import ast
 import fnmatch
+import math
 import os
+import random
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -56,7 +67,8 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
     "compare": (["simulator/analysis/paired.py", "simulator/analysis/compare.py"],
                 ["tests/test_statistics.py", "tests/test_compare.py"]),
     "fit": (["simulator/fit/estimate.py", "simulator/fit/history.py"],
-            ["tests/test_fit_estimators.py"]),
+            ["tests/test_fit_estimators.py", "tests/test_fit_exports.py",
+             "-k", "not zip_bomb"]),
     "levers": (["simulator/analysis/levers.py", "simulator/analysis/scan.py"],
                ["tests/test_levers.py"]),
     "reference": (["simulator/model/mechanisms.py", "simulator/model/reference.py"],
@@ -119,34 +131,92 @@ def _prepare(group: str) -> Path:
     return where
 
 
-def run_group(group: str, max_children: int, only: list[str] | None = None
+def wilson(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
+    """Wilson score interval of a proportion ``k / n`` (95% for the default ``z``)."""
+    if n == 0:
+        return 0.0, 1.0
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def _mutmut(args: list[str], where: Path, env: dict[str, str], log: Path,
+            deadline: float | None) -> None:
+    """Run ``mutmut ARGS`` in ``where``; stop its whole process group at ``deadline``."""
+    import time
+    with open(log, "a", encoding="utf-8") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "mutmut", *args], cwd=where, env=env,
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            proc.wait(timeout=None if deadline is None else max(1.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            out.write("\n[tests/mutation.py] time limit reached: stopped\n")
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+def _listing(where: Path, env: dict[str, str]) -> dict[str, str]:
+    """Every generated mutant of the copy and its status (``mutmut results --all``)."""
+    text = subprocess.run([sys.executable, "-m", "mutmut", "results", "--all", "true"],
+                          cwd=where, env=env, capture_output=True, text=True, check=False).stdout
+    status: dict[str, str] = {}
+    for line in text.splitlines():
+        if line.strip().startswith("simulator.") and ":" in line:
+            name, verdict = line.strip().rsplit(":", 1)
+            status[name.strip()] = verdict.strip()
+    return status
+
+
+def run_group(group: str, max_children: int, only: list[str] | None = None,
+              sample: int | None = None, seed: int = 0, time_limit: float | None = None
               ) -> tuple[int, int, dict[str, int]]:
-    """Run one group (``only``: mutant name patterns, e.g. ``*x_pretax_profit__*``);
-    returns (killed, total, counts by status)."""
+    """Run one group (``only``: mutant name patterns, e.g. ``*x_pretax_profit__*``;
+    ``sample``: that many of them, drawn with ``seed``; ``time_limit``: minutes);
+    returns (killed, checked, counts by status), the counts over the mutants selected."""
+    import time
     where = _prepare(group)
     # one engine thread: mutmut forks a child per mutant, and a fork of a process whose
     # thread pool is running can deadlock
     env = dict(os.environ, MSP_SIM_NO_PROGRESS="1", NUMBA_NUM_THREADS="1")
     if group == "engine":
         env["NUMBA_DISABLE_JIT"] = "1"
-    mutmut = [sys.executable, "-m", "mutmut"]
-    subprocess.run([*mutmut, "run", "--max-children", str(max_children), *(only or [])],
-                   cwd=where, env=env,
-                   stdout=open(where / "run.log", "w"), stderr=subprocess.STDOUT, check=False)
-    listing = subprocess.run([*mutmut, "results", "--all", "true"], cwd=where, env=env,
-                             capture_output=True, text=True, check=False).stdout
-    if only:
-        listing = "\n".join(line for line in listing.splitlines()
-                            if any(fnmatch.fnmatch(line.strip().split(":")[0], p) for p in only))
-    (where / "results.txt").write_text(listing, encoding="utf-8")
+    deadline = None if time_limit is None else time.monotonic() + 60 * time_limit
+    log = where / "run.log"
+    log.write_text("", encoding="utf-8")
+    names = list(only or [])
+    if sample is not None:
+        # generate the mutants and collect which tests call what (mutmut stops at its
+        # filter, which matches nothing), then draw the sample from the names
+        _mutmut(["run", "--max-children", str(max_children), "__no_such_mutant__"],
+                where, env, log, deadline)
+        every = sorted(n for n in _listing(where, env)
+                       if not only or any(fnmatch.fnmatch(n, p) for p in only))
+        names = sorted(random.Random(seed).sample(every, min(sample, len(every))))
+        (where / "sample.txt").write_text(
+            f"# {len(names)} of {len(every)} mutants, seed {seed}\n" + "\n".join(names) + "\n",
+            encoding="utf-8")
+    if sample is not None and not names:
+        print(f"{group}: no mutants to sample (see build/mutation/{group}/run.log)",
+              file=sys.stderr)
+    elif deadline is None or time.monotonic() < deadline:
+        _mutmut(["run", "--max-children", str(max_children), *names], where, env, log, deadline)
+    status = _listing(where, env)
+    if names:
+        status = {n: v for n, v in status.items()
+                  if n in names or any(fnmatch.fnmatch(n, p) for p in names)}
+    (where / "results.txt").write_text(
+        "".join(f"    {n}: {v}\n" for n, v in status.items()), encoding="utf-8")
     counts: dict[str, int] = {}
-    for line in listing.splitlines():
-        if line.strip().startswith("simulator.") and ":" in line:
-            status = line.rsplit(":", 1)[1].strip()
-            counts[status] = counts.get(status, 0) + 1
+    for verdict in status.values():
+        counts[verdict] = counts.get(verdict, 0) + 1
     killed = counts.get("killed", 0) + counts.get("timeout", 0)
-    total = sum(counts.values())
-    return killed, total, counts
+    checked = sum(v for k, v in counts.items() if k != "not checked")
+    return killed, checked, counts
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -155,14 +225,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-children", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--only", action="append", metavar="PATTERN",
                         help="mutant names to run (fnmatch), e.g. '*x_pretax_profit__*'")
+    parser.add_argument("--sample", type=int, metavar="N",
+                        help="run a random sample of N mutants per group (fixed seed)")
+    parser.add_argument("--seed", type=int, default=0, help="the sample's seed (default 0)")
+    parser.add_argument("--time-limit", type=float, metavar="MINUTES",
+                        help="stop each group's run after so many minutes")
     args = parser.parse_args(argv)
+    if args.sample is not None and args.sample < 1:
+        parser.error(f"--sample must be at least 1, got {args.sample}")
     unknown = [g for g in args.groups if g not in GROUPS]
     if unknown:
         parser.error(f"unknown group {unknown[0]!r}; allowed: {', '.join(GROUPS)}")
     for group in args.groups or list(GROUPS):
-        killed, total, counts = run_group(group, args.max_children, args.only)
-        rate = f"{100 * killed / total:.1f}%" if total else "-"
-        print(f"{group:<11} {killed}/{total} killed ({rate}); {counts}; "
+        killed, checked, counts = run_group(group, args.max_children, args.only,
+                                            args.sample, args.seed, args.time_limit)
+        if checked:
+            lo, hi = wilson(killed, checked)
+            rate = f"{100 * killed / checked:.1f}%, Wilson 95% {100 * lo:.1f}-{100 * hi:.1f}%"
+        else:
+            rate = "-"
+        print(f"{group:<11} {killed}/{checked} killed ({rate}); {counts}; "
               f"build/mutation/{group}/results.txt", flush=True)
     return 0
 

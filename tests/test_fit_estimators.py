@@ -522,3 +522,441 @@ def test_half_a_year_of_flat_or_seasonal_tickets():
         assert (note in got.comment) == (busy[0] == 1.0), got.comment
         assert busy[0] == 1.0 or got.comment[-1].isdigit()  # the interval ends it
         assert f"{e.sum():,.0f} endpoint-months of 2 clients" in got.comment
+
+
+def test_histories_under_one_client_year_or_one_ticket_hour_are_fitted():
+    """Issue 30: the fits need exposure and hours above 0, not above 1. One client
+    watched for 0.5 years (none left): hazard ~ Gamma(1/2, 0.5), the annual rate's mean
+    1 - (0.5 / 1.5)^0.5; one client who left after 0.25 years: Gamma(1.5, 0.25). Two
+    tickets of 0.25 and 0.5 hours, the owner on the first: a share of 1/3 of 0.75 hours,
+    Cochran's ratio standard error."""
+    as_of = datetime.date(2024, 1, 1)
+    half = as_of - datetime.timedelta(days=round(0.5 * 365.25))
+    fitted = fit_churn([Client("A", half, None, 5, None, 500, 2)], as_of, "c")
+    b = round(0.5 * 365.25) / 365.25
+    assert fitted is not None and fitted.count == 0
+    np.testing.assert_allclose(fitted.estimate, 1 - (b / (b + 1)) ** 0.5, rtol=1e-12)
+    assert fitted.comment == "fitted from c: 0 cancellations in 1 client-years"  # 0.501
+    quarter = as_of - datetime.timedelta(days=91)
+    left = fit_churn([Client("A", quarter, as_of, 5, None, 500, 2)], as_of, "c")
+    b = 91 / 365.25
+    assert left is not None and left.count == 1
+    np.testing.assert_allclose(left.estimate, 1 - (b / (b + 1)) ** 1.5, rtol=1e-12)
+    assert f"MLE {100 * (1 - math.exp(-1 / b)):.1f}%/year" in left.comment
+
+    hours = np.array([0.25, 0.5])
+    mine = np.array([True, False])
+    got = {f.key: f for f in fit_tickets(_tickets(hours, mine), None, "Owner", 1.2, "t")}
+    share = got["staff.escalation_share"]
+    assert share.estimate == pytest.approx(1 / 3, rel=1e-12) and share.count == 2
+    np.testing.assert_allclose(share.value["sd"],
+                               _ratio_se(np.where(mine, hours, 0.0), hours), rtol=1e-12)
+    assert "worked 33.3% of 1 ticket hours" in share.comment
+    assert got["tickets.hours_reactive"].estimate == pytest.approx(0.375, rel=1e-12)
+
+
+def _split_by_hand(prices: np.ndarray, min_side: int = 3) -> tuple[int, float]:
+    """The least-squares split (first of the smallest residual sums, both sides at least
+    ``min_side``), the F statistic of one step against none on n - 2 degrees of freedom,
+    Bonferroni over the n - 2 min_side + 1 splits tried."""
+    n = prices.size
+    sse = {k: ((prices[:k] - prices[:k].mean()) ** 2).sum()
+           + ((prices[k:] - prices[k:].mean()) ** 2).sum()
+           for k in range(min_side, n - min_side + 1)}
+    k = min(sse, key=lambda j: (sse[j], j))
+    total = ((prices - prices.mean()) ** 2).sum()
+    f = (total - sse[k]) / (sse[k] / (n - 2))
+    return k, stats.f.sf(f, 1, n - 2) * (n - 2 * min_side + 1)
+
+
+def test_price_step_is_the_least_squares_split_and_its_bonferroni_f_test():
+    from simulator.fit.estimate import price_change_point
+
+    step = np.array([98.0, 101, 100, 99, 102, 119, 121, 120, 122, 118])
+    k, p = _split_by_hand(step)
+    assert k == 5 and p < 0.01
+    got = price_change_point(step)
+    assert got[0] == 5
+    np.testing.assert_allclose(got[1], p, rtol=1e-9)
+    # 8 prices (2 x 3 + 2) are enough, 7 are not
+    eight = np.array([100.0, 101, 99, 100, 130, 131, 129, 130])
+    k, p = _split_by_hand(eight)
+    assert price_change_point(eight) == (k, pytest.approx(p, rel=1e-9)) and k == 4
+    assert price_change_point(eight[1:]) is None
+    # a step too small for 1% after Bonferroni: raw p under 1%, times 5 splits over it
+    small = np.array([100.0, 103, 97, 101, 99, 104, 107, 102, 106, 105])
+    k, p = _split_by_hand(small)
+    assert 0.01 < p and p / 5 < 0.01
+    assert price_change_point(small) is None
+    # an exact step: no residual, p = 0; no change at all: nothing
+    assert price_change_point(np.repeat([100.0, 120.0], 4)) == (4, 0.0)
+    assert price_change_point(np.full(10, 100.0)) is None
+
+
+def _stay(name, start, fees, seats=10.0, years=1, row=2):
+    """A client re-papered every ``years`` years at each fee of ``fees`` in turn."""
+    from simulator.fit.records import Spell
+
+    starts = [start.replace(year=start.year + years * j) for j in range(len(fees))]
+    spells = tuple(Spell(s, starts[j + 1] if j + 1 < len(fees) else None, seats, fee, row + j)
+                   for j, (s, fee) in enumerate(zip(starts, fees, strict=True)))
+    return Client(name, start, None, seats, None, fees[-1], row, spells)
+
+
+def test_price_since_a_step_in_new_clients_prices_by_hand():
+    """Ten clients without agreement rows signing a month apart, the last five at ~$120
+    a seat: the price is the mean of those five, signed since the day after the fifth
+    signing; no escalator without agreement rows."""
+    from simulator.fit.estimate import fit_price
+
+    per_seat = [98.0, 101, 100, 99, 102, 119, 121, 120, 122, 118]
+    days = [datetime.date(2023, m, 1) for m in range(1, 11)]
+    clients = [Client(f"C{j}", d, None, 10, None, 10 * p, j + 2)
+               for j, (d, p) in enumerate(zip(days, per_seat, strict=True))]
+    got = fit_price(clients, "s")
+    assert [f.key for f in got] == ["customers.price_per_seat"]
+    recent = np.array(per_seat[5:])
+    price = got[0]
+    assert price.estimate == pytest.approx(120.0, rel=1e-12) and price.count == 5
+    assert price.value == {"dist": "normal", "mean": pytest.approx(120.0, rel=1e-12),
+                           "sd": pytest.approx(recent.std(ddof=1) / math.sqrt(5), rel=1e-12),
+                           "low": 1.0}
+    _, p = _split_by_hand(np.array(per_seat))
+    assert price.comment == (
+        "fitted from s: mean fee per seat of the 5 agreements made since 2023-05-02 "
+        "(signed or re-papered), after a price change (new clients' price stepped from "
+        f"$100.00 (F-test p = {p:.1g})); standard error "
+        f"${recent.std(ddof=1) / math.sqrt(5):.2f}")
+
+
+def test_price_after_a_rise_re_papered_across_the_book_and_the_escalator():
+    """Three clients re-papered every year at +5%: six rises; the book's rise dates from
+    the median rise (the fourth) less 31 days; today's price is each client's latest
+    agreement since then; the escalator 5% (more rises than clients). Re-papered once
+    each, the rise is a one-off: escalator 0."""
+    from simulator.fit.estimate import fit_price
+
+    bases = [100.0, 110.0, 90.0]
+    starts = [datetime.date(2021, 1, 4), datetime.date(2021, 2, 1), datetime.date(2021, 3, 1)]
+    clients = [_stay(f"C{j}", s, [10 * b, 10 * b * 1.05, 10 * b * 1.05 ** 2], row=10 * j)
+               for j, (s, b) in enumerate(zip(starts, bases, strict=True))]
+    got = {f.key: f for f in fit_price(clients, "s")}
+    latest = np.array(bases) * 1.05 ** 2
+    price = got["customers.price_per_seat"]
+    np.testing.assert_allclose(price.estimate, latest.mean(), rtol=1e-12)
+    np.testing.assert_allclose(price.value["sd"], latest.std(ddof=1) / math.sqrt(3),
+                               rtol=1e-12)
+    since = datetime.date(2023, 1, 4) - datetime.timedelta(days=31)
+    assert (f"the 3 agreements made since {since.isoformat()} (signed or re-papered), after "
+            "a price change (6 agreements re-papered at a higher fee around 2023-01-04)"
+            in price.comment)
+    esc = got["customers.price_escalator"]
+    assert esc.value == pytest.approx(0.05, abs=1e-12) and esc.count == 6
+    assert esc.comment == "fitted from s: 6 fee rises on 6 re-papered agreements of 3 clients"
+    once = [_stay(f"C{j}", s, [10 * b, 10 * b * 1.05], row=10 * j)
+            for j, (s, b) in enumerate(zip(starts, bases, strict=True))]
+    esc = {f.key: f for f in fit_price(once, "s")}["customers.price_escalator"]
+    assert esc.value == 0.0 and esc.estimate == 0.0 and esc.count == 3
+    assert esc.comment == ("fitted from s: 3 fee rises on 3 re-papered agreements of 3 "
+                           "clients; at most one per client, read as a one-off price change "
+                           "(today's fees are in the book)")
+
+
+def test_book_endpoints_customers_and_seats_by_hand():
+    """Three active clients of four: the book exactly, endpoints per seat over the
+    clients with an endpoint count, the seats' lognormal by maximum likelihood with the
+    location at 0 (the mean and sd of the logs)."""
+    from simulator.fit.estimate import fit_book
+
+    as_of = datetime.date(2024, 1, 1)
+    clients = [Client("A", datetime.date(2022, 3, 1), None, 10, 14, 1_000, 2),
+               Client("B", datetime.date(2021, 5, 1), None, 25, None, 2_500, 3),
+               Client("C", datetime.date(2021, 1, 1), datetime.date(2023, 2, 1), 5, 6, 400, 4),
+               Client("D", datetime.date(2023, 6, 15), None, 40, 50, 3_900, 5)]
+    got = {f.key: f for f in fit_book(clients, as_of, "b")}
+    assert got["start.book"].value == [
+        {"client": "A", "seats": 10, "monthly_fee": 1_000, "contract_month": 22},
+        {"client": "B", "seats": 25, "monthly_fee": 2_500, "contract_month": 32},
+        {"client": "D", "seats": 40, "monthly_fee": 3_900, "contract_month": 6}]
+    assert got["start.book"].estimate == 7_400 and got["start.book"].count == 3
+    eps = got["customers.endpoints_per_seat"]
+    assert eps.value == round(70 / 55, 4) and eps.estimate == 70 / 55 and eps.count == 3
+    assert eps.comment == "fitted from b: 70 endpoints on 55 seats"
+    n = got["start.customers"]
+    assert (n.value, n.count) == (3, 3)
+    assert n.comment == ("fitted from b: 3 active clients on 2024-01-01, $7,400/month "
+                         "managed services")
+    seats = got["customers.seats"]
+    logs = np.log([10.0, 25, 5, 40])
+    assert seats.value["dist"] == "lognormal" and seats.value["low"] == 1.0
+    assert seats.value["high"] == 80.0  # 2 x the largest, at least 10
+    np.testing.assert_allclose(seats.value["median"], math.exp(logs.mean()), rtol=1e-6)
+    np.testing.assert_allclose(seats.value["sigma"], logs.std(), rtol=1e-6)
+    assert seats.estimate == 20.0 and seats.count == 4
+    assert seats.comment == ("fitted from b: lognormal of 4 clients' seats "
+                             "(scipy.stats.lognorm.fit)")
+
+
+def _pnl(n: int = 12):
+    from simulator.fit.records import PnlMonth
+
+    return [PnlMonth(datetime.date(2023, k + 1, 1), 1_000.0 + 10 * k, 2_000.0 + 300 * (k % 3),
+                     9_000.0 + 50 * k, k + 2) for k in range(n)]
+
+
+def test_pnl_lines_and_fixed_overhead_by_hand():
+    """Legacy lines: the last 3 months' mean less what the model's book buys (never below
+    0); fixed overhead: the last 12 months' mean less the per-employee and per-customer
+    parts; with a project size, projects per client-year from the last 12 months."""
+    from simulator.fit.estimate import fit_pnl
+
+    got = {f.key: f for f in fit_pnl(_pnl(), 3, 10, 400.0, 100.0, "q",
+                                     managed_products=500.0, managed_projects=700.0)}
+    assert list(got) == ["start.legacy_product_revenue", "start.legacy_project_revenue",
+                         "finance.overhead_per_month"]
+    products, projects = got["start.legacy_product_revenue"], got["start.legacy_project_revenue"]
+    assert products.value == pytest.approx(1_100.0 - 500.0, rel=1e-12) and products.count == 3
+    assert products.comment == ("fitted from q: $1,100/month (2023-10 to 2023-12) less $500 "
+                                "the managed book buys in the model")
+    assert projects.value == pytest.approx(2_300.0 - 700.0, rel=1e-12)
+    assert projects.comment == ("fitted from q: $2,300/month (2023-10 to 2023-12) less $700 "
+                                "of managed clients' projects in the model")
+    fixed = got["finance.overhead_per_month"]
+    assert fixed.value == pytest.approx(9_275.0 - 3 * 400 - 10 * 100, rel=1e-12)
+    assert fixed.count == 12 and fixed.comment == (
+        "fitted from q: $9,275/month over 12 months, less the per-employee and per-customer "
+        "overhead the model adds")
+    bare = {f.key: f.value for f in fit_pnl(_pnl(), None, None, 400.0, 100.0, "q",
+                                            managed_products=5_000.0)}
+    assert bare["finance.overhead_per_month"] == pytest.approx(9_275.0, rel=1e-12)
+    assert bare["start.legacy_product_revenue"] == 0.0
+    # projects of $5,000 from 10 clients: 12 x mean / (10 x 5,000) a client-year
+    lumpy = {f.key: f for f in fit_pnl(_pnl(), 3, 10, 400.0, 100.0, "q",
+                                       project_size=5_000.0)}
+    monthly = np.array([2_000.0 + 300 * (k % 3) for k in range(12)])
+    rate = lumpy["projects.per_customer_year"]
+    assert rate.value == {"dist": "normal", "mean": pytest.approx(2_300 * 12 / 50_000),
+                          "sd": pytest.approx(monthly.std(ddof=1) / math.sqrt(12) * 12 / 50_000),
+                          "low": 0.0}
+    assert rate.count == 12 and rate.comment == ("fitted from q: $2,300/month of projects "
+                                                 "over 12 months from 10 clients, at $5,000 a "
+                                                 "project")
+    assert lumpy["start.legacy_project_revenue"].value == 0.0
+    assert "$2,300/month (2023-10 to 2023-12) less $2,300 of managed" in \
+        lumpy["start.legacy_project_revenue"].comment
+
+
+def test_ticket_months_drift_and_tenure_curve_by_hand():
+    """Tickets by calendar month over the month's endpoint-months; the drift warning of
+    the exact Poisson means test between the history's halves; the tenure curve is
+    Kaplan-Meier (ended 1 and 2 years, one censored at 1.5: 2/3 from 1 year, 0 at 2)."""
+    from simulator.fit.history import tenure_survival, ticket_drift, tickets_by_month
+
+    start = datetime.date(2023, 1, 1)
+    clients = [Client("A", start, None, 10, None, 1_000, 2)]  # 12 endpoints at 1.2 a seat
+    tickets = [Ticket(datetime.date(2023, 1, d), None, "A", 1.0, "T", d) for d in (3, 9, 20)]
+    tickets.append(Ticket(datetime.date(2023, 3, 5), None, "A", 1.0, "T", 30))
+    got = tickets_by_month(tickets, clients, 1.2)
+    assert got["months"] == ["2023-01", "2023-03"] and got["tickets"] == [3, 1]
+    np.testing.assert_allclose(got["per_endpoint"],
+                               [3 / (12 * 31 / (365.25 / 12)), 1 / (12 * 31 / (365.25 / 12))],
+                               rtol=1e-12)
+    assert tickets_by_month(tickets, [], 1.2)["per_endpoint"] == [None, None]
+
+    # 60 tickets over Jan-Apr 2023: 45 in the first half, 15 in the second
+    first = [Ticket(start + datetime.timedelta(days=k % 59), None, "A", 1.0, "T", k)
+             for k in range(45)]
+    second = [Ticket(datetime.date(2023, 3, 2) + datetime.timedelta(days=k % 59), None, "A",
+                     1.0, "T", 100 + k) for k in range(14)]
+    second.append(Ticket(datetime.date(2023, 4, 30), None, "A", 1.0, "T", 200))
+    many = first + second
+    mid = start + (datetime.date(2023, 5, 1) - start) / 2
+    k1 = sum(t.created < mid for t in many)
+    e1 = 12 * (mid - start).days / (365.25 / 12)
+    e2 = 12 * (datetime.date(2023, 5, 1) - mid).days / (365.25 / 12)
+    p = stats.poisson_means_test(k1, e1, 60 - k1, e2).pvalue
+    assert k1 == 45 and p < 0.01
+    assert ticket_drift(many, clients, 1.2) == (
+        f"tickets per endpoint drifted: {k1 / e1:.2f} in the first half of the history, "
+        f"{(60 - k1) / e2:.2f} in the second (p = {p:.2g}); the fit pools both")
+    assert ticket_drift(many[:39], clients, 1.2) is None  # under 40 tickets
+    assert ticket_drift(many, [], 1.2) is None
+    later = [Client("B", datetime.date(2023, 4, 1), None, 10, None, 1_000, 2)]
+    assert ticket_drift(many, later, 1.2) is None  # no endpoint-months in the first half
+
+    years, share = tenure_survival({"ended": [1.0, 2.0], "active": [1.5]})
+    np.testing.assert_allclose(years, [1.0, 1.5, 2.0])  # scipy lists the censored time too
+    np.testing.assert_allclose(share, [2 / 3, 2 / 3, 0.0], atol=1e-12)
+    assert tenure_survival({"ended": [], "active": [1.0]}) is None
+
+
+def test_fit_records_passes_each_file_its_label_window_and_as_of():
+    """fit_records hands each estimator its file's name as the source, the records' first
+    date (left truncation), the as-of date, the clients and the fitted technicians and
+    customers (each estimator is checked by hand above)."""
+    from simulator.fit.estimate import fit_book, fit_pnl
+    from simulator.fit.history import records_window
+
+    rng = np.random.default_rng(3)
+    h = history(rng, months=18, start_clients=10, meetings_per_month=6.0)
+    names = {"clients": "c.csv", "pipeline": "d.csv", "tickets": "t.csv", "pnl": "p.csv"}
+    as_of = h.as_of - datetime.timedelta(days=40)
+    got = fit_records(h.clients, h.deals, h.tickets, h.pnl, sources=names, owner="Owner",
+                      as_of=as_of)
+    by_source = {f.key: f.source for f in got.fitted}
+    assert by_source["churn.annual_rate"] == "c.csv" and by_source["start.book"] == "c.csv"
+    assert by_source["sales.close_rate"] == "d.csv"
+    assert by_source["tickets.per_endpoint_reactive"] == "t.csv"
+    assert by_source["staff.escalation_share"] == "t.csv"
+    assert by_source["finance.overhead_per_month"] == "p.csv"
+    plain = fit_records(h.clients, h.deals, h.tickets, h.pnl, owner="Owner", as_of=as_of)
+    assert {f.key: f.source for f in plain.fitted}["start.book"] == "clients"
+    assert {f.source for f in plain.fitted} == {"clients", "pipeline", "tickets", "pnl"}
+    window = records_window(h.clients, h.deals, h.tickets, h.pnl)
+    from simulator.fit.history import records_until
+
+    c, d, t, p, _ = records_until(h.clients, h.deals, h.tickets, h.pnl, None, as_of)
+    churn = fit_churn(c, as_of, "c.csv", window[0])
+    assert got.get("churn.annual_rate") == churn and "left truncation" in churn.comment
+    rate = {f.key: f for f in fit_tickets(t, c, "Owner", 1.2, "t.csv", as_of)}
+    assert got.get("tickets.per_endpoint_reactive") == rate["tickets.per_endpoint_reactive"]
+    techs, customers = got.get("start.techs").value, got.get("start.customers").value
+    assert techs > 0 and customers > 0
+    seats = sum(x.seats_at(as_of) for x in c if x.start <= as_of and (x.end is None
+                                                                     or x.end > as_of))
+    pnl = {f.key: f for f in fit_pnl(p, techs, customers, 400.0, 100.0, "p.csv",
+                                     managed_products=250.0 * seats / 12)}
+    assert got.get("finance.overhead_per_month") == pnl["finance.overhead_per_month"]
+    assert got.get("start.legacy_product_revenue") == pnl["start.legacy_product_revenue"]
+    assert [f.key for f in fit_book(c, as_of, "c.csv")] == [
+        f.key for f in got.fitted if f.source == "c.csv" and f.key != "churn.annual_rate"]
+
+
+def test_records_as_they_stood_and_tenure_ages_by_hand():
+    """records_until: an agreement row starting on the cut-off counts (and sets the fee and
+    seats), a deal decided later is open again; client_tenures' ages count a client who
+    signs on the as-of date (age 0); signing_prices reads a stay's first agreement."""
+    from simulator.fit.estimate import signing_prices
+    from simulator.fit.history import client_tenures, records_until
+    from simulator.fit.records import Spell
+
+    cut = datetime.date(2024, 3, 1)
+    start = datetime.date(2023, 3, 1)
+    spells = (Spell(start, cut, 10, 1_000.0, 2), Spell(cut, None, 12, 1_440.0, 3))
+    client = Client("A", start, None, 12, None, 1_440.0, 2, spells)
+    deal = Deal(datetime.date(2024, 1, 10), "P", True, "won", datetime.date(2024, 3, 20), 2)
+    c, d, _, _, _ = records_until([client], [deal], [], [], [], cut)
+    assert c[0].spells == spells and (c[0].monthly_fee, c[0].seats) == (1_440.0, 12)
+    assert d == [Deal(deal.date, "P", True, "open", None, 2)]
+    before = datetime.date(2024, 2, 29)
+    c, _, _, _, _ = records_until([client], [], [], [], [], before)
+    assert c[0].spells == (Spell(start, None, 10, 1_000.0, 2),)
+    assert (c[0].monthly_fee, c[0].seats) == (1_000.0, 10)
+    assert signing_prices([client])[0].tolist() == [100.0]  # the first row's $1,000 / 10
+
+    new = Client("N", cut, None, 5, None, 500.0, 4)
+    tenures = client_tenures([client, new], cut)
+    assert tenures["active"] == [366 / 365.25, 0.0] and tenures["ended"] == []
+    assert tenures["ages"] == [366 / 365.25, 0.0] and tenures["truncated"] == 0
+
+
+def test_a_fitted_value_reads_as_a_person_reads_it():
+    """Plain digits from 1,000 with thousands separators, 4 significant digits below;
+    dollars whole from $100, with cents below."""
+    from simulator.fit.estimate import Fitted
+
+    plain = Fitted("start.customers", 3, 3.0, (3.0, 3.0), 3, "c", "x")
+    assert [plain.show(x) for x in (1_000.0, 999.5, 15_548.2, 0.11574)] == [
+        "1,000", "999.5", "15,548", "0.1157"]
+    money = Fitted("finance.overhead_per_month", 5_000.0, 5_000.0, (5_000.0, 5_000.0), 12,
+                   "p", "y")
+    assert [money.show(x) for x in (100.0, 99.5, 55_000.0)] == ["$100", "$99.50", "$55,000"]
+    assert money.line() == "finance.overhead_per_month = $5,000: y"
+
+
+def test_rows_without_seats_or_endpoints_are_skipped_and_as_of_sets_the_ticket_window():
+    """An agreement row of 0 seats has no price per seat (it is skipped, not divided by);
+    tickets of clients with no endpoints have no rate; fit_records gives the ticket fit
+    its as-of date, which extends the exposure past the last ticket."""
+    from simulator.fit.estimate import fit_price, fit_ticket_rate
+    from simulator.fit.records import Spell
+
+    per_seat = [98.0, 101, 100, 99, 102, 119, 121, 120, 122, 118]
+    days = [datetime.date(2023, m, 1) for m in range(1, 11)]
+    clients = [Client(f"C{j}", d, None, 10, None, 10 * p, j + 2)
+               for j, (d, p) in enumerate(zip(days, per_seat, strict=True))]
+    empty = Client("Z", datetime.date(2023, 11, 1), None, 0, None, 0.0, 40)
+    paused = Client("P", datetime.date(2022, 1, 3), None, 10, None, 1_000.0, 50, (
+        Spell(datetime.date(2022, 1, 3), datetime.date(2022, 6, 1), 10, 1_000.0, 50),
+        Spell(datetime.date(2022, 6, 1), datetime.date(2022, 9, 1), 0, 0.0, 51),
+        Spell(datetime.date(2022, 9, 1), None, 10, 1_000.0, 52)))
+    with_both = {f.key: f for f in fit_price([*clients, empty, paused], "s")}
+    alone = {f.key: f for f in fit_price(clients, "s")}
+    assert with_both["customers.price_per_seat"].estimate == pytest.approx(
+        alone["customers.price_per_seat"].estimate, rel=1e-12)
+    assert with_both["customers.price_escalator"].count == 0  # no pair of priced rows
+
+    start = datetime.date(2023, 1, 1)
+    bare = [Client("A", start, None, 10, 0.0, 1_000.0, 2)]
+    tickets = [Ticket(start + datetime.timedelta(days=k), None, "A", 1.0, "T", k)
+               for k in range(5)]
+    assert fit_ticket_rate(tickets, bare, start, datetime.date(2023, 2, 1), 1.2, "t") is None
+
+    rng = np.random.default_rng(3)
+    h = history(rng, months=18, start_clients=10)
+    cut = h.as_of - datetime.timedelta(days=60)
+    early = [t for t in h.tickets if t.created <= cut]
+    as_of = cut + datetime.timedelta(days=45)
+    got = fit_records(h.clients, None, early, None, as_of=as_of).get(
+        "tickets.per_endpoint_reactive")
+    from simulator.fit.history import records_until
+
+    c, _, t, _, _ = records_until(h.clients, None, early, None, None, as_of)
+    want = {f.key: f for f in fit_tickets(t, c, None, 1.2, "tickets", as_of)}
+    short = {f.key: f for f in fit_tickets(t, c, None, 1.2, "tickets", None)}
+    assert got == want["tickets.per_endpoint_reactive"]
+    assert got.estimate != short["tickets.per_endpoint_reactive"].estimate
+
+
+def test_fresh_sample_survivors_beta_cap_flat_drift_equal_fees_and_curves():
+    """A second sample's survivors (seed 1): the beta's sd is capped at 0.999 sqrt(m (1 -
+    m)); a history with the same rate in both halves gives no drift warning; a row
+    re-papered at the same fee is no rise; equal seats give no lognormal; fit_records
+    keeps the window's start and the left-truncated tenures as curves and passes the
+    drift warning on; a ticket on the cut-off date counts."""
+    from simulator.fit.estimate import beta_of, fit_book, fit_price
+    from simulator.fit.history import client_tenures, records_until, records_window
+
+    assert beta_of(0.5, 0.6) == {"dist": "beta", "mean": 0.5,
+                                 "sd": pytest.approx(0.999 * 0.5, rel=1e-12)}
+    assert beta_of(0.2, 0.6)["sd"] == pytest.approx(0.999 * math.sqrt(0.16), rel=1e-12)
+
+    from simulator.fit.history import ticket_drift
+
+    start = datetime.date(2023, 1, 1)
+    clients = [Client("A", start, None, 10, None, 1_000, 2)]
+    flat = [Ticket(start + datetime.timedelta(days=2 * k), None, "A", 1.0, "T", k)
+            for k in range(60)]  # one every two days: the same rate in both halves
+    assert ticket_drift(flat, clients, 1.2) is None
+
+    same = [_stay(f"C{j}", datetime.date(2021, 1 + j, 4), [1_000.0 + 100 * j] * 2,
+                  row=10 * j) for j in range(3)]
+    price = {f.key: f for f in fit_price(same, "s")}["customers.price_per_seat"]
+    assert "price change" not in price.comment
+    equal = [Client(n, start, None, 12, None, 1_200, k) for k, n in enumerate("XYZ")]
+    assert "customers.seats" not in {f.key for f in fit_book(equal, start, "b")}
+
+    rng = np.random.default_rng(3)
+    h = history(rng, months=18, start_clients=10, tickets_per_endpoint=0.9)
+    late = h.tickets + [Ticket(h.as_of - datetime.timedelta(days=d), None,
+                               h.clients[0].name, 1.0, "T", 10_000 + k)
+                        for k, d in enumerate(range(0, 240, 2)) for _ in range(3)]
+    got = fit_records(h.clients, None, late, None, as_of=h.as_of)
+    window = records_window(h.clients, None, late, None)
+    assert got.curves["window_start"] == window[0]
+    c, _, t, _, _ = records_until(h.clients, None, late, None, None, h.as_of)
+    assert got.curves["tenures"] == client_tenures(c, h.as_of, window[0])
+    drift = ticket_drift(t, c, 1.2)
+    assert drift is not None and drift in got.warnings
+    cut = h.tickets[-1].created
+    assert records_until(None, None, h.tickets, None, None, cut)[2][-1] == h.tickets[-1]

@@ -405,3 +405,423 @@ def test_the_senior_premium_is_the_configs():
     assert dearer.set["finance.overhead_per_month"] == 5_000.0
     assert dearer.cost.dollars_per_month - default.cost.dollars_per_month == 1_000.0
     assert "$3,000/month premium" in dearer.cost.cost
+
+
+def test_every_standard_levers_stated_cost_by_hand():
+    """Issue 30: each standard lever's spend, owner hours, cost, risk and source, from
+    the config's numbers by hand (docs/levers.md, "What each lever costs and risks"):
+    a distribution counts by its median, the alignment staff are ceil(clients / clients
+    per staff), the licences clients x seats x endpoints per seat x the stack's price."""
+    from simulator.analysis.levers import STANDARD_LEVERS, lever_cost
+
+    cfg = _config(start={"customers": 23, "techs": 3},
+                  staff={"tech_cost_per_month": {"dist": "uniform", "low": 5_000.0,
+                                                 "high": 7_000.0},
+                         "management_hours_per_employee": 3.5,
+                         "manager_cost_per_month": 8_250.0,
+                         "senior_tech_premium_per_month": 1_750.0},
+                  finance={"overhead_per_employee_month": 700.0,
+                           "standard_stack_cost_per_endpoint": 12.0},
+                  sales={"rep_cost_per_month": 7_300.0, "rep_washout_share": 0.45,
+                         "rep_fire_below": 0.35, "rep_review_months": 4.0,
+                         "rep_ramp_months": 6.0, "price_close_response": 1.0},
+                  alignment={"staff_cost_per_month": 9_500.0, "clients_per_staff": 10.0,
+                             "staff_points_per_month": 3.0, "rate": 0.15},
+                  customers={"seats": 20.0, "endpoints_per_seat": 1.5},
+                  churn={"price_rise_response": 0.4})
+    got = {name: lever_cost(name, cfg) for name, _, _ in STANDARD_LEVERS}
+    # tech $6,000 (the uniform's median), overhead $700 per employee, 3.5 owner hours
+    tech = got["one more technician now"]
+    assert (tech.dollars_per_month, tech.owner_hours_per_month) == (6_700.0, 3.5)
+    assert tech.cost == ("$6,000/month pay and $700/month overhead; 3.5 owner hours/month "
+                         "of management")
+    assert tech.risk == ("idle hours while the work does not grow (the layoff rule lets one "
+                         "go after staff.layoff_after_months idle months); quits like any "
+                         "technician")
+    assert tech.source == "public salary surveys (staff.tech_cost_per_month)"
+    for name in ("a salesperson from month 1", "a salesperson from month 6",
+                 "one more salesperson"):
+        rep = got[name]
+        assert (rep.dollars_per_month, rep.owner_hours_per_month) == (8_000.0, 3.5), name
+        assert rep.cost == ("$7,300/month pay and $700/month overhead while employed; "
+                            "3.5 owner hours/month of management")
+        assert rep.risk == ("washes out with probability 45% (books under 35% of plan and is "
+                            "let go 4 months after a ramp of 6 months, typically); those who "
+                            "stay book a drawn share of plan (sales.rep_productivity)")
+        assert rep.source.startswith("50-70% of first sales hires fail; 30-40% of sales ")
+        assert "(D. Skok); ramp: Sales Benchmark Index; productivity: assumption " \
+               "(0.4-1.2 of plan)" in rep.source
+    # 23 clients, one staff per 10: 3 staff at $9,500 + $700; licences 23 x 20 x 1.5 x $12
+    program = got["the standardization program"]
+    licences = 23 * 20 * 1.5 * 12.0
+    assert program.dollars_per_month == pytest.approx(3 * (9_500 + 700) + licences, rel=1e-12)
+    assert program.owner_hours_per_month == pytest.approx(3 * 3.5)
+    assert program.cost == ("3 alignment staff for 23 clients (one per 10) at $9,500/month "
+                            "each, more as the book grows; 3.5 owner hours/month each; the "
+                            "standard stack's licences, $8,280/month once today's book is "
+                            "aligned (finance.standard_stack_cost_per_endpoint)")
+    assert program.risk == ("the speed is the staff's: each adds 3 score points a month, a "
+                            "client takes 0.15 a month; a hire the cash cannot pay for waits "
+                            "and the clients it would reach drift back; tickets fall months "
+                            "later")
+    assert program.source == ("TruMethods: one alignment manager per ~20 clients; BLS pay of "
+                              "network administrators; rate: assumption (0.08-0.25 a month)")
+    # +10%: 0.4 x 10% = 4% leave at the renewal; 1 - 1.1^-1 = 9.09% fewer close
+    price = got["+10% price per seat"]
+    assert (price.dollars_per_month, price.owner_hours_per_month) == (0.0, 0.0)
+    assert price.cost == "no spend: the rise is a letter at each client's renewal"
+    assert price.risk == ("about 4% of today's book leaves at the renewal that brings the "
+                          "rise (churn.price_rise_response) and 9% fewer prospects close "
+                          "(sales.price_close_response)")
+    assert price.source == "assumption: responses 0.2-1.0 (churn) and 0.5-2.0 (close rate)"
+    steep = lever_cost("+10% price per seat", _config(sales={"price_close_response": 3.0},
+                                                       churn={"price_rise_response": 0.95}))
+    # 0.95 x 10% = 9.5% -> "10%" (rounded, not 9%); 1 - 1.1^-3 = 24.9% -> "25%"
+    assert steep.risk.startswith("about 10% of today's book") and "and 25% fewer" in steep.risk
+    # -2 pp churn: 1 owner hour per client and month, 23 clients
+    churn = got["-2 pp annual churn"]
+    assert (churn.dollars_per_month, churn.owner_hours_per_month) == (0.0, 23.0)
+    assert churn.cost == ("no spend: 1 owner hour per client and month of reviews (23 "
+                          "hours/month today, more as the book grows), taken from selling "
+                          "first")
+    assert churn.risk == ("the reviews crowd out selling and escalations when the owner is "
+                          "full; the 2 points are an assumption")
+    assert churn.source == ("assumption: quarterly business reviews of ~3 hours (0.5-2 hours "
+                            "a client-month) buy 1-3 points of churn")
+    manager = got["a service manager"]
+    assert (manager.dollars_per_month, manager.owner_hours_per_month) == (8_950.0, 3.5)
+    assert manager.cost == ("$8,250/month pay and $700/month overhead; 3.5 owner hours/month "
+                            "of management (the technicians' management moves to the "
+                            "manager)")
+    assert manager.risk == ("a fixed cost a small book may not carry (cash risk); the owner "
+                            "keeps staff.owner_escalation_share_led of the escalations")
+    assert manager.source == ("assumption: a senior technician's pay plus 30% "
+                              "(staff.manager_cost_per_month)")
+    senior = got["half the escalations"]
+    assert (senior.dollars_per_month, senior.owner_hours_per_month) == (8_450.0, 3.5)
+    assert senior.cost == ("a senior technician: $6,000/month plus a $1,750/month premium "
+                           "and $700/month overhead; 3.5 owner hours/month")
+    assert senior.risk == ("the escalations still need doing (by the technicians now); a "
+                           "senior hire can quit like any technician")
+    assert senior.source == ("assumption: senior premium $1,500-3,000/month; halving: seed "
+                             "004 (a tiered desk)")
+    hours = got["10 more selling hours a month"]
+    assert (hours.dollars_per_month, hours.owner_hours_per_month) == (0.0, 10.0)
+    assert hours.cost == ("no spend: 10 owner hours/month, taken only from what is left "
+                          "after escalations, management and account care")
+    assert hours.risk == "the hours exist only in months the owner has them to spare"
+    assert hours.source == "the user's plan"
+    assert lever_cost("a lever of the user's", cfg) is None
+    assert tech.to_dict() == {"dollars_per_month": 6_700.0, "owner_hours_per_month": 3.5,
+                              "cost": tech.cost, "risk": tech.risk, "source": tech.source}
+
+
+def test_no_client_book_counts_as_one_client_and_the_program_rounds_staff_up():
+    """``max(1, clients)`` and ``ceil``: an empty book still needs one alignment staff
+    and one client's licences and reviews; 21 clients at 10 per staff need 3."""
+    from simulator.analysis.levers import alignment_program_need, lever_cost
+
+    def program(customers):
+        return _config(start={"customers": customers},
+                       alignment={"clients_per_staff": 10.0},
+                       customers={"seats": 4.0, "endpoints_per_seat": 1.25},
+                       finance={"standard_stack_cost_per_endpoint": 8.0})
+
+    assert alignment_program_need(program(0)) == (1, pytest.approx(1 * 4 * 1.25 * 8.0))
+    assert alignment_program_need(program(10)) == (1, pytest.approx(10 * 4 * 1.25 * 8.0))
+    assert alignment_program_need(program(21)) == (3, pytest.approx(21 * 4 * 1.25 * 8.0))
+    assert lever_cost("-2 pp annual churn", program(0)).owner_hours_per_month == 1.0
+    assert "1 alignment staff for 1 clients" in lever_cost("the standardization program",
+                                                           program(0)).cost
+
+
+def _outcomes(owner_value, profit_path=(0.0,), cumulative_profit=None, rep_meetings=None,
+              rep_kept=None, rep_pay=None, managed_margin=None):
+    """A scenario's outcomes built by hand (only what the scan's pairings read)."""
+    from simulator.analysis.scan import _Outcomes
+
+    owner = np.asarray(owner_value, dtype=np.float64)
+    n = owner.size
+    zeros = np.zeros(n)
+    return _Outcomes(summary={}, broke=zeros, broke_by_month=zeros, insolvent=zeros,
+                     cumulative_profit=(zeros if cumulative_profit is None
+                                        else np.asarray(cumulative_profit, dtype=np.float64)),
+                     mrr_final=zeros, values={"owner_value": owner},
+                     profit_path=np.asarray(profit_path, dtype=np.float64),
+                     rep_meetings=zeros if rep_meetings is None else np.asarray(rep_meetings),
+                     rep_kept=(np.zeros(n, dtype=bool) if rep_kept is None
+                               else np.asarray(rep_kept)),
+                     rep_pay=zeros if rep_pay is None else np.asarray(rep_pay),
+                     managed_margin=managed_margin)
+
+
+def test_pays_off_and_payback_by_their_definitions():
+    """P(pays off): the share of paired paths whose owner value rises (a tie does not),
+    with its Wilson 95% interval; payback: the first month from which the lever's mean
+    cumulative profit stays at or above the business as it is."""
+    from scipy.stats import binomtest
+
+    from simulator.analysis.scan import _payback_month, _pays_off
+
+    ref = _outcomes([1.0, 2, 3, 4, 5], profit_path=[0.0, -10, -5, 10, 30])
+    lever = _outcomes([2.0, 2, 5, 1, 6], profit_path=[0.0, -20, -8, 12, 31])
+    ci = binomtest(3, 5).proportion_ci(confidence_level=0.95, method="wilson")
+    assert _pays_off(ref, lever) == {"value": 0.6, "ci95": [pytest.approx(ci.low, rel=1e-12),
+                                                             pytest.approx(ci.high, rel=1e-12)]}
+    assert _payback_month(ref, lever) == 3  # behind in months 1 and 2, level or ahead after
+    behind_at_the_end = _outcomes([0.0] * 5, profit_path=[0.0, -20, -8, 12, 29])
+    assert _payback_month(ref, behind_at_the_end) is None
+    never_behind = _outcomes([0.0] * 5, profit_path=[0.0, -10, -5, 10, 30])  # level
+    assert _payback_month(ref, never_behind) == 0
+
+
+def test_break_even_in_words_by_branch():
+    """The rep's meetings (pay over the slope of the paired gains before pay), the price
+    rise's clients (r / (g + r)), the owner's hour (mean gain over hours), else payback."""
+    from simulator.analysis.levers import LeverCost
+    from simulator.analysis.scan import break_even
+
+    months = 24
+    x = np.arange(1.0, 13.0)                     # 12 kept reps' meetings a month
+    pay = np.full(12, 1_000.0)
+    ref = _outcomes(np.zeros(12), profit_path=[0.0, 0, 0], cumulative_profit=np.zeros(12),
+                    managed_margin=0.3)
+    rep = _outcomes(np.ones(12), profit_path=[0.0, -1, 1], cumulative_profit=250 * x - pay,
+                    rep_meetings=x, rep_kept=np.ones(12, dtype=bool), rep_pay=pay)
+    spend = LeverCost(8_000.0, 4.0, "", "", "")
+    for name in ("one more salesperson", "a salesperson from month 6",
+                 "a salesperson from month 1"):
+        lever = Lever(name, "", {}, spend)
+        assert break_even(lever, ref, rep, months) == (
+            "the rep must book at least 4.0 meetings a month to pay for themselves "
+            "(cumulative profit by month 24); a rep who stays books 6.5 (median), a washout "
+            "is let go after the review"), name
+    # fewer than 10 kept reps: no slope; the lever's profit path decides
+    few = _outcomes(np.ones(12), profit_path=[0.0, -1, 1], cumulative_profit=250 * x - pay,
+                    rep_meetings=x, rep_kept=x <= 9, rep_pay=pay)
+    assert break_even(lever, ref, few, months) == ("pays back its cost in profit by month 2 "
+                                                   "(mean cumulative profit)")
+    price = Lever("+10% price per seat", "", {}, LeverCost(0.0, 0.0, "", "", ""))
+    assert break_even(price, ref, rep, months) == (
+        "pays for itself while fewer than 25% of the clients it reaches leave over it (a "
+        "client's gross profit rises from 30% to 40% of today's fee)")
+    no_margin = _outcomes(np.zeros(12), profit_path=[0.0, 0, 0])
+    behind = _outcomes(np.zeros(12), profit_path=[0.0, 1, -1])
+    assert break_even(price, no_margin, behind, months) == (
+        "its cost is not paid back in profit by month 24")
+    hours = Lever("-2 pp annual churn", "", {}, LeverCost(0.0, 23.0, "", "", ""))
+    valued = _outcomes(np.full(12, 600.0), profit_path=[0.0, 0, 0])
+    gain = _outcomes(np.full(12, 1_704.0), profit_path=[0.0, -1, -1])
+    # 1,104 more owner value (paired) over 23 hours x 24 months = 552 hours: $2 an hour
+    assert break_even(hours, valued, gain, months) == (
+        "each owner hour it takes returns +$2 of owner value (about 552 hours over 24 "
+        "months); worth it while the owner's hour earns less elsewhere")
+
+
+def test_scan_table_and_lines_are_its_summary(scan):
+    """``to_frame`` is ``to_dict`` lever by lever, column by column; ``lines`` writes the
+    same numbers in words."""
+    from simulator.analysis.scan import _dollars, _pp
+    from simulator.formatting import money, pct_short, signed_dollars
+
+    assert (_pp(None), _pp(0.004), _pp(0.25), _pp(-0.123), _pp(0.99)) == (
+        "n/a", "0", "+25", "-12", "+99")
+    assert (_dollars(None), _dollars(1_234.4), _dollars(-5.0)) == ("n/a", "+$1,234", "-$5")
+    data = scan.to_dict()
+    h, m = str(scan.months), str(scan.scan_month)
+    frame = scan.to_frame()
+    assert list(frame.index) == [e["name"] for e in data["levers"]]
+    for e in data["levers"]:
+        d, row = e["difference"], frame.loc[e["name"]]
+        expected = {
+            "p_break_by_horizon": e["p_break_by"][h]["value"],
+            "p_break_by_horizon_low": e["p_break_by"][h]["ci95"][0],
+            "p_break_by_horizon_high": e["p_break_by"][h]["ci95"][1],
+            f"p_break_by_{m}": e["p_break_by"][m]["value"],
+            "diff_p_break_by_horizon": d["p_break_by_horizon"]["value"],
+            "diff_p_break_by_horizon_low": d["p_break_by_horizon"]["ci95"][0],
+            "diff_p_break_by_horizon_high": d["p_break_by_horizon"]["ci95"][1],
+            f"diff_p_break_by_{m}": d[f"p_break_by_{m}"]["value"],
+            "median_months": e["median_months"]["value"],
+            "cumulative_profit_mean": e["cumulative_profit_mean"]["value"],
+            "diff_cumulative_profit": d["cumulative_profit_mean"]["value"],
+            "p_insolvent": e["p_insolvent"]["value"],
+            "diff_p_insolvent": d["p_insolvent"]["value"],
+            "diff_owner_value": d["owner_value_mean"]["value"],
+            "diff_owner_value_low": d["owner_value_mean"]["ci95"][0],
+            "diff_owner_value_high": d["owner_value_mean"]["ci95"][1],
+            "p_pays_off": e["p_pays_off"]["value"],
+            "cost_dollars_per_month": e["cost"]["dollars_per_month"],
+            "cost_owner_hours_per_month": e["cost"]["owner_hours_per_month"],
+            "break_even": e["break_even"],
+            "set": json.dumps(e["set"]),
+        }
+        assert sorted(row.index) == sorted(expected), e["name"]
+        for column, value in expected.items():
+            got = row[column]
+            assert got == value or (value is None and got != got), (e["name"], column)
+    before = data["as_is"]["p_break_by"][h]["value"]
+    lines = scan.lines(None)
+    assert len(lines) == len(data["levers"]) and scan.lines(2) == lines[:2]
+    for e, line in zip(data["levers"], lines, strict=True):
+        d = e["difference"]["p_break_by_horizon"]
+        value, cost = e["difference"]["owner_value_mean"], e["cost"]
+        assert line == (
+            f"{e['name']}: {pct_short(before)} -> {pct_short(e['p_break_by'][h]['value'])} "
+            f"by month {scan.months} ({_pp(d['value'])} pp [{_pp(d['ci95'][0])}, "
+            f"{_pp(d['ci95'][1])}]); owner value {signed_dollars(value['value'])} "
+            f"[{signed_dollars(value['ci95'][0])}, {signed_dollars(value['ci95'][1])}], pays "
+            f"off on {pct_short(e['p_pays_off']['value'])} of paths; out of cash "
+            f"{pct_short(e['p_insolvent']['value'])} "
+            f"({_pp(e['difference']['p_insolvent']['value'])} pp); cost "
+            f"{money(cost['dollars_per_month'])}/month, {cost['owner_hours_per_month']:g} "
+            "owner hours/month; cumulative profit "
+            f"{signed_dollars(e['difference']['cumulative_profit_mean']['value'])}; "
+            f"{e['break_even']}")
+
+
+def test_the_scan_runs_its_seed_and_keeps_the_as_is_draws():
+    """A scenario of the scan is the run of its seed (not the config's) and, for the
+    business as it is, keeps the per-path draws of the uncertain assumptions."""
+    from simulator.analysis.scan import _Outcomes, _scan_outcomes
+    from simulator.api import simulate
+
+    cfg = _config(simulation={"months": 24, "paths": 40})  # the config's seed is 11
+    got = _scan_outcomes(cfg, 40, 4, None, False, draws=True)
+    kept = _Outcomes.of(simulate(cfg, n_paths=40, seed=4, progress=False, keep_paths=True),
+                        draws=True)
+    assert json.dumps(got.summary, sort_keys=True) == json.dumps(kept.summary, sort_keys=True)
+    np.testing.assert_array_equal(got.cumulative_profit, kept.cumulative_profit)
+    assert got.draws and got.draws.keys() == kept.draws.keys()
+    for name in kept.draws:
+        np.testing.assert_array_equal(got.draws[name], kept.draws[name], err_msg=name)
+    assert _scan_outcomes(cfg, 40, 4, None, False).draws is None
+
+
+def test_a_users_lever_in_the_scan_and_the_scans_method():
+    cfg = _config(simulation={"months": 24, "paths": 30})
+    scan = lever_scan(cfg, n_paths=30, levers=[Lever("two reps", "mine", {"sales.reps": 2})])
+    data = scan.to_dict()
+    (entry,) = data["levers"]
+    assert entry["cost"] == {"cost": "your lever: what its overrides set", "risk": None,
+                             "source": "your config"}
+    from simulator.results import config_sha256, package_version
+
+    assert data["config_sha256"] == config_sha256(cfg) and data["version"] == package_version()
+    default = lever_scan(cfg, levers=[]).to_dict()  # n_paths: simulation.paths (30)
+    assert default["n_paths"] == 30 and default["levers"] == []
+    with pytest.raises(ValueError, match=r"n_paths: got 0; allowed: 1 to .* \(the scan pairs "
+                                         r"every path's values\)"):
+        lever_scan(cfg, n_paths=0)
+    risen = {lv.name: lv.set for lv in resolve_levers(_config(customers={"price_rise": {
+        "dist": "uniform", "low": 0.5, "high": 0.95}}))}
+    # 1.1 x 0.95 + 0.1 = 1.145, clamped to the key's largest allowed rise, 1.0
+    assert risen["+10% price per seat"]["customers.price_rise"]["high"] == 1.0
+    assert "; cost: see its overrides; cumulative profit " in scan.lines()[0]
+    assert (data["n_paths"], data["seed"], data["months"], data["scan_month"]) == (30, 11, 24,
+                                                                                  24)
+    assert data["method"] == (
+        "every lever simulated with the seed and paths of the business as it is (common "
+        "random numbers); differences are paired over paths (lever minus as is): mean "
+        "difference with a paired t 95% interval; p-value of a probability by the exact "
+        "McNemar test, of a mean by the paired t-test (as msp-sim compare); cumulative "
+        "profit is the pretax profit summed over months 1 to the horizon; levers are ranked "
+        "by the paired change in the owner's value (pay plus the sale at the horizon, "
+        "discounted: docs/model.md); P(pays off) is the share of paths on which the lever "
+        "raises it")
+
+
+def test_a_moved_distribution_stays_inside_its_keys_range_and_names_clash():
+    """``_within``: a moved distribution's ``low`` and ``high`` are clamped to the key's
+    allowed range (``ge``/``gt`` below, ``le``/``lt`` above); numbers and keys without a
+    range pass as they are. A lever added under a standard lever's name is refused."""
+    from simulator.analysis.levers import _within
+
+    moved = {"dist": "uniform", "low": -0.8, "high": 1.4}
+    assert _within("customers.price_rise", moved) == {"dist": "uniform", "low": -0.5,
+                                                      "high": 1.0}
+    assert _within("churn.annual_rate", moved) == {"dist": "uniform", "low": 0, "high": 1}
+    inside = {"dist": "triangular", "low": 0.1, "mode": 0.2, "high": 0.3}
+    assert _within("staff.escalation_share", inside) == inside
+    assert _within("staff.escalation_share", {"dist": "normal", "mean": 0.2, "sd": 0.1}) == {
+        "dist": "normal", "mean": 0.2, "sd": 0.1}
+    assert _within("customers.price_rise", 1.7) == 1.7
+    assert _within("no.such_key", moved) is moved
+    with pytest.raises(ConfigError) as err:
+        resolve_levers(_config(levers={"add": [{"name": "+10% price per seat",
+                                                "set": {"sales.reps": 2}}]}))
+    assert err.value.problems == [("levers.add[1].name", "+10% price per seat",
+                                   "a lever of that name exists; allowed: a new name")]
+
+
+def test_scaling_a_normal_stretches_its_sd_and_no_other_spread():
+    """``scaled``: a normal's mean and sd (and bounds) by the factor; a lognormal's median
+    and bounds but not its sigma (a shape, not a scale)."""
+    normal = {"dist": "normal", "mean": 0.2, "sd": 0.05, "low": 0.0}
+    assert scaled(normal, 0.5) == {"dist": "normal", "mean": pytest.approx(0.1),
+                                   "sd": pytest.approx(0.025), "low": 0.0}
+    logn = {"dist": "lognormal", "median": 20.0, "sigma": 0.6, "low": 3.0, "high": 200.0}
+    assert scaled(logn, 2.0) == {"dist": "lognormal", "median": 40.0, "sigma": 0.6,
+                                 "low": 6.0, "high": 400.0}
+
+
+def test_what_the_scan_keeps_of_a_run_by_its_definitions():
+    """``_Outcomes.of`` on a kept run, each field from the trajectories: break by the
+    scan month counts first passages in months 0 to it (inclusive), the profit path is
+    the cumulative mean over paths, the managed margin is the last 12 months' gross
+    profit over revenue (``None`` without revenue), the quantiles and intervals are
+    those of the per-path values."""
+    from simulator.analysis.common import mean_ci
+    from simulator.analysis.scan import _Outcomes
+    from simulator.api import simulate
+
+    cfg = _config(simulation={"months": 24, "paths": 80, "threshold_mrr": 60_000})
+    r = simulate(cfg, n_paths=80, seed=2, progress=False, keep_paths=True)
+    o = _Outcomes.of(r)
+    fp = np.asarray(r.first_passage)
+    assert np.any(fp == 24) and np.any(fp > 0) and np.any(fp < 0)  # the edges occur
+    np.testing.assert_array_equal(o.broke_by_month, ((fp >= 0) & (fp <= 24)).astype(float))
+    np.testing.assert_array_equal(o.broke, (fp >= 0).astype(float))
+    np.testing.assert_allclose(o.profit_path, np.cumsum(r["pretax_profit"].mean(axis=0)),
+                               rtol=1e-12)
+    margin = r["gross_profit_managed"][:, 13:25].sum() / r["revenue_managed"][:, 13:25].sum()
+    assert o.managed_margin == pytest.approx(margin, rel=1e-12)
+    owner, cash = o.values["owner_value"], o.values["cash"]
+    s = o.summary
+    assert s["owner_value_mean"] == {"value": pytest.approx(owner.mean(), rel=1e-12),
+                                     "ci95": mean_ci(owner)}
+    assert s["cash_p10"] == pytest.approx(np.quantile(cash, 0.1), rel=1e-12)
+    assert s["cash_p50"] == pytest.approx(np.quantile(cash, 0.5), rel=1e-12)
+    median = r.time_quantile(0.5)
+    assert s["median_months"] == {"value": median.value, "ci95": [median.low, median.high]}
+    from simulator.analysis.common import run_params
+    from simulator.results.value import cvar
+
+    assert sorted(s) == sorted([
+        "p_break_by", "median_months", "cumulative_profit_mean", "p_insolvent",
+        "mrr_final_mean", "owner_value_mean", "owner_value_p10", "owner_value_p50",
+        "owner_value_p90", "owner_value_cvar10", "enterprise_value_p50", "cash_p10",
+        "cash_p50", "cash_cvar10"])
+    assert s["cumulative_profit_mean"]["ci95"] == mean_ci(o.cumulative_profit)
+    assert s["owner_value_cvar10"] == pytest.approx(cvar(owner), rel=1e-12)
+    assert s["enterprise_value_p50"] == pytest.approx(
+        np.median(o.values["enterprise_value"]), rel=1e-12)
+    params = run_params(r)
+    np.testing.assert_array_equal(
+        o.rep_kept, params["sales_rep_productivity"] >= params["sales_rep_fire_below"])
+    np.testing.assert_allclose(o.rep_pay, (params["sales_rep_cost_per_month"]
+                                           + params["finance_overhead_per_employee_month"])
+                               * np.maximum(24 - params["sales_rep_start_month"] + 1, 0.0),
+                               rtol=1e-12)
+    # above the threshold at the start, one month sustained: every path breaks in month 0
+    run0 = simulate(_config(simulation={"months": 24, "paths": 20, "threshold_mrr": 1_000,
+                                        "sustain_months": 1}),
+                    n_paths=20, seed=2, progress=False, keep_paths=True)
+    assert np.asarray(run0.first_passage).tolist() == [0] * 20
+    assert _Outcomes.of(run0).broke_by_month.tolist() == [1.0] * 20
+    # no clients and no selling: no managed revenue, no margin
+    empty = _Outcomes.of(simulate(_config(start={"customers": 0, "techs": 1},
+                                          sales={"proposal_rate": 0.0},
+                                          simulation={"months": 24, "paths": 10}),
+                                  n_paths=10, seed=2, progress=False, keep_paths=True))
+    assert empty.managed_margin is None
