@@ -155,3 +155,26 @@ def test_no_fork_while_other_threads_run(monkeypatch):
         other.join()
     monkeypatch.setenv(child.DISABLE_ENV, "0")
     assert child.fork_unsafe() == f"{child.DISABLE_ENV}=0"
+
+
+def test_a_signal_while_waiting_for_the_child_ends_it_at_once(fork_anyway):
+    class Stop(Exception):
+        pass
+
+    def stop(signum, frame):
+        raise Stop
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    start = time.perf_counter()
+    try:
+        with child.Drawing(lambda: time.sleep(60)) as drawing:
+            pid = drawing._pid
+            signal.setitimer(signal.ITIMER_REAL, 0.5)
+            with pytest.raises(Stop):
+                drawing.result()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert time.perf_counter() - start < 10
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)

@@ -156,8 +156,10 @@ class Drawing:
         try:
             while chunk := os.read(self._fd, 1 << 20):
                 chunks.append(chunk)
-        finally:
-            self._reap(kill=False)
+        except BaseException:  # a signal while waiting: the child goes too, at once
+            self._reap(kill=True)
+            raise
+        self._reap(kill=False)
         try:
             kind, value = pickle.loads(b"".join(chunks))
         except Exception:  # noqa: BLE001 - killed or cut short: draw here
