@@ -138,8 +138,10 @@ def toml_text(data: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def light_report(result, out_dir, summary=None, title=None, levers=None, sources=None):
-    """The run report without figures (the fuzz checks numbers, not pictures)."""
+def light_report(result, out_dir, summary=None, title=None, levers=None, sources=None,
+                 figures=None):
+    """The run report without figures (the fuzz checks numbers, not pictures; with
+    MSP_SIM_FIGURE_PROCESS=0 no child process draws them either)."""
     (out_dir / "report.html").write_text("<html></html>")
     return []
 
@@ -161,6 +163,7 @@ def all_finite(node) -> bool:
                                          st.lists(allowed_override(), max_size=2)))
 def test_fuzz_run(tmp_path_factory, monkeypatch, capsys, data, overrides):
     monkeypatch.setattr(report.run.files, "write_run_report", light_report)
+    monkeypatch.setenv("MSP_SIM_FIGURE_PROCESS", "0")
     root = tmp_path_factory.mktemp("fuzz")
     path = root / "fuzz.toml"
     path.write_text(toml_text(data), encoding="utf-8")
@@ -219,6 +222,7 @@ def test_non_finite_output_is_refused(tmp_path, monkeypatch, capsys, guard):
     fake.engine_ready = lambda *args, **kwargs: 0.0
     monkeypatch.setitem(sys.modules, "simulator.api", fake)
     monkeypatch.setattr(report.run.files, "write_run_report", light_report)
+    monkeypatch.setenv("MSP_SIM_FIGURE_PROCESS", "0")
     if not guard:
         monkeypatch.setattr("simulator.cli.run.check_finite", lambda result, source: None)
     path = tmp_path / "c.toml"

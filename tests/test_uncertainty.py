@@ -12,7 +12,14 @@ import numpy as np
 import pytest
 from scipy import special
 
-from simulator.analysis.uncertainty import HEADLINES, _Headline, _split_one, uncertainty_split
+from simulator.analysis.uncertainty import (
+    HEADLINES,
+    _Features,
+    _Headline,
+    _median,
+    _split_one,
+    uncertainty_split,
+)
 from simulator.api import simulate
 from simulator.config import load_config
 from simulator.config.loader import config_from_dict
@@ -216,3 +223,34 @@ def test_the_first_screen_shows_what_the_lever_scan_states():
         ("Cost", "$7,000 a month"), ("Risk", "half wash out"),
         ("Break-even", "at least 3.1 meetings a month"), ("Chance it pays off", "62%")]
     assert screen["answer"].startswith("40% chance to break $100k MRR within 60 months")
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_moved_product_is_the_rebuilt_matrix_bit_for_bit(order):
+    """An input set to one value on every row: rebuilding only its columns gives the
+    product of the whole rebuilt matrix, the same bits, and leaves the matrix as it was."""
+    rng = np.random.default_rng(7)
+    x = np.asarray(rng.standard_normal((3001, 12)), order=order)
+    feats = _Features(x, np.array([5, 2, 9, 0]))
+    f = feats(x)
+    rows = np.ascontiguousarray(f)
+    before = rows.copy()
+    beta = rng.standard_normal(f.shape[1])
+    for j in (5, 2, 9, 0):
+        for z in (-1.6448536269514722, 0.3, 2.1):
+            moved = x.copy()
+            moved[:, j] = z
+            expected = feats(moved) @ beta
+            got = feats.moved_product(rows, x, j, np.float64(z), beta)
+            assert np.array_equal(got, expected)
+            assert np.array_equal(rows, before)
+
+
+def test_median_is_numpys_bit_for_bit():
+    rng = np.random.default_rng(3)
+    for n in (1, 2, 3, 4, 10, 999, 10_000):
+        for values in (rng.standard_normal(n) * 1e5, np.round(rng.standard_normal(n), 1)):
+            assert _median(values) == float(np.median(values))
+    with_nan = rng.standard_normal(11)
+    with_nan[4] = np.nan
+    assert np.isnan(_median(with_nan))

@@ -361,6 +361,22 @@ def _denoise(eta: np.ndarray, x: np.ndarray, cov: np.ndarray) -> float:
     return math.sqrt(max(total - noise, 0.0) / total)
 
 
+def _median(values: np.ndarray) -> float:
+    """``np.median`` of a 1-D float array, the same value bit for bit, a third of its time:
+    one partition at the upper middle, the lower middle the largest value below it, and
+    their mean as numpy takes it (``(a + b) / 2``); NaN when any value is NaN. Called once
+    per input and end for every amount headline (~330 times a 10,000-path run)."""
+    n = values.size
+    if n == 0 or np.isnan(values).any():
+        return float(np.median(values))
+    half = n // 2
+    part = np.partition(values, half)
+    upper = part[half]
+    if n % 2:
+        return float(upper)
+    return float((part[:half].max() + upper) / 2)
+
+
 def _median_interval(y: np.ndarray) -> tuple[float, float]:
     """Distribution-free 95% interval of the median from order statistics."""
     n = y.size
@@ -389,6 +405,35 @@ class _Features:
     def __call__(self, x: np.ndarray) -> np.ndarray:
         extra = [x[:, j] ** 2 for j in self.top] + [x[:, a] * x[:, b] for a, b in self.pairs]
         return np.column_stack([x, *extra]) - self.centre if extra else x - self.centre
+
+    def moved_product(self, f: np.ndarray, x: np.ndarray, j: int, z: float,
+                      beta: np.ndarray) -> np.ndarray:
+        """``self(moved) @ beta``, ``moved`` being ``x`` with input ``j`` set to ``z`` on
+        every row, from ``f = self(x)``: only the columns input ``j`` enters (itself, its
+        square, its products) are rebuilt, by the operations :meth:`__call__` does, so the
+        matrix is the same bit for bit; they are written into ``f`` (C-contiguous, the
+        layout of a moved copy, so that the product sums in the same order) for the
+        product and put back after, instead of building the whole matrix again for each
+        of the 48 calls of a run."""
+        d = x.shape[1]
+        col = np.full(x.shape[0], z)
+        new = {j: col - self.centre[j]}
+        for k, t in enumerate(self.top):
+            if t == j:
+                new[d + k] = col ** 2 - self.centre[d + k]
+        base = d + len(self.top)
+        for k, (a, b) in enumerate(self.pairs):
+            if j in (a, b):
+                new[base + k] = ((col if a == j else x[:, a]) * (col if b == j else x[:, b])
+                                 - self.centre[base + k])
+        saved = {c: f[:, c].copy() for c in new}
+        try:
+            for c, values in new.items():
+                f[:, c] = values
+            return f @ beta
+        finally:
+            for c, values in saved.items():
+                f[:, c] = values
 
 
 SECOND_ORDER = 6
@@ -442,17 +487,17 @@ def _split_one(name: str, head: _Headline, y: np.ndarray, draws: np.ndarray,
         total = float(np.var(y))
         explained = float(np.var(eta) / total) if total > 0 else 0.0
 
+    rows = np.ascontiguousarray(f)  # the layout of a moved copy: the same product, bit for bit
+
     def at(j: int, v: float) -> float:
         z = (v - mean[j]) / sd[j]
         if j in feats.top:
-            moved = x.copy()
-            moved[:, j] = z
-            shifted = feats(moved) @ beta - eta
+            shifted = feats.moved_product(rows, x, j, z, beta) - eta
         else:
             shifted = beta[j] * (z - x[:, j])
         if probability:
             return float(np.mean(special.expit(a + eta + shifted)))
-        return float(np.median(level + shifted))
+        return _median(level + shifted)
 
     lows = np.quantile(draws, EFFECT_QUANTILES[0], axis=0)
     highs = np.quantile(draws, EFFECT_QUANTILES[1], axis=0)

@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numba
 
-__all__ = ["block_size", "run_blocks"]
+__all__ = ["block_size", "is_worker", "release_workers", "run_blocks"]
 
 _MIN_BLOCK = 16
 _MAX_BLOCK = 1024  # ~10 ms of paths: a block's dispatch (~20 us) is lost in it
@@ -33,6 +33,7 @@ _BLOCKS_PER_THREAD = 16
 
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
+_PREFIX = "msp-sim-engine"
 
 
 def _workers(count: int) -> ThreadPoolExecutor:
@@ -41,10 +42,26 @@ def _workers(count: int) -> ThreadPoolExecutor:
     with _pool_lock:
         if _pool is None or _pool._max_workers < count:
             old, _pool = _pool, ThreadPoolExecutor(max_workers=count,
-                                                   thread_name_prefix="msp-sim-engine")
+                                                   thread_name_prefix=_PREFIX)
             if old is not None:
                 old.shutdown(wait=False)
         return _pool
+
+
+def is_worker(thread: threading.Thread) -> bool:
+    """Whether ``thread`` is one of the pool's workers."""
+    return thread.name.startswith(f"{_PREFIX}_")
+
+
+def release_workers() -> None:
+    """Stop the pool's workers (waiting for them; :func:`run_blocks` starts a new pool
+    when next called): a process about to fork has no thread left
+    (:mod:`simulator.report.child`)."""
+    global _pool
+    with _pool_lock:
+        old, _pool = _pool, None
+    if old is not None:
+        old.shutdown(wait=True)
 
 
 def block_size(n: int, threads: int) -> int:

@@ -4,7 +4,7 @@ through :mod:`simulator.output`."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +18,9 @@ from ...output import (
     SUMMARY_JSON,
     TIME_CHART,
 )
+from ..child import Drawing
 from ..levers import lever_sheet_rows
+from ..style import ReportFigure
 from ..workbook import (
     COUNT,
     MONEY,
@@ -194,7 +196,9 @@ def write_outputs(
     # read from simulator.output at call time: the writers are patched there in tests
     from ...output import staged_directory, write_paths, write_quantiles_csv, write_summary
 
-    with staged_directory(out_dir) as tmp:
+    with staged_directory(out_dir) as tmp, \
+            Drawing(lambda: run_figures(result, levers)) as figures:
+        # the figures are drawn in a child process meanwhile when that is safe (.child)
         summary = with_uncertainty(result, result.summary(by))  # issue 24: both kinds
         if levers is not None:
             summary["levers"] = levers.to_dict()
@@ -202,7 +206,7 @@ def write_outputs(
         write_quantiles_csv(result, tmp / QUANTILES_CSV)
         if save_paths:
             write_paths(result, tmp / PATHS_NPZ)
-        write_run_report(result, tmp, summary, title, levers, sources)
+        write_run_report(result, tmp, summary, title, levers, sources, figures=figures.result)
     return Path(out_dir).absolute()
 
 
@@ -213,17 +217,20 @@ def write_run_report(
     title: str | None = None,
     levers: LeverScanResult | None = None,
     sources: Mapping[str, str] | None = None,
+    figures: Callable[[], list[ReportFigure]] | None = None,
 ) -> list[Path]:
     """Write ``report.html``, ``results.xlsx``, ``fan_chart.png`` and
     ``time_to_threshold.png`` into ``out_dir``.
 
     ``out_dir`` exists (the run's staged directory); the page embeds every
-    figure, and the two charts are also written as files. Returns the paths.
+    figure, and the two charts are also written as files. ``figures`` gives the
+    figures (:func:`run_figures`'s list) when called, after the workbook is
+    written (default: draw them then). Returns the paths.
     """
     out = Path(out_dir)
     summary = result.summary() if summary is None else summary
     (out / RESULTS_XLSX).write_bytes(run_workbook(result, summary, levers, sources))
-    figures = run_figures(result, levers)
+    figures = run_figures(result, levers) if figures is None else figures()
     png = {f.section: f.png for f in figures}
     (out / FAN_CHART).write_bytes(png["mrr"])
     (out / TIME_CHART).write_bytes(png["chance"])
