@@ -443,3 +443,24 @@ def test_describe_config_lists_every_key():
     assert not any("churn.visibility_reduction" in ln and "set in your config" in ln
                    for ln in lines)
     assert any("alignment.enabled" in ln and "true" in ln for ln in lines)
+
+
+def test_a_tables_mean_is_its_distributions_mean_computed_once_per_table():
+    """Every table's mean (cached: tables are immutable) is the mean of its scipy object,
+    and equal tables, read apart, share the one computation."""
+    from simulator.config import distributions as dist_module
+
+    tables = [parse_distribution(t) for t in (
+        {"dist": "uniform", "low": 1, "high": 4}, {"dist": "triangular", "low": 2, "mode": 3,
+                                                   "high": 9},
+        {"dist": "lognormal", "median": 20, "sigma": 0.6, "low": 3, "high": 200},
+        {"dist": "normal", "mean": 5, "sd": 2, "low": 0}, {"dist": "beta", "mean": 0.2,
+                                                           "sd": 0.1})]
+    for table in tables:
+        assert table.mean() == float(table.frozen().mean()), table.describe()
+    again = parse_distribution({"dist": "triangular", "low": 2, "mode": 3, "high": 9})
+    assert again is not tables[1] and again == tables[1]
+    hits = dist_module._mean_of.cache_info().hits
+    assert again.mean() == tables[1].mean() and dist_module._mean_of.cache_info().hits >= hits + 2
+    other = parse_distribution({"dist": "triangular", "low": 2, "mode": 4, "high": 9})
+    assert other.mean() == pytest.approx(5.0) and other.mean() != tables[1].mean()

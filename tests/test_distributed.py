@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import signal
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -32,6 +33,9 @@ def client():
     # Two worker processes: chunks land on both, and one can be killed. (A single
     # worker, local:1, is test_a_scheduler_string_connects_for_the_call_and_closes';
     # running every test on both clusters doubled the file's time for no new case.)
+    from simulator.runner.warmup import engine_ready
+
+    engine_ready()  # the engine's own cache up to date here: what the workers are seeded with
     client = connect("local:2")
     yield client
     close(client)
@@ -260,19 +264,92 @@ def test_cli_sensitivity_and_goal_on_a_cluster_write_the_same(client, tmp_path):
     assert not list(tmp_path.glob(".*checkpoint"))  # removed once the output is written
 
 
-def _engine_setup() -> tuple[str, int]:
+def _engine_setup() -> tuple[str, int, int, int]:
     import numba
 
-    return os.environ.get("NUMBA_CACHE_DIR", ""), numba.get_num_threads()
+    from simulator.engine._kernel import run_paths
+
+    stats = run_paths.stats  # the engine as the plugin loaded it: from its cache, or compiled
+    return (os.environ.get("NUMBA_CACHE_DIR", ""), numba.get_num_threads(),
+            sum(stats.cache_hits.values()), sum(stats.cache_misses.values()))
 
 
 def test_each_worker_has_its_own_numba_cache_and_one_engine_thread_per_task(client):
     setups = client.run(_engine_setup)
-    caches = [cache for cache, _ in setups.values()]
+    caches = [cache for cache, *_ in setups.values()]
     assert all("msp-sim/numba/worker-" in c for c in caches) and len(set(caches)) == len(caches)
     # private to this user (issue 28): not a predictable folder of the system temp directory
     for cache in caches:
         st = os.lstat(cache)
         assert st.st_uid == os.geteuid() and st.st_mode & 0o777 == 0o700, cache
         assert not cache.startswith(os.path.realpath(__import__("tempfile").gettempdir()))
-    assert {threads for _, threads in setups.values()} == {1}
+    assert {threads for _, threads, *_ in setups.values()} == {1}
+    # each worker loaded the engine (seeded from this install's cache), compiling nothing
+    assert all(hits >= 1 and misses == 0 for *_, hits, misses in setups.values()), setups
+
+
+def _cache_files(folder) -> dict:
+    import hashlib
+
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()
+            if p.suffix in (".nbi", ".nbc")}
+
+
+def test_a_workers_cache_is_seeded_from_the_installs_own_privately(tmp_path):
+    """seed_engine_cache copies the engine's compiled code into a worker's private folder
+    (numba's own subfolder, 0700; files 0600, byte for byte), keeps a worker's newer
+    index, replaces an older one, and reads nothing that is a link or another folder
+    anyone else could write to (issue 28)."""
+    import stat
+
+    from numba.core.caching import _CacheLocator
+
+    from simulator.engine._kernel import run_paths
+    from simulator.runner._dask_plugin import ENGINE_DIR, engine_cache_subfolder, seed_engine_cache
+    from simulator.runner.warmup import engine_ready
+
+    engine_ready()
+    sub = engine_cache_subfolder()
+    assert sub == _CacheLocator.get_suitable_cache_subpath(run_paths.py_func.__code__.co_filename)
+    source = tmp_path / "install" / sub  # an inherited NUMBA_CACHE_DIR's engine folder
+    source.mkdir(parents=True)
+    os.chmod(source, 0o700)  # whatever the umask
+    for path in (Path(ENGINE_DIR) / "__pycache__").iterdir():
+        if path.suffix in (".nbi", ".nbc"):
+            (source / path.name).write_bytes(path.read_bytes())
+    want = _cache_files(source)
+    assert any(n.startswith("_kernel.run_paths-") and n.endswith(".nbi") for n in want)
+
+    worker = tmp_path / "worker"
+    worker.mkdir(mode=0o700)
+    assert seed_engine_cache(str(worker), str(tmp_path / "install")) == len(want)
+    seeded = worker / sub
+    assert _cache_files(seeded) == want
+    assert stat.S_IMODE(os.lstat(seeded).st_mode) == 0o700
+    assert {stat.S_IMODE(p.stat().st_mode) for p in seeded.iterdir()} == {0o600}
+    assert seed_engine_cache(str(worker), str(tmp_path / "install")) == 0  # same digests
+
+    index = next(n for n in want if n.endswith(".nbi"))
+    (seeded / index).write_bytes(b"a worker's own, newer")
+    assert seed_engine_cache(str(worker), str(tmp_path / "install")) == 0
+    assert (seeded / index).read_bytes() == b"a worker's own, newer"
+    os.utime(seeded / index, ns=(1, 1))  # older than the source's: replaced
+    assert seed_engine_cache(str(worker), str(tmp_path / "install")) == 1
+    assert _cache_files(seeded) == want
+
+    # nothing read through a link, nor from a folder others can write to
+    other = tmp_path / "other"
+    other.mkdir(mode=0o700)
+    os.unlink(source / index)
+    os.symlink(seeded / index, source / index)
+    assert seed_engine_cache(str(other), str(tmp_path / "install")) == len(want) - 1 - len(
+        [n for n in want if n.startswith(index[:-3]) and n.endswith(".nbc")])
+    assert not (other / sub / index).exists()
+    os.chmod(source, 0o777)
+    assert seed_engine_cache(str(tmp_path / "open"), str(tmp_path / "install")) == 0
+    assert not (tmp_path / "open").exists()
+    os.chmod(source, 0o700)
+    link = tmp_path / "linked"
+    link.mkdir()
+    os.symlink(source, link / sub)
+    assert seed_engine_cache(str(tmp_path / "via-link"), str(link)) == 0

@@ -4,8 +4,12 @@ imported once a cluster is used: ``import simulator.runner`` stays cheap)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import errno
+import hashlib
 import os
 import re
+import stat
 import sys
 import tempfile
 from typing import Any
@@ -35,9 +39,12 @@ class EngineCache(WorkerPlugin):  # type: ignore[misc, valid-type]
     (:func:`simulator.private.user_cache_dir`), never a predictable folder another
     user could plant an index in; if that cannot be made, a fresh private temporary
     folder. Set before the worker imports numba (a fresh worker process has not), so
-    they apply. Dask's threads are the parallelism (a worker of k threads runs k tasks
-    at once), so each task runs the engine on its own thread instead of every task
-    starting one engine thread per core (``local:2`` on 2 cores ran 4).
+    they apply. The folder is first seeded with the install's own compiled engine
+    (:func:`seed_engine_cache`): a new worker loads the engine instead of compiling it
+    again (each worker took as long as ``make install``'s compile). Dask's threads are
+    the parallelism (a worker of k threads runs k tasks at once), so each task runs the
+    engine on its own thread instead of every task starting one engine thread per core
+    (``local:2`` on 2 cores ran 4).
     """
 
     name = "msp-sim-engine"
@@ -57,7 +64,9 @@ class EngineCache(WorkerPlugin):  # type: ignore[misc, valid-type]
                                                                 nanny=True))
             raise CodeMismatch(message)
         if "numba" not in sys.modules:
-            os.environ["NUMBA_CACHE_DIR"] = numba_cache_dir(worker.name)
+            cache = numba_cache_dir(worker.name)
+            seed_engine_cache(cache, os.environ.get("NUMBA_CACHE_DIR"))
+            os.environ["NUMBA_CACHE_DIR"] = cache
             os.environ["NUMBA_NUM_THREADS"] = "1"
         from .warmup import engine_ready
 
@@ -73,3 +82,160 @@ def numba_cache_dir(worker_name: Any) -> str:
         return str(user_cache_dir("numba", f"worker-{name}"))
     except OSError:
         return tempfile.mkdtemp(prefix="msp-sim-numba-")
+
+
+ENGINE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "engine")
+"""The folder of the compiled engine's modules (:mod:`simulator.engine`), as numba names
+it (the absolute path of the modules' folder, links not resolved)."""
+
+
+def engine_cache_subfolder(engine_dir: str = ENGINE_DIR) -> str:
+    """The subfolder of a ``NUMBA_CACHE_DIR`` in which numba keeps the functions of the
+    modules in ``engine_dir``: numba's ``_CacheLocator.get_suitable_cache_subpath``, the
+    folder's name and the SHA-1 of its path (without importing numba, whose settings are
+    read once, at its import)."""
+    path = os.path.abspath(engine_dir)
+    return f"{os.path.basename(path)}_{hashlib.sha1(path.encode()).hexdigest()}"
+
+
+def _trusted_dir(path: str) -> bool:
+    """A real directory of this user's that no one else can write to."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    return (stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid()
+            and not stat.S_IMODE(st.st_mode) & 0o022)
+
+
+def _read_own(dir_fd: int, name: str) -> bytes | None:
+    """The bytes of a regular file of this user's in ``dir_fd`` (not a link), or ``None``."""
+    try:
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dir_fd)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fh.fileno())
+        if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid():
+            return None
+        return fh.read()
+
+
+def _copy_checked(data: bytes, dir_fd: int, name: str) -> bool:
+    """Write ``data`` as ``name`` in the private folder ``dir_fd``: a new file (mode 0600,
+    not through a link) read back and checked against the data's SHA-256, then renamed
+    over ``name`` (a reader sees the old file or the whole new one)."""
+    digest = hashlib.sha256(data).digest()
+    tmp = f".{name}.{os.getpid()}.seed"
+    try:
+        fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+                     0o600, dir_fd=dir_fd)
+    except OSError:
+        return False
+    try:
+        with os.fdopen(fd, "w+b") as fh:
+            fh.write(data)
+            fh.flush()
+            fh.seek(0)
+            same = hashlib.sha256(fh.read()).digest() == digest
+        if same:
+            os.replace(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+            return True
+    except OSError:
+        pass
+    try:
+        os.unlink(tmp, dir_fd=dir_fd)
+    except OSError:
+        pass
+    return False
+
+
+def seed_engine_cache(cache_dir: str, inherited: str | None = None,
+                      engine_dir: str = ENGINE_DIR) -> int:
+    """Copy the install's compiled engine into a worker's private numba cache folder.
+
+    The source is the cache numba used for the engine in this environment: the
+    inherited ``NUMBA_CACHE_DIR`` (``inherited``) if one is set, else the engine's own
+    ``__pycache__`` (where ``make install`` compiled it). It is used only if it is a real
+    directory of this user's that no one else can write to, and only its regular files
+    of this user's (``*.nbi`` indexes, ``*.nbc`` compiled code), opened without
+    following links. Each index is copied with its compiled-code files (those first,
+    the index last) when the worker's folder lacks it, or has another one older than
+    the source's (a worker's own, newer compile is kept). A file already there with the
+    same SHA-256 is not rewritten; each copy is read back and checked against the
+    source's SHA-256 before it replaces anything. numba still checks every index against
+    the engine's sources, so a stale copy only means a compile, as without the seed.
+
+    Parameters
+    ----------
+    cache_dir : str
+        The worker's private numba cache folder (:func:`numba_cache_dir`).
+    inherited : str, optional
+        The ``NUMBA_CACHE_DIR`` the worker process started with.
+    engine_dir : str, optional
+        The engine's module folder.
+
+    Returns
+    -------
+    int
+        How many files were written (0 if there was nothing to seed from, or it could
+        not be done: the worker then compiles, as before).
+    """
+    from ..private import PrivacyError, open_private_dir
+
+    sub = engine_cache_subfolder(engine_dir)
+    source = (os.path.join(inherited, sub) if inherited
+              else os.path.join(engine_dir, "__pycache__"))
+    if not _trusted_dir(source):
+        return 0
+    try:
+        src_fd = os.open(source, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return 0
+    written = 0
+    try:
+        st = os.fstat(src_fd)
+        if st.st_uid != os.geteuid() or stat.S_IMODE(st.st_mode) & 0o022:
+            return 0
+        try:
+            dst_fd = open_private_dir(os.path.join(cache_dir, sub))
+        except (PrivacyError, OSError):
+            return 0
+        try:
+            names = os.listdir(src_fd)
+            for index in sorted(n for n in names if n.endswith(".nbi")):
+                try:
+                    src_time = os.stat(index, dir_fd=src_fd, follow_symlinks=False).st_mtime_ns
+                    dst_time = os.stat(index, dir_fd=dst_fd, follow_symlinks=False).st_mtime_ns
+                except FileNotFoundError:
+                    dst_time = None
+                except OSError:
+                    continue
+                if dst_time is not None and dst_time >= src_time:
+                    continue  # the worker's own, at least as new
+                stem = index[:-len(".nbi")] + "."
+                group = [n for n in names if n.startswith(stem) and n.endswith(".nbc")
+                         and n[len(stem):-len(".nbc")].isdigit()]
+                files = [(name, _read_own(src_fd, name)) for name in [*sorted(group), index]]
+                if any(data is None for _, data in files):
+                    continue  # not all this user's regular files: not this index
+                for name, data in files:  # the code first, its index last
+                    assert data is not None
+                    there = _read_own(dst_fd, name)
+                    if there is not None and (hashlib.sha256(there).digest()
+                                              == hashlib.sha256(data).digest()):
+                        continue
+                    if not _copy_checked(data, dst_fd, name):
+                        # an index there must not name code files half replaced
+                        with contextlib.suppress(OSError):
+                            os.unlink(index, dir_fd=dst_fd)
+                        break
+                    written += 1
+        except OSError as exc:  # pragma: no cover - a folder gone or unreadable
+            if exc.errno not in (errno.ENOENT, errno.EACCES):
+                raise
+        finally:
+            os.close(dst_fd)
+    finally:
+        os.close(src_fd)
+    return written
