@@ -26,13 +26,14 @@ the child is killed and reaped.
 
 from __future__ import annotations
 
+import json
 import os
-import pickle
 import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+
+from .style import ReportFigure
 
 __all__ = ["DISABLE_ENV", "Drawing", "fork_unsafe"]
 
@@ -63,7 +64,7 @@ def fork_unsafe() -> str | None:
     engine = sys.modules.get("simulator.engine._threads")
     others = [t for t in threading.enumerate() if t is not threading.current_thread()]
     released = engine is not None and bool(others) and all(engine.is_worker(t) for t in others)
-    if released:
+    if released and engine is not None:
         engine.release_workers()
     if threading.active_count() != 1:
         return "other threads are running"
@@ -97,12 +98,32 @@ def _blas_threads() -> int:
                and info.get("threading_layer") == "pthreads")
 
 
+def encode_figures(figures: list[ReportFigure]) -> bytes:
+    """A list of figures as bytes: a JSON line of (section, caption, PNG size)
+    triples, then the PNGs back to back (data, never code: no pickle)."""
+    head = [[f.section, f.caption, len(f.png)] for f in figures]
+    return json.dumps(head).encode() + b"\n" + b"".join(f.png for f in figures)
+
+
+def decode_figures(data: bytes) -> list[ReportFigure]:
+    """The figures :func:`encode_figures` wrote; ``ValueError`` if ``data`` is cut short."""
+    line, _, pngs = data.partition(b"\n")
+    figures, at = [], 0
+    for section, caption, size in json.loads(line):
+        figures.append(ReportFigure(str(section), str(caption), pngs[at:at + int(size)]))
+        at += int(size)
+    if at != len(pngs):
+        raise ValueError("the figures were cut short")
+    return figures
+
+
 class Drawing:
     """``draw()`` run in a forked child when :func:`fork_unsafe` allows, else on
-    :meth:`result`; its value must pickle. Use as a context manager (the child is
+    :meth:`result`; it returns the figures (sent back by
+    :func:`encode_figures`). Use as a context manager (the child is
     killed and reaped on the way out if its result was not taken)."""
 
-    def __init__(self, draw: Callable[[], Any]):
+    def __init__(self, draw: Callable[[], list[ReportFigure]]):
         self._draw = draw
         self._pid = 0
         self._fd = -1
@@ -136,9 +157,9 @@ class Drawing:
 
                 gc.disable()  # a short life: no collections walking the parent's objects
                 try:
-                    payload = pickle.dumps(("ok", self._draw()), pickle.HIGHEST_PROTOCOL)
-                except BaseException as exc:  # noqa: BLE001 - reported, the parent redraws
-                    payload = pickle.dumps(("error", f"{type(exc).__name__}: {exc}"))
+                    payload = b"ok" + encode_figures(self._draw())
+                except BaseException:  # noqa: BLE001 - the parent redraws and reports it
+                    payload = b"error"
                 view = memoryview(payload)
                 while view:
                     view = view[os.write(write, view):]
@@ -148,7 +169,7 @@ class Drawing:
         os.close(write)
         self._pid, self._fd = pid, read
 
-    def result(self) -> Any:
+    def result(self) -> list[ReportFigure]:
         """The drawing: the child's, or drawn here when there is no child or it failed."""
         if not self.forked:
             return self._draw()
@@ -160,11 +181,13 @@ class Drawing:
             self._reap(kill=True)
             raise
         self._reap(kill=False)
-        try:
-            kind, value = pickle.loads(b"".join(chunks))
-        except Exception:  # noqa: BLE001 - killed or cut short: draw here
-            kind, value = "failed", None
-        return value if kind == "ok" else self._draw()
+        payload = b"".join(chunks)
+        if payload.startswith(b"ok"):
+            try:
+                return decode_figures(payload[2:])
+            except (ValueError, TypeError):  # cut short or garbled: draw here
+                pass
+        return self._draw()  # the child failed or was killed: draw here, errors surface
 
     def _reap(self, kill: bool) -> None:
         if self._fd >= 0:

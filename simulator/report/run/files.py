@@ -230,10 +230,10 @@ def write_run_report(
     out = Path(out_dir)
     summary = result.summary() if summary is None else summary
     (out / RESULTS_XLSX).write_bytes(run_workbook(result, summary, levers, sources))
-    figures = run_figures(result, levers) if figures is None else figures()
-    png = {f.section: f.png for f in figures}
+    drawn = run_figures(result, levers) if figures is None else figures()
+    png = {f.section: f.png for f in drawn}
     (out / FAN_CHART).write_bytes(png["mrr"])
     (out / TIME_CHART).write_bytes(png["chance"])
-    (out / REPORT_HTML).write_text(render_run(result, figures, summary, title, levers,
+    (out / REPORT_HTML).write_text(render_run(result, drawn, summary, title, levers,
                                               sources), encoding="utf-8")
     return [out / FAN_CHART, out / TIME_CHART, out / REPORT_HTML, out / RESULTS_XLSX]
