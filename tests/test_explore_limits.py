@@ -47,12 +47,17 @@ def test_a_closed_session_frees_its_runs_and_page_and_ends_no_thread(tmp_path, m
 
     earlier = set(workers())  # other tests' pools, left to themselves
     assert len(earlier) >= 2  # this pool's threads, made at once
-    config = ROOT / "configs" / "baseline.toml"
-    apps = [ExploreApp(Explorer(config, paths=200, drag_paths=100), autostart=False,
-                       pool=pool) for _ in range(3)]
+    config, shared = ROOT / "configs" / "baseline.toml", {}
+    apps = [ExploreApp(Explorer(config, paths=200, drag_paths=100, base_runs=shared),
+                       autostart=False, pool=pool) for _ in range(3)]
     for app in apps:
         asyncio.run(app.refresh())  # a run on the pool's threads
-    assert all(app.model._base_runs for app in apps)
+    assert all(app.model._base_runs is shared for app in apps)
+    first = dict(shared)
+    assert sorted(first) == [100, 200]  # one starting run per paths for every tab
+    alone = Explorer(config, paths=200, drag_paths=100)  # negative control: its own
+    assert alone.baseline(200) is not shared[200]
+    assert alone.baseline(200).numbers() == shared[200].numbers()
     assert set(workers()) == earlier  # three tabs, no thread of their own
     app = apps.pop()
     app.save_path.value = "../escape.toml"
@@ -62,7 +67,7 @@ def test_a_closed_session_frees_its_runs_and_page_and_ends_no_thread(tmp_path, m
     app.close()
     assert app._pool.pending == 0 and not app.model._base_runs
     assert set(workers()) == earlier  # closing a tab ends no thread either
-    assert apps[0].model._base_runs  # nor touches another tab (negative control)
+    assert apps[0].model._base_runs == first  # nor touches another tab (negative control)
     # and the closed page is garbage: issue 28's leak kept every page (its app, widgets
     # and runs) alive through Panel's Callback.registry, which holds the editable
     # sliders' JS callbacks (~4 MB a page load); without _unregister_js_callbacks in

@@ -725,6 +725,7 @@ def serve(config: str | Path, overrides: Any = None, *, port: int = 5006,
     port = free_port(address) if port == 0 else port
     live: set[int] = set()  # the open sessions' apps (by id)
     pool = SessionPool(workers)  # every tab's runs, on threads made once
+    base_runs: dict[int, Any] = {}  # the starting config's runs, one copy for every tab
 
     def app() -> Any:
         pn.extension(design="native")
@@ -732,7 +733,8 @@ def serve(config: str | Path, overrides: Any = None, *, port: int = 5006,
             return pn.pane.HTML(_message_html(
                 f"{len(live)} explorer tabs are open, the most this explorer serves; "
                 "close one (its session ends within a minute) and reload", error=True))
-        page = ExploreApp(Explorer(config, overrides, **kwargs), pool=pool)
+        page = ExploreApp(Explorer(config, overrides, base_runs=base_runs, **kwargs),
+                          pool=pool)
         live.add(id(page))
 
         def closed(context: Any) -> None:
