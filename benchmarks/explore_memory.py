@@ -34,9 +34,15 @@ CONFIG = ROOT / "configs" / "baseline.toml"
 PATHS, DRAG_PATHS = 500, 200
 SETTLE_S = 25.0
 """Long enough for an unconnected session to end (15 s, checked every 2 s)."""
-CLOSE_WAIT_S = 120.0
+CLOSE_WAIT_S = 180.0
 """The longest wait for closed tabs' sessions to end (15 s after the socket closes,
-checked every 2 s; longer on a loaded machine)."""
+checked every 2 s; longer on a loaded machine) and the server's RSS to settle."""
+ENDED_S = 60.0
+"""The least wait after the last tab closed: 15 s + a 2 s check + the 2 s release delay,
+tripled for a loaded machine (at load 15 on 2 CPUs 20 closed sessions had not ended
+26 s after closing)."""
+STEADY_READINGS, STEADY_EVERY_S, STEADY_MB = 6, 2.0, 2.0
+"""RSS is steady when this many readings this far apart are within this many MB."""
 
 
 def _status(pid: int) -> tuple[float, int]:
@@ -130,13 +136,22 @@ def _wait_run(driver: object, timeout_s: float) -> None:
         time.sleep(0.2)
 
 
-def _until_ended(proc: subprocess.Popen, threads: int) -> float:
-    """Wait until closed tabs' sessions have ended (the server back to ``threads``
-    threads, at most :data:`CLOSE_WAIT_S`), then 5 s more; the seconds waited."""
+def _until_ended(proc: subprocess.Popen, least_s: float = ENDED_S) -> float:
+    """Wait until closed tabs' sessions have ended and been cleaned: at least
+    ``least_s`` (a closed tab's session ends 15 s after its socket closed, checked every
+    2 s, and its freed heap is handed back 2 s after its last run), then until the
+    server's RSS is steady (:data:`STEADY_READINGS` readings :data:`STEADY_EVERY_S`
+    apart within :data:`STEADY_MB` of each other), at most :data:`CLOSE_WAIT_S` in all;
+    the seconds waited. (The server's threads no longer tell: every tab shares the same
+    worker threads, made once.)"""
     closed = time.monotonic()
-    while _status(proc.pid)[1] > threads and time.monotonic() - closed < CLOSE_WAIT_S:
-        time.sleep(1.0)
-    time.sleep(5.0)
+    time.sleep(least_s)
+    readings = [_status(proc.pid)[0]]
+    while time.monotonic() - closed < CLOSE_WAIT_S:
+        time.sleep(STEADY_EVERY_S)
+        readings = [*readings[-(STEADY_READINGS - 1):], _status(proc.pid)[0]]
+        if len(readings) == STEADY_READINGS and max(readings) - min(readings) <= STEADY_MB:
+            break
     return round(time.monotonic() - closed, 1)
 
 
@@ -148,14 +163,13 @@ def browser_sessions(proc: subprocess.Popen, port: int, n: int, batch: int = 5,
     server (RSS flat from one round to the next: the allocator keeping freed memory;
     RSS climbing by as much each round: a leak)."""
     url = f"http://127.0.0.1:{port}/"
-    idle_threads = _status(proc.pid)[1]
     driver = _driver()
     try:
         driver.get(url)
         _wait_run(driver, timeout_s)
     finally:
         driver.quit()
-    _until_ended(proc, idle_threads)
+    _until_ended(proc)
     out: dict[str, float] = {}
     out["rss_before_mb"], out["threads_before"] = _status(proc.pid)
     for round_ in range(1, rounds + 1):
@@ -180,7 +194,7 @@ def browser_sessions(proc: subprocess.Popen, port: int, n: int, batch: int = 5,
         finally:
             for driver in drivers:
                 driver.quit()
-        out[f"seconds_to_end{tag}"] = _until_ended(proc, out["threads_before"])
+        out[f"seconds_to_end{tag}"] = _until_ended(proc)
         out[f"rss_after_mb{tag}"], out[f"threads_after{tag}"] = _status(proc.pid)
         out[f"rss_after_vs_before{tag}"] = round(
             out[f"rss_after_mb{tag}"] / out["rss_before_mb"] - 1, 3)

@@ -290,3 +290,20 @@ def test_app_best_plan_view_shows_plan_searchs_answer():
     del app
     gc.collect()
     assert [r() for r in refs if r() is not None] == []
+
+
+def test_the_explorer_runs_again_with_the_c_allocator_only_as_a_program():
+    """Issue 28: ``msp-sim explore`` re-runs itself with ``PYTHONMALLOC=malloc`` (closed
+    tabs' memory handed back), only as a program on Linux with PYTHONMALLOC unset."""
+    from simulator.cli.explore import system_malloc_argv
+
+    script = ["/v/bin/python", "/v/bin/msp-sim", "explore", "c.toml"]
+    module = ["/v/bin/python", "-m", "simulator.cli", "explore", "c.toml"]
+    assert system_malloc_argv(script, {}, "linux") == script
+    assert system_malloc_argv(module, {"HOME": "/h"}, "linux") == module
+    # negative controls: a test run, a notebook, a chosen allocator, another system
+    assert system_malloc_argv(["/v/bin/python", "-m", "pytest", "tests"], {}, "linux") is None
+    assert system_malloc_argv(["/v/bin/python", "-c", "x"], {}, "linux") is None
+    assert system_malloc_argv([], {}, "linux") is None
+    assert system_malloc_argv(script, {"PYTHONMALLOC": "pymalloc"}, "linux") is None
+    assert system_malloc_argv(script, {}, "darwin") is None

@@ -298,11 +298,15 @@ class Explorer:
         Paths per run when a control rests and while a slider moves.
     source : str, optional
         The name in messages (default: the file, or ``"explore"``).
+    base_runs : dict, optional
+        Where the starting config's runs are kept, by paths: one dict shared by every
+        tab of a server (the same config and seed give the same runs), so that 20 tabs
+        keep one copy, not 20 (issue 28). Default: this explorer's own.
     """
 
     def __init__(self, config: Config | str | Path, overrides: Any = None, *,
                  paths: int = REST_PATHS, drag_paths: int = DRAG_PATHS,
-                 source: str | None = None):
+                 source: str | None = None, base_runs: dict[int, Outcome] | None = None):
         if isinstance(config, Config):
             raw = config.model_dump(mode="python", by_alias=True, exclude_none=True)
             self.source = source or "explore"
@@ -328,12 +332,13 @@ class Explorer:
         self._settings: dict[str, Any] = {}   # key -> what the person set
         self._values: dict[str, Any] = {}     # key -> the config value it gives
         self.config: Config = self.base
-        self._base_runs: dict[int, Outcome] = {}
+        self._base_runs: dict[int, Outcome] = {} if base_runs is None else base_runs
         self.scenarios: list[tuple[str, dict[str, Any]]] = []
 
     def forget(self) -> None:
-        """Let go of the kept runs and scenarios (the page that used them closed)."""
-        self._base_runs.clear()
+        """Let go of the kept runs and scenarios (the page that used them closed); runs
+        shared with other tabs stay theirs."""
+        self._base_runs = {}
         self.scenarios.clear()
 
     # -- keys and values ---------------------------------------------------------
@@ -479,9 +484,10 @@ class Explorer:
     def baseline(self, n_paths: int | None = None) -> Outcome:
         """The starting config's run with the same seed and paths (kept once run)."""
         n = n_paths or self.paths
-        if n not in self._base_runs:
-            self._base_runs[n] = run(self.base, n, self.seed)
-        return self._base_runs[n]
+        runs = self._base_runs
+        if n not in runs:  # two tabs at once may both run it: the same run either way
+            runs[n] = run(self.base, n, self.seed)
+        return runs[n]
 
     def difference(self, now: Outcome, base: Outcome) -> dict[str, float | None]:
         """Current minus starting value of each headline number (same seed and paths)."""
