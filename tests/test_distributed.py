@@ -277,7 +277,11 @@ def _engine_setup() -> tuple[str, int, int, int]:
 def test_each_worker_has_its_own_numba_cache_and_one_engine_thread_per_task(client):
     setups = client.run(_engine_setup)
     caches = [cache for cache, *_ in setups.values()]
-    assert all("msp-sim/numba/worker-" in c for c in caches) and len(set(caches)) == len(caches)
+    from simulator.runner._dask_plugin import install_key
+
+    # this install's own folders: another checkout's workers never seed or compile into them
+    assert all(f"msp-sim/numba/install-{install_key()}/worker-" in c for c in caches)
+    assert len(set(caches)) == len(caches)
     # private to this user (issue 28): not a predictable folder of the system temp directory
     for cache in caches:
         st = os.lstat(cache)
@@ -353,3 +357,13 @@ def test_a_workers_cache_is_seeded_from_the_installs_own_privately(tmp_path):
     link.mkdir()
     os.symlink(source, link / sub)
     assert seed_engine_cache(str(tmp_path / "via-link"), str(link)) == 0
+
+    # a subfolder numba made itself before any seeding (os.makedirs: 0755) is narrowed to
+    # 0700 and seeded (refused, the worker compiled the engine at every start); one others
+    # can write to is refused (negative control)
+    for mode, seeded_files in ((0o755, len(_cache_files(other / sub))), (0o775, 0)):
+        made = tmp_path / f"numba-made-{mode:o}"
+        (made / sub).mkdir(parents=True)
+        os.chmod(made / sub, mode)
+        assert seed_engine_cache(str(made), str(tmp_path / "install")) == seeded_files
+        assert stat.S_IMODE(os.lstat(made / sub).st_mode) == (0o700 if seeded_files else mode)

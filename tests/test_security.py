@@ -216,7 +216,7 @@ def test_a_planted_numba_cache_folder_is_not_used(tmp_path, monkeypatch):
 
     mine = numba_cache_dir("tcp://10.0.0.1:4000")  # negative control: made private
     assert os.stat(mine).st_mode & 0o777 == 0o700 and "/" not in os.path.basename(mine)
-    planted = tmp_path / "cache" / "msp-sim" / "numba" / "worker-7"
+    planted = pathlib.Path(mine).parent / "worker-7"  # this install's folder of worker 7
     planted.mkdir()
     os.chmod(planted, 0o777)
     fallback = numba_cache_dir(7)

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import errno
 import hashlib
+import logging
 import os
 import re
 import stat
@@ -19,6 +20,8 @@ from distributed.diagnostics.plugin import WorkerPlugin
 from ..version import code_identity
 
 __all__ = ["CodeMismatch", "EngineCache"]
+
+_log = logging.getLogger(__name__)
 
 
 class CodeMismatch(RuntimeError):
@@ -34,8 +37,10 @@ class EngineCache(WorkerPlugin):  # type: ignore[misc, valid-type]
     the plugin (the client's registration raises :class:`CodeMismatch`) and closes,
     so no task of the run lands on other code (a worker joining later closes too).
 
-    The numba cache is ``msp-sim/numba/<worker>`` under the user's cache directory
-    (``$XDG_CACHE_HOME`` or ``~/.cache``), each level made 0700 and its owner checked
+    The numba cache is ``msp-sim/numba/install-<key>/worker-<name>`` under the user's
+    cache directory (``$XDG_CACHE_HOME`` or ``~/.cache``), ``<key>`` naming this install
+    (:func:`install_key`: two checkouts or virtual environments never share a worker's
+    folder), each level made 0700 and its owner checked
     (:func:`simulator.private.user_cache_dir`), never a predictable folder another
     user could plant an index in; if that cannot be made, a fresh private temporary
     folder. Set before the worker imports numba (a fresh worker process has not), so
@@ -66,6 +71,8 @@ class EngineCache(WorkerPlugin):  # type: ignore[misc, valid-type]
         if "numba" not in sys.modules:
             cache = numba_cache_dir(worker.name)
             seed_engine_cache(cache, os.environ.get("NUMBA_CACHE_DIR"))
+            with contextlib.suppress(OSError):  # numba must not make it (mode 0755) itself
+                os.close(open_engine_subfolder(os.path.join(cache, engine_cache_subfolder())))
             os.environ["NUMBA_CACHE_DIR"] = cache
             os.environ["NUMBA_NUM_THREADS"] = "1"
         from .warmup import engine_ready
@@ -73,20 +80,29 @@ class EngineCache(WorkerPlugin):  # type: ignore[misc, valid-type]
         engine_ready()
 
 
+ENGINE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "engine")
+"""The folder of the compiled engine's modules (:mod:`simulator.engine`), as numba names
+it (the absolute path of the modules' folder, links not resolved)."""
+
+
+def install_key(engine_dir: str = ENGINE_DIR) -> str:
+    """A short name of this install: the SHA-256 of the engine's folder and of the Python
+    running it (16 hex digits). Each checkout or virtual environment of msp-sim gets its
+    own workers' cache folders, which it alone seeds and compiles into."""
+    text = f"{os.path.abspath(engine_dir)}\0{sys.executable}\0{sys.version}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def numba_cache_dir(worker_name: Any) -> str:
-    """This user's private numba cache folder for a worker (see :class:`EngineCache`)."""
+    """This user's private numba cache folder for a worker of this install (see
+    :class:`EngineCache`)."""
     from ..private import user_cache_dir
 
     name = re.sub(r"[^A-Za-z0-9_.-]", "_", str(worker_name))[:64] or "worker"
     try:
-        return str(user_cache_dir("numba", f"worker-{name}"))
+        return str(user_cache_dir("numba", f"install-{install_key()}", f"worker-{name}"))
     except OSError:
         return tempfile.mkdtemp(prefix="msp-sim-numba-")
-
-
-ENGINE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "engine")
-"""The folder of the compiled engine's modules (:mod:`simulator.engine`), as numba names
-it (the absolute path of the modules' folder, links not resolved)."""
 
 
 def engine_cache_subfolder(engine_dir: str = ENGINE_DIR) -> str:
@@ -96,6 +112,36 @@ def engine_cache_subfolder(engine_dir: str = ENGINE_DIR) -> str:
     read once, at its import)."""
     path = os.path.abspath(engine_dir)
     return f"{os.path.basename(path)}_{hashlib.sha1(path.encode()).hexdigest()}"
+
+
+def open_engine_subfolder(path: str) -> int:
+    """A descriptor of a worker's numba subfolder for the engine (``path``), opened without
+    following a link; made (mode 0700) if missing.
+
+    One that numba itself made before this install seeded it (``os.makedirs``: mode 0755
+    under the usual umask 022) is this user's and writable by no one else, so nothing in
+    it can have been planted: its mode is narrowed to 0700 and it is used. (Refusing it,
+    as the first seeding did, left such a worker compiling the engine at every start.)
+
+    Raises
+    ------
+    PrivacyError
+        ``path`` is a link, not a directory, another user's, or writable by others.
+    """
+    from ..private import PrivacyError
+
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(path, 0o700)
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    st = os.fstat(fd)
+    mode = stat.S_IMODE(st.st_mode)
+    if st.st_uid != os.geteuid() or mode & 0o022:
+        os.close(fd)
+        raise PrivacyError(f"{path}: another user's or open to others (mode {mode:04o}); "
+                           "allowed: a directory of yours that only you can write to")
+    if mode & 0o077:
+        os.fchmod(fd, 0o700)
+    return fd
 
 
 def _trusted_dir(path: str) -> bool:
@@ -181,8 +227,6 @@ def seed_engine_cache(cache_dir: str, inherited: str | None = None,
         How many files were written (0 if there was nothing to seed from, or it could
         not be done: the worker then compiles, as before).
     """
-    from ..private import PrivacyError, open_private_dir
-
     sub = engine_cache_subfolder(engine_dir)
     source = (os.path.join(inherited, sub) if inherited
               else os.path.join(engine_dir, "__pycache__"))
@@ -198,8 +242,10 @@ def seed_engine_cache(cache_dir: str, inherited: str | None = None,
         if st.st_uid != os.geteuid() or stat.S_IMODE(st.st_mode) & 0o022:
             return 0
         try:
-            dst_fd = open_private_dir(os.path.join(cache_dir, sub))
-        except (PrivacyError, OSError):
+            dst_fd = open_engine_subfolder(os.path.join(cache_dir, sub))
+        except OSError as exc:  # PrivacyError included
+            _log.warning("msp-sim: the engine's compiled code not copied into %s (%s); the "
+                         "worker compiles it", cache_dir, exc)
             return 0
         try:
             names = os.listdir(src_fd)
