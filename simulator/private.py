@@ -14,8 +14,8 @@ import os
 import stat
 from pathlib import Path
 
-__all__ = ["PrivacyError", "check_own_file", "is_private_dir", "open_private_dir", "private_dir",
-           "user_cache_dir"]
+__all__ = ["PrivacyError", "check_own_file", "is_own_dir", "is_private_dir", "open_private_dir",
+           "private_dir", "user_cache_dir"]
 
 
 class PrivacyError(OSError):
@@ -44,6 +44,18 @@ def is_private_dir(path: str | Path) -> bool:
         return _problem(os.lstat(path), want_dir=True) is None
     except OSError:
         return False
+
+
+def is_own_dir(path: str | Path, forbidden_mode: int) -> bool:
+    """Whether ``path`` is a directory (not a link) of this user's with none of the
+    permission bits in ``forbidden_mode`` (``0o022``: no one else may write to it;
+    ``0o002``: not world-writable)."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    return (stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid()
+            and not stat.S_IMODE(st.st_mode) & forbidden_mode)
 
 
 def check_own_file(path: str | Path, st: os.stat_result) -> None:

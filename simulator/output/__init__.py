@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from ..private import is_own_dir
 from ..results import DEFAULT_QUANTILES, SimulationResult
 from .atomic import OutputDirError, current_umask, make_parents, move_into_place, write_text_atomic
 from .checkpoint import Checkpoint
@@ -370,32 +371,22 @@ def _clean_stale(out: Path, allowed: frozenset[str] = OUTPUT_FILES) -> None:
     """Remove temporaries of runs that died writing ``out`` (its lock is held).
 
     A backup (``.<name>.old-*``) is the earlier output directory moved aside:
-    if the run died before its replacement moved in, the backup is put back.
+    if the run died before its replacement moved in, the backup is put back. Only
+    directories of this user's that are not world-writable are touched (the only kind
+    msp-sim's temporaries and backups are: a planted one stays where it is).
     """
     tmp_prefix, old_prefix = f".{out.name}.tmp-", f".{out.name}.old-"
     for entry in sorted(os.listdir(out.parent)):
         path = out.parent / entry
         if entry.startswith(tmp_prefix):
-            if not _pid_alive(entry[len(tmp_prefix):]) and _own_dir(path):
+            if not _pid_alive(entry[len(tmp_prefix):]) and is_own_dir(path, 0o002):
                 shutil.rmtree(path, ignore_errors=True)
         elif (entry.startswith(old_prefix) and not _pid_alive(entry[len(old_prefix):])
-              and _own_dir(path)):
+              and is_own_dir(path, 0o002)):
             if not (out.exists() or out.is_symlink()) and _outputs_only(path, allowed):
                 os.replace(path, out)
             else:
                 shutil.rmtree(path, ignore_errors=True)
-
-
-def _own_dir(path: Path) -> bool:
-    """Whether ``path`` is a directory (not a link) of this user that no one else may
-    write (world-writable): the only kind msp-sim's temporaries and backups are, so the only kind it
-    removes or puts back (a planted one stays where it is)."""
-    try:
-        st = os.lstat(path)
-    except OSError:
-        return False
-    return (stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid()
-            and not stat.S_IMODE(st.st_mode) & 0o002)
 
 
 def _outputs_only(path: Path, allowed: frozenset[str]) -> bool:

@@ -17,6 +17,7 @@ from typing import Any
 
 from distributed.diagnostics.plugin import WorkerPlugin
 
+from ..private import is_own_dir
 from ..version import code_identity
 
 __all__ = ["CodeMismatch", "EngineCache"]
@@ -144,16 +145,6 @@ def open_engine_subfolder(path: str) -> int:
     return fd
 
 
-def _trusted_dir(path: str) -> bool:
-    """A real directory of this user's that no one else can write to."""
-    try:
-        st = os.lstat(path)
-    except OSError:
-        return False
-    return (stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid()
-            and not stat.S_IMODE(st.st_mode) & 0o022)
-
-
 def _read_own(dir_fd: int, name: str) -> bytes | None:
     """The bytes of a regular file of this user's in ``dir_fd`` (not a link), or ``None``."""
     try:
@@ -230,7 +221,7 @@ def seed_engine_cache(cache_dir: str, inherited: str | None = None,
     sub = engine_cache_subfolder(engine_dir)
     source = (os.path.join(inherited, sub) if inherited
               else os.path.join(engine_dir, "__pycache__"))
-    if not _trusted_dir(source):
+    if not is_own_dir(source, 0o022):  # no one else may write to it
         return 0
     try:
         src_fd = os.open(source, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
