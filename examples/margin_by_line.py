@@ -9,7 +9,9 @@ operating costs are rebuilt from docs/model.md step 9 with each path's drawn par
 (legacy products from their decline, service managers, overhead, marketing, the owner's
 pay out of the cash at the start of the month, interest); what is left between them and
 the engine's pretax profit is the bonus pool (and, where a config has them, the sales
-reps' pay, which is not an output). docs/calibration.md ("Margin rising with the
+reps' pay, which is not an output; in the month a path becomes insolvent its loss stays
+recorded while its revenue lines read 0, so that month's loss lands there too;
+tests/test_claims.py checks the rebuild). docs/calibration.md ("Margin rising with the
 managed share, full_solution") quotes this script's output.
 """
 

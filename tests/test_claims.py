@@ -476,3 +476,35 @@ def test_the_plateau_is_common_in_the_sourced_space_and_the_program_shrinks_it()
     assert reactive["share_plateau"] >= 0.3, reactive
     assert program["share_plateau"] <= reactive["share_plateau"] - 0.15, (program, reactive)
     assert reactive["plateau_level_p10_p50_p90"][1] < 100_000
+
+
+# -- the pooled P&L by line (examples/margin_by_line.py) ------------------------------------
+
+
+def test_margin_by_line_rebuilds_the_operating_costs():
+    """The example's operating costs, rebuilt from docs/model.md step 9 with each path's
+    parameters, leave exactly the bonus pool between gross profit and the engine's pretax
+    profit in a config without reps: ``profit_share / (1 - profit_share)`` of a positive
+    month's pretax profit and nothing in a month of no profit (to $1e-6 a path-month). The
+    month a path becomes insolvent is left out: its loss stays recorded while its revenue
+    and staff read 0 (docs/model.md step 9)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("margin_by_line",
+                                                  EXAMPLES / "margin_by_line.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    cfg = simulator.load_config(CONFIGS / "full_solution.toml")
+    res = simulator.simulate(cfg, n_paths=40, seed=7)
+    assert np.all(np.asarray(res.params["sales_reps"]) == 0)
+    lines = module.lines_by_month(res)
+    share = np.asarray(res.params["finance_profit_share"], dtype=float)[:, None]
+    pretax = res["pretax_profit"]
+    bonus = np.where(pretax > 0, pretax * share / (1.0 - share), 0.0)
+    rest = lines["cost: bonus pool, reps (the rest)"]
+    failing = np.arange(pretax.shape[1])[None, :] == res.insolvency_month[:, None]
+    assert np.any(failing)
+    keep = ~failing[:, 1:]
+    assert np.allclose(rest[:, 1:][keep], bonus[:, 1:][keep], rtol=1e-9, atol=1e-6)
+    assert np.any(bonus[:, 1:] > 0) and np.any(pretax[:, 1:] < 0)
+    gross = sum(v for k, v in lines.items() if k.startswith("gross profit:"))
+    assert np.allclose(lines["GROSS PROFIT"], gross)
