@@ -1,0 +1,267 @@
+"""More independent oracles: docs/model.md's mechanisms by hand, on both runners.
+
+Written for the mutants of the engine's mechanisms (``simulator/engine/_mechanisms.py``
+and ``_kernel.py``) that tests/test_oracles.py let through (issue 30,
+docs/testing.md "Engine group, sampled"): each case is a small business with
+nothing random left, whose months follow from docs/model.md in a few lines of
+arithmetic, run on the reference and on the engine (the ``runner`` fixture, as in
+tests/test_oracles.py). Deterministic cases are exact up to float rounding
+(``rtol = 1e-12``).
+
+- insolvency closes the business in the month cash falls below the credit line
+  (step 9): that month's MRR, revenue, customers and staff are 0, its loss and
+  cash stay, later months are 0 with cash held at the deficit;
+- the alignment staff's speed (step 7, model v4): ``floor(A x points / rate)``
+  clients covered a month, in signing order;
+- the plan's trigger rules (issue 25): the reps start the month after a month
+  whose gross profit covers ``k`` times their cost, the alignment program the
+  month after the book reaches ``N`` clients, never before their start months.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from test_oracles import BOOK, SURE_REP
+from test_reference import merged, run_paths, z_score
+
+from simulator.model.reference import simulate_reference
+
+
+def _engine_runner():
+    engine = pytest.importorskip("simulator.engine")
+    return engine.run_chunk
+
+
+@pytest.fixture(params=["reference", "engine"])
+def runner(request):
+    return simulate_reference if request.param == "reference" else _engine_runner()
+
+
+def test_an_insolvent_month_closes_the_business(runner):
+    """No cash, $5,000 of credit, three technicians ($19,500) for $10,000 of managed
+    revenue: month 1 loses 8,800 - 19,500 = $10,700 (no bonus pool on a loss) and cash
+    falls to -$10,700, below the credit line: insolvent in month 1 (docs/model.md step
+    9). That month keeps its loss and cash; its MRR, revenue, customers and staff are 0;
+    every later month is 0 but for cash, held at the deficit."""
+    data = merged(BOOK, start={"cash": 0.0, "techs": 3}, finance={"credit_limit": 5000.0})
+    m, fp, im = run_paths(runner, data, n_paths=2, seed=1)
+    assert im.tolist() == [1, 1] and fp.tolist() == [-1, -1]
+    np.testing.assert_allclose(m["pretax_profit"][:, 1], -10_700.0, rtol=1e-12)
+    np.testing.assert_allclose(m["cash"][:, 1:], -10_700.0, rtol=1e-12)
+    assert np.all(m["mrr"][:, 0] == 10_000.0) and np.all(m["techs"][:, 0] == 3)
+    for name in m:
+        if name in ("cash", "pretax_profit"):
+            continue
+        assert np.all(m[name][:, 1] == 0.0), name
+    for name in m:
+        if name != "cash":
+            assert np.all(m[name][:, 2:] == 0.0), name
+
+
+def test_alignment_staff_cover_points_over_rate_clients_a_month(runner):
+    """Ten clients, the program from month 1 with one administrator for up to 20 clients
+    (hired in month 1, there from month 2: lag 1), 2 score points a month at 0.25 a
+    client: floor(1 x 2 / 0.25) = 8 clients covered a month, the first eight in signing
+    order, no drift (docs/model.md step 7, model v4). Mean score 0, then 8 x 0.25 / 10 =
+    0.2 a month: 0.2, 0.4, 0.6, 0.8 (the eight reach 1 in month 5) and 0.8 from then on;
+    with 4 points all ten are covered (16 > 10): 0.25 a month up to 1."""
+    data = merged(BOOK, staff={"hire_lag_months": 1},
+                  alignment={"enabled": True, "start_month": 1, "clients_per_staff": 20.0,
+                             "staff_points_per_month": 2.0, "rate": 0.25, "drift": 0.0,
+                             "staff_cost_per_month": 8000.0})
+    m, _, _ = run_paths(runner, data, n_paths=2, seed=1)
+    assert m["alignment_staff"][:, :4].tolist() == [[0, 0, 1, 1]] * 2
+    mean = [0.0, 0.0, 0.2, 0.4, 0.6, 0.8] + [0.8] * 7
+    np.testing.assert_allclose(m["alignment_mean"], np.broadcast_to(mean, (2, 13)),
+                               rtol=1e-12, atol=1e-15)
+    m, _, _ = run_paths(runner, merged(data, alignment={"staff_points_per_month": 4.0}),
+                        n_paths=2, seed=1)
+    mean = [0.0, 0.0, 0.25, 0.5, 0.75] + [1.0] * 8
+    np.testing.assert_allclose(m["alignment_mean"], np.broadcast_to(mean, (2, 13)),
+                               rtol=1e-12, atol=1e-15)
+
+
+# The book of tests/test_oracles.py makes $10,000 x 0.88 - $6,500 = $2,300 of gross profit
+# every month (managed services less tools and the technician; nothing else moves).
+GROSS = 2300.0
+
+
+@pytest.mark.parametrize(("multiple", "earliest", "start"), [
+    (2.0, 1, 2),  # 2,300 >= 2 x 1,000 in month 1: the rep starts in month 2
+    (2.3, 1, 2),  # exactly covered: it fires
+    (2.0, 4, 4),  # decided in month 1, but not before the start month
+    (2.31, 1, None),  # never covered: no rep
+])
+def test_reps_start_the_month_after_the_margin_covers_them(runner, multiple, earliest, start):
+    """Issue 25's trigger rule for the reps (docs/model.md, "Trigger rules"): a $1,000 rep
+    who books half the plan (under the firing line of 0.6), with a one-month ramp and
+    two months of review, starts the month after the first month whose gross profit
+    covers ``multiple`` x $1,000, and no earlier than ``rep_start_month``; the owner
+    lets him go 1 + 2 months after his start (step 4). Profit $2,070 a month without him,
+    (2,300 - 1,000) x 0.9 = $1,170 with him."""
+    data = merged(BOOK, sales={"reps": 1, "rep_start_month": earliest,
+                               "rep_hire_margin_multiple": multiple,
+                               "rep_cost_per_month": 1000.0, "rep_meetings_per_month": 0.0,
+                               "rep_washout_share": 0.0, "rep_productivity": 0.5,
+                               "rep_fire_below": 0.6, "rep_ramp_months": 1.0,
+                               "rep_review_months": 2})
+    m, _, _ = run_paths(runner, data, n_paths=2, seed=1)
+    paid = np.zeros(13, dtype=bool)
+    if start is not None:
+        paid[start:start + 3] = True
+    profit = np.where(paid, (GROSS - 1000.0) * 0.9, GROSS * 0.9)
+    profit[0] = 0.0
+    np.testing.assert_allclose(m["pretax_profit"], np.broadcast_to(profit, (2, 13)),
+                               rtol=1e-12)
+
+
+@pytest.mark.parametrize(("clients", "earliest", "start"), [
+    (10, 1, 2),  # the book has 10 clients at the end of month 1: the program starts in 2
+    (10, 3, 3),  # not before its start month
+    (11, 1, None),  # never reached (nothing is sold): no program
+])
+def test_alignment_starts_the_month_after_the_book_reaches_its_clients(runner, clients,
+                                                                      earliest, start):
+    """Issue 25's trigger rule for the standardization program: it starts the month after
+    the book (after the month's signings) reaches ``start_clients``, no earlier than
+    ``alignment.start_month``; its first administrator is posted in its first month and
+    arrives a month later (lag 1)."""
+    data = merged(BOOK, staff={"hire_lag_months": 1},
+                  alignment={"enabled": True, "start_month": earliest,
+                             "start_clients": clients, "clients_per_staff": 20.0,
+                             "staff_cost_per_month": 8000.0, "drift": 0.0})
+    m, _, _ = run_paths(runner, data, n_paths=2, seed=1)
+    staff = np.zeros(13)
+    if start is not None:
+        staff[start + 1:] = 1
+    assert m["alignment_staff"].tolist() == [staff.tolist()] * 2
+
+
+def test_overhead_counts_every_employee_on_the_payroll(runner):
+    """docs/model.md step 9: overhead of $200 an employee, employees = technicians +
+    alignment staff + service managers + reps on the payroll. One technician, a service
+    manager from the start ($5,000), a rep ($5,000, no meetings) from month 1 and an
+    alignment administrator ($8,000, no standard stack to pay for) hired in month 1 who
+    is there from month 2: month 1, 8,800 - 6,500 - 5,000 - 5,000 - 3 x 200 = -$8,300;
+    from month 2, -8,300 - 8,000 - 200 = -$16,500 (losses: no bonus pool)."""
+    data = merged(BOOK, start={"managers": 1}, staff={"hire_lag_months": 1,
+                                                      "manager_cost_per_month": 5000.0},
+                  sales={"reps": 1, "rep_start_month": 1, "rep_cost_per_month": 5000.0,
+                         "rep_meetings_per_month": 0.0, **SURE_REP},
+                  alignment={"enabled": True, "start_month": 1, "clients_per_staff": 20.0,
+                             "staff_cost_per_month": 8000.0, "drift": 0.0},
+                  finance={"overhead_per_employee_month": 200.0,
+                           "standard_stack_cost_per_endpoint": 0.0})
+    m, _, _ = run_paths(runner, data, n_paths=2, seed=1)
+    assert m["alignment_staff"][:, :4].tolist() == [[0, 0, 1, 1]] * 2
+    assert np.all(m["managers"][:, 1:] == 1)  # (month 0 records no managers)
+    profit = np.array([0.0, -8300.0] + [-16_500.0] * 11)
+    np.testing.assert_allclose(m["pretax_profit"], np.broadcast_to(profit, (2, 13)),
+                               rtol=1e-12)
+
+
+@pytest.mark.parametrize(("cash", "pay", "profit"), [
+    (0.5, 0.0, [0.0] * 12),  # cash under a dollar earns no interest and costs none
+    (1000.0, 3000.0, [-1000.0] + [0.0] * 11),  # the owner takes what cash there is, then 0
+    (5000.0, 3000.0, [-3000.0, -2000.0] + [0.0] * 10),
+])
+def test_the_owner_is_paid_from_cash_and_never_from_the_credit_line(runner, cash, pay,
+                                                                    profit):
+    """docs/model.md step 9: an empty business (no clients, no staff) with ``cash`` and a
+    $1M credit line at 12% a year pays its owner min(pay, max(cash, 0)) a month, and
+    interest only on credit drawn (cash below 0): it spends its cash on the owner and
+    stops there, never borrowing for him."""
+    data = merged(BOOK, start={"customers": 0, "techs": 0, "cash": cash},
+                  finance={"credit_limit": 1e6, "credit_annual_rate": 0.12,
+                           "owner_pay_per_month": pay})
+    m, _, im = run_paths(runner, data, n_paths=2, seed=1)
+    np.testing.assert_allclose(m["pretax_profit"][:, 1:], np.broadcast_to(profit, (2, 12)),
+                               rtol=1e-12, atol=0)
+    np.testing.assert_allclose(m["cash"][:, -1], cash + sum(profit), rtol=1e-12)
+    assert np.all(im == -1)
+
+
+def test_bonus_pool_and_tax_on_a_profit_of_cents(runner):
+    """One client of one seat at 10 cents, no staff: $0.10 x 0.88 = $0.088 of gross profit
+    a month, less the 10% bonus pool (paid out of any positive month, however small) =
+    $0.0792; the year's $0.9504 is taxed 25% in month 12 (any positive year is taxed)."""
+    data = merged(BOOK, start={"customers": 1, "techs": 0},
+                  customers={"seats": 1, "price_per_seat": 0.1},
+                  finance={"tax_rate": 0.25})
+    m, _, _ = run_paths(runner, data, n_paths=2, seed=1)
+    np.testing.assert_allclose(m["pretax_profit"][:, 1:], 0.1 * 0.88 * 0.9, rtol=1e-12)
+    tax = np.zeros(13)
+    tax[12] = 0.25 * 12 * (0.1 * 0.88 * 0.9)
+    np.testing.assert_allclose(m["tax_paid"], np.broadcast_to(tax, (2, 13)), rtol=1e-12,
+                               atol=1e-15)
+
+
+def test_a_rate_under_one_ticket_a_month_raises_tickets(runner):
+    """docs/model.md step 2: one client of one seat (one endpoint), half aligned (no drift),
+    0.6 reactive-type and 0.4 aligned-type tickets an endpoint a month: N_R ~ Poisson(0.3),
+    N_A ~ Poisson(0.2), so Poisson(0.5) tickets a month (0.5 h and 0.25 h each): over
+    60 paths x 12 months, the mean count and the mean hours within 4 SE."""
+    data = merged(BOOK, start={"customers": 1, "alignment_score": 0.5},
+                  customers={"seats": 1},
+                  tickets={"per_endpoint_reactive": 0.6, "per_endpoint_aligned": 0.4,
+                           "hours_reactive": 0.5, "hours_aligned": 0.25},
+                  alignment={"drift": 0.0})
+    m, _, _ = run_paths(runner, data, n_paths=60, seed=3)
+    tickets, hours = m["tickets"][:, 1:].ravel(), m["ticket_hours"][:, 1:].ravel()
+    assert abs(z_score(tickets, 0.5)) < 4
+    assert abs(z_score(hours, 0.3 * 0.5 + 0.2 * 0.25)) < 4
+
+
+def test_per_client_seats_are_drawn_from_their_distribution(runner):
+    """docs/model.md "Two kinds of randomness": each client draws its seats by inverse CDF
+    from ``customers.seats`` (here uniform on [10, 20]), rounded to the nearest integer:
+    10 and 20 with probability 0.05, 11..19 with 0.1 each, mean 15, variance 8.5. The
+    800 clients of two paths' starting books: their seats' sum within 4 SE of 12,000, and
+    the managed MRR their seats at $100."""
+    data = merged(BOOK, simulation={"months": 1}, start={"customers": 400},
+                  customers={"seats": {"dist": "uniform", "low": 10, "high": 20}})
+    m, _, _ = run_paths(runner, data, n_paths=2, seed=9)
+    seats = m["seats"][:, 0]
+    assert abs(seats.sum() - 800 * 15.0) < 4 * (800 * 8.5) ** 0.5
+    assert np.all(seats == np.rint(seats))
+    np.testing.assert_allclose(m["mrr_managed"][:, 0], 100.0 * seats, rtol=1e-12)
+
+
+def test_turnover_rises_with_last_months_overload(runner):
+    """docs/model.md step 1 (v2): each technician quits with probability
+    q = min(1, q0 (1 + turnover_overload x max(utilization_(t-1) - 1, 0))), q0 = 1 - (1 -
+    0.5)^(1/12), turnover_overload 2. Ten technicians and 2,100 hours of work: month 1's
+    quits are Binomial(10, q0) (utilization 0 before it), month 2's Binomial(T_1, q)
+    at month 1's utilization 2,100 / (140 T_1) (above 1.5). 300 paths: the sums of quits
+    within 4 SE of the sums of T q."""
+    data = merged(BOOK, simulation={"months": 2}, start={"techs": 10},
+                  tickets={"proactive_hours_per_endpoint": 21.0},
+                  staff={"tech_turnover_annual": 0.5, "turnover_overload": 2.0})
+    m, _, _ = run_paths(runner, data, n_paths=300, seed=2)
+    q0 = 1.0 - 0.5 ** (1.0 / 12.0)
+    quits, techs = m["tech_quits"], m["techs"]
+    np.testing.assert_allclose(m["utilization"][:, 1], 2100.0 / (140.0 * techs[:, 1]),
+                               rtol=1e-12)
+    for q, n, k in ((np.full(300, q0), np.full(300, 10.0), quits[:, 1]),
+                    (np.minimum(1.0, q0 * (1 + 2.0 * (m["utilization"][:, 1] - 1.0))),
+                     techs[:, 1], quits[:, 2])):
+        mean, var = (n * q).sum(), (n * q * (1 - q)).sum()
+        assert abs(k.sum() - mean) < 4 * var ** 0.5, (k.sum(), mean)
+
+
+@pytest.mark.parametrize(("techs", "proactive", "after"), [
+    (2, 1.4, 2),  # 140 h = exactly 0.5 x 2 x 140: not idle (the rule is "below")
+    (2, 1.0, 1),  # 100 h: idle, one of two let go after 3 idle months
+    (1, 0.0, 1),  # the last technician is never let go
+])
+def test_an_idle_team_lets_one_technician_go(runner, techs, proactive, after):
+    """docs/model.md step 10: a month is idle when W < layoff_below x T x 140 with T > 1 and
+    nobody posted; after 3 idle months running one technician leaves at the start of the
+    next month (months 1-3 idle: gone from month 4)."""
+    data = merged(BOOK, start={"techs": techs},
+                  tickets={"proactive_hours_per_endpoint": proactive},
+                  staff={"layoff_below": 0.5, "layoff_after_months": 3})
+    m, _, _ = run_paths(runner, data, n_paths=2, seed=1)
+    want = [techs] * 4 + [after] * 9
+    assert m["techs"].tolist() == [want, want]
