@@ -1,0 +1,270 @@
+"""More independent oracles: mechanisms of docs/model.md the oracles of
+tests/test_oracles.py leave unexercised, computed here by hand (issue 30).
+
+Written for the survivors of a sampled mutation run of the reference model
+(``tests/mutation.py reference --sample 60``, docs/testing.md): each case below
+is a few lines of arithmetic from docs/model.md, not from the code, and runs
+on both runners (the engine's twin of each mechanism is exercised by the same
+whole-month case), except the reference's own table sampler, whose engine twin
+draws its uniform inside:
+
+- technicians quit at ``min(1, q0 (1 + turnover_overload max(u - 1, 0)))`` a month;
+- maintenance hours and the ticket rates by endpoint, alignment and ticket type;
+- service managers by ``techs_per_manager`` and the first-manager rule;
+- a client signed while the alignment program runs starts at its onboarding score;
+- the owner goes unpaid before the bank (``min(owner_pay, max(cash, 0))``);
+- a rep started by the margin trigger rule, ramped and let go from that month;
+- the last technician is never let go;
+- seats drawn from a table by linear interpolation, rounded, at least 1.
+
+Deterministic cases are exact up to float rounding (``rtol = 1e-12``);
+stochastic ones compare a sum or mean with its expectation within 4 standard
+errors (false alarm 6e-5 each; seeds fixed).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from test_oracles import BOOK
+from test_reference import merged, run_paths, z_score
+
+from simulator.model.reference import _draw_seats, _sample_table, simulate_reference
+
+
+def _engine_runner():
+    engine = pytest.importorskip("simulator.engine")
+    return engine.run_chunk
+
+
+@pytest.fixture(params=["reference", "engine"])
+def runner(request):
+    return simulate_reference if request.param == "reference" else _engine_runner()
+
+
+# 20 technicians, 4,200 hours of maintenance a month (150% of their 2,800 hours), no
+# overtime, nothing carried, nobody hired or let go: utilization 4,200 / (140 T).
+TEAM = merged(BOOK, start={"techs": 20}, simulation={"months": 6},
+              tickets={"proactive_hours_per_endpoint": 42.0},
+              staff={"tech_turnover_annual": 0.2, "turnover_overload": 1.0,
+                     "overtime_max_share": 0.0, "backlog_carry": 0.0, "hire_above": 10.0,
+                     "layoff_below": 0.0, "owner_hours_per_month": 0.0})
+
+
+def test_technicians_quit_faster_when_overloaded(runner):
+    """docs/model.md step 1: quits ~ Binomial(T, q) with q = min(1, q0 (1 + max(u_(t-1) -
+    1, 0))), q0 = 1 - 0.8^(1/12), u_0 = 0. Month 1 at q0; months 2-6 at the recorded
+    utilization of the month before (T_(t-1) technicians at the month's start). The quits
+    summed over 200 paths within 4 SE of the sum of T q."""
+    m, _, _ = run_paths(runner, TEAM, n_paths=200, seed=3)
+    q0 = 1.0 - 0.8 ** (1.0 / 12.0)
+    np.testing.assert_allclose(m["utilization"][:, 1:], 4200.0 / (140.0 * m["techs"][:, 1:]),
+                               rtol=1e-12)
+    np.testing.assert_array_equal(m["techs"][:, 1:], 20 - np.cumsum(m["tech_quits"][:, 1:], 1))
+    first = m["tech_quits"][:, 1]
+    assert abs(first.sum() - 200 * 20 * q0) < 4 * math.sqrt(200 * 20 * q0 * (1 - q0))
+    q = np.minimum(1.0, q0 * (1.0 + np.maximum(m["utilization"][:, 1:-1] - 1.0, 0.0)))
+    start = m["techs"][:, 1:-1]
+    quits = m["tech_quits"][:, 2:]
+    assert q.min() >= 1.5 * q0 - 1e-15  # every later month overloaded by half or more
+    assert abs(quits.sum() - (start * q).sum()) < 4 * math.sqrt((start * q * (1 - q)).sum())
+    # an overload response large enough to take q over 1: everyone leaves in month 2
+    m, _, _ = run_paths(runner, merged(TEAM, staff={"turnover_overload": 100.0,
+                                                    "tech_turnover_annual": 0.5},
+                                       simulation={"months": 2}), n_paths=20, seed=3)
+    assert np.all(m["techs"][:, 2] == 0)
+    np.testing.assert_array_equal(m["tech_quits"][:, 2], m["techs"][:, 1])
+    # no turnover: nobody quits however overloaded
+    m, _, _ = run_paths(runner, merged(TEAM, staff={"tech_turnover_annual": 0.0}),
+                        n_paths=5, seed=3)
+    assert np.all(m["techs"] == 20) and np.all(m["tech_quits"] == 0)
+
+
+def test_maintenance_hours_by_endpoint_and_alignment(runner):
+    """docs/model.md step 2: K = sum_i e_i ((1 - a_i) 0.4 + a_i 0.1) with 1.5 endpoints a
+    seat on 100 seats at alignment 0.25 (no drift): 150 (0.75 x 0.4 + 0.25 x 0.1) = 48.75
+    hours, the month's whole work (no tickets)."""
+    data = merged(BOOK, start={"alignment_score": 0.25},
+                  customers={"endpoints_per_seat": 1.5}, alignment={"drift": 0.0},
+                  tickets={"proactive_hours_per_endpoint": 0.4, "proactive_hours_aligned": 0.1})
+    m, _, _ = run_paths(runner, data, n_paths=2, seed=2)
+    np.testing.assert_allclose(m["work_hours"][:, 1:], 48.75, rtol=1e-12)
+    np.testing.assert_allclose(m["utilization"][:, 1:], 48.75 / 140.0, rtol=1e-12)
+    np.testing.assert_allclose(m["alignment_mean"], 0.25, rtol=1e-12)
+
+
+def test_ticket_rates_by_endpoint_alignment_and_type(runner):
+    """docs/model.md step 2: N_R ~ Poisson(2 x 150 x 0.75) = Poisson(225) reactive and
+    N_A ~ Poisson(0.5 x 150 x 0.25) = Poisson(18.75) aligned tickets a month (1.5
+    endpoints a seat, 100 seats at alignment 0.25, no drift), 1 h and 0.4 h each (no
+    lead: g = 1). Counts recovered from ``tickets`` and ``ticket_hours``; 40 paths x 12
+    months, each mean within 4 SE. Nothing escalated and nothing undone: W = X."""
+    data = merged(BOOK, start={"alignment_score": 0.25},
+                  customers={"endpoints_per_seat": 1.5}, alignment={"drift": 0.0},
+                  tickets={"per_endpoint_reactive": 2.0, "per_endpoint_aligned": 0.5,
+                           "hours_reactive": 1.0, "hours_aligned": 0.4},
+                  staff={"escalation_share": 0.0, "escalation_share_aligned": 0.0,
+                         "escalation_lead_techs": 5, "owner_hours_per_month": 700.0})
+    m, _, _ = run_paths(runner, data, n_paths=40, seed=9)
+    tickets, hours = m["tickets"][:, 1:], m["ticket_hours"][:, 1:]
+    reactive = np.rint((hours - 0.4 * tickets) / 0.6)
+    aligned = tickets - reactive
+    np.testing.assert_allclose(hours, reactive + 0.4 * aligned, rtol=1e-12)
+    assert abs(z_score(reactive.ravel(), 225.0)) < 4
+    assert abs(z_score(aligned.ravel(), 18.75)) < 4
+    np.testing.assert_allclose(m["work_hours"][:, 1:], hours, rtol=1e-12)
+    np.testing.assert_allclose(m["unserved_share"][:, 1:], 0.0, atol=0)
+
+
+@pytest.mark.parametrize(("techs", "span", "first_at", "managers"), [
+    (11, 4.0, 0, [0, 0, 0, 1, 2, 2, 2]),  # floor(11 / 4) = 2, one hire a month, lag 2
+    (3, 8.0, 3, [0, 0, 0, 1, 1, 1, 1]),  # under a span, the first at 3 technicians
+    (3, 8.0, 4, [0] * 7),  # not yet 4 technicians: none
+    (3, 8.0, 0, [0] * 7),  # no first-manager rule: floor(3 / 8) = 0
+])
+def test_service_managers_by_span_and_the_first_manager_rule(runner, techs, span, first_at,
+                                                             managers):
+    """docs/model.md step 10 and the trigger rules: managers are posted (one a month, lag
+    2) while G plus posted managers is below floor((T + P) / techs_per_manager), or below
+    1 once T + P reaches ``first_manager_at_techs`` (> 0)."""
+    data = merged(BOOK, simulation={"months": 6}, start={"techs": techs},
+                  staff={"techs_per_manager": span, "first_manager_at_techs": first_at,
+                         "hire_lag_months": 2})
+    m, _, _ = run_paths(runner, data, n_paths=2, seed=1)
+    assert m["managers"].tolist() == [managers] * 2
+    assert np.all(m["techs"] == techs)
+
+
+@pytest.mark.parametrize(("enabled", "start"), [(True, 1), (True, 5), (False, 1)])
+def test_clients_signed_while_the_program_runs_start_at_the_onboarding_score(
+        runner, enabled, start):
+    """docs/model.md step 6: a client signed in a month with the program running
+    (enabled, ``t >= start_month``) starts at ``onboarding_score`` (0.4), others at 0.
+    No alignment staff (the money rule never allows one: 60 months of $50,000), so
+    nobody is covered, and no drift: the book's mean score is 0.4 x (clients signed
+    from the start month) / (clients). Every meeting signs the same month, nobody
+    leaves."""
+    data = merged(BOOK, sales={"meetings_per_selling_hour": 0.25, "proposal_rate": 1.0,
+                               "close_rate": 1.0, "cycle_months": 0.0},
+                  start={"alignment_score": 0.0, "cash": 0.0},
+                  alignment={"enabled": enabled, "start_month": start,
+                             "onboarding_score": 0.4, "drift": 0.0, "rate": 0.2,
+                             "staff_cost_per_month": 50_000.0},
+                  staff={"hire_cash_months": 60.0})
+    m, _, _ = run_paths(runner, data, n_paths=4, seed=12)
+    assert np.all(m["alignment_staff"] == 0)
+    new = m["new_customers"].copy()
+    if enabled:
+        new[:, :start] = 0
+    else:
+        new[:] = 0
+    np.testing.assert_allclose(m["customers"][:, 1:], 10 + np.cumsum(m["new_customers"], 1)[:, 1:])
+    np.testing.assert_allclose(m["alignment_mean"][:, 1:],
+                               0.4 * np.cumsum(new, 1)[:, 1:] / m["customers"][:, 1:],
+                               rtol=1e-12)
+    assert m["new_customers"][:, 1:].sum() > 100  # ~10 a month
+
+
+@pytest.mark.parametrize(("cash", "paid"), [(-5000.0, 0.0), (0.0, 0.0), (0.5, 0.5),
+                                            (1000.0, 1000.0), (1e6, 3000.0)])
+def test_the_owner_goes_unpaid_before_the_bank(runner, cash, paid):
+    """docs/model.md step 9: the owner is paid min(3,000, max(cash, 0)) of the cash at the
+    start of the month; interest 10% / 12 on the credit drawn. Month 1: 8,800 - 6,500
+    - pay - interest, less the 10% bonus pool when positive."""
+    data = merged(BOOK, simulation={"months": 1}, start={"cash": cash},
+                  finance={"owner_pay_per_month": 3000.0})
+    m, _, _ = run_paths(runner, data, n_paths=2, seed=1)
+    profit = 8800.0 - 6500.0 - paid - 0.10 / 12.0 * max(-cash, 0.0)
+    profit = profit * 0.9 if profit > 0 else profit
+    np.testing.assert_allclose(m["pretax_profit"][:, 1], profit, rtol=1e-12)
+    np.testing.assert_allclose(m["cash"][:, 1], cash + profit, rtol=1e-12)
+
+
+@pytest.mark.parametrize(("multiple", "earliest", "paid_months"), [
+    (2.0, 1, range(2, 7)),  # fired in month 1: starts in 2, let go 2 + 3 + 2 = 7
+    (2.0, 4, range(4, 9)),  # never before its start month: 4, let go in 9
+    (3.0, 1, range(0)),  # $2,300 of gross profit never covers 3 x $1,000
+    (0.0, 3, range(3, 8)),  # no trigger rule: the start month alone
+])
+def test_a_rep_started_by_the_margin_rule_is_let_go_from_that_start(runner, multiple, earliest,
+                                                                   paid_months):
+    """docs/model.md trigger rules and model v4: the reps start the month after a month
+    whose gross profit (8,800 - 6,500 = $2,300) covers ``multiple`` x their $1,000 cost,
+    never before ``rep_start_month``; a rep under the firing line (washout share 1) is
+    let go ceil(3) (the ramp) + 2 (review) months after that start. Months paid: $1,300
+    less 10%; others $2,300 less 10%."""
+    data = merged(BOOK, sales={"reps": 1, "rep_start_month": earliest,
+                               "rep_hire_margin_multiple": multiple,
+                               "rep_cost_per_month": 1000.0, "rep_meetings_per_month": 0.0,
+                               "rep_ramp_months": 3.0, "rep_washout_share": 1.0,
+                               "rep_fire_below": 0.5, "rep_review_months": 2})
+    m, _, _ = run_paths(runner, data, n_paths=2, seed=1)
+    profit = np.array([0.0] + [2070.0] * 12)
+    profit[list(paid_months)] = 1170.0
+    np.testing.assert_allclose(m["pretax_profit"], np.broadcast_to(profit, (2, 13)), rtol=1e-12)
+
+
+@pytest.mark.parametrize(("start", "ramp"), [(2, 2.0), (1, 0.0)])
+def test_a_triggered_reps_ramp_counts_from_the_month_it_starts(runner, start, ramp):
+    """docs/model.md step 4: rep meetings 300 x min(1, (t - start + 1) / ramp) from the
+    start (the month after the trigger fires in month 1, or ``rep_start_month`` without a
+    rule), 300 from the start with no ramp; 150 paths, each month's mean within 4 SE."""
+    multiple = 2.0 if start == 2 else 0.0
+    data = merged(BOOK, simulation={"months": 5},
+                  sales={"reps": 1, "rep_start_month": 1, "rep_hire_margin_multiple": multiple,
+                         "rep_cost_per_month": 1000.0, "rep_meetings_per_month": 300.0,
+                         "rep_ramp_months": ramp, "rep_washout_share": 0.0,
+                         "rep_productivity": 1.0, "proposal_rate": 0.0})
+    m, _, _ = run_paths(runner, data, n_paths=150, seed=13)
+    for t in range(1, 6):
+        if t < start:
+            assert np.all(m["meetings"][:, t] == 0)
+            continue
+        expected = 300.0 * (min(1.0, (t - start + 1) / ramp) if ramp > 0 else 1.0)
+        assert abs(z_score(m["meetings"][:, t], expected)) < 4, t
+
+
+@pytest.mark.parametrize(("techs", "after"), [(1, [1] * 13), (2, [2, 2] + [1] * 11),
+                                              (3, [3, 3, 2] + [1] * 10)])
+def test_an_idle_team_lets_one_go_a_month_but_never_the_last(runner, techs, after):
+    """docs/model.md step 10: no work at all, idle below 90% from the first month, one
+    idle month enough: one technician leaves at the start of the next month while
+    ``T > 1``; the count of idle months starts again after each."""
+    data = merged(BOOK, start={"techs": techs},
+                  staff={"layoff_below": 0.9, "layoff_after_months": 1})
+    m, _, _ = run_paths(runner, data, n_paths=2, seed=1)
+    assert m["techs"].tolist() == [after] * 2
+
+
+def test_seats_are_drawn_from_the_table_and_rounded(runner):
+    """docs/model.md "Two kinds of randomness": a customer's seats are the table's
+    inverse CDF at a uniform, rounded to the nearest integer (and at least 1). Seats
+    ~ U(1, 4): 1, 2, 3, 4 with probabilities 1/6, 1/3, 1/3, 1/6, mean 2.5 and variance
+    11/12; 200 customers x 40 paths within 4 SE."""
+    data = merged(BOOK, start={"customers": 200},
+                  customers={"seats": {"dist": "uniform", "low": 1.0, "high": 4.0}},
+                  simulation={"months": 1})
+    m, _, _ = run_paths(runner, data, n_paths=40, seed=14)
+    se = math.sqrt(11.0 / 12.0 / (200 * 40))
+    assert abs(m["seats"][:, 0].sum() / (200 * 40) - 2.5) < 4 * se
+
+
+def test_table_sampling_interpolates_linearly():
+    """The reference's inverse-CDF sampler: position u (n - 1) in a table of n values,
+    linear interpolation between neighbours, the last value at u = 1 (docs/model.md)."""
+    table = np.array([0.0, 10.0, 30.0, 60.0])
+    for u, want in ((0.0, 0.0), (0.5, 20.0), (0.9, 51.0), (1 / 3, 10.0), (0.99, 59.1),
+                    (1.0, 60.0)):
+        assert _sample_table(table, u) == pytest.approx(want, rel=1e-12, abs=1e-12), u
+
+    class Fixed:
+        def __init__(self, u):
+            self.u = u
+
+        def random(self):
+            return self.u
+
+    for u, seats in ((0.0, 1), (0.01, 1), (0.2, 6), (0.5, 20), (0.9, 51)):
+        assert _draw_seats(Fixed(u), table) == seats, u
