@@ -268,3 +268,92 @@ def test_table_sampling_interpolates_linearly():
 
     for u, seats in ((0.0, 1), (0.01, 1), (0.2, 6), (0.5, 20), (0.9, 51)):
         assert _draw_seats(Fixed(u), table) == seats, u
+
+
+def test_a_price_rise_closes_fewer_prospects(runner):
+    """docs/model.md step 4 (model v3): a meeting becomes a deal with probability
+    min(1, 1 x 1 x (1 + 0.1)^-2) = 0.8264 (no referrals lost: nothing fails); with no
+    cycle every deal signs this month. 10 meetings a month on 200 paths x 3 months: the
+    signed share within 4 SE; a price cut of 10% closes every meeting (capped at 1)."""
+    data = merged(BOOK, simulation={"months": 3},
+                  customers={"price_rise": 0.1},
+                  sales={"meetings_per_selling_hour": 0.25, "proposal_rate": 1.0,
+                         "close_rate": 1.0, "cycle_months": 0.0, "price_close_response": 2.0,
+                         "referral_share": 0.3},
+                  churn={"price_rise_response": 0.0})
+    m, _, _ = run_paths(runner, data, n_paths=200, seed=15)
+    p = 1.1 ** -2.0
+    meetings, signed = m["meetings"][:, 1:].sum(), m["new_customers"][:, 1:].sum()
+    assert abs(signed - p * meetings) < 4 * math.sqrt(meetings * p * (1 - p)), signed / meetings
+    m, _, _ = run_paths(runner, merged(data, customers={"price_rise": -0.1}), n_paths=10,
+                        seed=15)
+    np.testing.assert_array_equal(m["new_customers"], m["meetings"])
+
+
+def test_renewal_churn_takes_every_renewing_client_when_the_hazard_is_capped(runner):
+    """docs/model.md step 5: h = min(1, h0 (1 - 0) exp(4 x 1)) = 1 with h0 = 1 - 0.5^(1/12)
+    and z = 1 (no technician, no owner hours: everything undone, one month of memory);
+    in renewal mode a renewing client leaves with probability 1 - (1 - h)^12 = 1, the
+    others stay: the book shrinks by the clients renewing each month and is empty after
+    12 months."""
+    data = merged(BOOK, start={"techs": 0},
+                  tickets={"proactive_hours_per_endpoint": 1.0},
+                  staff={"owner_hours_per_month": 0.0, "hire_after_months": 60},
+                  churn={"mode": "renewal", "annual_rate": 0.5, "overload_sensitivity": 4.0,
+                         "service_memory_months": 1.0, "visibility_reduction": 0.0})
+    m, _, _ = run_paths(runner, data, n_paths=10, seed=16)
+    np.testing.assert_allclose(m["service_failure"][:, 1:], 1.0)
+    np.testing.assert_array_equal(m["customers"][:, 1:], 10 - np.cumsum(m["churned"][:, 1:], 1))
+    assert np.all(m["customers"][:, 12] == 0)
+    assert np.all(m["churned"][:, 1:].max(axis=1) < 10)  # not all at once: at renewal
+
+
+@pytest.mark.parametrize("proactive", [1.0, 1.3])
+def test_gross_profit_by_line_splits_the_technicians_by_hours(runner, proactive):
+    """docs/model.md step 9 (model v3): $2,400 of T&M a month at $120 an hour (P = 20 h,
+    no decline) and K = 100 x ``proactive`` hours of maintenance: s = P / D. Labour L =
+    $6,500 + V x 6,500 / 140 x 1.5 (V = max(D - 140, 0) overtime hours); managed gross
+    profit 10,000 x 0.88 - (1 - s) L, projects (1 - 0.2) x 2,400 - s L."""
+    data = merged(BOOK, simulation={"months": 2},
+                  start={"legacy_project_revenue": 2400.0}, legacy={"decline_annual": 0.0},
+                  projects={"bill_rate_per_hour": 120.0},
+                  tickets={"proactive_hours_per_endpoint": proactive},
+                  finance={"project_other_cost_share": 0.2})
+    m, _, _ = run_paths(runner, data, n_paths=2, seed=1)
+    demand = 100.0 * proactive + 20.0
+    share = 20.0 / demand
+    labour = 6500.0 + max(demand - 140.0, 0.0) * 6500.0 / 140.0 * 1.5
+    np.testing.assert_allclose(m["gross_profit_managed"][:, 1:], 8800.0 - (1 - share) * labour,
+                               rtol=1e-12)
+    np.testing.assert_allclose(m["gross_profit_projects"][:, 1:], 1920.0 - share * labour,
+                               rtol=1e-12)
+    np.testing.assert_allclose(m["project_hours"][:, 1:], 20.0, rtol=1e-12)
+
+
+@pytest.mark.parametrize(("rate", "drift", "score0"), [(0.2, 0.05, 0.0), (0.0, 0.05, 0.5)])
+def test_the_alignment_staffs_points_decide_the_clients_covered(runner, rate, drift, score0):
+    """docs/model.md step 7 (model v4): 10 clients, 5 a staff member: target 2, one hire a
+    month (lag 1), so A = 0, 1, 2, 2, ... in months 1, 2, 3, ...; A staff cover the
+    floor(A x 0.9 / rate) longest-standing clients (all when rate = 0), whose score rises
+    by ``rate`` (capped at 1), the others drift down by ``drift`` (floored at 0). Their
+    cost ($10,000 each) comes out of managed gross profit: 8,800 - 6,500 - 10,000 A."""
+    data = merged(BOOK, start={"alignment_score": score0},
+                  alignment={"enabled": True, "start_month": 1, "clients_per_staff": 5.0,
+                             "staff_points_per_month": 0.9, "rate": rate, "drift": drift,
+                             "staff_cost_per_month": 10_000.0, "start_clients": 0},
+                  staff={"hire_lag_months": 0, "hire_cash_months": 1.0},
+                  finance={"standard_stack_cost_per_endpoint": 0.0})
+    m, _, _ = run_paths(runner, data, n_paths=2, seed=1)
+    staff = np.array([0, 0, 1] + [2] * 10)
+    assert m["alignment_staff"].tolist() == [staff.tolist()] * 2
+    scores, mean = [score0] * 10, [score0]
+    for t in range(1, 13):
+        covered = 10 if rate == 0 else min(10, int(staff[t] * 0.9 / rate + 1e-9))
+        scores = [min(1.0, a + rate) if k < covered else max(0.0, a - drift)
+                  for k, a in enumerate(scores)]
+        mean.append(sum(scores) / 10)
+    np.testing.assert_allclose(m["alignment_mean"], np.broadcast_to(mean, (2, 13)), rtol=1e-12,
+                               atol=1e-15)
+    np.testing.assert_allclose(m["gross_profit_managed"][:, 1:],
+                               np.broadcast_to(2300.0 - 10_000.0 * staff[1:], (2, 12)),
+                               rtol=1e-12)
