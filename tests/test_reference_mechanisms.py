@@ -31,7 +31,12 @@ import pytest
 from test_oracles import BOOK
 from test_reference import merged, run_paths, z_score
 
-from simulator.model.reference import _draw_seats, _sample_table, simulate_reference
+from simulator.model.reference import (
+    _draw_seats,
+    _sample_table,
+    first_passage,
+    simulate_reference,
+)
 
 
 def _engine_runner():
@@ -93,6 +98,7 @@ def test_maintenance_hours_by_endpoint_and_alignment(runner):
     np.testing.assert_allclose(m["work_hours"][:, 1:], 48.75, rtol=1e-12)
     np.testing.assert_allclose(m["utilization"][:, 1:], 48.75 / 140.0, rtol=1e-12)
     np.testing.assert_allclose(m["alignment_mean"], 0.25, rtol=1e-12)
+    assert np.all(m["owner_overflow_hours"] == 0) and np.all(m["unserved_share"] == 0)
 
 
 def test_ticket_rates_by_endpoint_alignment_and_type(runner):
@@ -122,6 +128,7 @@ def test_ticket_rates_by_endpoint_alignment_and_type(runner):
     (11, 4.0, 0, [0, 0, 0, 1, 2, 2, 2]),  # floor(11 / 4) = 2, one hire a month, lag 2
     (3, 8.0, 3, [0, 0, 0, 1, 1, 1, 1]),  # under a span, the first at 3 technicians
     (3, 8.0, 4, [0] * 7),  # not yet 4 technicians: none
+    (3, 8.0, 1, [0, 0, 0, 1, 1, 1, 1]),  # the first from one technician
     (3, 8.0, 0, [0] * 7),  # no first-manager rule: floor(3 / 8) = 0
 ])
 def test_service_managers_by_span_and_the_first_manager_rule(runner, techs, span, first_at,
@@ -168,11 +175,11 @@ def test_clients_signed_while_the_program_runs_start_at_the_onboarding_score(
 
 
 @pytest.mark.parametrize(("cash", "paid"), [(-5000.0, 0.0), (0.0, 0.0), (0.5, 0.5),
-                                            (1000.0, 1000.0), (1e6, 3000.0)])
+                                            (1000.0, 1000.0), (2299.5, 2299.5), (1e6, 3000.0)])
 def test_the_owner_goes_unpaid_before_the_bank(runner, cash, paid):
     """docs/model.md step 9: the owner is paid min(3,000, max(cash, 0)) of the cash at the
     start of the month; interest 10% / 12 on the credit drawn. Month 1: 8,800 - 6,500
-    - pay - interest, less the 10% bonus pool when positive."""
+    - pay - interest, less the 10% bonus pool when positive (also on a profit of $0.50)."""
     data = merged(BOOK, simulation={"months": 1}, start={"cash": cash},
                   finance={"owner_pay_per_month": 3000.0})
     m, _, _ = run_paths(runner, data, n_paths=2, seed=1)
@@ -187,6 +194,7 @@ def test_the_owner_goes_unpaid_before_the_bank(runner, cash, paid):
     (2.0, 4, range(4, 9)),  # never before its start month: 4, let go in 9
     (3.0, 1, range(0)),  # $2,300 of gross profit never covers 3 x $1,000
     (0.0, 3, range(3, 8)),  # no trigger rule: the start month alone
+    (0.0, 3, range(3, 13)),  # booking exactly the firing line: kept
 ])
 def test_a_rep_started_by_the_margin_rule_is_let_go_from_that_start(runner, multiple, earliest,
                                                                    paid_months):
@@ -195,11 +203,13 @@ def test_a_rep_started_by_the_margin_rule_is_let_go_from_that_start(runner, mult
     never before ``rep_start_month``; a rep under the firing line (washout share 1) is
     let go ceil(3) (the ramp) + 2 (review) months after that start. Months paid: $1,300
     less 10%; others $2,300 less 10%."""
+    kept = len(paid_months) == 10
     data = merged(BOOK, sales={"reps": 1, "rep_start_month": earliest,
                                "rep_hire_margin_multiple": multiple,
                                "rep_cost_per_month": 1000.0, "rep_meetings_per_month": 0.0,
-                               "rep_ramp_months": 3.0, "rep_washout_share": 1.0,
-                               "rep_fire_below": 0.5, "rep_review_months": 2})
+                               "rep_ramp_months": 3.0, "rep_washout_share": 0.0 if kept else 1.0,
+                               "rep_productivity": 0.5, "rep_fire_below": 0.5,
+                               "rep_review_months": 2})
     m, _, _ = run_paths(runner, data, n_paths=2, seed=1)
     profit = np.array([0.0] + [2070.0] * 12)
     profit[list(paid_months)] = 1170.0
@@ -236,6 +246,7 @@ def test_an_idle_team_lets_one_go_a_month_but_never_the_last(runner, techs, afte
                   staff={"layoff_below": 0.9, "layoff_after_months": 1})
     m, _, _ = run_paths(runner, data, n_paths=2, seed=1)
     assert m["techs"].tolist() == [after] * 2
+    assert np.all(m["service_failure"] == 0)  # no work: nothing strained, nothing undone
 
 
 def test_seats_are_drawn_from_the_table_and_rounded(runner):
@@ -336,13 +347,15 @@ def test_the_alignment_staffs_points_decide_the_clients_covered(runner, rate, dr
     month (lag 1), so A = 0, 1, 2, 2, ... in months 1, 2, 3, ...; A staff cover the
     floor(A x 0.9 / rate) longest-standing clients (all when rate = 0), whose score rises
     by ``rate`` (capped at 1), the others drift down by ``drift`` (floored at 0). Their
-    cost ($10,000 each) comes out of managed gross profit: 8,800 - 6,500 - 10,000 A."""
+    cost ($10,000 each) comes out of managed gross profit: 8,800 - 6,500 - 10,000 A,
+    and each is an employee ($100 a month of overhead)."""
     data = merged(BOOK, start={"alignment_score": score0},
                   alignment={"enabled": True, "start_month": 1, "clients_per_staff": 5.0,
                              "staff_points_per_month": 0.9, "rate": rate, "drift": drift,
                              "staff_cost_per_month": 10_000.0, "start_clients": 0},
                   staff={"hire_lag_months": 0, "hire_cash_months": 1.0},
-                  finance={"standard_stack_cost_per_endpoint": 0.0})
+                  finance={"standard_stack_cost_per_endpoint": 0.0,
+                           "overhead_per_employee_month": 100.0})
     m, _, _ = run_paths(runner, data, n_paths=2, seed=1)
     staff = np.array([0, 0, 1] + [2] * 10)
     assert m["alignment_staff"].tolist() == [staff.tolist()] * 2
@@ -357,3 +370,113 @@ def test_the_alignment_staffs_points_decide_the_clients_covered(runner, rate, dr
     np.testing.assert_allclose(m["gross_profit_managed"][:, 1:],
                                np.broadcast_to(2300.0 - 10_000.0 * staff[1:], (2, 12)),
                                rtol=1e-12)
+    # each is an employee: $100 of overhead, as the technician
+    profit = 2300.0 - 10_000.0 * staff[1:] - 100.0 * (1 + staff[1:])
+    np.testing.assert_allclose(m["pretax_profit"][:, 1:],
+                               np.broadcast_to(np.where(profit > 0, 0.9 * profit, profit),
+                                               (2, 12)), rtol=1e-12)
+
+
+def test_service_managers_are_employees_on_the_payroll(runner):
+    """docs/model.md step 9: two service managers from the start (``start.managers``) at
+    $5,000 each and $200 of overhead for each of the 3 employees: month 1's profit is
+    8,800 - 6,500 - 10,000 - 600 = -8,300 (a loss: no bonus pool)."""
+    data = merged(BOOK, simulation={"months": 1}, start={"managers": 2},
+                  staff={"manager_cost_per_month": 5000.0},
+                  finance={"overhead_per_employee_month": 200.0})
+    m, _, _ = run_paths(runner, data, n_paths=2, seed=1)
+    np.testing.assert_allclose(m["pretax_profit"][:, 1], -8300.0, rtol=1e-12)
+    assert np.all(m["managers"][:, 1] == 2)
+
+
+def test_renewals_concede_the_remembered_failure(runner):
+    """docs/model.md steps 3 and 5: no technician and no owner hours, so all the work is
+    undone (u = 1) and z_t = 1 - 0.5^t (two months of memory); nobody churns. A client
+    renewing in month t pays x (1 + 0.06 - 0.5 z_t) (0.81 in month 1, below 1): the
+    month's change of managed revenue is 1,000 (0.06 - 0.5 z_t) times the number
+    renewing, a whole number, ten in all."""
+    data = merged(BOOK, start={"techs": 0},
+                  tickets={"proactive_hours_per_endpoint": 1.0},
+                  customers={"price_escalator": 0.06, "renewal_concession": 0.5},
+                  staff={"owner_hours_per_month": 0.0, "hire_after_months": 60},
+                  churn={"service_memory_months": 2.0})
+    m, _, _ = run_paths(runner, data, n_paths=10, seed=17)
+    z = 1.0 - 0.5 ** np.arange(13)
+    np.testing.assert_allclose(m["service_failure"], np.broadcast_to(z, (10, 13)), rtol=1e-12)
+    step = 1000.0 * (0.06 - 0.5 * z[1:])
+    renewing = np.diff(m["revenue_managed"][:, 1:], axis=1, prepend=10_000.0) / step
+    np.testing.assert_allclose(renewing, np.rint(renewing), atol=1e-9)
+    assert np.all(np.rint(renewing) >= 0) and np.all(np.rint(renewing).sum(axis=1) == 10)
+    assert np.all(m["customers"] == 10)
+
+
+@pytest.mark.parametrize("owner", [45.0, 200.0])
+def test_the_owners_hours_add_up(runner, owner):
+    """docs/model.md step 3 as an identity on every month of 30 paths: reactive tickets
+    ~ Poisson(100) of 1 h, 30% escalated to the owner (no lead), 80 h of maintenance,
+    4 h of management (one technician) and 5 h of account care, 140 h + 21 h of
+    overtime: the owner's escalations, management, care and overflow come in that order
+    out of his hours, and his selling hours are what is left, at most 40; the overflow
+    F = max(W - 161, 0) is his or undone (u W = F - F_o)."""
+    data = merged(BOOK, simulation={"months": 6},
+                  tickets={"per_endpoint_reactive": 1.0, "hours_reactive": 1.0,
+                           "proactive_hours_per_endpoint": 0.8},
+                  customers={"account_hours_per_month": 0.5},
+                  staff={"owner_hours_per_month": owner, "escalation_share": 0.3,
+                         "escalation_lead_techs": 5, "management_hours_per_employee": 4.0,
+                         "backlog_carry": 0.0})
+    m, _, _ = run_paths(runner, data, n_paths=30, seed=18)
+    cur = {name: m[name][:, 1:] for name in ("owner_escalation_hours", "owner_management_hours",
+                                             "owner_account_hours", "owner_overflow_hours",
+                                             "owner_sales_hours", "work_hours", "ticket_hours",
+                                             "unserved_share")}
+    escalated = np.minimum(0.3 * cur["ticket_hours"], owner)
+    np.testing.assert_allclose(cur["owner_escalation_hours"], escalated, rtol=1e-12)
+    rest = owner - escalated
+    management = np.minimum(4.0, rest)
+    np.testing.assert_allclose(cur["owner_management_hours"], management, rtol=1e-12)
+    rest -= management
+    care = np.minimum(5.0, rest)
+    np.testing.assert_allclose(cur["owner_account_hours"], care, rtol=1e-12, atol=1e-12)
+    rest -= care
+    work = cur["ticket_hours"] + 80.0 - escalated
+    np.testing.assert_allclose(cur["work_hours"], work, rtol=1e-12)
+    overflow = np.maximum(work - 161.0, 0.0)
+    taken = np.minimum(overflow, rest)
+    np.testing.assert_allclose(cur["owner_overflow_hours"], taken, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(cur["unserved_share"] * work, overflow - taken, rtol=1e-9,
+                               atol=1e-9)
+    np.testing.assert_allclose(cur["owner_sales_hours"], np.minimum(rest - taken, 40.0),
+                               rtol=1e-12, atol=1e-12)
+    assert (overflow > 0).any() and (overflow == 0).any()
+    assert ((overflow - taken) > 0).any() == (owner == 45.0)
+
+
+@pytest.mark.parametrize(("hire_above", "layoff_below", "techs"), [
+    (1.0, 0.0, [1] * 7),  # W / (T h) = 1 exactly: not above the line, nobody hired
+    (0.99, 0.0, [1, 1, 1, 2, 2, 2, 2]),  # above it: hired after 1 month, lag 2
+    (10.0, 0.5, [2] * 7),  # two technicians: W = 100 = 0.5 x 2 x 100, not below the line
+])
+def test_the_hiring_and_letting_go_lines_are_strict(runner, hire_above, layoff_below, techs):
+    """docs/model.md step 10: overloaded if W / ((T + P) h) > hire_above, idle if W <
+    layoff_below T h: 100 hours of maintenance for 100-hour technicians."""
+    data = merged(BOOK, simulation={"months": 6}, start={"techs": techs[0]},
+                  tickets={"proactive_hours_per_endpoint": 1.0},
+                  staff={"tech_hours_per_month": 100.0, "hire_above": hire_above,
+                         "hire_after_months": 1, "hire_lag_months": 2,
+                         "layoff_below": layoff_below, "layoff_after_months": 1})
+    m, _, _ = run_paths(runner, data, n_paths=2, seed=1)
+    assert m["techs"].tolist() == [techs] * 2
+
+
+def test_first_passage_counts_a_run_of_months_from_month_0():
+    """docs/model.md: the first month t >= 0 at which MRR has been at or above the
+    threshold for ``sustain`` consecutive months, the last of them; -1 if never."""
+    mrr = np.array([5.0, 10.0, 10.0, 9.0, 10.0, 12.0, 10.0, 10.0])
+    assert first_passage(mrr, 10.0, 1) == 1
+    assert first_passage(mrr, 10.0, 2) == 2
+    assert first_passage(mrr, 10.0, 3) == 6
+    assert first_passage(mrr, 10.0, 4) == 7
+    assert first_passage(mrr, 10.0, 5) == -1
+    assert first_passage(mrr, 12.5, 1) == -1
+    assert first_passage(np.array([10.0, 10.0]), 10.0, 2) == 1
