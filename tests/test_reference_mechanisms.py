@@ -480,3 +480,19 @@ def test_first_passage_counts_a_run_of_months_from_month_0():
     assert first_passage(mrr, 10.0, 5) == -1
     assert first_passage(mrr, 12.5, 1) == -1
     assert first_passage(np.array([10.0, 10.0]), 10.0, 2) == 1
+
+
+def test_the_felt_failure_is_capped_at_one(runner):
+    """docs/model.md step 3: f = min(1, u + strain_weight V / W). One technician (140 h)
+    may work 50% overtime: W = 210 hours of maintenance, V = 70, nothing undone, so
+    5 x 70 / 210 = 5/3 is felt as 1; with one month of memory z = 1. At strain 1.5 it is
+    0.5."""
+    data = merged(BOOK, simulation={"months": 2},
+                  tickets={"proactive_hours_per_endpoint": 2.1},
+                  staff={"overtime_max_share": 0.5},
+                  churn={"strain_weight": 5.0, "service_memory_months": 1.0})
+    m, _, _ = run_paths(runner, data, n_paths=2, seed=1)
+    np.testing.assert_allclose(m["unserved_share"][:, 1:], 0.0, atol=0)
+    np.testing.assert_allclose(m["service_failure"][:, 1:], 1.0, rtol=1e-12)
+    m, _, _ = run_paths(runner, merged(data, churn={"strain_weight": 1.5}), n_paths=2, seed=1)
+    np.testing.assert_allclose(m["service_failure"][:, 1:], 0.5, rtol=1e-12)
