@@ -496,3 +496,15 @@ def test_the_felt_failure_is_capped_at_one(runner):
     np.testing.assert_allclose(m["service_failure"][:, 1:], 1.0, rtol=1e-12)
     m, _, _ = run_paths(runner, merged(data, churn={"strain_weight": 1.5}), n_paths=2, seed=1)
     np.testing.assert_allclose(m["service_failure"][:, 1:], 0.5, rtol=1e-12)
+
+
+def test_a_years_profit_under_a_dollar_is_taxed(runner):
+    """docs/model.md step 9: in month 12 ``tax_rate`` times the year's pretax profit when
+    positive, however small. An owner paid $2,299.95 leaves 8,800 - 6,500 - 2,299.95 =
+    $0.05 a month, $0.045 after the bonus pool: 12 x 0.045 = $0.54 taxed at 25%."""
+    data = merged(BOOK, finance={"owner_pay_per_month": 2299.95, "tax_rate": 0.25})
+    m, _, _ = run_paths(runner, data, n_paths=2, seed=1)
+    np.testing.assert_allclose(m["pretax_profit"][:, 1:], 0.045, rtol=1e-6)
+    year = m["pretax_profit"][:, 1:13].sum(axis=1)
+    np.testing.assert_allclose(m["tax_paid"][:, 12], 0.25 * year, rtol=1e-12)
+    assert np.all(m["tax_paid"][:, 12] > 0.13) and np.all(m["tax_paid"][:, :12] == 0)
