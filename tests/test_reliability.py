@@ -20,6 +20,12 @@ from simulator.config import ConfigError, load_config
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "configs" / "baseline.toml"
 SMALL = ["--paths", "40", "--months", "12", "--no-progress"]
+RUN = [*SMALL, "--no-levers"]
+"""``msp-sim run``'s cases: the scan of the standard levers (nine more simulations and
+their part of the files, ~1 s of CPU a run, ~25 runs) is nothing these cases are about
+(its own checks are in tests/test_levers.py); the files a run writes are the same
+(``RUN_FILES``). The memory limit's negative control runs with it, as the refused
+``run`` of that check does."""
 RUN_FILES = {"summary.json", "paths.npz", "quantiles.csv", "report.html", "results.xlsx",
              "fan_chart.png",
              "time_to_threshold.png"}
@@ -51,15 +57,15 @@ def test_directory_named_like_an_output_is_not_deleted(tmp_path, capsys):
     out = tmp_path / "out"
     (out / "paths.npz").mkdir(parents=True)
     (out / "paths.npz" / "mine.txt").write_text("precious")
-    code, _, err = run(capsys, "run", BASELINE, *SMALL, "--out", out)
+    code, _, err = run(capsys, "run", BASELINE, *RUN, "--out", out)
     assert code == 2 and "paths.npz is not a regular file" in one_error(err)
     assert (out / "paths.npz" / "mine.txt").read_text() == "precious"
     assert "simulating" not in err  # refused before simulating
     # negative control: an earlier run's regular files are replaced
     (out / "paths.npz" / "mine.txt").unlink()
     (out / "paths.npz").rmdir()
-    assert run(capsys, "run", BASELINE, *SMALL, "--out", out)[0] == 0
-    assert run(capsys, "run", BASELINE, *SMALL, "--seed", "9", "--out", out)[0] == 0
+    assert run(capsys, "run", BASELINE, *RUN, "--out", out)[0] == 0
+    assert run(capsys, "run", BASELINE, *RUN, "--seed", "9", "--out", out)[0] == 0
     assert {p.name for p in out.iterdir()} == RUN_FILES
 
 
@@ -68,14 +74,14 @@ def test_symlink_named_like_an_output_is_not_followed(tmp_path, capsys):
     out.mkdir()
     (tmp_path / "elsewhere.json").write_text("precious")
     (out / "summary.json").symlink_to(tmp_path / "elsewhere.json")
-    code, _, err = run(capsys, "run", BASELINE, *SMALL, "--out", out)
+    code, _, err = run(capsys, "run", BASELINE, *RUN, "--out", out)
     assert code == 2 and "not a regular file" in one_error(err)
     assert (tmp_path / "elsewhere.json").read_text() == "precious"
 
 
 def test_out_below_a_file_is_refused_before_simulating(tmp_path, capsys):
     (tmp_path / "afile").write_text("x")
-    code, _, err = run(capsys, "run", BASELINE, *SMALL, "--out", tmp_path / "afile" / "out")
+    code, _, err = run(capsys, "run", BASELINE, *RUN, "--out", tmp_path / "afile" / "out")
     line = one_error(err)
     assert code == 2 and "afile is a file, not a directory" in line and "Errno" not in line
     assert "simulating" not in err
@@ -83,7 +89,7 @@ def test_out_below_a_file_is_refused_before_simulating(tmp_path, capsys):
 
 
 def test_out_name_too_long_is_refused_before_simulating(tmp_path, capsys):
-    code, _, err = run(capsys, "run", BASELINE, *SMALL, "--out", tmp_path / ("x" * 250))
+    code, _, err = run(capsys, "run", BASELINE, *RUN, "--out", tmp_path / ("x" * 250))
     assert code == 2 and "too long" in one_error(err).lower() and "simulating" not in err
     assert list(tmp_path.iterdir()) == []
 
@@ -96,11 +102,11 @@ def test_out_unwritable_is_refused_before_simulating(tmp_path, capsys, monkeypat
         raise PermissionError(13, "Permission denied")
 
     monkeypatch.setattr(output.tempfile, "mkdtemp", denied)
-    code, _, err = run(capsys, "run", BASELINE, *SMALL, "--out", tmp_path / "new" / "out")
+    code, _, err = run(capsys, "run", BASELINE, *RUN, "--out", tmp_path / "new" / "out")
     assert code == 2 and "Permission denied" in one_error(err) and "simulating" not in err
     assert list(tmp_path.iterdir()) == []  # the parent it created is removed again
     monkeypatch.setattr(output.tempfile, "mkdtemp", real)
-    assert run(capsys, "run", BASELINE, *SMALL, "--out", tmp_path / "new" / "out")[0] == 0
+    assert run(capsys, "run", BASELINE, *RUN, "--out", tmp_path / "new" / "out")[0] == 0
 
 
 def test_mount_point_is_refused(tmp_path, capsys, monkeypatch):
@@ -108,18 +114,18 @@ def test_mount_point_is_refused(tmp_path, capsys, monkeypatch):
     out.mkdir()
     real = os.path.ismount
     monkeypatch.setattr(output.os.path, "ismount", lambda p: Path(p) == out or real(p))
-    code, _, err = run(capsys, "run", BASELINE, *SMALL, "--out", out)
+    code, _, err = run(capsys, "run", BASELINE, *RUN, "--out", out)
     assert code == 2 and "mount point" in one_error(err) and "simulating" not in err
 
 
 def test_symlinked_out_is_written_through_keeping_the_mode(tmp_path, capsys):
     target = tmp_path / "target"
     link = tmp_path / "link"
-    assert run(capsys, "run", BASELINE, *SMALL, "--out", target)[0] == 0
+    assert run(capsys, "run", BASELINE, *RUN, "--out", target)[0] == 0
     os.chmod(target, 0o2770)
     link.symlink_to(target)
     before = (target / "summary.json").read_text()
-    assert run(capsys, "run", BASELINE, *SMALL, "--seed", "11", "--out", link)[0] == 0
+    assert run(capsys, "run", BASELINE, *RUN, "--seed", "11", "--out", link)[0] == 0
     assert link.is_symlink() and os.readlink(link) == str(target)
     assert (target / "summary.json").read_text() != before  # the target got the new run
     assert {p.name for p in target.iterdir()} == RUN_FILES
@@ -129,14 +135,14 @@ def test_symlinked_out_is_written_through_keeping_the_mode(tmp_path, capsys):
 
 def test_empty_out_is_refused(capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    code, _, err = run(capsys, "run", BASELINE, *SMALL, "--out", "")
+    code, _, err = run(capsys, "run", BASELINE, *RUN, "--out", "")
     assert code == 2 and "--out" in one_error(err) and "empty" in err
     assert list(tmp_path.iterdir()) == []
 
 
 def test_compare_out_on_a_run_directory_says_so(tmp_path, capsys):
     out = tmp_path / "out"
-    assert run(capsys, "run", BASELINE, *SMALL, "--out", out)[0] == 0
+    assert run(capsys, "run", BASELINE, *RUN, "--out", out)[0] == 0
     code, _, err = run(capsys, "compare", BASELINE, ROOT / "configs" / "standardized.toml",
                        *SMALL, "--out", out)
     line = one_error(err)
@@ -148,7 +154,7 @@ def test_busy_out_is_refused(tmp_path, capsys):
     out = tmp_path / "out"
     output.claim_out_dir(out)  # as another msp-sim would hold it
     try:
-        code, _, err = run(capsys, "run", BASELINE, *SMALL, "--out", out)
+        code, _, err = run(capsys, "run", BASELINE, *RUN, "--out", out)
         # in one process the claim is shared, so take the lock from a second descriptor
     finally:
         output.release_claims()
@@ -161,17 +167,17 @@ def test_busy_out_is_refused(tmp_path, capsys):
     os.write(fd, b"4242\n")
     fcntl.flock(fd, fcntl.LOCK_EX)
     try:
-        code, _, err = run(capsys, "run", BASELINE, *SMALL, "--out", out2)
+        code, _, err = run(capsys, "run", BASELINE, *RUN, "--out", out2)
         assert code == 2 and "busy" in one_error(err) and "4242" in err
         assert "simulating" not in err and not out2.exists()
     finally:
         os.close(fd)
-    assert run(capsys, "run", BASELINE, *SMALL, "--out", out2)[0] == 0  # free again
+    assert run(capsys, "run", BASELINE, *RUN, "--out", out2)[0] == 0  # free again
 
 
 def test_stale_temporaries_of_dead_runs_are_removed(tmp_path, capsys):
     out = tmp_path / "out"
-    assert run(capsys, "run", BASELINE, *SMALL, "--out", out)[0] == 0
+    assert run(capsys, "run", BASELINE, *RUN, "--out", out)[0] == 0
     dead = 2**22 + 12345  # above pid_max's default: no such process
     stale_tmp = tmp_path / f".out.tmp-{dead}-abcdefgh"
     stale_old = tmp_path / f".out.old-{dead}-0123456789ab"
@@ -180,7 +186,7 @@ def test_stale_temporaries_of_dead_runs_are_removed(tmp_path, capsys):
         (d / "paths.npz").write_bytes(b"partial")
     alive = tmp_path / f".out.tmp-{os.getppid()}-live"  # a live process's: left alone
     alive.mkdir()
-    assert run(capsys, "run", BASELINE, *SMALL, "--out", out)[0] == 0
+    assert run(capsys, "run", BASELINE, *RUN, "--out", out)[0] == 0
     assert not stale_tmp.exists() and not stale_old.exists() and alive.exists()
     assert {p.name for p in out.iterdir()} == RUN_FILES
 
@@ -199,7 +205,7 @@ def test_full_disk_while_writing_keeps_the_earlier_output(tmp_path, capsys, monk
     """ENOSPC in the middle of paths.npz (simulated in-process; test_faults.py fills a
     real tmpfs where mounting is allowed)."""
     out = tmp_path / "out"
-    assert run(capsys, "run", BASELINE, *SMALL, "--out", out)[0] == 0
+    assert run(capsys, "run", BASELINE, *RUN, "--out", out)[0] == 0
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     real = output.write_paths
 
@@ -208,7 +214,7 @@ def test_full_disk_while_writing_keeps_the_earlier_output(tmp_path, capsys, monk
         raise OSError(28, "No space left on device", str(path))
 
     monkeypatch.setattr(output, "write_paths", full)
-    code, _, err = run(capsys, "run", BASELINE, *SMALL, "--seed", "4", "--out", out)
+    code, _, err = run(capsys, "run", BASELINE, *RUN, "--seed", "4", "--out", out)
     line = one_error(err)
     assert code == 2 and "No space left on device" in line and str(out) in line
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
@@ -220,7 +226,7 @@ def test_too_little_space_is_refused_before_simulating(tmp_path, capsys, monkeyp
     usage = output.shutil.disk_usage(tmp_path)
     monkeypatch.setattr(output.shutil, "disk_usage",
                         lambda p: usage._replace(free=1_000_000))
-    code, _, err = run(capsys, "run", BASELINE, *SMALL, "--out", tmp_path / "out")
+    code, _, err = run(capsys, "run", BASELINE, *RUN, "--out", tmp_path / "out")
     assert code == 2 and "too little space" in one_error(err) and "simulating" not in err
     assert list(tmp_path.iterdir()) == []
 
@@ -412,7 +418,7 @@ def test_unexpected_exception_is_one_line(capsys, monkeypatch):
     "staff.tech_hours_per_month=5e-324",
 ])
 def test_extreme_magnitudes_are_refused(tmp_path, capsys, override):
-    code, _, err = run(capsys, "run", BASELINE, *SMALL, "--set", override,
+    code, _, err = run(capsys, "run", BASELINE, *RUN, "--set", override,
                        "--out", tmp_path / "out")
     assert code == 2 and override.split("=")[0] in one_error(err)
     assert list(tmp_path.iterdir()) == []
