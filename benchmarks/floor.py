@@ -33,12 +33,18 @@ from _common import BASELINE, git_commit, load
 import simulator
 from simulator.api import engine_ready
 from simulator.engine import N_METRICS, _random, run_chunk
-from simulator.engine._jit import jit
 from simulator.model import sampling
 from simulator.model.metrics import METRICS
 
+# Compiled afresh in each process, never from numba's on-disk cache: the floor
+# inlines the engine's samplers (simulator/engine/_random.py), and numba checks a cached
+# function against its own file alone, so a cached floor kept the samplers of the
+# day it was compiled (measured: after the samplers changed, a cached floor ran at
+# 193 ns a path-month against 140 compiled afresh). Otherwise the engine's options.
+_floor_jit = numba.njit(nogil=True, fastmath=False, error_model="numpy")
 
-@jit
+
+@_floor_jit
 def floor_paths(seeds, months, tickets, meetings, projects, techs, quit_q, uniforms, out):
     """The model's minimum work for each path (module docstring) into ``out``
     ``(paths, months + 1, N_METRICS)``, each month one contiguous row; ``uniforms``

@@ -123,7 +123,8 @@ def _prepare(group: str) -> Path:
     if group == "engine":
         for path in (where / "simulator" / "engine").glob("*.py"):
             text = path.read_text(encoding="utf-8")
-            path.write_text(re.sub(r"^@jit\n", "", text, flags=re.MULTILINE), encoding="utf-8")
+            text = re.sub(r"^@jit(_inline)?\n", "", text, flags=re.MULTILINE)
+            path.write_text(text, encoding="utf-8")
         init = where / "simulator" / "engine" / "__init__.py"
         text = init.read_text(encoding="utf-8")
         old = "params = np.ascontiguousarray(params)"

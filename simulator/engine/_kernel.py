@@ -35,9 +35,11 @@ from ._mechanisms import (
     overtime_worked,
     owners_month,
     pretax_profit,
+    price_close_factor,
     projects_billed,
-    renew,
+    quit_probability,
     renewal_price_factor,
+    renewed_price,
     reps_on_payroll,
     service_felt,
     staff_turnover,
@@ -47,7 +49,14 @@ from ._mechanisms import (
     wants_layoff,
     wants_technician,
 )
-from ._random import geometric0_log, poisson, randint, seed_state, uniform
+from ._random import (
+    geometric0_log,
+    poisson_given,
+    poisson_p0,
+    randint,
+    seed_state,
+    uniform,
+)
 
 # Output axis of the metrics array. simulator.model.metrics.METRICS states the same
 # order (tests keep them in step); kept here so the cached kernel is rebuilt
@@ -166,6 +175,17 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
     geo_p = 1.0 / (1.0 + cycle)
     log_geo_q = math.log1p(-geo_p) if geo_p < 1.0 else -math.inf  # months to close
     log_keep = math.log1p(-decline) if decline < 1.0 else 0.0  # legacy kept per year, log
+    price_factor = price_close_factor(rise, p.sales_price_close_response)
+    # What the month's samplers need beside their parameters (an ``exp``, a ``log1p``),
+    # kept while the parameters repeat: the team and its quit probability, the
+    # project and meeting means (same draws as computed afresh)
+    quit_n = -1
+    quit_q = -1.0
+    quit_p0 = -1.0
+    project_lam = -1.0
+    project_p0 = 0.0
+    meeting_lam = -1.0
+    meeting_p0 = 0.0
 
     # --- customers (kept in signing order) ----------------------------------
     # A month costs O(events), not O(customers), where nothing per customer
@@ -274,7 +294,12 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
         managers_posted -= manager_arrivals[t]
         align_staff += align_arrivals[t]
         align_posted -= align_arrivals[t]
-        quits = staff_turnover(state, techs, quit_base, p.staff_turnover_overload, utilization)
+        q = quit_probability(quit_base, p.staff_turnover_overload, utilization)
+        if techs != quit_n or q != quit_q:
+            quit_n = techs
+            quit_q = q
+            quit_p0 = -1.0  # P(0) of the new team and q: computed when a draw needs it
+        quits, quit_p0 = staff_turnover(state, techs, q, quit_p0)
         techs -= quits
         aligning = alignment_enabled and t >= align_start
         if not aligning:
@@ -300,7 +325,11 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
         else:
             legacy_factor = 0.0
         legacy_projects = legacy_projects0 * legacy_factor
-        n_projects = poisson(state, n * projects_per_month)
+        lam_p = n * projects_per_month
+        if lam_p != project_lam:
+            project_lam = lam_p
+            project_p0 = poisson_p0(lam_p)
+        n_projects = poisson_given(state, lam_p, project_p0)
         ongoing = 0.0
         for _ in range(n_projects):
             ongoing += draw_from_table(state, size_ppf)
@@ -336,9 +365,12 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
         # 4. meetings and the pipeline
         lam_m = meeting_rate(p.sales_meetings_per_selling_hour, selling, reps_paid,
                              rep_meetings, rep_start, p.sales_rep_ramp_months, t)
-        meetings = poisson(state, lam_m) if lam_m > 0.0 else 0
-        deal_p = deal_probability(deal_prob, rise, p.sales_price_close_response,
-                                  p.sales_referral_share, overload, service_failure)
+        if lam_m != meeting_lam:
+            meeting_lam = lam_m
+            meeting_p0 = poisson_p0(lam_m)
+        meetings = poisson_given(state, lam_m, meeting_p0) if lam_m > 0.0 else 0
+        deal_p = deal_probability(deal_prob, price_factor, p.sales_referral_share, overload,
+                                  service_failure)
         for _ in range(meetings):  # each meeting is a deal with probability deal_p
             if uniform(state) < deal_p:
                 d = geometric0_log(state, log_geo_q) if geo_p < 1.0 else 0
@@ -398,8 +430,12 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
                 if renews == t:
                     if pending[c]:
                         book_pending -= 1
-                    renew(c, t, term, factor, rise, H, price, pending, renew_at, renewals_due)
-                    renews = renew_at[c]
+                    price[c] = renewed_price(price[c], pending[c], factor, rise)
+                    pending[c] = False
+                    renews = t + term  # the next renewal, booked
+                    renew_at[c] = renews
+                    if renews <= H:
+                        renewals_due[renews] += 1
                 s_c = seats[c]
                 p_c = price[c]
                 a_c = align[c]
@@ -426,7 +462,11 @@ def _simulate_path(p, seed, months, churn_at_renewal, alignment_enabled, seats_p
                 if renew_at[c] == t:
                     if pending[c]:
                         book_pending -= 1
-                    renew(c, t, term, factor, rise, H, price, pending, renew_at, renewals_due)
+                    price[c] = renewed_price(price[c], pending[c], factor, rise)
+                    pending[c] = False
+                    renew_at[c] = t + term  # the next renewal, booked
+                    if t + term <= H:
+                        renewals_due[t + term] += 1
                 managed += seats[c] * price[c]  # (no stores between: no reloads)
         if not churn_at_renewal and survival < 1e-250:
             # Rescale before underflow (the clocks only compare ratios);

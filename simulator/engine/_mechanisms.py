@@ -13,15 +13,16 @@ import math
 
 import numpy as np
 
-from ._jit import jit
-from ._random import binomial, poisson, uniform
+from ._jit import jit, jit_inline
+from ._random import binomial_given, poisson, uniform
 
 __all__ = [
     "can_pay", "churn_hazard", "clients_aligned", "deal_probability", "draw_from_table",
     "draw_seats", "escalation_hours", "gross_profit_by_line", "maintenance_debt",
     "maintenance_hours",
     "managers_wanted", "meeting_rate", "onboarding_alignment", "overtime_efficiency",
-    "overtime_worked", "owners_month", "pretax_profit", "projects_billed", "renew",
+    "overtime_worked", "owners_month", "pretax_profit", "price_close_factor",
+    "projects_billed", "quit_probability", "renewed_price",
     "renewal_price_factor", "reps_on_payroll", "service_felt", "staff_turnover", "tax_due",
     "tickets_month", "trigger_start", "wants_layoff", "wants_technician",
 ]
@@ -50,15 +51,24 @@ def draw_seats(state, table):
 # --- the mechanisms, in the month's order (docs/model.md) -----------------------
 
 @jit
-def staff_turnover(state, techs, quit_base, turnover_overload, utilization_before):
-    """Step 1: technicians who quit this month, each with probability
-    ``min(1, quit_base * (1 + turnover_overload * max(utilization - 1, 0)))``: one
-    binomial draw (one uniform, where a uniform per technician drew 8 a month)."""
+def quit_probability(quit_base, turnover_overload, utilization_before):
+    """Step 1: a technician's chance to quit this month: ``min(1, quit_base * (1 +
+    turnover_overload * max(utilization - 1, 0)))``."""
     over = utilization_before - 1.0 if utilization_before > 1.0 else 0.0
     q = quit_base * (1.0 + turnover_overload * over)
     if q > 1.0:
         q = 1.0
-    return binomial(state, techs, q)
+    return q
+
+
+@jit_inline
+def staff_turnover(state, techs, q, p0):
+    """Step 1: technicians who quit this month, each with probability ``q``
+    (:func:`quit_probability`): one binomial draw (one uniform, where a uniform per
+    technician drew 8 a month). ``p0`` is the binomial's ``P(0)`` kept by the caller
+    while the team and ``q`` stay as they were (negative: not known); returns the draw
+    and ``P(0)`` if the draw computed it (:func:`~simulator.engine._random.binomial_given`)."""
+    return binomial_given(state, techs, q, p0)
 
 
 @jit
@@ -87,7 +97,7 @@ def maintenance_debt(debt, maintenance, unserved, debt_months):
     return debt + (share - debt) / debt_months
 
 
-@jit
+@jit_inline
 def tickets_month(state, rate_r, rate_a, endpoints_per_seat, seats_unaligned, seats_aligned,
                   neglect):
     """Step 2: reactive-type and aligned-type ticket counts of the month; ``neglect`` (``1 +
@@ -148,14 +158,21 @@ def service_felt(unserved_share, overtime_hours, work, strain_weight):
 
 
 @jit
-def deal_probability(deal_prob, price_rise, close_response, referral_share, overload,
-                     service_failure):
+def price_close_factor(price_rise, close_response):
+    """Step 4: the close-rate response to a price rise, ``(1 + rise)^-e`` (a path's
+    constant: computed once)."""
+    return (1.0 + price_rise) ** (-close_response)
+
+
+@jit
+def deal_probability(deal_prob, price_factor, referral_share, overload, service_failure):
     """Step 4: the chance that a meeting becomes a deal: the proposal and close
-    rates, times the close-rate response to a price rise ``(1 + rise)^-e``,
-    times the referrals a failing service loses
+    rates, times the close-rate response to a price rise ``price_factor``
+    (:func:`price_close_factor`), times the referrals a failing service loses
     ``1 - referral_share * (1 - exp(-overload * service_failure))``."""
-    price_factor = (1.0 + price_rise) ** (-close_response)
-    referrals = 1.0 - referral_share * (1.0 - math.exp(-overload * service_failure))
+    x = -overload * service_failure
+    lost = 1.0 - (math.exp(x) if x != 0.0 else 1.0)  # exp(0) is 1 exactly: no call
+    referrals = 1.0 - referral_share * lost
     prob = deal_prob * price_factor * referrals
     return prob if prob < 1.0 else 1.0
 
@@ -242,7 +259,8 @@ def clients_aligned(clients, align_staff, staff_points, rate):
 @jit
 def churn_hazard(h0, visibility, care_share, overload, service_failure):
     """Step 5: this month's churn hazard of every customer of the path."""
-    h = h0 * (1.0 - visibility * care_share) * math.exp(overload * service_failure)
+    x = overload * service_failure
+    h = h0 * (1.0 - visibility * care_share) * (math.exp(x) if x != 0.0 else 1.0)
     return h if h < 1.0 else 1.0
 
 
@@ -338,14 +356,12 @@ def managers_wanted(planned, span, first_at):
 
 
 @jit
-def renew(c, t, term, factor, rise, horizon, price, pending, renew_at, renewals_due):
-    """Customer ``c`` renews in month ``t``: its price moves by ``factor``
-    (:func:`renewal_price_factor`) and a pending price rise applies; its next
-    renewal is booked."""
-    price[c] *= factor
-    if pending[c]:
-        price[c] *= 1.0 + rise
-        pending[c] = False
-    renew_at[c] = t + term
-    if t + term <= horizon:
-        renewals_due[t + term] += 1
+def renewed_price(price, pending, factor, rise):
+    """A customer's price after its renewal in this month: it moves by ``factor``
+    (:func:`renewal_price_factor`) and a ``pending`` price rise applies. (Scalars in and
+    out: the path loop books the next renewal; a compiled call that took the book's
+    arrays would take a reference on each, four atomic pairs a renewal.)"""
+    price *= factor
+    if pending:
+        price *= 1.0 + rise
+    return price

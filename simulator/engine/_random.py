@@ -27,7 +27,7 @@ import math
 
 import numpy as np
 
-from ._jit import jit
+from ._jit import jit, jit_inline
 
 _U53 = 1.0 / 9007199254740992.0  # 2**-53
 
@@ -117,9 +117,15 @@ def log_factorial(k):
 @jit
 def _poisson_inversion(state, lam):
     # Sequential search of the CDF from 0; exp(-lam) > 4.5e-5 for lam < 10.
+    return _poisson_inversion_p0(state, lam, math.exp(-lam))
+
+
+@jit_inline
+def _poisson_inversion_p0(state, lam, p0):
+    # :func:`_poisson_inversion` given ``p0 = exp(-lam)``.
     u = uniform(state)
     k = 0
-    p = math.exp(-lam)
+    p = p0
     cdf = p
     while u > cdf:
         k += 1
@@ -156,7 +162,7 @@ def _poisson_ptrs(state, lam):
             return int(k)
 
 
-@jit
+@jit_inline
 def poisson(state, lam):
     """Poisson(lam): inversion below a mean of 10, PTRS above."""
     if lam <= 0.0:
@@ -166,18 +172,53 @@ def poisson(state, lam):
     return _poisson_ptrs(state, lam)
 
 
+@jit
+def poisson_p0(lam):
+    """What :func:`poisson_given` needs beside ``lam``: ``exp(-lam)`` below a mean of 10
+    (0 above), computed once by a caller whose mean repeats from month to month."""
+    return math.exp(-lam) if 0.0 < lam < 10.0 else 0.0
+
+
+@jit_inline
+def poisson_given(state, lam, p0):
+    """:func:`poisson` given ``p0 = poisson_p0(lam)``: the same draws from the same
+    stream."""
+    if lam <= 0.0:
+        return 0
+    if lam < 10.0:
+        return _poisson_inversion_p0(state, lam, p0)
+    return _poisson_ptrs(state, lam)
+
+
 _BINOMIAL_INVERSION_MEAN = 30.0  # n min(p, 1 - p) above it: one uniform per trial
 
 
-@jit
+@jit_inline
 def binomial(state, n, p):
     """Binomial(n, p): inversion from one uniform (the textbook BINV: the CDF searched
     from 0 with ``P(k + 1) = P(k) (n - k) / (k + 1) * p / (1 - p)``, ``p <= 1/2`` by
     symmetry), ``O(n min(p, 1 - p))`` steps; above a mean of 30 one uniform per trial."""
+    return binomial_given(state, n, p, -1.0)[0]
+
+
+# Below 1 - n q by this much a uniform is below the computed (1 - q)^n, whatever the
+# rounding of either (each is within a few units of 1e-16 of its exact value)
+_BERNOULLI_MARGIN = 1e-12
+
+
+@jit_inline
+def binomial_given(state, n, p, r0):
+    """:func:`binomial` given the inversion's ``r0 = P(0) = (1 - q)^n``, ``q = min(p, 1 -
+    p)``, kept by a caller whose ``n, p`` repeat from month to month, or ``r0 < 0``
+    where it is not known yet: returns the
+    draw and ``r0``, computed only where the draw needs it. A uniform ``u <= 1 - n q``
+    (less a margin) is a draw of 0 whatever ``r0``: ``(1 - q)^n >= 1 - n q``
+    (Bernoulli's inequality), so the first step of the search stops there without
+    ``r0``'s ``exp`` and ``log1p``. The same draws from the same stream."""
     if n <= 0 or p <= 0.0:
-        return 0
+        return 0, r0
     if p >= 1.0:
-        return n
+        return n, r0
     flip = p > 0.5
     q = 1.0 - p if flip else p
     k = 0
@@ -188,9 +229,13 @@ def binomial(state, n, p):
     else:
         s = q / (1.0 - q)
         a = (n + 1) * s
-        r0 = math.exp(n * math.log1p(-q))  # P(0) = (1 - q)^n
         while True:
             u = uniform(state)
+            if r0 < 0.0:
+                if u <= 1.0 - n * q - _BERNOULLI_MARGIN:
+                    k = 0
+                    break
+                r0 = math.exp(n * math.log1p(-q))
             r = r0
             k = 0
             while u > r and k < n:
@@ -200,4 +245,4 @@ def binomial(state, n, p):
             if u <= r:
                 break
             # rounding left u above the summed CDF (n trials passed): draw again
-    return n - k if flip else k
+    return (n - k if flip else k), r0
