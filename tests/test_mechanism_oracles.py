@@ -265,3 +265,61 @@ def test_an_idle_team_lets_one_technician_go(runner, techs, proactive, after):
     m, _, _ = run_paths(runner, data, n_paths=2, seed=1)
     want = [techs] * 4 + [after] * 9
     assert m["techs"].tolist() == [want, want]
+
+
+def test_an_aligned_endpoint_takes_its_own_maintenance_hours(runner):
+    """docs/model.md step 2 (v3, third pass): maintenance hours K = sum_i e_i ((1 - a_i)
+    proactive_hours_per_endpoint + a_i proactive_hours_aligned). Ten clients of 10 seats
+    at 2 endpoints a seat (200 endpoints), half aligned (no drift), 0.5 h an endpoint
+    reactive-type and 0.2 h aligned: K = 200 x (0.5 x 0.5 + 0.5 x 0.2) = 70 hours, the
+    month's whole work (no tickets), half of one technician's 140 hours."""
+    data = merged(BOOK, start={"alignment_score": 0.5},
+                  customers={"endpoints_per_seat": 2.0},
+                  tickets={"proactive_hours_per_endpoint": 0.5,
+                           "proactive_hours_aligned": 0.2},
+                  alignment={"drift": 0.0})
+    m, _, _ = run_paths(runner, data, n_paths=2, seed=1)
+    np.testing.assert_allclose(m["work_hours"][:, 1:], 70.0, rtol=1e-12)
+    np.testing.assert_allclose(m["utilization"][:, 1:], 0.5, rtol=1e-12)
+
+
+def test_clients_signed_while_the_program_runs_start_at_the_onboarding_score(runner):
+    """docs/model.md step 6 (v3, third pass): a client signed in a month t >= the
+    program's start month starts at ``alignment.onboarding_score`` (0.5), one signed
+    before it at 0. The book's ten start at 0, nothing drifts and the staff cover no
+    client (floor(A x 0.01 / 1) = 0 for fewer than 100 staff, step 7); the owner's 40
+    selling hours make Poisson(40) meetings a month, each a deal that signs at once. The
+    mean score is then 0.5 x (clients signed from month 3 on) / clients."""
+    data = merged(BOOK, sales={"meetings_per_selling_hour": 1.0, "proposal_rate": 1.0,
+                               "close_rate": 1.0, "cycle_months": 0.0},
+                  alignment={"enabled": True, "start_month": 3, "onboarding_score": 0.5,
+                             "staff_points_per_month": 0.01, "rate": 1.0, "drift": 0.0,
+                             "clients_per_staff": 1000.0})
+    m, _, _ = run_paths(runner, data, n_paths=2, seed=1)
+    clients = m["customers"]
+    assert np.all(np.diff(clients[:, 2:], axis=1) > 0)  # someone signs every month
+    onboarded = clients - clients[:, 2:3]
+    onboarded[:, :3] = 0.0
+    np.testing.assert_allclose(m["alignment_mean"], 0.5 * onboarded / clients, rtol=1e-12,
+                               atol=1e-15)
+
+
+def test_a_table_draw_interpolates_its_last_segment():
+    """docs/model.md "Two kinds of randomness": a per-unit draw is the inverse CDF read
+    from an equally spaced table at position u (size - 1), linearly interpolated. On the
+    table [0, 1, 2] a draw is 2u exactly, over the top segment (u >= 0.5) too; the engine's
+    draw against the uniform its generator gives from the same state, the reference's
+    against its u."""
+    from simulator.model.reference import _sample_table
+    table = np.array([0.0, 1.0, 2.0])
+    for u in (0.0, 0.25, 0.5, 0.625, 0.999):
+        assert _sample_table(table, u) == pytest.approx(2.0 * u, rel=1e-15, abs=0.0)
+    random = pytest.importorskip("simulator.engine._random")
+    from simulator.engine._mechanisms import draw_from_table
+    state, twin = np.zeros(4, dtype=np.uint64), np.zeros(4, dtype=np.uint64)
+    random.seed_state(state, 7)
+    random.seed_state(twin, 7)
+    draws = np.array([draw_from_table(state, table) for _ in range(40)])
+    u = np.array([random.uniform(twin) for _ in range(40)])
+    assert np.sum(u >= 0.5) >= 10
+    np.testing.assert_allclose(draws, 2.0 * u, rtol=1e-15, atol=0.0)
