@@ -323,3 +323,16 @@ def test_a_table_draw_interpolates_its_last_segment():
     u = np.array([random.uniform(twin) for _ in range(40)])
     assert np.sum(u >= 0.5) >= 10
     np.testing.assert_allclose(draws, 2.0 * u, rtol=1e-15, atol=0.0)
+
+
+def test_a_month_without_work_is_not_felt_as_strain(runner):
+    """docs/model.md step 3 (v3): the felt failure is f = min(1, u + strain_weight V / W);
+    a month with no work (the book of ten clients raises no tickets and asks no
+    maintenance: W = 0) has no overtime (V = 0) and nothing undone (u = 0), so f = 0 and
+    service failure stays 0 however heavy the strain weight; nobody churns for it."""
+    data = merged(BOOK, churn={"strain_weight": 1.5, "service_memory_months": 1.0,
+                               "overload_sensitivity": 4.0})
+    m, _, _ = run_paths(runner, data, n_paths=2, seed=1)
+    assert np.all(m["work_hours"] == 0.0)
+    assert np.all(m["service_failure"] == 0.0)
+    assert np.all(m["customers"] == 10)
