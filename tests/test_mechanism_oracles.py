@@ -336,3 +336,39 @@ def test_a_month_without_work_is_not_felt_as_strain(runner):
     assert np.all(m["work_hours"] == 0.0)
     assert np.all(m["service_failure"] == 0.0)
     assert np.all(m["customers"] == 10)
+
+
+def test_a_sound_service_keeps_its_referrals_and_a_price_rise_costs_deals(runner):
+    """docs/model.md step 4: a meeting is a deal with probability proposal_rate x
+    close_rate x (1 + price_rise)^-e x (1 - referral_share (1 - exp(-overload z))). With
+    no work (z = 0) nothing is lost to referrals; proposal rate 0.5, close rate 1 and a
+    10% rise at e = 2: p = 0.5 / 1.1^2 = 0.4132. The owner's 40 selling hours make
+    Poisson(40) meetings in month 1, every deal signs at once (no cycle): over 200 paths
+    the signed share within 4 SE of p."""
+    data = merged(BOOK, simulation={"months": 1}, customers={"price_rise": 0.1},
+                  sales={"meetings_per_selling_hour": 1.0, "proposal_rate": 0.5,
+                         "close_rate": 1.0, "cycle_months": 0.0, "referral_share": 0.3,
+                         "price_close_response": 2.0},
+                  churn={"strain_weight": 1.5, "overload_sensitivity": 4.0})
+    m, _, _ = run_paths(runner, data, n_paths=200, seed=4)
+    assert np.all(m["service_failure"] == 0.0)
+    p = 0.5 / 1.1**2
+    meetings, signed = m["meetings"][:, 1].sum(), m["new_customers"][:, 1].sum()
+    assert abs(signed - p * meetings) < 4 * (meetings * p * (1 - p)) ** 0.5, signed / meetings
+
+
+@pytest.mark.parametrize(("first_at", "managers"), [
+    (1, [0, 0] + [1] * 11),  # the team of one reaches 1: posted in month 1, there from 2
+    (2, [0] * 13),  # never reached (no technician is hired)
+])
+def test_the_first_service_manager_comes_when_the_team_reaches_its_size(runner, first_at,
+                                                                         managers):
+    """docs/model.md, "Trigger rules": with ``staff.first_manager_at_techs = T`` the first
+    service manager is called for once the team with the technicians posted reaches T
+    (at T itself), though the span rule (one per 8) asks for none; posted at the end of
+    month 1 with a month's lag. The book's one technician never wants a colleague."""
+    data = merged(BOOK, staff={"hire_lag_months": 1, "first_manager_at_techs": first_at,
+                               "techs_per_manager": 8.0, "manager_cost_per_month": 5000.0})
+    m, _, _ = run_paths(runner, data, n_paths=2, seed=1)
+    assert m["managers"].tolist() == [managers, managers]
+    assert np.all(m["techs"] == 1)
