@@ -372,3 +372,35 @@ def test_the_first_service_manager_comes_when_the_team_reaches_its_size(runner, 
     m, _, _ = run_paths(runner, data, n_paths=2, seed=1)
     assert m["managers"].tolist() == [managers, managers]
     assert np.all(m["techs"] == 1)
+
+
+def _mechanism_modules():
+    from simulator.model import mechanisms
+    engine = pytest.importorskip("simulator.engine._mechanisms")
+    return mechanisms, engine
+
+
+@pytest.mark.parametrize("twin", ["reference", "engine"])
+def test_reps_make_no_meetings_before_their_start_month(twin):
+    """docs/model.md step 4: meetings ~ Poisson(meetings_per_selling_hour x S + reps x
+    rep_meetings_per_month x ramp_t), ramp_t = min(1, (t - start + 1) / ramp) from the
+    reps' start month and nothing before it. 1 meeting an hour for 10 selling hours, 2
+    reps of 30 meetings from month 4 over a 3-month ramp: 10 before month 4, then 10 + 60
+    x 1/3, 2/3, 1. (The function itself, each twin: the path loop passes only reps
+    on the payroll, none before the start, so this edge is the function's contract.)"""
+    module = _mechanism_modules()[twin == "engine"]
+    rate = [module.meeting_rate(1.0, 10.0, 2, 30.0, 4, 3.0, t) for t in range(1, 9)]
+    assert rate == pytest.approx([10.0] * 3 + [30.0, 50.0, 70.0, 70.0, 70.0], rel=1e-15)
+
+
+def test_a_grown_book_keeps_its_types_and_customers():
+    """The engine's book grows by copying (``_kernel._grow``): the new array has the old
+    one's dtype (seat counts, renewal months and flags stay what they were), at least
+    twice its size (16 at least), and the first ``n`` entries carried over."""
+    kernel = pytest.importorskip("simulator.engine._kernel")
+    for arr in (np.array([3, 1, 4], dtype=np.int64), np.array([True, False, True]),
+                np.array([0.5, 1.5, 2.5])):
+        out = kernel._grow(arr, 2)
+        assert out.dtype == arr.dtype and out.size == 16
+        assert out[:2].tolist() == arr[:2].tolist()
+    assert kernel._grow(np.zeros(20), 20).size == 40
