@@ -407,3 +407,22 @@ def test_the_engine_grows_its_book_keeping_types_and_customers():
         assert out.dtype == arr.dtype and out.size == 16
         assert out[:2].tolist() == arr[:2].tolist()
     assert kernel._grow(np.zeros(20), 20).size == 40
+
+
+def test_the_book_takes_the_decided_rise_at_its_first_renewal(runner):
+    """docs/model.md step 5: at a book client's first renewal its price moves by the
+    renewal factor (1 here: no escalator, no concession) and the decided rise applies,
+    p <- p (1 + price_rise); nobody leaves for it (price_rise_response 0). Ten clients
+    of 10 seats at $100 on 12-month terms all renew within the year: the managed MRR
+    climbs from $10,000 in steps of $100 (one client's $1,000 x 0.1) to $11,000 in
+    month 12."""
+    data = merged(BOOK, customers={"price_rise": 0.1, "price_escalator": 0.0},
+                  churn={"price_rise_response": 0.0})
+    m, _, _ = run_paths(runner, data, n_paths=2, seed=1)
+    mrr = m["mrr_managed"]
+    assert np.all(m["customers"] == 10)
+    np.testing.assert_allclose(mrr[:, 0], 10_000.0, rtol=1e-12)
+    np.testing.assert_allclose(mrr[:, 12], 11_000.0, rtol=1e-12)
+    renewed = (mrr - 10_000.0) / 100.0  # clients renewed so far
+    np.testing.assert_allclose(renewed, np.rint(renewed), atol=1e-6)
+    assert np.all(np.diff(renewed, axis=1) >= 0)
