@@ -426,3 +426,17 @@ def test_the_book_takes_the_decided_rise_at_its_first_renewal(runner):
     renewed = (mrr - 10_000.0) / 100.0  # clients renewed so far
     np.testing.assert_allclose(renewed, np.rint(renewed), atol=1e-6)
     assert np.all(np.diff(renewed, axis=1) >= 0)
+
+
+def test_a_quit_chance_past_one_empties_the_team(runner):
+    """docs/model.md step 1 (v2): q = min(1, q0 (1 + turnover_overload x max(u - 1, 0))).
+    Ten technicians, 2,100 hours of work and turnover_overload 100: after month 1 the
+    team's utilization is at least 2,100 / 1,400 = 1.5, so month 2's q is at least 51 q0
+    (q0 = 1 - 0.5^(1/12) = 0.056): above 1, clamped to 1, and every technician quits."""
+    data = merged(BOOK, simulation={"months": 2}, start={"techs": 10},
+                  tickets={"proactive_hours_per_endpoint": 21.0},
+                  staff={"tech_turnover_annual": 0.5, "turnover_overload": 100.0})
+    m, _, _ = run_paths(runner, data, n_paths=4, seed=2)
+    assert np.all(m["techs"][:, 1] > 0)
+    assert m["tech_quits"][:, 2].tolist() == m["techs"][:, 1].tolist()
+    assert np.all(m["techs"][:, 2] == 0)
