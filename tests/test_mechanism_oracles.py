@@ -265,3 +265,178 @@ def test_an_idle_team_lets_one_technician_go(runner, techs, proactive, after):
     m, _, _ = run_paths(runner, data, n_paths=2, seed=1)
     want = [techs] * 4 + [after] * 9
     assert m["techs"].tolist() == [want, want]
+
+
+def test_an_aligned_endpoint_takes_its_own_maintenance_hours(runner):
+    """docs/model.md step 2 (v3, third pass): maintenance hours K = sum_i e_i ((1 - a_i)
+    proactive_hours_per_endpoint + a_i proactive_hours_aligned). Ten clients of 10 seats
+    at 2 endpoints a seat (200 endpoints), half aligned (no drift), 0.5 h an endpoint
+    reactive-type and 0.2 h aligned: K = 200 x (0.5 x 0.5 + 0.5 x 0.2) = 70 hours, the
+    month's whole work (no tickets), half of one technician's 140 hours."""
+    data = merged(BOOK, start={"alignment_score": 0.5},
+                  customers={"endpoints_per_seat": 2.0},
+                  tickets={"proactive_hours_per_endpoint": 0.5,
+                           "proactive_hours_aligned": 0.2},
+                  alignment={"drift": 0.0})
+    m, _, _ = run_paths(runner, data, n_paths=2, seed=1)
+    np.testing.assert_allclose(m["work_hours"][:, 1:], 70.0, rtol=1e-12)
+    np.testing.assert_allclose(m["utilization"][:, 1:], 0.5, rtol=1e-12)
+
+
+def test_clients_signed_while_the_program_runs_start_at_the_onboarding_score(runner):
+    """docs/model.md step 6 (v3, third pass): a client signed in a month t >= the
+    program's start month starts at ``alignment.onboarding_score`` (0.5), one signed
+    before it at 0. The book's ten start at 0, nothing drifts and the staff cover no
+    client (floor(A x 0.01 / 1) = 0 for fewer than 100 staff, step 7); the owner's 40
+    selling hours make Poisson(40) meetings a month, each a deal that signs at once. The
+    mean score is then 0.5 x (clients signed from month 3 on) / clients."""
+    data = merged(BOOK, sales={"meetings_per_selling_hour": 1.0, "proposal_rate": 1.0,
+                               "close_rate": 1.0, "cycle_months": 0.0},
+                  alignment={"enabled": True, "start_month": 3, "onboarding_score": 0.5,
+                             "staff_points_per_month": 0.01, "rate": 1.0, "drift": 0.0,
+                             "clients_per_staff": 1000.0})
+    m, _, _ = run_paths(runner, data, n_paths=2, seed=1)
+    clients = m["customers"]
+    assert np.all(np.diff(clients[:, 2:], axis=1) > 0)  # someone signs every month
+    onboarded = clients - clients[:, 2:3]
+    onboarded[:, :3] = 0.0
+    np.testing.assert_allclose(m["alignment_mean"], 0.5 * onboarded / clients, rtol=1e-12,
+                               atol=1e-15)
+
+
+@pytest.mark.parametrize("twin", ["reference", "engine"])
+def test_a_table_draw_interpolates_its_last_segment(twin):
+    """docs/model.md "Two kinds of randomness": a per-unit draw is the inverse CDF read
+    from an equally spaced table at position u (size - 1), linearly interpolated. On the
+    table [0, 1, 2] a draw is 2u exactly, over the top segment (u >= 0.5) too: the
+    reference's at given u, the engine's against the uniform its generator gives from
+    the same state."""
+    table = np.array([0.0, 1.0, 2.0])
+    if twin == "reference":
+        from simulator.model.reference import _sample_table
+        for u in (0.0, 0.25, 0.5, 0.625, 0.999):
+            assert _sample_table(table, u) == pytest.approx(2.0 * u, rel=1e-15, abs=0.0)
+        return
+    random = pytest.importorskip("simulator.engine._random")
+    from simulator.engine._mechanisms import draw_from_table
+    state, twin_state = np.zeros(4, dtype=np.uint64), np.zeros(4, dtype=np.uint64)
+    random.seed_state(state, 7)
+    random.seed_state(twin_state, 7)
+    draws = np.array([draw_from_table(state, table) for _ in range(40)])
+    u = np.array([random.uniform(twin_state) for _ in range(40)])
+    assert np.sum(u >= 0.5) >= 10
+    np.testing.assert_allclose(draws, 2.0 * u, rtol=1e-15, atol=0.0)
+
+
+def test_a_month_without_work_is_not_felt_as_strain(runner):
+    """docs/model.md step 3 (v3): the felt failure is f = min(1, u + strain_weight V / W);
+    a month with no work (the book of ten clients raises no tickets and asks no
+    maintenance: W = 0) has no overtime (V = 0) and nothing undone (u = 0), so f = 0 and
+    service failure stays 0 however heavy the strain weight; nobody churns for it."""
+    data = merged(BOOK, churn={"strain_weight": 1.5, "service_memory_months": 1.0,
+                               "overload_sensitivity": 4.0})
+    m, _, _ = run_paths(runner, data, n_paths=2, seed=1)
+    assert np.all(m["work_hours"] == 0.0)
+    assert np.all(m["service_failure"] == 0.0)
+    assert np.all(m["customers"] == 10)
+
+
+def test_a_sound_service_keeps_its_referrals_and_a_price_rise_costs_deals(runner):
+    """docs/model.md step 4: a meeting is a deal with probability proposal_rate x
+    close_rate x (1 + price_rise)^-e x (1 - referral_share (1 - exp(-overload z))). With
+    no work (z = 0) nothing is lost to referrals; proposal rate 0.5, close rate 1 and a
+    10% rise at e = 2: p = 0.5 / 1.1^2 = 0.4132. The owner's 40 selling hours make
+    Poisson(40) meetings in month 1, every deal signs at once (no cycle): over 200 paths
+    the signed share within 4 SE of p."""
+    data = merged(BOOK, simulation={"months": 1}, customers={"price_rise": 0.1},
+                  sales={"meetings_per_selling_hour": 1.0, "proposal_rate": 0.5,
+                         "close_rate": 1.0, "cycle_months": 0.0, "referral_share": 0.3,
+                         "price_close_response": 2.0},
+                  churn={"strain_weight": 1.5, "overload_sensitivity": 4.0})
+    m, _, _ = run_paths(runner, data, n_paths=200, seed=4)
+    assert np.all(m["service_failure"] == 0.0)
+    p = 0.5 / 1.1**2
+    meetings, signed = m["meetings"][:, 1].sum(), m["new_customers"][:, 1].sum()
+    assert abs(signed - p * meetings) < 4 * (meetings * p * (1 - p)) ** 0.5, signed / meetings
+
+
+@pytest.mark.parametrize(("first_at", "managers"), [
+    (1, [0, 0] + [1] * 11),  # the team of one reaches 1: posted in month 1, there from 2
+    (2, [0] * 13),  # never reached (no technician is hired)
+])
+def test_the_first_service_manager_comes_when_the_team_reaches_its_size(runner, first_at,
+                                                                         managers):
+    """docs/model.md, "Trigger rules": with ``staff.first_manager_at_techs = T`` the first
+    service manager is called for once the team with the technicians posted reaches T
+    (at T itself), though the span rule (one per 8) asks for none; posted at the end of
+    month 1 with a month's lag. The book's one technician never wants a colleague."""
+    data = merged(BOOK, staff={"hire_lag_months": 1, "first_manager_at_techs": first_at,
+                               "techs_per_manager": 8.0, "manager_cost_per_month": 5000.0})
+    m, _, _ = run_paths(runner, data, n_paths=2, seed=1)
+    assert m["managers"].tolist() == [managers, managers]
+    assert np.all(m["techs"] == 1)
+
+
+def _mechanism_modules():
+    from simulator.model import mechanisms
+    engine = pytest.importorskip("simulator.engine._mechanisms")
+    return mechanisms, engine
+
+
+@pytest.mark.parametrize("twin", ["reference", "engine"])
+def test_reps_make_no_meetings_before_their_start_month(twin):
+    """docs/model.md step 4: meetings ~ Poisson(meetings_per_selling_hour x S + reps x
+    rep_meetings_per_month x ramp_t), ramp_t = min(1, (t - start + 1) / ramp) from the
+    reps' start month and nothing before it. 1 meeting an hour for 10 selling hours, 2
+    reps of 30 meetings from month 4 over a 3-month ramp: 10 before month 4, then 10 + 60
+    x 1/3, 2/3, 1. (The function itself, each twin: the path loop passes only reps
+    on the payroll, none before the start, so this edge is the function's contract.)"""
+    module = _mechanism_modules()[twin == "engine"]
+    rate = [module.meeting_rate(1.0, 10.0, 2, 30.0, 4, 3.0, t) for t in range(1, 9)]
+    assert rate == pytest.approx([10.0] * 3 + [30.0, 50.0, 70.0, 70.0, 70.0], rel=1e-15)
+
+
+def test_the_engine_grows_its_book_keeping_types_and_customers():
+    """The engine's book grows by copying (``_kernel._grow``): the new array has the old
+    one's dtype (seat counts, renewal months and flags stay what they were), at least
+    twice its size (16 at least), and the first ``n`` entries carried over."""
+    kernel = pytest.importorskip("simulator.engine._kernel")
+    for arr in (np.array([3, 1, 4], dtype=np.int64), np.array([True, False, True]),
+                np.array([0.5, 1.5, 2.5])):
+        out = kernel._grow(arr, 2)
+        assert out.dtype == arr.dtype and out.size == 16
+        assert out[:2].tolist() == arr[:2].tolist()
+    assert kernel._grow(np.zeros(20), 20).size == 40
+
+
+def test_the_book_takes_the_decided_rise_at_its_first_renewal(runner):
+    """docs/model.md step 5: at a book client's first renewal its price moves by the
+    renewal factor (1 here: no escalator, no concession) and the decided rise applies,
+    p <- p (1 + price_rise); nobody leaves for it (price_rise_response 0). Ten clients
+    of 10 seats at $100 on 12-month terms all renew within the year: the managed MRR
+    climbs from $10,000 in steps of $100 (one client's $1,000 x 0.1) to $11,000 in
+    month 12."""
+    data = merged(BOOK, customers={"price_rise": 0.1, "price_escalator": 0.0},
+                  churn={"price_rise_response": 0.0})
+    m, _, _ = run_paths(runner, data, n_paths=2, seed=1)
+    mrr = m["mrr_managed"]
+    assert np.all(m["customers"] == 10)
+    np.testing.assert_allclose(mrr[:, 0], 10_000.0, rtol=1e-12)
+    np.testing.assert_allclose(mrr[:, 12], 11_000.0, rtol=1e-12)
+    renewed = (mrr - 10_000.0) / 100.0  # clients renewed so far
+    np.testing.assert_allclose(renewed, np.rint(renewed), atol=1e-6)
+    assert np.all(np.diff(renewed, axis=1) >= 0)
+
+
+def test_a_quit_chance_past_one_empties_the_team(runner):
+    """docs/model.md step 1 (v2): q = min(1, q0 (1 + turnover_overload x max(u - 1, 0))).
+    Ten technicians, 2,100 hours of work and turnover_overload 100: after month 1 the
+    team's utilization is at least 2,100 / 1,400 = 1.5, so month 2's q is at least 51 q0
+    (q0 = 1 - 0.5^(1/12) = 0.056): above 1, clamped to 1, and every technician quits."""
+    data = merged(BOOK, simulation={"months": 2}, start={"techs": 10},
+                  tickets={"proactive_hours_per_endpoint": 21.0},
+                  staff={"tech_turnover_annual": 0.5, "turnover_overload": 100.0})
+    m, _, _ = run_paths(runner, data, n_paths=4, seed=2)
+    assert np.all(m["techs"][:, 1] > 0)
+    assert m["tech_quits"][:, 2].tolist() == m["techs"][:, 1].tolist()
+    assert np.all(m["techs"][:, 2] == 0)
