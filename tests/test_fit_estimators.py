@@ -960,3 +960,76 @@ def test_fresh_sample_survivors_beta_cap_flat_drift_equal_fees_and_curves():
     assert drift is not None and drift in got.warnings
     cut = h.tickets[-1].created
     assert records_until(None, None, h.tickets, None, None, cut)[2][-1] == h.tickets[-1]
+
+
+def test_a_client_without_endpoints_changes_no_ticket_rate():
+    """The ticket rate is tickets over endpoint-months, with month-of-year effects over
+    the months that have exposure: a client of 0 endpoints and no tickets, alone in two
+    months of the year, adds no exposure, so the fit is the same to rounding (its months
+    are not months of the year with exposure; counting them by entries would let them
+    into the seasons' normalisation)."""
+    from simulator.fit.estimate import fit_ticket_rate
+
+    first, end = datetime.date(2023, 1, 1), datetime.date(2023, 9, 1)
+    busy = Client("A", first, datetime.date(2023, 7, 1), 8, 10.0, 800, 2)
+    empty = Client("Z", datetime.date(2023, 7, 1), None, 0, 0.0, 0, 3)
+    per_month = {1: 30, 2: 10, 3: 22, 4: 5, 5: 15, 6: 26}  # seasons far from 1
+    tickets = [Ticket(datetime.date(2023, m, 1 + k % 27), None, "A", 1.0, "Tech", k)
+               for m, count in per_month.items() for k in range(count)]
+    alone = fit_ticket_rate(tickets, [busy], first, end, 1.2, "t.csv")
+    both = fit_ticket_rate(tickets, [busy, empty], first, end, 1.2, "t.csv")
+    assert alone is not None and both is not None
+    assert both.estimate == pytest.approx(alone.estimate, rel=1e-12, abs=0)
+    assert both.value["median"] == pytest.approx(alone.value["median"], rel=1e-12, abs=0)
+    assert both.comment == alone.comment
+
+
+def test_technicians_by_month_run_to_a_last_record_on_the_first():
+    """Months run from the first record's month to the last record's, that one included
+    when the last record is on its first day; it is not a whole month, so ``now`` is the
+    median over the whole months before it."""
+    from simulator.fit.history import technicians_by_month
+    from simulator.fit.records import WorkEntry
+
+    work = [WorkEntry(datetime.date(2024, 1, 10), "T1", 2.0, 2),
+            WorkEntry(datetime.date(2024, 2, 10), "T1", 2.0, 3),
+            WorkEntry(datetime.date(2024, 2, 11), "T2", 2.0, 4),
+            WorkEntry(datetime.date(2024, 2, 12), "T3", 2.0, 5),
+            WorkEntry(datetime.date(2024, 2, 12), "Owner", 2.0, 6),
+            WorkEntry(datetime.date(2024, 3, 1), "T2", 2.0, 7)]
+    got = technicians_by_month([], work, "Owner")
+    assert got["months"] == [datetime.date(2024, m, 1) for m in (1, 2, 3)]
+    assert got["techs"] == [1, 3, 1]
+    assert got["now"] == 2  # median of January's 1 and February's 3
+
+
+def test_ticket_drift_with_a_first_half_under_one_endpoint_month():
+    """The drift warning compares tickets per endpoint between the two halves with the
+    Poisson means test, whatever the halves' exposure: here 20 days of one endpoint each
+    (0.66 endpoint-months), 35 tickets in the first and 5 in the second."""
+    from simulator.fit.history import DAYS_PER_MONTH, ticket_drift
+
+    start = datetime.date(2024, 1, 1)
+    client = Client("A", start, None, 1, 1.0, 100, 2)
+    days = [k % 20 for k in range(35)] + [20, 25, 30, 35, 39]
+    tickets = [Ticket(start + datetime.timedelta(days=d), None, "A", 1.0, "T", k)
+               for k, d in enumerate(days)]
+    half = 20 / DAYS_PER_MONTH
+    assert half < 1
+    p = stats.poisson_means_test(35, half, 5, half).pvalue
+    assert p < 0.01
+    got = ticket_drift(tickets, [client], 1.2)
+    assert got is not None
+    assert got.startswith(f"tickets per endpoint drifted: {35 / half:.2f} in the first half "
+                          f"of the history, {5 / half:.2f} in the second")
+
+
+def test_the_close_rate_warning_is_for_under_ten_decided_proposals():
+    """``fit_records`` warns about the close rate with fewer than 10 decided proposals
+    (won or lost; open ones and deals without a proposal do not count): 10 do not warn."""
+    def warned(deals):
+        got = fit_records(deals=deals, sources={"pipeline": "p.csv"})
+        return [w for w in got.warnings if w.startswith("close rate")]
+
+    assert warned(_deals(4, 6, 3, 2)) == []
+    assert warned(_deals(4, 5, 3, 2)) == ["close rate: only 9 decided proposals in p.csv"]
