@@ -1033,3 +1033,40 @@ def test_the_close_rate_warning_is_for_under_ten_decided_proposals():
 
     assert warned(_deals(4, 6, 3, 2)) == []
     assert warned(_deals(4, 5, 3, 2)) == ["close rate: only 9 decided proposals in p.csv"]
+
+
+def test_add_months_is_the_first_of_the_month_so_many_months_on():
+    from simulator.fit.history import add_months
+
+    assert add_months(datetime.date(2024, 11, 15), 3) == datetime.date(2025, 2, 1)
+    assert add_months(datetime.date(2024, 1, 31), -1) == datetime.date(2023, 12, 1)
+    assert add_months(datetime.date(2024, 5, 1), 0) == datetime.date(2024, 5, 1)
+
+
+def test_ticket_drift_needs_forty_tickets_and_a_book():
+    """Under 40 tickets (or without clients) the halves are not compared, however far
+    apart: 35 tickets in the first half and 4 in the second give no warning; one more
+    in the second half (40) does."""
+    from simulator.fit.history import ticket_drift
+
+    start = datetime.date(2024, 1, 1)
+    client = Client("A", start, None, 10, 10.0, 1000, 2)
+    days = [k % 28 for k in range(35)] + [40, 45, 50, 59, 59]
+
+    def tickets(d):
+        return [Ticket(start + datetime.timedelta(days=x), None, "A", 1.0, "T", k)
+                for k, x in enumerate(d)]
+
+    assert ticket_drift(tickets(days[:-1]), [client], 1.2) is None
+    assert ticket_drift(tickets(days), [], 1.2) is None
+    assert ticket_drift(tickets(days), [client], 1.2) is not None
+
+
+def test_an_exact_price_step_of_cents_is_a_step():
+    """Prices that step exactly (no spread on either side) are a step at any level,
+    however small the step: 20 cents a seat."""
+    from simulator.fit.estimate import price_change_point
+
+    prices = np.array([50.0] * 4 + [50.2] * 4)
+    assert price_change_point(prices) == (4, 0.0)
+    assert price_change_point(np.full(8, 50.0)) is None
