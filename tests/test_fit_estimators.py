@@ -1070,3 +1070,21 @@ def test_an_exact_price_step_of_cents_is_a_step():
     prices = np.array([50.0] * 4 + [50.2] * 4)
     assert price_change_point(prices) == (4, 0.0)
     assert price_change_point(np.full(8, 50.0)) is None
+
+
+def test_an_agreement_re_papered_31_days_on_is_a_rise():
+    """docs/fit.md: a row that follows another within 31 days is the same stay
+    re-papered. Three agreements of one client, each starting 31 days after the last
+    ended, each 10% dearer per seat: two rises on one stay, so an escalator of 10%."""
+    from simulator.fit.estimate import fit_price
+    from simulator.fit.records import Spell
+
+    d = [datetime.date(2022, 1, 1), datetime.date(2023, 1, 1), datetime.date(2023, 2, 1),
+         datetime.date(2024, 1, 1), datetime.date(2024, 2, 1)]
+    assert (d[2] - d[1]).days == (d[4] - d[3]).days == 31
+    spells = (Spell(d[0], d[1], 10, 1_000.0, 2), Spell(d[2], d[3], 10, 1_100.0, 3),
+              Spell(d[4], None, 10, 1_210.0, 4))
+    client = Client("A", d[0], None, 10, None, 1_210.0, 2, spells)
+    (escalator,) = [f for f in fit_price([client], "c.csv")
+                    if f.key == "customers.price_escalator"]
+    assert escalator.estimate == pytest.approx(0.10, rel=1e-12)
