@@ -1088,3 +1088,16 @@ def test_an_agreement_re_papered_31_days_on_is_a_rise():
     (escalator,) = [f for f in fit_price([client], "c.csv")
                     if f.key == "customers.price_escalator"]
     assert escalator.estimate == pytest.approx(0.10, rel=1e-12)
+
+
+def test_the_book_is_exact_so_its_interval_has_no_width():
+    """docs/fit.md, "Today's book, exactly": the book is read, not estimated, so its
+    90% interval (written to fit.json) has no width, like any exact value's."""
+    from simulator.fit.estimate import fit_book
+
+    as_of = datetime.date(2024, 6, 1)
+    clients = [Client("A", datetime.date(2023, 1, 1), None, 10, None, 1_000.0, 2),
+               Client("B", datetime.date(2023, 5, 1), None, 4, None, 500.0, 3)]
+    (book,) = [f for f in fit_book(clients, as_of, "b") if f.key == "start.book"]
+    assert book.estimate == 1_500.0
+    assert book.interval90[0] == book.interval90[1]
