@@ -1101,3 +1101,38 @@ def test_the_book_is_exact_so_its_interval_has_no_width():
     (book,) = [f for f in fit_book(clients, as_of, "b") if f.key == "start.book"]
     assert book.estimate == 1_500.0
     assert book.interval90[0] == book.interval90[1]
+
+
+def test_a_client_under_one_endpoint_month_in_the_seasons_fit():
+    """The month-of-year factors are the Poisson log-linear model's (client and
+    month-of-year effects; scipy.optimize here) also with a client whose whole exposure
+    is under one endpoint-month (half an endpoint for March): its own rate is its
+    tickets over that exposure, however small."""
+    from simulator.fit.estimate import fit_ticket_rate, negative_binomial_rate
+    from simulator.fit.history import client_month_counts
+
+    first, end = datetime.date(2022, 1, 1), datetime.date(2023, 1, 1)
+    clients = [Client("A", first, None, 8, 10, 800, 2),
+               Client("B", datetime.date(2022, 4, 1), None, 16, 20, 1600, 3),
+               Client("E", datetime.date(2022, 3, 1), datetime.date(2022, 4, 1), 1, 0.5, 90,
+                      4)]
+    per_month = {"A": [20, 18, 15, 12, 10, 8, 8, 10, 12, 15, 18, 20],
+                 "B": [0, 0, 0, 30, 22, 15, 14, 19, 27, 31, 37, 41],
+                 "E": [0, 0, 4] + [0] * 9}
+    tickets = [Ticket(datetime.date(2022, m + 1, 1 + k % 28), None, name, 1.0, "T", k)
+               for name, counts in per_month.items() for m, count in enumerate(counts)
+               for k in range(count)]
+    got = fit_ticket_rate(tickets, clients, first, end, 1.2, "t.csv")
+    n, e, moy, who = client_month_counts(tickets, clients, first, end, 1.2)
+    assert np.bincount(who, weights=e)[2] < 1
+
+    def nll(th):  # client log rates, then 11 month-of-year effects (January's is 0)
+        log_mu = th[who] + np.r_[0.0, th[3:]][moy] + np.log(e)
+        return np.sum(np.exp(log_mu) - n * log_mu)
+
+    fit = optimize.minimize(nll, np.zeros(14), method="BFGS", options={"gtol": 1e-10})
+    factor = np.exp(np.r_[0.0, fit.x[3:]])
+    factor /= factor.mean()
+    rate, _, _ = negative_binomial_rate(np.bincount(who, weights=n),
+                                        np.bincount(who, weights=factor[moy] * e))
+    assert got.estimate == pytest.approx(rate, rel=1e-4)
