@@ -878,3 +878,58 @@ def test_the_scan_keeps_the_draws_of_the_business_as_it_is():
     for name in own:
         np.testing.assert_array_equal(scan._as_is.draws[name], own[name], err_msg=name)
     assert scan._pulled[0].draws is None
+
+
+def test_break_even_edges_the_reps_pay_the_margin_and_an_owner_hour():
+    """The rep's meetings: pay over the slope of the gain *before* pay, so a pay that
+    grows with meetings (commission) is added back, not taken off twice; the price
+    rise's r / (g + r) only where the rise makes a client's gross profit positive
+    (g = -10%: none, so payback); the owner's hour for any owner time above 0 (one hour
+    a month here)."""
+    from simulator.analysis.levers import LeverCost
+    from simulator.analysis.scan import break_even
+
+    months = 24
+    x = np.arange(1.0, 13.0)
+    pay = 100.0 * x                                # mean 650
+    ref = _outcomes(np.zeros(12), profit_path=[0.0, 0, 0], cumulative_profit=np.zeros(12))
+    rep = _outcomes(np.ones(12), profit_path=[0.0, -1, 1], cumulative_profit=500 * x - pay,
+                    rep_meetings=x, rep_kept=np.ones(12, dtype=bool), rep_pay=pay)
+    lever = Lever("one more salesperson", "", {}, LeverCost(8_000.0, 4.0, "", "", ""))
+    # the gain before pay is 500 a meeting: 650 / 500 = 1.3 meetings
+    assert break_even(lever, ref, rep, months).startswith(
+        "the rep must book at least 1.3 meetings a month to pay for themselves")
+    price = Lever("+10% price per seat", "", {}, LeverCost(0.0, 0.0, "", "", ""))
+    losing = _outcomes(np.zeros(12), profit_path=[0.0, 0, 0], managed_margin=-0.10)
+    ahead = _outcomes(np.zeros(12), profit_path=[0.0, -1, 1])
+    assert break_even(price, losing, ahead, months) == (
+        "pays back its cost in profit by month 2 (mean cumulative profit)")
+    hour = Lever("monthly reviews", "", {}, LeverCost(0.0, 1.0, "", "", ""))
+    valued = _outcomes(np.full(12, 600.0), profit_path=[0.0, 0, 0])
+    gain = _outcomes(np.full(12, 648.0), profit_path=[0.0, 1, 1])
+    assert break_even(hour, valued, gain, months) == (
+        "each owner hour it takes returns +$2 of owner value (about 24 hours over 24 "
+        "months); worth it while the owner's hour earns less elsewhere")
+
+
+def test_the_scans_insolvency_difference_is_tested_by_mcnemar():
+    """A probability's paired difference takes the exact McNemar test on the discordant
+    paths (the scan's method text): insolvent on 3 more paths of 6, none fewer, is
+    ``binomtest(3, 3)``'s p = 0.25 (the paired t-test would give another)."""
+    from scipy import stats as st
+
+    from simulator.analysis.scan import LeverScanResult
+
+    cfg = _config(simulation={"months": 24, "paths": 6})
+    as_is = _outcomes(np.zeros(6))
+    pulled = _outcomes(np.zeros(6))
+    for o in (as_is, pulled):
+        o.values.update(enterprise_value=np.zeros(6), cash=np.zeros(6))
+    pulled.insolvent = np.array([1.0, 1, 1, 0, 0, 0])
+    scan = LeverScanResult(config=cfg, levers=[Lever("x", "", {})], n_paths=6, seed=3,
+                           _as_is=as_is, _pulled=[pulled])
+    (entry,) = scan.to_dict()["levers"]
+    got = entry["difference"]["p_insolvent"]
+    assert got["value"] == pytest.approx(0.5)
+    assert got["p_value"] == pytest.approx(st.binomtest(3, 3).pvalue) == pytest.approx(0.25)
+    assert st.ttest_rel(pulled.insolvent, as_is.insolvent).pvalue != pytest.approx(0.25)
