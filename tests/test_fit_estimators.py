@@ -960,3 +960,179 @@ def test_fresh_sample_survivors_beta_cap_flat_drift_equal_fees_and_curves():
     assert drift is not None and drift in got.warnings
     cut = h.tickets[-1].created
     assert records_until(None, None, h.tickets, None, None, cut)[2][-1] == h.tickets[-1]
+
+
+def test_a_client_without_endpoints_changes_no_ticket_rate():
+    """The ticket rate is tickets over endpoint-months, with month-of-year effects over
+    the months that have exposure: a client of 0 endpoints and no tickets, alone in two
+    months of the year, adds no exposure, so the fit is the same to rounding (its months
+    are not months of the year with exposure; counting them by entries would let them
+    into the seasons' normalisation)."""
+    from simulator.fit.estimate import fit_ticket_rate
+
+    first, end = datetime.date(2023, 1, 1), datetime.date(2023, 9, 1)
+    busy = Client("A", first, datetime.date(2023, 7, 1), 8, 10.0, 800, 2)
+    empty = Client("Z", datetime.date(2023, 7, 1), None, 0, 0.0, 0, 3)
+    per_month = {1: 30, 2: 10, 3: 22, 4: 5, 5: 15, 6: 26}  # seasons far from 1
+    tickets = [Ticket(datetime.date(2023, m, 1 + k % 27), None, "A", 1.0, "Tech", k)
+               for m, count in per_month.items() for k in range(count)]
+    alone = fit_ticket_rate(tickets, [busy], first, end, 1.2, "t.csv")
+    both = fit_ticket_rate(tickets, [busy, empty], first, end, 1.2, "t.csv")
+    assert alone is not None and both is not None
+    assert both.estimate == pytest.approx(alone.estimate, rel=1e-12, abs=0)
+    assert both.value["median"] == pytest.approx(alone.value["median"], rel=1e-12, abs=0)
+    assert both.comment == alone.comment
+
+
+def test_technicians_by_month_run_to_a_last_record_on_the_first():
+    """Months run from the first record's month to the last record's, that one included
+    when the last record is on its first day; it is not a whole month, so ``now`` is the
+    median over the whole months before it."""
+    from simulator.fit.history import technicians_by_month
+    from simulator.fit.records import WorkEntry
+
+    work = [WorkEntry(datetime.date(2024, 1, 10), "T1", 2.0, 2),
+            WorkEntry(datetime.date(2024, 2, 10), "T1", 2.0, 3),
+            WorkEntry(datetime.date(2024, 2, 11), "T2", 2.0, 4),
+            WorkEntry(datetime.date(2024, 2, 12), "T3", 2.0, 5),
+            WorkEntry(datetime.date(2024, 2, 12), "Owner", 2.0, 6),
+            WorkEntry(datetime.date(2024, 3, 1), "T2", 2.0, 7)]
+    got = technicians_by_month([], work, "Owner")
+    assert got["months"] == [datetime.date(2024, m, 1) for m in (1, 2, 3)]
+    assert got["techs"] == [1, 3, 1]
+    assert got["now"] == 2  # median of January's 1 and February's 3
+
+
+def test_ticket_drift_with_a_first_half_under_one_endpoint_month():
+    """The drift warning compares tickets per endpoint between the two halves with the
+    Poisson means test, whatever the halves' exposure: here 20 days of one endpoint each
+    (0.66 endpoint-months), 35 tickets in the first and 5 in the second."""
+    from simulator.fit.history import DAYS_PER_MONTH, ticket_drift
+
+    start = datetime.date(2024, 1, 1)
+    client = Client("A", start, None, 1, 1.0, 100, 2)
+    days = [k % 20 for k in range(35)] + [20, 25, 30, 35, 39]
+    tickets = [Ticket(start + datetime.timedelta(days=d), None, "A", 1.0, "T", k)
+               for k, d in enumerate(days)]
+    half = 20 / DAYS_PER_MONTH
+    assert half < 1
+    p = stats.poisson_means_test(35, half, 5, half).pvalue
+    assert p < 0.01
+    got = ticket_drift(tickets, [client], 1.2)
+    assert got is not None
+    assert got.startswith(f"tickets per endpoint drifted: {35 / half:.2f} in the first half "
+                          f"of the history, {5 / half:.2f} in the second")
+
+
+def test_the_close_rate_warning_is_for_under_ten_decided_proposals():
+    """``fit_records`` warns about the close rate with fewer than 10 decided proposals
+    (won or lost; open ones and deals without a proposal do not count): 10 do not warn."""
+    def warned(deals):
+        got = fit_records(deals=deals, sources={"pipeline": "p.csv"})
+        return [w for w in got.warnings if w.startswith("close rate")]
+
+    assert warned(_deals(4, 6, 3, 2)) == []
+    assert warned(_deals(4, 5, 3, 2)) == ["close rate: only 9 decided proposals in p.csv"]
+
+
+def test_add_months_is_the_first_of_the_month_so_many_months_on():
+    from simulator.fit.history import add_months
+
+    assert add_months(datetime.date(2024, 11, 15), 3) == datetime.date(2025, 2, 1)
+    assert add_months(datetime.date(2024, 1, 31), -1) == datetime.date(2023, 12, 1)
+    assert add_months(datetime.date(2024, 5, 1), 0) == datetime.date(2024, 5, 1)
+
+
+def test_ticket_drift_needs_forty_tickets_and_a_book():
+    """Under 40 tickets (or without clients) the halves are not compared, however far
+    apart: 35 tickets in the first half and 4 in the second give no warning; one more
+    in the second half (40) does."""
+    from simulator.fit.history import ticket_drift
+
+    start = datetime.date(2024, 1, 1)
+    client = Client("A", start, None, 10, 10.0, 1000, 2)
+    days = [k % 28 for k in range(35)] + [40, 45, 50, 59, 59]
+
+    def tickets(d):
+        return [Ticket(start + datetime.timedelta(days=x), None, "A", 1.0, "T", k)
+                for k, x in enumerate(d)]
+
+    assert ticket_drift(tickets(days[:-1]), [client], 1.2) is None
+    assert ticket_drift(tickets(days), [], 1.2) is None
+    assert ticket_drift(tickets(days), [client], 1.2) is not None
+
+
+def test_an_exact_price_step_of_cents_is_a_step():
+    """Prices that step exactly (no spread on either side) are a step at any level,
+    however small the step: 20 cents a seat."""
+    from simulator.fit.estimate import price_change_point
+
+    prices = np.array([50.0] * 4 + [50.2] * 4)
+    assert price_change_point(prices) == (4, 0.0)
+    assert price_change_point(np.full(8, 50.0)) is None
+
+
+def test_an_agreement_re_papered_31_days_on_is_a_rise():
+    """docs/fit.md: a row that follows another within 31 days is the same stay
+    re-papered. Three agreements of one client, each starting 31 days after the last
+    ended, each 10% dearer per seat: two rises on one stay, so an escalator of 10%."""
+    from simulator.fit.estimate import fit_price
+    from simulator.fit.records import Spell
+
+    d = [datetime.date(2022, 1, 1), datetime.date(2023, 1, 1), datetime.date(2023, 2, 1),
+         datetime.date(2024, 1, 1), datetime.date(2024, 2, 1)]
+    assert (d[2] - d[1]).days == (d[4] - d[3]).days == 31
+    spells = (Spell(d[0], d[1], 10, 1_000.0, 2), Spell(d[2], d[3], 10, 1_100.0, 3),
+              Spell(d[4], None, 10, 1_210.0, 4))
+    client = Client("A", d[0], None, 10, None, 1_210.0, 2, spells)
+    (escalator,) = [f for f in fit_price([client], "c.csv")
+                    if f.key == "customers.price_escalator"]
+    assert escalator.estimate == pytest.approx(0.10, rel=1e-12)
+
+
+def test_the_book_is_exact_so_its_interval_has_no_width():
+    """docs/fit.md, "Today's book, exactly": the book is read, not estimated, so its
+    90% interval (written to fit.json) has no width, like any exact value's."""
+    from simulator.fit.estimate import fit_book
+
+    as_of = datetime.date(2024, 6, 1)
+    clients = [Client("A", datetime.date(2023, 1, 1), None, 10, None, 1_000.0, 2),
+               Client("B", datetime.date(2023, 5, 1), None, 4, None, 500.0, 3)]
+    (book,) = [f for f in fit_book(clients, as_of, "b") if f.key == "start.book"]
+    assert book.estimate == 1_500.0
+    assert book.interval90[0] == book.interval90[1]
+
+
+def test_a_client_under_one_endpoint_month_in_the_seasons_fit():
+    """The month-of-year factors are the Poisson log-linear model's (client and
+    month-of-year effects; scipy.optimize here) also with a client whose whole exposure
+    is under one endpoint-month (half an endpoint for March): its own rate is its
+    tickets over that exposure, however small."""
+    from simulator.fit.estimate import fit_ticket_rate, negative_binomial_rate
+    from simulator.fit.history import client_month_counts
+
+    first, end = datetime.date(2022, 1, 1), datetime.date(2023, 1, 1)
+    clients = [Client("A", first, None, 8, 10, 800, 2),
+               Client("B", datetime.date(2022, 4, 1), None, 16, 20, 1600, 3),
+               Client("E", datetime.date(2022, 3, 1), datetime.date(2022, 4, 1), 1, 0.5, 90,
+                      4)]
+    per_month = {"A": [20, 18, 15, 12, 10, 8, 8, 10, 12, 15, 18, 20],
+                 "B": [0, 0, 0, 30, 22, 15, 14, 19, 27, 31, 37, 41],
+                 "E": [0, 0, 4] + [0] * 9}
+    tickets = [Ticket(datetime.date(2022, m + 1, 1 + k % 28), None, name, 1.0, "T", k)
+               for name, counts in per_month.items() for m, count in enumerate(counts)
+               for k in range(count)]
+    got = fit_ticket_rate(tickets, clients, first, end, 1.2, "t.csv")
+    n, e, moy, who = client_month_counts(tickets, clients, first, end, 1.2)
+    assert np.bincount(who, weights=e)[2] < 1
+
+    def nll(th):  # client log rates, then 11 month-of-year effects (January's is 0)
+        log_mu = th[who] + np.r_[0.0, th[3:]][moy] + np.log(e)
+        return np.sum(np.exp(log_mu) - n * log_mu)
+
+    fit = optimize.minimize(nll, np.zeros(14), method="BFGS", options={"gtol": 1e-10})
+    factor = np.exp(np.r_[0.0, fit.x[3:]])
+    factor /= factor.mean()
+    rate, _, _ = negative_binomial_rate(np.bincount(who, weights=n),
+                                        np.bincount(who, weights=factor[moy] * e))
+    assert got.estimate == pytest.approx(rate, rel=1e-4)

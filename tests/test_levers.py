@@ -825,3 +825,111 @@ def test_what_the_scan_keeps_of_a_run_by_its_definitions():
                                           simulation={"months": 24, "paths": 10}),
                                   n_paths=10, seed=2, progress=False, keep_paths=True))
     assert empty.managed_margin is None
+
+
+def test_levers_rank_by_owner_value_a_small_gain_above_none():
+    """The scan ranks levers by the paired change in the owner's value: a gain of 40
+    cents ranks above a lever that changes nothing (0 is no change, not a stand-in
+    for a missing value), a loss below it."""
+    from simulator.analysis.scan import LeverScanResult
+
+    cfg = _config(simulation={"months": 24, "paths": 4})
+    names = ["a: nothing", "b: a small gain", "c: a loss"]
+    levers = [Lever(name, "", {}) for name in names]
+    def outcomes(owner_value):
+        o = _outcomes(owner_value)
+        o.values.update(enterprise_value=np.zeros(4), cash=np.zeros(4))
+        return o
+
+    as_is = outcomes([100.0, 200.0, 300.0, 400.0])
+    pulled = [outcomes([100.0, 200.0, 300.0, 400.0]),
+              outcomes([100.3, 200.5, 300.4, 400.4]),
+              outcomes([99.0, 199.0, 299.0, 399.0])]
+    scan = LeverScanResult(config=cfg, levers=levers, n_paths=4, seed=3, _as_is=as_is,
+                           _pulled=pulled)
+    entries = scan.to_dict()["levers"]
+    assert [e["name"] for e in entries] == ["b: a small gain", "a: nothing", "c: a loss"]
+    assert [e["difference"]["owner_value_mean"]["value"] for e in entries] == pytest.approx(
+        [0.4, 0.0, -1.0], abs=1e-9)
+
+
+def test_the_scan_takes_up_to_the_path_limit(monkeypatch):
+    """``n_paths`` from 1 to ``KEEP_PATHS_LIMIT`` inclusive (the limit lowered here to
+    keep the run small): the limit itself runs, one more is refused."""
+    from simulator.analysis import scan as scan_module
+
+    monkeypatch.setattr(scan_module, "KEEP_PATHS_LIMIT", 6)
+    cfg = _config(simulation={"months": 12, "paths": 6})
+    assert lever_scan(cfg, n_paths=6, levers=[]).to_dict()["n_paths"] == 6
+    with pytest.raises(ValueError, match=r"n_paths: got 7; allowed: 1 to 6 "):
+        lever_scan(cfg, n_paths=7, levers=[])
+
+
+def test_the_scan_keeps_the_draws_of_the_business_as_it_is():
+    """The value of information reads the per-path draws of the business as it is: the
+    scan keeps those (the as-is run's own), not a lever's."""
+    from simulator.analysis.scan import _scan_outcomes
+
+    cfg = _config(simulation={"months": 12, "paths": 20})
+    scan = lever_scan(cfg, n_paths=20, levers=[Lever("two reps", "", {"sales.reps": 2})])
+    own = _scan_outcomes(cfg, 20, 11, None, False, draws=True).draws
+    assert own and scan._as_is.draws is not None
+    assert scan._as_is.draws.keys() == own.keys()
+    for name in own:
+        np.testing.assert_array_equal(scan._as_is.draws[name], own[name], err_msg=name)
+    assert scan._pulled[0].draws is None
+
+
+def test_break_even_edges_the_reps_pay_the_margin_and_an_owner_hour():
+    """The rep's meetings: pay over the slope of the gain *before* pay, so a pay that
+    grows with meetings (commission) is added back, not taken off twice; the price
+    rise's r / (g + r) only where the rise makes a client's gross profit positive
+    (g = -10%: none, so payback); the owner's hour for any owner time above 0 (one hour
+    a month here)."""
+    from simulator.analysis.levers import LeverCost
+    from simulator.analysis.scan import break_even
+
+    months = 24
+    x = np.arange(1.0, 13.0)
+    pay = 100.0 * x                                # mean 650
+    ref = _outcomes(np.zeros(12), profit_path=[0.0, 0, 0], cumulative_profit=np.zeros(12))
+    rep = _outcomes(np.ones(12), profit_path=[0.0, -1, 1], cumulative_profit=500 * x - pay,
+                    rep_meetings=x, rep_kept=np.ones(12, dtype=bool), rep_pay=pay)
+    lever = Lever("one more salesperson", "", {}, LeverCost(8_000.0, 4.0, "", "", ""))
+    # the gain before pay is 500 a meeting: 650 / 500 = 1.3 meetings
+    assert break_even(lever, ref, rep, months).startswith(
+        "the rep must book at least 1.3 meetings a month to pay for themselves")
+    price = Lever("+10% price per seat", "", {}, LeverCost(0.0, 0.0, "", "", ""))
+    losing = _outcomes(np.zeros(12), profit_path=[0.0, 0, 0], managed_margin=-0.10)
+    ahead = _outcomes(np.zeros(12), profit_path=[0.0, -1, 1])
+    assert break_even(price, losing, ahead, months) == (
+        "pays back its cost in profit by month 2 (mean cumulative profit)")
+    hour = Lever("monthly reviews", "", {}, LeverCost(0.0, 1.0, "", "", ""))
+    valued = _outcomes(np.full(12, 600.0), profit_path=[0.0, 0, 0])
+    gain = _outcomes(np.full(12, 648.0), profit_path=[0.0, 1, 1])
+    assert break_even(hour, valued, gain, months) == (
+        "each owner hour it takes returns +$2 of owner value (about 24 hours over 24 "
+        "months); worth it while the owner's hour earns less elsewhere")
+
+
+def test_the_scans_insolvency_difference_is_tested_by_mcnemar():
+    """A probability's paired difference takes the exact McNemar test on the discordant
+    paths (the scan's method text): insolvent on 3 more paths of 6, none fewer, is
+    ``binomtest(3, 3)``'s p = 0.25 (the paired t-test would give another)."""
+    from scipy import stats as st
+
+    from simulator.analysis.scan import LeverScanResult
+
+    cfg = _config(simulation={"months": 24, "paths": 6})
+    as_is = _outcomes(np.zeros(6))
+    pulled = _outcomes(np.zeros(6))
+    for o in (as_is, pulled):
+        o.values.update(enterprise_value=np.zeros(6), cash=np.zeros(6))
+    pulled.insolvent = np.array([1.0, 1, 1, 0, 0, 0])
+    scan = LeverScanResult(config=cfg, levers=[Lever("x", "", {})], n_paths=6, seed=3,
+                           _as_is=as_is, _pulled=[pulled])
+    (entry,) = scan.to_dict()["levers"]
+    got = entry["difference"]["p_insolvent"]
+    assert got["value"] == pytest.approx(0.5)
+    assert got["p_value"] == pytest.approx(st.binomtest(3, 3).pvalue) == pytest.approx(0.25)
+    assert st.ttest_rel(pulled.insolvent, as_is.insolvent).pvalue != pytest.approx(0.25)
