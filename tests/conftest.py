@@ -10,6 +10,16 @@ ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "configs" / "baseline.toml"
 
 
+@pytest.fixture(params=["reference", "engine"])
+def runner(request):
+    """Either runner of the model, for the oracles written from docs/model.md: the
+    plain-Python reference or the compiled engine's ``run_chunk`` (same signature)."""
+    if request.param == "reference":
+        from simulator.model.reference import simulate_reference
+        return simulate_reference
+    return pytest.importorskip("simulator.engine").run_chunk
+
+
 @pytest.fixture(scope="session")
 def baseline_path() -> Path:
     return BASELINE

@@ -442,6 +442,19 @@ def test_negative_binomial_interval_is_the_observed_information_by_hand():
     assert (low, high) == pytest.approx((3 * math.exp(-half), 3 * math.exp(half)), rel=1e-4)
 
 
+def _season_factors(n, e, moy, who, clients: int) -> np.ndarray:
+    """The month-of-year factors (mean 1) of the Poisson log-linear model with a rate per
+    client and per month of the year (January's effect 0), by scipy's BFGS."""
+    def nll(th):
+        log_mu = th[who] + np.r_[0.0, th[clients:]][moy] + np.log(e)
+        return np.sum(np.exp(log_mu) - n * log_mu)
+
+    fit = optimize.minimize(nll, np.zeros(clients + 11), method="BFGS",
+                            options={"gtol": 1e-10})
+    factor = np.exp(np.r_[0.0, fit.x[clients:]])
+    return factor / factor.mean()
+
+
 def test_seasons_and_clients_are_the_poisson_log_linear_fit_and_t_widens_the_interval():
     """Clients of unlike rates, one signed in July, with winter months busier: the
     month-of-year factors are those of the Poisson log-linear model with client and
@@ -471,13 +484,7 @@ def test_seasons_and_clients_are_the_poisson_log_linear_fit_and_t_widens_the_int
     got = fit_ticket_rate(tickets, clients, first, end, 1.2, "t.csv")
     n, e, moy, who = client_month_counts(tickets, clients, first, end, 1.2)
 
-    def nll(th):  # client log rates, then 11 month-of-year effects (January's is 0)
-        log_mu = th[who] + np.r_[0.0, th[4:]][moy] + np.log(e)
-        return np.sum(np.exp(log_mu) - n * log_mu)
-
-    fit = optimize.minimize(nll, np.zeros(15), method="BFGS", options={"gtol": 1e-10})
-    factor = np.exp(np.r_[0.0, fit.x[4:]])
-    factor /= factor.mean()
+    factor = _season_factors(n, e, moy, who, clients=4)
     assert f"months of the year from {factor.min():.2f}x to {factor.max():.2f}x" in got.comment
     x = np.bincount(who, weights=factor[moy] * e)
     rate, (low, high), _ = negative_binomial_rate(np.bincount(who, weights=n), x)
@@ -1126,13 +1133,7 @@ def test_a_client_under_one_endpoint_month_in_the_seasons_fit():
     n, e, moy, who = client_month_counts(tickets, clients, first, end, 1.2)
     assert np.bincount(who, weights=e)[2] < 1
 
-    def nll(th):  # client log rates, then 11 month-of-year effects (January's is 0)
-        log_mu = th[who] + np.r_[0.0, th[3:]][moy] + np.log(e)
-        return np.sum(np.exp(log_mu) - n * log_mu)
-
-    fit = optimize.minimize(nll, np.zeros(14), method="BFGS", options={"gtol": 1e-10})
-    factor = np.exp(np.r_[0.0, fit.x[3:]])
-    factor /= factor.mean()
+    factor = _season_factors(n, e, moy, who, clients=3)
     rate, _, _ = negative_binomial_rate(np.bincount(who, weights=n),
                                         np.bincount(who, weights=factor[moy] * e))
     assert got.estimate == pytest.approx(rate, rel=1e-4)

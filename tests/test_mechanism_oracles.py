@@ -25,18 +25,6 @@ import pytest
 from test_oracles import BOOK, SURE_REP
 from test_reference import merged, run_paths, z_score
 
-from simulator.model.reference import simulate_reference
-
-
-def _engine_runner():
-    engine = pytest.importorskip("simulator.engine")
-    return engine.run_chunk
-
-
-@pytest.fixture(params=["reference", "engine"])
-def runner(request):
-    return simulate_reference if request.param == "reference" else _engine_runner()
-
 
 def test_an_insolvent_month_closes_the_business(runner):
     """No cash, $5,000 of credit, three technicians ($19,500) for $10,000 of managed

@@ -42,20 +42,9 @@ import numpy as np
 import pytest
 from test_reference import QUIET, merged, run_paths, z_score
 
-from simulator.model.reference import simulate_reference
-
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = sorted((ROOT / "configs").glob("*.toml"))
 
-
-def _engine_runner():
-    engine = pytest.importorskip("simulator.engine")
-    return engine.run_chunk
-
-
-@pytest.fixture(params=["reference", "engine"])
-def runner(request):
-    return simulate_reference if request.param == "reference" else _engine_runner()
 
 
 def test_standard_stack_is_charged_on_aligned_endpoints(runner):

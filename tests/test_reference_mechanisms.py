@@ -35,19 +35,7 @@ from simulator.model.reference import (
     _draw_seats,
     _sample_table,
     first_passage,
-    simulate_reference,
 )
-
-
-def _engine_runner():
-    engine = pytest.importorskip("simulator.engine")
-    return engine.run_chunk
-
-
-@pytest.fixture(params=["reference", "engine"])
-def runner(request):
-    return simulate_reference if request.param == "reference" else _engine_runner()
-
 
 # 20 technicians, 4,200 hours of maintenance a month (150% of their 2,800 hours), no
 # overtime, nothing carried, nobody hired or let go: utilization 4,200 / (140 T).
