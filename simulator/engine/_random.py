@@ -114,15 +114,9 @@ def log_factorial(k):
     return (x - 0.5) * math.log(x) - x + _HALF_LOG_2PI + series
 
 
-@jit
-def _poisson_inversion(state, lam):
-    # Sequential search of the CDF from 0; exp(-lam) > 4.5e-5 for lam < 10.
-    return _poisson_inversion_p0(state, lam, math.exp(-lam))
-
-
 @jit_inline
 def _poisson_inversion_p0(state, lam, p0):
-    # :func:`_poisson_inversion` given ``p0 = exp(-lam)``.
+    # Sequential search of the CDF from 0 given ``p0 = exp(-lam)`` (> 4.5e-5 for lam < 10).
     u = uniform(state)
     k = 0
     p = p0
@@ -165,11 +159,7 @@ def _poisson_ptrs(state, lam):
 @jit_inline
 def poisson(state, lam):
     """Poisson(lam): inversion below a mean of 10, PTRS above."""
-    if lam <= 0.0:
-        return 0
-    if lam < 10.0:
-        return _poisson_inversion(state, lam)
-    return _poisson_ptrs(state, lam)
+    return poisson_given(state, lam, poisson_p0(lam))
 
 
 @jit
