@@ -40,8 +40,12 @@ RUN_FILES = {"summary.json", "paths.npz", "quantiles.csv", "report.html", "resul
 
 # A driver: msp-sim's main() with a pause at one point of the run (a marker file says
 # it got there), so that a signal lands exactly there.
+# The driver restores Python's own SIGINT handler: a suite started as a background job
+# of a non-interactive shell hands its children SIGINT ignored (POSIX), and Python then
+# installs no handler of its own, so the interrupt below would never arrive.
 DRIVER = textwrap.dedent("""
-    import sys, time
+    import signal, sys, time
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     from pathlib import Path
     point, marker = sys.argv[1], Path(sys.argv[2])
     import simulator.api, simulator.output, simulator.report.run.files as files
