@@ -445,6 +445,11 @@ def test_trajectories_are_read_only():
     res = simulate(cfg, n_paths=20, seed=1)
     with pytest.raises(ValueError, match="read-only"):
         res["mrr"][0, 0] = 1.0
+    # the kept means (computed once a metric) are numpy's, and a caller's copy
+    mean = res.mean("cash")
+    np.testing.assert_array_equal(mean, np.asarray(res["cash"]).mean(axis=0))
+    mean[:] = np.nan
+    np.testing.assert_array_equal(res.mean("cash"), np.asarray(res["cash"]).mean(axis=0))
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 15, 16, 17, 100, 1001, 10_000])

@@ -134,6 +134,7 @@ class SimulationResult:
     horizon_values: dict[str, np.ndarray] | None = None
     _ttt: TimeToThreshold | None = field(default=None, init=False, repr=False, compare=False)
     _quantile_memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    _mean_memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.seed is None:
@@ -219,10 +220,16 @@ class SimulationResult:
             ) from None
 
     def mean(self, name: str) -> np.ndarray:
-        """Mean over paths of a metric, every month: shape ``(months + 1,)``."""
-        if self.metrics:
-            return self[name].mean(axis=0)
-        return self._folded().mean_of(name)
+        """Mean over paths of a metric, every month: shape ``(months + 1,)``.
+
+        Computed once a metric and kept (a copy is returned): a run's checks,
+        summary, page and figures ask for the same means ~90 times, and the figures'
+        child, forked after the finiteness check, finds them all computed."""
+        memo = self._mean_memo
+        if name not in memo:
+            memo[name] = (self[name].mean(axis=0) if self.metrics
+                          else self._folded().mean_of(name))
+        return memo[name].copy()
 
     def std(self, name: str) -> np.ndarray:
         """Standard deviation (ddof=1) over paths of a metric, every month."""
