@@ -545,6 +545,18 @@ CONTRACTS = [
     ("trigger_start", (13, 3, 3, 12, True), 4),
     ("trigger_start", (5, 1, 3, 12, True), 5),  # already set
     ("trigger_start", (12, 1, 3, 12, True), 12),  # set to the last month: set
+    # step 3: the owner's hours in order: escalations, management, care, overflow beyond
+    # the capacity K (with the overtime stretch), selling; (E_p, M_p, C_p, W, F_o, U, S)
+    ("owners_month", (200.0, 40.0, 10.0, 20.0, 30.0, 150.0, 100.0),
+     (10.0, 20.0, 30.0, 140.0, 40.0, 0.0, 40.0)),
+    ("owners_month", (50.0, 40.0, 10.0, 20.0, 30.0, 150.0, 100.0),
+     (10.0, 20.0, 20.0, 140.0, 0.0, 40.0, 0.0)),
+    ("owners_month", (75.0, 40.0, 10.0, 20.0, 30.0, 150.0, 130.0),
+     (10.0, 20.0, 30.0, 140.0, 10.0, 0.0, 5.0)),
+    ("owners_month", (5.0, 40.0, 10.0, 20.0, 30.0, 150.0, 200.0),
+     (5.0, 0.0, 0.0, 145.0, 0.0, 0.0, 0.0)),
+    ("owners_month", (300.0, 40.0, 0.0, 0.0, 0.0, 100.0, 100.0),
+     (0.0, 0.0, 0.0, 100.0, 0.0, 0.0, 40.0)),
     # step 6: the onboarding score while the program runs, else 0
     ("onboarding_alignment", (True, 0.4), 0.4),
     ("onboarding_alignment", (False, 0.4), 0.0),
@@ -568,13 +580,26 @@ def test_each_mechanism_follows_its_formula_at_its_edges(twin):
     wrong = []
     for name, args, want in CONTRACTS:
         got = _source(getattr(module, name))(*args)
-        if isinstance(want, float):
+        if isinstance(want, (float, tuple)):
             ok = got == pytest.approx(want, rel=1e-12, abs=1e-15)
         else:
             ok = got == want
         if not ok:
             wrong.append((name, args, got, want))
     assert not wrong
+
+
+def test_the_engines_quit_probability_follows_its_formula():
+    """docs/model.md step 1 (v2): q = min(1, q0 (1 + turnover_overload max(u - 1, 0))),
+    u last month's utilization (the engine's own function; the reference computes it
+    inside its ``staff_turnover``)."""
+    engine = _mechanism_modules()[1]
+    quit = _source(engine.quit_probability)
+    assert quit(0.05, 2.0, 1.5) == pytest.approx(0.1, rel=1e-12)
+    assert quit(0.05, 2.0, 0.5) == 0.05  # under capacity: the base chance
+    assert quit(0.05, 2.0, 1.0) == 0.05
+    assert quit(0.05, 100.0, 2.0) == 1.0  # 5.05 capped
+    assert quit(0.05, 30.0, 2.0) == 1.0  # 1.55 capped
 
 
 @pytest.mark.parametrize("twin", ["reference", "engine"])
