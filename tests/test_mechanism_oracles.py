@@ -15,10 +15,18 @@ tests/test_oracles.py). Deterministic cases are exact up to float rounding
   clients covered a month, in signing order;
 - the plan's trigger rules (issue 25): the reps start the month after a month
   whose gross profit covers ``k`` times their cost, the alignment program the
-  month after the book reaches ``N`` clients, never before their start months.
+  month after the book reaches ``N`` clients, never before their start months;
+- (seed 3) each mechanism against its formula at its edges, called on each twin
+  (``CONTRACTS``: clamps, thresholds at equality, the cases a rule leaves out), and the
+  same edges reached through runs: a strain felt past 1, a renewal that concedes the
+  whole price, a churn hazard past 1 at renewal, the hiring rule with no technician and
+  at its line, a rep let go after his whole (rounded-up) ramp, each year's tax, the new
+  clients' price, cash exactly at the credit line.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pytest
@@ -45,6 +53,19 @@ def test_an_insolvent_month_closes_the_business(runner):
     for name in m:
         if name != "cash":
             assert np.all(m[name][:, 2:] == 0.0), name
+
+
+def test_cash_exactly_at_the_credit_line_is_not_yet_insolvent(runner):
+    """docs/model.md step 9: insolvent when cash falls *below* -credit_limit. The month-1
+    loss of the case above ($10,700) with exactly $10,700 of credit leaves cash at the
+    line: solvent; month 2 loses as much again plus a month's interest on the drawn
+    $10,700: insolvent in month 2."""
+    data = merged(BOOK, start={"cash": 0.0, "techs": 3}, finance={"credit_limit": 10_700.0})
+    m, _, im = run_paths(runner, data, n_paths=2, seed=1)
+    assert im.tolist() == [2, 2]
+    np.testing.assert_allclose(m["cash"][:, 1], -10_700.0, rtol=1e-12)
+    np.testing.assert_allclose(m["pretax_profit"][:, 2], -10_700.0 - 0.1 / 12 * 10_700.0,
+                               rtol=1e-12)
 
 
 def test_alignment_staff_cover_points_over_rate_clients_a_month(runner):
@@ -351,6 +372,7 @@ def test_a_sound_service_keeps_its_referrals_and_a_price_rise_costs_deals(runner
 @pytest.mark.parametrize(("first_at", "managers"), [
     (1, [0, 0] + [1] * 11),  # the team of one reaches 1: posted in month 1, there from 2
     (2, [0] * 13),  # never reached (no technician is hired)
+    (0, [0] * 13),  # no such rule: one per 8 technicians, none for one
 ])
 def test_the_first_service_manager_comes_when_the_team_reaches_its_size(runner, first_at,
                                                                          managers):
@@ -428,3 +450,320 @@ def test_a_quit_chance_past_one_empties_the_team(runner):
     assert np.all(m["techs"][:, 1] > 0)
     assert m["tech_quits"][:, 2].tolist() == m["techs"][:, 1].tolist()
     assert np.all(m["techs"][:, 2] == 0)
+
+
+# --- each mechanism against its formula in docs/model.md, at its edges ------------------
+#
+# Issue 30, engine group seed 3: the mechanisms' clamps, thresholds and constants, each
+# case a value of docs/model.md's formula worked out by hand. Called on each twin
+# directly, which holds the function's contract (the formula as written): a few of
+# these edges cannot be reached from a config the schema accepts (a concession above
+# 1; seats under 1), or the path loop treats both sides alike today (a deal chance
+# above 1 compared with a uniform), and a bug there is caught before a caller that
+# passes other values meets it.
+
+LOG3 = math.log(3.0)
+CONTRACTS = [
+    # step 3: f = min(1, u + strain_weight V / W), the strain 0 when W = 0
+    ("service_felt", (0.0, 0.5, 0.5, 1.0), 1.0),  # half an hour of work, all overtime
+    ("service_felt", (0.3, 140.0, 400.0, 1.0), 0.65),
+    ("service_felt", (0.3, 140.0, 400.0, 3.0), 1.0),  # 0.3 + 1.05, capped
+    ("service_felt", (0.0, 0.0, 0.0, 2.0), 0.0),  # no work, nothing felt
+    # step 5: max(0, 1 + price_escalator - renewal_concession z)
+    ("renewal_price_factor", (0.05, 0.5, 0.2), 0.95),
+    ("renewal_price_factor", (0.0, 1.0, 1.0), 0.0),  # the whole price conceded
+    ("renewal_price_factor", (0.0, 2.0, 1.0), 0.0),  # floored at 0
+    # step 5: h = min(1, h0 (1 - visibility q) exp(overload z))
+    ("churn_hazard", (0.01, 0.5, 0.4, 0.0, 0.7), 0.008),
+    ("churn_hazard", (0.5, 0.0, 1.0, LOG3, 1.0), 1.0),  # 1.5, capped
+    ("churn_hazard", (0.25, 0.0, 1.0, LOG3, 1.0), 0.75),
+    ("churn_hazard", (0.01, 0.0, 1.0, 2.0, 0.5), 0.01 * math.e),  # k z = 1
+    # step 8: max(billable - bill_rate s U, 0)
+    ("projects_billed", (1200.0, 120.0, 0.5, 10.0), 600.0),
+    ("projects_billed", (1200.0, 120.0, 0.5, 30.0), 0.0),  # 1,800 lost of 1,200: nothing
+    # step 4: ramp_t = min(1, (t - start + 1) / ramp), 1 when the ramp is 0, 0 before start
+    ("meeting_rate", (1.0, 10.0, 2, 30.0, 4, 0.0, 3), 10.0),
+    ("meeting_rate", (1.0, 10.0, 2, 30.0, 4, 0.0, 4), 70.0),
+    ("meeting_rate", (1.0, 10.0, 2, 30.0, 4, 0.5, 9), 70.0),
+    ("meeting_rate", (1.0, 10.0, 2, 30.0, 4, 4.0, 5), 40.0),  # (5 - 4 + 1) / 4 = 0.5
+    ("meeting_rate", (1.0, 10.0, 2, 30.0, 4, 4.0, 9), 70.0),  # 6 / 4 = 1.5, capped
+    ("meeting_rate", (0.5, 10.0, 1, 30.0, 4, 3.0, 4), 15.0),  # one rep
+    # step 4: let go ceil(ramp) + review months after the start when under the line
+    ("reps_on_payroll", (2, 3, 2, 1.5, 2, 0.5, 0.6), 0),
+    ("reps_on_payroll", (2, 3, 3, 1.5, 2, 0.5, 0.6), 2),
+    ("reps_on_payroll", (2, 3, 6, 1.5, 2, 0.5, 0.6), 2),  # 3 + ceil(1.5) + 2 = 7
+    ("reps_on_payroll", (2, 3, 7, 1.5, 2, 0.5, 0.6), 0),
+    ("reps_on_payroll", (2, 3, 7, 1.5, 2, 0.6, 0.6), 2),  # at the line: kept
+    # step 10: W / ((T + P) tech_hours) > hire_above, or T + P = 0 and W > 0
+    ("wants_technician", (87.5, 1, 140.0, 0.625), False),  # exactly at the line
+    ("wants_technician", (87.5, 1, 140.0, 0.62), True),
+    ("wants_technician", (87.5, 2, 140.0, 0.3), True),
+    ("wants_technician", (0.5, 0, 140.0, 0.85), True),  # nobody, any work
+    ("wants_technician", (0.0, 0, 140.0, 0.85), False),
+    # step 10: idle below layoff_below T tech_hours, T > 1, nobody posted
+    ("wants_layoff", (139.0, 2, 0, 140.0, 0.5), True),
+    ("wants_layoff", (140.0, 2, 0, 140.0, 0.5), False),
+    ("wants_layoff", (10.0, 1, 0, 140.0, 0.5), False),
+    ("wants_layoff", (10.0, 3, 1, 140.0, 0.5), False),
+    # step 7: min(n, floor(A points / rate)), every client when the rate is 0
+    ("clients_aligned", (10, 0, 3.0, 0.0), 10),
+    ("clients_aligned", (10, 1, 3.0, 0.5), 6),
+    ("clients_aligned", (10, 1, 3.0, 0.3), 10),  # 3 / 0.3 = 10, not 9
+    ("clients_aligned", (10, 2, 3.0, 0.5), 10),  # 12 capped
+    # step 3: d + (min(U, K) / K - d) / months, the share 0 when K = 0
+    ("maintenance_debt", (0.5, 0.0, 10.0, 2.0), 0.25),
+    ("maintenance_debt", (0.0, 50.0, 80.0, 4.0), 0.25),  # all 50 skipped: share 1
+    ("maintenance_debt", (0.2, 50.0, 20.0, 4.0), 0.25),  # 0.2 + (0.4 - 0.2) / 4
+    ("maintenance_debt", (0.0, 0.5, 0.25, 2.0), 0.25),  # half an hour, half skipped
+    # step 3: V = min((W - K) / e, stretch) when W > K, else 0
+    ("overtime_worked", (150.0, 140.0, 21.0, 0.5), 20.0),
+    ("overtime_worked", (200.0, 140.0, 21.0, 1.0), 21.0),
+    ("overtime_worked", (140.0, 140.0, 21.0, 1.0), 0.0),
+    ("overtime_efficiency", (2, 0.5), 0.5),
+    # step 3: E' = share_R X_R + share_A X_A, all of it below the lead size
+    ("escalation_hours", (10.0, 4.0, 0.2, 0.1, 1, 2, 0.3), 2.4),
+    ("escalation_hours", (10.0, 4.0, 0.2, 0.1, 2, 2, 0.3), 0.72),
+    # step 10: floor((T + P) / span), the first at first_at (0: no such rule)
+    ("managers_wanted", (1, 8.0, 0), 0),
+    ("managers_wanted", (8, 8.0, 0), 1),
+    ("managers_wanted", (17, 8.0, 3), 2),
+    ("managers_wanted", (3, 8.0, 3), 1),
+    ("managers_wanted", (2, 8.0, 3), 0),
+    ("managers_wanted", (1, 8.0, 1), 1),
+    # step 9: tax_rate x the year's profit when positive, in months 12, 24, ...
+    ("tax_due", (24, 100.0, 0.25), 25.0),
+    ("tax_due", (18, 100.0, 0.25), 0.0),
+    ("tax_due", (12, 0.5, 0.25), 0.125),
+    ("tax_due", (12, -5.0, 0.25), 0.0),
+    # steps 7 and 10: cash + credit >= months x cost
+    ("can_pay", (3000.0, 13_000.0, 2.0, 8000.0), True),
+    ("can_pay", (2999.0, 13_000.0, 2.0, 8000.0), False),
+    # the trigger rules: the month after t, no earlier than the start month
+    ("trigger_start", (13, 1, 3, 12, True), 4),
+    ("trigger_start", (13, 6, 3, 12, True), 6),
+    ("trigger_start", (13, 1, 3, 12, False), 13),
+    ("trigger_start", (13, 3, 3, 12, True), 4),
+    ("trigger_start", (5, 1, 3, 12, True), 5),  # already set
+    ("trigger_start", (12, 1, 3, 12, True), 12),  # set to the last month: set
+    # step 3: the owner's hours in order: escalations, management, care, overflow beyond
+    # the capacity K (with the overtime stretch), selling; (E_p, M_p, C_p, W, F_o, U, S)
+    ("owners_month", (200.0, 40.0, 10.0, 20.0, 30.0, 150.0, 100.0),
+     (10.0, 20.0, 30.0, 140.0, 40.0, 0.0, 40.0)),
+    ("owners_month", (50.0, 40.0, 10.0, 20.0, 30.0, 150.0, 100.0),
+     (10.0, 20.0, 20.0, 140.0, 0.0, 40.0, 0.0)),
+    ("owners_month", (75.0, 40.0, 10.0, 20.0, 30.0, 150.0, 130.0),
+     (10.0, 20.0, 30.0, 140.0, 10.0, 0.0, 5.0)),
+    ("owners_month", (5.0, 40.0, 10.0, 20.0, 30.0, 150.0, 200.0),
+     (5.0, 0.0, 0.0, 145.0, 0.0, 0.0, 0.0)),
+    ("owners_month", (300.0, 40.0, 0.0, 0.0, 0.0, 100.0, 100.0),
+     (0.0, 0.0, 0.0, 100.0, 0.0, 0.0, 40.0)),
+    # step 6: the onboarding score while the program runs, else 0
+    ("onboarding_alignment", (True, 0.4), 0.4),
+    ("onboarding_alignment", (False, 0.4), 0.0),
+]
+
+
+def _source(function):
+    """The Python source of an engine mechanism (``py_func``; the function itself where
+    numba is off, as in tests/mutation.py). The cases below check formulas, not the
+    compiler: calling the compiled functions one by one would compile each of them
+    again (seconds on a cold cache); the compiled path loop inlines them and is held
+    to its twin by the run-level oracles and tests/test_engine_vs_reference.py."""
+    return getattr(function, "py_func", function)
+
+
+@pytest.mark.parametrize("twin", ["reference", "engine"])
+def test_each_mechanism_follows_its_formula_at_its_edges(twin):
+    """Every case of ``CONTRACTS`` on the twin: the value docs/model.md's formula gives
+    (floats within 1e-12, counts and decisions exactly)."""
+    module = _mechanism_modules()[twin == "engine"]
+    wrong = []
+    for name, args, want in CONTRACTS:
+        got = _source(getattr(module, name))(*args)
+        if isinstance(want, (float, tuple)):
+            ok = got == pytest.approx(want, rel=1e-12, abs=1e-15)
+        else:
+            ok = got == want
+        if not ok:
+            wrong.append((name, args, got, want))
+    assert not wrong
+
+
+def test_the_engines_quit_probability_follows_its_formula():
+    """docs/model.md step 1 (v2): q = min(1, q0 (1 + turnover_overload max(u - 1, 0))),
+    u last month's utilization (the engine's own function; the reference computes it
+    inside its ``staff_turnover``)."""
+    engine = _mechanism_modules()[1]
+    quit = _source(engine.quit_probability)
+    assert quit(0.05, 2.0, 1.5) == pytest.approx(0.1, rel=1e-12)
+    assert quit(0.05, 2.0, 0.5) == 0.05  # under capacity: the base chance
+    assert quit(0.05, 2.0, 1.0) == 0.05
+    assert quit(0.05, 100.0, 2.0) == 1.0  # 5.05 capped
+    assert quit(0.05, 30.0, 2.0) == 1.0  # 1.55 capped
+
+
+@pytest.mark.parametrize("twin", ["reference", "engine"])
+def test_a_deal_is_at_most_certain(twin):
+    """docs/model.md step 4: min(1, proposal x close x (1 + rise)^-e x (1 - referral_share
+    (1 - exp(-overload z)))). A price cut of 50% at e = 1 doubles the close rate: 0.75 x 2
+    = 1.5, capped at 1 (every meeting a deal, never more); 0.3 x 2 = 0.6; with a rise of
+    10% at e = 2 and z = 0.1, 0.5 / 1.21 x (1 - 0.3 (1 - exp(-0.4)))."""
+    reference, engine = _mechanism_modules()
+
+    def deal(prob, rise, response, referral, overload, z):
+        if twin == "reference":
+            return reference.deal_probability(prob, rise, response, referral, overload, z)
+        factor = _source(engine.price_close_factor)(rise, response)
+        return _source(engine.deal_probability)(prob, factor, referral, overload, z)
+
+    assert deal(0.75, -0.5, 1.0, 0.3, 4.0, 0.0) == 1.0
+    assert deal(0.3, -0.5, 1.0, 0.3, 4.0, 0.0) == pytest.approx(0.6, rel=1e-12)
+    assert deal(0.5, 0.1, 2.0, 0.3, 4.0, 0.1) == pytest.approx(
+        0.5 / 1.21 * (1.0 - 0.3 * (1.0 - math.exp(-0.4))), rel=1e-12)
+
+
+@pytest.mark.parametrize("twin", ["reference", "engine"])
+def test_seats_are_rounded_to_at_least_one(twin):
+    """docs/model.md "Two kinds of randomness": a client's seats are its draw rounded to
+    the nearest integer, and at least 1. A table of values in [1.6, 1.9] gives 2 seats (not
+    1: rounded, not truncated); one in [0, 0.4] gives 1 (the schema keeps seats at 1 or
+    more, so this is the function's floor, not a config's)."""
+    if twin == "reference":
+        from simulator.model.reference import _draw_seats
+        rng = np.random.default_rng(1)
+
+        def draw(table):
+            return _draw_seats(rng, table)
+    else:
+        random = pytest.importorskip("simulator.engine._random")
+        from simulator.engine._mechanisms import draw_seats
+        state = np.zeros(4, dtype=np.uint64)
+        random.seed_state(state, 1)
+
+        def draw(table):
+            return _source(draw_seats)(state, table)
+    for table, seats in ((np.array([1.6, 1.7, 1.9]), 2.0), (np.array([0.0, 0.2, 0.4]), 1.0)):
+        assert [draw(table) for _ in range(20)] == [seats] * 20
+
+
+# --- the same edges reached through a run (issue 30, engine group seed 3) ----------------
+
+# A shop whose whole work goes undone every month: no technician, an owner with no hours
+# and nobody hired, 100 hours of maintenance on the book's 100 endpoints, one month of
+# memory. u = U / W = 1 and f = 1 from month 1: z = 1 every month (docs/model.md step 3).
+UNSERVED = merged(BOOK, start={"techs": 0}, tickets={"proactive_hours_per_endpoint": 1.0},
+                  staff={"owner_hours_per_month": 0.0, "hire_after_months": 60},
+                  churn={"service_memory_months": 1.0})
+
+
+@pytest.mark.parametrize(("strain", "felt"), [(1.0, 0.65), (3.0, 1.0)])
+def test_a_strain_past_one_is_felt_as_total_failure(runner, strain, felt):
+    """docs/model.md step 3: f = min(1, u + strain_weight V / W). One technician (140 h)
+    who may double his hours (overtime_max_share 1), 400 hours of maintenance, an owner
+    with no hours: V = 140 overtime hours, 120 undone (u = 0.3); f = 0.3 + 0.35 = 0.65 at
+    strain weight 1, 0.3 + 1.05 capped at 1 at 3; one month of memory, so z = f."""
+    data = merged(BOOK, simulation={"months": 1},
+                  tickets={"proactive_hours_per_endpoint": 4.0},
+                  staff={"overtime_max_share": 1.0, "owner_hours_per_month": 0.0},
+                  churn={"strain_weight": strain, "service_memory_months": 1.0})
+    m, _, _ = run_paths(runner, data, n_paths=2, seed=1)
+    np.testing.assert_allclose(m["unserved_share"][:, 1], 0.3, rtol=1e-12)
+    np.testing.assert_allclose(m["service_failure"][:, 1], felt, rtol=1e-12)
+
+
+def test_a_client_who_went_without_any_service_renews_for_nothing(runner):
+    """docs/model.md step 5: a renewing client pays p max(0, 1 + escalator - concession z).
+    With nothing done for it (z = 1, ``UNSERVED``), no escalator and a concession of 1
+    the factor is exactly 0: each of the ten clients ($1,000 a month) pays nothing from
+    its renewal in months 1-12 on, so the managed MRR falls by $1,000 steps to 0. Nobody
+    churns (annual rate 0); a shop without technicians has no utilization."""
+    data = merged(UNSERVED, customers={"renewal_concession": 1.0, "price_escalator": 0.0})
+    m, _, _ = run_paths(runner, data, n_paths=2, seed=1)
+    assert np.all(m["service_failure"][:, 1:] == 1.0) and np.all(m["utilization"] == 0.0)
+    assert np.all(m["customers"] == 10)
+    mrr = m["mrr_managed"]
+    assert np.all(mrr[:, 12] == 0.0) and np.all(mrr[:, 0] == 10_000.0)
+    steps = -np.diff(mrr, axis=1) / 1000.0
+    assert np.all(steps >= 0) and np.all(steps == np.rint(steps))
+
+
+def test_a_hazard_past_one_takes_every_renewing_client(runner):
+    """docs/model.md step 5, renewal mode: h = min(1, h0 exp(k z)), a renewing client
+    leaves with probability 1 - (1 - h)^contract_months. With z = 1 (``UNSERVED``), h0 =
+    1 - 0.8^(1/12) and k = log(1.99 / h0), h0 e^k = 1.99 is capped at 1: each of the ten
+    clients leaves at its renewal in months 1-12 (an uncapped 1.99 would keep each with
+    probability 0.99^12 = 0.89)."""
+    h0 = 1.0 - 0.8 ** (1.0 / 12.0)
+    data = merged(UNSERVED, churn={"mode": "renewal", "annual_rate": 0.2,
+                                   "visibility_reduction": 0.0,
+                                   "overload_sensitivity": math.log(1.99 / h0)})
+    m, _, _ = run_paths(runner, data, n_paths=2, seed=1)
+    assert np.all(m["service_failure"][:, 1:] == 1.0)
+    assert np.all(m["customers"][:, 12] == 0) and np.all(m["churned"].sum(axis=1) == 10)
+    np.testing.assert_array_equal(m["customers"][:, 1:],
+                                  10 - np.cumsum(m["churned"][:, 1:], axis=1))
+
+
+@pytest.mark.parametrize(("customers", "techs", "proactive", "hire_above", "want"), [
+    (1, 0, 0.5, 0.85, [0, 0] + [1] * 11),  # no technician, half an hour of work: hire
+    (0, 0, 0.5, 0.85, [0] * 13),  # no technician and no work: nobody
+    (10, 1, 0.875, 0.625, [1] * 13),  # 87.5 h / 140 h = 0.625 exactly: not above
+    (10, 1, 0.875, 0.62, [1, 1] + [2] * 11),
+])
+def test_the_hiring_rule_at_its_edges(runner, customers, techs, proactive, hire_above, want):
+    """docs/model.md step 10: a month is overloaded when W / ((T + P) tech_hours) >
+    hire_above, or when T + P = 0 and W > 0; after one such month (hire_after_months 1)
+    a technician is posted and arrives the next month (lag 1). Clients of one seat
+    (one endpoint) or the book of 100 endpoints, ``proactive`` hours an endpoint."""
+    data = merged(BOOK, start={"customers": customers, "techs": techs},
+                  customers={"seats": 1 if techs == 0 else 10},
+                  tickets={"proactive_hours_per_endpoint": proactive},
+                  staff={"hire_above": hire_above, "hire_after_months": 1,
+                         "hire_lag_months": 1})
+    m, _, _ = run_paths(runner, data, n_paths=2, seed=1)
+    assert m["techs"].tolist() == [want, want]
+
+
+@pytest.mark.parametrize(("productivity", "paid_months"), [(0.5, 4), (0.6, 12)])
+def test_a_rep_under_the_line_is_let_go_after_the_whole_ramp(runner, productivity,
+                                                             paid_months):
+    """docs/model.md step 4 (v4): a rep who books under ``fire_below`` (0.6) of the plan is
+    let go ``review_months`` (2) after his ramp, counted in whole months (a 1.5-month ramp
+    is 2): from month 1 he is paid in months 1-4; at exactly the line he stays. Profit
+    (2,300 - 1,000) x 0.9 = $1,170 a month while he is paid, $2,070 after."""
+    data = merged(BOOK, sales={"reps": 1, "rep_start_month": 1, "rep_cost_per_month": 1000.0,
+                               "rep_meetings_per_month": 0.0, "rep_washout_share": 0.0,
+                               "rep_productivity": productivity, "rep_fire_below": 0.6,
+                               "rep_ramp_months": 1.5, "rep_review_months": 2})
+    m, _, _ = run_paths(runner, data, n_paths=2, seed=1)
+    profit = np.array([0.0] + [1170.0] * paid_months + [2070.0] * (12 - paid_months))
+    np.testing.assert_allclose(m["pretax_profit"], np.broadcast_to(profit, (2, 13)),
+                               rtol=1e-12)
+
+
+def test_each_years_tax_is_on_that_years_profit(runner):
+    """docs/model.md step 9: in months 12, 24, ... tax_rate x the pretax profit of the year
+    then ending (the year's total starts afresh): $2,070 a month, 25%: $6,210 in month 12
+    and again in month 24, not on two years' profit."""
+    data = merged(BOOK, simulation={"months": 24}, finance={"tax_rate": 0.25})
+    m, _, _ = run_paths(runner, data, n_paths=2, seed=1)
+    tax = np.zeros(25)
+    tax[[12, 24]] = 0.25 * 12 * 2070.0
+    np.testing.assert_allclose(m["tax_paid"], np.broadcast_to(tax, (2, 25)), rtol=1e-12,
+                               atol=1e-9)
+
+
+def test_new_clients_pay_the_decided_rise_from_month_one(runner):
+    """docs/model.md step 6: a client signed in month t pays price_per_seat x (1 +
+    price_rise) ($100 x 1.25, a rise the prospects do not mind: close response 0). No
+    book, the owner's 40 selling hours at a meeting an hour, every meeting a deal that
+    signs at once: the managed MRR is $1,250 (10 seats) times the clients signed."""
+    data = merged(BOOK, simulation={"months": 3}, start={"customers": 0},
+                  customers={"price_rise": 0.25},
+                  sales={"meetings_per_selling_hour": 1.0, "proposal_rate": 1.0,
+                         "close_rate": 1.0, "cycle_months": 0.0,
+                         "price_close_response": 0.0})
+    m, _, _ = run_paths(runner, data, n_paths=2, seed=1)
+    assert np.all(m["new_customers"][:, 1:] > 0)
+    np.testing.assert_allclose(m["mrr_managed"], 1250.0 * m["customers"], rtol=1e-12)
+    np.testing.assert_array_equal(m["customers"], np.cumsum(m["new_customers"], axis=1))
