@@ -73,7 +73,7 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
                ["tests/test_levers.py"]),
     "reference": (["simulator/model/mechanisms.py", "simulator/model/reference.py"],
                   ["tests/test_oracles.py", "tests/test_reference_mechanisms.py",
-                   "-k", "not engine and not shipped"]),
+                   "tests/test_mechanism_oracles.py", "-k", "not engine and not shipped"]),
     "engine": (["simulator/engine/_mechanisms.py", "simulator/engine/_kernel.py"],
                ["tests/test_oracles.py", "tests/test_mechanism_oracles.py",
                 "-k", "engine and not shipped"]),
