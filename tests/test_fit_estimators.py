@@ -1137,3 +1137,41 @@ def test_a_client_under_one_endpoint_month_in_the_seasons_fit():
     rate, _, _ = negative_binomial_rate(np.bincount(who, weights=n),
                                         np.bincount(who, weights=factor[moy] * e))
     assert got.estimate == pytest.approx(rate, rel=1e-4)
+
+
+def test_technicians_now_over_two_months_the_last_in_progress():
+    """``now`` is the median of the last three *whole* months: with two months of
+    records and the last record mid-month, February is still running, so ``now`` is
+    January's count alone (1), not the median of 1 and 3; a record on February's last
+    day makes February whole; with one month only, that month is all there is."""
+    from simulator.fit.history import technicians_by_month
+    from simulator.fit.records import WorkEntry
+
+    def now(days):
+        work = [WorkEntry(datetime.date(2024, 1, 10), "T1", 1.0, 2)]
+        work += [WorkEntry(day, f"T{k}", 1.0, 3 + k) for k, day in enumerate(days, start=1)]
+        got = technicians_by_month([], work, None)
+        return got["techs"], got["now"]
+
+    feb = [datetime.date(2024, 2, d) for d in (5, 10, 12)]
+    assert now(feb) == ([1, 3], 1)                                # February in progress
+    assert now(feb[:2] + [datetime.date(2024, 2, 29)]) == ([1, 3], 2)  # February whole
+    assert now([]) == ([1], 1)                                    # one month only
+
+
+def test_new_clients_seats_run_to_twice_the_largest_or_at_least_ten():
+    """docs/fit.md: new clients' seats are the lognormal fitted to the clients' seats,
+    between 1 and twice the largest client's seats, at least 10: a book of 2 to 5
+    seats keeps the bound at 10, one of up to 6 seats moves it to 12."""
+    from simulator.fit.estimate import fit_book
+
+    def high(seats):
+        clients = [Client(f"C{k}", datetime.date(2023, 1, 1), None, s, None, 100.0 * s, k)
+                   for k, s in enumerate(seats, start=2)]
+        (got,) = [f for f in fit_book(clients, datetime.date(2024, 1, 1), "b")
+                  if f.key == "customers.seats"]
+        assert got.value["low"] == 1.0
+        return got.value["high"]
+
+    assert high([2, 3, 5]) == 10.0
+    assert high([2, 3, 6]) == 12.0

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from simulator.analysis import compare
 from simulator.analysis.compare import Scenario
@@ -933,3 +935,57 @@ def test_the_scans_insolvency_difference_is_tested_by_mcnemar():
     assert got["value"] == pytest.approx(0.5)
     assert got["p_value"] == pytest.approx(st.binomtest(3, 3).pvalue) == pytest.approx(0.25)
     assert st.ttest_rel(pulled.insolvent, as_is.insolvent).pvalue != pytest.approx(0.25)
+
+
+def test_levers_that_tie_on_owner_value_rank_by_the_rise_in_p_break():
+    """docs/levers.md: levers that tie on the change in the owner's value rank by the
+    change in P(break by the horizon), the larger rise first, then by name: of three
+    levers that leave every path's owner value alone, the one that breaks on two more
+    paths of four ranks first (+0.5), then no change, then one path fewer (-0.25),
+    against the names' order."""
+    from simulator.analysis.scan import LeverScanResult
+
+    cfg = _config(simulation={"months": 24, "paths": 4})
+    names = ["a: breaks less", "b: no change", "c: breaks more"]
+
+    def outcomes(broke):
+        o = _outcomes([100.0, 200.0, 300.0, 400.0])
+        o.values.update(enterprise_value=np.zeros(4), cash=np.zeros(4))
+        o.broke = np.asarray(broke, dtype=np.float64)
+        return o
+
+    as_is = outcomes([1, 0, 0, 0])
+    pulled = [outcomes([0, 0, 0, 0]), outcomes([1, 0, 0, 0]), outcomes([1, 1, 1, 0])]
+    scan = LeverScanResult(config=cfg, levers=[Lever(n, "", {}) for n in names], n_paths=4,
+                           seed=3, _as_is=as_is, _pulled=pulled)
+    entries = scan.to_dict()["levers"]
+    assert [e["name"] for e in entries] == ["c: breaks more", "b: no change", "a: breaks less"]
+    assert [e["difference"]["p_break_by_horizon"]["value"] for e in entries] == [
+        0.5, 0.0, -0.25]
+    assert {e["difference"]["owner_value_mean"]["value"] for e in entries} == {0.0}
+
+
+def test_the_managed_margin_of_a_short_horizon_and_the_final_mrrs_interval():
+    """``_Outcomes.of``: the managed margin is gross profit over revenue of the last 12
+    months, all of months 1 to 12 on a 12-month horizon (month 0 is the start, not a
+    simulated month); the final MRR's mean with its Student-t 95% interval (mean +-
+    t(0.975, n - 1) sd / sqrt(n))."""
+    from simulator.analysis.scan import _Outcomes
+    from simulator.api import simulate
+
+    cfg = _config(simulation={"months": 12, "paths": 20})
+    r = simulate(cfg, n_paths=20, seed=2, progress=False, keep_paths=True)
+    o = _Outcomes.of(r)
+    gp, rev = r["gross_profit_managed"], r["revenue_managed"]
+    assert o.managed_margin == pytest.approx(gp[:, 1:13].sum() / rev[:, 1:13].sum(),
+                                             rel=1e-12)
+    # month 1 weighs: the margin without it differs
+    assert gp[:, 2:13].sum() / rev[:, 2:13].sum() != pytest.approx(o.managed_margin,
+                                                                   rel=1e-9)
+    mrr = r["mrr"][:, -1]
+    np.testing.assert_array_equal(o.mrr_final, mrr)
+    half = stats.t.ppf(0.975, mrr.size - 1) * mrr.std(ddof=1) / math.sqrt(mrr.size)
+    assert mrr.std() > 0
+    got = o.summary["mrr_final_mean"]
+    assert got["value"] == pytest.approx(mrr.mean(), rel=1e-12)
+    assert got["ci95"] == pytest.approx([mrr.mean() - half, mrr.mean() + half], rel=1e-9)
