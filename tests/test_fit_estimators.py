@@ -399,18 +399,14 @@ def test_client_months_by_hand():
     assert n.dtype == e.dtype == np.float64 and moy.dtype == who.dtype == np.int64
 
 
-def test_negative_binomial_interval_is_the_observed_information_by_hand():
-    """Unequal exposures (so the rate and the shape are not orthogonal): the maximum of
-    :func:`scipy.stats.nbinom.logpmf` over (log rate, log shape), and the 90% interval of
-    the log rate from the inverse of the observed information, written out from the
-    log-likelihood's second derivatives (l = lgamma(y + k) - lgamma(k) + k log k
-    + y log mu - (y + k) log(k + mu), mu = rate x exposure)."""
+def _negative_binomial_by_hand(y: np.ndarray, e: np.ndarray
+                               ) -> tuple[float, float, float, np.ndarray]:
+    """The maximum of :func:`scipy.stats.nbinom.logpmf` over (log rate, log shape), the
+    observed information there, written out from the log-likelihood's second derivatives
+    (l = lgamma(y + k) - lgamma(k) + k log k + y log mu - (y + k) log(k + mu),
+    mu = rate x exposure), and the rate's 90% half-width on the log scale from its
+    inverse: ``(rate, k, half, information)``."""
     from scipy import special
-
-    from simulator.fit.estimate import negative_binomial_rate
-
-    y = np.array([3.0, 25.0, 7.0, 60.0, 0.0, 14.0])
-    e = np.array([10.0, 40.0, 12.0, 55.0, 8.0, 30.0])
 
     def nll(th):
         k, mu = math.exp(th[1]), math.exp(th[0]) * e
@@ -419,8 +415,6 @@ def test_negative_binomial_interval_is_the_observed_information_by_hand():
     best = optimize.minimize(nll, [math.log(y.sum() / e.sum()), 0.0], method="Nelder-Mead",
                              options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 20_000})
     rate, k = math.exp(best.x[0]), math.exp(best.x[1])
-    got_rate, (low, high), got_k = negative_binomial_rate(y, e)
-    assert got_rate == pytest.approx(rate, rel=1e-5) and got_k == pytest.approx(k, rel=1e-3)
     mu = rate * e
     d_eta2 = np.sum(-k * mu * (k + y) / (k + mu) ** 2)              # d2l / d(log rate)^2
     d_eta_kappa = np.sum(k * (y - mu) * mu / (k + mu) ** 2)          # d2l / dlog rate dlog k
@@ -429,10 +423,31 @@ def test_negative_binomial_interval_is_the_observed_information_by_hand():
     d_k = np.sum(special.digamma(y + k) - special.digamma(k) + math.log(k) + 1
                  - np.log(k + mu) - (y + k) / (k + mu))
     info = -np.array([[d_eta2, d_eta_kappa], [d_eta_kappa, k * k * d_k2 + k * d_k]])
-    assert abs(info[0, 1]) > 0.05 * math.sqrt(info[0, 0] * info[1, 1])  # not orthogonal
     half = stats.norm.ppf(0.95) * math.sqrt(np.linalg.inv(info)[0, 0])
-    assert (low, high) == pytest.approx((rate * math.exp(-half), rate * math.exp(half)),
-                                        rel=1e-4)
+    return rate, k, half, info
+
+
+def test_negative_binomial_interval_is_the_observed_information_by_hand():
+    """Unequal exposures (so the rate and the shape are not orthogonal): the maximum of
+    :func:`scipy.stats.nbinom.logpmf` over (log rate, log shape), and the 90% interval of
+    the log rate from the inverse of the observed information (written out in
+    ``_negative_binomial_by_hand``); also for a history of 4 tickets, whose information
+    has a determinant under 1 (the rate's and the shape's information are small, not
+    absent)."""
+    from simulator.fit.estimate import negative_binomial_rate
+
+    spread = (np.array([3.0, 25.0, 7.0, 60.0, 0.0, 14.0]),
+              np.array([10.0, 40.0, 12.0, 55.0, 8.0, 30.0]))
+    few = (np.array([0.0, 1.0, 0.0, 3.0]), np.array([4.0, 0.5, 2.0, 1.0]))
+    for k_rel, (y, e) in ((1e-3, spread), (1e-2, few)):
+        rate, k, half, info = _negative_binomial_by_hand(y, e)
+        got_rate, (low, high), got_k = negative_binomial_rate(y, e)
+        assert got_rate == pytest.approx(rate, rel=1e-5)
+        assert got_k == pytest.approx(k, rel=k_rel)
+        assert abs(info[0, 1]) > 0.05 * math.sqrt(info[0, 0] * info[1, 1])  # not orthogonal
+        assert (low, high) == pytest.approx((rate * math.exp(-half), rate * math.exp(half)),
+                                            rel=1e-4)
+    assert 0 < np.linalg.det(info) < 1
     # counts with no extra spread: a Poisson rate (shape inf), its interval from the
     # Poisson information (the count) alone
     even = np.array([6.0, 6.0, 6.0, 6.0])
@@ -1175,3 +1190,31 @@ def test_new_clients_seats_run_to_twice_the_largest_or_at_least_ten():
 
     assert high([2, 3, 5]) == 10.0
     assert high([2, 3, 6]) == 12.0
+
+
+def test_the_records_window_and_fit_records_time_entries_and_refusal():
+    """docs/fit.md: the records begin at the earliest activity that is not a signing (a
+    ticket, a meeting; a cancellation is one too), at the first signing only when the
+    clients table is all there is; an as-of date before that is refused naming it; the
+    technicians count the resources of time entries beside those of tickets."""
+    from simulator.fit.history import records_window
+    from simulator.fit.records import WorkEntry
+
+    clients = [Client("A", datetime.date(2020, 3, 1), None, 10, None, 1_000, 2),
+               Client("B", datetime.date(2021, 6, 1), datetime.date(2023, 8, 1), 5, None,
+                      500, 3)]
+    tickets = [Ticket(datetime.date(2023, m, 5), None, "A", 1.0 + m, "T1", m)
+               for m in range(2, 7)]
+    work = [WorkEntry(datetime.date(2023, m, 6), "T2", 2.0, m) for m in range(2, 7)]
+    deals = [Deal(datetime.date(2023, 3, 10), "P", True, "lost", datetime.date(2023, 4, 2),
+                  2)]
+    last = datetime.date(2023, 8, 1)
+    assert records_window(clients, None, tickets, None) == (datetime.date(2023, 2, 5), last)
+    assert records_window(clients, deals, None, None) == (datetime.date(2023, 3, 10), last)
+    assert records_window(clients, None, None, None) == (datetime.date(2020, 3, 1), last)
+    with pytest.raises(ValueError, match=r"`as_of` 2023-02-04 is before the records begin "
+                                         r"\(2023-02-05\); allowed: a date on or after it"):
+        fit_records(clients, tickets=tickets, as_of=datetime.date(2023, 2, 4))
+    # February to May are whole months, each with T1 (tickets) and T2 (time entries)
+    assert fit_records(clients, tickets=tickets, work=work).get("start.techs").value == 2
+    assert fit_records(clients, tickets=tickets).get("start.techs").value == 1
