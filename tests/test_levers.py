@@ -935,6 +935,16 @@ def test_the_scans_insolvency_difference_is_tested_by_mcnemar():
     assert got["value"] == pytest.approx(0.5)
     assert got["p_value"] == pytest.approx(st.binomtest(3, 3).pvalue) == pytest.approx(0.25)
     assert st.ttest_rel(pulled.insolvent, as_is.insolvent).pvalue != pytest.approx(0.25)
+    # P(break) by the horizon and by the scan month alike: 2 more paths of 6 and 1 fewer
+    # by the horizon (binomtest(2, 3)), 4 more by month 24 (binomtest(4, 4))
+    as_is.broke, pulled.broke = np.array([1.0, 0, 0, 0, 0, 0]), np.array([0.0, 1, 1, 0, 0, 0])
+    pulled.broke_by_month = np.array([1.0, 1, 1, 1, 0, 0])
+    (entry,) = LeverScanResult(config=cfg, levers=[Lever("x", "", {})], n_paths=6, seed=3,
+                               _as_is=as_is, _pulled=[pulled]).to_dict()["levers"]
+    for key, gain, loss in (("p_break_by_horizon", 2, 1), ("p_break_by_24", 4, 0)):
+        d = entry["difference"][key]
+        assert d["value"] == pytest.approx((gain - loss) / 6)
+        assert d["p_value"] == pytest.approx(st.binomtest(gain, gain + loss).pvalue)
 
 
 def test_levers_that_tie_on_owner_value_rank_by_the_rise_in_p_break():
@@ -989,3 +999,28 @@ def test_the_managed_margin_of_a_short_horizon_and_the_final_mrrs_interval():
     got = o.summary["mrr_final_mean"]
     assert got["value"] == pytest.approx(mrr.mean(), rel=1e-12)
     assert got["ci95"] == pytest.approx([mrr.mean() - half, mrr.mean() + half], rel=1e-9)
+
+
+def test_a_users_lever_without_a_description_and_a_bad_lever_handed_to_the_scan():
+    """docs/levers.md, "Your own levers": a lever of ``[[levers.add]]`` without a
+    description reads "your lever"; a lever handed to :func:`lever_scan` whose overrides
+    make an invalid config is refused before simulating, naming ``[levers]`` and the
+    key."""
+    cfg = config_from_dict({**SMALL, "levers": {"add": [
+        {"name": "mine", "set": {"sales.reps": 2}}]}})
+    (mine,) = [lv for lv in resolve_levers(cfg) if lv.name == "mine"]
+    assert mine.description == "your lever"
+    bad = Lever("no technicians", "", {"start.techs": -1})
+    with pytest.raises(ConfigError) as err:
+        lever_scan(_config(), n_paths=10, levers=[bad])
+    assert err.value.source.startswith("[levers] ")  # "(with `overrides`)" follows
+    assert [key for key, _, _ in err.value.problems] == ["start.techs"]
+
+
+def test_the_scan_reports_progress_by_chunk():
+    """``lever_scan`` passes ``chunk_size`` and ``progress`` to the runs (its docstring): a
+    user's ``progress(done, total)`` hears of each chunk of each scenario."""
+    calls = []
+    lever_scan(_config(simulation={"months": 12, "paths": 30}), n_paths=30, levers=[],
+               chunk_size=10, progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(10, 30), (20, 30), (30, 30)]
