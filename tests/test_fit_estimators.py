@@ -627,14 +627,15 @@ def _stay(name, start, fees, seats=10.0, years=1, row=2):
 
 def test_price_since_a_step_in_new_clients_prices_by_hand():
     """Ten clients without agreement rows signing a month apart, the last five at ~$120
-    a seat: the price is the mean of those five, signed since the day after the fifth
-    signing; no escalator without agreement rows."""
+    a seat (one of them a single seat): the price is the mean of those five, signed
+    since the day after the fifth signing; no escalator without agreement rows."""
     from simulator.fit.estimate import fit_price
 
     per_seat = [98.0, 101, 100, 99, 102, 119, 121, 120, 122, 118]
+    seats = [10] * 7 + [1] + [10] * 2
     days = [datetime.date(2023, m, 1) for m in range(1, 11)]
-    clients = [Client(f"C{j}", d, None, 10, None, 10 * p, j + 2)
-               for j, (d, p) in enumerate(zip(days, per_seat, strict=True))]
+    clients = [Client(f"C{j}", d, None, n, None, n * p, j + 2)
+               for j, (d, p, n) in enumerate(zip(days, per_seat, seats, strict=True))]
     got = fit_price(clients, "s")
     assert [f.key for f in got] == ["customers.price_per_seat"]
     recent = np.array(per_seat[5:])
@@ -1218,3 +1219,28 @@ def test_the_records_window_and_fit_records_time_entries_and_refusal():
     # February to May are whole months, each with T1 (tickets) and T2 (time entries)
     assert fit_records(clients, tickets=tickets, work=work).get("start.techs").value == 2
     assert fit_records(clients, tickets=tickets).get("start.techs").value == 1
+
+
+def test_a_stay_of_one_day_zero_hour_tickets_and_projects_under_a_dollar():
+    """A client who signs and cancels on the as-of date has a stay that ended (0 years:
+    one cancellation, no exposure); tickets of 0 hours give no escalation share (no
+    hours to share) and no warning; ``fit_pnl`` fits projects for any project size above
+    0 (a size of $0.50 here: 12 x the months' mean over 10 clients x 0.5)."""
+    from simulator.fit.estimate import fit_pnl
+    from simulator.fit.history import client_tenures
+
+    as_of = datetime.date(2024, 6, 1)
+    clients = [Client("A", datetime.date(2023, 6, 1), None, 10, None, 1_000, 2),
+               Client("B", as_of, as_of, 5, None, 500, 3)]
+    got = client_tenures(clients, as_of)
+    assert got["ended"] == [0.0] and got["active"] == [pytest.approx(366 / 365.25)]
+    assert fit_churn(clients, as_of, "c").count == 1
+    zero = [Ticket(datetime.date(2024, 1, d), None, "A", 0.0, r, d)
+            for d, r in ((2, "Owner"), (3, "T1"), (4, "T1"))]
+    assert "staff.escalation_share" not in {
+        f.key for f in fit_tickets(zero, None, "Owner", 1.2, "t", as_of)}
+    months = _pnl()
+    (projects,) = [f for f in fit_pnl(months, 2, 10, 400.0, 100.0, "p", project_size=0.5)
+                   if f.key == "projects.per_customer_year"]
+    mean = np.mean([m.revenue_projects for m in months])
+    assert projects.estimate == pytest.approx(mean * 12 / (10 * 0.5), rel=1e-12)

@@ -827,6 +827,8 @@ def test_what_the_scan_keeps_of_a_run_by_its_definitions():
                                           simulation={"months": 24, "paths": 10}),
                                   n_paths=10, seed=2, progress=False, keep_paths=True))
     assert empty.managed_margin is None
+    # the uncertain assumptions' draws are kept only when asked for (the as-is run's)
+    assert o.draws is None and _Outcomes.of(r, draws=True).draws is not None
 
 
 def test_levers_rank_by_owner_value_a_small_gain_above_none():
@@ -906,6 +908,11 @@ def test_break_even_edges_the_reps_pay_the_margin_and_an_owner_hour():
     ahead = _outcomes(np.zeros(12), profit_path=[0.0, -1, 1])
     assert break_even(price, losing, ahead, months) == (
         "pays back its cost in profit by month 2 (mean cumulative profit)")
+    # a thin margin the rise still makes positive: g = 5%, so r / (g + r) = 10 / 15
+    thin = _outcomes(np.zeros(12), profit_path=[0.0, 0, 0], managed_margin=0.05)
+    assert break_even(price, thin, ahead, months) == (
+        "pays for itself while fewer than 67% of the clients it reaches leave over it (a "
+        "client's gross profit rises from 5% to 15% of today's fee)")
     hour = Lever("monthly reviews", "", {}, LeverCost(0.0, 1.0, "", "", ""))
     valued = _outcomes(np.full(12, 600.0), profit_path=[0.0, 0, 0])
     gain = _outcomes(np.full(12, 648.0), profit_path=[0.0, 1, 1])
