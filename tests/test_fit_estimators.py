@@ -1244,3 +1244,35 @@ def test_a_stay_of_one_day_zero_hour_tickets_and_projects_under_a_dollar():
                    if f.key == "projects.per_customer_year"]
     mean = np.mean([m.revenue_projects for m in months])
     assert projects.estimate == pytest.approx(mean * 12 / (10 * 0.5), rel=1e-12)
+
+
+def test_cut_offs_truncation_on_the_first_day_and_fit_records_words():
+    """A time entry on the cut-off date is in the records (later ones are not, also for
+    the technicians of a fit with ``as_of``); a client signed on the records' first day
+    was not already in place (no left truncation); the words of a price without a step,
+    of a fit without records and of the churn warning."""
+    from simulator.fit.estimate import fit_price
+    from simulator.fit.history import client_tenures, records_until
+    from simulator.fit.records import WorkEntry
+
+    cut = datetime.date(2023, 3, 31)
+    on, after = WorkEntry(cut, "T1", 1.0, 2), WorkEntry(cut + datetime.timedelta(1), "T1",
+                                                        1.0, 3)
+    assert records_until(None, None, None, None, [on, after], cut)[4] == [on]
+    w = datetime.date(2023, 2, 1)
+    clients = [Client("A", datetime.date(2020, 3, 1), None, 10, None, 1_000, 2),
+               Client("B", w, datetime.date(2023, 8, 1), 5, None, 600, 3),
+               Client("C", datetime.date(2021, 1, 1), None, 8, None, 900, 4)]
+    assert client_tenures(clients, cut, w)["truncated"] == 2  # A and C, not B
+    price = {f.key: f for f in fit_price(clients, "c")}["customers.price_per_seat"]
+    assert price.comment.startswith("fitted from c: mean fee per seat of 3 clients, "
+                                    "standard error $")
+    with pytest.raises(ValueError, match=r"^no dated records; allowed: at least one row$"):
+        fit_records()
+    tickets = [Ticket(datetime.date(2023, m, 5), None, "A", 1.0, "T1", m) for m in (2, 3)]
+    work = [WorkEntry(datetime.date(2023, m, 6), r, 1.0, 10 * m + k)
+            for m in range(2, 7) for k, r in enumerate(["T2"] + ["T3", "T4"] * (m > 3))]
+    got = fit_records(clients, tickets=tickets, work=work, as_of=cut)
+    assert got.get("start.techs").value == 2  # February and March: T1 and T2
+    assert "churn: only 0 cancellations in clients: the churn distribution is wide" \
+        in got.warnings
