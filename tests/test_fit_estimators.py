@@ -1276,3 +1276,19 @@ def test_cut_offs_truncation_on_the_first_day_and_fit_records_words():
     assert got.get("start.techs").value == 2  # February and March: T1 and T2
     assert "churn: only 0 cancellations in clients: the churn distribution is wide" \
         in got.warnings
+
+
+def test_todays_price_leaves_out_a_latest_agreement_of_no_seats():
+    """After a rise re-papered across the book, today's price is each client's latest
+    agreement's fee per seat: a latest agreement of 0 seats has none and is left out
+    (the three others, at $110, $115 and $112 a seat)."""
+    from simulator.fit.estimate import fit_price
+    from simulator.fit.records import Spell
+
+    clients = [_stay(f"C{j}", datetime.date(2021, 1 + j, 4), [1_000.0, fee], row=10 * j)
+               for j, fee in enumerate((1_100.0, 1_150.0, 1_120.0))]
+    start, cut = datetime.date(2021, 5, 1), datetime.date(2022, 5, 1)
+    clients.append(Client("Z", start, None, 0, None, 0.0, 40,
+                          (Spell(start, cut, 10, 1_000.0, 40), Spell(cut, None, 0, 0.0, 41))))
+    price = {f.key: f for f in fit_price(clients, "c")}["customers.price_per_seat"]
+    assert price.count == 3 and price.estimate == pytest.approx((110 + 115 + 112) / 3)
