@@ -399,18 +399,14 @@ def test_client_months_by_hand():
     assert n.dtype == e.dtype == np.float64 and moy.dtype == who.dtype == np.int64
 
 
-def test_negative_binomial_interval_is_the_observed_information_by_hand():
-    """Unequal exposures (so the rate and the shape are not orthogonal): the maximum of
-    :func:`scipy.stats.nbinom.logpmf` over (log rate, log shape), and the 90% interval of
-    the log rate from the inverse of the observed information, written out from the
-    log-likelihood's second derivatives (l = lgamma(y + k) - lgamma(k) + k log k
-    + y log mu - (y + k) log(k + mu), mu = rate x exposure)."""
+def _negative_binomial_by_hand(y: np.ndarray, e: np.ndarray
+                               ) -> tuple[float, float, float, np.ndarray]:
+    """The maximum of :func:`scipy.stats.nbinom.logpmf` over (log rate, log shape), the
+    observed information there, written out from the log-likelihood's second derivatives
+    (l = lgamma(y + k) - lgamma(k) + k log k + y log mu - (y + k) log(k + mu),
+    mu = rate x exposure), and the rate's 90% half-width on the log scale from its
+    inverse: ``(rate, k, half, information)``."""
     from scipy import special
-
-    from simulator.fit.estimate import negative_binomial_rate
-
-    y = np.array([3.0, 25.0, 7.0, 60.0, 0.0, 14.0])
-    e = np.array([10.0, 40.0, 12.0, 55.0, 8.0, 30.0])
 
     def nll(th):
         k, mu = math.exp(th[1]), math.exp(th[0]) * e
@@ -419,8 +415,6 @@ def test_negative_binomial_interval_is_the_observed_information_by_hand():
     best = optimize.minimize(nll, [math.log(y.sum() / e.sum()), 0.0], method="Nelder-Mead",
                              options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 20_000})
     rate, k = math.exp(best.x[0]), math.exp(best.x[1])
-    got_rate, (low, high), got_k = negative_binomial_rate(y, e)
-    assert got_rate == pytest.approx(rate, rel=1e-5) and got_k == pytest.approx(k, rel=1e-3)
     mu = rate * e
     d_eta2 = np.sum(-k * mu * (k + y) / (k + mu) ** 2)              # d2l / d(log rate)^2
     d_eta_kappa = np.sum(k * (y - mu) * mu / (k + mu) ** 2)          # d2l / dlog rate dlog k
@@ -429,10 +423,31 @@ def test_negative_binomial_interval_is_the_observed_information_by_hand():
     d_k = np.sum(special.digamma(y + k) - special.digamma(k) + math.log(k) + 1
                  - np.log(k + mu) - (y + k) / (k + mu))
     info = -np.array([[d_eta2, d_eta_kappa], [d_eta_kappa, k * k * d_k2 + k * d_k]])
-    assert abs(info[0, 1]) > 0.05 * math.sqrt(info[0, 0] * info[1, 1])  # not orthogonal
     half = stats.norm.ppf(0.95) * math.sqrt(np.linalg.inv(info)[0, 0])
-    assert (low, high) == pytest.approx((rate * math.exp(-half), rate * math.exp(half)),
-                                        rel=1e-4)
+    return rate, k, half, info
+
+
+def test_negative_binomial_interval_is_the_observed_information_by_hand():
+    """Unequal exposures (so the rate and the shape are not orthogonal): the maximum of
+    :func:`scipy.stats.nbinom.logpmf` over (log rate, log shape), and the 90% interval of
+    the log rate from the inverse of the observed information (written out in
+    ``_negative_binomial_by_hand``); also for a history of 4 tickets, whose information
+    has a determinant under 1 (the rate's and the shape's information are small, not
+    absent)."""
+    from simulator.fit.estimate import negative_binomial_rate
+
+    spread = (np.array([3.0, 25.0, 7.0, 60.0, 0.0, 14.0]),
+              np.array([10.0, 40.0, 12.0, 55.0, 8.0, 30.0]))
+    few = (np.array([0.0, 1.0, 0.0, 3.0]), np.array([4.0, 0.5, 2.0, 1.0]))
+    for k_rel, (y, e) in ((1e-3, spread), (1e-2, few)):
+        rate, k, half, info = _negative_binomial_by_hand(y, e)
+        got_rate, (low, high), got_k = negative_binomial_rate(y, e)
+        assert got_rate == pytest.approx(rate, rel=1e-5)
+        assert got_k == pytest.approx(k, rel=k_rel)
+        assert abs(info[0, 1]) > 0.05 * math.sqrt(info[0, 0] * info[1, 1])  # not orthogonal
+        assert (low, high) == pytest.approx((rate * math.exp(-half), rate * math.exp(half)),
+                                            rel=1e-4)
+    assert 0 < np.linalg.det(info) < 1
     # counts with no extra spread: a Poisson rate (shape inf), its interval from the
     # Poisson information (the count) alone
     even = np.array([6.0, 6.0, 6.0, 6.0])
@@ -612,14 +627,15 @@ def _stay(name, start, fees, seats=10.0, years=1, row=2):
 
 def test_price_since_a_step_in_new_clients_prices_by_hand():
     """Ten clients without agreement rows signing a month apart, the last five at ~$120
-    a seat: the price is the mean of those five, signed since the day after the fifth
-    signing; no escalator without agreement rows."""
+    a seat (one of them a single seat): the price is the mean of those five, signed
+    since the day after the fifth signing; no escalator without agreement rows."""
     from simulator.fit.estimate import fit_price
 
     per_seat = [98.0, 101, 100, 99, 102, 119, 121, 120, 122, 118]
+    seats = [10] * 7 + [1] + [10] * 2
     days = [datetime.date(2023, m, 1) for m in range(1, 11)]
-    clients = [Client(f"C{j}", d, None, 10, None, 10 * p, j + 2)
-               for j, (d, p) in enumerate(zip(days, per_seat, strict=True))]
+    clients = [Client(f"C{j}", d, None, n, None, n * p, j + 2)
+               for j, (d, p, n) in enumerate(zip(days, per_seat, seats, strict=True))]
     got = fit_price(clients, "s")
     assert [f.key for f in got] == ["customers.price_per_seat"]
     recent = np.array(per_seat[5:])
@@ -1137,3 +1153,142 @@ def test_a_client_under_one_endpoint_month_in_the_seasons_fit():
     rate, _, _ = negative_binomial_rate(np.bincount(who, weights=n),
                                         np.bincount(who, weights=factor[moy] * e))
     assert got.estimate == pytest.approx(rate, rel=1e-4)
+
+
+def test_technicians_now_over_two_months_the_last_in_progress():
+    """``now`` is the median of the last three *whole* months: with two months of
+    records and the last record mid-month, February is still running, so ``now`` is
+    January's count alone (1), not the median of 1 and 3; a record on February's last
+    day makes February whole; with one month only, that month is all there is."""
+    from simulator.fit.history import technicians_by_month
+    from simulator.fit.records import WorkEntry
+
+    def now(days):
+        work = [WorkEntry(datetime.date(2024, 1, 10), "T1", 1.0, 2)]
+        work += [WorkEntry(day, f"T{k}", 1.0, 3 + k) for k, day in enumerate(days, start=1)]
+        got = technicians_by_month([], work, None)
+        return got["techs"], got["now"]
+
+    feb = [datetime.date(2024, 2, d) for d in (5, 10, 12)]
+    assert now(feb) == ([1, 3], 1)                                # February in progress
+    assert now(feb[:2] + [datetime.date(2024, 2, 29)]) == ([1, 3], 2)  # February whole
+    assert now([]) == ([1], 1)                                    # one month only
+
+
+def test_new_clients_seats_run_to_twice_the_largest_or_at_least_ten():
+    """docs/fit.md: new clients' seats are the lognormal fitted to the clients' seats,
+    between 1 and twice the largest client's seats, at least 10: a book of 2 to 5
+    seats keeps the bound at 10, one of up to 6 seats moves it to 12."""
+    from simulator.fit.estimate import fit_book
+
+    def high(seats):
+        clients = [Client(f"C{k}", datetime.date(2023, 1, 1), None, s, None, 100.0 * s, k)
+                   for k, s in enumerate(seats, start=2)]
+        (got,) = [f for f in fit_book(clients, datetime.date(2024, 1, 1), "b")
+                  if f.key == "customers.seats"]
+        assert got.value["low"] == 1.0
+        return got.value["high"]
+
+    assert high([2, 3, 5]) == 10.0
+    assert high([2, 3, 6]) == 12.0
+
+
+def test_the_records_window_and_fit_records_time_entries_and_refusal():
+    """docs/fit.md: the records begin at the earliest activity that is not a signing (a
+    ticket, a meeting; a cancellation is one too), at the first signing only when the
+    clients table is all there is; an as-of date before that is refused naming it; the
+    technicians count the resources of time entries beside those of tickets."""
+    from simulator.fit.history import records_window
+    from simulator.fit.records import WorkEntry
+
+    clients = [Client("A", datetime.date(2020, 3, 1), None, 10, None, 1_000, 2),
+               Client("B", datetime.date(2021, 6, 1), datetime.date(2023, 8, 1), 5, None,
+                      500, 3)]
+    tickets = [Ticket(datetime.date(2023, m, 5), None, "A", 1.0 + m, "T1", m)
+               for m in range(2, 7)]
+    work = [WorkEntry(datetime.date(2023, m, 6), "T2", 2.0, m) for m in range(2, 7)]
+    deals = [Deal(datetime.date(2023, 3, 10), "P", True, "lost", datetime.date(2023, 4, 2),
+                  2)]
+    last = datetime.date(2023, 8, 1)
+    assert records_window(clients, None, tickets, None) == (datetime.date(2023, 2, 5), last)
+    assert records_window(clients, deals, None, None) == (datetime.date(2023, 3, 10), last)
+    assert records_window(clients, None, None, None) == (datetime.date(2020, 3, 1), last)
+    with pytest.raises(ValueError, match=r"`as_of` 2023-02-04 is before the records begin "
+                                         r"\(2023-02-05\); allowed: a date on or after it"):
+        fit_records(clients, tickets=tickets, as_of=datetime.date(2023, 2, 4))
+    # February to May are whole months, each with T1 (tickets) and T2 (time entries)
+    assert fit_records(clients, tickets=tickets, work=work).get("start.techs").value == 2
+    assert fit_records(clients, tickets=tickets).get("start.techs").value == 1
+
+
+def test_a_stay_of_one_day_zero_hour_tickets_and_projects_under_a_dollar():
+    """A client who signs and cancels on the as-of date has a stay that ended (0 years:
+    one cancellation, no exposure); tickets of 0 hours give no escalation share (no
+    hours to share) and no warning; ``fit_pnl`` fits projects for any project size above
+    0 (a size of $0.50 here: 12 x the months' mean over 10 clients x 0.5)."""
+    from simulator.fit.estimate import fit_pnl
+    from simulator.fit.history import client_tenures
+
+    as_of = datetime.date(2024, 6, 1)
+    clients = [Client("A", datetime.date(2023, 6, 1), None, 10, None, 1_000, 2),
+               Client("B", as_of, as_of, 5, None, 500, 3)]
+    got = client_tenures(clients, as_of)
+    assert got["ended"] == [0.0] and got["active"] == [pytest.approx(366 / 365.25)]
+    assert fit_churn(clients, as_of, "c").count == 1
+    zero = [Ticket(datetime.date(2024, 1, d), None, "A", 0.0, r, d)
+            for d, r in ((2, "Owner"), (3, "T1"), (4, "T1"))]
+    assert "staff.escalation_share" not in {
+        f.key for f in fit_tickets(zero, None, "Owner", 1.2, "t", as_of)}
+    months = _pnl()
+    (projects,) = [f for f in fit_pnl(months, 2, 10, 400.0, 100.0, "p", project_size=0.5)
+                   if f.key == "projects.per_customer_year"]
+    mean = np.mean([m.revenue_projects for m in months])
+    assert projects.estimate == pytest.approx(mean * 12 / (10 * 0.5), rel=1e-12)
+
+
+def test_cut_offs_truncation_on_the_first_day_and_fit_records_words():
+    """A time entry on the cut-off date is in the records (later ones are not, also for
+    the technicians of a fit with ``as_of``); a client signed on the records' first day
+    was not already in place (no left truncation); the words of a price without a step,
+    of a fit without records and of the churn warning."""
+    from simulator.fit.estimate import fit_price
+    from simulator.fit.history import client_tenures, records_until
+    from simulator.fit.records import WorkEntry
+
+    cut = datetime.date(2023, 3, 31)
+    on, after = WorkEntry(cut, "T1", 1.0, 2), WorkEntry(cut + datetime.timedelta(1), "T1",
+                                                        1.0, 3)
+    assert records_until(None, None, None, None, [on, after], cut)[4] == [on]
+    w = datetime.date(2023, 2, 1)
+    clients = [Client("A", datetime.date(2020, 3, 1), None, 10, None, 1_000, 2),
+               Client("B", w, datetime.date(2023, 8, 1), 5, None, 600, 3),
+               Client("C", datetime.date(2021, 1, 1), None, 8, None, 900, 4)]
+    assert client_tenures(clients, cut, w)["truncated"] == 2  # A and C, not B
+    price = {f.key: f for f in fit_price(clients, "c")}["customers.price_per_seat"]
+    assert price.comment.startswith("fitted from c: mean fee per seat of 3 clients, "
+                                    "standard error $")
+    with pytest.raises(ValueError, match=r"^no dated records; allowed: at least one row$"):
+        fit_records()
+    tickets = [Ticket(datetime.date(2023, m, 5), None, "A", 1.0, "T1", m) for m in (2, 3)]
+    work = [WorkEntry(datetime.date(2023, m, 6), r, 1.0, 10 * m + k)
+            for m in range(2, 7) for k, r in enumerate(["T2"] + ["T3", "T4"] * (m > 3))]
+    got = fit_records(clients, tickets=tickets, work=work, as_of=cut)
+    assert got.get("start.techs").value == 2  # February and March: T1 and T2
+    assert "churn: only 0 cancellations in clients: the churn distribution is wide" \
+        in got.warnings
+
+
+def test_todays_price_leaves_out_a_latest_agreement_of_no_seats():
+    """After a rise re-papered across the book, today's price is each client's latest
+    agreement's fee per seat: a latest agreement of 0 seats has none and is left out
+    (the three others, at $110, $115 and $112 a seat)."""
+    from simulator.fit.estimate import fit_price
+    from simulator.fit.records import Spell
+
+    clients = [_stay(f"C{j}", datetime.date(2021, 1 + j, 4), [1_000.0, fee], row=10 * j)
+               for j, fee in enumerate((1_100.0, 1_150.0, 1_120.0))]
+    start, cut = datetime.date(2021, 5, 1), datetime.date(2022, 5, 1)
+    clients.append(Client("Z", start, None, 0, None, 0.0, 40,
+                          (Spell(start, cut, 10, 1_000.0, 40), Spell(cut, None, 0, 0.0, 41))))
+    price = {f.key: f for f in fit_price(clients, "c")}["customers.price_per_seat"]
+    assert price.count == 3 and price.estimate == pytest.approx((110 + 115 + 112) / 3)

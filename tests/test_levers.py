@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from simulator.analysis import compare
 from simulator.analysis.compare import Scenario
@@ -825,6 +827,8 @@ def test_what_the_scan_keeps_of_a_run_by_its_definitions():
                                           simulation={"months": 24, "paths": 10}),
                                   n_paths=10, seed=2, progress=False, keep_paths=True))
     assert empty.managed_margin is None
+    # the uncertain assumptions' draws are kept only when asked for (the as-is run's)
+    assert o.draws is None and _Outcomes.of(r, draws=True).draws is not None
 
 
 def test_levers_rank_by_owner_value_a_small_gain_above_none():
@@ -904,6 +908,11 @@ def test_break_even_edges_the_reps_pay_the_margin_and_an_owner_hour():
     ahead = _outcomes(np.zeros(12), profit_path=[0.0, -1, 1])
     assert break_even(price, losing, ahead, months) == (
         "pays back its cost in profit by month 2 (mean cumulative profit)")
+    # a thin margin the rise still makes positive: g = 5%, so r / (g + r) = 10 / 15
+    thin = _outcomes(np.zeros(12), profit_path=[0.0, 0, 0], managed_margin=0.05)
+    assert break_even(price, thin, ahead, months) == (
+        "pays for itself while fewer than 67% of the clients it reaches leave over it (a "
+        "client's gross profit rises from 5% to 15% of today's fee)")
     hour = Lever("monthly reviews", "", {}, LeverCost(0.0, 1.0, "", "", ""))
     valued = _outcomes(np.full(12, 600.0), profit_path=[0.0, 0, 0])
     gain = _outcomes(np.full(12, 648.0), profit_path=[0.0, 1, 1])
@@ -933,3 +942,92 @@ def test_the_scans_insolvency_difference_is_tested_by_mcnemar():
     assert got["value"] == pytest.approx(0.5)
     assert got["p_value"] == pytest.approx(st.binomtest(3, 3).pvalue) == pytest.approx(0.25)
     assert st.ttest_rel(pulled.insolvent, as_is.insolvent).pvalue != pytest.approx(0.25)
+    # P(break) by the horizon and by the scan month alike: 2 more paths of 6 and 1 fewer
+    # by the horizon (binomtest(2, 3)), 4 more by month 24 (binomtest(4, 4))
+    as_is.broke, pulled.broke = np.array([1.0, 0, 0, 0, 0, 0]), np.array([0.0, 1, 1, 0, 0, 0])
+    pulled.broke_by_month = np.array([1.0, 1, 1, 1, 0, 0])
+    (entry,) = LeverScanResult(config=cfg, levers=[Lever("x", "", {})], n_paths=6, seed=3,
+                               _as_is=as_is, _pulled=[pulled]).to_dict()["levers"]
+    for key, gain, loss in (("p_break_by_horizon", 2, 1), ("p_break_by_24", 4, 0)):
+        d = entry["difference"][key]
+        assert d["value"] == pytest.approx((gain - loss) / 6)
+        assert d["p_value"] == pytest.approx(st.binomtest(gain, gain + loss).pvalue)
+
+
+def test_levers_that_tie_on_owner_value_rank_by_the_rise_in_p_break():
+    """docs/levers.md: levers that tie on the change in the owner's value rank by the
+    change in P(break by the horizon), the larger rise first, then by name: of three
+    levers that leave every path's owner value alone, the one that breaks on two more
+    paths of four ranks first (+0.5), then no change, then one path fewer (-0.25),
+    against the names' order."""
+    from simulator.analysis.scan import LeverScanResult
+
+    cfg = _config(simulation={"months": 24, "paths": 4})
+    names = ["a: breaks less", "b: no change", "c: breaks more"]
+
+    def outcomes(broke):
+        o = _outcomes([100.0, 200.0, 300.0, 400.0])
+        o.values.update(enterprise_value=np.zeros(4), cash=np.zeros(4))
+        o.broke = np.asarray(broke, dtype=np.float64)
+        return o
+
+    as_is = outcomes([1, 0, 0, 0])
+    pulled = [outcomes([0, 0, 0, 0]), outcomes([1, 0, 0, 0]), outcomes([1, 1, 1, 0])]
+    scan = LeverScanResult(config=cfg, levers=[Lever(n, "", {}) for n in names], n_paths=4,
+                           seed=3, _as_is=as_is, _pulled=pulled)
+    entries = scan.to_dict()["levers"]
+    assert [e["name"] for e in entries] == ["c: breaks more", "b: no change", "a: breaks less"]
+    assert [e["difference"]["p_break_by_horizon"]["value"] for e in entries] == [
+        0.5, 0.0, -0.25]
+    assert {e["difference"]["owner_value_mean"]["value"] for e in entries} == {0.0}
+
+
+def test_the_managed_margin_of_a_short_horizon_and_the_final_mrrs_interval():
+    """``_Outcomes.of``: the managed margin is gross profit over revenue of the last 12
+    months, all of months 1 to 12 on a 12-month horizon (month 0 is the start, not a
+    simulated month); the final MRR's mean with its Student-t 95% interval (mean +-
+    t(0.975, n - 1) sd / sqrt(n))."""
+    from simulator.analysis.scan import _Outcomes
+    from simulator.api import simulate
+
+    cfg = _config(simulation={"months": 12, "paths": 20})
+    r = simulate(cfg, n_paths=20, seed=2, progress=False, keep_paths=True)
+    o = _Outcomes.of(r)
+    gp, rev = r["gross_profit_managed"], r["revenue_managed"]
+    assert o.managed_margin == pytest.approx(gp[:, 1:13].sum() / rev[:, 1:13].sum(),
+                                             rel=1e-12)
+    # month 1 weighs: the margin without it differs
+    assert gp[:, 2:13].sum() / rev[:, 2:13].sum() != pytest.approx(o.managed_margin,
+                                                                   rel=1e-9)
+    mrr = r["mrr"][:, -1]
+    np.testing.assert_array_equal(o.mrr_final, mrr)
+    half = stats.t.ppf(0.975, mrr.size - 1) * mrr.std(ddof=1) / math.sqrt(mrr.size)
+    assert mrr.std() > 0
+    got = o.summary["mrr_final_mean"]
+    assert got["value"] == pytest.approx(mrr.mean(), rel=1e-12)
+    assert got["ci95"] == pytest.approx([mrr.mean() - half, mrr.mean() + half], rel=1e-9)
+
+
+def test_a_users_lever_without_a_description_and_a_bad_lever_handed_to_the_scan():
+    """docs/levers.md, "Your own levers": a lever of ``[[levers.add]]`` without a
+    description reads "your lever"; a lever handed to :func:`lever_scan` whose overrides
+    make an invalid config is refused before simulating, naming ``[levers]`` and the
+    key."""
+    cfg = config_from_dict({**SMALL, "levers": {"add": [
+        {"name": "mine", "set": {"sales.reps": 2}}]}})
+    (mine,) = [lv for lv in resolve_levers(cfg) if lv.name == "mine"]
+    assert mine.description == "your lever"
+    bad = Lever("no technicians", "", {"start.techs": -1})
+    with pytest.raises(ConfigError) as err:
+        lever_scan(_config(), n_paths=10, levers=[bad])
+    assert err.value.source.startswith("[levers] ")  # "(with `overrides`)" follows
+    assert [key for key, _, _ in err.value.problems] == ["start.techs"]
+
+
+def test_the_scan_reports_progress_by_chunk():
+    """``lever_scan`` passes ``chunk_size`` and ``progress`` to the runs (its docstring): a
+    user's ``progress(done, total)`` hears of each chunk of each scenario."""
+    calls = []
+    lever_scan(_config(simulation={"months": 12, "paths": 30}), n_paths=30, levers=[],
+               chunk_size=10, progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(10, 30), (20, 30), (30, 30)]
