@@ -402,6 +402,32 @@ def test_format_summary():
     assert "month  10" in text  # horizon shown when 12/36/60 are beyond it
 
 
+def test_format_summary_horizon_lines_show_the_horizon_block():
+    """The two horizon lines carry the at-horizon block's figures, each in its slot and
+    in order: cash p10 / p50 / p90; the owner's value p10 / p50 / p90, its worst 10%,
+    the enterprise value, the exit multiple, the adjusted EBITDA and the cash's worst
+    10% (docs/value.md). On the 8-path result the owner's three quantiles differ, so a
+    slot showing another key's figure (or none: "n/a") is seen."""
+    import re
+
+    from simulator.formatting import money
+
+    res = make_result([2, 3, 4, 5, 6, -1, -1, -1], months=60)
+    end = res.at_horizon()
+    lines = res.format_summary().splitlines()
+    cash_line = lines[6].split("cash p10 / p50 / p90 ")[1]
+    assert cash_line.split(" / ") == [money(end[f"cash_{q}"]) for q in ("p10", "p50", "p90")]
+    owner = lines[7]
+    assert owner.startswith("Owner's value (pay plus the sale at month 60, discounted")
+    q = [end[f"owner_value_{k}"] for k in ("p10", "p50", "p90")]
+    assert q[0] < q[1] < q[2]
+    figures = re.findall(r"-?\$[0-9,]+|n/a", owner)
+    assert figures == [money(v) for v in (*q, end["owner_value_cvar10"],
+                                          end["enterprise_value_p50"],
+                                          end["adjusted_ebitda_p50"], end["cash_cvar10"])]
+    assert f"at {end['exit_multiple_p50']:.1f}x adjusted EBITDA" in owner
+
+
 @pytest.mark.skipif(not HAS_API, reason="simulator.api not available")
 def test_real_engine_result():
     from simulator.api import simulate
