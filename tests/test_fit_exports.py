@@ -10,6 +10,8 @@ import subprocess
 import sys
 import textwrap
 import zipfile
+import zlib
+from pathlib import Path
 
 import pytest
 
@@ -382,14 +384,43 @@ def _rss_of(code: str) -> tuple[int, str]:
     return out.returncode, out.stdout + out.stderr
 
 
-def test_zip_bomb_and_a_50mb_csv_stay_under_1gb(tmp_path):
-    bomb = tmp_path / "bomb.xlsx"
-    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+class _BlockDeflate:
+    """A deflater for one block written many times: the block is deflated once, closed
+    by a full flush (which byte-aligns the stream and drops the history), so each copy
+    is the same bytes and the stream still inflates to every copy (RFC 1951). The zip
+    bomb below is then a real 1 GB deflate stream without deflating 1 GB (6.5 s of CPU
+    at level 9, 2.4 s at level 1, whose 4.4 MB archive is no bomb of < 2 MB)."""
+
+    def __init__(self) -> None:
+        self._done: dict[bytes, bytes] = {}
+
+    def compress(self, data: bytes) -> bytes:
+        if data not in self._done:
+            z = zlib.compressobj(9, zlib.DEFLATED, -15)
+            self._done[data] = z.compress(data) + z.flush(zlib.Z_FULL_FLUSH)
+        return self._done[data]
+
+    def flush(self) -> bytes:
+        return zlib.compressobj(9, zlib.DEFLATED, -15).flush()  # the final, empty block
+
+
+def _zip_bomb(path: Path) -> None:
+    """An XLSX-named zip whose sheet inflates to 1 GB of "a" (its CRC and sizes are
+    zipfile's own, over every byte written; read back whole, the 1 GB inflated with
+    the CRC right when this was written). Were ``_compressor`` renamed, zipfile's own
+    deflater would run: the same bomb, slower."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
         z.writestr("[Content_Types].xml", "<Types/>")
         with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as fh:
+            fh._compressor = _BlockDeflate()  # zipfile's writer, deflating through it
             block = b"a" * 10_000_000
             for _ in range(100):
                 fh.write(block)
+
+
+def test_zip_bomb_and_a_50mb_csv_stay_under_1gb(tmp_path):
+    bomb = tmp_path / "bomb.xlsx"
+    _zip_bomb(bomb)
     assert bomb.stat().st_size < 2_000_000
     code = (f"from simulator.fit.tables import read_table\nfrom simulator.config import "
             f"ConfigError\ntry:\n    read_table({str(bomb)!r}, 'tickets')\nexcept ConfigError "
