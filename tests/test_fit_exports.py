@@ -5,12 +5,10 @@ allowed, with nothing written."""
 from __future__ import annotations
 
 import datetime
+import json
 import os
-import subprocess
 import sys
 import textwrap
-import zipfile
-import zlib
 from pathlib import Path
 
 import pytest
@@ -374,69 +372,28 @@ def test_as_of_before_the_records_is_refused(tmp_path, capsys):
 # -- bounded: bombs, huge files, pipes ----------------------------------------------------
 
 
-def _rss_of(code: str) -> tuple[int, str]:
-    """Run ``code`` in a child Python; its exit code and peak RSS in MB on stdout (the
-    high-water mark of its own memory, VmHWM: ru_maxrss would carry the test's)."""
-    probe = code + ("\nprint([int(line.split()[1]) // 1024 for line in open('/proc/self/status')"
-                    " if line.startswith('VmHWM')][0])")
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                         timeout=300)
-    return out.returncode, out.stdout + out.stderr
+def _bounded_reads(workdir: Path) -> dict:
+    return dict(args=[sys.executable, str(Path(__file__).with_name("bounded_reads.py")),
+                      str(workdir)], timeout=600)
 
 
-class _BlockDeflate:
-    """A deflater for one block written many times: the block is deflated once, closed
-    by a full flush (which byte-aligns the stream and drops the history), so each copy
-    is the same bytes and the stream still inflates to every copy (RFC 1951). The zip
-    bomb below is then a real 1 GB deflate stream without deflating 1 GB (6.5 s of CPU
-    at level 9, 2.4 s at level 1, whose 4.4 MB archive is no bomb of < 2 MB)."""
-
-    def __init__(self) -> None:
-        self._done: dict[bytes, bytes] = {}
-
-    def compress(self, data: bytes) -> bytes:
-        if data not in self._done:
-            z = zlib.compressobj(9, zlib.DEFLATED, -15)
-            self._done[data] = z.compress(data) + z.flush(zlib.Z_FULL_FLUSH)
-        return self._done[data]
-
-    def flush(self) -> bytes:
-        return zlib.compressobj(9, zlib.DEFLATED, -15).flush()  # the final, empty block
+BACKGROUND = {"bounded_reads": _bounded_reads}
+"""Started once the session's tests are collected (tests/conftest.py): the bomb and the
+CSV built and each read in a child of its own (tests/bounded_reads.py) while the other
+tests run."""
 
 
-def _zip_bomb(path: Path) -> None:
-    """An XLSX-named zip whose sheet inflates to 1 GB of "a" (its CRC and sizes are
-    zipfile's own, over every byte written; read back whole, the 1 GB inflated with
-    the CRC right when this was written). Were ``_compressor`` renamed, zipfile's own
-    deflater would run: the same bomb, slower."""
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
-        z.writestr("[Content_Types].xml", "<Types/>")
-        with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as fh:
-            fh._compressor = _BlockDeflate()  # zipfile's writer, deflating through it
-            block = b"a" * 10_000_000
-            for _ in range(100):
-                fh.write(block)
-
-
-def test_zip_bomb_and_a_50mb_csv_stay_under_1gb(tmp_path):
-    bomb = tmp_path / "bomb.xlsx"
-    _zip_bomb(bomb)
-    assert bomb.stat().st_size < 2_000_000
-    code = (f"from simulator.fit.tables import read_table\nfrom simulator.config import "
-            f"ConfigError\ntry:\n    read_table({str(bomb)!r}, 'tickets')\nexcept ConfigError "
-            f"as e:\n    print('REFUSED', e)")
-    rc, out = _rss_of(code)
+@pytest.mark.background("bounded_reads")
+def test_zip_bomb_and_a_50mb_csv_stay_under_1gb(background):
+    res, _ = background("bounded_reads")
+    assert res.returncode == 0, res.stderr
+    got = json.loads(res.stdout.strip().splitlines()[-1])
+    assert got["bomb_bytes"] < 2_000_000
+    rc, out = got["bomb"]
     assert rc == 0 and "REFUSED" in out and "unpacks to" in out, out
     assert int(out.split()[-1]) < 1024, out
-    big = tmp_path / "big.csv"
-    row = "2024-01-05,Acme Corporation International,1.25,Ann Example\n"
-    with open(big, "w") as fh:
-        fh.write("created,client,hours,resource\n")
-        fh.write(row * (49_500_000 // len(row)))
-    code = (f"from simulator.fit.tables import read_table\nfrom simulator.config import "
-            f"ConfigError\ntry:\n    read_table({str(big)!r}, 'tickets')\nexcept ConfigError "
-            f"as e:\n    print('REFUSED', e)")
-    rc, out = _rss_of(code)
+    assert got["csv_bytes"] > 49_000_000
+    rc, out = got["csv"]
     assert rc == 0 and int(out.split()[-1]) < 1024, out
 
 
