@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -51,15 +50,26 @@ def _workbook_parts(path: Path) -> dict[str, bytes]:
                 if name != "docProps/core.xml"}
 
 
-def test_figures_drawn_in_a_child_give_the_same_files(tmp_path, baseline_path):
+def _both_ways(workdir: Path) -> dict:
+    env = dict(os.environ)
+    env.pop(child.DISABLE_ENV, None)
+    baseline = Path(__file__).resolve().parents[1] / "configs" / "baseline.toml"
+    return dict(args=[sys.executable, "-c", BOTH_WAYS, str(baseline), str(workdir / "forked"),
+                      str(workdir / "here")], env=env, timeout=300)
+
+
+BACKGROUND = {"both_ways": _both_ways}
+"""Started once the session's tests are collected (tests/conftest.py): the fresh process
+(~8 s of CPU, one core) draws its run's files while the other tests run."""
+
+
+@pytest.mark.background("both_ways")
+def test_figures_drawn_in_a_child_give_the_same_files(background):
     """A fresh process (no thread but the BLAS pools: it forks) writes a run directory
     with the figures drawn in a child, then with ``MSP_SIM_FIGURE_PROCESS=0``: every
     file is the same bytes (the workbook but its creation time)."""
-    forked, here = tmp_path / "forked", tmp_path / "here"
-    env = dict(os.environ)
-    env.pop(child.DISABLE_ENV, None)
-    proc = subprocess.run([sys.executable, "-c", BOTH_WAYS, str(baseline_path), str(forked),
-                           str(here)], capture_output=True, text=True, env=env, timeout=300)
+    proc, workdir = background("both_ways")
+    forked, here = workdir / "forked", workdir / "here"
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout.strip().splitlines()[-1]) == [True, False], proc.stderr
     names = sorted(p.name for p in forked.iterdir())

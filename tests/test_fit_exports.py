@@ -5,11 +5,11 @@ allowed, with nothing written."""
 from __future__ import annotations
 
 import datetime
+import json
 import os
-import subprocess
 import sys
 import textwrap
-import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -372,40 +372,28 @@ def test_as_of_before_the_records_is_refused(tmp_path, capsys):
 # -- bounded: bombs, huge files, pipes ----------------------------------------------------
 
 
-def _rss_of(code: str) -> tuple[int, str]:
-    """Run ``code`` in a child Python; its exit code and peak RSS in MB on stdout (the
-    high-water mark of its own memory, VmHWM: ru_maxrss would carry the test's)."""
-    probe = code + ("\nprint([int(line.split()[1]) // 1024 for line in open('/proc/self/status')"
-                    " if line.startswith('VmHWM')][0])")
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                         timeout=300)
-    return out.returncode, out.stdout + out.stderr
+def _bounded_reads(workdir: Path) -> dict:
+    return dict(args=[sys.executable, str(Path(__file__).with_name("bounded_reads.py")),
+                      str(workdir)], timeout=600)
 
 
-def test_zip_bomb_and_a_50mb_csv_stay_under_1gb(tmp_path):
-    bomb = tmp_path / "bomb.xlsx"
-    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
-        z.writestr("[Content_Types].xml", "<Types/>")
-        with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as fh:
-            block = b"a" * 10_000_000
-            for _ in range(100):
-                fh.write(block)
-    assert bomb.stat().st_size < 2_000_000
-    code = (f"from simulator.fit.tables import read_table\nfrom simulator.config import "
-            f"ConfigError\ntry:\n    read_table({str(bomb)!r}, 'tickets')\nexcept ConfigError "
-            f"as e:\n    print('REFUSED', e)")
-    rc, out = _rss_of(code)
+BACKGROUND = {"bounded_reads": _bounded_reads}
+"""Started once the session's tests are collected (tests/conftest.py): the bomb and the
+CSV built and each read in a child of its own (tests/bounded_reads.py) while the other
+tests run."""
+
+
+@pytest.mark.background("bounded_reads")
+def test_zip_bomb_and_a_50mb_csv_stay_under_1gb(background):
+    res, _ = background("bounded_reads")
+    assert res.returncode == 0, res.stderr
+    got = json.loads(res.stdout.strip().splitlines()[-1])
+    assert got["bomb_bytes"] < 2_000_000
+    rc, out = got["bomb"]
     assert rc == 0 and "REFUSED" in out and "unpacks to" in out, out
     assert int(out.split()[-1]) < 1024, out
-    big = tmp_path / "big.csv"
-    row = "2024-01-05,Acme Corporation International,1.25,Ann Example\n"
-    with open(big, "w") as fh:
-        fh.write("created,client,hours,resource\n")
-        fh.write(row * (49_500_000 // len(row)))
-    code = (f"from simulator.fit.tables import read_table\nfrom simulator.config import "
-            f"ConfigError\ntry:\n    read_table({str(big)!r}, 'tickets')\nexcept ConfigError "
-            f"as e:\n    print('REFUSED', e)")
-    rc, out = _rss_of(code)
+    assert got["csv_bytes"] > 49_000_000
+    rc, out = got["csv"]
     assert rc == 0 and int(out.split()[-1]) < 1024, out
 
 
