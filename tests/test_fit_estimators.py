@@ -1292,3 +1292,113 @@ def test_todays_price_leaves_out_a_latest_agreement_of_no_seats():
                           (Spell(start, cut, 10, 1_000.0, 40), Spell(cut, None, 0, 0.0, 41))))
     price = {f.key: f for f in fit_price(clients, "c")}["customers.price_per_seat"]
     assert price.count == 3 and price.estimate == pytest.approx((110 + 115 + 112) / 3)
+
+
+def test_technicians_now_is_the_median_of_the_last_three_whole_months_not_four():
+    """docs/fit.md: ``start.techs`` is the median of the last three whole months: January
+    9 resources, February and March 1, April 3 (its last day recorded, so whole): the
+    median of 1, 1 and 3 is 1 (of the last four it would be 2, of the last two 2)."""
+    from simulator.fit.history import technicians_by_month
+    from simulator.fit.records import WorkEntry
+
+    work = [WorkEntry(datetime.date(2024, 1, 3), f"T{k}", 1.0, k) for k in range(9)]
+    work += [WorkEntry(datetime.date(2024, m, 9), "T0", 1.0, 10 + m) for m in (2, 3)]
+    work += [WorkEntry(datetime.date(2024, 4, 30), f"T{k}", 1.0, 20 + k) for k in range(3)]
+    got = technicians_by_month([], work, None)
+    assert got["techs"] == [9, 1, 1, 3] and got["now"] == 1
+
+
+def test_churn_comment_names_clients_in_place_only_when_there_are_some():
+    """docs/fit.md: stays are left-truncated at the records' first date, clients in place
+    then counted from then. A and B both sign on that date: none was in place, so the
+    comment has no left-truncation note; from a later first date both were, and the
+    note says how many and from when. Exposure in client-years by hand (365.25 days)."""
+    w = datetime.date(2023, 1, 1)
+    as_of = datetime.date(2024, 1, 1)
+    gone = datetime.date(2023, 7, 2)
+    clients = [Client("A", w, gone, 5, None, 500.0, 2), Client("B", w, None, 5, None, 500.0, 3)]
+
+    def words(exposure_days, note=""):
+        years = exposure_days / 365.25
+        return (f"fitted from c: 1 cancellations in {years:.0f} client-years; MLE "
+                f"{100 * (1 - math.exp(-1 / years)):.1f}%/year{note}")
+
+    got = fit_churn(clients, as_of, "c", w)
+    assert got.comment == words((gone - w).days + (as_of - w).days)
+    later = datetime.date(2023, 3, 1)
+    got = fit_churn(clients, as_of, "c", later)
+    assert got.comment == words((gone - later).days + (as_of - later).days,
+                                ", 2 clients already in place on 2023-03-01 counted from "
+                                "then (left truncation)")
+
+
+def test_time_entries_begin_and_end_the_records():
+    """docs/fit.md: the as-of date defaults to the last activity, a time entry among them,
+    and the records begin at the earliest activity that is not a signing (a time entry
+    too): entries on 2023-02-01 and 2023-09-20 around tickets of March to June set the
+    window, and the client signed in 2022 is in place at its start (left-truncated)."""
+    from simulator.fit.records import WorkEntry
+
+    clients = [Client("A", datetime.date(2022, 1, 1), None, 10, None, 1_000.0, 2)]
+    tickets = [Ticket(datetime.date(2023, m, 5), None, "A", 1.0, "T1", m) for m in range(3, 7)]
+    first, last = datetime.date(2023, 2, 1), datetime.date(2023, 9, 20)
+    work = [WorkEntry(first, "T2", 1.0, 2), WorkEntry(last, "T2", 1.0, 3)]
+    got = fit_records(clients, tickets=tickets, work=work)
+    assert got.as_of == last and got.curves["window_start"] == first
+    assert "1 clients already in place on 2023-02-01" in got.get("churn.annual_rate").comment
+    plain = fit_records(clients, tickets=tickets)
+    assert plain.as_of == datetime.date(2023, 6, 5)
+    assert plain.curves["window_start"] == datetime.date(2023, 3, 5)
+
+
+def test_records_as_they_stood_on_the_cut_off_day_itself():
+    """docs/fit.md: with ``--as-of``, later records are left out. On the cut-off day
+    itself: a client signed then is in the book (the next day's is not), a cancellation
+    then is known (the next day's is not), a meeting and a decision then count (the next
+    day's decision is not yet made), a ticket then counts; a P&L month still running on
+    the cut-off is left out (the month before is in)."""
+    from simulator.fit.history import records_until
+    from simulator.fit.records import PnlMonth
+
+    cut = datetime.date(2024, 3, 1)
+    nxt = cut + datetime.timedelta(days=1)
+    old = datetime.date(2023, 1, 1)
+    clients = [Client("On", cut, None, 5, None, 500.0, 2),
+               Client("Next", nxt, None, 5, None, 500.0, 3),
+               Client("Gone", old, cut, 5, None, 500.0, 4),
+               Client("Later", old, nxt, 5, None, 500.0, 5)]
+    deals = [Deal(cut, "M", False, "open", None, 2), Deal(nxt, "N", False, "open", None, 3),
+             Deal(old, "D", True, "won", cut, 4), Deal(old, "E", True, "lost", nxt, 5)]
+    tickets = [Ticket(cut, None, "On", 1.0, "T", 2), Ticket(nxt, None, "On", 1.0, "T", 3)]
+    pnl = [PnlMonth(datetime.date(2024, 2, 1), 1.0, 1.0, 1.0, 2),
+           PnlMonth(cut, 1.0, 1.0, 1.0, 3)]
+    c, d, t, p, _ = records_until(clients, deals, tickets, pnl, [], cut)
+    assert [(x.name, x.end) for x in c] == [("On", None), ("Gone", cut), ("Later", None)]
+    assert [(x.prospect, x.outcome, x.close_date) for x in d] == [
+        ("M", "open", None), ("D", "won", cut), ("E", "open", None)]
+    assert t == tickets[:1] and p == pnl[:1]
+
+
+def test_the_fits_warnings_their_words_and_thresholds():
+    """The fit's warnings (docs/fit.md, "Warnings"): under 5 cancellations the churn
+    distribution is wide (4 warn, 5 do not); without ``--owner`` the escalation share is
+    not fitted, and the warning says how to give it (none with an owner)."""
+    def clients(cancelled):
+        gone = [Client(f"G{k}", datetime.date(2022, 1, 1), datetime.date(2023, 1 + k, 1), 5,
+                       None, 500.0, k) for k in range(cancelled)]
+        return gone + [Client("A", datetime.date(2022, 1, 1), None, 5, None, 500.0, 20)]
+
+    def churn_warnings(got):
+        return [w for w in got.warnings if w.startswith("churn")]
+
+    four = fit_records(clients(4), sources={"clients": "c.csv"})
+    assert churn_warnings(four) == [
+        "churn: only 4 cancellations in c.csv: the churn distribution is wide"]
+    assert churn_warnings(fit_records(clients(5))) == []
+    tickets = [Ticket(datetime.date(2022, m, 5), None, "A", 1.0, "T1", m) for m in (2, 3)]
+    bare = fit_records(clients(5), tickets=tickets)
+    assert [w for w in bare.warnings if w.startswith("escalation")] == [
+        "escalation share: not fitted (give --owner NAME, the owner's resource in the "
+        "tickets)"]
+    owned = fit_records(clients(5), tickets=tickets, owner="Jane")
+    assert not [w for w in owned.warnings if w.startswith("escalation")]
