@@ -1402,3 +1402,40 @@ def test_the_fits_warnings_their_words_and_thresholds():
         "tickets)"]
     owned = fit_records(clients(5), tickets=tickets, owner="Jane")
     assert not [w for w in owned.warnings if w.startswith("escalation")]
+
+
+def test_each_value_needs_enough_records():
+    """Below what a value needs, the fit leaves it to its default (docs/fit.md, "What is
+    fitted"): a price rise re-papered across the book needs three agreements re-papered
+    at a higher fee (two are not one: the price is every signing's, $100, $110 and
+    $120 a seat); new clients' seats need three clients of different sizes; projects per
+    client-year need two months of P&L and clients."""
+    from simulator.fit.estimate import fit_book, fit_pnl
+
+    starts = [datetime.date(2021, 1, 4), datetime.date(2021, 2, 1)]
+    clients = [_stay(f"C{j}", s, [1_000.0 + 100 * j, 1_100.0 + 100 * j], row=10 * j)
+               for j, s in enumerate(starts)]
+    clients.append(Client("P", datetime.date(2022, 6, 1), None, 10, None, 1_200.0, 30))
+    got = {f.key: f for f in fit_book(clients, datetime.date(2023, 1, 1), "s")}
+    price = got["customers.price_per_seat"]
+    assert price.count == 3 and price.estimate == pytest.approx(110.0, rel=1e-12)
+    assert price.comment == ("fitted from s: mean fee per seat of 3 clients, standard error "
+                             f"${10 / math.sqrt(3):.2f}")
+    assert "customers.seats" not in got  # three clients of 10 seats: one size
+
+    def seats(sizes):
+        book = [Client(f"S{k}", datetime.date(2022, 1, 1), None, n, None, 100.0 * n, k)
+                for k, n in enumerate(sizes)]
+        return {f.key for f in fit_book(book, datetime.date(2023, 1, 1), "s")}
+
+    assert "customers.seats" not in seats([4, 8])
+    assert "customers.seats" in seats([4, 8, 8])
+    pnl = _pnl(2)
+
+    def projects(months, customers):
+        return {f.key for f in fit_pnl(pnl[:months], 1, customers, 400.0, 100.0, "q",
+                                       project_size=5_000.0)}
+
+    assert "projects.per_customer_year" in projects(2, 10)
+    assert "projects.per_customer_year" not in projects(1, 10)
+    assert "projects.per_customer_year" not in projects(2, 0)
