@@ -1439,3 +1439,44 @@ def test_each_value_needs_enough_records():
     assert "projects.per_customer_year" in projects(2, 10)
     assert "projects.per_customer_year" not in projects(1, 10)
     assert "projects.per_customer_year" not in projects(2, 0)
+
+
+def test_zero_seats_a_cancellation_on_the_first_day_and_the_hours_words():
+    """An agreement of 0 seats has no price per seat: a stay whose first agreement is
+    of 0 seats gives no signing price, and its re-papering at $1,000 for 10 seats is no
+    rise and no re-papered price (today's price: $100 and $120 a seat of the others).
+    A cancellation is an activity: one on the records' first day starts the window, is
+    an event with no exposure, and that client was in place then (docs/fit.md: the
+    records begin at the earliest activity that is not a signing). Hours per ticket
+    read as the mean of so many tickets' hours with its standard error."""
+    from simulator.fit.estimate import fit_price
+    from simulator.fit.records import Spell
+
+    s, cut = datetime.date(2021, 1, 4), datetime.date(2021, 3, 1)
+    clients = [Client("Z", s, None, 10, None, 1_000.0, 2,
+                      (Spell(s, cut, 0, 0.0, 2), Spell(cut, None, 10, 1_000.0, 3))),
+               Client("A", s, None, 10, None, 1_000.0, 4),
+               Client("B", cut, None, 10, None, 1_200.0, 5)]
+    got = {f.key: f for f in fit_price(clients, "c")}
+    assert got["customers.price_per_seat"].count == 2
+    assert got["customers.price_per_seat"].estimate == 110.0
+    assert got["customers.price_escalator"].comment == (
+        "fitted from c: 0 fee rises on 0 re-papered agreements of 1 clients; at most one "
+        "per client, read as a one-off price change (today's fees are in the book)")
+
+    first, old = datetime.date(2023, 2, 1), datetime.date(2020, 1, 1)
+    book = [Client("A", old, first, 5, None, 500.0, 2), Client("B", old, None, 5, None, 500.0, 3)]
+    tickets = [Ticket(datetime.date(2023, m, 5), None, "B", 0.5 * m, "T1", m)
+               for m in range(3, 7)]
+    fit = fit_records(book, tickets=tickets, sources={"tickets": "t.csv"})
+    assert fit.curves["window_start"] == first and fit.as_of == datetime.date(2023, 6, 5)
+    churn = fit.get("churn.annual_rate")
+    years = (fit.as_of - first).days / 365.25
+    assert churn.count == 1 and churn.comment == (
+        f"fitted from clients: 1 cancellations in {years:.0f} client-years; MLE "
+        f"{100 * (1 - math.exp(-1 / years)):.1f}%/year, 2 clients already in place on "
+        "2023-02-01 counted from then (left truncation)")
+    hours = np.array([1.5, 2.0, 2.5, 3.0])
+    se = hours.std(ddof=1) / 2
+    assert fit.get("tickets.hours_reactive").comment == (
+        f"fitted from t.csv: mean of 4 tickets' hours, standard error {se:.3f}")
