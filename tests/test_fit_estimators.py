@@ -1448,7 +1448,8 @@ def test_zero_seats_a_cancellation_on_the_first_day_and_the_hours_words():
     A cancellation is an activity: one on the records' first day starts the window, is
     an event with no exposure, and that client was in place then (docs/fit.md: the
     records begin at the earliest activity that is not a signing). Hours per ticket
-    read as the mean of so many tickets' hours with its standard error."""
+    read as the mean of so many tickets' hours with its standard error; the report's
+    curve of tickets per endpoint by month is kept with the fit."""
     from simulator.fit.estimate import fit_price
     from simulator.fit.records import Spell
 
@@ -1480,3 +1481,11 @@ def test_zero_seats_a_cancellation_on_the_first_day_and_the_hours_words():
     se = hours.std(ddof=1) / 2
     assert fit.get("tickets.hours_reactive").comment == (
         f"fitted from t.csv: mean of 4 tickets' hours, standard error {se:.3f}")
+    # fit.html's curve: tickets per endpoint by month, B's 5 seats x 1.2 endpoints a
+    # seat over each month's days (A left before March)
+    curve = fit.curves["tickets_by_month"]
+    assert curve["months"] == ["2023-03", "2023-04", "2023-05", "2023-06"]
+    assert curve["tickets"] == [1, 1, 1, 1]
+    np.testing.assert_allclose(curve["per_endpoint"],
+                               [1 / (6 * d / (365.25 / 12)) for d in (31, 30, 31, 30)],
+                               rtol=1e-12)
