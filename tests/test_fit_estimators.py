@@ -1489,3 +1489,22 @@ def test_zero_seats_a_cancellation_on_the_first_day_and_the_hours_words():
     np.testing.assert_allclose(curve["per_endpoint"],
                                [1 / (6 * d / (365.25 / 12)) for d in (31, 30, 31, 30)],
                                rtol=1e-12)
+
+
+def test_the_fit_logs_line_and_the_90_percent_interval():
+    """The fit log's line: ``key = estimate (90% interval low to high): comment``, no
+    interval for an exact value, the book as its clients and its MRR; the 90% interval
+    of a distribution is its 5th to 95th percentile (a normal's mean -+ 1.645 sd), of a
+    number the number itself."""
+    from simulator.fit.estimate import Fitted, interval90_of
+
+    rate = Fitted("churn.annual_rate", {"dist": "beta", "mean": 0.1, "sd": 0.03}, 0.1157,
+                  (0.05, 0.2), 10, "c", "z")
+    assert rate.line() == "churn.annual_rate = 0.1157 (90% interval 0.05 to 0.2): z"
+    book = Fitted("start.book", [{"client": "A"}, {"client": "B"}], 7_400.0, (0.0, 0.0), 2,
+                  "b", "w")
+    assert book.line() == "start.book: 2 clients, $7,400/month: w"
+    assert interval90_of(3.5) == (3.5, 3.5)
+    low, high = interval90_of({"dist": "normal", "mean": 10.0, "sd": 2.0})
+    np.testing.assert_allclose([low, high], [10 - 1.6448536 * 2, 10 + 1.6448536 * 2],
+                               rtol=1e-7)
