@@ -1508,3 +1508,23 @@ def test_the_fit_logs_line_and_the_90_percent_interval():
     low, high = interval90_of({"dist": "normal", "mean": 10.0, "sd": 2.0})
     np.testing.assert_allclose([low, high], [10 - 1.6448536 * 2, 10 + 1.6448536 * 2],
                                rtol=1e-7)
+
+
+def test_one_ticket_and_one_seat_agreements_are_fitted():
+    """A single ticket is a history: one client of 10 seats (12 endpoints) and one
+    ticket in January give the rate 1 over January's 12 x 31 / (365.25 / 12)
+    endpoint-months (one client: the negative binomial's MLE is its own rate). A client
+    of one seat re-papered twice at +5% is two fee rises of 5% (the escalator: more
+    rises than clients)."""
+    from simulator.fit.estimate import fit_price
+
+    clients = [Client("A", datetime.date(2023, 1, 1), None, 10, None, 1_000.0, 2)]
+    tickets = [Ticket(datetime.date(2024, 1, 10), None, "A", 1.0, "T1", 2)]
+    got = {f.key: f for f in fit_tickets(tickets, clients, None, 1.2, "t",
+                                         as_of=datetime.date(2024, 1, 31))}
+    rate = got["tickets.per_endpoint_reactive"]
+    assert rate.count == 1
+    np.testing.assert_allclose(rate.estimate, 1 / (12 * 31 / (365.25 / 12)), rtol=1e-5)
+    one = _stay("S", datetime.date(2021, 1, 4), [100.0, 105.0, 110.25], seats=1.0)
+    esc = {f.key: f for f in fit_price([one], "c")}["customers.price_escalator"]
+    assert esc.count == 2 and esc.value == pytest.approx(0.05, abs=1e-12)
