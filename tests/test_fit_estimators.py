@@ -1528,3 +1528,44 @@ def test_one_ticket_and_one_seat_agreements_are_fitted():
     one = _stay("S", datetime.date(2021, 1, 4), [100.0, 105.0, 110.25], seats=1.0)
     esc = {f.key: f for f in fit_price([one], "c")}["customers.price_escalator"]
     assert esc.count == 2 and esc.value == pytest.approx(0.05, abs=1e-12)
+
+
+def test_seed_11_edges_signed_today_exact_intervals_short_exposure_and_drift():
+    """A client signed on the as-of date is in today's book (docs/fit.md: the clients
+    active at the as-of date), at contract month 0; exact values (the book's count,
+    endpoints per seat) have an interval of no width; a history under one
+    endpoint-month (one endpoint for 20 days) with a ticket is fitted; the drift
+    warning of a fit counts endpoints as seats x the fit's ``endpoints_per_seat``."""
+    from simulator.fit.estimate import fit_book
+
+    as_of = datetime.date(2024, 1, 1)
+    clients = [Client("A", datetime.date(2023, 1, 1), None, 10, 12, 1_000.0, 2),
+               Client("T", as_of, None, 4, 5, 400.0, 3)]
+    got = {f.key: f for f in fit_book(clients, as_of, "b")}
+    assert got["start.book"].value[-1] == {"client": "T", "seats": 4, "monthly_fee": 400.0,
+                                           "contract_month": 0}
+    assert got["start.customers"].value == 2
+    assert got["start.customers"].interval90 == (2, 2)
+    assert got["customers.endpoints_per_seat"].interval90 == (17 / 14, 17 / 14)
+
+    short = [Client("S", datetime.date(2024, 3, 1), datetime.date(2024, 3, 21), 1, 1, 100.0, 2)]
+    tickets = [Ticket(datetime.date(2024, 3, 5), None, "S", 1.0, "T1", 2)]
+    rate = {f.key: f for f in fit_tickets(tickets, short, None, 1.2, "t",
+                                          as_of=datetime.date(2024, 3, 31))}[
+        "tickets.per_endpoint_reactive"]
+    np.testing.assert_allclose(rate.estimate, 1 / (20 / (365.25 / 12)), rtol=1e-5)
+
+    book = [Client("A", datetime.date(2022, 1, 1), None, 10, None, 1_000.0, 2)]
+    days = [datetime.date(2023, 1, 3 + k) for k in range(5)]
+    days += [datetime.date(2023, 2, 3 + k) for k in range(5)]
+    days += [datetime.date(2023, 3, 10 + k % 15) for k in range(20)]
+    days += [datetime.date(2023, 4, 10 + k % 15) for k in range(19)] + [datetime.date(2023, 4, 30)]
+    tickets = [Ticket(d, None, "A", 1.0, "T1", k) for k, d in enumerate(days)]
+    fit = fit_records(book, tickets=tickets, endpoints_per_seat=2.0)
+    # the halves split the first ticket (3 January) to the day after the last (1 May):
+    # 59 days each, 20 endpoints
+    e = 20 * (datetime.date(2023, 5, 1) - days[0]).days / 2 / (365.25 / 12)
+    drift = [w for w in fit.warnings if w.startswith("tickets per endpoint drifted")]
+    assert len(drift) == 1 and drift[0].startswith(
+        f"tickets per endpoint drifted: {10 / e:.2f} in the first half of the history, "
+        f"{40 / e:.2f} in the second")
