@@ -1292,3 +1292,280 @@ def test_todays_price_leaves_out_a_latest_agreement_of_no_seats():
                           (Spell(start, cut, 10, 1_000.0, 40), Spell(cut, None, 0, 0.0, 41))))
     price = {f.key: f for f in fit_price(clients, "c")}["customers.price_per_seat"]
     assert price.count == 3 and price.estimate == pytest.approx((110 + 115 + 112) / 3)
+
+
+def test_technicians_now_is_the_median_of_the_last_three_whole_months_not_four():
+    """docs/fit.md: ``start.techs`` is the median of the last three whole months: January
+    9 resources, February and March 1, April 3 (its last day recorded, so whole): the
+    median of 1, 1 and 3 is 1 (of the last four it would be 2, of the last two 2)."""
+    from simulator.fit.history import technicians_by_month
+    from simulator.fit.records import WorkEntry
+
+    work = [WorkEntry(datetime.date(2024, 1, 3), f"T{k}", 1.0, k) for k in range(9)]
+    work += [WorkEntry(datetime.date(2024, m, 9), "T0", 1.0, 10 + m) for m in (2, 3)]
+    work += [WorkEntry(datetime.date(2024, 4, 30), f"T{k}", 1.0, 20 + k) for k in range(3)]
+    got = technicians_by_month([], work, None)
+    assert got["techs"] == [9, 1, 1, 3] and got["now"] == 1
+
+
+def test_churn_comment_names_clients_in_place_only_when_there_are_some():
+    """docs/fit.md: stays are left-truncated at the records' first date, clients in place
+    then counted from then. A and B both sign on that date: none was in place, so the
+    comment has no left-truncation note; from a later first date both were, and the
+    note says how many and from when. Exposure in client-years by hand (365.25 days)."""
+    w = datetime.date(2023, 1, 1)
+    as_of = datetime.date(2024, 1, 1)
+    gone = datetime.date(2023, 7, 2)
+    clients = [Client("A", w, gone, 5, None, 500.0, 2), Client("B", w, None, 5, None, 500.0, 3)]
+
+    def words(exposure_days, note=""):
+        years = exposure_days / 365.25
+        return (f"fitted from c: 1 cancellations in {years:.0f} client-years; MLE "
+                f"{100 * (1 - math.exp(-1 / years)):.1f}%/year{note}")
+
+    got = fit_churn(clients, as_of, "c", w)
+    assert got.comment == words((gone - w).days + (as_of - w).days)
+    later = datetime.date(2023, 3, 1)
+    got = fit_churn(clients, as_of, "c", later)
+    assert got.comment == words((gone - later).days + (as_of - later).days,
+                                ", 2 clients already in place on 2023-03-01 counted from "
+                                "then (left truncation)")
+
+
+def test_time_entries_begin_and_end_the_records():
+    """docs/fit.md: the as-of date defaults to the last activity, a time entry among them,
+    and the records begin at the earliest activity that is not a signing (a time entry
+    too): entries on 2023-02-01 and 2023-09-20 around tickets of March to June set the
+    window, and the client signed in 2022 is in place at its start (left-truncated)."""
+    from simulator.fit.records import WorkEntry
+
+    clients = [Client("A", datetime.date(2022, 1, 1), None, 10, None, 1_000.0, 2)]
+    tickets = [Ticket(datetime.date(2023, m, 5), None, "A", 1.0, "T1", m) for m in range(3, 7)]
+    first, last = datetime.date(2023, 2, 1), datetime.date(2023, 9, 20)
+    work = [WorkEntry(first, "T2", 1.0, 2), WorkEntry(last, "T2", 1.0, 3)]
+    got = fit_records(clients, tickets=tickets, work=work)
+    assert got.as_of == last and got.curves["window_start"] == first
+    assert "1 clients already in place on 2023-02-01" in got.get("churn.annual_rate").comment
+    plain = fit_records(clients, tickets=tickets)
+    assert plain.as_of == datetime.date(2023, 6, 5)
+    assert plain.curves["window_start"] == datetime.date(2023, 3, 5)
+
+
+def test_records_as_they_stood_on_the_cut_off_day_itself():
+    """docs/fit.md: with ``--as-of``, later records are left out. On the cut-off day
+    itself: a client signed then is in the book (the next day's is not), a cancellation
+    then is known (the next day's is not), a meeting and a decision then count (the next
+    day's decision is not yet made), a ticket then counts; a P&L month still running on
+    the cut-off is left out (the month before is in)."""
+    from simulator.fit.history import records_until
+    from simulator.fit.records import PnlMonth
+
+    cut = datetime.date(2024, 3, 1)
+    nxt = cut + datetime.timedelta(days=1)
+    old = datetime.date(2023, 1, 1)
+    clients = [Client("On", cut, None, 5, None, 500.0, 2),
+               Client("Next", nxt, None, 5, None, 500.0, 3),
+               Client("Gone", old, cut, 5, None, 500.0, 4),
+               Client("Later", old, nxt, 5, None, 500.0, 5)]
+    deals = [Deal(cut, "M", False, "open", None, 2), Deal(nxt, "N", False, "open", None, 3),
+             Deal(old, "D", True, "won", cut, 4), Deal(old, "E", True, "lost", nxt, 5)]
+    tickets = [Ticket(cut, None, "On", 1.0, "T", 2), Ticket(nxt, None, "On", 1.0, "T", 3)]
+    pnl = [PnlMonth(datetime.date(2024, 2, 1), 1.0, 1.0, 1.0, 2),
+           PnlMonth(cut, 1.0, 1.0, 1.0, 3)]
+    c, d, t, p, _ = records_until(clients, deals, tickets, pnl, [], cut)
+    assert [(x.name, x.end) for x in c] == [("On", None), ("Gone", cut), ("Later", None)]
+    assert [(x.prospect, x.outcome, x.close_date) for x in d] == [
+        ("M", "open", None), ("D", "won", cut), ("E", "open", None)]
+    assert t == tickets[:1] and p == pnl[:1]
+
+
+def test_the_fits_warnings_their_words_and_thresholds():
+    """The fit's warnings (docs/fit.md, "Warnings"): under 5 cancellations the churn
+    distribution is wide (4 warn, 5 do not); without ``--owner`` the escalation share is
+    not fitted, and the warning says how to give it (none with an owner)."""
+    def clients(cancelled):
+        gone = [Client(f"G{k}", datetime.date(2022, 1, 1), datetime.date(2023, 1 + k, 1), 5,
+                       None, 500.0, k) for k in range(cancelled)]
+        return gone + [Client("A", datetime.date(2022, 1, 1), None, 5, None, 500.0, 20)]
+
+    def churn_warnings(got):
+        return [w for w in got.warnings if w.startswith("churn")]
+
+    four = fit_records(clients(4), sources={"clients": "c.csv"})
+    assert churn_warnings(four) == [
+        "churn: only 4 cancellations in c.csv: the churn distribution is wide"]
+    assert churn_warnings(fit_records(clients(5))) == []
+    tickets = [Ticket(datetime.date(2022, m, 5), None, "A", 1.0, "T1", m) for m in (2, 3)]
+    bare = fit_records(clients(5), tickets=tickets)
+    assert [w for w in bare.warnings if w.startswith("escalation")] == [
+        "escalation share: not fitted (give --owner NAME, the owner's resource in the "
+        "tickets)"]
+    owned = fit_records(clients(5), tickets=tickets, owner="Jane")
+    assert not [w for w in owned.warnings if w.startswith("escalation")]
+
+
+def test_each_value_needs_enough_records():
+    """Below what a value needs, the fit leaves it to its default (docs/fit.md, "What is
+    fitted"): a price rise re-papered across the book needs three agreements re-papered
+    at a higher fee (two are not one: the price is every signing's, $100, $110 and
+    $120 a seat); new clients' seats need three clients of different sizes; projects per
+    client-year need two months of P&L and clients."""
+    from simulator.fit.estimate import fit_book, fit_pnl
+
+    starts = [datetime.date(2021, 1, 4), datetime.date(2021, 2, 1)]
+    clients = [_stay(f"C{j}", s, [1_000.0 + 100 * j, 1_100.0 + 100 * j], row=10 * j)
+               for j, s in enumerate(starts)]
+    clients.append(Client("P", datetime.date(2022, 6, 1), None, 10, None, 1_200.0, 30))
+    got = {f.key: f for f in fit_book(clients, datetime.date(2023, 1, 1), "s")}
+    price = got["customers.price_per_seat"]
+    assert price.count == 3 and price.estimate == pytest.approx(110.0, rel=1e-12)
+    assert price.comment == ("fitted from s: mean fee per seat of 3 clients, standard error "
+                             f"${10 / math.sqrt(3):.2f}")
+    assert "customers.seats" not in got  # three clients of 10 seats: one size
+
+    def seats(sizes):
+        book = [Client(f"S{k}", datetime.date(2022, 1, 1), None, n, None, 100.0 * n, k)
+                for k, n in enumerate(sizes)]
+        return {f.key for f in fit_book(book, datetime.date(2023, 1, 1), "s")}
+
+    assert "customers.seats" not in seats([4, 8])
+    assert "customers.seats" in seats([4, 8, 8])
+    pnl = _pnl(2)
+
+    def projects(months, customers):
+        return {f.key for f in fit_pnl(pnl[:months], 1, customers, 400.0, 100.0, "q",
+                                       project_size=5_000.0)}
+
+    assert "projects.per_customer_year" in projects(2, 10)
+    assert "projects.per_customer_year" not in projects(1, 10)
+    assert "projects.per_customer_year" not in projects(2, 0)
+
+
+def test_zero_seats_a_cancellation_on_the_first_day_and_the_hours_words():
+    """An agreement of 0 seats has no price per seat: a stay whose first agreement is
+    of 0 seats gives no signing price, and its re-papering at $1,000 for 10 seats is no
+    rise and no re-papered price (today's price: $100 and $120 a seat of the others).
+    A cancellation is an activity: one on the records' first day starts the window, is
+    an event with no exposure, and that client was in place then (docs/fit.md: the
+    records begin at the earliest activity that is not a signing). Hours per ticket
+    read as the mean of so many tickets' hours with its standard error; the report's
+    curve of tickets per endpoint by month is kept with the fit."""
+    from simulator.fit.estimate import fit_price
+    from simulator.fit.records import Spell
+
+    s, cut = datetime.date(2021, 1, 4), datetime.date(2021, 3, 1)
+    clients = [Client("Z", s, None, 10, None, 1_000.0, 2,
+                      (Spell(s, cut, 0, 0.0, 2), Spell(cut, None, 10, 1_000.0, 3))),
+               Client("A", s, None, 10, None, 1_000.0, 4),
+               Client("B", cut, None, 10, None, 1_200.0, 5)]
+    got = {f.key: f for f in fit_price(clients, "c")}
+    assert got["customers.price_per_seat"].count == 2
+    assert got["customers.price_per_seat"].estimate == 110.0
+    assert got["customers.price_escalator"].comment == (
+        "fitted from c: 0 fee rises on 0 re-papered agreements of 1 clients; at most one "
+        "per client, read as a one-off price change (today's fees are in the book)")
+
+    first, old = datetime.date(2023, 2, 1), datetime.date(2020, 1, 1)
+    book = [Client("A", old, first, 5, None, 500.0, 2), Client("B", old, None, 5, None, 500.0, 3)]
+    tickets = [Ticket(datetime.date(2023, m, 5), None, "B", 0.5 * m, "T1", m)
+               for m in range(3, 7)]
+    fit = fit_records(book, tickets=tickets, sources={"tickets": "t.csv"})
+    assert fit.curves["window_start"] == first and fit.as_of == datetime.date(2023, 6, 5)
+    churn = fit.get("churn.annual_rate")
+    years = (fit.as_of - first).days / 365.25
+    assert churn.count == 1 and churn.comment == (
+        f"fitted from clients: 1 cancellations in {years:.0f} client-years; MLE "
+        f"{100 * (1 - math.exp(-1 / years)):.1f}%/year, 2 clients already in place on "
+        "2023-02-01 counted from then (left truncation)")
+    hours = np.array([1.5, 2.0, 2.5, 3.0])
+    se = hours.std(ddof=1) / 2
+    assert fit.get("tickets.hours_reactive").comment == (
+        f"fitted from t.csv: mean of 4 tickets' hours, standard error {se:.3f}")
+    # fit.html's curve: tickets per endpoint by month, B's 5 seats x 1.2 endpoints a
+    # seat over each month's days (A left before March)
+    curve = fit.curves["tickets_by_month"]
+    assert curve["months"] == ["2023-03", "2023-04", "2023-05", "2023-06"]
+    assert curve["tickets"] == [1, 1, 1, 1]
+    np.testing.assert_allclose(curve["per_endpoint"],
+                               [1 / (6 * d / (365.25 / 12)) for d in (31, 30, 31, 30)],
+                               rtol=1e-12)
+
+
+def test_the_fit_logs_line_and_the_90_percent_interval():
+    """The fit log's line: ``key = estimate (90% interval low to high): comment``, no
+    interval for an exact value, the book as its clients and its MRR; the 90% interval
+    of a distribution is its 5th to 95th percentile (a normal's mean -+ 1.645 sd), of a
+    number the number itself."""
+    from simulator.fit.estimate import Fitted, interval90_of
+
+    rate = Fitted("churn.annual_rate", {"dist": "beta", "mean": 0.1, "sd": 0.03}, 0.1157,
+                  (0.05, 0.2), 10, "c", "z")
+    assert rate.line() == "churn.annual_rate = 0.1157 (90% interval 0.05 to 0.2): z"
+    book = Fitted("start.book", [{"client": "A"}, {"client": "B"}], 7_400.0, (0.0, 0.0), 2,
+                  "b", "w")
+    assert book.line() == "start.book: 2 clients, $7,400/month: w"
+    assert interval90_of(3.5) == (3.5, 3.5)
+    low, high = interval90_of({"dist": "normal", "mean": 10.0, "sd": 2.0})
+    np.testing.assert_allclose([low, high], [10 - 1.6448536 * 2, 10 + 1.6448536 * 2],
+                               rtol=1e-7)
+
+
+def test_one_ticket_and_one_seat_agreements_are_fitted():
+    """A single ticket is a history: one client of 10 seats (12 endpoints) and one
+    ticket in January give the rate 1 over January's 12 x 31 / (365.25 / 12)
+    endpoint-months (one client: the negative binomial's MLE is its own rate). A client
+    of one seat re-papered twice at +5% is two fee rises of 5% (the escalator: more
+    rises than clients)."""
+    from simulator.fit.estimate import fit_price
+
+    clients = [Client("A", datetime.date(2023, 1, 1), None, 10, None, 1_000.0, 2)]
+    tickets = [Ticket(datetime.date(2024, 1, 10), None, "A", 1.0, "T1", 2)]
+    got = {f.key: f for f in fit_tickets(tickets, clients, None, 1.2, "t",
+                                         as_of=datetime.date(2024, 1, 31))}
+    rate = got["tickets.per_endpoint_reactive"]
+    assert rate.count == 1
+    np.testing.assert_allclose(rate.estimate, 1 / (12 * 31 / (365.25 / 12)), rtol=1e-5)
+    one = _stay("S", datetime.date(2021, 1, 4), [100.0, 105.0, 110.25], seats=1.0)
+    esc = {f.key: f for f in fit_price([one], "c")}["customers.price_escalator"]
+    assert esc.count == 2 and esc.value == pytest.approx(0.05, abs=1e-12)
+
+
+def test_seed_11_edges_signed_today_exact_intervals_short_exposure_and_drift():
+    """A client signed on the as-of date is in today's book (docs/fit.md: the clients
+    active at the as-of date), at contract month 0; exact values (the book's count,
+    endpoints per seat) have an interval of no width; a history under one
+    endpoint-month (one endpoint for 20 days) with a ticket is fitted; the drift
+    warning of a fit counts endpoints as seats x the fit's ``endpoints_per_seat``."""
+    from simulator.fit.estimate import fit_book
+
+    as_of = datetime.date(2024, 1, 1)
+    clients = [Client("A", datetime.date(2023, 1, 1), None, 10, 12, 1_000.0, 2),
+               Client("T", as_of, None, 4, 5, 400.0, 3)]
+    got = {f.key: f for f in fit_book(clients, as_of, "b")}
+    assert got["start.book"].value[-1] == {"client": "T", "seats": 4, "monthly_fee": 400.0,
+                                           "contract_month": 0}
+    assert got["start.customers"].value == 2
+    assert got["start.customers"].interval90 == (2, 2)
+    assert got["customers.endpoints_per_seat"].interval90 == (17 / 14, 17 / 14)
+
+    short = [Client("S", datetime.date(2024, 3, 1), datetime.date(2024, 3, 21), 1, 1, 100.0, 2)]
+    tickets = [Ticket(datetime.date(2024, 3, 5), None, "S", 1.0, "T1", 2)]
+    rate = {f.key: f for f in fit_tickets(tickets, short, None, 1.2, "t",
+                                          as_of=datetime.date(2024, 3, 31))}[
+        "tickets.per_endpoint_reactive"]
+    np.testing.assert_allclose(rate.estimate, 1 / (20 / (365.25 / 12)), rtol=1e-5)
+
+    book = [Client("A", datetime.date(2022, 1, 1), None, 10, None, 1_000.0, 2)]
+    days = [datetime.date(2023, 1, 3 + k) for k in range(5)]
+    days += [datetime.date(2023, 2, 3 + k) for k in range(5)]
+    days += [datetime.date(2023, 3, 10 + k % 15) for k in range(20)]
+    days += [datetime.date(2023, 4, 10 + k % 15) for k in range(19)] + [datetime.date(2023, 4, 30)]
+    tickets = [Ticket(d, None, "A", 1.0, "T1", k) for k, d in enumerate(days)]
+    fit = fit_records(book, tickets=tickets, endpoints_per_seat=2.0)
+    # the halves split the first ticket (3 January) to the day after the last (1 May):
+    # 59 days each, 20 endpoints
+    e = 20 * (datetime.date(2023, 5, 1) - days[0]).days / 2 / (365.25 / 12)
+    drift = [w for w in fit.warnings if w.startswith("tickets per endpoint drifted")]
+    assert len(drift) == 1 and drift[0].startswith(
+        f"tickets per endpoint drifted: {10 / e:.2f} in the first half of the history, "
+        f"{40 / e:.2f} in the second")
