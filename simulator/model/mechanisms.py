@@ -47,7 +47,7 @@ def staff_turnover(rng: np.random.Generator, techs: int, quit_base: float,
 
 
 def tickets_month(rng: np.random.Generator, customers: list[Customer], rate_r: float, rate_a: float,
-                  endpoints_per_seat: float, neglect: float = 1.0) -> tuple[int, int]:
+                  endpoints_per_seat: float, neglect: float) -> tuple[int, int]:
     """Step 2: reactive-type and aligned-type ticket counts; ``neglect`` (``1 +
     neglect_ticket_uplift * maintenance debt``) multiplies both rates."""
     lam_r = (rate_r * neglect * endpoints_per_seat
