@@ -17,6 +17,19 @@ def _chunks(rng, sizes, metrics=3, months=5, iid=False):
             * (1.0 if iid else rng.uniform(0.5, 2.0)) for n in sizes]
 
 
+def test_streamed_quantiles_interpolate_inside_the_first_occupied_bin():
+    """Values 0, 1, 2, 3 in 4 bins: the bins span [-1.5, 4.5) (the range widened by half
+    on each side), width 1.5; counts 0, 2, 1, 1. The histogram's CDF is linear inside a
+    bin: 0 at x = 0 rising to 1/2 at 1.5 (the bin holding 0 and 1), 3/4 at 3, 1 at 4.5;
+    then clipped to the observed [0, 3]. So q = 0.1 -> 0.3, 0.25 -> 0.75, 0.5 -> 1.5,
+    0.75 -> 3."""
+    stats = MonthlyStats.from_first_chunk(("a",), np.array([[[x]] for x in (0.0, 1.0, 2.0,
+                                                                         3.0)]), bins=4)
+    np.testing.assert_array_equal(stats.hist[0, 0], [0, 0, 2, 1, 1, 0])
+    np.testing.assert_allclose(stats.quantiles_of("a", [0.0, 0.1, 0.25, 0.5, 0.75, 1.0])[:, 0],
+                               [0.0, 0.3, 0.75, 1.5, 3.0, 3.0], rtol=1e-12)
+
+
 def test_accumulation_matches_numpy_naive():
     rng = np.random.default_rng(0)
     chunks = _chunks(rng, [50, 7, 300, 1])

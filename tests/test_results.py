@@ -428,6 +428,15 @@ def test_format_summary_horizon_lines_show_the_horizon_block():
     assert f"at {end['exit_multiple_p50']:.1f}x adjusted EBITDA" in owner
 
 
+def test_headline_shows_a_finite_interval_of_the_median():
+    """20 paths, all breaking, two in each of months 2-11 (no censoring): F(t) = (t - 1) /
+    10, and the linear Greenwood band is F +- 1.96 sqrt(F (1 - F) / 20). The median is
+    month 6 (F = 0.5); the band's high side first reaches 0.5 at month 4 (0.3 + 0.201),
+    its low side at month 9 (0.8 - 0.175; month 8 gives 0.7 - 0.201 = 0.499): [4-9]."""
+    res = make_result([2, 3, 4, 5, 6, 7, 8, 9, 10, 11] * 2, months=24)
+    assert "; median 6 months [4\u20139]. " in res.headline()
+
+
 @pytest.mark.skipif(not HAS_API, reason="simulator.api not available")
 def test_real_engine_result():
     from simulator.api import simulate
